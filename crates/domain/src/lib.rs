@@ -1,0 +1,12 @@
+//! Shanzhi's domain: the rules of grid governance as plain Rust, with no I/O.
+//!
+//! Every adapter (store, HTTP, CLI) parses raw input into the types here once and then
+//! asks these functions what is allowed. Time comes in as an argument, never from a clock.
+
+pub mod audit;
+pub mod error;
+pub mod grid;
+pub mod tree;
+pub mod user;
+
+pub use error::DomainError;
