@@ -1,1 +1,11 @@
+//! Shanzhi: grid-based grassroots governance in one binary.
 
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod metrics;
+pub mod password;
+pub mod startup;
+pub mod telemetry;

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `shanzhi` binary.
+
+fn main() -> std::process::ExitCode {
+    shanzhi::cli::main()
+}

@@ -1,1 +1,19 @@
+//! Shanzhi's storage: the only crate that knows SQL.
+//!
+//! One repository layer over two engines. SQL is written once with `$N` placeholders (both
+//! engines accept them) and compiled once per engine by [`with_pool!`] / [`with_tx!`]; where the
+//! dialects differ, both arms sit side by side in the same function.
 
+#[macro_use]
+pub mod db;
+#[macro_use]
+pub mod audit;
+
+pub mod department;
+pub mod error;
+pub mod node;
+pub mod session;
+pub mod user;
+
+pub use db::{Db, Engine};
+pub use error::StoreError;

@@ -204,6 +204,28 @@ fn overlaps_in(group: &[(Option<usize>, &str, &Shape)], tolerance: f64, errors: 
     }
 }
 
+/// The first sibling that `shape` overlaps by more than `tolerance` of the smaller area, with
+/// the overlapping share (for checking a changed grid against its unchanged siblings).
+pub fn overlapping_sibling<'a>(
+    shape: &Shape,
+    siblings: impl IntoIterator<Item = (&'a str, &'a Shape)>,
+    tolerance: f64,
+) -> Option<(String, f64)> {
+    let [ax0, ay0, ax1, ay1] = shape.bbox();
+    for (code, other) in siblings {
+        let [bx0, by0, bx1, by1] = other.bbox();
+        if bx0 > ax1 || bx1 < ax0 || by0 > ay1 || by1 < ay0 {
+            continue;
+        }
+        let shared = shape.geometry().intersection(other.geometry()).unsigned_area();
+        let smaller = shape.area().min(other.area());
+        if smaller > 0.0 && shared / smaller > tolerance {
+            return Some((code.to_owned(), shared / smaller));
+        }
+    }
+    None
+}
+
 trait EnvelopeOf {
     fn envelope_of(&self) -> rstar::AABB<[f64; 2]>;
 }

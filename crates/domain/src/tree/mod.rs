@@ -7,7 +7,7 @@
 
 mod import;
 
-pub use import::{validate_import, ImportError, ImportNode};
+pub use import::{overlapping_sibling, validate_import, Existing, ImportError, ImportNode};
 
 use std::fmt;
 

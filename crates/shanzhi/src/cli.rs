@@ -1,0 +1,274 @@
+//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`, `tree import|export`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::permission::{scope_kind, ScopeKind};
+use shanzhi_domain::user::{Password, Role, Username};
+use shanzhi_store::user::NewUser;
+use shanzhi_store::Db;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Flags, DEFAULT_DATABASE_URL};
+use crate::demo::{self, Scale};
+use crate::startup;
+
+/// 善治 Shanzhi — grid-based grassroots governance.
+#[derive(Parser)]
+#[command(name = "shanzhi", version, about)]
+struct Cli {
+    /// TOML settings file (default: ./shanzhi.toml if present; or SHANZHI_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Address to listen on, HOST:PORT (overrides SHANZHI_BIND).
+    #[arg(long, global = true)]
+    bind: Option<String>,
+    /// sqlite://FILE or postgres://USER:PASS@HOST/DB (overrides SHANZHI_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web console, the API and the citizen portal.
+    Serve,
+    /// Build a demo jurisdiction with real division codes into a fresh database, then serve it.
+    Demo {
+        /// town ≈ 300 grids (碣石镇), city ≈ 5,000 (汕尾市), province ≈ 120,000 (广东省).
+        #[arg(long, value_enum, default_value = "city")]
+        scale: Scale,
+        /// Seed of the synthetic boundaries (same seed, same city).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Build the database and exit (for benchmarks and scripts).
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The tree of regions and grids.
+    Tree {
+        #[command(subcommand)]
+        command: TreeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every link of the hash chain; names the first broken row.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input (first line).
+    Add {
+        username: String,
+        /// grid_worker, citizen, dispatcher, handler, mediator, analyst, leader or admin.
+        #[arg(long)]
+        role: String,
+        /// Region or grid code the user's scope starts from (not for citizens and handlers).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Department id (handlers).
+        #[arg(long)]
+        department: Option<i64>,
+        /// Name shown in the interface.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TreeCommand {
+    /// Import a GeoJSON FeatureCollection of regions and grids (all or nothing).
+    Import { file: PathBuf },
+    /// Export the subtree under CODE as a GeoJSON FeatureCollection to standard output.
+    Export { code: String },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let flags = Flags { config: cli.config.clone(), bind: cli.bind.clone(), database_url: cli.database_url.clone() };
+    let mut config = Config::load(&flags, |k| std::env::var(k).ok())?;
+    crate::telemetry::init(&config.log_format);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve => {
+            let state = startup::build_state(config.clone(), clock).await?;
+            let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+            tracing::info!(addr = %config.bind, "serving");
+            println!("Shanzhi is serving on http://{}", listener.local_addr()?);
+            startup::serve(listener, state, startup::shutdown_signal()).await?;
+        }
+        Command::Demo { scale, seed, no_serve } => {
+            if config.database_url == DEFAULT_DATABASE_URL {
+                // The demo keeps to its own file, rebuilt on every run, so it never touches real data.
+                let file = format!("demo-{}.db", scale.as_str());
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                }
+                config.database_url = format!("sqlite://{file}");
+            }
+            let started = std::time::Instant::now();
+            eprintln!("building the {} demo (seed {seed})…", scale.as_str());
+            let city = tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            let db = Db::connect(&config.database_url, 4).await?;
+            db.migrate().await?;
+            demo::write(&db, &city, clock.now_ms()).await?;
+            db.close().await;
+            eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
+            let database = shanzhi_store::db::redact_url(&config.database_url);
+            if no_serve {
+                print!("{}", demo::summary(&city, "(not serving: --no-serve)", &database));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let state = startup::build_state(config.clone(), clock).await?;
+            let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+            let url = format!("http://{}", listener.local_addr()?);
+            print!("{}", demo::summary(&city, &url, &database));
+            println!("Press Ctrl-C to stop.");
+            startup::serve(listener, state, startup::shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            let applied = db.migrate().await?;
+            if applied.is_empty() {
+                println!("the database is up to date");
+            } else {
+                println!("applied: {}", applied.join(", "));
+            }
+            db.close().await;
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let result = shanzhi_store::audit::verify(&db).await?;
+            db.close().await;
+            match result {
+                Ok(n) => println!("audit chain intact: {n} rows verified"),
+                Err(b) => {
+                    println!("audit chain BROKEN at row {}: {}", b.seq, b.reason);
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::User { command: UserCommand::Add { username, role, scope, department, name } } => {
+            let username = Username::parse(&username)?;
+            let role = Role::parse(&role)?;
+            let scope = match (scope_kind(role), scope) {
+                (ScopeKind::Node, Some(s)) => Some(NodeCode::parse(&s)?),
+                (ScopeKind::Node, None) => anyhow::bail!("role {role} needs --scope CODE"),
+                (ScopeKind::Department, _) if department.is_none() => anyhow::bail!("a handler needs --department ID"),
+                _ => None,
+            };
+            if std::io::stdin().is_terminal() {
+                eprint!("password for {username}: ");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let password = Password::parse(line.trim_end_matches(['\r', '\n']))?;
+            let hash = crate::password::hash(&password)?;
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let new = NewUser {
+                display_name: name.unwrap_or_else(|| username.as_str().to_owned()),
+                username,
+                password_hash: hash,
+                role,
+                scope,
+                department_id: department,
+            };
+            let row = shanzhi_store::user::insert(&db, &new, None, clock.now_ms()).await.context("creating the user")?;
+            db.close().await;
+            println!("created user {} (id {})", row.username, row.id);
+        }
+        Command::Tree { command } => {
+            let state = startup::build_state(config.clone(), clock).await?;
+            match command {
+                TreeCommand::Import { file } => {
+                    let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                    let collection: serde_json::Value = serde_json::from_slice(&text).context("the file is not JSON")?;
+                    match crate::http::api::tree::import_features(&state, None, &collection, state.config.overlap_tolerance).await {
+                        Ok(n) => println!("imported {n} regions and grids"),
+                        Err(e) => {
+                            eprintln!("import refused, nothing was written: {}", e.message);
+                            if let Some(errs) = e.details.as_ref().and_then(|d| d.get("errors")).and_then(|v| v.as_array()) {
+                                for err in errs {
+                                    eprintln!(
+                                        "  feature {} {}: {}: {}",
+                                        err["index"],
+                                        err["code"].as_str().unwrap_or("-"),
+                                        err["field"].as_str().unwrap_or(""),
+                                        err["message"].as_str().unwrap_or("")
+                                    );
+                                }
+                            }
+                            return Ok(ExitCode::from(2));
+                        }
+                    }
+                }
+                TreeCommand::Export { code } => {
+                    let root = NodeCode::parse(&code)?;
+                    let mut after: Option<String> = None;
+                    let mut first = true;
+                    print!("{{\"type\":\"FeatureCollection\",\"features\":[");
+                    loop {
+                        let page = shanzhi_store::node::subtree(&state.db, &root, after.as_deref(), 5000, true).await?;
+                        for n in &page {
+                            let f = serde_json::json!({
+                                "type": "Feature",
+                                "properties": {"code": n.code, "name": n.name, "level": n.level, "parent": n.parent},
+                                "geometry": n.shape.as_ref().map(|s| s.to_geojson()),
+                            });
+                            print!("{}{}", if first { "" } else { "," }, f);
+                            first = false;
+                        }
+                        if page.len() < 5000 {
+                            break;
+                        }
+                        after = page.last().map(|n| n.code.path().to_owned());
+                    }
+                    println!("]}}");
+                }
+            }
+            state.db.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

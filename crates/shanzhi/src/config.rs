@@ -1,0 +1,203 @@
+//! Settings: defaults, then a TOML file, then `SHANZHI_*` environment variables, then flags —
+//! each later source overriding the earlier.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Where to listen by default.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Where the data lives by default.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://shanzhi.db";
+
+/// The server's settings.
+#[derive(Clone, PartialEq)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: String,
+    /// `sqlite://FILE` or `postgres://USER:PASS@HOST/DB`.
+    pub database_url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// How long a login lasts, in hours.
+    pub session_hours: i64,
+    /// Share of the smaller grid two sibling grids may overlap on import.
+    pub overlap_tolerance: f64,
+    /// How often each server checks whether the tree changed elsewhere, in seconds.
+    pub tree_poll_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: DEFAULT_BIND.to_owned(),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            max_connections: 16,
+            log_format: "text".to_owned(),
+            cookie_secure: false,
+            session_hours: 12,
+            overlap_tolerance: 0.001,
+            tree_poll_seconds: 5,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &shanzhi_store::db::redact_url(&self.database_url))
+            .field("max_connections", &self.max_connections)
+            .field("log_format", &self.log_format)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_hours", &self.session_hours)
+            .field("overlap_tolerance", &self.overlap_tolerance)
+            .field("tree_poll_seconds", &self.tree_poll_seconds)
+            .finish()
+    }
+}
+
+/// The keys a TOML file may set (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    database_url: Option<String>,
+    max_connections: Option<u32>,
+    log_format: Option<String>,
+    cookie_secure: Option<bool>,
+    session_hours: Option<i64>,
+    overlap_tolerance: Option<f64>,
+    tree_poll_seconds: Option<u64>,
+}
+
+/// Values given as command-line flags.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the settings. `env` looks up an environment variable (a parameter so tests need
+    /// not touch the process environment). The file is `--config`, else `SHANZHI_CONFIG`, else
+    /// `shanzhi.toml` in the working directory if there is one.
+    pub fn load(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let mut c = Config::default();
+        let explicit = flags.config.clone().or_else(|| env("SHANZHI_CONFIG").map(PathBuf::from));
+        let file = match explicit {
+            Some(p) => Some(p),
+            None => Some(PathBuf::from("shanzhi.toml")).filter(|p| p.exists()),
+        };
+        if let Some(path) = file {
+            c.apply_file(&path)?;
+        }
+        let parse = |name: &str, v: String| -> anyhow::Result<String> {
+            anyhow::ensure!(!v.trim().is_empty(), "{name} is set but empty");
+            Ok(v)
+        };
+        if let Some(v) = env("SHANZHI_BIND") {
+            c.bind = parse("SHANZHI_BIND", v)?;
+        }
+        if let Some(v) = env("SHANZHI_DATABASE_URL") {
+            c.database_url = parse("SHANZHI_DATABASE_URL", v)?;
+        }
+        if let Some(v) = env("SHANZHI_MAX_CONNECTIONS") {
+            c.max_connections = v.parse().context("SHANZHI_MAX_CONNECTIONS must be a number")?;
+        }
+        if let Some(v) = env("SHANZHI_LOG_FORMAT") {
+            c.log_format = v;
+        }
+        if let Some(v) = env("SHANZHI_COOKIE_SECURE") {
+            c.cookie_secure = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = &flags.bind {
+            c.bind = v.clone();
+        }
+        if let Some(v) = &flags.database_url {
+            c.database_url = v.clone();
+        }
+        c.check()?;
+        Ok(c)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text).with_context(|| format!("bad config file {}", path.display()))?;
+        macro_rules! take {
+            ($($k:ident),*) => { $( if let Some(v) = f.$k { self.$k = v; } )* };
+        }
+        take!(bind, database_url, max_connections, log_format, cookie_secure, session_hours, overlap_tolerance, tree_poll_seconds);
+        Ok(())
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        self.bind
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| format!("bind address '{}' is not HOST:PORT", self.bind))?;
+        shanzhi_store::Engine::of_url(&self.database_url)?;
+        anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        anyhow::ensure!(self.session_hours > 0, "session_hours must be positive");
+        anyhow::ensure!((0.0..1.0).contains(&self.overlap_tolerance), "overlap_tolerance must be in [0, 1)");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = Config::load(&Flags::default(), env_of(&[])).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://shanzhi.db");
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9001\"\ndatabase_url = \"sqlite://file.db\"\nsession_hours = 3\n").unwrap();
+        let flags = Flags { config: Some(path.clone()), ..Flags::default() };
+        let c = Config::load(&flags, env_of(&[])).unwrap();
+        assert_eq!((c.bind.as_str(), c.database_url.as_str(), c.session_hours), ("127.0.0.1:9001", "sqlite://file.db", 3));
+
+        let c = Config::load(&flags, env_of(&[("SHANZHI_BIND", "127.0.0.1:9002")])).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:9002");
+        assert_eq!(c.database_url, "sqlite://file.db");
+
+        let flags = Flags { bind: Some("127.0.0.1:9003".into()), ..flags };
+        let c = Config::load(&flags, env_of(&[("SHANZHI_BIND", "127.0.0.1:9002")])).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:9003");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "bnd = \"x\"\n").unwrap();
+        assert!(Config::load(&Flags { config: Some(path), ..Flags::default() }, env_of(&[])).is_err());
+        assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_DATABASE_URL", "mysql://x")])).is_err());
+        assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_BIND", "nowhere")])).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let c = Config { database_url: "postgres://u:hunter2@localhost/db".into(), ..Config::default() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,122 @@
+//! `shanzhi demo`: builds a demo jurisdiction into a fresh database and serves it.
+
+pub mod division;
+pub mod generate;
+
+use std::fmt::Write;
+
+use anyhow::Context;
+use serde_json::json;
+use shanzhi_domain::tree::Level;
+use shanzhi_domain::user::{Password, Username};
+use shanzhi_store::audit::AuditEntry;
+use shanzhi_store::node::NewNode;
+use shanzhi_store::user::NewUser;
+use shanzhi_store::Db;
+
+pub use generate::{generate, DemoCity, Scale};
+
+/// Every demo login has this password.
+pub const DEMO_PASSWORD: &str = "shanzhi-demo";
+
+/// Writes the demo city into `db`, which must hold no regions yet.
+pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> {
+    let existing = shanzhi_store::node::roots(db).await?;
+    anyhow::ensure!(
+        existing.is_empty(),
+        "the database already holds a tree (root {}); the demo needs an empty database",
+        existing[0].code
+    );
+    let nodes: Vec<NewNode> = city
+        .nodes
+        .iter()
+        .map(|n| NewNode { code: n.code.clone(), parent: n.parent.clone(), level: n.level, name: n.name.clone(), shape: n.shape.clone() })
+        .collect();
+    let audit = AuditEntry::new(None, "demo.build", "node", city.root.as_str())
+        .after(json!({"scale": city.scale.as_str(), "seed": city.seed, "nodes": nodes.len()}));
+    shanzhi_store::node::insert_all(db, &nodes, &audit, now_ms).await.context("writing the tree")?;
+
+    let mut department_ids = Vec::with_capacity(city.departments.len());
+    for d in &city.departments {
+        let row = shanzhi_store::department::insert(db, &d.code, &d.name, &d.region, None, now_ms).await?;
+        department_ids.push(row.id);
+    }
+
+    // One argon2id hash for every demo login: they share the published demo password, and
+    // hashing thousands of them one by one would only slow the demo down.
+    let password = Password::parse(DEMO_PASSWORD)?;
+    let hash = tokio::task::spawn_blocking(move || crate::password::hash(&password)).await??;
+    let mut users = Vec::with_capacity(city.users.len());
+    for u in &city.users {
+        users.push(NewUser {
+            username: Username::parse(&u.username)?,
+            display_name: u.display_name.clone(),
+            password_hash: hash.clone(),
+            role: u.role,
+            scope: u.scope.clone(),
+            department_id: u.department.map(|i| department_ids[i]),
+        });
+    }
+    for chunk in users.chunks(20_000) {
+        shanzhi_store::user::insert_many(db, chunk, now_ms).await.context("writing the demo users")?;
+    }
+    Ok(())
+}
+
+/// What the demo prints: the jurisdiction, the URL, and the logins to try.
+pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
+    let root_name = city.nodes.iter().find(|n| n.code == city.root).map(|n| n.name.as_str()).unwrap_or("");
+    let mut s = String::new();
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "善治 Shanzhi demo — {root_name} ({} scale, seed {}): {} counties, {} towns, {} villages, {} grids, {} departments, {} users",
+        city.scale.as_str(),
+        city.seed,
+        city.count(Level::County),
+        city.count(Level::Town),
+        city.count(Level::Village),
+        city.grid_count(),
+        city.departments.len(),
+        city.users.len()
+    );
+    let _ = writeln!(s, "Database: {database}");
+    let _ = writeln!(s, "Serving:  {url}   (health: {url}/healthz, API: {url}/api/v1/...)");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "Logins (every demo account's password is: {DEMO_PASSWORD})");
+    let mut shown = Vec::new();
+    let pick = |prefix: &str| city.users.iter().find(|u| u.username.starts_with(prefix));
+    for name in ["admin", "leader", "analyst", "mediator", "dispatcher"] {
+        shown.extend(city.users.iter().find(|u| u.username == name));
+    }
+    // One dispatcher per centre level, one grid worker, one department handler, one citizen.
+    let first_village_path = city.nodes.iter().find(|n| n.level == Level::Village && city.root.contains(&n.code)).map(|n| n.code.path().to_owned());
+    if let Some(v) = &first_village_path {
+        for len in [6usize, 9, 12] {
+            if v.len() >= len && len > city.root.path().len() {
+                shown.extend(city.users.iter().find(|u| u.username == format!("disp-{}", &v[..len])));
+            }
+        }
+        shown.extend(city.users.iter().find(|u| u.username == format!("gw-{v}001")));
+    }
+    shown.extend(pick("h-cg-"));
+    shown.extend(pick("h-ga-"));
+    shown.extend(city.users.iter().find(|u| u.username == "citizen"));
+    for u in shown {
+        let _ = writeln!(s, "  {:<24} {:<8} {}", u.username, u.role.zh(), u.display_name);
+    }
+    let _ = writeln!(s, "  … and disp-<region path> for every county, town and village centre, gw-<grid code> for every grid,");
+    let _ = writeln!(s, "    h-<department code> for every department (e.g. h-cg-441502), citizen2 … citizen5.");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Try:  curl -s '{url}/api/v1/locate?lon={:.4}&lat={:.4}'",
+        city.nodes.iter().find(|n| n.level.is_grid()).and_then(|n| n.ring.as_ref()).map(|r| shanzhi_domain::grid::tiling::centroid(r).0).unwrap_or(115.4),
+        city.nodes.iter().find(|n| n.level.is_grid()).and_then(|n| n.ring.as_ref()).map(|r| shanzhi_domain::grid::tiling::centroid(r).1).unwrap_or(22.9),
+    );
+    let _ = writeln!(
+        s,
+        "      curl -s -X POST {url}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+    );
+    s
+}

@@ -1,0 +1,186 @@
+//! Regions and grids one at a time: read, create, change, children, subtree.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shanzhi_domain::grid::Shape;
+use shanzhi_domain::tree::{overlapping_sibling, parse_name, NodeCode};
+use shanzhi_domain::user::permission::{can_edit_node, can_view_node};
+use shanzhi_store::node::{Node, NodeChange};
+use shanzhi_store::StoreError;
+
+use super::tree::import_features;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{CurrentUser, Json, Query};
+use crate::http::state::AppState;
+
+/// `/api/v1/nodes…`
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/nodes", get(roots).post(create))
+        .route("/api/v1/nodes/{code}", get(show).patch(update))
+        .route("/api/v1/nodes/{code}/children", get(children))
+        .route("/api/v1/nodes/{code}/subtree", get(subtree))
+}
+
+/// Parses a code from the path; a malformed code cannot name anything, so it is a 404 as well.
+fn path_code(raw: &str) -> ApiResult<NodeCode> {
+    NodeCode::parse(raw).map_err(|_| ApiError::not_found("node"))
+}
+
+/// Loads a node the user may see, or answers 404 whether it is missing or out of scope.
+pub async fn visible_node(app: &AppState, user: &CurrentUser, code: &NodeCode) -> ApiResult<Node> {
+    if !can_view_node(&user.actor, code) {
+        return Err(ApiError::not_found("node"));
+    }
+    match shanzhi_store::node::get(&app.db, code).await {
+        Ok(n) => Ok(n),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("node")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn roots(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
+    let Some(root) = user.actor.scope.node() else {
+        return Err(ApiError::forbidden("citizens have no staff tree; use /api/v1/locate"));
+    };
+    let node = visible_node(&app, &user, root).await?;
+    Ok(axum::Json(json!({"items": [node.to_json(false)]})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    code: String,
+    name: String,
+    level: Option<String>,
+    parent: Option<String>,
+    geometry: Option<Value>,
+}
+
+async fn create(State(app): State<AppState>, user: CurrentUser, Json(body): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+    let feature = json!({
+        "type": "Feature",
+        "properties": {"code": body.code, "name": body.name, "level": body.level, "parent": body.parent},
+        "geometry": body.geometry,
+    });
+    let collection = json!({"type": "FeatureCollection", "features": [feature]});
+    match import_features(&app, Some(&user), &collection, app.config.overlap_tolerance).await {
+        Ok(_) => {
+            let code = NodeCode::parse(&body.code)?;
+            let node = shanzhi_store::node::get(&app.db, &code).await?;
+            Ok((StatusCode::CREATED, axum::Json(node.to_json(true))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn show(State(app): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> ApiResult<impl IntoResponse> {
+    let code = path_code(&code)?;
+    let node = visible_node(&app, &user, &code).await?;
+    let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
+    let mut v = node.to_json(true);
+    v["ancestors"] = Value::Array(
+        chain
+            .iter()
+            .filter(|n| n.code != node.code)
+            .map(|n| json!({"code": n.code, "name": n.name, "level": n.level}))
+            .collect(),
+    );
+    v["editable"] = json!(can_edit_node(&user.actor, &code));
+    Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    name: Option<String>,
+    geometry: Option<Value>,
+    /// The version the client read; a stale one gets 409 instead of overwriting.
+    version: Option<i64>,
+}
+
+async fn update(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Json(body): Json<UpdateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let code = path_code(&code)?;
+    let node = visible_node(&app, &user, &code).await?;
+    if !can_edit_node(&user.actor, &code) {
+        return Err(ApiError::forbidden("only an administrator of this area may change it"));
+    }
+    let name = body.name.as_deref().map(parse_name).transpose()?;
+    let shape = body.geometry.as_ref().map(Shape::from_geojson).transpose()?;
+    if name.is_none() && shape.is_none() {
+        return Err(ApiError::invalid("name", "nothing to change: give a name or a geometry"));
+    }
+    if let (Some(s), Some(parent)) = (&shape, &node.parent) {
+        if node.level.is_grid() {
+            let siblings = shanzhi_store::node::with_children(&app.db, parent.as_str()).await?;
+            let others: Vec<(&str, &Shape)> = siblings
+                .iter()
+                .filter(|n| n.code != node.code && n.parent.as_ref() == Some(parent))
+                .filter_map(|n| n.shape.as_ref().map(|sh| (n.code.as_str(), sh)))
+                .collect();
+            if let Some((other, share)) = overlapping_sibling(s, others, app.config.overlap_tolerance) {
+                return Err(ApiError::invalid(
+                    "geometry",
+                    format!("overlaps sibling grid {other} by {:.1}% of the smaller grid", share * 100.0),
+                ));
+            }
+        }
+    }
+    let change = NodeChange { name, shape };
+    let after = shanzhi_store::node::update(&app.db, &code, &change, body.version, user.user.id, app.clock.now_ms()).await?;
+    if change.shape.is_some() {
+        app.locator.refresh(&app.db).await.map_err(ApiError::internal)?;
+    }
+    Ok(axum::Json(after.to_json(true)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    geometry: bool,
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn children(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let code = path_code(&code)?;
+    visible_node(&app, &user, &code).await?;
+    let items = shanzhi_store::node::children(&app.db, &code, q.geometry).await?;
+    Ok(axum::Json(json!({"items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>()})))
+}
+
+async fn subtree(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let code = path_code(&code)?;
+    visible_node(&app, &user, &code).await?;
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 5000"));
+    }
+    let items = shanzhi_store::node::subtree(&app.db, &code, q.after.as_deref(), limit, q.geometry).await?;
+    let next = if items.len() as i64 == limit { items.last().map(|n| n.code.path().to_owned()) } else { None };
+    Ok(axum::Json(json!({
+        "items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>(),
+        "next_after": next,
+    })))
+}

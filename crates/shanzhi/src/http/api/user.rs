@@ -1,0 +1,173 @@
+//! Users, administered inside the administrator's subtree.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+use shanzhi_domain::tree::{parse_name, NodeCode};
+use shanzhi_domain::user::permission::{can_manage_user, scope_kind, ScopeKind};
+use shanzhi_domain::user::{Password, Role, Scope, Username};
+use shanzhi_store::user::{NewUser, UserChange, UserRow};
+use shanzhi_store::StoreError;
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{actor_of, CurrentUser, Json, Query};
+use crate::http::state::AppState;
+use crate::password;
+
+/// `/api/v1/users…`
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", get(list).post(create))
+        .route("/api/v1/users/{id}", get(show).patch(update))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+    let (Role::Admin, Scope::Node(root)) = (user.actor.role, &user.actor.scope) else {
+        return Err(ApiError::forbidden("only administrators list users"));
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+    }
+    let rows = shanzhi_store::user::list_under(&app.db, root, q.after.unwrap_or(0), limit).await?;
+    let next = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
+    Ok(axum::Json(json!({"items": rows.iter().map(UserRow::to_json).collect::<Vec<_>>(), "next_after": next})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    username: String,
+    display_name: String,
+    password: String,
+    role: String,
+    scope: Option<String>,
+    department_id: Option<i64>,
+}
+
+async fn create(State(app): State<AppState>, user: CurrentUser, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+    let username = Username::parse(&b.username)?;
+    let display_name = parse_name(&b.display_name).map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
+    let pw = Password::parse(&b.password)?;
+    let role = Role::parse(&b.role)?;
+    let (scope_code, department_id, target) = match scope_kind(role) {
+        ScopeKind::Own => (None, None, Scope::Own),
+        ScopeKind::Node => {
+            let raw = b.scope.as_deref().ok_or_else(|| ApiError::invalid("scope", "this role needs a scope: a region or grid code"))?;
+            let code = NodeCode::parse(raw).map_err(|e| match e {
+                shanzhi_domain::DomainError::Invalid { reason, .. } => ApiError::invalid("scope", reason),
+                other => other.into(),
+            })?;
+            (Some(code.clone()), None, Scope::Node(code))
+        }
+        ScopeKind::Department => {
+            let id = b.department_id.ok_or_else(|| ApiError::invalid("department_id", "a department handler needs a department"))?;
+            let dep = match shanzhi_store::department::get(&app.db, id).await {
+                Ok(d) => d,
+                Err(StoreError::NotFound) => return Err(ApiError::invalid("department_id", "no such department")),
+                Err(e) => return Err(e.into()),
+            };
+            let region = NodeCode::parse(&dep.region_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+            (None, Some(id), Scope::Department { id, region })
+        }
+    };
+    if !can_manage_user(&user.actor, &target) {
+        return Err(ApiError::forbidden("you may only create users inside your own jurisdiction"));
+    }
+    if let Some(code) = &scope_code {
+        match shanzhi_store::node::get(&app.db, code).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => return Err(ApiError::invalid("scope", "no such region or grid")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?
+        .map_err(ApiError::internal)?;
+    let new = NewUser { username, display_name, password_hash: hash, role, scope: scope_code, department_id };
+    match shanzhi_store::user::insert(&app.db, &new, Some(user.user.id), app.clock.now_ms()).await {
+        Ok(row) => Ok((StatusCode::CREATED, axum::Json(row.to_json()))),
+        Err(StoreError::Conflict { .. }) => Err(ApiError::conflict(Some("username"), "this username is taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Loads a user the administrator may manage, or 404.
+async fn managed_user(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<UserRow> {
+    let row = match shanzhi_store::user::get(&app.db, id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => return Err(ApiError::not_found("user")),
+        Err(e) => return Err(e.into()),
+    };
+    if row.id == user.user.id {
+        return Ok(row);
+    }
+    let target = actor_of(app, &row).await?;
+    if !can_manage_user(&user.actor, &target.scope) {
+        return Err(ApiError::not_found("user"));
+    }
+    Ok(row)
+}
+
+async fn show(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(managed_user(&app, &user, id).await?.to_json()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    display_name: Option<String>,
+    password: Option<String>,
+    disabled: Option<bool>,
+    #[serde(default)]
+    unlock: bool,
+}
+
+async fn update(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<UpdateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let target = managed_user(&app, &user, id).await?;
+    let own = target.id == user.user.id;
+    if !own && user.actor.role != Role::Admin {
+        return Err(ApiError::not_found("user"));
+    }
+    if own && user.actor.role != Role::Admin && (b.disabled.is_some() || b.unlock) {
+        return Err(ApiError::forbidden("only an administrator may disable or unlock an account"));
+    }
+    let display_name = b
+        .display_name
+        .as_deref()
+        .map(parse_name)
+        .transpose()
+        .map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
+    let password_hash = match b.password.as_deref() {
+        Some(p) => {
+            let pw = Password::parse(p)?;
+            Some(
+                tokio::task::spawn_blocking(move || password::hash(&pw))
+                    .await
+                    .map_err(|e| ApiError::internal(e.into()))?
+                    .map_err(ApiError::internal)?,
+            )
+        }
+        None => None,
+    };
+    let change = UserChange { display_name, password_hash, disabled: b.disabled, unlock: b.unlock };
+    let row = shanzhi_store::user::update(&app.db, id, &change, user.user.id, app.clock.now_ms()).await?;
+    Ok(axum::Json(row.to_json()))
+}

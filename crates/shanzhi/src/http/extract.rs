@@ -1,0 +1,168 @@
+//! Extractors: JSON and query strings that fail with our error shape, and the current user.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::{Actor, Role, Scope};
+use shanzhi_store::user::UserRow;
+
+use super::error::ApiError;
+use super::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "shanzhi_session";
+/// Name of the (script-readable) CSRF cookie the web pages echo in `X-CSRF-Token`.
+pub const CSRF_COOKIE: &str = "shanzhi_csrf";
+
+/// A JSON body whose errors name the offending field.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("");
+            if !ct.starts_with("application/json") && !ct.starts_with("application/geo+json") {
+                return Err(ApiError::bad_request(None, "the body must be JSON (Content-Type: application/json)"));
+            }
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError { status: e.status(), ..ApiError::bad_request(None, "the body is too large") }
+            } else {
+                ApiError::bad_request(None, format!("cannot read the body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses JSON, naming the field of the first error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        // "unknown field `x`, expected …" names the field itself.
+        let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
+            rest.split('`').next().map(str::to_owned)
+        } else if let Some(rest) = msg.strip_prefix("missing field `") {
+            rest.split('`').next().map(str::to_owned)
+        } else if path == "." {
+            None
+        } else {
+            Some(path)
+        };
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(None, format!("malformed JSON: {msg}"))
+        } else {
+            ApiError::bad_request(field, msg)
+        }
+    })
+}
+
+/// A query string whose errors come back in our shape.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = e.into_inner().to_string();
+            let field = if let Some(rest) = msg.strip_prefix("missing field `") {
+                rest.split('`').next().map(str::to_owned)
+            } else if path == "." {
+                None
+            } else {
+                Some(path)
+            };
+            ApiError::bad_request(field, format!("bad query parameter: {msg}"))
+        })
+    }
+}
+
+/// The authenticated user of a request: from `Authorization: Bearer <token>` or the session
+/// cookie. Cookie-authenticated writes must carry the session's CSRF token in `X-CSRF-Token`.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub user: UserRow,
+    pub token_hash: String,
+}
+
+/// SHA-256 of a session token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The value of one cookie in the request.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim);
+        let (token, via_cookie) = match bearer {
+            Some(t) => (t.to_owned(), false),
+            None => match cookie(parts, SESSION_COOKIE) {
+                Some(t) => (t.to_owned(), true),
+                None => return Err(ApiError::unauthorized("log in first")),
+            },
+        };
+        let hash = token_hash(&token);
+        let found = shanzhi_store::session::find(&app.db, &hash, app.clock.now_ms()).await?;
+        let Some((user, csrf)) = found else {
+            return Err(ApiError::unauthorized("the session has expired or does not exist; log in again"));
+        };
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && !safe {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if sent != Some(csrf.as_str()) {
+                return Err(ApiError::forbidden("missing or wrong X-CSRF-Token for a cookie-authenticated write"));
+            }
+        }
+        let actor = actor_of(app, &user).await?;
+        Ok(CurrentUser { actor, user, token_hash: hash })
+    }
+}
+
+/// Builds the domain's view of a stored user.
+pub async fn actor_of(app: &AppState, user: &UserRow) -> Result<Actor, ApiError> {
+    let role = Role::parse(&user.role).map_err(|_| ApiError::internal(anyhow::anyhow!("user {} has a bad role", user.id)))?;
+    let bad_scope = || ApiError::internal(anyhow::anyhow!("user {} has a bad scope", user.id));
+    let scope = match (role, &user.scope_code, user.department_id) {
+        (Role::Citizen, _, _) => Scope::Own,
+        (_, _, Some(dep)) => {
+            let d = shanzhi_store::department::get(&app.db, dep).await?;
+            Scope::Department { id: d.id, region: NodeCode::parse(&d.region_code).map_err(|_| bad_scope())? }
+        }
+        (_, Some(code), None) => Scope::Node(NodeCode::parse(code).map_err(|_| bad_scope())?),
+        _ => return Err(bad_scope()),
+    };
+    Ok(Actor { user_id: user.id, role, scope })
+}

@@ -1,0 +1,75 @@
+//! What every handler shares: the database, the clock, the settings, the R-tree, the metrics.
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use shanzhi_domain::grid::{Locator, Shape};
+use shanzhi_store::Db;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub locator: Arc<LocatorCell>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The current R-tree and the tree version it was built from; swapped whole on rebuild.
+pub struct LocatorCell {
+    inner: RwLock<(i64, Arc<Locator>)>,
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+impl LocatorCell {
+    /// An empty index at version -1 (always stale).
+    pub fn new() -> LocatorCell {
+        LocatorCell { inner: RwLock::new((-1, Arc::new(Locator::empty()))), rebuild: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The index in force.
+    pub fn current(&self) -> Arc<Locator> {
+        self.inner.read().map(|g| g.1.clone()).unwrap_or_else(|p| p.into_inner().1.clone())
+    }
+
+    fn version(&self) -> i64 {
+        self.inner.read().map(|g| g.0).unwrap_or(-1)
+    }
+
+    /// Rebuilds from the database if the shared tree version moved since the last build.
+    /// Returns true if it rebuilt.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
+        let _one_at_a_time = self.rebuild.lock().await;
+        let version = db.tree_version().await?;
+        if version == self.version() {
+            return Ok(false);
+        }
+        let rows = shanzhi_store::node::grid_shapes(db).await?;
+        let locator = tokio::task::spawn_blocking(move || -> anyhow::Result<Locator> {
+            let mut grids = Vec::with_capacity(rows.len());
+            for (code, text) in rows {
+                let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("grid {code}"))?;
+                let shape = Shape::from_geojson(&v).map_err(|e| anyhow::anyhow!("grid {code}: {e}"))?;
+                grids.push((code, shape));
+            }
+            Ok(Locator::build(grids))
+        })
+        .await??;
+        tracing::info!(grids = locator.len(), version, "rebuilt the grid index");
+        if let Ok(mut g) = self.inner.write() {
+            *g = (version, Arc::new(locator));
+        }
+        Ok(true)
+    }
+}
+
+impl Default for LocatorCell {
+    fn default() -> Self {
+        LocatorCell::new()
+    }
+}

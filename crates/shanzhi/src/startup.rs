@@ -1,0 +1,86 @@
+//! Building the application from settings and serving it until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use shanzhi_store::Db;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::state::{AppState, LocatorCell};
+use crate::metrics::Metrics;
+
+/// Connects, migrates and loads the grid index: everything a server needs before it listens.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = Db::connect(&config.database_url, config.max_connections).await?;
+    let applied = db.migrate().await.context("migrating the database")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    let state = AppState {
+        db,
+        clock,
+        config: Arc::new(config),
+        locator: Arc::new(LocatorCell::new()),
+        metrics: Arc::new(Metrics::default()),
+    };
+    state.locator.refresh(&state.db).await.context("building the grid index")?;
+    Ok(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves; requests in flight are finished.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let background = tokio::spawn(housekeeping(state.clone()));
+    let app = crate::http::router(state.clone());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    background.abort();
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Work on a timer: pick up tree changes made by other instances; drop expired sessions.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.locator.refresh(&state.db).await {
+            tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
+        }
+        n += 1;
+        if n % 720 == 0 {
+            match shanzhi_store::session::purge_expired(&state.db, state.clock.now_ms()).await {
+                Ok(k) if k > 0 => tracing::info!(sessions = k, "purged expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,10 @@
+//! Structured logs: text for people, JSON for collectors; `RUST_LOG` picks the detail.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber once (later calls are ignored).
+pub fn init(format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

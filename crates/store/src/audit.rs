@@ -1,0 +1,177 @@
+//! The audit log: appended inside the same transaction as the change it records.
+
+use serde_json::Value;
+use shanzhi_domain::audit::{AuditRecord, BrokenLink, ChainVerifier};
+
+use crate::{Db, StoreError};
+
+/// A change to record: who did what to which record, with before and after.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl AuditEntry {
+    /// A new entry.
+    pub fn new(actor_id: Option<i64>, action: &str, entity: &str, entity_id: impl Into<String>) -> AuditEntry {
+        AuditEntry {
+            actor_id,
+            action: action.to_owned(),
+            entity: entity.to_owned(),
+            entity_id: entity_id.into(),
+            before: None,
+            after: None,
+        }
+    }
+
+    /// With the record as it was.
+    pub fn before(mut self, v: Value) -> Self {
+        self.before = Some(v);
+        self
+    }
+
+    /// With the record as it is now.
+    pub fn after(mut self, v: Value) -> Self {
+        self.after = Some(v);
+        self
+    }
+}
+
+/// Appends `$entry` (an `&AuditEntry`) at `$now_ms` inside the open transaction `$tx`.
+/// `UPDATE audit_head … RETURNING` takes the head row's lock first, so concurrent writers line up.
+#[macro_export]
+macro_rules! append_audit {
+    ($tx:expr, $entry:expr, $now_ms:expr) => {{
+        let entry: &$crate::audit::AuditEntry = $entry;
+        let (seq, prev_hash): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let record = shanzhi_domain::audit::AuditRecord {
+            seq,
+            at: $now_ms,
+            actor_id: entry.actor_id,
+            action: entry.action.clone(),
+            entity: entry.entity.clone(),
+            entity_id: entry.entity_id.clone(),
+            before: entry.before.as_ref().map(|v| v.to_string()),
+            after: entry.after.as_ref().map(|v| v.to_string()),
+            prev_hash,
+        };
+        let hash = record.hash();
+        sqlx::query(
+            "INSERT INTO audit (seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(record.seq)
+        .bind(record.at)
+        .bind(record.actor_id)
+        .bind(&record.action)
+        .bind(&record.entity)
+        .bind(&record.entity_id)
+        .bind(&record.before)
+        .bind(&record.after)
+        .bind(&record.prev_hash)
+        .bind(&hash)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *$tx).await?;
+    }};
+}
+
+/// Records one change in a transaction of its own (for events with no other write: a login).
+pub async fn record(db: &Db, entry: &AuditEntry, now_ms: i64) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        append_audit!(tx, entry, now_ms);
+    });
+    Ok(())
+}
+
+/// One row of the log as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn record(&self) -> AuditRecord {
+        AuditRecord {
+            seq: self.seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            action: self.action.clone(),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            before: self.before_json.clone(),
+            after: self.after_json.clone(),
+            prev_hash: self.prev_hash.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
+
+/// Walks the whole chain in order; returns how many rows were checked or the first broken link.
+pub async fn verify(db: &Db) -> Result<Result<u64, BrokenLink>, StoreError> {
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0i64;
+    loop {
+        let sql = format!("SELECT {COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT 5000");
+        let rows: Vec<AuditRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(after).fetch_all(pool).await?);
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            if let Err(broken) = verifier.push(&row.record(), &row.hash) {
+                return Ok(Err(broken));
+            }
+        }
+        after = rows.last().map(|r| r.seq).unwrap_or(after);
+    }
+    // A deleted tail shows as a head that points past the last row.
+    let head: (i64, String) = with_pool!(db, pool => {
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(pool).await?
+    });
+    if head.0 != after {
+        return Ok(Err(BrokenLink { seq: after + 1, reason: format!("rows {} to {} are missing", after + 1, head.0) }));
+    }
+    Ok(Ok(verifier.checked))
+}
+
+/// The newest rows first, optionally for one record, with keyset paging on `seq`.
+pub async fn list(
+    db: &Db,
+    entity: Option<&str>,
+    entity_id: Option<&str>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
+         AND seq < $3 ORDER BY seq DESC LIMIT $4"
+    );
+    let rows = with_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(entity)
+            .bind(entity_id)
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}

@@ -1,0 +1,303 @@
+//! Regions and grids: one tree in one table.
+
+use serde_json::{json, Value};
+use shanzhi_domain::grid::Shape;
+use shanzhi_domain::tree::{subtree_end, Level, NodeCode};
+
+use crate::audit::AuditEntry;
+use crate::{Db, StoreError};
+
+/// A region or grid as stored.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub code: NodeCode,
+    pub parent: Option<NodeCode>,
+    pub level: Level,
+    pub name: String,
+    pub shape: Option<Shape>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Node {
+    /// The node as JSON for the API and the audit log (geometry as GeoJSON).
+    pub fn to_json(&self, with_geometry: bool) -> Value {
+        let mut v = json!({
+            "code": self.code,
+            "path": self.code.path(),
+            "parent": self.parent,
+            "level": self.level,
+            "kind": if self.level.is_grid() { "grid" } else { "region" },
+            "name": self.name,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        });
+        if with_geometry {
+            v["geometry"] = self.shape.as_ref().map(Shape::to_geojson).unwrap_or(Value::Null);
+        }
+        v
+    }
+}
+
+/// A node to insert.
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    pub code: NodeCode,
+    pub parent: Option<NodeCode>,
+    pub level: Level,
+    pub name: String,
+    pub shape: Option<Shape>,
+}
+
+/// The fields an update may change; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct NodeChange {
+    pub name: Option<String>,
+    pub shape: Option<Shape>,
+}
+
+#[derive(sqlx::FromRow)]
+struct NodeRow {
+    code: String,
+    parent_code: Option<String>,
+    level: String,
+    name: String,
+    geometry: Option<String>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl NodeRow {
+    fn into_node(self) -> Result<Node, StoreError> {
+        let bad = |what: &str| StoreError::Other(anyhow::anyhow!("stored node {} has a bad {what}", self.code));
+        let shape = match &self.geometry {
+            Some(g) => {
+                let v: Value = serde_json::from_str(g)?;
+                Some(Shape::from_geojson(&v).map_err(|_| bad("geometry"))?)
+            }
+            None => None,
+        };
+        Ok(Node {
+            code: NodeCode::parse(&self.code).map_err(|_| bad("code"))?,
+            parent: match &self.parent_code {
+                Some(p) => Some(NodeCode::parse(p).map_err(|_| bad("parent"))?),
+                None => None,
+            },
+            level: Level::parse(&self.level).map_err(|_| bad("level"))?,
+            name: self.name,
+            shape,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "code, parent_code, level, name, geometry, version, created_at, updated_at";
+const COLUMNS_NO_GEOMETRY: &str = "code, parent_code, level, name, NULL AS geometry, version, created_at, updated_at";
+
+/// Inserts nodes (parents before children) in one transaction with one audit row: either all
+/// of them are written or none.
+pub async fn insert_all(
+    db: &Db,
+    nodes: &[NewNode],
+    audit: &AuditEntry,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        for n in nodes {
+            let bbox = n.shape.as_ref().map(Shape::bbox);
+            sqlx::query(
+                "INSERT INTO node (code, path, parent_code, level, name, geometry, min_lon, min_lat, max_lon, max_lat, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(n.code.as_str())
+            .bind(n.code.path())
+            .bind(n.parent.as_ref().map(NodeCode::as_str))
+            .bind(n.level.as_str())
+            .bind(&n.name)
+            .bind(n.shape.as_ref().map(|s| s.to_geojson().to_string()))
+            .bind(bbox.map(|b| b[0]))
+            .bind(bbox.map(|b| b[1]))
+            .bind(bbox.map(|b| b[2]))
+            .bind(bbox.map(|b| b[3]))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
+        append_audit!(tx, audit, now_ms);
+    });
+    Ok(())
+}
+
+/// One node by code.
+pub async fn get(db: &Db, code: &NodeCode) -> Result<Node, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1");
+    let row: NodeRow = with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_one(pool).await?);
+    row.into_node()
+}
+
+/// Levels of the given codes that exist (for checking parents of a new node).
+pub async fn levels_of(db: &Db, codes: &[&str]) -> Result<Vec<(String, Level)>, StoreError> {
+    let mut out = Vec::new();
+    for c in codes {
+        let row: Option<(String, String)> = with_pool!(db, pool => {
+            sqlx::query_as("SELECT code, level FROM node WHERE code = $1").bind(*c).fetch_optional(pool).await?
+        });
+        if let Some((code, level)) = row {
+            out.push((code, Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?));
+        }
+    }
+    Ok(out)
+}
+
+/// The node `code` and its direct children, with geometry (for import checks).
+pub async fn with_children(db: &Db, code: &str) -> Result<Vec<Node>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1 OR parent_code = $1");
+    let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(code).fetch_all(pool).await?);
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// Direct children, ordered by code.
+pub async fn children(db: &Db, code: &NodeCode, with_geometry: bool) -> Result<Vec<Node>, StoreError> {
+    let cols = if with_geometry { COLUMNS } else { COLUMNS_NO_GEOMETRY };
+    let sql = format!("SELECT {cols} FROM node WHERE parent_code = $1 ORDER BY code");
+    let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// The subtree under `root` (root included) in path order, `limit` at a time after `after_path`.
+pub async fn subtree(
+    db: &Db,
+    root: &NodeCode,
+    after_path: Option<&str>,
+    limit: i64,
+    with_geometry: bool,
+) -> Result<Vec<Node>, StoreError> {
+    let cols = if with_geometry { COLUMNS } else { COLUMNS_NO_GEOMETRY };
+    let sql = format!("SELECT {cols} FROM node WHERE path >= $1 AND path < $2 AND path > $3 ORDER BY path LIMIT $4");
+    let prefix = root.path();
+    let rows: Vec<NodeRow> = with_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(prefix)
+            .bind(subtree_end(prefix))
+            .bind(after_path.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// Changes a node's name or shape if its version is still `expected_version` (when given);
+/// records before and after in the audit log.
+pub async fn update(
+    db: &Db,
+    code: &NodeCode,
+    change: &NodeChange,
+    expected_version: Option<i64>,
+    actor_id: i64,
+    now_ms: i64,
+) -> Result<Node, StoreError> {
+    let before = get(db, code).await?;
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(StoreError::Stale);
+    }
+    let mut after = before.clone();
+    if let Some(n) = &change.name {
+        after.name = n.clone();
+    }
+    if let Some(s) = &change.shape {
+        after.shape = Some(s.clone());
+    }
+    after.version = before.version + 1;
+    after.updated_at = now_ms;
+    let bbox = after.shape.as_ref().map(Shape::bbox);
+    let entry = AuditEntry::new(Some(actor_id), "node.update", "node", code.as_str())
+        .before(before.to_json(change.shape.is_some()))
+        .after(after.to_json(change.shape.is_some()));
+    with_tx!(db, tx => {
+        let done = sqlx::query(
+            "UPDATE node SET name = $1, geometry = $2, min_lon = $3, min_lat = $4, max_lon = $5, max_lat = $6, \
+             version = version + 1, updated_at = $7 WHERE code = $8 AND version = $9",
+        )
+        .bind(&after.name)
+        .bind(after.shape.as_ref().map(|s| s.to_geojson().to_string()))
+        .bind(bbox.map(|b| b[0]))
+        .bind(bbox.map(|b| b[1]))
+        .bind(bbox.map(|b| b[2]))
+        .bind(bbox.map(|b| b[3]))
+        .bind(now_ms)
+        .bind(code.as_str())
+        .bind(before.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        if change.shape.is_some() {
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
+        }
+        append_audit!(tx, &entry, now_ms);
+    });
+    Ok(after)
+}
+
+/// Every grid that has a shape, as `(code, GeoJSON text)`, for building the R-tree.
+pub async fn grid_shapes(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = "SELECT code, geometry FROM node WHERE level IN ('big', 'middle', 'small', 'micro', 'unit') AND geometry IS NOT NULL";
+    Ok(with_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+}
+
+/// Names of the nodes with the given paths (for ancestor chains), in path order.
+pub async fn by_paths(db: &Db, paths: &[String]) -> Result<Vec<Node>, StoreError> {
+    let mut out = Vec::with_capacity(paths.len());
+    let sql = format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE path = $1");
+    for p in paths {
+        let row: Option<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(p).fetch_optional(pool).await?);
+        if let Some(r) = row {
+            out.push(r.into_node()?);
+        }
+    }
+    Ok(out)
+}
+
+/// Number of nodes under `root` (root included), by level.
+pub async fn count_by_level(db: &Db, root: &NodeCode) -> Result<Vec<(String, i64)>, StoreError> {
+    let prefix = root.path();
+    let sql = "SELECT level, COUNT(*) FROM node WHERE path >= $1 AND path < $2 GROUP BY level";
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(sql).bind(prefix).bind(subtree_end(prefix)).fetch_all(pool).await?
+    }))
+}
+
+/// The top of the tree: nodes with no parent.
+pub async fn roots(db: &Db) -> Result<Vec<Node>, StoreError> {
+    let sql = format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE parent_code IS NULL ORDER BY code");
+    let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// Which of `codes` already exist, with their levels (checked in chunks of 500 parameters).
+pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Level)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT code, level FROM node WHERE code IN ({})", placeholders.join(", "));
+        let found: Vec<(String, String)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            q.fetch_all(pool).await?
+        });
+        for (code, level) in found {
+            out.push((code, Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,56 @@
+//! Sessions: stored in the database (as token hashes) so that any server instance accepts them.
+
+use crate::user::UserRow;
+use crate::{Db, StoreError};
+
+/// Creates a session for `user_id`; `token_hash` is the SHA-256 of the token the client holds.
+pub async fn insert(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    csrf_token: &str,
+    now_ms: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    with_pool!(db, pool => {
+        sqlx::query("INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(now_ms)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The live session's user and CSRF token, if the token is known, unexpired, and the user enabled.
+pub async fn find(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<(UserRow, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        csrf_token: String,
+    }
+    let sql = "SELECT u.id, u.username, u.display_name, u.role, u.scope_code, u.department_id, u.failed_logins, \
+               u.locked_until, u.disabled, u.created_at, u.updated_at, s.csrf_token \
+               FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled";
+    let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sql).bind(token_hash).bind(now_ms).fetch_optional(pool).await?);
+    Ok(row.map(|r| (r.user, r.csrf_token)))
+}
+
+/// Ends a session.
+pub async fn delete(db: &Db, token_hash: &str) -> Result<(), StoreError> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM session WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn purge_expired(db: &Db, now_ms: i64) -> Result<u64, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query("DELETE FROM session WHERE expires_at <= $1").bind(now_ms).execute(pool).await?.rows_affected()
+    }))
+}
