@@ -1,1 +1,14 @@
-mod x{}
+//! One integration-test binary: every test drives a real server over HTTP, on SQLite and (with
+//! SHANZHI_TEST_DATABASE_URL set) again on a fresh PostgreSQL database.
+
+#[macro_use]
+mod helpers;
+
+mod audit;
+mod auth;
+mod errors;
+mod locate;
+mod node;
+mod ops;
+mod tree;
+mod user;

@@ -1,0 +1,288 @@
+//! Spawning a server on port 0 with a fresh database, and helpers in domain words.
+
+use std::io::Write;
+use std::sync::{Arc, Once};
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use shanzhi::clock::ManualClock;
+use shanzhi::config::Config;
+use shanzhi::http::state::AppState;
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::{Password, Role, Username};
+use shanzhi_store::user::NewUser;
+use shanzhi_store::Engine;
+
+/// The password of every test user.
+pub const PASSWORD: &str = "test-password-1";
+
+/// Runs the body once per engine: SQLite always, PostgreSQL when SHANZHI_TEST_DATABASE_URL is set.
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for engine in $crate::helpers::engines() {
+                #[allow(unused_mut)]
+                let mut $app = $crate::helpers::spawn_app(engine).await;
+                $body
+                $app.stop().await;
+            }
+        }
+    };
+}
+
+/// The engines to run on; prints once that the PostgreSQL pass is skipped when it is.
+pub fn engines() -> Vec<Engine> {
+    static SKIPPED: Once = Once::new();
+    match std::env::var("SHANZHI_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => vec![Engine::Sqlite, Engine::Postgres],
+        _ => {
+            SKIPPED.call_once(|| {
+                // Written to the real stderr, past the test harness's capture, so it shows once.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "PostgreSQL pass skipped: SHANZHI_TEST_DATABASE_URL is not set (SQLite pass runs)"
+                );
+            });
+            vec![Engine::Sqlite]
+        }
+    }
+}
+
+/// A running server and what the tests need to poke it.
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub client: Client,
+    pub engine: Engine,
+    pub database_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A logged-in user's bearer token.
+#[derive(Clone)]
+pub struct Session {
+    pub token: String,
+    pub user_id: i64,
+}
+
+/// A fresh database URL for the engine.
+pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
+    match engine {
+        Engine::Sqlite => format!("sqlite://{}/test.db", dir.display()),
+        Engine::Postgres => {
+            let admin_url = std::env::var("SHANZHI_TEST_DATABASE_URL").expect("SHANZHI_TEST_DATABASE_URL");
+            let name = format!("shanzhi_test_{}", rand_suffix());
+            let admin = shanzhi_store::Db::connect(&admin_url, 2).await.expect("connect to the PostgreSQL test server");
+            if let shanzhi_store::Db::Postgres(pool) = &admin {
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.expect("create test database");
+            }
+            admin.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), t % 1_000_000_000, n)
+}
+
+/// Starts a server on 127.0.0.1:0 with a fresh database and a manual clock.
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(engine, dir.path()).await;
+    spawn_on(engine, database_url, dir).await
+}
+
+/// Starts a server on an existing database (a second instance, for example).
+pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempDir) -> TestApp {
+    let config = Config { database_url: database_url.clone(), bind: "127.0.0.1:0".into(), max_connections: 8, ..Config::default() };
+    let clock = ManualClock::new(1_795_000_000_000);
+    let state = shanzhi::startup::build_state(config, Arc::new(clock.clone())).await.expect("build state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let s = state.clone();
+    let server = tokio::spawn(async move {
+        let _ = shanzhi::startup::serve(listener, s, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestApp {
+        url,
+        state,
+        clock,
+        client: Client::builder().build().expect("client"),
+        engine,
+        database_url,
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Stops the server, waiting for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Imports a FeatureCollection as the operator at the command line would.
+    pub async fn import_as_operator(&self, collection: Value) {
+        shanzhi::http::api::tree::import_features(&self.state, None, &collection, 0.001)
+            .await
+            .unwrap_or_else(|e| panic!("seed import refused: {} {:?}", e.message, e.details));
+    }
+
+    /// A small town: 广东省 › 汕尾市 › 城区 › 新港街道 › two villages with two square grids each.
+    /// Village 441502001001 spans lon 115.30–115.32, village 441502001002 lon 115.32–115.34,
+    /// both lat 22.78–22.79; each grid is a 0.01° square.
+    pub async fn seed_town(&self) {
+        let mut features = vec![
+            region("440000000000", "广东省", None),
+            region("441500000000", "汕尾市", None),
+            region("441502000000", "城区", None),
+            region("441502001000", "新港街道", None),
+            region("441502001001", "立新社区", Some(rect(115.30, 22.78, 115.32, 22.79))),
+            region("441502001002", "新港社区", Some(rect(115.32, 22.78, 115.34, 22.79))),
+        ];
+        for (v, x0) in [("441502001001", 115.30), ("441502001002", 115.32)] {
+            for i in 0..2 {
+                let x = x0 + 0.01 * i as f64;
+                features.push(grid(&format!("{v}{:03}", i + 1), &format!("网格{}", i + 1), rect(x, 22.78, x + 0.01, 22.79)));
+            }
+        }
+        self.import_as_operator(json!({"type": "FeatureCollection", "features": features})).await;
+    }
+
+    /// Creates a user directly in the store (as `shanzhi user add` would).
+    pub async fn create_user(&self, username: &str, role: Role, scope: Option<&str>, department_id: Option<i64>) -> i64 {
+        let hash = shanzhi::password::hash(&Password::parse(PASSWORD).unwrap()).unwrap();
+        let new = NewUser {
+            username: Username::parse(username).unwrap(),
+            display_name: username.to_owned(),
+            password_hash: hash,
+            role,
+            scope: scope.map(|s| NodeCode::parse(s).unwrap()),
+            department_id,
+        };
+        shanzhi_store::user::insert(&self.state.db, &new, None, self.clock.now()).await.expect("create user").id
+    }
+
+    /// Creates a user and logs them in.
+    pub async fn user(&self, username: &str, role: Role, scope: Option<&str>) -> Session {
+        self.create_user(username, role, scope, None).await;
+        self.login(username).await
+    }
+
+    /// Logs in with the test password.
+    pub async fn login(&self, username: &str) -> Session {
+        self.login_with(username, PASSWORD).await
+    }
+
+    /// Logs in with a given password.
+    pub async fn login_with(&self, username: &str, password: &str) -> Session {
+        let r = self.post_json("/api/v1/auth/login", None, json!({"username": username, "password": password})).await;
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        let v: Value = r.json().await.unwrap();
+        Session {
+            token: v["token"].as_str().unwrap().to_owned(),
+            user_id: v["user"]["id"].as_i64().unwrap(),
+        }
+    }
+
+    /// GET with an optional bearer session.
+    pub async fn get(&self, path: &str, who: Option<&Session>) -> Response {
+        let mut req = self.client.get(format!("{}{path}", self.url));
+        if let Some(s) = who {
+            req = req.bearer_auth(&s.token);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// POST JSON with an optional bearer session.
+    pub async fn post_json(&self, path: &str, who: Option<&Session>, body: Value) -> Response {
+        let mut req = self.client.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(s) = who {
+            req = req.bearer_auth(&s.token);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// PATCH JSON with a bearer session.
+    pub async fn patch_json(&self, path: &str, who: &Session, body: Value) -> Response {
+        self.client.patch(format!("{}{path}", self.url)).bearer_auth(&who.token).json(&body).send().await.expect("request")
+    }
+
+    /// Sends raw bytes as a JSON body.
+    pub async fn post_raw(&self, path: &str, who: &Session, body: &'static str) -> Response {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&who.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Number of regions and grids stored.
+    pub async fn node_count(&self) -> i64 {
+        let all = shanzhi_store::node::roots(&self.state.db).await.unwrap();
+        let mut n = 0;
+        for r in all {
+            n += shanzhi_store::node::count_by_level(&self.state.db, &r.code).await.unwrap().iter().map(|(_, c)| c).sum::<i64>();
+        }
+        n
+    }
+}
+
+trait ClockExt {
+    fn now(&self) -> i64;
+}
+
+impl ClockExt for ManualClock {
+    fn now(&self) -> i64 {
+        use shanzhi::clock::Clock;
+        self.now_ms()
+    }
+}
+
+/// A closed rectangle as a GeoJSON Polygon.
+pub fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]})
+}
+
+/// A region feature (level from its code).
+pub fn region(code: &str, name: &str, geometry: Option<Value>) -> Value {
+    json!({"type": "Feature", "properties": {"code": code, "name": name}, "geometry": geometry})
+}
+
+/// A small-grid feature.
+pub fn grid(code: &str, name: &str, geometry: Value) -> Value {
+    json!({"type": "Feature", "properties": {"code": code, "name": name, "level": "small"}, "geometry": geometry})
+}
+
+/// Asserts an error response's status and `{code, message, field}` shape; returns the body.
+pub async fn assert_error(r: Response, status: StatusCode) -> Value {
+    assert_eq!(r.status(), status, "status");
+    let v: Value = r.json().await.expect("a JSON error body");
+    assert!(v["code"].is_string(), "code in {v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {v}");
+    assert!(v.get("field").is_some(), "field in {v}");
+    v
+}
