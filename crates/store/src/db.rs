@@ -216,7 +216,7 @@ impl Db {
     /// A cheap round trip, for the health check.
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await?;
+            sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await?;
         });
         Ok(())
     }
