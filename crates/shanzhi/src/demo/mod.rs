@@ -63,6 +63,12 @@ pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Pads to a terminal width, counting CJK characters as two columns.
+fn pad(text: &str, width: usize) -> String {
+    let w: usize = text.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 /// What the demo prints: the jurisdiction, the URL, and the logins to try.
 pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
     let root_name = city.nodes.iter().find(|n| n.code == city.root).map(|n| n.name.as_str()).unwrap_or("");
@@ -81,7 +87,11 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
         city.users.len()
     );
     let _ = writeln!(s, "Database: {database}");
-    let _ = writeln!(s, "Serving:  {url}   (health: {url}/healthz, API: {url}/api/v1/...)");
+    if url.starts_with("http") {
+        let _ = writeln!(s, "Serving:  {url}   (health: {url}/healthz, API: {url}/api/v1/...)");
+    } else {
+        let _ = writeln!(s, "Not serving (--no-serve). Serve it with: shanzhi serve --database-url {database}");
+    }
     let _ = writeln!(s);
     let _ = writeln!(s, "Logins (every demo account's password is: {DEMO_PASSWORD})");
     let mut shown = Vec::new();
@@ -103,11 +113,14 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
     shown.extend(pick("h-ga-"));
     shown.extend(city.users.iter().find(|u| u.username == "citizen"));
     for u in shown {
-        let _ = writeln!(s, "  {:<24} {:<8} {}", u.username, u.role.zh(), u.display_name);
+        let _ = writeln!(s, "  {:<24} {} {}", u.username, pad(u.role.zh(), 16), u.display_name);
     }
     let _ = writeln!(s, "  … and disp-<region path> for every county, town and village centre, gw-<grid code> for every grid,");
     let _ = writeln!(s, "    h-<department code> for every department (e.g. h-cg-441502), citizen2 … citizen5.");
     let _ = writeln!(s);
+    if !url.starts_with("http") {
+        return s;
+    }
     let _ = writeln!(
         s,
         "Try:  curl -s '{url}/api/v1/locate?lon={:.4}&lat={:.4}'",

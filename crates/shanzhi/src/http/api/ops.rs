@@ -11,7 +11,26 @@ use crate::http::state::AppState;
 
 /// `/healthz` and `/metrics`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(health)).route("/metrics", get(metrics))
+    Router::new().route("/", get(index)).route("/healthz", get(health)).route("/metrics", get(metrics))
+}
+
+/// A short index of what this server offers, until the web console lands.
+async fn index() -> impl IntoResponse {
+    axum::Json(json!({
+        "name": "善治 Shanzhi",
+        "health": "/healthz",
+        "metrics": "/metrics",
+        "api": {
+            "login": "POST /api/v1/auth/login {username, password}",
+            "me": "GET /api/v1/me",
+            "locate": "GET /api/v1/locate?lon=..&lat..",
+            "nodes": "GET|POST /api/v1/nodes, GET|PATCH /api/v1/nodes/{code}, /children, /subtree",
+            "tree": "POST /api/v1/tree/import, GET /api/v1/tree/export?root=CODE",
+            "users": "GET|POST /api/v1/users, GET|PATCH /api/v1/users/{id}",
+            "departments": "GET|POST /api/v1/departments",
+            "audit": "GET /api/v1/audit, GET /api/v1/audit/verify",
+        },
+    }))
 }
 
 async fn health(State(app): State<AppState>) -> impl IntoResponse {
