@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod event;
 pub mod grid;
 pub mod tree;
 pub mod user;

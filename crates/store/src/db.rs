@@ -93,10 +93,14 @@ impl fmt::Debug for Db {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "0001_spine", include_str!("../migrations/sqlite/0001_spine.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "0001_spine", include_str!("../migrations/postgres/0001_spine.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_spine", include_str!("../migrations/sqlite/0001_spine.sql")),
+    (2, "0002_event", include_str!("../migrations/sqlite/0002_event.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_spine", include_str!("../migrations/postgres/0001_spine.sql")),
+    (2, "0002_event", include_str!("../migrations/postgres/0002_event.sql")),
+];
 
 impl Db {
     /// Connects to the database the URL names. SQLite files are created if missing and opened

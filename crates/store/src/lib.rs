@@ -9,7 +9,9 @@ pub mod db;
 #[macro_use]
 pub mod audit;
 
+pub mod category;
 pub mod department;
+pub mod event;
 pub mod error;
 pub mod node;
 pub mod session;

@@ -1,0 +1,8 @@
+//! Events and work orders (网格事件 / 工单): the closed loop from report to rating.
+
+pub mod deadline;
+pub mod figures;
+pub mod photo;
+pub mod state;
+
+pub use state::{transition, Action, EventState, Refusal, State, Transition};

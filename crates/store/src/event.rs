@@ -1,0 +1,555 @@
+//! Events (work orders): reports, moves with their timeline, counters, queries, the sweep.
+
+use serde_json::Value;
+use shanzhi_domain::event::figures::{close_bucket, Counters, COUNTER_COLUMNS};
+use shanzhi_domain::tree::{subtree_end, NodeCode};
+
+use crate::audit::AuditEntry;
+use crate::{Db, StoreError};
+
+/// An event as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub category_id: i64,
+    pub grid_code: String,
+    pub centre_code: String,
+    pub centre_path: String,
+    pub state: String,
+    pub source: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub reporter_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub priority: i64,
+    pub summoned: String,
+    pub returns: i64,
+    pub reopened: i64,
+    pub reminders: i64,
+    pub escalations: i64,
+    pub decision_required: bool,
+    pub pending_extension: Option<i64>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub stage_started_at: i64,
+    pub due_at: Option<i64>,
+    pub light: String,
+    pub supervision: String,
+    pub overdue_ever: bool,
+    pub red_since: Option<i64>,
+    pub next_check_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+/// Every column, in [`EventRow`] order.
+pub const COLUMNS: &str = "id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
+    reporter_id, department_id, priority, summoned, returns, reopened, reminders, escalations, decision_required, pending_extension, \
+    rating, rating_comment, rated_at, merged_into, stage_started_at, due_at, light, supervision, overdue_ever, red_since, next_check_at, \
+    created_at, updated_at, closed_at, version";
+
+/// One line of the timeline.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LogRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: String,
+}
+
+/// A timeline line to write with a move.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: Value,
+}
+
+/// Counter deltas of a move: who they count for, and for which day.
+#[derive(Debug, Clone)]
+pub struct StatDelta {
+    pub grid: NodeCode,
+    /// yyyymmdd in China time.
+    pub day: i64,
+    pub category_id: i64,
+    pub department_id: Option<i64>,
+    pub counters: Counters,
+    /// Minutes from report to close, for the histogram, when the move closed the order.
+    pub close_minutes: Option<i64>,
+}
+
+/// A reminder or warning to deliver.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub kind: String,
+    pub message: String,
+}
+
+/// Applies counter deltas to every ancestor of the grid, for the whole, the category and the
+/// department, inside the open transaction `$tx`.
+macro_rules! apply_stats {
+    ($tx:expr, $delta:expr) => {{
+        let d: &StatDelta = $delta;
+        if !d.counters.is_zero() || d.close_minutes.is_some() {
+            let cols = COUNTER_COLUMNS.join(", ");
+            let params: Vec<String> = (5..5 + COUNTER_COLUMNS.len()).map(|i| format!("${i}")).collect();
+            let sets: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("{c} = event_stat.{c} + excluded.{c}")).collect();
+            let sql = format!(
+                "INSERT INTO event_stat (node_path, day, dim, dim_id, {cols}) VALUES ($1, $2, $3, $4, {}) \
+                 ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}",
+                params.join(", "),
+                sets.join(", ")
+            );
+            let mut dims: Vec<(&str, i64)> = vec![("all", 0), ("category", d.category_id)];
+            if let Some(dep) = d.department_id {
+                dims.push(("department", dep));
+            }
+            let values = d.counters.values();
+            for path in d.grid.ancestor_paths() {
+                if !d.counters.is_zero() {
+                    for (dim, dim_id) in &dims {
+                        let mut q = sqlx::query(&sql).bind(&path).bind(d.day).bind(*dim).bind(*dim_id);
+                        for v in values {
+                            q = q.bind(v);
+                        }
+                        q.execute(&mut *$tx).await?;
+                    }
+                }
+                if let Some(m) = d.close_minutes {
+                    sqlx::query(
+                        "INSERT INTO event_close_hist (node_path, day, bucket, count) VALUES ($1, $2, $3, 1) \
+                         ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + 1",
+                    )
+                    .bind(&path)
+                    .bind(d.day)
+                    .bind(close_bucket(m))
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+            }
+        }
+    }};
+}
+
+/// A new report.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub row: EventRow,
+    pub photos: Vec<String>,
+    pub idempotency: Option<(i64, String)>,
+}
+
+/// The outcome of a report: the event, and whether this call created it (false: a retry).
+pub async fn insert_report(
+    db: &Db,
+    new: &NewEvent,
+    log: &LogEntry,
+    delta: &StatDelta,
+    audit: &AuditEntry,
+) -> Result<(i64, bool), StoreError> {
+    let r = &new.row;
+    let now = r.created_at;
+    let out = with_tx!(db, tx => {
+        if let Some((user, key)) = &new.idempotency {
+            let seen: Option<i64> = sqlx::query_scalar("SELECT event_id FROM idempotency WHERE user_id = $1 AND key = $2")
+                .bind(user).bind(key).fetch_optional(&mut *tx).await?;
+            if let Some(id) = seen {
+                return Ok((id, false));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO event (category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
+             reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
+        )
+        .bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path).bind(&r.state)
+        .bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
+        .bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
+        .bind(r.next_check_at).bind(now)
+        .fetch_one(&mut *tx).await?;
+        for (i, hash) in new.photos.iter().enumerate() {
+            sqlx::query("INSERT INTO event_photo (event_id, hash, stage, position) VALUES ($1, $2, 'report', $3)")
+                .bind(id).bind(hash).bind(i as i64).execute(&mut *tx).await?;
+        }
+        if let Some((user, key)) = &new.idempotency {
+            sqlx::query("INSERT INTO idempotency (user_id, key, event_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user).bind(key).bind(id).bind(now).execute(&mut *tx).await?;
+        }
+        write_log!(tx, id, log, now);
+        apply_stats!(tx, delta);
+        let mut audit = audit.clone();
+        audit.entity_id = id.to_string();
+        append_audit!(tx, &audit, now);
+        (id, true)
+    });
+    Ok(out)
+}
+
+macro_rules! write_log {
+    ($tx:expr, $id:expr, $log:expr, $now:expr) => {{
+        let l: &LogEntry = $log;
+        sqlx::query("INSERT INTO event_log (event_id, at, actor_id, action, from_state, to_state, note, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind($id).bind($now).bind(l.actor_id).bind(&l.action).bind(&l.from_state).bind(&l.to_state).bind(&l.note).bind(l.data.to_string())
+            .execute(&mut *$tx).await?;
+    }};
+}
+use write_log;
+
+/// Everything a move writes besides the event row itself.
+#[derive(Debug, Clone, Default)]
+pub struct MoveWrites {
+    pub log: Option<LogEntry>,
+    pub deltas: Vec<StatDelta>,
+    pub photos: Vec<String>,
+    pub notifications: Vec<NewNotification>,
+    /// Reporters to link to another order (a merge): (target event, user ids).
+    pub link_reporters: Option<(i64, Vec<i64>)>,
+    pub audit: Option<AuditEntry>,
+}
+
+/// Saves a move: the new row if nobody changed the event since `after.version - 1` was read,
+/// with its timeline line, counters, photos, notifications and audit row; else `Stale`.
+pub async fn save_move(db: &Db, after: &EventRow, writes: &MoveWrites, now: i64) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        let done = sqlx::query(
+            "UPDATE event SET centre_code = $1, centre_path = $2, state = $3, department_id = $4, summoned = $5, returns = $6, \
+             reopened = $7, reminders = $8, escalations = $9, decision_required = $10, pending_extension = $11, rating = $12, \
+             rating_comment = $13, rated_at = $14, merged_into = $15, stage_started_at = $16, due_at = $17, light = $18, \
+             supervision = $19, overdue_ever = $20, red_since = $21, next_check_at = $22, updated_at = $23, closed_at = $24, \
+             version = version + 1 WHERE id = $25 AND version = $26",
+        )
+        .bind(&after.centre_code).bind(&after.centre_path).bind(&after.state).bind(after.department_id).bind(&after.summoned)
+        .bind(after.returns).bind(after.reopened).bind(after.reminders).bind(after.escalations).bind(after.decision_required)
+        .bind(after.pending_extension).bind(after.rating).bind(&after.rating_comment).bind(after.rated_at).bind(after.merged_into)
+        .bind(after.stage_started_at).bind(after.due_at).bind(&after.light).bind(&after.supervision).bind(after.overdue_ever)
+        .bind(after.red_since).bind(after.next_check_at).bind(now).bind(after.closed_at).bind(after.id).bind(after.version - 1)
+        .execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        if let Some(log) = &writes.log {
+            write_log!(tx, after.id, log, now);
+        }
+        for d in &writes.deltas {
+            apply_stats!(tx, d);
+        }
+        if !writes.photos.is_empty() {
+            let base: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_photo WHERE event_id = $1 AND stage = 'result'")
+                .bind(after.id).fetch_one(&mut *tx).await?;
+            for (i, h) in writes.photos.iter().enumerate() {
+                sqlx::query("INSERT INTO event_photo (event_id, hash, stage, position) VALUES ($1, $2, 'result', $3)")
+                    .bind(after.id).bind(h).bind(base + i as i64).execute(&mut *tx).await?;
+            }
+        }
+        for n in &writes.notifications {
+            sqlx::query("INSERT INTO notification (user_id, department_id, event_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(n.user_id).bind(n.department_id).bind(after.id).bind(&n.kind).bind(&n.message).bind(now)
+                .execute(&mut *tx).await?;
+        }
+        if let Some((target, users)) = &writes.link_reporters {
+            for u in users {
+                sqlx::query("INSERT INTO event_reporter (event_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(target).bind(u).execute(&mut *tx).await?;
+            }
+        }
+        if let Some(a) = &writes.audit {
+            append_audit!(tx, a, now);
+        }
+    });
+    Ok(())
+}
+
+/// One event.
+pub async fn get(db: &Db, id: i64) -> Result<EventRow, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE id = $1");
+    Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_one(pool).await?))
+}
+
+/// The timeline of an event, oldest first.
+pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as("SELECT id, event_id, at, actor_id, action, from_state, to_state, note, data FROM event_log WHERE event_id = $1 ORDER BY id")
+            .bind(id).fetch_all(pool).await?
+    }))
+}
+
+/// Photo hashes of an event: (stage, hash), in order.
+pub async fn photos(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as("SELECT stage, hash FROM event_photo WHERE event_id = $1 ORDER BY stage DESC, position").bind(id).fetch_all(pool).await?
+    }))
+}
+
+/// People linked to an event as reporters of merged duplicates.
+pub async fn linked_reporters(db: &Db, id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar("SELECT user_id FROM event_reporter WHERE event_id = $1").bind(id).fetch_all(pool).await?))
+}
+
+/// Stores a photo under its hash (once).
+pub async fn insert_photo(db: &Db, hash: &str, content_type: &str, bytes: &[u8], user_id: i64, now: i64) -> Result<(), StoreError> {
+    with_pool!(db, pool => {
+        sqlx::query("INSERT INTO photo (hash, content_type, size, bytes, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING")
+            .bind(hash).bind(content_type).bind(bytes.len() as i64).bind(bytes).bind(user_id).bind(now)
+            .execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// A photo's type and bytes.
+pub async fn photo(db: &Db, hash: &str) -> Result<(String, Vec<u8>), StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_as("SELECT content_type, bytes FROM photo WHERE hash = $1").bind(hash).fetch_one(pool).await?))
+}
+
+/// Which of these photo hashes exist.
+pub async fn photos_exist(db: &Db, hashes: &[String]) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for h in hashes {
+        let found: Option<String> = with_pool!(db, pool => sqlx::query_scalar("SELECT hash FROM photo WHERE hash = $1").bind(h).fetch_optional(pool).await?);
+        n += usize::from(found.is_some());
+    }
+    Ok(n)
+}
+
+/// A value bound into a dynamically built query (never spliced into the SQL text).
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Filters of the event list; the scope condition is added by the caller's role.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub states: Vec<String>,
+    pub category_id: Option<i64>,
+    pub department_id: Option<i64>,
+    /// Path prefix of the grid ("4415", "441502001001").
+    pub under: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub overdue: Option<bool>,
+    pub text: Option<String>,
+    /// Keyset cursor: (created_at, id) of the last row seen; rows strictly older come next.
+    pub before: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+/// Who the list is for.
+#[derive(Debug, Clone)]
+pub enum ListScope {
+    /// Events whose grid lies under the path.
+    Under(String),
+    /// Events dispatched to or summoning the department.
+    Department(i64),
+    /// Events the user reported (or was linked to by a merge).
+    Reporter(i64),
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Events matching the filter within the scope, newest first.
+pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow>, StoreError> {
+    let mut cond: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let p = |b: Bind, binds: &mut Vec<Bind>| -> String {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    match scope {
+        ListScope::Under(path) => {
+            let a = p(Bind::Text(path.clone()), &mut binds);
+            let b = p(Bind::Text(subtree_end(path)), &mut binds);
+            cond.push(format!("grid_code >= {a} AND grid_code < {b}"));
+        }
+        ListScope::Department(d) => {
+            let a = p(Bind::Int(*d), &mut binds);
+            let like = p(Bind::Text(format!("%\"department_id\":{d},%")), &mut binds);
+            cond.push(format!("(department_id = {a} OR summoned LIKE {like})"));
+        }
+        ListScope::Reporter(u) => {
+            let a = p(Bind::Int(*u), &mut binds);
+            cond.push(format!("(reporter_id = {a} OR id IN (SELECT event_id FROM event_reporter WHERE user_id = {a}))"));
+        }
+    }
+    if !f.states.is_empty() {
+        let ps: Vec<String> = f.states.iter().map(|s| p(Bind::Text(s.clone()), &mut binds)).collect();
+        cond.push(format!("state IN ({})", ps.join(", ")));
+    }
+    if let Some(c) = f.category_id {
+        let a = p(Bind::Int(c), &mut binds);
+        cond.push(format!("(category_id = {a} OR category_id IN (SELECT id FROM category WHERE parent_id = {a}))"));
+    }
+    if let Some(d) = f.department_id {
+        let a = p(Bind::Int(d), &mut binds);
+        cond.push(format!("department_id = {a}"));
+    }
+    if let Some(u) = &f.under {
+        let a = p(Bind::Text(u.clone()), &mut binds);
+        let b = p(Bind::Text(subtree_end(u)), &mut binds);
+        cond.push(format!("grid_code >= {a} AND grid_code < {b}"));
+    }
+    if let Some(t) = f.from_ms {
+        let a = p(Bind::Int(t), &mut binds);
+        cond.push(format!("created_at >= {a}"));
+    }
+    if let Some(t) = f.to_ms {
+        let a = p(Bind::Int(t), &mut binds);
+        cond.push(format!("created_at < {a}"));
+    }
+    match f.overdue {
+        Some(true) => cond.push("light = 'red'".into()),
+        Some(false) => cond.push("light <> 'red'".into()),
+        None => {}
+    }
+    if let Some(t) = &f.text {
+        let a = p(Bind::Text(format!("%{}%", escape_like(t))), &mut binds);
+        cond.push(format!("(description LIKE {a} ESCAPE '\\' OR address LIKE {a} ESCAPE '\\')"));
+    }
+    if let Some((at, id)) = f.before {
+        let a = p(Bind::Int(at), &mut binds);
+        let b = p(Bind::Int(id), &mut binds);
+        cond.push(format!("(created_at < {a} OR (created_at = {a} AND id < {b}))"));
+    }
+    let lim = p(Bind::Int(f.limit), &mut binds);
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC, id DESC LIMIT {lim}", cond.join(" AND "));
+    let rows = with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, EventRow>(&sql);
+        for b in &binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(pool).await?
+    });
+    Ok(rows)
+}
+
+/// Open events whose clocks need a look at `now` (the deadline sweep), oldest check first.
+pub async fn due_for_check(db: &Db, now: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2");
+    Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(now).bind(limit).fetch_all(pool).await?))
+}
+
+/// Summed counters of a node over days `[from_day, to_day]` for one dimension value.
+pub async fn counters(db: &Db, node_path: &str, from_day: i64, to_day: i64, dim: &str, dim_id: i64) -> Result<Counters, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")).collect();
+    let sql = format!(
+        "SELECT {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND dim_id = $3 AND day >= $4 AND day <= $5",
+        sums.join(", ")
+    );
+    let row = with_pool!(db, pool => {
+        let r = sqlx::query(&sql).bind(node_path).bind(dim).bind(dim_id).bind(from_day).bind(to_day).fetch_one(pool).await?;
+        read_counters(&r, 0)?
+    });
+    Ok(row)
+}
+
+fn read_counters<R: sqlx::Row>(r: &R, offset: usize) -> Result<Counters, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut v = [0i64; 16];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = r.try_get(offset + i)?;
+    }
+    Ok(Counters::from_values(v))
+}
+
+/// Counters of a node per dimension value (every category, or every department) over days.
+pub async fn counters_by(db: &Db, node_path: &str, from_day: i64, to_day: i64, dim: &str) -> Result<Vec<(i64, Counters)>, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT)")).collect();
+    let sql = format!(
+        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4 GROUP BY dim_id ORDER BY dim_id",
+        sums.join(", ")
+    );
+    let out = with_pool!(db, pool => {
+        let rows = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = sqlx::Row::try_get(r, 0)?;
+            out.push((id, read_counters(r, 1)?));
+        }
+        out
+    });
+    Ok(out)
+}
+
+/// Counters of a node per day (for trends).
+pub async fn counters_by_day(db: &Db, node_path: &str, from_day: i64, to_day: i64) -> Result<Vec<(i64, Counters)>, StoreError> {
+    let cols: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST({c} AS BIGINT)")).collect();
+    let sql = format!(
+        "SELECT day, {} FROM event_stat WHERE node_path = $1 AND dim = 'all' AND dim_id = 0 AND day >= $2 AND day <= $3 ORDER BY day",
+        cols.join(", ")
+    );
+    let out = with_pool!(db, pool => {
+        let rows = sqlx::query(&sql).bind(node_path).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let d: i64 = sqlx::Row::try_get(r, 0)?;
+            out.push((d, read_counters(r, 1)?));
+        }
+        out
+    });
+    Ok(out)
+}
+
+/// The time-to-close histogram of a node over days, as sorted (bucket, count).
+pub async fn close_histogram(db: &Db, node_path: &str, from_day: i64, to_day: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM event_close_hist WHERE node_path = $1 AND day >= $2 AND day <= $3 GROUP BY bucket ORDER BY bucket",
+        )
+        .bind(node_path).bind(from_day).bind(to_day).fetch_all(pool).await?
+    }))
+}
+
+/// Every timeline line of events under a path (for recounts in tests and audits).
+pub async fn logs_under(db: &Db, path: &str) -> Result<Vec<(LogRow, EventRow)>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 ORDER BY id");
+    let events: Vec<EventRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).fetch_all(pool).await?);
+    let mut out = Vec::new();
+    for e in events {
+        for l in timeline(db, e.id).await? {
+            out.push((l, e.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Notifications for a user or their department, newest first.
+pub async fn notifications(db: &Db, user_id: i64, department_id: Option<i64>, limit: i64) -> Result<Vec<(i64, Option<i64>, String, String, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT id, event_id, kind, message, created_at FROM notification WHERE user_id = $1 OR ($2 IS NOT NULL AND department_id = $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(user_id).bind(department_id).bind(limit).fetch_all(pool).await?
+    }))
+}
+
+/// A random sample of closed events under a path, closed in `[from, to)`, for re-inspection.
+pub async fn sample_closed(db: &Db, path: &str, from: i64, to: i64, n: i64) -> Result<Vec<EventRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM event WHERE state = 'closed' AND grid_code >= $1 AND grid_code < $2 AND closed_at >= $3 AND closed_at < $4 ORDER BY RANDOM() LIMIT $5"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(from).bind(to).bind(n).fetch_all(pool).await?))
+}
