@@ -42,7 +42,8 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
     Ok(())
 }
 
-/// Work on a timer: pick up tree changes made by other instances; drop expired sessions.
+/// Work on a timer: pick up tree changes made by other instances; sweep deadlines; drop
+/// expired sessions.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
     let mut n: u64 = 0;
@@ -52,6 +53,15 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
         }
         n += 1;
+        // About once a minute: the deadline sweep (lights, supervision, escalation).
+        if n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0 {
+            let now = state.clock.now_ms();
+            match crate::event::sweep(&state, now).await {
+                Ok(s) if s.yellow + s.red + s.escalated > 0 => tracing::info!(?s, "deadline sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "deadline sweep failed"),
+            }
+        }
         if n % 720 == 0 {
             match shanzhi_store::session::purge_expired(&state.db, state.clock.now_ms()).await {
                 Ok(k) if k > 0 => tracing::info!(sessions = k, "purged expired sessions"),

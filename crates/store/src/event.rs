@@ -292,7 +292,7 @@ pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
 /// Photo hashes of an event: (stage, hash), in order.
 pub async fn photos(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(db, pool => {
-        sqlx::query_as("SELECT stage, hash FROM event_photo WHERE event_id = $1 ORDER BY stage DESC, position").bind(id).fetch_all(pool).await?
+        sqlx::query_as("SELECT stage, hash FROM event_photo WHERE event_id = $1 ORDER BY CASE stage WHEN 'report' THEN 0 ELSE 1 END, position").bind(id).fetch_all(pool).await?
     }))
 }
 
@@ -552,4 +552,11 @@ pub async fn sample_closed(db: &Db, path: &str, from: i64, to: i64, n: i64) -> R
         "SELECT {COLUMNS} FROM event WHERE state = 'closed' AND grid_code >= $1 AND grid_code < $2 AND closed_at >= $3 AND closed_at < $4 ORDER BY RANDOM() LIMIT $5"
     );
     Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(from).bind(to).bind(n).fetch_all(pool).await?))
+}
+
+/// The event a user's idempotency key already made, if any.
+pub async fn idempotent(db: &Db, user_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT event_id FROM idempotency WHERE user_id = $1 AND key = $2").bind(user_id).bind(key).fetch_optional(pool).await?
+    }))
 }

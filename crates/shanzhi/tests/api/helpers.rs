@@ -104,7 +104,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 /// Starts a server on an existing database (a second instance, for example).
 pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempDir) -> TestApp {
-    let config = Config { database_url: database_url.clone(), bind: "127.0.0.1:0".into(), max_connections: 8, ..Config::default() };
+    let config = Config { database_url: database_url.clone(), bind: "127.0.0.1:0".into(), max_connections: 8, session_hours: 24 * 365, ..Config::default() };
     let clock = ManualClock::new(1_795_000_000_000);
     let state = shanzhi::startup::build_state(config, Arc::new(clock.clone())).await.expect("build state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -285,4 +285,123 @@ pub async fn assert_error(r: Response, status: StatusCode) -> Value {
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {v}");
     assert!(v.get("field").is_some(), "field in {v}");
     v
+}
+
+/// The cast of the closed loop in the seeded town.
+pub struct Cast {
+    /// Dispatcher of village 441502001001's centre.
+    pub dispatcher: Session,
+    /// Dispatcher of the town 441502001000's centre.
+    pub town_dispatcher: Session,
+    /// Dispatcher of the other village, 441502001002.
+    pub other_dispatcher: Session,
+    /// Grid worker of grid 441502001001001.
+    pub worker: Session,
+    /// Handler of the county's 城管 (cg-441502) and 住建 (zj-441502) departments.
+    pub cg: Session,
+    pub zj: Session,
+    pub citizen: Session,
+    pub citizen2: Session,
+    pub cg_id: i64,
+    pub zj_id: i64,
+    /// 暴露垃圾: may be resolved on the spot.
+    pub garbage: i64,
+    /// 燃气: needs a department, escalates after 240 red working minutes.
+    pub gas: i64,
+}
+
+/// A point inside grid 441502001001001.
+pub const IN_GRID: (f64, f64) = (115.305, 22.785);
+
+impl TestApp {
+    /// The seeded town plus categories, two county departments and one user per part.
+    pub async fn seed_loop(&self) -> Cast {
+        self.seed_town().await;
+        let now = self.clock.now();
+        let cg = shanzhi_store::department::insert(&self.state.db, "cg-441502", "城区城管局", &NodeCode::parse("441502000000").unwrap(), None, now).await.unwrap();
+        let zj = shanzhi_store::department::insert(&self.state.db, "zj-441502", "城区住建局", &NodeCode::parse("441502000000").unwrap(), None, now).await.unwrap();
+        let cat = |code: &str, name: &str, kind: &str, on_spot: bool, escalate: Option<i64>| shanzhi_store::category::CategoryInput {
+            code: code.into(),
+            parent_id: None,
+            name: name.into(),
+            department_kind: Some(kind.into()),
+            accept_minutes: 60,
+            handle_minutes: 420,
+            verify_minutes: 420,
+            priority: if escalate.is_some() { 1 } else { 3 },
+            on_spot,
+            escalate_after_minutes: escalate,
+            active: true,
+        };
+        let garbage = shanzhi_store::category::insert(&self.state.db, &cat("exposed_garbage", "暴露垃圾", "cg", true, None), None, now).await.unwrap();
+        let gas = shanzhi_store::category::insert(&self.state.db, &cat("gas", "燃气", "zj", false, Some(240)), None, now).await.unwrap();
+        self.create_user("cg-handler", Role::Handler, None, Some(cg.id)).await;
+        self.create_user("zj-handler", Role::Handler, None, Some(zj.id)).await;
+        Cast {
+            dispatcher: self.user("vdisp", Role::Dispatcher, Some("441502001001")).await,
+            town_dispatcher: self.user("tdisp", Role::Dispatcher, Some("441502001000")).await,
+            other_dispatcher: self.user("odisp", Role::Dispatcher, Some("441502001002")).await,
+            worker: self.user("worker", Role::GridWorker, Some("441502001001001")).await,
+            cg: self.login("cg-handler").await,
+            zj: self.login("zj-handler").await,
+            citizen: self.user("citizen", Role::Citizen, None).await,
+            citizen2: self.user("citizen2", Role::Citizen, None).await,
+            cg_id: cg.id,
+            zj_id: zj.id,
+            garbage: garbage.id,
+            gas: gas.id,
+        }
+    }
+
+    /// Reports an event at `IN_GRID` with an idempotency key; returns the response.
+    pub async fn report_with_key(&self, who: &Session, category: i64, key: &str) -> Response {
+        self.client
+            .post(format!("{}/api/v1/events", self.url))
+            .bearer_auth(&who.token)
+            .header("idempotency-key", key)
+            .json(&json!({"category_id": category, "description": "路边有一堆垃圾", "lon": IN_GRID.0, "lat": IN_GRID.1}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Reports an event and returns its id.
+    pub async fn report(&self, who: &Session, category: i64) -> i64 {
+        let key = format!("k-{}", rand_suffix());
+        let r = self.report_with_key(who, category, &key).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "report");
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// Makes a move; returns the response.
+    pub async fn act(&self, who: &Session, id: i64, action: &str, body: Value) -> Response {
+        self.post_json(&format!("/api/v1/events/{id}/{action}"), Some(who), body).await
+    }
+
+    /// Makes a move that must succeed; returns the event after it.
+    pub async fn act_ok(&self, who: &Session, id: i64, action: &str, body: Value) -> Value {
+        let r = self.act(who, id, action, body).await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{action} on {id}: {v}");
+        v
+    }
+
+    /// The event as `who` sees it.
+    pub async fn event(&self, who: &Session, id: i64) -> Value {
+        let r = self.get(&format!("/api/v1/events/{id}"), Some(who)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    /// Sets the manual clock to a China-time wall clock.
+    pub fn set_local(&self, y: i32, m: u32, d: u32, h: u32, min: u32) {
+        let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        self.clock.set(shanzhi_domain::event::deadline::local_ms(date, h * 60 + min));
+    }
+}
+
+/// China-time wall clock as unix milliseconds.
+pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+    shanzhi_domain::event::deadline::local_ms(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(), h * 60 + min)
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod errors;
+mod event;
 mod locate;
 mod node;
 mod ops;

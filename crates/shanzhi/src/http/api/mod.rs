@@ -2,10 +2,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod category;
 pub mod department;
+pub mod event;
+pub mod figures;
 pub mod locate;
 pub mod node;
 pub mod ops;
+pub mod photo;
 pub mod tree;
 pub mod user;
 
@@ -24,4 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(user::router())
         .merge(department::router())
         .merge(audit::router())
+        .merge(category::router())
+        .merge(event::router())
+        .merge(photo::router())
+        .merge(figures::router())
 }

@@ -1,0 +1,785 @@
+//! The closed loop as the application runs it: load, ask the domain, compute the clocks, save
+//! in one transaction. Used by the HTTP handlers, the deadline sweep and the demo.
+
+use chrono::Datelike;
+use serde_json::{json, Value};
+use shanzhi_domain::event::deadline::{local_date, Light, WorkCalendar};
+use shanzhi_domain::event::figures::Counters;
+use shanzhi_domain::event::state::{centre_level, Summoned, DEFAULT_BOUNCE_LIMIT};
+use shanzhi_domain::event::{transition, Action, EventState, Refusal, State, Transition};
+use shanzhi_domain::grid::LonLat;
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::{Actor, Role, Scope};
+use shanzhi_store::audit::AuditEntry;
+use shanzhi_store::category::Category;
+use shanzhi_store::event::{EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, StatDelta};
+use shanzhi_store::StoreError;
+
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+/// Share of a stage's working time after which its light turns yellow (the last 20%).
+pub const YELLOW_SHARE: f64 = 0.2;
+
+/// The working-time calendar in force: the administrators' one, or China's default.
+pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
+    match shanzhi_store::category::calendar(&app.db).await? {
+        Some(body) => {
+            let v: Value = serde_json::from_str(&body).map_err(|e| ApiError::internal(e.into()))?;
+            WorkCalendar::from_json(&v).map_err(|e| ApiError::internal(anyhow::anyhow!("stored calendar: {e}")))
+        }
+        None => Ok(WorkCalendar::china_default()),
+    }
+}
+
+/// yyyymmdd of an instant, in China time.
+pub fn day_of(ms: i64) -> i64 {
+    let d = local_date(ms);
+    i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
+}
+
+/// The domain's view of a stored event.
+pub fn state_of(row: &EventRow, category: &Category) -> Result<EventState, ApiError> {
+    let bad = |what: &str| ApiError::internal(anyhow::anyhow!("event {} has a bad {what}", row.id));
+    Ok(EventState {
+        id: row.id,
+        state: State::parse(&row.state).ok_or_else(|| bad("state"))?,
+        grid: NodeCode::parse(&row.grid_code).map_err(|_| bad("grid"))?,
+        centre: NodeCode::parse(&row.centre_code).map_err(|_| bad("centre"))?,
+        reporter_id: row.reporter_id,
+        department_id: row.department_id,
+        summoned: serde_json::from_str::<Vec<Summoned>>(&row.summoned).map_err(|_| bad("summoned list"))?,
+        on_spot_allowed: category.on_spot,
+        returns: row.returns,
+        decision_required: row.decision_required,
+        pending_extension: row.pending_extension,
+        rated: row.rating.is_some(),
+    })
+}
+
+/// Maps a domain refusal to the API's answer.
+pub fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Forbidden(why) => ApiError::forbidden(why),
+        Refusal::WrongState(why) => ApiError::conflict(Some("state"), why),
+        Refusal::Invalid { field, reason } => ApiError::invalid(field, reason),
+    }
+}
+
+/// When the light of a stage running from `start` to `due` turns yellow.
+fn yellow_at(cal: &WorkCalendar, start: i64, due: i64) -> i64 {
+    let total = cal.working_minutes_between(start, due);
+    let green = total - (total as f64 * YELLOW_SHARE).floor() as i64;
+    cal.add_working_minutes(start, green)
+}
+
+/// Starts a stage clock of `minutes` working minutes at `now` on the row.
+fn start_clock(row: &mut EventRow, cal: &WorkCalendar, now: i64, minutes: i64) {
+    let due = cal.add_working_minutes(now, minutes);
+    row.stage_started_at = now;
+    row.due_at = Some(due);
+    row.light = "green".into();
+    row.red_since = None;
+    row.supervision = "none".into();
+    row.next_check_at = Some(yellow_at(cal, now, due));
+}
+
+fn stop_clock(row: &mut EventRow) {
+    row.due_at = None;
+    row.next_check_at = None;
+}
+
+/// Who reports, by role.
+fn source_of(role: Role) -> &'static str {
+    match role {
+        Role::GridWorker => "patrol",
+        Role::Citizen => "citizen",
+        Role::Handler => "department",
+        _ => "hotline",
+    }
+}
+
+/// A report as the API received it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub category_id: i64,
+    pub description: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub address: Option<String>,
+    pub photos: Vec<String>,
+    pub idempotency_key: String,
+    /// Overrides the source the reporter's role implies (Open311 clients, imports).
+    pub source: Option<String>,
+}
+
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// Files a report: locates it, starts its accept clock, counts it. A retry with the same
+/// idempotency key returns the first event and creates nothing (`created` is false).
+pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventRow, bool), ApiError> {
+    if actor.role == Role::Leader || actor.role == Role::Analyst {
+        return Err(ApiError::forbidden("leaders and analysts read; they do not file reports"));
+    }
+    let key = r.idempotency_key.trim();
+    if key.is_empty() || key.len() > 128 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(Some("Idempotency-Key".into()), "an Idempotency-Key header of 1 to 128 visible ASCII characters is required"));
+    }
+    let description = r.description.trim();
+    if description.is_empty() {
+        return Err(ApiError::invalid("description", "must not be empty"));
+    }
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    let address = r.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
+        return Err(ApiError::invalid("address", "must be at most 200 characters"));
+    }
+    if r.photos.len() > shanzhi_domain::event::photo::MAX_PHOTOS {
+        return Err(ApiError::invalid("photos", "at most 9 photos"));
+    }
+    let at = LonLat::parse(r.lon, r.lat)?;
+    let category = match shanzhi_store::category::get(&app.db, r.category_id).await {
+        Ok(c) if c.active => c,
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::invalid("category_id", "no such category")),
+        Err(e) => return Err(e.into()),
+    };
+    // A retry must not fail on checks that passed the first time: look the key up first.
+    if let Some(existing) = replay(app, actor.user_id, key).await? {
+        return Ok((existing, false));
+    }
+    let Some(found) = app.locator.current().locate(at) else {
+        return Err(ApiError::invalid("lon", "the position is outside the jurisdiction: no grid contains it"));
+    };
+    let grid = NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    if actor.role != Role::Citizen && !actor.reaches(&grid) {
+        return Err(ApiError::invalid("lon", "the position is outside your area"));
+    }
+    if shanzhi_store::event::photos_exist(&app.db, &r.photos).await? != r.photos.len() {
+        return Err(ApiError::invalid("photos", "upload each photo first (POST /api/v1/photos) and send its hash"));
+    }
+    let village = NodeCode::parse(&grid.as_str()[..12]).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let now = app.clock.now_ms();
+    let cal = calendar(app).await?;
+    let (accept, _, _) = shanzhi_store::category::clocks(&app.db, &category, centre_level(&village).as_str()).await?;
+    let source = match &r.source {
+        Some(s) => s.clone(),
+        None => source_of(actor.role).to_owned(),
+    };
+    let mut row = EventRow {
+        id: 0,
+        category_id: category.id,
+        grid_code: grid.as_str().to_owned(),
+        centre_code: village.as_str().to_owned(),
+        centre_path: village.path().to_owned(),
+        state: State::Reported.as_str().to_owned(),
+        source,
+        description: description.to_owned(),
+        address,
+        lon: at.lon(),
+        lat: at.lat(),
+        reporter_id: Some(actor.user_id),
+        department_id: None,
+        priority: category.priority,
+        summoned: "[]".into(),
+        returns: 0,
+        reopened: 0,
+        reminders: 0,
+        escalations: 0,
+        decision_required: false,
+        pending_extension: None,
+        rating: None,
+        rating_comment: None,
+        rated_at: None,
+        merged_into: None,
+        stage_started_at: now,
+        due_at: None,
+        light: "green".into(),
+        supervision: "none".into(),
+        overdue_ever: false,
+        red_since: None,
+        next_check_at: None,
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+        version: 1,
+    };
+    start_clock(&mut row, &cal, now, accept);
+    let log = LogEntry {
+        actor_id: Some(actor.user_id),
+        action: "report".into(),
+        from_state: None,
+        to_state: row.state.clone(),
+        note: None,
+        data: json!({"source": row.source, "grid": row.grid_code}),
+    };
+    let delta = StatDelta {
+        grid: grid.clone(),
+        day: day_of(now),
+        category_id: category.id,
+        department_id: None,
+        counters: Counters { reported: 1, ..Default::default() },
+        close_minutes: None,
+    };
+    let audit = AuditEntry::new(Some(actor.user_id), "event.report", "event", "")
+        .after(json!({"category_id": category.id, "grid": row.grid_code, "source": row.source}));
+    let new = NewEvent { row, photos: r.photos.clone(), idempotency: Some((actor.user_id, key.to_owned())) };
+    let (id, created) = match shanzhi_store::event::insert_report(&app.db, &new, &log, &delta, &audit).await {
+        Ok(x) => x,
+        // Two retries racing: the loser finds the winner's event.
+        Err(StoreError::Conflict { .. }) => match replay(app, actor.user_id, key).await? {
+            Some(e) => return Ok((e, false)),
+            None => return Err(ApiError::conflict(None, "the report collided with another; retry")),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    Ok((shanzhi_store::event::get(&app.db, id).await?, created))
+}
+
+async fn replay(app: &AppState, user_id: i64, key: &str) -> Result<Option<EventRow>, ApiError> {
+    let id: Option<i64> = shanzhi_store::event::idempotent(&app.db, user_id, key).await?;
+    match id {
+        Some(id) => Ok(Some(shanzhi_store::event::get(&app.db, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// May the actor see this event? Citizens: reporters, including of merged duplicates.
+pub async fn can_view(app: &AppState, actor: &Actor, row: &EventRow, ev: &EventState) -> Result<bool, ApiError> {
+    if shanzhi_domain::event::state::can_view(actor, ev) {
+        return Ok(true);
+    }
+    if actor.role == Role::Citizen {
+        return Ok(shanzhi_store::event::linked_reporters(&app.db, row.id).await?.contains(&actor.user_id));
+    }
+    Ok(false)
+}
+
+/// Loads an event the actor may see, or 404.
+pub async fn visible(app: &AppState, actor: &Actor, id: i64) -> Result<(EventRow, Category, EventState), ApiError> {
+    let row = match shanzhi_store::event::get(&app.db, id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => return Err(ApiError::not_found("event")),
+        Err(e) => return Err(e.into()),
+    };
+    let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
+    let ev = state_of(&row, &category)?;
+    if !can_view(app, actor, &row, &ev).await? {
+        return Err(ApiError::not_found("event"));
+    }
+    Ok((row, category, ev))
+}
+
+/// Makes a move on an event for `actor` and returns the event as it is afterwards.
+/// `expected_version`, when given, must match (else 409 without touching anything).
+pub async fn act(
+    app: &AppState,
+    actor: &Actor,
+    id: i64,
+    action: &Action,
+    expected_version: Option<i64>,
+    due_minutes: Option<i64>,
+    photos: &[String],
+) -> Result<EventRow, ApiError> {
+    let (row, category, ev) = visible(app, actor, id).await?;
+    if expected_version.is_some_and(|v| v != row.version) {
+        return Err(ApiError::conflict(Some("version"), "the event was changed by someone else; reload and try again"));
+    }
+    if photos.len() > shanzhi_domain::event::photo::MAX_PHOTOS {
+        return Err(ApiError::invalid("photos", "at most 9 photos"));
+    }
+    if !photos.is_empty() && shanzhi_store::event::photos_exist(&app.db, photos).await? != photos.len() {
+        return Err(ApiError::invalid("photos", "upload each photo first (POST /api/v1/photos) and send its hash"));
+    }
+    let t = transition(&ev, action, actor, DEFAULT_BOUNCE_LIMIT).map_err(refusal)?;
+    let now = app.clock.now_ms();
+    let cal = calendar(app).await?;
+    let (after, writes) = apply(app, &row, &category, &ev, action, &t, Some(actor.user_id), now, &cal, due_minutes).await?;
+    let writes = MoveWrites { photos: photos.to_vec(), ..writes };
+    match shanzhi_store::event::save_move(&app.db, &after, &writes, now).await {
+        Ok(()) => {}
+        Err(StoreError::Stale) => {
+            return Err(ApiError::conflict(Some("version"), "the event was changed by someone else at the same moment; reload and try again"))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(shanzhi_store::event::get(&app.db, id).await?)
+}
+
+/// Turns a domain transition into the new row and everything written with it.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    app: &AppState,
+    row: &EventRow,
+    category: &Category,
+    ev: &EventState,
+    action: &Action,
+    t: &Transition,
+    actor_id: Option<i64>,
+    now: i64,
+    cal: &WorkCalendar,
+    due_minutes: Option<i64>,
+) -> Result<(EventRow, MoveWrites), ApiError> {
+    let mut a = row.clone();
+    a.version = row.version + 1;
+    a.updated_at = now;
+    let from = ev.state;
+    let to = t.to.unwrap_or(from);
+    a.state = to.as_str().to_owned();
+    if let Some(d) = t.department_id {
+        a.department_id = d;
+    }
+    if let Some(s) = &t.summoned {
+        a.summoned = serde_json::to_string(s).map_err(|e| ApiError::internal(e.into()))?;
+    }
+    if let Some(c) = &t.centre {
+        a.centre_code = c.as_str().to_owned();
+        a.centre_path = c.path().to_owned();
+        a.escalations += 1;
+    }
+    if t.returned {
+        a.returns += 1;
+    }
+    if let Some(d) = t.decision_required {
+        a.decision_required = d;
+    }
+    if t.reopened {
+        a.reopened += 1;
+        a.closed_at = None;
+    }
+    if let Some((score, comment)) = &t.rating {
+        a.rating = Some(i64::from(*score));
+        a.rating_comment = Some(comment.clone()).filter(|c| !c.is_empty());
+        a.rated_at = Some(now);
+    }
+    if let Some(p) = t.pending_extension {
+        a.pending_extension = p;
+    }
+    if t.reminded {
+        a.reminders += 1;
+    }
+    if let Some(m) = t.merged_into {
+        a.merged_into = Some(m);
+    }
+    let centre = NodeCode::parse(&a.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let level = centre_level(&centre);
+    let (accept, handle, verify) = shanzhi_store::category::clocks(&app.db, category, level.as_str()).await?;
+
+    // Clocks: each stage has its own.
+    if let Some(extra) = t.extend_by {
+        if let Some(due) = a.due_at {
+            let new_due = cal.add_working_minutes(due, extra);
+            a.due_at = Some(new_due);
+            a.light = "green".into();
+            a.red_since = None;
+            a.next_check_at = Some(yellow_at(cal, a.stage_started_at, new_due).max(now));
+        }
+    }
+    let stage_changed = to != from || t.centre.is_some();
+    if stage_changed {
+        match to {
+            State::Reported | State::Accepted => start_clock(&mut a, cal, now, accept),
+            State::Dispatched if from == State::Accepted => {
+                let minutes = due_minutes.unwrap_or(handle);
+                if !(1..=60 * 24 * 365).contains(&minutes) {
+                    return Err(ApiError::invalid("due_minutes", "must be between 1 and 525600 working minutes"));
+                }
+                start_clock(&mut a, cal, now, minutes);
+            }
+            State::Dispatched | State::InProgress => {
+                if from == State::Resolved {
+                    start_clock(&mut a, cal, now, handle);
+                }
+            }
+            State::Resolved => start_clock(&mut a, cal, now, verify),
+            State::Closed => {
+                a.closed_at = Some(now);
+                stop_clock(&mut a);
+            }
+            State::Rejected | State::Merged => stop_clock(&mut a),
+        }
+    }
+
+    // Counters.
+    let grid = ev.grid.clone();
+    let mut c = Counters::default();
+    let mut close_minutes = None;
+    match action {
+        Action::Accept => c.accepted = 1,
+        Action::Dispatch { .. } | Action::Summon { .. } => c.dispatched = 1,
+        Action::Return { .. } => c.returned = 1,
+        _ => {}
+    }
+    let mut data = json!({});
+    if to == State::Closed && from != State::Closed {
+        c.closed = 1;
+        let on_time = !row.overdue_ever && row.due_at.is_none_or(|d| now <= d);
+        if on_time {
+            c.closed_on_time = 1;
+        }
+        c.close_at(level);
+        let minutes = (now - row.created_at).max(0) / 60_000;
+        c.close_minutes_sum = minutes;
+        close_minutes = Some(minutes);
+        data = json!({"on_time": on_time, "level": level, "minutes": minutes, "department_id": row.department_id});
+    }
+    if let Some((score, _)) = &t.rating {
+        c.rated = 1;
+        c.rating_sum = i64::from(*score);
+        if *score >= 4 {
+            c.satisfied = 1;
+        }
+        data = json!({"score": score, "reopened": t.reopened, "department_id": row.department_id});
+    }
+    if t.reopened {
+        c.reopened = 1;
+    }
+    if let Action::Dispatch { department_id, .. } = action {
+        data = json!({"department_id": department_id, "due_at": a.due_at});
+    }
+    if let Action::Summon { departments, lead } = action {
+        data = json!({"departments": departments.iter().map(|(d, _)| d).collect::<Vec<_>>(), "lead": lead});
+    }
+    if let Some(m) = t.merged_into {
+        data = json!({"into": m});
+    }
+    if t.returned {
+        data = json!({"department_id": row.department_id, "returns": a.returns, "decision_required": a.decision_required});
+    }
+    if t.centre.is_some() {
+        data = json!({"from": row.centre_code, "to": a.centre_code});
+    }
+    if let Some(e) = t.extend_by {
+        data = json!({"minutes": e, "due_at": a.due_at});
+    }
+    // Counted for the department that held the order at the time of the move.
+    let department_for_stats = match action {
+        Action::Dispatch { department_id, .. } => Some(*department_id),
+        Action::Summon { lead, .. } => Some(*lead),
+        _ => row.department_id,
+    };
+    // Every timeline line says which department it counts for, so figures can be recounted.
+    if let Value::Object(m) = &mut data {
+        m.insert("department_id".into(), json!(department_for_stats));
+    }
+    let mut deltas = Vec::new();
+    if !c.is_zero() {
+        deltas.push(StatDelta {
+            grid,
+            day: day_of(now),
+            category_id: category.id,
+            department_id: department_for_stats,
+            counters: c,
+            close_minutes,
+        });
+    }
+
+    let mut notifications = Vec::new();
+    if t.reminded {
+        notifications.push(NewNotification {
+            user_id: None,
+            department_id: row.department_id,
+            kind: "remind".into(),
+            message: format!("催办：工单 #{} 请尽快办理", row.id),
+        });
+    }
+    if let Action::Dispatch { department_id, .. } = action {
+        notifications.push(NewNotification {
+            user_id: None,
+            department_id: Some(*department_id),
+            kind: "dispatch".into(),
+            message: format!("新派单：工单 #{}", row.id),
+        });
+    }
+    if let Action::Summon { departments, .. } = action {
+        for (d, _) in departments {
+            notifications.push(NewNotification {
+                user_id: None,
+                department_id: Some(*d),
+                kind: "summon".into(),
+                message: format!("吹哨报到：工单 #{} 请报到", row.id),
+            });
+        }
+    }
+    // The reporters hear of every change of state.
+    if to != from {
+        if let Some(rep) = row.reporter_id {
+            notifications.push(NewNotification {
+                user_id: Some(rep),
+                department_id: None,
+                kind: "progress".into(),
+                message: format!("您反映的问题 #{} 进展：{}", row.id, to.as_str()),
+            });
+        }
+        for u in shanzhi_store::event::linked_reporters(&app.db, row.id).await? {
+            notifications.push(NewNotification {
+                user_id: Some(u),
+                department_id: None,
+                kind: "progress".into(),
+                message: format!("您反映的问题 #{} 进展：{}", row.id, to.as_str()),
+            });
+        }
+    }
+    let link_reporters = match t.merged_into {
+        Some(target) => {
+            let mut users = shanzhi_store::event::linked_reporters(&app.db, row.id).await?;
+            users.extend(row.reporter_id);
+            Some((target, users))
+        }
+        None => None,
+    };
+    let log = LogEntry {
+        actor_id,
+        action: action.name().to_owned(),
+        from_state: Some(from.as_str().to_owned()),
+        to_state: to.as_str().to_owned(),
+        note: t.note.clone().filter(|n| !n.is_empty()),
+        data,
+    };
+    let audit = AuditEntry::new(actor_id, &format!("event.{}", action.name()), "event", row.id.to_string())
+        .before(json!({"state": row.state, "department_id": row.department_id, "centre": row.centre_code, "version": row.version}))
+        .after(json!({"state": a.state, "department_id": a.department_id, "centre": a.centre_code, "version": a.version}));
+    Ok((a, MoveWrites { log: Some(log), deltas, photos: Vec::new(), notifications, link_reporters, audit: Some(audit) }))
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sweep {
+    pub checked: usize,
+    pub yellow: usize,
+    pub red: usize,
+    pub escalated: usize,
+}
+
+/// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
+/// 红牌督办) with a reminder, and escalates orders red past their category's limit.
+pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
+    let cal = calendar(app).await?;
+    let mut out = Sweep::default();
+    loop {
+        let rows = shanzhi_store::event::due_for_check(&app.db, now, 500).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for row in rows {
+            out.checked += 1;
+            let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
+            match sweep_one(app, &cal, &row, &category, now, &mut out).await {
+                Ok(()) => progressed = true,
+                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category: &Category, now: i64, out: &mut Sweep) -> Result<(), ApiError> {
+    let Some(due) = row.due_at else {
+        let mut a = row.clone();
+        a.version += 1;
+        a.next_check_at = None;
+        return save_sweep(app, &a, MoveWrites::default(), now).await;
+    };
+    let light = cal.light(row.stage_started_at, due, now, YELLOW_SHARE);
+    let mut a = row.clone();
+    a.version += 1;
+    let mut notes: Vec<NewNotification> = Vec::new();
+    let mut log: Option<LogEntry> = None;
+    let state = row.state.clone();
+    let notify = |kind: &str, message: String| NewNotification {
+        user_id: None,
+        department_id: row.department_id,
+        kind: kind.to_owned(),
+        message,
+    };
+    match light {
+        Light::Green => {
+            a.next_check_at = Some(yellow_at(cal, row.stage_started_at, due).max(now + 60_000));
+        }
+        Light::Yellow => {
+            a.light = "yellow".into();
+            a.next_check_at = Some(due);
+            if row.light == "green" {
+                out.yellow += 1;
+                a.supervision = "normal".into();
+                notes.push(notify("supervise", format!("普通督办：工单 #{} 即将超时", row.id)));
+                log = Some(system_log("supervise", &state, "yellow light: normal supervision (普通督办)", json!({"supervision": "normal"})));
+            }
+        }
+        Light::Red => {
+            a.light = "red".into();
+            a.overdue_ever = true;
+            let red_since = row.red_since.unwrap_or(now);
+            a.red_since = Some(red_since);
+            if row.light != "red" {
+                out.red += 1;
+                a.supervision = "yellow".into();
+                notes.push(notify("supervise", format!("黄牌督办：工单 #{} 已超时", row.id)));
+                log = Some(system_log("supervise", &state, "overdue: yellow-card supervision (黄牌督办)", json!({"supervision": "yellow"})));
+            }
+            a.next_check_at = None;
+            if let Some(limit) = category.escalate_after_minutes {
+                let escalate_at = cal.add_working_minutes(red_since, limit);
+                if now >= escalate_at && row.supervision != "red" {
+                    let centre = NodeCode::parse(&row.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+                    a.supervision = "red".into();
+                    if let Some(parent) = centre.natural_parent() {
+                        a.centre_code = parent.as_str().to_owned();
+                        a.centre_path = parent.path().to_owned();
+                        a.escalations += 1;
+                        out.escalated += 1;
+                        log = Some(system_log(
+                            "escalate",
+                            &state,
+                            "red past the category's limit: red-card supervision (红牌督办) and escalation (提级)",
+                            json!({"supervision": "red", "from": row.centre_code, "to": a.centre_code}),
+                        ));
+                    } else {
+                        log = Some(system_log("supervise", &state, "red-card supervision (红牌督办)", json!({"supervision": "red"})));
+                    }
+                    notes.push(notify("supervise", format!("红牌督办：工单 #{} 严重超时，已提级办理", row.id)));
+                } else if row.supervision != "red" {
+                    a.next_check_at = Some(escalate_at.max(now + 60_000));
+                }
+            }
+        }
+    }
+    let audit = log.as_ref().map(|l| {
+        AuditEntry::new(None, &format!("event.{}", l.action), "event", row.id.to_string())
+            .before(json!({"light": row.light, "supervision": row.supervision, "centre": row.centre_code}))
+            .after(json!({"light": a.light, "supervision": a.supervision, "centre": a.centre_code}))
+    });
+    save_sweep(app, &a, MoveWrites { log, notifications: notes, audit, ..MoveWrites::default() }, now).await
+}
+
+fn system_log(action: &str, state: &str, note: &str, data: Value) -> LogEntry {
+    LogEntry {
+        actor_id: None,
+        action: action.to_owned(),
+        from_state: Some(state.to_owned()),
+        to_state: state.to_owned(),
+        note: Some(note.to_owned()),
+        data,
+    }
+}
+
+async fn save_sweep(app: &AppState, a: &EventRow, writes: MoveWrites, now: i64) -> Result<(), ApiError> {
+    match shanzhi_store::event::save_move(&app.db, a, &writes, now).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Stale) => Err(ApiError::conflict(None, "changed meanwhile")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The actions this actor could take on the event now (for clients to show the right buttons).
+pub fn allowed_actions(ev: &EventState, actor: &Actor) -> Vec<&'static str> {
+    let region = match &actor.scope {
+        Scope::Department { region, .. } => region.clone(),
+        _ => ev.grid.clone(),
+    };
+    let probes = [
+        Action::Accept,
+        Action::Reject { reason: "x".into() },
+        Action::ResolveOnSpot { note: "x".into() },
+        Action::Dispatch { department_id: 0, department_region: ev.grid.clone() },
+        Action::Sign,
+        Action::Return { reason: "x".into() },
+        Action::RequestExtension { minutes: 60, reason: "x".into() },
+        Action::DecideExtension { approve: true },
+        Action::ReportResult { note: "x".into() },
+        Action::Verify { ok: true, note: String::new() },
+        Action::Rate { score: 5, comment: String::new(), fixed: true },
+        Action::Escalate { reason: "x".into() },
+        Action::Summon { departments: vec![(1, region.clone()), (2, region)], lead: 1 },
+        Action::CheckIn,
+        Action::Merge { target_id: -1, target_state: State::Accepted },
+        Action::Remind { note: String::new() },
+        Action::Reinspect { ok: true, note: String::new() },
+    ];
+    probes
+        .iter()
+        .filter(|a| !matches!(transition(ev, a, actor, DEFAULT_BOUNCE_LIMIT), Err(Refusal::Forbidden(_)) | Err(Refusal::WrongState(_))))
+        .map(Action::name)
+        .collect()
+}
+
+/// Counters rebuilt from timelines alone: the brute-force recount that the maintained counters
+/// must equal, and the way bulk-loaded history (the demo's year) gets its figures.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Recount {
+    /// (node path, day, dim, dim id) → counters.
+    pub stats: std::collections::BTreeMap<(String, i64, String, i64), Counters>,
+    /// (node path, day, bucket) → count.
+    pub hist: std::collections::BTreeMap<(String, i64, i64), i64>,
+}
+
+impl Recount {
+    /// Counts one timeline line of `event` (category and grid come from the event).
+    pub fn add(&mut self, log: &shanzhi_store::event::LogRow, event: &EventRow) -> Result<(), ApiError> {
+        let data: Value = serde_json::from_str(&log.data).unwrap_or(Value::Null);
+        let mut c = Counters::default();
+        let mut close_minutes = None;
+        match log.action.as_str() {
+            "report" => c.reported = 1,
+            "accept" => c.accepted = 1,
+            "dispatch" | "summon" => c.dispatched = 1,
+            "return" => c.returned = 1,
+            "verify" if log.to_state == "closed" => {
+                c.closed = 1;
+                if data["on_time"].as_bool() == Some(true) {
+                    c.closed_on_time = 1;
+                }
+                let level = data["level"].as_str().and_then(|l| shanzhi_domain::tree::Level::parse(l).ok());
+                c.close_at(level.unwrap_or(shanzhi_domain::tree::Level::Village));
+                let m = data["minutes"].as_i64().unwrap_or(0);
+                c.close_minutes_sum = m;
+                close_minutes = Some(m);
+            }
+            "rate" => {
+                let score = data["score"].as_i64().unwrap_or(0);
+                c.rated = 1;
+                c.rating_sum = score;
+                c.satisfied = i64::from(score >= 4);
+                c.reopened = i64::from(data["reopened"].as_bool() == Some(true));
+            }
+            "reinspect" if log.to_state == "accepted" => c.reopened = 1,
+            _ => {}
+        }
+        if c.is_zero() {
+            return Ok(());
+        }
+        let grid = NodeCode::parse(&event.grid_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        let day = day_of(log.at);
+        let mut dims = vec![("all".to_owned(), 0), ("category".to_owned(), event.category_id)];
+        if let Some(d) = data["department_id"].as_i64() {
+            dims.push(("department".to_owned(), d));
+        }
+        for path in grid.ancestor_paths() {
+            for (dim, id) in &dims {
+                self.stats.entry((path.clone(), day, dim.clone(), *id)).or_default().add(&c);
+            }
+            if let Some(m) = close_minutes {
+                *self.hist.entry((path.clone(), day, shanzhi_domain::event::figures::close_bucket(m))).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Summed counters of a node over `[from, to]` days for one dimension value.
+    pub fn counters(&self, path: &str, from: i64, to: i64, dim: &str, dim_id: i64) -> Counters {
+        let mut sum = Counters::default();
+        for ((p, day, d, id), c) in &self.stats {
+            if p == path && d == dim && *id == dim_id && (from..=to).contains(day) {
+                sum.add(c);
+            }
+        }
+        sum
+    }
+}

@@ -1,0 +1,161 @@
+//! Categories of events and the working-time calendar (administrators change them).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, put};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shanzhi_domain::event::deadline::WorkCalendar;
+use shanzhi_domain::tree::{parse_name, Level};
+use shanzhi_domain::user::Role;
+use shanzhi_store::category::{Category, CategoryInput};
+use shanzhi_store::StoreError;
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{CurrentUser, Json};
+use crate::http::state::AppState;
+
+/// `/api/v1/categories…`, `/api/v1/calendar`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/categories", get(list).post(create))
+        .route("/api/v1/categories/{id}", patch(update))
+        .route("/api/v1/categories/{id}/levels/{level}", put(set_level))
+        .route("/api/v1/calendar", get(calendar).put(set_calendar))
+}
+
+/// Public: the citizen portal lists categories before anyone logs in.
+async fn list(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let rows = shanzhi_store::category::list(&app.db).await?;
+    Ok(axum::Json(json!({"items": rows.iter().map(Category::to_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    code: String,
+    name: String,
+    parent_id: Option<i64>,
+    department_kind: Option<String>,
+    accept_minutes: i64,
+    handle_minutes: i64,
+    verify_minutes: i64,
+    priority: i64,
+    on_spot: bool,
+    escalate_after_minutes: Option<i64>,
+    #[serde(default = "yes")]
+    active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn admin(user: &CurrentUser) -> ApiResult<()> {
+    if user.actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only administrators manage categories and the calendar"))
+    }
+}
+
+fn minutes(field: &str, v: i64) -> ApiResult<i64> {
+    if (1..=60 * 24 * 365).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ApiError::invalid(field, "must be between 1 and 525600 working minutes"))
+    }
+}
+
+fn input(b: Body) -> ApiResult<CategoryInput> {
+    let code = b.code.trim().to_owned();
+    if code.is_empty() || code.len() > 64 || !code.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) {
+        return Err(ApiError::invalid("code", "must be 1 to 64 letters, digits, '-', '_' or '.'"));
+    }
+    if !(1..=3).contains(&b.priority) {
+        return Err(ApiError::invalid("priority", "must be 1 (urgent), 2 (high) or 3 (normal)"));
+    }
+    Ok(CategoryInput {
+        code,
+        parent_id: b.parent_id,
+        name: parse_name(&b.name)?,
+        department_kind: b.department_kind.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()),
+        accept_minutes: minutes("accept_minutes", b.accept_minutes)?,
+        handle_minutes: minutes("handle_minutes", b.handle_minutes)?,
+        verify_minutes: minutes("verify_minutes", b.verify_minutes)?,
+        priority: b.priority,
+        on_spot: b.on_spot,
+        escalate_after_minutes: b.escalate_after_minutes.map(|m| minutes("escalate_after_minutes", m)).transpose()?,
+        active: b.active,
+    })
+}
+
+fn conflict(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict { constraint } if constraint.contains("code") => ApiError::conflict(Some("code"), "a category with this code exists"),
+        StoreError::Conflict { .. } => ApiError::invalid("parent_id", "no such parent category"),
+        other => other.into(),
+    }
+}
+
+async fn create(State(app): State<AppState>, user: CurrentUser, Json(b): Json<Body>) -> ApiResult<impl IntoResponse> {
+    admin(&user)?;
+    let c = input(b)?;
+    let row = shanzhi_store::category::insert(&app.db, &c, Some(user.user.id), app.clock.now_ms()).await.map_err(conflict)?;
+    Ok((StatusCode::CREATED, axum::Json(row.to_json())))
+}
+
+async fn update(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>, Json(b): Json<Body>) -> ApiResult<impl IntoResponse> {
+    admin(&user)?;
+    let c = input(b)?;
+    if c.parent_id == Some(id) {
+        return Err(ApiError::invalid("parent_id", "a category cannot be its own parent"));
+    }
+    match shanzhi_store::category::update(&app.db, id, &c, user.user.id, app.clock.now_ms()).await {
+        Ok(row) => Ok(axum::Json(row.to_json())),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("category")),
+        Err(e) => Err(conflict(e)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Clocks {
+    accept_minutes: i64,
+    handle_minutes: i64,
+    verify_minutes: i64,
+}
+
+async fn set_level(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path((id, level)): Path<(i64, String)>,
+    Json(b): Json<Clocks>,
+) -> ApiResult<impl IntoResponse> {
+    admin(&user)?;
+    let level = Level::parse(&level).map_err(|_| ApiError::not_found("level"))?;
+    if level.is_grid() {
+        return Err(ApiError::invalid("level", "centres sit at village level or above"));
+    }
+    match shanzhi_store::category::get(&app.db, id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => return Err(ApiError::not_found("category")),
+        Err(e) => return Err(e.into()),
+    }
+    let clocks = (minutes("accept_minutes", b.accept_minutes)?, minutes("handle_minutes", b.handle_minutes)?, minutes("verify_minutes", b.verify_minutes)?);
+    shanzhi_store::category::set_level_clocks(&app.db, id, level.as_str(), clocks, user.user.id, app.clock.now_ms()).await?;
+    Ok(axum::Json(json!({"category_id": id, "level": level, "accept_minutes": clocks.0, "handle_minutes": clocks.1, "verify_minutes": clocks.2})))
+}
+
+async fn calendar(State(app): State<AppState>, _user: CurrentUser) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(crate::event::calendar(&app).await?.to_json()))
+}
+
+async fn set_calendar(State(app): State<AppState>, user: CurrentUser, Json(body): Json<Value>) -> ApiResult<impl IntoResponse> {
+    admin(&user)?;
+    let cal = WorkCalendar::from_json(&body)?;
+    shanzhi_store::category::set_calendar(&app.db, &cal.to_json(), Some(user.user.id), app.clock.now_ms()).await?;
+    Ok(axum::Json(cal.to_json()))
+}

@@ -1,0 +1,323 @@
+//! Events (work orders) over HTTP: report, read, list, inbox, and every move of the loop.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shanzhi_domain::event::{Action, State as EvState};
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::{Role, Scope};
+use shanzhi_store::event::{EventRow, Filter, ListScope};
+use shanzhi_store::StoreError;
+
+use crate::event::{self as service, Report};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{parse_json, CurrentUser, Json, Query};
+use crate::http::state::AppState;
+
+/// `/api/v1/events…`, `/api/v1/inbox`, `/api/v1/notifications`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/events", get(list).post(create))
+        .route("/api/v1/events/sample", get(sample))
+        .route("/api/v1/events/{id}", get(show))
+        .route("/api/v1/events/{id}/{action}", post(act))
+        .route("/api/v1/inbox", get(inbox))
+        .route("/api/v1/notifications", get(notifications))
+}
+
+/// The event as clients see it.
+pub fn to_json(row: &EventRow) -> Value {
+    json!({
+        "id": row.id, "category_id": row.category_id, "grid": row.grid_code, "centre": row.centre_code,
+        "state": row.state, "source": row.source, "description": row.description, "address": row.address,
+        "lon": row.lon, "lat": row.lat, "reporter_id": row.reporter_id, "department_id": row.department_id,
+        "priority": row.priority, "summoned": serde_json::from_str::<Value>(&row.summoned).unwrap_or(Value::Null),
+        "returns": row.returns, "reopened": row.reopened, "reminders": row.reminders, "escalations": row.escalations,
+        "decision_required": row.decision_required, "pending_extension_minutes": row.pending_extension,
+        "rating": row.rating, "rating_comment": row.rating_comment, "merged_into": row.merged_into,
+        "stage_started_at": row.stage_started_at, "due_at": row.due_at, "light": row.light, "supervision": row.supervision,
+        "overdue": row.light == "red", "created_at": row.created_at, "updated_at": row.updated_at, "closed_at": row.closed_at,
+        "version": row.version,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    category_id: i64,
+    description: String,
+    lon: f64,
+    lat: f64,
+    address: Option<String>,
+    #[serde(default)]
+    photos: Vec<String>,
+}
+
+async fn create(State(app): State<AppState>, user: CurrentUser, headers: HeaderMap, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let r = Report {
+        category_id: b.category_id,
+        description: b.description,
+        lon: b.lon,
+        lat: b.lat,
+        address: b.address,
+        photos: b.photos,
+        idempotency_key: key,
+        source: None,
+    };
+    let (row, created) = service::report(&app, &user.actor, &r).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, [("idempotent-replay", if created { "false" } else { "true" })], axum::Json(to_json(&row))))
+}
+
+async fn show(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    let (row, category, ev) = service::visible(&app, &user.actor, id).await?;
+    let timeline = shanzhi_store::event::timeline(&app.db, id).await?;
+    let photos = shanzhi_store::event::photos(&app.db, id).await?;
+    let mut v = to_json(&row);
+    v["category"] = json!({"id": category.id, "code": category.code, "name": category.name});
+    v["allowed_actions"] = json!(service::allowed_actions(&ev, &user.actor));
+    v["photos"] = Value::Array(photos.iter().map(|(stage, hash)| json!({"stage": stage, "hash": hash, "url": format!("/api/v1/photos/{hash}")})).collect());
+    v["timeline"] = Value::Array(
+        timeline
+            .iter()
+            .map(|l| {
+                json!({
+                    "at": l.at, "actor_id": l.actor_id, "action": l.action, "from": l.from_state, "to": l.to_state,
+                    "note": l.note, "data": serde_json::from_str::<Value>(&l.data).unwrap_or(Value::Null),
+                })
+            })
+            .collect(),
+    );
+    Ok(axum::Json(v))
+}
+
+/// The body of a move: what each action needs (others are ignored), and the version read.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActBody {
+    version: Option<i64>,
+    reason: Option<String>,
+    note: Option<String>,
+    department_id: Option<i64>,
+    due_minutes: Option<i64>,
+    minutes: Option<i64>,
+    approve: Option<bool>,
+    ok: Option<bool>,
+    score: Option<i32>,
+    comment: Option<String>,
+    fixed: Option<bool>,
+    departments: Option<Vec<i64>>,
+    lead: Option<i64>,
+    into: Option<i64>,
+    #[serde(default)]
+    photos: Vec<String>,
+}
+
+fn need<T>(v: Option<T>, field: &str) -> ApiResult<T> {
+    v.ok_or_else(|| ApiError::invalid(field, "is required for this action"))
+}
+
+async fn department_region(app: &AppState, id: i64, field: &str) -> ApiResult<NodeCode> {
+    match shanzhi_store::department::get(&app.db, id).await {
+        Ok(d) => NodeCode::parse(&d.region_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}"))),
+        Err(StoreError::NotFound) => Err(ApiError::invalid(field, format!("no department {id}"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn act(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path((id, action)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    // A move with nothing to say (accept, sign, check_in) may come with an empty body.
+    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) { ActBody::default() } else { parse_json(&body)? };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let a = match action.as_str() {
+        "accept" => Action::Accept,
+        "reject" => Action::Reject { reason: text(&b.reason) },
+        "resolve_on_spot" => Action::ResolveOnSpot { note: text(&b.note) },
+        "dispatch" => {
+            let d = need(b.department_id, "department_id")?;
+            Action::Dispatch { department_id: d, department_region: department_region(&app, d, "department_id").await? }
+        }
+        "sign" => Action::Sign,
+        "return" => Action::Return { reason: text(&b.reason) },
+        "request_extension" => Action::RequestExtension { minutes: need(b.minutes, "minutes")?, reason: text(&b.reason) },
+        "decide_extension" => Action::DecideExtension { approve: need(b.approve, "approve")? },
+        "report_result" => Action::ReportResult { note: text(&b.note) },
+        "verify" => Action::Verify { ok: need(b.ok, "ok")?, note: text(&b.note) },
+        "rate" => Action::Rate { score: need(b.score, "score")?, comment: text(&b.comment), fixed: b.fixed.unwrap_or(true) },
+        "escalate" => Action::Escalate { reason: text(&b.reason) },
+        "summon" => {
+            let ids = need(b.departments.clone(), "departments")?;
+            let mut deps = Vec::with_capacity(ids.len());
+            for d in ids.iter().take(21) {
+                deps.push((*d, department_region(&app, *d, "departments").await?));
+            }
+            Action::Summon { departments: deps, lead: need(b.lead, "lead")? }
+        }
+        "check_in" => Action::CheckIn,
+        "merge" => {
+            let into = need(b.into, "into")?;
+            let target = match service::visible(&app, &user.actor, into).await {
+                Ok((row, _, _)) => row,
+                Err(e) if e.status == StatusCode::NOT_FOUND => return Err(ApiError::invalid("into", format!("no event {into} in your area"))),
+                Err(e) => return Err(e),
+            };
+            let target_state = EvState::parse(&target.state).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad state")))?;
+            Action::Merge { target_id: into, target_state }
+        }
+        "remind" => Action::Remind { note: text(&b.note) },
+        "reinspect" => Action::Reinspect { ok: need(b.ok, "ok")?, note: text(&b.note) },
+        _ => return Err(ApiError::not_found("action")),
+    };
+    let photos = if matches!(a, Action::ReportResult { .. } | Action::ResolveOnSpot { .. }) { b.photos.clone() } else { Vec::new() };
+    let row = service::act(&app, &user.actor, id, &a, b.version, b.due_minutes, &photos).await?;
+    Ok(axum::Json(to_json(&row)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<String>,
+    category: Option<i64>,
+    department: Option<i64>,
+    under: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    overdue: Option<bool>,
+    q: Option<String>,
+    before: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The list scope of an actor: their subtree, their department, or their own reports.
+fn scope_of(user: &CurrentUser) -> ListScope {
+    match &user.actor.scope {
+        Scope::Node(c) => ListScope::Under(c.path().to_owned()),
+        Scope::Department { id, .. } => ListScope::Department(*id),
+        Scope::Own => ListScope::Reporter(user.user.id),
+    }
+}
+
+fn page(rows: &[EventRow], limit: i64) -> Value {
+    let next = if rows.len() as i64 == limit { rows.last().map(|r| format!("{}:{}", r.created_at, r.id)) } else { None };
+    json!({"items": rows.iter().map(to_json).collect::<Vec<_>>(), "next_before": next})
+}
+
+async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+    }
+    let mut f = Filter { limit, ..Filter::default() };
+    if let Some(s) = &q.state {
+        for part in s.split(',').filter(|p| !p.is_empty()) {
+            let st = EvState::parse(part).ok_or_else(|| ApiError::invalid("state", format!("unknown state '{part}'")))?;
+            f.states.push(st.as_str().to_owned());
+        }
+    }
+    f.category_id = q.category;
+    f.department_id = q.department;
+    if let Some(u) = &q.under {
+        let code = NodeCode::parse(u).map_err(|_| ApiError::invalid("under", "not a region or grid code"))?;
+        f.under = Some(code.path().to_owned());
+    }
+    f.from_ms = q.from;
+    f.to_ms = q.to;
+    f.overdue = q.overdue;
+    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if t.chars().count() > 100 {
+            return Err(ApiError::invalid("q", "at most 100 characters"));
+        }
+        f.text = Some(t.to_owned());
+    }
+    if let Some(c) = &q.before {
+        let parsed = c.split_once(':').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        f.before = Some(parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?);
+    }
+    let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
+    Ok(axum::Json(page(&rows, limit)))
+}
+
+/// What waits on this user now.
+async fn inbox(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let mut f = Filter { limit, ..Filter::default() };
+    if let Some(c) = &q.before {
+        let parsed = c.split_once(':').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        f.before = Some(parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?);
+    }
+    let scope = scope_of(&user);
+    let states: &[&str] = match user.actor.role {
+        Role::Dispatcher => &["reported", "accepted"],
+        Role::Handler => &["dispatched", "in_progress"],
+        Role::GridWorker => &["reported", "resolved"],
+        Role::Citizen => &["closed"],
+        _ => &[],
+    };
+    f.states = states.iter().map(|s| s.to_string()).collect();
+    let mut rows = if states.is_empty() { Vec::new() } else { shanzhi_store::event::list(&app.db, &scope, &f).await? };
+    match user.actor.role {
+        // A centre's inbox is what its own centre holds, plus extension requests it must decide.
+        Role::Dispatcher => {
+            let own = user.actor.scope.node().map(|c| c.path().to_owned()).unwrap_or_default();
+            let mut f2 = Filter { limit, states: vec!["in_progress".into()], ..Filter::default() };
+            f2.before = f.before;
+            let pending = shanzhi_store::event::list(&app.db, &scope, &f2).await?;
+            rows.retain(|r| r.centre_path == own);
+            rows.extend(pending.into_iter().filter(|r| r.centre_path == own && r.pending_extension.is_some()));
+            rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        }
+        Role::Citizen => rows.retain(|r| r.rating.is_none() && r.reporter_id == Some(user.user.id)),
+        _ => {}
+    }
+    Ok(axum::Json(page(&rows, limit)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleQuery {
+    under: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    n: Option<i64>,
+}
+
+/// A random sample of closed orders for re-inspection (抽查).
+async fn sample(State(app): State<AppState>, user: CurrentUser, Query(q): Query<SampleQuery>) -> ApiResult<impl IntoResponse> {
+    if user.actor.role != Role::Dispatcher {
+        return Err(ApiError::forbidden("only dispatchers re-inspect closed orders"));
+    }
+    let Some(root) = user.actor.scope.node() else { return Err(ApiError::forbidden("no area")) };
+    let under = match &q.under {
+        Some(u) => NodeCode::parse(u).map_err(|_| ApiError::invalid("under", "not a region or grid code"))?,
+        None => root.clone(),
+    };
+    if !root.contains(&under) {
+        return Err(ApiError::not_found("node"));
+    }
+    let n = q.n.unwrap_or(10);
+    if !(1..=200).contains(&n) {
+        return Err(ApiError::invalid("n", "must be between 1 and 200"));
+    }
+    let now = app.clock.now_ms();
+    let rows = shanzhi_store::event::sample_closed(&app.db, under.path(), q.from.unwrap_or(0), q.to.unwrap_or(now + 1), n).await?;
+    Ok(axum::Json(json!({"items": rows.iter().map(to_json).collect::<Vec<_>>()})))
+}
+
+async fn notifications(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
+    let dep = match &user.actor.scope {
+        Scope::Department { id, .. } => Some(*id),
+        _ => None,
+    };
+    let rows = shanzhi_store::event::notifications(&app.db, user.user.id, dep, 100).await?;
+    Ok(axum::Json(json!({"items": rows.iter().map(|(id, ev, kind, msg, at)| json!({"id": id, "event_id": ev, "kind": kind, "message": msg, "created_at": at})).collect::<Vec<_>>()})))
+}

@@ -1,0 +1,117 @@
+//! Figures of the closed loop for any node and day range, from the maintained counters.
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shanzhi_domain::event::figures::{quantile, Figures};
+use shanzhi_domain::tree::NodeCode;
+
+use super::node::visible_node;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{CurrentUser, Query};
+use crate::http::state::AppState;
+
+/// `/api/v1/figures`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/figures", get(figures))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FiguresQuery {
+    node: Option<String>,
+    /// First day, YYYY-MM-DD (China time); default 30 days before `to`.
+    from: Option<String>,
+    /// Last day, included; default today.
+    to: Option<String>,
+    /// Also per child node (for rankings of lower regions).
+    #[serde(default)]
+    children: bool,
+    /// Also per day (for trends).
+    #[serde(default)]
+    daily: bool,
+}
+
+fn day_num(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
+}
+
+fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
+}
+
+/// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close.
+pub async fn node_figures(app: &AppState, path: &str, from: i64, to: i64) -> ApiResult<Value> {
+    let c = shanzhi_store::event::counters(&app.db, path, from, to, "all", 0).await?;
+    let hist = shanzhi_store::event::close_histogram(&app.db, path, from, to).await?;
+    let mut v = serde_json::to_value(Figures::from_counters(c)).map_err(|e| ApiError::internal(e.into()))?;
+    v["median_close_minutes"] = json!(quantile(&hist, 0.5));
+    v["p90_close_minutes"] = json!(quantile(&hist, 0.9));
+    Ok(v)
+}
+
+async fn figures(State(app): State<AppState>, user: CurrentUser, Query(q): Query<FiguresQuery>) -> ApiResult<impl IntoResponse> {
+    let node = match &q.node {
+        Some(n) => NodeCode::parse(n).map_err(|_| ApiError::not_found("node"))?,
+        None => user.actor.scope.node().cloned().ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
+    };
+    let n = visible_node(&app, &user, &node).await?;
+    let today = shanzhi_domain::event::deadline::local_date(app.clock.now_ms());
+    let to = match &q.to {
+        Some(s) => parse_day("to", s)?,
+        None => today,
+    };
+    let from = match &q.from {
+        Some(s) => parse_day("from", s)?,
+        None => to - chrono::Days::new(29),
+    };
+    if from > to {
+        return Err(ApiError::invalid("from", "must not be after to"));
+    }
+    if (to - from).num_days() > 3660 {
+        return Err(ApiError::invalid("from", "at most ten years at once"));
+    }
+    let (f, t) = (day_num(from), day_num(to));
+    let path = node.path().to_owned();
+    let mut out = json!({
+        "node": {"code": n.code, "name": n.name, "level": n.level},
+        "from": from.to_string(), "to": to.to_string(),
+        "figures": node_figures(&app, &path, f, t).await?,
+    });
+    let categories = shanzhi_store::category::list(&app.db).await?;
+    let by_cat = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category").await?;
+    out["by_category"] = Value::Array(
+        by_cat
+            .into_iter()
+            .map(|(id, c)| {
+                let name = categories.iter().find(|x| x.id == id).map(|x| x.name.clone());
+                json!({"category_id": id, "name": name, "figures": Figures::from_counters(c)})
+            })
+            .collect(),
+    );
+    let by_dep = shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?;
+    let mut deps = Vec::new();
+    for (id, c) in by_dep {
+        let name = shanzhi_store::department::get(&app.db, id).await.ok().map(|d| d.name);
+        deps.push(json!({"department_id": id, "name": name, "figures": Figures::from_counters(c)}));
+    }
+    out["by_department"] = Value::Array(deps);
+    if q.children {
+        let mut kids = Vec::new();
+        for child in shanzhi_store::node::children(&app.db, &node, false).await? {
+            let c = shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "all", 0).await?;
+            kids.push(json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)}));
+        }
+        out["children"] = Value::Array(kids);
+    }
+    if q.daily {
+        let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t).await?;
+        out["daily"] = Value::Array(days.into_iter().map(|(d, c)| json!({"day": d, "counters": c})).collect());
+    }
+    Ok(axum::Json(out))
+}
