@@ -91,3 +91,10 @@ pub async fn list_for(db: &Db, root: &NodeCode) -> Result<Vec<Department>, Store
     }
     Ok(rows)
 }
+
+/// A department by its code.
+pub async fn by_code(db: &Db, code: &str) -> Result<Option<Department>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as("SELECT id, code, name, region_code, created_at FROM department WHERE code = $1").bind(code).fetch_optional(pool).await?
+    }))
+}

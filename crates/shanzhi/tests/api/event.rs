@@ -541,3 +541,50 @@ db_test!(figures_equal_a_brute_force_recount_and_add_up_the_tree, |app| {
     assert_eq!(zj["figures"]["counters"]["returned"], 1);
     assert!(town["figures"]["median_close_minutes"].as_f64().is_some());
 });
+
+db_test!(dispatch_without_a_department_uses_the_categorys_default, |app| {
+    let c = app.seed_loop().await;
+    let id = app.report(&c.citizen, c.gas).await;
+    app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+    let v = app.act_ok(&c.dispatcher, id, "dispatch", json!({})).await;
+    assert_eq!(v["department_id"], c.zj_id, "燃气 goes to the county's 住建 by default");
+});
+
+db_test!(administrators_manage_categories_and_others_may_not, |app| {
+    let c = app.seed_loop().await;
+    let admin = app.user("admin", shanzhi_domain::user::Role::Admin, Some("440000000000")).await;
+    let body = json!({"code": "noise", "name": "噪音扰民", "department_kind": "cg", "accept_minutes": 60, "handle_minutes": 840,
+        "verify_minutes": 420, "priority": 3, "on_spot": false});
+    let r = app.post_json("/api/v1/categories", Some(&admin), body.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_error(app.post_json("/api/v1/categories", Some(&admin), body.clone()).await, StatusCode::CONFLICT).await;
+    assert_error(app.post_json("/api/v1/categories", Some(&c.dispatcher), body).await, StatusCode::FORBIDDEN).await;
+    let bad = json!({"code": "x", "name": "x", "accept_minutes": 0, "handle_minutes": 1, "verify_minutes": 1, "priority": 3, "on_spot": false});
+    assert_eq!(assert_error(app.post_json("/api/v1/categories", Some(&admin), bad).await, StatusCode::UNPROCESSABLE_ENTITY).await["field"], "accept_minutes");
+    let r = app.client.put(format!("{}/api/v1/categories/{id}/levels/town", app.url)).bearer_auth(&admin.token)
+        .json(&json!({"accept_minutes": 120, "handle_minutes": 2100, "verify_minutes": 420})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // The public list shows it, and a citizen can report in it.
+    let list: Value = app.get("/api/v1/categories", None).await.json().await.unwrap();
+    assert!(list["items"].as_array().unwrap().iter().any(|x| x["code"] == "noise"));
+    app.report(&c.citizen, id).await;
+});
+
+db_test!(the_openapi_document_lists_every_route_and_nothing_else, |app| {
+    let doc: Value = app.get("/api/v1/openapi.json", None).await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths["/api/v1/events"]["post"]["requestBody"].is_object());
+    assert!(paths["/api/v1/events/{id}/{action}"]["post"].is_object());
+    assert!(paths.len() >= 25, "{} paths", paths.len());
+    // Every documented operation is a real route: none falls through to "route not found".
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = format!("{}{}", app.url, path.replace("{code}", "441502001001").replace("{id}", "1").replace("{action}", "accept").replace("{level}", "town").replace("{hash}", "00"));
+            let r = app.client.request(method.to_uppercase().parse().unwrap(), url).send().await.unwrap();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            assert_ne!(body["message"], "route not found", "{method} {path} is documented but not routed");
+        }
+    }
+});

@@ -1,9 +1,8 @@
 //! Reading and verifying the audit log (administrators).
 
+use super::doc::{Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::user::permission::can_read_audit;
@@ -13,8 +12,12 @@ use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/audit`, `/api/v1/audit/verify`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/audit", get(list)).route("/api/v1/audit/verify", get(verify))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/audit", list, Doc::new("audit", "Audit log, newest first (administrators)")
+            .query("entity", "string", "node, user, event…").query("entity_id", "string", "record id")
+            .query("before", "integer", "page: rows before this seq").query("limit", "integer", "1–1000"))
+        .get("/api/v1/audit/verify", verify, Doc::new("audit", "Verify the hash chain; names the first broken row"))
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,11 @@
 //! Logging in and out. A login gives a session token, both as a bearer token for API clients
 //! and as an HttpOnly, SameSite cookie for the web (with a CSRF token for cookie writes).
 
+use super::doc::{Doc, Routes};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
@@ -19,11 +18,12 @@ use crate::http::state::AppState;
 use crate::password;
 
 /// `/api/v1/auth/*` and `/api/v1/me`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/v1/auth/login", login, Doc::new("auth", "Log in: bearer token, session cookie and CSRF token").public()
+            .body(&[("username", "string"), ("password", "string")]))
+        .post("/api/v1/auth/logout", logout, Doc::new("auth", "End this session"))
+        .get("/api/v1/me", me, Doc::new("auth", "The logged-in user"))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,9 @@
 //! Categories of events and the working-time calendar (administrators change them).
 
+use super::doc::{Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, put};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::deadline::WorkCalendar;
@@ -18,12 +17,19 @@ use crate::http::extract::{CurrentUser, Json};
 use crate::http::state::AppState;
 
 /// `/api/v1/categories…`, `/api/v1/calendar`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/categories", get(list).post(create))
-        .route("/api/v1/categories/{id}", patch(update))
-        .route("/api/v1/categories/{id}/levels/{level}", put(set_level))
-        .route("/api/v1/calendar", get(calendar).put(set_calendar))
+pub fn routes() -> Routes {
+    let body: &[(&str, &str)] = &[("code", "string"), ("name", "string"), ("parent_id?", "integer"), ("department_kind?", "string"),
+        ("accept_minutes", "integer"), ("handle_minutes", "integer"), ("verify_minutes", "integer"), ("priority", "integer"),
+        ("on_spot", "boolean"), ("escalate_after_minutes?", "integer"), ("active?", "boolean")];
+    Routes::new()
+        .get("/api/v1/categories", list, Doc::new("category", "Categories of events with their clocks and default departments").public())
+        .post("/api/v1/categories", create, Doc::new("category", "Create a category (administrators)").body(body).created())
+        .patch("/api/v1/categories/{id}", update, Doc::new("category", "Change a category (administrators)").body(body))
+        .put("/api/v1/categories/{id}/levels/{level}", set_level, Doc::new("category", "Override a category's clocks for centres of one level")
+            .body(&[("accept_minutes", "integer"), ("handle_minutes", "integer"), ("verify_minutes", "integer")]))
+        .get("/api/v1/calendar", calendar, Doc::new("category", "The working-time calendar: holidays, make-up working days, hours"))
+        .put("/api/v1/calendar", set_calendar, Doc::new("category", "Replace the working-time calendar (administrators)")
+            .body(&[("holidays", "[string]"), ("workdays", "[string]"), ("periods", "object")]))
 }
 
 /// Public: the citizen portal lists categories before anyone logs in.

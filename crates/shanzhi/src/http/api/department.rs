@@ -1,10 +1,9 @@
 //! Departments (职能部门).
 
+use super::doc::{Doc, Routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::tree::{parse_name, NodeCode};
@@ -17,8 +16,11 @@ use crate::http::extract::{CurrentUser, Json};
 use crate::http::state::AppState;
 
 /// `/api/v1/departments`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/departments", get(list).post(create))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/departments", list, Doc::new("department", "Departments serving the user's area"))
+        .post("/api/v1/departments", create, Doc::new("department", "Create a department (administrators)")
+            .body(&[("code", "string"), ("name", "string"), ("region", "region code")]).created())
 }
 
 async fn list(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {

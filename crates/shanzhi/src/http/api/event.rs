@@ -1,10 +1,9 @@
 //! Events (work orders) over HTTP: report, read, list, inbox, and every move of the loop.
 
+use super::doc::{Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::{Action, State as EvState};
@@ -19,14 +18,30 @@ use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/events…`, `/api/v1/inbox`, `/api/v1/notifications`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/events", get(list).post(create))
-        .route("/api/v1/events/sample", get(sample))
-        .route("/api/v1/events/{id}", get(show))
-        .route("/api/v1/events/{id}/{action}", post(act))
-        .route("/api/v1/inbox", get(inbox))
-        .route("/api/v1/notifications", get(notifications))
+pub fn routes() -> Routes {
+    let list_doc = |summary| {
+        Doc::new("event", summary)
+            .query("state", "string", "comma-separated states").query("category", "integer", "category id (with its children)")
+            .query("department", "integer", "department id").query("under", "string", "region or grid code")
+            .query("from", "integer", "created at or after (unix ms)").query("to", "integer", "created before (unix ms)")
+            .query("overdue", "boolean", "red light").query("q", "string", "text in description or address")
+            .query("before", "string", "cursor from next_before").query("limit", "integer", "1–500")
+    };
+    Routes::new()
+        .get("/api/v1/events", list, list_doc("Events in the user's scope, newest first, keyset-paged"))
+        .post("/api/v1/events", create, Doc::new("event", "Report an event (Idempotency-Key header required)")
+            .body(&[("category_id", "integer"), ("description", "string"), ("lon", "number"), ("lat", "number"), ("address?", "string"), ("photos?", "[string]")])
+            .created())
+        .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
+            .query("under", "string", "region or grid code").query("n", "integer", "1–200"))
+        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now"))
+        .post("/api/v1/events/{id}/{action}", act, Doc::new("event",
+            "A move: accept, reject, resolve_on_spot, dispatch, sign, return, request_extension, decide_extension, report_result, verify, rate, escalate, summon, check_in, merge, remind, reinspect")
+            .body(&[("version?", "integer"), ("reason?", "string"), ("note?", "string"), ("department_id?", "integer"), ("due_minutes?", "integer"),
+                ("minutes?", "integer"), ("approve?", "boolean"), ("ok?", "boolean"), ("score?", "integer"), ("comment?", "string"), ("fixed?", "boolean"),
+                ("departments?", "[integer]"), ("lead?", "integer"), ("into?", "integer"), ("photos?", "[string]")]))
+        .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now"))
+        .get("/api/v1/notifications", notifications, Doc::new("event", "Reminders, supervision notices and progress messages"))
 }
 
 /// The event as clients see it.
@@ -130,6 +145,22 @@ async fn department_region(app: &AppState, id: i64, field: &str) -> ApiResult<No
     }
 }
 
+/// The category's default department for the event: the nearest `<kind>-<region path>` up the
+/// grid's chain (a county's 城管局 serves its villages unless a town has its own).
+async fn default_department(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<i64> {
+    let (row, category, _) = service::visible(app, &user.actor, id).await?;
+    let Some(kind) = category.department_kind.as_deref() else {
+        return Err(ApiError::invalid("department_id", "this category has no default department; choose one"));
+    };
+    let grid = NodeCode::parse(&row.grid_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    for path in grid.ancestor_paths().iter().rev().filter(|p| p.len() <= 12) {
+        if let Some(d) = shanzhi_store::department::by_code(&app.db, &format!("{kind}-{path}")).await? {
+            return Ok(d.id);
+        }
+    }
+    Err(ApiError::invalid("department_id", format!("no '{kind}' department serves this area; choose one")))
+}
+
 async fn act(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -144,7 +175,10 @@ async fn act(
         "reject" => Action::Reject { reason: text(&b.reason) },
         "resolve_on_spot" => Action::ResolveOnSpot { note: text(&b.note) },
         "dispatch" => {
-            let d = need(b.department_id, "department_id")?;
+            let d = match b.department_id {
+                Some(d) => d,
+                None => default_department(&app, &user, id).await?,
+            };
             Action::Dispatch { department_id: d, department_region: department_region(&app, d, "department_id").await? }
         }
         "sign" => Action::Sign,

@@ -1,9 +1,8 @@
 //! Figures of the closed loop for any node and day range, from the maintained counters.
 
+use super::doc::{Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,8 +15,10 @@ use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/figures`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/figures", get(figures))
+pub fn routes() -> Routes {
+    Routes::new().get("/api/v1/figures", figures, Doc::new("figures", "Figures of a node over days: counts, Σ/Σ rates, shares per level, time to close, by category and department")
+        .query("node", "string", "region or grid code (default: the user's scope)").query("from", "string", "YYYY-MM-DD").query("to", "string", "YYYY-MM-DD")
+        .query("children", "boolean", "also per child node").query("daily", "boolean", "also per day"))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,9 @@
 //! `GET /api/v1/locate`: the deepest grid under a point, public (the citizen portal needs it
 //! before anyone logs in). Only names and codes are revealed, never people.
 
+use super::doc::{Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::grid::LonLat;
@@ -15,8 +14,9 @@ use crate::http::extract::Query;
 use crate::http::state::AppState;
 
 /// `/api/v1/locate`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/locate", get(locate))
+pub fn routes() -> Routes {
+    Routes::new().get("/api/v1/locate", locate, Doc::new("tree", "The deepest grid containing a point, and its chain of ancestors").public()
+        .query("lon", "number", "longitude, WGS-84").query("lat", "number", "latitude, WGS-84"))
 }
 
 #[derive(Deserialize)]

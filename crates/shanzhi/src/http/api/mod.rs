@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod category;
 pub mod department;
+pub mod doc;
 pub mod event;
 pub mod figures;
 pub mod locate;
@@ -15,21 +16,34 @@ pub mod user;
 
 use axum::Router;
 
+use self::doc::Routes;
 use super::state::AppState;
 
-/// Every API route.
+/// Every documented API route (everything under `/api/v1`).
+pub fn routes() -> Routes {
+    Routes::new()
+        .merge(auth::routes())
+        .merge(node::routes())
+        .merge(tree::routes())
+        .merge(locate::routes())
+        .merge(user::routes())
+        .merge(department::routes())
+        .merge(audit::routes())
+        .merge(category::routes())
+        .merge(event::routes())
+        .merge(photo::routes())
+        .merge(figures::routes())
+}
+
+/// Every route: the API, its OpenAPI document, and the operational endpoints.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(ops::router())
-        .merge(auth::router())
-        .merge(node::router())
-        .merge(tree::router())
-        .merge(locate::router())
-        .merge(user::router())
-        .merge(department::router())
-        .merge(audit::router())
-        .merge(category::router())
-        .merge(event::router())
-        .merge(photo::router())
-        .merge(figures::router())
+    let api = routes();
+    let document = std::sync::Arc::new(api.openapi());
+    api.router.merge(ops::router()).route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let d = document.clone();
+            async move { axum::Json((*d).clone()) }
+        }),
+    )
 }

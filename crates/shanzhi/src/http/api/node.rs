@@ -1,10 +1,9 @@
 //! Regions and grids one at a time: read, create, change, children, subtree.
 
+use super::doc::{Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::grid::Shape;
@@ -19,12 +18,17 @@ use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/nodes…`
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/nodes", get(roots).post(create))
-        .route("/api/v1/nodes/{code}", get(show).patch(update))
-        .route("/api/v1/nodes/{code}/children", get(children))
-        .route("/api/v1/nodes/{code}/subtree", get(subtree))
+pub fn routes() -> Routes {
+    let list = |s| Doc::new("tree", s).query("geometry", "boolean", "include GeoJSON").query("after", "string", "page: path after").query("limit", "integer", "1–5000");
+    Routes::new()
+        .get("/api/v1/nodes", roots, Doc::new("tree", "The root of the user's scope"))
+        .post("/api/v1/nodes", create, Doc::new("tree", "Create a region or grid (administrators)")
+            .body(&[("code", "string"), ("name", "string"), ("level?", "string"), ("parent?", "string"), ("geometry?", "geometry")]).created())
+        .get("/api/v1/nodes/{code}", show, Doc::new("tree", "A region or grid with its shape and ancestors"))
+        .patch("/api/v1/nodes/{code}", update, Doc::new("tree", "Rename or reshape a node (administrators)")
+            .body(&[("name?", "string"), ("geometry?", "geometry"), ("version?", "integer")]))
+        .get("/api/v1/nodes/{code}/children", children, list("Direct children"))
+        .get("/api/v1/nodes/{code}/subtree", subtree, list("The whole subtree in path order, paged"))
 }
 
 /// Parses a code from the path; a malformed code cannot name anything, so it is a 404 as well.

@@ -1,11 +1,11 @@
 //! Photos: uploaded once, stored under the SHA-256 of their bytes, typed by their content.
 
+use super::doc::{Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shanzhi_domain::event::photo::{sniff, MAX_PHOTO_BYTES};
@@ -16,10 +16,11 @@ use crate::http::extract::CurrentUser;
 use crate::http::state::AppState;
 
 /// `/api/v1/photos`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/photos", post(upload).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1024)))
-        .route("/api/v1/photos/{hash}", get(download))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("post", "/api/v1/photos", post(upload).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1024)),
+            Doc::new("event", "Upload a photo (JPEG, PNG or WebP, up to 8 MB); answers its content hash").raw_body("image/*").created())
+        .get("/api/v1/photos/{hash}", download, Doc::new("event", "A photo by its hash"))
 }
 
 async fn upload(State(app): State<AppState>, user: CurrentUser, body: Bytes) -> ApiResult<impl IntoResponse> {

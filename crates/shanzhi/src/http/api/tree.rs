@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
+use super::doc::{Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::tree::{validate_import, Existing, ImportError, NodeCode};
@@ -26,10 +26,12 @@ use crate::http::state::AppState;
 pub const IMPORT_LIMIT: usize = 256 * 1024 * 1024;
 
 /// `/api/v1/tree/import` and `/api/v1/tree/export`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tree/import", post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
-        .route("/api/v1/tree/export", get(export))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("post", "/api/v1/tree/import", post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+            Doc::new("tree", "Import a GeoJSON FeatureCollection of regions and grids, all or nothing").raw_body("application/geo+json")
+                .query("tolerance", "number", "allowed sibling overlap, share of the smaller grid").created())
+        .get("/api/v1/tree/export", export, Doc::new("tree", "Export a subtree as a GeoJSON FeatureCollection").query("root", "string", "region or grid code"))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,9 @@
 //! Users, administered inside the administrator's subtree.
 
+use super::doc::{Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::tree::{parse_name, NodeCode};
@@ -19,10 +18,15 @@ use crate::http::state::AppState;
 use crate::password;
 
 /// `/api/v1/users…`
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list).post(create))
-        .route("/api/v1/users/{id}", get(show).patch(update))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/users", list, Doc::new("user", "Users in the administrator's area").query("after", "integer", "page: id after").query("limit", "integer", "1–1000"))
+        .post("/api/v1/users", create, Doc::new("user", "Create a user (administrators)")
+            .body(&[("username", "string"), ("display_name", "string"), ("password", "string"), ("role", "string"), ("scope?", "string"), ("department_id?", "integer")])
+            .created())
+        .get("/api/v1/users/{id}", show, Doc::new("user", "A user"))
+        .patch("/api/v1/users/{id}", update, Doc::new("user", "Change a user: name, password, disabled, unlock")
+            .body(&[("display_name?", "string"), ("password?", "string"), ("disabled?", "boolean"), ("unlock?", "boolean")]))
 }
 
 #[derive(Deserialize)]
