@@ -560,3 +560,47 @@ pub async fn idempotent(db: &Db, user_id: i64, key: &str) -> Result<Option<i64>,
         sqlx::query_scalar("SELECT event_id FROM idempotency WHERE user_id = $1 AND key = $2").bind(user_id).bind(key).fetch_optional(pool).await?
     }))
 }
+
+/// Open events under a path: (grid code, light) per event, for map colours.
+pub async fn open_under(db: &Db, path: &str) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT grid_code, light FROM event WHERE grid_code >= $1 AND grid_code < $2 \
+             AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')",
+        )
+        .bind(path).bind(subtree_end(path)).fetch_all(pool).await?
+    }))
+}
+
+/// Counters of every node of one level (paths of `path_len` characters) under a path, over days.
+pub async fn counters_of_level(db: &Db, path: &str, path_len: i64, from_day: i64, to_day: i64) -> Result<Vec<(String, Counters)>, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT)")).collect();
+    let sql = format!(
+        "SELECT node_path, {} FROM event_stat WHERE node_path >= $1 AND node_path < $2 AND LENGTH(node_path) = $3 \
+         AND dim = 'all' AND dim_id = 0 AND day >= $4 AND day <= $5 GROUP BY node_path",
+        sums.join(", ")
+    );
+    let out = with_pool!(db, pool => {
+        let rows = sqlx::query(&sql).bind(path).bind(subtree_end(path)).bind(path_len).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let p: String = sqlx::Row::try_get(r, 0)?;
+            out.push((p, read_counters(r, 1)?));
+        }
+        out
+    });
+    Ok(out)
+}
+
+/// Events with positions inside a bounding box under a path, newest first, for the map.
+pub async fn in_bbox(db: &Db, path: &str, bbox: [f64; 4], open_only: bool, since: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    let open = if open_only { "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')" } else { "" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
+         AND created_at >= $7 {open} ORDER BY created_at DESC LIMIT $8"
+    );
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit)
+            .fetch_all(pool).await?
+    }))
+}

@@ -301,3 +301,29 @@ pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Leve
     }
     Ok(out)
 }
+
+/// Nodes whose paths have `path_len` characters (one level of the tree), under `root`, whose
+/// bounding boxes meet `bbox` = [min_lon, min_lat, max_lon, max_lat]; at most `limit`.
+/// Grids are one level per code length, regions one level per path length.
+pub async fn in_bbox(db: &Db, root: &NodeCode, path_len: i64, bbox: [f64; 4], limit: i64) -> Result<Vec<Node>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM node WHERE path >= $1 AND path < $2 AND LENGTH(path) = $3 AND geometry IS NOT NULL \
+         AND max_lon >= $4 AND min_lon <= $5 AND max_lat >= $6 AND min_lat <= $7 ORDER BY path LIMIT $8"
+    );
+    let prefix = root.path();
+    let rows: Vec<NodeRow> = with_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(prefix).bind(subtree_end(prefix)).bind(path_len)
+            .bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(limit)
+            .fetch_all(pool).await?
+    });
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// Display names and roles of the staff scoped exactly to a node (a grid's workers).
+pub async fn staff(db: &Db, code: &NodeCode) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as("SELECT display_name, role FROM app_user WHERE scope_code = $1 AND NOT disabled ORDER BY id LIMIT 20")
+            .bind(code.as_str()).fetch_all(pool).await?
+    }))
+}

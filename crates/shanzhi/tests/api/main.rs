@@ -9,6 +9,7 @@ mod auth;
 mod errors;
 mod event;
 mod locate;
+mod map;
 mod node;
 mod ops;
 mod tree;

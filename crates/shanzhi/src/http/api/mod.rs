@@ -8,6 +8,7 @@ pub mod doc;
 pub mod event;
 pub mod figures;
 pub mod locate;
+pub mod map;
 pub mod node;
 pub mod ops;
 pub mod photo;
@@ -33,6 +34,7 @@ pub fn routes() -> Routes {
         .merge(event::routes())
         .merge(photo::routes())
         .merge(figures::routes())
+        .merge(map::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.

@@ -11,7 +11,7 @@ use crate::http::state::AppState;
 
 /// `/healthz` and `/metrics`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(index)).route("/healthz", get(health)).route("/metrics", get(metrics))
+    Router::new().route("/api/v1", get(index)).route("/healthz", get(health)).route("/metrics", get(metrics))
 }
 
 /// A short index of what this server offers, until the web console lands.

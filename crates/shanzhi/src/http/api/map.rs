@@ -1,0 +1,182 @@
+//! The people's map (民情地图): one level of the tree at a time, in view, with simplified
+//! outlines and a figure per shape to colour by; events as points.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use geo::{MultiPolygon, Simplify};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shanzhi_domain::grid::Shape;
+use shanzhi_domain::tree::{Level, NodeCode};
+
+use super::doc::{Doc, Routes};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{CurrentUser, Query};
+use crate::http::state::AppState;
+
+/// Most shapes or points in one answer.
+const MAX_FEATURES: i64 = 6000;
+
+/// `/api/v1/map/*`.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/map/nodes", nodes, Doc::new("map", "One level of the tree in view as GeoJSON, outlines simplified for the zoom, with a figure per shape")
+            .query("level", "string", "county, town, village or grid").query("bbox", "string", "min_lon,min_lat,max_lon,max_lat")
+            .query("zoom", "integer", "map zoom (0–20): sets the simplification").query("figure", "string", "open, overdue, reported, closed, on_time_rate, satisfaction")
+            .query("days", "integer", "window of the counted figures, days back from today (default 30)"))
+        .get("/api/v1/map/events", events, Doc::new("map", "Events in view as GeoJSON points")
+            .query("bbox", "string", "min_lon,min_lat,max_lon,max_lat").query("open", "boolean", "open orders only (default true)")
+            .query("days", "integer", "created within so many days (default 365)"))
+        .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures").query("code", "string", "region or grid code"))
+}
+
+fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+    let parts: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| ApiError::invalid("bbox", "four numbers: min_lon,min_lat,max_lon,max_lat"))?;
+    match parts.as_slice() {
+        [a, b, c, d] if a <= c && b <= d && a.is_finite() && d.is_finite() && (-180.0..=180.0).contains(a) && (-180.0..=180.0).contains(c) && (-90.0..=90.0).contains(b) && (-90.0..=90.0).contains(d) => Ok([*a, *b, *c, *d]),
+        _ => Err(ApiError::invalid("bbox", "four numbers: min_lon,min_lat,max_lon,max_lat, with min <= max")),
+    }
+}
+
+fn level_len(level: &str) -> ApiResult<(Level, i64)> {
+    match level {
+        "province" => Ok((Level::Province, 2)),
+        "city" => Ok((Level::City, 4)),
+        "county" => Ok((Level::County, 6)),
+        "town" => Ok((Level::Town, 9)),
+        "village" => Ok((Level::Village, 12)),
+        "grid" => Ok((Level::Small, 15)),
+        _ => Err(ApiError::invalid("level", "one of province, city, county, town, village, grid")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodesQuery {
+    level: String,
+    bbox: String,
+    zoom: Option<u8>,
+    figure: Option<String>,
+    days: Option<i64>,
+}
+
+fn simplified(shape: &Shape, zoom: u8) -> Value {
+    // One screen pixel at this zoom, in degrees: finer detail cannot be seen.
+    let tolerance = 360.0 / (256.0 * 2f64.powi(i32::from(zoom.min(22))));
+    let mp: MultiPolygon<f64> = shape.geometry().simplify(tolerance);
+    match Shape::new(mp) {
+        Ok(s) => s.to_geojson(),
+        Err(_) => shape.to_geojson(),
+    }
+}
+
+async fn nodes(State(app): State<AppState>, user: CurrentUser, Query(q): Query<NodesQuery>) -> ApiResult<impl IntoResponse> {
+    let Some(root) = user.actor.scope.node().cloned() else {
+        return Err(ApiError::forbidden("citizens use the portal map"));
+    };
+    let bbox = parse_bbox(&q.bbox)?;
+    let (_, len) = level_len(&q.level)?;
+    let zoom = q.zoom.unwrap_or(12);
+    let figure = q.figure.as_deref().unwrap_or("open");
+    let days = q.days.unwrap_or(30).clamp(1, 3660);
+    let nodes = shanzhi_store::node::in_bbox(&app.db, &root, len, bbox, MAX_FEATURES).await?;
+    // Values per node path.
+    let mut values: HashMap<String, Option<f64>> = HashMap::new();
+    match figure {
+        "open" | "overdue" => {
+            for (grid, light) in shanzhi_store::event::open_under(&app.db, root.path()).await? {
+                if figure == "overdue" && light != "red" {
+                    continue;
+                }
+                let key: String = grid.chars().take(len as usize).collect();
+                *values.entry(key).or_insert(Some(0.0)).get_or_insert(0.0) += 1.0;
+            }
+        }
+        "reported" | "closed" | "on_time_rate" | "satisfaction" => {
+            let now = app.clock.now_ms();
+            let to = crate::event::day_of(now);
+            let from = crate::event::day_of(now - days * 86_400_000);
+            for (path, c) in shanzhi_store::event::counters_of_level(&app.db, root.path(), len, from, to).await? {
+                let f = shanzhi_domain::event::figures::Figures::from_counters(c);
+                let v = match figure {
+                    "reported" => Some(c.reported as f64),
+                    "closed" => Some(c.closed as f64),
+                    "on_time_rate" => f.on_time_rate.value,
+                    _ => f.satisfaction_mean.value,
+                };
+                values.insert(path, v);
+            }
+        }
+        _ => return Err(ApiError::invalid("figure", "one of open, overdue, reported, closed, on_time_rate, satisfaction")),
+    }
+    let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
+    let features: Vec<Value> = nodes
+        .iter()
+        .filter_map(|n| {
+            let shape = n.shape.as_ref()?;
+            let v = values.get(n.code.path()).cloned().unwrap_or(if zero_default { Some(0.0) } else { None });
+            Some(json!({
+                "type": "Feature",
+                "properties": {"code": n.code, "name": n.name, "level": n.level, "value": v},
+                "geometry": simplified(shape, zoom),
+            }))
+        })
+        .collect();
+    Ok(axum::Json(json!({"type": "FeatureCollection", "figure": figure, "truncated": features.len() as i64 >= MAX_FEATURES, "features": features})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    bbox: String,
+    open: Option<bool>,
+    days: Option<i64>,
+}
+
+async fn events(State(app): State<AppState>, user: CurrentUser, Query(q): Query<EventsQuery>) -> ApiResult<impl IntoResponse> {
+    let Some(root) = user.actor.scope.node().cloned() else {
+        return Err(ApiError::forbidden("citizens use the portal map"));
+    };
+    let bbox = parse_bbox(&q.bbox)?;
+    let days = q.days.unwrap_or(365).clamp(1, 3660);
+    let since = app.clock.now_ms() - days * 86_400_000;
+    let rows = shanzhi_store::event::in_bbox(&app.db, root.path(), bbox, q.open.unwrap_or(true), since, MAX_FEATURES).await?;
+    let features: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            let short: String = e.description.chars().take(40).collect();
+            json!({
+                "type": "Feature",
+                "properties": {"id": e.id, "state": e.state, "light": e.light, "category_id": e.category_id, "grid": e.grid_code,
+                    "description": short, "created_at": e.created_at, "supervision": e.supervision},
+                "geometry": {"type": "Point", "coordinates": [e.lon, e.lat]},
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"type": "FeatureCollection", "truncated": features.len() as i64 >= MAX_FEATURES, "features": features})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardQuery {
+    code: String,
+}
+
+async fn card(State(app): State<AppState>, user: CurrentUser, Query(q): Query<CardQuery>) -> ApiResult<impl IntoResponse> {
+    let code = NodeCode::parse(&q.code).map_err(|_| ApiError::not_found("node"))?;
+    let node = super::node::visible_node(&app, &user, &code).await?;
+    let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
+    let staff = shanzhi_store::node::staff(&app.db, &code).await?;
+    let now = app.clock.now_ms();
+    let figures = super::figures::node_figures(&app, code.path(), crate::event::day_of(now - 29 * 86_400_000), crate::event::day_of(now)).await?;
+    let open = shanzhi_store::event::open_under(&app.db, code.path()).await?;
+    Ok(axum::Json(json!({
+        "code": node.code, "name": node.name, "level": node.level,
+        "chain": chain.iter().map(|n| json!({"code": n.code, "name": n.name})).collect::<Vec<_>>(),
+        "staff": staff.iter().map(|(name, role)| json!({"name": name, "role": role})).collect::<Vec<_>>(),
+        "open": open.len(), "overdue": open.iter().filter(|(_, l)| l == "red").count(),
+        "figures_30_days": figures,
+    })))
+}
