@@ -656,6 +656,11 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category:
             .before(json!({"light": row.light, "supervision": row.supervision, "centre": row.centre_code}))
             .after(json!({"light": a.light, "supervision": a.supervision, "centre": a.centre_code}))
     });
+    // Orders not yet at a department have nobody to notify but their centre, whose inbox and
+    // the light already show it.
+    if row.department_id.is_none() {
+        notes.clear();
+    }
     save_sweep(app, &a, MoveWrites { log, notifications: notes, audit, ..MoveWrites::default() }, now).await
 }
 

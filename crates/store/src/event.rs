@@ -345,6 +345,10 @@ pub struct Filter {
     pub to_ms: Option<i64>,
     pub overdue: Option<bool>,
     pub text: Option<String>,
+    /// Only orders held by the centre at this region path.
+    pub centre: Option<String>,
+    /// Only orders with an extension request waiting.
+    pub pending_extension: bool,
     /// Keyset cursor: (created_at, id) of the last row seen; rows strictly older come next.
     pub before: Option<(i64, i64)>,
     pub limit: i64,
@@ -422,6 +426,13 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
     if let Some(t) = &f.text {
         let a = p(Bind::Text(format!("%{}%", escape_like(t))), &mut binds);
         cond.push(format!("(description LIKE {a} ESCAPE '\\' OR address LIKE {a} ESCAPE '\\')"));
+    }
+    if let Some(cp) = &f.centre {
+        let a = p(Bind::Text(cp.clone()), &mut binds);
+        cond.push(format!("centre_path = {a}"));
+    }
+    if f.pending_extension {
+        cond.push("pending_extension IS NOT NULL".into());
     }
     if let Some((at, id)) = f.before {
         let a = p(Bind::Int(at), &mut binds);

@@ -298,17 +298,18 @@ async fn inbox(State(app): State<AppState>, user: CurrentUser, Query(q): Query<L
         _ => &[],
     };
     f.states = states.iter().map(|s| s.to_string()).collect();
+    if user.actor.role == Role::Dispatcher {
+        // A centre's inbox is what its own centre holds (not the centres below it).
+        f.centre = user.actor.scope.node().map(|c| c.path().to_owned());
+    }
     let mut rows = if states.is_empty() { Vec::new() } else { shanzhi_store::event::list(&app.db, &scope, &f).await? };
     match user.actor.role {
-        // A centre's inbox is what its own centre holds, plus extension requests it must decide.
+        // …plus the extension requests it must decide.
         Role::Dispatcher => {
-            let own = user.actor.scope.node().map(|c| c.path().to_owned()).unwrap_or_default();
-            let mut f2 = Filter { limit, states: vec!["in_progress".into()], ..Filter::default() };
-            f2.before = f.before;
-            let pending = shanzhi_store::event::list(&app.db, &scope, &f2).await?;
-            rows.retain(|r| r.centre_path == own);
-            rows.extend(pending.into_iter().filter(|r| r.centre_path == own && r.pending_extension.is_some()));
+            let f2 = Filter { limit, states: vec!["in_progress".into()], centre: f.centre.clone(), pending_extension: true, before: f.before, ..Filter::default() };
+            rows.extend(shanzhi_store::event::list(&app.db, &scope, &f2).await?);
             rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+            rows.truncate(limit as usize);
         }
         Role::Citizen => rows.retain(|r| r.rating.is_none() && r.reporter_id == Some(user.user.id)),
         _ => {}
