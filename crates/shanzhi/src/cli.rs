@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`, `tree import|export`.
+//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`, `tree import|export`,
+//! `open311 add-client`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -68,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: TreeCommand,
     },
+    /// Open311 GeoReport v2 clients (apps and aggregators that file citizens' reports).
+    Open311 {
+        #[command(subcommand)]
+        command: Open311Command,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +99,21 @@ enum UserCommand {
         /// Name shown in the interface.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Open311Command {
+    /// Register a client and print its api_key (shown this once; only its hash is stored).
+    AddClient {
+        /// A name for the client, e.g. the app's.
+        name: String,
+        /// Username of the citizen-role service account the client's reports are filed as.
+        #[arg(long)]
+        user: String,
+        /// POSTs a minute allowed for the key, on each server.
+        #[arg(long, default_value_t = 60)]
+        rate: i64,
     },
 }
 
@@ -217,6 +238,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let row = shanzhi_store::user::insert(&db, &new, None, clock.now_ms()).await.context("creating the user")?;
             db.close().await;
             println!("created user {} (id {})", row.username, row.id);
+        }
+        Command::Open311 { command: Open311Command::AddClient { name, user, rate } } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 {
+                anyhow::bail!("the client's name must have 1 to 100 characters");
+            }
+            if !(1..=100_000).contains(&rate) {
+                anyhow::bail!("--rate must be between 1 and 100000 a minute");
+            }
+            let username = Username::parse(&user)?;
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let Some((account, _)) = shanzhi_store::user::for_login(&db, &username).await? else {
+                anyhow::bail!("no user {username}: create a citizen service account first (shanzhi user add NAME --role citizen)");
+            };
+            if account.role != Role::Citizen.as_str() || account.disabled {
+                anyhow::bail!("user {username} must be an enabled citizen account: Open311 reports are filed as citizens' reports");
+            }
+            let (key, key_hash) = crate::http::open311::new_api_key();
+            let new = shanzhi_store::open311::NewClient { name, key_hash, user_id: account.id, rate_per_minute: rate };
+            let client = match shanzhi_store::open311::insert_client(&db, &new, None, clock.now_ms()).await {
+                Ok(c) => c,
+                Err(shanzhi_store::StoreError::Conflict { .. }) => anyhow::bail!("a client named {} is already registered", new.name),
+                Err(e) => return Err(anyhow::Error::new(e).context("registering the client")),
+            };
+            db.close().await;
+            println!("registered Open311 client {} (id {}), filing as {username}, {rate} POSTs a minute", client.name, client.id);
+            println!("api_key: {key}");
+            println!("(shown this once; only its hash is stored)");
         }
         Command::Tree { command } => {
             let state = startup::build_state(config.clone(), clock).await?;

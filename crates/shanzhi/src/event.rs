@@ -133,6 +133,13 @@ pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventR
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(ApiError::invalid("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
     }
+    let control = |t: &str| t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    if control(description) {
+        return Err(ApiError::invalid("description", "must not contain control characters"));
+    }
+    if r.address.as_deref().is_some_and(control) {
+        return Err(ApiError::invalid("address", "must not contain control characters"));
+    }
     let address = r.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
         return Err(ApiError::invalid("address", "must be at most 200 characters"));

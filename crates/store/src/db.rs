@@ -96,10 +96,12 @@ impl fmt::Debug for Db {
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_spine", include_str!("../migrations/sqlite/0001_spine.sql")),
     (2, "0002_event", include_str!("../migrations/sqlite/0002_event.sql")),
+    (3, "0003_open311", include_str!("../migrations/sqlite/0003_open311.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_spine", include_str!("../migrations/postgres/0001_spine.sql")),
     (2, "0002_event", include_str!("../migrations/postgres/0002_event.sql")),
+    (3, "0003_open311", include_str!("../migrations/postgres/0003_open311.sql")),
 ];
 
 impl Db {

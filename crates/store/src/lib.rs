@@ -12,8 +12,10 @@ pub mod audit;
 pub mod category;
 pub mod department;
 pub mod event;
+pub mod history;
 pub mod error;
 pub mod node;
+pub mod open311;
 pub mod session;
 pub mod user;
 

@@ -192,6 +192,9 @@ fn text(field: &str, s: &str, required: bool) -> Result<String, Refusal> {
     if required && t.is_empty() {
         return Err(Refusal::Invalid { field: field.into(), reason: "must not be empty".into() });
     }
+    if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(Refusal::Invalid { field: field.into(), reason: "must not contain control characters".into() });
+    }
     if t.chars().count() > MAX_NOTE_CHARS {
         return Err(Refusal::Invalid { field: field.into(), reason: format!("must be at most {MAX_NOTE_CHARS} characters") });
     }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod page;
 pub mod state;
 
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api::router())
+        .merge(open311::router())
         .merge(page::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -588,3 +588,20 @@ db_test!(the_openapi_document_lists_every_route_and_nothing_else, |app| {
         }
     }
 });
+
+db_test!(control_characters_in_text_are_refused_not_stored, |app| {
+    let c = app.seed_loop().await;
+    let r = app
+        .client
+        .post(format!("{}/api/v1/events", app.url))
+        .bearer_auth(&c.citizen.token)
+        .header("idempotency-key", "nul")
+        .json(&json!({"category_id": c.garbage, "description": "bad\u{0}text", "lon": IN_GRID.0, "lat": IN_GRID.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await["field"], "description");
+    let id = app.report(&c.citizen, c.garbage).await;
+    let v = assert_error(app.act(&c.dispatcher, id, "reject", json!({"reason": "x\u{0}y"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(v["field"], "reason");
+});

@@ -11,6 +11,7 @@ mod event;
 mod locate;
 mod map;
 mod node;
+mod open311;
 mod ops;
 mod tree;
 mod user;

@@ -1,0 +1,202 @@
+//! Bulk writing of a generated history (the demo's year of events): events with explicit ids,
+//! their timelines, and the counters recounted from them, in large multi-row transactions.
+
+use serde_json::json;
+use shanzhi_domain::event::figures::{Counters, COUNTER_COLUMNS};
+
+use crate::audit::AuditEntry;
+use crate::event::{EventRow, LogEntry};
+use crate::{Db, StoreError};
+
+/// Rows written per transaction.
+const ROWS_PER_TRANSACTION: usize = 5_000;
+/// Bound parameters per statement, kept well under both engines' limits (SQLite 32,766,
+/// PostgreSQL 65,535) while long enough that a statement carries many rows.
+const PARAMS_PER_STATEMENT: usize = 1_000;
+
+/// `INSERT INTO table (columns) VALUES ($1, …), (…)` for `rows` rows, then `suffix`. The text
+/// is made of constants and numbered placeholders only: every value is bound.
+fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
+    let n = columns.len();
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let ps: Vec<String> = (1..=n).map(|c| format!("${}", r * n + c)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO {table} ({}) VALUES {}{suffix}", columns.join(", "), tuples.join(", "))
+}
+
+/// Rows per statement for a table of `columns` columns.
+fn rows_per_statement(columns: usize) -> usize {
+    (PARAMS_PER_STATEMENT / columns.max(1)).max(1)
+}
+
+/// The statement for a full chunk, reused, and one built for the shorter last chunk.
+fn statement<'a>(full: &'a str, table: &str, columns: &[&str], rows: usize, per: usize, suffix: &str, last: &'a mut String) -> &'a str {
+    if rows == per {
+        full
+    } else {
+        *last = insert_sql(table, columns, rows, suffix);
+        last
+    }
+}
+
+/// Writes a whole generated history into a database whose `event` ids are still free:
+/// `events` keep their ids (so `merged_into` may point at earlier ones); timeline lines
+/// (`(index into events, line, at)`) are numbered after any existing ones in the order given,
+/// which should be time order; `stats` rows `(node_path, day, dim, dim_id, counters)` and
+/// `hist` rows `(node_path, day, bucket, count)` are added to any counters already there.
+/// One audit row ("demo.history") records the whole load, stamped with the history's latest
+/// instant. On PostgreSQL the id sequences are moved past the explicit ids.
+pub async fn insert_history(
+    db: &Db,
+    events: &[EventRow],
+    logs: &[(usize, LogEntry, i64)],
+    stats: &[(String, i64, String, i64, Counters)],
+    hist: &[(String, i64, i64, i64)],
+) -> Result<(), StoreError> {
+    // Check before writing anything, so a bad call leaves the database untouched.
+    if let Some((i, _, _)) = logs.iter().find(|(i, _, _)| *i >= events.len()) {
+        return Err(StoreError::Other(anyhow::anyhow!("a timeline line names event #{i}, which is not in the history")));
+    }
+    let t0 = std::time::Instant::now();
+    insert_events(db, events).await?;
+    eprintln!("events {:?}", t0.elapsed());
+    insert_logs(db, events, logs).await?;
+    eprintln!("logs {:?}", t0.elapsed());
+    insert_stats(db, stats).await?;
+    eprintln!("stats {:?} ({} rows)", t0.elapsed(), stats.len());
+    insert_hist(db, hist).await?;
+    eprintln!("hist {:?}", t0.elapsed());
+    if let Db::Postgres(pool) = db {
+        for table in ["event", "event_log"] {
+            // Constant table names; the sequences must follow the explicit ids just written.
+            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
+            sqlx::query(&sql).execute(pool).await?;
+        }
+    }
+    let latest = logs.iter().map(|(_, _, at)| *at).chain(events.iter().map(|e| e.updated_at)).max().unwrap_or(0);
+    let audit = AuditEntry::new(None, "demo.history", "event", "*").after(json!({
+        "events": events.len(), "lines": logs.len(), "stat_rows": stats.len(), "hist_rows": hist.len(),
+    }));
+    with_tx!(db, tx => {
+        append_audit!(tx, &audit, latest);
+    });
+    Ok(())
+}
+
+async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
+    let columns: Vec<&str> = crate::event::COLUMNS.split(',').map(str::trim).collect();
+    let per = rows_per_statement(columns.len());
+    let full = insert_sql("event", &columns, per, "");
+    for batch in events.chunks(ROWS_PER_TRANSACTION) {
+        with_tx!(db, tx => {
+            for chunk in batch.chunks(per) {
+                let mut last = String::new();
+                let sql = statement(&full, "event", &columns, chunk.len(), per, "", &mut last);
+                let mut q = sqlx::query(sql);
+                for r in chunk {
+                    q = q.bind(r.id).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path)
+                        .bind(&r.state).bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
+                        .bind(r.reporter_id).bind(r.department_id).bind(r.priority).bind(&r.summoned).bind(r.returns)
+                        .bind(r.reopened).bind(r.reminders).bind(r.escalations).bind(r.decision_required).bind(r.pending_extension)
+                        .bind(r.rating).bind(&r.rating_comment).bind(r.rated_at).bind(r.merged_into).bind(r.stage_started_at)
+                        .bind(r.due_at).bind(&r.light).bind(&r.supervision).bind(r.overdue_ever).bind(r.red_since)
+                        .bind(r.next_check_at).bind(r.created_at).bind(r.updated_at).bind(r.closed_at).bind(r.version);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn insert_logs(db: &Db, events: &[EventRow], logs: &[(usize, LogEntry, i64)]) -> Result<(), StoreError> {
+    const COLUMNS: [&str; 9] = ["id", "event_id", "at", "actor_id", "action", "from_state", "to_state", "note", "data"];
+    let base: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM event_log").fetch_one(pool).await?
+    });
+    let event_id = |i: usize| -> Result<i64, StoreError> {
+        events.get(i).map(|e| e.id).ok_or_else(|| StoreError::Other(anyhow::anyhow!("timeline line for event #{i}, which is not in the history")))
+    };
+    let per = rows_per_statement(COLUMNS.len());
+    let full = insert_sql("event_log", &COLUMNS, per, "");
+    let mut next_id = base;
+    for batch in logs.chunks(ROWS_PER_TRANSACTION) {
+        with_tx!(db, tx => {
+            for chunk in batch.chunks(per) {
+                let mut last = String::new();
+                let sql = statement(&full, "event_log", &COLUMNS, chunk.len(), per, "", &mut last);
+                let mut q = sqlx::query(sql);
+                for (i, l, at) in chunk {
+                    next_id += 1;
+                    q = q.bind(next_id).bind(event_id(*i)?).bind(*at).bind(l.actor_id).bind(&l.action).bind(&l.from_state)
+                        .bind(&l.to_state).bind(&l.note).bind(l.data.to_string());
+                }
+                q.execute(&mut *tx).await?;
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn insert_stats(db: &Db, stats: &[(String, i64, String, i64, Counters)]) -> Result<(), StoreError> {
+    let mut columns: Vec<&str> = vec!["node_path", "day", "dim", "dim_id"];
+    columns.extend(COUNTER_COLUMNS);
+    let sets: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("{c} = event_stat.{c} + excluded.{c}")).collect();
+    let suffix = format!(" ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}", sets.join(", "));
+    let per = rows_per_statement(columns.len());
+    let full = insert_sql("event_stat", &columns, per, &suffix);
+    for batch in stats.chunks(ROWS_PER_TRANSACTION) {
+        with_tx!(db, tx => {
+            for chunk in batch.chunks(per) {
+                let mut last = String::new();
+                let sql = statement(&full, "event_stat", &columns, chunk.len(), per, &suffix, &mut last);
+                let mut q = sqlx::query(sql);
+                for (path, day, dim, dim_id, c) in chunk {
+                    q = q.bind(path).bind(*day).bind(dim).bind(*dim_id);
+                    for v in c.values() {
+                        q = q.bind(v);
+                    }
+                }
+                q.execute(&mut *tx).await?;
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), StoreError> {
+    const COLUMNS: [&str; 4] = ["node_path", "day", "bucket", "count"];
+    let suffix = " ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + excluded.count";
+    let per = rows_per_statement(COLUMNS.len());
+    let full = insert_sql("event_close_hist", &COLUMNS, per, suffix);
+    for batch in hist.chunks(ROWS_PER_TRANSACTION) {
+        with_tx!(db, tx => {
+            for chunk in batch.chunks(per) {
+                let mut last = String::new();
+                let sql = statement(&full, "event_close_hist", &COLUMNS, chunk.len(), per, suffix, &mut last);
+                let mut q = sqlx::query(sql);
+                for (path, day, bucket, count) in chunk {
+                    q = q.bind(path).bind(*day).bind(*bucket).bind(*count);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_every_value_once() {
+        let sql = insert_sql("t", &["a", "b"], 2, " ON CONFLICT DO NOTHING");
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING");
+        assert_eq!(rows_per_statement(36), 27);
+        assert_eq!(rows_per_statement(0), 1000);
+    }
+}
