@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod browser;
 mod errors;
 mod event;
 mod locate;

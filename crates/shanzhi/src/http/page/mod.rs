@@ -2,7 +2,7 @@
 //! citizen portal. Pages are static HTML that read the JSON API; no data is spliced into HTML
 //! on the server, so nothing a user typed can become markup.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -49,16 +49,59 @@ pub fn router() -> Router<AppState> {
 
 /// `window.SHANZHI`: settings the pages read at start. The map's tile URL template comes from
 /// the environment variable `SHANZHI_TILE_URL` (e.g. an intranet tile server); without one the
-/// map draws the grids on a plain background.
-async fn config_js() -> Response {
+/// maps draw the grids on a plain background. `home` is the jurisdiction's extent (public: the
+/// citizen portal opens its map there before anyone logs in).
+async fn config_js(State(app): State<AppState>) -> Response {
     let tile_url = std::env::var("SHANZHI_TILE_URL").ok().filter(|u| !u.trim().is_empty());
-    let body = format!("window.SHANZHI = {};\n", config_json(tile_url.as_deref()));
+    let home = home(&app).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the jurisdiction's extent for the pages");
+        None
+    });
+    let body = format!("window.SHANZHI = {};\n", config_json(tile_url.as_deref(), home.as_ref()));
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
-/// The settings as JSON (serde_json escapes the value, so it cannot break out of the script).
-fn config_json(tile_url: Option<&str>) -> String {
-    serde_json::json!({ "tileUrl": tile_url }).to_string()
+/// The jurisdiction's name and extent: from the root of the tree down the chain of only
+/// children (province › city › county › town in a one-town deployment) to the first node that
+/// has a shape; none when the tree branches before any shape.
+async fn home(app: &AppState) -> Result<Option<Home>, shanzhi_store::StoreError> {
+    let roots = shanzhi_store::node::roots(&app.db).await?;
+    let [root] = roots.as_slice() else { return Ok(None) };
+    let mut code = root.code.clone();
+    for _ in 0..8 {
+        let node = shanzhi_store::node::get(&app.db, &code).await?;
+        if let Some(shape) = &node.shape {
+            return Ok(Some(Home::of(node.name, shape)));
+        }
+        let children = shanzhi_store::node::children(&app.db, &code, false).await?;
+        let [only] = children.as_slice() else { return Ok(None) };
+        code = only.code.clone();
+    }
+    Ok(None)
+}
+
+/// The jurisdiction as the portal's map shows it: a name, a bounding box, and an outline
+/// simplified to about a 500th of its size (a few hundred bytes, whatever the real border).
+struct Home {
+    name: String,
+    bbox: [f64; 4],
+    outline: serde_json::Value,
+}
+
+impl Home {
+    fn of(name: String, shape: &shanzhi_domain::grid::Shape) -> Home {
+        use geo::Simplify;
+        let bbox = shape.bbox();
+        let tolerance = (bbox[2] - bbox[0]).max(bbox[3] - bbox[1]) / 500.0;
+        let simple = shanzhi_domain::grid::Shape::new(shape.geometry().simplify(tolerance)).unwrap_or_else(|_| shape.clone());
+        Home { name, bbox, outline: simple.to_geojson() }
+    }
+}
+
+/// The settings as JSON (serde_json escapes every value, so none can break out of the script).
+fn config_json(tile_url: Option<&str>, home: Option<&Home>) -> String {
+    let home = home.map(|h| serde_json::json!({ "name": h.name, "bbox": h.bbox, "outline": h.outline }));
+    serde_json::json!({ "tileUrl": tile_url, "home": home }).to_string()
 }
 
 async fn serve_asset(Path(path): Path<String>) -> Response {
@@ -93,12 +136,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn config_escapes_the_tile_url() {
-        assert_eq!(config_json(None), r#"{"tileUrl":null}"#);
-        let s = config_json(Some("https://t/{z}/{x}/{y}.png\"</script>"));
-        assert_eq!(s, r#"{"tileUrl":"https://t/{z}/{x}/{y}.png\"</script>"}"#);
+    fn config_escapes_the_tile_url_and_carries_the_home_view() {
+        let none: serde_json::Value = serde_json::from_str(&config_json(None, None)).unwrap();
+        assert_eq!(none, serde_json::json!({"tileUrl": null, "home": null}));
+        let url = "https://t/{z}/{x}/{y}.png\"; alert(1); \"";
+        let home = Home { name: "碣石镇".to_owned(), bbox: [115.0, 22.0, 116.0, 23.0], outline: serde_json::json!(null) };
+        let s = config_json(Some(url), Some(&home));
+        assert!(!s.contains(url), "the quote must be escaped: {s}");
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(back["tileUrl"], "https://t/{z}/{x}/{y}.png\"</script>");
+        assert_eq!(back["tileUrl"], url);
+        assert_eq!(back["home"], serde_json::json!({"name": "碣石镇", "bbox": [115.0, 22.0, 116.0, 23.0], "outline": null}));
     }
 
     #[test]

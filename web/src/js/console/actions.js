@@ -1,0 +1,147 @@
+// The moves of a work order: one confirmation dialog each, with the fields that move needs.
+// The server decides; a refusal is shown in the dialog, which stays open.
+import { t } from '../i18n.js';
+import { get, post } from '../api.js';
+import { h, field, formDialog } from '../dom.js';
+import { contains } from '../codes.js';
+import { photoPicker } from '../photos.js';
+
+/** Moves in the order their buttons appear: forward moves first. */
+export const ORDER = ['accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate',
+  'request_extension', 'remind', 'summon', 'escalate', 'merge', 'return', 'reject', 'reinspect'];
+/** Moves that send an order back or away: drawn as secondary. */
+export const PRIMARY = new Set(['accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate']);
+
+const textArea = (name, required, maxlength = 2000) => h('textarea', { name, required, maxlength, rows: 3 });
+
+function radios(name, options) {
+  return h('div', { class: 'radio-row', role: 'radiogroup' }, options.map(([value, label, checked]) =>
+    h('label', h('input', { type: 'radio', name, value, checked: !!checked, required: true }), h('span', label))));
+}
+
+let departmentsCache = null;
+async function departments() {
+  if (!departmentsCache) departmentsCache = get('departments').then((r) => r.items).catch(() => []);
+  return departmentsCache;
+}
+
+/** Opens the dialog for `action` on event `ev`; resolves to the updated event, or null if cancelled. */
+export async function openAction(action, ev) {
+  const name = t(`action.${action}`);
+  const hours = (v) => Math.round(Number(v) * 60);
+  let body;
+  let build = () => ({});
+  let photos = null;
+  let danger = false;
+
+  switch (action) {
+    case 'accept':
+    case 'sign':
+    case 'check_in':
+      body = h('p', t(`act.ask.${action}`));
+      break;
+    case 'reject':
+    case 'return':
+    case 'escalate': {
+      danger = action !== 'escalate';
+      const reason = textArea('reason', true);
+      body = field(t('act.reason'), reason);
+      build = () => ({ reason: reason.value });
+      break;
+    }
+    case 'remind': {
+      const note = textArea('note', false);
+      body = field(t('act.note') + t('common.optional'), note);
+      build = () => ({ note: note.value });
+      break;
+    }
+    case 'resolve_on_spot':
+    case 'report_result': {
+      const note = textArea('note', true);
+      photos = photoPicker({ max: 4 });
+      body = h('div', field(t(action === 'report_result' ? 'act.note.result' : 'act.note.spot'), note),
+        h('div', { class: 'field' }, h('span', { class: 'field-label', style: { fontWeight: 500, fontSize: '13px' } }, t('act.photos') + t('common.optional')), photos.el));
+      build = () => ({ note: note.value });
+      break;
+    }
+    case 'dispatch': {
+      const deps = (await departments()).filter((d) => contains(d.region, ev.grid));
+      const sel = h('select', { name: 'department_id' }, h('option', { value: '' }, t('act.department.default')),
+        deps.map((d) => h('option', { value: d.id }, d.name)));
+      const due = h('input', { type: 'number', name: 'due_hours', min: 1, max: 8760, step: 1, inputmode: 'numeric' });
+      body = h('div', field(t('act.department'), sel, deps.length ? null : t('act.department.none')), field(t('act.due'), due, t('act.due.hint')));
+      build = () => ({ department_id: sel.value ? Number(sel.value) : undefined, due_minutes: due.value ? hours(due.value) : undefined });
+      break;
+    }
+    case 'request_extension': {
+      const hrs = h('input', { type: 'number', name: 'hours', min: 1, max: 720, step: 1, required: true, inputmode: 'numeric' });
+      const reason = textArea('reason', true);
+      body = h('div', field(t('act.hours'), hrs), field(t('act.reason'), reason));
+      build = () => ({ minutes: hours(hrs.value), reason: reason.value });
+      break;
+    }
+    case 'decide_extension': {
+      const n = Math.round((ev.pending_extension_minutes || 0) / 60 * 10) / 10;
+      body = h('div', h('p', t('act.approve', { n })), radios('approve', [['yes', t('act.approve.yes'), true], ['no', t('act.approve.no')]]));
+      build = (form) => ({ approve: form.elements.approve.value === 'yes' });
+      break;
+    }
+    case 'verify':
+    case 'reinspect': {
+      const note = textArea('note', false);
+      const ok = action === 'verify' ? [t('act.verify.ok'), t('act.verify.fail')] : [t('act.reinspect.ok'), t('act.reinspect.fail')];
+      body = h('div', radios('ok', [['yes', ok[0], true], ['no', ok[1]]]), field(t('act.verify.note'), note));
+      build = (form) => {
+        const yes = form.elements.ok.value === 'yes';
+        if (!yes && !note.value.trim()) {
+          note.focus();
+          throw new Error(t('act.verify.note'));
+        }
+        return { ok: yes, note: note.value };
+      };
+      break;
+    }
+    case 'rate': {
+      const stars = h('div', { class: 'radio-row' }, [5, 4, 3, 2, 1].map((n) =>
+        h('label', h('input', { type: 'radio', name: 'score', value: n, checked: n === 5, required: true }), h('span', t('portal.stars', { n })))));
+      const fixed = h('input', { type: 'checkbox', name: 'fixed', checked: true });
+      const comment = textArea('comment', false, 500);
+      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.score')), stars), field(t('act.fixed'), fixed, null, { inline: true }), field(t('act.comment') + t('common.optional'), comment));
+      build = (form) => ({ score: Number(form.elements.score.value), fixed: fixed.checked, comment: comment.value });
+      break;
+    }
+    case 'summon': {
+      const deps = (await departments()).filter((d) => contains(d.region, ev.grid));
+      const lead = h('select', { name: 'lead', required: true }, deps.map((d) => h('option', { value: d.id }, d.name)));
+      const boxes = h('div', { class: 'checks' }, deps.map((d) => h('label', h('input', { type: 'checkbox', name: 'departments', value: d.id }), h('span', d.name))));
+      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.departments')), boxes), field(t('act.lead'), lead));
+      build = () => {
+        const ids = Array.from(boxes.querySelectorAll('input:checked'), (i) => Number(i.value));
+        const l = Number(lead.value);
+        if (!ids.includes(l)) ids.push(l);
+        return { departments: ids, lead: l };
+      };
+      break;
+    }
+    case 'merge': {
+      const into = h('input', { type: 'number', name: 'into', min: 1, required: true, inputmode: 'numeric' });
+      body = field(t('act.into'), into);
+      build = () => ({ into: Number(into.value) });
+      break;
+    }
+    default:
+      body = h('p', t('act.confirm', { action: name }));
+  }
+
+  return formDialog({
+    title: t('act.title', { action: name, id: ev.id }),
+    body,
+    danger,
+    submitLabel: t('act.confirm', { action: name }),
+    onSubmit: async (form) => {
+      const payload = { version: ev.version, ...build(form) };
+      if (photos) payload.photos = await photos.hashes();
+      return post(`events/${ev.id}/${action}`, payload);
+    },
+  });
+}

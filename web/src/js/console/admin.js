@@ -1,0 +1,313 @@
+// Administration: users, departments, categories, and importing a region/grid tree from GeoJSON.
+import { t } from '../i18n.js';
+import { get, post, patch, api, ApiError } from '../api.js';
+import { h, put, field, loading, empty, errorBox, toast, formDialog, fmtTime } from '../dom.js';
+
+const ROLES = ['grid_worker', 'dispatcher', 'handler', 'mediator', 'analyst', 'leader', 'admin', 'citizen'];
+const TABS = [['users', 'nav.users'], ['departments', 'nav.departments'], ['categories', 'nav.categories'], ['import', 'nav.import']];
+
+export async function render(ctx) {
+  const { content, me } = ctx;
+  const tab = ctx.params[0];
+  ctx.setTitle(`${t('nav.admin')} · ${t(TABS.find((x) => x[0] === tab)[1])}`);
+  if (me.role !== 'admin') {
+    put(content, empty(t('admin.onlyAdmin')));
+    return;
+  }
+  const tabs = h('nav', { class: 'seg', 'aria-label': t('nav.admin'), style: { marginBottom: '16px' } },
+    TABS.map(([k, key]) => h('a', { href: `/console/admin/${k}`, class: 'btn-seg', 'aria-current': k === tab ? 'page' : null }, t(key))));
+  const host = h('div');
+  put(content, tabs, host);
+  await { users, departments, categories: categoriesPage, import: importPage }[tab](ctx, host);
+}
+
+function errorText(err) {
+  return err && err.describe ? err.describe() : String((err && err.message) || err);
+}
+
+/** A form with an error line; `send(form)` returns a promise, then `done(result)`. */
+function submitForm(form, send, done) {
+  const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  form.append(errorEl);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    const btn = form.querySelector('button[type=submit]');
+    errorEl.hidden = true;
+    btn.disabled = true;
+    btn.classList.add('busy');
+    try {
+      done(await send(form));
+    } catch (err) {
+      errorEl.hidden = false;
+      errorEl.textContent = errorText(err);
+      const bad = err instanceof ApiError && err.field && form.elements[err.field];
+      if (bad && bad.focus) bad.focus();
+    } finally {
+      btn.disabled = false;
+      btn.classList.remove('busy');
+    }
+  });
+  return form;
+}
+
+// ---------------- users ----------------
+
+async function users(ctx, host) {
+  const { me } = ctx;
+  const deps = (await get('departments').catch(() => ({ items: [] }))).items;
+  const depName = new Map(deps.map((d) => [d.id, d.name]));
+  const tbody = h('tbody');
+  const table = h('table', { class: 'data responsive' },
+    h('thead', h('tr', ['admin.username', 'admin.displayName', 'admin.role', 'admin.scope', 'admin.status', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))), tbody);
+  const foot = h('div', { class: 'list-foot' });
+  const list = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.users'))), h('div', { class: 'table-wrap' }, table), foot);
+
+  const row = (u) => {
+    const locked = u.locked_until && u.locked_until > Date.now();
+    const status = u.disabled ? t('admin.disabled') : locked ? t('admin.locked') : t('admin.enabled');
+    const toggle = h('button', { type: 'button', class: u.disabled ? 'btn btn-small' : 'btn btn-small btn-danger-outline', dataset: { user: u.username } }, u.disabled ? t('admin.enable') : t('admin.disable'));
+    toggle.addEventListener('click', async () => {
+      const verb = u.disabled ? t('admin.enable') : t('admin.disable');
+      const r = await formDialog({ title: `${verb} · ${u.username}`, body: h('p', `${u.display_name} (${u.username})`), danger: !u.disabled, submitLabel: verb,
+        onSubmit: () => patch(`users/${u.id}`, { disabled: !u.disabled }) });
+      if (r) {
+        toast(t('common.saved'));
+        tr.replaceWith(row(r));
+      }
+    });
+    const unlock = locked ? h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+      try {
+        tr.replaceWith(row(await patch(`users/${u.id}`, { unlock: true })));
+        toast(t('common.saved'));
+      } catch (err) {
+        toast(errorText(err), 'error');
+      }
+    } }, t('admin.unlock')) : null;
+    const tr = h('tr',
+      h('td', { 'data-label': t('admin.username') }, h('span', { class: 'mono' }, u.username)),
+      h('td', { 'data-label': t('admin.displayName') }, u.display_name),
+      h('td', { 'data-label': t('admin.role') }, t(`role.${u.role}`)),
+      h('td', { 'data-label': t('admin.scope') }, u.department_id ? depName.get(u.department_id) || `#${u.department_id}` : u.scope ? h('span', { class: 'mono' }, u.scope) : '—'),
+      h('td', { 'data-label': t('admin.status') }, h('span', { class: `badge ${u.disabled ? 'state-rejected' : locked ? 'sup-yellow' : 'state-closed'}` }, status)),
+      h('td', { style: { whiteSpace: 'nowrap' } }, u.id === me.id ? null : toggle, ' ', unlock));
+    return tr;
+  };
+
+  async function load(after) {
+    const r = await get('users', { after, limit: 100 });
+    for (const u of r.items) tbody.append(row(u));
+    put(foot, r.next_after ? h('button', { class: 'btn', type: 'button', onclick: (e) => {
+      e.target.disabled = true;
+      load(r.next_after).catch((err) => put(foot, errorBox(err)));
+    } }, t('common.more')) : null);
+  }
+
+  // The create form.
+  const roleSel = h('select', { name: 'role', required: true }, ROLES.map((r) => h('option', { value: r, selected: r === 'grid_worker' }, t(`role.${r}`))));
+  const scope = h('input', { name: 'scope', value: me.scope_node || '', inputmode: 'numeric', maxlength: 30 });
+  const depSel = h('select', { name: 'department_id' }, deps.map((d) => h('option', { value: d.id }, d.name)));
+  const scopeField = field(t('admin.scope'), scope, t('admin.scope.hint'));
+  const depField = field(t('admin.department'), depSel);
+  const syncRole = () => {
+    scopeField.hidden = ['handler', 'citizen'].includes(roleSel.value);
+    depField.hidden = roleSel.value !== 'handler';
+  };
+  roleSel.addEventListener('change', syncRole);
+  const form = h('form', { novalidate: true },
+    field(t('admin.username'), h('input', { name: 'username', required: true, maxlength: 64, autocomplete: 'off' })),
+    field(t('admin.displayName'), h('input', { name: 'display_name', required: true, maxlength: 100 })),
+    field(t('admin.password'), h('input', { name: 'password', type: 'password', required: true, minlength: 10, autocomplete: 'new-password' }), t('admin.password.hint')),
+    field(t('admin.role'), roleSel), scopeField, depField,
+    h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
+  syncRole();
+  submitForm(form, (f) => {
+    const role = roleSel.value;
+    return post('users', {
+      username: f.elements.username.value.trim(), display_name: f.elements.display_name.value.trim(), password: f.elements.password.value, role,
+      scope: ['handler', 'citizen'].includes(role) ? undefined : scope.value.trim(),
+      department_id: role === 'handler' ? Number(depSel.value) : undefined,
+    });
+  }, (u) => {
+    toast(t('admin.created', { name: u.username }));
+    tbody.prepend(row(u));
+    form.reset();
+    scope.value = me.scope_node || '';
+    syncRole();
+  });
+
+  put(host, h('p', { class: 'lead' }, t('admin.users.lead')),
+    h('div', { class: 'admin-grid' }, list, h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.newUser'))), h('div', { class: 'card-body' }, form))));
+  try {
+    await load();
+    if (!tbody.children.length) put(foot, empty(t('common.noData')));
+  } catch (err) {
+    put(foot, errorBox(err));
+  }
+}
+
+// ---------------- departments ----------------
+
+async function departments(ctx, host) {
+  const { me } = ctx;
+  const tbody = h('tbody');
+  const row = (d) => h('tr',
+    h('td', { 'data-label': t('admin.code') }, h('span', { class: 'mono' }, d.code)),
+    h('td', { 'data-label': t('admin.name') }, d.name),
+    h('td', { 'data-label': t('admin.region') }, h('span', { class: 'mono' }, d.region)),
+    h('td', { 'data-label': t('col.created'), class: 'muted' }, fmtTime(d.created_at)));
+  const table = h('table', { class: 'data responsive' }, h('thead', h('tr', ['admin.code', 'admin.name', 'admin.region', 'col.created'].map((k) => h('th', { scope: 'col' }, t(k))))), tbody);
+  const form = h('form', { novalidate: true },
+    field(t('admin.code'), h('input', { name: 'code', required: true, maxlength: 64, pattern: '[A-Za-z0-9_.\\-]+' })),
+    field(t('admin.name'), h('input', { name: 'name', required: true, maxlength: 100 })),
+    field(t('admin.region'), h('input', { name: 'region', required: true, value: me.scope_node || '', inputmode: 'numeric' }), t('admin.scope.hint')),
+    h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
+  submitForm(form, (f) => post('departments', { code: f.elements.code.value.trim(), name: f.elements.name.value.trim(), region: f.elements.region.value.trim() }), (d) => {
+    toast(t('admin.created', { name: d.name }));
+    tbody.prepend(row(d));
+    form.reset();
+    form.elements.region.value = me.scope_node || '';
+  });
+  const body = h('div', { class: 'table-wrap' }, loading());
+  put(host, h('p', { class: 'lead' }, t('admin.deps.lead')),
+    h('div', { class: 'admin-grid' }, h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.deps'))), body),
+      h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.newDep'))), h('div', { class: 'card-body' }, form))));
+  try {
+    const r = await get('departments');
+    r.items.forEach((d) => tbody.append(row(d)));
+    put(body, r.items.length ? table : empty(t('common.noData')));
+  } catch (err) {
+    put(body, errorBox(err));
+  }
+}
+
+// ---------------- categories ----------------
+
+function categoryFields(c, all) {
+  const v = (k, d) => (c && c[k] !== null && c[k] !== undefined ? c[k] : d);
+  const num = (name, d) => h('input', { name, type: 'number', min: 1, max: 525600, required: true, value: v(name, d) });
+  return h('div', { class: 'form-grid' },
+    field(t('admin.code'), h('input', { name: 'code', required: true, maxlength: 64, value: v('code', '') })),
+    field(t('admin.name'), h('input', { name: 'name', required: true, maxlength: 100, value: v('name', '') })),
+    field(t('admin.parent'), h('select', { name: 'parent_id' }, h('option', { value: '' }, t('common.none')),
+      all.filter((x) => !x.parent_id && (!c || x.id !== c.id)).map((x) => h('option', { value: x.id, selected: c && c.parent_id === x.id }, x.name)))),
+    field(t('admin.kind'), h('input', { name: 'department_kind', maxlength: 32, value: v('department_kind', '') }), t('admin.kind.hint')),
+    field(t('admin.acceptMin'), num('accept_minutes', 120)),
+    field(t('admin.handleMin'), num('handle_minutes', 2880)),
+    field(t('admin.verifyMin'), num('verify_minutes', 480)),
+    field(t('admin.priority'), h('select', { name: 'priority' }, [1, 2, 3].map((p) => h('option', { value: p, selected: v('priority', 3) === p }, t(`priority.${p}`))))),
+    h('div', { class: 'span2' }, field(t('admin.onSpot'), h('input', { type: 'checkbox', name: 'on_spot', checked: !!v('on_spot', false) }), null, { inline: true }),
+      field(t('admin.active'), h('input', { type: 'checkbox', name: 'active', checked: v('active', true) !== false }), null, { inline: true })));
+}
+
+function categoryBody(f) {
+  const e = f.elements;
+  return {
+    code: e.code.value.trim(), name: e.name.value.trim(), parent_id: e.parent_id.value ? Number(e.parent_id.value) : null,
+    department_kind: e.department_kind.value.trim() || null, accept_minutes: Number(e.accept_minutes.value), handle_minutes: Number(e.handle_minutes.value),
+    verify_minutes: Number(e.verify_minutes.value), priority: Number(e.priority.value), on_spot: e.on_spot.checked, active: e.active.checked,
+  };
+}
+
+async function categoriesPage(ctx, host) {
+  const body = h('div', { class: 'table-wrap' }, loading());
+  const formHost = h('div', { class: 'card-body' });
+  put(host, h('p', { class: 'lead' }, t('admin.cats.lead')),
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.cats'))), body),
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.newCat'))), formHost));
+
+  async function load() {
+    const all = (await get('categories')).items;
+    const ordered = [];
+    for (const top of all.filter((c) => !c.parent_id)) {
+      ordered.push(top);
+      ordered.push(...all.filter((c) => c.parent_id === top.id));
+    }
+    ordered.push(...all.filter((c) => c.parent_id && !all.some((x) => x.id === c.parent_id)));
+    const mins = (m) => String(m);
+    const table = h('table', { class: 'data responsive' },
+      h('thead', h('tr', ['admin.name', 'admin.code', 'admin.kind', 'admin.acceptMin', 'admin.handleMin', 'admin.verifyMin', 'admin.priority', 'admin.onSpot', 'admin.active', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
+      h('tbody', ordered.map((c) => h('tr', { class: c.active ? '' : 'muted' },
+        h('td', { 'data-label': t('admin.name'), style: { paddingLeft: c.parent_id ? '28px' : null, fontWeight: c.parent_id ? 400 : 600 } }, c.name),
+        h('td', { 'data-label': t('admin.code') }, h('span', { class: 'mono' }, c.code)),
+        h('td', { 'data-label': t('admin.kind') }, c.department_kind || '—'),
+        h('td', { 'data-label': t('admin.acceptMin') }, mins(c.accept_minutes)),
+        h('td', { 'data-label': t('admin.handleMin') }, mins(c.handle_minutes)),
+        h('td', { 'data-label': t('admin.verifyMin') }, mins(c.verify_minutes)),
+        h('td', { 'data-label': t('admin.priority') }, t(`priority.${c.priority}`)),
+        h('td', { 'data-label': t('admin.onSpot') }, c.on_spot ? t('common.yes') : t('common.no')),
+        h('td', { 'data-label': t('admin.active') }, c.active ? t('common.yes') : t('common.no')),
+        h('td', h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+          const fields = categoryFields(c, all);
+          const r = await formDialog({ title: `${t('admin.edit')} · ${c.name}`, body: fields, submitLabel: t('common.save'),
+            onSubmit: (f) => api(`/api/v1/categories/${c.id}`, { method: 'PATCH', body: categoryBody(f) }) });
+          if (r) {
+            toast(t('common.saved'));
+            load();
+          }
+        } }, t('admin.edit')))))));
+    put(body, table);
+    const form = h('form', { novalidate: true }, categoryFields(null, all), h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
+    submitForm(form, (f) => post('categories', categoryBody(f)), (c) => {
+      toast(t('admin.created', { name: c.name }));
+      load();
+    });
+    put(formHost, form);
+  }
+  try {
+    await load();
+  } catch (err) {
+    put(body, errorBox(err));
+  }
+}
+
+// ---------------- import ----------------
+
+async function importPage(ctx, host) {
+  const input = h('input', { type: 'file', id: 'import-file', accept: '.geojson,.json,application/geo+json,application/json', required: true });
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'drop' }, field(t('admin.import.file'), input)),
+    h('div', { style: { marginTop: '12px' } }, h('button', { class: 'btn btn-primary', type: 'submit' }, t('admin.import.submit'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!input.files || !input.files[0]) {
+      input.focus();
+      return;
+    }
+    const btn = form.querySelector('button');
+    btn.disabled = true;
+    btn.classList.add('busy');
+    put(result, loading());
+    const text = await input.files[0].text();
+    let features = [];
+    try {
+      features = JSON.parse(text).features || [];
+    } catch {
+      put(result, h('div', { class: 'form-error', role: 'alert' }, t('admin.import.notJson')));
+      btn.disabled = false;
+      btn.classList.remove('busy');
+      return;
+    }
+    try {
+      const r = await api('/api/v1/tree/import', { method: 'POST', body: new Blob([text], { type: 'application/geo+json' }) });
+      put(result, h('div', { class: 'form-ok', role: 'status' }, t('admin.import.ok', { n: r.imported })));
+    } catch (err) {
+      const errors = err instanceof ApiError ? err.errors : [];
+      const props = (i) => (features[i] && features[i].properties) || {};
+      put(result, h('div', { class: 'form-error', role: 'alert' }, t('admin.import.errors', { message: err.message || '' }), err instanceof ApiError && !errors.length ? h('div', errorText(err)) : null),
+        errors.length ? h('div', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', { class: 'data responsive', id: 'import-errors' },
+          h('thead', h('tr', ['admin.import.row', 'admin.code', 'admin.name', 'admin.import.field', 'admin.import.message'].map((k) => h('th', { scope: 'col' }, t(k))))),
+          h('tbody', errors.map((x) => h('tr', { class: 'row-red' },
+            h('td', { 'data-label': t('admin.import.row') }, x.index === null || x.index === undefined ? '—' : String(x.index + 1)),
+            h('td', { 'data-label': t('admin.code'), class: 'mono' }, String(x.code ?? props(x.index).code ?? '—')),
+            h('td', { 'data-label': t('admin.name') }, String(props(x.index).name ?? '—')),
+            h('td', { 'data-label': t('admin.import.field') }, x.field || '—'),
+            h('td', { 'data-label': t('admin.import.message') }, x.message || ''))))))) : null);
+    } finally {
+      btn.disabled = false;
+      btn.classList.remove('busy');
+    }
+  });
+  put(host, h('p', { class: 'lead' }, t('admin.import.lead')), h('section', { class: 'card' }, h('div', { class: 'card-body' }, form)), h('div', { style: { marginTop: '16px' } }, result));
+}

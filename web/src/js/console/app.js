@@ -1,0 +1,207 @@
+// The staff console: the shell (sidebar, top bar), who is logged in, and a small client-side
+// router over /console/*. Each page is a module loaded when first visited.
+import { t, applyI18n, toggleLang } from '../i18n.js';
+import { get, post, ApiError } from '../api.js';
+import { h, put, loading, errorBox, empty } from '../dom.js';
+
+const ROUTES = [
+  { re: /^\/console\/?$/, page: null },
+  { re: /^\/console\/inbox\/?$/, page: 'inbox', title: 'nav.inbox' },
+  { re: /^\/console\/events\/?$/, page: 'events', title: 'nav.events' },
+  { re: /^\/console\/events\/(\d+)\/?$/, page: 'event', title: 'nav.events' },
+  { re: /^\/console\/map\/?$/, page: 'map', title: 'nav.map', full: true },
+  { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
+  { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
+  { re: /^\/console\/admin\/(users|departments|categories|import)\/?$/, page: 'admin', title: 'nav.admin' },
+];
+
+const NAV = [
+  { path: '/console/inbox', key: 'nav.inbox', ico: '✉', show: (me) => ['dispatcher', 'handler', 'grid_worker'].includes(me.role), inbox: true },
+  { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
+  { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
+  { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
+  { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },
+  { group: 'nav.admin', show: (me) => me.role === 'admin' },
+  { path: '/console/admin/users', key: 'nav.users', ico: '☺', show: (me) => me.role === 'admin' },
+  { path: '/console/admin/departments', key: 'nav.departments', ico: '⌂', show: (me) => me.role === 'admin' },
+  { path: '/console/admin/categories', key: 'nav.categories', ico: '≡', show: (me) => me.role === 'admin' },
+  { path: '/console/admin/import', key: 'nav.import', ico: '⇪', show: (me) => me.role === 'admin' },
+];
+
+const shell = document.getElementById('shell');
+const content = document.getElementById('content');
+const titleEl = document.getElementById('page-title');
+let me = null;
+let scopeName = '';
+let cleanup = null;
+let renderSeq = 0;
+
+function defaultPath() {
+  if (['dispatcher', 'handler', 'grid_worker'].includes(me.role)) return '/console/inbox';
+  if (me.scope_node) return '/console/dashboard';
+  return '/console/events';
+}
+
+function setTitle(text) {
+  titleEl.textContent = text;
+  document.title = `${text} · ${t('app.name')}`;
+}
+
+function buildNav() {
+  const nav = document.getElementById('nav');
+  put(nav, NAV.filter((n) => n.show(me)).map((n) =>
+    n.group
+      ? h('div', { class: 'nav-group' }, t(n.group))
+      : h('a', { class: 'nav-link', href: n.path, dataset: { path: n.path } },
+        h('span', { class: 'ico', 'aria-hidden': 'true' }, n.ico), h('span', t(n.key)),
+        n.inbox ? h('span', { class: 'count', id: 'inbox-count', hidden: true }) : null)));
+  const initials = (me.display_name || me.username || '?').slice(0, 1);
+  put(document.getElementById('user-chip'), h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials),
+    h('span', { class: 'name' }, me.display_name));
+  put(document.getElementById('side-foot'),
+    h('div', { class: 'who' }, me.display_name),
+    h('div', t(`role.${me.role}`), scopeName ? ` · ${scopeName}` : ''),
+    h('div', { style: { marginTop: '8px', display: 'flex', gap: '14px' } },
+      h('a', { href: '/m/', class: 'btn-link' }, t('nav.portal')),
+      h('button', { type: 'button', class: 'btn-link', onclick: logout }, t('nav.logout'))));
+  document.getElementById('side-scope').textContent = scopeName || t(`role.${me.role}`);
+}
+
+function markNav(path) {
+  for (const a of document.querySelectorAll('#nav .nav-link')) {
+    const p = a.dataset.path;
+    if (path === p || path.startsWith(p + '/')) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+/** Refreshes the count of waiting orders in the sidebar. */
+export async function refreshInboxCount() {
+  const el = document.getElementById('inbox-count');
+  if (!el) return;
+  try {
+    const r = await get('inbox', { limit: 200 });
+    const n = r.items.length;
+    el.hidden = n === 0;
+    el.textContent = n >= 200 ? '200+' : String(n);
+  } catch {
+    el.hidden = true;
+  }
+}
+
+async function logout() {
+  try {
+    await post('auth/logout');
+  } catch {
+    /* the session may already be gone */
+  }
+  location.href = '/login';
+}
+
+/** Goes to a console path without reloading the page. */
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  render();
+}
+
+async function render() {
+  const seq = ++renderSeq;
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch {
+      /* a page that failed to clean up must not block the next */
+    }
+    cleanup = null;
+  }
+  shell.classList.remove('nav-open');
+  const path = location.pathname;
+  const route = ROUTES.find((r) => r.re.test(path));
+  if (route && route.page === null) {
+    navigate(defaultPath(), { replace: true });
+    return;
+  }
+  document.body.classList.toggle('wall', !!(route && route.wall));
+  content.className = route && route.full ? 'content full' : 'content';
+  markNav(path);
+  if (!route) {
+    setTitle(t('notfound.title'));
+    put(content, empty(t('notfound.title'), t('notfound.text')));
+    return;
+  }
+  setTitle(t(route.title));
+  put(content, loading());
+  const params = path.match(route.re).slice(1);
+  try {
+    const mod = await import(`./${route.page}.js`);
+    if (seq !== renderSeq) return;
+    clearContent();
+    const ctx = { me, scopeName, content, params, query: new URLSearchParams(location.search), setTitle, navigate, refreshInboxCount, isCurrent: () => seq === renderSeq };
+    const c = await mod.render(ctx);
+    if (seq !== renderSeq) {
+      if (typeof c === 'function') c();
+      return;
+    }
+    cleanup = typeof c === 'function' ? c : null;
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (err instanceof ApiError && err.status === 401) return toLogin();
+    console.error(err);
+    put(content, errorBox(err, render));
+  }
+}
+
+function clearContent() {
+  put(content);
+}
+
+function toLogin() {
+  location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+async function start() {
+  applyI18n();
+  document.getElementById('lang-toggle').addEventListener('click', toggleLang);
+  const menuBtn = document.getElementById('menu-btn');
+  menuBtn.addEventListener('click', () => {
+    const open = shell.classList.toggle('nav-open');
+    menuBtn.setAttribute('aria-expanded', String(open));
+  });
+  try {
+    me = await get('me');
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return toLogin();
+    put(content, errorBox(err, () => location.reload()));
+    return;
+  }
+  if (me.role === 'citizen') {
+    location.href = '/m/';
+    return;
+  }
+  if (me.scope_node) {
+    try {
+      const n = await get(`nodes/${me.scope_node}`);
+      scopeName = n.name;
+    } catch {
+      scopeName = me.scope_node;
+    }
+  }
+  buildNav();
+  // Links inside the console move without a reload.
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || !url.pathname.startsWith('/console')) return;
+    e.preventDefault();
+    if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search);
+    content.focus({ preventScroll: true });
+  });
+  window.addEventListener('popstate', render);
+  await render();
+  refreshInboxCount();
+  setInterval(refreshInboxCount, 60000);
+}
+
+start();

@@ -1,0 +1,359 @@
+// The people's map (民情地图): one level of the tree at a time (county → town → village → grid
+// as the map zooms in), only what is in view, outlines simplified by the server for the zoom,
+// coloured by a chosen figure; events as clustered points coloured by state.
+import { t } from '../i18n.js';
+import { get, categories } from '../api.js';
+import { h, put, leaflet, debounce, fmtNum, fmtPct, fmtTime, fmtMinutes, stateBadge, lightBadge, isOpen, errorBox } from '../dom.js';
+import { baseLayer, geometryBounds, removeMap } from '../map/base.js';
+import { FIGURES, scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
+
+const LEVELS = ['province', 'city', 'county', 'town', 'village', 'grid'];
+const GRID_LEVELS = ['big', 'middle', 'small', 'micro', 'unit', 'grid'];
+
+/** The tree level drawn at a zoom: ≤ 9 counties, 10–11 towns, 12–13 villages, ≥ 14 grids. */
+export function levelForZoom(z) {
+  if (z <= 9) return 'county';
+  if (z <= 11) return 'town';
+  if (z <= 13) return 'village';
+  return 'grid';
+}
+
+const levelIndex = (l) => LEVELS.indexOf(GRID_LEVELS.includes(l) ? 'grid' : l);
+
+function figureText(figure, v) {
+  if (v === null || v === undefined) return t('map.noValue');
+  if (figure === 'on_time_rate') return fmtPct(v);
+  if (figure === 'satisfaction') return fmtNum(v, 2);
+  return fmtNum(v);
+}
+
+export async function render(ctx) {
+  const { content, me, query } = ctx;
+  const L = await leaflet();
+  const cats = await categories();
+  const root = await get(`nodes/${me.scope_node}`);
+  const rootIndex = levelIndex(root.level);
+
+  const state = {
+    figure: FIGURES.includes(query.get('figure')) ? query.get('figure') : 'open',
+    days: Number(query.get('days')) || 30,
+    events: true,
+    openOnly: true,
+    hiddenCats: new Set(),
+    selected: null,
+  };
+
+  // ----- layout -----
+  const canvas = h('div', { class: 'map-canvas', id: 'map' });
+  const levelLabel = h('div', { class: 'map-level', 'aria-live': 'polite' });
+  const busy = h('div', { class: 'map-busy', hidden: true, role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', t('map.loading')));
+  const card = h('aside', { class: 'map-card', hidden: true, 'aria-live': 'polite', tabindex: '-1' });
+  const status = h('div', { class: 'map-status', 'aria-live': 'polite' });
+
+  const figSel = h('select', { id: 'map-figure' }, FIGURES.map((f) => h('option', { value: f, selected: f === state.figure }, t(`fig.${f}`))));
+  const daySel = h('select', { id: 'map-days' }, [7, 30, 90, 365].map((d) => h('option', { value: d, selected: d === state.days }, t('common.lastDays', { n: d }))));
+  const evBox = h('input', { type: 'checkbox', id: 'map-events', checked: true });
+  const openBox = h('input', { type: 'checkbox', id: 'map-open', checked: true });
+  const tops = cats.items.filter((c) => !c.parent_id);
+  const catBoxes = h('div', { class: 'checks' }, tops.map((c) => h('label', h('input', { type: 'checkbox', value: c.id, checked: true }), h('span', c.name))));
+  const panelBody = h('div', { class: 'panel-body' },
+    h('div', { class: 'field' }, h('label', { for: 'map-figure' }, t('map.figure')), figSel),
+    h('div', { class: 'field' }, h('label', { for: 'map-days' }, t('map.days')), daySel),
+    h('div', { class: 'field field-inline' }, evBox, h('label', { for: 'map-events' }, t('map.events'))),
+    h('div', { class: 'field field-inline' }, openBox, h('label', { for: 'map-open' }, t('map.openOnly'))),
+    h('fieldset', { class: 'plain' }, h('legend', t('map.layers')), catBoxes),
+    status);
+  const toggle = h('button', { type: 'button', class: 'btn btn-small map-panel-toggle', 'aria-expanded': 'true' }, t('map.controls'));
+  const panel = h('section', { class: 'map-panel', 'aria-label': t('map.controls') }, h('h2', h('span', root.name), toggle), panelBody);
+  toggle.addEventListener('click', () => {
+    const collapsed = panel.classList.toggle('collapsed');
+    toggle.setAttribute('aria-expanded', String(!collapsed));
+  });
+  if (window.matchMedia('(max-width: 900px)').matches) {
+    panel.classList.add('collapsed');
+    toggle.setAttribute('aria-expanded', 'false');
+  }
+  put(content, h('div', { class: 'map-page' }, canvas, panel, levelLabel, busy, card));
+
+  // ----- the map -----
+  const map = L.map(canvas, { preferCanvas: true, zoomSnap: 0.5, minZoom: 5, maxZoom: 18, attributionControl: false, keyboard: true, zoomControl: false });
+  L.control.zoom({ position: 'bottomleft', zoomInTitle: '+', zoomOutTitle: '−' }).addTo(map);
+  const tiles = baseLayer(L, map, canvas);
+  if (!tiles) status.textContent = t('map.noTiles');
+  const renderer = L.canvas({ padding: 0.3 });
+  const wide = window.matchMedia('(min-width: 901px)').matches;
+  const rootBounds = root.geometry ? geometryBounds(root.geometry) : null;
+  if (query.get('lon') && query.get('lat')) {
+    map.setView([Number(query.get('lat')), Number(query.get('lon'))], Number(query.get('z')) || 15);
+  } else if (rootBounds) {
+    map.fitBounds(rootBounds, wide ? { paddingTopLeft: [290, 20], paddingBottomRight: [20, 20] } : { padding: [10, 10] });
+  } else {
+    map.setView([23, 113], 7);
+  }
+
+  // Outline of the user's whole area, always drawn (does not catch clicks).
+  if (root.geometry) L.geoJSON(root.geometry, { interactive: false, style: { color: '#0f1d36', weight: 2.5, fill: false, dashArray: '6 4' } }).addTo(map);
+
+  let nodeLayer = null;
+  let labels = L.layerGroup().addTo(map);
+  const clusters = L.markerClusterGroup({
+    showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true, disableClusteringAtZoom: 16,
+    iconCreateFunction(cluster) {
+      const children = cluster.getAllChildMarkers();
+      const n = children.length;
+      const red = children.some((m) => m.options.ev.light === 'red' && isOpen(m.options.ev.state));
+      const size = n < 10 ? 34 : n < 100 ? 40 : 48;
+      return L.divIcon({ html: `<div class="cluster" style="width:${size}px;height:${size}px;background:${red ? '#d23b2f' : '#1d5bd8'}">${n}</div>`, className: '', iconSize: [size, size] });
+    },
+  }).addTo(map);
+  let legend = null;
+  let nodeAbort = null;
+  let eventAbort = null;
+  let lastEvents = [];
+  const focusEvent = Number(query.get('event')) || null;
+
+  const legendControl = L.control({ position: 'bottomright' });
+  legendControl.onAdd = () => {
+    legend = h('div');
+    return legend;
+  };
+  legendControl.addTo(map);
+
+  // Never above the level under the user's own area: its single outline would say nothing.
+  const minIndex = Math.min(rootIndex + 1, LEVELS.length - 1);
+  function currentLevel() {
+    let idx = levelIndex(levelForZoom(Math.floor(map.getZoom())));
+    if (idx < minIndex) idx = minIndex;
+    return LEVELS[idx];
+  }
+
+  function bboxParam() {
+    const b = map.getBounds().pad(0.1);
+    const f = (v) => v.toFixed(5);
+    return [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].map(f).join(',');
+  }
+
+  let pending = 0;
+  const setBusy = (d) => {
+    pending += d;
+    busy.hidden = pending <= 0;
+  };
+
+  async function loadNodes() {
+    if (nodeAbort) nodeAbort.abort();
+    nodeAbort = new AbortController();
+    const level = currentLevel();
+    levelLabel.textContent = t('map.level', { level: t(`level.${level}`) });
+    setBusy(1);
+    try {
+      const fc = await get('map/nodes', { level, bbox: bboxParam(), zoom: Math.round(map.getZoom()), figure: state.figure, days: state.days }, { signal: nodeAbort.signal });
+      drawNodes(fc, level);
+      if (fc.truncated) status.textContent = t('map.truncated');
+      else status.textContent = tiles ? '' : t('map.noTiles');
+    } catch (err) {
+      if (err.name !== 'AbortError') status.textContent = err.describe ? err.describe() : String(err);
+    } finally {
+      setBusy(-1);
+    }
+  }
+
+  function drawNodes(fc, level) {
+    const values = fc.features.map((f) => f.properties.value);
+    const scale = scaleFor(state.figure, values);
+    if (nodeLayer) nodeLayer.remove();
+    labels.clearLayers();
+    const showLabels = fc.features.length <= 80;
+    nodeLayer = L.geoJSON(fc, {
+      renderer,
+      style: (f) => ({
+        color: state.selected === f.properties.code ? '#0b3aa8' : '#47556b',
+        weight: state.selected === f.properties.code ? 3 : level === 'grid' ? 0.8 : 1.4,
+        fillColor: scale.colour(f.properties.value),
+        fillOpacity: 0.72,
+      }),
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        layer.bindTooltip(escapeText(`${p.name} · ${t(`fig.${state.figure}`)} ${figureText(state.figure, p.value)}`), { sticky: true });
+        layer.on('click', (e) => {
+          L.DomEvent.stopPropagation(e);
+          selectNode(p, f.geometry);
+        });
+        if (showLabels) {
+          const c = layer.getBounds().getCenter();
+          labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'node-label', interactive: false }).setLatLng(c).setContent(escapeText(p.name)));
+        }
+      },
+    }).addTo(map);
+    nodeLayer.bringToBack();
+    if (legend) put(legend, legendEl(state.figure, scale), state.events ? eventLegend() : null);
+  }
+
+  function eventLegend() {
+    return h('div', { class: 'legend legend-events', style: { marginTop: '6px' } }, h('h3', t('map.events')),
+      ['reported', 'accepted', 'dispatched', 'in_progress', 'resolved', 'closed'].map((s) =>
+        h('div', { class: 'row' }, h('span', { class: 'sw', style: { background: STATE_COLOURS[s], borderRadius: '50%', width: '12px' } }), h('span', t(`state.${s}`)))));
+  }
+
+  async function loadEvents() {
+    if (eventAbort) eventAbort.abort();
+    if (!state.events) {
+      clusters.clearLayers();
+      return;
+    }
+    eventAbort = new AbortController();
+    setBusy(1);
+    try {
+      const fc = await get('map/events', { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days }, { signal: eventAbort.signal });
+      lastEvents = fc.features;
+      drawEvents();
+    } catch (err) {
+      if (err.name !== 'AbortError') status.textContent = err.describe ? err.describe() : String(err);
+    } finally {
+      setBusy(-1);
+    }
+  }
+
+  function drawEvents() {
+    clusters.clearLayers();
+    const markers = [];
+    for (const f of lastEvents) {
+      const p = f.properties;
+      const top = cats.top(p.category_id);
+      if (top && state.hiddenCats.has(top.id)) continue;
+      const [lon, lat] = f.geometry.coordinates;
+      const red = p.light === 'red' && isOpen(p.state);
+      const icon = L.divIcon({ className: '', iconSize: [20, 20], html: `<div class="ev-dot${red ? ' red' : ''}" style="background:${STATE_COLOURS[p.state] || '#555'}"></div>` });
+      const m = L.marker([lat, lon], { icon, ev: p, title: `#${p.id} ${t(`state.${p.state}`)}`, alt: `#${p.id}`, keyboard: true, riseOnHover: true });
+      m.on('click', () => selectEvent(p.id));
+      markers.push(m);
+    }
+    clusters.addLayers(markers);
+  }
+
+  // ----- cards -----
+  function closeCard() {
+    card.hidden = true;
+    put(card);
+    state.selected = null;
+    if (nodeLayer) nodeLayer.setStyle((f) => ({ color: '#47556b', weight: f.properties.level && GRID_LEVELS.includes(f.properties.level) ? 0.8 : 1.4 }));
+  }
+
+  function cardShell(title, ...body) {
+    return [h('div', { class: 'card-head' }, h('h2', title), h('button', { type: 'button', class: 'btn btn-small', onclick: closeCard, 'aria-label': t('common.close') }, '×')),
+      h('div', { class: 'card-body' }, body)];
+  }
+
+  async function selectNode(p, geometry) {
+    state.selected = p.code;
+    if (nodeLayer) nodeLayer.setStyle((f) => ({ color: f.properties.code === p.code ? '#0b3aa8' : '#47556b', weight: f.properties.code === p.code ? 3 : GRID_LEVELS.includes(f.properties.level) ? 0.8 : 1.4 }));
+    card.hidden = false;
+    card.dataset.code = p.code;
+    put(card, cardShell(p.name, h('div', { class: 'state-box loading' }, h('span', { class: 'spinner' }), t('common.loading'))));
+    try {
+      const c = await get('map/card', { code: p.code });
+      if (card.dataset.code !== p.code) return;
+      const f = c.figures_30_days || {};
+      const cnt = f.counters || {};
+      const isGrid = GRID_LEVELS.includes(c.level);
+      put(card, cardShell(c.name,
+        h('div', { class: 'chain' }, c.chain.filter((n) => n.code !== c.code).map((n) => n.name).join(' › ')),
+        h('div', { class: 'muted', style: { fontSize: '12px' } }, t(`level.${c.level}`), ' · ', h('span', { class: 'mono' }, c.code)),
+        h('div', { class: 'kv' },
+          h('div', h('small', t('map.card.open')), h('b', fmtNum(c.open))),
+          h('div', h('small', t('map.card.overdue')), h('b', { style: { color: c.overdue ? '#c62828' : null } }, fmtNum(c.overdue)))),
+        h('h3', t('map.card.figures')),
+        h('div', { class: 'kv' },
+          h('div', h('small', t('fig.reported')), h('b', fmtNum(cnt.reported))),
+          h('div', h('small', t('fig.closed')), h('b', fmtNum(cnt.closed))),
+          h('div', h('small', t('fig.on_time_rate')), h('b', fmtPct(f.on_time_rate))),
+          h('div', h('small', t('fig.satisfaction')), h('b', f.satisfaction_mean && f.satisfaction_mean.value !== null ? fmtNum(f.satisfaction_mean.value, 2) : '—')),
+          h('div', h('small', t('fig.median_close')), h('b', { style: { fontSize: '14px' } }, fmtMinutes(f.median_close_minutes))),
+          h('div', h('small', t('fig.share_village')), h('b', fmtPct(f.share_village)))),
+        h('h3', t('map.card.staff')),
+        c.staff.length
+          ? h('ul', { class: 'staff' }, c.staff.map((s) => h('li', h('span', s.name), h('span', { class: 'muted' }, t(`role.${s.role}`)))))
+          : h('p', { class: 'muted' }, t('map.card.noStaff')),
+        h('div', { style: { display: 'flex', gap: '8px', marginTop: '12px', flexWrap: 'wrap' } },
+          !isGrid && geometry ? h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => map.fitBounds(geometryBounds(geometry)) }, t('map.card.zoom')) : null,
+          h('a', { class: 'btn btn-small', href: `/console/events?under=${c.code}` }, t('map.card.events')))));
+    } catch (err) {
+      put(card, cardShell(p.name, errorBox(err)));
+    }
+  }
+
+  async function selectEvent(id) {
+    card.hidden = false;
+    card.dataset.code = `ev-${id}`;
+    put(card, cardShell(`#${id}`, h('div', { class: 'state-box loading' }, h('span', { class: 'spinner' }), t('common.loading'))));
+    try {
+      const e = await get(`events/${id}`);
+      if (card.dataset.code !== `ev-${id}`) return;
+      const cat = cats.byId.get(e.category_id);
+      put(card, cardShell(`${t('map.card.event')} #${e.id}`,
+        h('div', { style: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center', marginBottom: '8px' } }, stateBadge(e.state), lightBadge(e.light, e.due_at, isOpen(e.state))),
+        h('p', h('strong', cat ? cat.name : ''), ' · ', e.description),
+        e.address ? h('p', { class: 'muted' }, e.address) : null,
+        h('p', { class: 'muted' }, fmtTime(e.created_at)),
+        e.photos && e.photos[0] ? h('img', { src: e.photos[0].url, alt: t('photo.alt', { stage: t('photo.stage.report') }), style: { borderRadius: '8px', maxHeight: '160px', objectFit: 'cover', width: '100%' } }) : null,
+        h('a', { class: 'btn btn-primary btn-small', href: `/console/events/${e.id}`, style: { marginTop: '10px' } }, t('common.open'))));
+    } catch (err) {
+      put(card, cardShell(`#${id}`, errorBox(err)));
+    }
+  }
+
+  // ----- wiring -----
+  const refresh = debounce(() => {
+    loadNodes();
+    loadEvents();
+  }, 200);
+  map.on('moveend', refresh);
+  map.on('click', closeCard);
+  figSel.addEventListener('change', () => {
+    state.figure = figSel.value;
+    loadNodes();
+  });
+  daySel.addEventListener('change', () => {
+    state.days = Number(daySel.value);
+    loadNodes();
+    if (!state.openOnly) loadEvents();
+  });
+  evBox.addEventListener('change', () => {
+    state.events = evBox.checked;
+    loadEvents();
+    loadNodes();
+  });
+  openBox.addEventListener('change', () => {
+    state.openOnly = openBox.checked;
+    loadEvents();
+  });
+  catBoxes.addEventListener('change', (e) => {
+    const id = Number(e.target.value);
+    if (e.target.checked) state.hiddenCats.delete(id);
+    else state.hiddenCats.add(id);
+    drawEvents();
+  });
+  const onKey = (e) => {
+    if (e.key === 'Escape' && !card.hidden) closeCard();
+  };
+  document.addEventListener('keydown', onKey);
+
+  await Promise.all([loadNodes(), loadEvents()]);
+  if (focusEvent) selectEvent(focusEvent);
+  // Expose for the browser tests and for debugging: what is drawn now.
+  window.__shanzhiMap = { map, state: () => ({ level: currentLevel(), nodes: nodeLayer ? nodeLayer.getLayers().length : 0, events: lastEvents.length }) };
+
+  return () => {
+    document.removeEventListener('keydown', onKey);
+    if (nodeAbort) nodeAbort.abort();
+    if (eventAbort) eventAbort.abort();
+    removeMap(map);
+    delete window.__shanzhiMap;
+  };
+}
+
+/** Leaflet tooltips take HTML: escape the name. */
+function escapeText(s) {
+  const d = document.createElement('div');
+  d.textContent = s;
+  return d.innerHTML;
+}

@@ -1,0 +1,138 @@
+// The wall screen (大屏) of a command centre: dark, full screen, refreshing itself every 60 s.
+import { t } from '../i18n.js';
+import { get, categories } from '../api.js';
+import { h, put, echarts as loadEcharts, leaflet, fmtNum, fmtPct, fmtTime, fmtClock, stateBadge } from '../dom.js';
+import { geometryBounds, removeMap } from '../map/base.js';
+import { scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
+import { trendOption, rankOption, pieOption, fillDays, byTopCategory, mount } from './charts.js';
+import { regionRanking } from './dashboard.js';
+
+const REFRESH_MS = 60000;
+const CHILD_LEVEL = { province: 'city', city: 'county', county: 'town', town: 'village', village: 'grid' };
+
+export async function render(ctx) {
+  const { content, me } = ctx;
+  const [echarts, L, cats, root] = await Promise.all([loadEcharts(), leaflet(), categories(), get(`nodes/${me.scope_node}`)]);
+  if (!ctx.isCurrent()) return;
+
+  const clock = h('div', { class: 'clock', 'aria-live': 'off' });
+  const refreshed = h('span');
+  const fsBtn = h('button', { type: 'button', class: 'btn btn-small', onclick: () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  } }, t('wall.fullscreen'));
+  const kpis = h('div', { class: 'wall-kpis', id: 'wall-kpis' });
+  const panel = (title, body) => h('section', { class: 'wall-panel' }, h('h2', title), body);
+  const chartEl = (label) => h('div', { class: 'chart', role: 'img', 'aria-label': label });
+  const trendEl = chartEl(t('dash.trend'));
+  const catEl = chartEl(t('dash.byCategory'));
+  const rankEl = chartEl(t('dash.rankRegions'));
+  const mapEl = h('div', { class: 'wall-map', role: 'img', 'aria-label': t('wall.map') });
+  const latest = h('ul', { class: 'wall-list' });
+
+  const screen = h('div', { class: 'wall-screen' });
+  put(content, put(screen,
+    h('header', { class: 'wall-head' }, clock, h('h1', t('wall.title', { name: root.name })),
+      h('div', { class: 'tools' }, h('span', t('wall.refresh')), refreshed, fsBtn, h('a', { class: 'btn btn-small', href: '/console/dashboard' }, t('wall.exit')))),
+    kpis,
+    h('div', { class: 'wall-body' },
+      h('div', { class: 'wall-col' }, panel(t('common.lastDays', { n: 30 }) + ' · ' + t('dash.trend'), trendEl), panel(t('dash.byCategory'), catEl)),
+      h('div', { class: 'wall-col', style: { gridAutoRows: 'minmax(0,1fr)' } }, panel(t('wall.map'), mapEl)),
+      h('div', { class: 'wall-col' }, panel(t('dash.rankRegions'), rankEl), panel(t('wall.latest'), latest)))));
+
+  const tick = () => {
+    clock.textContent = `${fmtTime(Date.now()).slice(0, 10)} ${fmtClock(Date.now())}`;
+  };
+  tick();
+  const clockTimer = setInterval(tick, 1000);
+
+  const trend = mount(echarts, trendEl, {}, true);
+  const cat = mount(echarts, catEl, {}, true);
+  const rank = mount(echarts, rankEl, {}, true);
+
+  // The map: the level below the user's root, coloured by open events, on a dark plain background.
+  await new Promise((r) => requestAnimationFrame(r));
+  const map = L.map(mapEl, { zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false, touchZoom: false, preferCanvas: true });
+  if (root.geometry) map.fitBounds(geometryBounds(root.geometry), { padding: [10, 10] });
+  else map.setView([23, 113], 8);
+  const level = CHILD_LEVEL[root.level] || 'grid';
+  const refit = () => {
+    map.invalidateSize();
+    if (root.geometry) map.fitBounds(geometryBounds(root.geometry), { padding: [10, 10] });
+  };
+  const ro = new ResizeObserver(refit);
+  ro.observe(mapEl);
+  let shapes = null;
+  const points = L.layerGroup().addTo(map);
+  const legendCtl = L.control({ position: 'bottomright' });
+  let legendHost;
+  legendCtl.onAdd = () => (legendHost = h('div'));
+  legendCtl.addTo(map);
+
+  async function refresh() {
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
+    const [fig, card, list, fc, evs] = await Promise.all([
+      get('figures', { node: me.scope_node, children: true, daily: true }),
+      get('map/card', { code: me.scope_node }).catch(() => null),
+      get('events', { limit: 12 }),
+      get('map/nodes', { level, bbox, zoom: Math.round(map.getZoom()), figure: 'open' }),
+      get('map/events', { bbox, open: true }),
+    ]);
+    if (!ctx.isCurrent()) return;
+    const f = fig.figures;
+    const c = f.counters;
+    const k = (label, value, cls = '', id = '') => h('div', { class: `wall-kpi ${cls}`, dataset: { kpi: id } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+    put(kpis,
+      k(t('wall.open'), fmtNum(card ? card.open : null), '', 'open'),
+      k(t('wall.overdue'), fmtNum(card ? card.overdue : null), card && card.overdue ? 'bad' : 'good', 'overdue'),
+      k(`${t('fig.reported')} · ${t('common.lastDays', { n: 30 })}`, fmtNum(c.reported), '', 'reported'),
+      k(`${t('fig.closed')} · ${t('common.lastDays', { n: 30 })}`, fmtNum(c.closed), '', 'closed'),
+      k(t('fig.on_time_rate'), fmtPct(f.on_time_rate), 'good', 'on_time_rate'),
+      k(t('fig.satisfaction_rate'), fmtPct(f.satisfaction_rate), '', 'satisfaction_rate'));
+    trend.set(trendOption(fillDays(fig.daily, fig.from, fig.to), true));
+    cat.set(pieOption(byTopCategory(fig.by_category, cats).filter((r) => r.reported > 0).slice(0, 8).map((r) => ({ name: r.name, value: r.reported })), true));
+    rank.set(rankOption(regionRanking(fig.children).slice(0, 12), true));
+
+    const scale = scaleFor('open', fc.features.map((x) => x.properties.value));
+    if (shapes) shapes.remove();
+    shapes = L.geoJSON(fc, {
+      interactive: false,
+      style: (x) => ({ color: '#4d8dff', weight: level === 'grid' ? 0.6 : 1.2, fillColor: x.properties.value ? scale.colour(x.properties.value) : '#1d3a7a', fillOpacity: x.properties.value ? 0.8 : 0.45 }),
+    }).addTo(map);
+    points.clearLayers();
+    for (const e of evs.features) {
+      const [lon, lat] = e.geometry.coordinates;
+      const red = e.properties.light === 'red';
+      L.circleMarker([lat, lon], { radius: red ? 6 : 4, color: red ? '#ff5b5b' : '#9fd0ff', weight: 2, fillColor: STATE_COLOURS[e.properties.state] || '#fff', fillOpacity: 0.95, interactive: false }).addTo(points);
+    }
+    // Areas with nothing open are drawn dark on the wall: say so in the legend.
+    if (legendHost) put(legendHost, legendEl('open', { ...scale, rows: scale.rows.map(([c, l]) => [l === '0' ? '#1d3a7a' : c, l]) }));
+
+    put(latest, list.items.map((e) => {
+      const catRow = cats.byId.get(e.category_id);
+      return h('li', stateBadge(e.state), h('span', { class: 'desc' }, `${catRow ? catRow.name + ' · ' : ''}${e.description}`), h('span', { class: 'when' }, fmtTime(e.created_at).slice(5)));
+    }));
+    refreshed.textContent = t('common.refreshed', { time: fmtClock(Date.now()) });
+    screen.dataset.refreshed = String(Date.now());
+  }
+
+  try {
+    await refresh();
+  } catch (err) {
+    refreshed.textContent = err.describe ? err.describe() : String(err);
+  }
+  const timer = setInterval(() => refresh().catch((err) => {
+    refreshed.textContent = err.describe ? err.describe() : String(err);
+  }), REFRESH_MS);
+  window.__shanzhiWall = { refresh };
+
+  return () => {
+    clearInterval(timer);
+    clearInterval(clockTimer);
+    ro.disconnect();
+    [trend, cat, rank].forEach((c) => c.dispose());
+    removeMap(map);
+    delete window.__shanzhiWall;
+  };
+}

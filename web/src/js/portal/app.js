@@ -1,0 +1,440 @@
+// The citizen portal under /m/: report a problem with photo and position, follow my reports,
+// rate a closed one, read notices. Mobile first.
+import { t, applyI18n, toggleLang } from '../i18n.js';
+import { get, post, categories, idempotencyKey, ApiError } from '../api.js';
+import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon } from '../dom.js';
+import { photoPicker } from '../photos.js';
+import { baseLayer, removeMap } from '../map/base.js';
+
+const content = document.getElementById('content');
+const tabs = document.getElementById('p-tabs');
+let me = null;
+let cleanup = null;
+
+const ROUTES = [
+  [/^\/m\/?$/, home],
+  [/^\/m\/login\/?$/, loginPage],
+  [/^\/m\/report\/?$/, reportPage],
+  [/^\/m\/mine\/?$/, minePage],
+  [/^\/m\/mine\/(\d+)\/?$/, reportDetail],
+  [/^\/m\/notices\/?$/, noticesPage],
+];
+
+const TABS = [
+  ['/m/', 'portal.home', 'home'],
+  ['/m/report', 'portal.report', 'plus', 'report'],
+  ['/m/mine', 'portal.mine', 'list'],
+  ['/m/notices', 'portal.notices', 'bell'],
+];
+
+function navigate(path, replace = false) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  render();
+}
+
+function drawChrome() {
+  const path = location.pathname.replace(/\/$/, '') || '/m';
+  put(tabs, TABS.map(([href, key, ico, cls]) => {
+    const here = href.replace(/\/$/, '') === path || (href !== '/m/' && path.startsWith(href));
+    return h('a', { href, class: cls || '', 'aria-current': here ? 'page' : null }, h('span', { class: 'ico', 'aria-hidden': 'true' }, icon(ico, cls ? 24 : 22)), h('span', t(key)));
+  }));
+  put(document.getElementById('p-user'), me
+    ? h('button', { type: 'button', class: 'btn btn-small', onclick: logout, title: me.display_name }, t('portal.logout'))
+    : h('a', { class: 'btn btn-small', href: `/m/login?next=${encodeURIComponent(location.pathname)}` }, t('portal.login')));
+}
+
+async function logout() {
+  try {
+    await post('auth/logout');
+  } catch {
+    /* already gone */
+  }
+  me = null;
+  navigate('/m/');
+}
+
+async function render() {
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch {
+      /* ignore */
+    }
+    cleanup = null;
+  }
+  drawChrome();
+  const path = location.pathname;
+  const route = ROUTES.find(([re]) => re.test(path));
+  window.scrollTo(0, 0);
+  if (!route) {
+    put(content, empty(t('notfound.title'), null, h('a', { class: 'btn', href: '/m/' }, t('portal.backHome'))));
+    return;
+  }
+  put(content, loading());
+  try {
+    const c = await route[1](...path.match(route[0]).slice(1));
+    cleanup = typeof c === 'function' ? c : null;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      me = null;
+      navigate(`/m/login?next=${encodeURIComponent(path)}`, true);
+      return;
+    }
+    put(content, errorBox(err, render));
+  }
+}
+
+function needLogin() {
+  if (me) return false;
+  navigate(`/m/login?next=${encodeURIComponent(location.pathname)}`, true);
+  return true;
+}
+
+// ---------------- home ----------------
+
+async function home() {
+  const recent = h('div');
+  put(content,
+    h('section', { class: 'p-hero' }, h('h1', me ? t('portal.hello', { name: me.display_name }) : t('app.portal')), h('p', t('portal.reportLead')),
+      h('a', { class: 'btn', href: '/m/report', id: 'start-report' }, icon('camera', 22), t('portal.report'))),
+    h('div', { class: 'p-quick' },
+      h('a', { href: '/m/mine' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('portal.mine'))),
+      h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices')))),
+    recent,
+    me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);
+  if (!me) {
+    put(recent, h('section', { class: 'p-card' }, h('p', t('portal.loginLead')), h('a', { class: 'btn btn-primary btn-block', href: '/m/login?next=/m/' }, t('portal.login'))));
+    return;
+  }
+  const r = await get('events', { limit: 3 });
+  if (r.items.length) put(recent, h('section', { class: 'p-card' }, h('h2', t('portal.mine')), await reportList(r.items)));
+}
+
+// ---------------- login ----------------
+
+async function loginPage() {
+  const next = new URLSearchParams(location.search).get('next') || '/m/';
+  const safeNext = next.startsWith('/m') ? next : '/m/';
+  const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const user = h('input', { id: 'p-username', name: 'username', autocomplete: 'username', required: true });
+  const pass = h('input', { id: 'p-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit' }, t('login.submit'));
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'p-username' }, t('login.username')), user),
+    h('div', { class: 'field' }, h('label', { for: 'p-password' }, t('login.password')), pass),
+    errorEl, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    errorEl.hidden = true;
+    submit.disabled = true;
+    submit.classList.add('busy');
+    try {
+      const r = await post('auth/login', { username: user.value.trim(), password: pass.value });
+      me = { ...r.user };
+      navigate(safeNext, true);
+    } catch (err) {
+      errorEl.hidden = false;
+      errorEl.textContent = err instanceof ApiError && err.status === 401 ? t('login.wrong') : err.describe ? err.describe() : String(err);
+      submit.disabled = false;
+      submit.classList.remove('busy');
+    }
+  });
+  put(content, h('section', { class: 'p-card' }, h('h2', t('portal.login')), h('p', { class: 'muted' }, t('portal.loginLead')), form));
+  user.focus();
+}
+
+// ---------------- report ----------------
+
+async function reportPage() {
+  if (needLogin()) return;
+  const cats = await categories();
+  let key = idempotencyKey();
+  let position = null; // {lon, lat, inside}
+
+  const active = cats.items.filter((c) => c.active !== false);
+  const catSel = h('select', { id: 'r-category', name: 'category', required: true },
+    h('option', { value: '' }, t('portal.category.choose')),
+    active.filter((c) => !c.parent_id).map((top) => {
+      const kids = active.filter((c) => c.parent_id === top.id);
+      return kids.length ? h('optgroup', { label: top.name }, kids.map((c) => h('option', { value: c.id }, c.name))) : h('option', { value: top.id }, top.name);
+    }));
+  const desc = h('textarea', { id: 'r-description', name: 'description', required: true, maxlength: 2000, placeholder: t('portal.description.ph') });
+  const photos = photoPicker({ max: 4 });
+  const address = h('input', { id: 'r-address', name: 'address', maxlength: 200, placeholder: t('portal.address.ph') });
+  const locBtn = h('button', { type: 'button', class: 'btn', id: 'r-locate' }, icon('locate'), t('portal.locate'));
+  const located = h('div', { class: 'p-located', id: 'r-located', 'aria-live': 'polite' }, t('portal.tapMap'));
+  const mapEl = h('div', { class: 'p-map', id: 'r-map', role: 'application', 'aria-label': t('portal.tapMap') });
+  const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'r-submit' }, t('portal.submit'));
+
+  const form = h('form', { novalidate: true, id: 'report-form' },
+    h('section', { class: 'p-card' },
+      h('h2', t('portal.report')),
+      h('div', { class: 'field' }, h('label', { for: 'r-category' }, t('portal.category'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')), catSel),
+      h('div', { class: 'field' }, h('label', { for: 'r-description' }, t('portal.description'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')), desc),
+      h('div', { class: 'field' }, h('span', { style: { fontWeight: 500, fontSize: '13px' } }, t('portal.photo')), photos.el, h('small', { class: 'hint' }, t('portal.photo.hint')))),
+    h('section', { class: 'p-card' },
+      h('h2', t('portal.position'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
+      h('div', { class: 'p-loc' }, locBtn),
+      mapEl, located,
+      h('div', { class: 'field', style: { marginTop: '12px' } }, h('label', { for: 'r-address' }, t('portal.address'), t('common.optional')), address)),
+    errorEl,
+    h('div', { class: 'p-submit' }, submit));
+  put(content, form);
+
+  // The small map: tap to set the position.
+  const L = await leaflet();
+  const cfg = window.SHANZHI || {};
+  const map = L.map(mapEl, { attributionControl: false, zoomControl: true });
+  baseLayer(L, map, mapEl);
+  if (cfg.home && cfg.home.bbox) {
+    const [x0, y0, x1, y1] = cfg.home.bbox;
+    map.fitBounds([[y0, x0], [y1, x1]]);
+    if (cfg.home.outline) L.geoJSON(cfg.home.outline, { interactive: false, style: { color: '#c62828', weight: 2, dashArray: '6 4', fillColor: '#fff', fillOpacity: 0.55 } }).addTo(map);
+  } else {
+    map.setView([23.1, 113.3], 9);
+  }
+  let marker = null;
+
+  async function setPosition(lat, lon, fly) {
+    position = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)), inside: null };
+    if (marker) marker.setLatLng([lat, lon]);
+    else marker = L.marker([lat, lon], { alt: t('portal.position') }).addTo(map);
+    if (fly) map.setView([lat, lon], Math.max(map.getZoom(), 13));
+    located.className = 'p-located';
+    located.textContent = t('common.loading');
+    try {
+      const r = await get('locate', { lon: position.lon, lat: position.lat });
+      position.inside = r.inside;
+      if (r.inside) {
+        const chain = (r.chain || []).filter((n) => ['town', 'village'].includes(n.level)).map((n) => n.name);
+        located.className = 'p-located ok';
+        located.textContent = t('portal.inGrid', { name: chain.concat(r.grid ? r.grid.name : []).join(' › ') });
+      } else {
+        located.className = 'p-located bad';
+        located.textContent = t('portal.outside');
+      }
+    } catch (err) {
+      located.className = 'p-located bad';
+      located.textContent = err.describe ? err.describe() : String(err);
+    }
+  }
+
+  map.on('click', (e) => setPosition(e.latlng.lat, e.latlng.lng, false));
+  locBtn.addEventListener('click', () => {
+    if (!navigator.geolocation) {
+      located.textContent = t('portal.locateFailed', { message: 'geolocation' });
+      return;
+    }
+    locBtn.disabled = true;
+    located.className = 'p-located';
+    located.textContent = t('portal.locating');
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        locBtn.disabled = false;
+        setPosition(p.coords.latitude, p.coords.longitude, true);
+      },
+      (err) => {
+        locBtn.disabled = false;
+        located.className = 'p-located bad';
+        located.textContent = t('portal.locateFailed', { message: err.message || err.code });
+      },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    errorEl.hidden = true;
+    if (!form.reportValidity()) return;
+    if (!position || position.inside === false) {
+      errorEl.hidden = false;
+      errorEl.textContent = position ? t('portal.outside') : t('portal.noPosition');
+      locBtn.focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = t('portal.submitting');
+    try {
+      const hashes = await photos.hashes();
+      const ev = await post('events', {
+        category_id: Number(catSel.value), description: desc.value.trim(), lon: position.lon, lat: position.lat,
+        address: address.value.trim() || undefined, photos: hashes,
+      }, { headers: { 'Idempotency-Key': key } });
+      key = idempotencyKey();
+      put(content, h('section', { class: 'p-card p-success', id: 'report-done', role: 'status' },
+        h('div', { class: 'big', 'aria-hidden': 'true' }, '✔'),
+        h('p', { style: { fontSize: '16px', fontWeight: 600 } }, t('portal.submitted', { id: ev.id })),
+        h('a', { class: 'btn btn-primary btn-block', href: `/m/mine/${ev.id}`, dataset: { id: ev.id } }, t('portal.viewReport')),
+        h('p'), h('a', { class: 'btn btn-block', href: '/m/' }, t('portal.backHome'))));
+    } catch (err) {
+      // The same key goes with the retry, so a report that did arrive is not made twice.
+      errorEl.hidden = false;
+      errorEl.textContent = err.describe ? err.describe() : String(err.message || err);
+      submit.disabled = false;
+      submit.textContent = t('portal.submit');
+    }
+  });
+
+  return () => removeMap(map);
+}
+
+// ---------------- my reports ----------------
+
+const CITIZEN_STATE = { reported: 'portal.step.reported', accepted: 'portal.step.accepted', dispatched: 'portal.step.handling', in_progress: 'portal.step.handling', resolved: 'portal.step.resolved', closed: 'portal.step.closed' };
+
+function citizenBadge(state) {
+  const key = CITIZEN_STATE[state] || `state.${state}`;
+  return h('span', { class: `badge state-${state}` }, t(key));
+}
+
+async function reportList(items) {
+  const cats = await categories();
+  return h('ul', { class: 'p-list' }, items.map((e) => {
+    const c = cats.byId.get(e.category_id);
+    return h('li', h('a', { class: 'p-item', href: `/m/mine/${e.id}`, dataset: { id: e.id } },
+      h('span', { class: `thumb thumb-${e.state}`, 'aria-hidden': 'true' }, (c ? c.name : '?').slice(0, 1)),
+      h('span', { class: 'body' },
+        h('span', { class: 'title' }, c ? c.name : '', citizenBadge(e.state), e.state === 'closed' && !e.rating ? h('span', { class: 'badge sup-normal' }, t('action.rate')) : null),
+        h('span', { class: 'desc' }, e.description),
+        h('span', { class: 'when' }, `#${e.id} · ${fmtTime(e.created_at)}`))));
+  }));
+}
+
+async function minePage() {
+  if (needLogin()) return;
+  const host = h('section', { class: 'p-card' }, h('h2', t('portal.mine')), loading());
+  put(content, host);
+  let items = [];
+  let next;
+  const more = h('div', { class: 'list-foot' });
+  async function load(before) {
+    const r = await get('events', { limit: 20, before });
+    items = items.concat(r.items);
+    next = r.next_before;
+    if (!items.length) {
+      put(host, h('h2', t('portal.mine')), empty(t('portal.mine.empty'), t('portal.mine.emptyHint'), h('a', { class: 'btn btn-primary', href: '/m/report' }, t('portal.report'))));
+      return;
+    }
+    put(host, h('h2', t('portal.mine')), await reportList(items), more);
+    put(more, next ? h('button', { class: 'btn', type: 'button', onclick: () => load(next) }, t('common.more')) : null);
+  }
+  await load();
+}
+
+function steps(state) {
+  const order = ['reported', 'accepted', 'handling', 'resolved', 'closed'];
+  const at = { reported: 0, accepted: 1, dispatched: 2, in_progress: 2, resolved: 3, closed: 4 }[state];
+  return h('ol', { class: 'steps', 'aria-label': t('portal.progress') }, order.map((s, i) =>
+    h('li', { class: `step${at !== undefined && i < at ? ' done' : ''}${i === at ? (state === 'closed' ? ' done' : ' now') : ''}`, 'aria-current': i === at ? 'step' : null }, t(`portal.step.${s}`))));
+}
+
+async function reportDetail(id) {
+  if (needLogin()) return;
+  const e = await get(`events/${id}`);
+  const cats = await categories();
+  const c = cats.byId.get(e.category_id);
+  const photos = e.photos.length ? h('div', { class: 'photos' }, e.photos.map((p) => h('figure', h('a', { href: p.url, target: '_blank', rel: 'noopener' }, h('img', { src: p.url, alt: t('photo.alt', { stage: t(`photo.stage.${p.stage}`) }), loading: 'lazy' }))))) : null;
+  const visible = e.timeline.filter((l) => l.action !== 'supervise' && l.action !== 'remind');
+  const timeline = h('ol', { class: 'timeline' }, visible.slice().reverse().map((l) => h('li',
+    h('div', { class: 'when' }, fmtTime(l.at)),
+    h('div', { class: 'what' }, t(`action.${l.action}`), l.to && l.from !== l.to ? h('span', { class: 'muted', style: { fontWeight: 400 } }, ` · ${t(CITIZEN_STATE[l.to] || `state.${l.to}`)}`) : null),
+    l.note && ['report_result', 'resolve_on_spot', 'reject', 'verify', 'rate'].includes(l.action) ? h('div', { class: 'note' }, l.note) : null)));
+
+  const rateHost = h('div');
+  put(content,
+    h('section', { class: 'p-card' },
+      h('div', { style: { display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: '8px', marginBottom: '8px' } },
+        h('h2', { style: { margin: 0 } }, `${c ? c.name : ''} #${e.id}`), citizenBadge(e.state)),
+      steps(e.state),
+      h('p', { class: 'description' }, e.description),
+      e.address ? h('p', { class: 'muted' }, e.address) : null,
+      h('p', { class: 'muted' }, fmtTime(e.created_at)),
+      photos),
+    rateHost,
+    h('section', { class: 'p-card' }, h('h2', t('portal.progress')), timeline),
+    h('p', { style: { textAlign: 'center' } }, h('a', { href: '/m/mine' }, '← ', t('portal.mine'))));
+
+  if (e.rating) {
+    put(rateHost, h('section', { class: 'p-card' }, h('h2', t('portal.rate')), h('p', { style: { fontSize: '22px', color: '#f2a100' }, 'aria-label': t('portal.rated', { score: e.rating }) }, '★'.repeat(e.rating) + '☆'.repeat(5 - e.rating)),
+      e.rating_comment ? h('p', e.rating_comment) : null));
+  } else if (e.allowed_actions.includes('rate')) {
+    put(rateHost, rateForm(e));
+  }
+}
+
+function rateForm(e) {
+  let score = 5;
+  const labels = [];
+  const stars = h('div', { class: 'p-stars', role: 'radiogroup', 'aria-label': t('act.score') }, [1, 2, 3, 4, 5].map((n) => {
+    const input = h('input', { type: 'radio', name: 'score', value: n, checked: n === 5, 'aria-label': t('portal.stars', { n }) });
+    const lab = h('label', { class: 'on', dataset: { score: n } }, input, h('span', { class: 'star', 'aria-hidden': 'true' }, '★'));
+    input.addEventListener('change', () => {
+      score = n;
+      labels.forEach((l, i) => l.classList.toggle('on', i < n));
+    });
+    labels.push(lab);
+    return lab;
+  }));
+  const fixed = h('input', { type: 'checkbox', id: 'rate-fixed', checked: true });
+  const comment = h('textarea', { id: 'rate-comment', maxlength: 500, rows: 3 });
+  const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'rate-submit' }, t('action.rate'));
+  const form = h('form', { class: 'p-card', id: 'rate-form', novalidate: true },
+    h('h2', t('portal.rate')), h('p', { class: 'muted' }, t('portal.rate.lead')),
+    stars,
+    h('div', { class: 'field field-inline' }, fixed, h('label', { for: 'rate-fixed' }, t('act.fixed'))),
+    h('div', { class: 'field' }, h('label', { for: 'rate-comment' }, t('act.comment'), t('common.optional')), comment),
+    errorEl, submit);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    submit.classList.add('busy');
+    errorEl.hidden = true;
+    try {
+      await post(`events/${e.id}/rate`, { version: e.version, score, fixed: fixed.checked, comment: comment.value.trim() });
+      toast(t('portal.rate.thanks'));
+      render();
+    } catch (err) {
+      errorEl.hidden = false;
+      errorEl.textContent = err.describe ? err.describe() : String(err);
+      submit.disabled = false;
+      submit.classList.remove('busy');
+    }
+  });
+  return form;
+}
+
+// ---------------- notices ----------------
+
+async function noticesPage() {
+  put(content, h('section', { class: 'p-card' }, h('h2', t('portal.notices')),
+    h('p', { class: 'p-note', role: 'note' }, t('portal.notices.note')),
+    [1, 2, 3].map((n) => h('article', { class: 'p-notice' }, h('h3', t(`portal.notice${n}.title`)), h('p', { class: 'muted', style: { fontSize: '12px' } }, t('portal.noticeDate')), h('p', t(`portal.notice${n}.body`))))));
+}
+
+// ---------------- start ----------------
+
+async function start() {
+  applyI18n();
+  document.getElementById('lang-toggle').addEventListener('click', toggleLang);
+  try {
+    me = await get('me');
+  } catch {
+    me = null;
+  }
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || !url.pathname.startsWith('/m')) return;
+    e.preventDefault();
+    navigate(url.pathname + url.search);
+    content.focus({ preventScroll: true });
+  });
+  window.addEventListener('popstate', render);
+  render();
+}
+
+start();

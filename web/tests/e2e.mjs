@@ -1,0 +1,466 @@
+// Browser tests: real headless Chromium drives the citizen portal and the staff console of a
+// running Shanzhi (a town-scale demo) through one closed loop:
+//   a citizen reports with a photo on a 360-px phone → the village dispatcher accepts and
+//   dispatches → the department handler signs and reports the result → the grid worker
+//   verifies → the citizen rates; the map shows the event in its grid; the dashboard changes.
+// It saves screenshots to screenshots/ (map, dashboard, wall, event, portal-report).
+//
+// Usage: node web/tests/e2e.mjs http://127.0.0.1:PORT   (run from the workspace root)
+// Chromium: $CHROMIUM or /usr/bin/chromium. Every launch starts from a new, empty profile.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BASE = (process.argv[2] || '').replace(/\/$/, '');
+if (!/^https?:\/\//.test(BASE)) {
+  console.error('usage: node web/tests/e2e.mjs http://127.0.0.1:PORT');
+  process.exit(2);
+}
+const PASSWORD = 'shanzhi-demo';
+const SHOTS = path.resolve('screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+const problems = [];
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    failed++;
+    console.log(`  ✗ ${name}\n    ${String(err && err.stack || err).split('\n').slice(0, 6).join('\n    ')}`);
+    throw err;
+  }
+}
+
+// ---------- the API, for finding the demo's places and people ----------
+
+async function apiLogin(username) {
+  const r = await fetch(`${BASE}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  if (!r.ok) throw new Error(`login ${username}: ${r.status} ${await r.text()}`);
+  return (await r.json()).token;
+}
+
+async function apiGet(token, p) {
+  const r = await fetch(`${BASE}/api/v1/${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!r.ok) throw new Error(`GET ${p}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+/** The path of a region code: its trailing zero groups dropped (441581102000 → 441581102). */
+function codePath(code) {
+  for (const len of [2, 4, 6, 9]) if (/^0+$/.test(code.slice(len))) return code.slice(0, len);
+  return code;
+}
+
+/** A grid of the demo with a point inside it, its village, a city-management department and category. */
+async function discover() {
+  const admin = await apiLogin('admin');
+  const me = await apiGet(admin, 'me');
+  const root = await apiGet(admin, `nodes/${me.scope_node}`);
+  const ring = root.geometry.type === 'Polygon' ? root.geometry.coordinates[0] : root.geometry.coordinates[0][0];
+  const xs = ring.map((c) => c[0]);
+  const ys = ring.map((c) => c[1]);
+  const bbox = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].join(',');
+  const grids = (await apiGet(admin, `map/nodes?level=grid&bbox=${bbox}&zoom=16&figure=open`)).features
+    .filter((f) => f.geometry.type === 'Polygon')
+    .sort((a, b) => a.properties.code.localeCompare(b.properties.code));
+  for (const g of grids) {
+    const pts = g.geometry.coordinates[0].slice(0, -1);
+    const lon = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+    const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+    const at = await apiGet(null, `locate?lon=${lon}&lat=${lat}`);
+    if (!at.inside || at.grid.code !== g.properties.code) continue;
+    // A second point inside the grid, away from the event's marker, to click the polygon itself.
+    const v = pts[0];
+    const inner = { lon: lon + (v[0] - lon) * 0.55, lat: lat + (v[1] - lat) * 0.55 };
+    const village = at.chain.find((n) => n.level === 'village');
+    const deps = (await apiGet(admin, 'departments')).items;
+    const dep = deps.find((d) => d.code.startsWith('cg-') && g.properties.code.startsWith(codePath(d.region)));
+    const cats = (await apiGet(null, 'categories')).items;
+    const cat = cats.find((c) => c.parent_id && c.department_kind === 'cg' && c.active);
+    check(village && dep && cat, 'the demo has a village, a city-management department and a category');
+    return {
+      admin, root, grid: { code: g.properties.code, name: at.grid.name }, point: { lon, lat }, inner, village,
+      dep, cat, dispatcher: `disp-${village.code}`, handler: `h-${dep.code}`, worker: `gw-${g.properties.code}`,
+    };
+  }
+  throw new Error('no grid of the demo locates its own centre');
+}
+
+// ---------- the browser ----------
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+const DESKTOP = { viewport: { width: 1440, height: 900 } };
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/** A fresh browser context (its own cookies) that records page errors. */
+async function context(opts = {}) {
+  const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...opts });
+  ctx.on('page', watch);
+  return ctx;
+}
+
+function watch(page) {
+  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    // Refused requests show as "Failed to load resource"; the tests cause some on purpose.
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console error on ${page.url()}: ${m.text()}`);
+  });
+}
+
+async function consoleLogin(page, username) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(/\/console\//), page.click('#login-submit')]);
+}
+
+/** Runs an action from the event page: opens its dialog, lets `fill` fill it, confirms, waits for the new state. */
+async function act(page, action, fill, expectState) {
+  await page.click(`#actions button[data-action="${action}"]`);
+  const dlg = page.locator('dialog.dialog[open]');
+  await dlg.waitFor();
+  if (fill) await fill(dlg);
+  await dlg.locator('button[type=submit]').click();
+  await dlg.waitFor({ state: 'detached' });
+  if (expectState) await page.locator(`.event-head .badge.state-${expectState}`).waitFor();
+}
+
+async function kpi(page, name) {
+  const text = await page.locator(`[data-kpi="${name}"] .value`).innerText();
+  return Number(text.replace(/[^\d.]/g, ''));
+}
+
+/** The page scrolls sideways only if something is too wide for the screen. */
+async function noSidewaysScroll(page, what) {
+  const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  check(sw <= w + 1, `${what}: no horizontal overflow (page ${sw}px wide on a ${w}px screen)`);
+}
+
+/** Every visible form control has a label (or an aria-label). */
+async function labelled(page, what) {
+  const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea'))
+    .filter((el) => el.type !== 'hidden' && (el.offsetParent !== null || el.type === 'file'))
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  check(bad.length === 0, `${what}: every form field is labelled (${bad.join(' | ')})`);
+}
+
+/** A 640×480 PNG "photo", drawn by the browser itself. */
+async function photo(caption) {
+  const ctx = await browser.newContext({ viewport: { width: 640, height: 480 } });
+  const p = await ctx.newPage();
+  await p.setContent(`<body style="margin:0"><div style="width:640px;height:480px;background:linear-gradient(160deg,#6b8e23,#8b6914 60%,#5d4037);display:flex;align-items:flex-end;justify-content:center;font:bold 40px sans-serif;padding-bottom:24px;color:#fff">${caption}</div></body>`);
+  const buffer = await p.screenshot({ type: 'png' });
+  await ctx.close();
+  return { name: 'photo.png', mimeType: 'image/png', buffer };
+}
+
+let exitCode = 0;
+try {
+  console.log(`browser tests against ${BASE}`);
+  const demo = await discover();
+  console.log(`  grid ${demo.grid.code} (${demo.grid.name}), dispatcher ${demo.dispatcher}, handler ${demo.handler}, worker ${demo.worker}`);
+  const description = '路口垃圾堆放多日未清运，气味很大，请尽快处理。';
+  let eventId = null;
+  const before = {};
+
+  const leader = await context(DESKTOP);
+  const leaderPage = await leader.newPage();
+
+  await step('the translations have the same keys in Chinese and English, and the switch works', async () => {
+    await leaderPage.goto(`${BASE}/login`);
+    const diff = await leaderPage.evaluate(async () => {
+      const m = await import('/assets/js/i18n.js');
+      const zh = Object.keys(m.dictionaries['zh-CN']);
+      const en = Object.keys(m.dictionaries.en);
+      return zh.filter((k) => !en.includes(k)).concat(en.filter((k) => !zh.includes(k)));
+    });
+    check(diff.length === 0, `keys in one dictionary only: ${diff.join(', ')}`);
+    check((await leaderPage.locator('#login-submit').innerText()).includes('登录'), 'Chinese by default');
+    await leaderPage.click('#lang-toggle');
+    await leaderPage.locator('#login-submit', { hasText: 'Log in' }).waitFor();
+    await leaderPage.click('#lang-toggle');
+    await leaderPage.locator('#login-submit', { hasText: '登录' }).waitFor();
+    // Keyboard: from the username, Tab reaches the password and then the button.
+    await leaderPage.focus('#username');
+    await leaderPage.keyboard.press('Tab');
+    check(await leaderPage.evaluate(() => document.activeElement.id) === 'password', 'Tab moves to the password');
+    await leaderPage.keyboard.press('Tab');
+    check(await leaderPage.evaluate(() => document.activeElement.id) === 'login-submit', 'Tab moves to the login button');
+    await labelled(leaderPage, 'login');
+  });
+
+  await step('a wrong password is refused with a clear message', async () => {
+    await leaderPage.fill('#username', 'leader');
+    await leaderPage.fill('#password', 'not-the-password');
+    await leaderPage.click('#login-submit');
+    await leaderPage.locator('#login-error', { hasText: '用户名或密码错误' }).waitFor();
+  });
+
+  await step('the leader reads the dashboard before the report', async () => {
+    await consoleLogin(leaderPage, 'leader');
+    await leaderPage.goto(`${BASE}/console/dashboard`);
+    await leaderPage.locator('[data-kpi="reported"]').waitFor();
+    before.reported = await kpi(leaderPage, 'reported');
+    before.closed = await kpi(leaderPage, 'closed');
+    before.open = await kpi(leaderPage, 'open');
+    check(Number.isFinite(before.reported) && Number.isFinite(before.closed), 'figures are numbers');
+  });
+
+  // ---------------- the citizen reports from a phone ----------------
+  const citizen = await context({ ...PHONE, permissions: ['geolocation'], geolocation: { longitude: demo.point.lon, latitude: demo.point.lat, accuracy: 10 } });
+  const phone = await citizen.newPage();
+
+  await step('a citizen reports a problem with a photo and the phone\'s position on a 360-px screen', async () => {
+    await phone.goto(`${BASE}/m/report`);
+    await phone.waitForURL(/\/m\/login/);
+    await phone.fill('#p-username', 'citizen');
+    await phone.fill('#p-password', PASSWORD);
+    await phone.click('form button[type=submit]');
+    await phone.locator('#report-form').waitFor();
+    await phone.selectOption('#r-category', { label: demo.cat.name });
+    await phone.fill('#r-description', description);
+    await phone.setInputFiles('#report-form input[type=file]', await photo('垃圾堆放 · 现场照片'));
+    await phone.locator('#report-form .photo-thumb[data-hash]').waitFor();
+    await phone.click('#r-locate');
+    await phone.locator('#r-located.ok', { hasText: demo.grid.name }).waitFor();
+    await phone.fill('#r-address', `${demo.grid.name}路口`);
+    await labelled(phone, 'report form');
+    await noSidewaysScroll(phone, 'report form at 360 px');
+    // The whole form on one 360-px-wide picture: a viewport as tall as the page, so that the
+    // fixed tab bar sits at the bottom as it does on a phone.
+    const tall = await phone.evaluate(() => document.documentElement.scrollHeight);
+    await phone.setViewportSize({ width: 360, height: tall });
+    await phone.waitForTimeout(300);
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-report.png') });
+    await phone.setViewportSize({ width: 360, height: 740 });
+    await phone.click('#r-submit');
+    const done = phone.locator('#report-done a[data-id]');
+    await done.waitFor();
+    eventId = Number(await done.getAttribute('data-id'));
+    check(eventId > 0, 'the portal shows the new order number');
+    const ev = await apiGet(demo.admin, `events/${eventId}`);
+    check(ev.grid === demo.grid.code, `the report located to grid ${demo.grid.code} (got ${ev.grid})`);
+    check(ev.photos.length === 1 && ev.photos[0].stage === 'report', 'the photo is attached');
+    check(ev.source === 'citizen' && ev.state === 'reported', 'a citizen report waits to be accepted');
+  });
+
+  await step('the citizen sees the report in "my reports" with its progress', async () => {
+    await phone.click('#report-done a[data-id]');
+    await phone.locator('.steps .step.now').waitFor();
+    check((await phone.locator('.description').innerText()).includes(description), 'the description is shown as typed');
+    await noSidewaysScroll(phone, 'report progress at 360 px');
+    await phone.goto(`${BASE}/m/mine`);
+    await phone.locator(`a.p-item[data-id="${eventId}"]`).waitFor();
+    await noSidewaysScroll(phone, 'my reports at 360 px');
+    await phone.goto(`${BASE}/m/notices`);
+    await phone.locator('.p-note').waitFor();
+    await noSidewaysScroll(phone, 'notices at 360 px');
+  });
+
+  // ---------------- the village dispatcher accepts and dispatches ----------------
+  const dispatcher = await context(DESKTOP);
+  const desk = await dispatcher.newPage();
+
+  await step('the village dispatcher finds it in the inbox, accepts it, and a wrong merge is refused clearly', async () => {
+    await consoleLogin(desk, demo.dispatcher);
+    await desk.goto(`${BASE}/console/inbox`);
+    const row = desk.locator(`tr[data-id="${eventId}"]`);
+    await row.waitFor();
+    check((await row.innerText()).includes(description.slice(0, 10)), 'the inbox row shows the description');
+    await row.locator('a').first().click();
+    await desk.waitForURL(new RegExp(`/console/events/${eventId}$`));
+    await desk.locator('.event-head .badge.state-reported').waitFor();
+    check(await desk.locator('.photos img').count() === 1, 'the citizen\'s photo is on the event page');
+    const buttons = await desk.locator('#actions button[data-action]').evaluateAll((bs) => bs.map((b) => b.dataset.action));
+    check(buttons.includes('accept') && !buttons.includes('sign') && !buttons.includes('verify'), `only the dispatcher's moves are offered (${buttons})`);
+    await act(desk, 'accept', null, 'accepted');
+    // A refusal keeps the dialog open and says why.
+    await desk.click('#actions button[data-action="merge"]');
+    const dlg = desk.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=into]').fill('987654321');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.locator('.form-error', { hasText: '操作未能完成' }).waitFor();
+    await dlg.locator('button[value=cancel]').click();
+    await dlg.waitFor({ state: 'detached' });
+  });
+
+  await step('the dispatcher dispatches it to the department with the picker', async () => {
+    await act(desk, 'dispatch', async (dlg) => {
+      await dlg.locator('select[name=department_id]').selectOption({ label: demo.dep.name });
+    }, 'dispatched');
+    check((await desk.locator('.facts').innerText()).includes(demo.dep.name), 'the event names its department');
+  });
+
+  // ---------------- the department handler signs and reports the result ----------------
+  const handler = await context(DESKTOP);
+  const hpage = await handler.newPage();
+
+  await step('the department handler signs for it and reports the result with a photo', async () => {
+    await consoleLogin(hpage, demo.handler);
+    await hpage.goto(`${BASE}/console/inbox`);
+    await hpage.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await hpage.locator('.event-head .badge.state-dispatched').waitFor();
+    await act(hpage, 'sign', null, 'in_progress');
+    const resultPhoto = await photo('已清运 · 办结照片');
+    await act(hpage, 'report_result', async (dlg) => {
+      await dlg.locator('textarea[name=note]').fill('已安排环卫车辆清运，并在路口增设垃圾桶两个。');
+      await dlg.locator('input[type=file]').setInputFiles(resultPhoto);
+      await dlg.locator('.photo-thumb[data-hash]').waitFor();
+    }, 'resolved');
+    check(await hpage.locator('.photos img').count() === 2, 'the report and result photos are both shown');
+  });
+
+  // ---------------- the grid worker verifies ----------------
+  const worker = await context(DESKTOP);
+  const wpage = await worker.newPage();
+
+  await step('the grid worker verifies the result and the order closes', async () => {
+    await consoleLogin(wpage, demo.worker);
+    await wpage.goto(`${BASE}/console/inbox`);
+    await wpage.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await wpage.locator('.event-head .badge.state-resolved').waitFor();
+    await wpage.locator('.timeline li').nth(4).waitFor();
+    await wpage.locator('.mini-map .leaflet-marker-icon').waitFor();
+    await wpage.waitForTimeout(300);
+    await wpage.screenshot({ path: path.join(SHOTS, 'event.png'), fullPage: true });
+    await act(wpage, 'verify', null, 'closed');
+    check(await wpage.locator('#actions button[data-action]').count() === 0, 'no move is left for the worker on a closed order');
+  });
+
+  // ---------------- the citizen rates ----------------
+  await step('the citizen rates the closed order', async () => {
+    await phone.goto(`${BASE}/m/mine/${eventId}`);
+    await phone.locator('#rate-form').waitFor();
+    await noSidewaysScroll(phone, 'rating at 360 px');
+    await phone.click('#rate-form label[data-score="5"]');
+    await phone.fill('#rate-comment', '处理很及时，谢谢！');
+    await phone.click('#rate-submit');
+    await phone.locator('#rate-form').waitFor({ state: 'detached' });
+    await phone.locator('.p-card', { hasText: '★★★★★' }).waitFor();
+    const ev = await apiGet(demo.admin, `events/${eventId}`);
+    check(ev.state === 'closed' && ev.rating === 5, `closed and rated 5 (${ev.state}, ${ev.rating})`);
+  });
+
+  // ---------------- the map ----------------
+  await step('the people\'s map draws the area and, zoomed in, the event inside its grid', async () => {
+    await leaderPage.setViewportSize({ width: 1440, height: 900 });
+    await leaderPage.goto(`${BASE}/console/map`);
+    await leaderPage.waitForFunction(() => window.__shanzhiMap && window.__shanzhiMap.state().nodes > 0);
+    await leaderPage.locator('.legend').first().waitFor();
+    // Colour by another figure: the layer is fetched again with it.
+    await Promise.all([
+      leaderPage.waitForResponse((r) => r.url().includes('/api/v1/map/nodes') && r.url().includes('figure=reported')),
+      leaderPage.selectOption('#map-figure', 'reported'),
+    ]);
+    await leaderPage.locator('.legend h3', { hasText: '上报数' }).waitFor();
+    await leaderPage.waitForTimeout(500);
+    await leaderPage.screenshot({ path: path.join(SHOTS, 'map.png') });
+    await labelled(leaderPage, 'map');
+    // Street level at the event: grids are drawn, closed events too once "open only" is off.
+    await leaderPage.goto(`${BASE}/console/map?lon=${demo.point.lon}&lat=${demo.point.lat}&z=16`);
+    await leaderPage.waitForFunction(() => window.__shanzhiMap && window.__shanzhiMap.state().level === 'grid' && window.__shanzhiMap.state().nodes > 0);
+    await leaderPage.uncheck('#map-open');
+    const marker = leaderPage.locator(`.leaflet-marker-icon[title^="#${eventId} "]`);
+    await marker.waitFor();
+    await marker.click();
+    await leaderPage.locator('.map-card', { hasText: `#${eventId}` }).waitFor();
+    await leaderPage.locator('.map-card .btn-small[aria-label]').click();
+    // Click the grid polygon next to the event: its card is the event's grid.
+    const pt = await leaderPage.evaluate(({ lat, lon }) => {
+      const m = window.__shanzhiMap.map;
+      const p = m.latLngToContainerPoint([lat, lon]);
+      const r = m.getContainer().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, demo.inner);
+    await leaderPage.mouse.click(pt.x, pt.y);
+    await leaderPage.locator('.map-card h2', { hasText: demo.grid.name }).waitFor();
+    await leaderPage.locator('.map-card .kv').first().waitFor();
+  });
+
+  // ---------------- the dashboard and the wall ----------------
+  await step('the dashboard figures count the new report and its closure', async () => {
+    await leaderPage.goto(`${BASE}/console/dashboard`);
+    await leaderPage.locator('[data-kpi="reported"]').waitFor();
+    const reported = await kpi(leaderPage, 'reported');
+    const closed = await kpi(leaderPage, 'closed');
+    check(reported === before.reported + 1, `reported ${before.reported} → ${reported}`);
+    check(closed === before.closed + 1, `closed ${before.closed} → ${closed}`);
+    check(await kpi(leaderPage, 'open') === before.open, 'open orders are back to where they were');
+    await leaderPage.locator('#chart-trend canvas').waitFor();
+    await leaderPage.locator('#chart-rank-region canvas').waitFor();
+    await leaderPage.waitForTimeout(800);
+    await leaderPage.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
+  });
+
+  await step('the wall screen shows the figures full screen in the dark', async () => {
+    await leaderPage.setViewportSize({ width: 1920, height: 1080 });
+    await leaderPage.goto(`${BASE}/console/wall`);
+    await leaderPage.locator('[data-kpi="reported"] .value').waitFor();
+    await leaderPage.locator('.wall-screen[data-refreshed]').waitFor();
+    check(await leaderPage.evaluate(() => document.body.classList.contains('wall')), 'the wall has its own dark layout');
+    await leaderPage.waitForTimeout(800);
+    await noSidewaysScroll(leaderPage, 'wall at 1920 px');
+    await leaderPage.screenshot({ path: path.join(SHOTS, 'wall.png') });
+  });
+
+  await step('console pages hold their layout at 1920 px and at 360 px', async () => {
+    for (const [w, hgt] of [[1920, 1080], [360, 740]]) {
+      await desk.setViewportSize({ width: w, height: hgt });
+      for (const p of ['/console/inbox', '/console/events', `/console/events/${eventId}`, '/console/dashboard', '/console/map']) {
+        await desk.goto(`${BASE}${p}`);
+        await desk.waitForLoadState('networkidle');
+        await desk.locator('.content > :not(.state-box)').first().waitFor();
+        await noSidewaysScroll(desk, `${p} at ${w} px`);
+        await labelled(desk, p);
+      }
+    }
+  });
+
+  await step('the administrator sees the row-level errors of a refused GeoJSON import', async () => {
+    const admin = await context(DESKTOP);
+    const apage = await admin.newPage();
+    await consoleLogin(apage, 'admin');
+    await apage.goto(`${BASE}/console/admin/import`);
+    const bad = { type: 'FeatureCollection', features: [
+      { type: 'Feature', properties: { code: '441581102001999', name: '' }, geometry: null },
+      { type: 'Feature', properties: { code: 'not-a-code', name: '坏编码' }, geometry: null },
+    ] };
+    await apage.setInputFiles('#import-file', { name: 'bad.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(bad)) });
+    await apage.click('form button[type=submit]');
+    await apage.locator('#import-errors tbody tr').first().waitFor();
+    check(await apage.locator('#import-errors tbody tr').count() >= 2, 'each refused feature has its row');
+    await apage.goto(`${BASE}/console/admin/users`);
+    await apage.locator('table.data tbody tr').first().waitFor();
+    await labelled(apage, 'users');
+    await admin.close();
+  });
+
+  check(problems.length === 0, `no script errors in the pages:\n    ${problems.join('\n    ')}`);
+  passed++;
+} catch (err) {
+  if (!failed) {
+    failed++;
+    console.log(`  ✗ ${String(err && err.stack || err).split('\n').slice(0, 6).join('\n    ')}`);
+  }
+  if (problems.length) console.log(`  page problems:\n    ${problems.join('\n    ')}`);
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+console.log(`browser tests: ${passed} passed, ${failed} failed`);
+process.exit(exitCode);
