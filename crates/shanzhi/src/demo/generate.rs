@@ -134,6 +134,8 @@ pub struct DemoCity {
     pub nodes: Vec<DemoNode>,
     pub departments: Vec<DemoDepartment>,
     pub users: Vec<DemoUser>,
+    /// What [`super::write`] built of the year of events, once it has (for the summary).
+    pub history: std::sync::OnceLock<super::history::Tally>,
 }
 
 /// The departments every county (or the town, at town scale) has: (code stem, name suffix).
@@ -245,7 +247,7 @@ pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
         }
     }
     let users = staff(&root, &root_div.name, &nodes, &departments);
-    Ok(DemoCity { scale, seed, root, nodes, departments, users })
+    Ok(DemoCity { scale, seed, root, nodes, departments, users, history: std::sync::OnceLock::new() })
 }
 
 /// The demo's logins: leaders and specialists at the root, a dispatcher at every centre

@@ -2,7 +2,9 @@
 
 pub mod division;
 pub mod generate;
+pub mod history;
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use anyhow::Context;
@@ -10,6 +12,7 @@ use serde_json::json;
 use shanzhi_domain::tree::Level;
 use shanzhi_domain::user::{Password, Username};
 use shanzhi_store::audit::AuditEntry;
+use shanzhi_store::category::Category;
 use shanzhi_store::node::NewNode;
 use shanzhi_store::user::NewUser;
 use shanzhi_store::Db;
@@ -19,8 +22,14 @@ pub use generate::{generate, DemoCity, Scale};
 /// Every demo login has this password.
 pub const DEMO_PASSWORD: &str = "shanzhi-demo";
 
-/// Writes the demo city into `db`, which must hold no regions yet.
+/// Writes the demo city into `db`, which must hold no regions yet, with a year of events sized
+/// for its scale.
 pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> {
+    write_with_events(db, city, now_ms, history::events_a_year(city.scale)).await
+}
+
+/// Writes the demo city with `events` events of history (tests that need only the tree pass 0).
+pub async fn write_with_events(db: &Db, city: &DemoCity, now_ms: i64, events: usize) -> anyhow::Result<()> {
     let existing = shanzhi_store::node::roots(db).await?;
     anyhow::ensure!(
         existing.is_empty(),
@@ -60,6 +69,69 @@ pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> 
     for chunk in users.chunks(20_000) {
         shanzhi_store::user::insert_many(db, chunk, now_ms).await.context("writing the demo users")?;
     }
+
+    let categories = write_categories(db, now_ms).await?;
+    let user_ids = user_ids(db, city).await?;
+    write_history(db, city, &categories, &department_ids, &user_ids, now_ms, events).await
+}
+
+/// Creates the demo's category tree, parents first.
+async fn write_categories(db: &Db, now_ms: i64) -> anyhow::Result<Vec<Category>> {
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    let mut out = Vec::with_capacity(history::CATEGORIES.len());
+    for seed in &history::CATEGORIES {
+        let parent_id = match seed.parent {
+            Some(p) => Some(*ids.get(p).with_context(|| format!("category {} comes before its parent {p}", seed.code))?),
+            None => None,
+        };
+        let row = shanzhi_store::category::insert(db, &seed.input(parent_id), None, now_ms)
+            .await
+            .with_context(|| format!("writing category {}", seed.code))?;
+        ids.insert(seed.code, row.id);
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// The ids of the demo's logins, by username.
+async fn user_ids(db: &Db, city: &DemoCity) -> anyhow::Result<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(city.users.len());
+    let mut after = 0;
+    loop {
+        let page = shanzhi_store::user::list_under(db, &city.root, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        out.extend(page.into_iter().map(|u| (u.username, u.id)));
+    }
+    // Citizens have no scope, so the subtree listing does not hold them.
+    let missing: Vec<&str> = city.users.iter().map(|u| u.username.as_str()).filter(|u| !out.contains_key(*u)).collect();
+    for u in missing {
+        if let Some((row, _)) = shanzhi_store::user::for_login(db, &Username::parse(u)?).await? {
+            out.insert(row.username, row.id);
+        }
+    }
+    Ok(out)
+}
+
+/// Builds a year of events, recounts their figures from the timelines, and writes it all.
+async fn write_history(
+    db: &Db,
+    city: &DemoCity,
+    categories: &[Category],
+    department_ids: &[i64],
+    user_ids: &HashMap<String, i64>,
+    now_ms: i64,
+    count: usize,
+) -> anyhow::Result<()> {
+    let year = history::generate_history(city, categories, department_ids, user_ids, now_ms, city.seed, count);
+    let mut recount = crate::event::Recount::default();
+    for (line, event) in year.log_rows() {
+        recount.add(&line, event).map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+    }
+    let stats: Vec<_> = recount.stats.into_iter().map(|((path, day, dim, id), c)| (path, day, dim, id, c)).collect();
+    let hist: Vec<_> = recount.hist.into_iter().map(|((path, day, bucket), n)| (path, day, bucket, n)).collect();
+    shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist).await.context("writing the year of events")?;
+    let _ = city.history.set(year.tally());
     Ok(())
 }
 
@@ -86,6 +158,9 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
         city.departments.len(),
         city.users.len()
     );
+    if let Some(t) = city.history.get() {
+        let _ = writeln!(s, "Events:   {} over the past year, {} still open", t.events, t.open);
+    }
     let _ = writeln!(s, "Database: {database}");
     if url.starts_with("http") {
         let _ = writeln!(s, "Serving:  {url}   (health: {url}/healthz, API: {url}/api/v1/...)");

@@ -48,7 +48,7 @@ db_test!(bad_coordinates_get_a_clear_error, |app| {
 
 db_test!(locate_agrees_with_the_demo_city_ground_truth, |app| {
     let city = tokio::task::spawn_blocking(|| demo::generate(Scale::City, 7)).await.unwrap().unwrap();
-    demo::write(&app.state.db, &city, 1_795_000_000_000).await.unwrap();
+    demo::write_with_events(&app.state.db, &city, 1_795_000_000_000, 0).await.unwrap();
     app.state.locator.refresh(&app.state.db).await.unwrap();
     let grids: Vec<_> = city.nodes.iter().filter(|n| n.level.is_grid()).collect();
     assert!(grids.len() > 4500);
