@@ -163,7 +163,7 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
     }
     let _ = writeln!(s, "Database: {database}");
     if url.starts_with("http") {
-        let _ = writeln!(s, "Serving:  {url}   (health: {url}/healthz, API: {url}/api/v1/...)");
+        let _ = writeln!(s, "Serving:  {url}   — staff console {url}/console, citizen portal {url}/m/, API {url}/api/v1");
     } else {
         let _ = writeln!(s, "Not serving (--no-serve). Serve it with: shanzhi serve --database-url {database}");
     }
