@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md from the JSON files bench/run leaves in bench/cache/results-full/."""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+res, out = sys.argv[1], sys.argv[2]
+
+
+def load(name):
+    try:
+        with open(os.path.join(res, name + ".json")) as f:
+            return json.loads(f.read().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def mem_gib():
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "—"
+    if isinstance(v, (int, float)) and abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}f}"
+
+
+def ok(cond):
+    return "**met**" if cond else "**missed**"
+
+
+def git_rev():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+data = load("data") or {}
+build = load("build") or {}
+loc, pgl = load("locate"), load("pg_locate")
+rp, rc = load("rollup_province"), load("rollup_county")
+pgp, pgc = load("pg_rollup_province"), load("pg_rollup_county")
+lst, ing, dur = load("list"), load("ingest"), load("durable")
+m11, m14, feats = load("map_z11"), load("map_z14"), load("map_features")
+idle, loaded, tg = load("mem_idle"), load("mem_loaded"), load("targets") or {}
+
+rows, notes = [], []
+if loc:
+    v = loc["median_lookups_per_s"]
+    peer = pgl["median_lookups_per_s"] if pgl else None
+    ratio = v / peer if peer else None
+    met = v >= 1e6 and (ratio is None or ratio >= 10)
+    rows.append(["locate: points → deepest grid", f"{fmt(v)} lookups/s (1 core)",
+                 f"PostGIS ST_Contains + GiST: {fmt(peer)} lookups/s" if peer else "PostGIS: not run",
+                 f"{ratio:.0f}×" if ratio else "—", "≥ 10× peer, ≥ 1 M/s", ok(met)])
+    notes.append(f"**locate** — `cargo bench --bench locate` (driven by `bench/run`), {loc['points']:,} points "
+                 f"(seed {loc['seed']}, a grid picked uniformly then a point uniformly in its bounding box), "
+                 f"{loc['grids']:,} grids, {loc['hits']:,} points inside a grid; one thread; median of {loc['runs']} passes "
+                 f"({', '.join(fmt(r) for r in loc['lookups_per_s'])}). Index built in {loc['build_ms']:.0f} ms after "
+                 f"{loc['parse_ms']:.0f} ms of GeoJSON parsing.")
+    if pgl:
+        notes.append(f"**locate peer** — PostgreSQL + PostGIS on the same machine, the same polygons (GiST index), the first "
+                     f"{pgl['points']:,} of the same points, batches of 10,000 points per `SELECT` (a correlated "
+                     f"`ST_Contains` sub-select picking the longest code, as the Locator does), one backend, "
+                     f"no parallel workers; median of {pgl['runs']} runs after a warm-up. PostGIS found {pgl['found']:,} "
+                     f"(Locator: {pgl['locator_found']:,}); {pgl['agree_with_locator']:,} answers identical.")
+if ing:
+    pgi = load("pg_ingest")
+    peer = f"same server on PostgreSQL: {fmt(pgi['per_s'])} reports/s, p99 {fmt(pgi['p99_ms'])} ms" if pgi else "server on PostgreSQL: not run"
+    ratio = f"{ing['per_s'] / pgi['per_s']:.1f}×" if pgi and pgi["per_s"] else "—"
+    met = ing["per_s"] >= 10000 and dur and dur["acked"] == dur["found_after_kill9"]
+    rows.append(["ingest: reports over HTTP", f"{fmt(ing['per_s'])} reports/s, p99 {fmt(ing['p99_ms'])} ms", peer, ratio,
+                 "≥ 10,000/s, all acknowledged durable", ok(met)])
+    notes.append(f"**ingest** — `http` bench in ingest mode: {ing['requests']:,} `POST /api/v1/events` (bearer token of "
+                 f"`citizen`, unique Idempotency-Key, points from the locate set that fall in a grid), "
+                 f"{ing['concurrency']} concurrent clients on loopback, load generator on the same 2 cores; one run. "
+                 f"p50 {fmt(ing['p50_ms'])} ms, p95 {fmt(ing['p95_ms'])} ms. Statuses: {ing['statuses']}. "
+                 + (f"Durability: after `kill -9` of the server, {dur['found_after_kill9']:,} of {dur['acked']:,} "
+                    f"acknowledged reports were in the database (a process crash; a power cut is not tested, "
+                    f"and SQLite runs with synchronous=NORMAL in WAL mode)." if dur else ""))
+if rp:
+    ratio = pgp["p95_ms"] / rp["p95_ms"] if pgp else None
+    met = rp["p95_ms"] < 50 and (ratio is None or ratio >= 20)
+    rows.append(["roll-up: figures, whole province", f"p50 {fmt(rp['p50_ms'])} / p95 {fmt(rp['p95_ms'])} ms",
+                 f"GROUP BY on PostgreSQL: p50 {fmt(pgp['p50_ms'])} / p95 {fmt(pgp['p95_ms'])} ms" if pgp else "—",
+                 f"{ratio:.1f}×" if ratio else "—", "p95 < 50 ms, ≥ 20× peer", ok(met)])
+if rc:
+    ratio = pgc["p95_ms"] / rc["p95_ms"] if pgc else None
+    rows.append(["roll-up: figures, one county", f"p50 {fmt(rc['p50_ms'])} / p95 {fmt(rc['p95_ms'])} ms",
+                 f"GROUP BY on PostgreSQL: p50 {fmt(pgc['p50_ms'])} / p95 {fmt(pgc['p95_ms'])} ms" if pgc else "—",
+                 f"{ratio:.1f}×" if ratio else "—", "≥ 20× peer", ok(ratio is None or ratio >= 20)])
+if rp:
+    notes.append(f"**roll-up** — `GET /api/v1/figures?node=…&from={tg.get('from')}&to={tg.get('to')}` (a year) for "
+                 f"{tg.get('root')} and county {tg.get('county')}, one client, {rp['requests']} sequential requests "
+                 f"each after 3 warm-ups, over the demo's {data.get('events', 0):,} events (not 10 M: see below). "
+                 f"Peer: the same year's counts per category by `GROUP BY` over a copy of the event table in "
+                 f"PostgreSQL with an index on (grid_code, created_at) and a code-prefix range, timed by psql "
+                 f"`\\timing`" + (f", {pgp['runs']} runs" if pgp else "") + ".")
+if lst:
+    rows.append(["list: town dispatcher's inbox and lists", f"p95 {fmt(lst['p95_ms'])} ms (p50 {fmt(lst['p50_ms'])})",
+                 "—", "—", "p95 < 20 ms at 64 clients", ok(lst["p95_ms"] < 20)])
+    notes.append(f"**list** — `http` bench, user `{tg.get('town_dispatcher')}`, 64 concurrent clients, {lst['requests']:,} "
+                 f"requests round-robin over the inbox and four filtered `GET /api/v1/events` lists (50 a page); "
+                 f"{fmt(lst['per_s'])} requests/s; one run.")
+for name, m in (("zoom 11", m11), ("zoom 14", m14)):
+    if m:
+        rows.append([f"map: grid outlines of a city, {name}", f"p50 {fmt(m['p50_ms'])} ms, {fmt(m['mean_bytes'] / 1024)} KiB",
+                     "—", "—", "< 100 ms, < 1 MB", ok(m["p95_ms"] < 100 and m["mean_bytes"] < 1_000_000)])
+if m11 or m14:
+    notes.append(f"**map** — `GET /api/v1/map/nodes?level=grid&bbox={tg.get('city_bbox')}&zoom=Z` (the bounding box of "
+                 f"the first city), one client, {(m11 or m14)['requests']} requests; p95 "
+                 f"{fmt((m11 or {}).get('p95_ms'))} / {fmt((m14 or {}).get('p95_ms'))} ms. "
+                 + (f"{feats['features']:,} features at zoom 11 (the server caps an answer at 6,000)." if feats else ""))
+if idle:
+    hwm = loaded["hwm_kb"] / 1024 if loaded else None
+    rows.append(["memory: server holding the province", f"{fmt(idle['rss_kb_idle'] / 1024)} MiB idle, peak {fmt(hwm)} MiB",
+                 "—", "—", "< 1 GiB", ok((hwm or idle["rss_kb_idle"] / 1024) < 1024)])
+    notes.append(f"**memory** — VmRSS of `shanzhi serve` from /proc after start-up ({idle['startup_s']:.1f} s to a healthy "
+                 f"`/healthz`), and VmHWM after all the HTTP benches above.")
+
+with open(out, "w") as f:
+    f.write("# Benchmarks\n\n")
+    f.write("Written by `bench/run` (issue 6); do not edit by hand — rerun it.\n\n")
+    f.write(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {git_rev()}\n")
+    f.write(f"- Machine: {cpu()}, {os.cpu_count()} cores, {mem_gib():.1f} GiB RAM, {platform.system()} {platform.release()}; "
+            "shared and noisy (CI jobs ran on it), load generator and server on the same cores\n")
+    f.write(f"- Data: `shanzhi demo --scale province` (Guangdong): {data.get('grids', 0):,} grids, {data.get('users', 0):,} users, "
+            f"{data.get('events', 0):,} events" + (f"; built in {build['build_s']:.0f} s, cached in bench/cache/" if build.get("build_s") else "") + "\n\n")
+    f.write("| measure | Shanzhi | peer (same run) | ratio | target | |\n|---|---|---|---|---|---|\n")
+    for r in rows:
+        f.write("| " + " | ".join(r) + " |\n")
+    f.write("\n## How each figure was measured\n\n")
+    for n in notes:
+        f.write(f"- {n}\n")
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(extra):
+        f.write("\n" + open(extra).read())
