@@ -10,31 +10,65 @@ use std::process::Command;
 const VENDOR: &[(&str, &str)] = &[
     ("leaflet/dist/leaflet.js", "leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet.css"),
-    ("leaflet/dist/images/marker-icon.png", "images/marker-icon.png"),
-    ("leaflet/dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
-    ("leaflet/dist/images/marker-shadow.png", "images/marker-shadow.png"),
+    (
+        "leaflet/dist/images/marker-icon.png",
+        "images/marker-icon.png",
+    ),
+    (
+        "leaflet/dist/images/marker-icon-2x.png",
+        "images/marker-icon-2x.png",
+    ),
+    (
+        "leaflet/dist/images/marker-shadow.png",
+        "images/marker-shadow.png",
+    ),
     ("leaflet/dist/images/layers.png", "images/layers.png"),
     ("leaflet/dist/images/layers-2x.png", "images/layers-2x.png"),
-    ("leaflet.markercluster/dist/leaflet.markercluster.js", "leaflet.markercluster.js"),
-    ("leaflet.markercluster/dist/MarkerCluster.css", "MarkerCluster.css"),
-    ("leaflet.markercluster/dist/MarkerCluster.Default.css", "MarkerCluster.Default.css"),
+    (
+        "leaflet.markercluster/dist/leaflet.markercluster.js",
+        "leaflet.markercluster.js",
+    ),
+    (
+        "leaflet.markercluster/dist/MarkerCluster.css",
+        "MarkerCluster.css",
+    ),
+    (
+        "leaflet.markercluster/dist/MarkerCluster.Default.css",
+        "MarkerCluster.Default.css",
+    ),
     ("echarts/dist/echarts.min.js", "echarts.min.js"),
 ];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let web = manifest.join("../../web").canonicalize().expect("the web/ folder next to crates/");
-    println!("cargo:rerun-if-changed={}", web.join("package.json").display());
-    println!("cargo:rerun-if-changed={}", web.join("package-lock.json").display());
+    let web = manifest
+        .join("../../web")
+        .canonicalize()
+        .expect("the web/ folder next to crates/");
+    println!(
+        "cargo:rerun-if-changed={}",
+        web.join("package.json").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        web.join("package-lock.json").display()
+    );
     println!("cargo:rerun-if-changed={}", web.join("src").display());
-    println!("cargo:rerun-if-changed={}", web.join("node_modules/.package-lock.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        web.join("node_modules/.package-lock.json").display()
+    );
 
     ensure_node_modules(&web);
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for (from, to) in VENDOR {
         let p = web.join("node_modules").join(from);
-        assert!(p.exists(), "{} is missing: run `npm ci` in web/", p.display());
+        assert!(
+            p.exists(),
+            "{} is missing: run `npm ci` in web/",
+            p.display()
+        );
         files.push((format!("vendor/{to}"), p));
     }
     collect(&web.join("src"), "", &mut files);
@@ -42,7 +76,11 @@ fn main() {
 
     let mut out = String::from("/// Embedded web assets: (path under /assets/, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
     for (name, path) in &files {
-        let _ = writeln!(out, "    ({name:?}, include_bytes!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        );
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("assets.rs");
@@ -53,7 +91,10 @@ fn main() {
 fn ensure_node_modules(web: &Path) {
     let marker = web.join("node_modules/.package-lock.json");
     let lock = web.join("package-lock.json");
-    let stale = match (std::fs::metadata(&marker).and_then(|m| m.modified()), std::fs::metadata(&lock).and_then(|m| m.modified())) {
+    let stale = match (
+        std::fs::metadata(&marker).and_then(|m| m.modified()),
+        std::fs::metadata(&lock).and_then(|m| m.modified()),
+    ) {
         (Ok(installed), Ok(locked)) => installed < locked,
         _ => true,
     };
@@ -61,7 +102,10 @@ fn ensure_node_modules(web: &Path) {
         return;
     }
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let status = Command::new(npm).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(web).status();
+    let status = Command::new(npm)
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(web)
+        .status();
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => panic!("`npm ci` in {} failed ({s}); the web assets cannot be built", web.display()),
@@ -73,14 +117,20 @@ fn ensure_node_modules(web: &Path) {
 }
 
 fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
         }
         let path = e.path();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         if path.is_dir() {
             collect(&path, &rel, out);
         } else {

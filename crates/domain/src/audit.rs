@@ -55,7 +55,11 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier { expected_prev: GENESIS.to_owned(), expected_seq: None, checked: 0 }
+        ChainVerifier {
+            expected_prev: GENESIS.to_owned(),
+            expected_seq: None,
+            checked: 0,
+        }
     }
 }
 
@@ -64,7 +68,10 @@ impl ChainVerifier {
     pub fn push(&mut self, row: &AuditRecord, stored_hash: &str) -> Result<(), BrokenLink> {
         if let Some(seq) = self.expected_seq {
             if row.seq != seq {
-                return Err(BrokenLink { seq: row.seq, reason: format!("row {seq} is missing") });
+                return Err(BrokenLink {
+                    seq: row.seq,
+                    reason: format!("row {seq} is missing"),
+                });
             }
         }
         if row.prev_hash != self.expected_prev {
@@ -74,7 +81,10 @@ impl ChainVerifier {
             });
         }
         if row.hash() != stored_hash {
-            return Err(BrokenLink { seq: row.seq, reason: "row content does not match its hash".to_owned() });
+            return Err(BrokenLink {
+                seq: row.seq,
+                reason: "row content does not match its hash".to_owned(),
+            });
         }
         self.expected_prev = stored_hash.to_owned();
         self.expected_seq = Some(row.seq + 1);

@@ -17,7 +17,10 @@ pub enum DomainError {
 impl DomainError {
     /// Shorthand for [`DomainError::Invalid`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        DomainError::Invalid { field: field.into(), reason: reason.into() }
+        DomainError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`DomainError::Refused`].

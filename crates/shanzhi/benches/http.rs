@@ -21,7 +21,10 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -34,7 +37,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 enum Work {
     Get(Vec<String>),
-    Ingest { points: Vec<(f64, f64)>, category: i64 },
+    Ingest {
+        points: Vec<(f64, f64)>,
+        category: i64,
+    },
 }
 
 struct Outcome {
@@ -44,10 +50,23 @@ struct Outcome {
     id: Option<i64>,
 }
 
-async fn one(client: &reqwest::Client, base: &str, token: &str, work: &Work, i: usize, run: &str) -> Outcome {
+async fn one(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    work: &Work,
+    i: usize,
+    run: &str,
+) -> Outcome {
     let t = Instant::now();
     let res = match work {
-        Work::Get(paths) => client.get(format!("{base}{}", paths[i % paths.len()])).bearer_auth(token).send().await,
+        Work::Get(paths) => {
+            client
+                .get(format!("{base}{}", paths[i % paths.len()]))
+                .bearer_auth(token)
+                .send()
+                .await
+        }
         Work::Ingest { points, category } => {
             let (lon, lat) = points[i % points.len()];
             client
@@ -65,26 +84,43 @@ async fn one(client: &reqwest::Client, base: &str, token: &str, work: &Work, i: 
             let body = r.bytes().await.unwrap_or_default();
             let ms = t.elapsed().as_secs_f64() * 1e3;
             let id = if matches!(work, Work::Ingest { .. }) && status < 300 {
-                serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("id").and_then(Value::as_i64).or_else(|| v.pointer("/event/id").and_then(Value::as_i64)))
+                serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+                    v.get("id")
+                        .and_then(Value::as_i64)
+                        .or_else(|| v.pointer("/event/id").and_then(Value::as_i64))
+                })
             } else {
                 None
             };
-            Outcome { ms, status, bytes: body.len(), id }
+            Outcome {
+                ms,
+                status,
+                bytes: body.len(),
+                id,
+            }
         }
-        Err(_) => Outcome { ms: t.elapsed().as_secs_f64() * 1e3, status: 0, bytes: 0, id: None },
+        Err(_) => Outcome {
+            ms: t.elapsed().as_secs_f64() * 1e3,
+            status: 0,
+            bytes: 0,
+            id: None,
+        },
     }
 }
 
 fn main() -> anyhow::Result<()> {
-    let base = std::env::var("SHANZHI_BENCH_URL").map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_URL"))?;
+    let base =
+        std::env::var("SHANZHI_BENCH_URL").map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_URL"))?;
     let user = std::env::var("SHANZHI_BENCH_USER").unwrap_or_else(|_| "admin".into());
-    let password = std::env::var("SHANZHI_BENCH_PASSWORD").unwrap_or_else(|_| "shanzhi-demo".into());
+    let password =
+        std::env::var("SHANZHI_BENCH_PASSWORD").unwrap_or_else(|_| "shanzhi-demo".into());
     let mode = std::env::var("SHANZHI_BENCH_MODE").unwrap_or_else(|_| "get".into());
     let conc: usize = env_or("SHANZHI_BENCH_CONCURRENCY", 64).max(1);
     let total: usize = env_or("SHANZHI_BENCH_REQUESTS", 2000);
     let warmup: usize = env_or("SHANZHI_BENCH_WARMUP", 50);
     let work = if mode == "ingest" {
-        let file = std::env::var("SHANZHI_BENCH_POINTS_FILE").map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_POINTS_FILE"))?;
+        let file = std::env::var("SHANZHI_BENCH_POINTS_FILE")
+            .map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_POINTS_FILE"))?;
         let mut points = Vec::new();
         for line in std::fs::read_to_string(&file)?.lines() {
             let f: Vec<&str> = line.split(',').collect();
@@ -94,15 +130,27 @@ fn main() -> anyhow::Result<()> {
             }
         }
         anyhow::ensure!(!points.is_empty(), "no located points in {file}");
-        Work::Ingest { points, category: env_or("SHANZHI_BENCH_CATEGORY", 1) }
+        Work::Ingest {
+            points,
+            category: env_or("SHANZHI_BENCH_CATEGORY", 1),
+        }
     } else {
-        let file = std::env::var("SHANZHI_BENCH_PATHS").map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_PATHS"))?;
-        let paths: Vec<String> = std::fs::read_to_string(&file)?.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        let file = std::env::var("SHANZHI_BENCH_PATHS")
+            .map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_PATHS"))?;
+        let paths: Vec<String> = std::fs::read_to_string(&file)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
         anyhow::ensure!(!paths.is_empty(), "no paths in {file}");
         Work::Get(paths)
     };
     let threads: usize = env_or("SHANZHI_BENCH_THREADS", 1);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build()?;
         let login: Value = client

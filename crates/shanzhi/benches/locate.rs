@@ -23,22 +23,32 @@ use std::time::Instant;
 use geo::{Coord, Intersects, Point};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use shanzhi_domain::grid::{LonLat, Locator, Shape};
+use shanzhi_domain::grid::{Locator, LonLat, Shape};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() -> anyhow::Result<()> {
-    let db = std::env::var("SHANZHI_BENCH_DB").map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_DB to a demo SQLite file"))?;
-    let url = if db.starts_with("sqlite:") { db.clone() } else { format!("sqlite://{db}") };
+    let db = std::env::var("SHANZHI_BENCH_DB")
+        .map_err(|_| anyhow::anyhow!("set SHANZHI_BENCH_DB to a demo SQLite file"))?;
+    let url = if db.starts_with("sqlite:") {
+        db.clone()
+    } else {
+        format!("sqlite://{db}")
+    };
     let n: usize = env_or("SHANZHI_BENCH_POINTS", 1_000_000);
     let runs: usize = env_or("SHANZHI_BENCH_RUNS", 5).max(1);
     let seed: u64 = env_or("SHANZHI_BENCH_SEED", 6);
     let sample = std::env::var("SHANZHI_BENCH_SAMPLE").unwrap_or_else(|_| "grids".into());
     let export = std::env::var("SHANZHI_BENCH_EXPORT").ok();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let rows = rt.block_on(async {
         let db = shanzhi_store::Db::connect(&url, 2).await?;
         let rows = shanzhi_store::node::grid_shapes(&db).await?;
@@ -64,7 +74,12 @@ fn main() -> anyhow::Result<()> {
     let mut all = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for (_, s) in &grids {
         let b = s.bbox();
-        all = [all[0].min(b[0]), all[1].min(b[1]), all[2].max(b[2]), all[3].max(b[3])];
+        all = [
+            all[0].min(b[0]),
+            all[1].min(b[1]),
+            all[2].max(b[2]),
+            all[3].max(b[3]),
+        ];
     }
     let mut points = Vec::with_capacity(n);
     for _ in 0..n {
@@ -89,7 +104,10 @@ fn main() -> anyhow::Result<()> {
 
     // Warm-up pass (also the expected answers for the export), then the timed passes.
     let t = Instant::now();
-    let expected: Vec<Option<String>> = points.iter().map(|p| locator.locate(*p).map(|l| l.code)).collect();
+    let expected: Vec<Option<String>> = points
+        .iter()
+        .map(|p| locator.locate(*p).map(|l| l.code))
+        .collect();
     let warm_s = t.elapsed().as_secs_f64();
     let hits = expected.iter().filter(|e| e.is_some()).count();
     let mut rates = Vec::with_capacity(runs);
@@ -102,7 +120,10 @@ fn main() -> anyhow::Result<()> {
             }
         }
         let secs = t.elapsed().as_secs_f64();
-        anyhow::ensure!(found == hits, "locate is not deterministic: {found} vs {hits} hits");
+        anyhow::ensure!(
+            found == hits,
+            "locate is not deterministic: {found} vs {hits} hits"
+        );
         rates.push(n as f64 / secs);
     }
     let mut sorted = rates.clone();
@@ -118,7 +139,14 @@ fn main() -> anyhow::Result<()> {
         g.flush()?;
         let mut f = std::io::BufWriter::new(std::fs::File::create(format!("{dir}/points.csv"))?);
         for (i, (p, e)) in points.iter().zip(&expected).enumerate() {
-            writeln!(f, "{},{},{},{}", i + 1, p.lon(), p.lat(), e.as_deref().unwrap_or(""))?;
+            writeln!(
+                f,
+                "{},{},{},{}",
+                i + 1,
+                p.lon(),
+                p.lat(),
+                e.as_deref().unwrap_or("")
+            )?;
         }
         f.flush()?;
     }

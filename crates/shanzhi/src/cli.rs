@@ -128,7 +128,10 @@ enum TreeCommand {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -145,19 +148,29 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let flags = Flags { config: cli.config.clone(), bind: cli.bind.clone(), database_url: cli.database_url.clone() };
+    let flags = Flags {
+        config: cli.config.clone(),
+        bind: cli.bind.clone(),
+        database_url: cli.database_url.clone(),
+    };
     let mut config = Config::load(&flags, |k| std::env::var(k).ok())?;
     crate::telemetry::init(&config.log_format);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve => {
             let state = startup::build_state(config.clone(), clock).await?;
-            let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+            let listener = tokio::net::TcpListener::bind(&config.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.bind))?;
             tracing::info!(addr = %config.bind, "serving");
             println!("Shanzhi is serving on http://{}", listener.local_addr()?);
             startup::serve(listener, state, startup::shutdown_signal()).await?;
         }
-        Command::Demo { scale, seed, no_serve } => {
+        Command::Demo {
+            scale,
+            seed,
+            no_serve,
+        } => {
             if config.database_url == DEFAULT_DATABASE_URL {
                 // The demo keeps to its own file, rebuilt on every run, so it never touches real data.
                 let file = format!("demo-{}.db", scale.as_str());
@@ -176,11 +189,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
             let database = shanzhi_store::db::redact_url(&config.database_url);
             if no_serve {
-                print!("{}", demo::summary(&city, "(not serving: --no-serve)", &database));
+                print!(
+                    "{}",
+                    demo::summary(&city, "(not serving: --no-serve)", &database)
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let state = startup::build_state(config.clone(), clock).await?;
-            let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+            let listener = tokio::net::TcpListener::bind(&config.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.bind))?;
             let url = format!("http://{}", listener.local_addr()?);
             print!("{}", demo::summary(&city, &url, &database));
             println!("Press Ctrl-C to stop.");
@@ -196,7 +214,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             db.close().await;
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;
             let result = shanzhi_store::audit::verify(&db).await?;
@@ -209,13 +229,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::User { command: UserCommand::Add { username, role, scope, department, name } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    scope,
+                    department,
+                    name,
+                },
+        } => {
             let username = Username::parse(&username)?;
             let role = Role::parse(&role)?;
             let scope = match (scope_kind(role), scope) {
                 (ScopeKind::Node, Some(s)) => Some(NodeCode::parse(&s)?),
                 (ScopeKind::Node, None) => anyhow::bail!("role {role} needs --scope CODE"),
-                (ScopeKind::Department, _) if department.is_none() => anyhow::bail!("a handler needs --department ID"),
+                (ScopeKind::Department, _) if department.is_none() => {
+                    anyhow::bail!("a handler needs --department ID")
+                }
                 _ => None,
             };
             if std::io::stdin().is_terminal() {
@@ -235,11 +266,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 scope,
                 department_id: department,
             };
-            let row = shanzhi_store::user::insert(&db, &new, None, clock.now_ms()).await.context("creating the user")?;
+            let row = shanzhi_store::user::insert(&db, &new, None, clock.now_ms())
+                .await
+                .context("creating the user")?;
             db.close().await;
             println!("created user {} (id {})", row.username, row.id);
         }
-        Command::Open311 { command: Open311Command::AddClient { name, user, rate } } => {
+        Command::Open311 {
+            command: Open311Command::AddClient { name, user, rate },
+        } => {
             let name = name.trim().to_owned();
             if name.is_empty() || name.chars().count() > 100 {
                 anyhow::bail!("the client's name must have 1 to 100 characters");
@@ -257,14 +292,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("user {username} must be an enabled citizen account: Open311 reports are filed as citizens' reports");
             }
             let (key, key_hash) = crate::http::open311::new_api_key();
-            let new = shanzhi_store::open311::NewClient { name, key_hash, user_id: account.id, rate_per_minute: rate };
-            let client = match shanzhi_store::open311::insert_client(&db, &new, None, clock.now_ms()).await {
+            let new = shanzhi_store::open311::NewClient {
+                name,
+                key_hash,
+                user_id: account.id,
+                rate_per_minute: rate,
+            };
+            let client = match shanzhi_store::open311::insert_client(
+                &db,
+                &new,
+                None,
+                clock.now_ms(),
+            )
+            .await
+            {
                 Ok(c) => c,
-                Err(shanzhi_store::StoreError::Conflict { .. }) => anyhow::bail!("a client named {} is already registered", new.name),
+                Err(shanzhi_store::StoreError::Conflict { .. }) => {
+                    anyhow::bail!("a client named {} is already registered", new.name)
+                }
                 Err(e) => return Err(anyhow::Error::new(e).context("registering the client")),
             };
             db.close().await;
-            println!("registered Open311 client {} (id {}), filing as {username}, {rate} POSTs a minute", client.name, client.id);
+            println!(
+                "registered Open311 client {} (id {}), filing as {username}, {rate} POSTs a minute",
+                client.name, client.id
+            );
             println!("api_key: {key}");
             println!("(shown this once; only its hash is stored)");
         }
@@ -272,13 +324,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = startup::build_state(config.clone(), clock).await?;
             match command {
                 TreeCommand::Import { file } => {
-                    let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                    let collection: serde_json::Value = serde_json::from_slice(&text).context("the file is not JSON")?;
-                    match crate::http::api::tree::import_features(&state, None, &collection, state.config.overlap_tolerance).await {
+                    let text = std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let collection: serde_json::Value =
+                        serde_json::from_slice(&text).context("the file is not JSON")?;
+                    match crate::http::api::tree::import_features(
+                        &state,
+                        None,
+                        &collection,
+                        state.config.overlap_tolerance,
+                    )
+                    .await
+                    {
                         Ok(n) => println!("imported {n} regions and grids"),
                         Err(e) => {
                             eprintln!("import refused, nothing was written: {}", e.message);
-                            if let Some(errs) = e.details.as_ref().and_then(|d| d.get("errors")).and_then(|v| v.as_array()) {
+                            if let Some(errs) = e
+                                .details
+                                .as_ref()
+                                .and_then(|d| d.get("errors"))
+                                .and_then(|v| v.as_array())
+                            {
                                 for err in errs {
                                     eprintln!(
                                         "  feature {} {}: {}: {}",
@@ -299,7 +365,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let mut first = true;
                     print!("{{\"type\":\"FeatureCollection\",\"features\":[");
                     loop {
-                        let page = shanzhi_store::node::subtree(&state.db, &root, after.as_deref(), 5000, true).await?;
+                        let page = shanzhi_store::node::subtree(
+                            &state.db,
+                            &root,
+                            after.as_deref(),
+                            5000,
+                            true,
+                        )
+                        .await?;
                         for n in &page {
                             let f = serde_json::json!({
                                 "type": "Feature",

@@ -52,7 +52,10 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("bind", &self.bind)
-            .field("database_url", &shanzhi_store::db::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &shanzhi_store::db::redact_url(&self.database_url),
+            )
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)
             .field("cookie_secure", &self.cookie_secure)
@@ -91,7 +94,10 @@ impl Config {
     /// `shanzhi.toml` in the working directory if there is one.
     pub fn load(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let mut c = Config::default();
-        let explicit = flags.config.clone().or_else(|| env("SHANZHI_CONFIG").map(PathBuf::from));
+        let explicit = flags
+            .config
+            .clone()
+            .or_else(|| env("SHANZHI_CONFIG").map(PathBuf::from));
         let file = match explicit {
             Some(p) => Some(p),
             None => Some(PathBuf::from("shanzhi.toml")).filter(|p| p.exists()),
@@ -110,7 +116,9 @@ impl Config {
             c.database_url = parse("SHANZHI_DATABASE_URL", v)?;
         }
         if let Some(v) = env("SHANZHI_MAX_CONNECTIONS") {
-            c.max_connections = v.parse().context("SHANZHI_MAX_CONNECTIONS must be a number")?;
+            c.max_connections = v
+                .parse()
+                .context("SHANZHI_MAX_CONNECTIONS must be a number")?;
         }
         if let Some(v) = env("SHANZHI_LOG_FORMAT") {
             c.log_format = v;
@@ -129,12 +137,23 @@ impl Config {
     }
 
     fn apply_file(&mut self, path: &Path) -> anyhow::Result<()> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text).with_context(|| format!("bad config file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let f: FileConfig =
+            toml::from_str(&text).with_context(|| format!("bad config file {}", path.display()))?;
         macro_rules! take {
             ($($k:ident),*) => { $( if let Some(v) = f.$k { self.$k = v; } )* };
         }
-        take!(bind, database_url, max_connections, log_format, cookie_secure, session_hours, overlap_tolerance, tree_poll_seconds);
+        take!(
+            bind,
+            database_url,
+            max_connections,
+            log_format,
+            cookie_secure,
+            session_hours,
+            overlap_tolerance,
+            tree_poll_seconds
+        );
         Ok(())
     }
 
@@ -143,9 +162,15 @@ impl Config {
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("bind address '{}' is not HOST:PORT", self.bind))?;
         shanzhi_store::Engine::of_url(&self.database_url)?;
-        anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "log_format must be text or json"
+        );
         anyhow::ensure!(self.session_hours > 0, "session_hours must be positive");
-        anyhow::ensure!((0.0..1.0).contains(&self.overlap_tolerance), "overlap_tolerance must be in [0, 1)");
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.overlap_tolerance),
+            "overlap_tolerance must be in [0, 1)"
+        );
         Ok(())
     }
 }
@@ -156,7 +181,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -171,16 +199,29 @@ mod tests {
     fn file_then_env_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");
-        std::fs::write(&path, "bind = \"127.0.0.1:9001\"\ndatabase_url = \"sqlite://file.db\"\nsession_hours = 3\n").unwrap();
-        let flags = Flags { config: Some(path.clone()), ..Flags::default() };
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9001\"\ndatabase_url = \"sqlite://file.db\"\nsession_hours = 3\n",
+        )
+        .unwrap();
+        let flags = Flags {
+            config: Some(path.clone()),
+            ..Flags::default()
+        };
         let c = Config::load(&flags, env_of(&[])).unwrap();
-        assert_eq!((c.bind.as_str(), c.database_url.as_str(), c.session_hours), ("127.0.0.1:9001", "sqlite://file.db", 3));
+        assert_eq!(
+            (c.bind.as_str(), c.database_url.as_str(), c.session_hours),
+            ("127.0.0.1:9001", "sqlite://file.db", 3)
+        );
 
         let c = Config::load(&flags, env_of(&[("SHANZHI_BIND", "127.0.0.1:9002")])).unwrap();
         assert_eq!(c.bind, "127.0.0.1:9002");
         assert_eq!(c.database_url, "sqlite://file.db");
 
-        let flags = Flags { bind: Some("127.0.0.1:9003".into()), ..flags };
+        let flags = Flags {
+            bind: Some("127.0.0.1:9003".into()),
+            ..flags
+        };
         let c = Config::load(&flags, env_of(&[("SHANZHI_BIND", "127.0.0.1:9002")])).unwrap();
         assert_eq!(c.bind, "127.0.0.1:9003");
     }
@@ -190,14 +231,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");
         std::fs::write(&path, "bnd = \"x\"\n").unwrap();
-        assert!(Config::load(&Flags { config: Some(path), ..Flags::default() }, env_of(&[])).is_err());
-        assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_DATABASE_URL", "mysql://x")])).is_err());
+        assert!(Config::load(
+            &Flags {
+                config: Some(path),
+                ..Flags::default()
+            },
+            env_of(&[])
+        )
+        .is_err());
+        assert!(Config::load(
+            &Flags::default(),
+            env_of(&[("SHANZHI_DATABASE_URL", "mysql://x")])
+        )
+        .is_err());
         assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_BIND", "nowhere")])).is_err());
     }
 
     #[test]
     fn debug_hides_the_database_password() {
-        let c = Config { database_url: "postgres://u:hunter2@localhost/db".into(), ..Config::default() };
+        let c = Config {
+            database_url: "postgres://u:hunter2@localhost/db".into(),
+            ..Config::default()
+        };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

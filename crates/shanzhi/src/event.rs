@@ -26,7 +26,8 @@ pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
     match shanzhi_store::category::calendar(&app.db).await? {
         Some(body) => {
             let v: Value = serde_json::from_str(&body).map_err(|e| ApiError::internal(e.into()))?;
-            WorkCalendar::from_json(&v).map_err(|e| ApiError::internal(anyhow::anyhow!("stored calendar: {e}")))
+            WorkCalendar::from_json(&v)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("stored calendar: {e}")))
         }
         None => Ok(WorkCalendar::china_default()),
     }
@@ -48,7 +49,8 @@ pub fn state_of(row: &EventRow, category: &Category) -> Result<EventState, ApiEr
         centre: NodeCode::parse(&row.centre_code).map_err(|_| bad("centre"))?,
         reporter_id: row.reporter_id,
         department_id: row.department_id,
-        summoned: serde_json::from_str::<Vec<Summoned>>(&row.summoned).map_err(|_| bad("summoned list"))?,
+        summoned: serde_json::from_str::<Vec<Summoned>>(&row.summoned)
+            .map_err(|_| bad("summoned list"))?,
         on_spot_allowed: category.on_spot,
         returns: row.returns,
         decision_required: row.decision_required,
@@ -118,31 +120,60 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 /// Files a report: locates it, starts its accept clock, counts it. A retry with the same
 /// idempotency key returns the first event and creates nothing (`created` is false).
-pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventRow, bool), ApiError> {
+pub async fn report(
+    app: &AppState,
+    actor: &Actor,
+    r: &Report,
+) -> Result<(EventRow, bool), ApiError> {
     if actor.role == Role::Leader || actor.role == Role::Analyst {
-        return Err(ApiError::forbidden("leaders and analysts read; they do not file reports"));
+        return Err(ApiError::forbidden(
+            "leaders and analysts read; they do not file reports",
+        ));
     }
     let key = r.idempotency_key.trim();
     if key.is_empty() || key.len() > 128 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::bad_request(Some("Idempotency-Key".into()), "an Idempotency-Key header of 1 to 128 visible ASCII characters is required"));
+        return Err(ApiError::bad_request(
+            Some("Idempotency-Key".into()),
+            "an Idempotency-Key header of 1 to 128 visible ASCII characters is required",
+        ));
     }
     let description = r.description.trim();
     if description.is_empty() {
         return Err(ApiError::invalid("description", "must not be empty"));
     }
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(ApiError::invalid("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+        return Err(ApiError::invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
     }
-    let control = |t: &str| t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    let control = |t: &str| {
+        t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    };
     if control(description) {
-        return Err(ApiError::invalid("description", "must not contain control characters"));
+        return Err(ApiError::invalid(
+            "description",
+            "must not contain control characters",
+        ));
     }
     if r.address.as_deref().is_some_and(control) {
-        return Err(ApiError::invalid("address", "must not contain control characters"));
+        return Err(ApiError::invalid(
+            "address",
+            "must not contain control characters",
+        ));
     }
-    let address = r.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    let address = r
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
     if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-        return Err(ApiError::invalid("address", "must be at most 200 characters"));
+        return Err(ApiError::invalid(
+            "address",
+            "must be at most 200 characters",
+        ));
     }
     if r.photos.len() > shanzhi_domain::event::photo::MAX_PHOTOS {
         return Err(ApiError::invalid("photos", "at most 9 photos"));
@@ -150,7 +181,9 @@ pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventR
     let at = LonLat::parse(r.lon, r.lat)?;
     let category = match shanzhi_store::category::get(&app.db, r.category_id).await {
         Ok(c) if c.active => c,
-        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::invalid("category_id", "no such category")),
+        Ok(_) | Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid("category_id", "no such category"))
+        }
         Err(e) => return Err(e.into()),
     };
     // A retry must not fail on checks that passed the first time: look the key up first.
@@ -158,19 +191,32 @@ pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventR
         return Ok((existing, false));
     }
     let Some(found) = app.locator.current().locate(at) else {
-        return Err(ApiError::invalid("lon", "the position is outside the jurisdiction: no grid contains it"));
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside the jurisdiction: no grid contains it",
+        ));
     };
-    let grid = NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let grid =
+        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     if actor.role != Role::Citizen && !actor.reaches(&grid) {
-        return Err(ApiError::invalid("lon", "the position is outside your area"));
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside your area",
+        ));
     }
     if shanzhi_store::event::photos_exist(&app.db, &r.photos).await? != r.photos.len() {
-        return Err(ApiError::invalid("photos", "upload each photo first (POST /api/v1/photos) and send its hash"));
+        return Err(ApiError::invalid(
+            "photos",
+            "upload each photo first (POST /api/v1/photos) and send its hash",
+        ));
     }
-    let village = NodeCode::parse(&grid.as_str()[..12]).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let village = NodeCode::parse(&grid.as_str()[..12])
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let now = app.clock.now_ms();
     let cal = calendar(app).await?;
-    let (accept, _, _) = shanzhi_store::category::clocks(&app.db, &category, centre_level(&village).as_str()).await?;
+    let (accept, _, _) =
+        shanzhi_store::category::clocks(&app.db, &category, centre_level(&village).as_str())
+            .await?;
     let source = match &r.source {
         Some(s) => s.clone(),
         None => source_of(actor.role).to_owned(),
@@ -227,21 +273,34 @@ pub async fn report(app: &AppState, actor: &Actor, r: &Report) -> Result<(EventR
         day: day_of(now),
         category_id: category.id,
         department_id: None,
-        counters: Counters { reported: 1, ..Default::default() },
+        counters: Counters {
+            reported: 1,
+            ..Default::default()
+        },
         close_minutes: None,
     };
     let audit = AuditEntry::new(Some(actor.user_id), "event.report", "event", "")
         .after(json!({"category_id": category.id, "grid": row.grid_code, "source": row.source}));
-    let new = NewEvent { row, photos: r.photos.clone(), idempotency: Some((actor.user_id, key.to_owned())) };
-    let (id, created) = match shanzhi_store::event::insert_report(&app.db, &new, &log, &delta, &audit).await {
-        Ok(x) => x,
-        // Two retries racing: the loser finds the winner's event.
-        Err(StoreError::Conflict { .. }) => match replay(app, actor.user_id, key).await? {
-            Some(e) => return Ok((e, false)),
-            None => return Err(ApiError::conflict(None, "the report collided with another; retry")),
-        },
-        Err(e) => return Err(e.into()),
+    let new = NewEvent {
+        row,
+        photos: r.photos.clone(),
+        idempotency: Some((actor.user_id, key.to_owned())),
     };
+    let (id, created) =
+        match shanzhi_store::event::insert_report(&app.db, &new, &log, &delta, &audit).await {
+            Ok(x) => x,
+            // Two retries racing: the loser finds the winner's event.
+            Err(StoreError::Conflict { .. }) => match replay(app, actor.user_id, key).await? {
+                Some(e) => return Ok((e, false)),
+                None => {
+                    return Err(ApiError::conflict(
+                        None,
+                        "the report collided with another; retry",
+                    ))
+                }
+            },
+            Err(e) => return Err(e.into()),
+        };
     Ok((shanzhi_store::event::get(&app.db, id).await?, created))
 }
 
@@ -254,18 +313,29 @@ async fn replay(app: &AppState, user_id: i64, key: &str) -> Result<Option<EventR
 }
 
 /// May the actor see this event? Citizens: reporters, including of merged duplicates.
-pub async fn can_view(app: &AppState, actor: &Actor, row: &EventRow, ev: &EventState) -> Result<bool, ApiError> {
+pub async fn can_view(
+    app: &AppState,
+    actor: &Actor,
+    row: &EventRow,
+    ev: &EventState,
+) -> Result<bool, ApiError> {
     if shanzhi_domain::event::state::can_view(actor, ev) {
         return Ok(true);
     }
     if actor.role == Role::Citizen {
-        return Ok(shanzhi_store::event::linked_reporters(&app.db, row.id).await?.contains(&actor.user_id));
+        return Ok(shanzhi_store::event::linked_reporters(&app.db, row.id)
+            .await?
+            .contains(&actor.user_id));
     }
     Ok(false)
 }
 
 /// Loads an event the actor may see, or 404.
-pub async fn visible(app: &AppState, actor: &Actor, id: i64) -> Result<(EventRow, Category, EventState), ApiError> {
+pub async fn visible(
+    app: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<(EventRow, Category, EventState), ApiError> {
     let row = match shanzhi_store::event::get(&app.db, id).await {
         Ok(r) => r,
         Err(StoreError::NotFound) => return Err(ApiError::not_found("event")),
@@ -292,23 +362,49 @@ pub async fn act(
 ) -> Result<EventRow, ApiError> {
     let (row, category, ev) = visible(app, actor, id).await?;
     if expected_version.is_some_and(|v| v != row.version) {
-        return Err(ApiError::conflict(Some("version"), "the event was changed by someone else; reload and try again"));
+        return Err(ApiError::conflict(
+            Some("version"),
+            "the event was changed by someone else; reload and try again",
+        ));
     }
     if photos.len() > shanzhi_domain::event::photo::MAX_PHOTOS {
         return Err(ApiError::invalid("photos", "at most 9 photos"));
     }
-    if !photos.is_empty() && shanzhi_store::event::photos_exist(&app.db, photos).await? != photos.len() {
-        return Err(ApiError::invalid("photos", "upload each photo first (POST /api/v1/photos) and send its hash"));
+    if !photos.is_empty()
+        && shanzhi_store::event::photos_exist(&app.db, photos).await? != photos.len()
+    {
+        return Err(ApiError::invalid(
+            "photos",
+            "upload each photo first (POST /api/v1/photos) and send its hash",
+        ));
     }
     let t = transition(&ev, action, actor, DEFAULT_BOUNCE_LIMIT).map_err(refusal)?;
     let now = app.clock.now_ms();
     let cal = calendar(app).await?;
-    let (after, writes) = apply(app, &row, &category, &ev, action, &t, Some(actor.user_id), now, &cal, due_minutes).await?;
-    let writes = MoveWrites { photos: photos.to_vec(), ..writes };
+    let (after, writes) = apply(
+        app,
+        &row,
+        &category,
+        &ev,
+        action,
+        &t,
+        Some(actor.user_id),
+        now,
+        &cal,
+        due_minutes,
+    )
+    .await?;
+    let writes = MoveWrites {
+        photos: photos.to_vec(),
+        ..writes
+    };
     match shanzhi_store::event::save_move(&app.db, &after, &writes, now).await {
         Ok(()) => {}
         Err(StoreError::Stale) => {
-            return Err(ApiError::conflict(Some("version"), "the event was changed by someone else at the same moment; reload and try again"))
+            return Err(ApiError::conflict(
+                Some("version"),
+                "the event was changed by someone else at the same moment; reload and try again",
+            ))
         }
         Err(e) => return Err(e.into()),
     }
@@ -370,9 +466,11 @@ async fn apply(
     if let Some(m) = t.merged_into {
         a.merged_into = Some(m);
     }
-    let centre = NodeCode::parse(&a.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let centre =
+        NodeCode::parse(&a.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let level = centre_level(&centre);
-    let (accept, handle, verify) = shanzhi_store::category::clocks(&app.db, category, level.as_str()).await?;
+    let (accept, handle, verify) =
+        shanzhi_store::category::clocks(&app.db, category, level.as_str()).await?;
 
     // Clocks: each stage has its own.
     if let Some(extra) = t.extend_by {
@@ -391,7 +489,10 @@ async fn apply(
             State::Dispatched if from == State::Accepted => {
                 let minutes = due_minutes.unwrap_or(handle);
                 if !(1..=60 * 24 * 365).contains(&minutes) {
-                    return Err(ApiError::invalid("due_minutes", "must be between 1 and 525600 working minutes"));
+                    return Err(ApiError::invalid(
+                        "due_minutes",
+                        "must be between 1 and 525600 working minutes",
+                    ));
                 }
                 start_clock(&mut a, cal, now, minutes);
             }
@@ -548,7 +649,17 @@ async fn apply(
     let audit = AuditEntry::new(actor_id, &format!("event.{}", action.name()), "event", row.id.to_string())
         .before(json!({"state": row.state, "department_id": row.department_id, "centre": row.centre_code, "version": row.version}))
         .after(json!({"state": a.state, "department_id": a.department_id, "centre": a.centre_code, "version": a.version}));
-    Ok((a, MoveWrites { log: Some(log), deltas, photos: Vec::new(), notifications, link_reporters, audit: Some(audit) }))
+    Ok((
+        a,
+        MoveWrites {
+            log: Some(log),
+            deltas,
+            photos: Vec::new(),
+            notifications,
+            link_reporters,
+            audit: Some(audit),
+        },
+    ))
 }
 
 /// What one sweep did.
@@ -587,7 +698,14 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
     Ok(out)
 }
 
-async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category: &Category, now: i64, out: &mut Sweep) -> Result<(), ApiError> {
+async fn sweep_one(
+    app: &AppState,
+    cal: &WorkCalendar,
+    row: &EventRow,
+    category: &Category,
+    now: i64,
+    out: &mut Sweep,
+) -> Result<(), ApiError> {
     let Some(due) = row.due_at else {
         let mut a = row.clone();
         a.version += 1;
@@ -616,8 +734,16 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category:
             if row.light == "green" {
                 out.yellow += 1;
                 a.supervision = "normal".into();
-                notes.push(notify("supervise", format!("普通督办：工单 #{} 即将超时", row.id)));
-                log = Some(system_log("supervise", &state, "yellow light: normal supervision (普通督办)", json!({"supervision": "normal"})));
+                notes.push(notify(
+                    "supervise",
+                    format!("普通督办：工单 #{} 即将超时", row.id),
+                ));
+                log = Some(system_log(
+                    "supervise",
+                    &state,
+                    "yellow light: normal supervision (普通督办)",
+                    json!({"supervision": "normal"}),
+                ));
             }
         }
         Light::Red => {
@@ -628,14 +754,23 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category:
             if row.light != "red" {
                 out.red += 1;
                 a.supervision = "yellow".into();
-                notes.push(notify("supervise", format!("黄牌督办：工单 #{} 已超时", row.id)));
-                log = Some(system_log("supervise", &state, "overdue: yellow-card supervision (黄牌督办)", json!({"supervision": "yellow"})));
+                notes.push(notify(
+                    "supervise",
+                    format!("黄牌督办：工单 #{} 已超时", row.id),
+                ));
+                log = Some(system_log(
+                    "supervise",
+                    &state,
+                    "overdue: yellow-card supervision (黄牌督办)",
+                    json!({"supervision": "yellow"}),
+                ));
             }
             a.next_check_at = None;
             if let Some(limit) = category.escalate_after_minutes {
                 let escalate_at = cal.add_working_minutes(red_since, limit);
                 if now >= escalate_at && row.supervision != "red" {
-                    let centre = NodeCode::parse(&row.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+                    let centre = NodeCode::parse(&row.centre_code)
+                        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
                     a.supervision = "red".into();
                     if let Some(parent) = centre.natural_parent() {
                         a.centre_code = parent.as_str().to_owned();
@@ -649,9 +784,17 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category:
                             json!({"supervision": "red", "from": row.centre_code, "to": a.centre_code}),
                         ));
                     } else {
-                        log = Some(system_log("supervise", &state, "red-card supervision (红牌督办)", json!({"supervision": "red"})));
+                        log = Some(system_log(
+                            "supervise",
+                            &state,
+                            "red-card supervision (红牌督办)",
+                            json!({"supervision": "red"}),
+                        ));
                     }
-                    notes.push(notify("supervise", format!("红牌督办：工单 #{} 严重超时，已提级办理", row.id)));
+                    notes.push(notify(
+                        "supervise",
+                        format!("红牌督办：工单 #{} 严重超时，已提级办理", row.id),
+                    ));
                 } else if row.supervision != "red" {
                     a.next_check_at = Some(escalate_at.max(now + 60_000));
                 }
@@ -659,16 +802,34 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &EventRow, category:
         }
     }
     let audit = log.as_ref().map(|l| {
-        AuditEntry::new(None, &format!("event.{}", l.action), "event", row.id.to_string())
-            .before(json!({"light": row.light, "supervision": row.supervision, "centre": row.centre_code}))
-            .after(json!({"light": a.light, "supervision": a.supervision, "centre": a.centre_code}))
+        AuditEntry::new(
+            None,
+            &format!("event.{}", l.action),
+            "event",
+            row.id.to_string(),
+        )
+        .before(
+            json!({"light": row.light, "supervision": row.supervision, "centre": row.centre_code}),
+        )
+        .after(json!({"light": a.light, "supervision": a.supervision, "centre": a.centre_code}))
     });
     // Orders not yet at a department have nobody to notify but their centre, whose inbox and
     // the light already show it.
     if row.department_id.is_none() {
         notes.clear();
     }
-    save_sweep(app, &a, MoveWrites { log, notifications: notes, audit, ..MoveWrites::default() }, now).await
+    save_sweep(
+        app,
+        &a,
+        MoveWrites {
+            log,
+            notifications: notes,
+            audit,
+            ..MoveWrites::default()
+        },
+        now,
+    )
+    .await
 }
 
 fn system_log(action: &str, state: &str, note: &str, data: Value) -> LogEntry {
@@ -682,7 +843,12 @@ fn system_log(action: &str, state: &str, note: &str, data: Value) -> LogEntry {
     }
 }
 
-async fn save_sweep(app: &AppState, a: &EventRow, writes: MoveWrites, now: i64) -> Result<(), ApiError> {
+async fn save_sweep(
+    app: &AppState,
+    a: &EventRow,
+    writes: MoveWrites,
+    now: i64,
+) -> Result<(), ApiError> {
     match shanzhi_store::event::save_move(&app.db, a, &writes, now).await {
         Ok(()) => Ok(()),
         Err(StoreError::Stale) => Err(ApiError::conflict(None, "changed meanwhile")),
@@ -700,24 +866,53 @@ pub fn allowed_actions(ev: &EventState, actor: &Actor) -> Vec<&'static str> {
         Action::Accept,
         Action::Reject { reason: "x".into() },
         Action::ResolveOnSpot { note: "x".into() },
-        Action::Dispatch { department_id: 0, department_region: ev.grid.clone() },
+        Action::Dispatch {
+            department_id: 0,
+            department_region: ev.grid.clone(),
+        },
         Action::Sign,
         Action::Return { reason: "x".into() },
-        Action::RequestExtension { minutes: 60, reason: "x".into() },
+        Action::RequestExtension {
+            minutes: 60,
+            reason: "x".into(),
+        },
         Action::DecideExtension { approve: true },
         Action::ReportResult { note: "x".into() },
-        Action::Verify { ok: true, note: String::new() },
-        Action::Rate { score: 5, comment: String::new(), fixed: true },
+        Action::Verify {
+            ok: true,
+            note: String::new(),
+        },
+        Action::Rate {
+            score: 5,
+            comment: String::new(),
+            fixed: true,
+        },
         Action::Escalate { reason: "x".into() },
-        Action::Summon { departments: vec![(1, region.clone()), (2, region)], lead: 1 },
+        Action::Summon {
+            departments: vec![(1, region.clone()), (2, region)],
+            lead: 1,
+        },
         Action::CheckIn,
-        Action::Merge { target_id: -1, target_state: State::Accepted },
-        Action::Remind { note: String::new() },
-        Action::Reinspect { ok: true, note: String::new() },
+        Action::Merge {
+            target_id: -1,
+            target_state: State::Accepted,
+        },
+        Action::Remind {
+            note: String::new(),
+        },
+        Action::Reinspect {
+            ok: true,
+            note: String::new(),
+        },
     ];
     probes
         .iter()
-        .filter(|a| !matches!(transition(ev, a, actor, DEFAULT_BOUNCE_LIMIT), Err(Refusal::Forbidden(_)) | Err(Refusal::WrongState(_))))
+        .filter(|a| {
+            !matches!(
+                transition(ev, a, actor, DEFAULT_BOUNCE_LIMIT),
+                Err(Refusal::Forbidden(_)) | Err(Refusal::WrongState(_))
+            )
+        })
         .map(Action::name)
         .collect()
 }
@@ -734,7 +929,11 @@ pub struct Recount {
 
 impl Recount {
     /// Counts one timeline line of `event` (category and grid come from the event).
-    pub fn add(&mut self, log: &shanzhi_store::event::LogRow, event: &EventRow) -> Result<(), ApiError> {
+    pub fn add(
+        &mut self,
+        log: &shanzhi_store::event::LogRow,
+        event: &EventRow,
+    ) -> Result<(), ApiError> {
         let data: Value = serde_json::from_str(&log.data).unwrap_or(Value::Null);
         let mut c = Counters::default();
         let mut close_minutes = None;
@@ -748,7 +947,9 @@ impl Recount {
                 if data["on_time"].as_bool() == Some(true) {
                     c.closed_on_time = 1;
                 }
-                let level = data["level"].as_str().and_then(|l| shanzhi_domain::tree::Level::parse(l).ok());
+                let level = data["level"]
+                    .as_str()
+                    .and_then(|l| shanzhi_domain::tree::Level::parse(l).ok());
                 c.close_at(level.unwrap_or(shanzhi_domain::tree::Level::Village));
                 let m = data["minutes"].as_i64().unwrap_or(0);
                 c.close_minutes_sum = m;
@@ -767,18 +968,32 @@ impl Recount {
         if c.is_zero() {
             return Ok(());
         }
-        let grid = NodeCode::parse(&event.grid_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        let grid = NodeCode::parse(&event.grid_code)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
         let day = day_of(log.at);
-        let mut dims = vec![("all".to_owned(), 0), ("category".to_owned(), event.category_id)];
+        let mut dims = vec![
+            ("all".to_owned(), 0),
+            ("category".to_owned(), event.category_id),
+        ];
         if let Some(d) = data["department_id"].as_i64() {
             dims.push(("department".to_owned(), d));
         }
         for path in grid.ancestor_paths() {
             for (dim, id) in &dims {
-                self.stats.entry((path.clone(), day, dim.clone(), *id)).or_default().add(&c);
+                self.stats
+                    .entry((path.clone(), day, dim.clone(), *id))
+                    .or_default()
+                    .add(&c);
             }
             if let Some(m) = close_minutes {
-                *self.hist.entry((path.clone(), day, shanzhi_domain::event::figures::close_bucket(m))).or_default() += 1;
+                *self
+                    .hist
+                    .entry((
+                        path.clone(),
+                        day,
+                        shanzhi_domain::event::figures::close_bucket(m),
+                    ))
+                    .or_default() += 1;
             }
         }
         Ok(())

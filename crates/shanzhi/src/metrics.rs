@@ -29,7 +29,8 @@ impl Metrics {
     pub fn finish(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+            *m.entry((method.to_owned(), route.to_owned(), status))
+                .or_default() += 1;
         }
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
@@ -37,13 +38,16 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_us.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
     /// The text exposition format; `extra` adds gauges read at scrape time.
     pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
-        out.push_str("# HELP shanzhi_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP shanzhi_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE shanzhi_http_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
             for ((method, route, status), n) in m.iter() {
@@ -54,13 +58,28 @@ impl Metrics {
         out.push_str("# TYPE shanzhi_http_request_duration_seconds histogram\n");
         let count = self.latency_count.load(Ordering::Relaxed);
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "shanzhi_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}", self.buckets[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "shanzhi_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                self.buckets[i].load(Ordering::Relaxed)
+            );
         }
-        let _ = writeln!(out, "shanzhi_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "shanzhi_http_request_duration_seconds_sum {}", self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "shanzhi_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "shanzhi_http_request_duration_seconds_sum {}",
+            self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "shanzhi_http_request_duration_seconds_count {count}");
         out.push_str("# HELP shanzhi_http_requests_in_flight Requests being served.\n# TYPE shanzhi_http_requests_in_flight gauge\n");
-        let _ = writeln!(out, "shanzhi_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "shanzhi_http_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
         for (name, help, v) in extra {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }

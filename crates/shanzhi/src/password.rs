@@ -17,7 +17,9 @@ pub fn hash(password: &Password) -> anyhow::Result<String> {
 /// True if `password` matches the PHC string `hash`.
 pub fn verify(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -27,15 +27,26 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         locator: Arc::new(LocatorCell::new()),
         metrics: Arc::new(Metrics::default()),
     };
-    state.locator.refresh(&state.db).await.context("building the grid index")?;
+    state
+        .locator
+        .refresh(&state.db)
+        .await
+        .context("building the grid index")?;
     Ok(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; requests in flight are finished.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let background = tokio::spawn(housekeeping(state.clone()));
     let app = crate::http::router(state.clone());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
     background.abort();
     state.db.close().await;
     tracing::info!("stopped");
@@ -45,7 +56,8 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
 /// Work on a timer: pick up tree changes made by other instances; sweep deadlines; drop
 /// expired sessions.
 async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
     let mut n: u64 = 0;
     loop {
         tick.tick().await;

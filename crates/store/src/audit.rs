@@ -18,7 +18,12 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// A new entry.
-    pub fn new(actor_id: Option<i64>, action: &str, entity: &str, entity_id: impl Into<String>) -> AuditEntry {
+    pub fn new(
+        actor_id: Option<i64>,
+        action: &str,
+        entity: &str,
+        entity_id: impl Into<String>,
+    ) -> AuditEntry {
         AuditEntry {
             actor_id,
             action: action.to_owned(),
@@ -123,7 +128,8 @@ impl AuditRow {
     }
 }
 
-const COLUMNS: &str = "seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
+const COLUMNS: &str =
+    "seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
 
 /// Walks the whole chain in order; returns how many rows were checked or the first broken link.
 pub async fn verify(db: &Db) -> Result<Result<u64, BrokenLink>, StoreError> {
@@ -131,7 +137,8 @@ pub async fn verify(db: &Db) -> Result<Result<u64, BrokenLink>, StoreError> {
     let mut after = 0i64;
     loop {
         let sql = format!("SELECT {COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT 5000");
-        let rows: Vec<AuditRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(after).fetch_all(pool).await?);
+        let rows: Vec<AuditRow> =
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(after).fetch_all(pool).await?);
         if rows.is_empty() {
             break;
         }
@@ -147,7 +154,10 @@ pub async fn verify(db: &Db) -> Result<Result<u64, BrokenLink>, StoreError> {
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(pool).await?
     });
     if head.0 != after {
-        return Ok(Err(BrokenLink { seq: after + 1, reason: format!("rows {} to {} are missing", after + 1, head.0) }));
+        return Ok(Err(BrokenLink {
+            seq: after + 1,
+            reason: format!("rows {} to {} are missing", after + 1, head.0),
+        }));
     }
     Ok(Ok(verifier.checked))
 }

@@ -54,7 +54,12 @@ pub struct CategoryInput {
 const COLUMNS: &str = "id, code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active";
 
 /// Creates a category.
-pub async fn insert(db: &Db, c: &CategoryInput, actor_id: Option<i64>, now_ms: i64) -> Result<Category, StoreError> {
+pub async fn insert(
+    db: &Db,
+    c: &CategoryInput,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<Category, StoreError> {
     let sql = format!(
         "INSERT INTO category (code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
@@ -73,7 +78,13 @@ pub async fn insert(db: &Db, c: &CategoryInput, actor_id: Option<i64>, now_ms: i
 }
 
 /// Changes a category.
-pub async fn update(db: &Db, id: i64, c: &CategoryInput, actor_id: i64, now_ms: i64) -> Result<Category, StoreError> {
+pub async fn update(
+    db: &Db,
+    id: i64,
+    c: &CategoryInput,
+    actor_id: i64,
+    now_ms: i64,
+) -> Result<Category, StoreError> {
     let before = get(db, id).await?;
     let sql = format!(
         "UPDATE category SET code = $1, parent_id = $2, name = $3, department_kind = $4, accept_minutes = $5, handle_minutes = $6, \
@@ -114,7 +125,14 @@ pub async fn clocks(db: &Db, c: &Category, level: &str) -> Result<(i64, i64, i64
 }
 
 /// Sets (or replaces) a per-level override of a category's clocks.
-pub async fn set_level_clocks(db: &Db, category_id: i64, level: &str, clocks: (i64, i64, i64), actor_id: i64, now_ms: i64) -> Result<(), StoreError> {
+pub async fn set_level_clocks(
+    db: &Db,
+    category_id: i64,
+    level: &str,
+    clocks: (i64, i64, i64),
+    actor_id: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     with_tx!(db, tx => {
         sqlx::query("DELETE FROM category_deadline WHERE category_id = $1 AND level = $2").bind(category_id).bind(level).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO category_deadline (category_id, level, accept_minutes, handle_minutes, verify_minutes) VALUES ($1, $2, $3, $4, $5)")
@@ -128,11 +146,18 @@ pub async fn set_level_clocks(db: &Db, category_id: i64, level: &str, clocks: (i
 
 /// The stored working-time calendar, if an administrator set one.
 pub async fn calendar(db: &Db) -> Result<Option<String>, StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar("SELECT body FROM calendar WHERE id = 1").fetch_optional(pool).await?))
+    Ok(
+        with_pool!(db, pool => sqlx::query_scalar("SELECT body FROM calendar WHERE id = 1").fetch_optional(pool).await?),
+    )
 }
 
 /// Replaces the working-time calendar.
-pub async fn set_calendar(db: &Db, body: &Value, actor_id: Option<i64>, now_ms: i64) -> Result<(), StoreError> {
+pub async fn set_calendar(
+    db: &Db,
+    body: &Value,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     with_tx!(db, tx => {
         sqlx::query("DELETE FROM calendar WHERE id = 1").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO calendar (id, body, updated_at) VALUES (1, $1, $2)").bind(body.to_string()).bind(now_ms).execute(&mut *tx).await?;

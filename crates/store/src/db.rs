@@ -58,7 +58,10 @@ macro_rules! with_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err($crate::StoreError::from)?;
+                let mut $tx = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err($crate::StoreError::from)?;
                 let out = $body;
                 $tx.commit().await.map_err($crate::StoreError::from)?;
                 out
@@ -94,14 +97,38 @@ impl fmt::Debug for Db {
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "0001_spine", include_str!("../migrations/sqlite/0001_spine.sql")),
-    (2, "0002_event", include_str!("../migrations/sqlite/0002_event.sql")),
-    (3, "0003_open311", include_str!("../migrations/sqlite/0003_open311.sql")),
+    (
+        1,
+        "0001_spine",
+        include_str!("../migrations/sqlite/0001_spine.sql"),
+    ),
+    (
+        2,
+        "0002_event",
+        include_str!("../migrations/sqlite/0002_event.sql"),
+    ),
+    (
+        3,
+        "0003_open311",
+        include_str!("../migrations/sqlite/0003_open311.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "0001_spine", include_str!("../migrations/postgres/0001_spine.sql")),
-    (2, "0002_event", include_str!("../migrations/postgres/0002_event.sql")),
-    (3, "0003_open311", include_str!("../migrations/postgres/0003_open311.sql")),
+    (
+        1,
+        "0001_spine",
+        include_str!("../migrations/postgres/0001_spine.sql"),
+    ),
+    (
+        2,
+        "0002_event",
+        include_str!("../migrations/postgres/0002_event.sql"),
+    ),
+    (
+        3,
+        "0003_open311",
+        include_str!("../migrations/postgres/0003_open311.sql"),
+    ),
 ];
 
 impl Db {
@@ -162,14 +189,19 @@ impl Db {
                 .await?;
                 for (version, name, sql) in SQLITE_MIGRATIONS {
                     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migration WHERE version = $1")
-                        .bind(version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let done: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM schema_migration WHERE version = $1",
+                    )
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                     if done.is_some() {
                         continue;
                     }
-                    sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("migration {name}"))?;
+                    sqlx::raw_sql(sql)
+                        .execute(&mut *tx)
+                        .await
+                        .with_context(|| format!("migration {name}"))?;
                     sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES ($1, $2, $3)")
                         .bind(version)
                         .bind(name)
@@ -182,7 +214,9 @@ impl Db {
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
-                sqlx::query("SELECT pg_advisory_lock(4415)").execute(&mut *conn).await?;
+                sqlx::query("SELECT pg_advisory_lock(4415)")
+                    .execute(&mut *conn)
+                    .await?;
                 let result: anyhow::Result<()> = async {
                     sqlx::raw_sql(
                         "CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -212,7 +246,9 @@ impl Db {
                     Ok(())
                 }
                 .await;
-                sqlx::query("SELECT pg_advisory_unlock(4415)").execute(&mut *conn).await?;
+                sqlx::query("SELECT pg_advisory_unlock(4415)")
+                    .execute(&mut *conn)
+                    .await?;
                 result?;
             }
         }
@@ -254,17 +290,34 @@ mod tests {
 
     #[test]
     fn migrations_come_in_pairs() {
-        let names = |m: &[(i64, &str, &str)]| m.iter().map(|(v, n, _)| (*v, n.to_string())).collect::<Vec<_>>();
+        let names = |m: &[(i64, &str, &str)]| {
+            m.iter()
+                .map(|(v, n, _)| (*v, n.to_string()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(SQLITE_MIGRATIONS), names(POSTGRES_MIGRATIONS));
         let on_disk = |dir: &str| {
-            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".sql").to_owned())
-                .collect();
+            let mut v: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap()
+                    .map(|e| {
+                        e.unwrap()
+                            .file_name()
+                            .to_string_lossy()
+                            .trim_end_matches(".sql")
+                            .to_owned()
+                    })
+                    .collect();
             v.sort();
             v
         };
         assert_eq!(on_disk("sqlite"), on_disk("postgres"));
-        assert_eq!(on_disk("sqlite"), names(SQLITE_MIGRATIONS).into_iter().map(|(_, n)| n).collect::<Vec<_>>());
+        assert_eq!(
+            on_disk("sqlite"),
+            names(SQLITE_MIGRATIONS)
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect::<Vec<_>>()
+        );
     }
 }

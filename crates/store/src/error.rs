@@ -24,12 +24,17 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db)
                 if matches!(
                     db.kind(),
-                    sqlx::error::ErrorKind::UniqueViolation | sqlx::error::ErrorKind::ForeignKeyViolation
+                    sqlx::error::ErrorKind::UniqueViolation
+                        | sqlx::error::ErrorKind::ForeignKeyViolation
                 ) =>
             {
                 // PostgreSQL names the constraint; SQLite puts "table.column" in its message.
                 let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| {
-                    db.message().rsplit(": ").next().unwrap_or("constraint").to_owned()
+                    db.message()
+                        .rsplit(": ")
+                        .next()
+                        .unwrap_or("constraint")
+                        .to_owned()
                 });
                 StoreError::Conflict { constraint }
             }

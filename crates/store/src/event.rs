@@ -225,7 +225,12 @@ pub struct MoveWrites {
 
 /// Saves a move: the new row if nobody changed the event since `after.version - 1` was read,
 /// with its timeline line, counters, photos, notifications and audit row; else `Stale`.
-pub async fn save_move(db: &Db, after: &EventRow, writes: &MoveWrites, now: i64) -> Result<(), StoreError> {
+pub async fn save_move(
+    db: &Db,
+    after: &EventRow,
+    writes: &MoveWrites,
+    now: i64,
+) -> Result<(), StoreError> {
     with_tx!(db, tx => {
         let done = sqlx::query(
             "UPDATE event SET centre_code = $1, centre_path = $2, state = $3, department_id = $4, summoned = $5, returns = $6, \
@@ -298,11 +303,20 @@ pub async fn photos(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreErro
 
 /// People linked to an event as reporters of merged duplicates.
 pub async fn linked_reporters(db: &Db, id: i64) -> Result<Vec<i64>, StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar("SELECT user_id FROM event_reporter WHERE event_id = $1").bind(id).fetch_all(pool).await?))
+    Ok(
+        with_pool!(db, pool => sqlx::query_scalar("SELECT user_id FROM event_reporter WHERE event_id = $1").bind(id).fetch_all(pool).await?),
+    )
 }
 
 /// Stores a photo under its hash (once).
-pub async fn insert_photo(db: &Db, hash: &str, content_type: &str, bytes: &[u8], user_id: i64, now: i64) -> Result<(), StoreError> {
+pub async fn insert_photo(
+    db: &Db,
+    hash: &str,
+    content_type: &str,
+    bytes: &[u8],
+    user_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
     with_pool!(db, pool => {
         sqlx::query("INSERT INTO photo (hash, content_type, size, bytes, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING")
             .bind(hash).bind(content_type).bind(bytes.len() as i64).bind(bytes).bind(user_id).bind(now)
@@ -313,7 +327,9 @@ pub async fn insert_photo(db: &Db, hash: &str, content_type: &str, bytes: &[u8],
 
 /// A photo's type and bytes.
 pub async fn photo(db: &Db, hash: &str) -> Result<(String, Vec<u8>), StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_as("SELECT content_type, bytes FROM photo WHERE hash = $1").bind(hash).fetch_one(pool).await?))
+    Ok(
+        with_pool!(db, pool => sqlx::query_as("SELECT content_type, bytes FROM photo WHERE hash = $1").bind(hash).fetch_one(pool).await?),
+    )
 }
 
 /// Which of these photo hashes exist.
@@ -366,7 +382,9 @@ pub enum ListScope {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Events matching the filter within the scope, newest first.
@@ -394,12 +412,18 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         }
     }
     if !f.states.is_empty() {
-        let ps: Vec<String> = f.states.iter().map(|s| p(Bind::Text(s.clone()), &mut binds)).collect();
+        let ps: Vec<String> = f
+            .states
+            .iter()
+            .map(|s| p(Bind::Text(s.clone()), &mut binds))
+            .collect();
         cond.push(format!("state IN ({})", ps.join(", ")));
     }
     if let Some(c) = f.category_id {
         let a = p(Bind::Int(c), &mut binds);
-        cond.push(format!("(category_id = {a} OR category_id IN (SELECT id FROM category WHERE parent_id = {a}))"));
+        cond.push(format!(
+            "(category_id = {a} OR category_id IN (SELECT id FROM category WHERE parent_id = {a}))"
+        ));
     }
     if let Some(d) = f.department_id {
         let a = p(Bind::Int(d), &mut binds);
@@ -425,7 +449,9 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
     }
     if let Some(t) = &f.text {
         let a = p(Bind::Text(format!("%{}%", escape_like(t))), &mut binds);
-        cond.push(format!("(description LIKE {a} ESCAPE '\\' OR address LIKE {a} ESCAPE '\\')"));
+        cond.push(format!(
+            "(description LIKE {a} ESCAPE '\\' OR address LIKE {a} ESCAPE '\\')"
+        ));
     }
     if let Some(cp) = &f.centre {
         let a = p(Bind::Text(cp.clone()), &mut binds);
@@ -437,10 +463,15 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
     if let Some((at, id)) = f.before {
         let a = p(Bind::Int(at), &mut binds);
         let b = p(Bind::Int(id), &mut binds);
-        cond.push(format!("(created_at < {a} OR (created_at = {a} AND id < {b}))"));
+        cond.push(format!(
+            "(created_at < {a} OR (created_at = {a} AND id < {b}))"
+        ));
     }
     let lim = p(Bind::Int(f.limit), &mut binds);
-    let sql = format!("SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC, id DESC LIMIT {lim}", cond.join(" AND "));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC, id DESC LIMIT {lim}",
+        cond.join(" AND ")
+    );
     let rows = with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, EventRow>(&sql);
         for b in &binds {
@@ -461,8 +492,18 @@ pub async fn due_for_check(db: &Db, now: i64, limit: i64) -> Result<Vec<EventRow
 }
 
 /// Summed counters of a node over days `[from_day, to_day]` for one dimension value.
-pub async fn counters(db: &Db, node_path: &str, from_day: i64, to_day: i64, dim: &str, dim_id: i64) -> Result<Counters, StoreError> {
-    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")).collect();
+pub async fn counters(
+    db: &Db,
+    node_path: &str,
+    from_day: i64,
+    to_day: i64,
+    dim: &str,
+    dim_id: i64,
+) -> Result<Counters, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
+        .collect();
     let sql = format!(
         "SELECT {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND dim_id = $3 AND day >= $4 AND day <= $5",
         sums.join(", ")
@@ -487,8 +528,17 @@ where
 }
 
 /// Counters of a node per dimension value (every category, or every department) over days.
-pub async fn counters_by(db: &Db, node_path: &str, from_day: i64, to_day: i64, dim: &str) -> Result<Vec<(i64, Counters)>, StoreError> {
-    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT)")).collect();
+pub async fn counters_by(
+    db: &Db,
+    node_path: &str,
+    from_day: i64,
+    to_day: i64,
+    dim: &str,
+) -> Result<Vec<(i64, Counters)>, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect();
     let sql = format!(
         "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4 GROUP BY dim_id ORDER BY dim_id",
         sums.join(", ")
@@ -506,8 +556,16 @@ pub async fn counters_by(db: &Db, node_path: &str, from_day: i64, to_day: i64, d
 }
 
 /// Counters of a node per day (for trends).
-pub async fn counters_by_day(db: &Db, node_path: &str, from_day: i64, to_day: i64) -> Result<Vec<(i64, Counters)>, StoreError> {
-    let cols: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST({c} AS BIGINT)")).collect();
+pub async fn counters_by_day(
+    db: &Db,
+    node_path: &str,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<(i64, Counters)>, StoreError> {
+    let cols: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("CAST({c} AS BIGINT)"))
+        .collect();
     let sql = format!(
         "SELECT day, {} FROM event_stat WHERE node_path = $1 AND dim = 'all' AND dim_id = 0 AND day >= $2 AND day <= $3 ORDER BY day",
         cols.join(", ")
@@ -525,7 +583,12 @@ pub async fn counters_by_day(db: &Db, node_path: &str, from_day: i64, to_day: i6
 }
 
 /// The time-to-close histogram of a node over days, as sorted (bucket, count).
-pub async fn close_histogram(db: &Db, node_path: &str, from_day: i64, to_day: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+pub async fn close_histogram(
+    db: &Db,
+    node_path: &str,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
     Ok(with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM event_close_hist WHERE node_path = $1 AND day >= $2 AND day <= $3 GROUP BY bucket ORDER BY bucket",
@@ -536,7 +599,8 @@ pub async fn close_histogram(db: &Db, node_path: &str, from_day: i64, to_day: i6
 
 /// Every timeline line of events under a path (for recounts in tests and audits).
 pub async fn logs_under(db: &Db, path: &str) -> Result<Vec<(LogRow, EventRow)>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 ORDER BY id");
+    let sql =
+        format!("SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 ORDER BY id");
     let events: Vec<EventRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).fetch_all(pool).await?);
     let mut out = Vec::new();
     for e in events {
@@ -548,7 +612,12 @@ pub async fn logs_under(db: &Db, path: &str) -> Result<Vec<(LogRow, EventRow)>, 
 }
 
 /// Notifications for a user or their department, newest first.
-pub async fn notifications(db: &Db, user_id: i64, department_id: Option<i64>, limit: i64) -> Result<Vec<(i64, Option<i64>, String, String, i64)>, StoreError> {
+pub async fn notifications(
+    db: &Db,
+    user_id: i64,
+    department_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, Option<i64>, String, String, i64)>, StoreError> {
     Ok(with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT id, event_id, kind, message, created_at FROM notification WHERE user_id = $1 OR ($2 IS NOT NULL AND department_id = $2) ORDER BY id DESC LIMIT $3",
@@ -558,11 +627,19 @@ pub async fn notifications(db: &Db, user_id: i64, department_id: Option<i64>, li
 }
 
 /// A random sample of closed events under a path, closed in `[from, to)`, for re-inspection.
-pub async fn sample_closed(db: &Db, path: &str, from: i64, to: i64, n: i64) -> Result<Vec<EventRow>, StoreError> {
+pub async fn sample_closed(
+    db: &Db,
+    path: &str,
+    from: i64,
+    to: i64,
+    n: i64,
+) -> Result<Vec<EventRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM event WHERE state = 'closed' AND grid_code >= $1 AND grid_code < $2 AND closed_at >= $3 AND closed_at < $4 ORDER BY RANDOM() LIMIT $5"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(from).bind(to).bind(n).fetch_all(pool).await?))
+    Ok(
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(from).bind(to).bind(n).fetch_all(pool).await?),
+    )
 }
 
 /// The event a user's idempotency key already made, if any.
@@ -584,8 +661,17 @@ pub async fn open_under(db: &Db, path: &str) -> Result<Vec<(String, String)>, St
 }
 
 /// Counters of every node of one level (paths of `path_len` characters) under a path, over days.
-pub async fn counters_of_level(db: &Db, path: &str, path_len: i64, from_day: i64, to_day: i64) -> Result<Vec<(String, Counters)>, StoreError> {
-    let sums: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT)")).collect();
+pub async fn counters_of_level(
+    db: &Db,
+    path: &str,
+    path_len: i64,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<(String, Counters)>, StoreError> {
+    let sums: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect();
     let sql = format!(
         "SELECT node_path, {} FROM event_stat WHERE node_path >= $1 AND node_path < $2 AND LENGTH(node_path) = $3 \
          AND dim = 'all' AND dim_id = 0 AND day >= $4 AND day <= $5 GROUP BY node_path",
@@ -604,8 +690,19 @@ pub async fn counters_of_level(db: &Db, path: &str, path_len: i64, from_day: i64
 }
 
 /// Events with positions inside a bounding box under a path, newest first, for the map.
-pub async fn in_bbox(db: &Db, path: &str, bbox: [f64; 4], open_only: bool, since: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
-    let open = if open_only { "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')" } else { "" };
+pub async fn in_bbox(
+    db: &Db,
+    path: &str,
+    bbox: [f64; 4],
+    open_only: bool,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    let open = if open_only {
+        "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
          AND created_at >= $7 {open} ORDER BY created_at DESC LIMIT $8"

@@ -36,7 +36,13 @@ impl Placeholders {
 
 /// `INSERT INTO table (columns) VALUES ($1, …), (…)` for `rows` rows, then `suffix`. The text
 /// is made of constants and placeholders only: every value is bound.
-fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str, style: Placeholders) -> String {
+fn insert_sql(
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    suffix: &str,
+    style: Placeholders,
+) -> String {
     let n = columns.len();
     let tuples: Vec<String> = (0..rows)
         .map(|r| {
@@ -49,7 +55,11 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str, style: P
             format!("({})", ps.join(", "))
         })
         .collect();
-    format!("INSERT INTO {table} ({}) VALUES {}{suffix}", columns.join(", "), tuples.join(", "))
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}{suffix}",
+        columns.join(", "),
+        tuples.join(", ")
+    )
 }
 
 /// Rows per statement for a table of `columns` columns.
@@ -71,7 +81,14 @@ impl<'a> Insert<'a> {
     fn new(db: &Db, table: &'a str, columns: &'a [&'a str], suffix: &'a str) -> Self {
         let style = Placeholders::of(db);
         let per = rows_per_statement(columns.len());
-        Insert { table, columns, suffix, style, per, full: insert_sql(table, columns, per, suffix, style) }
+        Insert {
+            table,
+            columns,
+            suffix,
+            style,
+            per,
+            full: insert_sql(table, columns, per, suffix, style),
+        }
     }
 
     /// The statement for `rows` rows (the shorter last chunk gets its own).
@@ -79,7 +96,13 @@ impl<'a> Insert<'a> {
         if rows == self.per {
             std::borrow::Cow::Borrowed(&self.full)
         } else {
-            std::borrow::Cow::Owned(insert_sql(self.table, self.columns, rows, self.suffix, self.style))
+            std::borrow::Cow::Owned(insert_sql(
+                self.table,
+                self.columns,
+                rows,
+                self.suffix,
+                self.style,
+            ))
         }
     }
 }
@@ -103,7 +126,9 @@ pub async fn insert_history(
 ) -> Result<(), StoreError> {
     // Check before writing anything, so a bad call leaves the database untouched.
     if let Some((i, _, _)) = logs.iter().find(|(i, _, _)| *i >= events.len()) {
-        return Err(StoreError::Other(anyhow::anyhow!("a timeline line names event #{i}, which is not in the history")));
+        return Err(StoreError::Other(anyhow::anyhow!(
+            "a timeline line names event #{i}, which is not in the history"
+        )));
     }
     insert_events(db, events).await?;
     insert_logs(db, events, logs).await?;
@@ -116,7 +141,12 @@ pub async fn insert_history(
             sqlx::query(&sql).execute(pool).await?;
         }
     }
-    let latest = logs.iter().map(|(_, _, at)| *at).chain(events.iter().map(|e| e.updated_at)).max().unwrap_or(0);
+    let latest = logs
+        .iter()
+        .map(|(_, _, at)| *at)
+        .chain(events.iter().map(|e| e.updated_at))
+        .max()
+        .unwrap_or(0);
     let audit = AuditEntry::new(None, "demo.history", "event", "*").after(json!({
         "events": events.len(), "lines": logs.len(), "stat_rows": stats.len(), "hist_rows": hist.len(),
     }));
@@ -150,13 +180,31 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn insert_logs(db: &Db, events: &[EventRow], logs: &[(usize, LogEntry, i64)]) -> Result<(), StoreError> {
-    const COLUMNS: [&str; 9] = ["id", "event_id", "at", "actor_id", "action", "from_state", "to_state", "note", "data"];
+async fn insert_logs(
+    db: &Db,
+    events: &[EventRow],
+    logs: &[(usize, LogEntry, i64)],
+) -> Result<(), StoreError> {
+    const COLUMNS: [&str; 9] = [
+        "id",
+        "event_id",
+        "at",
+        "actor_id",
+        "action",
+        "from_state",
+        "to_state",
+        "note",
+        "data",
+    ];
     let base: i64 = with_pool!(db, pool => {
         sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM event_log").fetch_one(pool).await?
     });
     let event_id = |i: usize| -> Result<i64, StoreError> {
-        events.get(i).map(|e| e.id).ok_or_else(|| StoreError::Other(anyhow::anyhow!("timeline line for event #{i}, which is not in the history")))
+        events.get(i).map(|e| e.id).ok_or_else(|| {
+            StoreError::Other(anyhow::anyhow!(
+                "timeline line for event #{i}, which is not in the history"
+            ))
+        })
     };
     let insert = Insert::new(db, "event_log", &COLUMNS, "");
     let mut next_id = base;
@@ -177,11 +225,20 @@ async fn insert_logs(db: &Db, events: &[EventRow], logs: &[(usize, LogEntry, i64
     Ok(())
 }
 
-async fn insert_stats(db: &Db, stats: &[(String, i64, String, i64, Counters)]) -> Result<(), StoreError> {
+async fn insert_stats(
+    db: &Db,
+    stats: &[(String, i64, String, i64, Counters)],
+) -> Result<(), StoreError> {
     let mut columns: Vec<&str> = vec!["node_path", "day", "dim", "dim_id"];
     columns.extend(COUNTER_COLUMNS);
-    let sets: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("{c} = event_stat.{c} + excluded.{c}")).collect();
-    let suffix = format!(" ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}", sets.join(", "));
+    let sets: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = event_stat.{c} + excluded.{c}"))
+        .collect();
+    let suffix = format!(
+        " ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}",
+        sets.join(", ")
+    );
     let insert = Insert::new(db, "event_stat", &columns, &suffix);
     for batch in stats.chunks(ROWS_PER_TRANSACTION) {
         with_tx!(db, tx => {
@@ -226,8 +283,17 @@ mod tests {
 
     #[test]
     fn placeholders_number_every_value_once() {
-        let sql = insert_sql("t", &["a", "b"], 2, " ON CONFLICT DO NOTHING", Placeholders::Numbered);
-        assert_eq!(sql, "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING");
+        let sql = insert_sql(
+            "t",
+            &["a", "b"],
+            2,
+            " ON CONFLICT DO NOTHING",
+            Placeholders::Numbered,
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
         let sql = insert_sql("t", &["a", "b"], 2, "", Placeholders::Anonymous);
         assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
         assert_eq!(rows_per_statement(36), 27);

@@ -11,9 +11,9 @@ pub mod audit;
 
 pub mod category;
 pub mod department;
+pub mod error;
 pub mod event;
 pub mod history;
-pub mod error;
 pub mod node;
 pub mod open311;
 pub mod session;

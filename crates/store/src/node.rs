@@ -35,7 +35,11 @@ impl Node {
             "updated_at": self.updated_at,
         });
         if with_geometry {
-            v["geometry"] = self.shape.as_ref().map(Shape::to_geojson).unwrap_or(Value::Null);
+            v["geometry"] = self
+                .shape
+                .as_ref()
+                .map(Shape::to_geojson)
+                .unwrap_or(Value::Null);
         }
         v
     }
@@ -72,7 +76,12 @@ struct NodeRow {
 
 impl NodeRow {
     fn into_node(self) -> Result<Node, StoreError> {
-        let bad = |what: &str| StoreError::Other(anyhow::anyhow!("stored node {} has a bad {what}", self.code));
+        let bad = |what: &str| {
+            StoreError::Other(anyhow::anyhow!(
+                "stored node {} has a bad {what}",
+                self.code
+            ))
+        };
         let shape = match &self.geometry {
             Some(g) => {
                 let v: Value = serde_json::from_str(g)?;
@@ -97,7 +106,8 @@ impl NodeRow {
 }
 
 const COLUMNS: &str = "code, parent_code, level, name, geometry, version, created_at, updated_at";
-const COLUMNS_NO_GEOMETRY: &str = "code, parent_code, level, name, NULL AS geometry, version, created_at, updated_at";
+const COLUMNS_NO_GEOMETRY: &str =
+    "code, parent_code, level, name, NULL AS geometry, version, created_at, updated_at";
 
 /// Inserts nodes (parents before children) in one transaction with one audit row: either all
 /// of them are written or none.
@@ -137,7 +147,8 @@ pub async fn insert_all(
 /// One node by code.
 pub async fn get(db: &Db, code: &NodeCode) -> Result<Node, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1");
-    let row: NodeRow = with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_one(pool).await?);
+    let row: NodeRow =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_one(pool).await?);
     row.into_node()
 }
 
@@ -149,7 +160,10 @@ pub async fn levels_of(db: &Db, codes: &[&str]) -> Result<Vec<(String, Level)>, 
             sqlx::query_as("SELECT code, level FROM node WHERE code = $1").bind(*c).fetch_optional(pool).await?
         });
         if let Some((code, level)) = row {
-            out.push((code, Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?));
+            out.push((
+                code,
+                Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?,
+            ));
         }
     }
     Ok(out)
@@ -158,15 +172,25 @@ pub async fn levels_of(db: &Db, codes: &[&str]) -> Result<Vec<(String, Level)>, 
 /// The node `code` and its direct children, with geometry (for import checks).
 pub async fn with_children(db: &Db, code: &str) -> Result<Vec<Node>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1 OR parent_code = $1");
-    let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(code).fetch_all(pool).await?);
+    let rows: Vec<NodeRow> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(code).fetch_all(pool).await?);
     rows.into_iter().map(NodeRow::into_node).collect()
 }
 
 /// Direct children, ordered by code.
-pub async fn children(db: &Db, code: &NodeCode, with_geometry: bool) -> Result<Vec<Node>, StoreError> {
-    let cols = if with_geometry { COLUMNS } else { COLUMNS_NO_GEOMETRY };
+pub async fn children(
+    db: &Db,
+    code: &NodeCode,
+    with_geometry: bool,
+) -> Result<Vec<Node>, StoreError> {
+    let cols = if with_geometry {
+        COLUMNS
+    } else {
+        COLUMNS_NO_GEOMETRY
+    };
     let sql = format!("SELECT {cols} FROM node WHERE parent_code = $1 ORDER BY code");
-    let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
+    let rows: Vec<NodeRow> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
     rows.into_iter().map(NodeRow::into_node).collect()
 }
 
@@ -178,7 +202,11 @@ pub async fn subtree(
     limit: i64,
     with_geometry: bool,
 ) -> Result<Vec<Node>, StoreError> {
-    let cols = if with_geometry { COLUMNS } else { COLUMNS_NO_GEOMETRY };
+    let cols = if with_geometry {
+        COLUMNS
+    } else {
+        COLUMNS_NO_GEOMETRY
+    };
     let sql = format!("SELECT {cols} FROM node WHERE path >= $1 AND path < $2 AND path > $3 ORDER BY path LIMIT $4");
     let prefix = root.path();
     let rows: Vec<NodeRow> = with_pool!(db, pool => {
@@ -258,7 +286,8 @@ pub async fn by_paths(db: &Db, paths: &[String]) -> Result<Vec<Node>, StoreError
     let mut out = Vec::with_capacity(paths.len());
     let sql = format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE path = $1");
     for p in paths {
-        let row: Option<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(p).fetch_optional(pool).await?);
+        let row: Option<NodeRow> =
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(p).fetch_optional(pool).await?);
         if let Some(r) = row {
             out.push(r.into_node()?);
         }
@@ -277,7 +306,8 @@ pub async fn count_by_level(db: &Db, root: &NodeCode) -> Result<Vec<(String, i64
 
 /// The top of the tree: nodes with no parent.
 pub async fn roots(db: &Db) -> Result<Vec<Node>, StoreError> {
-    let sql = format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE parent_code IS NULL ORDER BY code");
+    let sql =
+        format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE parent_code IS NULL ORDER BY code");
     let rows: Vec<NodeRow> = with_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
     rows.into_iter().map(NodeRow::into_node).collect()
 }
@@ -287,7 +317,10 @@ pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Leve
     let mut out = Vec::new();
     for chunk in codes.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT code, level FROM node WHERE code IN ({})", placeholders.join(", "));
+        let sql = format!(
+            "SELECT code, level FROM node WHERE code IN ({})",
+            placeholders.join(", ")
+        );
         let found: Vec<(String, String)> = with_pool!(db, pool => {
             let mut q = sqlx::query_as(&sql);
             for c in chunk {
@@ -296,7 +329,10 @@ pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Leve
             q.fetch_all(pool).await?
         });
         for (code, level) in found {
-            out.push((code, Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?));
+            out.push((
+                code,
+                Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?,
+            ));
         }
     }
     Ok(out)
@@ -305,7 +341,13 @@ pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Leve
 /// Nodes whose paths have `path_len` characters (one level of the tree), under `root`, whose
 /// bounding boxes meet `bbox` = [min_lon, min_lat, max_lon, max_lat]; at most `limit`.
 /// Grids are one level per code length, regions one level per path length.
-pub async fn in_bbox(db: &Db, root: &NodeCode, path_len: i64, bbox: [f64; 4], limit: i64) -> Result<Vec<Node>, StoreError> {
+pub async fn in_bbox(
+    db: &Db,
+    root: &NodeCode,
+    path_len: i64,
+    bbox: [f64; 4],
+    limit: i64,
+) -> Result<Vec<Node>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM node WHERE path >= $1 AND path < $2 AND LENGTH(path) = $3 AND geometry IS NOT NULL \
          AND max_lon >= $4 AND min_lon <= $5 AND max_lat >= $6 AND min_lat <= $7 ORDER BY path LIMIT $8"

@@ -55,7 +55,12 @@ impl fmt::Debug for NewClient {
 const CLIENT_COLUMNS: &str = "id, name, user_id, rate_per_minute, disabled, created_at";
 
 /// Registers a client and records it (without the key) in the audit log.
-pub async fn insert_client(db: &Db, c: &NewClient, actor_id: Option<i64>, now_ms: i64) -> Result<Client, StoreError> {
+pub async fn insert_client(
+    db: &Db,
+    c: &NewClient,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<Client, StoreError> {
     let sql = format!(
         "INSERT INTO open311_client (name, key_hash, user_id, rate_per_minute, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {CLIENT_COLUMNS}"
     );
@@ -99,7 +104,11 @@ impl Contact {
             ("device_id", &self.device_id),
             ("account_id", &self.account_id),
         ];
-        fields.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| *k).collect()
+        fields
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect()
     }
 }
 
@@ -123,7 +132,12 @@ pub struct NewRequest {
 
 /// Records the Open311 side of a filed event, once: a retry finds the row and writes nothing.
 /// Returns whether this call wrote it. The audit row names the contact fields, not their values.
-pub async fn record_request(db: &Db, r: &NewRequest, actor_id: Option<i64>, now_ms: i64) -> Result<bool, StoreError> {
+pub async fn record_request(
+    db: &Db,
+    r: &NewRequest,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
     let c = &r.contact;
     let written = with_tx!(db, tx => {
         let done = sqlx::query(
@@ -156,8 +170,7 @@ pub async fn contact(db: &Db, event_id: i64) -> Result<Option<Contact>, StoreErr
 
 /// The service attributes a request was filed with, as JSON.
 pub async fn attributes(db: &Db, event_id: i64) -> Result<Option<Value>, StoreError> {
-    let text: Option<String> =
-        with_pool!(db, pool => sqlx::query_scalar("SELECT attributes FROM open311_request WHERE event_id = $1").bind(event_id).fetch_optional(pool).await?);
+    let text: Option<String> = with_pool!(db, pool => sqlx::query_scalar("SELECT attributes FROM open311_request WHERE event_id = $1").bind(event_id).fetch_optional(pool).await?);
     Ok(match text {
         Some(t) => Some(serde_json::from_str(&t)?),
         None => None,
@@ -221,11 +234,19 @@ pub async fn requests(db: &Db, f: &RequestFilter) -> Result<Vec<RequestRow>, Sto
         cond.push(format!("e.id IN ({})", ps.join(", ")));
     }
     if !f.service_codes.is_empty() {
-        let ps: Vec<String> = f.service_codes.iter().map(|c| p(Bind::Text(c.clone()), &mut binds)).collect();
+        let ps: Vec<String> = f
+            .service_codes
+            .iter()
+            .map(|c| p(Bind::Text(c.clone()), &mut binds))
+            .collect();
         cond.push(format!("c.code IN ({})", ps.join(", ")));
     }
     if !f.states.is_empty() {
-        let ps: Vec<String> = f.states.iter().map(|s| p(Bind::Text(s.clone()), &mut binds)).collect();
+        let ps: Vec<String> = f
+            .states
+            .iter()
+            .map(|s| p(Bind::Text(s.clone()), &mut binds))
+            .collect();
         cond.push(format!("e.state IN ({})", ps.join(", ")));
     }
     if let Some(t) = f.from_ms {
@@ -280,7 +301,14 @@ pub struct UpdateRow {
 }
 
 /// Changes of state of requests filed through Open311 in `[from_ms, to_ms]`, oldest first.
-pub async fn updates(db: &Db, from_ms: i64, to_ms: i64, under: Option<&str>, limit: i64, offset: i64) -> Result<Vec<UpdateRow>, StoreError> {
+pub async fn updates(
+    db: &Db,
+    from_ms: i64,
+    to_ms: i64,
+    under: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<UpdateRow>, StoreError> {
     let (lo, hi) = match under {
         Some(u) => (u.to_owned(), subtree_end(u)),
         // Every grid code sorts between "" and "~".
@@ -311,7 +339,9 @@ pub async fn media(db: &Db, hash: &str) -> Result<Option<(String, Vec<u8>)>, Sto
 
 /// When the list of services (categories) last changed, for discovery's changeset.
 pub async fn services_changed_at(db: &Db) -> Result<Option<i64>, StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar("SELECT MAX(updated_at) FROM category").fetch_one(pool).await?))
+    Ok(
+        with_pool!(db, pool => sqlx::query_scalar("SELECT MAX(updated_at) FROM category").fetch_one(pool).await?),
+    )
 }
 
 #[cfg(test)]
@@ -320,11 +350,23 @@ mod tests {
 
     #[test]
     fn contact_fields_never_reach_debug_output() {
-        let c = Contact { email: Some("someone@example.org".into()), phone: Some("13800000000".into()), ..Contact::default() };
+        let c = Contact {
+            email: Some("someone@example.org".into()),
+            phone: Some("13800000000".into()),
+            ..Contact::default()
+        };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("someone") && !shown.contains("13800000000"), "{shown}");
+        assert!(
+            !shown.contains("someone") && !shown.contains("13800000000"),
+            "{shown}"
+        );
         assert!(shown.contains("email") && shown.contains("phone"));
-        let n = NewClient { name: "app".into(), key_hash: "abcdef".into(), user_id: 1, rate_per_minute: 60 };
+        let n = NewClient {
+            name: "app".into(),
+            key_hash: "abcdef".into(),
+            user_id: 1,
+            rate_per_minute: 60,
+        };
         assert!(!format!("{n:?}").contains("abcdef"));
     }
 }

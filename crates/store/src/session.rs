@@ -26,7 +26,11 @@ pub async fn insert(
 }
 
 /// The live session's user and CSRF token, if the token is known, unexpired, and the user enabled.
-pub async fn find(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<(UserRow, String)>, StoreError> {
+pub async fn find(
+    db: &Db,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<Option<(UserRow, String)>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]

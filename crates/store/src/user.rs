@@ -55,7 +55,12 @@ pub struct NewUser {
 const COLUMNS: &str = "id, username, display_name, role, scope_code, department_id, failed_logins, locked_until, disabled, created_at, updated_at";
 
 /// Creates a user and records it (without the hash) in the audit log.
-pub async fn insert(db: &Db, u: &NewUser, actor_id: Option<i64>, now_ms: i64) -> Result<UserRow, StoreError> {
+pub async fn insert(
+    db: &Db,
+    u: &NewUser,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<UserRow, StoreError> {
     let sql = format!(
         "INSERT INTO app_user (username, display_name, password_hash, role, scope_code, department_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
@@ -109,7 +114,10 @@ pub async fn get(db: &Db, id: i64) -> Result<UserRow, StoreError> {
 }
 
 /// A user and their password hash, by login name (for logging in).
-pub async fn for_login(db: &Db, username: &Username) -> Result<Option<(UserRow, String)>, StoreError> {
+pub async fn for_login(
+    db: &Db,
+    username: &Username,
+) -> Result<Option<(UserRow, String)>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM app_user WHERE username = $1");
     let row: Option<UserRow> = with_pool!(db, pool => sqlx::query_as(&sql).bind(username.as_str()).fetch_optional(pool).await?);
     let Some(row) = row else { return Ok(None) };
@@ -153,13 +161,22 @@ pub async fn clear_failures(db: &Db, id: i64) -> Result<(), StoreError> {
 }
 
 /// Users whose scope lies under `root` (or whose department does), ordered by id, paged by id.
-pub async fn list_under(db: &Db, root: &NodeCode, after_id: i64, limit: i64) -> Result<Vec<UserRow>, StoreError> {
+pub async fn list_under(
+    db: &Db,
+    root: &NodeCode,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<UserRow>, StoreError> {
     let prefix = root.path();
     let sql = format!(
         "SELECT {} FROM app_user u LEFT JOIN department d ON d.id = u.department_id \
          LEFT JOIN node n ON n.code = COALESCE(u.scope_code, d.region_code) \
          WHERE u.id > $1 AND n.path >= $2 AND n.path < $3 ORDER BY u.id LIMIT $4",
-        COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(with_pool!(db, pool => {
         sqlx::query_as(&sql).bind(after_id).bind(prefix).bind(subtree_end(prefix)).bind(limit).fetch_all(pool).await?
@@ -176,7 +193,13 @@ pub struct UserChange {
 }
 
 /// Applies a change and records before/after.
-pub async fn update(db: &Db, id: i64, change: &UserChange, actor_id: i64, now_ms: i64) -> Result<UserRow, StoreError> {
+pub async fn update(
+    db: &Db,
+    id: i64,
+    change: &UserChange,
+    actor_id: i64,
+    now_ms: i64,
+) -> Result<UserRow, StoreError> {
     let before = get(db, id).await?;
     let sql = format!(
         "UPDATE app_user SET display_name = COALESCE($1, display_name), password_hash = COALESCE($2, password_hash), \

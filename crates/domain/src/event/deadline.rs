@@ -34,7 +34,11 @@ pub fn local_date(ms: i64) -> NaiveDate {
         .ok()
         .and_then(|d| d.checked_add(EPOCH_DAYS_FROM_CE))
         .and_then(NaiveDate::from_num_days_from_ce_opt)
-        .unwrap_or(if days < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+        .unwrap_or(if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
 }
 
 /// The instant (unix ms) of `minute_of_day` minutes after local (UTC+8) midnight of `date`.
@@ -75,10 +79,16 @@ impl WorkCalendar {
         periods: Vec<(u32, u32)>,
     ) -> Result<Self, DomainError> {
         if let Some(both) = holidays.intersection(&workdays).next() {
-            return Err(DomainError::invalid("workdays", format!("{both} is also a holiday")));
+            return Err(DomainError::invalid(
+                "workdays",
+                format!("{both} is also a holiday"),
+            ));
         }
         if periods.is_empty() {
-            return Err(DomainError::invalid("periods", "at least one working period is needed"));
+            return Err(DomainError::invalid(
+                "periods",
+                "at least one working period is needed",
+            ));
         }
         let mut previous_end = 0;
         for &(start, end) in &periods {
@@ -93,7 +103,11 @@ impl WorkCalendar {
             }
             previous_end = end;
         }
-        Ok(WorkCalendar { holidays, workdays, periods })
+        Ok(WorkCalendar {
+            holidays,
+            workdays,
+            periods,
+        })
     }
 
     /// China's official State Council holiday arrangements (国务院办公厅放假安排) for 2025
@@ -105,32 +119,48 @@ impl WorkCalendar {
     pub fn china_default() -> Self {
         // (year, month, first day, number of consecutive days off)
         const HOLIDAYS: &[(i32, u32, u32, usize)] = &[
-            (2025, 1, 1, 1),   // 元旦
-            (2025, 1, 28, 8),  // 春节 Jan 28 – Feb 4
-            (2025, 4, 4, 3),   // 清明
-            (2025, 5, 1, 5),   // 劳动节
-            (2025, 5, 31, 3),  // 端午 May 31 – Jun 2
-            (2025, 10, 1, 8),  // 国庆、中秋
-            (2026, 1, 1, 3),   // 元旦
-            (2026, 2, 15, 9),  // 春节 Feb 15 – 23
-            (2026, 4, 4, 3),   // 清明
-            (2026, 5, 1, 5),   // 劳动节
-            (2026, 6, 19, 3),  // 端午
-            (2026, 9, 25, 3),  // 中秋
-            (2026, 10, 1, 7),  // 国庆
+            (2025, 1, 1, 1),  // 元旦
+            (2025, 1, 28, 8), // 春节 Jan 28 – Feb 4
+            (2025, 4, 4, 3),  // 清明
+            (2025, 5, 1, 5),  // 劳动节
+            (2025, 5, 31, 3), // 端午 May 31 – Jun 2
+            (2025, 10, 1, 8), // 国庆、中秋
+            (2026, 1, 1, 3),  // 元旦
+            (2026, 2, 15, 9), // 春节 Feb 15 – 23
+            (2026, 4, 4, 3),  // 清明
+            (2026, 5, 1, 5),  // 劳动节
+            (2026, 6, 19, 3), // 端午
+            (2026, 9, 25, 3), // 中秋
+            (2026, 10, 1, 7), // 国庆
         ];
         // Make-up working days (调休), each on a Saturday or Sunday.
         const WORKDAYS: &[(i32, u32, u32)] = &[
-            (2025, 1, 26), (2025, 2, 8), (2025, 4, 27), (2025, 9, 28), (2025, 10, 11),
-            (2026, 1, 4), (2026, 2, 14), (2026, 2, 28), (2026, 5, 9), (2026, 9, 20), (2026, 10, 10),
+            (2025, 1, 26),
+            (2025, 2, 8),
+            (2025, 4, 27),
+            (2025, 9, 28),
+            (2025, 10, 11),
+            (2026, 1, 4),
+            (2026, 2, 14),
+            (2026, 2, 28),
+            (2026, 5, 9),
+            (2026, 9, 20),
+            (2026, 10, 10),
         ];
         let holidays = HOLIDAYS
             .iter()
             .filter_map(|&(y, m, d, n)| NaiveDate::from_ymd_opt(y, m, d).map(|first| (first, n)))
             .flat_map(|(first, n)| first.iter_days().take(n))
             .collect();
-        let workdays = WORKDAYS.iter().filter_map(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)).collect();
-        WorkCalendar { holidays, workdays, periods: DEFAULT_PERIODS.to_vec() }
+        let workdays = WORKDAYS
+            .iter()
+            .filter_map(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+            .collect();
+        WorkCalendar {
+            holidays,
+            workdays,
+            periods: DEFAULT_PERIODS.to_vec(),
+        }
     }
 
     /// Reads `{"holidays": ["2026-10-01", ...], "workdays": ["2026-10-10", ...],
@@ -155,8 +185,13 @@ impl WorkCalendar {
 
     /// The calendar in the shape [`WorkCalendar::from_json`] reads.
     pub fn to_json(&self) -> Value {
-        let dates = |set: &BTreeSet<NaiveDate>| set.iter().map(|d| d.to_string()).collect::<Vec<_>>();
-        let periods: Vec<[String; 2]> = self.periods.iter().map(|&(s, e)| [hhmm(s), hhmm(e)]).collect();
+        let dates =
+            |set: &BTreeSet<NaiveDate>| set.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        let periods: Vec<[String; 2]> = self
+            .periods
+            .iter()
+            .map(|&(s, e)| [hhmm(s), hhmm(e)])
+            .collect();
         json!({ "holidays": dates(&self.holidays), "workdays": dates(&self.workdays), "periods": periods })
     }
 
@@ -178,13 +213,18 @@ impl WorkCalendar {
     /// Whether `date` is worked: a make-up working day, or Monday–Friday and not a holiday.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         self.workdays.contains(&date)
-            || (!matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date))
+            || (!matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+                && !self.holidays.contains(&date))
     }
 
     /// The working periods of `date` as `[start, end)` instants; empty on a day off.
     fn day_periods(&self, date: NaiveDate) -> impl Iterator<Item = (i64, i64)> + '_ {
         let midnight = local_ms(date, 0);
-        let periods: &[(u32, u32)] = if self.is_working_day(date) { &self.periods } else { &[] };
+        let periods: &[(u32, u32)] = if self.is_working_day(date) {
+            &self.periods
+        } else {
+            &[]
+        };
         let instant = move |minute: u32| midnight + i64::from(minute) * MINUTE_MS;
         periods.iter().map(move |&(s, e)| (instant(s), instant(e)))
     }
@@ -276,7 +316,11 @@ fn hhmm(minutes: u32) -> String {
 /// Minutes after midnight from strict `HH:MM` (00:00 to 24:00).
 fn parse_hhmm(text: &str) -> Option<u32> {
     let b = text.as_bytes();
-    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u32::from(c - b'0'))
+    };
     if b.len() != 5 || b[2] != b':' {
         return None;
     }
@@ -287,8 +331,12 @@ fn parse_hhmm(text: &str) -> Option<u32> {
 
 /// A set of ISO dates (`YYYY-MM-DD`) from an optional JSON array.
 fn parse_dates(value: Option<&Value>, field: &str) -> Result<BTreeSet<NaiveDate>, DomainError> {
-    let Some(value) = value else { return Ok(BTreeSet::new()) };
-    let items = value.as_array().ok_or_else(|| DomainError::invalid(field, "must be an array of dates"))?;
+    let Some(value) = value else {
+        return Ok(BTreeSet::new());
+    };
+    let items = value
+        .as_array()
+        .ok_or_else(|| DomainError::invalid(field, "must be an array of dates"))?;
     items
         .iter()
         .map(|item| {
@@ -297,21 +345,29 @@ fn parse_dates(value: Option<&Value>, field: &str) -> Result<BTreeSet<NaiveDate>
             text.parse::<NaiveDate>()
                 .ok()
                 .filter(|_| text.len() == 10)
-                .ok_or_else(|| DomainError::invalid(field, format!("{text:?} is not a date (YYYY-MM-DD)")))
+                .ok_or_else(|| {
+                    DomainError::invalid(field, format!("{text:?} is not a date (YYYY-MM-DD)"))
+                })
         })
         .collect()
 }
 
 /// Working periods from a JSON array of `["HH:MM", "HH:MM"]` pairs (order checked by `new`).
 fn parse_periods(value: &Value) -> Result<Vec<(u32, u32)>, DomainError> {
-    let bad = || DomainError::invalid("periods", "must be an array of [\"HH:MM\", \"HH:MM\"] pairs");
+    let bad = || {
+        DomainError::invalid(
+            "periods",
+            "must be an array of [\"HH:MM\", \"HH:MM\"] pairs",
+        )
+    };
     let items = value.as_array().ok_or_else(bad)?;
     items
         .iter()
         .map(|item| match item.as_array().map(Vec::as_slice) {
             Some([start, end]) => {
                 let time = |v: &Value| {
-                    let reason = || DomainError::invalid("periods", format!("{v} is not a time (HH:MM)"));
+                    let reason =
+                        || DomainError::invalid("periods", format!("{v} is not a time (HH:MM)"));
                     v.as_str().and_then(parse_hhmm).ok_or_else(reason)
                 };
                 Ok((time(start)?, time(end)?))
@@ -348,7 +404,10 @@ mod tests {
     fn make_up_days_are_weekends_and_holidays_are_days_off() {
         let cal = WorkCalendar::china_default();
         assert_eq!(cal.workdays().len(), 11);
-        assert!(cal.workdays().iter().all(|d| matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
+        assert!(cal
+            .workdays()
+            .iter()
+            .all(|d| matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
         assert_eq!(cal.holidays().len(), 28 + 33);
         assert!(!cal.is_working_day(day(2025, 2, 4)));
         assert!(cal.is_working_day(day(2025, 2, 8)));
@@ -361,41 +420,71 @@ mod tests {
     fn a_deadline_that_would_land_on_national_day_moves_past_it() {
         let cal = WorkCalendar::china_default();
         // 16:00–17:30 on Sep 30 is 1.5 h; Oct 1–7 off; Oct 8: 08:30–12:00 and 14:00–16:00.
-        assert_eq!(cal.add_working_minutes(at(2026, 9, 30, 16, 0), 7 * 60), at(2026, 10, 8, 16, 0));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 9, 30, 16, 0), 7 * 60),
+            at(2026, 10, 8, 16, 0)
+        );
     }
 
     #[test]
     fn a_make_up_saturday_counts_as_a_working_day() {
         let cal = WorkCalendar::china_default();
-        assert_eq!(cal.add_working_minutes(at(2026, 10, 9, 17, 0), 60), at(2026, 10, 10, 9, 0));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 10, 9, 17, 0), 60),
+            at(2026, 10, 10, 9, 0)
+        );
     }
 
     #[test]
     fn an_ordinary_weekend_is_skipped() {
         let cal = WorkCalendar::china_default();
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 13, 17, 0), 60), at(2026, 3, 16, 9, 0));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 13, 17, 0), 60),
+            at(2026, 3, 16, 9, 0)
+        );
     }
 
     #[test]
     fn the_lunch_break_is_skipped() {
         let cal = WorkCalendar::china_default();
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 12, 11, 30), 60), at(2026, 3, 12, 14, 30));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 12, 11, 30), 60),
+            at(2026, 3, 12, 14, 30)
+        );
     }
 
     #[test]
     fn a_start_outside_working_hours_begins_at_the_next_period() {
         let cal = WorkCalendar::china_default();
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 12, 6, 0), 30), at(2026, 3, 12, 9, 0));
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 12, 12, 30), 30), at(2026, 3, 12, 14, 30));
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 12, 20, 0), 30), at(2026, 3, 13, 9, 0));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 12, 6, 0), 30),
+            at(2026, 3, 12, 9, 0)
+        );
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 12, 12, 30), 30),
+            at(2026, 3, 12, 14, 30)
+        );
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 12, 20, 0), 30),
+            at(2026, 3, 13, 9, 0)
+        );
     }
 
     #[test]
     fn a_deadline_may_end_exactly_at_closing_time_and_zero_minutes_change_nothing() {
         let cal = WorkCalendar::china_default();
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 13, 14, 0), 210), at(2026, 3, 13, 17, 30));
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 14, 3, 0), 0), at(2026, 3, 14, 3, 0));
-        assert_eq!(cal.add_working_minutes(at(2026, 3, 14, 3, 0), -5), at(2026, 3, 14, 3, 0));
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 13, 14, 0), 210),
+            at(2026, 3, 13, 17, 30)
+        );
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 14, 3, 0), 0),
+            at(2026, 3, 14, 3, 0)
+        );
+        assert_eq!(
+            cal.add_working_minutes(at(2026, 3, 14, 3, 0), -5),
+            at(2026, 3, 14, 3, 0)
+        );
     }
 
     #[test]
@@ -405,21 +494,32 @@ mod tests {
         for i in 0..60_i64 {
             let minutes = (i * 7919) % 6000 + 1;
             let due = cal.add_working_minutes(start, minutes);
-            assert_eq!(cal.working_minutes_between(start, due), minutes, "start {start}, minutes {minutes}");
+            assert_eq!(
+                cal.working_minutes_between(start, due),
+                minutes,
+                "start {start}, minutes {minutes}"
+            );
             assert_eq!(cal.working_minutes_between(due, start), 0);
             start += 5 * DAY_MS + 3 * 3_600_000 + 41 * MINUTE_MS;
         }
         // A whole ordinary working week is 5 × 7 h.
-        assert_eq!(cal.working_minutes_between(at(2026, 3, 16, 0, 0), at(2026, 3, 23, 0, 0)), 5 * 420);
+        assert_eq!(
+            cal.working_minutes_between(at(2026, 3, 16, 0, 0), at(2026, 3, 23, 0, 0)),
+            5 * 420
+        );
     }
 
     #[test]
     fn a_calendar_without_working_days_still_terminates() {
         let first = day(2030, 1, 1);
         let holidays = first.iter_days().take(4000).collect();
-        let cal = WorkCalendar::new(holidays, BTreeSet::new(), DEFAULT_PERIODS.to_vec()).expect("valid");
+        let cal =
+            WorkCalendar::new(holidays, BTreeSet::new(), DEFAULT_PERIODS.to_vec()).expect("valid");
         let start = local_ms(first, 0);
-        assert_eq!(cal.add_working_minutes(start, 60), start + MAX_WALK_DAYS * DAY_MS);
+        assert_eq!(
+            cal.add_working_minutes(start, 60),
+            start + MAX_WALK_DAYS * DAY_MS
+        );
         assert_eq!(cal.working_minutes_between(start, start + 3000 * DAY_MS), 0);
     }
 
@@ -435,7 +535,10 @@ mod tests {
         assert_eq!(cal.light(started, due, due - 1, 0.2), Light::Yellow);
         assert_eq!(cal.light(started, due, due, 0.2), Light::Red);
         assert_eq!(cal.light(started, due, due + DAY_MS, 0.2), Light::Red);
-        assert_eq!(serde_json::to_value(Light::Yellow).ok(), Some(json!("yellow")));
+        assert_eq!(
+            serde_json::to_value(Light::Yellow).ok(),
+            Some(json!("yellow"))
+        );
     }
 
     #[test]
@@ -447,13 +550,28 @@ mod tests {
         assert_eq!(field_of(json!({"holidays": ["2026-02-30"]})), "holidays");
         assert_eq!(field_of(json!({"holidays": ["2026-1-01"]})), "holidays");
         assert_eq!(field_of(json!({"workdays": [20261010]})), "workdays");
-        assert_eq!(field_of(json!({"periods": [["08:30", "12:00"], ["11:00", "17:30"]]})), "periods");
-        assert_eq!(field_of(json!({"periods": [["14:00", "17:30"], ["08:30", "12:00"]]})), "periods");
-        assert_eq!(field_of(json!({"periods": [["12:00", "08:30"]]})), "periods");
+        assert_eq!(
+            field_of(json!({"periods": [["08:30", "12:00"], ["11:00", "17:30"]]})),
+            "periods"
+        );
+        assert_eq!(
+            field_of(json!({"periods": [["14:00", "17:30"], ["08:30", "12:00"]]})),
+            "periods"
+        );
+        assert_eq!(
+            field_of(json!({"periods": [["12:00", "08:30"]]})),
+            "periods"
+        );
         assert_eq!(field_of(json!({"periods": [["8:30", "12:00"]]})), "periods");
-        assert_eq!(field_of(json!({"periods": [["08:30", "24:30"]]})), "periods");
+        assert_eq!(
+            field_of(json!({"periods": [["08:30", "24:30"]]})),
+            "periods"
+        );
         assert_eq!(field_of(json!({"periods": []})), "periods");
-        assert_eq!(field_of(json!({"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})), "workdays");
+        assert_eq!(
+            field_of(json!({"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})),
+            "workdays"
+        );
         assert_eq!(field_of(json!({"holiday": []})), "holiday");
         assert_eq!(field_of(json!([])), "calendar");
     }
@@ -463,7 +581,10 @@ mod tests {
         let cal = WorkCalendar::china_default();
         assert_eq!(WorkCalendar::from_json(&cal.to_json()), Ok(cal.clone()));
         let json = cal.to_json();
-        assert_eq!(json["periods"], json!([["08:30", "12:00"], ["14:00", "17:30"]]));
+        assert_eq!(
+            json["periods"],
+            json!([["08:30", "12:00"], ["14:00", "17:30"]])
+        );
         assert_eq!(json["workdays"][0], json!("2025-01-26"));
         let empty = WorkCalendar::from_json(&json!({})).expect("all keys optional");
         assert_eq!(empty.periods(), &DEFAULT_PERIODS[..]);

@@ -130,7 +130,15 @@ pub struct Ratio {
 impl Ratio {
     /// numerator / denominator.
     pub fn of(numerator: i64, denominator: i64) -> Ratio {
-        Ratio { numerator, denominator, value: if denominator == 0 { None } else { Some(numerator as f64 / denominator as f64) } }
+        Ratio {
+            numerator,
+            denominator,
+            value: if denominator == 0 {
+                None
+            } else {
+                Some(numerator as f64 / denominator as f64)
+            },
+        }
     }
 }
 
@@ -209,8 +217,16 @@ mod tests {
 
     #[test]
     fn rates_add_up_from_children_not_by_averaging_percentages() {
-        let a = Counters { closed: 1, closed_on_time: 1, ..Default::default() };
-        let b = Counters { closed: 99, closed_on_time: 0, ..Default::default() };
+        let a = Counters {
+            closed: 1,
+            closed_on_time: 1,
+            ..Default::default()
+        };
+        let b = Counters {
+            closed: 99,
+            closed_on_time: 0,
+            ..Default::default()
+        };
         let mut sum = a;
         sum.add(&b);
         assert_eq!(Figures::from_counters(sum).on_time_rate.value, Some(0.01));

@@ -13,7 +13,13 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, DomainError> {
         return Err(DomainError::invalid("photo", "the photo is empty"));
     }
     if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(DomainError::invalid("photo", format!("the photo is larger than {} MB", MAX_PHOTO_BYTES / 1024 / 1024)));
+        return Err(DomainError::invalid(
+            "photo",
+            format!(
+                "the photo is larger than {} MB",
+                MAX_PHOTO_BYTES / 1024 / 1024
+            ),
+        ));
     }
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Ok("image/jpeg")
@@ -22,7 +28,10 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, DomainError> {
     } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Ok("image/webp")
     } else {
-        Err(DomainError::invalid("photo", "only JPEG, PNG and WebP photos are accepted"))
+        Err(DomainError::invalid(
+            "photo",
+            "only JPEG, PNG and WebP photos are accepted",
+        ))
     }
 }
 
@@ -32,7 +41,10 @@ mod tests {
 
     #[test]
     fn the_content_decides_the_type() {
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap(), "image/jpeg");
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap(),
+            "image/jpeg"
+        );
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").unwrap(), "image/png");
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").unwrap(), "image/webp");
         assert!(sniff(b"GIF89a").is_err());

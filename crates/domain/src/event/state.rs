@@ -63,7 +63,14 @@ impl State {
 
     /// True while the order still needs work (its clocks run).
     pub fn is_open(self) -> bool {
-        matches!(self, State::Reported | State::Accepted | State::Dispatched | State::InProgress | State::Resolved)
+        matches!(
+            self,
+            State::Reported
+                | State::Accepted
+                | State::Dispatched
+                | State::InProgress
+                | State::Resolved
+        )
     }
 }
 
@@ -101,24 +108,60 @@ pub struct EventState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Accept,
-    Reject { reason: String },
-    ResolveOnSpot { note: String },
+    Reject {
+        reason: String,
+    },
+    ResolveOnSpot {
+        note: String,
+    },
     /// `department_region` is where the department sits; it must serve the order's grid.
-    Dispatch { department_id: i64, department_region: NodeCode },
+    Dispatch {
+        department_id: i64,
+        department_region: NodeCode,
+    },
     Sign,
-    Return { reason: String },
-    RequestExtension { minutes: i64, reason: String },
-    DecideExtension { approve: bool },
-    ReportResult { note: String },
-    Verify { ok: bool, note: String },
-    Rate { score: i32, comment: String, fixed: bool },
-    Escalate { reason: String },
-    Summon { departments: Vec<(i64, NodeCode)>, lead: i64 },
+    Return {
+        reason: String,
+    },
+    RequestExtension {
+        minutes: i64,
+        reason: String,
+    },
+    DecideExtension {
+        approve: bool,
+    },
+    ReportResult {
+        note: String,
+    },
+    Verify {
+        ok: bool,
+        note: String,
+    },
+    Rate {
+        score: i32,
+        comment: String,
+        fixed: bool,
+    },
+    Escalate {
+        reason: String,
+    },
+    Summon {
+        departments: Vec<(i64, NodeCode)>,
+        lead: i64,
+    },
     CheckIn,
     /// `target` is the order it merges into, as the adapter found it in the actor's scope.
-    Merge { target_id: i64, target_state: State },
-    Remind { note: String },
-    Reinspect { ok: bool, note: String },
+    Merge {
+        target_id: i64,
+        target_state: State,
+    },
+    Remind {
+        note: String,
+    },
+    Reinspect {
+        ok: bool,
+        note: String,
+    },
 }
 
 impl Action {
@@ -190,13 +233,24 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 fn text(field: &str, s: &str, required: bool) -> Result<String, Refusal> {
     let t = s.trim();
     if required && t.is_empty() {
-        return Err(Refusal::Invalid { field: field.into(), reason: "must not be empty".into() });
+        return Err(Refusal::Invalid {
+            field: field.into(),
+            reason: "must not be empty".into(),
+        });
     }
-    if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(Refusal::Invalid { field: field.into(), reason: "must not contain control characters".into() });
+    if t.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Refusal::Invalid {
+            field: field.into(),
+            reason: "must not contain control characters".into(),
+        });
     }
     if t.chars().count() > MAX_NOTE_CHARS {
-        return Err(Refusal::Invalid { field: field.into(), reason: format!("must be at most {MAX_NOTE_CHARS} characters") });
+        return Err(Refusal::Invalid {
+            field: field.into(),
+            reason: format!("must be at most {MAX_NOTE_CHARS} characters"),
+        });
     }
     Ok(t.to_owned())
 }
@@ -227,7 +281,8 @@ pub fn can_view(actor: &Actor, ev: &EventState) -> bool {
         Role::Citizen => ev.reporter_id == Some(actor.user_id),
         Role::Handler => {
             let d = department_of(actor);
-            d.is_some() && (ev.department_id == d || ev.summoned.iter().any(|s| Some(s.department_id) == d))
+            d.is_some()
+                && (ev.department_id == d || ev.summoned.iter().any(|s| Some(s.department_id) == d))
         }
         _ => actor.reaches(&ev.grid) || actor.reaches(&ev.centre),
     }
@@ -242,7 +297,12 @@ pub fn centre_level(centre: &NodeCode) -> Level {
 }
 
 /// Decides a move. `bounce_limit` is how many returns are allowed before the centre decides.
-pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit: i64) -> Result<Transition, Refusal> {
+pub fn transition(
+    ev: &EventState,
+    action: &Action,
+    actor: &Actor,
+    bounce_limit: i64,
+) -> Result<Transition, Refusal> {
     use State::*;
     let forbid = |why: &str| Err(Refusal::Forbidden(why.to_owned()));
     let wrong = |why: String| Err(Refusal::WrongState(why));
@@ -252,7 +312,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
     match action {
         Action::Accept => {
             if from != Reported {
-                return wrong(format!("only a reported order can be accepted; this one is {state_word}"));
+                return wrong(format!(
+                    "only a reported order can be accepted; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may accept");
@@ -261,7 +323,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Reject { reason } => {
             if from != Reported {
-                return wrong(format!("only a reported order can be rejected; this one is {state_word}"));
+                return wrong(format!(
+                    "only a reported order can be rejected; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may reject");
@@ -277,20 +341,30 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
                 return forbid("only a grid worker of this grid may resolve it on the spot");
             }
             if !ev.on_spot_allowed {
-                return forbid("this category may not be resolved on the spot; the centre must dispatch it");
+                return forbid(
+                    "this category may not be resolved on the spot; the centre must dispatch it",
+                );
             }
             t.note = Some(text("note", note, true)?);
             t.to = Some(Resolved);
         }
-        Action::Dispatch { department_id, department_region } => {
+        Action::Dispatch {
+            department_id,
+            department_region,
+        } => {
             if from != Accepted {
-                return wrong(format!("only an accepted order can be dispatched; this one is {state_word}"));
+                return wrong(format!(
+                    "only an accepted order can be dispatched; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may dispatch");
             }
             if !department_region.contains(&ev.grid) {
-                return Err(Refusal::Invalid { field: "department_id".into(), reason: "this department does not serve the order's area".into() });
+                return Err(Refusal::Invalid {
+                    field: "department_id".into(),
+                    reason: "this department does not serve the order's area".into(),
+                });
             }
             t.department_id = Some(Some(*department_id));
             t.summoned = Some(Vec::new());
@@ -298,15 +372,21 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Sign => {
             if from != Dispatched {
-                return wrong(format!("only a dispatched order can be signed for; this one is {state_word}"));
+                return wrong(format!(
+                    "only a dispatched order can be signed for; this one is {state_word}"
+                ));
             }
             if !handler_of(actor, ev) {
-                return forbid("only the department it was dispatched to (the lead, if summoned) may sign");
+                return forbid(
+                    "only the department it was dispatched to (the lead, if summoned) may sign",
+                );
             }
             if let Some(d) = department_of(actor) {
                 if ev.summoned.iter().any(|s| s.department_id == d) {
                     let mut s = ev.summoned.clone();
-                    s.iter_mut().filter(|s| s.department_id == d).for_each(|s| s.checked_in = true);
+                    s.iter_mut()
+                        .filter(|s| s.department_id == d)
+                        .for_each(|s| s.checked_in = true);
                     t.summoned = Some(s);
                 }
             }
@@ -314,7 +394,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Return { reason } => {
             if !matches!(from, Dispatched | InProgress) {
-                return wrong(format!("only a dispatched or signed order can be returned; this one is {state_word}"));
+                return wrong(format!(
+                    "only a dispatched or signed order can be returned; this one is {state_word}"
+                ));
             }
             if !handler_of(actor, ev) {
                 return forbid("only the department handling it may return it");
@@ -337,7 +419,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::RequestExtension { minutes, reason } => {
             if from != InProgress {
-                return wrong(format!("only an order in progress can be extended; this one is {state_word}"));
+                return wrong(format!(
+                    "only an order in progress can be extended; this one is {state_word}"
+                ));
             }
             if !handler_of(actor, ev) {
                 return forbid("only the department handling it may ask for more time");
@@ -346,7 +430,10 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
                 return wrong("an extension request is already waiting for the centre".into());
             }
             if !(1..=60 * 24 * 30).contains(minutes) {
-                return Err(Refusal::Invalid { field: "minutes".into(), reason: "must be between 1 and 43200 working minutes".into() });
+                return Err(Refusal::Invalid {
+                    field: "minutes".into(),
+                    reason: "must be between 1 and 43200 working minutes".into(),
+                });
             }
             t.note = Some(text("reason", reason, true)?);
             t.pending_extension = Some(Some(*minutes));
@@ -365,7 +452,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::ReportResult { note } => {
             if from != InProgress {
-                return wrong(format!("only a signed order can be reported as handled; this one is {state_word}"));
+                return wrong(format!(
+                    "only a signed order can be reported as handled; this one is {state_word}"
+                ));
             }
             if !handler_of(actor, ev) {
                 return forbid("only the department handling it may report the result");
@@ -376,10 +465,14 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Verify { ok, note } => {
             if from != Resolved {
-                return wrong(format!("only a handled order can be verified; this one is {state_word}"));
+                return wrong(format!(
+                    "only a handled order can be verified; this one is {state_word}"
+                ));
             }
             if !(worker_of(actor, ev) || dispatcher_of(actor, ev)) {
-                return forbid("only a grid worker of this grid or a dispatcher of the centre may verify");
+                return forbid(
+                    "only a grid worker of this grid or a dispatcher of the centre may verify",
+                );
             }
             t.note = Some(text("note", note, !ok)?);
             t.to = Some(match (ok, ev.department_id) {
@@ -388,9 +481,15 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
                 (false, None) => Accepted,
             });
         }
-        Action::Rate { score, comment, fixed } => {
+        Action::Rate {
+            score,
+            comment,
+            fixed,
+        } => {
             if from != Closed {
-                return wrong(format!("only a closed order can be rated; this one is {state_word}"));
+                return wrong(format!(
+                    "only a closed order can be rated; this one is {state_word}"
+                ));
             }
             if actor.role != Role::Citizen && ev.reporter_id != Some(actor.user_id) {
                 return forbid("only the person who reported it may rate it");
@@ -402,7 +501,10 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
                 return wrong("this order has already been rated".into());
             }
             if !(1..=5).contains(score) {
-                return Err(Refusal::Invalid { field: "score".into(), reason: "must be 1 to 5".into() });
+                return Err(Refusal::Invalid {
+                    field: "score".into(),
+                    reason: "must be 1 to 5".into(),
+                });
             }
             t.rating = Some((*score, text("comment", comment, false)?));
             if *score <= 2 || !fixed {
@@ -413,7 +515,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Escalate { reason } => {
             if !matches!(from, Reported | Accepted) {
-                return wrong(format!("only an order at a centre can be escalated; this one is {state_word}"));
+                return wrong(format!(
+                    "only an order at a centre can be escalated; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may escalate");
@@ -427,37 +531,62 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Summon { departments, lead } => {
             if from != Accepted {
-                return wrong(format!("only an accepted order can be summoned to; this one is {state_word}"));
+                return wrong(format!(
+                    "only an accepted order can be summoned to; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may summon departments");
             }
             if departments.len() < 2 || departments.len() > 20 {
-                return Err(Refusal::Invalid { field: "departments".into(), reason: "summon 2 to 20 departments".into() });
+                return Err(Refusal::Invalid {
+                    field: "departments".into(),
+                    reason: "summon 2 to 20 departments".into(),
+                });
             }
             let mut ids: Vec<i64> = departments.iter().map(|(d, _)| *d).collect();
             ids.sort_unstable();
             ids.dedup();
             if ids.len() != departments.len() {
-                return Err(Refusal::Invalid { field: "departments".into(), reason: "a department is listed twice".into() });
+                return Err(Refusal::Invalid {
+                    field: "departments".into(),
+                    reason: "a department is listed twice".into(),
+                });
             }
             if !ids.contains(lead) {
-                return Err(Refusal::Invalid { field: "lead".into(), reason: "the lead must be one of the summoned departments".into() });
+                return Err(Refusal::Invalid {
+                    field: "lead".into(),
+                    reason: "the lead must be one of the summoned departments".into(),
+                });
             }
             if departments.iter().any(|(_, r)| !r.contains(&ev.grid)) {
-                return Err(Refusal::Invalid { field: "departments".into(), reason: "a department does not serve the order's area".into() });
+                return Err(Refusal::Invalid {
+                    field: "departments".into(),
+                    reason: "a department does not serve the order's area".into(),
+                });
             }
             t.summoned = Some(
-                departments.iter().map(|(d, _)| Summoned { department_id: *d, lead: d == lead, checked_in: false }).collect(),
+                departments
+                    .iter()
+                    .map(|(d, _)| Summoned {
+                        department_id: *d,
+                        lead: d == lead,
+                        checked_in: false,
+                    })
+                    .collect(),
             );
             t.department_id = Some(Some(*lead));
             t.to = Some(Dispatched);
         }
         Action::CheckIn => {
             if !matches!(from, Dispatched | InProgress) {
-                return wrong(format!("only a summoned order takes check-ins; this one is {state_word}"));
+                return wrong(format!(
+                    "only a summoned order takes check-ins; this one is {state_word}"
+                ));
             }
-            let Some(d) = department_of(actor) else { return forbid("only a summoned department may check in") };
+            let Some(d) = department_of(actor) else {
+                return forbid("only a summoned department may check in");
+            };
             let Some(s) = ev.summoned.iter().find(|s| s.department_id == d) else {
                 return forbid("your department was not summoned to this order");
             };
@@ -465,28 +594,43 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
                 return wrong("your department has already checked in".into());
             }
             let mut all = ev.summoned.clone();
-            all.iter_mut().filter(|s| s.department_id == d).for_each(|s| s.checked_in = true);
+            all.iter_mut()
+                .filter(|s| s.department_id == d)
+                .for_each(|s| s.checked_in = true);
             t.summoned = Some(all);
         }
-        Action::Merge { target_id, target_state } => {
+        Action::Merge {
+            target_id,
+            target_state,
+        } => {
             if !matches!(from, Reported | Accepted) {
-                return wrong(format!("only a new or accepted order can be merged; this one is {state_word}"));
+                return wrong(format!(
+                    "only a new or accepted order can be merged; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may merge");
             }
             if *target_id == ev.id {
-                return Err(Refusal::Invalid { field: "into".into(), reason: "an order cannot be merged into itself".into() });
+                return Err(Refusal::Invalid {
+                    field: "into".into(),
+                    reason: "an order cannot be merged into itself".into(),
+                });
             }
             if matches!(target_state, Merged | Rejected) {
-                return Err(Refusal::Invalid { field: "into".into(), reason: "cannot merge into a rejected or merged order".into() });
+                return Err(Refusal::Invalid {
+                    field: "into".into(),
+                    reason: "cannot merge into a rejected or merged order".into(),
+                });
             }
             t.merged_into = Some(*target_id);
             t.to = Some(Merged);
         }
         Action::Remind { note } => {
             if !matches!(from, Dispatched | InProgress) {
-                return wrong(format!("only an order at a department can be reminded; this one is {state_word}"));
+                return wrong(format!(
+                    "only an order at a department can be reminded; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the holding centre may remind");
@@ -496,7 +640,9 @@ pub fn transition(ev: &EventState, action: &Action, actor: &Actor, bounce_limit:
         }
         Action::Reinspect { ok, note } => {
             if from != Closed {
-                return wrong(format!("only a closed order can be re-inspected; this one is {state_word}"));
+                return wrong(format!(
+                    "only a closed order can be re-inspected; this one is {state_word}"
+                ));
             }
             if !dispatcher_of(actor, ev) {
                 return forbid("only a dispatcher of the centre may re-inspect");
@@ -531,32 +677,66 @@ mod tests {
             grid: code("441502001001001"),
             centre: code("441502001001"),
             reporter_id: Some(REPORTER),
-            department_id: if matches!(state, State::Dispatched | State::InProgress | State::Resolved | State::Closed) { Some(DEP) } else { None },
+            department_id: if matches!(
+                state,
+                State::Dispatched | State::InProgress | State::Resolved | State::Closed
+            ) {
+                Some(DEP)
+            } else {
+                None
+            },
             // Dispatched and signed orders carry their (already checked-in) lead department.
             summoned: if matches!(state, State::Dispatched | State::InProgress) {
-                vec![Summoned { department_id: DEP, lead: true, checked_in: true }]
+                vec![Summoned {
+                    department_id: DEP,
+                    lead: true,
+                    checked_in: true,
+                }]
             } else {
                 vec![]
             },
             on_spot_allowed: true,
             returns: 0,
             decision_required: false,
-            pending_extension: if state == State::InProgress { Some(60) } else { None },
+            pending_extension: if state == State::InProgress {
+                Some(60)
+            } else {
+                None
+            },
             rated: false,
         }
     }
 
     fn dispatcher() -> Actor {
-        Actor { user_id: 1, role: Role::Dispatcher, scope: Scope::Node(code("441502001001")) }
+        Actor {
+            user_id: 1,
+            role: Role::Dispatcher,
+            scope: Scope::Node(code("441502001001")),
+        }
     }
     fn worker() -> Actor {
-        Actor { user_id: 2, role: Role::GridWorker, scope: Scope::Node(code("441502001001001")) }
+        Actor {
+            user_id: 2,
+            role: Role::GridWorker,
+            scope: Scope::Node(code("441502001001001")),
+        }
     }
     fn handler(dep: i64) -> Actor {
-        Actor { user_id: 3, role: Role::Handler, scope: Scope::Department { id: dep, region: code("441502000000") } }
+        Actor {
+            user_id: 3,
+            role: Role::Handler,
+            scope: Scope::Department {
+                id: dep,
+                region: code("441502000000"),
+            },
+        }
     }
     fn reporter() -> Actor {
-        Actor { user_id: REPORTER, role: Role::Citizen, scope: Scope::Own }
+        Actor {
+            user_id: REPORTER,
+            role: Role::Citizen,
+            scope: Scope::Own,
+        }
     }
 
     /// Every action with the actor who would be entitled to it.
@@ -564,22 +744,95 @@ mod tests {
         let region = code("441502000000");
         vec![
             (Action::Accept, dispatcher()),
-            (Action::Reject { reason: "not ours".into() }, dispatcher()),
-            (Action::ResolveOnSpot { note: "swept".into() }, worker()),
-            (Action::Dispatch { department_id: DEP, department_region: region.clone() }, dispatcher()),
+            (
+                Action::Reject {
+                    reason: "not ours".into(),
+                },
+                dispatcher(),
+            ),
+            (
+                Action::ResolveOnSpot {
+                    note: "swept".into(),
+                },
+                worker(),
+            ),
+            (
+                Action::Dispatch {
+                    department_id: DEP,
+                    department_region: region.clone(),
+                },
+                dispatcher(),
+            ),
             (Action::Sign, handler(DEP)),
-            (Action::Return { reason: "wrong department".into() }, handler(DEP)),
-            (Action::RequestExtension { minutes: 60, reason: "parts".into() }, handler(DEP)),
+            (
+                Action::Return {
+                    reason: "wrong department".into(),
+                },
+                handler(DEP),
+            ),
+            (
+                Action::RequestExtension {
+                    minutes: 60,
+                    reason: "parts".into(),
+                },
+                handler(DEP),
+            ),
             (Action::DecideExtension { approve: true }, dispatcher()),
-            (Action::ReportResult { note: "fixed".into() }, handler(DEP)),
-            (Action::Verify { ok: true, note: String::new() }, worker()),
-            (Action::Rate { score: 5, comment: String::new(), fixed: true }, reporter()),
-            (Action::Escalate { reason: "too big".into() }, dispatcher()),
-            (Action::Summon { departments: vec![(DEP, region.clone()), (OTHER_DEP, region)], lead: DEP }, dispatcher()),
+            (
+                Action::ReportResult {
+                    note: "fixed".into(),
+                },
+                handler(DEP),
+            ),
+            (
+                Action::Verify {
+                    ok: true,
+                    note: String::new(),
+                },
+                worker(),
+            ),
+            (
+                Action::Rate {
+                    score: 5,
+                    comment: String::new(),
+                    fixed: true,
+                },
+                reporter(),
+            ),
+            (
+                Action::Escalate {
+                    reason: "too big".into(),
+                },
+                dispatcher(),
+            ),
+            (
+                Action::Summon {
+                    departments: vec![(DEP, region.clone()), (OTHER_DEP, region)],
+                    lead: DEP,
+                },
+                dispatcher(),
+            ),
             (Action::CheckIn, handler(DEP)),
-            (Action::Merge { target_id: 2, target_state: State::Accepted }, dispatcher()),
-            (Action::Remind { note: String::new() }, dispatcher()),
-            (Action::Reinspect { ok: true, note: String::new() }, dispatcher()),
+            (
+                Action::Merge {
+                    target_id: 2,
+                    target_state: State::Accepted,
+                },
+                dispatcher(),
+            ),
+            (
+                Action::Remind {
+                    note: String::new(),
+                },
+                dispatcher(),
+            ),
+            (
+                Action::Reinspect {
+                    ok: true,
+                    note: String::new(),
+                },
+                dispatcher(),
+            ),
         ]
     }
 
@@ -608,9 +861,20 @@ mod tests {
             for (action, actor) in moves() {
                 let got = transition(&event(state), &action, &actor, DEFAULT_BOUNCE_LIMIT);
                 let expect_ok = allowed(action.name()).contains(&state);
-                assert_eq!(got.is_ok(), expect_ok, "{} from {}: {got:?}", action.name(), state.as_str());
+                assert_eq!(
+                    got.is_ok(),
+                    expect_ok,
+                    "{} from {}: {got:?}",
+                    action.name(),
+                    state.as_str()
+                );
                 if let Err(e) = got {
-                    assert!(matches!(e, Refusal::WrongState(_)), "{} from {} should be a state refusal: {e:?}", action.name(), state.as_str());
+                    assert!(
+                        matches!(e, Refusal::WrongState(_)),
+                        "{} from {} should be a state refusal: {e:?}",
+                        action.name(),
+                        state.as_str()
+                    );
                 }
             }
         }
@@ -618,28 +882,79 @@ mod tests {
 
     #[test]
     fn the_wrong_actor_is_forbidden_in_the_right_state() {
-        let outsider = Actor { user_id: 9, role: Role::Dispatcher, scope: Scope::Node(code("441502001002")) };
+        let outsider = Actor {
+            user_id: 9,
+            role: Role::Dispatcher,
+            scope: Scope::Node(code("441502001002")),
+        };
         for (action, _) in moves() {
             for state in allowed(action.name()) {
                 let got = transition(&event(*state), &action, &outsider, DEFAULT_BOUNCE_LIMIT);
-                assert!(matches!(got, Err(Refusal::Forbidden(_))), "{} by an outsider from {}: {got:?}", action.name(), state.as_str());
+                assert!(
+                    matches!(got, Err(Refusal::Forbidden(_))),
+                    "{} by an outsider from {}: {got:?}",
+                    action.name(),
+                    state.as_str()
+                );
             }
         }
     }
 
     #[test]
     fn a_low_rating_reopens_and_a_second_rating_is_refused() {
-        let t = transition(&event(State::Closed), &Action::Rate { score: 2, comment: "still dirty".into(), fixed: true }, &reporter(), 3).unwrap();
+        let t = transition(
+            &event(State::Closed),
+            &Action::Rate {
+                score: 2,
+                comment: "still dirty".into(),
+                fixed: true,
+            },
+            &reporter(),
+            3,
+        )
+        .unwrap();
         assert!(t.reopened);
         assert_eq!(t.to, Some(State::Accepted));
-        let t = transition(&event(State::Closed), &Action::Rate { score: 5, comment: String::new(), fixed: false }, &reporter(), 3).unwrap();
+        let t = transition(
+            &event(State::Closed),
+            &Action::Rate {
+                score: 5,
+                comment: String::new(),
+                fixed: false,
+            },
+            &reporter(),
+            3,
+        )
+        .unwrap();
         assert!(t.reopened, "not fixed reopens even with a good score");
         let mut rated = event(State::Closed);
         rated.rated = true;
-        let again = transition(&rated, &Action::Rate { score: 5, comment: String::new(), fixed: true }, &reporter(), 3);
+        let again = transition(
+            &rated,
+            &Action::Rate {
+                score: 5,
+                comment: String::new(),
+                fixed: true,
+            },
+            &reporter(),
+            3,
+        );
         assert!(matches!(again, Err(Refusal::WrongState(_))));
-        let stranger = Actor { user_id: 555, role: Role::Citizen, scope: Scope::Own };
-        let r = transition(&event(State::Closed), &Action::Rate { score: 5, comment: String::new(), fixed: true }, &stranger, 3);
+        let stranger = Actor {
+            user_id: 555,
+            role: Role::Citizen,
+            scope: Scope::Own,
+        };
+        let r = transition(
+            &event(State::Closed),
+            &Action::Rate {
+                score: 5,
+                comment: String::new(),
+                fixed: true,
+            },
+            &stranger,
+            3,
+        );
         assert!(matches!(r, Err(Refusal::Forbidden(_))));
     }
 
@@ -647,21 +962,54 @@ mod tests {
     fn the_third_return_hands_the_decision_to_the_centre() {
         let mut ev = event(State::InProgress);
         ev.returns = 2;
-        let t = transition(&ev, &Action::Return { reason: "not ours".into() }, &handler(DEP), 3).unwrap();
+        let t = transition(
+            &ev,
+            &Action::Return {
+                reason: "not ours".into(),
+            },
+            &handler(DEP),
+            3,
+        )
+        .unwrap();
         assert_eq!(t.decision_required, Some(true));
         ev.decision_required = true;
         ev.returns = 3;
-        assert!(matches!(transition(&ev, &Action::Return { reason: "again".into() }, &handler(DEP), 3), Err(Refusal::WrongState(_))));
+        assert!(matches!(
+            transition(
+                &ev,
+                &Action::Return {
+                    reason: "again".into()
+                },
+                &handler(DEP),
+                3
+            ),
+            Err(Refusal::WrongState(_))
+        ));
     }
 
     #[test]
     fn escalation_climbs_one_level_and_stops_at_the_province() {
-        let t = transition(&event(State::Accepted), &Action::Escalate { reason: "big".into() }, &dispatcher(), 3).unwrap();
+        let t = transition(
+            &event(State::Accepted),
+            &Action::Escalate {
+                reason: "big".into(),
+            },
+            &dispatcher(),
+            3,
+        )
+        .unwrap();
         assert_eq!(t.centre.unwrap().as_str(), "441502001000");
         let mut top = event(State::Accepted);
         top.centre = code("440000000000");
-        let province = Actor { user_id: 1, role: Role::Dispatcher, scope: Scope::Node(code("440000000000")) };
-        assert!(matches!(transition(&top, &Action::Escalate { reason: "x".into() }, &province, 3), Err(Refusal::WrongState(_))));
+        let province = Actor {
+            user_id: 1,
+            role: Role::Dispatcher,
+            scope: Scope::Node(code("440000000000")),
+        };
+        assert!(matches!(
+            transition(&top, &Action::Escalate { reason: "x".into() }, &province, 3),
+            Err(Refusal::WrongState(_))
+        ));
     }
 
     #[test]
@@ -669,7 +1017,10 @@ mod tests {
         let region = code("441502000000");
         let t = transition(
             &event(State::Accepted),
-            &Action::Summon { departments: vec![(DEP, region.clone()), (OTHER_DEP, region)], lead: DEP },
+            &Action::Summon {
+                departments: vec![(DEP, region.clone()), (OTHER_DEP, region)],
+                lead: DEP,
+            },
             &dispatcher(),
             3,
         )
@@ -678,18 +1029,42 @@ mod tests {
         ev.summoned = t.summoned.unwrap();
         let t = transition(&ev, &Action::CheckIn, &handler(OTHER_DEP), 3).unwrap();
         ev.summoned = t.summoned.unwrap();
-        assert!(matches!(transition(&ev, &Action::CheckIn, &handler(OTHER_DEP), 3), Err(Refusal::WrongState(_))));
-        assert!(matches!(transition(&ev, &Action::Sign, &handler(OTHER_DEP), 3), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            transition(&ev, &Action::CheckIn, &handler(OTHER_DEP), 3),
+            Err(Refusal::WrongState(_))
+        ));
+        assert!(matches!(
+            transition(&ev, &Action::Sign, &handler(OTHER_DEP), 3),
+            Err(Refusal::Forbidden(_))
+        ));
         assert!(transition(&ev, &Action::Sign, &handler(DEP), 3).is_ok());
     }
 
     #[test]
     fn a_failed_verification_goes_back_to_whoever_handled_it() {
-        let t = transition(&event(State::Resolved), &Action::Verify { ok: false, note: "still there".into() }, &worker(), 3).unwrap();
+        let t = transition(
+            &event(State::Resolved),
+            &Action::Verify {
+                ok: false,
+                note: "still there".into(),
+            },
+            &worker(),
+            3,
+        )
+        .unwrap();
         assert_eq!(t.to, Some(State::InProgress));
         let mut on_spot = event(State::Resolved);
         on_spot.department_id = None;
-        let t = transition(&on_spot, &Action::Verify { ok: false, note: "still there".into() }, &worker(), 3).unwrap();
+        let t = transition(
+            &on_spot,
+            &Action::Verify {
+                ok: false,
+                note: "still there".into(),
+            },
+            &worker(),
+            3,
+        )
+        .unwrap();
         assert_eq!(t.to, Some(State::Accepted));
     }
 
@@ -697,6 +1072,14 @@ mod tests {
     fn categories_that_need_a_department_cannot_be_resolved_on_the_spot() {
         let mut ev = event(State::Reported);
         ev.on_spot_allowed = false;
-        assert!(matches!(transition(&ev, &Action::ResolveOnSpot { note: "x".into() }, &worker(), 3), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            transition(
+                &ev,
+                &Action::ResolveOnSpot { note: "x".into() },
+                &worker(),
+                3
+            ),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 }

@@ -30,11 +30,18 @@ impl Locator {
         let mut entries = Vec::new();
         for (i, (code, shape)) in grids.into_iter().enumerate() {
             let [x0, y0, x1, y1] = shape.bbox();
-            entries.push(GeomWithData::new(Rectangle::from_corners([x0, y0], [x1, y1]), i as u32));
+            entries.push(GeomWithData::new(
+                Rectangle::from_corners([x0, y0], [x1, y1]),
+                i as u32,
+            ));
             codes.push(code);
             shapes.push(shape.geometry().clone());
         }
-        Locator { tree: RTree::bulk_load(entries), codes, shapes }
+        Locator {
+            tree: RTree::bulk_load(entries),
+            codes,
+            shapes,
+        }
     }
 
     /// An index with no grids.
@@ -55,9 +62,15 @@ impl Locator {
     /// The deepest grid whose shape contains the point (a point on a shared edge goes to the
     /// grid with the smaller code, so the answer is deterministic), or None outside every grid.
     pub fn locate(&self, at: LonLat) -> Option<Located> {
-        let p = Point(Coord { x: at.lon(), y: at.lat() });
+        let p = Point(Coord {
+            x: at.lon(),
+            y: at.lat(),
+        });
         let mut best: Option<usize> = None;
-        for e in self.tree.locate_in_envelope_intersecting(&AABB::from_point([at.lon(), at.lat()])) {
+        for e in self
+            .tree
+            .locate_in_envelope_intersecting(&AABB::from_point([at.lon(), at.lat()]))
+        {
             let i = e.data as usize;
             if !self.shapes[i].intersects(&p) {
                 continue;
@@ -74,7 +87,9 @@ impl Locator {
                 }
             };
         }
-        best.map(|i| Located { code: self.codes[i].clone() })
+        best.map(|i| Located {
+            code: self.codes[i].clone(),
+        })
     }
 }
 
@@ -95,7 +110,11 @@ mod tests {
         let at = |x, y| loc.locate(LonLat::parse(x, y).unwrap()).map(|l| l.code);
         assert_eq!(at(115.5, 22.5).as_deref(), Some("441502001001001"));
         assert_eq!(at(116.5, 22.5).as_deref(), Some("441502001001002"));
-        assert_eq!(at(116.0, 22.5).as_deref(), Some("441502001001001"), "shared edge goes to the smaller code");
+        assert_eq!(
+            at(116.0, 22.5).as_deref(),
+            Some("441502001001001"),
+            "shared edge goes to the smaller code"
+        );
         assert_eq!(at(118.0, 22.5), None);
     }
 

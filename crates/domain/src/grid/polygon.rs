@@ -19,10 +19,16 @@ impl LonLat {
     /// Checks that the longitude lies in [-180, 180] and the latitude in [-90, 90].
     pub fn parse(lon: f64, lat: f64) -> Result<LonLat, DomainError> {
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(DomainError::invalid("lon", "longitude must be a number between -180 and 180"));
+            return Err(DomainError::invalid(
+                "lon",
+                "longitude must be a number between -180 and 180",
+            ));
         }
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(DomainError::invalid("lat", "latitude must be a number between -90 and 90"));
+            return Err(DomainError::invalid(
+                "lat",
+                "latitude must be a number between -90 and 90",
+            ));
         }
         Ok(LonLat { lon, lat })
     }
@@ -47,7 +53,9 @@ impl Shape {
     /// of at least four positions, coordinates in range, no self-intersection, a positive area.
     pub fn from_geojson(v: &Value) -> Result<Shape, DomainError> {
         let field = "geometry";
-        let obj = v.as_object().ok_or_else(|| DomainError::invalid(field, "must be a GeoJSON geometry object"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| DomainError::invalid(field, "must be a GeoJSON geometry object"))?;
         let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
         let coords = obj
             .get("coordinates")
@@ -56,13 +64,15 @@ impl Shape {
         let polygons = match kind {
             "Polygon" => vec![parse_polygon(coords, &mut vertices)?],
             "MultiPolygon" => {
-                let arr = coords
-                    .as_array()
-                    .ok_or_else(|| DomainError::invalid(field, "MultiPolygon coordinates must be an array"))?;
+                let arr = coords.as_array().ok_or_else(|| {
+                    DomainError::invalid(field, "MultiPolygon coordinates must be an array")
+                })?;
                 if arr.is_empty() {
                     return Err(DomainError::invalid(field, "MultiPolygon has no polygons"));
                 }
-                arr.iter().map(|p| parse_polygon(p, &mut vertices)).collect::<Result<Vec<_>, _>>()?
+                arr.iter()
+                    .map(|p| parse_polygon(p, &mut vertices))
+                    .collect::<Result<Vec<_>, _>>()?
             }
             other => {
                 return Err(DomainError::invalid(
@@ -77,7 +87,10 @@ impl Shape {
     /// Wraps a multipolygon after checking it.
     pub fn new(mp: MultiPolygon<f64>) -> Result<Shape, DomainError> {
         if let Err(e) = mp.check_validation() {
-            return Err(DomainError::invalid("geometry", format!("invalid polygon: {e}")));
+            return Err(DomainError::invalid(
+                "geometry",
+                format!("invalid polygon: {e}"),
+            ));
         }
         if mp.unsigned_area() <= 0.0 {
             return Err(DomainError::invalid("geometry", "polygon has no area"));
@@ -94,7 +107,11 @@ impl Shape {
     /// The geometry as a GeoJSON MultiPolygon (or Polygon when it has one part).
     pub fn to_geojson(&self) -> Value {
         let ring = |ls: &LineString<f64>| -> Value {
-            Value::Array(ls.0.iter().map(|c| json!([round7(c.x), round7(c.y)])).collect())
+            Value::Array(
+                ls.0.iter()
+                    .map(|c| json!([round7(c.x), round7(c.y)]))
+                    .collect(),
+            )
         };
         let poly = |p: &Polygon<f64>| -> Value {
             let mut rings = vec![ring(p.exterior())];
@@ -133,9 +150,9 @@ pub fn round7(v: f64) -> f64 {
 }
 
 fn parse_polygon(v: &Value, vertices: &mut usize) -> Result<Polygon<f64>, DomainError> {
-    let rings = v
-        .as_array()
-        .ok_or_else(|| DomainError::invalid("geometry", "polygon coordinates must be an array of rings"))?;
+    let rings = v.as_array().ok_or_else(|| {
+        DomainError::invalid("geometry", "polygon coordinates must be an array of rings")
+    })?;
     if rings.is_empty() {
         return Err(DomainError::invalid("geometry", "polygon has no rings"));
     }
@@ -152,26 +169,46 @@ fn parse_ring(v: &Value, vertices: &mut usize) -> Result<LineString<f64>, Domain
         .as_array()
         .ok_or_else(|| DomainError::invalid("geometry", "a ring must be an array of positions"))?;
     if positions.len() < 4 {
-        return Err(DomainError::invalid("geometry", "a ring needs at least four positions"));
+        return Err(DomainError::invalid(
+            "geometry",
+            "a ring needs at least four positions",
+        ));
     }
     *vertices += positions.len();
     if *vertices > MAX_VERTICES {
-        return Err(DomainError::invalid("geometry", format!("more than {MAX_VERTICES} vertices")));
+        return Err(DomainError::invalid(
+            "geometry",
+            format!("more than {MAX_VERTICES} vertices"),
+        ));
     }
     let mut coords = Vec::with_capacity(positions.len());
     for p in positions {
         let pair = p.as_array().filter(|a| a.len() == 2 || a.len() == 3);
         let (lon, lat) = match pair.map(|a| (a[0].as_f64(), a[1].as_f64())) {
             Some((Some(lon), Some(lat))) => (lon, lat),
-            _ => return Err(DomainError::invalid("geometry", "a position must be [longitude, latitude]")),
+            _ => {
+                return Err(DomainError::invalid(
+                    "geometry",
+                    "a position must be [longitude, latitude]",
+                ))
+            }
         };
         let ll = LonLat::parse(lon, lat).map_err(|_| {
-            DomainError::invalid("geometry", format!("position [{lon}, {lat}] is out of range"))
+            DomainError::invalid(
+                "geometry",
+                format!("position [{lon}, {lat}] is out of range"),
+            )
         })?;
-        coords.push(Coord { x: ll.lon(), y: ll.lat() });
+        coords.push(Coord {
+            x: ll.lon(),
+            y: ll.lat(),
+        });
     }
     if coords.first() != coords.last() {
-        return Err(DomainError::invalid("geometry", "a ring must be closed (first position = last position)"));
+        return Err(DomainError::invalid(
+            "geometry",
+            "a ring must be closed (first position = last position)",
+        ));
     }
     Ok(LineString(coords))
 }
@@ -196,7 +233,8 @@ mod tests {
 
     #[test]
     fn a_bow_tie_is_refused_as_self_intersecting() {
-        let bow = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]});
+        let bow =
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]});
         let err = Shape::from_geojson(&bow).unwrap_err();
         assert!(matches!(err, DomainError::Invalid { .. }), "{err}");
     }

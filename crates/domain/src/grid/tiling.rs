@@ -62,7 +62,10 @@ pub fn centroid(poly: &[Pt]) -> Pt {
     }
     if a.abs() < 1e-18 {
         let n = poly.len().max(1) as f64;
-        return (poly.iter().map(|p| p.0).sum::<f64>() / n, poly.iter().map(|p| p.1).sum::<f64>() / n);
+        return (
+            poly.iter().map(|p| p.0).sum::<f64>() / n,
+            poly.iter().map(|p| p.1).sum::<f64>() / n,
+        );
     }
     (cx / (3.0 * a), cy / (3.0 * a))
 }
@@ -118,7 +121,11 @@ pub fn split(parent: &[Pt], n: usize, rng: &mut impl Rng) -> Vec<Vec<Pt>> {
         let p = (rng.gen_range(x0..x1), rng.gen_range(y0..y1));
         tries += 1;
         if convex_contains(parent, p) || tries > 10_000 * n {
-            seeds.push(if tries > 10_000 * n { centroid(parent) } else { p });
+            seeds.push(if tries > 10_000 * n {
+                centroid(parent)
+            } else {
+                p
+            });
         }
     }
     let mut cells = voronoi_cells(parent, &seeds);
@@ -145,7 +152,11 @@ mod tests {
         let cells = split(&parent, 25, &mut rng);
         assert_eq!(cells.len(), 25);
         let total: f64 = cells.iter().map(|c| area(c)).sum();
-        assert!((total - area(&parent)).abs() < 1e-9, "areas add up: {total} vs {}", area(&parent));
+        assert!(
+            (total - area(&parent)).abs() < 1e-9,
+            "areas add up: {total} vs {}",
+            area(&parent)
+        );
         // Each centroid lies in exactly one cell: no overlaps.
         for c in &cells {
             let p = centroid(c);

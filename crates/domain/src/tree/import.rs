@@ -67,15 +67,39 @@ pub fn validate_import(
     let features = match collection.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => match collection.get("features").and_then(Value::as_array) {
             Some(f) => f,
-            None => return Err(vec![fail(0, None, "features", "a FeatureCollection needs a features array".into())]),
+            None => {
+                return Err(vec![fail(
+                    0,
+                    None,
+                    "features",
+                    "a FeatureCollection needs a features array".into(),
+                )])
+            }
         },
-        _ => return Err(vec![fail(0, None, "type", "must be a GeoJSON FeatureCollection".into())]),
+        _ => {
+            return Err(vec![fail(
+                0,
+                None,
+                "type",
+                "must be a GeoJSON FeatureCollection".into(),
+            )])
+        }
     };
     if features.is_empty() {
-        return Err(vec![fail(0, None, "features", "the collection has no features".into())]);
+        return Err(vec![fail(
+            0,
+            None,
+            "features",
+            "the collection has no features".into(),
+        )]);
     }
     if features.len() > MAX_FEATURES {
-        return Err(vec![fail(0, None, "features", format!("at most {MAX_FEATURES} features per import"))]);
+        return Err(vec![fail(
+            0,
+            None,
+            "features",
+            format!("at most {MAX_FEATURES} features per import"),
+        )]);
     }
 
     let mut errors = Vec::new();
@@ -95,22 +119,35 @@ pub fn validate_import(
             Ok(node) => {
                 let code = node.code.as_str().to_owned();
                 if let Some(first) = seen.get(&code) {
-                    errors.push(fail(index, Some(code), "code", format!("duplicate code: feature {first} has it too")));
+                    errors.push(fail(
+                        index,
+                        Some(code),
+                        "code",
+                        format!("duplicate code: feature {first} has it too"),
+                    ));
                 } else if existing.contains_key(&code) {
-                    errors.push(fail(index, Some(code), "code", "duplicate code: a node with this code already exists".into()));
+                    errors.push(fail(
+                        index,
+                        Some(code),
+                        "code",
+                        "duplicate code: a node with this code already exists".into(),
+                    ));
                 } else {
                     seen.insert(code, index);
                     parsed.push((index, node));
                 }
             }
-            Err(DomainError::Invalid { field, reason }) => errors.push(fail(index, raw_code, &field, reason)),
+            Err(DomainError::Invalid { field, reason }) => {
+                errors.push(fail(index, raw_code, &field, reason))
+            }
             Err(e) => errors.push(fail(index, raw_code, "feature", e.to_string())),
         }
     }
 
     // Parents first, so that every parent check can see the level of an imported parent.
     parsed.sort_by_key(|(_, n)| n.code.path().len());
-    let mut levels: HashMap<String, Level> = existing.iter().map(|(k, v)| (k.clone(), v.level)).collect();
+    let mut levels: HashMap<String, Level> =
+        existing.iter().map(|(k, v)| (k.clone(), v.level)).collect();
     for (index, node) in &parsed {
         levels.insert(node.code.as_str().to_owned(), node.level);
         let _ = index;
@@ -120,13 +157,25 @@ pub fn validate_import(
         match &node.parent {
             None => {
                 if node.level != Level::Province {
-                    errors.push(fail(*index, code(), "parent", "only a province may have no parent".into()));
+                    errors.push(fail(
+                        *index,
+                        code(),
+                        "parent",
+                        "only a province may have no parent".into(),
+                    ));
                 }
             }
             Some(p) => match levels.get(p.as_str()) {
-                None => errors.push(fail(*index, code(), "parent", format!("unknown parent {p}"))),
+                None => errors.push(fail(
+                    *index,
+                    code(),
+                    "parent",
+                    format!("unknown parent {p}"),
+                )),
                 Some(pl) => {
-                    if let Err(DomainError::Invalid { field, reason }) = check_parent(&node.code, node.level, p, *pl) {
+                    if let Err(DomainError::Invalid { field, reason }) =
+                        check_parent(&node.code, node.level, p, *pl)
+                    {
                         errors.push(fail(*index, code(), &field, reason));
                     }
                 }
@@ -138,7 +187,10 @@ pub fn validate_import(
     let mut by_parent: HashMap<&str, Vec<(Option<usize>, &str, &Shape)>> = HashMap::new();
     for (index, node) in &parsed {
         if let (true, Some(p), Some(s)) = (node.level.is_grid(), &node.parent, &node.shape) {
-            by_parent.entry(p.as_str()).or_default().push((Some(*index), node.code.as_str(), s));
+            by_parent
+                .entry(p.as_str())
+                .or_default()
+                .push((Some(*index), node.code.as_str(), s));
         }
     }
     for (code, e) in existing {
@@ -160,7 +212,11 @@ pub fn validate_import(
     }
 }
 
-fn overlaps_in(group: &[(Option<usize>, &str, &Shape)], tolerance: f64, errors: &mut Vec<ImportError>) {
+fn overlaps_in(
+    group: &[(Option<usize>, &str, &Shape)],
+    tolerance: f64,
+    errors: &mut Vec<ImportError>,
+) {
     let entries: Vec<_> = group
         .iter()
         .enumerate()
@@ -217,7 +273,10 @@ pub fn overlapping_sibling<'a>(
         if bx0 > ax1 || bx1 < ax0 || by0 > ay1 || by1 < ay0 {
             continue;
         }
-        let shared = shape.geometry().intersection(other.geometry()).unsigned_area();
+        let shared = shape
+            .geometry()
+            .intersection(other.geometry())
+            .unsigned_area();
         let smaller = shape.area().min(other.area());
         if smaller > 0.0 && shared / smaller > tolerance {
             return Some((code.to_owned(), shared / smaller));
@@ -243,7 +302,12 @@ fn parse_feature(f: &Value) -> Result<ImportNode, DomainError> {
     let props = f
         .get("properties")
         .and_then(Value::as_object)
-        .ok_or_else(|| DomainError::invalid("properties", "a feature needs properties with code and name"))?;
+        .ok_or_else(|| {
+            DomainError::invalid(
+                "properties",
+                "a feature needs properties with code and name",
+            )
+        })?;
     let text = |key: &str| -> Result<Option<String>, DomainError> {
         match props.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -252,14 +316,19 @@ fn parse_feature(f: &Value) -> Result<ImportNode, DomainError> {
             Some(_) => Err(DomainError::invalid(key, "must be a string")),
         }
     };
-    let code = NodeCode::parse(&text("code")?.ok_or_else(|| DomainError::invalid("code", "is missing"))?)?;
-    let name = parse_name(&text("name")?.ok_or_else(|| DomainError::invalid("name", "is missing"))?)?;
+    let code =
+        NodeCode::parse(&text("code")?.ok_or_else(|| DomainError::invalid("code", "is missing"))?)?;
+    let name =
+        parse_name(&text("name")?.ok_or_else(|| DomainError::invalid("name", "is missing"))?)?;
     let level = match text("level")? {
         Some(l) => Level::parse(&l)?,
         None => match code.natural_level() {
             super::NaturalLevel::Region(l) => l,
             super::NaturalLevel::GridDepth(_) => {
-                return Err(DomainError::invalid("level", "a grid needs its level: big, middle, small, micro or unit"))
+                return Err(DomainError::invalid(
+                    "level",
+                    "a grid needs its level: big, middle, small, micro or unit",
+                ))
             }
         },
     };
@@ -278,7 +347,13 @@ fn parse_feature(f: &Value) -> Result<ImportNode, DomainError> {
     if level.is_grid() && shape.is_none() {
         return Err(DomainError::invalid("geometry", "a grid needs a polygon"));
     }
-    Ok(ImportNode { code, name, level, parent, shape })
+    Ok(ImportNode {
+        code,
+        name,
+        level,
+        parent,
+        shape,
+    })
 }
 
 #[cfg(test)]
@@ -297,7 +372,11 @@ mod tests {
     fn village() -> HashMap<String, Existing> {
         HashMap::from([(
             "441502001001".to_owned(),
-            Existing { level: Level::Village, shape: None, parent: Some("441502001000".into()) },
+            Existing {
+                level: Level::Village,
+                shape: None,
+                parent: Some("441502001000".into()),
+            },
         )])
     }
 
@@ -333,12 +412,31 @@ mod tests {
             json!({"type": "Feature", "properties": {"code": "441502002001", "name": "x", "parent": "441502001000"}, "geometry": null}),
         ]});
         let existing = HashMap::from([
-            ("441502001001".to_owned(), Existing { level: Level::Village, shape: None, parent: None }),
-            ("441502001000".to_owned(), Existing { level: Level::Town, shape: None, parent: None }),
+            (
+                "441502001001".to_owned(),
+                Existing {
+                    level: Level::Village,
+                    shape: None,
+                    parent: None,
+                },
+            ),
+            (
+                "441502001000".to_owned(),
+                Existing {
+                    level: Level::Town,
+                    shape: None,
+                    parent: None,
+                },
+            ),
         ]);
         let errs = validate_import(&fc, &existing, 0.001).unwrap_err();
-        let by_index: Vec<(usize, &str)> = errs.iter().map(|e| (e.index, e.field.as_str())).collect();
-        assert_eq!(by_index, vec![(0, "parent"), (2, "code"), (3, "code")], "{errs:?}");
+        let by_index: Vec<(usize, &str)> =
+            errs.iter().map(|e| (e.index, e.field.as_str())).collect();
+        assert_eq!(
+            by_index,
+            vec![(0, "parent"), (2, "code"), (3, "code")],
+            "{errs:?}"
+        );
         assert!(errs[0].message.contains("unknown parent"));
         assert!(errs[1].message.contains("duplicate"));
         assert!(errs[2].message.contains("prefix"));
@@ -346,7 +444,8 @@ mod tests {
 
     #[test]
     fn a_self_intersecting_grid_is_refused() {
-        let bow = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]});
+        let bow =
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]});
         let fc = json!({"type": "FeatureCollection", "features": [feature("441502001001001", "small", bow)]});
         let errs = validate_import(&fc, &village(), 0.001).unwrap_err();
         assert_eq!(errs[0].field, "geometry");

@@ -140,7 +140,8 @@ impl NodeCode {
             return Err(DomainError::invalid("code", "must contain digits only"));
         }
         let n = s.len();
-        if n < REGION_CODE_LEN || n > MAX_CODE_LEN || (n - REGION_CODE_LEN) % GRID_SEGMENT_LEN != 0 {
+        if n < REGION_CODE_LEN || n > MAX_CODE_LEN || (n - REGION_CODE_LEN) % GRID_SEGMENT_LEN != 0
+        {
             return Err(DomainError::invalid(
                 "code",
                 format!("must have 12 digits (region) or 12 + 3k digits (grid), up to {MAX_CODE_LEN}; got {n}"),
@@ -151,12 +152,18 @@ impl NodeCode {
         }
         if n > REGION_CODE_LEN {
             if s[REGION_CODE_LEN - 3..REGION_CODE_LEN] == *"000" {
-                return Err(DomainError::invalid("code", "a grid code must extend a village code"));
+                return Err(DomainError::invalid(
+                    "code",
+                    "a grid code must extend a village code",
+                ));
             }
             let mut i = REGION_CODE_LEN;
             while i < n {
                 if s[i..i + 3] == *"000" {
-                    return Err(DomainError::invalid("code", "a grid segment must not be 000"));
+                    return Err(DomainError::invalid(
+                        "code",
+                        "a grid segment must not be 000",
+                    ));
                 }
                 i += 3;
             }
@@ -168,7 +175,10 @@ impl NodeCode {
             for seg in segs {
                 let zero = seg.bytes().all(|b| b == b'0');
                 if seen_zero && !zero {
-                    return Err(DomainError::invalid("code", "region code has digits after a zero segment"));
+                    return Err(DomainError::invalid(
+                        "code",
+                        "region code has digits after a zero segment",
+                    ));
                 }
                 seen_zero |= zero;
             }
@@ -225,7 +235,9 @@ impl NodeCode {
     /// The code this node hangs under by the coding rules (None for a province).
     pub fn natural_parent(&self) -> Option<NodeCode> {
         if self.is_grid() {
-            return Some(NodeCode(self.0[..self.0.len() - GRID_SEGMENT_LEN].to_owned()));
+            return Some(NodeCode(
+                self.0[..self.0.len() - GRID_SEGMENT_LEN].to_owned(),
+            ));
         }
         let parent_digits = match self.natural_level() {
             NaturalLevel::Region(Level::Province) => return None,
@@ -305,10 +317,16 @@ pub fn parse_name(name: &str) -> Result<String, DomainError> {
         return Err(DomainError::invalid("name", "must not be empty"));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(DomainError::invalid("name", format!("must be at most {MAX_NAME_CHARS} characters")));
+        return Err(DomainError::invalid(
+            "name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err(DomainError::invalid("name", "must not contain control characters"));
+        return Err(DomainError::invalid(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -324,7 +342,10 @@ pub fn check_parent(
     if !code.path().starts_with(parent_code.path()) || code.path() == parent_code.path() {
         return Err(DomainError::invalid(
             "code",
-            format!("code {code} is not under its parent's prefix {}", parent_code.path()),
+            format!(
+                "code {code} is not under its parent's prefix {}",
+                parent_code.path()
+            ),
         ));
     }
     if level <= parent_level {
@@ -334,7 +355,10 @@ pub fn check_parent(
         ));
     }
     if level.is_grid() && !(parent_level.is_grid() || parent_level == Level::Village) {
-        return Err(DomainError::invalid("parent", "a grid must hang under a village or another grid"));
+        return Err(DomainError::invalid(
+            "parent",
+            "a grid must hang under a village or another grid",
+        ));
     }
     if level.is_grid() && code.natural_parent().as_ref() != Some(parent_code) {
         return Err(DomainError::invalid(
@@ -368,13 +392,19 @@ mod tests {
     #[test]
     fn region_codes_know_their_level_path_and_parent() {
         let village = NodeCode::parse("441502001001").unwrap();
-        assert_eq!(village.natural_level(), NaturalLevel::Region(Level::Village));
+        assert_eq!(
+            village.natural_level(),
+            NaturalLevel::Region(Level::Village)
+        );
         assert_eq!(village.path(), "441502001001");
         assert_eq!(village.natural_parent().unwrap().as_str(), "441502001000");
         let city = NodeCode::parse("441500000000").unwrap();
         assert_eq!(city.path(), "4415");
         assert_eq!(city.natural_parent().unwrap().as_str(), "440000000000");
-        assert!(NodeCode::parse("440000000000").unwrap().natural_parent().is_none());
+        assert!(NodeCode::parse("440000000000")
+            .unwrap()
+            .natural_parent()
+            .is_none());
         assert!(city.contains(&village));
         assert!(!village.contains(&city));
     }
@@ -386,21 +416,43 @@ mod tests {
         assert_eq!(grid.natural_parent().unwrap().as_str(), "441502001001");
         assert_eq!(
             grid.ancestor_paths(),
-            vec!["44", "4415", "441502", "441502001", "441502001001", "441502001001002"]
+            vec![
+                "44",
+                "4415",
+                "441502",
+                "441502001",
+                "441502001001",
+                "441502001001002"
+            ]
         );
     }
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["", "abc", "4415", "4415020010010", "000000000000", "440000001000", "441502001000001", "441502001001000"] {
+        for bad in [
+            "",
+            "abc",
+            "4415",
+            "4415020010010",
+            "000000000000",
+            "440000001000",
+            "441502001000001",
+            "441502001001000",
+        ] {
             assert!(NodeCode::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn from_path_pads_region_paths() {
-        assert_eq!(NodeCode::from_path("4415").unwrap().as_str(), "441500000000");
-        assert_eq!(NodeCode::from_path("441502001001007").unwrap().as_str(), "441502001001007");
+        assert_eq!(
+            NodeCode::from_path("4415").unwrap().as_str(),
+            "441500000000"
+        );
+        assert_eq!(
+            NodeCode::from_path("441502001001007").unwrap().as_str(),
+            "441502001001007"
+        );
     }
 
     #[test]

@@ -21,10 +21,19 @@ impl Username {
     pub fn parse(s: &str) -> Result<Username, DomainError> {
         let s = s.trim().to_ascii_lowercase();
         if s.len() < 3 || s.len() > 64 {
-            return Err(DomainError::invalid("username", "must be 3 to 64 characters"));
+            return Err(DomainError::invalid(
+                "username",
+                "must be 3 to 64 characters",
+            ));
         }
-        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b)) {
-            return Err(DomainError::invalid("username", "may contain only letters, digits, '_', '.' and '-'"));
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+        {
+            return Err(DomainError::invalid(
+                "username",
+                "may contain only letters, digits, '_', '.' and '-'",
+            ));
         }
         Ok(Username(s))
     }

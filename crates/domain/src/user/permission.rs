@@ -82,7 +82,11 @@ mod tests {
     }
 
     fn actor(role: Role, scope: &str) -> Actor {
-        Actor { user_id: 1, role, scope: Scope::Node(code(scope)) }
+        Actor {
+            user_id: 1,
+            role,
+            scope: Scope::Node(code(scope)),
+        }
     }
 
     #[test]
@@ -90,7 +94,10 @@ mod tests {
         let a = actor(Role::GridWorker, "441502001001");
         assert!(can_view_node(&a, &code("441502001001003")));
         assert!(!can_view_node(&a, &code("441502001002003")));
-        assert!(!can_view_node(&a, &code("441502001000")), "not the town above");
+        assert!(
+            !can_view_node(&a, &code("441502001000")),
+            "not the town above"
+        );
     }
 
     #[test]
@@ -104,7 +111,14 @@ mod tests {
 
     #[test]
     fn a_department_handler_reads_the_departments_region_only() {
-        let h = Actor { user_id: 2, role: Role::Handler, scope: Scope::Department { id: 9, region: code("441502000000") } };
+        let h = Actor {
+            user_id: 2,
+            role: Role::Handler,
+            scope: Scope::Department {
+                id: 9,
+                region: code("441502000000"),
+            },
+        };
         assert!(can_view_node(&h, &code("441502001001")));
         assert!(!can_view_node(&h, &code("441521001001")));
         assert!(!can_edit_node(&h, &code("441502001001")));
@@ -112,7 +126,11 @@ mod tests {
 
     #[test]
     fn citizens_see_no_staff_tree_and_manage_nothing() {
-        let c = Actor { user_id: 3, role: Role::Citizen, scope: Scope::Own };
+        let c = Actor {
+            user_id: 3,
+            role: Role::Citizen,
+            scope: Scope::Own,
+        };
         assert!(!can_view_node(&c, &code("441502001001")));
         assert!(!can_manage_user(&c, &Scope::Own));
         assert!(!can_read_audit(&c));

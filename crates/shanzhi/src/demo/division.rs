@@ -22,13 +22,17 @@ pub fn guangdong() -> Vec<Division> {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let Some((path, name)) = line.split_once('\t') else { continue };
+        let Some((path, name)) = line.split_once('\t') else {
+            continue;
+        };
         // 东莞 (4419) and 中山 (4420) have no county level: their towns hang under the city. The
         // package lists a "county" 441900 named like the city, whose code would be the city's own.
         if path.len() == 6 && path.ends_with("00") {
             continue;
         }
-        let Ok(code) = NodeCode::from_path(path) else { continue };
+        let Ok(code) = NodeCode::from_path(path) else {
+            continue;
+        };
         let level = match path.len() {
             2 => Level::Province,
             4 => Level::City,
@@ -36,7 +40,14 @@ pub fn guangdong() -> Vec<Division> {
             9 => Level::Town,
             _ => Level::Village,
         };
-        by_path.insert(path.to_owned(), Division { code, level, name: name.to_owned() });
+        by_path.insert(
+            path.to_owned(),
+            Division {
+                code,
+                level,
+                name: name.to_owned(),
+            },
+        );
     }
     by_path.into_values().collect()
 }
@@ -69,9 +80,14 @@ mod tests {
             .map(|d| d.name.as_str())
             .collect();
         assert_eq!(counties, vec!["城区", "海丰县", "陆河县", "陆丰市"]);
-        let villages = all.iter().filter(|d| d.level == Level::Village && d.code.path().starts_with("4415")).count();
+        let villages = all
+            .iter()
+            .filter(|d| d.level == Level::Village && d.code.path().starts_with("4415"))
+            .count();
         assert_eq!(villages, 907);
-        assert!(all.iter().any(|d| d.code.as_str() == "441581102000" && d.name == "碣石镇"));
+        assert!(all
+            .iter()
+            .any(|d| d.code.as_str() == "441581102000" && d.name == "碣石镇"));
     }
 
     #[test]

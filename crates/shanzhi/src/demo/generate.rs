@@ -172,7 +172,9 @@ pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
     let ancestors: Vec<String> = NodeCode::from_path(root_path)?.ancestor_paths();
     let selected: Vec<&Division> = all
         .iter()
-        .filter(|d| d.code.path().starts_with(root_path) || ancestors.iter().any(|a| a == d.code.path()))
+        .filter(|d| {
+            d.code.path().starts_with(root_path) || ancestors.iter().any(|a| a == d.code.path())
+        })
         .collect();
     let mut children: BTreeMap<String, Vec<&Division>> = BTreeMap::new();
     for d in &selected {
@@ -232,12 +234,25 @@ pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
             stack.push((kid, cell));
         }
     }
-    nodes.sort_by(|a, b| a.code.path().len().cmp(&b.code.path().len()).then(a.code.cmp(&b.code)));
+    nodes.sort_by(|a, b| {
+        a.code
+            .path()
+            .len()
+            .cmp(&b.code.path().len())
+            .then(a.code.cmp(&b.code))
+    });
 
     // Departments sit at each county (at town scale: at the town).
-    let dept_level = if scale == Scale::Town { Level::Town } else { Level::County };
+    let dept_level = if scale == Scale::Town {
+        Level::Town
+    } else {
+        Level::County
+    };
     let mut departments = Vec::new();
-    for n in nodes.iter().filter(|n| n.level == dept_level && n.code.path().starts_with(root_path)) {
+    for n in nodes
+        .iter()
+        .filter(|n| n.level == dept_level && n.code.path().starts_with(root_path))
+    {
         for (stem, suffix) in DEPARTMENT_KINDS {
             departments.push(DemoDepartment {
                 code: format!("{stem}-{}", n.code.path()),
@@ -247,12 +262,25 @@ pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
         }
     }
     let users = staff(&root, &root_div.name, &nodes, &departments);
-    Ok(DemoCity { scale, seed, root, nodes, departments, users, history: std::sync::OnceLock::new() })
+    Ok(DemoCity {
+        scale,
+        seed,
+        root,
+        nodes,
+        departments,
+        users,
+        history: std::sync::OnceLock::new(),
+    })
 }
 
 /// The demo's logins: leaders and specialists at the root, a dispatcher at every centre
 /// (county, town, village), a worker for every grid, a handler for every department, citizens.
-fn staff(root: &NodeCode, root_name: &str, nodes: &[DemoNode], departments: &[DemoDepartment]) -> Vec<DemoUser> {
+fn staff(
+    root: &NodeCode,
+    root_name: &str,
+    nodes: &[DemoNode],
+    departments: &[DemoDepartment],
+) -> Vec<DemoUser> {
     let mut users = Vec::new();
     let at_root = |username: &str, role: Role, title: &str| DemoUser {
         username: username.to_owned(),
@@ -265,8 +293,15 @@ fn staff(root: &NodeCode, root_name: &str, nodes: &[DemoNode], departments: &[De
     users.push(at_root("leader", Role::Leader, "领导"));
     users.push(at_root("analyst", Role::Analyst, "研判分析员"));
     users.push(at_root("mediator", Role::Mediator, "调解员"));
-    users.push(at_root("dispatcher", Role::Dispatcher, "社会治理中心调度员"));
-    for n in nodes.iter().filter(|n| root.contains(&n.code) && n.code != *root) {
+    users.push(at_root(
+        "dispatcher",
+        Role::Dispatcher,
+        "社会治理中心调度员",
+    ));
+    for n in nodes
+        .iter()
+        .filter(|n| root.contains(&n.code) && n.code != *root)
+    {
         match n.level {
             Level::County | Level::Town | Level::Village => users.push(DemoUser {
                 username: format!("disp-{}", n.code.path()),
@@ -294,9 +329,16 @@ fn staff(root: &NodeCode, root_name: &str, nodes: &[DemoNode], departments: &[De
             department: Some(i),
         });
     }
-    for (i, name) in ["陈小梅", "林志强", "黄晓东", "吴丽华", "郑海生"].iter().enumerate() {
+    for (i, name) in ["陈小梅", "林志强", "黄晓东", "吴丽华", "郑海生"]
+        .iter()
+        .enumerate()
+    {
         users.push(DemoUser {
-            username: if i == 0 { "citizen".to_owned() } else { format!("citizen{}", i + 1) },
+            username: if i == 0 {
+                "citizen".to_owned()
+            } else {
+                format!("citizen{}", i + 1)
+            },
             display_name: (*name).to_owned(),
             role: Role::Citizen,
             scope: None,
@@ -326,8 +368,14 @@ fn clean(ring: &[Pt]) -> Vec<Pt> {
 fn split_clean(ring: &[Pt], n: usize, rng: &mut StdRng) -> Vec<Vec<Pt>> {
     let mut last = Vec::new();
     for _ in 0..8 {
-        let cells: Vec<Vec<Pt>> = tiling::split(ring, n, rng).iter().map(|c| clean(c)).collect();
-        if cells.iter().all(|c| c.len() >= 3 && tiling::area(c) > 1e-10 && shape_of(c).is_ok()) {
+        let cells: Vec<Vec<Pt>> = tiling::split(ring, n, rng)
+            .iter()
+            .map(|c| clean(c))
+            .collect();
+        if cells
+            .iter()
+            .all(|c| c.len() >= 3 && tiling::area(c) > 1e-10 && shape_of(c).is_ok())
+        {
             return cells;
         }
         last = cells;
@@ -346,7 +394,7 @@ fn shape_of(ring: &[Pt]) -> anyhow::Result<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shanzhi_domain::grid::{LonLat, Locator};
+    use shanzhi_domain::grid::{Locator, LonLat};
 
     #[test]
     fn the_town_has_about_300_grids_that_locate_to_themselves() {
@@ -354,7 +402,10 @@ mod tests {
         assert_eq!(city.count(Level::Village), 42);
         assert_eq!(city.grid_count(), 294);
         let loc = Locator::build(
-            city.nodes.iter().filter(|n| n.level.is_grid()).map(|n| (n.code.as_str().to_owned(), n.shape.clone().unwrap())),
+            city.nodes
+                .iter()
+                .filter(|n| n.level.is_grid())
+                .map(|n| (n.code.as_str().to_owned(), n.shape.clone().unwrap())),
         );
         for n in city.nodes.iter().filter(|n| n.level.is_grid()) {
             let (x, y) = tiling::centroid(n.ring.as_ref().unwrap());
@@ -367,14 +418,28 @@ mod tests {
     fn grids_tile_each_village_without_gap_or_overlap() {
         let city = generate(Scale::Town, 3).unwrap();
         for v in city.nodes.iter().filter(|n| n.level == Level::Village) {
-            let grids: Vec<&DemoNode> = city.nodes.iter().filter(|n| n.parent.as_ref() == Some(&v.code)).collect();
+            let grids: Vec<&DemoNode> = city
+                .nodes
+                .iter()
+                .filter(|n| n.parent.as_ref() == Some(&v.code))
+                .collect();
             let total: f64 = grids.iter().map(|g| g.shape.as_ref().unwrap().area()).sum();
             let village = v.shape.as_ref().unwrap().area();
-            assert!((total - village).abs() / village < 1e-4, "village {} area {village} vs grids {total}", v.code);
+            assert!(
+                (total - village).abs() / village < 1e-4,
+                "village {} area {village} vs grids {total}",
+                v.code
+            );
             let rings: Vec<&Vec<Pt>> = grids.iter().map(|g| g.ring.as_ref().unwrap()).collect();
             for r in &rings {
                 let c = tiling::centroid(r);
-                assert_eq!(rings.iter().filter(|o| tiling::convex_contains(o, c)).count(), 1);
+                assert_eq!(
+                    rings
+                        .iter()
+                        .filter(|o| tiling::convex_contains(o, c))
+                        .count(),
+                    1
+                );
             }
         }
     }
@@ -395,6 +460,10 @@ mod tests {
         let a = generate(Scale::Town, 9).unwrap();
         let b = generate(Scale::Town, 9).unwrap();
         assert_eq!(a.nodes.len(), b.nodes.len());
-        assert!(a.nodes.iter().zip(&b.nodes).all(|(x, y)| x.code == y.code && x.ring == y.ring));
+        assert!(a
+            .nodes
+            .iter()
+            .zip(&b.nodes)
+            .all(|(x, y)| x.code == y.code && x.ring == y.ring));
     }
 }

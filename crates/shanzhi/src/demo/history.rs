@@ -68,8 +68,26 @@ impl CategorySeed {
 }
 
 /// A parent category: the clocks of a typical child, no department.
-const fn parent(code: &'static str, name: &'static str, clocks: (i64, i64, i64), priority: i64, on_spot: bool) -> CategorySeed {
-    CategorySeed { code, name, parent: None, department_kind: None, clocks, priority, on_spot, escalate_after_minutes: None, weight: 0, summer: false, texts: &[] }
+const fn parent(
+    code: &'static str,
+    name: &'static str,
+    clocks: (i64, i64, i64),
+    priority: i64,
+    on_spot: bool,
+) -> CategorySeed {
+    CategorySeed {
+        code,
+        name,
+        parent: None,
+        department_kind: None,
+        clocks,
+        priority,
+        on_spot,
+        escalate_after_minutes: None,
+        weight: 0,
+        summer: false,
+        texts: &[],
+    }
 }
 
 /// A leaf category.
@@ -87,52 +105,295 @@ const fn leaf(
     summer: bool,
     texts: &'static [&'static str],
 ) -> CategorySeed {
-    CategorySeed { code, name, parent: Some(parent), department_kind: Some(kind), clocks, priority, on_spot, escalate_after_minutes, weight, summer, texts }
+    CategorySeed {
+        code,
+        name,
+        parent: Some(parent),
+        department_kind: Some(kind),
+        clocks,
+        priority,
+        on_spot,
+        escalate_after_minutes,
+        weight,
+        summer,
+        texts,
+    }
 }
 
 /// The demo's category tree, parents before their children.
 pub const CATEGORIES: [CategorySeed; 24] = [
     parent("city_appearance", "市容环境", (60, 420, 420), 3, true),
-    leaf("city_appearance", "exposed_garbage", "暴露垃圾", "cg", (60, 420, 420), 3, true, None, 22, true,
-        &["路边堆放生活垃圾未及时清运", "垃圾桶满溢，周边散落垃圾", "空地有建筑垃圾堆放"]),
-    leaf("city_appearance", "illegal_posting", "乱张贴", "cg", (60, 420, 420), 3, true, None, 10, false,
-        &["电线杆上张贴小广告", "墙面乱涂乱画、张贴广告", "公交站牌贴满办证广告"]),
-    leaf("city_appearance", "street_vending", "占道经营", "cg", (60, 840, 420), 3, false, None, 12, false,
-        &["流动摊贩占用人行道经营", "商铺出店经营占用道路", "早市摊点占道影响通行"]),
+    leaf(
+        "city_appearance",
+        "exposed_garbage",
+        "暴露垃圾",
+        "cg",
+        (60, 420, 420),
+        3,
+        true,
+        None,
+        22,
+        true,
+        &[
+            "路边堆放生活垃圾未及时清运",
+            "垃圾桶满溢，周边散落垃圾",
+            "空地有建筑垃圾堆放",
+        ],
+    ),
+    leaf(
+        "city_appearance",
+        "illegal_posting",
+        "乱张贴",
+        "cg",
+        (60, 420, 420),
+        3,
+        true,
+        None,
+        10,
+        false,
+        &[
+            "电线杆上张贴小广告",
+            "墙面乱涂乱画、张贴广告",
+            "公交站牌贴满办证广告",
+        ],
+    ),
+    leaf(
+        "city_appearance",
+        "street_vending",
+        "占道经营",
+        "cg",
+        (60, 840, 420),
+        3,
+        false,
+        None,
+        12,
+        false,
+        &[
+            "流动摊贩占用人行道经营",
+            "商铺出店经营占用道路",
+            "早市摊点占道影响通行",
+        ],
+    ),
     parent("safety_hazard", "安全隐患", (60, 420, 420), 1, false),
-    leaf("safety_hazard", "gas", "燃气", "zj", (60, 420, 420), 1, false, Some(240), 3, false,
-        &["闻到明显燃气味，疑似泄漏", "餐馆违规存放液化气钢瓶", "燃气管道外露锈蚀"]),
-    leaf("safety_hazard", "fire_lane", "消防通道", "yj", (60, 840, 420), 2, false, Some(480), 5, false,
-        &["消防通道被车辆堵塞", "楼道堆放杂物堵塞安全出口", "电动车在楼道内充电"]),
-    leaf("safety_hazard", "dangerous_house", "危房", "zj", (60, 2100, 420), 1, false, Some(480), 2, true,
-        &["老旧房屋墙体开裂，有倒塌风险", "台风过后房屋屋顶受损", "临街空置危房存在隐患"]),
+    leaf(
+        "safety_hazard",
+        "gas",
+        "燃气",
+        "zj",
+        (60, 420, 420),
+        1,
+        false,
+        Some(240),
+        3,
+        false,
+        &[
+            "闻到明显燃气味，疑似泄漏",
+            "餐馆违规存放液化气钢瓶",
+            "燃气管道外露锈蚀",
+        ],
+    ),
+    leaf(
+        "safety_hazard",
+        "fire_lane",
+        "消防通道",
+        "yj",
+        (60, 840, 420),
+        2,
+        false,
+        Some(480),
+        5,
+        false,
+        &[
+            "消防通道被车辆堵塞",
+            "楼道堆放杂物堵塞安全出口",
+            "电动车在楼道内充电",
+        ],
+    ),
+    leaf(
+        "safety_hazard",
+        "dangerous_house",
+        "危房",
+        "zj",
+        (60, 2100, 420),
+        1,
+        false,
+        Some(480),
+        2,
+        true,
+        &[
+            "老旧房屋墙体开裂，有倒塌风险",
+            "台风过后房屋屋顶受损",
+            "临街空置危房存在隐患",
+        ],
+    ),
     parent("dispute", "矛盾纠纷", (120, 2100, 420), 2, true),
-    leaf("dispute", "neighbour_dispute", "邻里纠纷", "ga", (120, 2100, 420), 2, true, None, 8, false,
-        &["邻里因宅基地边界发生争执", "楼上漏水引发邻里矛盾", "邻居饲养犬只扰民引发纠纷"]),
-    leaf("dispute", "wage_dispute", "劳资纠纷", "zj", (120, 2100, 420), 2, false, None, 3, false,
-        &["工地拖欠农民工工资", "工厂未按时发放工资，工人聚集讨薪"]),
-    leaf("dispute", "land_dispute", "土地纠纷", "mz", (120, 2100, 420), 2, false, None, 3, false,
-        &["村民小组之间山林地界纠纷", "承包地边界争议"]),
+    leaf(
+        "dispute",
+        "neighbour_dispute",
+        "邻里纠纷",
+        "ga",
+        (120, 2100, 420),
+        2,
+        true,
+        None,
+        8,
+        false,
+        &[
+            "邻里因宅基地边界发生争执",
+            "楼上漏水引发邻里矛盾",
+            "邻居饲养犬只扰民引发纠纷",
+        ],
+    ),
+    leaf(
+        "dispute",
+        "wage_dispute",
+        "劳资纠纷",
+        "zj",
+        (120, 2100, 420),
+        2,
+        false,
+        None,
+        3,
+        false,
+        &["工地拖欠农民工工资", "工厂未按时发放工资，工人聚集讨薪"],
+    ),
+    leaf(
+        "dispute",
+        "land_dispute",
+        "土地纠纷",
+        "mz",
+        (120, 2100, 420),
+        2,
+        false,
+        None,
+        3,
+        false,
+        &["村民小组之间山林地界纠纷", "承包地边界争议"],
+    ),
     parent("livelihood", "民生服务", (60, 840, 420), 3, true),
-    leaf("livelihood", "help_request", "求助", "mz", (60, 420, 420), 3, true, None, 6, false,
-        &["独居老人行动不便需要帮助", "困难家庭申请临时救助", "走失老人寻求帮助"]),
-    leaf("livelihood", "water_supply", "供水", "sw", (60, 840, 420), 2, false, None, 5, true,
-        &["小区停水超过一天", "自来水管爆裂漏水", "水质浑浊有异味"]),
-    leaf("livelihood", "elderly_care", "养老服务", "mz", (120, 2100, 420), 3, false, None, 3, false,
-        &["申请居家养老上门服务", "老年人助餐服务点需求", "高龄津贴办理咨询"]),
+    leaf(
+        "livelihood",
+        "help_request",
+        "求助",
+        "mz",
+        (60, 420, 420),
+        3,
+        true,
+        None,
+        6,
+        false,
+        &[
+            "独居老人行动不便需要帮助",
+            "困难家庭申请临时救助",
+            "走失老人寻求帮助",
+        ],
+    ),
+    leaf(
+        "livelihood",
+        "water_supply",
+        "供水",
+        "sw",
+        (60, 840, 420),
+        2,
+        false,
+        None,
+        5,
+        true,
+        &["小区停水超过一天", "自来水管爆裂漏水", "水质浑浊有异味"],
+    ),
+    leaf(
+        "livelihood",
+        "elderly_care",
+        "养老服务",
+        "mz",
+        (120, 2100, 420),
+        3,
+        false,
+        None,
+        3,
+        false,
+        &[
+            "申请居家养老上门服务",
+            "老年人助餐服务点需求",
+            "高龄津贴办理咨询",
+        ],
+    ),
     parent("ecology", "生态环境", (60, 1260, 420), 2, false),
-    leaf("ecology", "sewage", "污水", "sthj", (60, 1260, 420), 2, false, None, 4, true,
-        &["生活污水直排河涌", "下水道堵塞污水外溢", "养殖场污水外排"]),
-    leaf("ecology", "noise", "噪音", "sthj", (60, 840, 420), 3, false, None, 6, false,
-        &["夜间施工噪音扰民", "广场舞音响声音过大", "商铺高音喇叭促销扰民"]),
+    leaf(
+        "ecology",
+        "sewage",
+        "污水",
+        "sthj",
+        (60, 1260, 420),
+        2,
+        false,
+        None,
+        4,
+        true,
+        &["生活污水直排河涌", "下水道堵塞污水外溢", "养殖场污水外排"],
+    ),
+    leaf(
+        "ecology",
+        "noise",
+        "噪音",
+        "sthj",
+        (60, 840, 420),
+        3,
+        false,
+        None,
+        6,
+        false,
+        &[
+            "夜间施工噪音扰民",
+            "广场舞音响声音过大",
+            "商铺高音喇叭促销扰民",
+        ],
+    ),
     parent("transport", "交通设施", (60, 2100, 420), 2, false),
-    leaf("transport", "road_damage", "道路破损", "jt", (60, 2100, 420), 2, false, None, 5, true,
-        &["村道路面坑洼积水", "桥梁护栏损坏", "暴雨后路面塌陷"]),
-    leaf("transport", "missing_manhole_cover", "井盖缺失", "cg", (60, 420, 420), 1, false, Some(240), 2, true,
-        &["人行道井盖缺失，存在安全隐患", "井盖破损下沉"]),
+    leaf(
+        "transport",
+        "road_damage",
+        "道路破损",
+        "jt",
+        (60, 2100, 420),
+        2,
+        false,
+        None,
+        5,
+        true,
+        &["村道路面坑洼积水", "桥梁护栏损坏", "暴雨后路面塌陷"],
+    ),
+    leaf(
+        "transport",
+        "missing_manhole_cover",
+        "井盖缺失",
+        "cg",
+        (60, 420, 420),
+        1,
+        false,
+        Some(240),
+        2,
+        true,
+        &["人行道井盖缺失，存在安全隐患", "井盖破损下沉"],
+    ),
     parent("market", "市场监管", (60, 1260, 420), 2, false),
-    leaf("market", "food_safety", "食品安全", "scjg", (60, 1260, 420), 2, false, None, 3, false,
-        &["无证食品摊点卫生差", "学校周边销售过期食品", "餐馆后厨卫生脏乱"]),
+    leaf(
+        "market",
+        "food_safety",
+        "食品安全",
+        "scjg",
+        (60, 1260, 420),
+        2,
+        false,
+        None,
+        3,
+        false,
+        &[
+            "无证食品摊点卫生差",
+            "学校周边销售过期食品",
+            "餐馆后厨卫生脏乱",
+        ],
+    ),
 ];
 
 /// How many events a year the demo builds at each scale.
@@ -166,8 +427,15 @@ pub struct Tally {
 impl History {
     /// Counts the events and the open ones.
     pub fn tally(&self) -> Tally {
-        let open = self.events.iter().filter(|e| State::parse(&e.state).is_some_and(State::is_open)).count();
-        Tally { events: self.events.len(), open }
+        let open = self
+            .events
+            .iter()
+            .filter(|e| State::parse(&e.state).is_some_and(State::is_open))
+            .count();
+        Tally {
+            events: self.events.len(),
+            open,
+        }
     }
 
     /// The timeline lines as stored rows (numbered 1.. in order) with their events, for a recount.
@@ -268,8 +536,18 @@ struct World<'a> {
 }
 
 impl<'a> World<'a> {
-    fn new(city: &'a DemoCity, categories: &'a [Category], department_ids: &'a [i64], user_ids: &'a HashMap<String, i64>, now: i64) -> Self {
-        let names: HashMap<&NodeCode, &str> = city.nodes.iter().map(|n| (&n.code, n.name.as_str())).collect();
+    fn new(
+        city: &'a DemoCity,
+        categories: &'a [Category],
+        department_ids: &'a [i64],
+        user_ids: &'a HashMap<String, i64>,
+        now: i64,
+    ) -> Self {
+        let names: HashMap<&NodeCode, &str> = city
+            .nodes
+            .iter()
+            .map(|n| (&n.code, n.name.as_str()))
+            .collect();
         let sites = city
             .nodes
             .iter()
@@ -278,16 +556,32 @@ impl<'a> World<'a> {
                 let village = n.parent.clone()?;
                 let village_name = names.get(&village).copied().unwrap_or("");
                 let worker = user_ids.get(&format!("gw-{}", n.code.path())).copied();
-                Some(Site { node: n, village, village_name, worker })
+                Some(Site {
+                    node: n,
+                    village,
+                    village_name,
+                    worker,
+                })
             })
             .collect();
         let leaves = categories
             .iter()
             .filter(|c| c.active && c.parent_id.is_some())
-            .map(|c| Leaf { cat: c, seed: CATEGORIES.iter().find(|s| s.code == c.code) })
+            .map(|c| Leaf {
+                cat: c,
+                seed: CATEGORIES.iter().find(|s| s.code == c.code),
+            })
             .collect();
-        let departments = city.departments.iter().enumerate().map(|(i, d)| (d.code.as_str(), i)).collect();
-        let citizens = ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"].iter().filter_map(|u| user_ids.get(*u).copied()).collect();
+        let departments = city
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.code.as_str(), i))
+            .collect();
+        let citizens = ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"]
+            .iter()
+            .filter_map(|u| user_ids.get(*u).copied())
+            .collect();
         World {
             cal: WorkCalendar::china_default(),
             now,
@@ -307,13 +601,24 @@ impl<'a> World<'a> {
         if *region == self.city.root {
             return self.user_ids.get("dispatcher").copied();
         }
-        self.user_ids.get(&format!("disp-{}", region.path())).copied()
+        self.user_ids
+            .get(&format!("disp-{}", region.path()))
+            .copied()
     }
 
     /// The department of a kind nearest above the grid (any serving department if none).
     fn department(&self, kind: &str, grid: &NodeCode) -> Option<usize> {
-        let own = grid.ancestor_paths().iter().rev().find_map(|p| self.departments.get(format!("{kind}-{p}").as_str()).copied());
-        own.or_else(|| self.city.departments.iter().position(|d| d.region.contains(grid)))
+        let own = grid.ancestor_paths().iter().rev().find_map(|p| {
+            self.departments
+                .get(format!("{kind}-{p}").as_str())
+                .copied()
+        });
+        own.or_else(|| {
+            self.city
+                .departments
+                .iter()
+                .position(|d| d.region.contains(grid))
+        })
     }
 
     fn department_id(&self, index: usize) -> Option<i64> {
@@ -328,7 +633,9 @@ impl<'a> World<'a> {
 
     /// Working minutes after `from`, and at least a minute later.
     fn work(&self, from: i64, minutes: i64) -> i64 {
-        self.cal.add_working_minutes(from, minutes.max(1)).max(from + MINUTE)
+        self.cal
+            .add_working_minutes(from, minutes.max(1))
+            .max(from + MINUTE)
     }
 
     /// When the light of a stage from `start` to `due` turns yellow (as the service computes it).
@@ -348,7 +655,11 @@ fn stage_minutes(rng: &mut StdRng, clock: i64, late: bool, cap: Option<i64>) -> 
         let over = cap.map_or(over, |c| over.min(c - 10)).max(1);
         return clock + over;
     }
-    let share = if rng.gen_bool(0.8) { rng.gen_range(0.03..0.6) } else { rng.gen_range(0.6..0.97) };
+    let share = if rng.gen_bool(0.8) {
+        rng.gen_range(0.03..0.6)
+    } else {
+        rng.gen_range(0.6..0.97)
+    };
     ((clock as f64) * share).max(1.0) as i64
 }
 
@@ -367,7 +678,9 @@ fn day_weights(now: i64, rng: &mut StdRng) -> Vec<f64> {
     use chrono::Datelike;
     const MONTH: [f64; 12] = [0.8, 0.6, 0.9, 1.0, 1.1, 1.3, 1.4, 1.5, 1.3, 1.0, 0.9, 0.85];
     let today = local_date(now);
-    let dates: Vec<chrono::NaiveDate> = (0..=365).map(|i| today - chrono::Days::new(365 - i)).collect();
+    let dates: Vec<chrono::NaiveDate> = (0..=365)
+        .map(|i| today - chrono::Days::new(365 - i))
+        .collect();
     let mut w: Vec<f64> = dates
         .iter()
         .map(|d| {
@@ -375,7 +688,9 @@ fn day_weights(now: i64, rng: &mut StdRng) -> Vec<f64> {
             MONTH[d.month0() as usize] * if weekend { 0.75 } else { 1.0 }
         })
         .collect();
-    let season: Vec<usize> = (0..dates.len()).filter(|&i| (7..=9).contains(&dates[i].month())).collect();
+    let season: Vec<usize> = (0..dates.len())
+        .filter(|&i| (7..=9).contains(&dates[i].month()))
+        .collect();
     for _ in 0..3 {
         if season.is_empty() {
             break;
@@ -409,7 +724,11 @@ fn drafts(w: &World, rng: &mut StdRng, count: usize) -> Vec<Draft> {
             .iter()
             .map(|l| {
                 let base = l.seed.map_or(1, |s| s.weight.max(1));
-                if summer && l.seed.is_some_and(|s| s.summer) { base * 2 } else { base }
+                if summer && l.seed.is_some_and(|s| s.summer) {
+                    base * 2
+                } else {
+                    base
+                }
             })
             .collect()
     };
@@ -437,8 +756,17 @@ fn drafts(w: &World, rng: &mut StdRng, count: usize) -> Vec<Draft> {
                 }
             }
             let month = local_date(at).month();
-            let leaf = if (6..=9).contains(&month) { summer.sample(rng) } else { winter.sample(rng) };
-            Draft { at, site: rng.gen_range(0..w.sites.len()), leaf, source }
+            let leaf = if (6..=9).contains(&month) {
+                summer.sample(rng)
+            } else {
+                winter.sample(rng)
+            };
+            Draft {
+                at,
+                site: rng.gen_range(0..w.sites.len()),
+                leaf,
+                source,
+            }
         })
         .collect();
     out.sort_by_key(|d| d.at);
@@ -500,7 +828,12 @@ fn plan(w: &World, d: &Draft, merge_target: Option<i64>, rng: &mut StdRng) -> Pl
         return p;
     }
     p.hold = backlog(w.now - d.at, rng);
-    p.on_spot = leaf.cat.on_spot && rng.gen_bool(if d.source == Source::Patrol { 0.85 } else { 0.7 });
+    p.on_spot = leaf.cat.on_spot
+        && rng.gen_bool(if d.source == Source::Patrol {
+            0.85
+        } else {
+            0.7
+        });
     if !p.on_spot && rng.gen_bool(0.022) {
         p.escalations = if rng.gen_bool(0.12) { 2 } else { 1 };
     }
@@ -508,7 +841,13 @@ fn plan(w: &World, d: &Draft, merge_target: Option<i64>, rng: &mut StdRng) -> Pl
     p.fail_verify = !p.on_spot && rng.gen_bool(0.015);
     if rng.gen_bool(0.05) {
         let s: f64 = rng.gen();
-        p.late = Some(if s < 0.15 { Stage::Accept } else if s < 0.85 && !p.on_spot { Stage::Handle } else { Stage::Verify });
+        p.late = Some(if s < 0.15 {
+            Stage::Accept
+        } else if s < 0.85 && !p.on_spot {
+            Stage::Handle
+        } else {
+            Stage::Verify
+        });
     }
     if matches!(d.source, Source::Citizen(_)) && rng.gen_bool(0.8) {
         let s: f64 = rng.gen();
@@ -536,9 +875,20 @@ fn backlog(age: i64, rng: &mut StdRng) -> Option<State> {
         return None;
     }
     let states: &[State] = if age < 86_400_000 {
-        &[State::Reported, State::Accepted, State::Dispatched, State::InProgress, State::Resolved]
+        &[
+            State::Reported,
+            State::Accepted,
+            State::Dispatched,
+            State::InProgress,
+            State::Resolved,
+        ]
     } else {
-        &[State::Dispatched, State::InProgress, State::InProgress, State::Resolved]
+        &[
+            State::Dispatched,
+            State::InProgress,
+            State::InProgress,
+            State::Resolved,
+        ]
     };
     Some(states[rng.gen_range(0..states.len())])
 }
@@ -571,8 +921,20 @@ impl<'w, 'a> Sim<'w, 'a> {
             0 => format!("{}问题", leaf.cat.name),
             n => texts[rng.gen_range(0..n)].to_owned(),
         };
-        const PLACES: [&str; 7] = ["村委会旁", "市场路口", "文化广场", "小学门口", "菜市场", "祠堂前", "主干道边"];
-        let address = format!("{}{}", site.village_name, PLACES[rng.gen_range(0..PLACES.len())]);
+        const PLACES: [&str; 7] = [
+            "村委会旁",
+            "市场路口",
+            "文化广场",
+            "小学门口",
+            "菜市场",
+            "祠堂前",
+            "主干道边",
+        ];
+        let address = format!(
+            "{}{}",
+            site.village_name,
+            PLACES[rng.gen_range(0..PLACES.len())]
+        );
         let reporter = match d.source {
             Source::Patrol => site.worker,
             Source::Citizen(i) => w.citizens.get(i).copied(),
@@ -616,10 +978,31 @@ impl<'w, 'a> Sim<'w, 'a> {
             closed_at: None,
             version: 1,
         };
-        let mut sim = Sim { w, cat: leaf.cat, site, centre: site.village.clone(), dep: None, row, lines: Vec::new(), t: d.at, hold: None };
+        let mut sim = Sim {
+            w,
+            cat: leaf.cat,
+            site,
+            centre: site.village.clone(),
+            dep: None,
+            row,
+            lines: Vec::new(),
+            t: d.at,
+            hold: None,
+        };
         sim.start_clock(d.at, sim.cat.accept_minutes);
-        let data = json!({"source": d.source.as_str(), "grid": sim.row.grid_code, "department_id": null});
-        sim.lines.push((LogEntry { actor_id: reporter, action: "report".into(), from_state: None, to_state: sim.row.state.clone(), note: None, data }, d.at));
+        let data =
+            json!({"source": d.source.as_str(), "grid": sim.row.grid_code, "department_id": null});
+        sim.lines.push((
+            LogEntry {
+                actor_id: reporter,
+                action: "report".into(),
+                from_state: None,
+                to_state: sim.row.state.clone(),
+                note: None,
+                data,
+            },
+            d.at,
+        ));
         sim
     }
 
@@ -651,7 +1034,9 @@ impl<'w, 'a> Sim<'w, 'a> {
         match to {
             State::Reported | State::Accepted => self.start_clock(at, c.accept_minutes),
             State::Dispatched if from == State::Accepted => self.start_clock(at, c.handle_minutes),
-            State::Dispatched | State::InProgress if from == State::Resolved => self.start_clock(at, c.handle_minutes),
+            State::Dispatched | State::InProgress if from == State::Resolved => {
+                self.start_clock(at, c.handle_minutes)
+            }
             State::Dispatched | State::InProgress => {}
             State::Resolved => self.start_clock(at, c.verify_minutes),
             State::Closed => {
@@ -662,9 +1047,24 @@ impl<'w, 'a> Sim<'w, 'a> {
         }
     }
 
-    fn push(&mut self, at: i64, actor: Option<i64>, action: &str, to: State, note: Option<&str>, data: Value) {
+    fn push(
+        &mut self,
+        at: i64,
+        actor: Option<i64>,
+        action: &str,
+        to: State,
+        note: Option<&str>,
+        data: Value,
+    ) {
         let from = self.row.state.clone();
-        let line = LogEntry { actor_id: actor, action: action.to_owned(), from_state: Some(from), to_state: to.as_str().to_owned(), note: note.map(str::to_owned), data };
+        let line = LogEntry {
+            actor_id: actor,
+            action: action.to_owned(),
+            from_state: Some(from),
+            to_state: to.as_str().to_owned(),
+            note: note.map(str::to_owned),
+            data,
+        };
         self.lines.push((line, at));
         self.row.state = to.as_str().to_owned();
         self.row.version += 1;
@@ -673,7 +1073,15 @@ impl<'w, 'a> Sim<'w, 'a> {
 
     /// Makes a move at `at` (or a minute after the last one), after the sweep has caught up;
     /// None if that is after now or the order is held where it is (it stays there). `data` sees the row before the move.
-    fn mv(&mut self, at: i64, actor: Option<i64>, action: &str, to: State, note: Option<&str>, data: impl FnOnce(&EventRow, i64) -> Value) -> Option<i64> {
+    fn mv(
+        &mut self,
+        at: i64,
+        actor: Option<i64>,
+        action: &str,
+        to: State,
+        note: Option<&str>,
+        data: impl FnOnce(&EventRow, i64) -> Value,
+    ) -> Option<i64> {
         let at = at.max(self.t + MINUTE);
         if at > self.w.now || self.hold == Some(self.state()) {
             return None;
@@ -693,13 +1101,22 @@ impl<'w, 'a> Sim<'w, 'a> {
         let before = |t: i64| if inclusive { t <= until } else { t < until };
         loop {
             let state = self.state();
-            let Some(due) = self.row.due_at.filter(|_| state.is_open()) else { return };
+            let Some(due) = self.row.due_at.filter(|_| state.is_open()) else {
+                return;
+            };
             let dep = self.row.department_id;
             if self.row.light == "green" {
                 let y = self.w.yellow_at(self.row.stage_started_at, due);
                 if y < due && before(y) {
                     let data = json!({"supervision": "normal", "department_id": dep});
-                    self.push(y, None, "supervise", state, Some("yellow light: normal supervision (普通督办)"), data);
+                    self.push(
+                        y,
+                        None,
+                        "supervise",
+                        state,
+                        Some("yellow light: normal supervision (普通督办)"),
+                        data,
+                    );
                     self.row.light = "yellow".into();
                     self.row.supervision = "normal".into();
                     self.row.next_check_at = Some(due);
@@ -711,16 +1128,32 @@ impl<'w, 'a> Sim<'w, 'a> {
                     return;
                 }
                 let data = json!({"supervision": "yellow", "department_id": dep});
-                self.push(due, None, "supervise", state, Some("overdue: yellow-card supervision (黄牌督办)"), data);
+                self.push(
+                    due,
+                    None,
+                    "supervise",
+                    state,
+                    Some("overdue: yellow-card supervision (黄牌督办)"),
+                    data,
+                );
                 self.row.light = "red".into();
                 self.row.overdue_ever = true;
                 self.row.red_since = Some(due);
                 self.row.supervision = "yellow".into();
                 // The sweep looks again when the category's escalation limit runs out.
-                self.row.next_check_at = self.cat.escalate_after_minutes.map(|limit| self.w.cal.add_working_minutes(due, limit));
+                self.row.next_check_at = self
+                    .cat
+                    .escalate_after_minutes
+                    .map(|limit| self.w.cal.add_working_minutes(due, limit));
                 continue;
             }
-            let Some(at) = self.row.next_check_at.filter(|t| before(*t) && self.row.supervision != "red") else { return };
+            let Some(at) = self
+                .row
+                .next_check_at
+                .filter(|t| before(*t) && self.row.supervision != "red")
+            else {
+                return;
+            };
             self.row.supervision = "red".into();
             self.row.next_check_at = None;
             match self.centre.natural_parent() {
@@ -730,7 +1163,14 @@ impl<'w, 'a> Sim<'w, 'a> {
                     self.push(at, None, "escalate", state, Some(note), data);
                     self.move_centre(parent);
                 }
-                None => self.push(at, None, "supervise", state, Some("red-card supervision (红牌督办)"), json!({"supervision": "red", "department_id": dep})),
+                None => self.push(
+                    at,
+                    None,
+                    "supervise",
+                    state,
+                    Some("red-card supervision (红牌督办)"),
+                    json!({"supervision": "red", "department_id": dep}),
+                ),
             }
         }
     }
@@ -758,13 +1198,31 @@ impl<'w, 'a> Sim<'w, 'a> {
         let accept_clock = self.cat.accept_minutes;
         if plan.reject {
             const WHY: [&str; 3] = ["不属于受理范围", "信息不全，无法核实", "已由其他渠道办理"];
-            let at = self.w.work(self.t, stage_minutes(rng, accept_clock, false, None));
-            self.mv(at, self.dispatcher(), "reject", State::Rejected, Some(WHY[rng.gen_range(0..WHY.len())]), |_, _| json!({"department_id": null}))?;
+            let at = self
+                .w
+                .work(self.t, stage_minutes(rng, accept_clock, false, None));
+            self.mv(
+                at,
+                self.dispatcher(),
+                "reject",
+                State::Rejected,
+                Some(WHY[rng.gen_range(0..WHY.len())]),
+                |_, _| json!({"department_id": null}),
+            )?;
             return Some(());
         }
         if let Some(into) = plan.merge_into {
-            let at = self.w.work(self.t, stage_minutes(rng, accept_clock, false, None));
-            self.mv(at, self.dispatcher(), "merge", State::Merged, None, |_, _| json!({"into": into, "department_id": null}))?;
+            let at = self
+                .w
+                .work(self.t, stage_minutes(rng, accept_clock, false, None));
+            self.mv(
+                at,
+                self.dispatcher(),
+                "merge",
+                State::Merged,
+                None,
+                |_, _| json!({"into": into, "department_id": null}),
+            )?;
             self.row.merged_into = Some(into);
             return Some(());
         }
@@ -772,8 +1230,23 @@ impl<'w, 'a> Sim<'w, 'a> {
             let at = self.t + rng.gen_range(5..90) * MINUTE;
             self.resolve_on_spot(at)?;
         } else {
-            let at = self.w.work(self.t, stage_minutes(rng, accept_clock, plan.late == Some(Stage::Accept), self.cat.escalate_after_minutes));
-            self.mv(at, self.dispatcher(), "accept", State::Accepted, None, |r, _| json!({"department_id": r.department_id}))?;
+            let at = self.w.work(
+                self.t,
+                stage_minutes(
+                    rng,
+                    accept_clock,
+                    plan.late == Some(Stage::Accept),
+                    self.cat.escalate_after_minutes,
+                ),
+            );
+            self.mv(
+                at,
+                self.dispatcher(),
+                "accept",
+                State::Accepted,
+                None,
+                |r, _| json!({"department_id": r.department_id}),
+            )?;
             for _ in 0..plan.escalations {
                 if !self.escalate(rng)? {
                     break;
@@ -794,22 +1267,39 @@ impl<'w, 'a> Sim<'w, 'a> {
 
     fn resolve_on_spot(&mut self, at: i64) -> Option<()> {
         let worker = self.site.worker;
-        self.mv(at, worker, "resolve_on_spot", State::Resolved, Some("已现场处置"), |r, _| json!({"department_id": r.department_id}))?;
+        self.mv(
+            at,
+            worker,
+            "resolve_on_spot",
+            State::Resolved,
+            Some("已现场处置"),
+            |r, _| json!({"department_id": r.department_id}),
+        )?;
         Some(())
     }
 
     /// The centre hands the order up a level (提级) if that level has a dispatcher.
     fn escalate(&mut self, rng: &mut StdRng) -> Option<bool> {
-        let Some(parent) = self.centre.natural_parent() else { return Some(false) };
+        let Some(parent) = self.centre.natural_parent() else {
+            return Some(false);
+        };
         if self.w.dispatcher(&parent).is_none() {
             return Some(false);
         }
-        let at = self.w.work(self.t, stage_minutes(rng, self.cat.accept_minutes, false, None));
+        let at = self.w.work(
+            self.t,
+            stage_minutes(rng, self.cat.accept_minutes, false, None),
+        );
         let (from, to) = (self.row.centre_code.clone(), parent.as_str().to_owned());
         let state = self.state();
-        let at = self.mv(at, self.dispatcher(), "escalate", state, Some("涉及多方，需上级中心协调"), |r, _| {
-            json!({"from": from, "to": to, "department_id": r.department_id})
-        })?;
+        let at = self.mv(
+            at,
+            self.dispatcher(),
+            "escalate",
+            state,
+            Some("涉及多方，需上级中心协调"),
+            |r, _| json!({"from": from, "to": to, "department_id": r.department_id}),
+        )?;
         self.move_centre(parent);
         self.start_clock(at, self.cat.accept_minutes);
         Some(true)
@@ -819,33 +1309,64 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn handle(&mut self, plan: &Plan, rng: &mut StdRng) -> Option<()> {
         let village = self.centre == self.site.village;
         if self.cat.on_spot && village && (plan.on_spot || self.row.reopened > 0) {
-            let at = self.w.work(self.t, stage_minutes(rng, self.cat.accept_minutes, false, None));
+            let at = self.w.work(
+                self.t,
+                stage_minutes(rng, self.cat.accept_minutes, false, None),
+            );
             return self.resolve_on_spot(at);
         }
-        let kind = self.cat.department_kind.clone().unwrap_or_else(|| "cg".into());
+        let kind = self
+            .cat
+            .department_kind
+            .clone()
+            .unwrap_or_else(|| "cg".into());
         let mut dispatched = self.dispatch(&kind, rng)?;
         if plan.returned {
-            let at = self.w.work(dispatched, (self.cat.handle_minutes as f64 * rng.gen_range(0.02..0.25)) as i64);
+            let at = self.w.work(
+                dispatched,
+                (self.cat.handle_minutes as f64 * rng.gen_range(0.02..0.25)) as i64,
+            );
             if rng.gen_bool(0.3) {
                 self.sign(at)?;
             }
             self.give_back(at + MINUTE)?;
             const OTHER: [&str; 5] = ["cg", "zj", "sw", "mz", "jt"];
-            let kind = if rng.gen_bool(0.5) { kind } else { OTHER[rng.gen_range(0..OTHER.len())].to_owned() };
+            let kind = if rng.gen_bool(0.5) {
+                kind
+            } else {
+                OTHER[rng.gen_range(0..OTHER.len())].to_owned()
+            };
             dispatched = self.dispatch(&kind, rng)?;
         }
         let late = plan.late == Some(Stage::Handle);
-        let minutes = stage_minutes(rng, self.cat.handle_minutes, late, self.cat.escalate_after_minutes);
+        let minutes = stage_minutes(
+            rng,
+            self.cat.handle_minutes,
+            late,
+            self.cat.escalate_after_minutes,
+        );
         let done = self.w.work(dispatched, minutes);
-        let signed = self.w.work(dispatched, ((minutes as f64) * rng.gen_range(0.03..0.3)) as i64);
+        let signed = self.w.work(
+            dispatched,
+            ((minutes as f64) * rng.gen_range(0.03..0.3)) as i64,
+        );
         self.sign(signed)?;
         if late {
             if let Some(due) = self.row.due_at.filter(|d| *d < done) {
                 // Halfway through the overdue working time.
-                let at = self.w.work(due, self.w.cal.working_minutes_between(due, done) / 2);
+                let at = self
+                    .w
+                    .work(due, self.w.cal.working_minutes_between(due, done) / 2);
                 let dispatcher = self.dispatcher();
                 let state = self.state();
-                self.mv(at, dispatcher, "remind", state, Some("请尽快办理"), |r, _| json!({"department_id": r.department_id}))?;
+                self.mv(
+                    at,
+                    dispatcher,
+                    "remind",
+                    state,
+                    Some("请尽快办理"),
+                    |r, _| json!({"department_id": r.department_id}),
+                )?;
                 self.row.reminders += 1;
             }
         }
@@ -856,7 +1377,10 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn dispatch(&mut self, kind: &str, rng: &mut StdRng) -> Option<i64> {
         let dep = self.w.department(kind, &self.site.node.code)?;
         let dep_id = self.w.department_id(dep)?;
-        let at = self.w.work(self.t, stage_minutes(rng, self.cat.accept_minutes, false, None));
+        let at = self.w.work(
+            self.t,
+            stage_minutes(rng, self.cat.accept_minutes, false, None),
+        );
         let handle = self.cat.handle_minutes;
         let w = self.w;
         let at = self.mv(at, self.dispatcher(), "dispatch", State::Dispatched, None, |_, at| {
@@ -873,7 +1397,14 @@ impl<'w, 'a> Sim<'w, 'a> {
     }
 
     fn sign(&mut self, at: i64) -> Option<()> {
-        self.mv(at, self.handler(), "sign", State::InProgress, None, |r, _| json!({"department_id": r.department_id}))?;
+        self.mv(
+            at,
+            self.handler(),
+            "sign",
+            State::InProgress,
+            None,
+            |r, _| json!({"department_id": r.department_id}),
+        )?;
         Some(())
     }
 
@@ -891,21 +1422,49 @@ impl<'w, 'a> Sim<'w, 'a> {
     }
 
     fn report_result(&mut self, at: i64) -> Option<()> {
-        self.mv(at, self.handler(), "report_result", State::Resolved, Some("已处理完毕"), |r, _| json!({"department_id": r.department_id}))?;
+        self.mv(
+            at,
+            self.handler(),
+            "report_result",
+            State::Resolved,
+            Some("已处理完毕"),
+            |r, _| json!({"department_id": r.department_id}),
+        )?;
         Some(())
     }
 
     /// Verification: the grid worker or the centre; a failed one sends it back to the department.
     fn verify(&mut self, plan: &Plan, rng: &mut StdRng) -> Option<()> {
         if plan.fail_verify && self.row.department_id.is_some() {
-            let at = self.w.work(self.t, stage_minutes(rng, self.cat.verify_minutes, false, None));
+            let at = self.w.work(
+                self.t,
+                stage_minutes(rng, self.cat.verify_minutes, false, None),
+            );
             let actor = self.verifier(rng);
-            self.mv(at, actor, "verify", State::InProgress, Some("现场核查仍未整改到位"), |r, _| json!({"department_id": r.department_id}))?;
-            let again = self.w.work(self.t, stage_minutes(rng, self.cat.handle_minutes / 2, false, None));
+            self.mv(
+                at,
+                actor,
+                "verify",
+                State::InProgress,
+                Some("现场核查仍未整改到位"),
+                |r, _| json!({"department_id": r.department_id}),
+            )?;
+            let again = self.w.work(
+                self.t,
+                stage_minutes(rng, self.cat.handle_minutes / 2, false, None),
+            );
             self.report_result(again)?;
         }
         let late = plan.late == Some(Stage::Verify);
-        let at = self.w.work(self.t, stage_minutes(rng, self.cat.verify_minutes, late, self.cat.escalate_after_minutes));
+        let at = self.w.work(
+            self.t,
+            stage_minutes(
+                rng,
+                self.cat.verify_minutes,
+                late,
+                self.cat.escalate_after_minutes,
+            ),
+        );
         let actor = self.verifier(rng);
         self.mv(at, actor, "verify", State::Closed, None, |r, at| {
             let level = NodeCode::parse(&r.centre_code).map_or(Level::Village, |c| centre_level(&c));
@@ -916,7 +1475,11 @@ impl<'w, 'a> Sim<'w, 'a> {
     }
 
     fn verifier(&self, rng: &mut StdRng) -> Option<i64> {
-        let worker_share = if self.row.department_id.is_some() { 0.7 } else { 0.2 };
+        let worker_share = if self.row.department_id.is_some() {
+            0.7
+        } else {
+            0.2
+        };
         if rng.gen_bool(worker_share) {
             self.site.worker
         } else {
@@ -928,14 +1491,25 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn rate(&mut self, score: i64, rng: &mut StdRng) -> Option<bool> {
         let at = self.t + rng.gen_range(60..3 * 24 * 60) * MINUTE;
         let reopened = score <= 2;
-        let to = if reopened { State::Accepted } else { State::Closed };
+        let to = if reopened {
+            State::Accepted
+        } else {
+            State::Closed
+        };
         let comment = match score {
             5 => ["处理及时，非常满意", "", "网格员很负责", ""][rng.gen_range(0..4)],
             4 => ["基本满意", ""][rng.gen_range(0..2)],
             3 => "处理有点慢",
             _ => "问题没有解决",
         };
-        let at = self.mv(at, self.row.reporter_id, "rate", to, None, |r, _| json!({"score": score, "reopened": reopened, "department_id": r.department_id}))?;
+        let at = self.mv(
+            at,
+            self.row.reporter_id,
+            "rate",
+            to,
+            None,
+            |r, _| json!({"score": score, "reopened": reopened, "department_id": r.department_id}),
+        )?;
         self.row.rating = Some(score);
         self.row.rating_comment = Some(comment.to_owned()).filter(|c| !c.is_empty());
         self.row.rated_at = Some(at);
@@ -980,7 +1554,12 @@ mod tests {
             });
         }
         let deps = (1..=city.departments.len() as i64).collect();
-        let users = city.users.iter().enumerate().map(|(i, u)| (u.username.clone(), i as i64 + 1)).collect();
+        let users = city
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.username.clone(), i as i64 + 1))
+            .collect();
         (cats, deps, users)
     }
 
@@ -1003,7 +1582,10 @@ mod tests {
         let (a, b) = (history(7, 400), history(7, 400));
         assert_eq!(format!("{:?}", a.events), format!("{:?}", b.events));
         assert_eq!(format!("{:?}", a.logs), format!("{:?}", b.logs));
-        assert_ne!(format!("{:?}", a.events), format!("{:?}", history(8, 400).events));
+        assert_ne!(
+            format!("{:?}", a.events),
+            format!("{:?}", history(8, 400).events)
+        );
     }
 
     #[test]
@@ -1012,16 +1594,29 @@ mod tests {
         assert_eq!(h.events.len(), 1_000);
         let mut last_at = i64::MIN;
         for (_, _, at) in &h.logs {
-            assert!(*at >= last_at && *at <= NOW, "lines in time order, none after now");
+            assert!(
+                *at >= last_at && *at <= NOW,
+                "lines in time order, none after now"
+            );
             last_at = *at;
         }
         for (e, lines) in h.events.iter().zip(timelines(&h)) {
             assert_eq!(lines[0].action, "report", "event {}", e.id);
             assert_eq!(lines.last().unwrap().to_state, e.state, "event {}", e.id);
             assert_eq!(e.version, lines.len() as i64, "event {}", e.id);
-            assert!(lines.iter().all(|l| l.data.get("department_id").is_some()), "event {}", e.id);
+            assert!(
+                lines.iter().all(|l| l.data.get("department_id").is_some()),
+                "event {}",
+                e.id
+            );
             let open = State::parse(&e.state).unwrap().is_open();
-            assert_eq!(e.due_at.is_some(), open, "event {} {}: a clock runs exactly while open", e.id, e.state);
+            assert_eq!(
+                e.due_at.is_some(),
+                open,
+                "event {} {}: a clock runs exactly while open",
+                e.id,
+                e.state
+            );
             assert_eq!(e.closed_at.is_some(), e.state == "closed", "event {}", e.id);
         }
     }
@@ -1030,16 +1625,25 @@ mod tests {
     fn most_orders_close_at_village_level_and_ratings_are_good() {
         let h = history(1, 1_000);
         let closed: Vec<&EventRow> = h.events.iter().filter(|e| e.state == "closed").collect();
-        let village = closed.iter().filter(|e| e.centre_code == e.grid_code[..12]).count();
+        let village = closed
+            .iter()
+            .filter(|e| e.centre_code == e.grid_code[..12])
+            .count();
         let share = village as f64 / closed.len() as f64;
         assert!(share >= 0.95 && share < 1.0, "village share {share}");
         let ratings: Vec<i64> = h.events.iter().filter_map(|e| e.rating).collect();
         let mean = ratings.iter().sum::<i64>() as f64 / ratings.len() as f64;
         assert!(mean >= 4.3, "mean rating {mean} of {}", ratings.len());
         let tally = h.tally();
-        assert!(tally.open > 0 && tally.open < tally.events / 10, "{tally:?}");
+        assert!(
+            tally.open > 0 && tally.open < tally.events / 10,
+            "{tally:?}"
+        );
         assert!(h.events.iter().any(|e| e.returns > 0) && h.events.iter().any(|e| e.overdue_ever));
-        assert!(h.events.iter().any(|e| e.state == "rejected") && h.events.iter().any(|e| e.merged_into.is_some()));
+        assert!(
+            h.events.iter().any(|e| e.state == "rejected")
+                && h.events.iter().any(|e| e.merged_into.is_some())
+        );
     }
 
     #[test]
@@ -1052,7 +1656,8 @@ mod tests {
         let all = recount.counters("441581102", 0, 99_999_999, "all", 0);
         assert_eq!(all.reported, 300);
         // An order reopened by a low rating was closed once before (and maybe again since).
-        let closed = h.events.iter().filter(|e| e.state == "closed").count() + h.events.iter().filter(|e| e.reopened > 0).count();
+        let closed = h.events.iter().filter(|e| e.state == "closed").count()
+            + h.events.iter().filter(|e| e.reopened > 0).count();
         assert_eq!(all.closed, closed as i64);
         let rated = h.events.iter().filter(|e| e.rating.is_some()).count();
         assert_eq!(all.rated, rated as i64);
@@ -1062,6 +1667,8 @@ mod tests {
     fn no_grids_or_no_categories_give_an_empty_history() {
         let city = generate(Scale::Town, 1).unwrap();
         let (_, deps, users) = fixture(&city);
-        assert!(generate_history(&city, &[], &deps, &users, NOW, 1, 10).events.is_empty());
+        assert!(generate_history(&city, &[], &deps, &users, NOW, 1, 10)
+            .events
+            .is_empty());
     }
 }

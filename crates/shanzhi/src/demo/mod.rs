@@ -29,7 +29,12 @@ pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> 
 }
 
 /// Writes the demo city with `events` events of history (tests that need only the tree pass 0).
-pub async fn write_with_events(db: &Db, city: &DemoCity, now_ms: i64, events: usize) -> anyhow::Result<()> {
+pub async fn write_with_events(
+    db: &Db,
+    city: &DemoCity,
+    now_ms: i64,
+    events: usize,
+) -> anyhow::Result<()> {
     let existing = shanzhi_store::node::roots(db).await?;
     anyhow::ensure!(
         existing.is_empty(),
@@ -39,15 +44,24 @@ pub async fn write_with_events(db: &Db, city: &DemoCity, now_ms: i64, events: us
     let nodes: Vec<NewNode> = city
         .nodes
         .iter()
-        .map(|n| NewNode { code: n.code.clone(), parent: n.parent.clone(), level: n.level, name: n.name.clone(), shape: n.shape.clone() })
+        .map(|n| NewNode {
+            code: n.code.clone(),
+            parent: n.parent.clone(),
+            level: n.level,
+            name: n.name.clone(),
+            shape: n.shape.clone(),
+        })
         .collect();
     let audit = AuditEntry::new(None, "demo.build", "node", city.root.as_str())
         .after(json!({"scale": city.scale.as_str(), "seed": city.seed, "nodes": nodes.len()}));
-    shanzhi_store::node::insert_all(db, &nodes, &audit, now_ms).await.context("writing the tree")?;
+    shanzhi_store::node::insert_all(db, &nodes, &audit, now_ms)
+        .await
+        .context("writing the tree")?;
 
     let mut department_ids = Vec::with_capacity(city.departments.len());
     for d in &city.departments {
-        let row = shanzhi_store::department::insert(db, &d.code, &d.name, &d.region, None, now_ms).await?;
+        let row = shanzhi_store::department::insert(db, &d.code, &d.name, &d.region, None, now_ms)
+            .await?;
         department_ids.push(row.id);
     }
 
@@ -67,12 +81,23 @@ pub async fn write_with_events(db: &Db, city: &DemoCity, now_ms: i64, events: us
         });
     }
     for chunk in users.chunks(20_000) {
-        shanzhi_store::user::insert_many(db, chunk, now_ms).await.context("writing the demo users")?;
+        shanzhi_store::user::insert_many(db, chunk, now_ms)
+            .await
+            .context("writing the demo users")?;
     }
 
     let categories = write_categories(db, now_ms).await?;
     let user_ids = user_ids(db, city).await?;
-    write_history(db, city, &categories, &department_ids, &user_ids, now_ms, events).await
+    write_history(
+        db,
+        city,
+        &categories,
+        &department_ids,
+        &user_ids,
+        now_ms,
+        events,
+    )
+    .await
 }
 
 /// Creates the demo's category tree, parents first.
@@ -80,10 +105,13 @@ async fn write_categories(db: &Db, now_ms: i64) -> anyhow::Result<Vec<Category>>
     let mut ids: HashMap<&str, i64> = HashMap::new();
     let mut out = Vec::with_capacity(history::CATEGORIES.len());
     for seed in &history::CATEGORIES {
-        let parent_id = match seed.parent {
-            Some(p) => Some(*ids.get(p).with_context(|| format!("category {} comes before its parent {p}", seed.code))?),
-            None => None,
-        };
+        let parent_id =
+            match seed.parent {
+                Some(p) => Some(*ids.get(p).with_context(|| {
+                    format!("category {} comes before its parent {p}", seed.code)
+                })?),
+                None => None,
+            };
         let row = shanzhi_store::category::insert(db, &seed.input(parent_id), None, now_ms)
             .await
             .with_context(|| format!("writing category {}", seed.code))?;
@@ -104,7 +132,12 @@ async fn user_ids(db: &Db, city: &DemoCity) -> anyhow::Result<HashMap<String, i6
         out.extend(page.into_iter().map(|u| (u.username, u.id)));
     }
     // Citizens have no scope, so the subtree listing does not hold them.
-    let missing: Vec<&str> = city.users.iter().map(|u| u.username.as_str()).filter(|u| !out.contains_key(*u)).collect();
+    let missing: Vec<&str> = city
+        .users
+        .iter()
+        .map(|u| u.username.as_str())
+        .filter(|u| !out.contains_key(*u))
+        .collect();
     for u in missing {
         if let Some((row, _)) = shanzhi_store::user::for_login(db, &Username::parse(u)?).await? {
             out.insert(row.username, row.id);
@@ -123,27 +156,55 @@ async fn write_history(
     now_ms: i64,
     count: usize,
 ) -> anyhow::Result<()> {
-    let year = history::generate_history(city, categories, department_ids, user_ids, now_ms, city.seed, count);
+    let year = history::generate_history(
+        city,
+        categories,
+        department_ids,
+        user_ids,
+        now_ms,
+        city.seed,
+        count,
+    );
     let mut recount = crate::event::Recount::default();
     for (line, event) in year.log_rows() {
-        recount.add(&line, event).map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+        recount
+            .add(&line, event)
+            .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
     }
-    let stats: Vec<_> = recount.stats.into_iter().map(|((path, day, dim, id), c)| (path, day, dim, id, c)).collect();
-    let hist: Vec<_> = recount.hist.into_iter().map(|((path, day, bucket), n)| (path, day, bucket, n)).collect();
-    shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist).await.context("writing the year of events")?;
+    let stats: Vec<_> = recount
+        .stats
+        .into_iter()
+        .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
+        .collect();
+    let hist: Vec<_> = recount
+        .hist
+        .into_iter()
+        .map(|((path, day, bucket), n)| (path, day, bucket, n))
+        .collect();
+    shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
+        .await
+        .context("writing the year of events")?;
     let _ = city.history.set(year.tally());
     Ok(())
 }
 
 /// Pads to a terminal width, counting CJK characters as two columns.
 fn pad(text: &str, width: usize) -> String {
-    let w: usize = text.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum();
+    let w: usize = text
+        .chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum();
     format!("{text}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 /// What the demo prints: the jurisdiction, the URL, and the logins to try.
 pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
-    let root_name = city.nodes.iter().find(|n| n.code == city.root).map(|n| n.name.as_str()).unwrap_or("");
+    let root_name = city
+        .nodes
+        .iter()
+        .find(|n| n.code == city.root)
+        .map(|n| n.name.as_str())
+        .unwrap_or("");
     let mut s = String::new();
     let _ = writeln!(s);
     let _ = writeln!(
@@ -159,39 +220,70 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
         city.users.len()
     );
     if let Some(t) = city.history.get() {
-        let _ = writeln!(s, "Events:   {} over the past year, {} still open", t.events, t.open);
+        let _ = writeln!(
+            s,
+            "Events:   {} over the past year, {} still open",
+            t.events, t.open
+        );
     }
     let _ = writeln!(s, "Database: {database}");
     if url.starts_with("http") {
         let _ = writeln!(s, "Serving:  {url}   — staff console {url}/console, citizen portal {url}/m/, API {url}/api/v1");
     } else {
-        let _ = writeln!(s, "Not serving (--no-serve). Serve it with: shanzhi serve --database-url {database}");
+        let _ = writeln!(
+            s,
+            "Not serving (--no-serve). Serve it with: shanzhi serve --database-url {database}"
+        );
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "Logins (every demo account's password is: {DEMO_PASSWORD})");
+    let _ = writeln!(
+        s,
+        "Logins (every demo account's password is: {DEMO_PASSWORD})"
+    );
     let mut shown = Vec::new();
     let pick = |prefix: &str| city.users.iter().find(|u| u.username.starts_with(prefix));
     for name in ["admin", "leader", "analyst", "mediator", "dispatcher"] {
         shown.extend(city.users.iter().find(|u| u.username == name));
     }
     // One dispatcher per centre level, one grid worker, one department handler, one citizen.
-    let first_village_path = city.nodes.iter().find(|n| n.level == Level::Village && city.root.contains(&n.code)).map(|n| n.code.path().to_owned());
+    let first_village_path = city
+        .nodes
+        .iter()
+        .find(|n| n.level == Level::Village && city.root.contains(&n.code))
+        .map(|n| n.code.path().to_owned());
     if let Some(v) = &first_village_path {
         for len in [6usize, 9, 12] {
             if v.len() >= len && len > city.root.path().len() {
-                shown.extend(city.users.iter().find(|u| u.username == format!("disp-{}", &v[..len])));
+                shown.extend(
+                    city.users
+                        .iter()
+                        .find(|u| u.username == format!("disp-{}", &v[..len])),
+                );
             }
         }
-        shown.extend(city.users.iter().find(|u| u.username == format!("gw-{v}001")));
+        shown.extend(
+            city.users
+                .iter()
+                .find(|u| u.username == format!("gw-{v}001")),
+        );
     }
     shown.extend(pick("h-cg-"));
     shown.extend(pick("h-ga-"));
     shown.extend(city.users.iter().find(|u| u.username == "citizen"));
     for u in shown {
-        let _ = writeln!(s, "  {:<24} {} {}", u.username, pad(u.role.zh(), 16), u.display_name);
+        let _ = writeln!(
+            s,
+            "  {:<24} {} {}",
+            u.username,
+            pad(u.role.zh(), 16),
+            u.display_name
+        );
     }
     let _ = writeln!(s, "  … and disp-<region path> for every county, town and village centre, gw-<grid code> for every grid,");
-    let _ = writeln!(s, "    h-<department code> for every department (e.g. h-cg-441502), citizen2 … citizen5.");
+    let _ = writeln!(
+        s,
+        "    h-<department code> for every department (e.g. h-cg-441502), citizen2 … citizen5."
+    );
     let _ = writeln!(s);
     if !url.starts_with("http") {
         return s;
@@ -199,8 +291,18 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
     let _ = writeln!(
         s,
         "Try:  curl -s '{url}/api/v1/locate?lon={:.4}&lat={:.4}'",
-        city.nodes.iter().find(|n| n.level.is_grid()).and_then(|n| n.ring.as_ref()).map(|r| shanzhi_domain::grid::tiling::centroid(r).0).unwrap_or(115.4),
-        city.nodes.iter().find(|n| n.level.is_grid()).and_then(|n| n.ring.as_ref()).map(|r| shanzhi_domain::grid::tiling::centroid(r).1).unwrap_or(22.9),
+        city.nodes
+            .iter()
+            .find(|n| n.level.is_grid())
+            .and_then(|n| n.ring.as_ref())
+            .map(|r| shanzhi_domain::grid::tiling::centroid(r).0)
+            .unwrap_or(115.4),
+        city.nodes
+            .iter()
+            .find(|n| n.level.is_grid())
+            .and_then(|n| n.ring.as_ref())
+            .map(|r| shanzhi_domain::grid::tiling::centroid(r).1)
+            .unwrap_or(22.9),
     );
     let _ = writeln!(
         s,

@@ -21,22 +21,39 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None, details: None, cause: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            details: None,
+            cause: None,
+        }
     }
 
     /// 400: the request could not be read (malformed JSON, wrong types).
     pub fn bad_request(field: Option<String>, message: impl Into<String>) -> ApiError {
-        ApiError { field, ..ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message) }
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        }
     }
 
     /// 422: the request was read but a value is not acceptable.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError { field: Some(field.into()), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message) }
+        ApiError {
+            field: Some(field.into()),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+        }
     }
 
     /// 404.
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 401.
@@ -51,7 +68,10 @@ impl ApiError {
 
     /// 409.
     pub fn conflict(field: Option<&str>, message: impl Into<String>) -> ApiError {
-        ApiError { field: field.map(str::to_owned), ..ApiError::new(StatusCode::CONFLICT, "conflict", message) }
+        ApiError {
+            field: field.map(str::to_owned),
+            ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
+        }
     }
 
     /// 423: the account is locked.
@@ -61,7 +81,14 @@ impl ApiError {
 
     /// 500, with the cause kept for the log.
     pub fn internal(cause: anyhow::Error) -> ApiError {
-        ApiError { cause: Some(cause), ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged") }
+        ApiError {
+            cause: Some(cause),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged",
+            )
+        }
     }
 
     /// Adds details to the body.
@@ -85,8 +112,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("record"),
-            StoreError::Conflict { constraint } => ApiError::conflict(None, format!("conflicts with an existing record ({constraint})")),
-            StoreError::Stale => ApiError::conflict(Some("version"), "the record was changed by someone else; reload and try again"),
+            StoreError::Conflict { constraint } => ApiError::conflict(
+                None,
+                format!("conflicts with an existing record ({constraint})"),
+            ),
+            StoreError::Stale => ApiError::conflict(
+                Some("version"),
+                "the record was changed by someone else; reload and try again",
+            ),
             StoreError::Other(e) => ApiError::internal(e),
         }
     }

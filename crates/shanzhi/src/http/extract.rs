@@ -27,16 +27,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("");
             if !ct.starts_with("application/json") && !ct.starts_with("application/geo+json") {
-                return Err(ApiError::bad_request(None, "the body must be JSON (Content-Type: application/json)"));
+                return Err(ApiError::bad_request(
+                    None,
+                    "the body must be JSON (Content-Type: application/json)",
+                ));
             }
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError { status: e.status(), ..ApiError::bad_request(None, "the body is too large") }
-            } else {
-                ApiError::bad_request(None, format!("cannot read the body: {e}"))
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError {
+                        status: e.status(),
+                        ..ApiError::bad_request(None, "the body is too large")
+                    }
+                } else {
+                    ApiError::bad_request(None, format!("cannot read the body: {e}"))
+                }
+            })?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -75,18 +83,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let path = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            let field = if let Some(rest) = msg.strip_prefix("missing field `") {
-                rest.split('`').next().map(str::to_owned)
-            } else if path == "." {
-                None
-            } else {
-                Some(path)
-            };
-            ApiError::bad_request(field, format!("bad query parameter: {msg}"))
-        })
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let msg = e.into_inner().to_string();
+                let field = if let Some(rest) = msg.strip_prefix("missing field `") {
+                    rest.split('`').next().map(str::to_owned)
+                } else if path == "." {
+                    None
+                } else {
+                    Some(path)
+                };
+                ApiError::bad_request(field, format!("bad query parameter: {msg}"))
+            })
     }
 }
 
@@ -120,12 +130,18 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim);
         let (token, via_cookie) = match bearer {
             Some(t) => (t.to_owned(), false),
@@ -137,32 +153,51 @@ impl FromRequestParts<AppState> for CurrentUser {
         let hash = token_hash(&token);
         let found = shanzhi_store::session::find(&app.db, &hash, app.clock.now_ms()).await?;
         let Some((user, csrf)) = found else {
-            return Err(ApiError::unauthorized("the session has expired or does not exist; log in again"));
+            return Err(ApiError::unauthorized(
+                "the session has expired or does not exist; log in again",
+            ));
         };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             if sent != Some(csrf.as_str()) {
-                return Err(ApiError::forbidden("missing or wrong X-CSRF-Token for a cookie-authenticated write"));
+                return Err(ApiError::forbidden(
+                    "missing or wrong X-CSRF-Token for a cookie-authenticated write",
+                ));
             }
         }
         let actor = actor_of(app, &user).await?;
-        Ok(CurrentUser { actor, user, token_hash: hash })
+        Ok(CurrentUser {
+            actor,
+            user,
+            token_hash: hash,
+        })
     }
 }
 
 /// Builds the domain's view of a stored user.
 pub async fn actor_of(app: &AppState, user: &UserRow) -> Result<Actor, ApiError> {
-    let role = Role::parse(&user.role).map_err(|_| ApiError::internal(anyhow::anyhow!("user {} has a bad role", user.id)))?;
+    let role = Role::parse(&user.role)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("user {} has a bad role", user.id)))?;
     let bad_scope = || ApiError::internal(anyhow::anyhow!("user {} has a bad scope", user.id));
     let scope = match (role, &user.scope_code, user.department_id) {
         (Role::Citizen, _, _) => Scope::Own,
         (_, _, Some(dep)) => {
             let d = shanzhi_store::department::get(&app.db, dep).await?;
-            Scope::Department { id: d.id, region: NodeCode::parse(&d.region_code).map_err(|_| bad_scope())? }
+            Scope::Department {
+                id: d.id,
+                region: NodeCode::parse(&d.region_code).map_err(|_| bad_scope())?,
+            }
         }
         (_, Some(code), None) => Scope::Node(NodeCode::parse(code).map_err(|_| bad_scope())?),
         _ => return Err(bad_scope()),
     };
-    Ok(Actor { user_id: user.id, role, scope })
+    Ok(Actor {
+        user_id: user.id,
+        role,
+        scope,
+    })
 }

@@ -60,6 +60,11 @@ async fn count_request(State(app): State<AppState>, req: Request, next: Next) ->
     app.metrics.start();
     let started = Instant::now();
     let resp = next.run(req).await.into_response();
-    app.metrics.finish(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    app.metrics.finish(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     resp
 }

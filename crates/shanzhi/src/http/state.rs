@@ -29,12 +29,18 @@ pub struct LocatorCell {
 impl LocatorCell {
     /// An empty index at version -1 (always stale).
     pub fn new() -> LocatorCell {
-        LocatorCell { inner: RwLock::new((-1, Arc::new(Locator::empty()))), rebuild: tokio::sync::Mutex::new(()) }
+        LocatorCell {
+            inner: RwLock::new((-1, Arc::new(Locator::empty()))),
+            rebuild: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// The index in force.
     pub fn current(&self) -> Arc<Locator> {
-        self.inner.read().map(|g| g.1.clone()).unwrap_or_else(|p| p.into_inner().1.clone())
+        self.inner
+            .read()
+            .map(|g| g.1.clone())
+            .unwrap_or_else(|p| p.into_inner().1.clone())
     }
 
     fn version(&self) -> i64 {
@@ -53,8 +59,10 @@ impl LocatorCell {
         let locator = tokio::task::spawn_blocking(move || -> anyhow::Result<Locator> {
             let mut grids = Vec::with_capacity(rows.len());
             for (code, text) in rows {
-                let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("grid {code}"))?;
-                let shape = Shape::from_geojson(&v).map_err(|e| anyhow::anyhow!("grid {code}: {e}"))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).with_context(|| format!("grid {code}"))?;
+                let shape =
+                    Shape::from_geojson(&v).map_err(|e| anyhow::anyhow!("grid {code}: {e}"))?;
                 grids.push((code, shape));
             }
             Ok(Locator::build(grids))

@@ -19,38 +19,76 @@ fn cli_verify(app: &TestApp) -> (i32, String) {
         .args(["audit", "verify", "--database-url", &app.database_url])
         .output()
         .expect("run shanzhi audit verify");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 db_test!(changes_are_recorded_with_before_and_after, |app| {
     app.seed_town().await;
     let admin = app.user("admin", Role::Admin, Some("441500000000")).await;
-    let r = app.patch_json("/api/v1/nodes/441502001001001", &admin, json!({"name": "新名字"})).await;
+    let r = app
+        .patch_json(
+            "/api/v1/nodes/441502001001001",
+            &admin,
+            json!({"name": "新名字"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = app.get("/api/v1/audit?entity=node&entity_id=441502001001001", Some(&admin)).await.json().await.unwrap();
+    let v: Value = app
+        .get(
+            "/api/v1/audit?entity=node&entity_id=441502001001001",
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let row = &v["items"][0];
     assert_eq!(row["action"], "node.update");
     assert_eq!(row["actor_id"], admin.user_id);
     assert_eq!(row["before"]["name"], "网格1");
     assert_eq!(row["after"]["name"], "新名字");
     // Non-admins may not read the log.
-    let worker = app.user("worker", Role::GridWorker, Some("441502001001")).await;
-    assert_eq!(app.get("/api/v1/audit", Some(&worker)).await.status(), StatusCode::FORBIDDEN);
+    let worker = app
+        .user("worker", Role::GridWorker, Some("441502001001"))
+        .await;
+    assert_eq!(
+        app.get("/api/v1/audit", Some(&worker)).await.status(),
+        StatusCode::FORBIDDEN
+    );
 });
 
 db_test!(the_database_refuses_to_change_audit_rows, |app| {
     app.seed_town().await;
-    assert!(exec(&app.state.db, "UPDATE audit SET action = 'x' WHERE seq = 1").await.is_err());
-    assert!(exec(&app.state.db, "DELETE FROM audit WHERE seq = 1").await.is_err());
+    assert!(
+        exec(&app.state.db, "UPDATE audit SET action = 'x' WHERE seq = 1")
+            .await
+            .is_err()
+    );
+    assert!(exec(&app.state.db, "DELETE FROM audit WHERE seq = 1")
+        .await
+        .is_err());
 });
 
 db_test!(audit_verify_names_the_first_tampered_row, |app| {
     app.seed_town().await;
     let admin = app.user("admin", Role::Admin, Some("441500000000")).await;
     for name in ["一", "二", "三"] {
-        app.patch_json("/api/v1/nodes/441502001001001", &admin, json!({"name": name})).await;
+        app.patch_json(
+            "/api/v1/nodes/441502001001001",
+            &admin,
+            json!({"name": name}),
+        )
+        .await;
     }
-    let v: Value = app.get("/api/v1/audit/verify", Some(&admin)).await.json().await.unwrap();
+    let v: Value = app
+        .get("/api/v1/audit/verify", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["ok"], true, "{v}");
     let (code, out) = cli_verify(&app);
     assert_eq!(code, 0, "{out}");
@@ -62,9 +100,19 @@ db_test!(audit_verify_names_the_first_tampered_row, |app| {
         Engine::Postgres => "ALTER TABLE audit DISABLE TRIGGER audit_no_change",
     };
     exec(&app.state.db, disable).await.unwrap();
-    exec(&app.state.db, "UPDATE audit SET after_json = '{\"name\":\"forged\"}' WHERE seq = 3").await.unwrap();
+    exec(
+        &app.state.db,
+        "UPDATE audit SET after_json = '{\"name\":\"forged\"}' WHERE seq = 3",
+    )
+    .await
+    .unwrap();
 
-    let v: Value = app.get("/api/v1/audit/verify", Some(&admin)).await.json().await.unwrap();
+    let v: Value = app
+        .get("/api/v1/audit/verify", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["ok"], false);
     assert_eq!(v["broken_at"], 3);
     let (code, out) = cli_verify(&app);

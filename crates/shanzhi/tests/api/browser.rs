@@ -15,17 +15,27 @@ use shanzhi::config::Config;
 use shanzhi::demo::{self, Scale};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// Why the browser tests cannot run here, if they cannot.
 fn missing_tools(root: &Path) -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     if !Path::new(&chromium).exists() {
-        return Some(format!("no Chromium at {chromium} (apt-get install chromium fonts-noto-cjk, or set CHROMIUM)"));
+        return Some(format!(
+            "no Chromium at {chromium} (apt-get install chromium fonts-noto-cjk, or set CHROMIUM)"
+        ));
     }
-    if !root.join("web/node_modules/playwright-core/package.json").exists() {
-        return Some("web/node_modules/playwright-core is missing (run `npm ci` in web/)".to_owned());
+    if !root
+        .join("web/node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return Some(
+            "web/node_modules/playwright-core is missing (run `npm ci` in web/)".to_owned(),
+        );
     }
     match std::process::Command::new("node").arg("--version").output() {
         Ok(o) if o.status.success() => None,
@@ -48,14 +58,32 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     // A demo town on the real clock, so that the browser's "now" and the server's agree.
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}/browser.db", dir.path().display());
-    let config = Config { database_url, bind: "127.0.0.1:0".into(), max_connections: 8, ..Config::default() };
+    let config = Config {
+        database_url,
+        bind: "127.0.0.1:0".into(),
+        max_connections: 8,
+        ..Config::default()
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = shanzhi::startup::build_state(config, clock.clone()).await.expect("build state");
-    let city = tokio::task::spawn_blocking(|| demo::generate(Scale::Town, 1)).await.expect("join").expect("generate the demo town");
-    demo::write(&state.db, &city, clock.now_ms()).await.expect("write the demo town");
-    state.locator.refresh(&state.db).await.expect("index the grids");
+    let state = shanzhi::startup::build_state(config, clock.clone())
+        .await
+        .expect("build state");
+    let city = tokio::task::spawn_blocking(|| demo::generate(Scale::Town, 1))
+        .await
+        .expect("join")
+        .expect("generate the demo town");
+    demo::write(&state.db, &city, clock.now_ms())
+        .await
+        .expect("write the demo town");
+    state
+        .locator
+        .refresh(&state.db)
+        .await
+        .expect("index the grids");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(shanzhi::startup::serve(listener, state, async move {
@@ -63,7 +91,12 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     }));
 
     // Polled rather than awaited in a blocking thread, so the server keeps serving meanwhile.
-    let status = match std::process::Command::new("node").arg("web/tests/e2e.mjs").arg(&url).current_dir(&root).spawn() {
+    let status = match std::process::Command::new("node")
+        .arg("web/tests/e2e.mjs")
+        .arg(&url)
+        .current_dir(&root)
+        .spawn()
+    {
         Ok(mut child) => {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
             loop {
@@ -85,7 +118,10 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     let _ = stop.send(());
     let _ = server.await;
     match status {
-        Ok(s) => assert!(s.success(), "the browser tests failed ({s}); their output is above"),
+        Ok(s) => assert!(
+            s.success(),
+            "the browser tests failed ({s}); their output is above"
+        ),
         Err(e) => panic!("{e}"),
     }
 }

@@ -74,14 +74,23 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}/test.db", dir.display()),
         Engine::Postgres => {
-            let admin_url = std::env::var("SHANZHI_TEST_DATABASE_URL").expect("SHANZHI_TEST_DATABASE_URL");
+            let admin_url =
+                std::env::var("SHANZHI_TEST_DATABASE_URL").expect("SHANZHI_TEST_DATABASE_URL");
             let name = format!("shanzhi_test_{}", rand_suffix());
-            let admin = shanzhi_store::Db::connect(&admin_url, 2).await.expect("connect to the PostgreSQL test server");
+            let admin = shanzhi_store::Db::connect(&admin_url, 2)
+                .await
+                .expect("connect to the PostgreSQL test server");
             if let shanzhi_store::Db::Postgres(pool) = &admin {
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.expect("create test database");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(pool)
+                    .await
+                    .expect("create test database");
             }
             admin.close().await;
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
             format!("{base}/{name}")
         }
     }
@@ -91,7 +100,10 @@ fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}_{}_{}", std::process::id(), t % 1_000_000_000, n)
 }
 
@@ -104,10 +116,20 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 /// Starts a server on an existing database (a second instance, for example).
 pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempDir) -> TestApp {
-    let config = Config { database_url: database_url.clone(), bind: "127.0.0.1:0".into(), max_connections: 8, session_hours: 24 * 365, ..Config::default() };
+    let config = Config {
+        database_url: database_url.clone(),
+        bind: "127.0.0.1:0".into(),
+        max_connections: 8,
+        session_hours: 24 * 365,
+        ..Config::default()
+    };
     let clock = ManualClock::new(1_795_000_000_000);
-    let state = shanzhi::startup::build_state(config, Arc::new(clock.clone())).await.expect("build state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let state = shanzhi::startup::build_state(config, Arc::new(clock.clone()))
+        .await
+        .expect("build state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let s = state.clone();
@@ -157,20 +179,39 @@ impl TestApp {
             region("441500000000", "汕尾市", None),
             region("441502000000", "城区", None),
             region("441502001000", "新港街道", None),
-            region("441502001001", "立新社区", Some(rect(115.30, 22.78, 115.32, 22.79))),
-            region("441502001002", "新港社区", Some(rect(115.32, 22.78, 115.34, 22.79))),
+            region(
+                "441502001001",
+                "立新社区",
+                Some(rect(115.30, 22.78, 115.32, 22.79)),
+            ),
+            region(
+                "441502001002",
+                "新港社区",
+                Some(rect(115.32, 22.78, 115.34, 22.79)),
+            ),
         ];
         for (v, x0) in [("441502001001", 115.30), ("441502001002", 115.32)] {
             for i in 0..2 {
                 let x = x0 + 0.01 * i as f64;
-                features.push(grid(&format!("{v}{:03}", i + 1), &format!("网格{}", i + 1), rect(x, 22.78, x + 0.01, 22.79)));
+                features.push(grid(
+                    &format!("{v}{:03}", i + 1),
+                    &format!("网格{}", i + 1),
+                    rect(x, 22.78, x + 0.01, 22.79),
+                ));
             }
         }
-        self.import_as_operator(json!({"type": "FeatureCollection", "features": features})).await;
+        self.import_as_operator(json!({"type": "FeatureCollection", "features": features}))
+            .await;
     }
 
     /// Creates a user directly in the store (as `shanzhi user add` would).
-    pub async fn create_user(&self, username: &str, role: Role, scope: Option<&str>, department_id: Option<i64>) -> i64 {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        scope: Option<&str>,
+        department_id: Option<i64>,
+    ) -> i64 {
         let hash = shanzhi::password::hash(&Password::parse(PASSWORD).unwrap()).unwrap();
         let new = NewUser {
             username: Username::parse(username).unwrap(),
@@ -180,7 +221,10 @@ impl TestApp {
             scope: scope.map(|s| NodeCode::parse(s).unwrap()),
             department_id,
         };
-        shanzhi_store::user::insert(&self.state.db, &new, None, self.clock.now()).await.expect("create user").id
+        shanzhi_store::user::insert(&self.state.db, &new, None, self.clock.now())
+            .await
+            .expect("create user")
+            .id
     }
 
     /// Creates a user and logs them in.
@@ -196,7 +240,13 @@ impl TestApp {
 
     /// Logs in with a given password.
     pub async fn login_with(&self, username: &str, password: &str) -> Session {
-        let r = self.post_json("/api/v1/auth/login", None, json!({"username": username, "password": password})).await;
+        let r = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "login {username}");
         let v: Value = r.json().await.unwrap();
         Session {
@@ -225,7 +275,13 @@ impl TestApp {
 
     /// PATCH JSON with a bearer session.
     pub async fn patch_json(&self, path: &str, who: &Session, body: Value) -> Response {
-        self.client.patch(format!("{}{path}", self.url)).bearer_auth(&who.token).json(&body).send().await.expect("request")
+        self.client
+            .patch(format!("{}{path}", self.url))
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Sends raw bytes as a JSON body.
@@ -245,7 +301,12 @@ impl TestApp {
         let all = shanzhi_store::node::roots(&self.state.db).await.unwrap();
         let mut n = 0;
         for r in all {
-            n += shanzhi_store::node::count_by_level(&self.state.db, &r.code).await.unwrap().iter().map(|(_, c)| c).sum::<i64>();
+            n += shanzhi_store::node::count_by_level(&self.state.db, &r.code)
+                .await
+                .unwrap()
+                .iter()
+                .map(|(_, c)| c)
+                .sum::<i64>();
         }
         n
     }
@@ -282,7 +343,10 @@ pub async fn assert_error(r: Response, status: StatusCode) -> Value {
     assert_eq!(r.status(), status, "status");
     let v: Value = r.json().await.expect("a JSON error body");
     assert!(v["code"].is_string(), "code in {v}");
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {v}"
+    );
     assert!(v.get("field").is_some(), "field in {v}");
     v
 }
@@ -318,30 +382,74 @@ impl TestApp {
     pub async fn seed_loop(&self) -> Cast {
         self.seed_town().await;
         let now = self.clock.now();
-        let cg = shanzhi_store::department::insert(&self.state.db, "cg-441502", "城区城管局", &NodeCode::parse("441502000000").unwrap(), None, now).await.unwrap();
-        let zj = shanzhi_store::department::insert(&self.state.db, "zj-441502", "城区住建局", &NodeCode::parse("441502000000").unwrap(), None, now).await.unwrap();
-        let cat = |code: &str, name: &str, kind: &str, on_spot: bool, escalate: Option<i64>| shanzhi_store::category::CategoryInput {
-            code: code.into(),
-            parent_id: None,
-            name: name.into(),
-            department_kind: Some(kind.into()),
-            accept_minutes: 60,
-            handle_minutes: 420,
-            verify_minutes: 420,
-            priority: if escalate.is_some() { 1 } else { 3 },
-            on_spot,
-            escalate_after_minutes: escalate,
-            active: true,
+        let cg = shanzhi_store::department::insert(
+            &self.state.db,
+            "cg-441502",
+            "城区城管局",
+            &NodeCode::parse("441502000000").unwrap(),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let zj = shanzhi_store::department::insert(
+            &self.state.db,
+            "zj-441502",
+            "城区住建局",
+            &NodeCode::parse("441502000000").unwrap(),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let cat = |code: &str, name: &str, kind: &str, on_spot: bool, escalate: Option<i64>| {
+            shanzhi_store::category::CategoryInput {
+                code: code.into(),
+                parent_id: None,
+                name: name.into(),
+                department_kind: Some(kind.into()),
+                accept_minutes: 60,
+                handle_minutes: 420,
+                verify_minutes: 420,
+                priority: if escalate.is_some() { 1 } else { 3 },
+                on_spot,
+                escalate_after_minutes: escalate,
+                active: true,
+            }
         };
-        let garbage = shanzhi_store::category::insert(&self.state.db, &cat("exposed_garbage", "暴露垃圾", "cg", true, None), None, now).await.unwrap();
-        let gas = shanzhi_store::category::insert(&self.state.db, &cat("gas", "燃气", "zj", false, Some(240)), None, now).await.unwrap();
-        self.create_user("cg-handler", Role::Handler, None, Some(cg.id)).await;
-        self.create_user("zj-handler", Role::Handler, None, Some(zj.id)).await;
+        let garbage = shanzhi_store::category::insert(
+            &self.state.db,
+            &cat("exposed_garbage", "暴露垃圾", "cg", true, None),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let gas = shanzhi_store::category::insert(
+            &self.state.db,
+            &cat("gas", "燃气", "zj", false, Some(240)),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        self.create_user("cg-handler", Role::Handler, None, Some(cg.id))
+            .await;
+        self.create_user("zj-handler", Role::Handler, None, Some(zj.id))
+            .await;
         Cast {
-            dispatcher: self.user("vdisp", Role::Dispatcher, Some("441502001001")).await,
-            town_dispatcher: self.user("tdisp", Role::Dispatcher, Some("441502001000")).await,
-            other_dispatcher: self.user("odisp", Role::Dispatcher, Some("441502001002")).await,
-            worker: self.user("worker", Role::GridWorker, Some("441502001001001")).await,
+            dispatcher: self
+                .user("vdisp", Role::Dispatcher, Some("441502001001"))
+                .await,
+            town_dispatcher: self
+                .user("tdisp", Role::Dispatcher, Some("441502001000"))
+                .await,
+            other_dispatcher: self
+                .user("odisp", Role::Dispatcher, Some("441502001002"))
+                .await,
+            worker: self
+                .user("worker", Role::GridWorker, Some("441502001001001"))
+                .await,
             cg: self.login("cg-handler").await,
             zj: self.login("zj-handler").await,
             citizen: self.user("citizen", Role::Citizen, None).await,
@@ -375,7 +483,8 @@ impl TestApp {
 
     /// Makes a move; returns the response.
     pub async fn act(&self, who: &Session, id: i64, action: &str, body: Value) -> Response {
-        self.post_json(&format!("/api/v1/events/{id}/{action}"), Some(who), body).await
+        self.post_json(&format!("/api/v1/events/{id}/{action}"), Some(who), body)
+            .await
     }
 
     /// Makes a move that must succeed; returns the event after it.
@@ -397,11 +506,17 @@ impl TestApp {
     /// Sets the manual clock to a China-time wall clock.
     pub fn set_local(&self, y: i32, m: u32, d: u32, h: u32, min: u32) {
         let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        self.clock.set(shanzhi_domain::event::deadline::local_ms(date, h * 60 + min));
+        self.clock.set(shanzhi_domain::event::deadline::local_ms(
+            date,
+            h * 60 + min,
+        ));
     }
 }
 
 /// China-time wall clock as unix milliseconds.
 pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
-    shanzhi_domain::event::deadline::local_ms(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(), h * 60 + min)
+    shanzhi_domain::event::deadline::local_ms(
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        h * 60 + min,
+    )
 }

@@ -7,7 +7,10 @@ db_test!(health_reports_the_database_and_the_index, |app| {
     app.seed_town().await;
     let r = app.get("/healthz", None).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers().get("x-request-id").is_some(), "every response carries a request id");
+    assert!(
+        r.headers().get("x-request-id").is_some(),
+        "every response carries a request id"
+    );
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ok");
     assert_eq!(v["grids_indexed"], 4);
@@ -19,7 +22,12 @@ db_test!(metrics_count_requests_in_prometheus_text, |app| {
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
     assert!(text.contains("# TYPE shanzhi_http_requests_total counter"));
-    assert!(text.contains("shanzhi_http_requests_total{method=\"GET\",route=\"/api/v1/locate\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "shanzhi_http_requests_total{method=\"GET\",route=\"/api/v1/locate\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
     assert!(text.contains("shanzhi_http_request_duration_seconds_bucket"));
 });
 

@@ -14,10 +14,20 @@ use crate::http::state::AppState;
 /// `/api/v1/audit`, `/api/v1/audit/verify`.
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/api/v1/audit", list, Doc::new("audit", "Audit log, newest first (administrators)")
-            .query("entity", "string", "node, user, event…").query("entity_id", "string", "record id")
-            .query("before", "integer", "page: rows before this seq").query("limit", "integer", "1–1000"))
-        .get("/api/v1/audit/verify", verify, Doc::new("audit", "Verify the hash chain; names the first broken row"))
+        .get(
+            "/api/v1/audit",
+            list,
+            Doc::new("audit", "Audit log, newest first (administrators)")
+                .query("entity", "string", "node, user, event…")
+                .query("entity_id", "string", "record id")
+                .query("before", "integer", "page: rows before this seq")
+                .query("limit", "integer", "1–1000"),
+        )
+        .get(
+            "/api/v1/audit/verify",
+            verify,
+            Doc::new("audit", "Verify the hash chain; names the first broken row"),
+        )
 }
 
 #[derive(Deserialize)]
@@ -29,15 +39,28 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
     if !can_read_audit(&user.actor) {
-        return Err(ApiError::forbidden("only administrators read the audit log"));
+        return Err(ApiError::forbidden(
+            "only administrators read the audit log",
+        ));
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
-    let rows = shanzhi_store::audit::list(&app.db, q.entity.as_deref(), q.entity_id.as_deref(), q.before, limit).await?;
+    let rows = shanzhi_store::audit::list(
+        &app.db,
+        q.entity.as_deref(),
+        q.entity_id.as_deref(),
+        q.before,
+        limit,
+    )
+    .await?;
     let items: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -55,10 +78,14 @@ async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<Li
 
 async fn verify(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     if !can_read_audit(&user.actor) {
-        return Err(ApiError::forbidden("only administrators verify the audit log"));
+        return Err(ApiError::forbidden(
+            "only administrators verify the audit log",
+        ));
     }
-    Ok(axum::Json(match shanzhi_store::audit::verify(&app.db).await? {
-        Ok(n) => json!({"ok": true, "rows": n}),
-        Err(b) => json!({"ok": false, "broken_at": b.seq, "reason": b.reason}),
-    }))
+    Ok(axum::Json(
+        match shanzhi_store::audit::verify(&app.db).await? {
+            Ok(n) => json!({"ok": true, "rows": n}),
+            Err(b) => json!({"ok": false, "broken_at": b.seq, "reason": b.reason}),
+        },
+    ))
 }

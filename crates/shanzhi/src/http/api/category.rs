@@ -18,24 +18,83 @@ use crate::http::state::AppState;
 
 /// `/api/v1/categories…`, `/api/v1/calendar`.
 pub fn routes() -> Routes {
-    let body: &[(&str, &str)] = &[("code", "string"), ("name", "string"), ("parent_id?", "integer"), ("department_kind?", "string"),
-        ("accept_minutes", "integer"), ("handle_minutes", "integer"), ("verify_minutes", "integer"), ("priority", "integer"),
-        ("on_spot", "boolean"), ("escalate_after_minutes?", "integer"), ("active?", "boolean")];
+    let body: &[(&str, &str)] = &[
+        ("code", "string"),
+        ("name", "string"),
+        ("parent_id?", "integer"),
+        ("department_kind?", "string"),
+        ("accept_minutes", "integer"),
+        ("handle_minutes", "integer"),
+        ("verify_minutes", "integer"),
+        ("priority", "integer"),
+        ("on_spot", "boolean"),
+        ("escalate_after_minutes?", "integer"),
+        ("active?", "boolean"),
+    ];
     Routes::new()
-        .get("/api/v1/categories", list, Doc::new("category", "Categories of events with their clocks and default departments").public())
-        .post("/api/v1/categories", create, Doc::new("category", "Create a category (administrators)").body(body).created())
-        .patch("/api/v1/categories/{id}", update, Doc::new("category", "Change a category (administrators)").body(body))
-        .put("/api/v1/categories/{id}/levels/{level}", set_level, Doc::new("category", "Override a category's clocks for centres of one level")
-            .body(&[("accept_minutes", "integer"), ("handle_minutes", "integer"), ("verify_minutes", "integer")]))
-        .get("/api/v1/calendar", calendar, Doc::new("category", "The working-time calendar: holidays, make-up working days, hours"))
-        .put("/api/v1/calendar", set_calendar, Doc::new("category", "Replace the working-time calendar (administrators)")
-            .body(&[("holidays", "[string]"), ("workdays", "[string]"), ("periods", "object")]))
+        .get(
+            "/api/v1/categories",
+            list,
+            Doc::new(
+                "category",
+                "Categories of events with their clocks and default departments",
+            )
+            .public(),
+        )
+        .post(
+            "/api/v1/categories",
+            create,
+            Doc::new("category", "Create a category (administrators)")
+                .body(body)
+                .created(),
+        )
+        .patch(
+            "/api/v1/categories/{id}",
+            update,
+            Doc::new("category", "Change a category (administrators)").body(body),
+        )
+        .put(
+            "/api/v1/categories/{id}/levels/{level}",
+            set_level,
+            Doc::new(
+                "category",
+                "Override a category's clocks for centres of one level",
+            )
+            .body(&[
+                ("accept_minutes", "integer"),
+                ("handle_minutes", "integer"),
+                ("verify_minutes", "integer"),
+            ]),
+        )
+        .get(
+            "/api/v1/calendar",
+            calendar,
+            Doc::new(
+                "category",
+                "The working-time calendar: holidays, make-up working days, hours",
+            ),
+        )
+        .put(
+            "/api/v1/calendar",
+            set_calendar,
+            Doc::new(
+                "category",
+                "Replace the working-time calendar (administrators)",
+            )
+            .body(&[
+                ("holidays", "[string]"),
+                ("workdays", "[string]"),
+                ("periods", "object"),
+            ]),
+        )
 }
 
 /// Public: the citizen portal lists categories before anyone logs in.
 async fn list(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
     let rows = shanzhi_store::category::list(&app.db).await?;
-    Ok(axum::Json(json!({"items": rows.iter().map(Category::to_json).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"items": rows.iter().map(Category::to_json).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -63,7 +122,9 @@ fn admin(user: &CurrentUser) -> ApiResult<()> {
     if user.actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only administrators manage categories and the calendar"))
+        Err(ApiError::forbidden(
+            "only administrators manage categories and the calendar",
+        ))
     }
 }
 
@@ -71,53 +132,89 @@ fn minutes(field: &str, v: i64) -> ApiResult<i64> {
     if (1..=60 * 24 * 365).contains(&v) {
         Ok(v)
     } else {
-        Err(ApiError::invalid(field, "must be between 1 and 525600 working minutes"))
+        Err(ApiError::invalid(
+            field,
+            "must be between 1 and 525600 working minutes",
+        ))
     }
 }
 
 fn input(b: Body) -> ApiResult<CategoryInput> {
     let code = b.code.trim().to_owned();
-    if code.is_empty() || code.len() > 64 || !code.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) {
-        return Err(ApiError::invalid("code", "must be 1 to 64 letters, digits, '-', '_' or '.'"));
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c))
+    {
+        return Err(ApiError::invalid(
+            "code",
+            "must be 1 to 64 letters, digits, '-', '_' or '.'",
+        ));
     }
     if !(1..=3).contains(&b.priority) {
-        return Err(ApiError::invalid("priority", "must be 1 (urgent), 2 (high) or 3 (normal)"));
+        return Err(ApiError::invalid(
+            "priority",
+            "must be 1 (urgent), 2 (high) or 3 (normal)",
+        ));
     }
     Ok(CategoryInput {
         code,
         parent_id: b.parent_id,
         name: parse_name(&b.name)?,
-        department_kind: b.department_kind.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()),
+        department_kind: b
+            .department_kind
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty()),
         accept_minutes: minutes("accept_minutes", b.accept_minutes)?,
         handle_minutes: minutes("handle_minutes", b.handle_minutes)?,
         verify_minutes: minutes("verify_minutes", b.verify_minutes)?,
         priority: b.priority,
         on_spot: b.on_spot,
-        escalate_after_minutes: b.escalate_after_minutes.map(|m| minutes("escalate_after_minutes", m)).transpose()?,
+        escalate_after_minutes: b
+            .escalate_after_minutes
+            .map(|m| minutes("escalate_after_minutes", m))
+            .transpose()?,
         active: b.active,
     })
 }
 
 fn conflict(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict { constraint } if constraint.contains("code") => ApiError::conflict(Some("code"), "a category with this code exists"),
+        StoreError::Conflict { constraint } if constraint.contains("code") => {
+            ApiError::conflict(Some("code"), "a category with this code exists")
+        }
         StoreError::Conflict { .. } => ApiError::invalid("parent_id", "no such parent category"),
         other => other.into(),
     }
 }
 
-async fn create(State(app): State<AppState>, user: CurrentUser, Json(b): Json<Body>) -> ApiResult<impl IntoResponse> {
+async fn create(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Json(b): Json<Body>,
+) -> ApiResult<impl IntoResponse> {
     admin(&user)?;
     let c = input(b)?;
-    let row = shanzhi_store::category::insert(&app.db, &c, Some(user.user.id), app.clock.now_ms()).await.map_err(conflict)?;
+    let row = shanzhi_store::category::insert(&app.db, &c, Some(user.user.id), app.clock.now_ms())
+        .await
+        .map_err(conflict)?;
     Ok((StatusCode::CREATED, axum::Json(row.to_json())))
 }
 
-async fn update(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>, Json(b): Json<Body>) -> ApiResult<impl IntoResponse> {
+async fn update(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<Body>,
+) -> ApiResult<impl IntoResponse> {
     admin(&user)?;
     let c = input(b)?;
     if c.parent_id == Some(id) {
-        return Err(ApiError::invalid("parent_id", "a category cannot be its own parent"));
+        return Err(ApiError::invalid(
+            "parent_id",
+            "a category cannot be its own parent",
+        ));
     }
     match shanzhi_store::category::update(&app.db, id, &c, user.user.id, app.clock.now_ms()).await {
         Ok(row) => Ok(axum::Json(row.to_json())),
@@ -143,25 +240,52 @@ async fn set_level(
     admin(&user)?;
     let level = Level::parse(&level).map_err(|_| ApiError::not_found("level"))?;
     if level.is_grid() {
-        return Err(ApiError::invalid("level", "centres sit at village level or above"));
+        return Err(ApiError::invalid(
+            "level",
+            "centres sit at village level or above",
+        ));
     }
     match shanzhi_store::category::get(&app.db, id).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => return Err(ApiError::not_found("category")),
         Err(e) => return Err(e.into()),
     }
-    let clocks = (minutes("accept_minutes", b.accept_minutes)?, minutes("handle_minutes", b.handle_minutes)?, minutes("verify_minutes", b.verify_minutes)?);
-    shanzhi_store::category::set_level_clocks(&app.db, id, level.as_str(), clocks, user.user.id, app.clock.now_ms()).await?;
-    Ok(axum::Json(json!({"category_id": id, "level": level, "accept_minutes": clocks.0, "handle_minutes": clocks.1, "verify_minutes": clocks.2})))
+    let clocks = (
+        minutes("accept_minutes", b.accept_minutes)?,
+        minutes("handle_minutes", b.handle_minutes)?,
+        minutes("verify_minutes", b.verify_minutes)?,
+    );
+    shanzhi_store::category::set_level_clocks(
+        &app.db,
+        id,
+        level.as_str(),
+        clocks,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await?;
+    Ok(axum::Json(
+        json!({"category_id": id, "level": level, "accept_minutes": clocks.0, "handle_minutes": clocks.1, "verify_minutes": clocks.2}),
+    ))
 }
 
 async fn calendar(State(app): State<AppState>, _user: CurrentUser) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(crate::event::calendar(&app).await?.to_json()))
 }
 
-async fn set_calendar(State(app): State<AppState>, user: CurrentUser, Json(body): Json<Value>) -> ApiResult<impl IntoResponse> {
+async fn set_calendar(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<Value>,
+) -> ApiResult<impl IntoResponse> {
     admin(&user)?;
     let cal = WorkCalendar::from_json(&body)?;
-    shanzhi_store::category::set_calendar(&app.db, &cal.to_json(), Some(user.user.id), app.clock.now_ms()).await?;
+    shanzhi_store::category::set_calendar(
+        &app.db,
+        &cal.to_json(),
+        Some(user.user.id),
+        app.clock.now_ms(),
+    )
+    .await?;
     Ok(axum::Json(cal.to_json()))
 }

@@ -23,7 +23,14 @@ pub struct Doc {
 impl Doc {
     /// A route in group `tag` that needs a session.
     pub fn new(tag: &'static str, summary: &'static str) -> Doc {
-        Doc { tag, summary, public: false, body: None, query: Vec::new(), status: 200 }
+        Doc {
+            tag,
+            summary,
+            public: false,
+            body: None,
+            query: Vec::new(),
+            status: 200,
+        }
     }
 
     /// Needs no session.
@@ -46,7 +53,9 @@ impl Doc {
                 required.push(Value::String(name.to_owned()));
             }
         }
-        self.body = Some(json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}));
+        self.body = Some(
+            json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}),
+        );
         self
     }
 
@@ -94,33 +103,62 @@ impl Default for Routes {
 impl Routes {
     /// No routes yet.
     pub fn new() -> Routes {
-        Routes { router: Router::new(), ops: Vec::new() }
+        Routes {
+            router: Router::new(),
+            ops: Vec::new(),
+        }
     }
 
     /// Adds a route built elsewhere (with layers), described by `doc`.
-    pub fn route(mut self, method: &'static str, path: &'static str, mr: MethodRouter<AppState>, doc: Doc) -> Routes {
+    pub fn route(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        mr: MethodRouter<AppState>,
+        doc: Doc,
+    ) -> Routes {
         self.router = self.router.route(path, mr);
         self.ops.push((method, path, doc));
         self
     }
 
     /// GET `path`.
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, doc: Doc) -> Routes {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        doc: Doc,
+    ) -> Routes {
         self.route("get", path, get(h), doc)
     }
 
     /// POST `path`.
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, doc: Doc) -> Routes {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        doc: Doc,
+    ) -> Routes {
         self.route("post", path, post(h), doc)
     }
 
     /// PATCH `path`.
-    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, doc: Doc) -> Routes {
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        doc: Doc,
+    ) -> Routes {
         self.route("patch", path, patch(h), doc)
     }
 
     /// PUT `path`.
-    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, doc: Doc) -> Routes {
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        doc: Doc,
+    ) -> Routes {
         self.route("put", path, put(h), doc)
     }
 
@@ -158,8 +196,12 @@ impl Routes {
             }
             if let Some(body) = &doc.body {
                 op["requestBody"] = match body.get("x-media-type").and_then(Value::as_str) {
-                    Some(media) => json!({"required": true, "content": {media: {"schema": {"type": "string", "format": "binary"}}}}),
-                    None => json!({"required": true, "content": {"application/json": {"schema": body}}}),
+                    Some(media) => {
+                        json!({"required": true, "content": {media: {"schema": {"type": "string", "format": "binary"}}}})
+                    }
+                    None => {
+                        json!({"required": true, "content": {"application/json": {"schema": body}}})
+                    }
                 };
             }
             let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));

@@ -21,11 +21,16 @@ use crate::http::state::AppState;
 pub fn routes() -> Routes {
     let list_doc = |summary| {
         Doc::new("event", summary)
-            .query("state", "string", "comma-separated states").query("category", "integer", "category id (with its children)")
-            .query("department", "integer", "department id").query("under", "string", "region or grid code")
-            .query("from", "integer", "created at or after (unix ms)").query("to", "integer", "created before (unix ms)")
-            .query("overdue", "boolean", "red light").query("q", "string", "text in description or address")
-            .query("before", "string", "cursor from next_before").query("limit", "integer", "1–500")
+            .query("state", "string", "comma-separated states")
+            .query("category", "integer", "category id (with its children)")
+            .query("department", "integer", "department id")
+            .query("under", "string", "region or grid code")
+            .query("from", "integer", "created at or after (unix ms)")
+            .query("to", "integer", "created before (unix ms)")
+            .query("overdue", "boolean", "red light")
+            .query("q", "string", "text in description or address")
+            .query("before", "string", "cursor from next_before")
+            .query("limit", "integer", "1–500")
     };
     Routes::new()
         .get("/api/v1/events", list, list_doc("Events in the user's scope, newest first, keyset-paged"))
@@ -72,8 +77,17 @@ struct CreateBody {
     photos: Vec<String>,
 }
 
-async fn create(State(app): State<AppState>, user: CurrentUser, headers: HeaderMap, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+async fn create(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(b): Json<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let r = Report {
         category_id: b.category_id,
         description: b.description,
@@ -85,11 +99,23 @@ async fn create(State(app): State<AppState>, user: CurrentUser, headers: HeaderM
         source: None,
     };
     let (row, created) = service::report(&app, &user.actor, &r).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, [("idempotent-replay", if created { "false" } else { "true" })], axum::Json(to_json(&row))))
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        [("idempotent-replay", if created { "false" } else { "true" })],
+        axum::Json(to_json(&row)),
+    ))
 }
 
-async fn show(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let (row, category, ev) = service::visible(&app, &user.actor, id).await?;
     let timeline = shanzhi_store::event::timeline(&app.db, id).await?;
     let photos = shanzhi_store::event::photos(&app.db, id).await?;
@@ -139,7 +165,9 @@ fn need<T>(v: Option<T>, field: &str) -> ApiResult<T> {
 
 async fn department_region(app: &AppState, id: i64, field: &str) -> ApiResult<NodeCode> {
     match shanzhi_store::department::get(&app.db, id).await {
-        Ok(d) => NodeCode::parse(&d.region_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}"))),
+        Ok(d) => {
+            NodeCode::parse(&d.region_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
+        }
         Err(StoreError::NotFound) => Err(ApiError::invalid(field, format!("no department {id}"))),
         Err(e) => Err(e.into()),
     }
@@ -150,15 +178,24 @@ async fn department_region(app: &AppState, id: i64, field: &str) -> ApiResult<No
 async fn default_department(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<i64> {
     let (row, category, _) = service::visible(app, &user.actor, id).await?;
     let Some(kind) = category.department_kind.as_deref() else {
-        return Err(ApiError::invalid("department_id", "this category has no default department; choose one"));
+        return Err(ApiError::invalid(
+            "department_id",
+            "this category has no default department; choose one",
+        ));
     };
-    let grid = NodeCode::parse(&row.grid_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let grid =
+        NodeCode::parse(&row.grid_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     for path in grid.ancestor_paths().iter().rev().filter(|p| p.len() <= 12) {
-        if let Some(d) = shanzhi_store::department::by_code(&app.db, &format!("{kind}-{path}")).await? {
+        if let Some(d) =
+            shanzhi_store::department::by_code(&app.db, &format!("{kind}-{path}")).await?
+        {
             return Ok(d.id);
         }
     }
-    Err(ApiError::invalid("department_id", format!("no '{kind}' department serves this area; choose one")))
+    Err(ApiError::invalid(
+        "department_id",
+        format!("no '{kind}' department serves this area; choose one"),
+    ))
 }
 
 async fn act(
@@ -168,51 +205,104 @@ async fn act(
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
     // A move with nothing to say (accept, sign, check_in) may come with an empty body.
-    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) { ActBody::default() } else { parse_json(&body)? };
+    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActBody::default()
+    } else {
+        parse_json(&body)?
+    };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let a = match action.as_str() {
         "accept" => Action::Accept,
-        "reject" => Action::Reject { reason: text(&b.reason) },
-        "resolve_on_spot" => Action::ResolveOnSpot { note: text(&b.note) },
+        "reject" => Action::Reject {
+            reason: text(&b.reason),
+        },
+        "resolve_on_spot" => Action::ResolveOnSpot {
+            note: text(&b.note),
+        },
         "dispatch" => {
             let d = match b.department_id {
                 Some(d) => d,
                 None => default_department(&app, &user, id).await?,
             };
-            Action::Dispatch { department_id: d, department_region: department_region(&app, d, "department_id").await? }
+            Action::Dispatch {
+                department_id: d,
+                department_region: department_region(&app, d, "department_id").await?,
+            }
         }
         "sign" => Action::Sign,
-        "return" => Action::Return { reason: text(&b.reason) },
-        "request_extension" => Action::RequestExtension { minutes: need(b.minutes, "minutes")?, reason: text(&b.reason) },
-        "decide_extension" => Action::DecideExtension { approve: need(b.approve, "approve")? },
-        "report_result" => Action::ReportResult { note: text(&b.note) },
-        "verify" => Action::Verify { ok: need(b.ok, "ok")?, note: text(&b.note) },
-        "rate" => Action::Rate { score: need(b.score, "score")?, comment: text(&b.comment), fixed: b.fixed.unwrap_or(true) },
-        "escalate" => Action::Escalate { reason: text(&b.reason) },
+        "return" => Action::Return {
+            reason: text(&b.reason),
+        },
+        "request_extension" => Action::RequestExtension {
+            minutes: need(b.minutes, "minutes")?,
+            reason: text(&b.reason),
+        },
+        "decide_extension" => Action::DecideExtension {
+            approve: need(b.approve, "approve")?,
+        },
+        "report_result" => Action::ReportResult {
+            note: text(&b.note),
+        },
+        "verify" => Action::Verify {
+            ok: need(b.ok, "ok")?,
+            note: text(&b.note),
+        },
+        "rate" => Action::Rate {
+            score: need(b.score, "score")?,
+            comment: text(&b.comment),
+            fixed: b.fixed.unwrap_or(true),
+        },
+        "escalate" => Action::Escalate {
+            reason: text(&b.reason),
+        },
         "summon" => {
             let ids = need(b.departments.clone(), "departments")?;
             let mut deps = Vec::with_capacity(ids.len());
             for d in ids.iter().take(21) {
                 deps.push((*d, department_region(&app, *d, "departments").await?));
             }
-            Action::Summon { departments: deps, lead: need(b.lead, "lead")? }
+            Action::Summon {
+                departments: deps,
+                lead: need(b.lead, "lead")?,
+            }
         }
         "check_in" => Action::CheckIn,
         "merge" => {
             let into = need(b.into, "into")?;
             let target = match service::visible(&app, &user.actor, into).await {
                 Ok((row, _, _)) => row,
-                Err(e) if e.status == StatusCode::NOT_FOUND => return Err(ApiError::invalid("into", format!("no event {into} in your area"))),
+                Err(e) if e.status == StatusCode::NOT_FOUND => {
+                    return Err(ApiError::invalid(
+                        "into",
+                        format!("no event {into} in your area"),
+                    ))
+                }
                 Err(e) => return Err(e),
             };
-            let target_state = EvState::parse(&target.state).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad state")))?;
-            Action::Merge { target_id: into, target_state }
+            let target_state = EvState::parse(&target.state)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad state")))?;
+            Action::Merge {
+                target_id: into,
+                target_state,
+            }
         }
-        "remind" => Action::Remind { note: text(&b.note) },
-        "reinspect" => Action::Reinspect { ok: need(b.ok, "ok")?, note: text(&b.note) },
+        "remind" => Action::Remind {
+            note: text(&b.note),
+        },
+        "reinspect" => Action::Reinspect {
+            ok: need(b.ok, "ok")?,
+            note: text(&b.note),
+        },
         _ => return Err(ApiError::not_found("action")),
     };
-    let photos = if matches!(a, Action::ReportResult { .. } | Action::ResolveOnSpot { .. }) { b.photos.clone() } else { Vec::new() };
+    let photos = if matches!(
+        a,
+        Action::ReportResult { .. } | Action::ResolveOnSpot { .. }
+    ) {
+        b.photos.clone()
+    } else {
+        Vec::new()
+    };
     let row = service::act(&app, &user.actor, id, &a, b.version, b.due_minutes, &photos).await?;
     Ok(axum::Json(to_json(&row)))
 }
@@ -242,26 +332,39 @@ fn scope_of(user: &CurrentUser) -> ListScope {
 }
 
 fn page(rows: &[EventRow], limit: i64) -> Value {
-    let next = if rows.len() as i64 == limit { rows.last().map(|r| format!("{}:{}", r.created_at, r.id)) } else { None };
+    let next = if rows.len() as i64 == limit {
+        rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
+    } else {
+        None
+    };
     json!({"items": rows.iter().map(to_json).collect::<Vec<_>>(), "next_before": next})
 }
 
-async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 500"));
     }
-    let mut f = Filter { limit, ..Filter::default() };
+    let mut f = Filter {
+        limit,
+        ..Filter::default()
+    };
     if let Some(s) = &q.state {
         for part in s.split(',').filter(|p| !p.is_empty()) {
-            let st = EvState::parse(part).ok_or_else(|| ApiError::invalid("state", format!("unknown state '{part}'")))?;
+            let st = EvState::parse(part)
+                .ok_or_else(|| ApiError::invalid("state", format!("unknown state '{part}'")))?;
             f.states.push(st.as_str().to_owned());
         }
     }
     f.category_id = q.category;
     f.department_id = q.department;
     if let Some(u) = &q.under {
-        let code = NodeCode::parse(u).map_err(|_| ApiError::invalid("under", "not a region or grid code"))?;
+        let code = NodeCode::parse(u)
+            .map_err(|_| ApiError::invalid("under", "not a region or grid code"))?;
         f.under = Some(code.path().to_owned());
     }
     f.from_ms = q.from;
@@ -274,20 +377,35 @@ async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<Li
         f.text = Some(t.to_owned());
     }
     if let Some(c) = &q.before {
-        let parsed = c.split_once(':').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-        f.before = Some(parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?);
+        let parsed = c
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        f.before = Some(
+            parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
+        );
     }
     let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
     Ok(axum::Json(page(&rows, limit)))
 }
 
 /// What waits on this user now.
-async fn inbox(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+async fn inbox(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let mut f = Filter { limit, ..Filter::default() };
+    let mut f = Filter {
+        limit,
+        ..Filter::default()
+    };
     if let Some(c) = &q.before {
-        let parsed = c.split_once(':').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-        f.before = Some(parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?);
+        let parsed = c
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        f.before = Some(
+            parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
+        );
     }
     let scope = scope_of(&user);
     let states: &[&str] = match user.actor.role {
@@ -302,11 +420,22 @@ async fn inbox(State(app): State<AppState>, user: CurrentUser, Query(q): Query<L
         // A centre's inbox is what its own centre holds (not the centres below it).
         f.centre = user.actor.scope.node().map(|c| c.path().to_owned());
     }
-    let mut rows = if states.is_empty() { Vec::new() } else { shanzhi_store::event::list(&app.db, &scope, &f).await? };
+    let mut rows = if states.is_empty() {
+        Vec::new()
+    } else {
+        shanzhi_store::event::list(&app.db, &scope, &f).await?
+    };
     match user.actor.role {
         // …plus the extension requests it must decide.
         Role::Dispatcher => {
-            let f2 = Filter { limit, states: vec!["in_progress".into()], centre: f.centre.clone(), pending_extension: true, before: f.before, ..Filter::default() };
+            let f2 = Filter {
+                limit,
+                states: vec!["in_progress".into()],
+                centre: f.centre.clone(),
+                pending_extension: true,
+                before: f.before,
+                ..Filter::default()
+            };
             rows.extend(shanzhi_store::event::list(&app.db, &scope, &f2).await?);
             rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
             rows.truncate(limit as usize);
@@ -327,13 +456,22 @@ struct SampleQuery {
 }
 
 /// A random sample of closed orders for re-inspection (抽查).
-async fn sample(State(app): State<AppState>, user: CurrentUser, Query(q): Query<SampleQuery>) -> ApiResult<impl IntoResponse> {
+async fn sample(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SampleQuery>,
+) -> ApiResult<impl IntoResponse> {
     if user.actor.role != Role::Dispatcher {
-        return Err(ApiError::forbidden("only dispatchers re-inspect closed orders"));
+        return Err(ApiError::forbidden(
+            "only dispatchers re-inspect closed orders",
+        ));
     }
-    let Some(root) = user.actor.scope.node() else { return Err(ApiError::forbidden("no area")) };
+    let Some(root) = user.actor.scope.node() else {
+        return Err(ApiError::forbidden("no area"));
+    };
     let under = match &q.under {
-        Some(u) => NodeCode::parse(u).map_err(|_| ApiError::invalid("under", "not a region or grid code"))?,
+        Some(u) => NodeCode::parse(u)
+            .map_err(|_| ApiError::invalid("under", "not a region or grid code"))?,
         None => root.clone(),
     };
     if !root.contains(&under) {
@@ -344,15 +482,29 @@ async fn sample(State(app): State<AppState>, user: CurrentUser, Query(q): Query<
         return Err(ApiError::invalid("n", "must be between 1 and 200"));
     }
     let now = app.clock.now_ms();
-    let rows = shanzhi_store::event::sample_closed(&app.db, under.path(), q.from.unwrap_or(0), q.to.unwrap_or(now + 1), n).await?;
-    Ok(axum::Json(json!({"items": rows.iter().map(to_json).collect::<Vec<_>>()})))
+    let rows = shanzhi_store::event::sample_closed(
+        &app.db,
+        under.path(),
+        q.from.unwrap_or(0),
+        q.to.unwrap_or(now + 1),
+        n,
+    )
+    .await?;
+    Ok(axum::Json(
+        json!({"items": rows.iter().map(to_json).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn notifications(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
+async fn notifications(
+    State(app): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<impl IntoResponse> {
     let dep = match &user.actor.scope {
         Scope::Department { id, .. } => Some(*id),
         _ => None,
     };
     let rows = shanzhi_store::event::notifications(&app.db, user.user.id, dep, 100).await?;
-    Ok(axum::Json(json!({"items": rows.iter().map(|(id, ev, kind, msg, at)| json!({"id": id, "event_id": ev, "kind": kind, "message": msg, "created_at": at})).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"items": rows.iter().map(|(id, ev, kind, msg, at)| json!({"id": id, "event_id": ev, "kind": kind, "message": msg, "created_at": at})).collect::<Vec<_>>()}),
+    ))
 }

@@ -43,23 +43,34 @@ fn day_num(d: NaiveDate) -> i64 {
 }
 
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
 }
 
 /// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close.
 pub async fn node_figures(app: &AppState, path: &str, from: i64, to: i64) -> ApiResult<Value> {
     let c = shanzhi_store::event::counters(&app.db, path, from, to, "all", 0).await?;
     let hist = shanzhi_store::event::close_histogram(&app.db, path, from, to).await?;
-    let mut v = serde_json::to_value(Figures::from_counters(c)).map_err(|e| ApiError::internal(e.into()))?;
+    let mut v = serde_json::to_value(Figures::from_counters(c))
+        .map_err(|e| ApiError::internal(e.into()))?;
     v["median_close_minutes"] = json!(quantile(&hist, 0.5));
     v["p90_close_minutes"] = json!(quantile(&hist, 0.9));
     Ok(v)
 }
 
-async fn figures(State(app): State<AppState>, user: CurrentUser, Query(q): Query<FiguresQuery>) -> ApiResult<impl IntoResponse> {
+async fn figures(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<FiguresQuery>,
+) -> ApiResult<impl IntoResponse> {
     let node = match &q.node {
         Some(n) => NodeCode::parse(n).map_err(|_| ApiError::not_found("node"))?,
-        None => user.actor.scope.node().cloned().ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
+        None => user
+            .actor
+            .scope
+            .node()
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
     };
     let n = visible_node(&app, &user, &node).await?;
     let today = shanzhi_domain::event::deadline::local_date(app.clock.now_ms());
@@ -90,7 +101,10 @@ async fn figures(State(app): State<AppState>, user: CurrentUser, Query(q): Query
         by_cat
             .into_iter()
             .map(|(id, c)| {
-                let name = categories.iter().find(|x| x.id == id).map(|x| x.name.clone());
+                let name = categories
+                    .iter()
+                    .find(|x| x.id == id)
+                    .map(|x| x.name.clone());
                 json!({"category_id": id, "name": name, "figures": Figures::from_counters(c)})
             })
             .collect(),
@@ -98,21 +112,29 @@ async fn figures(State(app): State<AppState>, user: CurrentUser, Query(q): Query
     let by_dep = shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?;
     let mut deps = Vec::new();
     for (id, c) in by_dep {
-        let name = shanzhi_store::department::get(&app.db, id).await.ok().map(|d| d.name);
+        let name = shanzhi_store::department::get(&app.db, id)
+            .await
+            .ok()
+            .map(|d| d.name);
         deps.push(json!({"department_id": id, "name": name, "figures": Figures::from_counters(c)}));
     }
     out["by_department"] = Value::Array(deps);
     if q.children {
         let mut kids = Vec::new();
         for child in shanzhi_store::node::children(&app.db, &node, false).await? {
-            let c = shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "all", 0).await?;
+            let c =
+                shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "all", 0).await?;
             kids.push(json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)}));
         }
         out["children"] = Value::Array(kids);
     }
     if q.daily {
         let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t).await?;
-        out["daily"] = Value::Array(days.into_iter().map(|(d, c)| json!({"day": d, "counters": c})).collect());
+        out["daily"] = Value::Array(
+            days.into_iter()
+                .map(|(d, c)| json!({"day": d, "counters": c}))
+                .collect(),
+        );
     }
     Ok(axum::Json(out))
 }

@@ -15,8 +15,17 @@ use crate::http::state::AppState;
 
 /// `/api/v1/locate`.
 pub fn routes() -> Routes {
-    Routes::new().get("/api/v1/locate", locate, Doc::new("tree", "The deepest grid containing a point, and its chain of ancestors").public()
-        .query("lon", "number", "longitude, WGS-84").query("lat", "number", "latitude, WGS-84"))
+    Routes::new().get(
+        "/api/v1/locate",
+        locate,
+        Doc::new(
+            "tree",
+            "The deepest grid containing a point, and its chain of ancestors",
+        )
+        .public()
+        .query("lon", "number", "longitude, WGS-84")
+        .query("lat", "number", "latitude, WGS-84"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -26,7 +35,10 @@ struct LocateQuery {
     lat: f64,
 }
 
-async fn locate(State(app): State<AppState>, Query(q): Query<LocateQuery>) -> ApiResult<impl IntoResponse> {
+async fn locate(
+    State(app): State<AppState>,
+    Query(q): Query<LocateQuery>,
+) -> ApiResult<impl IntoResponse> {
     let at = LonLat::parse(q.lon, q.lat)?;
     let found = app.locator.current().locate(at);
     let Some(found) = found else {
@@ -37,7 +49,8 @@ async fn locate(State(app): State<AppState>, Query(q): Query<LocateQuery>) -> Ap
             "lon": q.lon, "lat": q.lat,
         })));
     };
-    let code = NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let code =
+        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
     let grid = chain.iter().find(|n| n.code == code);
     Ok(axum::Json(json!({

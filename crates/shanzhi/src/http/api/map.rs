@@ -33,10 +33,28 @@ pub fn routes() -> Routes {
 }
 
 fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
-    let parts: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| ApiError::invalid("bbox", "four numbers: min_lon,min_lat,max_lon,max_lat"))?;
+    let parts: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::invalid("bbox", "four numbers: min_lon,min_lat,max_lon,max_lat"))?;
     match parts.as_slice() {
-        [a, b, c, d] if a <= c && b <= d && a.is_finite() && d.is_finite() && (-180.0..=180.0).contains(a) && (-180.0..=180.0).contains(c) && (-90.0..=90.0).contains(b) && (-90.0..=90.0).contains(d) => Ok([*a, *b, *c, *d]),
-        _ => Err(ApiError::invalid("bbox", "four numbers: min_lon,min_lat,max_lon,max_lat, with min <= max")),
+        [a, b, c, d]
+            if a <= c
+                && b <= d
+                && a.is_finite()
+                && d.is_finite()
+                && (-180.0..=180.0).contains(a)
+                && (-180.0..=180.0).contains(c)
+                && (-90.0..=90.0).contains(b)
+                && (-90.0..=90.0).contains(d) =>
+        {
+            Ok([*a, *b, *c, *d])
+        }
+        _ => Err(ApiError::invalid(
+            "bbox",
+            "four numbers: min_lon,min_lat,max_lon,max_lat, with min <= max",
+        )),
     }
 }
 
@@ -48,7 +66,10 @@ fn level_len(level: &str) -> ApiResult<(Level, i64)> {
         "town" => Ok((Level::Town, 9)),
         "village" => Ok((Level::Village, 12)),
         "grid" => Ok((Level::Small, 15)),
-        _ => Err(ApiError::invalid("level", "one of province, city, county, town, village, grid")),
+        _ => Err(ApiError::invalid(
+            "level",
+            "one of province, city, county, town, village, grid",
+        )),
     }
 }
 
@@ -72,7 +93,11 @@ fn simplified(shape: &Shape, zoom: u8) -> Value {
     }
 }
 
-async fn nodes(State(app): State<AppState>, user: CurrentUser, Query(q): Query<NodesQuery>) -> ApiResult<impl IntoResponse> {
+async fn nodes(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NodesQuery>,
+) -> ApiResult<impl IntoResponse> {
     let Some(root) = user.actor.scope.node().cloned() else {
         return Err(ApiError::forbidden("citizens use the portal map"));
     };
@@ -98,7 +123,9 @@ async fn nodes(State(app): State<AppState>, user: CurrentUser, Query(q): Query<N
             let now = app.clock.now_ms();
             let to = crate::event::day_of(now);
             let from = crate::event::day_of(now - days * 86_400_000);
-            for (path, c) in shanzhi_store::event::counters_of_level(&app.db, root.path(), len, from, to).await? {
+            for (path, c) in
+                shanzhi_store::event::counters_of_level(&app.db, root.path(), len, from, to).await?
+            {
                 let f = shanzhi_domain::event::figures::Figures::from_counters(c);
                 let v = match figure {
                     "reported" => Some(c.reported as f64),
@@ -109,14 +136,22 @@ async fn nodes(State(app): State<AppState>, user: CurrentUser, Query(q): Query<N
                 values.insert(path, v);
             }
         }
-        _ => return Err(ApiError::invalid("figure", "one of open, overdue, reported, closed, on_time_rate, satisfaction")),
+        _ => {
+            return Err(ApiError::invalid(
+                "figure",
+                "one of open, overdue, reported, closed, on_time_rate, satisfaction",
+            ))
+        }
     }
     let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
     let features: Vec<Value> = nodes
         .iter()
         .filter_map(|n| {
             let shape = n.shape.as_ref()?;
-            let v = values.get(n.code.path()).cloned().unwrap_or(if zero_default { Some(0.0) } else { None });
+            let v = values
+                .get(n.code.path())
+                .cloned()
+                .unwrap_or(if zero_default { Some(0.0) } else { None });
             Some(json!({
                 "type": "Feature",
                 "properties": {"code": n.code, "name": n.name, "level": n.level, "value": v},
@@ -124,7 +159,9 @@ async fn nodes(State(app): State<AppState>, user: CurrentUser, Query(q): Query<N
             }))
         })
         .collect();
-    Ok(axum::Json(json!({"type": "FeatureCollection", "figure": figure, "truncated": features.len() as i64 >= MAX_FEATURES, "features": features})))
+    Ok(axum::Json(
+        json!({"type": "FeatureCollection", "figure": figure, "truncated": features.len() as i64 >= MAX_FEATURES, "features": features}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -135,14 +172,26 @@ struct EventsQuery {
     days: Option<i64>,
 }
 
-async fn events(State(app): State<AppState>, user: CurrentUser, Query(q): Query<EventsQuery>) -> ApiResult<impl IntoResponse> {
+async fn events(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<impl IntoResponse> {
     let Some(root) = user.actor.scope.node().cloned() else {
         return Err(ApiError::forbidden("citizens use the portal map"));
     };
     let bbox = parse_bbox(&q.bbox)?;
     let days = q.days.unwrap_or(365).clamp(1, 3660);
     let since = app.clock.now_ms() - days * 86_400_000;
-    let rows = shanzhi_store::event::in_bbox(&app.db, root.path(), bbox, q.open.unwrap_or(true), since, MAX_FEATURES).await?;
+    let rows = shanzhi_store::event::in_bbox(
+        &app.db,
+        root.path(),
+        bbox,
+        q.open.unwrap_or(true),
+        since,
+        MAX_FEATURES,
+    )
+    .await?;
     let features: Vec<Value> = rows
         .iter()
         .map(|e| {
@@ -155,7 +204,9 @@ async fn events(State(app): State<AppState>, user: CurrentUser, Query(q): Query<
             })
         })
         .collect();
-    Ok(axum::Json(json!({"type": "FeatureCollection", "truncated": features.len() as i64 >= MAX_FEATURES, "features": features})))
+    Ok(axum::Json(
+        json!({"type": "FeatureCollection", "truncated": features.len() as i64 >= MAX_FEATURES, "features": features}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -164,13 +215,23 @@ struct CardQuery {
     code: String,
 }
 
-async fn card(State(app): State<AppState>, user: CurrentUser, Query(q): Query<CardQuery>) -> ApiResult<impl IntoResponse> {
+async fn card(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CardQuery>,
+) -> ApiResult<impl IntoResponse> {
     let code = NodeCode::parse(&q.code).map_err(|_| ApiError::not_found("node"))?;
     let node = super::node::visible_node(&app, &user, &code).await?;
     let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
     let staff = shanzhi_store::node::staff(&app.db, &code).await?;
     let now = app.clock.now_ms();
-    let figures = super::figures::node_figures(&app, code.path(), crate::event::day_of(now - 29 * 86_400_000), crate::event::day_of(now)).await?;
+    let figures = super::figures::node_figures(
+        &app,
+        code.path(),
+        crate::event::day_of(now - 29 * 86_400_000),
+        crate::event::day_of(now),
+    )
+    .await?;
     let open = shanzhi_store::event::open_under(&app.db, code.path()).await?;
     Ok(axum::Json(json!({
         "code": node.code, "name": node.name, "level": node.level,

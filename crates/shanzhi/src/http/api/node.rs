@@ -19,16 +19,55 @@ use crate::http::state::AppState;
 
 /// `/api/v1/nodes…`
 pub fn routes() -> Routes {
-    let list = |s| Doc::new("tree", s).query("geometry", "boolean", "include GeoJSON").query("after", "string", "page: path after").query("limit", "integer", "1–5000");
+    let list = |s| {
+        Doc::new("tree", s)
+            .query("geometry", "boolean", "include GeoJSON")
+            .query("after", "string", "page: path after")
+            .query("limit", "integer", "1–5000")
+    };
     Routes::new()
-        .get("/api/v1/nodes", roots, Doc::new("tree", "The root of the user's scope"))
-        .post("/api/v1/nodes", create, Doc::new("tree", "Create a region or grid (administrators)")
-            .body(&[("code", "string"), ("name", "string"), ("level?", "string"), ("parent?", "string"), ("geometry?", "geometry")]).created())
-        .get("/api/v1/nodes/{code}", show, Doc::new("tree", "A region or grid with its shape and ancestors"))
-        .patch("/api/v1/nodes/{code}", update, Doc::new("tree", "Rename or reshape a node (administrators)")
-            .body(&[("name?", "string"), ("geometry?", "geometry"), ("version?", "integer")]))
-        .get("/api/v1/nodes/{code}/children", children, list("Direct children"))
-        .get("/api/v1/nodes/{code}/subtree", subtree, list("The whole subtree in path order, paged"))
+        .get(
+            "/api/v1/nodes",
+            roots,
+            Doc::new("tree", "The root of the user's scope"),
+        )
+        .post(
+            "/api/v1/nodes",
+            create,
+            Doc::new("tree", "Create a region or grid (administrators)")
+                .body(&[
+                    ("code", "string"),
+                    ("name", "string"),
+                    ("level?", "string"),
+                    ("parent?", "string"),
+                    ("geometry?", "geometry"),
+                ])
+                .created(),
+        )
+        .get(
+            "/api/v1/nodes/{code}",
+            show,
+            Doc::new("tree", "A region or grid with its shape and ancestors"),
+        )
+        .patch(
+            "/api/v1/nodes/{code}",
+            update,
+            Doc::new("tree", "Rename or reshape a node (administrators)").body(&[
+                ("name?", "string"),
+                ("geometry?", "geometry"),
+                ("version?", "integer"),
+            ]),
+        )
+        .get(
+            "/api/v1/nodes/{code}/children",
+            children,
+            list("Direct children"),
+        )
+        .get(
+            "/api/v1/nodes/{code}/subtree",
+            subtree,
+            list("The whole subtree in path order, paged"),
+        )
 }
 
 /// Parses a code from the path; a malformed code cannot name anything, so it is a 404 as well.
@@ -50,7 +89,9 @@ pub async fn visible_node(app: &AppState, user: &CurrentUser, code: &NodeCode) -
 
 async fn roots(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     let Some(root) = user.actor.scope.node() else {
-        return Err(ApiError::forbidden("citizens have no staff tree; use /api/v1/locate"));
+        return Err(ApiError::forbidden(
+            "citizens have no staff tree; use /api/v1/locate",
+        ));
     };
     let node = visible_node(&app, &user, root).await?;
     Ok(axum::Json(json!({"items": [node.to_json(false)]})))
@@ -66,7 +107,11 @@ struct CreateBody {
     geometry: Option<Value>,
 }
 
-async fn create(State(app): State<AppState>, user: CurrentUser, Json(body): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+async fn create(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
     let feature = json!({
         "type": "Feature",
         "properties": {"code": body.code, "name": body.name, "level": body.level, "parent": body.parent},
@@ -83,7 +128,11 @@ async fn create(State(app): State<AppState>, user: CurrentUser, Json(body): Json
     }
 }
 
-async fn show(State(app): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     let code = path_code(&code)?;
     let node = visible_node(&app, &user, &code).await?;
     let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
@@ -117,12 +166,21 @@ async fn update(
     let code = path_code(&code)?;
     let node = visible_node(&app, &user, &code).await?;
     if !can_edit_node(&user.actor, &code) {
-        return Err(ApiError::forbidden("only an administrator of this area may change it"));
+        return Err(ApiError::forbidden(
+            "only an administrator of this area may change it",
+        ));
     }
     let name = body.name.as_deref().map(parse_name).transpose()?;
-    let shape = body.geometry.as_ref().map(Shape::from_geojson).transpose()?;
+    let shape = body
+        .geometry
+        .as_ref()
+        .map(Shape::from_geojson)
+        .transpose()?;
     if name.is_none() && shape.is_none() {
-        return Err(ApiError::invalid("name", "nothing to change: give a name or a geometry"));
+        return Err(ApiError::invalid(
+            "name",
+            "nothing to change: give a name or a geometry",
+        ));
     }
     if let (Some(s), Some(parent)) = (&shape, &node.parent) {
         if node.level.is_grid() {
@@ -132,18 +190,34 @@ async fn update(
                 .filter(|n| n.code != node.code && n.parent.as_ref() == Some(parent))
                 .filter_map(|n| n.shape.as_ref().map(|sh| (n.code.as_str(), sh)))
                 .collect();
-            if let Some((other, share)) = overlapping_sibling(s, others, app.config.overlap_tolerance) {
+            if let Some((other, share)) =
+                overlapping_sibling(s, others, app.config.overlap_tolerance)
+            {
                 return Err(ApiError::invalid(
                     "geometry",
-                    format!("overlaps sibling grid {other} by {:.1}% of the smaller grid", share * 100.0),
+                    format!(
+                        "overlaps sibling grid {other} by {:.1}% of the smaller grid",
+                        share * 100.0
+                    ),
                 ));
             }
         }
     }
     let change = NodeChange { name, shape };
-    let after = shanzhi_store::node::update(&app.db, &code, &change, body.version, user.user.id, app.clock.now_ms()).await?;
+    let after = shanzhi_store::node::update(
+        &app.db,
+        &code,
+        &change,
+        body.version,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await?;
     if change.shape.is_some() {
-        app.locator.refresh(&app.db).await.map_err(ApiError::internal)?;
+        app.locator
+            .refresh(&app.db)
+            .await
+            .map_err(ApiError::internal)?;
     }
     Ok(axum::Json(after.to_json(true)))
 }
@@ -166,7 +240,9 @@ async fn children(
     let code = path_code(&code)?;
     visible_node(&app, &user, &code).await?;
     let items = shanzhi_store::node::children(&app.db, &code, q.geometry).await?;
-    Ok(axum::Json(json!({"items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn subtree(
@@ -181,8 +257,13 @@ async fn subtree(
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 5000"));
     }
-    let items = shanzhi_store::node::subtree(&app.db, &code, q.after.as_deref(), limit, q.geometry).await?;
-    let next = if items.len() as i64 == limit { items.last().map(|n| n.code.path().to_owned()) } else { None };
+    let items =
+        shanzhi_store::node::subtree(&app.db, &code, q.after.as_deref(), limit, q.geometry).await?;
+    let next = if items.len() as i64 == limit {
+        items.last().map(|n| n.code.path().to_owned())
+    } else {
+        None
+    };
     Ok(axum::Json(json!({
         "items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>(),
         "next_after": next,

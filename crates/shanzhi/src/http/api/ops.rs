@@ -11,7 +11,10 @@ use crate::http::state::AppState;
 
 /// `/healthz` and `/metrics`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1", get(index)).route("/healthz", get(health)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/api/v1", get(index))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
 }
 
 /// A short index of what this server offers, until the web console lands.
@@ -36,12 +39,17 @@ async fn index() -> impl IntoResponse {
 async fn health(State(app): State<AppState>) -> impl IntoResponse {
     let grids = app.locator.current().len();
     match app.db.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok", "database": "ok", "grids_indexed": grids}))),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(json!({"status": "ok", "database": "ok", "grids_indexed": grids})),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({"status": "unavailable", "database": "unreachable", "grids_indexed": grids})),
+                axum::Json(
+                    json!({"status": "unavailable", "database": "unreachable", "grids_indexed": grids}),
+                ),
             )
         }
     }
@@ -49,6 +57,16 @@ async fn health(State(app): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let grids = app.locator.current().len() as f64;
-    let body = app.metrics.render(&[("shanzhi_grids_indexed", "Grids in the point-location index.", grids)]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    let body = app.metrics.render(&[(
+        "shanzhi_grids_indexed",
+        "Grids in the point-location index.",
+        grids,
+    )]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }

@@ -28,10 +28,31 @@ pub const IMPORT_LIMIT: usize = 256 * 1024 * 1024;
 /// `/api/v1/tree/import` and `/api/v1/tree/export`.
 pub fn routes() -> Routes {
     Routes::new()
-        .route("post", "/api/v1/tree/import", post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
-            Doc::new("tree", "Import a GeoJSON FeatureCollection of regions and grids, all or nothing").raw_body("application/geo+json")
-                .query("tolerance", "number", "allowed sibling overlap, share of the smaller grid").created())
-        .get("/api/v1/tree/export", export, Doc::new("tree", "Export a subtree as a GeoJSON FeatureCollection").query("root", "string", "region or grid code"))
+        .route(
+            "post",
+            "/api/v1/tree/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+            Doc::new(
+                "tree",
+                "Import a GeoJSON FeatureCollection of regions and grids, all or nothing",
+            )
+            .raw_body("application/geo+json")
+            .query(
+                "tolerance",
+                "number",
+                "allowed sibling overlap, share of the smaller grid",
+            )
+            .created(),
+        )
+        .get(
+            "/api/v1/tree/export",
+            export,
+            Doc::new("tree", "Export a subtree as a GeoJSON FeatureCollection").query(
+                "root",
+                "string",
+                "region or grid code",
+            ),
+        )
 }
 
 #[derive(Deserialize)]
@@ -58,20 +79,38 @@ async fn import(
 
 /// Checks and writes a FeatureCollection for `by` (None: the operator at the command line, who
 /// may write anywhere); returns how many nodes were written.
-pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collection: &Value, tolerance: f64) -> ApiResult<usize> {
+pub async fn import_features(
+    app: &AppState,
+    by: Option<&CurrentUser>,
+    collection: &Value,
+    tolerance: f64,
+) -> ApiResult<usize> {
     if by.is_some_and(|u| u.actor.role != Role::Admin) {
-        return Err(ApiError::forbidden("only administrators may add regions and grids"));
+        return Err(ApiError::forbidden(
+            "only administrators may add regions and grids",
+        ));
     }
     let may_edit = |code: &NodeCode| by.is_none_or(|u| can_edit_node(&u.actor, code));
     // What the collection names: codes and their parents, as far as they parse.
-    let features = collection.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+    let features = collection
+        .get("features")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut codes = Vec::new();
     let mut parents: HashMap<String, ()> = HashMap::new();
     for f in &features {
         let props = f.get("properties");
-        let text = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str).map(str::to_owned);
+        let text = |k: &str| {
+            props
+                .and_then(|p| p.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         if let Some(Ok(code)) = text("code").map(|c| NodeCode::parse(&c)) {
-            let parent = text("parent").and_then(|p| NodeCode::parse(&p).ok()).or_else(|| code.natural_parent());
+            let parent = text("parent")
+                .and_then(|p| NodeCode::parse(&p).ok())
+                .or_else(|| code.natural_parent());
             if let Some(p) = parent {
                 parents.insert(p.as_str().to_owned(), ());
             }
@@ -81,10 +120,20 @@ pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collectio
     let mut existing: HashMap<String, Existing> = HashMap::new();
     let code_refs: Vec<&str> = codes.iter().map(String::as_str).collect();
     for (code, level) in shanzhi_store::node::existing_codes(&app.db, &code_refs).await? {
-        existing.insert(code, Existing { level, shape: None, parent: None });
+        existing.insert(
+            code,
+            Existing {
+                level,
+                shape: None,
+                parent: None,
+            },
+        );
     }
     let in_collection: HashMap<&str, ()> = codes.iter().map(|c| (c.as_str(), ())).collect();
-    for p in parents.keys().filter(|p| !in_collection.contains_key(p.as_str())) {
+    for p in parents
+        .keys()
+        .filter(|p| !in_collection.contains_key(p.as_str()))
+    {
         let Ok(pc) = NodeCode::parse(p) else { continue };
         // A parent outside the administrator's area is treated as unknown: its existence is not ours to reveal.
         if !may_edit(&pc) {
@@ -106,7 +155,11 @@ pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collectio
     // A province (no parent) may be added only by an administrator whose scope covers it.
     let mut scope_errors = Vec::new();
     for (index, f) in features.iter().enumerate() {
-        let code = f.get("properties").and_then(|p| p.get("code")).and_then(Value::as_str).unwrap_or("");
+        let code = f
+            .get("properties")
+            .and_then(|p| p.get("code"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if let Some(n) = nodes.iter().find(|n| n.code.as_str() == code) {
             if !may_edit(&n.code) {
                 scope_errors.push(ImportError {
@@ -123,7 +176,13 @@ pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collectio
     }
     let new: Vec<NewNode> = nodes
         .drain(..)
-        .map(|n| NewNode { code: n.code, parent: n.parent, level: n.level, name: n.name, shape: n.shape })
+        .map(|n| NewNode {
+            code: n.code,
+            parent: n.parent,
+            level: n.level,
+            name: n.name,
+            shape: n.shape,
+        })
         .collect();
     let any_grid = new.iter().any(|n| n.level.is_grid());
     let audit = if new.len() == 1 {
@@ -131,7 +190,13 @@ pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collectio
             "code": new[0].code, "name": new[0].name, "level": new[0].level, "parent": new[0].parent,
         }))
     } else {
-        AuditEntry::new(by.map(|u| u.user.id), "node.import", "node", new[0].code.as_str()).after(json!({
+        AuditEntry::new(
+            by.map(|u| u.user.id),
+            "node.import",
+            "node",
+            new[0].code.as_str(),
+        )
+        .after(json!({
             "count": new.len(),
             "first": new.first().map(|n| n.code.as_str()),
             "last": new.last().map(|n| n.code.as_str()),
@@ -140,12 +205,18 @@ pub async fn import_features(app: &AppState, by: Option<&CurrentUser>, collectio
     match shanzhi_store::node::insert_all(&app.db, &new, &audit, app.clock.now_ms()).await {
         Ok(()) => {}
         Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::conflict(Some("code"), "another change added some of these codes first; nothing was written"))
+            return Err(ApiError::conflict(
+                Some("code"),
+                "another change added some of these codes first; nothing was written",
+            ))
         }
         Err(e) => return Err(e.into()),
     }
     if any_grid {
-        app.locator.refresh(&app.db).await.map_err(ApiError::internal)?;
+        app.locator
+            .refresh(&app.db)
+            .await
+            .map_err(ApiError::internal)?;
     }
     Ok(new.len())
 }
@@ -156,10 +227,17 @@ fn refusal(errors: Vec<ImportError>) -> ApiError {
         "{} feature(s) refused, nothing was written; first: feature {}{}: {}",
         errors.len(),
         first.index,
-        first.code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default(),
+        first
+            .code
+            .as_ref()
+            .map(|c| format!(" (code {c})"))
+            .unwrap_or_default(),
         first.message
     );
-    let mut e = ApiError::invalid(format!("features[{}].{}", first.index, first.field), message);
+    let mut e = ApiError::invalid(
+        format!("features[{}].{}", first.index, first.field),
+        message,
+    );
     e.code = "invalid_import";
     e.with_details(json!({"errors": errors}))
 }
@@ -170,14 +248,19 @@ struct ExportQuery {
     root: String,
 }
 
-async fn export(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
+async fn export(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<impl IntoResponse> {
     let root = NodeCode::parse(&q.root).map_err(|_| ApiError::not_found("node"))?;
     visible_node(&app, &user, &root).await?;
     let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
     let mut after: Option<String> = None;
     let mut first = true;
     loop {
-        let page = shanzhi_store::node::subtree(&app.db, &root, after.as_deref(), 5000, true).await?;
+        let page =
+            shanzhi_store::node::subtree(&app.db, &root, after.as_deref(), 5000, true).await?;
         for n in &page {
             if !first {
                 out.push(',');

@@ -20,13 +20,38 @@ use crate::password;
 /// `/api/v1/users…`
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/api/v1/users", list, Doc::new("user", "Users in the administrator's area").query("after", "integer", "page: id after").query("limit", "integer", "1–1000"))
-        .post("/api/v1/users", create, Doc::new("user", "Create a user (administrators)")
-            .body(&[("username", "string"), ("display_name", "string"), ("password", "string"), ("role", "string"), ("scope?", "string"), ("department_id?", "integer")])
-            .created())
+        .get(
+            "/api/v1/users",
+            list,
+            Doc::new("user", "Users in the administrator's area")
+                .query("after", "integer", "page: id after")
+                .query("limit", "integer", "1–1000"),
+        )
+        .post(
+            "/api/v1/users",
+            create,
+            Doc::new("user", "Create a user (administrators)")
+                .body(&[
+                    ("username", "string"),
+                    ("display_name", "string"),
+                    ("password", "string"),
+                    ("role", "string"),
+                    ("scope?", "string"),
+                    ("department_id?", "integer"),
+                ])
+                .created(),
+        )
         .get("/api/v1/users/{id}", show, Doc::new("user", "A user"))
-        .patch("/api/v1/users/{id}", update, Doc::new("user", "Change a user: name, password, disabled, unlock")
-            .body(&[("display_name?", "string"), ("password?", "string"), ("disabled?", "boolean"), ("unlock?", "boolean")]))
+        .patch(
+            "/api/v1/users/{id}",
+            update,
+            Doc::new("user", "Change a user: name, password, disabled, unlock").body(&[
+                ("display_name?", "string"),
+                ("password?", "string"),
+                ("disabled?", "boolean"),
+                ("unlock?", "boolean"),
+            ]),
+        )
 }
 
 #[derive(Deserialize)]
@@ -36,7 +61,11 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
     let (Role::Admin, Scope::Node(root)) = (user.actor.role, &user.actor.scope) else {
         return Err(ApiError::forbidden("only administrators list users"));
     };
@@ -45,8 +74,14 @@ async fn list(State(app): State<AppState>, user: CurrentUser, Query(q): Query<Li
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
     let rows = shanzhi_store::user::list_under(&app.db, root, q.after.unwrap_or(0), limit).await?;
-    let next = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
-    Ok(axum::Json(json!({"items": rows.iter().map(UserRow::to_json).collect::<Vec<_>>(), "next_after": next})))
+    let next = if rows.len() as i64 == limit {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok(axum::Json(
+        json!({"items": rows.iter().map(UserRow::to_json).collect::<Vec<_>>(), "next_after": next}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -60,39 +95,57 @@ struct CreateBody {
     department_id: Option<i64>,
 }
 
-async fn create(State(app): State<AppState>, user: CurrentUser, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+async fn create(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Json(b): Json<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
     let username = Username::parse(&b.username)?;
-    let display_name = parse_name(&b.display_name).map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
+    let display_name = parse_name(&b.display_name)
+        .map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
     let pw = Password::parse(&b.password)?;
     let role = Role::parse(&b.role)?;
     let (scope_code, department_id, target) = match scope_kind(role) {
         ScopeKind::Own => (None, None, Scope::Own),
         ScopeKind::Node => {
-            let raw = b.scope.as_deref().ok_or_else(|| ApiError::invalid("scope", "this role needs a scope: a region or grid code"))?;
+            let raw = b.scope.as_deref().ok_or_else(|| {
+                ApiError::invalid("scope", "this role needs a scope: a region or grid code")
+            })?;
             let code = NodeCode::parse(raw).map_err(|e| match e {
-                shanzhi_domain::DomainError::Invalid { reason, .. } => ApiError::invalid("scope", reason),
+                shanzhi_domain::DomainError::Invalid { reason, .. } => {
+                    ApiError::invalid("scope", reason)
+                }
                 other => other.into(),
             })?;
             (Some(code.clone()), None, Scope::Node(code))
         }
         ScopeKind::Department => {
-            let id = b.department_id.ok_or_else(|| ApiError::invalid("department_id", "a department handler needs a department"))?;
+            let id = b.department_id.ok_or_else(|| {
+                ApiError::invalid("department_id", "a department handler needs a department")
+            })?;
             let dep = match shanzhi_store::department::get(&app.db, id).await {
                 Ok(d) => d,
-                Err(StoreError::NotFound) => return Err(ApiError::invalid("department_id", "no such department")),
+                Err(StoreError::NotFound) => {
+                    return Err(ApiError::invalid("department_id", "no such department"))
+                }
                 Err(e) => return Err(e.into()),
             };
-            let region = NodeCode::parse(&dep.region_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+            let region = NodeCode::parse(&dep.region_code)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
             (None, Some(id), Scope::Department { id, region })
         }
     };
     if !can_manage_user(&user.actor, &target) {
-        return Err(ApiError::forbidden("you may only create users inside your own jurisdiction"));
+        return Err(ApiError::forbidden(
+            "you may only create users inside your own jurisdiction",
+        ));
     }
     if let Some(code) = &scope_code {
         match shanzhi_store::node::get(&app.db, code).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ApiError::invalid("scope", "no such region or grid")),
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid("scope", "no such region or grid"))
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -100,10 +153,20 @@ async fn create(State(app): State<AppState>, user: CurrentUser, Json(b): Json<Cr
         .await
         .map_err(|e| ApiError::internal(e.into()))?
         .map_err(ApiError::internal)?;
-    let new = NewUser { username, display_name, password_hash: hash, role, scope: scope_code, department_id };
+    let new = NewUser {
+        username,
+        display_name,
+        password_hash: hash,
+        role,
+        scope: scope_code,
+        department_id,
+    };
     match shanzhi_store::user::insert(&app.db, &new, Some(user.user.id), app.clock.now_ms()).await {
         Ok(row) => Ok((StatusCode::CREATED, axum::Json(row.to_json()))),
-        Err(StoreError::Conflict { .. }) => Err(ApiError::conflict(Some("username"), "this username is taken")),
+        Err(StoreError::Conflict { .. }) => Err(ApiError::conflict(
+            Some("username"),
+            "this username is taken",
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -125,7 +188,11 @@ async fn managed_user(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<
     Ok(row)
 }
 
-async fn show(State(app): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(managed_user(&app, &user, id).await?.to_json()))
 }
 
@@ -151,7 +218,9 @@ async fn update(
         return Err(ApiError::not_found("user"));
     }
     if own && user.actor.role != Role::Admin && (b.disabled.is_some() || b.unlock) {
-        return Err(ApiError::forbidden("only an administrator may disable or unlock an account"));
+        return Err(ApiError::forbidden(
+            "only an administrator may disable or unlock an account",
+        ));
     }
     let display_name = b
         .display_name
@@ -171,7 +240,13 @@ async fn update(
         }
         None => None,
     };
-    let change = UserChange { display_name, password_hash, disabled: b.disabled, unlock: b.unlock };
-    let row = shanzhi_store::user::update(&app.db, id, &change, user.user.id, app.clock.now_ms()).await?;
+    let change = UserChange {
+        display_name,
+        password_hash,
+        disabled: b.disabled,
+        unlock: b.unlock,
+    };
+    let row =
+        shanzhi_store::user::update(&app.db, id, &change, user.user.id, app.clock.now_ms()).await?;
     Ok(axum::Json(row.to_json()))
 }

@@ -56,12 +56,21 @@ impl Fields {
         }
         // No field needs control characters other than line breaks and tabs, and a NUL would
         // not even fit in a PostgreSQL text column.
-        let control = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        let control = |s: &str| {
+            s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        };
         if control(k) || control(v) {
-            return Err(Open311Error::bad_request(format, format!("{}: control characters are not allowed", k.escape_debug())));
+            return Err(Open311Error::bad_request(
+                format,
+                format!("{}: control characters are not allowed", k.escape_debug()),
+            ));
         }
         if self.map.values().map(Vec::len).sum::<usize>() >= MAX_FIELDS {
-            return Err(Open311Error::bad_request(format, format!("too many fields (at most {MAX_FIELDS})")));
+            return Err(Open311Error::bad_request(
+                format,
+                format!("too many fields (at most {MAX_FIELDS})"),
+            ));
         }
         self.map.entry(k.to_owned()).or_default().push(v.to_owned());
         Ok(())
@@ -73,7 +82,10 @@ impl Fields {
             None | Some([]) => Ok(None),
             Some([v]) => Ok(Some(v)),
             Some([first, rest @ ..]) if rest.iter().all(|v| v == first) => Ok(Some(first)),
-            Some(_) => Err(Open311Error::bad_request(format, format!("{k}: given more than once with different values"))),
+            Some(_) => Err(Open311Error::bad_request(
+                format,
+                format!("{k}: given more than once with different values"),
+            )),
         }
     }
 
@@ -81,10 +93,16 @@ impl Fields {
     fn attributes(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, vs) in &self.map {
-            let Some(rest) = k.strip_prefix("attribute[") else { continue };
-            let Some((code, tail)) = rest.split_once(']') else { continue };
+            let Some(rest) = k.strip_prefix("attribute[") else {
+                continue;
+            };
+            let Some((code, tail)) = rest.split_once(']') else {
+                continue;
+            };
             if tail.is_empty() || tail == "[]" {
-                out.entry(code.to_owned()).or_default().extend(vs.iter().cloned());
+                out.entry(code.to_owned())
+                    .or_default()
+                    .extend(vs.iter().cloned());
             }
         }
         out
@@ -103,7 +121,11 @@ impl Fields {
                 canonical.insert(k, vs);
             }
         }
-        h.update(serde_json::to_string(&canonical).unwrap_or_default().as_bytes());
+        h.update(
+            serde_json::to_string(&canonical)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         for m in &self.media {
             h.update(Sha256::digest(m));
         }
@@ -118,21 +140,41 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
             fields.push(&k, &v, format)?;
         }
     }
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let too_large = |status: StatusCode| status == StatusCode::PAYLOAD_TOO_LARGE;
     let bad = |what: String| Open311Error::bad_request(format, what);
     if content_type.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, app).await.map_err(|e| bad(format!("cannot read the multipart body: {}", e.body_text())))?;
+        let mut mp = Multipart::from_request(req, app)
+            .await
+            .map_err(|e| bad(format!("cannot read the multipart body: {}", e.body_text())))?;
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
-                Err(e) if too_large(e.status()) => return Err(bad(format!("the body is larger than {} MB", super::POST_LIMIT / 1024 / 1024))),
-                Err(e) => return Err(bad(format!("cannot read the multipart body: {}", e.body_text()))),
+                Err(e) if too_large(e.status()) => {
+                    return Err(bad(format!(
+                        "the body is larger than {} MB",
+                        super::POST_LIMIT / 1024 / 1024
+                    )))
+                }
+                Err(e) => {
+                    return Err(bad(format!(
+                        "cannot read the multipart body: {}",
+                        e.body_text()
+                    )))
+                }
             };
             let name = field.name().unwrap_or("").to_owned();
             if name == "media" || name == "media[]" {
-                let bytes = field.bytes().await.map_err(|e| bad(format!("cannot read media: {}", e.body_text())))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| bad(format!("cannot read media: {}", e.body_text())))?;
                 if !bytes.is_empty() {
                     if fields.media.len() >= MAX_PHOTOS {
                         return Err(bad(format!("media: at most {MAX_PHOTOS} files")));
@@ -140,23 +182,34 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
                     fields.media.push(bytes);
                 }
             } else if field.file_name().is_some() {
-                return Err(bad(format!("{name}: files are accepted only in 'media' parts")));
+                return Err(bad(format!(
+                    "{name}: files are accepted only in 'media' parts"
+                )));
             } else {
-                let text = field.text().await.map_err(|e| bad(format!("{name}: {}", e.body_text())))?;
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| bad(format!("{name}: {}", e.body_text())))?;
                 fields.push(&name, &text, format)?;
             }
         }
         return Ok(fields);
     }
     let json = content_type.starts_with("application/json");
-    if !(json || content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded")) {
+    if !(json
+        || content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded"))
+    {
         return Err(bad(format!(
             "unsupported Content-Type '{content_type}': send application/x-www-form-urlencoded, multipart/form-data or application/json"
         )));
     }
     let body = Bytes::from_request(req, app).await.map_err(|e| {
         if too_large(e.status()) {
-            bad(format!("the body is larger than {} MB", super::POST_LIMIT / 1024 / 1024))
+            bad(format!(
+                "the body is larger than {} MB",
+                super::POST_LIMIT / 1024 / 1024
+            ))
         } else {
             bad(format!("cannot read the body: {}", e.body_text()))
         }
@@ -167,8 +220,11 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
         }
         return Ok(fields);
     }
-    let v: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
-    let Value::Object(obj) = v else { return Err(bad("the JSON body must be an object".into())) };
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(bad("the JSON body must be an object".into()));
+    };
     let scalar = |k: &str, v: &Value| -> Open311Result<Option<String>> {
         match v {
             Value::String(s) => Ok(Some(s.clone())),
@@ -205,10 +261,20 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
 }
 
 /// A contact field: at most `max` characters on one line.
-fn contact_field(fields: &Fields, name: &str, max: usize, format: Format) -> Open311Result<Option<String>> {
-    let Some(v) = fields.one(name, format)? else { return Ok(None) };
+fn contact_field(
+    fields: &Fields,
+    name: &str,
+    max: usize,
+    format: Format,
+) -> Open311Result<Option<String>> {
+    let Some(v) = fields.one(name, format)? else {
+        return Ok(None);
+    };
     if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Open311Error::bad_request(format, format!("{name}: must be one line of at most {max} characters")));
+        return Err(Open311Error::bad_request(
+            format,
+            format!("{name}: must be one line of at most {max} characters"),
+        ));
     }
     Ok(Some(v.to_owned()))
 }
@@ -216,14 +282,26 @@ fn contact_field(fields: &Fields, name: &str, max: usize, format: Format) -> Ope
 fn contact(fields: &Fields, format: Format) -> Open311Result<Contact> {
     let email = contact_field(fields, "email", 254, format)?;
     if let Some(e) = &email {
-        let ok = e.split('@').count() == 2 && !e.starts_with('@') && !e.ends_with('@') && !e.chars().any(char::is_whitespace);
+        let ok = e.split('@').count() == 2
+            && !e.starts_with('@')
+            && !e.ends_with('@')
+            && !e.chars().any(char::is_whitespace);
         if !ok {
-            return Err(Open311Error::bad_request(format, "email: not an email address"));
+            return Err(Open311Error::bad_request(
+                format,
+                "email: not an email address",
+            ));
         }
     }
     let phone = contact_field(fields, "phone", 40, format)?;
-    if phone.as_ref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))) {
-        return Err(Open311Error::bad_request(format, "phone: digits, spaces and + - ( ) only"));
+    if phone
+        .as_ref()
+        .is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
+    {
+        return Err(Open311Error::bad_request(
+            format,
+            "phone: digits, spaces and + - ( ) only",
+        ));
     }
     Ok(Contact {
         email,
@@ -236,7 +314,10 @@ fn contact(fields: &Fields, format: Format) -> Open311Result<Contact> {
 }
 
 fn coordinate(v: &str, name: &str, format: Format) -> Open311Result<f64> {
-    v.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| Open311Error::bad_request(format, format!("{name}: '{v}' is not a number")))
+    v.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| Open311Error::bad_request(format, format!("{name}: '{v}' is not a number")))
 }
 
 /// Files a service request; answers `[{service_request_id, service_notice, account_id}]`.
@@ -247,25 +328,47 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
 
     // Who is asking: a registered client with an api_key, within its rate.
     let Some(api_key) = fields.one("api_key", format)? else {
-        return Err(Open311Error::forbidden(format, "api_key was not provided: POST requests needs a registered client's api_key"));
+        return Err(Open311Error::forbidden(
+            format,
+            "api_key was not provided: POST requests needs a registered client's api_key",
+        ));
     };
     let key_hash = super::key_hash(api_key);
-    let client = match shanzhi_store::open311::client_by_key_hash(&app.db, &key_hash).await.map_err(store_err)? {
+    let client = match shanzhi_store::open311::client_by_key_hash(&app.db, &key_hash)
+        .await
+        .map_err(store_err)?
+    {
         Some(c) if !c.disabled => c,
-        _ => return Err(Open311Error::forbidden(format, "invalid api_key: no registered client has it")),
+        _ => {
+            return Err(Open311Error::forbidden(
+                format,
+                "invalid api_key: no registered client has it",
+            ))
+        }
     };
     let now = app.clock.now_ms();
-    ratelimit::take(&key_hash, client.rate_per_minute, now).map_err(|wait| Open311Error::too_many(format, wait))?;
-    let account = shanzhi_store::user::get(&app.db, client.user_id).await.map_err(store_err)?;
+    ratelimit::take(&key_hash, client.rate_per_minute, now)
+        .map_err(|wait| Open311Error::too_many(format, wait))?;
+    let account = shanzhi_store::user::get(&app.db, client.user_id)
+        .await
+        .map_err(store_err)?;
     if account.disabled || account.role != Role::Citizen.as_str() {
-        return Err(Open311Error::forbidden(format, "this api_key's service account is disabled; ask the administrator"));
+        return Err(Open311Error::forbidden(
+            format,
+            "this api_key's service account is disabled; ask the administrator",
+        ));
     }
-    let actor = actor_of(app, &account).await.map_err(|e| Open311Error::from_api(format, e))?;
+    let actor = actor_of(app, &account)
+        .await
+        .map_err(|e| Open311Error::from_api(format, e))?;
 
     // What, where, and by whom.
     let within = jurisdiction(app, fields.one("jurisdiction_id", format)?, format).await?;
     let Some(code) = fields.one("service_code", format)? else {
-        return Err(Open311Error::bad_request(format, "service_code was not provided"));
+        return Err(Open311Error::bad_request(
+            format,
+            "service_code was not provided",
+        ));
     };
     let category = service_by_code(app, code, format).await?;
     let (lat, long) = (fields.one("lat", format)?, fields.one("long", format)?);
@@ -297,16 +400,28 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
     let contact = contact(&fields, format)?;
     let media_url = fields.one("media_url", format)?.map(str::to_owned);
     if let Some(u) = &media_url {
-        let ok = (u.starts_with("http://") || u.starts_with("https://")) && u.len() <= 2000 && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+        let ok = (u.starts_with("http://") || u.starts_with("https://"))
+            && u.len() <= 2000
+            && !u.chars().any(|c| c.is_whitespace() || c.is_control());
         if !ok {
-            return Err(Open311Error::bad_request(format, "media_url: must be an http or https URL"));
+            return Err(Open311Error::bad_request(
+                format,
+                "media_url: must be an http or https URL",
+            ));
         }
     }
     let given = fields.one("description", format)?.unwrap_or("");
     if given.chars().count() > MAX_SPEC_DESCRIPTION_CHARS {
-        return Err(Open311Error::bad_request(format, format!("description: at most {MAX_SPEC_DESCRIPTION_CHARS} characters")));
+        return Err(Open311Error::bad_request(
+            format,
+            format!("description: at most {MAX_SPEC_DESCRIPTION_CHARS} characters"),
+        ));
     }
-    let mut description = if given.is_empty() { category.name.clone() } else { given.to_owned() };
+    let mut description = if given.is_empty() {
+        category.name.clone()
+    } else {
+        given.to_owned()
+    };
     for line in &applied.lines {
         description.push('\n');
         description.push_str(line);
@@ -322,7 +437,9 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
     for m in &fields.media {
         let ct = sniff(m).map_err(|e| Open311Error::bad_request(format, format!("media: {e}")))?;
         let hash = hex::encode(Sha256::digest(m));
-        shanzhi_store::event::insert_photo(&app.db, &hash, ct, m, account.id, now).await.map_err(store_err)?;
+        shanzhi_store::event::insert_photo(&app.db, &hash, ct, m, account.id, now)
+            .await
+            .map_err(store_err)?;
         photos.push(hash);
     }
 
@@ -337,7 +454,9 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         idempotency_key,
         source: Some("open311".into()),
     };
-    let (row, created) = loop_service::report(app, &actor, &report).await.map_err(|e| Open311Error::from_api(format, e))?;
+    let (row, created) = loop_service::report(app, &actor, &report)
+        .await
+        .map_err(|e| Open311Error::from_api(format, e))?;
     let extra = NewRequest {
         event_id: row.id,
         client_id: client.id,
@@ -347,12 +466,27 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         attributes: applied.json,
     };
     // Written after the event (the loop commits its own transaction); a retry heals a gap.
-    shanzhi_store::open311::record_request(&app.db, &extra, Some(account.id), now).await.map_err(store_err)?;
-    tracing::info!(event_id = row.id, client_id = client.id, created, "open311 request filed");
+    shanzhi_store::open311::record_request(&app.db, &extra, Some(account.id), now)
+        .await
+        .map_err(store_err)?;
+    tracing::info!(
+        event_id = row.id,
+        client_id = client.id,
+        created,
+        "open311 request filed"
+    );
 
     let notice = match (lang, row.due_at) {
-        (Lang::Zh, Some(due)) => format!("已收到，将于 {} 前受理。{}。", date::local_minutes(due), service::deadlines(&category, lang)),
-        (Lang::En, Some(due)) => format!("Received; it will be accepted by {} (China time). {}.", date::local_minutes(due), service::deadlines(&category, lang)),
+        (Lang::Zh, Some(due)) => format!(
+            "已收到，将于 {} 前受理。{}。",
+            date::local_minutes(due),
+            service::deadlines(&category, lang)
+        ),
+        (Lang::En, Some(due)) => format!(
+            "Received; it will be accepted by {} (China time). {}.",
+            date::local_minutes(due),
+            service::deadlines(&category, lang)
+        ),
         (_, None) => service::deadlines(&category, lang),
     };
     let item = Node::Obj(vec![
@@ -360,17 +494,31 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         ("service_notice", Node::Text(notice)),
         ("account_id", Node::opt(contact.account_id)),
     ]);
-    Ok(Reply::ok(format, "service_requests", Node::List("request", vec![item])).header("idempotent-replay", if created { "false" } else { "true" }))
+    Ok(Reply::ok(
+        format,
+        "service_requests",
+        Node::List("request", vec![item]),
+    )
+    .header("idempotent-replay", if created { "false" } else { "true" }))
 }
 
 /// The idempotency key for this body now: the previous bucket's, when it made an event less
 /// than [`REPLAY_WINDOW_MS`] ago, else the current bucket's.
-async fn replay_key(app: &AppState, client: &shanzhi_store::open311::Client, user_id: i64, digest: &str, now: i64) -> Open311Result<String> {
+async fn replay_key(
+    app: &AppState,
+    client: &shanzhi_store::open311::Client,
+    user_id: i64,
+    digest: &str,
+    now: i64,
+) -> Open311Result<String> {
     let bucket = now.div_euclid(REPLAY_WINDOW_MS);
     let key = |b: i64| format!("open311:{}:{b}:{digest}", client.id);
     let previous = key(bucket - 1);
     let err = |e| Open311Error::from_store(Format::Xml, e);
-    if let Some(id) = shanzhi_store::event::idempotent(&app.db, user_id, &previous).await.map_err(err)? {
+    if let Some(id) = shanzhi_store::event::idempotent(&app.db, user_id, &previous)
+        .await
+        .map_err(err)?
+    {
         let first = shanzhi_store::event::get(&app.db, id).await.map_err(err)?;
         if now - first.created_at < REPLAY_WINDOW_MS {
             return Ok(previous);
@@ -393,8 +541,20 @@ mod tests {
 
     #[test]
     fn the_digest_ignores_the_key_and_the_order_of_fields() {
-        let a = fields(&[("api_key", "one"), ("service_code", "gas"), ("lat", "22.785"), ("attribute[affected][]", "traffic"), ("attribute[affected][]", "children")]);
-        let b = fields(&[("attribute[affected][]", "children"), ("lat", "22.785"), ("attribute[affected][]", "traffic"), ("service_code", "gas"), ("api_key", "two")]);
+        let a = fields(&[
+            ("api_key", "one"),
+            ("service_code", "gas"),
+            ("lat", "22.785"),
+            ("attribute[affected][]", "traffic"),
+            ("attribute[affected][]", "children"),
+        ]);
+        let b = fields(&[
+            ("attribute[affected][]", "children"),
+            ("lat", "22.785"),
+            ("attribute[affected][]", "traffic"),
+            ("service_code", "gas"),
+            ("api_key", "two"),
+        ]);
         assert_eq!(a.digest(), b.digest());
         let c = fields(&[("service_code", "gas"), ("lat", "22.786")]);
         assert_ne!(a.digest(), c.digest());
@@ -402,7 +562,13 @@ mod tests {
 
     #[test]
     fn attribute_fields_are_read_by_code_and_empty_values_are_absent() {
-        let f = fields(&[("attribute[severity]", "minor"), ("attribute[affected][]", "traffic"), ("attribute[affected][]", "elderly"), ("email", " "), ("attribute[bad", "x")]);
+        let f = fields(&[
+            ("attribute[severity]", "minor"),
+            ("attribute[affected][]", "traffic"),
+            ("attribute[affected][]", "elderly"),
+            ("email", " "),
+            ("attribute[bad", "x"),
+        ]);
         let a = f.attributes();
         assert_eq!(a["severity"], vec!["minor"]);
         assert_eq!(a["affected"], vec!["traffic", "elderly"]);

@@ -12,7 +12,10 @@ fn china() -> FixedOffset {
 /// Unix milliseconds as `2026-11-18T09:30:00+08:00`.
 pub fn format(ms: i64) -> String {
     match DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&china()).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        Some(t) => t
+            .with_timezone(&china())
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
         None => String::new(),
     }
 }
@@ -20,7 +23,10 @@ pub fn format(ms: i64) -> String {
 /// Unix milliseconds as a short local time for notices (`2026-11-18 09:30`).
 pub fn local_minutes(ms: i64) -> String {
     match DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string(),
+        Some(t) => t
+            .with_timezone(&china())
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         None => String::new(),
     }
 }
@@ -42,14 +48,21 @@ pub fn parse(input: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    let zoned = if let Some(rest) = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')) { format!("{rest}+00:00") } else { s.to_owned() };
+    let zoned = if let Some(rest) = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')) {
+        format!("{rest}+00:00")
+    } else {
+        s.to_owned()
+    };
     if let Ok(t) = DateTime::parse_from_str(&zoned, "%Y-%m-%dT%H:%M%:z") {
         return Some(t.timestamp_millis());
     }
     if s.len() == 10 {
         let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
         let midnight: NaiveDateTime = d.and_hms_opt(0, 0, 0)?;
-        return china().from_local_datetime(&midnight).single().map(|t| t.timestamp_millis());
+        return china()
+            .from_local_datetime(&midnight)
+            .single()
+            .map(|t| t.timestamp_millis());
     }
     None
 }
@@ -62,13 +75,26 @@ mod tests {
     fn reads_the_w3c_forms_and_writes_china_time() {
         let t = parse("1994-11-05T13:15:30Z").unwrap();
         assert_eq!(parse("1994-11-05T08:15:30-05:00"), Some(t));
-        assert_eq!(parse("1994-11-05T21:15:30 08:00"), Some(t), "an unescaped + read back");
+        assert_eq!(
+            parse("1994-11-05T21:15:30 08:00"),
+            Some(t),
+            "an unescaped + read back"
+        );
         assert_eq!(parse("1994-11-05T13:15:30.000Z"), Some(t));
         assert_eq!(parse("1994-11-05T13:15Z"), Some(t - 30_000));
         assert_eq!(format(t), "1994-11-05T21:15:30+08:00");
         assert_eq!(parse(&format(t)), Some(t));
-        assert_eq!(parse("1994-11-06"), Some(parse("1994-11-05T16:00:00Z").unwrap()));
-        for bad in ["", "yesterday", "1994-13-05T00:00:00Z", "1994-11-05T13:15:30", "05/11/1994"] {
+        assert_eq!(
+            parse("1994-11-06"),
+            Some(parse("1994-11-05T16:00:00Z").unwrap())
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "1994-13-05T00:00:00Z",
+            "1994-11-05T13:15:30",
+            "05/11/1994",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

@@ -60,10 +60,19 @@ pub fn router() -> Router<AppState> {
     let v2 = Router::new()
         .route(
             "/{file}",
-            get(top_get).post(top_post).layer(DefaultBodyLimit::max(POST_LIMIT)).fallback(wrong_method),
+            get(top_get)
+                .post(top_post)
+                .layer(DefaultBodyLimit::max(POST_LIMIT))
+                .fallback(wrong_method),
         )
-        .route("/services/{file}", get(service_definition).fallback(wrong_method))
-        .route("/requests/{file}", get(request::one_request).fallback(wrong_method))
+        .route(
+            "/services/{file}",
+            get(service_definition).fallback(wrong_method),
+        )
+        .route(
+            "/requests/{file}",
+            get(request::one_request).fallback(wrong_method),
+        )
         .route("/tokens/{file}", get(token).fallback(wrong_method))
         .route("/media/{file}", get(media).fallback(wrong_method))
         .fallback(unknown);
@@ -95,7 +104,11 @@ pub enum Lang {
 
 impl Lang {
     fn of(headers: &HeaderMap) -> Lang {
-        let first = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).unwrap_or("");
+        let first = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .unwrap_or("");
         if first.trim().to_ascii_lowercase().starts_with("en") {
             Lang::En
         } else {
@@ -117,10 +130,12 @@ impl Params {
             if v.is_empty() {
                 continue;
             }
-            m.entry(k.into_owned()).and_modify(|e| {
-                e.push(',');
-                e.push_str(v);
-            }).or_insert_with(|| v.to_owned());
+            m.entry(k.into_owned())
+                .and_modify(|e| {
+                    e.push(',');
+                    e.push_str(v);
+                })
+                .or_insert_with(|| v.to_owned());
         }
         Params(m)
     }
@@ -130,14 +145,30 @@ impl Params {
     }
 
     fn list(&self, k: &str) -> Vec<&str> {
-        self.get(k).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+        self.get(k)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
 /// The region a `jurisdiction_id` names, if one was given.
-async fn jurisdiction(app: &AppState, id: Option<&str>, format: Format) -> Open311Result<Option<NodeCode>> {
+async fn jurisdiction(
+    app: &AppState,
+    id: Option<&str>,
+    format: Format,
+) -> Open311Result<Option<NodeCode>> {
     let Some(id) = id else { return Ok(None) };
-    let missing = || Open311Error::not_found(format, format!("jurisdiction_id '{id}' not found: use the code of a region of this server"));
+    let missing = || {
+        Open311Error::not_found(
+            format,
+            format!("jurisdiction_id '{id}' not found: use the code of a region of this server"),
+        )
+    };
     let code = NodeCode::parse(id).map_err(|_| missing())?;
     if code.is_grid() {
         return Err(missing());
@@ -151,21 +182,30 @@ async fn jurisdiction(app: &AppState, id: Option<&str>, format: Format) -> Open3
 
 /// `scheme://host/open311/v2` as the client reached us (for discovery and media links).
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let host_ok = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
     if !host_ok {
         return "/open311/v2".to_owned();
     }
-    let proto = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
         Some("https") => "https",
         _ => "http",
     };
     format!("{proto}://{host}/open311/v2")
 }
 
-
 fn file_of(path: Result<Path<String>, PathRejection>) -> Open311Result<(String, Format)> {
-    let Path(file) = path.map_err(|e| Open311Error::bad_request(Format::Xml, format!("bad path: {e}")))?;
+    let Path(file) =
+        path.map_err(|e| Open311Error::bad_request(Format::Xml, format!("bad path: {e}")))?;
     let (name, format) = Format::split(&file)?;
     Ok((name.to_owned(), format))
 }
@@ -177,7 +217,12 @@ fn respond(r: Open311Result<Reply>) -> Response {
     }
 }
 
-async fn top_get(State(app): State<AppState>, path: Result<Path<String>, PathRejection>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+async fn top_get(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     respond(
         async {
             let (name, format) = file_of(path)?;
@@ -187,21 +232,33 @@ async fn top_get(State(app): State<AppState>, path: Result<Path<String>, PathRej
                 "services" => services(&app, format, &params, &headers).await,
                 "requests" => request::list_requests(&app, format, &params, &headers).await,
                 "servicerequestupdates" => request::updates(&app, format, &params, &headers).await,
-                _ => Err(Open311Error::not_found(format, format!("no resource '{name}'"))),
+                _ => Err(Open311Error::not_found(
+                    format,
+                    format!("no resource '{name}'"),
+                )),
             }
         }
         .await,
     )
 }
 
-async fn top_post(State(app): State<AppState>, path: Result<Path<String>, PathRejection>, req: Request) -> Response {
+async fn top_post(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
     respond(
         async {
             let (name, format) = file_of(path)?;
             match name.as_str() {
                 "requests" => create::create(&app, format, req).await,
-                "discovery" | "services" | "servicerequestupdates" => Err(Open311Error::bad_request(format, format!("{name} is read with GET"))),
-                _ => Err(Open311Error::not_found(format, format!("no resource '{name}'"))),
+                "discovery" | "services" | "servicerequestupdates" => Err(
+                    Open311Error::bad_request(format, format!("{name} is read with GET")),
+                ),
+                _ => Err(Open311Error::not_found(
+                    format,
+                    format!("no resource '{name}'"),
+                )),
             }
         }
         .await,
@@ -209,20 +266,38 @@ async fn top_post(State(app): State<AppState>, path: Result<Path<String>, PathRe
 }
 
 async fn wrong_method(req: Request) -> Response {
-    let format = if req.uri().path().ends_with(".json") { Format::Json } else { Format::Xml };
-    Open311Error::bad_request(format, format!("{} is not supported on this resource", req.method())).into_response()
+    let format = if req.uri().path().ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Xml
+    };
+    Open311Error::bad_request(
+        format,
+        format!("{} is not supported on this resource", req.method()),
+    )
+    .into_response()
 }
 
 async fn unknown(req: Request) -> Response {
-    let format = if req.uri().path().ends_with(".json") { Format::Json } else { Format::Xml };
-    Open311Error::not_found(format, "no such Open311 resource; start from discovery.xml").into_response()
+    let format = if req.uri().path().ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Xml
+    };
+    Open311Error::not_found(format, "no such Open311 resource; start from discovery.xml")
+        .into_response()
 }
 
 async fn discovery(app: &AppState, format: Format, headers: &HeaderMap) -> Open311Result<Reply> {
     let lang = Lang::of(headers);
-    let changed = shanzhi_store::open311::services_changed_at(&app.db).await.map_err(|e| Open311Error::from_store(format, e))?;
+    let changed = shanzhi_store::open311::services_changed_at(&app.db)
+        .await
+        .map_err(|e| Open311Error::from_store(format, e))?;
     let changeset = changed.map(date::format).unwrap_or_default();
-    let formats = Node::List("format", vec![Node::text("text/xml"), Node::text("application/json")]);
+    let formats = Node::List(
+        "format",
+        vec![Node::text("text/xml"), Node::text("application/json")],
+    );
     let endpoint = Node::Obj(vec![
         ("specification", Node::text(SPECIFICATION)),
         ("url", Node::Text(base_url(headers))),
@@ -246,11 +321,19 @@ async fn discovery(app: &AppState, format: Format, headers: &HeaderMap) -> Open3
     Ok(Reply::ok(format, "discovery", body))
 }
 
-async fn services(app: &AppState, format: Format, params: &Params, headers: &HeaderMap) -> Open311Result<Reply> {
+async fn services(
+    app: &AppState,
+    format: Format,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Open311Result<Reply> {
     jurisdiction(app, params.get("jurisdiction_id"), format).await?;
     let lang = Lang::of(headers);
-    let all = shanzhi_store::category::list(&app.db).await.map_err(|e| Open311Error::from_store(format, e))?;
-    let by_id: HashMap<i64, &shanzhi_store::category::Category> = all.iter().map(|c| (c.id, c)).collect();
+    let all = shanzhi_store::category::list(&app.db)
+        .await
+        .map_err(|e| Open311Error::from_store(format, e))?;
+    let by_id: HashMap<i64, &shanzhi_store::category::Category> =
+        all.iter().map(|c| (c.id, c)).collect();
     let items = all
         .iter()
         .filter(|c| c.active)
@@ -260,9 +343,17 @@ async fn services(app: &AppState, format: Format, params: &Params, headers: &Hea
 }
 
 /// The active category with this code, or the spec's 404.
-async fn service_by_code(app: &AppState, code: &str, format: Format) -> Open311Result<shanzhi_store::category::Category> {
-    let all = shanzhi_store::category::list(&app.db).await.map_err(|e| Open311Error::from_store(format, e))?;
-    all.into_iter().find(|c| c.active && c.code == code).ok_or_else(|| Open311Error::not_found(format, format!("service_code '{code}' not found")))
+async fn service_by_code(
+    app: &AppState,
+    code: &str,
+    format: Format,
+) -> Open311Result<shanzhi_store::category::Category> {
+    let all = shanzhi_store::category::list(&app.db)
+        .await
+        .map_err(|e| Open311Error::from_store(format, e))?;
+    all.into_iter()
+        .find(|c| c.active && c.code == code)
+        .ok_or_else(|| Open311Error::not_found(format, format!("service_code '{code}' not found")))
 }
 
 async fn service_definition(
@@ -277,12 +368,15 @@ async fn service_definition(
             let params = Params::parse(q.as_deref());
             jurisdiction(&app, params.get("jurisdiction_id"), format).await?;
             let c = service_by_code(&app, &code, format).await?;
-            Ok(Reply::ok(format, "service_definition", service::definition(&c, Lang::of(&headers))))
+            Ok(Reply::ok(
+                format,
+                "service_definition",
+                service::definition(&c, Lang::of(&headers)),
+            ))
         }
         .await,
     )
 }
-
 
 async fn token(path: Result<Path<String>, PathRejection>) -> Response {
     respond(match file_of(path) {
@@ -293,7 +387,6 @@ async fn token(path: Result<Path<String>, PathRejection>) -> Response {
     })
 }
 
-
 async fn media(State(app): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
     let Ok(Path(hash)) = path else {
         return Open311Error::not_found(Format::Xml, "no such media").into_response();
@@ -302,7 +395,17 @@ async fn media(State(app): State<AppState>, path: Result<Path<String>, PathRejec
         return Open311Error::not_found(Format::Xml, "no such media").into_response();
     }
     match shanzhi_store::open311::media(&app.db, &hash).await {
-        Ok(Some((ct, bytes))) => ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned())], bytes).into_response(),
+        Ok(Some((ct, bytes))) => (
+            [
+                (header::CONTENT_TYPE, ct),
+                (
+                    header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
         Ok(None) => Open311Error::not_found(Format::Xml, "no such media").into_response(),
         Err(e) => Open311Error::from_store(Format::Xml, e).into_response(),
     }
@@ -314,7 +417,9 @@ mod tests {
 
     #[test]
     fn empty_parameters_are_absent_and_repeated_ones_are_joined() {
-        let p = Params::parse(Some("status=open&status=closed&service_code=&jurisdiction_id=%20"));
+        let p = Params::parse(Some(
+            "status=open&status=closed&service_code=&jurisdiction_id=%20",
+        ));
         assert_eq!(p.list("status"), vec!["open", "closed"]);
         assert_eq!(p.get("service_code"), None);
         assert_eq!(p.get("jurisdiction_id"), None);

@@ -30,7 +30,10 @@ pub fn take(key_hash: &str, per_minute: i64, now_ms: i64) -> Result<(), u64> {
     let capacity = per_minute as f64;
     let per_ms = capacity / 60_000.0;
     let mut map = buckets().lock().unwrap_or_else(|p| p.into_inner());
-    let b = map.entry(key_hash.to_owned()).or_insert(Bucket { tokens: capacity, at_ms: now_ms });
+    let b = map.entry(key_hash.to_owned()).or_insert(Bucket {
+        tokens: capacity,
+        at_ms: now_ms,
+    });
     // A clock that steps back (tests, NTP) adds nothing.
     let elapsed = (now_ms - b.at_ms).max(0) as f64;
     b.tokens = (b.tokens + elapsed * per_ms).min(capacity);
@@ -57,7 +60,10 @@ mod tests {
         assert_eq!(take(key, 3, 1_000), Err(20));
         assert!(take(key, 3, 21_000).is_ok(), "one token back after 20 s");
         assert!(take(key, 3, 21_000).is_err());
-        assert!(take("ratelimit-unit-test-other", 3, 1_000).is_ok(), "keys do not share buckets");
+        assert!(
+            take("ratelimit-unit-test-other", 3, 1_000).is_ok(),
+            "keys do not share buckets"
+        );
         assert_eq!(take("ratelimit-unit-test-zero", 0, 1_000), Err(60));
     }
 }

@@ -28,7 +28,10 @@ impl Format {
             Some((name, ext)) => match ext.to_ascii_lowercase().as_str() {
                 "xml" => Ok((name, Format::Xml)),
                 "json" => Ok((name, Format::Json)),
-                _ => Err(Open311Error::bad_request(Format::Xml, format!("unknown format '.{ext}': use .xml or .json"))),
+                _ => Err(Open311Error::bad_request(
+                    Format::Xml,
+                    format!("unknown format '.{ext}': use .xml or .json"),
+                )),
             },
         }
     }
@@ -47,7 +50,13 @@ pub struct Reply {
 impl Reply {
     /// A 200 answer.
     pub fn ok(format: Format, root: &'static str, body: Node) -> Reply {
-        Reply { format, status: StatusCode::OK, root, body, headers: Vec::new() }
+        Reply {
+            format,
+            status: StatusCode::OK,
+            root,
+            body,
+            headers: Vec::new(),
+        }
     }
 
     /// With one more header.
@@ -60,7 +69,10 @@ impl Reply {
 fn render(format: Format, status: StatusCode, root: &str, body: &Node) -> Response {
     let (content_type, text) = match format {
         Format::Xml => ("text/xml; charset=utf-8", body.to_xml(root)),
-        Format::Json => ("application/json; charset=utf-8", body.to_json().to_string()),
+        Format::Json => (
+            "application/json; charset=utf-8",
+            body.to_json().to_string(),
+        ),
     };
     (status, [(header::CONTENT_TYPE, content_type)], text).into_response()
 }
@@ -91,7 +103,13 @@ pub struct Open311Error {
 
 impl Open311Error {
     fn new(format: Format, status: StatusCode, description: impl Into<String>) -> Open311Error {
-        Open311Error { format, status, description: description.into(), retry_after: None, cause: None }
+        Open311Error {
+            format,
+            status,
+            description: description.into(),
+            retry_after: None,
+            cause: None,
+        }
     }
 
     /// 400: the request cannot be fulfilled as sent.
@@ -113,13 +131,24 @@ impl Open311Error {
     pub fn too_many(format: Format, retry_after: u64) -> Open311Error {
         Open311Error {
             retry_after: Some(retry_after),
-            ..Open311Error::new(format, StatusCode::TOO_MANY_REQUESTS, format!("too many requests for this api_key; retry in {retry_after} s"))
+            ..Open311Error::new(
+                format,
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many requests for this api_key; retry in {retry_after} s"),
+            )
         }
     }
 
     /// 500, with the cause kept for the log.
     pub fn internal(format: Format, cause: anyhow::Error) -> Open311Error {
-        Open311Error { cause: Some(cause), ..Open311Error::new(format, StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged") }
+        Open311Error {
+            cause: Some(cause),
+            ..Open311Error::new(
+                format,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error; it has been logged",
+            )
+        }
     }
 
     /// Maps an error of the application's services: 404 stays 404, a refusal of rights is 403,
@@ -128,7 +157,10 @@ impl Open311Error {
     pub fn from_api(format: Format, e: ApiError) -> Open311Error {
         let status = e.status;
         if status.is_server_error() {
-            return Open311Error::internal(format, e.cause.unwrap_or_else(|| anyhow::anyhow!("{}", e.message)));
+            return Open311Error::internal(
+                format,
+                e.cause.unwrap_or_else(|| anyhow::anyhow!("{}", e.message)),
+            );
         }
         let field = e.field.as_deref().map(|f| match f {
             "lon" | "lat" => "lat/long",
@@ -162,11 +194,15 @@ impl IntoResponse for Open311Error {
         }
         let body = Node::List(
             "error",
-            vec![Node::Obj(vec![("code", Node::Int(i64::from(self.status.as_u16()))), ("description", Node::Text(self.description))])],
+            vec![Node::Obj(vec![
+                ("code", Node::Int(i64::from(self.status.as_u16()))),
+                ("description", Node::Text(self.description)),
+            ])],
         );
         let mut resp = render(self.format, self.status, "errors", &body);
         if let Some(s) = self.retry_after {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         resp
     }

@@ -28,8 +28,11 @@ pub struct AttributeDef {
 }
 
 /// Options of `severity`: key, Chinese, English.
-const SEVERITY: [(&str, &str, &str); 3] =
-    [("minor", "一般", "Minor"), ("serious", "较重", "Serious"), ("danger", "危及人身安全", "Danger to people")];
+const SEVERITY: [(&str, &str, &str); 3] = [
+    ("minor", "一般", "Minor"),
+    ("serious", "较重", "Serious"),
+    ("danger", "危及人身安全", "Danger to people"),
+];
 /// Options of `affected`: key, Chinese, English.
 const AFFECTED: [(&str, &str, &str); 4] = [
     ("traffic", "影响通行", "Blocks traffic"),
@@ -54,7 +57,11 @@ fn duration(minutes: i64, lang: Lang) -> String {
 /// The category's deadlines in a sentence.
 pub fn deadlines(c: &Category, lang: Lang) -> String {
     match lang {
-        Lang::Zh => format!("受理时限 {}，派单后办理时限 {}（按工作时间计）", duration(c.accept_minutes, lang), duration(c.handle_minutes, lang)),
+        Lang::Zh => format!(
+            "受理时限 {}，派单后办理时限 {}（按工作时间计）",
+            duration(c.accept_minutes, lang),
+            duration(c.handle_minutes, lang)
+        ),
         Lang::En => format!(
             "Accepted within {}; handled within {} of dispatch",
             duration(c.accept_minutes, lang),
@@ -67,7 +74,11 @@ pub fn deadlines(c: &Category, lang: Lang) -> String {
 pub fn definitions(c: &Category, lang: Lang) -> Vec<AttributeDef> {
     let zh = lang == Lang::Zh;
     let pick = |z: &str, e: &str| if zh { z.to_owned() } else { e.to_owned() };
-    let options = |list: &[(&'static str, &str, &str)]| list.iter().map(|(k, z, e)| (*k, pick(z, e))).collect::<Vec<_>>();
+    let options = |list: &[(&'static str, &str, &str)]| {
+        list.iter()
+            .map(|(k, z, e)| (*k, pick(z, e)))
+            .collect::<Vec<_>>()
+    };
     vec![
         AttributeDef {
             code: "address_detail",
@@ -75,7 +86,10 @@ pub fn definitions(c: &Category, lang: Lang) -> Vec<AttributeDef> {
             variable: true,
             required: false,
             order: 1,
-            description: pick("门牌号、楼栋或附近地标", "House number, building or a nearby landmark"),
+            description: pick(
+                "门牌号、楼栋或附近地标",
+                "House number, building or a nearby landmark",
+            ),
             datatype_description: Some(pick("不超过 100 字", "Up to 100 characters")),
             values: Vec::new(),
         },
@@ -86,7 +100,10 @@ pub fn definitions(c: &Category, lang: Lang) -> Vec<AttributeDef> {
             required: false,
             order: 2,
             description: pick("发现问题的时间", "When the problem was seen"),
-            datatype_description: Some(pick("如 2026-11-18T09:30:00+08:00", "e.g. 2026-11-18T09:30:00+08:00")),
+            datatype_description: Some(pick(
+                "如 2026-11-18T09:30:00+08:00",
+                "e.g. 2026-11-18T09:30:00+08:00",
+            )),
             values: Vec::new(),
         },
         AttributeDef {
@@ -105,7 +122,10 @@ pub fn definitions(c: &Category, lang: Lang) -> Vec<AttributeDef> {
             variable: true,
             required: false,
             order: 4,
-            description: pick("影响到谁（可多选）", "Who or what is affected (several may apply)"),
+            description: pick(
+                "影响到谁（可多选）",
+                "Who or what is affected (several may apply)",
+            ),
             datatype_description: None,
             values: options(&AFFECTED),
         },
@@ -129,7 +149,10 @@ pub fn list_item(c: &Category, parent: Option<&Category>, lang: Lang) -> Node {
     Node::Obj(vec![
         ("service_code", Node::text(&c.code)),
         ("service_name", Node::text(&c.name)),
-        ("description", Node::Text(format!("{}：{}", c.name, deadlines(c, lang)))),
+        (
+            "description",
+            Node::Text(format!("{}：{}", c.name, deadlines(c, lang))),
+        ),
         ("metadata", Node::Bool(true)),
         ("type", Node::text("realtime")),
         ("keywords", Node::Text(keywords.join(", "))),
@@ -152,13 +175,20 @@ pub fn definition(c: &Category, lang: Lang) -> Node {
                 ("description", Node::Text(a.description)),
             ];
             if !a.values.is_empty() {
-                let values = a.values.into_iter().map(|(k, n)| Node::Obj(vec![("key", Node::text(k)), ("name", Node::Text(n))])).collect();
+                let values = a
+                    .values
+                    .into_iter()
+                    .map(|(k, n)| Node::Obj(vec![("key", Node::text(k)), ("name", Node::Text(n))]))
+                    .collect();
                 fields.push(("values", Node::List("value", values)));
             }
             Node::Obj(fields)
         })
         .collect();
-    Node::Obj(vec![("service_code", Node::text(&c.code)), ("attributes", Node::List("attribute", attributes))])
+    Node::Obj(vec![
+        ("service_code", Node::text(&c.code)),
+        ("attributes", Node::List("attribute", attributes)),
+    ])
 }
 
 /// What the attributes of a request add to its event.
@@ -175,11 +205,28 @@ pub struct Applied {
 /// Checks the attributes sent with a request against the service's definition. Codes the
 /// service does not define are ignored (FixMyStreet and others send their own, such as
 /// `attribute[fixmystreet_id]`), as are informational attributes.
-pub fn apply(c: &Category, given: &BTreeMap<String, Vec<String>>, format: Format) -> Result<Applied, Open311Error> {
-    let bad = |code: &str, why: String| Open311Error::bad_request(format, format!("attribute[{code}]: {why}"));
-    let mut out = Applied { json: json!({}), ..Applied::default() };
+pub fn apply(
+    c: &Category,
+    given: &BTreeMap<String, Vec<String>>,
+    format: Format,
+) -> Result<Applied, Open311Error> {
+    let bad = |code: &str, why: String| {
+        Open311Error::bad_request(format, format!("attribute[{code}]: {why}"))
+    };
+    let mut out = Applied {
+        json: json!({}),
+        ..Applied::default()
+    };
     for def in definitions(c, Lang::Zh) {
-        let values: Vec<&str> = given.get(def.code).map(|v| v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        let values: Vec<&str> = given
+            .get(def.code)
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         if !def.variable {
             continue;
         }
@@ -192,24 +239,49 @@ pub fn apply(c: &Category, given: &BTreeMap<String, Vec<String>>, format: Format
         if def.datatype != "multivaluelist" && values.len() > 1 {
             return Err(bad(def.code, "takes one value".into()));
         }
-        let label = |key: &str| def.values.iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone());
-        let keys = || def.values.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ");
+        let label = |key: &str| {
+            def.values
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, n)| n.clone())
+        };
+        let keys = || {
+            def.values
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match def.datatype {
             "string" => {
                 let v = values[0];
                 if v.chars().count() > MAX_STRING_CHARS || v.contains(['\n', '\r']) {
-                    return Err(bad(def.code, format!("must be one line of at most {MAX_STRING_CHARS} characters")));
+                    return Err(bad(
+                        def.code,
+                        format!("must be one line of at most {MAX_STRING_CHARS} characters"),
+                    ));
                 }
                 out.address_detail = Some(v.to_owned());
                 out.json[def.code] = json!(v);
             }
             "datetime" => {
-                let ms = date::parse(values[0]).ok_or_else(|| bad(def.code, "not a W3C datetime such as 2026-11-18T09:30:00+08:00".into()))?;
-                out.lines.push(format!("发现时间：{}", date::local_minutes(ms)));
+                let ms = date::parse(values[0]).ok_or_else(|| {
+                    bad(
+                        def.code,
+                        "not a W3C datetime such as 2026-11-18T09:30:00+08:00".into(),
+                    )
+                })?;
+                out.lines
+                    .push(format!("发现时间：{}", date::local_minutes(ms)));
                 out.json[def.code] = json!(date::format(ms));
             }
             "singlevaluelist" => {
-                let name = label(values[0]).ok_or_else(|| bad(def.code, format!("'{}' is not one of {}", values[0], keys())))?;
+                let name = label(values[0]).ok_or_else(|| {
+                    bad(
+                        def.code,
+                        format!("'{}' is not one of {}", values[0], keys()),
+                    )
+                })?;
                 out.lines.push(format!("{}：{name}", def.description));
                 out.json[def.code] = json!(values[0]);
             }
@@ -265,22 +337,58 @@ mod tests {
     fn attributes_become_address_and_description_lines() {
         let a = apply(
             &category(1),
-            &given(&[("severity", "danger"), ("affected", "traffic"), ("affected", "children"), ("address_detail", "3栋"), ("fixmystreet_id", "9")]),
+            &given(&[
+                ("severity", "danger"),
+                ("affected", "traffic"),
+                ("affected", "children"),
+                ("address_detail", "3栋"),
+                ("fixmystreet_id", "9"),
+            ]),
             Format::Json,
         )
         .unwrap();
         assert_eq!(a.address_detail.as_deref(), Some("3栋"));
-        assert_eq!(a.lines, vec!["严重程度：危及人身安全".to_owned(), "影响：影响通行、涉及儿童或学校".to_owned()]);
-        assert_eq!(a.json, json!({"address_detail": "3栋", "severity": "danger", "affected": ["traffic", "children"]}));
+        assert_eq!(
+            a.lines,
+            vec![
+                "严重程度：危及人身安全".to_owned(),
+                "影响：影响通行、涉及儿童或学校".to_owned()
+            ]
+        );
+        assert_eq!(
+            a.json,
+            json!({"address_detail": "3栋", "severity": "danger", "affected": ["traffic", "children"]})
+        );
     }
 
     #[test]
     fn required_unknown_and_repeated_values_are_refused() {
-        assert!(apply(&category(1), &given(&[]), Format::Xml).unwrap_err().description.contains("attribute[severity]: is required"));
-        assert!(apply(&category(3), &given(&[]), Format::Xml).is_ok(), "severity is optional for normal categories");
+        assert!(apply(&category(1), &given(&[]), Format::Xml)
+            .unwrap_err()
+            .description
+            .contains("attribute[severity]: is required"));
+        assert!(
+            apply(&category(3), &given(&[]), Format::Xml).is_ok(),
+            "severity is optional for normal categories"
+        );
         assert!(apply(&category(3), &given(&[("severity", "huge")]), Format::Xml).is_err());
-        assert!(apply(&category(3), &given(&[("severity", "minor"), ("severity", "serious")]), Format::Xml).is_err());
-        assert!(apply(&category(3), &given(&[("occurred_at", "last tuesday")]), Format::Xml).is_err());
-        assert!(apply(&category(3), &given(&[("affected", "traffic"), ("affected", "aliens")]), Format::Xml).is_err());
+        assert!(apply(
+            &category(3),
+            &given(&[("severity", "minor"), ("severity", "serious")]),
+            Format::Xml
+        )
+        .is_err());
+        assert!(apply(
+            &category(3),
+            &given(&[("occurred_at", "last tuesday")]),
+            Format::Xml
+        )
+        .is_err());
+        assert!(apply(
+            &category(3),
+            &given(&[("affected", "traffic"), ("affected", "aliens")]),
+            Format::Xml
+        )
+        .is_err());
     }
 }

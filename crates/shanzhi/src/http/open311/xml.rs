@@ -39,7 +39,9 @@ impl Node {
         match self {
             Node::Text(s) => Value::String(s.clone()),
             Node::Int(i) => Value::from(*i),
-            Node::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            Node::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             Node::Bool(b) => Value::Bool(*b),
             Node::Null => Value::Null,
             Node::Obj(fields) => {
@@ -55,8 +57,11 @@ impl Node {
 
     /// The XML document with `root` as its root element, declaration included.
     pub fn to_xml(&self, root: &str) -> String {
-        let mut w = Writer { out: String::with_capacity(256) };
-        w.out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        let mut w = Writer {
+            out: String::with_capacity(256),
+        };
+        w.out
+            .push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         w.element(root, self, 0);
         w.out
     }
@@ -159,11 +164,27 @@ mod tests {
     fn lists_render_as_repeated_elements_and_json_arrays() {
         let doc = Node::List(
             "service",
-            vec![Node::Obj(vec![("service_code", Node::text("gas")), ("metadata", Node::Bool(true)), ("group", Node::Null)])],
+            vec![Node::Obj(vec![
+                ("service_code", Node::text("gas")),
+                ("metadata", Node::Bool(true)),
+                ("group", Node::Null),
+            ])],
         );
         let xml = doc.to_xml("services");
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<services>\n  <service>\n"), "{xml}");
-        assert!(xml.contains("<service_code>gas</service_code>") && xml.contains("<metadata>true</metadata>") && xml.contains("<group/>"));
-        assert_eq!(doc.to_json(), serde_json::json!([{"service_code": "gas", "metadata": true, "group": null}]));
+        assert!(
+            xml.starts_with(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<services>\n  <service>\n"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<service_code>gas</service_code>")
+                && xml.contains("<metadata>true</metadata>")
+                && xml.contains("<group/>")
+        );
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!([{"service_code": "gas", "metadata": true, "group": null}])
+        );
     }
 }

@@ -16,7 +16,10 @@ mod assets {
 
 /// The embedded file at `path` (relative to /assets/).
 pub fn asset(path: &str) -> Option<&'static [u8]> {
-    assets::ASSETS.iter().find(|(p, _)| *p == path).map(|(_, b)| *b)
+    assets::ASSETS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, b)| *b)
 }
 
 fn mime(path: &str) -> &'static str {
@@ -52,13 +55,25 @@ pub fn router() -> Router<AppState> {
 /// maps draw the grids on a plain background. `home` is the jurisdiction's extent (public: the
 /// citizen portal opens its map there before anyone logs in).
 async fn config_js(State(app): State<AppState>) -> Response {
-    let tile_url = std::env::var("SHANZHI_TILE_URL").ok().filter(|u| !u.trim().is_empty());
+    let tile_url = std::env::var("SHANZHI_TILE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
     let home = home(&app).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "cannot read the jurisdiction's extent for the pages");
         None
     });
-    let body = format!("window.SHANZHI = {};\n", config_json(tile_url.as_deref(), home.as_ref()));
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    let body = format!(
+        "window.SHANZHI = {};\n",
+        config_json(tile_url.as_deref(), home.as_ref())
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The jurisdiction's name and extent: from the root of the tree down the chain of only
@@ -66,7 +81,9 @@ async fn config_js(State(app): State<AppState>) -> Response {
 /// has a shape; none when the tree branches before any shape.
 async fn home(app: &AppState) -> Result<Option<Home>, shanzhi_store::StoreError> {
     let roots = shanzhi_store::node::roots(&app.db).await?;
-    let [root] = roots.as_slice() else { return Ok(None) };
+    let [root] = roots.as_slice() else {
+        return Ok(None);
+    };
     let mut code = root.code.clone();
     for _ in 0..8 {
         let node = shanzhi_store::node::get(&app.db, &code).await?;
@@ -74,7 +91,9 @@ async fn home(app: &AppState) -> Result<Option<Home>, shanzhi_store::StoreError>
             return Ok(Some(Home::of(node.name, shape)));
         }
         let children = shanzhi_store::node::children(&app.db, &code, false).await?;
-        let [only] = children.as_slice() else { return Ok(None) };
+        let [only] = children.as_slice() else {
+            return Ok(None);
+        };
         code = only.code.clone();
     }
     Ok(None)
@@ -93,21 +112,30 @@ impl Home {
         use geo::Simplify;
         let bbox = shape.bbox();
         let tolerance = (bbox[2] - bbox[0]).max(bbox[3] - bbox[1]) / 500.0;
-        let simple = shanzhi_domain::grid::Shape::new(shape.geometry().simplify(tolerance)).unwrap_or_else(|_| shape.clone());
-        Home { name, bbox, outline: simple.to_geojson() }
+        let simple = shanzhi_domain::grid::Shape::new(shape.geometry().simplify(tolerance))
+            .unwrap_or_else(|_| shape.clone());
+        Home {
+            name,
+            bbox,
+            outline: simple.to_geojson(),
+        }
     }
 }
 
 /// The settings as JSON (serde_json escapes every value, so none can break out of the script).
 fn config_json(tile_url: Option<&str>, home: Option<&Home>) -> String {
-    let home = home.map(|h| serde_json::json!({ "name": h.name, "bbox": h.bbox, "outline": h.outline }));
+    let home =
+        home.map(|h| serde_json::json!({ "name": h.name, "bbox": h.bbox, "outline": h.outline }));
     serde_json::json!({ "tileUrl": tile_url, "home": home }).to_string()
 }
 
 async fn serve_asset(Path(path): Path<String>) -> Response {
     match asset(&path) {
         Some(bytes) => (
-            [(header::CONTENT_TYPE, mime(&path)), (header::CACHE_CONTROL, "public, max-age=300")],
+            [
+                (header::CONTENT_TYPE, mime(&path)),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
             bytes,
         )
             .into_response(),
@@ -140,17 +168,28 @@ mod tests {
         let none: serde_json::Value = serde_json::from_str(&config_json(None, None)).unwrap();
         assert_eq!(none, serde_json::json!({"tileUrl": null, "home": null}));
         let url = "https://t/{z}/{x}/{y}.png\"; alert(1); \"";
-        let home = Home { name: "碣石镇".to_owned(), bbox: [115.0, 22.0, 116.0, 23.0], outline: serde_json::json!(null) };
+        let home = Home {
+            name: "碣石镇".to_owned(),
+            bbox: [115.0, 22.0, 116.0, 23.0],
+            outline: serde_json::json!(null),
+        };
         let s = config_json(Some(url), Some(&home));
         assert!(!s.contains(url), "the quote must be escaped: {s}");
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["tileUrl"], url);
-        assert_eq!(back["home"], serde_json::json!({"name": "碣石镇", "bbox": [115.0, 22.0, 116.0, 23.0], "outline": null}));
+        assert_eq!(
+            back["home"],
+            serde_json::json!({"name": "碣石镇", "bbox": [115.0, 22.0, 116.0, 23.0], "outline": null})
+        );
     }
 
     #[test]
     fn every_page_is_embedded() {
-        for p in ["pages/login.html", "pages/console.html", "pages/portal.html"] {
+        for p in [
+            "pages/login.html",
+            "pages/console.html",
+            "pages/portal.html",
+        ] {
             assert!(asset(p).is_some(), "{p}");
         }
     }
