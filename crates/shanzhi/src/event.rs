@@ -35,7 +35,11 @@ pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
 
 /// yyyymmdd of an instant, in China time.
 pub fn day_of(ms: i64) -> i64 {
-    let d = local_date(ms);
+    day_number(local_date(ms))
+}
+
+/// yyyymmdd of a date: the day key of the figures counters.
+pub fn day_number(d: chrono::NaiveDate) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 

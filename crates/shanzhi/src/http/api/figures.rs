@@ -37,11 +37,6 @@ struct FiguresQuery {
     daily: bool,
 }
 
-fn day_num(d: NaiveDate) -> i64 {
-    use chrono::Datelike;
-    i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
-}
-
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
@@ -88,7 +83,7 @@ async fn figures(
     if (to - from).num_days() > 3660 {
         return Err(ApiError::invalid("from", "at most ten years at once"));
     }
-    let (f, t) = (day_num(from), day_num(to));
+    let (f, t) = (crate::event::day_number(from), crate::event::day_number(to));
     let path = node.path().to_owned();
     let mut out = json!({
         "node": {"code": n.code, "name": n.name, "level": n.level},
@@ -110,14 +105,17 @@ async fn figures(
             .collect(),
     );
     let by_dep = shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?;
-    let mut deps = Vec::new();
-    for (id, c) in by_dep {
-        let name = shanzhi_store::department::get(&app.db, id)
-            .await
-            .ok()
-            .map(|d| d.name);
-        deps.push(json!({"department_id": id, "name": name, "figures": Figures::from_counters(c)}));
-    }
+    // One query for the names: the departments that can serve this node (its subtree and above).
+    let names: std::collections::HashMap<i64, String> =
+        shanzhi_store::department::list_for(&app.db, &node)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+    let deps: Vec<Value> = by_dep
+        .into_iter()
+        .map(|(id, c)| json!({"department_id": id, "name": names.get(&id), "figures": Figures::from_counters(c)}))
+        .collect();
     out["by_department"] = Value::Array(deps);
     if q.children {
         let mut kids = Vec::new();
