@@ -153,6 +153,13 @@ pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempD
 }
 
 impl TestApp {
+    /// Asks the server to stop without waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Stops the server, waiting for it to finish.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
