@@ -106,10 +106,18 @@ impl Shape {
 
     /// The geometry as a GeoJSON MultiPolygon (or Polygon when it has one part).
     pub fn to_geojson(&self) -> Value {
+        self.to_geojson_rounded(7)
+    }
+
+    /// As GeoJSON with coordinates rounded to `decimals` places (at most 7, about 1 cm): a
+    /// map at low zoom needs far fewer digits, and digits are most of an outline's bytes.
+    pub fn to_geojson_rounded(&self, decimals: u8) -> Value {
+        let scale = 10f64.powi(i32::from(decimals.min(7)));
+        let round = |v: f64| (v * scale).round() / scale;
         let ring = |ls: &LineString<f64>| -> Value {
             Value::Array(
                 ls.0.iter()
-                    .map(|c| json!([round7(c.x), round7(c.y)]))
+                    .map(|c| json!([round(c.x), round(c.y)]))
                     .collect(),
             )
         };
