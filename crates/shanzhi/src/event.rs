@@ -12,11 +12,14 @@ use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::{Actor, Role, Scope};
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::category::Category;
-use shanzhi_store::event::{EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, StatDelta};
+use shanzhi_store::event::{
+    EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, ReportWrite, StatDelta,
+};
 use shanzhi_store::StoreError;
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use crate::reference::Snapshot;
 
 /// Share of a stage's working time after which its light turns yellow (the last 20%).
 pub const YELLOW_SHARE: f64 = 0.2;
@@ -183,44 +186,20 @@ pub async fn report(
         return Err(ApiError::invalid("photos", "at most 9 photos"));
     }
     let at = LonLat::parse(r.lon, r.lat)?;
-    let category = match shanzhi_store::category::get(&app.db, r.category_id).await {
-        Ok(c) if c.active => c,
-        Ok(_) | Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid("category_id", "no such category"))
-        }
-        Err(e) => return Err(e.into()),
+    let reference = app.reference.with_category(&app.db, r.category_id).await?;
+    let checked = check_report(app, actor, &reference, r, at).await;
+    // A retry must not fail on checks that passed the first time (the grid or the actor's
+    // scope may have changed since): on a refusal, look the key up before refusing. On the
+    // happy path the group commit finds repeated keys itself, so this costs no read.
+    let (category, grid, village) = match checked {
+        Ok(x) => x,
+        Err(e) => match replay(app, actor.user_id, key).await? {
+            Some(existing) => return Ok((existing, false)),
+            None => return Err(e),
+        },
     };
-    // A retry must not fail on checks that passed the first time: look the key up first.
-    if let Some(existing) = replay(app, actor.user_id, key).await? {
-        return Ok((existing, false));
-    }
-    let Some(found) = app.locator.current().locate(at) else {
-        return Err(ApiError::invalid(
-            "lon",
-            "the position is outside the jurisdiction: no grid contains it",
-        ));
-    };
-    let grid =
-        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-    if actor.role != Role::Citizen && !actor.reaches(&grid) {
-        return Err(ApiError::invalid(
-            "lon",
-            "the position is outside your area",
-        ));
-    }
-    if shanzhi_store::event::photos_exist(&app.db, &r.photos).await? != r.photos.len() {
-        return Err(ApiError::invalid(
-            "photos",
-            "upload each photo first (POST /api/v1/photos) and send its hash",
-        ));
-    }
-    let village = NodeCode::parse(&grid.as_str()[..12])
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let now = app.clock.now_ms();
-    let cal = calendar(app).await?;
-    let (accept, _, _) =
-        shanzhi_store::category::clocks(&app.db, &category, centre_level(&village).as_str())
-            .await?;
+    let (accept, _, _) = reference.clocks(category, centre_level(&village).as_str());
     let source = match &r.source {
         Some(s) => s.clone(),
         None => source_of(actor.role).to_owned(),
@@ -263,7 +242,7 @@ pub async fn report(
         closed_at: None,
         version: 1,
     };
-    start_clock(&mut row, &cal, now, accept);
+    start_clock(&mut row, &reference.calendar, now, accept);
     let log = LogEntry {
         actor_id: Some(actor.user_id),
         action: "report".into(),
@@ -285,27 +264,75 @@ pub async fn report(
     };
     let audit = AuditEntry::new(Some(actor.user_id), "event.report", "event", "")
         .after(json!({"category_id": category.id, "grid": row.grid_code, "source": row.source}));
-    let new = NewEvent {
-        row,
-        photos: r.photos.clone(),
-        idempotency: Some((actor.user_id, key.to_owned())),
+    let write = ReportWrite {
+        new: NewEvent {
+            row,
+            photos: r.photos.clone(),
+            idempotency: Some((actor.user_id, key.to_owned())),
+        },
+        log,
+        delta,
+        audit,
     };
-    let (id, created) =
-        match shanzhi_store::event::insert_report(&app.db, &new, &log, &delta, &audit).await {
-            Ok(x) => x,
-            // Two retries racing: the loser finds the winner's event.
-            Err(StoreError::Conflict { .. }) => match replay(app, actor.user_id, key).await? {
-                Some(e) => return Ok((e, false)),
-                None => {
-                    return Err(ApiError::conflict(
-                        None,
-                        "the report collided with another; retry",
-                    ))
-                }
-            },
-            Err(e) => return Err(e.into()),
-        };
-    Ok((shanzhi_store::event::get(&app.db, id).await?, created))
+    let mut row = write.new.row.clone();
+    match app.reports.submit(write).await {
+        // Created: the row as written, with its id (no read back).
+        Ok((id, true)) => {
+            row.id = id;
+            Ok((row, true))
+        }
+        Ok((id, false)) => Ok((shanzhi_store::event::get(&app.db, id).await?, false)),
+        // Two retries racing: the loser finds the winner's event.
+        Err(StoreError::Conflict { .. }) => match replay(app, actor.user_id, key).await? {
+            Some(e) => Ok((e, false)),
+            None => Err(ApiError::conflict(
+                None,
+                "the report collided with another; retry",
+            )),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The checks of a report that depend on stored data: an active category, a position inside a
+/// grid (and inside the actor's area, for staff), uploaded photos. Returns the category, the
+/// grid and its village.
+async fn check_report<'s>(
+    app: &AppState,
+    actor: &Actor,
+    reference: &'s Snapshot,
+    r: &Report,
+    at: LonLat,
+) -> Result<(&'s Category, NodeCode, NodeCode), ApiError> {
+    let category = match reference.category(r.category_id) {
+        Some(c) if c.active => c,
+        _ => return Err(ApiError::invalid("category_id", "no such category")),
+    };
+    let Some(found) = app.locator.current().locate(at) else {
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside the jurisdiction: no grid contains it",
+        ));
+    };
+    let grid =
+        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    if actor.role != Role::Citizen && !actor.reaches(&grid) {
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside your area",
+        ));
+    }
+    if !r.photos.is_empty()
+        && shanzhi_store::event::photos_exist(&app.db, &r.photos).await? != r.photos.len()
+    {
+        return Err(ApiError::invalid(
+            "photos",
+            "upload each photo first (POST /api/v1/photos) and send its hash",
+        ));
+    }
+    let village = NodeCode::parse(&grid.as_str()[..12])
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    Ok((category, grid, village))
 }
 
 async fn replay(app: &AppState, user_id: i64, key: &str) -> Result<Option<EventRow>, ApiError> {

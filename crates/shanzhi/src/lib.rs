@@ -2,11 +2,13 @@
 
 pub mod cli;
 pub mod clock;
+pub mod commit;
 pub mod config;
 pub mod demo;
 pub mod event;
 pub mod http;
 pub mod metrics;
 pub mod password;
+pub mod reference;
 pub mod startup;
 pub mod telemetry;

@@ -9,9 +9,11 @@ use shanzhi_store::Db;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
+use crate::commit::ReportQueue;
 use crate::config::Config;
 use crate::http::state::{AppState, LocatorCell};
 use crate::metrics::Metrics;
+use crate::reference::Reference;
 
 /// Connects, migrates and loads the grid index: everything a server needs before it listens.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -21,6 +23,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         tracing::info!(?applied, "applied migrations");
     }
     let state = AppState {
+        reports: Arc::new(ReportQueue::start(db.clone())),
+        reference: Arc::new(Reference::default()),
         db,
         clock,
         config: Arc::new(config),

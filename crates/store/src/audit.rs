@@ -53,39 +53,66 @@ impl AuditEntry {
 macro_rules! append_audit {
     ($tx:expr, $entry:expr, $now_ms:expr) => {{
         let entry: &$crate::audit::AuditEntry = $entry;
-        let (seq, prev_hash): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *$tx)
-                .await?;
-        let record = shanzhi_domain::audit::AuditRecord {
-            seq,
-            at: $now_ms,
-            actor_id: entry.actor_id,
-            action: entry.action.clone(),
-            entity: entry.entity.clone(),
-            entity_id: entry.entity_id.clone(),
-            before: entry.before.as_ref().map(|v| v.to_string()),
-            after: entry.after.as_ref().map(|v| v.to_string()),
-            prev_hash,
-        };
-        let hash = record.hash();
-        sqlx::query(
-            "INSERT INTO audit (seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(record.actor_id)
-        .bind(&record.action)
-        .bind(&record.entity)
-        .bind(&record.entity_id)
-        .bind(&record.before)
-        .bind(&record.after)
-        .bind(&record.prev_hash)
-        .bind(&hash)
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *$tx).await?;
+        $crate::append_audits!($tx, ::std::slice::from_ref(entry), $now_ms);
+    }};
+}
+
+/// Appends several entries (an `&[AuditEntry]`), chained in order, at `$now_ms` inside the open
+/// transaction `$tx`: one head update reserves their sequence numbers, the hashes are chained in
+/// memory, the rows go in multi-row inserts, and the head takes the last hash (a group commit
+/// writes many reports this way).
+#[macro_export]
+macro_rules! append_audits {
+    ($tx:expr, $entries:expr, $now_ms:expr) => {{
+        let entries: &[$crate::audit::AuditEntry] = $entries;
+        if !entries.is_empty() {
+            let engine = $crate::db::engine_of(&$tx);
+            let (last, mut prev_hash): (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                    .bind(entries.len() as i64)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+            let first = last - entries.len() as i64 + 1;
+            let mut rows = Vec::with_capacity(entries.len());
+            for (i, entry) in entries.iter().enumerate() {
+                let record = shanzhi_domain::audit::AuditRecord {
+                    seq: first + i as i64,
+                    at: $now_ms,
+                    actor_id: entry.actor_id,
+                    action: entry.action.clone(),
+                    entity: entry.entity.clone(),
+                    entity_id: entry.entity_id.clone(),
+                    before: entry.before.as_ref().map(|v| v.to_string()),
+                    after: entry.after.as_ref().map(|v| v.to_string()),
+                    prev_hash,
+                };
+                let hash = record.hash();
+                prev_hash = hash.clone();
+                rows.push((record, hash));
+            }
+            for chunk in $crate::db::pow2_chunks(&rows, 64) {
+                let sql = format!(
+                    "INSERT INTO audit (seq, at, actor_id, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES {}",
+                    $crate::db::tuples(engine, chunk.len(), 10)
+                );
+                let mut q = sqlx::query(&sql);
+                for (record, hash) in chunk {
+                    q = q
+                        .bind(record.seq)
+                        .bind(record.at)
+                        .bind(record.actor_id)
+                        .bind(&record.action)
+                        .bind(&record.entity)
+                        .bind(&record.entity_id)
+                        .bind(&record.before)
+                        .bind(&record.after)
+                        .bind(&record.prev_hash)
+                        .bind(hash);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev_hash).execute(&mut *$tx).await?;
+        }
     }};
 }
 

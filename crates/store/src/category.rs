@@ -166,3 +166,16 @@ pub async fn set_calendar(
     });
     Ok(())
 }
+
+/// Every per-level clock override: (category id, level, (accept, handle, verify) minutes).
+pub async fn all_level_clocks(db: &Db) -> Result<Vec<(i64, String, (i64, i64, i64))>, StoreError> {
+    let rows: Vec<(i64, String, i64, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as("SELECT category_id, level, accept_minutes, handle_minutes, verify_minutes FROM category_deadline")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(c, l, a, h, v)| (c, l, (a, h, v)))
+        .collect())
+}

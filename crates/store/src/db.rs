@@ -14,7 +14,13 @@ use crate::StoreError;
 /// A pool on one of the two engines.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite: readers share `read`; every write transaction queues for the one connection of
+    /// `write` (SQLite has one writer anyway: a queue in the pool is fairer and cheaper than
+    /// sleeping on the busy timeout). The writer commits with `synchronous=FULL`.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -44,7 +50,7 @@ impl Engine {
 macro_rules! with_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite { read: $pool, .. } => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -57,7 +63,7 @@ macro_rules! with_pool {
 macro_rules! with_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite(pool) => {
+            $crate::db::Db::Sqlite { write: pool, .. } => {
                 let mut $tx = pool
                     .begin_with("BEGIN IMMEDIATE")
                     .await
@@ -76,6 +82,62 @@ macro_rules! with_tx {
     };
 }
 
+/// The engine behind an open transaction (for SQL text that must differ, such as placeholders).
+pub fn engine_of<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> Engine {
+    if DB::NAME == <sqlx::Sqlite as sqlx::Database>::NAME {
+        Engine::Sqlite
+    } else {
+        Engine::Postgres
+    }
+}
+
+/// `(…), (…)`: `rows` value tuples of `cols` placeholders each, numbered from `$1` on
+/// PostgreSQL and anonymous `?` on SQLite. SQLite reads `$N` as a *name* and finds each one by
+/// a scan of all names, which makes binding a long multi-row statement quadratic.
+pub fn tuples(engine: Engine, rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            match engine {
+                Engine::Sqlite => out.push('?'),
+                Engine::Postgres => {
+                    out.push('$');
+                    out.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Splits `items` into runs whose lengths are powers of two of at most `max` (a power of two):
+/// multi-row statements then come in a handful of shapes, which stay in the prepared-statement
+/// cache instead of being compiled afresh for every odd length.
+pub fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = if rest.len() >= max {
+            max
+        } else {
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (now, later) = rest.split_at(n);
+        rest = later;
+        Some(now)
+    })
+}
+
 /// The URL with any password replaced by `***`, for logs and `Debug`.
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
@@ -90,7 +152,7 @@ pub fn redact_url(url: &str) -> String {
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Db::Sqlite(_) => f.write_str("Db::Sqlite"),
+            Db::Sqlite { .. } => f.write_str("Db::Sqlite"),
             Db::Postgres(_) => f.write_str("Db::Postgres"),
         }
     }
@@ -141,17 +203,33 @@ impl Db {
                     .with_context(|| format!("bad SQLite URL {}", redact_url(url)))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory");
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(max_connections.max(2))
-                    .connect_with(opts)
+                // The writer first: it creates the file and switches it to WAL. FULL: a commit
+                // is on disk (WAL fsynced) before it returns, so an acknowledged write survives
+                // a power cut, not only a crash. Group commits keep that affordable.
+                // No ping before each acquire: a dead file handle fails the statement anyway,
+                // and the ping is a round trip to the connection's thread on every write.
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(
+                        opts.clone()
+                            .synchronous(SqliteSynchronous::Full)
+                            .statement_cache_capacity(400),
+                    )
                     .await
                     .with_context(|| format!("cannot open {}", redact_url(url)))?;
-                Ok(Db::Sqlite(pool))
+                let read = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .test_before_acquire(false)
+                    .connect_with(opts.synchronous(SqliteSynchronous::Normal))
+                    .await
+                    .with_context(|| format!("cannot open {}", redact_url(url)))?;
+                Ok(Db::Sqlite { read, write })
             }
             Engine::Postgres => {
                 let opts = PgConnectOptions::from_str(url)
@@ -170,7 +248,7 @@ impl Db {
     /// Which engine this is.
     pub fn engine(&self) -> Engine {
         match self {
-            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Sqlite { .. } => Engine::Sqlite,
             Db::Postgres(_) => Engine::Postgres,
         }
     }
@@ -180,7 +258,7 @@ impl Db {
     pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut applied = Vec::new();
         match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite { write: pool, .. } => {
                 let mut conn = pool.acquire().await?;
                 sqlx::raw_sql(
                     "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -272,13 +350,35 @@ impl Db {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pow2_chunks_cover_everything_in_power_of_two_runs() {
+        let v: Vec<u32> = (0..45).collect();
+        let lens: Vec<usize> = pow2_chunks(&v, 16).map(|c| c.len()).collect();
+        assert_eq!(lens, vec![16, 16, 8, 4, 1]);
+        let back: Vec<u32> = pow2_chunks(&v, 16).flatten().copied().collect();
+        assert_eq!(back, v);
+        assert_eq!(pow2_chunks::<u32>(&[], 16).count(), 0);
+    }
+
+    #[test]
+    fn tuples_number_postgres_placeholders_and_leave_sqlite_ones_anonymous() {
+        assert_eq!(tuples(Engine::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(tuples(Engine::Sqlite, 2, 3), "(?, ?, ?), (?, ?, ?)");
+    }
 
     #[test]
     fn database_passwords_never_reach_logs() {

@@ -92,6 +92,26 @@ pub async fn list_for(db: &Db, root: &NodeCode) -> Result<Vec<Department>, Store
     Ok(rows)
 }
 
+/// Departments based at `node` or at a region above it: the ones a centre at this node and
+/// those above dispatch to (the dashboard ranks these; deeper ones rank on their own region's).
+pub async fn based_on_chain(db: &Db, node: &NodeCode) -> Result<Vec<Department>, StoreError> {
+    let mut out = Vec::new();
+    for c in node
+        .ancestor_paths()
+        .iter()
+        .filter_map(|p| NodeCode::from_path(p).ok())
+    {
+        let here: Vec<Department> = with_pool!(db, pool => {
+            sqlx::query_as("SELECT id, code, name, region_code, created_at FROM department WHERE region_code = $1 ORDER BY code")
+                .bind(c.as_str())
+                .fetch_all(pool)
+                .await?
+        });
+        out.extend(here);
+    }
+    Ok(out)
+}
+
 /// A department by its code.
 pub async fn by_code(db: &Db, code: &str) -> Result<Option<Department>, StoreError> {
     Ok(with_pool!(db, pool => {

@@ -1,11 +1,14 @@
 //! Events (work orders): reports, moves with their timeline, counters, queries, the sweep.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde_json::Value;
 use shanzhi_domain::event::figures::{close_bucket, Counters, COUNTER_COLUMNS};
 use shanzhi_domain::tree::{subtree_end, NodeCode};
 
 use crate::audit::AuditEntry;
-use crate::{Db, StoreError};
+use crate::db::{engine_of, pow2_chunks, tuples};
+use crate::{Db, Engine, StoreError};
 
 /// An event as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -101,48 +104,100 @@ pub struct NewNotification {
     pub message: String,
 }
 
-/// Applies counter deltas to every ancestor of the grid, for the whole, the category and the
-/// department, inside the open transaction `$tx`.
-macro_rules! apply_stats {
-    ($tx:expr, $delta:expr) => {{
-        let d: &StatDelta = $delta;
-        if !d.counters.is_zero() || d.close_minutes.is_some() {
-            let cols = COUNTER_COLUMNS.join(", ");
-            let params: Vec<String> = (5..5 + COUNTER_COLUMNS.len()).map(|i| format!("${i}")).collect();
-            let sets: Vec<String> = COUNTER_COLUMNS.iter().map(|c| format!("{c} = event_stat.{c} + excluded.{c}")).collect();
-            let sql = format!(
-                "INSERT INTO event_stat (node_path, day, dim, dim_id, {cols}) VALUES ($1, $2, $3, $4, {}) \
-                 ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}",
-                params.join(", "),
-                sets.join(", ")
-            );
-            let mut dims: Vec<(&str, i64)> = vec![("all", 0), ("category", d.category_id)];
-            if let Some(dep) = d.department_id {
-                dims.push(("department", dep));
-            }
-            let values = d.counters.values();
-            for path in d.grid.ancestor_paths() {
-                if !d.counters.is_zero() {
-                    for (dim, dim_id) in &dims {
-                        let mut q = sqlx::query(&sql).bind(&path).bind(d.day).bind(*dim).bind(*dim_id);
-                        for v in values {
-                            q = q.bind(v);
-                        }
-                        q.execute(&mut *$tx).await?;
-                    }
-                }
-                if let Some(m) = d.close_minutes {
-                    sqlx::query(
-                        "INSERT INTO event_close_hist (node_path, day, bucket, count) VALUES ($1, $2, $3, 1) \
-                         ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + 1",
-                    )
-                    .bind(&path)
-                    .bind(d.day)
-                    .bind(close_bucket(m))
-                    .execute(&mut *$tx)
-                    .await?;
+/// The counter rows a set of deltas touches, merged: every ancestor of each delta's grid, for the
+/// whole, the category and the department, and the close-time histogram. Merging first means a
+/// group of moves writes each row once; the sorted order means concurrent writers lock rows in
+/// one order.
+#[derive(Debug, Default)]
+pub struct StatRows {
+    counters: BTreeMap<(String, i64, &'static str, i64), Counters>,
+    hist: BTreeMap<(String, i64, i64), i64>,
+}
+
+impl StatRows {
+    /// The rows of some deltas.
+    pub fn of<'a>(deltas: impl IntoIterator<Item = &'a StatDelta>) -> StatRows {
+        let mut rows = StatRows::default();
+        for d in deltas {
+            rows.add(d);
+        }
+        rows
+    }
+
+    /// Adds one delta.
+    pub fn add(&mut self, d: &StatDelta) {
+        if d.counters.is_zero() && d.close_minutes.is_none() {
+            return;
+        }
+        let mut dims: Vec<(&'static str, i64)> = vec![("all", 0), ("category", d.category_id)];
+        if let Some(dep) = d.department_id {
+            dims.push(("department", dep));
+        }
+        for path in d.grid.ancestor_paths() {
+            if !d.counters.is_zero() {
+                for (dim, dim_id) in &dims {
+                    self.counters
+                        .entry((path.clone(), d.day, dim, *dim_id))
+                        .or_default()
+                        .add(&d.counters);
                 }
             }
+            if let Some(m) = d.close_minutes {
+                *self.hist.entry((path, d.day, close_bucket(m))).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE` adding `n` rows of counters.
+fn stat_upsert_sql(engine: Engine, n: usize) -> String {
+    let cols = COUNTER_COLUMNS.join(", ");
+    let sets: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = event_stat.{c} + excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO event_stat (node_path, day, dim, dim_id, {cols}) VALUES {} \
+         ON CONFLICT (node_path, dim, dim_id, day) DO UPDATE SET {}",
+        tuples(engine, n, 4 + COUNTER_COLUMNS.len()),
+        sets.join(", ")
+    )
+}
+
+/// The histogram's multi-row upsert for `n` rows.
+fn hist_upsert_sql(engine: Engine, n: usize) -> String {
+    format!(
+        "INSERT INTO event_close_hist (node_path, day, bucket, count) VALUES {} \
+         ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + excluded.count",
+        tuples(engine, n, 4)
+    )
+}
+
+/// Writes merged counter rows (an `&StatRows`) inside the open transaction `$tx`.
+macro_rules! write_stats {
+    ($tx:expr, $rows:expr) => {{
+        let rows: &StatRows = $rows;
+        let engine = engine_of(&$tx);
+        let counters: Vec<_> = rows.counters.iter().collect();
+        for now in pow2_chunks(&counters, 64) {
+            let sql = stat_upsert_sql(engine, now.len());
+            let mut q = sqlx::query(&sql);
+            for ((path, day, dim, dim_id), c) in now {
+                q = q.bind(path).bind(*day).bind(*dim).bind(*dim_id);
+                for v in c.values() {
+                    q = q.bind(v);
+                }
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        let hist: Vec<_> = rows.hist.iter().collect();
+        for now in pow2_chunks(&hist, 64) {
+            let sql = hist_upsert_sql(engine, now.len());
+            let mut q = sqlx::query(&sql);
+            for ((path, day, bucket), count) in now {
+                q = q.bind(path).bind(*day).bind(*bucket).bind(**count);
+            }
+            q.execute(&mut *$tx).await?;
         }
     }};
 }
@@ -155,6 +210,16 @@ pub struct NewEvent {
     pub idempotency: Option<(i64, String)>,
 }
 
+/// One report of a group commit, with everything it writes besides the event row.
+#[derive(Debug, Clone)]
+pub struct ReportWrite {
+    pub new: NewEvent,
+    pub log: LogEntry,
+    pub delta: StatDelta,
+    /// Its `entity_id` is filled in with the new event's id.
+    pub audit: AuditEntry,
+}
+
 /// The outcome of a report: the event, and whether this call created it (false: a retry).
 pub async fn insert_report(
     db: &Db,
@@ -163,40 +228,178 @@ pub async fn insert_report(
     delta: &StatDelta,
     audit: &AuditEntry,
 ) -> Result<(i64, bool), StoreError> {
-    let r = &new.row;
-    let now = r.created_at;
+    let one = ReportWrite {
+        new: new.clone(),
+        log: log.clone(),
+        delta: delta.clone(),
+        audit: audit.clone(),
+    };
+    let mut out = insert_reports(db, std::slice::from_ref(&one)).await?;
+    Ok(out.remove(0))
+}
+
+/// Inserts reports in one transaction (a group commit): per report, in order, its event id and
+/// whether it was created (false: its idempotency key was already used, also earlier in the same
+/// group). Every table gets multi-row statements, counters are merged across the group, and the
+/// audit rows are chained under one head update. All or nothing: on an error nothing is written.
+pub async fn insert_reports(
+    db: &Db,
+    batch: &[ReportWrite],
+) -> Result<Vec<(i64, bool)>, StoreError> {
+    const ROWS: usize = 32;
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
     let out = with_tx!(db, tx => {
-        if let Some((user, key)) = &new.idempotency {
-            let seen: Option<i64> = sqlx::query_scalar("SELECT event_id FROM idempotency WHERE user_id = $1 AND key = $2")
-                .bind(user).bind(key).fetch_optional(&mut *tx).await?;
-            if let Some(id) = seen {
-                return Ok((id, false));
+        let engine = engine_of(&tx);
+        // Keys used before this group.
+        let keys: Vec<(i64, &str)> = batch
+            .iter()
+            .filter_map(|w| w.new.idempotency.as_ref().map(|(u, k)| (*u, k.as_str())))
+            .collect();
+        let mut used: HashMap<(i64, String), i64> = HashMap::new();
+        for chunk in pow2_chunks(&keys, ROWS) {
+            let sql = format!(
+                // A join, not `(user_id, key) IN (VALUES …)`: SQLite scans the table for that.
+                "SELECT i.user_id, i.key, i.event_id FROM (VALUES {}) AS v \
+                 JOIN idempotency i ON i.user_id = v.column1 AND i.key = v.column2",
+                tuples(engine, chunk.len(), 2)
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+            for (u, k) in chunk {
+                q = q.bind(*u).bind(*k);
+            }
+            for (u, k, id) in q.fetch_all(&mut *tx).await? {
+                used.insert((u, k), id);
             }
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO event (category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
-             reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
-        )
-        .bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path).bind(&r.state)
-        .bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
-        .bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
-        .bind(r.next_check_at).bind(now)
-        .fetch_one(&mut *tx).await?;
-        for (i, hash) in new.photos.iter().enumerate() {
-            sqlx::query("INSERT INTO event_photo (event_id, hash, stage, position) VALUES ($1, $2, 'report', $3)")
-                .bind(id).bind(hash).bind(i as i64).execute(&mut *tx).await?;
+        // New reports, and repeats (of an earlier report, or of one earlier in this group).
+        enum Fate {
+            Old(i64),
+            New,
+            SameAs(usize),
         }
-        if let Some((user, key)) = &new.idempotency {
-            sqlx::query("INSERT INTO idempotency (user_id, key, event_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user).bind(key).bind(id).bind(now).execute(&mut *tx).await?;
+        let mut first: HashMap<(i64, &str), usize> = HashMap::new();
+        let mut fates = Vec::with_capacity(batch.len());
+        let mut fresh = Vec::with_capacity(batch.len());
+        for (i, w) in batch.iter().enumerate() {
+            let fate = match &w.new.idempotency {
+                Some((u, k)) => {
+                    if let Some(id) = used.get(&(*u, k.clone())) {
+                        Fate::Old(*id)
+                    } else if let Some(j) = first.get(&(*u, k.as_str())) {
+                        Fate::SameAs(*j)
+                    } else {
+                        first.insert((*u, k.as_str()), i);
+                        Fate::New
+                    }
+                }
+                None => Fate::New,
+            };
+            if matches!(fate, Fate::New) {
+                fresh.push(i);
+            }
+            fates.push(fate);
         }
-        write_log!(tx, id, log, now);
-        apply_stats!(tx, delta);
-        let mut audit = audit.clone();
-        audit.entity_id = id.to_string();
-        append_audit!(tx, &audit, now);
-        (id, true)
+        // Ids for the new ones, taken up front so that every table can be written in bulk.
+        let ids: Vec<i64> = match engine {
+            // The write lock is held (BEGIN IMMEDIATE): nobody else can take these.
+            Engine::Sqlite => {
+                let top: i64 = sqlx::query_scalar(
+                    "SELECT MAX(m) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM event \
+                     UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'event')",
+                )
+                .fetch_one(&mut *tx).await?;
+                (1..=fresh.len() as i64).map(|i| top + i).collect()
+            }
+            Engine::Postgres => {
+                sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('event', 'id')) FROM generate_series(1, $1)")
+                    .bind(fresh.len() as i64)
+                    .fetch_all(&mut *tx).await?
+            }
+        };
+        let mut id_of = vec![0i64; batch.len()];
+        for (i, id) in fresh.iter().zip(&ids) {
+            id_of[*i] = *id;
+        }
+        for chunk in pow2_chunks(&fresh, ROWS) {
+            let sql = format!(
+                "INSERT INTO event (id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
+                 reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) VALUES {}",
+                tuples(engine, chunk.len(), 19)
+            );
+            let mut q = sqlx::query(&sql);
+            for i in chunk {
+                let r = &batch[*i].new.row;
+                q = q.bind(id_of[*i]).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path).bind(&r.state)
+                    .bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
+                    .bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
+                    .bind(r.next_check_at).bind(r.created_at).bind(r.created_at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let photos: Vec<(i64, usize, &String)> = fresh
+            .iter()
+            .flat_map(|i| batch[*i].new.photos.iter().enumerate().map(|(p, h)| (id_of[*i], p, h)))
+            .collect();
+        for chunk in pow2_chunks(&photos, ROWS) {
+            let sql = format!(
+                "INSERT INTO event_photo (event_id, hash, stage, position) VALUES {}",
+                tuples(engine, chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, p, h) in chunk {
+                q = q.bind(*id).bind(*h).bind("report").bind(*p as i64);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let keyed: Vec<usize> = fresh.iter().copied().filter(|i| batch[*i].new.idempotency.is_some()).collect();
+        for chunk in pow2_chunks(&keyed, ROWS) {
+            let sql = format!(
+                "INSERT INTO idempotency (user_id, key, event_id, created_at) VALUES {}",
+                tuples(engine, chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for i in chunk {
+                if let Some((u, k)) = &batch[*i].new.idempotency {
+                    q = q.bind(*u).bind(k).bind(id_of[*i]).bind(batch[*i].new.row.created_at);
+                }
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for chunk in pow2_chunks(&fresh, ROWS) {
+            let sql = format!(
+                "INSERT INTO event_log (event_id, at, actor_id, action, from_state, to_state, note, data) VALUES {}",
+                tuples(engine, chunk.len(), 8)
+            );
+            let mut q = sqlx::query(&sql);
+            for i in chunk {
+                let l = &batch[*i].log;
+                q = q.bind(id_of[*i]).bind(batch[*i].new.row.created_at).bind(l.actor_id).bind(&l.action)
+                    .bind(&l.from_state).bind(&l.to_state).bind(&l.note).bind(l.data.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        write_stats!(tx, &StatRows::of(fresh.iter().map(|i| &batch[*i].delta)));
+        let audits: Vec<AuditEntry> = fresh
+            .iter()
+            .map(|i| {
+                let mut a = batch[*i].audit.clone();
+                a.entity_id = id_of[*i].to_string();
+                a
+            })
+            .collect();
+        let at = fresh.iter().map(|i| batch[*i].new.row.created_at).max().unwrap_or(0);
+        append_audits!(tx, &audits, at);
+        fates
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f {
+                Fate::Old(id) => (*id, false),
+                Fate::New => (id_of[i], true),
+                Fate::SameAs(j) => (id_of[*j], false),
+            })
+            .collect::<Vec<_>>()
     });
     Ok(out)
 }
@@ -209,7 +412,6 @@ macro_rules! write_log {
             .execute(&mut *$tx).await?;
     }};
 }
-use write_log;
 
 /// Everything a move writes besides the event row itself.
 #[derive(Debug, Clone, Default)]
@@ -251,9 +453,7 @@ pub async fn save_move(
         if let Some(log) = &writes.log {
             write_log!(tx, after.id, log, now);
         }
-        for d in &writes.deltas {
-            apply_stats!(tx, d);
-        }
+        write_stats!(tx, &StatRows::of(&writes.deltas));
         if !writes.photos.is_empty() {
             let base: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_photo WHERE event_id = $1 AND stage = 'result'")
                 .bind(after.id).fetch_one(&mut *tx).await?;
@@ -545,6 +745,47 @@ pub async fn counters_by(
     );
     let out = with_pool!(db, pool => {
         let rows = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = sqlx::Row::try_get(r, 0)?;
+            out.push((id, read_counters(r, 1)?));
+        }
+        out
+    });
+    Ok(out)
+}
+
+/// Summed counters of a node over days for some values of one dimension, by value (values with
+/// no counters are left out). One indexed range per value, so the cost follows the values asked
+/// for, not every value under the node.
+pub async fn counters_for(
+    db: &Db,
+    node_path: &str,
+    from_day: i64,
+    to_day: i64,
+    dim: &str,
+    dim_ids: &[i64],
+) -> Result<Vec<(i64, Counters)>, StoreError> {
+    if dim_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sums: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect();
+    let ids: Vec<String> = (0..dim_ids.len()).map(|i| format!("${}", i + 5)).collect();
+    let sql = format!(
+        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4 AND dim_id IN ({}) \
+         GROUP BY dim_id ORDER BY dim_id",
+        sums.join(", "),
+        ids.join(", ")
+    );
+    let out = with_pool!(db, pool => {
+        let mut q = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day);
+        for id in dim_ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: i64 = sqlx::Row::try_get(r, 0)?;

@@ -7,8 +7,10 @@ use shanzhi_domain::grid::{Locator, Shape};
 use shanzhi_store::Db;
 
 use crate::clock::Clock;
+use crate::commit::ReportQueue;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::reference::Reference;
 
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
@@ -18,6 +20,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub locator: Arc<LocatorCell>,
     pub metrics: Arc<Metrics>,
+    /// Reports are written in group commits through this queue.
+    pub reports: Arc<ReportQueue>,
+    /// Categories, clocks and the calendar, cached for the report path.
+    pub reference: Arc<Reference>,
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 
 async fn exec(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
     match db {
-        Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        Db::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
         Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
     }
 }

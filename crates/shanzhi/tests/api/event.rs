@@ -1440,3 +1440,92 @@ db_test!(control_characters_in_text_are_refused_not_stored, |app| {
     .await;
     assert_eq!(v["field"], "reason");
 });
+
+db_test!(
+    concurrent_reports_share_group_commits_without_losing_or_doubling_any,
+    |app| {
+        let c = app.seed_loop().await;
+        app.set_local(2026, 12, 1, 9, 0);
+        // 60 reports at once, every third one sent twice with the same key: the committer
+        // writes them in groups, and a repeated key in the same group must still make one event.
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let copies = if i % 3 == 0 { 2 } else { 1 };
+            for _ in 0..copies {
+                let (client, url, token) =
+                    (app.client.clone(), app.url.clone(), c.citizen.token.clone());
+                let category = c.garbage;
+                calls.spawn(async move {
+                    let r = client
+                        .post(format!("{url}/api/v1/events"))
+                        .bearer_auth(&token)
+                        .header("idempotency-key", format!("group-{i}"))
+                        .json(&json!({"category_id": category, "description": "路边有一堆垃圾", "lon": 115.305, "lat": 22.785}))
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    let v: Value = r.json().await.unwrap();
+                    (i, status, v["id"].as_i64().unwrap())
+                });
+            }
+        }
+        let mut ids: std::collections::HashMap<i32, Vec<(u16, i64)>> = Default::default();
+        while let Some(done) = calls.join_next().await {
+            let (i, status, id) = done.unwrap();
+            ids.entry(i).or_default().push((status, id));
+        }
+        let mut distinct = std::collections::HashSet::new();
+        for (i, got) in &ids {
+            let first = got[0].1;
+            assert!(
+                got.iter().all(|(_, id)| *id == first),
+                "report {i}: {got:?}"
+            );
+            assert_eq!(
+                got.iter().filter(|(s, _)| *s == 201).count(),
+                1,
+                "report {i} created exactly once: {got:?}"
+            );
+            assert!(distinct.insert(first), "two reports share event {first}");
+        }
+        assert_eq!(distinct.len(), 60);
+        // The counters are what the timelines say, and the audit chain is whole.
+        let mut recount = Recount::default();
+        for (log, ev) in shanzhi_store::event::logs_under(&app.state.db, "44")
+            .await
+            .unwrap()
+        {
+            recount.add(&log, &ev).unwrap();
+        }
+        let stored = shanzhi_store::event::counters(
+            &app.state.db,
+            "441502001001001",
+            20261201,
+            20261201,
+            "all",
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.reported, 60);
+        assert_eq!(
+            stored,
+            recount.counters("441502001001001", 20261201, 20261201, "all", 0)
+        );
+        let admin = app
+            .user(
+                "admin",
+                shanzhi_domain::user::Role::Admin,
+                Some("440000000000"),
+            )
+            .await;
+        let v: Value = app
+            .get("/api/v1/audit/verify", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+    }
+);

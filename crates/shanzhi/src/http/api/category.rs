@@ -199,6 +199,7 @@ async fn create(
     let row = shanzhi_store::category::insert(&app.db, &c, Some(user.user.id), app.clock.now_ms())
         .await
         .map_err(conflict)?;
+    app.reference.invalidate();
     Ok((StatusCode::CREATED, axum::Json(row.to_json())))
 }
 
@@ -216,7 +217,10 @@ async fn update(
             "a category cannot be its own parent",
         ));
     }
-    match shanzhi_store::category::update(&app.db, id, &c, user.user.id, app.clock.now_ms()).await {
+    let updated =
+        shanzhi_store::category::update(&app.db, id, &c, user.user.id, app.clock.now_ms()).await;
+    app.reference.invalidate();
+    match updated {
         Ok(row) => Ok(axum::Json(row.to_json())),
         Err(StoreError::NotFound) => Err(ApiError::not_found("category")),
         Err(e) => Err(conflict(e)),
@@ -264,6 +268,7 @@ async fn set_level(
         app.clock.now_ms(),
     )
     .await?;
+    app.reference.invalidate();
     Ok(axum::Json(
         json!({"category_id": id, "level": level, "accept_minutes": clocks.0, "handle_minutes": clocks.1, "verify_minutes": clocks.2}),
     ))
@@ -287,5 +292,6 @@ async fn set_calendar(
         app.clock.now_ms(),
     )
     .await?;
+    app.reference.invalidate();
     Ok(axum::Json(cal.to_json()))
 }

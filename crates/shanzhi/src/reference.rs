@@ -1,0 +1,106 @@
+//! Reference data every report reads — categories, their per-level clocks and the working-time
+//! calendar — held in memory so that filing a report costs no reads. A snapshot lives for
+//! [`TTL`]; this process drops it at once when it changes any of them, and another instance's
+//! change is seen within the TTL. A category id the snapshot does not know reloads it once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use shanzhi_domain::event::deadline::WorkCalendar;
+use shanzhi_store::category::Category;
+use shanzhi_store::Db;
+
+use crate::http::error::ApiError;
+
+/// How long a snapshot is trusted.
+pub const TTL: Duration = Duration::from_secs(2);
+
+/// One consistent read of the reference data.
+pub struct Snapshot {
+    categories: HashMap<i64, Category>,
+    clocks: HashMap<(i64, String), (i64, i64, i64)>,
+    /// The calendar in force: the administrators' one, or China's default.
+    pub calendar: WorkCalendar,
+}
+
+impl Snapshot {
+    /// A category by id.
+    pub fn category(&self, id: i64) -> Option<&Category> {
+        self.categories.get(&id)
+    }
+
+    /// A category's (accept, handle, verify) minutes at a centre level: the override, or its own.
+    pub fn clocks(&self, c: &Category, level: &str) -> (i64, i64, i64) {
+        self.clocks
+            .get(&(c.id, level.to_owned()))
+            .copied()
+            .unwrap_or((c.accept_minutes, c.handle_minutes, c.verify_minutes))
+    }
+}
+
+/// The cache.
+#[derive(Default)]
+pub struct Reference {
+    inner: RwLock<Option<(Instant, Arc<Snapshot>)>>,
+    /// Bumped by every invalidation, so a reload that began before it is not kept.
+    generation: AtomicU64,
+}
+
+impl Reference {
+    /// The current snapshot, reloaded when older than the TTL.
+    pub async fn get(&self, db: &Db) -> Result<Arc<Snapshot>, ApiError> {
+        if let Some((at, snap)) = self.inner.read().ok().and_then(|g| g.clone()) {
+            if at.elapsed() < TTL {
+                return Ok(snap);
+            }
+        }
+        self.reload(db).await
+    }
+
+    /// A snapshot that knows category `id` if the database does (reloads once on a miss).
+    pub async fn with_category(&self, db: &Db, id: i64) -> Result<Arc<Snapshot>, ApiError> {
+        let snap = self.get(db).await?;
+        if snap.category(id).is_some() {
+            return Ok(snap);
+        }
+        self.reload(db).await
+    }
+
+    /// Forgets the snapshot (after this process changed reference data).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut g) = self.inner.write() {
+            *g = None;
+        }
+    }
+
+    async fn reload(&self, db: &Db) -> Result<Arc<Snapshot>, ApiError> {
+        let at = Instant::now();
+        let generation = self.generation.load(Ordering::SeqCst);
+        let categories = shanzhi_store::category::list(db).await?;
+        let clocks = shanzhi_store::category::all_level_clocks(db).await?;
+        let calendar = match shanzhi_store::category::calendar(db).await? {
+            Some(body) => {
+                let v: Value =
+                    serde_json::from_str(&body).map_err(|e| ApiError::internal(e.into()))?;
+                WorkCalendar::from_json(&v)
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("stored calendar: {e}")))?
+            }
+            None => WorkCalendar::china_default(),
+        };
+        let snap = Arc::new(Snapshot {
+            categories: categories.into_iter().map(|c| (c.id, c)).collect(),
+            clocks: clocks.into_iter().map(|(c, l, m)| ((c, l), m)).collect(),
+            calendar,
+        });
+        if let Ok(mut g) = self.inner.write() {
+            if self.generation.load(Ordering::SeqCst) == generation {
+                *g = Some((at, snap.clone()));
+            }
+        }
+        Ok(snap)
+    }
+}
