@@ -9,6 +9,7 @@
 //!   SHANZHI_BENCH_POINTS_FILE  ingest: points.csv from the locate bench (id,lon,lat,code)
 //!   SHANZHI_BENCH_CATEGORY     ingest: category id (default 1)
 //!   SHANZHI_BENCH_ACKED        ingest: file to write the acknowledged event ids to
+//!   SHANZHI_BENCH_GZIP         get: set to ask for gzip (bytes are then counted compressed)
 //!   SHANZHI_BENCH_CONCURRENCY  clients (default 64)
 //!   SHANZHI_BENCH_REQUESTS     requests in all (default 2000); SHANZHI_BENCH_WARMUP (default 50)
 //!
@@ -61,11 +62,14 @@ async fn one(
     let t = Instant::now();
     let res = match work {
         Work::Get(paths) => {
-            client
+            let mut req = client
                 .get(format!("{base}{}", paths[i % paths.len()]))
-                .bearer_auth(token)
-                .send()
-                .await
+                .bearer_auth(token);
+            // Bytes on the wire as a browser would fetch them (the body is not unpacked).
+            if std::env::var_os("SHANZHI_BENCH_GZIP").is_some() {
+                req = req.header("Accept-Encoding", "gzip");
+            }
+            req.send().await
         }
         Work::Ingest { points, category } => {
             let (lon, lat) = points[i % points.len()];

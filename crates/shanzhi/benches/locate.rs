@@ -162,6 +162,7 @@ fn main() -> anyhow::Result<()> {
         "hits": hits,
         "parse_ms": parse_ms,
         "build_ms": build_ms,
+        "index_bytes": locator.memory_bytes(),
         "warmup_lookups_per_s": n as f64 / warm_s,
         "lookups_per_s": rates,
         "median_lookups_per_s": median,

@@ -18,7 +18,8 @@ use crate::http::state::AppState;
 pub fn routes() -> Routes {
     Routes::new().get("/api/v1/figures", figures, Doc::new("figures", "Figures of a node over days: counts, Σ/Σ rates, shares per level, time to close, by category and department")
         .query("node", "string", "region or grid code (default: the user's scope)").query("from", "string", "YYYY-MM-DD").query("to", "string", "YYYY-MM-DD")
-        .query("children", "boolean", "also per child node").query("daily", "boolean", "also per day"))
+        .query("children", "boolean", "also per child node").query("daily", "boolean", "also per day")
+        .query("departments", "string", "`chain` (default: departments based at the node or above it) or `all` (every department with work under the node; slower at province level)"))
 }
 
 #[derive(Deserialize)]
@@ -35,6 +36,8 @@ struct FiguresQuery {
     /// Also per day (for trends).
     #[serde(default)]
     daily: bool,
+    /// Which departments `by_department` ranks: `chain` (default) or `all`.
+    departments: Option<String>,
 }
 
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
@@ -104,14 +107,25 @@ async fn figures(
             })
             .collect(),
     );
-    let by_dep = shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?;
-    // One query for the names: the departments that can serve this node (its subtree and above).
+    // The departments based at this node and above it by default: a dashboard ranks its own
+    // level's departments (and its child regions); deeper departments rank on their region's
+    // dashboard. `all` ranks every department with work under the node.
+    let (deps, by_dep) = match q.departments.as_deref().unwrap_or("chain") {
+        "chain" => {
+            let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
+            let ids: Vec<i64> = deps.iter().map(|d| d.id).collect();
+            let by = shanzhi_store::event::counters_for(&app.db, &path, f, t, "department", &ids)
+                .await?;
+            (deps, by)
+        }
+        "all" => (
+            shanzhi_store::department::list_for(&app.db, &node).await?,
+            shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?,
+        ),
+        _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
+    };
     let names: std::collections::HashMap<i64, String> =
-        shanzhi_store::department::list_for(&app.db, &node)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.name))
-            .collect();
+        deps.into_iter().map(|d| (d.id, d.name)).collect();
     let deps: Vec<Value> = by_dep
         .into_iter()
         .map(|(id, c)| json!({"department_id": id, "name": names.get(&id), "figures": Figures::from_counters(c)}))

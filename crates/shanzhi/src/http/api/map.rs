@@ -87,9 +87,11 @@ fn simplified(shape: &Shape, zoom: u8) -> Value {
     // One screen pixel at this zoom, in degrees: finer detail cannot be seen.
     let tolerance = 360.0 / (256.0 * 2f64.powi(i32::from(zoom.min(22))));
     let mp: MultiPolygon<f64> = shape.geometry().simplify(tolerance);
+    // Digits down to a tenth of a pixel: more cannot be drawn.
+    let decimals = (-(tolerance / 10.0).log10()).ceil().clamp(3.0, 7.0) as u8;
     match Shape::new(mp) {
-        Ok(s) => s.to_geojson(),
-        Err(_) => shape.to_geojson(),
+        Ok(s) => s.to_geojson_rounded(decimals),
+        Err(_) => shape.to_geojson_rounded(decimals),
     }
 }
 
