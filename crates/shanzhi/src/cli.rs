@@ -51,6 +51,10 @@ enum Command {
         /// Build the database and exit (for benchmarks and scripts).
         #[arg(long)]
         no_serve: bool,
+        /// Events of history over the past year (default by scale: town 1,000, city 20,000,
+        /// province 100,000). Large numbers are written in parts of 200,000.
+        #[arg(long)]
+        events: Option<usize>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -170,6 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scale,
             seed,
             no_serve,
+            events,
         } => {
             if config.database_url == DEFAULT_DATABASE_URL {
                 // The demo keeps to its own file, rebuilt on every run, so it never touches real data.
@@ -184,7 +189,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let city = tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
             let db = Db::connect(&config.database_url, 4).await?;
             db.migrate().await?;
-            demo::write(&db, &city, clock.now_ms()).await?;
+            let events = events.unwrap_or_else(|| demo::history::events_a_year(scale));
+            demo::write_with_events(&db, &city, clock.now_ms(), events).await?;
             db.close().await;
             eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
             let database = shanzhi_store::db::redact_url(&config.database_url);

@@ -773,8 +773,10 @@ fn drafts(w: &World, rng: &mut StdRng, count: usize) -> Vec<Draft> {
     out
 }
 
-/// Generates `count` events over the 365 days before `now_ms`, with their timelines.
+/// Generates `count` events over the 365 days before `now_ms`, with their timelines, numbered
+/// from `first_id` (a large history is generated and written in parts).
 /// `department_ids` is index-aligned with `city.departments`; `user_ids` maps usernames to ids.
+#[allow(clippy::too_many_arguments)]
 pub fn generate_history(
     city: &DemoCity,
     categories: &[Category],
@@ -782,6 +784,7 @@ pub fn generate_history(
     user_ids: &HashMap<String, i64>,
     now_ms: i64,
     seed: u64,
+    first_id: i64,
     count: usize,
 ) -> History {
     let w = World::new(city, categories, department_ids, user_ids, now_ms);
@@ -795,7 +798,7 @@ pub fn generate_history(
     // The latest order of each village that a duplicate could merge into.
     let mut latest: HashMap<&str, i64> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
-        let id = i as i64 + 1;
+        let id = first_id + i as i64;
         let site = &w.sites[d.site];
         let plan = plan(&w, d, latest.get(site.village.as_str()).copied(), &mut rng);
         let mut sim = Sim::report(&w, d, id, &mut rng);
@@ -1566,7 +1569,7 @@ mod tests {
     fn history(seed: u64, count: usize) -> History {
         let city = generate(Scale::Town, 1).unwrap();
         let (cats, deps, users) = fixture(&city);
-        generate_history(&city, &cats, &deps, &users, NOW, seed, count)
+        generate_history(&city, &cats, &deps, &users, NOW, seed, 1, count)
     }
 
     fn timelines(h: &History) -> Vec<Vec<&LogEntry>> {
@@ -1667,7 +1670,7 @@ mod tests {
     fn no_grids_or_no_categories_give_an_empty_history() {
         let city = generate(Scale::Town, 1).unwrap();
         let (_, deps, users) = fixture(&city);
-        assert!(generate_history(&city, &[], &deps, &users, NOW, 1, 10)
+        assert!(generate_history(&city, &[], &deps, &users, NOW, 1, 1, 10)
             .events
             .is_empty());
     }

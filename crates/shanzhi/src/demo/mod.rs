@@ -146,6 +146,10 @@ async fn user_ids(db: &Db, city: &DemoCity) -> anyhow::Result<HashMap<String, i6
     Ok(out)
 }
 
+/// Events generated and written per part: a large history (millions of events) is written in
+/// parts so that memory stays bounded; counters of later parts add to the earlier ones.
+const EVENTS_PER_PART: usize = 200_000;
+
 /// Builds a year of events, recounts their figures from the timelines, and writes it all.
 async fn write_history(
     db: &Db,
@@ -156,35 +160,55 @@ async fn write_history(
     now_ms: i64,
     count: usize,
 ) -> anyhow::Result<()> {
-    let year = history::generate_history(
-        city,
-        categories,
-        department_ids,
-        user_ids,
-        now_ms,
-        city.seed,
-        count,
-    );
-    let mut recount = crate::event::Recount::default();
-    for (line, event) in year.log_rows() {
-        recount
-            .add(&line, event)
-            .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+    let mut tally = history::Tally::default();
+    let mut done = 0;
+    let mut part = 0u64;
+    loop {
+        let n = (count - done).min(EVENTS_PER_PART);
+        // The first part keeps the city's seed, so small demos are what they always were.
+        let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let year = history::generate_history(
+            city,
+            categories,
+            department_ids,
+            user_ids,
+            now_ms,
+            seed,
+            done as i64 + 1,
+            n,
+        );
+        let mut recount = crate::event::Recount::default();
+        for (line, event) in year.log_rows() {
+            recount
+                .add(&line, event)
+                .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+        }
+        let stats: Vec<_> = recount
+            .stats
+            .into_iter()
+            .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
+            .collect();
+        let hist: Vec<_> = recount
+            .hist
+            .into_iter()
+            .map(|((path, day, bucket), n)| (path, day, bucket, n))
+            .collect();
+        shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
+            .await
+            .context("writing the year of events")?;
+        let t = year.tally();
+        tally.events += t.events;
+        tally.open += t.open;
+        done += n;
+        part += 1;
+        if count > EVENTS_PER_PART {
+            tracing::info!(done, count, "wrote events");
+        }
+        if done >= count {
+            break;
+        }
     }
-    let stats: Vec<_> = recount
-        .stats
-        .into_iter()
-        .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
-        .collect();
-    let hist: Vec<_> = recount
-        .hist
-        .into_iter()
-        .map(|((path, day, bucket), n)| (path, day, bucket, n))
-        .collect();
-    shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
-        .await
-        .context("writing the year of events")?;
-    let _ = city.history.set(year.tally());
+    let _ = city.history.set(tally);
     Ok(())
 }
 
