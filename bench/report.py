@@ -63,7 +63,7 @@ loc, pgl = load("locate"), load("pg_locate")
 rp, rc = load("rollup_province"), load("rollup_county")
 pgp, pgc = load("pg_rollup_province"), load("pg_rollup_county")
 lst, ing, dur = load("list"), load("ingest"), load("durable")
-m11, m14, feats = load("map_z11"), load("map_z14"), load("map_features")
+maps = [(n, load(n), load(n + "_shape")) for n in ("map_city_z10", "map_city_z12", "map_town_z14")]
 idle, loaded, tg = load("mem_idle"), load("mem_loaded"), load("targets") or {}
 
 rows, notes = [], []
@@ -97,9 +97,14 @@ if ing:
                  f"`citizen`, unique Idempotency-Key, points from the locate set that fall in a grid), "
                  f"{ing['concurrency']} concurrent clients on loopback, load generator on the same 2 cores; one run. "
                  f"p50 {fmt(ing['p50_ms'])} ms, p95 {fmt(ing['p95_ms'])} ms. Statuses: {ing['statuses']}. "
-                 + (f"Durability: after `kill -9` of the server, {dur['found_after_kill9']:,} of {dur['acked']:,} "
-                    f"acknowledged reports were in the database (a process crash; a power cut is not tested, "
-                    f"and SQLite runs with synchronous=NORMAL in WAL mode)." if dur else ""))
+                 f"Each report is validated, located, checked against its idempotency key and written with its timeline "
+                 f"line, counters and audit row; reports that arrive together share one transaction (group commit) on "
+                 f"SQLite's single writer connection, which commits with `synchronous=FULL` (the WAL is fsynced before "
+                 f"any report of the group is acknowledged). "
+                 + (f"After `kill -9` of the server, {dur['found_after_kill9']:,} of {dur['acked']:,} acknowledged reports "
+                    f"were in the database." if dur else "")
+                 + (f" Peer: the same binary on PostgreSQL 15 (Debian, loopback, default durability), demo built into it "
+                    f"with {(load('pg_build') or {}).get('events', 100000):,} events (`BENCH_PG_EVENTS`; building it is slower on PostgreSQL), same load." if pgi else ""))
 if rp:
     ratio = pgp["p95_ms"] / rp["p95_ms"] if pgp else None
     met = rp["p95_ms"] < 50 and (ratio is None or ratio >= 20)
@@ -114,7 +119,9 @@ if rc:
 if rp:
     notes.append(f"**roll-up** — `GET /api/v1/figures?node=…&from={tg.get('from')}&to={tg.get('to')}` (a year) for "
                  f"{tg.get('root')} and county {tg.get('county')}, one client, {rp['requests']} sequential requests "
-                 f"each after 3 warm-ups, over the demo's {data.get('events', 0):,} events (not 10 M: see below). "
+                 f"each after 3 warm-ups, over the demo's {data.get('events', 0):,} events (not 10 M: see below). The answer holds "
+                 f"the node's counters, Σ/Σ rates, median and p90 time to close, per category, and per department based on "
+                 f"the node's chain (the default; `departments=all` ranks every department under it). "
                  f"Peer: the same year's counts per category by `GROUP BY` over a copy of the event table in "
                  f"PostgreSQL with an index on (grid_code, created_at) and a code-prefix range, timed by psql "
                  f"`\\timing`" + (f", {pgp['runs']} runs" if pgp else "") + ".")
@@ -124,15 +131,20 @@ if lst:
     notes.append(f"**list** — `http` bench, user `{tg.get('town_dispatcher')}`, 64 concurrent clients, {lst['requests']:,} "
                  f"requests round-robin over the inbox and four filtered `GET /api/v1/events` lists (50 a page); "
                  f"{fmt(lst['per_s'])} requests/s; one run.")
-for name, m in (("zoom 11", m11), ("zoom 14", m14)):
+labels = {"map_city_z10": "town outlines over a city, zoom 10", "map_city_z12": "village outlines over a whole city, zoom 12",
+          "map_town_z14": "grid outlines over a town, zoom 14"}
+for name, m, shape in maps:
     if m:
-        rows.append([f"map: grid outlines of a city, {name}", f"p50 {fmt(m['p50_ms'])} ms, {fmt(m['mean_bytes'] / 1024)} KiB",
+        rows.append([f"map: {labels[name]}", f"p50 {fmt(m['p50_ms'])} / p95 {fmt(m['p95_ms'])} ms, "
+                     f"{fmt(m['mean_bytes'] / 1024)} KiB gzip" + (f" ({fmt(shape['raw_bytes'] / 1024)} KiB plain, {shape['features']:,} shapes)" if shape else ""),
                      "—", "—", "< 100 ms, < 1 MB", ok(m["p95_ms"] < 100 and m["mean_bytes"] < 1_000_000)])
-if m11 or m14:
-    notes.append(f"**map** — `GET /api/v1/map/nodes?level=grid&bbox={tg.get('city_bbox')}&zoom=Z` (the bounding box of "
-                 f"the first city), one client, {(m11 or m14)['requests']} requests; p95 "
-                 f"{fmt((m11 or {}).get('p95_ms'))} / {fmt((m14 or {}).get('p95_ms'))} ms. "
-                 + (f"{feats['features']:,} features at zoom 11 (the server caps an answer at 6,000)." if feats else ""))
+if any(m for _, m, _ in maps):
+    notes.append(f"**map** — `GET /api/v1/map/nodes?level=L&bbox=B&zoom=Z` as the console's map asks for it (towns at zoom "
+                 f"10–11, villages at 12–13, grids from 14), with `Accept-Encoding: gzip` as a browser sends; bytes are those "
+                 f"on the wire. City box {tg.get('city_bbox')} (the first city; neighbours' shapes in the box are included), "
+                 f"town box {tg.get('town_bbox')} (that city's town with the most grids). One client, "
+                 f"{next(m for _, m, _ in maps if m)['requests']} requests each. Outlines are simplified to a pixel at the "
+                 f"zoom and rounded to a tenth of one.")
 if idle:
     hwm = loaded["hwm_kb"] / 1024 if loaded else None
     rows.append(["memory: server holding the province", f"{fmt(idle['rss_kb_idle'] / 1024)} MiB idle, peak {fmt(hwm)} MiB",
@@ -146,7 +158,7 @@ with open(out, "w") as f:
     f.write(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {git_rev()}\n")
     f.write(f"- Machine: {cpu()}, {os.cpu_count()} cores, {mem_gib():.1f} GiB RAM, {platform.system()} {platform.release()}; "
             "shared and noisy (CI jobs ran on it), load generator and server on the same cores\n")
-    f.write(f"- Data: `shanzhi demo --scale province` (Guangdong): {data.get('grids', 0):,} grids, {data.get('users', 0):,} users, "
+    f.write(f"- Data: `shanzhi demo --scale province --events N` (Guangdong): {data.get('grids', 0):,} grids, {data.get('users', 0):,} users, "
             f"{data.get('events', 0):,} events" + (f"; built in {build['build_s']:.0f} s, cached in bench/cache/" if build.get("build_s") else "") + "\n\n")
     f.write("| measure | Shanzhi | peer (same run) | ratio | target | |\n|---|---|---|---|---|---|\n")
     for r in rows:
