@@ -1529,3 +1529,85 @@ db_test!(
         assert_eq!(v["ok"], true, "{v}");
     }
 );
+
+db_test!(
+    figures_rank_the_chains_departments_unless_all_are_asked_for,
+    |app| {
+        let c = app.seed_loop().await;
+        app.set_local(2026, 12, 1, 9, 0);
+        let id = app.report(&c.citizen, c.gas).await;
+        app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+        app.act_ok(
+            &c.dispatcher,
+            id,
+            "dispatch",
+            json!({"department_id": c.zj_id}),
+        )
+        .await;
+        // A department of a village under the county: not on the county's chain.
+        let village = shanzhi_domain::tree::NodeCode::parse("441502001001").unwrap();
+        let local = shanzhi_store::department::insert(
+            &app.state.db,
+            "cg-441502001001",
+            "村城管站",
+            &village,
+            None,
+            0,
+        )
+        .await
+        .unwrap();
+        let other = app.report(&c.citizen, c.gas).await;
+        app.act_ok(&c.dispatcher, other, "accept", json!({})).await;
+        app.act_ok(
+            &c.dispatcher,
+            other,
+            "dispatch",
+            json!({"department_id": local.id}),
+        )
+        .await;
+        let admin = app
+            .user(
+                "admin",
+                shanzhi_domain::user::Role::Admin,
+                Some("440000000000"),
+            )
+            .await;
+        let ids = |v: &Value| -> Vec<i64> {
+            v["by_department"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["department_id"].as_i64().unwrap())
+                .collect()
+        };
+        let q = "/api/v1/figures?node=441502000000&from=2026-12-01&to=2026-12-01";
+        let chain: Value = app.get(q, Some(&admin)).await.json().await.unwrap();
+        assert_eq!(ids(&chain), vec![c.zj_id], "{chain}");
+        let all: Value = app
+            .get(&format!("{q}&departments=all"), Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut got = ids(&all);
+        got.sort();
+        assert_eq!(got, vec![c.zj_id, local.id]);
+        // The village's own figures rank its own department (and the county's above it).
+        let v: Value = app
+            .get(
+                "/api/v1/figures?node=441502001001&from=2026-12-01&to=2026-12-01",
+                Some(&admin),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(ids(&v).contains(&local.id), "{v}");
+        let bad = app
+            .get(&format!("{q}&departments=some"), Some(&admin))
+            .await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["field"], "departments");
+    }
+);
