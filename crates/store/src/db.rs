@@ -174,6 +174,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0003_open311",
         include_str!("../migrations/sqlite/0003_open311.sql"),
     ),
+    (
+        4,
+        "0004_open_index",
+        include_str!("../migrations/sqlite/0004_open_index.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -190,6 +195,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "0003_open311",
         include_str!("../migrations/postgres/0003_open311.sql"),
+    ),
+    (
+        4,
+        "0004_open_index",
+        include_str!("../migrations/postgres/0004_open_index.sql"),
     ),
 ];
 

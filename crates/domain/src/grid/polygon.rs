@@ -112,25 +112,7 @@ impl Shape {
     /// As GeoJSON with coordinates rounded to `decimals` places (at most 7, about 1 cm): a
     /// map at low zoom needs far fewer digits, and digits are most of an outline's bytes.
     pub fn to_geojson_rounded(&self, decimals: u8) -> Value {
-        let scale = 10f64.powi(i32::from(decimals.min(7)));
-        let round = |v: f64| (v * scale).round() / scale;
-        let ring = |ls: &LineString<f64>| -> Value {
-            Value::Array(
-                ls.0.iter()
-                    .map(|c| json!([round(c.x), round(c.y)]))
-                    .collect(),
-            )
-        };
-        let poly = |p: &Polygon<f64>| -> Value {
-            let mut rings = vec![ring(p.exterior())];
-            rings.extend(p.interiors().iter().map(ring));
-            Value::Array(rings)
-        };
-        if self.0 .0.len() == 1 {
-            json!({"type": "Polygon", "coordinates": poly(&self.0 .0[0])})
-        } else {
-            json!({"type": "MultiPolygon", "coordinates": self.0 .0.iter().map(poly).collect::<Vec<_>>()})
-        }
+        geojson_rounded(&self.0, decimals)
     }
 
     /// The underlying geometry.
@@ -149,6 +131,30 @@ impl Shape {
     /// Planar area in square degrees (only for comparing shapes with each other).
     pub fn area(&self) -> f64 {
         self.0.unsigned_area()
+    }
+}
+
+/// A (multi)polygon as GeoJSON, coordinates rounded to `decimals` places (at most 7), without
+/// any validity check: for drawing shapes derived from valid ones (simplified outlines).
+pub fn geojson_rounded(mp: &MultiPolygon<f64>, decimals: u8) -> Value {
+    let scale = 10f64.powi(i32::from(decimals.min(7)));
+    let round = |v: f64| (v * scale).round() / scale;
+    let ring = |ls: &LineString<f64>| -> Value {
+        Value::Array(
+            ls.0.iter()
+                .map(|c| json!([round(c.x), round(c.y)]))
+                .collect(),
+        )
+    };
+    let poly = |p: &Polygon<f64>| -> Value {
+        let mut rings = vec![ring(p.exterior())];
+        rings.extend(p.interiors().iter().map(ring));
+        Value::Array(rings)
+    };
+    if mp.0.len() == 1 {
+        json!({"type": "Polygon", "coordinates": poly(&mp.0[0])})
+    } else {
+        json!({"type": "MultiPolygon", "coordinates": mp.0.iter().map(poly).collect::<Vec<_>>()})
     }
 }
 

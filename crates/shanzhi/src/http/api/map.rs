@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::IntoResponse;
-use geo::{MultiPolygon, Simplify};
+use geo::{MultiPolygon, Polygon, Simplify};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shanzhi_domain::grid::polygon::geojson_rounded;
 use shanzhi_domain::grid::Shape;
 use shanzhi_domain::tree::{Level, NodeCode};
 
@@ -86,13 +87,24 @@ struct NodesQuery {
 fn simplified(shape: &Shape, zoom: u8) -> Value {
     // One screen pixel at this zoom, in degrees: finer detail cannot be seen.
     let tolerance = 360.0 / (256.0 * 2f64.powi(i32::from(zoom.min(22))));
-    let mp: MultiPolygon<f64> = shape.geometry().simplify(tolerance);
     // Digits down to a tenth of a pixel: more cannot be drawn.
     let decimals = (-(tolerance / 10.0).log10()).ceil().clamp(3.0, 7.0) as u8;
-    match Shape::new(mp) {
-        Ok(s) => s.to_geojson_rounded(decimals),
-        Err(_) => shape.to_geojson_rounded(decimals),
-    }
+    // Each part simplified on its own; a part that would collapse keeps its full outline. No
+    // validity check: the outline is for drawing, and checking a large one costs O(n²).
+    let parts: Vec<Polygon<f64>> = shape
+        .geometry()
+        .0
+        .iter()
+        .map(|p| {
+            let s = p.simplify(tolerance);
+            if s.exterior().0.len() >= 4 {
+                s
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    geojson_rounded(&MultiPolygon(parts), decimals)
 }
 
 async fn nodes(
