@@ -215,7 +215,6 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory");
                 // The writer first: it creates the file and switches it to WAL. FULL: a commit
                 // is on disk (WAL fsynced) before it returns, so an acknowledged write survives
@@ -229,14 +228,20 @@ impl Db {
                     .connect_with(
                         opts.clone()
                             .synchronous(SqliteSynchronous::Full)
-                            .statement_cache_capacity(400),
+                            .statement_cache_capacity(400)
+                            .pragma("cache_size", "-65536"),
                     )
                     .await
                     .with_context(|| format!("cannot open {}", redact_url(url)))?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(2))
                     .test_before_acquire(false)
-                    .connect_with(opts.synchronous(SqliteSynchronous::Normal))
+                    // 16 MiB of page cache per reader (64 MiB for the writer): the page cache is
+                    // per connection, and the operating system caches the file for all of them.
+                    .connect_with(
+                        opts.synchronous(SqliteSynchronous::Normal)
+                            .pragma("cache_size", "-16384"),
+                    )
                     .await
                     .with_context(|| format!("cannot open {}", redact_url(url)))?;
                 Ok(Db::Sqlite { read, write })
