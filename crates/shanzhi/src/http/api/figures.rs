@@ -47,8 +47,10 @@ fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
 
 /// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close.
 pub async fn node_figures(app: &AppState, path: &str, from: i64, to: i64) -> ApiResult<Value> {
-    let c = shanzhi_store::event::counters(&app.db, path, from, to, "all", 0).await?;
-    let hist = shanzhi_store::event::close_histogram(&app.db, path, from, to).await?;
+    let (c, hist) = tokio::try_join!(
+        shanzhi_store::event::counters(&app.db, path, from, to, "all", 0),
+        shanzhi_store::event::close_histogram(&app.db, path, from, to),
+    )?;
     let mut v = serde_json::to_value(Figures::from_counters(c))
         .map_err(|e| ApiError::internal(e.into()))?;
     v["median_close_minutes"] = json!(quantile(&hist, 0.5));
@@ -88,13 +90,42 @@ async fn figures(
     }
     let (f, t) = (crate::event::day_number(from), crate::event::day_number(to));
     let path = node.path().to_owned();
+    // The departments based at this node and above it by default: a dashboard ranks its own
+    // level's departments (and its child regions); deeper departments rank on their region's
+    // dashboard. `all` ranks every department with work under the node.
+    let all_departments = match q.departments.as_deref().unwrap_or("chain") {
+        "chain" => false,
+        "all" => true,
+        _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
+    };
+    // The parts read different counters: run them side by side on the pool.
+    let by_category = async {
+        let categories = shanzhi_store::category::list(&app.db).await?;
+        let by = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category").await?;
+        Ok::<_, ApiError>((categories, by))
+    };
+    let by_department = async {
+        if all_departments {
+            let (deps, by) = tokio::try_join!(
+                shanzhi_store::department::list_for(&app.db, &node),
+                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department"),
+            )?;
+            Ok::<_, ApiError>((deps, by))
+        } else {
+            let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
+            let ids: Vec<i64> = deps.iter().map(|d| d.id).collect();
+            let by = shanzhi_store::event::counters_for(&app.db, &path, f, t, "department", &ids)
+                .await?;
+            Ok((deps, by))
+        }
+    };
+    let (figures, (categories, by_cat), (deps, by_dep)) =
+        tokio::try_join!(node_figures(&app, &path, f, t), by_category, by_department)?;
     let mut out = json!({
         "node": {"code": n.code, "name": n.name, "level": n.level},
         "from": from.to_string(), "to": to.to_string(),
-        "figures": node_figures(&app, &path, f, t).await?,
+        "figures": figures,
     });
-    let categories = shanzhi_store::category::list(&app.db).await?;
-    let by_cat = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category").await?;
     out["by_category"] = Value::Array(
         by_cat
             .into_iter()
@@ -107,23 +138,6 @@ async fn figures(
             })
             .collect(),
     );
-    // The departments based at this node and above it by default: a dashboard ranks its own
-    // level's departments (and its child regions); deeper departments rank on their region's
-    // dashboard. `all` ranks every department with work under the node.
-    let (deps, by_dep) = match q.departments.as_deref().unwrap_or("chain") {
-        "chain" => {
-            let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
-            let ids: Vec<i64> = deps.iter().map(|d| d.id).collect();
-            let by = shanzhi_store::event::counters_for(&app.db, &path, f, t, "department", &ids)
-                .await?;
-            (deps, by)
-        }
-        "all" => (
-            shanzhi_store::department::list_for(&app.db, &node).await?,
-            shanzhi_store::event::counters_by(&app.db, &path, f, t, "department").await?,
-        ),
-        _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
-    };
     let names: std::collections::HashMap<i64, String> =
         deps.into_iter().map(|d| (d.id, d.name)).collect();
     let deps: Vec<Value> = by_dep
