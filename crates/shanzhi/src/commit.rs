@@ -67,7 +67,9 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(ReportWrite, Reply)>) {
                 }
             }
             Err(e) if writes.len() == 1 => {
-                let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
+                }
             }
             // One bad report must not fail its neighbours: write them one by one, so each gets
             // its own answer.

@@ -24,16 +24,10 @@ use crate::reference::Snapshot;
 /// Share of a stage's working time after which its light turns yellow (the last 20%).
 pub const YELLOW_SHARE: f64 = 0.2;
 
-/// The working-time calendar in force: the administrators' one, or China's default.
+/// The working-time calendar in force: the administrators' one, or China's default (from the
+/// reference cache, so another instance's change shows within its TTL).
 pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
-    match shanzhi_store::category::calendar(&app.db).await? {
-        Some(body) => {
-            let v: Value = serde_json::from_str(&body).map_err(|e| ApiError::internal(e.into()))?;
-            WorkCalendar::from_json(&v)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("stored calendar: {e}")))
-        }
-        None => Ok(WorkCalendar::china_default()),
-    }
+    Ok(app.reference.get(&app.db).await?.calendar.clone())
 }
 
 /// yyyymmdd of an instant, in China time.

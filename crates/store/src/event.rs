@@ -220,24 +220,6 @@ pub struct ReportWrite {
     pub audit: AuditEntry,
 }
 
-/// The outcome of a report: the event, and whether this call created it (false: a retry).
-pub async fn insert_report(
-    db: &Db,
-    new: &NewEvent,
-    log: &LogEntry,
-    delta: &StatDelta,
-    audit: &AuditEntry,
-) -> Result<(i64, bool), StoreError> {
-    let one = ReportWrite {
-        new: new.clone(),
-        log: log.clone(),
-        delta: delta.clone(),
-        audit: audit.clone(),
-    };
-    let mut out = insert_reports(db, std::slice::from_ref(&one)).await?;
-    Ok(out.remove(0))
-}
-
 /// Inserts reports in one transaction (a group commit): per report, in order, its event id and
 /// whether it was created (false: its idempotency key was already used, also earlier in the same
 /// group). Every table gets multi-row statements, counters are merged across the group, and the
@@ -727,62 +709,38 @@ where
     Ok(Counters::from_values(v))
 }
 
-/// Counters of a node per dimension value (every category, or every department) over days.
+/// Counters of a node per dimension value over days: every value with counters (every
+/// category, every department), or only the values in `only`.
 pub async fn counters_by(
     db: &Db,
     node_path: &str,
     from_day: i64,
     to_day: i64,
     dim: &str,
+    only: Option<&[i64]>,
 ) -> Result<Vec<(i64, Counters)>, StoreError> {
-    let sums: Vec<String> = COUNTER_COLUMNS
-        .iter()
-        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
-        .collect();
-    let sql = format!(
-        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4 GROUP BY dim_id ORDER BY dim_id",
-        sums.join(", ")
-    );
-    let out = with_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day).fetch_all(pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: i64 = sqlx::Row::try_get(r, 0)?;
-            out.push((id, read_counters(r, 1)?));
-        }
-        out
-    });
-    Ok(out)
-}
-
-/// Summed counters of a node over days for some values of one dimension, by value (values with
-/// no counters are left out). One indexed range per value, so the cost follows the values asked
-/// for, not every value under the node.
-pub async fn counters_for(
-    db: &Db,
-    node_path: &str,
-    from_day: i64,
-    to_day: i64,
-    dim: &str,
-    dim_ids: &[i64],
-) -> Result<Vec<(i64, Counters)>, StoreError> {
-    if dim_ids.is_empty() {
+    if only.is_some_and(|ids| ids.is_empty()) {
         return Ok(Vec::new());
     }
     let sums: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect();
-    let ids: Vec<String> = (0..dim_ids.len()).map(|i| format!("${}", i + 5)).collect();
+    // Asked-for values: one indexed range each, so the cost follows them, not every value.
+    let filter = match only {
+        Some(ids) => {
+            let ps: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 5)).collect();
+            format!(" AND dim_id IN ({})", ps.join(", "))
+        }
+        None => String::new(),
+    };
     let sql = format!(
-        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4 AND dim_id IN ({}) \
-         GROUP BY dim_id ORDER BY dim_id",
-        sums.join(", "),
-        ids.join(", ")
+        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4{filter} GROUP BY dim_id ORDER BY dim_id",
+        sums.join(", ")
     );
     let out = with_pool!(db, pool => {
         let mut q = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day);
-        for id in dim_ids {
+        for id in only.unwrap_or_default() {
             q = q.bind(*id);
         }
         let rows = q.fetch_all(pool).await?;

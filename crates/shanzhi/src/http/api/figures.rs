@@ -101,21 +101,22 @@ async fn figures(
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
         let categories = shanzhi_store::category::list(&app.db).await?;
-        let by = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category").await?;
+        let by = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category", None).await?;
         Ok::<_, ApiError>((categories, by))
     };
     let by_department = async {
         if all_departments {
             let (deps, by) = tokio::try_join!(
                 shanzhi_store::department::list_for(&app.db, &node),
-                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department"),
+                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", None),
             )?;
             Ok::<_, ApiError>((deps, by))
         } else {
             let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
             let ids: Vec<i64> = deps.iter().map(|d| d.id).collect();
-            let by = shanzhi_store::event::counters_for(&app.db, &path, f, t, "department", &ids)
-                .await?;
+            let by =
+                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", Some(&ids))
+                    .await?;
             Ok((deps, by))
         }
     };
