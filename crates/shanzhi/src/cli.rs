@@ -260,7 +260,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            let password = Password::parse(line.trim_end_matches(['\r', '\n']))?;
+            let password =
+                Password::new_checked(line.trim_end_matches(['\r', '\n']), &[username.as_str()])?;
             let hash = crate::password::hash(&password)?;
             let db = Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;

@@ -31,6 +31,12 @@ pub struct Config {
     pub overlap_tolerance: f64,
     /// How often each server checks whether the tree changed elsewhere, in seconds.
     pub tree_poll_seconds: u64,
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (a reverse proxy in
+    /// front of the server). Default: loopback only.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// When set, `/metrics` also answers requests bearing `Authorization: Bearer <token>` from
+    /// any address; without it only loopback clients read the metrics.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -44,6 +50,11 @@ impl Default for Config {
             session_hours: 12,
             overlap_tolerance: 0.001,
             tree_poll_seconds: 5,
+            trusted_proxies: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            metrics_token: None,
         }
     }
 }
@@ -62,6 +73,8 @@ impl fmt::Debug for Config {
             .field("session_hours", &self.session_hours)
             .field("overlap_tolerance", &self.overlap_tolerance)
             .field("tree_poll_seconds", &self.tree_poll_seconds)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -78,6 +91,8 @@ struct FileConfig {
     session_hours: Option<i64>,
     overlap_tolerance: Option<f64>,
     tree_poll_seconds: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
 }
 
 /// Values given as command-line flags.
@@ -126,6 +141,12 @@ impl Config {
         if let Some(v) = env("SHANZHI_COOKIE_SECURE") {
             c.cookie_secure = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = env("SHANZHI_TRUSTED_PROXIES") {
+            c.trusted_proxies = parse_addresses(&v)?;
+        }
+        if let Some(v) = env("SHANZHI_METRICS_TOKEN") {
+            c.metrics_token = Some(v).filter(|t| !t.trim().is_empty());
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -154,6 +175,12 @@ impl Config {
             overlap_tolerance,
             tree_poll_seconds
         );
+        if let Some(v) = f.trusted_proxies {
+            self.trusted_proxies = parse_addresses(&v.join(","))?;
+        }
+        if let Some(v) = f.metrics_token {
+            self.metrics_token = Some(v).filter(|t| !t.trim().is_empty());
+        }
         Ok(())
     }
 
@@ -173,6 +200,18 @@ impl Config {
         );
         Ok(())
     }
+}
+
+/// A comma-separated list of IP addresses (empty: none).
+fn parse_addresses(s: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse()
+                .with_context(|| format!("trusted proxy '{a}' is not an IP address"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -254,5 +293,27 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+        let c = Config {
+            metrics_token: Some("t0ps3cret".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("t0ps3cret"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_loopback_by_default_and_configurable() {
+        let c = Config::load(&Flags::default(), env_of(&[])).unwrap();
+        assert!(c.trusted_proxies.iter().all(|a| a.is_loopback()));
+        let c = Config::load(
+            &Flags::default(),
+            env_of(&[("SHANZHI_TRUSTED_PROXIES", "10.0.0.1, ::1")]),
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(Config::load(
+            &Flags::default(),
+            env_of(&[("SHANZHI_TRUSTED_PROXIES", "proxy.local")])
+        )
+        .is_err());
     }
 }

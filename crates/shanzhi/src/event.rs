@@ -120,8 +120,41 @@ pub struct Report {
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 /// Files a report: locates it, starts its accept clock, counts it. A retry with the same
-/// idempotency key returns the first event and creates nothing (`created` is false).
+/// idempotency key returns the first event and creates nothing (`created` is false); the same
+/// key with a different report is refused (422), since the client has mixed up its keys and
+/// answering with the first event would silently lose the second report.
 pub async fn report(
+    app: &AppState,
+    actor: &Actor,
+    r: &Report,
+) -> Result<(EventRow, bool), ApiError> {
+    let (row, created) = file_report(app, actor, r).await?;
+    if !created && !same_report(&row, r) {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "this Idempotency-Key was already used for a different report; use a new key for a new report",
+        ));
+    }
+    Ok((row, created))
+}
+
+/// Is `row` (made earlier under the same key) the report `r`? Category, text, address and
+/// position as sent (the position to the metre: clients may round differently on a retry).
+fn same_report(row: &EventRow, r: &Report) -> bool {
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-5;
+    let address = r
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    row.category_id == r.category_id
+        && row.description == r.description.trim()
+        && row.address.as_deref() == address
+        && near(row.lon, r.lon)
+        && near(row.lat, r.lat)
+}
+
+async fn file_report(
     app: &AppState,
     actor: &Actor,
     r: &Report,

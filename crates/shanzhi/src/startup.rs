@@ -47,10 +47,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let background = tokio::spawn(housekeeping(state.clone()));
     let app = crate::http::router(state.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
     background.abort();
     state.db.close().await;
     tracing::info!("stopped");

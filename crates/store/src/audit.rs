@@ -1,7 +1,10 @@
 //! The audit log: appended inside the same transaction as the change it records.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 use shanzhi_domain::audit::{AuditRecord, BrokenLink, ChainVerifier};
+use shanzhi_domain::tree::{subtree_end, NodeCode};
 
 use crate::{Db, StoreError};
 
@@ -211,4 +214,65 @@ pub async fn list(
             .await?
     });
     Ok(rows)
+}
+
+/// Which of `rows` are about records under the tree path `root` (an event in a grid there, a
+/// node, a user or a department whose scope lies there). Rows about shared settings (categories,
+/// the calendar, Open311 clients) and bulk rows (`*`) belong to no subtree and are not kept.
+pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, StoreError> {
+    let end = subtree_end(root);
+    let ids = |entity: &str| -> Vec<i64> {
+        let mut v: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.entity == entity)
+            .filter_map(|r| r.entity_id.parse().ok())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let (events, users, departments) = (ids("event"), ids("user"), ids("department"));
+    let mut seen: HashSet<(String, i64)> = HashSet::new();
+    for (entity, list, sql) in [
+        ("event", &events, "SELECT id FROM event WHERE id IN ({}) AND grid_code >= ? AND grid_code < ?"),
+        (
+            "user",
+            &users,
+            "SELECT u.id FROM app_user u LEFT JOIN department d ON d.id = u.department_id \
+             JOIN node n ON n.code = COALESCE(u.scope_code, d.region_code) WHERE u.id IN ({}) AND n.path >= ? AND n.path < ?",
+        ),
+        (
+            "department",
+            &departments,
+            "SELECT d.id FROM department d JOIN node n ON n.code = d.region_code WHERE d.id IN ({}) AND n.path >= ? AND n.path < ?",
+        ),
+    ] {
+        for chunk in list.chunks(500) {
+            // `?` placeholders numbered for PostgreSQL by position.
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = sql
+                .replacen("{}", &marks.join(", "), 1)
+                .replacen('?', &format!("${}", chunk.len() + 1), 1)
+                .replacen('?', &format!("${}", chunk.len() + 2), 1);
+            let found: Vec<i64> = with_pool!(db, pool => {
+                let mut q = sqlx::query_scalar(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.bind(root).bind(&end).fetch_all(pool).await?
+            });
+            seen.extend(found.into_iter().map(|id| (entity.to_owned(), id)));
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|r| match r.entity.as_str() {
+            "node" => NodeCode::parse(&r.entity_id).is_ok_and(|c| c.path().starts_with(root)),
+            "event" | "user" | "department" => r
+                .entity_id
+                .parse::<i64>()
+                .is_ok_and(|id| seen.contains(&(r.entity.clone(), id))),
+            _ => false,
+        })
+        .collect())
 }

@@ -179,6 +179,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_open_index",
         include_str!("../migrations/sqlite/0004_open_index.sql"),
     ),
+    (
+        5,
+        "0005_login_throttle",
+        include_str!("../migrations/sqlite/0005_login_throttle.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -200,6 +205,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "0004_open_index",
         include_str!("../migrations/postgres/0004_open_index.sql"),
+    ),
+    (
+        5,
+        "0005_login_throttle",
+        include_str!("../migrations/postgres/0005_login_throttle.sql"),
     ),
 ];
 

@@ -585,7 +585,7 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         }
         ListScope::Department(d) => {
             let a = p(Bind::Int(*d), &mut binds);
-            let like = p(Bind::Text(format!("%\"department_id\":{d},%")), &mut binds);
+            let like = p(Bind::Text(summoned_pattern(*d)), &mut binds);
             cond.push(format!("(department_id = {a} OR summoned LIKE {like})"));
         }
         ListScope::Reporter(u) => {
@@ -760,17 +760,19 @@ pub async fn counters_by_day(
     node_path: &str,
     from_day: i64,
     to_day: i64,
+    dim: &str,
+    dim_id: i64,
 ) -> Result<Vec<(i64, Counters)>, StoreError> {
     let cols: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("CAST({c} AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT day, {} FROM event_stat WHERE node_path = $1 AND dim = 'all' AND dim_id = 0 AND day >= $2 AND day <= $3 ORDER BY day",
+        "SELECT day, {} FROM event_stat WHERE node_path = $1 AND dim = $4 AND dim_id = $5 AND day >= $2 AND day <= $3 ORDER BY day",
         cols.join(", ")
     );
     let out = with_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(node_path).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let rows = sqlx::query(&sql).bind(node_path).bind(from_day).bind(to_day).bind(dim).bind(dim_id).fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let d: i64 = sqlx::Row::try_get(r, 0)?;
@@ -849,14 +851,39 @@ pub async fn idempotent(db: &Db, user_id: i64, key: &str) -> Result<Option<i64>,
 }
 
 /// Open events under a path: (grid code, light) per event, for map colours.
-pub async fn open_under(db: &Db, path: &str) -> Result<Vec<(String, String)>, StoreError> {
+/// With `department`, only the orders sent to it (or summoning it).
+pub async fn open_under(
+    db: &Db,
+    path: &str,
+    department: Option<i64>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = format!(
+        "SELECT grid_code, light FROM event WHERE grid_code >= $1 AND grid_code < $2 \
+         AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') {}",
+        department_condition(department, 3)
+    );
     Ok(with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT grid_code, light FROM event WHERE grid_code >= $1 AND grid_code < $2 \
-             AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')",
-        )
-        .bind(path).bind(subtree_end(path)).fetch_all(pool).await?
+        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path));
+        let q = match department {
+            Some(d) => q.bind(d).bind(summoned_pattern(d)),
+            None => q,
+        };
+        q.fetch_all(pool).await?
     }))
+}
+
+/// `AND (department_id = $n OR summoned LIKE $n+1)` for a department's orders, else nothing:
+/// the same rule as a department's lists ([`ListScope::Department`]).
+fn department_condition(department: Option<i64>, n: usize) -> String {
+    match department {
+        Some(_) => format!("AND (department_id = ${n} OR summoned LIKE ${})", n + 1),
+        None => String::new(),
+    }
+}
+
+/// The `LIKE` pattern of a department among an order's summoned ones.
+fn summoned_pattern(d: i64) -> String {
+    format!("%\"department_id\":{d},%")
 }
 
 /// Counters of every node of one level (paths of `path_len` characters) under a path, over days.
@@ -866,6 +893,8 @@ pub async fn counters_of_level(
     path_len: i64,
     from_day: i64,
     to_day: i64,
+    dim: &str,
+    dim_id: i64,
 ) -> Result<Vec<(String, Counters)>, StoreError> {
     let sums: Vec<String> = COUNTER_COLUMNS
         .iter()
@@ -873,11 +902,11 @@ pub async fn counters_of_level(
         .collect();
     let sql = format!(
         "SELECT node_path, {} FROM event_stat WHERE node_path >= $1 AND node_path < $2 AND LENGTH(node_path) = $3 \
-         AND dim = 'all' AND dim_id = 0 AND day >= $4 AND day <= $5 GROUP BY node_path",
+         AND dim = $6 AND dim_id = $7 AND day >= $4 AND day <= $5 GROUP BY node_path",
         sums.join(", ")
     );
     let out = with_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(path).bind(subtree_end(path)).bind(path_len).bind(from_day).bind(to_day).fetch_all(pool).await?;
+        let rows = sqlx::query(&sql).bind(path).bind(subtree_end(path)).bind(path_len).bind(from_day).bind(to_day).bind(dim).bind(dim_id).fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let p: String = sqlx::Row::try_get(r, 0)?;
@@ -896,6 +925,7 @@ pub async fn in_bbox(
     open_only: bool,
     since: i64,
     limit: i64,
+    department: Option<i64>,
 ) -> Result<Vec<EventRow>, StoreError> {
     let open = if open_only {
         "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
@@ -904,10 +934,15 @@ pub async fn in_bbox(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
-         AND created_at >= $7 {open} ORDER BY created_at DESC LIMIT $8"
+         AND created_at >= $7 {open} {} ORDER BY created_at DESC LIMIT $8",
+        department_condition(department, 9)
     );
     Ok(with_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit)
-            .fetch_all(pool).await?
+        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit);
+        let q = match department {
+            Some(d) => q.bind(d).bind(summoned_pattern(d)),
+            None => q,
+        };
+        q.fetch_all(pool).await?
     }))
 }

@@ -17,6 +17,7 @@ pub mod history;
 pub mod node;
 pub mod open311;
 pub mod session;
+pub mod throttle;
 pub mod user;
 
 pub use db::{Db, Engine};

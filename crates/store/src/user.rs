@@ -127,39 +127,6 @@ pub async fn for_login(
     Ok(Some((row, hash)))
 }
 
-/// Records a failed login: the new count, and a lockout if the domain rule says so.
-pub async fn record_failure(
-    db: &Db,
-    id: i64,
-    failures: i64,
-    locked_until: Option<i64>,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    with_tx!(db, tx => {
-        sqlx::query("UPDATE app_user SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(failures)
-            .bind(locked_until)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let what = if locked_until.is_some() { "user.locked" } else { "user.login_failed" };
-        let entry = AuditEntry::new(None, what, "user", id.to_string()).after(json!({"failed_logins": failures, "locked_until": locked_until}));
-        append_audit!(tx, &entry, now_ms);
-    });
-    Ok(())
-}
-
-/// Clears the failure count after a good login.
-pub async fn clear_failures(db: &Db, id: i64) -> Result<(), StoreError> {
-    with_pool!(db, pool => {
-        sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
-            .bind(id)
-            .execute(pool)
-            .await?;
-    });
-    Ok(())
-}
-
 /// Users whose scope lies under `root` (or whose department does), ordered by id, paged by id.
 pub async fn list_under(
     db: &Db,

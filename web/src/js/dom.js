@@ -298,3 +298,19 @@ export function icon(name, size = 20) {
   svg.append(path);
   return svg;
 }
+
+/**
+ * `n` if it is a path on this site, else `fallback`: the server's rule (page/mod.rs
+ * `safe_next`): one leading '/', no second '/' or '\\', no spaces or control characters
+ * (browsers drop tab/CR/LF, turning '/\t/host' into '//host'), and the URL it resolves to stays
+ * on this origin. Used for every `?next=` after a login.
+ */
+export function safePath(n, fallback) {
+  if (typeof n !== 'string' || n.length > 512) return fallback;
+  if (!/^\/(?![\/\\])[^\s\\\u0000-\u001f\u007f]*$/.test(n)) return fallback;
+  try {
+    return new URL(n, location.origin).origin === location.origin ? n : fallback;
+  } catch {
+    return fallback;
+  }
+}

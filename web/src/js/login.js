@@ -1,14 +1,14 @@
 // The staff login page.
 import { t, applyI18n, toggleLang } from './i18n.js';
 import { post, ApiError } from './api.js';
+import { safePath } from './dom.js';
 
 applyI18n();
 document.getElementById('lang-toggle').addEventListener('click', toggleLang);
 
-/** Where to go after logging in: a same-site path from ?next=, else the console. */
+/** Where to go after logging in: a path on this site from ?next=, else the console. */
 function nextPath() {
-  const n = new URLSearchParams(location.search).get('next') || '';
-  return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/\\') ? n : '/console';
+  return safePath(new URLSearchParams(location.search).get('next'), '/console');
 }
 
 const form = document.getElementById('login-form');
@@ -24,7 +24,7 @@ form.addEventListener('submit', async (e) => {
   try {
     const r = await post('auth/login', { username: form.username.value.trim(), password: form.password.value });
     const role = r.user && r.user.role;
-    location.href = role === 'citizen' ? '/m/' : nextPath();
+    location.assign(role === 'citizen' ? '/m/' : nextPath());
   } catch (err) {
     errorEl.hidden = false;
     errorEl.textContent = err instanceof ApiError && err.status === 401 ? t('login.wrong') : err.describe ? err.describe() : String(err);

@@ -34,13 +34,14 @@ pub fn can_edit_node(actor: &Actor, node: &NodeCode) -> bool {
 }
 
 /// May the actor create or change a user whose scope is `target`? Administrators, for scopes
-/// inside their own subtree; citizens have no scope and may be managed by any administrator.
-pub fn can_manage_user(actor: &Actor, target: &Scope) -> bool {
+/// inside their own subtree. Citizens belong to no part of the tree, so only an administrator
+/// of the whole tree (`at_root`: the actor's scope is a root of the stored tree) manages them.
+pub fn can_manage_user(actor: &Actor, target: &Scope, at_root: bool) -> bool {
     if actor.role != Role::Admin || !matches!(actor.scope, Scope::Node(_)) {
         return false;
     }
     match target {
-        Scope::Own => true,
+        Scope::Own => at_root,
         Scope::Node(n) => actor.reaches(n),
         Scope::Department { region, .. } => actor.reaches(region),
     }
@@ -51,9 +52,19 @@ pub fn can_manage_department(actor: &Actor, region: &NodeCode) -> bool {
     can_edit_node(actor, region)
 }
 
-/// May the actor read the audit log? Administrators only.
+/// May the actor read the audit log? Administrators only, and each only the rows about records
+/// in their subtree (the adapter filters); rows about shared settings and the whole chain's
+/// verification are for administrators of the whole tree.
 pub fn can_read_audit(actor: &Actor) -> bool {
-    actor.role == Role::Admin
+    actor.role == Role::Admin && matches!(actor.scope, Scope::Node(_))
+}
+
+/// May the actor change settings every part of the tree shares (categories and their clocks,
+/// the working-time calendar)? Only an administrator of the whole tree: `at_root` says the
+/// actor's scope is a root of the stored tree. A county administrator must not change the
+/// clocks of the city's other counties.
+pub fn can_change_shared_settings(actor: &Actor, at_root: bool) -> bool {
+    actor.role == Role::Admin && matches!(actor.scope, Scope::Node(_)) && at_root
 }
 
 /// Does the role need a department scope (true), a node scope (false), or neither (citizen)?
@@ -132,15 +143,37 @@ mod tests {
             scope: Scope::Own,
         };
         assert!(!can_view_node(&c, &code("441502001001")));
-        assert!(!can_manage_user(&c, &Scope::Own));
+        assert!(!can_manage_user(&c, &Scope::Own, true));
         assert!(!can_read_audit(&c));
+        assert!(!can_change_shared_settings(&c, true));
     }
 
     #[test]
     fn admins_manage_users_only_inside_their_subtree() {
         let admin = actor(Role::Admin, "441502000000");
-        assert!(can_manage_user(&admin, &Scope::Node(code("441502001001"))));
-        assert!(!can_manage_user(&admin, &Scope::Node(code("441500000000"))));
-        assert!(can_manage_user(&admin, &Scope::Own));
+        assert!(can_manage_user(
+            &admin,
+            &Scope::Node(code("441502001001")),
+            false
+        ));
+        assert!(!can_manage_user(
+            &admin,
+            &Scope::Node(code("441500000000")),
+            false
+        ));
+        assert!(
+            !can_manage_user(&admin, &Scope::Own, false),
+            "citizens belong to the whole tree's administrators"
+        );
+        assert!(can_manage_user(&admin, &Scope::Own, true));
+    }
+
+    #[test]
+    fn only_administrators_of_the_whole_tree_change_shared_settings() {
+        let county = actor(Role::Admin, "441502000000");
+        assert!(!can_change_shared_settings(&county, false));
+        assert!(can_change_shared_settings(&county, true));
+        let leader = actor(Role::Leader, "440000000000");
+        assert!(!can_change_shared_settings(&leader, true));
     }
 }

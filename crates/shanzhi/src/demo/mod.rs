@@ -67,7 +67,7 @@ pub async fn write_with_events(
 
     // One argon2id hash for every demo login: they share the published demo password, and
     // hashing thousands of them one by one would only slow the demo down.
-    let password = Password::parse(DEMO_PASSWORD)?;
+    let password = Password::typed(DEMO_PASSWORD)?;
     let hash = tokio::task::spawn_blocking(move || crate::password::hash(&password)).await??;
     let mut users = Vec::with_capacity(city.users.len());
     for u in &city.users {

@@ -74,9 +74,9 @@ impl ApiError {
         }
     }
 
-    /// 423: the account is locked.
-    pub fn locked(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::LOCKED, "locked", message)
+    /// 429: too many attempts; the caller should wait.
+    pub fn throttled(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
     }
 
     /// 500, with the cause kept for the log.

@@ -201,3 +201,24 @@ pub async fn actor_of(app: &AppState, user: &UserRow) -> Result<Actor, ApiError>
         scope,
     })
 }
+
+impl CurrentUser {
+    /// The department a department handler works for: what they see of the map and the
+    /// figures is that department's orders only, never the whole region's.
+    pub fn department(&self) -> Option<i64> {
+        match self.actor.scope {
+            Scope::Department { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Is this user's scope a root of the stored tree (an administrator of the whole tree may
+    /// change shared settings and manage citizens)? One small read: the tree has few roots.
+    pub async fn at_root(&self, app: &AppState) -> Result<bool, ApiError> {
+        let Scope::Node(code) = &self.actor.scope else {
+            return Ok(false);
+        };
+        let roots = shanzhi_store::node::roots(&app.db).await?;
+        Ok(roots.iter().any(|r| &r.code == code))
+    }
+}

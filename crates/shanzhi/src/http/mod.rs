@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod open311;
 pub mod page;
+pub mod security;
 pub mod state;
 
 use std::time::{Duration, Instant};
@@ -37,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         // gzip for clients that ask (browsers do): map outlines and lists shrink 4–6×. The
         // fastest level keeps the CPU for the requests themselves.
         .layer(CompressionLayer::new().gzip(true).quality(CompressionLevel::Fastest))
+        .layer(middleware::from_fn(security::harden))
+        .layer(middleware::from_fn_with_state(state.clone(), security::client_info))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))
         .layer(

@@ -219,7 +219,7 @@ impl TestApp {
         scope: Option<&str>,
         department_id: Option<i64>,
     ) -> i64 {
-        let hash = shanzhi::password::hash(&Password::parse(PASSWORD).unwrap()).unwrap();
+        let hash = shanzhi::password::hash(&Password::typed(PASSWORD).unwrap()).unwrap();
         let new = NewUser {
             username: Username::parse(username).unwrap(),
             display_name: username.to_owned(),

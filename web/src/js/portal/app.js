@@ -2,7 +2,7 @@
 // rate a closed one, read notices. Mobile first.
 import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, categories, idempotencyKey, ApiError } from '../api.js';
-import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon } from '../dom.js';
+import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon, safePath } from '../dom.js';
 import { photoPicker } from '../photos.js';
 import { baseLayer, removeMap } from '../map/base.js';
 
@@ -114,8 +114,8 @@ async function home() {
 // ---------------- login ----------------
 
 async function loginPage() {
-  const next = new URLSearchParams(location.search).get('next') || '/m/';
-  const safeNext = next.startsWith('/m') ? next : '/m/';
+  const next = safePath(new URLSearchParams(location.search).get('next'), '/m/');
+  const safeNext = next.startsWith('/m/') || next === '/m' ? next : '/m/';
   const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const user = h('input', { id: 'p-username', name: 'username', autocomplete: 'username', required: true });
   const pass = h('input', { id: 'p-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });

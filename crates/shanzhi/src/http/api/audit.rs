@@ -6,6 +6,8 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::user::permission::can_read_audit;
+use shanzhi_domain::user::Scope;
+use shanzhi_store::audit::AuditRow;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
@@ -17,7 +19,7 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/audit",
             list,
-            Doc::new("audit", "Audit log, newest first (administrators)")
+            Doc::new("audit", "Audit log, newest first (administrators: rows about records in their subtree)")
                 .query("entity", "string", "node, user, event…")
                 .query("entity_id", "string", "record id")
                 .query("before", "integer", "page: rows before this seq")
@@ -26,7 +28,7 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/audit/verify",
             verify,
-            Doc::new("audit", "Verify the hash chain; names the first broken row"),
+            Doc::new("audit", "Verify the hash chain; names the first broken row (administrators of the whole tree)"),
         )
 }
 
@@ -53,14 +55,27 @@ async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
-    let rows = shanzhi_store::audit::list(
-        &app.db,
-        q.entity.as_deref(),
-        q.entity_id.as_deref(),
-        q.before,
-        limit,
-    )
-    .await?;
+    let Scope::Node(root) = &user.actor.scope else {
+        return Err(ApiError::forbidden(
+            "only administrators read the audit log",
+        ));
+    };
+    let (rows, next_before) = if user.at_root(&app).await? {
+        let rows = shanzhi_store::audit::list(
+            &app.db,
+            q.entity.as_deref(),
+            q.entity_id.as_deref(),
+            q.before,
+            limit,
+        )
+        .await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.seq))
+            .flatten();
+        (rows, next)
+    } else {
+        scoped_rows(&app, root.path(), &q, limit).await?
+    };
     let items: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -73,13 +88,58 @@ async fn list(
             })
         })
         .collect();
-    Ok(axum::Json(json!({"items": items})))
+    Ok(axum::Json(
+        json!({"items": items, "next_before": next_before}),
+    ))
+}
+
+/// Rows newest first about records under `root`, read in pages and filtered, scanning at most
+/// [`MAX_SCAN`] rows a request; `next_before` continues where the scan stopped.
+async fn scoped_rows(
+    app: &AppState,
+    root: &str,
+    q: &ListQuery,
+    limit: i64,
+) -> ApiResult<(Vec<AuditRow>, Option<i64>)> {
+    const PAGE: i64 = 500;
+    const MAX_SCAN: usize = 10_000;
+    let mut out = Vec::new();
+    let mut before = q.before;
+    let mut scanned = 0usize;
+    loop {
+        let page = shanzhi_store::audit::list(
+            &app.db,
+            q.entity.as_deref(),
+            q.entity_id.as_deref(),
+            before,
+            PAGE,
+        )
+        .await?;
+        let keep = shanzhi_store::audit::under(&app.db, &page, root).await?;
+        let full = page.len() as i64 == PAGE;
+        scanned += page.len();
+        for (row, k) in page.into_iter().zip(keep) {
+            before = Some(row.seq);
+            if k {
+                out.push(row);
+                if out.len() as i64 == limit {
+                    return Ok((out, before));
+                }
+            }
+        }
+        if !full {
+            return Ok((out, None));
+        }
+        if scanned >= MAX_SCAN {
+            return Ok((out, before));
+        }
+    }
 }
 
 async fn verify(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
-    if !can_read_audit(&user.actor) {
+    if !can_read_audit(&user.actor) || !user.at_root(&app).await? {
         return Err(ApiError::forbidden(
-            "only administrators verify the audit log",
+            "only administrators of the whole tree verify the audit log",
         ));
     }
     Ok(axum::Json(

@@ -2,18 +2,19 @@
 //! and as an HttpOnly, SameSite cookie for the web (with a CSRF token for cookie writes).
 
 use super::doc::{Doc, Routes};
-use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::extract::{Extension, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
-use shanzhi_domain::user::{after_failed_login, Username};
+use shanzhi_domain::user::{throttle, Password, Username};
 use shanzhi_store::audit::AuditEntry;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{token_hash, CurrentUser, Json, CSRF_COOKIE, SESSION_COOKIE};
+use crate::http::security::ClientInfo;
 use crate::http::state::AppState;
 use crate::password;
 
@@ -51,53 +52,75 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// The throttle keys of a login attempt: the name typed from this address, and this address.
+fn throttle_keys(username: &Username, client: &ClientInfo) -> Vec<(String, i64)> {
+    vec![
+        (
+            format!("acct:{}|{}", username.as_str(), client.addr),
+            throttle::ACCOUNT_FREE,
+        ),
+        (format!("addr:{}", client.addr), throttle::ADDRESS_FREE),
+    ]
+}
+
+/// The prefix of every throttle key of one name (an administrator's unlock clears them).
+pub fn account_keys_prefix(username: &str) -> String {
+    format!("acct:{username}|")
+}
+
+/// Logs in. Unknown names, wrong passwords and disabled accounts get the same answer (401)
+/// after the same work (an argon2 check), so no answer tells whether an account exists. Each
+/// attempt first passes the throttle (counted under a row lock before the password is
+/// checked): after 5 failures of one name from one address, or 20 from one address, the next
+/// attempt waits 15 s, then 30 s, … up to 15 minutes (429 with `Retry-After`).
 async fn login(
     State(app): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
     Json(body): Json<LoginBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let wrong = || ApiError::unauthorized("wrong username or password");
     let username = Username::parse(&body.username)?;
-    if body.password.len() > 1024 {
-        return Err(ApiError::invalid("password", "too long"));
-    }
+    let typed = Password::typed(&body.password)?;
     let now = app.clock.now_ms();
-    let found = shanzhi_store::user::for_login(&app.db, &username).await?;
-    let Some((user, hash)) = found else {
-        let pw = body.password.clone();
-        let _ = tokio::task::spawn_blocking(move || password::verify(&pw, password::decoy_hash()))
-            .await;
-        return Err(wrong());
-    };
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        let minutes = (until - now + 59_999) / 60_000;
-        return Err(ApiError::locked(format!(
-            "too many failed logins; the account is locked for {minutes} more minute(s)"
-        )));
+    let keys = throttle_keys(&username, &client);
+    if let Some(wait) = shanzhi_store::throttle::enter(&app.db, &keys, now).await? {
+        let mut resp = ApiError::throttled(format!(
+            "too many failed logins from here; try again in {wait} second(s)"
+        ))
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert(RETRY_AFTER, v);
+        }
+        return Ok(resp);
     }
-    let pw = body.password.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
+    let found = shanzhi_store::user::for_login(&app.db, &username).await?;
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| password::decoy_hash().to_owned());
+    let ok = tokio::task::spawn_blocking(move || password::verify(typed.expose(), &hash))
         .await
         .map_err(|e| ApiError::internal(e.into()))?;
-    if !ok {
-        let failures = if user.locked_until.is_some() {
-            0
-        } else {
-            user.failed_logins
-        };
-        let (failures, lock) = after_failed_login(failures, now / 1000);
-        let lock_ms = lock.map(|s| s * 1000);
-        shanzhi_store::user::record_failure(&app.db, user.id, failures, lock_ms, now).await?;
-        return Err(match lock_ms {
-            Some(_) => {
-                ApiError::locked("too many failed logins; the account is locked for 15 minutes")
-            }
-            None => wrong(),
-        });
-    }
-    if user.disabled {
-        return Err(ApiError::forbidden("this account is disabled"));
-    }
-    shanzhi_store::user::clear_failures(&app.db, user.id).await?;
+    let user = match found {
+        Some((user, _)) if ok && !user.disabled => user,
+        Some((user, _)) => {
+            let what = if ok {
+                "user.login_disabled"
+            } else {
+                "user.login_failed"
+            };
+            shanzhi_store::audit::record(
+                &app.db,
+                &AuditEntry::new(None, what, "user", user.id.to_string())
+                    .after(json!({"client": client.addr.to_string()})),
+                now,
+            )
+            .await?;
+            return Err(wrong());
+        }
+        None => return Err(wrong()),
+    };
+    shanzhi_store::throttle::clear(&app.db, &keys[0].0).await?;
     let token = random_hex(32);
     let csrf = random_hex(16);
     let expires = now + app.config.session_hours * 3600 * 1000;
@@ -105,11 +128,14 @@ async fn login(
         .await?;
     shanzhi_store::audit::record(
         &app.db,
-        &AuditEntry::new(Some(user.id), "user.login", "user", user.id.to_string()),
+        &AuditEntry::new(Some(user.id), "user.login", "user", user.id.to_string())
+            .after(json!({"client": client.addr.to_string()})),
         now,
     )
     .await?;
-    let secure = if app.config.cookie_secure {
+    // Secure whenever the request came over HTTPS (directly or through a trusted proxy), or
+    // when the operator says so.
+    let secure = if app.config.cookie_secure || client.https {
         "; Secure"
     } else {
         ""
@@ -134,7 +160,8 @@ async fn login(
         axum::Json(
             json!({"token": token, "csrf_token": csrf, "expires_at": expires, "user": user.to_json()}),
         ),
-    ))
+    )
+        .into_response())
 }
 
 async fn logout(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::deadline::WorkCalendar;
 use shanzhi_domain::tree::{parse_name, Level};
+use shanzhi_domain::user::permission::can_change_shared_settings;
 use shanzhi_domain::user::Role;
 use shanzhi_store::category::{Category, CategoryInput};
 use shanzhi_store::StoreError;
@@ -118,12 +119,16 @@ fn yes() -> bool {
     true
 }
 
-fn admin(user: &CurrentUser) -> ApiResult<()> {
-    if user.actor.role == Role::Admin {
+/// Categories and the calendar are shared by the whole tree: only its administrators change
+/// them (a county administrator would otherwise change the clocks of every other county).
+async fn admin(app: &AppState, user: &CurrentUser) -> ApiResult<()> {
+    if user.actor.role == Role::Admin
+        && can_change_shared_settings(&user.actor, user.at_root(app).await?)
+    {
         Ok(())
     } else {
         Err(ApiError::forbidden(
-            "only administrators manage categories and the calendar",
+            "only administrators of the whole jurisdiction manage categories and the calendar",
         ))
     }
 }
@@ -164,8 +169,10 @@ fn input(b: Body) -> ApiResult<CategoryInput> {
         name: parse_name(&b.name)?,
         department_kind: b
             .department_kind
-            .map(|k| k.trim().to_owned())
-            .filter(|k| !k.is_empty()),
+            .as_deref()
+            .map(department_kind)
+            .transpose()?
+            .flatten(),
         accept_minutes: minutes("accept_minutes", b.accept_minutes)?,
         handle_minutes: minutes("handle_minutes", b.handle_minutes)?,
         verify_minutes: minutes("verify_minutes", b.verify_minutes)?,
@@ -177,6 +184,26 @@ fn input(b: Body) -> ApiResult<CategoryInput> {
             .transpose()?,
         active: b.active,
     })
+}
+
+/// A department kind: the stem of the default department's code (`<kind>-<region path>`, e.g.
+/// `cg` for 城管): 1 to 32 lowercase ASCII letters, digits or `_`. Empty means none.
+fn department_kind(k: &str) -> ApiResult<Option<String>> {
+    let k = k.trim();
+    if k.is_empty() {
+        return Ok(None);
+    }
+    if k.len() > 32
+        || !k
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+    {
+        return Err(ApiError::invalid(
+            "department_kind",
+            "must be 1 to 32 lowercase letters, digits or '_' (the stem of a department code)",
+        ));
+    }
+    Ok(Some(k.to_owned()))
 }
 
 fn conflict(e: StoreError) -> ApiError {
@@ -194,7 +221,7 @@ async fn create(
     user: CurrentUser,
     Json(b): Json<Body>,
 ) -> ApiResult<impl IntoResponse> {
-    admin(&user)?;
+    admin(&app, &user).await?;
     let c = input(b)?;
     let row = shanzhi_store::category::insert(&app.db, &c, Some(user.user.id), app.clock.now_ms())
         .await
@@ -209,7 +236,7 @@ async fn update(
     Path(id): Path<i64>,
     Json(b): Json<Body>,
 ) -> ApiResult<impl IntoResponse> {
-    admin(&user)?;
+    admin(&app, &user).await?;
     let c = input(b)?;
     if c.parent_id == Some(id) {
         return Err(ApiError::invalid(
@@ -241,7 +268,7 @@ async fn set_level(
     Path((id, level)): Path<(i64, String)>,
     Json(b): Json<Clocks>,
 ) -> ApiResult<impl IntoResponse> {
-    admin(&user)?;
+    admin(&app, &user).await?;
     let level = Level::parse(&level).map_err(|_| ApiError::not_found("level"))?;
     if level.is_grid() {
         return Err(ApiError::invalid(
@@ -283,7 +310,7 @@ async fn set_calendar(
     user: CurrentUser,
     Json(body): Json<Value>,
 ) -> ApiResult<impl IntoResponse> {
-    admin(&user)?;
+    admin(&app, &user).await?;
     let cal = WorkCalendar::from_json(&body)?;
     shanzhi_store::category::set_calendar(
         &app.db,

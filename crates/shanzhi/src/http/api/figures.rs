@@ -45,8 +45,24 @@ fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
         .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
 }
 
-/// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close.
-pub async fn node_figures(app: &AppState, path: &str, from: i64, to: i64) -> ApiResult<Value> {
+/// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close. With `department`,
+/// only that department's orders (the histogram of time to close is kept per node only, so
+/// its percentiles are then null).
+pub async fn node_figures(
+    app: &AppState,
+    path: &str,
+    from: i64,
+    to: i64,
+    department: Option<i64>,
+) -> ApiResult<Value> {
+    if let Some(d) = department {
+        let c = shanzhi_store::event::counters(&app.db, path, from, to, "department", d).await?;
+        let mut v = serde_json::to_value(Figures::from_counters(c))
+            .map_err(|e| ApiError::internal(e.into()))?;
+        v["median_close_minutes"] = Value::Null;
+        v["p90_close_minutes"] = Value::Null;
+        return Ok(v);
+    }
     let (c, hist) = tokio::try_join!(
         shanzhi_store::event::counters(&app.db, path, from, to, "all", 0),
         shanzhi_store::event::close_histogram(&app.db, path, from, to),
@@ -98,6 +114,10 @@ async fn figures(
         "all" => true,
         _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
     };
+    // A department handler reads the figures of their own department's orders only.
+    if let Some(dep) = user.department() {
+        return department_figures(&app, &n, &node, (from, to), (f, t), dep, &q).await;
+    }
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
         let categories = shanzhi_store::category::list(&app.db).await?;
@@ -120,8 +140,11 @@ async fn figures(
             Ok((deps, by))
         }
     };
-    let (figures, (categories, by_cat), (deps, by_dep)) =
-        tokio::try_join!(node_figures(&app, &path, f, t), by_category, by_department)?;
+    let (figures, (categories, by_cat), (deps, by_dep)) = tokio::try_join!(
+        node_figures(&app, &path, f, t, None),
+        by_category,
+        by_department
+    )?;
     let mut out = json!({
         "node": {"code": n.code, "name": n.name, "level": n.level},
         "from": from.to_string(), "to": to.to_string(),
@@ -156,7 +179,53 @@ async fn figures(
         out["children"] = Value::Array(kids);
     }
     if q.daily {
-        let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t).await?;
+        let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t, "all", 0).await?;
+        out["daily"] = Value::Array(
+            days.into_iter()
+                .map(|(d, c)| json!({"day": d, "counters": c}))
+                .collect(),
+        );
+    }
+    Ok(axum::Json(out))
+}
+
+/// The figures a department handler may read: their department's orders under the node (per
+/// child and per day on request), no other department and no breakdown by category (the
+/// counters do not cross category with department).
+async fn department_figures(
+    app: &AppState,
+    n: &shanzhi_store::node::Node,
+    node: &NodeCode,
+    (from, to): (NaiveDate, NaiveDate),
+    (f, t): (i64, i64),
+    dep: i64,
+    q: &FiguresQuery,
+) -> ApiResult<axum::Json<Value>> {
+    let path = node.path();
+    let figures = node_figures(app, path, f, t, Some(dep)).await?;
+    let me = shanzhi_store::department::get(&app.db, dep).await?;
+    let c = shanzhi_store::event::counters(&app.db, path, f, t, "department", dep).await?;
+    let mut out = json!({
+        "node": {"code": n.code, "name": n.name, "level": n.level},
+        "from": from.to_string(), "to": to.to_string(),
+        "department": {"id": me.id, "name": me.name},
+        "figures": figures,
+        "by_category": [],
+        "by_department": [{"department_id": me.id, "name": me.name, "figures": Figures::from_counters(c)}],
+    });
+    if q.children {
+        let mut kids = Vec::new();
+        for child in shanzhi_store::node::children(&app.db, node, false).await? {
+            let c =
+                shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "department", dep)
+                    .await?;
+            kids.push(json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)}));
+        }
+        out["children"] = Value::Array(kids);
+    }
+    if q.daily {
+        let days =
+            shanzhi_store::event::counters_by_day(&app.db, path, f, t, "department", dep).await?;
         out["daily"] = Value::Array(
             days.into_iter()
                 .map(|(d, c)| json!({"day": d, "counters": c}))

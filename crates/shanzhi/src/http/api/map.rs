@@ -27,10 +27,10 @@ pub fn routes() -> Routes {
             .query("level", "string", "county, town, village or grid").query("bbox", "string", "min_lon,min_lat,max_lon,max_lat")
             .query("zoom", "integer", "map zoom (0–20): sets the simplification").query("figure", "string", "open, overdue, reported, closed, on_time_rate, satisfaction")
             .query("days", "integer", "window of the counted figures, days back from today (default 30)"))
-        .get("/api/v1/map/events", events, Doc::new("map", "Events in view as GeoJSON points")
+        .get("/api/v1/map/events", events, Doc::new("map", "Events in view as GeoJSON points (department handlers: orders sent to their department)")
             .query("bbox", "string", "min_lon,min_lat,max_lon,max_lat").query("open", "boolean", "open orders only (default true)")
             .query("days", "integer", "created within so many days (default 365)"))
-        .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures").query("code", "string", "region or grid code"))
+        .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query("code", "string", "region or grid code"))
 }
 
 fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
@@ -121,11 +121,18 @@ async fn nodes(
     let figure = q.figure.as_deref().unwrap_or("open");
     let days = q.days.unwrap_or(30).clamp(1, 3660);
     let nodes = shanzhi_store::node::in_bbox(&app.db, &root, len, bbox, MAX_FEATURES).await?;
+    // A department handler's figures count their department's orders only.
+    let dep = user.department();
+    let (dim, dim_id) = match dep {
+        Some(d) => ("department", d),
+        None => ("all", 0),
+    };
     // Values per node path.
     let mut values: HashMap<String, Option<f64>> = HashMap::new();
     match figure {
         "open" | "overdue" => {
-            for (grid, light) in shanzhi_store::event::open_under(&app.db, root.path()).await? {
+            for (grid, light) in shanzhi_store::event::open_under(&app.db, root.path(), dep).await?
+            {
                 if figure == "overdue" && light != "red" {
                     continue;
                 }
@@ -137,8 +144,16 @@ async fn nodes(
             let now = app.clock.now_ms();
             let to = crate::event::day_of(now);
             let from = crate::event::day_of(now - days * 86_400_000);
-            for (path, c) in
-                shanzhi_store::event::counters_of_level(&app.db, root.path(), len, from, to).await?
+            for (path, c) in shanzhi_store::event::counters_of_level(
+                &app.db,
+                root.path(),
+                len,
+                from,
+                to,
+                dim,
+                dim_id,
+            )
+            .await?
             {
                 let f = shanzhi_domain::event::figures::Figures::from_counters(c);
                 let v = match figure {
@@ -204,6 +219,7 @@ async fn events(
         q.open.unwrap_or(true),
         since,
         MAX_FEATURES,
+        user.department(),
     )
     .await?;
     let features: Vec<Value> = rows
@@ -237,16 +253,22 @@ async fn card(
     let code = NodeCode::parse(&q.code).map_err(|_| ApiError::not_found("node"))?;
     let node = super::node::visible_node(&app, &user, &code).await?;
     let chain = shanzhi_store::node::by_paths(&app.db, &code.ancestor_paths()).await?;
-    let staff = shanzhi_store::node::staff(&app.db, &code).await?;
+    // A department handler sees no staff roster and only their department's orders.
+    let dep = user.department();
+    let staff = match dep {
+        Some(_) => Vec::new(),
+        None => shanzhi_store::node::staff(&app.db, &code).await?,
+    };
     let now = app.clock.now_ms();
     let figures = super::figures::node_figures(
         &app,
         code.path(),
         crate::event::day_of(now - 29 * 86_400_000),
         crate::event::day_of(now),
+        dep,
     )
     .await?;
-    let open = shanzhi_store::event::open_under(&app.db, code.path()).await?;
+    let open = shanzhi_store::event::open_under(&app.db, code.path(), dep).await?;
     Ok(axum::Json(json!({
         "code": node.code, "name": node.name, "level": node.level,
         "chain": chain.iter().map(|n| json!({"code": n.code, "name": n.name})).collect::<Vec<_>>(),

@@ -1,12 +1,15 @@
 //! Health and metrics for operators and load balancers.
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{Extension, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
+use crate::http::error::ApiError;
+use crate::http::security::ClientInfo;
 use crate::http::state::AppState;
 
 /// `/healthz` and `/metrics`.
@@ -55,7 +58,35 @@ async fn health(State(app): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+/// May this request read the metrics? Loopback clients (a Prometheus agent on the same host),
+/// or anyone with `Authorization: Bearer <metrics_token>` when the operator set one.
+fn may_read_metrics(app: &AppState, client: &ClientInfo, headers: &HeaderMap) -> bool {
+    if client.addr.is_loopback() {
+        return true;
+    }
+    let Some(token) = app.config.metrics_token.as_deref() else {
+        return false;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compare digests, so the time taken says nothing about how much of the token matched.
+    Sha256::digest(sent.as_bytes()) == Sha256::digest(token.as_bytes())
+}
+
+async fn metrics(
+    State(app): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+) -> Response {
+    if !may_read_metrics(&app, &client, &headers) {
+        return ApiError::forbidden(
+            "metrics are served to loopback clients, or with the metrics token (SHANZHI_METRICS_TOKEN)",
+        )
+        .into_response();
+    }
     let grids = app.locator.current().len() as f64;
     let body = app.metrics.render(&[(
         "shanzhi_grids_indexed",
@@ -69,4 +100,5 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         )],
         body,
     )
+        .into_response()
 }

@@ -12,6 +12,7 @@ use shanzhi_domain::user::{Password, Role, Scope, Username};
 use shanzhi_store::user::{NewUser, UserChange, UserRow};
 use shanzhi_store::StoreError;
 
+use crate::http::api::auth::account_keys_prefix;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{actor_of, CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -48,6 +49,7 @@ pub fn routes() -> Routes {
             Doc::new("user", "Change a user: name, password, disabled, unlock").body(&[
                 ("display_name?", "string"),
                 ("password?", "string"),
+                ("current_password?", "string"),
                 ("disabled?", "boolean"),
                 ("unlock?", "boolean"),
             ]),
@@ -103,7 +105,7 @@ async fn create(
     let username = Username::parse(&b.username)?;
     let display_name = parse_name(&b.display_name)
         .map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
-    let pw = Password::parse(&b.password)?;
+    let pw = Password::new_checked(&b.password, &[username.as_str(), &display_name])?;
     let role = Role::parse(&b.role)?;
     let (scope_code, department_id, target) = match scope_kind(role) {
         ScopeKind::Own => (None, None, Scope::Own),
@@ -135,7 +137,7 @@ async fn create(
             (None, Some(id), Scope::Department { id, region })
         }
     };
-    if !can_manage_user(&user.actor, &target) {
+    if !can_manage_user(&user.actor, &target, user.at_root(&app).await?) {
         return Err(ApiError::forbidden(
             "you may only create users inside your own jurisdiction",
         ));
@@ -182,7 +184,7 @@ async fn managed_user(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<
         return Ok(row);
     }
     let target = actor_of(app, &row).await?;
-    if !can_manage_user(&user.actor, &target.scope) {
+    if !can_manage_user(&user.actor, &target.scope, user.at_root(app).await?) {
         return Err(ApiError::not_found("user"));
     }
     Ok(row)
@@ -201,6 +203,8 @@ async fn show(
 struct UpdateBody {
     display_name: Option<String>,
     password: Option<String>,
+    /// Required to change one's own password.
+    current_password: Option<String>,
     disabled: Option<bool>,
     #[serde(default)]
     unlock: bool,
@@ -230,7 +234,10 @@ async fn update(
         .map_err(|_| ApiError::invalid("display_name", "must be 1 to 100 characters"))?;
     let password_hash = match b.password.as_deref() {
         Some(p) => {
-            let pw = Password::parse(p)?;
+            if own {
+                check_current_password(&app, &target, b.current_password.as_deref()).await?;
+            }
+            let pw = Password::new_checked(p, &[&target.username, &target.display_name])?;
             Some(
                 tokio::task::spawn_blocking(move || password::hash(&pw))
                     .await
@@ -248,5 +255,41 @@ async fn update(
     };
     let row =
         shanzhi_store::user::update(&app.db, id, &change, user.user.id, app.clock.now_ms()).await?;
+    if b.unlock {
+        shanzhi_store::throttle::clear_prefix(&app.db, &account_keys_prefix(&row.username)).await?;
+    }
     Ok(axum::Json(row.to_json()))
+}
+
+/// Changing one's own password needs the current one (a session left open on a shared
+/// computer must not be enough to take the account over).
+async fn check_current_password(
+    app: &AppState,
+    me: &UserRow,
+    current: Option<&str>,
+) -> ApiResult<()> {
+    let Some(current) = current else {
+        return Err(ApiError::invalid(
+            "current_password",
+            "give your current password to change it",
+        ));
+    };
+    let typed = Password::typed(current)
+        .map_err(|_| ApiError::invalid("current_password", "the current password is wrong"))?;
+    let username = Username::parse(&me.username)?;
+    let hash = shanzhi_store::user::for_login(&app.db, &username)
+        .await?
+        .map(|(_, h)| h)
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let ok = tokio::task::spawn_blocking(move || password::verify(typed.expose(), &hash))
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ))
+    }
 }

@@ -3,7 +3,7 @@
 //! on the server, so nothing a user typed can become markup.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -42,11 +42,18 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/assets/config.js", get(config_js))
         .route("/assets/{*path}", get(serve_asset))
-        .route("/login", get(|| page("pages/login.html")))
+        .route(
+            "/login",
+            get(|uri: Uri| login_page(uri, "/login", "pages/login.html")),
+        )
         .route("/console", get(|| page("pages/console.html")))
         .route("/console/{*rest}", get(|| page("pages/console.html")))
         .route("/m", get(|| async { Redirect::to("/m/") }))
         .route("/m/", get(|| page("pages/portal.html")))
+        .route(
+            "/m/login",
+            get(|uri: Uri| login_page(uri, "/m/login", "pages/portal.html")),
+        )
         .route("/m/{*rest}", get(|| page("pages/portal.html")))
 }
 
@@ -143,13 +150,38 @@ async fn serve_asset(Path(path): Path<String>) -> Response {
     }
 }
 
+/// Is `next` a path on this site, safe to send the browser to after a login? One leading `/`,
+/// no second `/` or `\\` (both make a host of what follows), no white space or control
+/// characters (browsers drop tab, CR and LF, so `/\t/evil.example` would become
+/// `//evil.example`), at most 512 bytes. The pages apply the same rule (`safePath` in dom.js).
+pub fn safe_next(next: &str) -> bool {
+    let b = next.as_bytes();
+    next.len() <= 512
+        && b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+        && !next
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+}
+
+/// A login page; a `next` that is not a safe path on this site is dropped by a redirect, so
+/// the page never even sees it.
+async fn login_page(uri: Uri, here: &'static str, file: &'static str) -> Response {
+    let query = uri.query().unwrap_or("");
+    let bad = form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "next" && !safe_next(&v));
+    if bad {
+        return Redirect::to(here).into_response();
+    }
+    page(file).await
+}
+
 async fn page(path: &'static str) -> Response {
     match asset(path) {
         Some(bytes) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-cache"),
-                (header::HeaderName::from_static("content-security-policy"), "default-src 'self'; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; connect-src 'self'"),
+                (header::HeaderName::from_static("content-security-policy"), "default-src 'self'; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             ],
             bytes,
@@ -181,6 +213,31 @@ mod tests {
             back["home"],
             serde_json::json!({"name": "碣石镇", "bbox": [115.0, 22.0, 116.0, 23.0], "outline": null})
         );
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_safe_after_a_login() {
+        for ok in [
+            "/console",
+            "/console/events/3?state=open",
+            "/m/",
+            "/m/track/12",
+        ] {
+            assert!(safe_next(ok), "{ok}");
+        }
+        for bad in [
+            "//example.invalid/x",
+            "/\t/example.invalid/x",
+            "/\\example.invalid",
+            "https://example.invalid/",
+            "/ /example.invalid",
+            "/\r\n/example.invalid",
+            "",
+            "console",
+            "javascript:alert(1)",
+        ] {
+            assert!(!safe_next(bad), "{bad:?}");
+        }
     }
 
     #[test]
