@@ -43,7 +43,7 @@ export default {
   'err.409': '状态已变化，无法执行：{message}',
   'err.422': '填写有误：{message}',
   'err.423': '账号已锁定：{message}',
-  'err.429': '操作太频繁，请稍后再试。',
+  'err.429': '尝试次数过多，请稍等片刻再试。',
   'err.5xx': '服务器暂时出错，请稍后再试。',
   'err.field': '（字段：{field}）',
 
@@ -330,7 +330,7 @@ export default {
   'admin.scope.hint': '区划或网格编码，如 441581102001',
   'admin.department': '所属部门',
   'admin.password': '初始密码',
-  'admin.password.hint': '至少 10 位',
+  'admin.password.hint': '至少 10 位，不能是常见密码或简单规律（如 12345678、qwerty）；几个不相关的词组成的短语最好记也最安全',
   'admin.status': '状态',
   'admin.enabled': '正常',
   'admin.disabled': '已停用',
