@@ -47,11 +47,26 @@ pub async fn enter(
     Ok(out)
 }
 
-/// Forgets the failures of keys (a good login clears its account key; an administrator's
-/// unlock clears every key of a name).
-pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
-    with_pool!(db, pool => {
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(pool).await?;
+/// After a good login: forgets the account key's failures, and takes back the attempt counted
+/// on each shared key (`(key, failures allowed)`), so that an office of many users behind one
+/// address is never made to wait by its own good logins.
+pub async fn succeeded(
+    db: &Db,
+    account_key: &str,
+    shared: &[(String, i64)],
+) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(account_key).execute(&mut *tx).await?;
+        for (key, free) in shared {
+            sqlx::query(
+                "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+                 blocked_until = CASE WHEN failures - 1 < $2 THEN 0 ELSE blocked_until END WHERE key = $1",
+            )
+            .bind(key)
+            .bind(*free)
+            .execute(&mut *tx)
+            .await?;
+        }
     });
     Ok(())
 }

@@ -286,3 +286,16 @@ db_test!(requests_without_a_session_are_unauthorized, |app| {
         .unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED).await;
 });
+
+db_test!(
+    an_office_of_many_users_behind_one_address_never_waits,
+    |app| {
+        app.seed_town().await;
+        app.create_user("worker", Role::GridWorker, Some("441502001001"), None)
+            .await;
+        for _ in 0..30 {
+            let r = login_from(&app, "198.51.100.77", "worker", PASSWORD).await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    }
+);

@@ -11,6 +11,7 @@ mod errors;
 mod event;
 mod locate;
 mod map;
+mod matrix;
 mod node;
 mod open311;
 mod ops;

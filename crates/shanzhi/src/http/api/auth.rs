@@ -120,7 +120,7 @@ async fn login(
         }
         None => return Err(wrong()),
     };
-    shanzhi_store::throttle::clear(&app.db, &keys[0].0).await?;
+    shanzhi_store::throttle::succeeded(&app.db, &keys[0].0, &keys[1..]).await?;
     let token = random_hex(32);
     let csrf = random_hex(16);
     let expires = now + app.config.session_hours * 3600 * 1000;
