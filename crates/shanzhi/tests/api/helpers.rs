@@ -288,6 +288,15 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// GET as `who`, the answer's JSON (whatever the status).
+    pub async fn get_json(&self, path: &str, who: &Session) -> Value {
+        self.get(path, Some(who))
+            .await
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// POST JSON with an optional bearer session.
     pub async fn post_json(&self, path: &str, who: Option<&Session>, body: Value) -> Response {
         let mut req = self.client.post(format!("{}{path}", self.url)).json(&body);

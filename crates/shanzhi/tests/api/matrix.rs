@@ -924,6 +924,20 @@ db_test!(
     }
 );
 
+/// Notes in `wrong` (with `what` said) when `who` cannot open the record at `path`.
+async fn expect_open(
+    app: &TestApp,
+    who: &Session,
+    path: &str,
+    what: impl FnOnce() -> String,
+    wrong: &mut Vec<String>,
+) {
+    let open = app.get(path, Some(who)).await.status();
+    if open != StatusCode::OK {
+        wrong.push(format!("{}: cannot open it ({open})", what()));
+    }
+}
+
 db_test!(
     lists_hold_no_row_outside_the_callers_scope_for_any_filter,
     |app| {
@@ -957,16 +971,19 @@ db_test!(
                     let v: Value = r.json().await.unwrap();
                     for item in v["items"].as_array().cloned().unwrap_or_default() {
                         let id = item["id"].as_i64().or(item["event_id"].as_i64()).unwrap();
-                        let open = app
-                            .get(&format!("/api/v1/events/{id}"), Some(session))
-                            .await
-                            .status();
-                        if open != StatusCode::OK {
-                            wrong.push(format!(
-                                "{list}{f} as {} lists order {id}, which it cannot open ({open})",
-                                role.as_str()
-                            ));
-                        }
+                        expect_open(
+                            &app,
+                            session,
+                            &format!("/api/v1/events/{id}"),
+                            || {
+                                format!(
+                                    "{list}{f} as {} lists order {id}, which it cannot open",
+                                    role.as_str()
+                                )
+                            },
+                            &mut wrong,
+                        )
+                        .await;
                     }
                 }
             }
@@ -981,16 +998,14 @@ db_test!(
                 let v: Value = r.json().await.unwrap();
                 for f in v["features"].as_array().unwrap() {
                     let id = f["properties"]["id"].as_i64().unwrap();
-                    let open = app
-                        .get(&format!("/api/v1/events/{id}"), Some(session))
-                        .await
-                        .status();
-                    if open != StatusCode::OK {
-                        wrong.push(format!(
-                            "map/events as {} shows order {id} ({open})",
-                            role.as_str()
-                        ));
-                    }
+                    expect_open(
+                        &app,
+                        session,
+                        &format!("/api/v1/events/{id}"),
+                        || format!("map/events as {} shows order {id}", role.as_str()),
+                        &mut wrong,
+                    )
+                    .await;
                 }
             }
             // Map shapes: only nodes the caller can open.
@@ -1004,37 +1019,29 @@ db_test!(
                 let v: Value = r.json().await.unwrap();
                 for f in v["features"].as_array().unwrap() {
                     let code = f["properties"]["code"].as_str().unwrap();
-                    let open = app
-                        .get(&format!("/api/v1/nodes/{code}"), Some(session))
-                        .await
-                        .status();
-                    if open != StatusCode::OK {
-                        wrong.push(format!(
-                            "map/nodes as {} shows {code} ({open})",
-                            role.as_str()
-                        ));
-                    }
+                    expect_open(
+                        &app,
+                        session,
+                        &format!("/api/v1/nodes/{code}"),
+                        || format!("map/nodes as {} shows {code}", role.as_str()),
+                        &mut wrong,
+                    )
+                    .await;
                 }
             }
             // Users and the audit log (administrators): nothing about the other village or county.
             if *role == Role::Admin {
-                let users: Value = app
-                    .get("/api/v1/users?limit=1000", Some(session))
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let users: Value = app.get_json("/api/v1/users?limit=1000", session).await;
                 for u in users["items"].as_array().unwrap() {
                     let id = u["id"].as_i64().unwrap();
-                    let open = app
-                        .get(&format!("/api/v1/users/{id}"), Some(session))
-                        .await
-                        .status();
-                    if open != StatusCode::OK {
-                        wrong.push(format!(
-                            "users lists {id}, which the admin cannot open ({open})"
-                        ));
-                    }
+                    expect_open(
+                        &app,
+                        session,
+                        &format!("/api/v1/users/{id}"),
+                        || format!("users lists {id}, which the admin cannot open"),
+                        &mut wrong,
+                    )
+                    .await;
                 }
                 for q in [
                     "",
@@ -1043,12 +1050,7 @@ db_test!(
                     "?entity=node",
                     &format!("?entity=event&entity_id={}", w.out_event),
                 ] {
-                    let audit: Value = app
-                        .get(&format!("/api/v1/audit{q}"), Some(session))
-                        .await
-                        .json()
-                        .await
-                        .unwrap();
+                    let audit: Value = app.get_json(&format!("/api/v1/audit{q}"), session).await;
                     for row in audit["items"].as_array().unwrap() {
                         let (entity, id) = (
                             row["entity"].as_str().unwrap(),
@@ -1065,10 +1067,14 @@ db_test!(
                                 continue;
                             }
                         };
-                        let open = app.get(&path, Some(session)).await.status();
-                        if open != StatusCode::OK {
-                            wrong.push(format!("audit{q} shows {entity} {id}, which the admin cannot open ({open})"));
-                        }
+                        expect_open(
+                            &app,
+                            session,
+                            &path,
+                            || format!("audit{q} shows {entity} {id}, which the admin cannot open"),
+                            &mut wrong,
+                        )
+                        .await;
                     }
                 }
             }

@@ -231,12 +231,7 @@ db_test!(
         let other = app.report_with_key(&c.citizen, c.gas, "key-1").await;
         let v = assert_error(other, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(v["field"], "Idempotency-Key");
-        let mine: Value = app
-            .get("/api/v1/events", Some(&c.citizen))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let mine: Value = app.get_json("/api/v1/events", &c.citizen).await;
         assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
     }
 );
@@ -355,18 +350,8 @@ db_test!(
                 .await;
             assert_eq!(r.status(), StatusCode::OK);
         }
-        let all: Value = app
-            .get("/api/v1/audit?limit=1000", Some(&top))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let seen: Value = app
-            .get("/api/v1/audit?limit=1000", Some(&village))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let all: Value = app.get_json("/api/v1/audit?limit=1000", &top).await;
+        let seen: Value = app.get_json("/api/v1/audit?limit=1000", &village).await;
         let rows = seen["items"].as_array().unwrap();
         assert!(rows.len() < all["items"].as_array().unwrap().len());
         assert!(rows
@@ -384,21 +369,13 @@ db_test!(
         }
         // Asking for a record outside by its id finds nothing.
         let v: Value = app
-            .get(
+            .get_json(
                 "/api/v1/audit?entity=node&entity_id=441502001002001",
-                Some(&village),
+                &village,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(v["items"], json!([]));
-        let v: Value = app
-            .get("/api/v1/audit?entity=event", Some(&neighbour))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v: Value = app.get_json("/api/v1/audit?entity=event", &neighbour).await;
         assert_eq!(v["items"], json!([]), "the event is in the other village");
         let r = app.get("/api/v1/audit/verify", Some(&village)).await;
         assert_error(r, StatusCode::FORBIDDEN).await;
@@ -472,39 +449,27 @@ db_test!(
                 .collect()
         };
         let town: Value = app
-            .get(
+            .get_json(
                 &format!("/api/v1/map/events?bbox={bbox}"),
-                Some(&c.town_dispatcher),
+                &c.town_dispatcher,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(ids(&town).contains(&unsent));
         let cg: Value = app
-            .get(&format!("/api/v1/map/events?bbox={bbox}"), Some(&c.cg))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/map/events?bbox={bbox}"), &c.cg)
+            .await;
         assert_eq!(ids(&cg), vec![sent]);
         let zj: Value = app
-            .get(&format!("/api/v1/map/events?bbox={bbox}"), Some(&c.zj))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/map/events?bbox={bbox}"), &c.zj)
+            .await;
         assert_eq!(ids(&zj), Vec::<i64>::new());
         // Shapes are coloured by the department's open orders only.
         let nodes: Value = app
-            .get(
+            .get_json(
                 &format!("/api/v1/map/nodes?level=village&bbox={bbox}&figure=open"),
-                Some(&c.zj),
+                &c.zj,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(
             nodes["features"]
                 .as_array()
@@ -514,14 +479,11 @@ db_test!(
             "{nodes}"
         );
         let open: Value = app
-            .get(
+            .get_json(
                 &format!("/api/v1/map/nodes?level=village&bbox={bbox}&figure=open"),
-                Some(&c.cg),
+                &c.cg,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let total: f64 = open["features"]
             .as_array()
             .unwrap()
@@ -531,11 +493,8 @@ db_test!(
         assert_eq!(total, 1.0, "城管 has one open order: {open}");
         // The card names no staff and counts the department's orders.
         let card: Value = app
-            .get("/api/v1/map/card?code=441502001001", Some(&c.zj))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/map/card?code=441502001001", &c.zj)
+            .await;
         assert_eq!(card["staff"], json!([]));
         assert_eq!(card["open"], 0);
         assert_eq!(
@@ -544,27 +503,18 @@ db_test!(
         );
         // Figures: the department's own, no other department, no categories.
         let f: Value = app
-            .get(
+            .get_json(
                 "/api/v1/figures?node=441502001000&children=true&daily=true",
-                Some(&c.cg),
+                &c.cg,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(f["by_category"], json!([]));
         let deps = f["by_department"].as_array().unwrap();
         assert_eq!(deps.len(), 1);
         assert_eq!(deps[0]["department_id"], c.cg_id);
         let town: Value = app
-            .get(
-                "/api/v1/figures?node=441502001000",
-                Some(&c.town_dispatcher),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/figures?node=441502001000", &c.town_dispatcher)
+            .await;
         assert_ne!(f["figures"], town["figures"], "{f}");
     }
 );
