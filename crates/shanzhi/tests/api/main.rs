@@ -14,5 +14,6 @@ mod map;
 mod node;
 mod open311;
 mod ops;
+mod photo;
 mod tree;
 mod user;
