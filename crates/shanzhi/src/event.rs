@@ -322,7 +322,8 @@ async fn file_report(
 }
 
 /// The checks of a report that depend on stored data: an active category, a position inside a
-/// grid (and inside the actor's area, for staff), uploaded photos. Returns the category, the
+/// grid (and inside the actor's area, for staff), photos the actor uploaded (attaching a photo
+/// shows it to the event's readers, so a hash alone must not do). Returns the category, the
 /// grid and its village.
 async fn check_report<'s>(
     app: &AppState,
@@ -350,11 +351,12 @@ async fn check_report<'s>(
         ));
     }
     if !r.photos.is_empty()
-        && shanzhi_store::event::photos_exist(&app.db, &r.photos).await? != r.photos.len()
+        && shanzhi_store::event::photos_uploaded_by(&app.db, &r.photos, actor.user_id).await?
+            != r.photos.len()
     {
         return Err(ApiError::invalid(
             "photos",
-            "upload each photo first (POST /api/v1/photos) and send its hash",
+            "upload each photo yourself first (POST /api/v1/photos) and send its hash",
         ));
     }
     let village = NodeCode::parse(&grid.as_str()[..12])
@@ -429,11 +431,12 @@ pub async fn act(
         return Err(ApiError::invalid("photos", "at most 9 photos"));
     }
     if !photos.is_empty()
-        && shanzhi_store::event::photos_exist(&app.db, photos).await? != photos.len()
+        && shanzhi_store::event::photos_uploaded_by(&app.db, photos, actor.user_id).await?
+            != photos.len()
     {
         return Err(ApiError::invalid(
             "photos",
-            "upload each photo first (POST /api/v1/photos) and send its hash",
+            "upload each photo yourself first (POST /api/v1/photos) and send its hash",
         ));
     }
     let t = transition(&ev, action, actor, DEFAULT_BOUNCE_LIMIT).map_err(refusal)?;

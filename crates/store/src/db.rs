@@ -184,6 +184,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_login_throttle",
         include_str!("../migrations/sqlite/0005_login_throttle.sql"),
     ),
+    (
+        7,
+        "0007_photo_upload",
+        include_str!("../migrations/sqlite/0007_photo_upload.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -210,6 +215,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "0005_login_throttle",
         include_str!("../migrations/postgres/0005_login_throttle.sql"),
+    ),
+    (
+        7,
+        "0007_photo_upload",
+        include_str!("../migrations/postgres/0007_photo_upload.sql"),
     ),
 ];
 

@@ -490,7 +490,7 @@ pub async fn linked_reporters(db: &Db, id: i64) -> Result<Vec<i64>, StoreError> 
     )
 }
 
-/// Stores a photo under its hash (once).
+/// Stores a photo under its hash (once) and records `user_id` as one of its uploaders.
 pub async fn insert_photo(
     db: &Db,
     hash: &str,
@@ -499,10 +499,13 @@ pub async fn insert_photo(
     user_id: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    with_pool!(db, pool => {
+    with_tx!(db, tx => {
         sqlx::query("INSERT INTO photo (hash, content_type, size, bytes, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING")
             .bind(hash).bind(content_type).bind(bytes.len() as i64).bind(bytes).bind(user_id).bind(now)
-            .execute(pool).await?;
+            .execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO photo_upload (hash, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash, user_id) DO NOTHING")
+            .bind(hash).bind(user_id).bind(now)
+            .execute(&mut *tx).await?;
     });
     Ok(())
 }
@@ -514,14 +517,30 @@ pub async fn photo(db: &Db, hash: &str) -> Result<(String, Vec<u8>), StoreError>
     )
 }
 
-/// Which of these photo hashes exist.
-pub async fn photos_exist(db: &Db, hashes: &[String]) -> Result<usize, StoreError> {
+/// How many of these photo hashes `user_id` has uploaded.
+pub async fn photos_uploaded_by(
+    db: &Db,
+    hashes: &[String],
+    user_id: i64,
+) -> Result<usize, StoreError> {
     let mut n = 0;
     for h in hashes {
-        let found: Option<String> = with_pool!(db, pool => sqlx::query_scalar("SELECT hash FROM photo WHERE hash = $1").bind(h).fetch_optional(pool).await?);
+        let found: Option<String> = with_pool!(db, pool => sqlx::query_scalar("SELECT hash FROM photo_upload WHERE hash = $1 AND user_id = $2").bind(h).bind(user_id).fetch_optional(pool).await?);
         n += usize::from(found.is_some());
     }
     Ok(n)
+}
+
+/// Most events looked at when deciding who may read a photo (a photo is attached once or a few
+/// times; past this the caller must reach it through one of the first ones).
+pub const MAX_PHOTO_EVENTS: i64 = 100;
+
+/// The events a photo is attached to (at most [`MAX_PHOTO_EVENTS`], oldest first).
+pub async fn photo_events(db: &Db, hash: &str) -> Result<Vec<i64>, StoreError> {
+    Ok(with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT DISTINCT event_id FROM event_photo WHERE hash = $1 ORDER BY event_id LIMIT $2")
+            .bind(hash).bind(MAX_PHOTO_EVENTS).fetch_all(pool).await?
+    }))
 }
 
 /// A value bound into a dynamically built query (never spliced into the SQL text).

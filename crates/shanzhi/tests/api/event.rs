@@ -5,11 +5,9 @@ use serde_json::{json, Value};
 use shanzhi::event::Recount;
 use shanzhi_domain::event::figures::Figures;
 
-use crate::helpers::{assert_error, local, Cast, Session, TestApp, IN_GRID};
-
-/// A tiny PNG (the 8-byte signature is what the server checks).
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+use crate::helpers::{
+    assert_error, local, Cast, Session, TestApp, IN_GRID, TINY_JPEG as JPEG, TINY_PNG as PNG,
+};
 
 async fn upload_photo(app: &TestApp, who: &Session, bytes: &'static [u8]) -> reqwest::Response {
     app.client
@@ -85,11 +83,7 @@ db_test!(a_citizen_report_goes_round_the_whole_loop, |app| {
         app.act_ok(&c.zj, id, "sign", json!({})).await["state"],
         "in_progress"
     );
-    let result_photo: Value = upload_photo(&app, &c.zj, b"\xff\xd8\xff\xe0 result")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let result_photo: Value = upload_photo(&app, &c.zj, JPEG).await.json().await.unwrap();
     let r = app
         .act_ok(
             &c.zj,

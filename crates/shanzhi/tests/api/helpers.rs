@@ -553,3 +553,21 @@ pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
         h * 60 + min,
     )
 }
+
+/// A real 1×1 PNG: the server accepts only whole images, checked structurally.
+pub const TINY_PNG: &[u8] = include_bytes!("../../../domain/src/event/testdata/tiny.png");
+/// A real 1×1 baseline JPEG.
+pub const TINY_JPEG: &[u8] = include_bytes!("../../../domain/src/event/testdata/tiny.jpg");
+
+/// A whole JPEG of at least `size` bytes: [`TINY_JPEG`] with comment (COM) segments after its SOI.
+pub fn jpeg_of_size(size: usize) -> Vec<u8> {
+    let mut out = TINY_JPEG[..2].to_vec();
+    while out.len() + TINY_JPEG.len() - 2 < size {
+        let data = (size - out.len()).clamp(1, 65_533);
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((data + 2) as u16).to_be_bytes());
+        out.resize(out.len() + data, b'.');
+    }
+    out.extend_from_slice(&TINY_JPEG[2..]);
+    out
+}

@@ -15,6 +15,7 @@ mod matrix;
 mod node;
 mod open311;
 mod ops;
+mod photo;
 mod security;
 mod tree;
 mod user;

@@ -11,11 +11,7 @@ use shanzhi::clock::Clock;
 use shanzhi_domain::user::Role;
 use shanzhi_store::open311::NewClient;
 
-use crate::helpers::{Cast, TestApp, IN_GRID};
-
-/// A tiny PNG (the 8-byte signature is what the server checks).
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+use crate::helpers::{jpeg_of_size, Cast, TestApp, IN_GRID, TINY_PNG as PNG};
 
 /// The example request of the spec's "POST Service Request", verbatim.
 const SPEC_EXAMPLE_POST: &str = "api_key=xyz&jurisdiction_id=city.gov&service_code=001&lat=37.76524078&long=-122.4212043&address_string=1234+5th+street&email=smit333%40sfgov.edu&device_id=tt222111&account_id=123456&first_name=john&last_name=smith&phone=111111111&description=A+large+sinkhole+is+destroying+the+street&media_url=http%3A%2F%2Ffarm3.static.flickr.com%2F2002%2F2212426634_5ed477a060.jpg&attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001";
@@ -1122,8 +1118,7 @@ db_test!(
                 )
         };
         // A 2 MB photo: twice the body limit of the JSON API.
-        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
-        jpeg.resize(2 * 1024 * 1024, 7);
+        let jpeg = jpeg_of_size(2 * 1024 * 1024);
         let r = app
             .client
             .post(format!("{}/open311/v2/requests.json", app.url))

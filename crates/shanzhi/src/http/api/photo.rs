@@ -1,4 +1,8 @@
-//! Photos: uploaded once, stored under the SHA-256 of their bytes, typed by their content.
+//! Photos: uploaded once, stored under the SHA-256 of their bytes, typed by their checked content.
+//!
+//! A photo is read by those who may read an event it is attached to, and by its uploaders while
+//! it is attached to none; to anyone else it does not exist (404). It is served with its checked
+//! type and `nosniff`, so a browser never takes it for anything else.
 
 use super::doc::{Doc, Routes};
 use axum::body::Bytes;
@@ -9,6 +13,7 @@ use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shanzhi_domain::event::photo::{sniff, MAX_PHOTO_BYTES};
+use shanzhi_domain::user::Actor;
 use shanzhi_store::StoreError;
 
 use crate::http::error::{ApiError, ApiResult};
@@ -32,7 +37,10 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/photos/{hash}",
             download,
-            Doc::new("event", "A photo by its hash"),
+            Doc::new(
+                "event",
+                "A photo by its hash, for readers of an event it is attached to (and its uploader before that)",
+            ),
         )
 }
 
@@ -62,16 +70,21 @@ async fn upload(
 
 async fn download(
     State(app): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Path(hash): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found("photo"));
+    }
+    let hash = hash.to_ascii_lowercase();
+    if !may_read(&app, &user.actor, &hash).await? {
         return Err(ApiError::not_found("photo"));
     }
     match shanzhi_store::event::photo(&app.db, &hash).await {
         Ok((ct, bytes)) => Ok((
             [
                 (header::CONTENT_TYPE, ct),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
                 (
                     header::CACHE_CONTROL,
                     "private, max-age=31536000, immutable".to_owned(),
@@ -82,4 +95,24 @@ async fn download(
         Err(StoreError::NotFound) => Err(ApiError::not_found("photo")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// May `actor` read the photo `hash`? Yes if they may read an event it is attached to (the
+/// event detail's own rule), or, while it is attached to none, if they uploaded it.
+async fn may_read(app: &AppState, actor: &Actor, hash: &str) -> ApiResult<bool> {
+    let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
+    if events.is_empty() {
+        let mine =
+            shanzhi_store::event::photos_uploaded_by(&app.db, &[hash.to_owned()], actor.user_id)
+                .await?;
+        return Ok(mine == 1);
+    }
+    for id in events {
+        match crate::event::visible(app, actor, id).await {
+            Ok(_) => return Ok(true),
+            Err(e) if e.status == StatusCode::NOT_FOUND => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }

@@ -21,7 +21,7 @@
 //! and a POST's answer included; discovery and a service definition are single objects, as the
 //! spec shows them and clients read them. The extension picks the format; none means XML.
 
-mod create;
+pub mod create;
 pub mod date;
 pub mod ratelimit;
 pub mod reply;
@@ -398,6 +398,7 @@ async fn media(State(app): State<AppState>, path: Result<Path<String>, PathRejec
         Ok(Some((ct, bytes))) => (
             [
                 (header::CONTENT_TYPE, ct),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
                 (
                     header::CACHE_CONTROL,
                     "public, max-age=31536000, immutable".to_owned(),
