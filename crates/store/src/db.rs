@@ -179,6 +179,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_open_index",
         include_str!("../migrations/sqlite/0004_open_index.sql"),
     ),
+    (
+        6,
+        "0006_open311_position",
+        include_str!("../migrations/sqlite/0006_open311_position.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -200,6 +205,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "0004_open_index",
         include_str!("../migrations/postgres/0004_open_index.sql"),
+    ),
+    (
+        6,
+        "0006_open311_position",
+        include_str!("../migrations/postgres/0006_open311_position.sql"),
     ),
 ];
 
