@@ -31,6 +31,9 @@ pub struct Config {
     pub overlap_tolerance: f64,
     /// How often each server checks whether the tree changed elsewhere, in seconds.
     pub tree_poll_seconds: u64,
+    /// Origins of browser apps allowed to call `/open311/v2` (CORS), e.g.
+    /// `https://app.example.org`; `*` allows any. None by default.
+    pub open311_cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             session_hours: 12,
             overlap_tolerance: 0.001,
             tree_poll_seconds: 5,
+            open311_cors_origins: Vec::new(),
         }
     }
 }
@@ -62,6 +66,7 @@ impl fmt::Debug for Config {
             .field("session_hours", &self.session_hours)
             .field("overlap_tolerance", &self.overlap_tolerance)
             .field("tree_poll_seconds", &self.tree_poll_seconds)
+            .field("open311_cors_origins", &self.open311_cors_origins)
             .finish()
     }
 }
@@ -78,6 +83,7 @@ struct FileConfig {
     session_hours: Option<i64>,
     overlap_tolerance: Option<f64>,
     tree_poll_seconds: Option<u64>,
+    open311_cors_origins: Option<Vec<String>>,
 }
 
 /// Values given as command-line flags.
@@ -126,6 +132,14 @@ impl Config {
         if let Some(v) = env("SHANZHI_COOKIE_SECURE") {
             c.cookie_secure = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = env("SHANZHI_OPEN311_CORS_ORIGINS") {
+            c.open311_cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -152,7 +166,8 @@ impl Config {
             cookie_secure,
             session_hours,
             overlap_tolerance,
-            tree_poll_seconds
+            tree_poll_seconds,
+            open311_cors_origins
         );
         Ok(())
     }
@@ -171,8 +186,29 @@ impl Config {
             (0.0..1.0).contains(&self.overlap_tolerance),
             "overlap_tolerance must be in [0, 1)"
         );
+        for o in &self.open311_cors_origins {
+            anyhow::ensure!(
+                is_origin(o),
+                "open311_cors_origins: '{o}' is not * or an origin such as https://app.example.org (scheme and host, no path)"
+            );
+        }
         Ok(())
     }
+}
+
+/// `*`, or `scheme://host[:port]` with nothing after it (what a browser sends as Origin).
+fn is_origin(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    let Some((scheme, host)) = o.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
 
 #[cfg(test)]
@@ -245,6 +281,49 @@ mod tests {
         )
         .is_err());
         assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_BIND", "nowhere")])).is_err());
+    }
+
+    #[test]
+    fn open311_cors_origins_come_from_the_file_or_the_environment() {
+        let c = Config::load(
+            &Flags::default(),
+            env_of(&[(
+                "SHANZHI_OPEN311_CORS_ORIGINS",
+                "https://a.example.org, http://localhost:3000,",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.open311_cors_origins,
+            vec!["https://a.example.org", "http://localhost:3000"]
+        );
+        assert!(Config::load(&Flags::default(), env_of(&[]))
+            .unwrap()
+            .open311_cors_origins
+            .is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "open311_cors_origins = [\"*\"]\n").unwrap();
+        let flags = Flags {
+            config: Some(path),
+            ..Flags::default()
+        };
+        assert_eq!(
+            Config::load(&flags, env_of(&[]))
+                .unwrap()
+                .open311_cors_origins,
+            vec!["*"]
+        );
+        for bad in ["app.example.org", "https://a.example.org/", "ftp://x"] {
+            assert!(
+                Config::load(
+                    &Flags::default(),
+                    env_of(&[("SHANZHI_OPEN311_CORS_ORIGINS", bad)])
+                )
+                .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
