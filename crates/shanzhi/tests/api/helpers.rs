@@ -114,15 +114,32 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_on(engine, database_url, dir).await
 }
 
+/// Starts a server like [`spawn_app`] with some settings changed.
+pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(engine, dir.path()).await;
+    spawn_with(engine, database_url, dir, tweak).await
+}
+
 /// Starts a server on an existing database (a second instance, for example).
 pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempDir) -> TestApp {
-    let config = Config {
+    spawn_with(engine, database_url, dir, |_| {}).await
+}
+
+async fn spawn_with(
+    engine: Engine,
+    database_url: String,
+    dir: tempfile::TempDir,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config {
         database_url: database_url.clone(),
         bind: "127.0.0.1:0".into(),
         max_connections: 8,
         session_hours: 24 * 365,
         ..Config::default()
     };
+    tweak(&mut config);
     let clock = ManualClock::new(1_795_000_000_000);
     let state = shanzhi::startup::build_state(config, Arc::new(clock.clone()))
         .await
