@@ -37,6 +37,9 @@ pub struct Config {
     /// When set, `/metrics` also answers requests bearing `Authorization: Bearer <token>` from
     /// any address; without it only loopback clients read the metrics.
     pub metrics_token: Option<String>,
+    /// Origins of browser apps allowed to call `/open311/v2` (CORS), e.g.
+    /// `https://app.example.org`; `*` allows any. None by default.
+    pub open311_cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
                 std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ],
             metrics_token: None,
+            open311_cors_origins: Vec::new(),
         }
     }
 }
@@ -75,6 +79,7 @@ impl fmt::Debug for Config {
             .field("tree_poll_seconds", &self.tree_poll_seconds)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("open311_cors_origins", &self.open311_cors_origins)
             .finish()
     }
 }
@@ -93,6 +98,7 @@ struct FileConfig {
     tree_poll_seconds: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
+    open311_cors_origins: Option<Vec<String>>,
 }
 
 /// Values given as command-line flags.
@@ -147,6 +153,14 @@ impl Config {
         if let Some(v) = env("SHANZHI_METRICS_TOKEN") {
             c.metrics_token = Some(v).filter(|t| !t.trim().is_empty());
         }
+        if let Some(v) = env("SHANZHI_OPEN311_CORS_ORIGINS") {
+            c.open311_cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -173,7 +187,8 @@ impl Config {
             cookie_secure,
             session_hours,
             overlap_tolerance,
-            tree_poll_seconds
+            tree_poll_seconds,
+            open311_cors_origins
         );
         if let Some(v) = f.trusted_proxies {
             self.trusted_proxies = parse_addresses(&v.join(","))?;
@@ -198,6 +213,12 @@ impl Config {
             (0.0..1.0).contains(&self.overlap_tolerance),
             "overlap_tolerance must be in [0, 1)"
         );
+        for o in &self.open311_cors_origins {
+            anyhow::ensure!(
+                is_origin(o),
+                "open311_cors_origins: '{o}' is not * or an origin such as https://app.example.org (scheme and host, no path)"
+            );
+        }
         Ok(())
     }
 }
@@ -212,6 +233,21 @@ fn parse_addresses(s: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
                 .with_context(|| format!("trusted proxy '{a}' is not an IP address"))
         })
         .collect()
+}
+
+/// `*`, or `scheme://host[:port]` with nothing after it (what a browser sends as Origin).
+fn is_origin(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    let Some((scheme, host)) = o.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
 
 #[cfg(test)]
@@ -284,6 +320,49 @@ mod tests {
         )
         .is_err());
         assert!(Config::load(&Flags::default(), env_of(&[("SHANZHI_BIND", "nowhere")])).is_err());
+    }
+
+    #[test]
+    fn open311_cors_origins_come_from_the_file_or_the_environment() {
+        let c = Config::load(
+            &Flags::default(),
+            env_of(&[(
+                "SHANZHI_OPEN311_CORS_ORIGINS",
+                "https://a.example.org, http://localhost:3000,",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.open311_cors_origins,
+            vec!["https://a.example.org", "http://localhost:3000"]
+        );
+        assert!(Config::load(&Flags::default(), env_of(&[]))
+            .unwrap()
+            .open311_cors_origins
+            .is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "open311_cors_origins = [\"*\"]\n").unwrap();
+        let flags = Flags {
+            config: Some(path),
+            ..Flags::default()
+        };
+        assert_eq!(
+            Config::load(&flags, env_of(&[]))
+                .unwrap()
+                .open311_cors_origins,
+            vec!["*"]
+        );
+        for bad in ["app.example.org", "https://a.example.org/", "ftp://x"] {
+            assert!(
+                Config::load(
+                    &Flags::default(),
+                    env_of(&[("SHANZHI_OPEN311_CORS_ORIGINS", bad)])
+                )
+                .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use shanzhi_domain::user::{Actor, Role, Scope};
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::category::Category;
 use shanzhi_store::event::{
-    EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, ReportWrite, StatDelta,
+    EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, ReportWrite, StatDelta, StatRows,
 };
 use shanzhi_store::StoreError;
 
@@ -114,10 +114,38 @@ pub struct Report {
     pub idempotency_key: String,
     /// Overrides the source the reporter's role implies (Open311 clients, imports).
     pub source: Option<String>,
+    /// The position is unknown (an Open311 request that named only an address): the event is
+    /// filed under this region and held by its centre, `lon`/`lat` are ignored, and a
+    /// dispatcher sets the position later with [`locate`].
+    pub unknown_position_in: Option<NodeCode>,
 }
 
-/// Longest description, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// Longest description, in characters: GeoReport v2's limit, so that every Open311 request
+/// fits, and the same for every other way in.
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+
+/// Checks a description and returns the complaint, one sentence for every way in. It is
+/// stored as sent (not trimmed), so a client reads back exactly what it wrote.
+pub fn check_description(d: &str) -> Result<(), ApiError> {
+    if d.trim().is_empty() {
+        return Err(ApiError::invalid("description", "must not be empty"));
+    }
+    if d.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    if d.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::invalid(
+            "description",
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
 
 /// Files a report: locates it, starts its accept clock, counts it. A retry with the same
 /// idempotency key returns the first event and creates nothing (`created` is false); the same
@@ -138,8 +166,9 @@ pub async fn report(
     Ok((row, created))
 }
 
-/// Is `row` (made earlier under the same key) the report `r`? Category, text, address and
-/// position as sent (the position to the metre: clients may round differently on a retry).
+/// Is `row` (made earlier under the same key) the report `r`? Category, text (byte for byte),
+/// address and position as sent (the position to the metre: clients may round differently on
+/// a retry), or the region a report without a position was filed under.
 fn same_report(row: &EventRow, r: &Report) -> bool {
     let near = |a: f64, b: f64| (a - b).abs() < 1e-5;
     let address = r
@@ -147,11 +176,15 @@ fn same_report(row: &EventRow, r: &Report) -> bool {
         .as_deref()
         .map(str::trim)
         .filter(|a| !a.is_empty());
+    let same_place = match &r.unknown_position_in {
+        // Filed by address only: the region it went to stands for the position.
+        Some(region) => row.grid_code == region.as_str(),
+        None => near(row.lon, r.lon) && near(row.lat, r.lat),
+    };
     row.category_id == r.category_id
-        && row.description == r.description.trim()
+        && row.description == r.description
         && row.address.as_deref() == address
-        && near(row.lon, r.lon)
-        && near(row.lat, r.lat)
+        && same_place
 }
 
 async fn file_report(
@@ -171,26 +204,12 @@ async fn file_report(
             "an Idempotency-Key header of 1 to 128 visible ASCII characters is required",
         ));
     }
-    let description = r.description.trim();
-    if description.is_empty() {
-        return Err(ApiError::invalid("description", "must not be empty"));
-    }
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(ApiError::invalid(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
+    let description = r.description.as_str();
+    check_description(description)?;
     let control = |t: &str| {
         t.chars()
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     };
-    if control(description) {
-        return Err(ApiError::invalid(
-            "description",
-            "must not contain control characters",
-        ));
-    }
     if r.address.as_deref().is_some_and(control) {
         return Err(ApiError::invalid(
             "address",
@@ -212,7 +231,10 @@ async fn file_report(
     if r.photos.len() > shanzhi_domain::event::photo::MAX_PHOTOS {
         return Err(ApiError::invalid("photos", "at most 9 photos"));
     }
-    let at = LonLat::parse(r.lon, r.lat)?;
+    let at = match &r.unknown_position_in {
+        Some(_) => None,
+        None => Some(LonLat::parse(r.lon, r.lat)?),
+    };
     let reference = app.reference.with_category(&app.db, r.category_id).await?;
     let checked = check_report(app, actor, &reference, r, at).await;
     // A retry must not fail on checks that passed the first time (the grid or the actor's
@@ -241,8 +263,9 @@ async fn file_report(
         source,
         description: description.to_owned(),
         address,
-        lon: at.lon(),
-        lat: at.lat(),
+        lon: at.map_or(0.0, |p| p.lon()),
+        lat: at.map_or(0.0, |p| p.lat()),
+        position_known: at.is_some(),
         reporter_id: Some(actor.user_id),
         department_id: None,
         priority: category.priority,
@@ -324,17 +347,31 @@ async fn file_report(
 /// The checks of a report that depend on stored data: an active category, a position inside a
 /// grid (and inside the actor's area, for staff), photos the actor uploaded (attaching a photo
 /// shows it to the event's readers, so a hash alone must not do). Returns the category, the
-/// grid and its village.
+/// grid and its village; for a report without a position (`at` is None), its region twice:
+/// the event is filed under that region and held by that region's centre.
 async fn check_report<'s>(
     app: &AppState,
     actor: &Actor,
     reference: &'s Snapshot,
     r: &Report,
-    at: LonLat,
+    at: Option<LonLat>,
 ) -> Result<(&'s Category, NodeCode, NodeCode), ApiError> {
     let category = match reference.category(r.category_id) {
         Some(c) if c.active => c,
         _ => return Err(ApiError::invalid("category_id", "no such category")),
+    };
+    let (Some(at), None) = (at, &r.unknown_position_in) else {
+        let Some(region) = r.unknown_position_in.clone().filter(|c| !c.is_grid()) else {
+            return Err(ApiError::invalid(
+                "lon",
+                "a position or a region is required",
+            ));
+        };
+        if actor.role != Role::Citizen && !actor.reaches(&region) {
+            return Err(ApiError::invalid("lon", "the region is outside your area"));
+        }
+        check_photos(app, actor, r).await?;
+        return Ok((category, region.clone(), region));
     };
     let Some(found) = app.locator.current().locate(at) else {
         return Err(ApiError::invalid(
@@ -350,6 +387,13 @@ async fn check_report<'s>(
             "the position is outside your area",
         ));
     }
+    check_photos(app, actor, r).await?;
+    let village = NodeCode::parse(&grid.as_str()[..12])
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    Ok((category, grid, village))
+}
+
+async fn check_photos(app: &AppState, actor: &Actor, r: &Report) -> Result<(), ApiError> {
     if !r.photos.is_empty()
         && shanzhi_store::event::photos_uploaded_by(&app.db, &r.photos, actor.user_id).await?
             != r.photos.len()
@@ -359,9 +403,7 @@ async fn check_report<'s>(
             "upload each photo yourself first (POST /api/v1/photos) and send its hash",
         ));
     }
-    let village = NodeCode::parse(&grid.as_str()[..12])
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-    Ok((category, grid, village))
+    Ok(())
 }
 
 async fn replay(app: &AppState, user_id: i64, key: &str) -> Result<Option<EventRow>, ApiError> {
@@ -470,6 +512,109 @@ pub async fn act(
         Err(e) => return Err(e.into()),
     }
     Ok(shanzhi_store::event::get(&app.db, id).await?)
+}
+
+/// Sets the position of an event filed without one (an Open311 request that named only an
+/// address): the grid is found by the in-memory locator and must lie in the region the event
+/// was filed under. The counters the event has made so far move down with it to the nodes
+/// between that region and the grid (as a recount from its timeline would place them). Not a
+/// move of the loop: the state and the clocks stay as they are.
+pub async fn locate(
+    app: &AppState,
+    actor: &Actor,
+    id: i64,
+    lon: f64,
+    lat: f64,
+    expected_version: Option<i64>,
+) -> Result<EventRow, ApiError> {
+    let (row, _, ev) = visible(app, actor, id).await?;
+    if !shanzhi_domain::event::state::can_set_position(actor, &ev) {
+        return Err(ApiError::forbidden(
+            "only a dispatcher of the holding centre may set the position",
+        ));
+    }
+    if expected_version.is_some_and(|v| v != row.version) {
+        return Err(ApiError::conflict(
+            Some("version"),
+            "the event was changed by someone else; reload and try again",
+        ));
+    }
+    if row.position_known {
+        return Err(ApiError::conflict(
+            Some("position"),
+            "the position of this event is known already",
+        ));
+    }
+    let at = LonLat::parse(lon, lat)?;
+    let Some(found) = app.locator.current().locate(at) else {
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside the jurisdiction: no grid contains it",
+        ));
+    };
+    let grid =
+        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    if !ev.grid.contains(&grid) {
+        return Err(ApiError::invalid(
+            "lon",
+            format!(
+                "the position is outside {}, where the event was filed",
+                ev.grid
+            ),
+        ));
+    }
+    let now = app.clock.now_ms();
+    let mut a = row.clone();
+    a.grid_code = grid.as_str().to_owned();
+    a.lon = at.lon();
+    a.lat = at.lat();
+    a.position_known = true;
+    a.version = row.version + 1;
+    a.updated_at = now;
+    // What the timeline counted so far, as it counts under the grid, less the rows of the
+    // region and above (counted already).
+    let counted_above: std::collections::HashSet<String> =
+        ev.grid.ancestor_paths().into_iter().collect();
+    let mut recount = Recount::default();
+    for line in shanzhi_store::event::timeline(&app.db, id).await? {
+        recount.add(&line, &a)?;
+    }
+    let mut moved_stats = StatRows::default();
+    for ((path, day, dim, dim_id), c) in &recount.stats {
+        if !counted_above.contains(path) {
+            moved_stats.add_row(path, *day, dim, *dim_id, c);
+        }
+    }
+    for ((path, day, bucket), n) in &recount.hist {
+        if !counted_above.contains(path) {
+            moved_stats.add_hist(path, *day, *bucket, *n);
+        }
+    }
+    let log = LogEntry {
+        actor_id: Some(actor.user_id),
+        action: "locate".into(),
+        from_state: Some(row.state.clone()),
+        to_state: row.state.clone(),
+        note: None,
+        data: json!({"from": row.grid_code, "to": a.grid_code, "lon": a.lon, "lat": a.lat}),
+    };
+    let audit = AuditEntry::new(Some(actor.user_id), "event.locate", "event", id.to_string())
+        .before(json!({"grid": row.grid_code, "position_known": false, "version": row.version}))
+        .after(json!({"grid": a.grid_code, "lon": a.lon, "lat": a.lat, "version": a.version}));
+    let writes = MoveWrites {
+        log: Some(log),
+        audit: Some(audit),
+        moved_stats,
+        ..MoveWrites::default()
+    };
+    match shanzhi_store::event::save_move(&app.db, &a, &writes, now).await {
+        Ok(()) => Ok(shanzhi_store::event::get(&app.db, id).await?),
+        Err(StoreError::Stale) => Err(ApiError::conflict(
+            Some("version"),
+            "the event was changed by someone else at the same moment; reload and try again",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Turns a domain transition into the new row and everything written with it.
@@ -719,6 +864,7 @@ async fn apply(
             notifications,
             link_reporters,
             audit: Some(audit),
+            moved_stats: StatRows::default(),
         },
     ))
 }

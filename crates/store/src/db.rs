@@ -185,6 +185,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_login_throttle.sql"),
     ),
     (
+        6,
+        "0006_open311_position",
+        include_str!("../migrations/sqlite/0006_open311_position.sql"),
+    ),
+    (
         7,
         "0007_photo_upload",
         include_str!("../migrations/sqlite/0007_photo_upload.sql"),
@@ -215,6 +220,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "0005_login_throttle",
         include_str!("../migrations/postgres/0005_login_throttle.sql"),
+    ),
+    (
+        6,
+        "0006_open311_position",
+        include_str!("../migrations/postgres/0006_open311_position.sql"),
     ),
     (
         7,

@@ -22,8 +22,12 @@ pub struct EventRow {
     pub source: String,
     pub description: String,
     pub address: Option<String>,
+    /// Meaningless (0) while `position_known` is false.
     pub lon: f64,
     pub lat: f64,
+    /// False for an Open311 request filed by address only: `grid_code` is then its
+    /// jurisdiction's region until a dispatcher sets the position.
+    pub position_known: bool,
     pub reporter_id: Option<i64>,
     pub department_id: Option<i64>,
     pub priority: i64,
@@ -52,7 +56,7 @@ pub struct EventRow {
 }
 
 /// Every column, in [`EventRow`] order.
-pub const COLUMNS: &str = "id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
+pub const COLUMNS: &str = "id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, position_known, \
     reporter_id, department_id, priority, summoned, returns, reopened, reminders, escalations, decision_required, pending_extension, \
     rating, rating_comment, rated_at, merged_into, stage_started_at, due_at, light, supervision, overdue_ever, red_since, next_check_at, \
     created_at, updated_at, closed_at, version";
@@ -108,7 +112,7 @@ pub struct NewNotification {
 /// whole, the category and the department, and the close-time histogram. Merging first means a
 /// group of moves writes each row once; the sorted order means concurrent writers lock rows in
 /// one order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct StatRows {
     counters: BTreeMap<(String, i64, &'static str, i64), Counters>,
     hist: BTreeMap<(String, i64, i64), i64>,
@@ -122,6 +126,29 @@ impl StatRows {
             rows.add(d);
         }
         rows
+    }
+
+    /// Adds counters to one row (`dim` is `all`, `category` or `department`).
+    pub fn add_row(&mut self, path: &str, day: i64, dim: &str, dim_id: i64, c: &Counters) {
+        let dim: &'static str = match dim {
+            "category" => "category",
+            "department" => "department",
+            _ => "all",
+        };
+        self.counters
+            .entry((path.to_owned(), day, dim, dim_id))
+            .or_default()
+            .add(c);
+    }
+
+    /// Adds `n` closes to one bucket of the close-time histogram.
+    pub fn add_hist(&mut self, path: &str, day: i64, bucket: i64, n: i64) {
+        *self.hist.entry((path.to_owned(), day, bucket)).or_default() += n;
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.hist.is_empty()
     }
 
     /// Adds one delta.
@@ -307,15 +334,15 @@ pub async fn insert_reports(
         for chunk in pow2_chunks(&fresh, ROWS) {
             let sql = format!(
                 "INSERT INTO event (id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
-                 reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) VALUES {}",
-                tuples(engine, chunk.len(), 19)
+                 position_known, reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) VALUES {}",
+                tuples(engine, chunk.len(), 20)
             );
             let mut q = sqlx::query(&sql);
             for i in chunk {
                 let r = &batch[*i].new.row;
                 q = q.bind(id_of[*i]).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path).bind(&r.state)
                     .bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
-                    .bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
+                    .bind(r.position_known).bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
                     .bind(r.next_check_at).bind(r.created_at).bind(r.created_at);
             }
             q.execute(&mut *tx).await?;
@@ -405,6 +432,9 @@ pub struct MoveWrites {
     /// Reporters to link to another order (a merge): (target event, user ids).
     pub link_reporters: Option<(i64, Vec<i64>)>,
     pub audit: Option<AuditEntry>,
+    /// Counter rows added as they are, besides `deltas`: when an event filed under a region
+    /// gets its position, its history counted so far is added to the nodes below that region.
+    pub moved_stats: StatRows,
 }
 
 /// Saves a move: the new row if nobody changed the event since `after.version - 1` was read,
@@ -421,6 +451,7 @@ pub async fn save_move(
              reopened = $7, reminders = $8, escalations = $9, decision_required = $10, pending_extension = $11, rating = $12, \
              rating_comment = $13, rated_at = $14, merged_into = $15, stage_started_at = $16, due_at = $17, light = $18, \
              supervision = $19, overdue_ever = $20, red_since = $21, next_check_at = $22, updated_at = $23, closed_at = $24, \
+             grid_code = $27, lon = $28, lat = $29, position_known = $30, \
              version = version + 1 WHERE id = $25 AND version = $26",
         )
         .bind(&after.centre_code).bind(&after.centre_path).bind(&after.state).bind(after.department_id).bind(&after.summoned)
@@ -428,6 +459,7 @@ pub async fn save_move(
         .bind(after.pending_extension).bind(after.rating).bind(&after.rating_comment).bind(after.rated_at).bind(after.merged_into)
         .bind(after.stage_started_at).bind(after.due_at).bind(&after.light).bind(&after.supervision).bind(after.overdue_ever)
         .bind(after.red_since).bind(after.next_check_at).bind(now).bind(after.closed_at).bind(after.id).bind(after.version - 1)
+        .bind(&after.grid_code).bind(after.lon).bind(after.lat).bind(after.position_known)
         .execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale);
@@ -436,6 +468,9 @@ pub async fn save_move(
             write_log!(tx, after.id, log, now);
         }
         write_stats!(tx, &StatRows::of(&writes.deltas));
+        if !writes.moved_stats.is_empty() {
+            write_stats!(tx, &writes.moved_stats);
+        }
         if !writes.photos.is_empty() {
             let base: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_photo WHERE event_id = $1 AND stage = 'result'")
                 .bind(after.id).fetch_one(&mut *tx).await?;
@@ -953,7 +988,7 @@ pub async fn in_bbox(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
-         AND created_at >= $7 {open} {} ORDER BY created_at DESC LIMIT $8",
+         AND position_known AND created_at >= $7 {open} {} ORDER BY created_at DESC LIMIT $8",
         department_condition(department, 9)
     );
     Ok(with_pool!(db, pool => {

@@ -132,7 +132,7 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
                 for r in chunk {
                     q = q.bind(r.id).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path)
                         .bind(&r.state).bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
-                        .bind(r.reporter_id).bind(r.department_id).bind(r.priority).bind(&r.summoned).bind(r.returns)
+                        .bind(r.position_known).bind(r.reporter_id).bind(r.department_id).bind(r.priority).bind(&r.summoned).bind(r.returns)
                         .bind(r.reopened).bind(r.reminders).bind(r.escalations).bind(r.decision_required).bind(r.pending_extension)
                         .bind(r.rating).bind(&r.rating_comment).bind(r.rated_at).bind(r.merged_into).bind(r.stage_started_at)
                         .bind(r.due_at).bind(&r.light).bind(&r.supervision).bind(r.overdue_ever).bind(r.red_since)

@@ -189,6 +189,8 @@ pub struct RequestRow {
     pub address_id: Option<String>,
     pub lon: f64,
     pub lat: f64,
+    /// False while a request filed by address only waits for a dispatcher to place it.
+    pub position_known: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
@@ -203,6 +205,8 @@ pub struct RequestRow {
     pub photo: Option<String>,
     /// The note of the latest change of state (a rejection's reason, a result).
     pub status_note: Option<String>,
+    /// The service attributes sent with it, as JSON `{code: value | [values]}`.
+    pub attributes: String,
 }
 
 /// Which requests to list. Empty lists mean "any".
@@ -263,11 +267,11 @@ pub async fn requests(db: &Db, f: &RequestFilter) -> Result<Vec<RequestRow>, Sto
     let lim = p(Bind::Int(f.limit), &mut binds);
     let off = p(Bind::Int(f.offset), &mut binds);
     let sql = format!(
-        "SELECT e.id, c.code AS service_code, c.name AS service_name, e.state, e.description, e.address, r.address_id, e.lon, e.lat, \
+        "SELECT e.id, c.code AS service_code, c.name AS service_name, e.state, e.description, e.address, r.address_id, e.lon, e.lat, e.position_known, \
          e.created_at, e.updated_at, e.closed_at, e.due_at, d.name AS department, n.name AS centre_name, r.media_url, \
          (SELECT p.hash FROM event_photo p WHERE p.event_id = e.id AND p.stage = 'report' ORDER BY p.position LIMIT 1) AS photo, \
          (SELECT l.note FROM event_log l WHERE l.event_id = e.id AND l.note IS NOT NULL \
-            AND (l.from_state IS NULL OR l.from_state <> l.to_state) ORDER BY l.id DESC LIMIT 1) AS status_note \
+            AND (l.from_state IS NULL OR l.from_state <> l.to_state) ORDER BY l.id DESC LIMIT 1) AS status_note, r.attributes \
          FROM open311_request r JOIN event e ON e.id = r.event_id JOIN category c ON c.id = e.category_id \
          LEFT JOIN department d ON d.id = e.department_id LEFT JOIN node n ON n.code = e.centre_code \
          WHERE {} ORDER BY e.created_at DESC, e.id DESC LIMIT {lim} OFFSET {off}",

@@ -288,6 +288,13 @@ pub fn can_view(actor: &Actor, ev: &EventState) -> bool {
     }
 }
 
+/// May the actor set the position of an order filed without one (an Open311 request that
+/// named only an address)? A dispatcher of the holding centre, whose area the position must
+/// then lie in; that is no move of the loop, so the order's state does not change.
+pub fn can_set_position(actor: &Actor, ev: &EventState) -> bool {
+    dispatcher_of(actor, ev)
+}
+
 /// The level of the holding centre (village, town, county, city, province).
 pub fn centre_level(centre: &NodeCode) -> Level {
     match centre.natural_level() {
@@ -733,6 +740,23 @@ mod tests {
             user_id: REPORTER,
             role: Role::Citizen,
             scope: Scope::Own,
+        }
+    }
+
+    #[test]
+    fn only_a_dispatcher_of_the_holding_centre_sets_an_unknown_position() {
+        // An Open311 request filed by address under the county: the county's centre holds it.
+        let mut ev = event(State::Reported);
+        ev.grid = code("441502000000");
+        ev.centre = code("441502000000");
+        let county = Actor {
+            user_id: 9,
+            role: Role::Dispatcher,
+            scope: Scope::Node(code("441502000000")),
+        };
+        assert!(can_set_position(&county, &ev));
+        for other in [dispatcher(), worker(), handler(DEP), reporter()] {
+            assert!(!can_set_position(&other, &ev), "{other:?}");
         }
     }
 

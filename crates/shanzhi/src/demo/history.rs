@@ -955,6 +955,7 @@ impl<'w, 'a> Sim<'w, 'a> {
             address: Some(address),
             lon,
             lat,
+            position_known: true,
             reporter_id: reporter,
             department_id: None,
             priority: leaf.cat.priority,

@@ -31,7 +31,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api::router())
-        .merge(open311::router())
+        .merge(open311::router(&state.config))
         .merge(page::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

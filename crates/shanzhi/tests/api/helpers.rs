@@ -114,11 +114,11 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_on(engine, database_url, dir).await
 }
 
-/// Starts a server with a fresh database and settings changed by `tune`.
-pub async fn spawn_tuned(engine: Engine, tune: impl FnOnce(&mut Config)) -> TestApp {
+/// Starts a server like [`spawn_app`] with some settings changed.
+pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(engine, dir.path()).await;
-    spawn_with(engine, database_url, dir, tune).await
+    spawn_with(engine, database_url, dir, tweak).await
 }
 
 /// Starts a server on an existing database (a second instance, for example).
@@ -130,7 +130,7 @@ async fn spawn_with(
     engine: Engine,
     database_url: String,
     dir: tempfile::TempDir,
-    tune: impl FnOnce(&mut Config),
+    tweak: impl FnOnce(&mut Config),
 ) -> TestApp {
     let mut config = Config {
         database_url: database_url.clone(),
@@ -139,7 +139,7 @@ async fn spawn_with(
         session_hours: 24 * 365,
         ..Config::default()
     };
-    tune(&mut config);
+    tweak(&mut config);
     let clock = ManualClock::new(1_795_000_000_000);
     let state = shanzhi::startup::build_state(config, Arc::new(clock.clone()))
         .await

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shanzhi_domain::user::Role;
 
-use crate::helpers::{assert_error, engines, spawn_tuned, PASSWORD};
+use crate::helpers::{assert_error, engines, spawn_app_with, PASSWORD};
 
 fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
     r.headers()
@@ -86,7 +86,7 @@ db_test!(metrics_are_for_loopback_or_the_token_holder, |app| {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_metrics_token_opens_the_metrics_to_other_addresses() {
     for engine in engines() {
-        let mut app = spawn_tuned(engine, |c| {
+        let mut app = spawn_app_with(engine, |c| {
             c.metrics_token = Some("scrape-me-please".into())
         })
         .await;

@@ -11,6 +11,8 @@ Exits non-zero, with the failed assertion on stderr, if anything is off.
 
 import argparse
 import datetime
+import json
+import pathlib
 import sys
 import xml.etree.ElementTree as ET
 
@@ -49,6 +51,21 @@ def w3c(s):
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
+
+
+SCHEMAS = pathlib.Path(__file__).resolve().parent / "schemas"
+
+
+def check_schema(name, value):
+    """Validates a JSON answer against tests/open311/schemas/NAME.json with PyPI jsonschema,
+    when it is installed (the Rust tests validate the same files in any case)."""
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(value)]
+    check(not errors, f"{name}.json: {errors}")
 
 
 def raw_xml(url, params, root, item=None, fields=None):
@@ -121,9 +138,10 @@ def run(args):
         for hidden in ("email", "phone", "first_name", "last_name", "device_id", "account_id"):
             check(hidden not in r, f"[{fmt}] {hidden} must never be shown")
 
-        # The request filed with a multipart POST: its photo is served at its media_url.
+        # The request filed with a multipart POST: its description as sent (its attributes are
+        # kept apart), its photo served at its media_url.
         m = client.get_service_request(str(args.media_id))
-        check(m["service_code"] == "gas" and "严重程度：危及人身安全" in m["description"], f"[{fmt}] media request {m}")
+        check(m["service_code"] == "gas" and m["description"] == "楼道里有很浓的燃气味", f"[{fmt}] media request {m}")
         photo = requests.get(m["media_url"], timeout=30)
         check(photo.status_code == 200 and photo.headers["content-type"] == "image/png", f"[{fmt}] photo {photo.status_code}")
 
@@ -169,10 +187,26 @@ def run(args):
     check({c.tag for c in disc} == {"changeset", "contact", "key_service", "endpoints"}, "discovery fields")
     raw_xml(f"{base}/servicerequestupdates.xml", {"start_date": args.start, "end_date": args.end}, "service_request_updates",
             "request_update", {"update_id", "service_request_id", "status", "updated_datetime", "description", "media_url"})
+    # The JSON answers against the schemas written from the spec.
+    def get_json(path, **params):
+        r = requests.get(f"{base}/{path}", params=params, timeout=30)
+        check(r.status_code == 200, f"{path}: {r.status_code}")
+        return r.json()
+
+    check_schema("discovery", get_json("discovery.json"))
+    check_schema("services", get_json("services.json"))
+    check_schema("service_definition", get_json("services/gas.json"))
+    check_schema("requests", get_json("requests.json", extensions="true"))
+    ext = get_json(f"requests/{args.media_id}.json", extensions="true")
+    check_schema("requests", ext)
+    attrs = {(a["code"], a["value"]) for a in ext[0]["extended_attributes"]["attributes"]}
+    check(("severity", "danger") in attrs, f"extended attributes {attrs}")
+    check_schema("updates", get_json("servicerequestupdates.json", start_date=args.start, end_date=args.end))
     bad = requests.get(f"{base}/requests.xml", params={"start_date": "not-a-date"}, timeout=30)
     check_error(bad, 400, "xml")
     missing = requests.post(f"{base}/requests.json", data={"service_code": "gas", "lat": "22.785", "long": "115.305"}, timeout=30)
     check_error(missing, 403, "json")
+    check_schema("errors", missing.json())
     print(f"georeport {georeport.__version__}: services, definitions, requests by id and by filter, in json and xml: ok")
 
 

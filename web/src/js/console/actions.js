@@ -7,7 +7,7 @@ import { contains } from '../codes.js';
 import { photoPicker } from '../photos.js';
 
 /** Moves in the order their buttons appear: forward moves first. */
-export const ORDER = ['accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate',
+export const ORDER = ['locate', 'accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate',
   'request_extension', 'remind', 'summon', 'escalate', 'merge', 'return', 'reject', 'reinspect'];
 /** Moves that send an order back or away: drawn as secondary. */
 export const PRIMARY = new Set(['accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate']);
@@ -121,6 +121,15 @@ export async function openAction(action, ev) {
         if (!ids.includes(l)) ids.push(l);
         return { departments: ids, lead: l };
       };
+      break;
+    }
+    case 'locate': {
+      // An order filed by address only: the dispatcher reads the address and gives the point.
+      const num = (name, min, max) => h('input', { type: 'number', name, min, max, step: 'any', required: true, inputmode: 'decimal' });
+      const lon = num('lon', -180, 180);
+      const lat = num('lat', -90, 90);
+      body = h('div', h('p', t('act.locate.hint')), field(t('act.lon'), lon), field(t('act.lat'), lat));
+      build = () => ({ lon: Number(lon.value), lat: Number(lat.value) });
       break;
     }
     case 'merge': {

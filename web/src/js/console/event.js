@@ -48,6 +48,9 @@ export async function render(ctx) {
   if (ev.merged_into) notices.push(h('div', { class: 'notice-bar info' }, h('a', { href: `/console/events/${ev.merged_into}` }, t('event.mergedInto', { id: ev.merged_into }))));
   if (ev.pending_extension_minutes) notices.push(h('div', { class: 'notice-bar warn' }, t('event.pendingExt', { n: Math.round(ev.pending_extension_minutes / 6) / 10 })));
   if (ev.decision_required) notices.push(h('div', { class: 'notice-bar danger' }, t('event.decision')));
+  // Filed by address only (an Open311 request): the holding centre's dispatcher sets the position.
+  const placed = ev.position_known !== false;
+  if (!placed) notices.push(h('div', { class: 'notice-bar warn', dataset: { mark: 'position-unknown' } }, t('event.positionUnknown')));
 
   // ----- facts -----
   const gridName = h('span', h('span', { class: 'mono' }, ev.grid));
@@ -65,6 +68,7 @@ export async function render(ctx) {
     fact('event.centre', centreName),
     ev.returns ? fact('event.returns', String(ev.returns)) : null,
     ev.reminders ? fact('event.reminders', String(ev.reminders)) : null,
+    attributeFacts(ev.attributes, fact),
     ev.rating ? fact('event.rating', `${'★'.repeat(ev.rating)}${'☆'.repeat(5 - ev.rating)}${ev.rating_comment ? ' · ' + ev.rating_comment : ''}`) : null);
 
   const photos = ev.photos.length
@@ -110,8 +114,10 @@ export async function render(ctx) {
         h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions)),
         summoned,
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.position')),
-          me.scope_node ? h('a', { class: 'btn btn-small', href: `/console/map?lon=${ev.lon}&lat=${ev.lat}&z=16&event=${ev.id}` }, t('event.onMap')) : null),
-        h('div', { class: 'card-body' }, mapEl, h('p', { class: 'hint', style: { marginTop: '6px' } }, `${ev.lon.toFixed(5)}, ${ev.lat.toFixed(5)}`))))));
+          me.scope_node && placed ? h('a', { class: 'btn btn-small', href: `/console/map?lon=${ev.lon}&lat=${ev.lat}&z=16&event=${ev.id}` }, t('event.onMap')) : null),
+        placed
+          ? h('div', { class: 'card-body' }, mapEl, h('p', { class: 'hint', style: { marginTop: '6px' } }, `${ev.lon.toFixed(5)}, ${ev.lat.toFixed(5)}`))
+          : h('div', { class: 'card-body' }, h('p', { class: 'muted' }, t('event.positionUnknown.short')))))));
 
   // Grid name and chain, then the mini map (both best effort: a handler may not read the tree).
   let node = null;
@@ -124,7 +130,7 @@ export async function render(ctx) {
   } catch {
     /* keep the code */
   }
-  if (!ctx.isCurrent()) return;
+  if (!ctx.isCurrent() || !placed) return;
   let map;
   try {
     const L = await leaflet();
@@ -140,6 +146,19 @@ export async function render(ctx) {
     put(mapEl, h('p', { class: 'muted', style: { padding: '12px' } }, `${ev.lon}, ${ev.lat}`));
   }
   return () => removeMap(map);
+}
+
+/** The service attributes an Open311 request came with (kept apart from its description). */
+function attributeFacts(attributes, fact) {
+  if (!attributes || typeof attributes !== 'object') return null;
+  const codes = Object.keys(attributes);
+  if (!codes.length) return null;
+  const label = (code, v) => (has(`attr.${code}.${v}`) ? t(`attr.${code}.${v}`) : String(v));
+  return codes.map((code) => {
+    const v = attributes[code];
+    const text = Array.isArray(v) ? v.map((x) => label(code, x)).join('、') : label(code, v);
+    return h('div', { dataset: { attribute: code } }, h('dt', has(`attr.${code}`) ? t(`attr.${code}`) : code), h('dd', text));
+  });
 }
 
 function renderTimeline(ev, me, depName) {

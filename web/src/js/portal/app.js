@@ -160,7 +160,7 @@ async function reportPage() {
       const kids = active.filter((c) => c.parent_id === top.id);
       return kids.length ? h('optgroup', { label: top.name }, kids.map((c) => h('option', { value: c.id }, c.name))) : h('option', { value: top.id }, top.name);
     }));
-  const desc = h('textarea', { id: 'r-description', name: 'description', required: true, maxlength: 2000, placeholder: t('portal.description.ph') });
+  const desc = h('textarea', { id: 'r-description', name: 'description', required: true, maxlength: 4000, placeholder: t('portal.description.ph') });
   const photos = photoPicker({ max: 4 });
   const address = h('input', { id: 'r-address', name: 'address', maxlength: 200, placeholder: t('portal.address.ph') });
   const locBtn = h('button', { type: 'button', class: 'btn', id: 'r-locate' }, icon('locate'), t('portal.locate'));

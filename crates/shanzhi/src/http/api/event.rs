@@ -40,6 +40,9 @@ pub fn routes() -> Routes {
         .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
             .query("under", "string", "region or grid code").query("n", "integer", "1–200"))
         .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now"))
+        .post("/api/v1/events/{id}/locate", locate, Doc::new("event",
+            "Set the position of an event filed without one (an Open311 request with only an address): dispatchers of the holding centre")
+            .body(&[("lon", "number"), ("lat", "number"), ("version?", "integer")]))
         .post("/api/v1/events/{id}/{action}", act, Doc::new("event",
             "A move: accept, reject, resolve_on_spot, dispatch, sign, return, request_extension, decide_extension, report_result, verify, rate, escalate, summon, check_in, merge, remind, reinspect")
             .body(&[("version?", "integer"), ("reason?", "string"), ("note?", "string"), ("department_id?", "integer"), ("due_minutes?", "integer"),
@@ -54,7 +57,9 @@ pub fn to_json(row: &EventRow) -> Value {
     json!({
         "id": row.id, "category_id": row.category_id, "grid": row.grid_code, "centre": row.centre_code,
         "state": row.state, "source": row.source, "description": row.description, "address": row.address,
-        "lon": row.lon, "lat": row.lat, "reporter_id": row.reporter_id, "department_id": row.department_id,
+        // An event filed by address only has no position yet: no point to draw.
+        "lon": row.position_known.then_some(row.lon), "lat": row.position_known.then_some(row.lat),
+        "position_known": row.position_known, "reporter_id": row.reporter_id, "department_id": row.department_id,
         "priority": row.priority, "summoned": serde_json::from_str::<Value>(&row.summoned).unwrap_or(Value::Null),
         "returns": row.returns, "reopened": row.reopened, "reminders": row.reminders, "escalations": row.escalations,
         "decision_required": row.decision_required, "pending_extension_minutes": row.pending_extension,
@@ -97,6 +102,7 @@ async fn create(
         photos: b.photos,
         idempotency_key: key,
         source: None,
+        unknown_position_in: None,
     };
     let (row, created) = service::report(&app, &user.actor, &r).await?;
     let status = if created {
@@ -121,7 +127,15 @@ async fn show(
     let photos = shanzhi_store::event::photos(&app.db, id).await?;
     let mut v = to_json(&row);
     v["category"] = json!({"id": category.id, "code": category.code, "name": category.name});
-    v["allowed_actions"] = json!(service::allowed_actions(&ev, &user.actor));
+    let mut allowed = service::allowed_actions(&ev, &user.actor);
+    if !row.position_known && shanzhi_domain::event::state::can_set_position(&user.actor, &ev) {
+        allowed.push("locate");
+    }
+    v["allowed_actions"] = json!(allowed);
+    // The service attributes an Open311 request came with, kept apart from its description.
+    if let Some(attributes) = shanzhi_store::open311::attributes(&app.db, id).await? {
+        v["attributes"] = attributes;
+    }
     v["photos"] = Value::Array(photos.iter().map(|(stage, hash)| json!({"stage": stage, "hash": hash, "url": format!("/api/v1/photos/{hash}")})).collect());
     v["timeline"] = Value::Array(
         timeline
@@ -304,6 +318,24 @@ async fn act(
         Vec::new()
     };
     let row = service::act(&app, &user.actor, id, &a, b.version, b.due_minutes, &photos).await?;
+    Ok(axum::Json(to_json(&row)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocateBody {
+    lon: f64,
+    lat: f64,
+    version: Option<i64>,
+}
+
+async fn locate(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<LocateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let row = service::locate(&app, &user.actor, id, b.lon, b.lat, b.version).await?;
     Ok(axum::Json(to_json(&row)))
 }
 

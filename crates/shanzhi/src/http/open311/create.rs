@@ -18,17 +18,17 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shanzhi_domain::event::photo::{sniff, MAX_PHOTOS};
 use shanzhi_domain::grid::LonLat;
+use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::Role;
 use shanzhi_store::open311::{Contact, NewRequest};
 use shanzhi_store::StoreError;
 
 use super::reply::{Format, Open311Error, Open311Result, Reply};
 use super::xml::Node;
-use super::{date, jurisdiction, ratelimit, service, service_by_code, Lang};
+use super::{date, form, jurisdiction, ratelimit, service, service_by_code, Lang};
 use crate::event::{self as loop_service, Report};
 use crate::http::extract::actor_of;
 use crate::http::state::AppState;
@@ -37,9 +37,6 @@ use crate::http::state::AppState;
 pub const REPLAY_WINDOW_MS: i64 = 10 * 60 * 1000;
 /// Most fields in one request.
 const MAX_FIELDS: usize = 200;
-/// Longest description a client may send (the spec's limit; the event's own limit applies
-/// to the description with the attributes' lines added).
-const MAX_SPEC_DESCRIPTION_CHARS: usize = 4000;
 
 /// The parameters of a POST: repeated values kept in order, empty ones dropped.
 #[derive(Default)]
@@ -50,10 +47,12 @@ struct Fields {
 
 impl Fields {
     fn push(&mut self, k: &str, v: &str, format: Format) -> Open311Result<()> {
-        let v = v.trim();
-        if v.is_empty() {
+        if v.trim().is_empty() {
             return Ok(());
         }
+        // The description is kept byte for byte (a client reads back what it sent); other
+        // fields are codes, numbers and one-line values whose surrounding spaces mean nothing.
+        let v = if k == "description" { v } else { v.trim() };
         // No field needs control characters other than line breaks and tabs, and a NUL would
         // not even fit in a PostgreSQL text column.
         let control = |s: &str| {
@@ -135,8 +134,9 @@ impl Fields {
 
 async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Result<Fields> {
     let mut fields = Fields::default();
+    let bad = |what: String| Open311Error::bad_request(format, what);
     if let Some(q) = req.uri().query() {
-        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        for (k, v) in form::urlencoded(q.as_bytes()).map_err(|e| bad(e.0))? {
             fields.push(&k, &v, format)?;
         }
     }
@@ -147,7 +147,6 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
         .unwrap_or("")
         .to_ascii_lowercase();
     let too_large = |status: StatusCode| status == StatusCode::PAYLOAD_TOO_LARGE;
-    let bad = |what: String| Open311Error::bad_request(format, what);
     if content_type.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, app)
             .await
@@ -186,10 +185,12 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
                     "{name}: files are accepted only in 'media' parts"
                 )));
             } else {
-                let text = field
-                    .text()
+                // Read as bytes: multer's text() would replace broken UTF-8 silently.
+                let bytes = field
+                    .bytes()
                     .await
                     .map_err(|e| bad(format!("{name}: {}", e.body_text())))?;
+                let text = form::text(&bytes, &name).map_err(|e| bad(e.0))?;
                 fields.push(&name, &text, format)?;
             }
         }
@@ -214,48 +215,13 @@ async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Res
             bad(format!("cannot read the body: {}", e.body_text()))
         }
     })?;
-    if !json {
-        for (k, v) in form_urlencoded::parse(&body) {
-            fields.push(&k, &v, format)?;
-        }
-        return Ok(fields);
-    }
-    let v: Value =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
-    let Value::Object(obj) = v else {
-        return Err(bad("the JSON body must be an object".into()));
+    let pairs = if json {
+        form::json_object(&body)
+    } else {
+        form::urlencoded(&body)
     };
-    let scalar = |k: &str, v: &Value| -> Open311Result<Option<String>> {
-        match v {
-            Value::String(s) => Ok(Some(s.clone())),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            Value::Bool(b) => Ok(Some(b.to_string())),
-            Value::Null => Ok(None),
-            _ => Err(bad(format!("{k}: must be a string or a number"))),
-        }
-    };
-    for (k, v) in &obj {
-        match (k.as_str(), v) {
-            ("attribute", Value::Object(attrs)) => {
-                for (code, val) in attrs {
-                    let key = format!("attribute[{code}]");
-                    let values = match val {
-                        Value::Array(items) => items.iter().collect::<Vec<_>>(),
-                        one => vec![one],
-                    };
-                    for item in values {
-                        if let Some(s) = scalar(&key, item)? {
-                            fields.push(&key, &s, format)?;
-                        }
-                    }
-                }
-            }
-            _ => {
-                if let Some(s) = scalar(k, v)? {
-                    fields.push(k, &s, format)?;
-                }
-            }
-        }
+    for (k, v) in pairs.map_err(|e| bad(e.0))? {
+        fields.push(&k, &v, format)?;
     }
     Ok(fields)
 }
@@ -374,28 +340,34 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
     let (lat, long) = (fields.one("lat", format)?, fields.one("long", format)?);
     let address_string = fields.one("address_string", format)?;
     let address_id = contact_field(&fields, "address_id", 128, format)?;
-    let at = match (lat, long) {
-        (Some(lat), Some(long)) => LonLat::parse(coordinate(long, "long", format)?, coordinate(lat, "lat", format)?)
-            .map_err(|e| Open311Error::bad_request(format, format!("lat/long: {e}")))?,
-        (Some(_), None) | (None, Some(_)) => return Err(Open311Error::bad_request(format, "lat & long: both must be sent")),
-        (None, None) if address_string.is_some() || address_id.is_some() => {
+    let place = match (lat, long) {
+        (Some(lat), Some(long)) => {
+            let at = LonLat::parse(
+                coordinate(long, "long", format)?,
+                coordinate(lat, "lat", format)?,
+            )
+            .map_err(|e| Open311Error::bad_request(format, format!("lat/long: {e}")))?;
+            check_position(app, at, within.as_ref(), format)?;
+            Place::At(at)
+        }
+        (Some(_), None) | (None, Some(_)) => {
             return Err(Open311Error::bad_request(
                 format,
-                "lat & long are required here: this server places every request in a grid by its position and cannot locate address_string or address_id alone",
+                "lat & long: both must be sent",
             ))
         }
-        (None, None) => return Err(Open311Error::bad_request(format, "a location is required: send lat & long")),
-    };
-    match app.locator.current().locate(at) {
-        None => return Err(Open311Error::bad_request(format, "lat/long: the position is outside the jurisdiction of this server: no grid contains it")),
-        Some(found) => {
-            if let (Some(j), Ok(grid)) = (&within, shanzhi_domain::tree::NodeCode::parse(&found.code)) {
-                if !j.contains(&grid) {
-                    return Err(Open311Error::bad_request(format, format!("lat/long: the position is outside jurisdiction {j}")));
-                }
-            }
+        // An address alone: no geocoder offline, so the request goes to the jurisdiction's
+        // centre, whose dispatcher sets the position.
+        (None, None) if address_string.is_some() || address_id.is_some() => {
+            Place::Unknown(region_of_address(app, within, format).await?)
         }
-    }
+        (None, None) => {
+            return Err(Open311Error::bad_request(
+                format,
+                "a location is required: send lat & long, or address_string or address_id",
+            ))
+        }
+    };
     let applied = service::apply(&category, &fields.attributes(), format)?;
     let contact = contact(&fields, format)?;
     let media_url = fields.one("media_url", format)?.map(str::to_owned);
@@ -410,27 +382,13 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
             ));
         }
     }
-    let given = fields.one("description", format)?.unwrap_or("");
-    if given.chars().count() > MAX_SPEC_DESCRIPTION_CHARS {
-        return Err(Open311Error::bad_request(
-            format,
-            format!("description: at most {MAX_SPEC_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    let mut description = if given.is_empty() {
-        category.name.clone()
-    } else {
-        given.to_owned()
+    // The description as sent, byte for byte; attributes are stored apart from it.
+    let description = match fields.one("description", format)? {
+        Some(d) => d.to_owned(),
+        None => category.name.clone(),
     };
-    for line in &applied.lines {
-        description.push('\n');
-        description.push_str(line);
-    }
-    let address = match (address_string, &applied.address_detail) {
-        (Some(a), Some(d)) => Some(format!("{a} {d}")),
-        (Some(a), None) => Some(a.to_owned()),
-        (None, d) => d.clone(),
-    };
+    loop_service::check_description(&description).map_err(|e| Open311Error::from_api(format, e))?;
+    let address = address_string.map(str::to_owned);
 
     // Photos are stored under their hash before the report that names them.
     let mut photos = Vec::with_capacity(fields.media.len());
@@ -444,15 +402,20 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
     }
 
     let idempotency_key = replay_key(app, &client, account.id, &fields.digest(), now).await?;
+    let (lon, lat, unknown_position_in) = match place {
+        Place::At(at) => (at.lon(), at.lat(), None),
+        Place::Unknown(region) => (0.0, 0.0, Some(region)),
+    };
     let report = Report {
         category_id: category.id,
         description,
-        lon: at.lon(),
-        lat: at.lat(),
+        lon,
+        lat,
         address,
         photos,
         idempotency_key,
         source: Some("open311".into()),
+        unknown_position_in,
     };
     let (row, created) = loop_service::report(app, &actor, &report)
         .await
@@ -500,6 +463,55 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         Node::List("request", vec![item]),
     )
     .header("idempotent-replay", if created { "false" } else { "true" }))
+}
+
+/// Where a request is: a position, or only an address in a region.
+enum Place {
+    At(LonLat),
+    Unknown(NodeCode),
+}
+
+/// The position must lie in a grid of this server, and in the jurisdiction when one is named.
+fn check_position(
+    app: &AppState,
+    at: LonLat,
+    within: Option<&NodeCode>,
+    format: Format,
+) -> Open311Result<()> {
+    let Some(found) = app.locator.current().locate(at) else {
+        return Err(Open311Error::bad_request(format, "lat/long: the position is outside the jurisdiction of this server: no grid contains it"));
+    };
+    if let (Some(j), Ok(grid)) = (within, NodeCode::parse(&found.code)) {
+        if !j.contains(&grid) {
+            return Err(Open311Error::bad_request(
+                format,
+                format!("lat/long: the position is outside jurisdiction {j}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The region a request with only an address is filed under: its jurisdiction, or with none
+/// named, the top region of this server when there is only one.
+async fn region_of_address(
+    app: &AppState,
+    within: Option<NodeCode>,
+    format: Format,
+) -> Open311Result<NodeCode> {
+    if let Some(j) = within {
+        return Ok(j);
+    }
+    let roots = shanzhi_store::node::roots(&app.db)
+        .await
+        .map_err(|e| Open311Error::from_store(format, e))?;
+    match roots.as_slice() {
+        [one] => Ok(one.code.clone()),
+        _ => Err(Open311Error::bad_request(
+            format,
+            "jurisdiction_id is required with an address alone: this server serves several regions and has no geocoder",
+        )),
+    }
 }
 
 /// The idempotency key for this body now: the previous bucket's, when it made an event less

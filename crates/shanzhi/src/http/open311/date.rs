@@ -31,10 +31,12 @@ pub fn local_minutes(ms: i64) -> String {
     }
 }
 
-/// Parses a W3C datetime into unix milliseconds: `2010-01-01T00:00:00Z`, an offset instead of
-/// `Z`, optional fractional seconds, or no seconds (`2010-01-01T08:00+08:00`). A bare date
-/// (`2010-01-01`) means midnight China time. A `+` sent unescaped in a query string arrives as
-/// a space; it is read back as `+`.
+/// Parses a W3C datetime (every form of the W3C profile of ISO 8601) into unix milliseconds:
+/// `2010-01-01T00:00:00Z`, an offset instead of `Z`, optional fractional seconds, or no seconds
+/// (`2010-01-01T08:00+08:00`). The forms without a time, a date (`2010-01-01`), a year and
+/// month (`2010-01`) or a year (`2010`), mean the start of that day, month or year, midnight
+/// China time. A `+` sent unescaped in a query string arrives as a space; it is read back as
+/// `+`.
 pub fn parse(input: &str) -> Option<i64> {
     let s = input.trim();
     let fixed;
@@ -56,8 +58,16 @@ pub fn parse(input: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_str(&zoned, "%Y-%m-%dT%H:%M%:z") {
         return Some(t.timestamp_millis());
     }
-    if s.len() == 10 {
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let date = match (s.len(), s.split_once('-')) {
+        (4, None) if digits(s) => NaiveDate::from_ymd_opt(s.parse().ok()?, 1, 1),
+        (7, Some((y, m))) if digits(y) && digits(m) => {
+            NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+        }
+        (10, _) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+        _ => None,
+    };
+    if let Some(d) = date {
         let midnight: NaiveDateTime = d.and_hms_opt(0, 0, 0)?;
         return china()
             .from_local_datetime(&midnight)
@@ -88,12 +98,23 @@ mod tests {
             parse("1994-11-06"),
             Some(parse("1994-11-05T16:00:00Z").unwrap())
         );
+        assert_eq!(parse("2026-12"), parse("2026-12-01"));
+        assert_eq!(
+            parse("2026-12"),
+            Some(parse("2026-11-30T16:00:00Z").unwrap())
+        );
+        assert_eq!(parse("2026"), parse("2026-01-01"));
         for bad in [
             "",
             "yesterday",
             "1994-13-05T00:00:00Z",
             "1994-11-05T13:15:30",
             "05/11/1994",
+            "2026-13",
+            "2026-1",
+            "202",
+            "+2026",
+            "2026-00",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -13,9 +13,15 @@
 //! - `media/{hash}`: photos sent with Open311 requests (the `media_url` of a request).
 //!
 //! Reading is open to anyone, as the spec intends, so the read side lists only requests that
-//! came in through Open311 and never shows the submitter's contact fields. `jurisdiction_id`,
-//! when given, is the code of a region of our tree: it must exist (else 404) and it scopes
-//! everything to the grids under that region. An empty parameter counts as absent.
+//! came in through Open311 and never shows the submitter's contact fields; an `api_key` sent
+//! with a read must still be a valid one (else 403, as for a POST). `jurisdiction_id`, when
+//! given, is the code of a region of our tree: it must exist (else 404) and it scopes
+//! everything to the grids under that region. An empty parameter counts as absent. Text that
+//! is not UTF-8 is refused (400), never stored with replacement characters.
+//!
+//! Browser apps on other origins may call these routes when their origin is configured
+//! (`open311_cors_origins`, `SHANZHI_OPEN311_CORS_ORIGINS`): the answers then carry the
+//! `Access-Control-*` headers and an `OPTIONS` preflight is answered. None by default.
 //!
 //! Every answer is a list (a JSON array, an XML element of repeated items), a single request
 //! and a POST's answer included; discovery and a service definition are single objects, as the
@@ -23,6 +29,7 @@
 
 pub mod create;
 pub mod date;
+pub mod form;
 pub mod ratelimit;
 pub mod reply;
 pub mod request;
@@ -33,15 +40,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_store::StoreError;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use self::reply::{Format, Open311Error, Open311Result, Reply};
 use self::xml::Node;
+use crate::config::Config;
 use crate::http::state::AppState;
 
 /// The specification this endpoint implements, as discovery names it.
@@ -55,8 +64,8 @@ pub const POST_LIMIT: usize = 24 * 1024 * 1024;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// `/open311/v2/…`.
-pub fn router() -> Router<AppState> {
+/// `/open311/v2/…`, with CORS for the configured origins.
+pub fn router(config: &Config) -> Router<AppState> {
     let v2 = Router::new()
         .route(
             "/{file}",
@@ -76,7 +85,34 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{file}", get(token).fallback(wrong_method))
         .route("/media/{file}", get(media).fallback(wrong_method))
         .fallback(unknown);
-    Router::new().nest("/open311/v2", v2)
+    let open311 = Router::new().nest("/open311/v2", v2);
+    match cors(&config.open311_cors_origins) {
+        Some(layer) => open311.layer(layer),
+        None => open311,
+    }
+}
+
+/// The CORS layer for browser apps on the configured origins (`*`: any), or none.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::ACCEPT_LANGUAGE])
+            .expose_headers([
+                header::RETRY_AFTER,
+                HeaderName::from_static("idempotent-replay"),
+            ])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }
 
 /// A new api_key and the hash stored for it: 32 random bytes, hex-encoded.
@@ -123,21 +159,23 @@ impl Lang {
 struct Params(BTreeMap<String, String>);
 
 impl Params {
-    fn parse(query: Option<&str>) -> Params {
+    fn parse(query: Option<&str>, format: Format) -> Open311Result<Params> {
         let mut m: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let pairs = form::urlencoded(query.unwrap_or("").as_bytes())
+            .map_err(|e| Open311Error::bad_request(format, e.0))?;
+        for (k, v) in pairs {
             let v = v.trim();
             if v.is_empty() {
                 continue;
             }
-            m.entry(k.into_owned())
+            m.entry(k)
                 .and_modify(|e| {
                     e.push(',');
                     e.push_str(v);
                 })
                 .or_insert_with(|| v.to_owned());
         }
-        Params(m)
+        Ok(Params(m))
     }
 
     fn get(&self, k: &str) -> Option<&str> {
@@ -153,6 +191,22 @@ impl Params {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// Reading needs no api_key, but one that is sent must belong to an enabled client: a client
+/// with a wrong key hears so at once (403), as it would on a POST.
+async fn check_key(app: &AppState, params: &Params, format: Format) -> Open311Result<()> {
+    let Some(key) = params.get("api_key") else {
+        return Ok(());
+    };
+    match shanzhi_store::open311::client_by_key_hash(&app.db, &key_hash(key)).await {
+        Ok(Some(c)) if !c.disabled => Ok(()),
+        Ok(_) => Err(Open311Error::forbidden(
+            format,
+            "invalid api_key: no registered client has it",
+        )),
+        Err(e) => Err(Open311Error::from_store(format, e)),
     }
 }
 
@@ -226,7 +280,8 @@ async fn top_get(
     respond(
         async {
             let (name, format) = file_of(path)?;
-            let params = Params::parse(q.as_deref());
+            let params = Params::parse(q.as_deref(), format)?;
+            check_key(&app, &params, format).await?;
             match name.as_str() {
                 "discovery" => discovery(&app, format, &headers).await,
                 "services" => services(&app, format, &params, &headers).await,
@@ -365,7 +420,8 @@ async fn service_definition(
     respond(
         async {
             let (code, format) = file_of(path)?;
-            let params = Params::parse(q.as_deref());
+            let params = Params::parse(q.as_deref(), format)?;
+            check_key(&app, &params, format).await?;
             jurisdiction(&app, params.get("jurisdiction_id"), format).await?;
             let c = service_by_code(&app, &code, format).await?;
             Ok(Reply::ok(
@@ -418,11 +474,14 @@ mod tests {
 
     #[test]
     fn empty_parameters_are_absent_and_repeated_ones_are_joined() {
-        let p = Params::parse(Some(
-            "status=open&status=closed&service_code=&jurisdiction_id=%20",
-        ));
+        let p = Params::parse(
+            Some("status=open&status=closed&service_code=&jurisdiction_id=%20"),
+            Format::Json,
+        )
+        .unwrap();
         assert_eq!(p.list("status"), vec!["open", "closed"]);
         assert_eq!(p.get("service_code"), None);
         assert_eq!(p.get("jurisdiction_id"), None);
+        assert!(Params::parse(Some("jurisdiction_id=%FF"), Format::Json).is_err());
     }
 }

@@ -103,8 +103,34 @@ fn agency(r: &RequestRow, lang: Lang) -> Option<String> {
     })
 }
 
-/// A request as the spec lists it.
-fn request_node(r: &RequestRow, base: &str, lang: Lang) -> Node {
+/// The attributes of a request as `extended_attributes` (the GeoReport v2 extensions that
+/// servers such as Chicago's answer with `extensions=true`): one `{code, value}` per value.
+fn extended_attributes(r: &RequestRow) -> Node {
+    let given: Value = serde_json::from_str(&r.attributes).unwrap_or(Value::Null);
+    let mut items = Vec::new();
+    if let Value::Object(m) = given {
+        for (code, v) in m {
+            let values = match v {
+                Value::Array(list) => list,
+                one => vec![one],
+            };
+            for v in values {
+                let text = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                items.push(Node::Obj(vec![
+                    ("code", Node::Text(code.clone())),
+                    ("value", Node::Text(text)),
+                ]));
+            }
+        }
+    }
+    Node::Obj(vec![("attributes", Node::List("attribute", items))])
+}
+
+/// A request as the spec lists it; with `extensions`, its attributes too.
+fn request_node(r: &RequestRow, base: &str, lang: Lang, extensions: bool) -> Node {
     let status = status_of(&r.state);
     let open = status == "open";
     let updated = if open {
@@ -116,7 +142,7 @@ fn request_node(r: &RequestRow, base: &str, lang: Lang) -> Node {
         Some(hash) => Some(format!("{base}/media/{hash}")),
         None => r.media_url.clone(),
     };
-    Node::Obj(vec![
+    let mut node = Node::Obj(vec![
         ("service_request_id", Node::Text(r.id.to_string())),
         ("status", Node::text(status)),
         ("status_notes", Node::opt(r.status_note.clone())),
@@ -145,10 +171,30 @@ fn request_node(r: &RequestRow, base: &str, lang: Lang) -> Node {
         ("address", Node::opt(r.address.clone())),
         ("address_id", Node::opt(r.address_id.clone())),
         ("zipcode", Node::Null),
-        ("lat", Node::Float(r.lat)),
-        ("long", Node::Float(r.lon)),
+        // A request filed by address only has no position until a dispatcher sets one.
+        ("lat", position(r, r.lat)),
+        ("long", position(r, r.lon)),
         ("media_url", Node::opt(media)),
-    ])
+    ]);
+    if extensions {
+        if let Node::Obj(fields) = &mut node {
+            fields.push(("extended_attributes", extended_attributes(r)));
+        }
+    }
+    node
+}
+
+fn position(r: &RequestRow, v: f64) -> Node {
+    if r.position_known {
+        Node::Float(v)
+    } else {
+        Node::Null
+    }
+}
+
+/// `extensions=true` asks for the attributes (the extensions' flag; anything else is false).
+fn extensions(params: &Params) -> bool {
+    params.get("extensions") == Some("true")
 }
 
 fn int_param(
@@ -279,7 +325,11 @@ pub(super) async fn list_requests(
         .await
         .map_err(|e| Open311Error::from_store(format, e))?;
     let (base, lang) = (base_url(headers), Lang::of(headers));
-    let items = rows.iter().map(|r| request_node(r, &base, lang)).collect();
+    let ext = extensions(params);
+    let items = rows
+        .iter()
+        .map(|r| request_node(r, &base, lang, ext))
+        .collect();
     Ok(Reply::ok(
         format,
         "service_requests",
@@ -296,7 +346,8 @@ pub(super) async fn one_request(
     respond(
         async {
             let (id, format) = file_of(path)?;
-            let params = Params::parse(q.as_deref());
+            let params = Params::parse(q.as_deref(), format)?;
+            super::check_key(&app, &params, format).await?;
             let under = jurisdiction(&app, params.get("jurisdiction_id"), format).await?;
             let missing =
                 || Open311Error::not_found(format, format!("service_request_id '{id}' not found"));
@@ -312,7 +363,12 @@ pub(super) async fn one_request(
                 .map_err(|e| Open311Error::from_store(format, e))?;
             let row = rows.first().ok_or_else(missing)?;
             // A list of one, as the spec shows and clients expect.
-            let item = request_node(row, &base_url(&headers), Lang::of(&headers));
+            let item = request_node(
+                row,
+                &base_url(&headers),
+                Lang::of(&headers),
+                extensions(&params),
+            );
             Ok(Reply::ok(
                 format,
                 "service_requests",

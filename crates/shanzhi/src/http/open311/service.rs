@@ -1,7 +1,9 @@
-//! Services are our categories. Their attributes map to what an event records: a finer address
-//! goes into the event's address, the time seen, the severity and who is affected become lines
-//! of its description (in Chinese, for the centre that reads it), and an informational
-//! attribute shows the category's deadlines. Severity is required for urgent categories.
+//! Services are our categories. Their attributes (a finer address, the time seen, the severity,
+//! who is affected) are checked against the definition and stored apart from the event's
+//! description and address, which stay exactly as the client sent them; the console shows them
+//! beside the description, and GET requests returns them with `extensions=true`. An
+//! informational attribute shows the category's deadlines. Severity is required for urgent
+//! categories.
 
 use std::collections::BTreeMap;
 
@@ -191,14 +193,10 @@ pub fn definition(c: &Category, lang: Lang) -> Node {
     ])
 }
 
-/// What the attributes of a request add to its event.
+/// The attributes of a request, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Applied {
-    /// Appended to the address.
-    pub address_detail: Option<String>,
-    /// Appended to the description, one line each.
-    pub lines: Vec<String>,
-    /// The values as given, `{code: value | [values]}`, for the record.
+    /// The values, `{code: value | [values]}`: option keys as sent, datetimes in China time.
     pub json: Value,
 }
 
@@ -261,7 +259,6 @@ pub fn apply(
                         format!("must be one line of at most {MAX_STRING_CHARS} characters"),
                     ));
                 }
-                out.address_detail = Some(v.to_owned());
                 out.json[def.code] = json!(v);
             }
             "datetime" => {
@@ -271,18 +268,15 @@ pub fn apply(
                         "not a W3C datetime such as 2026-11-18T09:30:00+08:00".into(),
                     )
                 })?;
-                out.lines
-                    .push(format!("发现时间：{}", date::local_minutes(ms)));
                 out.json[def.code] = json!(date::format(ms));
             }
             "singlevaluelist" => {
-                let name = label(values[0]).ok_or_else(|| {
-                    bad(
+                if label(values[0]).is_none() {
+                    return Err(bad(
                         def.code,
                         format!("'{}' is not one of {}", values[0], keys()),
-                    )
-                })?;
-                out.lines.push(format!("{}：{name}", def.description));
+                    ));
+                }
                 out.json[def.code] = json!(values[0]);
             }
             _ => {
@@ -295,8 +289,6 @@ pub fn apply(
                         chosen.push(v);
                     }
                 }
-                let names: Vec<String> = chosen.iter().filter_map(|k| label(k)).collect();
-                out.lines.push(format!("影响：{}", names.join("、")));
                 out.json[def.code] = json!(chosen);
             }
         }
@@ -334,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn attributes_become_address_and_description_lines() {
+    fn attributes_are_checked_and_kept_as_given() {
         let a = apply(
             &category(1),
             &given(&[
@@ -347,14 +339,6 @@ mod tests {
             Format::Json,
         )
         .unwrap();
-        assert_eq!(a.address_detail.as_deref(), Some("3栋"));
-        assert_eq!(
-            a.lines,
-            vec![
-                "严重程度：危及人身安全".to_owned(),
-                "影响：影响通行、涉及儿童或学校".to_owned()
-            ]
-        );
         assert_eq!(
             a.json,
             json!({"address_detail": "3栋", "severity": "danger", "affected": ["traffic", "children"]})

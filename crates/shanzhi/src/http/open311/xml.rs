@@ -131,9 +131,11 @@ impl Writer {
     }
 }
 
-/// Appends `s` as XML character data: markup characters escaped, and characters XML 1.0 cannot
-/// carry at all (control characters other than tab and line breaks, U+FFFE, U+FFFF) replaced
-/// by U+FFFD, so that no input can make the document ill-formed.
+/// Appends `s` as XML character data: markup characters escaped, a carriage return as `&#13;`
+/// (a parser turns a raw CR or CR LF into LF, so only the reference brings it back, as JSON
+/// does), and characters XML 1.0 cannot carry at all (control characters other than tab and
+/// line breaks, U+FFFE, U+FFFF) replaced by U+FFFD, so that no input can make the document
+/// ill-formed.
 pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
@@ -142,7 +144,8 @@ pub fn escape_into(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -156,8 +159,11 @@ mod tests {
     #[test]
     fn text_is_escaped_and_unrepresentable_characters_are_replaced() {
         let mut s = String::new();
-        escape_into(&mut s, "a<b>&\"c'\u{1}\u{FFFF}\n暴露垃圾");
-        assert_eq!(s, "a&lt;b&gt;&amp;&quot;c&apos;\u{FFFD}\u{FFFD}\n暴露垃圾");
+        escape_into(&mut s, "a<b>&\"c'\u{1}\u{FFFF}\r\n\t暴露垃圾\r");
+        assert_eq!(
+            s,
+            "a&lt;b&gt;&amp;&quot;c&apos;\u{FFFD}\u{FFFD}&#13;\n\t暴露垃圾&#13;"
+        );
     }
 
     #[test]

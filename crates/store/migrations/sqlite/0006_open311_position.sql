@@ -1,0 +1,11 @@
+-- Open311 requests may name a place only by address_string or address_id, with no lat/long,
+-- and there is no geocoder offline. Such a request is filed under its jurisdiction's region
+-- (grid_code holds that region's code; the counters roll up from there) and held by that
+-- region's centre, whose dispatcher sets the position later (POST /api/v1/events/{id}/locate),
+-- which moves the event to the grid found and its counters down to it.
+--
+-- position_known is FALSE for those events: their lon/lat are 0 and mean nothing, so the map
+-- and the read side must not show them as a point. Every other event has a real position.
+-- A flag rather than nullable lon/lat: making a column nullable would rebuild the whole
+-- event table on SQLite, and every reader of lon/lat would have to learn about NULL anyway.
+ALTER TABLE event ADD COLUMN position_known BOOLEAN NOT NULL DEFAULT TRUE;
