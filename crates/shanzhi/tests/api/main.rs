@@ -13,6 +13,7 @@ mod locate;
 mod map;
 mod node;
 mod open311;
+mod openapi;
 mod ops;
 mod tree;
 mod user;

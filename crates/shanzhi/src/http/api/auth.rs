@@ -1,7 +1,7 @@
 //! Logging in and out. A login gives a session token, both as a bearer token for API clients
 //! and as an HttpOnly, SameSite cookie for the web (with a CSRF token for cookie writes).
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
@@ -28,7 +28,7 @@ pub fn routes() -> Routes {
                 "Log in: bearer token, session cookie and CSRF token",
             )
             .public()
-            .body(&[("username", "string"), ("password", "string")]),
+            .body(&[("username", s::username()), ("password", s::text(0, 1024))]),
         )
         .post(
             "/api/v1/auth/logout",
@@ -57,7 +57,7 @@ async fn login(
 ) -> ApiResult<impl IntoResponse> {
     let wrong = || ApiError::unauthorized("wrong username or password");
     let username = Username::parse(&body.username)?;
-    if body.password.len() > 1024 {
+    if body.password.chars().count() > 1024 {
         return Err(ApiError::invalid("password", "too long"));
     }
     let now = app.clock.now_ms();

@@ -1,6 +1,6 @@
 //! Photos: uploaded once, stored under the SHA-256 of their bytes, typed by their content.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
@@ -26,13 +26,15 @@ pub fn routes() -> Routes {
                 "event",
                 "Upload a photo (JPEG, PNG or WebP, up to 8 MB); answers its content hash",
             )
-            .raw_body("image/*")
+            .raw_body(&["image/jpeg", "image/png", "image/webp"], None)
             .created(),
         )
         .get(
             "/api/v1/photos/{hash}",
             download,
-            Doc::new("event", "A photo by its hash"),
+            Doc::new("event", "A photo by its hash")
+                .path("hash", s::photo_hash())
+                .produces("image/*"),
         )
 }
 
