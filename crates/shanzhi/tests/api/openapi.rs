@@ -43,6 +43,7 @@ db_test!(
 );
 
 db_test!(a_user_change_to_a_null_display_name_is_refused, |app| {
+    app.seed_town().await;
     let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
     let clerk = app.user("clerk", Role::Admin, Some("440000000000")).await;
     for body in [
@@ -70,6 +71,7 @@ db_test!(a_user_change_to_a_null_display_name_is_refused, |app| {
 });
 
 db_test!(a_calendar_without_its_periods_is_refused, |app| {
+    app.seed_town().await;
     let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
     let put = |body: Value| {
         app.client
@@ -89,6 +91,7 @@ db_test!(a_calendar_without_its_periods_is_refused, |app| {
 db_test!(
     a_category_department_kind_is_a_short_code_not_any_text,
     |app| {
+        app.seed_town().await;
         let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
         let category = |kind: Value| {
             json!({"code": "noise", "name": "噪音扰民", "department_kind": kind, "accept_minutes": 60,
