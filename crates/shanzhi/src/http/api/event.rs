@@ -94,7 +94,9 @@ pub fn routes() -> Routes {
                 "reason" | "note" => s::note(MAX_NOTE_CHARS, true),
                 _ => {
                     let mut schema = p.clone();
-                    schema.as_object_mut().map(|o| o.remove("nullable"));
+                    if let Some(o) = schema.as_object_mut() {
+                        o.remove("nullable");
+                    }
                     schema
                 }
             };
