@@ -16,6 +16,10 @@ use crate::grid::Shape;
 use crate::DomainError;
 
 /// Most features one import may carry.
+/// Why a feature whose code is already in the tree is refused (a conflict with the stored
+/// tree, not a malformed feature).
+pub const ALREADY_EXISTS: &str = "duplicate code: a node with this code already exists";
+
 pub const MAX_FEATURES: usize = 200_000;
 /// Most errors reported back: past this the collection is clearly the wrong file.
 const MAX_ERRORS: usize = 200;
@@ -126,12 +130,7 @@ pub fn validate_import(
                         format!("duplicate code: feature {first} has it too"),
                     ));
                 } else if existing.contains_key(&code) {
-                    errors.push(fail(
-                        index,
-                        Some(code),
-                        "code",
-                        "duplicate code: a node with this code already exists".into(),
-                    ));
+                    errors.push(fail(index, Some(code), "code", ALREADY_EXISTS.into()));
                 } else {
                     seen.insert(code, index);
                     parsed.push((index, node));

@@ -7,7 +7,9 @@
 
 mod import;
 
-pub use import::{overlapping_sibling, validate_import, Existing, ImportError, ImportNode};
+pub use import::{
+    overlapping_sibling, validate_import, Existing, ImportError, ImportNode, ALREADY_EXISTS,
+};
 
 use std::fmt;
 

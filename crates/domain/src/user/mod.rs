@@ -97,8 +97,11 @@ impl Password {
     /// Wraps a password as typed at login or as the current password (no strength rule: an
     /// old password stays usable until it is changed). Only the length is bounded.
     pub fn typed(s: &str) -> Result<Password, DomainError> {
-        if s.is_empty() || s.len() > 1024 {
-            return Err(DomainError::invalid("password", "must be 1 to 1024 bytes"));
+        if s.is_empty() || s.chars().count() > 1024 {
+            return Err(DomainError::invalid(
+                "password",
+                "must be 1 to 1024 characters",
+            ));
         }
         Ok(Password(s.to_owned()))
     }

@@ -74,6 +74,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// For `#[serde(default, deserialize_with = "present")]` on an optional field: the field may be
+/// left out, but an explicit `null` is refused (a change to nothing is not a change).
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// A query string whose errors come back in our shape.
 pub struct Query<T>(pub T);
 

@@ -1380,7 +1380,7 @@ db_test!(
         assert_eq!(doc["openapi"], "3.0.3");
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths["/api/v1/events"]["post"]["requestBody"].is_object());
-        assert!(paths["/api/v1/events/{id}/{action}"]["post"].is_object());
+        assert!(paths["/api/v1/events/{id}/accept"]["post"].is_object());
         assert!(paths.len() >= 25, "{} paths", paths.len());
         // Every documented operation is a real route: none falls through to "route not found".
         for (path, ops) in paths {
@@ -1390,9 +1390,8 @@ db_test!(
                     app.url,
                     path.replace("{code}", "441502001001")
                         .replace("{id}", "1")
-                        .replace("{action}", "accept")
                         .replace("{level}", "town")
-                        .replace("{hash}", "00")
+                        .replace("{hash}", &"0".repeat(64))
                 );
                 let r = app
                     .client

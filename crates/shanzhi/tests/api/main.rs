@@ -14,6 +14,7 @@ mod map;
 mod matrix;
 mod node;
 mod open311;
+mod openapi;
 mod ops;
 mod photo;
 mod security;

@@ -538,22 +538,23 @@ fn rows() -> Vec<Row> {
             want: record_read,
             build: |w, _, s, _| call(Method::GET, format!("/api/v1/events/{}", event_of(w, s))),
         },
-        // Every move: see `moves_follow_the_rules` (out of scope: 404 for every move; in scope:
-        // exactly the moves the event detail lists get past the permission check).
+        // Each move has its own path in the document; `moves_follow_the_rules_in_scope_and_are_hidden_outside`
+        // calls every one as every role, in scope and out.
         Row {
             method: "post",
-            path: "/api/v1/events/{id}/{action}",
+            path: "/api/v1/events/{id}/locate",
             want: |r, s| match (r, s) {
                 (_, Side::Out) => Want::Hidden,
+                // The order has a position already: past the permission check, refused (409).
                 (Role::Dispatcher, Side::In) => Want::Allowed,
                 _ => Want::Forbidden,
             },
             build: |w, _, s, _| {
                 call(
                     Method::POST,
-                    format!("/api/v1/events/{}/remind", event_of(w, s)),
+                    format!("/api/v1/events/{}/locate", event_of(w, s)),
                 )
-                .json(json!({}))
+                .json(json!({"lon": IN_GRID.0, "lat": IN_GRID.1}))
             },
         },
         Row {
@@ -797,6 +798,11 @@ db_test!(every_operation_answers_every_role_as_the_rules_say, |app| {
     let named: BTreeSet<String> = table
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
+        .chain(
+            ACTIONS
+                .iter()
+                .map(|a| format!("post /api/v1/events/{{id}}/{a}")),
+        )
         .collect();
     let listed = documented(&app).await;
     assert_eq!(

@@ -27,10 +27,30 @@ async fn refused(
     code: &str,
     words: &str,
 ) {
+    refused_with(
+        app,
+        features,
+        index,
+        code,
+        words,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// Like [`refused`], answered with `status`.
+async fn refused_with(
+    app: &crate::helpers::TestApp,
+    features: Vec<Value>,
+    index: usize,
+    code: &str,
+    words: &str,
+    status: StatusCode,
+) {
     let admin = app.login("admin").await;
     let before = app.node_count().await;
     let r = import(app, &admin, features).await;
-    let v = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let v = assert_error(r, status).await;
     assert_eq!(v["code"], "invalid_import");
     let errors = v["errors"].as_array().unwrap();
     let hit = errors
@@ -88,7 +108,16 @@ db_test!(
             "已有",
             rect(115.30, 22.79, 115.31, 22.80),
         )];
-        refused(&app, features, 0, "441502001001001", "already exists").await;
+        // A code the tree has already is a conflict with it, like any duplicate.
+        refused_with(
+            &app,
+            features,
+            0,
+            "441502001001001",
+            "already exists",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
 );
 

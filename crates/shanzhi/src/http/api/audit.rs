@@ -1,6 +1,6 @@
 //! Reading and verifying the audit log (administrators).
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -20,10 +20,10 @@ pub fn routes() -> Routes {
             "/api/v1/audit",
             list,
             Doc::new("audit", "Audit log, newest first (administrators: rows about records in their subtree)")
-                .query("entity", "string", "node, user, event…")
-                .query("entity_id", "string", "record id")
-                .query("before", "integer", "page: rows before this seq")
-                .query("limit", "integer", "1–1000"),
+                .query("entity", s::string(), "node, user, event…")
+                .query("entity_id", s::string(), "record id")
+                .query("before", s::int64(), "page: rows before this seq")
+                .query("limit", s::integer(1, 1000), "page size (default 100)"),
         )
         .get(
             "/api/v1/audit/verify",

@@ -1,7 +1,7 @@
 //! Logging in and out. A login gives a session token, both as a bearer token for API clients
 //! and as an HttpOnly, SameSite cookie for the web (with a CSRF token for cookie writes).
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Extension, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
@@ -29,7 +29,7 @@ pub fn routes() -> Routes {
                 "Log in: bearer token, session cookie and CSRF token",
             )
             .public()
-            .body(&[("username", "string"), ("password", "string")]),
+            .body(&[("username", s::username()), ("password", s::text(0, 1024))]),
         )
         .post(
             "/api/v1/auth/logout",

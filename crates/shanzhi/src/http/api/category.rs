@@ -1,6 +1,6 @@
 //! Categories of events and the working-time calendar (administrators change them).
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -19,19 +19,28 @@ use crate::http::state::AppState;
 
 /// `/api/v1/categories…`, `/api/v1/calendar`.
 pub fn routes() -> Routes {
-    let body: &[(&str, &str)] = &[
-        ("code", "string"),
-        ("name", "string"),
-        ("parent_id?", "integer"),
-        ("department_kind?", "string"),
-        ("accept_minutes", "integer"),
-        ("handle_minutes", "integer"),
-        ("verify_minutes", "integer"),
-        ("priority", "integer"),
-        ("on_spot", "boolean"),
-        ("escalate_after_minutes?", "integer"),
-        ("active?", "boolean"),
+    let minutes = || s::integer(1, MAX_MINUTES);
+    let body = &[
+        ("code", s::code()),
+        ("name", s::name()),
+        ("parent_id?", s::nullable(s::int64())),
+        (
+            "department_kind?",
+            s::nullable(s::pattern(r"^\s*[a-z0-9_]{0,32}\s*$")),
+        ),
+        ("accept_minutes", minutes()),
+        ("handle_minutes", minutes()),
+        ("verify_minutes", minutes()),
+        ("priority", s::integer(1, 3)),
+        ("on_spot", s::boolean()),
+        ("escalate_after_minutes?", s::nullable(minutes())),
+        ("active?", s::boolean()),
     ];
+    let centre_levels: Vec<&str> = Level::ALL
+        .iter()
+        .filter(|l| !l.is_grid())
+        .map(|l| l.as_str())
+        .collect();
     Routes::new()
         .get(
             "/api/v1/categories",
@@ -52,7 +61,9 @@ pub fn routes() -> Routes {
         .patch(
             "/api/v1/categories/{id}",
             update,
-            Doc::new("category", "Change a category (administrators)").body(body),
+            Doc::new("category", "Change a category (administrators)")
+                .path("id", s::int64())
+                .body(body),
         )
         .put(
             "/api/v1/categories/{id}/levels/{level}",
@@ -61,10 +72,12 @@ pub fn routes() -> Routes {
                 "category",
                 "Override a category's clocks for centres of one level",
             )
+            .path("id", s::int64())
+            .path("level", s::one_of(&centre_levels))
             .body(&[
-                ("accept_minutes", "integer"),
-                ("handle_minutes", "integer"),
-                ("verify_minutes", "integer"),
+                ("accept_minutes", minutes()),
+                ("handle_minutes", minutes()),
+                ("verify_minutes", minutes()),
             ]),
         )
         .get(
@@ -83,9 +96,15 @@ pub fn routes() -> Routes {
                 "Replace the working-time calendar (administrators)",
             )
             .body(&[
-                ("holidays", "[string]"),
-                ("workdays", "[string]"),
-                ("periods", "object"),
+                ("holidays", s::array(s::date())),
+                ("workdays", s::array(s::date())),
+                (
+                    "periods",
+                    json!({"type": "array", "minItems": 1,
+                        "description": "working periods, sorted, not overlapping",
+                        "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                            "items": s::pattern(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")}}),
+                ),
             ]),
         )
 }
@@ -133,8 +152,11 @@ async fn admin(app: &AppState, user: &CurrentUser) -> ApiResult<()> {
     }
 }
 
+/// Longest clock of a category: a year of working minutes.
+const MAX_MINUTES: i64 = 60 * 24 * 365;
+
 fn minutes(field: &str, v: i64) -> ApiResult<i64> {
-    if (1..=60 * 24 * 365).contains(&v) {
+    if (1..=MAX_MINUTES).contains(&v) {
         Ok(v)
     } else {
         Err(ApiError::invalid(
@@ -144,14 +166,16 @@ fn minutes(field: &str, v: i64) -> ApiResult<i64> {
     }
 }
 
+/// A code of letters, digits, '-', '_' and '.', at most 64 of them.
+fn is_code(s: &str) -> bool {
+    s.len() <= 64
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c))
+}
+
 fn input(b: Body) -> ApiResult<CategoryInput> {
     let code = b.code.trim().to_owned();
-    if code.is_empty()
-        || code.len() > 64
-        || !code
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c))
-    {
+    if code.is_empty() || !is_code(&code) {
         return Err(ApiError::invalid(
             "code",
             "must be 1 to 64 letters, digits, '-', '_' or '.'",
@@ -312,6 +336,16 @@ async fn set_calendar(
 ) -> ApiResult<impl IntoResponse> {
     admin(&app, &user).await?;
     let cal = WorkCalendar::from_json(&body)?;
+    // PUT replaces the whole calendar: a key left out is a mistake, not "the default".
+    if let Some(key) = ["holidays", "workdays", "periods"]
+        .into_iter()
+        .find(|k| body.get(k).is_none())
+    {
+        return Err(ApiError::invalid(
+            key,
+            "is required: the calendar is replaced as a whole",
+        ));
+    }
     shanzhi_store::category::set_calendar(
         &app.db,
         &cal.to_json(),

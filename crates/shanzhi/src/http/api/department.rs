@@ -1,6 +1,6 @@
 //! Departments (职能部门).
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -28,9 +28,9 @@ pub fn routes() -> Routes {
             create,
             Doc::new("department", "Create a department (administrators)")
                 .body(&[
-                    ("code", "string"),
-                    ("name", "string"),
-                    ("region", "region code"),
+                    ("code", s::code()),
+                    ("name", s::name()),
+                    ("region", s::region_code()),
                 ])
                 .created(),
         )

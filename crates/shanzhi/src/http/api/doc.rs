@@ -1,6 +1,8 @@
 //! Routes that document themselves: every API route is added through [`Routes`], which
 //! records its method, path and description, so `/api/v1/openapi.json` is generated from the
-//! same calls that build the router and cannot drift from it.
+//! same calls that build the router and cannot drift from it. Each body property and
+//! parameter carries the rule its handler enforces ([`schema`]), so the document can be
+//! fuzzed against the server (crates/shanzhi/tests/schemathesis/run).
 
 use axum::handler::Handler;
 use axum::routing::{get, patch, post, put, MethodRouter};
@@ -9,6 +11,158 @@ use serde_json::{json, Map, Value};
 
 use crate::http::state::AppState;
 
+/// JSON Schemas of single values, named after the rules that check them: the document states
+/// what the handlers enforce, so a client (or schemathesis) that keeps to it is not refused
+/// for the shape of its request, and one that breaks it is.
+pub mod schema {
+    use serde_json::{json, Value};
+    use shanzhi_domain::tree::MAX_NAME_CHARS;
+
+    /// Characters Rust's `char::is_control` refuses (Unicode Cc), as a regex class body.
+    const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+    /// A whole number in `min..=max`.
+    pub fn integer(min: i64, max: i64) -> Value {
+        json!({"type": "integer", "format": "int64", "minimum": min, "maximum": max})
+    }
+
+    /// Any 64-bit integer: record ids in paths and filters (an unknown one answers 404 or
+    /// nothing), never larger than the server can read.
+    pub fn int64() -> Value {
+        integer(i64::MIN, i64::MAX)
+    }
+
+    /// A number in `min..=max`.
+    pub fn number(min: f64, max: f64) -> Value {
+        json!({"type": "number", "minimum": min, "maximum": max})
+    }
+
+    /// `true` or `false`.
+    pub fn boolean() -> Value {
+        json!({"type": "boolean"})
+    }
+
+    /// One of these words.
+    pub fn one_of(words: &[&str]) -> Value {
+        json!({"type": "string", "enum": words})
+    }
+
+    /// A string matching `re` (anchor it).
+    pub fn pattern(re: &str) -> Value {
+        json!({"type": "string", "pattern": re})
+    }
+
+    /// Any string.
+    pub fn string() -> Value {
+        json!({"type": "string"})
+    }
+
+    /// A string of `min..=max` characters, any of them.
+    pub fn text(min: usize, max: usize) -> Value {
+        json!({"type": "string", "minLength": min, "maxLength": max})
+    }
+
+    /// Free text as notes and descriptions take it: at most `max` characters, no control
+    /// characters but tab and line breaks; `required` also wants one that is not blank.
+    pub fn note(max: usize, required: bool) -> Value {
+        let other = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]";
+        let re = if required {
+            format!(r"^{other}*[^\s\x00-\x1f\x7f-\x9f]{other}*$")
+        } else {
+            format!("^{other}*$")
+        };
+        json!({"type": "string", "maxLength": max, "pattern": re})
+    }
+
+    /// A name as `parse_name` takes it: not blank, at most 100 characters, no control characters.
+    pub fn name() -> Value {
+        json!({"type": "string", "maxLength": MAX_NAME_CHARS,
+            "pattern": format!(r"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$")})
+    }
+
+    /// A region code (12 digits: significant parts, then zeros) or a grid code (a village code
+    /// and 1 to 5 segments of 3 digits), as `NodeCode::parse` takes it.
+    pub fn node_code() -> Value {
+        pattern(NODE_CODE)
+    }
+
+    /// A region code only (12 digits).
+    pub fn region_code() -> Value {
+        pattern(REGION_CODE)
+    }
+
+    const NODE_CODE: &str = concat!(
+        r"^(0[1-9]|[1-9][0-9])(",
+        r"0{10}|(0[1-9]|[1-9][0-9])(0{8}|(0[1-9]|[1-9][0-9])(0{6}|(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})",
+        r"(000|00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})))",
+        r"|[0-9]{7}(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2}){1,5}",
+        r")$"
+    );
+    const REGION_CODE: &str = concat!(
+        r"^(0[1-9]|[1-9][0-9])(",
+        r"0{10}|(0[1-9]|[1-9][0-9])(0{8}|(0[1-9]|[1-9][0-9])(0{6}|(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})",
+        r"(000|00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})))",
+        r")$"
+    );
+
+    /// A login name: 3 to 64 of `a-z 0-9 _ . -` (upper case is folded to lower case).
+    pub fn username() -> Value {
+        pattern(r"^[A-Za-z0-9_.-]{3,64}$")
+    }
+
+    /// A password: 10 to 128 characters (and not a common one).
+    pub fn password() -> Value {
+        text(10, 128)
+    }
+
+    /// A code of a category or a department: 1 to 64 of `A-Z a-z 0-9 - _ .`.
+    pub fn code() -> Value {
+        pattern(r"^[A-Za-z0-9_.-]{1,64}$")
+    }
+
+    /// A day, `YYYY-MM-DD`.
+    pub fn date() -> Value {
+        json!({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+    }
+
+    /// The SHA-256 of a photo, 64 hexadecimal digits.
+    pub fn photo_hash() -> Value {
+        pattern(r"^[0-9a-fA-F]{64}$")
+    }
+
+    /// An array of `items`.
+    pub fn array(items: Value) -> Value {
+        json!({"type": "array", "items": items})
+    }
+
+    /// An array of `items`, at most `max` of them.
+    pub fn array_max(items: Value, max: usize) -> Value {
+        json!({"type": "array", "items": items, "maxItems": max})
+    }
+
+    /// A GeoJSON Polygon or MultiPolygon.
+    pub fn geometry() -> Value {
+        json!({"type": "object", "description": "GeoJSON Polygon or MultiPolygon",
+            "required": ["type", "coordinates"],
+            "properties": {"type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}})
+    }
+
+    /// `v`, or `null` (which means the same as leaving the field out).
+    pub fn nullable(mut v: Value) -> Value {
+        v["nullable"] = json!(true);
+        v
+    }
+}
+
+/// A query, path or header parameter.
+#[derive(Clone)]
+pub struct Param {
+    pub name: &'static str,
+    pub schema: Value,
+    pub description: &'static str,
+    pub required: bool,
+}
+
 /// What a route does, for the OpenAPI document.
 #[derive(Clone)]
 pub struct Doc {
@@ -16,8 +170,16 @@ pub struct Doc {
     pub summary: &'static str,
     pub public: bool,
     pub body: Option<Value>,
-    pub query: Vec<(&'static str, &'static str, &'static str)>,
+    /// Media types of the body.
+    pub body_media: &'static [&'static str],
+    pub query: Vec<Param>,
+    pub path: Vec<Param>,
+    pub headers: Vec<Param>,
     pub status: u16,
+    /// Other success statuses (200 for a replayed create).
+    pub also: Vec<u16>,
+    /// Media type of the success response.
+    pub produces: &'static str,
 }
 
 impl Doc {
@@ -28,8 +190,13 @@ impl Doc {
             summary,
             public: false,
             body: None,
+            body_media: &["application/json"],
             query: Vec::new(),
+            path: Vec::new(),
+            headers: Vec::new(),
             status: 200,
+            also: Vec::new(),
+            produces: "application/json",
         }
     }
 
@@ -39,35 +206,83 @@ impl Doc {
         self
     }
 
-    /// The JSON body: an object schema with these properties (`name: type`, `name?` optional).
-    pub fn body(mut self, props: &[(&str, &str)]) -> Doc {
+    /// The JSON body: an object with these properties (`name?` is optional), no others.
+    pub fn body(self, props: &[(&str, Value)]) -> Doc {
         let mut properties = Map::new();
         let mut required = Vec::new();
-        for (name, ty) in props {
+        for (name, schema) in props {
             let (name, optional) = match name.strip_suffix('?') {
                 Some(n) => (n, true),
                 None => (*name, false),
             };
-            properties.insert(name.to_owned(), type_schema(ty));
+            properties.insert(name.to_owned(), schema.clone());
             if !optional {
                 required.push(Value::String(name.to_owned()));
             }
         }
-        self.body = Some(
-            json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}),
-        );
+        self.body_schema(json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}))
+    }
+
+    /// The JSON body, as a whole schema.
+    pub fn body_schema(mut self, schema: Value) -> Doc {
+        self.body = Some(schema);
         self
     }
 
-    /// A raw (non-JSON-object) body with this media type.
-    pub fn raw_body(mut self, media: &str) -> Doc {
-        self.body = Some(json!({"x-media-type": media}));
+    /// A body of other media types: bytes, or JSON of this schema.
+    pub fn raw_body(mut self, media: &'static [&'static str], schema: Option<Value>) -> Doc {
+        let schema = schema.unwrap_or_else(|| json!({"type": "string", "format": "binary"}));
+        self.body = Some(schema);
+        self.body_media = media;
         self
     }
 
-    /// A query parameter: name, type, description.
-    pub fn query(mut self, name: &'static str, ty: &'static str, description: &'static str) -> Doc {
-        self.query.push((name, ty, description));
+    /// An optional query parameter.
+    pub fn query(mut self, name: &'static str, schema: Value, description: &'static str) -> Doc {
+        self.query.push(Param {
+            name,
+            schema,
+            description,
+            required: false,
+        });
+        self
+    }
+
+    /// A query parameter that must be given.
+    pub fn query_required(
+        mut self,
+        name: &'static str,
+        schema: Value,
+        description: &'static str,
+    ) -> Doc {
+        self.query.push(Param {
+            name,
+            schema,
+            description,
+            required: true,
+        });
+        self
+    }
+
+    /// What the path parameter `{name}` takes.
+    pub fn path(mut self, name: &'static str, schema: Value) -> Doc {
+        self.path.push(Param {
+            name,
+            schema,
+            description: "",
+            required: true,
+        });
+        self
+    }
+
+    /// A request header that must be given.
+    pub fn header(mut self, name: &'static str, schema: Value, description: &'static str) -> Doc {
+        self.headers.push(Param {
+            name,
+            schema,
+            description,
+            required: true,
+        });
         self
     }
 
@@ -76,16 +291,24 @@ impl Doc {
         self.status = 201;
         self
     }
+
+    /// May also answer `status` with the same body.
+    pub fn also(mut self, status: u16) -> Doc {
+        self.also.push(status);
+        self
+    }
+
+    /// The success response has this media type (not JSON).
+    pub fn produces(mut self, media: &'static str) -> Doc {
+        self.produces = media;
+        self
+    }
 }
 
-fn type_schema(ty: &str) -> Value {
-    match ty {
-        "string" | "integer" | "number" | "boolean" | "object" => json!({"type": ty}),
-        "[integer]" => json!({"type": "array", "items": {"type": "integer"}}),
-        "[string]" => json!({"type": "array", "items": {"type": "string"}}),
-        "geometry" => json!({"type": "object", "description": "GeoJSON Polygon or MultiPolygon"}),
-        other => json!({"type": "string", "description": other}),
-    }
+/// The names of the `{parameters}` of a route's path.
+pub fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }
 
 /// A router that keeps a description of each of its routes.
@@ -119,6 +342,22 @@ impl Routes {
     ) -> Routes {
         self.router = self.router.route(path, mr);
         self.ops.push((method, path, doc));
+        self
+    }
+
+    /// Adds a route whose pattern serves several paths documented each on its own (the moves
+    /// of `/events/{id}/{action}`, each with the body it needs).
+    pub fn route_as(
+        mut self,
+        method: &'static str,
+        pattern: &'static str,
+        mr: MethodRouter<AppState>,
+        documented: Vec<(&'static str, Doc)>,
+    ) -> Routes {
+        self.router = self.router.route(pattern, mr);
+        for (path, doc) in documented {
+            self.ops.push((method, path, doc));
+        }
         self
     }
 
@@ -173,36 +412,50 @@ impl Routes {
     pub fn openapi(&self) -> Value {
         let mut paths = Map::new();
         for (method, path, doc) in &self.ops {
-            let mut params: Vec<Value> = path
-                .split('/')
-                .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-                .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            let mut params: Vec<Value> = path_params(path)
+                .map(|name| {
+                    let schema = doc
+                        .path
+                        .iter()
+                        .find(|p| p.name == name)
+                        .map_or_else(|| json!({"type": "string"}), |p| p.schema.clone());
+                    json!({"name": name, "in": "path", "required": true, "schema": schema})
+                })
                 .collect();
-            for (name, ty, description) in &doc.query {
-                params.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": type_schema(ty)}));
+            for (place, list) in [("query", &doc.query), ("header", &doc.headers)] {
+                for p in list {
+                    params.push(json!({"name": p.name, "in": place, "required": p.required, "description": p.description, "schema": p.schema}));
+                }
             }
+            let success = if doc.produces == "application/json" {
+                json!({"type": "object"})
+            } else {
+                json!({"type": "string", "format": "binary"})
+            };
             let mut op = json!({
                 "tags": [doc.tag],
                 "summary": doc.summary,
                 "operationId": format!("{method}_{}", path.trim_start_matches("/api/v1/").replace(['/', '{', '}'], "_").trim_end_matches('_')),
                 "parameters": params,
                 "responses": {
-                    doc.status.to_string(): {"description": "success", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    doc.status.to_string(): {"description": "success", "content": {doc.produces: {"schema": success}}},
                     "4XX": {"description": "refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 },
             });
+            for status in &doc.also {
+                op["responses"][status.to_string()] =
+                    op["responses"][doc.status.to_string()].clone();
+            }
             if !doc.public {
                 op["security"] = json!([{"bearer": []}, {"cookie": []}]);
             }
             if let Some(body) = &doc.body {
-                op["requestBody"] = match body.get("x-media-type").and_then(Value::as_str) {
-                    Some(media) => {
-                        json!({"required": true, "content": {media: {"schema": {"type": "string", "format": "binary"}}}})
-                    }
-                    None => {
-                        json!({"required": true, "content": {"application/json": {"schema": body}}})
-                    }
-                };
+                let content: Map<String, Value> = doc
+                    .body_media
+                    .iter()
+                    .map(|m| (m.to_string(), json!({"schema": body})))
+                    .collect();
+                op["requestBody"] = json!({"required": true, "content": content});
             }
             let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
             entry[*method] = op;

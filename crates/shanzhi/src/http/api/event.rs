@@ -1,18 +1,21 @@
 //! Events (work orders) over HTTP: report, read, list, inbox, and every move of the loop.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shanzhi_domain::event::photo::MAX_PHOTOS;
+use shanzhi_domain::event::state::MAX_NOTE_CHARS;
 use shanzhi_domain::event::{Action, State as EvState};
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::event::{EventRow, Filter, ListScope};
 use shanzhi_store::StoreError;
 
-use crate::event::{self as service, Report};
+use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -21,35 +24,199 @@ use crate::http::state::AppState;
 pub fn routes() -> Routes {
     let list_doc = |summary| {
         Doc::new("event", summary)
-            .query("state", "string", "comma-separated states")
-            .query("category", "integer", "category id (with its children)")
-            .query("department", "integer", "department id")
-            .query("under", "string", "region or grid code")
-            .query("from", "integer", "created at or after (unix ms)")
-            .query("to", "integer", "created before (unix ms)")
-            .query("overdue", "boolean", "red light")
-            .query("q", "string", "text in description or address")
-            .query("before", "string", "cursor from next_before")
-            .query("limit", "integer", "1–500")
+            .query(
+                "state",
+                s::pattern(&format!(
+                    "^,*(({s})(,+({s}))*)?,*$",
+                    s = EvState::ALL.map(EvState::as_str).join("|")
+                )),
+                "comma-separated states",
+            )
+            .query("category", s::int64(), "category id (with its children)")
+            .query("department", s::int64(), "department id")
+            .query("under", s::node_code(), "region or grid code")
+            .query("from", s::int64(), "created at or after (unix ms)")
+            .query("to", s::int64(), "created before (unix ms)")
+            .query("overdue", s::boolean(), "red light")
+            .query("q", s::text(0, 100), "text in description or address")
+            .query("before", s::pattern(CURSOR), "cursor from next_before")
+            .query("limit", s::integer(1, 500), "page size (default 50)")
     };
-    Routes::new()
+    let routes = Routes::new()
         .get("/api/v1/events", list, list_doc("Events in the user's scope, newest first, keyset-paged"))
-        .post("/api/v1/events", create, Doc::new("event", "Report an event (Idempotency-Key header required)")
-            .body(&[("category_id", "integer"), ("description", "string"), ("lon", "number"), ("lat", "number"), ("address?", "string"), ("photos?", "[string]")])
-            .created())
+        .post("/api/v1/events", create, Doc::new("event", "Report an event")
+            .header("Idempotency-Key", s::pattern(r"^[!-~]{1,128}$"), "1 to 128 visible ASCII characters; a retry with the same key answers the first event")
+            .body(&[("category_id", s::int64()), ("description", s::note(MAX_DESCRIPTION_CHARS, true)), ("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)),
+                ("address?", s::nullable(s::note(200, false))), ("photos?", s::array_max(s::photo_hash(), MAX_PHOTOS))])
+            .created()
+            .also(200))
         .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
-            .query("under", "string", "region or grid code").query("n", "integer", "1–200"))
-        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now"))
+            .query("under", s::node_code(), "region or grid code").query("from", s::int64(), "closed at or after (unix ms)")
+            .query("to", s::int64(), "closed before (unix ms)").query("n", s::integer(1, 200), "how many (default 10)"))
+        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now")
+            .path("id", s::int64()))
         .post("/api/v1/events/{id}/locate", locate, Doc::new("event",
             "Set the position of an event filed without one (an Open311 request with only an address): dispatchers of the holding centre")
-            .body(&[("lon", "number"), ("lat", "number"), ("version?", "integer")]))
-        .post("/api/v1/events/{id}/{action}", act, Doc::new("event",
-            "A move: accept, reject, resolve_on_spot, dispatch, sign, return, request_extension, decide_extension, report_result, verify, rate, escalate, summon, check_in, merge, remind, reinspect")
-            .body(&[("version?", "integer"), ("reason?", "string"), ("note?", "string"), ("department_id?", "integer"), ("due_minutes?", "integer"),
-                ("minutes?", "integer"), ("approve?", "boolean"), ("ok?", "boolean"), ("score?", "integer"), ("comment?", "string"), ("fixed?", "boolean"),
-                ("departments?", "[integer]"), ("lead?", "integer"), ("into?", "integer"), ("photos?", "[string]")]))
-        .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now"))
-        .get("/api/v1/notifications", notifications, Doc::new("event", "Reminders, supervision notices and progress messages"))
+            .path("id", s::int64())
+            .body(&[("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)), ("version?", s::nullable(s::int64()))]))
+        .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now")
+            .query("before", s::pattern(CURSOR), "cursor from next_before")
+            .query("limit", s::int64(), "page size (default 50, clamped to 1–500)"))
+        .get("/api/v1/notifications", notifications, Doc::new("event", "Reminders, supervision notices and progress messages"));
+    // One route takes every move; the document lists each with the fields it needs.
+    let mut moves = Vec::new();
+    for (path, summary, required) in ACTIONS {
+        let mut body = act_body();
+        body["required"] = json!(required);
+        match path {
+            "/api/v1/events/{id}/request_extension" => {
+                body["properties"]["minutes"] = s::integer(1, 60 * 24 * 30)
+            }
+            "/api/v1/events/{id}/rate" => body["properties"]["score"] = s::integer(1, 5),
+            "/api/v1/events/{id}/dispatch" => {
+                body["properties"]["due_minutes"] = s::nullable(s::integer(1, 60 * 24 * 365))
+            }
+            "/api/v1/events/{id}/summon" => {
+                body["properties"]["departments"] = json!({"type": "array", "items": s::int64(), "minItems": 2, "maxItems": 20, "uniqueItems": true})
+            }
+            _ => {}
+        }
+        // Text a move reads when given: no control characters, at most 2,000 characters.
+        let read = match path {
+            "/api/v1/events/{id}/verify" | "/api/v1/events/{id}/reinspect" => Some("note"),
+            "/api/v1/events/{id}/remind" => Some("note"),
+            "/api/v1/events/{id}/rate" => Some("comment"),
+            _ => None,
+        };
+        if let Some(field) = read {
+            body["properties"][field] = s::nullable(s::note(MAX_NOTE_CHARS, false));
+        }
+        for field in required {
+            // A needed field must be there and not null.
+            let p = &mut body["properties"][field];
+            *p = match *field {
+                "reason" | "note" => s::note(MAX_NOTE_CHARS, true),
+                _ => {
+                    let mut schema = p.clone();
+                    if let Some(o) = schema.as_object_mut() {
+                        o.remove("nullable");
+                    }
+                    schema
+                }
+            };
+        }
+        moves.push((
+            path,
+            Doc::new("event", summary)
+                .path("id", s::int64())
+                .body_schema(body),
+        ));
+    }
+    routes.route_as("post", "/api/v1/events/{id}/{action}", post(act), moves)
+}
+
+/// A `next_before` cursor: `created_at:id`.
+const CURSOR: &str = r"^[+-]?[0-9]{1,18}:[+-]?[0-9]{1,18}$";
+
+/// Each move, its summary and the fields it needs.
+const ACTIONS: [(&str, &str, &[&str]); 17] = [
+    (
+        "/api/v1/events/{id}/accept",
+        "Accept a new report (dispatchers)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/reject",
+        "Reject a report, with a reason (dispatchers)",
+        &["reason"],
+    ),
+    (
+        "/api/v1/events/{id}/resolve_on_spot",
+        "Resolve on the spot, with a note (grid workers)",
+        &["note"],
+    ),
+    (
+        "/api/v1/events/{id}/dispatch",
+        "Dispatch to a department (default: the category's) (dispatchers)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/sign",
+        "Sign for a dispatched order (handlers)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/return",
+        "Return an order to the centre, with a reason (handlers)",
+        &["reason"],
+    ),
+    (
+        "/api/v1/events/{id}/request_extension",
+        "Ask for more working minutes (handlers)",
+        &["minutes", "reason"],
+    ),
+    (
+        "/api/v1/events/{id}/decide_extension",
+        "Approve or refuse an extension (dispatchers)",
+        &["approve"],
+    ),
+    (
+        "/api/v1/events/{id}/report_result",
+        "Report the result, with a note (handlers)",
+        &["note"],
+    ),
+    (
+        "/api/v1/events/{id}/verify",
+        "Verify a result (grid workers); a failed check needs a note",
+        &["ok"],
+    ),
+    (
+        "/api/v1/events/{id}/rate",
+        "Rate a closed order, 1 to 5 (its reporter)",
+        &["score"],
+    ),
+    (
+        "/api/v1/events/{id}/escalate",
+        "Escalate to the centre above, with a reason",
+        &["reason"],
+    ),
+    (
+        "/api/v1/events/{id}/summon",
+        "Summon 2 to 20 departments, one of them the lead (dispatchers)",
+        &["departments", "lead"],
+    ),
+    (
+        "/api/v1/events/{id}/check_in",
+        "Check in as a summoned department (handlers)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/merge",
+        "Merge a duplicate into another order (dispatchers)",
+        &["into"],
+    ),
+    (
+        "/api/v1/events/{id}/remind",
+        "Remind the department (supervision)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/reinspect",
+        "Record a re-inspection of a closed order (dispatchers)",
+        &["ok"],
+    ),
+];
+
+/// Every field a move may carry (each move reads those it needs and ignores the others).
+fn act_body() -> Value {
+    let text = || s::nullable(s::string());
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "version": s::nullable(s::int64()), "reason": text(), "note": text(), "department_id": s::nullable(s::int64()),
+        "due_minutes": s::nullable(s::int64()), "minutes": s::nullable(s::int64()), "approve": s::nullable(s::boolean()),
+        "ok": s::nullable(s::boolean()), "score": s::nullable(s::integer(i32::MIN.into(), i32::MAX.into())), "comment": text(),
+        "fixed": s::nullable(s::boolean()), "departments": s::nullable(s::array(s::int64())), "lead": s::nullable(s::int64()),
+        "into": s::nullable(s::int64()), "photos": s::array_max(s::photo_hash(), MAX_PHOTOS),
+    }})
 }
 
 /// The event as clients see it.

@@ -1,6 +1,6 @@
 //! Figures of the closed loop for any node and day range, from the maintained counters.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
@@ -17,9 +17,11 @@ use crate::http::state::AppState;
 /// `/api/v1/figures`.
 pub fn routes() -> Routes {
     Routes::new().get("/api/v1/figures", figures, Doc::new("figures", "Figures of a node over days: counts, Σ/Σ rates, shares per level, time to close, by category and department")
-        .query("node", "string", "region or grid code (default: the user's scope)").query("from", "string", "YYYY-MM-DD").query("to", "string", "YYYY-MM-DD")
-        .query("children", "boolean", "also per child node").query("daily", "boolean", "also per day")
-        .query("departments", "string", "`chain` (default: departments based at the node or above it) or `all` (every department with work under the node; slower at province level)"))
+        .query("node", s::node_code(), "region or grid code (default: the user's scope)")
+        .query("from", s::date(), "first day (default: 29 days before `to`); at most ten years before `to`")
+        .query("to", s::date(), "last day (default: today)")
+        .query("children", s::boolean(), "also per child node").query("daily", s::boolean(), "also per day")
+        .query("departments", s::one_of(&["chain", "all"]), "`chain` (default: departments based at the node or above it) or `all` (every department with work under the node; slower at province level)"))
 }
 
 #[derive(Deserialize)]

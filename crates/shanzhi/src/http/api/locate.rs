@@ -1,7 +1,7 @@
 //! `GET /api/v1/locate`: the deepest grid under a point, public (the citizen portal needs it
 //! before anyone logs in). Only names and codes are revealed, never people.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -23,8 +23,8 @@ pub fn routes() -> Routes {
             "The deepest grid containing a point, and its chain of ancestors",
         )
         .public()
-        .query("lon", "number", "longitude, WGS-84")
-        .query("lat", "number", "latitude, WGS-84"),
+        .query_required("lon", s::number(-180.0, 180.0), "longitude, WGS-84")
+        .query_required("lat", s::number(-90.0, 90.0), "latitude, WGS-84"),
     )
 }
 

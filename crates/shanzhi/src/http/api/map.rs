@@ -12,7 +12,7 @@ use shanzhi_domain::grid::polygon::geojson_rounded;
 use shanzhi_domain::grid::Shape;
 use shanzhi_domain::tree::{Level, NodeCode};
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
@@ -20,17 +20,36 @@ use crate::http::state::AppState;
 /// Most shapes or points in one answer.
 const MAX_FEATURES: i64 = 6000;
 
+/// The figures a map shape can carry.
+const FIGURES: [&str; 6] = [
+    "open",
+    "overdue",
+    "reported",
+    "closed",
+    "on_time_rate",
+    "satisfaction",
+];
+
+/// Four numbers in degrees (the order of each pair and the ranges are checked by the handler).
+fn bbox() -> Value {
+    let n = r"-?[0-9]{1,3}(\.[0-9]{1,12})?";
+    s::pattern(&format!("^{n},{n},{n},{n}$"))
+}
+
 /// `/api/v1/map/*`.
 pub fn routes() -> Routes {
     Routes::new()
         .get("/api/v1/map/nodes", nodes, Doc::new("map", "One level of the tree in view as GeoJSON, outlines simplified for the zoom, with a figure per shape")
-            .query("level", "string", "county, town, village or grid").query("bbox", "string", "min_lon,min_lat,max_lon,max_lat")
-            .query("zoom", "integer", "map zoom (0–20): sets the simplification").query("figure", "string", "open, overdue, reported, closed, on_time_rate, satisfaction")
-            .query("days", "integer", "window of the counted figures, days back from today (default 30)"))
+            .query_required("level", s::one_of(&["province", "city", "county", "town", "village", "grid"]), "the level shown")
+            .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
+            .query("zoom", s::integer(0, 255), "map zoom (0–20): sets the simplification")
+            .query("figure", s::one_of(&FIGURES), "the figure per shape (default open)")
+            .query("days", s::int64(), "window of the counted figures, days back from today (default 30, 1 to 3660)"))
         .get("/api/v1/map/events", events, Doc::new("map", "Events in view as GeoJSON points (department handlers: orders sent to their department)")
-            .query("bbox", "string", "min_lon,min_lat,max_lon,max_lat").query("open", "boolean", "open orders only (default true)")
-            .query("days", "integer", "created within so many days (default 365)"))
-        .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query("code", "string", "region or grid code"))
+            .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
+            .query("open", s::boolean(), "open orders only (default true)")
+            .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)"))
+        .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
 
 fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {

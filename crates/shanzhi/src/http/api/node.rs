@@ -1,29 +1,31 @@
 //! Regions and grids one at a time: read, create, change, children, subtree.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::grid::Shape;
-use shanzhi_domain::tree::{overlapping_sibling, parse_name, NodeCode};
+use shanzhi_domain::tree::{overlapping_sibling, parse_name, Level, NodeCode};
 use shanzhi_domain::user::permission::{can_edit_node, can_view_node};
 use shanzhi_store::node::{Node, NodeChange};
 use shanzhi_store::StoreError;
 
 use super::tree::import_features;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{CurrentUser, Json, Query};
+use crate::http::extract::{present, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/nodes…`
 pub fn routes() -> Routes {
-    let list = |s| {
-        Doc::new("tree", s)
-            .query("geometry", "boolean", "include GeoJSON")
-            .query("after", "string", "page: path after")
-            .query("limit", "integer", "1–5000")
+    let levels: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+    let list = |summary| {
+        Doc::new("tree", summary)
+            .path("code", s::node_code())
+            .query("geometry", s::boolean(), "include GeoJSON")
+            .query("after", s::string(), "page: path after")
+            .query("limit", s::integer(1, 5000), "page size (default 500)")
     };
     Routes::new()
         .get(
@@ -36,27 +38,30 @@ pub fn routes() -> Routes {
             create,
             Doc::new("tree", "Create a region or grid (administrators)")
                 .body(&[
-                    ("code", "string"),
-                    ("name", "string"),
-                    ("level?", "string"),
-                    ("parent?", "string"),
-                    ("geometry?", "geometry"),
+                    ("code", s::node_code()),
+                    ("name", s::name()),
+                    ("level?", s::nullable(s::one_of(&levels))),
+                    ("parent?", s::nullable(s::node_code())),
+                    ("geometry?", s::nullable(s::geometry())),
                 ])
                 .created(),
         )
         .get(
             "/api/v1/nodes/{code}",
             show,
-            Doc::new("tree", "A region or grid with its shape and ancestors"),
+            Doc::new("tree", "A region or grid with its shape and ancestors")
+                .path("code", s::node_code()),
         )
         .patch(
             "/api/v1/nodes/{code}",
             update,
-            Doc::new("tree", "Rename or reshape a node (administrators)").body(&[
-                ("name?", "string"),
-                ("geometry?", "geometry"),
-                ("version?", "integer"),
-            ]),
+            Doc::new("tree", "Rename or reshape a node (administrators)")
+                .path("code", s::node_code())
+                .body_schema(json!({
+                    "type": "object", "additionalProperties": false,
+                    "properties": {"name": s::name(), "geometry": s::geometry(), "version": s::nullable(s::int64())},
+                    "anyOf": [{"required": ["name"]}, {"required": ["geometry"]}],
+                })),
         )
         .get(
             "/api/v1/nodes/{code}/children",
@@ -151,7 +156,9 @@ async fn show(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     geometry: Option<Value>,
     /// The version the client read; a stale one gets 409 instead of overwriting.
     version: Option<i64>,

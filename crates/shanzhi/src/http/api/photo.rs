@@ -4,7 +4,7 @@
 //! it is attached to none; to anyone else it does not exist (404). It is served with its checked
 //! type and `nosniff`, so a browser never takes it for anything else.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
@@ -31,16 +31,15 @@ pub fn routes() -> Routes {
                 "event",
                 "Upload a photo (JPEG, PNG or WebP, up to 8 MB); answers its content hash",
             )
-            .raw_body("image/*")
+            .raw_body(&["image/jpeg", "image/png", "image/webp"], None)
             .created(),
         )
         .get(
             "/api/v1/photos/{hash}",
             download,
-            Doc::new(
-                "event",
-                "A photo by its hash, for readers of an event it is attached to (and its uploader before that)",
-            ),
+            Doc::new("event", "A photo by its hash, for readers of an event it is attached to (and its uploader before that)")
+                .path("hash", s::photo_hash())
+                .produces("image/*"),
         )
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shanzhi_domain::tree::{validate_import, Existing, ImportError, NodeCode};
+use shanzhi_domain::tree::{validate_import, Existing, ImportError, NodeCode, ALREADY_EXISTS};
 use shanzhi_domain::user::permission::can_edit_node;
 use shanzhi_domain::user::Role;
 use shanzhi_store::audit::AuditEntry;
@@ -36,10 +36,15 @@ pub fn routes() -> Routes {
                 "tree",
                 "Import a GeoJSON FeatureCollection of regions and grids, all or nothing",
             )
-            .raw_body("application/geo+json")
+            .raw_body(
+                &["application/geo+json"],
+                Some(json!({"type": "object", "required": ["type", "features"],
+                    "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "features": {"type": "array", "minItems": 1, "items": {"type": "object"}}}})),
+            )
             .query(
                 "tolerance",
-                "number",
+                json!({"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": true}),
                 "allowed sibling overlap, share of the smaller grid",
             )
             .created(),
@@ -47,11 +52,9 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/tree/export",
             export,
-            Doc::new("tree", "Export a subtree as a GeoJSON FeatureCollection").query(
-                "root",
-                "string",
-                "region or grid code",
-            ),
+            Doc::new("tree", "Export a subtree as a GeoJSON FeatureCollection")
+                .query_required("root", s::node_code(), "region or grid code")
+                .produces("application/geo+json"),
         )
 }
 
@@ -172,7 +175,10 @@ pub async fn import_features(
         }
     }
     if !scope_errors.is_empty() {
-        return Err(refusal(scope_errors));
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            ..refusal(scope_errors)
+        });
     }
     let new: Vec<NewNode> = nodes
         .drain(..)
@@ -239,6 +245,10 @@ fn refusal(errors: Vec<ImportError>) -> ApiError {
         message,
     );
     e.code = "invalid_import";
+    // Codes the tree has already are a conflict with it (409), like any duplicate.
+    if errors.iter().all(|e| e.message == ALREADY_EXISTS) {
+        e.status = StatusCode::CONFLICT;
+    }
     e.with_details(json!({"errors": errors}))
 }
 

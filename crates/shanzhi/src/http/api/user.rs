@@ -1,6 +1,6 @@
 //! Users, administered inside the administrator's subtree.
 
-use super::doc::{Doc, Routes};
+use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -14,45 +14,52 @@ use shanzhi_store::StoreError;
 
 use crate::http::api::auth::account_keys_prefix;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{actor_of, CurrentUser, Json, Query};
+use crate::http::extract::{actor_of, present, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 use crate::password;
 
 /// `/api/v1/users…`
 pub fn routes() -> Routes {
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     Routes::new()
         .get(
             "/api/v1/users",
             list,
             Doc::new("user", "Users in the administrator's area")
-                .query("after", "integer", "page: id after")
-                .query("limit", "integer", "1–1000"),
+                .query("after", s::int64(), "page: id after")
+                .query("limit", s::integer(1, 1000), "page size (default 100)"),
         )
         .post(
             "/api/v1/users",
             create,
             Doc::new("user", "Create a user (administrators)")
                 .body(&[
-                    ("username", "string"),
-                    ("display_name", "string"),
-                    ("password", "string"),
-                    ("role", "string"),
-                    ("scope?", "string"),
-                    ("department_id?", "integer"),
+                    ("username", s::username()),
+                    ("display_name", s::name()),
+                    ("password", s::password()),
+                    ("role", s::one_of(&roles)),
+                    ("scope?", s::nullable(s::node_code())),
+                    ("department_id?", s::nullable(s::int64())),
                 ])
                 .created(),
         )
-        .get("/api/v1/users/{id}", show, Doc::new("user", "A user"))
+        .get(
+            "/api/v1/users/{id}",
+            show,
+            Doc::new("user", "A user").path("id", s::int64()),
+        )
         .patch(
             "/api/v1/users/{id}",
             update,
-            Doc::new("user", "Change a user: name, password, disabled, unlock").body(&[
-                ("display_name?", "string"),
-                ("password?", "string"),
-                ("current_password?", "string"),
-                ("disabled?", "boolean"),
-                ("unlock?", "boolean"),
-            ]),
+            Doc::new("user", "Change a user: name, password, disabled, unlock")
+                .path("id", s::int64())
+                .body(&[
+                    ("display_name?", s::name()),
+                    ("password?", s::password()),
+                    ("current_password?", s::text(0, 1024)),
+                    ("disabled?", s::boolean()),
+                    ("unlock?", s::boolean()),
+                ]),
         )
 }
 
@@ -201,10 +208,13 @@ async fn show(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     password: Option<String>,
     /// Required to change one's own password.
     current_password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     disabled: Option<bool>,
     #[serde(default)]
     unlock: bool,

@@ -1,0 +1,203 @@
+"""schemathesis hooks for Shanzhi: log in as the run's own account, and again whenever needed.
+
+The run may log itself out (POST /auth/logout), change its own password (which ends its
+sessions), disable or lock its own account: every such request is valid and must be tested.
+So the token comes from an auth provider that schemathesis asks again after a 401; if the
+account can no longer log in, a fresh one is made with `shanzhi user add` (straight into the
+database, where the run cannot reach it) and the run goes on as that one.
+
+A few rules cannot be written in JSON Schema: one field against another (a bounding box's
+minimum below its maximum, `from` before `to`, working periods in order) and references to
+records that must exist (a category, a department, a region, an event). For *valid* cases
+only, `map_case` below bends the generated values to keep those rules, with real ids of the
+demo town; invalid cases go out as generated.
+
+Set by ./run: SZ_BASE (http://127.0.0.1:PORT), SZ_ROLE (admin or citizen), SZ_SCOPE (the
+admin's region code), SZ_BIN and SZ_DATABASE_URL (for `shanzhi user add`), SZ_PREFIX (login
+names of this run: PREFIX-1, PREFIX-2, …), SZ_CATEGORY, SZ_DEPARTMENTS (two ids, comma-separated),
+SZ_EVENT, SZ_LON and SZ_LAT (a category, departments, an event and a point of the demo town).
+"""
+
+import os
+import secrets
+import subprocess
+import threading
+import time
+from datetime import date, timedelta
+
+import requests
+import schemathesis
+
+BASE = os.environ["SZ_BASE"]
+ROLE = os.environ["SZ_ROLE"]
+PREFIX = os.environ["SZ_PREFIX"]
+
+_lock = threading.Lock()
+_account = {"n": 0, "username": None, "password": None, "event": None}
+
+
+def _add_account():
+    """Creates the next account of this run with the shanzhi binary and remembers it."""
+    _account["n"] += 1
+    username = f"{PREFIX}-{_account['n']}"
+    password = "Sz-" + secrets.token_hex(12)
+    cmd = [os.environ["SZ_BIN"], "--database-url", os.environ["SZ_DATABASE_URL"], "user", "add",
+           username, "--role", ROLE, "--name", f"schemathesis {ROLE} {_account['n']}"]
+    if ROLE != "citizen":
+        cmd += ["--scope", os.environ["SZ_SCOPE"]]
+    done = subprocess.run(cmd, input=password + "\n", capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"shanzhi user add {username} failed: {done.stderr.strip()}")
+    _account.update(username=username, password=password, event=None)
+
+
+def _login():
+    if _account["username"] is None:
+        _add_account()
+    for _ in range(5):
+        r = requests.post(f"{BASE}/api/v1/auth/login", timeout=30,
+                          json={"username": _account["username"], "password": _account["password"]})
+        if r.status_code == 429:
+            # Throttled (the run's own wrong guesses come from this address too): wait, retry.
+            time.sleep(min(float(r.headers.get("Retry-After") or 1), 10))
+            continue
+        if r.status_code == 200:
+            token = r.json()["token"]
+            if _account["event"] is None:
+                _account["event"] = _report(token)
+            return token
+        # Password changed, account disabled or locked by the run itself: start a new account.
+        _add_account()
+    raise RuntimeError(f"cannot log in as a fresh {ROLE}: {r.status_code} {r.text[:200]}")
+
+
+def _report(token):
+    """An event of this account's own (the only kind a citizen may name, e.g. to merge into)."""
+    r = requests.post(f"{BASE}/api/v1/events", timeout=30,
+                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_hex(8)},
+                      json={"category_id": int(os.environ["SZ_CATEGORY"]), "description": "schemathesis",
+                            "lon": float(os.environ["SZ_LON"]), "lat": float(os.environ["SZ_LAT"])})
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"cannot report an event: {r.status_code} {r.text[:200]}")
+    return r.json()["id"]
+
+
+@schemathesis.auth()
+class ShanzhiLogin:
+    """A bearer token of the run's account; schemathesis asks again after any 401."""
+
+    def get(self, case, context):
+        with _lock:
+            return _login()
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+_villages = {"next": 999}
+
+
+def _village(name):
+    """A new village under the administrator's town (no outline: regions may have none), with
+    a code no village has yet (counting down from 999; the demo's count up from 001)."""
+    town = os.environ["SZ_SCOPE"]
+    with _lock:
+        n = _villages["next"]
+        _villages["next"] = max(n - 1, 1)
+    return {"code": town[:9] + f"{n:03d}", "name": name, "level": "village", "parent": town}
+
+
+def _env_ids(name):
+    return [int(x) for x in os.environ.get(name, "").split(",") if x]
+
+
+def _bbox(text):
+    """Orders each pair of a bounding box and keeps it on the globe."""
+    try:
+        a, b, c, d = (float(x) for x in text.split(","))
+    except ValueError:
+        return text
+    a, c = sorted((max(-180.0, min(180.0, a)), max(-180.0, min(180.0, c))))
+    b, d = sorted((max(-90.0, min(90.0, b)), max(-90.0, min(90.0, d))))
+    return f"{a},{b},{c},{d}"
+
+
+def _days(query):
+    """`from` on or before `to`, at most ten years apart, `to` by default today."""
+    try:
+        start = date.fromisoformat(query["from"]) if "from" in query else None
+        end = date.fromisoformat(query["to"]) if "to" in query else date.today()
+    except ValueError:
+        return
+    if start is not None:
+        start, end = sorted((start, end))
+        if (end - start).days > 3650:
+            start = end - timedelta(days=3650)
+        query["from"], query["to"] = start.isoformat(), end.isoformat()
+
+
+def _calendar(body):
+    """Working periods sorted and apart; no day both a holiday and a make-up workday."""
+    times = sorted({t for pair in body.get("periods") or [] for t in pair if isinstance(t, str)})
+    pairs = [times[i:i + 2] for i in range(0, len(times) - 1, 2)]
+    body["periods"] = pairs or [["08:30", "17:30"]]
+    if isinstance(body.get("workdays"), list) and isinstance(body.get("holidays"), list):
+        body["workdays"] = [d for d in body["workdays"] if d not in body["holidays"]]
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive:
+        return case
+    if any(not c.mode.is_positive for c in meta.components.values()):
+        return case
+    path, method = case.operation.path, case.method.upper()
+    query = case.query if isinstance(case.query, dict) else None
+    body = case.body if isinstance(case.body, dict) else None
+    departments = _env_ids("SZ_DEPARTMENTS")
+    if query is not None:
+        if "bbox" in query and isinstance(query["bbox"], str):
+            query["bbox"] = _bbox(query["bbox"])
+        if path == "/api/v1/figures":
+            _days(query)
+    if body is None:
+        return case
+    if "password" in body:
+        # Strong enough for the strength rule, whatever was drawn.
+        body["password"] = "Sz-" + secrets.token_hex(12)
+    if path == "/api/v1/calendar":
+        _calendar(body)
+    elif path == "/api/v1/users" and method == "POST":
+        body["scope"] = os.environ["SZ_SCOPE"]
+        body["department_id"] = departments[0]
+    elif path.startswith("/api/v1/categories"):
+        body.pop("parent_id", None)
+    elif path == "/api/v1/departments":
+        body["region"] = os.environ["SZ_SCOPE"]
+    elif path == "/api/v1/events" and method == "POST":
+        body.update(category_id=int(os.environ["SZ_CATEGORY"]), photos=[],
+                    lon=float(os.environ["SZ_LON"]), lat=float(os.environ["SZ_LAT"]))
+        # A new report gets a new key: the same key with another body is refused as a mistake.
+        case.headers = case.headers or {}
+        case.headers["Idempotency-Key"] = secrets.token_hex(8)
+    elif path == "/api/v1/nodes" and method == "POST":
+        body.clear()
+        body.update(_village("schemathesis"))
+    elif path == "/api/v1/tree/import":
+        feature = _village("schemathesis")
+        body.update(type="FeatureCollection", features=[
+            {"type": "Feature", "properties": feature, "geometry": None}])
+    elif path.startswith("/api/v1/events/{id}/"):
+        body["photos"] = []
+        if body.get("department_id") is not None or path.endswith("/dispatch"):
+            body["department_id"] = departments[0]
+        if body.get("departments") is not None or path.endswith("/summon"):
+            body["departments"] = departments[:2]
+            body["lead"] = departments[0]
+        if body.get("ok") is False and not (body.get("note") or "").strip():
+            body["note"] = "not fixed"  # a failed check says why
+        if body.get("into") is not None:
+            body["into"] = _account["event"] if ROLE == "citizen" else int(os.environ["SZ_EVENT"])
+    return case
