@@ -132,7 +132,11 @@ impl Fields {
     }
 }
 
-async fn read_fields(app: &AppState, req: Request, format: Format) -> Open311Result<Fields> {
+async fn read_fields<S: Send + Sync>(
+    app: &S,
+    req: Request,
+    format: Format,
+) -> Open311Result<Fields> {
     let mut fields = Fields::default();
     let bad = |what: String| Open311Error::bad_request(format, what);
     if let Some(q) = req.uri().query() {
@@ -537,6 +541,19 @@ async fn replay_key(
         }
     }
     Ok(key(bucket))
+}
+
+/// Reads a POST body as [`create`] does, with no server around it: the entry point of the
+/// `open311_form` fuzz target. The number of fields and media read, or the 400's description.
+pub async fn read_body(content_type: &str, body: Vec<u8>) -> Result<usize, String> {
+    let req = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body))
+        .map_err(|e| e.to_string())?;
+    let fields = read_fields(&(), req, Format::Json)
+        .await
+        .map_err(|e| e.description)?;
+    Ok(fields.map.len() + fields.media.len())
 }
 
 #[cfg(test)]
