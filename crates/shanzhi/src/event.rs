@@ -373,14 +373,7 @@ async fn check_report<'s>(
         check_photos(app, actor, r).await?;
         return Ok((category, region.clone(), region));
     };
-    let Some(found) = app.locator.current().locate(at) else {
-        return Err(ApiError::invalid(
-            "lon",
-            "the position is outside the jurisdiction: no grid contains it",
-        ));
-    };
-    let grid =
-        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let grid = grid_at(app, at)?;
     if actor.role != Role::Citizen && !actor.reaches(&grid) {
         return Err(ApiError::invalid(
             "lon",
@@ -391,6 +384,17 @@ async fn check_report<'s>(
     let village = NodeCode::parse(&grid.as_str()[..12])
         .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     Ok((category, grid, village))
+}
+
+/// The grid that holds a point, or a 422 naming `lon` when none does.
+fn grid_at(app: &AppState, at: LonLat) -> Result<NodeCode, ApiError> {
+    let Some(found) = app.locator.current().locate(at) else {
+        return Err(ApiError::invalid(
+            "lon",
+            "the position is outside the jurisdiction: no grid contains it",
+        ));
+    };
+    NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
 }
 
 async fn check_photos(app: &AppState, actor: &Actor, r: &Report) -> Result<(), ApiError> {
@@ -546,14 +550,7 @@ pub async fn locate(
         ));
     }
     let at = LonLat::parse(lon, lat)?;
-    let Some(found) = app.locator.current().locate(at) else {
-        return Err(ApiError::invalid(
-            "lon",
-            "the position is outside the jurisdiction: no grid contains it",
-        ));
-    };
-    let grid =
-        NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let grid = grid_at(app, at)?;
     if !ev.grid.contains(&grid) {
         return Err(ApiError::invalid(
             "lon",
