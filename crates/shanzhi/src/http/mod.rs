@@ -35,10 +35,11 @@ pub fn router(state: AppState) -> Router {
         .merge(page::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Inside the compression: it reads and rewrites plain-text error bodies.
+        .layer(middleware::from_fn(security::harden))
         // gzip for clients that ask (browsers do): map outlines and lists shrink 4–6×. The
         // fastest level keeps the CPU for the requests themselves.
         .layer(CompressionLayer::new().gzip(true).quality(CompressionLevel::Fastest))
-        .layer(middleware::from_fn(security::harden))
         .layer(middleware::from_fn_with_state(state.clone(), security::client_info))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))

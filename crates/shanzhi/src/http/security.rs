@@ -116,7 +116,8 @@ async fn json_errors(resp: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    // Compressed or already ours: leave it (this layer runs inside the compression).
+    if is_json || resp.headers().contains_key(header::CONTENT_ENCODING) {
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -154,7 +155,8 @@ async fn json_errors(resp: Response) -> Response {
     .into_response();
     // Keep headers such as `Allow` on a 405.
     for (k, v) in parts.headers.iter() {
-        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH && k != header::CONTENT_ENCODING
+        {
             out.headers_mut().insert(k.clone(), v.clone());
         }
     }

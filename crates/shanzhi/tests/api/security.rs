@@ -176,6 +176,23 @@ db_test!(framework_errors_answer_in_the_api_shape, |app| {
         .unwrap();
     let v = assert_error(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(v["code"], "too_large");
+    // Rewritten errors stay readable for clients that take gzip: the body is what the
+    // encoding header says (this broke every plain-text error for browsers and schemathesis).
+    let r = app
+        .client
+        .get(format!("{}/api/v1/events/abc", app.url))
+        .bearer_auth(&c.dispatcher.token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    let gzip = header(&r, "content-encoding") == "gzip";
+    let body = r.bytes().await.unwrap();
+    if gzip {
+        assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    } else {
+        assert!(serde_json::from_slice::<Value>(&body).is_ok());
+    }
     // A wrong method.
     let r = app
         .client

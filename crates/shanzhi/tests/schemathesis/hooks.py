@@ -189,7 +189,7 @@ def map_case(context, case):
         feature = _village("schemathesis")
         body.update(type="FeatureCollection", features=[
             {"type": "Feature", "properties": feature, "geometry": None}])
-    elif path.startswith("/api/v1/events/{id}/"):
+    elif path.startswith("/api/v1/events/{id}/") and not path.endswith("/locate"):
         body["photos"] = []
         if body.get("department_id") is not None or path.endswith("/dispatch"):
             body["department_id"] = departments[0]
