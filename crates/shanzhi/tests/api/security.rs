@@ -540,3 +540,19 @@ db_test!(
         assert_ne!(f["figures"], town["figures"], "{f}");
     }
 );
+
+db_test!(
+    a_list_search_with_a_nul_byte_is_refused_not_a_server_error,
+    |app| {
+        let c = app.seed_loop().await;
+        // Found by schemathesis on PostgreSQL, which refuses NUL in text: it was a 500.
+        let r = app
+            .get(
+                "/api/v1/events?q=%E5%9E%83%00x&state=reported",
+                Some(&c.citizen),
+            )
+            .await;
+        let v = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(v["field"], "q");
+    }
+);

@@ -38,7 +38,7 @@ pub fn routes() -> Routes {
             .query("from", s::int64(), "created at or after (unix ms)")
             .query("to", s::int64(), "created before (unix ms)")
             .query("overdue", s::boolean(), "red light")
-            .query("q", s::text(0, 100), "text in description or address")
+            .query("q", s::note(100, false), "text in description or address")
             .query("before", s::pattern(CURSOR), "cursor from next_before")
             .query("limit", s::integer(1, 500), "page size (default 50)")
     };
@@ -569,10 +569,22 @@ async fn list(
     f.from_ms = q.from;
     f.to_ms = q.to;
     f.overdue = q.overdue;
-    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if t.chars().count() > 100 {
+    if let Some(raw) = q.q.as_deref() {
+        if raw.chars().count() > 100 {
             return Err(ApiError::invalid("q", "at most 100 characters"));
         }
+        // PostgreSQL refuses NUL in text: refuse control characters here, as 422, not a 500.
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(ApiError::invalid(
+                "q",
+                "must not contain control characters",
+            ));
+        }
+    }
+    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         f.text = Some(t.to_owned());
     }
     if let Some(c) = &q.before {
