@@ -92,6 +92,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
+        // No text of ours holds NUL (PostgreSQL refuses it outright): refuse it at the door.
+        if let Some((k, _)) = form_urlencoded::parse(q.as_bytes()).find(|(_, v)| v.contains('\0')) {
+            return Err(ApiError::bad_request(
+                Some(k.into_owned()),
+                "bad query parameter: NUL characters are not allowed",
+            ));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Query)

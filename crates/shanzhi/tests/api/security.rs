@@ -552,7 +552,27 @@ db_test!(
                 Some(&c.citizen),
             )
             .await;
+        let v = assert_error(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(v["field"], "q");
+        // Other control characters: refused too, never a server error.
+        let r = app
+            .get("/api/v1/events?q=%E5%9E%83%07x", Some(&c.citizen))
+            .await;
         let v = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(v["field"], "q");
+    }
+);
+
+db_test!(
+    a_nul_in_any_query_parameter_is_refused_not_a_server_error,
+    |app| {
+        app.seed_town().await;
+        let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+        // Found by schemathesis on PostgreSQL: `entity` with a NUL was a 500.
+        let r = app
+            .get("/api/v1/audit?entity=G%00x&limit=5", Some(&admin))
+            .await;
+        let v = assert_error(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(v["field"], "entity");
     }
 );

@@ -52,14 +52,14 @@ pub mod schema {
         json!({"type": "string", "pattern": re})
     }
 
-    /// Any string.
+    /// Any string without NUL (the query extractor refuses NUL; PostgreSQL cannot store it).
     pub fn string() -> Value {
-        json!({"type": "string"})
+        json!({"type": "string", "pattern": r"^[^\x00]*$"})
     }
 
-    /// A string of `min..=max` characters, any of them.
+    /// A string of `min..=max` characters, any but NUL.
     pub fn text(min: usize, max: usize) -> Value {
-        json!({"type": "string", "minLength": min, "maxLength": max})
+        json!({"type": "string", "minLength": min, "maxLength": max, "pattern": r"^[^\x00]*$"})
     }
 
     /// Free text as notes and descriptions take it: at most `max` characters, no control
