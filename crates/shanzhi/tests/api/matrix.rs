@@ -239,8 +239,7 @@ fn admin_only(r: Role, _: Side) -> Want {
 }
 
 /// A record the caller may see in scope, and none outside.
-fn record_read(r: Role, s: Side) -> Want {
-    let _ = r;
+fn record_read(_: Role, s: Side) -> Want {
     match s {
         Side::In => Want::Ok,
         Side::Out => Want::Hidden,

@@ -76,14 +76,16 @@ async function users(ctx, host) {
         tr.replaceWith(row(r));
       }
     });
-    const unlock = locked ? h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+    // Failed logins make a name wait (per client address); an administrator may clear those waits
+    // at any time, so the button is always there.
+    const unlock = h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
       try {
         tr.replaceWith(row(await patch(`users/${u.id}`, { unlock: true })));
         toast(t('common.saved'));
       } catch (err) {
         toast(errorText(err), 'error');
       }
-    } }, t('admin.unlock')) : null;
+    } }, t('admin.unlock'));
     const tr = h('tr',
       h('td', { 'data-label': t('admin.username') }, h('span', { class: 'mono' }, u.username)),
       h('td', { 'data-label': t('admin.displayName') }, u.display_name),

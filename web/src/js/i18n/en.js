@@ -354,7 +354,7 @@ export default {
   'admin.locked': 'Locked',
   'admin.disable': 'Disable',
   'admin.enable': 'Enable',
-  'admin.unlock': 'Unlock',
+  'admin.unlock': 'Clear login waits',
   'admin.newUser': 'New user',
   'admin.created': 'Created {name}',
   'admin.deps': 'Departments',

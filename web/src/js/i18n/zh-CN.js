@@ -354,7 +354,7 @@ export default {
   'admin.locked': '已锁定',
   'admin.disable': '停用',
   'admin.enable': '启用',
-  'admin.unlock': '解锁',
+  'admin.unlock': '清除登录限制',
   'admin.newUser': '新建用户',
   'admin.created': '已创建 {name}',
   'admin.deps': '职能部门',

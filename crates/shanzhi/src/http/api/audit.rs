@@ -46,20 +46,16 @@ async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    if !can_read_audit(&user.actor) {
-        return Err(ApiError::forbidden(
-            "only administrators read the audit log",
-        ));
-    }
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
-    }
-    let Scope::Node(root) = &user.actor.scope else {
+    // Administrators are node-scoped (`can_read_audit` says so): their node bounds the rows.
+    let (true, Scope::Node(root)) = (can_read_audit(&user.actor), &user.actor.scope) else {
         return Err(ApiError::forbidden(
             "only administrators read the audit log",
         ));
     };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+    }
     let (rows, next_before) = if user.at_root(&app).await? {
         let rows = shanzhi_store::audit::list(
             &app.db,
@@ -69,9 +65,11 @@ async fn list(
             limit,
         )
         .await?;
-        let next = (rows.len() as i64 == limit)
-            .then(|| rows.last().map(|r| r.seq))
-            .flatten();
+        let next = if rows.len() as i64 == limit {
+            rows.last().map(|r| r.seq)
+        } else {
+            None
+        };
         (rows, next)
     } else {
         scoped_rows(&app, root.path(), &q, limit).await?
