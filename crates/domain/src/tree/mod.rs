@@ -171,18 +171,21 @@ impl NodeCode {
             }
         } else {
             // A region code is its significant digits padded with zeros: once a segment is zero,
-            // every later one must be too ("440000001000" is not a code).
-            let segs = [&s[2..4], &s[4..6], &s[6..9], &s[9..12]];
-            let mut seen_zero = false;
-            for seg in segs {
-                let zero = seg.bytes().all(|b| b == b'0');
-                if seen_zero && !zero {
-                    return Err(DomainError::invalid(
-                        "code",
-                        "region code has digits after a zero segment",
-                    ));
-                }
-                seen_zero |= zero;
+            // every later one must be too ("440000001000" is not a code) — except the county's:
+            // a city without counties (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) governs its
+            // towns directly, and their codes keep the county digits at 00 ("441900003000").
+            let zero = |r: std::ops::Range<usize>| s[r].bytes().all(|b| b == b'0');
+            let ok = match [zero(2..4), zero(4..6), zero(6..9), zero(9..12)] {
+                [true, county, town, village] => county && town && village,
+                [false, _, true, village] => village,
+                [false, _, false, _] => true,
+            };
+            if !ok {
+                return Err(DomainError::invalid(
+                    "code",
+                    "region code has digits after a zero segment (only the county part may be \
+                     00, under a city that governs its towns directly)",
+                ));
             }
         }
         Ok(NodeCode(s.to_owned()))
@@ -261,7 +264,8 @@ impl NodeCode {
         let mut out = Vec::new();
         let full = self.path();
         for d in [2usize, 4, 6, 9, 12] {
-            if d <= full.len() {
+            // Under a city without counties the county digits are 00: there is no county node.
+            if d <= full.len() && !(d == 6 && full.len() > 6 && &full[4..6] == "00") {
                 out.push(full[..d].to_owned());
             }
         }
@@ -441,6 +445,28 @@ mod tests {
             "441502001000001",
             "441502001001000",
         ] {
+            assert!(NodeCode::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn cities_without_counties_hold_towns_directly() {
+        // 东莞 (4419) has no counties: its towns' codes keep the county digits at 00.
+        let town = NodeCode::parse("441900003000").unwrap();
+        assert_eq!(town.natural_level(), NaturalLevel::Region(Level::Town));
+        assert_eq!(town.path(), "441900003");
+        assert_eq!(town.natural_parent().unwrap().as_str(), "441900000000");
+        let village = NodeCode::parse("441900003001").unwrap();
+        assert_eq!(village.natural_parent().unwrap(), town);
+        assert_eq!(
+            NodeCode::parse("441900003001001").unwrap().ancestor_paths(),
+            vec!["44", "4419", "441900003", "441900003001", "441900003001001"]
+        );
+        assert!(NodeCode::parse("441900000000").unwrap().contains(&village));
+        let city = NodeCode::parse("441900000000").unwrap();
+        assert!(check_parent(&town, Level::Town, &city, Level::City).is_ok());
+        // Still refused: a village under a zero town, anything under a zero city.
+        for bad in ["441900000001", "440000003000", "441500000001"] {
             assert!(NodeCode::parse(bad).is_err(), "{bad} should be refused");
         }
     }
