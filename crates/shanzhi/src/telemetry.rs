@@ -1,4 +1,7 @@
 //! Structured logs: text for people, JSON for collectors; `RUST_LOG` picks the detail.
+//!
+//! Logs go to standard error for every command, so that standard output carries only what a
+//! command prints (`shanzhi tree export CODE > tree.geojson` must be the file and nothing else).
 
 use tracing_subscriber::EnvFilter;
 
@@ -8,7 +11,8 @@ pub fn init(format: &str) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr);
     let _ = if format == "json" {
         builder.json().try_init()
     } else {
