@@ -1,7 +1,8 @@
-//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`, `tree import|export`,
-//! `open311 add-client`.
+//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`,
+//! `tree import|export|template`, `open311 add-client`. Standard output carries only what a
+//! command prints (an export, a template, a summary); logs and errors go to standard error.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +18,10 @@ use shanzhi_store::Db;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Flags, DEFAULT_DATABASE_URL};
 use crate::demo::{self, Scale};
+use crate::http::error::ApiError;
 use crate::startup;
+use crate::tree::sheet::{self, Format};
+use crate::tree::template::{self, TemplateFormat};
 
 /// 善治 Shanzhi — grid-based grassroots governance.
 #[derive(Parser)]
@@ -123,10 +127,24 @@ enum Open311Command {
 
 #[derive(Subcommand)]
 enum TreeCommand {
-    /// Import a GeoJSON FeatureCollection of regions and grids (all or nothing).
-    Import { file: PathBuf },
-    /// Export the subtree under CODE as a GeoJSON FeatureCollection to standard output.
+    /// Import regions and grids (all or nothing) from a GeoJSON FeatureCollection, or from a
+    /// spreadsheet (.xlsx or .csv) of code, name, level, parent. See docs/import.md.
+    Import {
+        file: PathBuf,
+        /// What the file is (default: by its extension, .xlsx or .csv; else GeoJSON).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        // TODO(issue 11, lead): --update, --dry-run and --crs wgs84|cgcs2000|gcj02|bd09, passed
+        // to import_features's options once they land on main.
+    },
+    /// Export the subtree under CODE, after its ancestors, as a GeoJSON FeatureCollection to
+    /// standard output: it loads into an empty database.
     Export { code: String },
+    /// Write an example import file to standard output (see docs/import.md).
+    Template {
+        #[arg(long, value_enum, default_value = "geojson")]
+        format: TemplateFormat,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -327,78 +345,102 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("api_key: {key}");
             println!("(shown this once; only its hash is stored)");
         }
-        Command::Tree { command } => {
+        Command::Tree {
+            command: TreeCommand::Template { format },
+        } => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(template::text(format).as_bytes())?;
+            out.flush()?;
+        }
+        Command::Tree {
+            command: TreeCommand::Export { code },
+        } => {
+            let root = NodeCode::parse(&code)?;
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let written = crate::tree::export::write(&db, &root, |_| true, &mut out).await;
+            db.close().await;
+            match written {
+                Ok(_) => {}
+                Err(crate::tree::export::ExportError::Store(
+                    shanzhi_store::StoreError::NotFound,
+                )) => {
+                    anyhow::bail!("no node {root} in the database")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Tree {
+            command: TreeCommand::Import { file, format },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let format = format.unwrap_or_else(|| Format::of_path(&file));
+            let (collection, sheet) = match sheet::collection(format, &bytes) {
+                Ok(read) => read,
+                Err(e) => {
+                    print_refusal(&e);
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let state = startup::build_state(config.clone(), clock).await?;
-            match command {
-                TreeCommand::Import { file } => {
-                    let text = std::fs::read(&file)
-                        .with_context(|| format!("cannot read {}", file.display()))?;
-                    let collection: serde_json::Value =
-                        serde_json::from_slice(&text).context("the file is not JSON")?;
-                    match crate::http::api::tree::import_features(
-                        &state,
-                        None,
-                        &collection,
-                        state.config.overlap_tolerance,
-                    )
-                    .await
-                    {
-                        Ok(n) => println!("imported {n} regions and grids"),
-                        Err(e) => {
-                            eprintln!("import refused, nothing was written: {}", e.message);
-                            if let Some(errs) = e
-                                .details
-                                .as_ref()
-                                .and_then(|d| d.get("errors"))
-                                .and_then(|v| v.as_array())
-                            {
-                                for err in errs {
-                                    eprintln!(
-                                        "  feature {} {}: {}: {}",
-                                        err["index"],
-                                        err["code"].as_str().unwrap_or("-"),
-                                        err["field"].as_str().unwrap_or(""),
-                                        err["message"].as_str().unwrap_or("")
-                                    );
-                                }
-                            }
-                            return Ok(ExitCode::from(2));
+            let imported = crate::http::api::tree::import_features(
+                &state,
+                None,
+                &collection,
+                state.config.overlap_tolerance,
+            )
+            .await;
+            state.db.close().await;
+            match imported {
+                Ok(n) => {
+                    println!("imported {n} regions and grids");
+                    if let Some(ignored) = sheet.as_ref().map(|s| &s.ignored) {
+                        if !ignored.is_empty() {
+                            println!("columns not read: {}", ignored.join(", "));
                         }
                     }
                 }
-                TreeCommand::Export { code } => {
-                    let root = NodeCode::parse(&code)?;
-                    let mut after: Option<String> = None;
-                    let mut first = true;
-                    print!("{{\"type\":\"FeatureCollection\",\"features\":[");
-                    loop {
-                        let page = shanzhi_store::node::subtree(
-                            &state.db,
-                            &root,
-                            after.as_deref(),
-                            5000,
-                            true,
-                        )
-                        .await?;
-                        for n in &page {
-                            let f = serde_json::json!({
-                                "type": "Feature",
-                                "properties": {"code": n.code, "name": n.name, "level": n.level, "parent": n.parent},
-                                "geometry": n.shape.as_ref().map(|s| s.to_geojson()),
-                            });
-                            print!("{}{}", if first { "" } else { "," }, f);
-                            first = false;
-                        }
-                        if page.len() < 5000 {
-                            break;
-                        }
-                        after = page.last().map(|n| n.code.path().to_owned());
-                    }
-                    println!("]}}");
+                Err(e) => {
+                    print_refusal(&match &sheet {
+                        Some(s) => s.explain(e),
+                        None => e,
+                    });
+                    return Ok(ExitCode::from(2));
                 }
             }
-            state.db.close().await;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An import's refusal on standard error: the summary, then each feature or row refused.
+fn print_refusal(e: &ApiError) {
+    if e.message.contains("nothing was written") {
+        eprintln!("import refused: {}", e.message);
+    } else {
+        eprintln!("import refused, nothing was written: {}", e.message);
+    }
+    let errors = e
+        .details
+        .as_ref()
+        .and_then(|d| d.get("errors"))
+        .and_then(|v| v.as_array());
+    for err in errors.into_iter().flatten() {
+        let code = err["code"].as_str();
+        let place = match (err["row"].as_u64(), err["index"].as_u64()) {
+            (Some(row), _) => sheet::row_name(row as usize, code),
+            (None, Some(i)) => match code {
+                Some(c) => format!("feature {i} (code {c})"),
+                None => format!("feature {i}"),
+            },
+            _ => "the file".to_owned(),
+        };
+        eprintln!(
+            "  {place}: {}: {}",
+            err["field"].as_str().unwrap_or(""),
+            err["message"].as_str().unwrap_or("")
+        );
+    }
 }

@@ -12,3 +12,4 @@ pub mod password;
 pub mod reference;
 pub mod startup;
 pub mod telemetry;
+pub mod tree;

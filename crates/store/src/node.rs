@@ -369,3 +369,26 @@ pub async fn staff(db: &Db, code: &NodeCode) -> Result<Vec<(String, String)>, St
             .bind(code.as_str()).fetch_all(pool).await?
     }))
 }
+
+/// The ancestors of `code` that are stored (not the node itself), with their outlines, top
+/// down: what an export must carry so that a fresh database accepts its root.
+pub async fn ancestors(db: &Db, code: &NodeCode) -> Result<Vec<Node>, StoreError> {
+    let mut paths = code.ancestor_paths();
+    paths.pop();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=paths.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM node WHERE path IN ({}) ORDER BY path",
+        placeholders.join(", ")
+    );
+    let rows: Vec<NodeRow> = with_pool!(db, pool => {
+        let mut q = sqlx::query_as(&sql);
+        for p in &paths {
+            q = q.bind(p.as_str());
+        }
+        q.fetch_all(pool).await?
+    });
+    rows.into_iter().map(NodeRow::into_node).collect()
+}

@@ -172,6 +172,8 @@ pub struct Doc {
     pub body: Option<Value>,
     /// Media types of the body.
     pub body_media: &'static [&'static str],
+    /// More media types the body may have, each with its own schema (a CSV beside GeoJSON).
+    pub body_also: Vec<(&'static str, Value)>,
     pub query: Vec<Param>,
     pub path: Vec<Param>,
     pub headers: Vec<Param>,
@@ -191,6 +193,7 @@ impl Doc {
             public: false,
             body: None,
             body_media: &["application/json"],
+            body_also: Vec::new(),
             query: Vec::new(),
             path: Vec::new(),
             headers: Vec::new(),
@@ -234,6 +237,13 @@ impl Doc {
         let schema = schema.unwrap_or_else(|| json!({"type": "string", "format": "binary"}));
         self.body = Some(schema);
         self.body_media = media;
+        self
+    }
+
+    /// The body may also be of media type `media`: text or bytes (`schema` None: binary).
+    pub fn body_also(mut self, media: &'static str, schema: Option<Value>) -> Doc {
+        let schema = schema.unwrap_or_else(|| json!({"type": "string", "format": "binary"}));
+        self.body_also.push((media, schema));
         self
     }
 
@@ -454,6 +464,11 @@ impl Routes {
                     .body_media
                     .iter()
                     .map(|m| (m.to_string(), json!({"schema": body})))
+                    .chain(
+                        doc.body_also
+                            .iter()
+                            .map(|(m, s)| (m.to_string(), json!({"schema": s}))),
+                    )
                     .collect();
                 op["requestBody"] = json!({"required": true, "content": content});
             }

@@ -1,17 +1,18 @@
-//! Whole trees in and out as GeoJSON FeatureCollections. Imports are all-or-nothing.
+//! Whole trees in and out as GeoJSON FeatureCollections (imports also from CSV and .xlsx).
+//! Imports are all-or-nothing.
 
 use std::collections::HashMap;
 
 use super::doc::{schema as s, Doc, Routes};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::tree::{validate_import, Existing, ImportError, NodeCode, ALREADY_EXISTS};
-use shanzhi_domain::user::permission::can_edit_node;
+use shanzhi_domain::user::permission::{can_edit_node, can_view_node};
 use shanzhi_domain::user::Role;
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::node::NewNode;
@@ -19,8 +20,9 @@ use shanzhi_store::StoreError;
 
 use super::node::visible_node;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{parse_json, CurrentUser, Query};
+use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
+use crate::tree::sheet::{self, Format, XLSX_MEDIA};
 
 /// Largest import body: a province's grids with simplified outlines.
 pub const IMPORT_LIMIT: usize = 256 * 1024 * 1024;
@@ -34,7 +36,9 @@ pub fn routes() -> Routes {
             post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
             Doc::new(
                 "tree",
-                "Import a GeoJSON FeatureCollection of regions and grids, all or nothing",
+                "Import regions and grids, all or nothing: a GeoJSON FeatureCollection, or a \
+                 spreadsheet (CSV or .xlsx) of code, name, level, parent with refusals by row \
+                 (docs/import.md)",
             )
             .raw_body(
                 &["application/geo+json"],
@@ -42,6 +46,8 @@ pub fn routes() -> Routes {
                     "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
                         "features": {"type": "array", "minItems": 1, "items": {"type": "object"}}}})),
             )
+            .body_also("text/csv", Some(json!({"type": "string"})))
+            .body_also(XLSX_MEDIA, None)
             .query(
                 "tolerance",
                 json!({"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": true}),
@@ -69,15 +75,29 @@ async fn import(
     State(app): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    let collection: Value = parse_json(&body)?;
+    // A spreadsheet becomes the same FeatureCollection; its refusals are told by row.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (collection, sheet) = sheet::collection(Format::of_content_type(content_type), &body)?;
     let tolerance = q.tolerance.unwrap_or(app.config.overlap_tolerance);
     if !(0.0..1.0).contains(&tolerance) {
         return Err(ApiError::invalid("tolerance", "must be in [0, 1)"));
     }
-    let count = import_features(&app, Some(&user), &collection, tolerance).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"imported": count}))))
+    let count = import_features(&app, Some(&user), &collection, tolerance)
+        .await
+        .map_err(|e| match &sheet {
+            Some(s) => s.explain(e),
+            None => e,
+        })?;
+    let mut answer = json!({"imported": count});
+    if let Some(s) = sheet {
+        answer["ignored_columns"] = json!(s.ignored);
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)))
 }
 
 /// Checks and writes a FeatureCollection for `by` (None: the operator at the command line, who
@@ -265,29 +285,15 @@ async fn export(
 ) -> ApiResult<impl IntoResponse> {
     let root = NodeCode::parse(&q.root).map_err(|_| ApiError::not_found("node"))?;
     visible_node(&app, &user, &root).await?;
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
-    let mut after: Option<String> = None;
-    let mut first = true;
-    loop {
-        let page =
-            shanzhi_store::node::subtree(&app.db, &root, after.as_deref(), 5000, true).await?;
-        for n in &page {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            let f = json!({
-                "type": "Feature",
-                "properties": {"code": n.code, "name": n.name, "level": n.level, "parent": n.parent},
-                "geometry": n.shape.as_ref().map(|s| s.to_geojson()),
-            });
-            out.push_str(&f.to_string());
-        }
-        if page.len() < 5000 {
-            break;
-        }
-        after = page.last().map(|n| n.code.path().to_owned());
-    }
-    out.push_str("]}");
+    // Ancestors' codes and names are public (locate shows them); their outlines only inside
+    // the caller's area.
+    let mut out = Vec::new();
+    crate::tree::export::write(
+        &app.db,
+        &root,
+        |code| can_view_node(&user.actor, code),
+        &mut out,
+    )
+    .await?;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], out))
 }
