@@ -19,4 +19,5 @@ mod ops;
 mod photo;
 mod security;
 mod tree;
+mod tree_io;
 mod user;
