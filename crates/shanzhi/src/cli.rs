@@ -339,11 +339,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         &state,
                         None,
                         &collection,
-                        state.config.overlap_tolerance,
+                        &state.config.import_options(),
+                        false,
                     )
                     .await
                     {
-                        Ok(n) => println!("imported {n} regions and grids"),
+                        Ok(o) => println!(
+                            "imported {} regions and grids ({} new, {} changed, {} unchanged; positions read as {})",
+                            o.written(),
+                            o.inserted,
+                            o.updated,
+                            o.unchanged,
+                            o.crs
+                        ),
                         Err(e) => {
                             eprintln!("import refused, nothing was written: {}", e.message);
                             if let Some(errs) = e
