@@ -38,7 +38,11 @@ async fn shanwei(app: &TestApp) -> Session {
     let r = import_with(app, &admin, "?mode=update", fixture(SHANWEI)).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
-    assert_eq!((v["inserted"].as_i64(), v["updated"].as_i64()), (Some(5), Some(1)), "{v}");
+    assert_eq!(
+        (v["inserted"].as_i64(), v["updated"].as_i64()),
+        (Some(5), Some(1)),
+        "{v}"
+    );
     admin
 }
 
@@ -186,7 +190,13 @@ db_test!(
     gcj02_outlines_land_within_a_metre_of_their_wgs84_twins,
     |app| {
         let admin = root(&app).await;
-        let r = import_with(&app, &admin, "?crs=gcj02&mode=update", fixture(SHANWEI_GCJ02)).await;
+        let r = import_with(
+            &app,
+            &admin,
+            "?crs=gcj02&mode=update",
+            fixture(SHANWEI_GCJ02),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["crs"], "gcj02");

@@ -209,7 +209,10 @@ async function reportPage() {
       const r = await get('locate', { lon: position.lon, lat: position.lat });
       position.inside = r.inside;
       if (r.inside) {
-        const chain = (r.chain || []).filter((n) => ['town', 'village'].includes(n.level)).map((n) => n.name);
+        // In a grid: town › village › grid. Where no grids are drawn yet, the deepest regions
+        // (a county's centre takes the report).
+        const levels = r.grid ? ['town', 'village'] : ['city', 'county', 'town', 'village'];
+        const chain = (r.chain || []).filter((n) => levels.includes(n.level)).map((n) => n.name);
         located.className = 'p-located ok';
         located.textContent = t('portal.inGrid', { name: chain.concat(r.grid ? r.grid.name : []).join(' › ') });
       } else {
