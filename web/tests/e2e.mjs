@@ -444,6 +444,18 @@ try {
     await apage.click('form button[type=submit]');
     await apage.locator('#import-errors tbody tr').first().waitFor();
     check(await apage.locator('#import-errors tbody tr').count() >= 2, 'each refused feature has its row');
+    // A dry run in update mode lists what would change and writes nothing.
+    const rename = { type: 'FeatureCollection', features: [
+      { type: 'Feature', properties: { code: '441581102000', name: '碣石镇（试）' }, geometry: null },
+    ] };
+    await apage.selectOption('#import-mode', 'update');
+    await apage.check('#import-dry');
+    await apage.setInputFiles('#import-file', { name: 'rename.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(rename)) });
+    await apage.click('form button[type=submit]');
+    await apage.locator('#import-changes tbody tr').first().waitFor();
+    check((await apage.locator('#import-changes tbody tr').first().innerText()).includes('碣石镇（试）'), 'the dry run lists the rename');
+    const town = await (await apage.request.get(`${BASE}/api/v1/nodes/441581102000`)).json();
+    check(town.name === '碣石镇', `the dry run wrote nothing (name ${town.name})`);
     await apage.goto(`${BASE}/console/admin/users`);
     await apage.locator('table.data tbody tr').first().waitFor();
     await labelled(apage, 'users');

@@ -51,7 +51,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let rows = rt.block_on(async {
         let db = shanzhi_store::Db::connect(&url, 2).await?;
-        let rows = shanzhi_store::node::grid_shapes(&db).await?;
+        // Grids only (paths longer than a village's): the PostGIS peer indexes the same shapes.
+        let mut rows = shanzhi_store::node::located_shapes(&db).await?;
+        rows.retain(|(path, _)| path.len() > 12);
         db.close().await;
         anyhow::Ok(rows)
     })?;

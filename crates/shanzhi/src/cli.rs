@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use shanzhi_domain::grid::Crs;
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::permission::{scope_kind, ScopeKind};
 use shanzhi_domain::user::{Password, Role, Username};
@@ -134,8 +135,17 @@ enum TreeCommand {
         /// What the file is (default: by its extension, .xlsx or .csv; else GeoJSON).
         #[arg(long, value_enum)]
         format: Option<Format>,
-        // TODO(issue 11, lead): --update, --dry-run and --crs wgs84|cgcs2000|gcj02|bd09, passed
-        // to import_features's options once they land on main.
+        /// Codes already stored change (name, shape) instead of being refused: how outlines
+        /// drawn later come in after a spreadsheet of the tree.
+        #[arg(long)]
+        update: bool,
+        /// Check the file and list what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Coordinate system of the file's positions: wgs84, cgcs2000, gcj02 or bd09 (default:
+        /// the file's crs member, else wgs84). Stored as WGS-84.
+        #[arg(long, value_parser = parse_crs)]
+        crs: Option<Crs>,
     },
     /// Export the subtree under CODE, after its ancestors, as a GeoJSON FeatureCollection to
     /// standard output: it loads into an empty database.
@@ -372,7 +382,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Tree {
-            command: TreeCommand::Import { file, format },
+            command:
+                TreeCommand::Import {
+                    file,
+                    format,
+                    update,
+                    dry_run,
+                    crs,
+                },
         } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -385,17 +402,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let state = startup::build_state(config.clone(), clock).await?;
-            let imported = crate::http::api::tree::import_features(
-                &state,
-                None,
-                &collection,
-                state.config.overlap_tolerance,
-            )
-            .await;
+            let mut opts = state.config.import_options();
+            opts.update = update;
+            opts.crs = crs;
+            let imported =
+                crate::http::api::tree::import_features(&state, None, &collection, &opts, dry_run)
+                    .await;
             state.db.close().await;
             match imported {
-                Ok(n) => {
-                    println!("imported {n} regions and grids");
+                Ok(o) => {
+                    let verb = if o.dry_run {
+                        "would import"
+                    } else {
+                        "imported"
+                    };
+                    println!(
+                        "{verb} {} regions and grids ({} new, {} changed, {} unchanged; positions read as {})",
+                        o.written(),
+                        o.inserted,
+                        o.updated,
+                        o.unchanged,
+                        o.crs
+                    );
+                    if o.dry_run {
+                        print_changes(&o);
+                    }
                     if let Some(ignored) = sheet.as_ref().map(|s| &s.ignored) {
                         if !ignored.is_empty() {
                             println!("columns not read: {}", ignored.join(", "));
@@ -413,6 +444,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_crs(s: &str) -> Result<Crs, String> {
+    Crs::parse(s).map_err(|e| e.to_string())
+}
+
+/// A dry run's list of changes, one a line.
+fn print_changes(o: &crate::http::api::tree::ImportOutcome) {
+    for c in &o.changes {
+        let code = c["code"].as_str().unwrap_or("");
+        let name = c["name"].as_str();
+        let shape = if c["shape"] == true { ", shape" } else { "" };
+        match c["action"].as_str() {
+            Some("insert") => println!(
+                "  insert {code} {} ({}{shape})",
+                name.unwrap_or(""),
+                c["level"].as_str().unwrap_or("")
+            ),
+            _ => {
+                let renamed = match (c["name_before"].as_str(), name) {
+                    (Some(before), Some(after)) => format!("name {before} → {after}"),
+                    _ => "name unchanged".to_owned(),
+                };
+                println!("  update {code}: {renamed}{shape}");
+            }
+        }
+    }
+    if o.changes.len() < o.written() {
+        println!(
+            "  … and {} more (the list stops at {})",
+            o.written() - o.changes.len(),
+            o.changes.len()
+        );
+    }
 }
 
 /// An import's refusal on standard error: the summary, then each feature or row refused.

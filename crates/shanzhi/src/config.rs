@@ -27,8 +27,10 @@ pub struct Config {
     pub cookie_secure: bool,
     /// How long a login lasts, in hours.
     pub session_hours: i64,
-    /// Share of the smaller grid two sibling grids may overlap on import.
+    /// Share of the smaller sibling's area two siblings may overlap on import.
     pub overlap_tolerance: f64,
+    /// Share of a node's area that may lie outside its parent on import.
+    pub outside_tolerance: f64,
     /// How often each server checks whether the tree changed elsewhere, in seconds.
     pub tree_poll_seconds: u64,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (a reverse proxy in
@@ -42,6 +44,18 @@ pub struct Config {
     pub open311_cors_origins: Vec<String>,
 }
 
+impl Config {
+    /// How imports are checked by default (create mode, the file's own coordinate system).
+    pub fn import_options(&self) -> shanzhi_domain::tree::ImportOptions {
+        shanzhi_domain::tree::ImportOptions {
+            overlap_tolerance: self.overlap_tolerance,
+            outside_tolerance: self.outside_tolerance,
+            crs: None,
+            update: false,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -51,7 +65,8 @@ impl Default for Config {
             log_format: "text".to_owned(),
             cookie_secure: false,
             session_hours: 12,
-            overlap_tolerance: 0.001,
+            overlap_tolerance: shanzhi_domain::tree::DEFAULT_OVERLAP_TOLERANCE,
+            outside_tolerance: shanzhi_domain::tree::DEFAULT_OUTSIDE_TOLERANCE,
             tree_poll_seconds: 5,
             trusted_proxies: vec![
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
@@ -76,6 +91,7 @@ impl fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("session_hours", &self.session_hours)
             .field("overlap_tolerance", &self.overlap_tolerance)
+            .field("outside_tolerance", &self.outside_tolerance)
             .field("tree_poll_seconds", &self.tree_poll_seconds)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
@@ -95,6 +111,7 @@ struct FileConfig {
     cookie_secure: Option<bool>,
     session_hours: Option<i64>,
     overlap_tolerance: Option<f64>,
+    outside_tolerance: Option<f64>,
     tree_poll_seconds: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
@@ -187,6 +204,7 @@ impl Config {
             cookie_secure,
             session_hours,
             overlap_tolerance,
+            outside_tolerance,
             tree_poll_seconds,
             open311_cors_origins
         );
@@ -212,6 +230,10 @@ impl Config {
         anyhow::ensure!(
             (0.0..1.0).contains(&self.overlap_tolerance),
             "overlap_tolerance must be in [0, 1)"
+        );
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.outside_tolerance),
+            "outside_tolerance must be in [0, 1)"
         );
         for o in &self.open311_cors_origins {
             anyhow::ensure!(

@@ -373,7 +373,7 @@ async fn check_report<'s>(
         check_photos(app, actor, r).await?;
         return Ok((category, region.clone(), region));
     };
-    let grid = grid_at(app, at)?;
+    let grid = node_at(app, at)?;
     if actor.role != Role::Citizen && !actor.reaches(&grid) {
         return Err(ApiError::invalid(
             "lon",
@@ -381,20 +381,26 @@ async fn check_report<'s>(
         ));
     }
     check_photos(app, actor, r).await?;
-    let village = NodeCode::parse(&grid.as_str()[..12])
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-    Ok((category, grid, village))
+    // A grid's village centre holds it; in a region with no grids yet, the region's own centre.
+    let holder = if grid.is_grid() {
+        NodeCode::parse(&grid.as_str()[..12])
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
+    } else {
+        grid.clone()
+    };
+    Ok((category, grid, holder))
 }
 
-/// The grid that holds a point, or a 422 naming `lon` when none does.
-fn grid_at(app: &AppState, at: LonLat) -> Result<NodeCode, ApiError> {
+/// The deepest node (a grid, else the deepest region) whose shape holds a point, or a 422
+/// naming `lon` when none does.
+fn node_at(app: &AppState, at: LonLat) -> Result<NodeCode, ApiError> {
     let Some(found) = app.locator.current().locate(at) else {
         return Err(ApiError::invalid(
             "lon",
-            "the position is outside the jurisdiction: no grid contains it",
+            "the position is outside the jurisdiction: no region or grid contains it",
         ));
     };
-    NodeCode::parse(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
+    NodeCode::from_path(&found.code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
 }
 
 async fn check_photos(app: &AppState, actor: &Actor, r: &Report) -> Result<(), ApiError> {
@@ -550,7 +556,7 @@ pub async fn locate(
         ));
     }
     let at = LonLat::parse(lon, lat)?;
-    let grid = grid_at(app, at)?;
+    let grid = node_at(app, at)?;
     if !ev.grid.contains(&grid) {
         return Err(ApiError::invalid(
             "lon",

@@ -117,6 +117,18 @@ pub async fn insert_all(
     audit: &AuditEntry,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    apply(db, nodes, &[], audit, now_ms).await
+}
+
+/// Inserts `nodes` (parents before children) and changes `updates` (name, shape; the version
+/// goes up) in one transaction with one audit row: all of it is written or none.
+pub async fn apply(
+    db: &Db,
+    nodes: &[NewNode],
+    updates: &[(NodeCode, NodeChange)],
+    audit: &AuditEntry,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     with_tx!(db, tx => {
         for n in nodes {
             let bbox = n.shape.as_ref().map(Shape::bbox);
@@ -138,13 +150,34 @@ pub async fn insert_all(
             .execute(&mut *tx)
             .await?;
         }
+        for (code, change) in updates {
+            let bbox = change.shape.as_ref().map(Shape::bbox);
+            let done = sqlx::query(
+                "UPDATE node SET name = COALESCE($1, name), geometry = COALESCE($2, geometry), \
+                 min_lon = COALESCE($3, min_lon), min_lat = COALESCE($4, min_lat), \
+                 max_lon = COALESCE($5, max_lon), max_lat = COALESCE($6, max_lat), \
+                 version = version + 1, updated_at = $7 WHERE code = $8",
+            )
+            .bind(change.name.as_deref())
+            .bind(change.shape.as_ref().map(|s| s.to_geojson().to_string()))
+            .bind(bbox.map(|b| b[0]))
+            .bind(bbox.map(|b| b[1]))
+            .bind(bbox.map(|b| b[2]))
+            .bind(bbox.map(|b| b[3]))
+            .bind(now_ms)
+            .bind(code.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Stale);
+            }
+        }
         sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
         append_audit!(tx, audit, now_ms);
     });
     Ok(())
 }
 
-/// One node by code.
 pub async fn get(db: &Db, code: &NodeCode) -> Result<Node, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1");
     let row: NodeRow =
@@ -275,9 +308,10 @@ pub async fn update(
     Ok(after)
 }
 
-/// Every grid that has a shape, as `(code, GeoJSON text)`, for building the R-tree.
-pub async fn grid_shapes(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
-    let sql = "SELECT code, geometry FROM node WHERE level IN ('big', 'middle', 'small', 'micro', 'unit') AND geometry IS NOT NULL";
+/// Every node that has a shape, regions and grids, as `(path, GeoJSON text)`: the point index
+/// answers with the deepest (longest path) that holds a point.
+pub async fn located_shapes(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = "SELECT path, geometry FROM node WHERE geometry IS NOT NULL";
     Ok(with_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
@@ -312,27 +346,24 @@ pub async fn roots(db: &Db) -> Result<Vec<Node>, StoreError> {
     rows.into_iter().map(NodeRow::into_node).collect()
 }
 
-/// Which of `codes` already exist, with their levels (checked in chunks of 500 parameters).
-pub async fn existing_codes(db: &Db, codes: &[&str]) -> Result<Vec<(String, Level)>, StoreError> {
+/// The stored nodes among `codes`, with their shapes.
+pub async fn by_codes(db: &Db, codes: &[&str]) -> Result<Vec<Node>, StoreError> {
     let mut out = Vec::new();
     for chunk in codes.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT code, level FROM node WHERE code IN ({})",
+            "SELECT {COLUMNS} FROM node WHERE code IN ({})",
             placeholders.join(", ")
         );
-        let found: Vec<(String, String)> = with_pool!(db, pool => {
+        let rows: Vec<NodeRow> = with_pool!(db, pool => {
             let mut q = sqlx::query_as(&sql);
             for c in chunk {
                 q = q.bind(*c);
             }
             q.fetch_all(pool).await?
         });
-        for (code, level) in found {
-            out.push((
-                code,
-                Level::parse(&level).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?,
-            ));
+        for r in rows {
+            out.push(r.into_node()?);
         }
     }
     Ok(out)

@@ -295,6 +295,32 @@ mod tests {
     }
 
     #[test]
+    fn regions_under_grids_answer_where_no_grid_is_and_children_sticking_out_still_win() {
+        // Paths as keys: a county (6 digits) and its village (12) that lies partly outside it
+        // (real outlines simplified apart do, by a sliver); a grid inside the village. Where the
+        // county's edge crosses the village, the village must still answer.
+        let county = square(115.0, 22.0, 1.0);
+        let village = square(115.6, 22.2, 0.6);
+        let shapes = vec![
+            ("441502".to_owned(), county),
+            ("441502001001".to_owned(), village),
+            ("441502001001001".to_owned(), square(115.62, 22.22, 0.05)),
+        ];
+        let mut points = probe_points(&shapes, 20_000, 4);
+        for k in 0..=200 {
+            // Along the county's east edge, where the village crosses it.
+            points.push(LonLat::parse(115.99 + k as f64 * 1e-4, 22.3 + k as f64 * 2e-3).unwrap());
+        }
+        assert_matches_reference(&shapes, &points);
+        let loc = Locator::build(shapes);
+        let at = |x, y| loc.locate(LonLat::parse(x, y).unwrap()).map(|l| l.code);
+        assert_eq!(at(115.5, 22.5).as_deref(), Some("441502"));
+        assert_eq!(at(115.999, 22.5).as_deref(), Some("441502001001"));
+        assert_eq!(at(115.63, 22.23).as_deref(), Some("441502001001001"));
+        assert_eq!(at(116.1, 22.5).as_deref(), Some("441502001001"));
+    }
+
+    #[test]
     fn an_empty_locator_finds_nothing() {
         let loc = Locator::empty();
         assert!(loc.is_empty());

@@ -8,7 +8,10 @@
 mod import;
 
 pub use import::{
-    overlapping_sibling, validate_import, Existing, ImportError, ImportNode, ALREADY_EXISTS,
+    code_property, collection_crs, feature_codes, outside_parent, overlapping_sibling,
+    validate_import, Existing, ImportError, ImportNode, ImportOptions, ImportPlan, NodeUpdate,
+    Refusal, ALREADY_EXISTS, DEFAULT_OUTSIDE_TOLERANCE, DEFAULT_OVERLAP_TOLERANCE, MAX_ERRORS,
+    MAX_FEATURES,
 };
 
 use std::fmt;

@@ -61,7 +61,7 @@ impl LocatorCell {
         if version == self.version() {
             return Ok(false);
         }
-        let rows = shanzhi_store::node::grid_shapes(db).await?;
+        let rows = shanzhi_store::node::located_shapes(db).await?;
         let locator = tokio::task::spawn_blocking(move || -> anyhow::Result<Locator> {
             let mut grids = Vec::with_capacity(rows.len());
             for (code, text) in rows {

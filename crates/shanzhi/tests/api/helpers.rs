@@ -189,14 +189,16 @@ impl TestApp {
 
     /// Imports a FeatureCollection as the operator at the command line would.
     pub async fn import_as_operator(&self, collection: Value) {
-        shanzhi::http::api::tree::import_features(&self.state, None, &collection, 0.001)
+        let opts = self.state.config.import_options();
+        shanzhi::http::api::tree::import_features(&self.state, None, &collection, &opts, false)
             .await
             .unwrap_or_else(|e| panic!("seed import refused: {} {:?}", e.message, e.details));
     }
 
     /// A small town: 广东省 › 汕尾市 › 城区 › 新港街道 › two villages with two square grids each.
     /// Village 441502001001 spans lon 115.30–115.32, village 441502001002 lon 115.32–115.34,
-    /// both lat 22.78–22.79; each grid is a 0.01° square.
+    /// both lat 22.78–22.81; each grid is a 0.01° square along the villages' south edge
+    /// (lat 22.78–22.79), leaving room in each village for grids drawn later.
     pub async fn seed_town(&self) {
         let mut features = vec![
             region("440000000000", "广东省", None),
@@ -206,12 +208,12 @@ impl TestApp {
             region(
                 "441502001001",
                 "立新社区",
-                Some(rect(115.30, 22.78, 115.32, 22.79)),
+                Some(rect(115.30, 22.78, 115.32, 22.81)),
             ),
             region(
                 "441502001002",
                 "新港社区",
-                Some(rect(115.32, 22.78, 115.34, 22.79)),
+                Some(rect(115.32, 22.78, 115.34, 22.81)),
             ),
         ];
         for (v, x0) in [("441502001001", 115.30), ("441502001002", 115.32)] {

@@ -13,7 +13,8 @@ db_test!(health_reports_the_database_and_the_index, |app| {
     );
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ok");
-    assert_eq!(v["grids_indexed"], 4);
+    // Two villages and four grids have shapes.
+    assert_eq!(v["shapes_indexed"], 6);
 });
 
 db_test!(metrics_count_requests_in_prometheus_text, |app| {

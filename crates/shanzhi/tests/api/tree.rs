@@ -77,7 +77,14 @@ db_test!(import_refuses_a_self_intersecting_polygon, |app| {
         ),
         grid("441502001001004", "坏的", bow),
     ];
-    refused(&app, features, 1, "441502001001004", "invalid polygon").await;
+    refused(
+        &app,
+        features,
+        1,
+        "441502001001004",
+        "self-intersection at (115.305, 22.805)",
+    )
+    .await;
 });
 
 db_test!(import_refuses_an_unknown_parent, |app| {

@@ -133,7 +133,7 @@ db_test!(
         let out = shanzhi(&empty, &["tree", "import", file.to_str().unwrap()]);
         assert_eq!(
             String::from_utf8_lossy(succeeded(&out)),
-            "imported 9 regions and grids\n"
+            "imported 9 regions and grids (9 new, 0 changed, 0 unchanged; positions read as wgs84)\n"
         );
         let second = shanzhi(&empty, &["tree", "export", "441502001000"]);
         assert!(
@@ -211,7 +211,7 @@ db_test!(the_template_imports_into_an_empty_database, |app| {
         let done = shanzhi(&empty, &["tree", "import", path.to_str().unwrap()]);
         assert_eq!(
             String::from_utf8_lossy(succeeded(&done)),
-            "imported 7 regions and grids\n",
+            "imported 7 regions and grids (7 new, 0 changed, 0 unchanged; positions read as wgs84)\n",
             "{format}"
         );
         if format == "geojson" {
@@ -261,7 +261,8 @@ db_test!(
         let r = post_body(&app, &admin, "text/csv; charset=utf-8", csv.into()).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
-        assert_eq!(v, json!({"imported": 3, "ignored_columns": ["网格员"]}));
+        assert_eq!(v["imported"], 3);
+        assert_eq!(v["ignored_columns"], json!(["网格员"]));
         let town =
             shanzhi_store::node::get(&app.state.db, &NodeCode::parse("441502001000").unwrap())
                 .await
@@ -349,7 +350,7 @@ db_test!(
         );
         assert_eq!(
             String::from_utf8_lossy(succeeded(&out)),
-            "imported 7 regions and grids\ncolumns not read: 网格员\n"
+            "imported 7 regions and grids (7 new, 0 changed, 0 unchanged; positions read as wgs84)\ncolumns not read: 网格员\n"
         );
         // Codes typed as numbers (one kept by Excel as 4.41502001001002E+14) keep their digits.
         for code in ["441502001001001", "441502001001002"] {
@@ -358,6 +359,52 @@ db_test!(
                 .unwrap_or_else(|e| panic!("{code} not stored: {e:?}"));
             assert!(n.shape.is_none());
         }
+        // The shapes, drawn later, come from GeoJSON in update mode; a dry run lists them first.
+        let dir = tempfile::tempdir().unwrap();
+        let shapes = dir.path().join("shapes.geojson");
+        let feature = |code: &str, name: &str, level: &str, g: Value| json!({"type": "Feature", "properties": {"code": code, "name": name, "level": level}, "geometry": g});
+        let fc = json!({"type": "FeatureCollection", "features": [
+            feature("441502001001", "立新社区", "village", rect(115.30, 22.78, 115.32, 22.79)),
+            feature("441502001001001", "立新社区第一网格", "small", rect(115.30, 22.78, 115.31, 22.79)),
+            feature("441502001001002", "立新社区第二网格", "small", rect(115.31, 22.78, 115.32, 22.79)),
+        ]});
+        std::fs::write(&shapes, fc.to_string()).unwrap();
+        let path = shapes.to_str().unwrap();
+        let out = shanzhi(
+            &app.database_url,
+            &[
+                "tree",
+                "import",
+                "--update",
+                "--dry-run",
+                "--crs",
+                "gcj02",
+                path,
+            ],
+        );
+        let said = String::from_utf8_lossy(succeeded(&out)).into_owned();
+        assert!(
+            said.starts_with("would import 3 regions and grids (0 new, 3 changed, 0 unchanged; positions read as gcj02)\n"),
+            "{said}"
+        );
+        assert!(
+            said.contains("\n  update 441502001001002: name unchanged, shape\n"),
+            "{said}"
+        );
+        let grid = NodeCode::parse("441502001001002").unwrap();
+        let n = shanzhi_store::node::get(&app.state.db, &grid)
+            .await
+            .unwrap();
+        assert!(n.shape.is_none(), "a dry run writes nothing");
+        let out = shanzhi(&app.database_url, &["tree", "import", "--update", path]);
+        assert_eq!(
+            String::from_utf8_lossy(succeeded(&out)),
+            "imported 3 regions and grids (0 new, 3 changed, 0 unchanged; positions read as wgs84)\n"
+        );
+        let n = shanzhi_store::node::get(&app.state.db, &grid)
+            .await
+            .unwrap();
+        assert_eq!(n.shape.unwrap().bbox(), [115.31, 22.78, 115.32, 22.79]);
         // The CSV twin of the same plan, into an empty database.
         let dir = tempfile::tempdir().unwrap();
         let empty = fresh_database(app.engine, dir.path()).await;
@@ -365,7 +412,7 @@ db_test!(
         let out = shanzhi(&empty, &["tree", "import", csv.to_str().unwrap()]);
         assert_eq!(
             String::from_utf8_lossy(succeeded(&out)),
-            "imported 7 regions and grids\ncolumns not read: 网格员\n"
+            "imported 7 regions and grids (7 new, 0 changed, 0 unchanged; positions read as wgs84)\ncolumns not read: 网格员\n"
         );
     }
 );

@@ -266,10 +266,21 @@ async function categoriesPage(ctx, host) {
 // ---------------- import ----------------
 
 async function importPage(ctx, host) {
-  const input = h('input', { type: 'file', id: 'import-file', accept: '.geojson,.json,application/geo+json,application/json', required: true });
+  const input = h('input', { type: 'file', id: 'import-file', accept: '.geojson,.json,.csv,.xlsx,application/geo+json,application/json,text/csv', required: true });
+  const crsSel = h('select', { name: 'crs', id: 'import-crs' },
+    h('option', { value: '' }, t('admin.import.crsAuto')),
+    ['wgs84', 'cgcs2000', 'gcj02', 'bd09'].map((c) => h('option', { value: c }, t(`crs.${c}`))));
+  const modeSel = h('select', { name: 'mode', id: 'import-mode' },
+    h('option', { value: 'create' }, t('admin.import.modeCreate')),
+    h('option', { value: 'update' }, t('admin.import.modeUpdate')));
+  const dry = h('input', { type: 'checkbox', name: 'dry_run', id: 'import-dry' });
   const result = h('div', { 'aria-live': 'polite' });
   const form = h('form', { novalidate: true },
-    h('div', { class: 'drop' }, field(t('admin.import.file'), input)),
+    h('div', { class: 'drop' }, field(t('admin.import.file'), input, t('admin.import.fileHint'))),
+    h('div', { class: 'form-grid' },
+      field(t('admin.import.crs'), crsSel, t('admin.import.crsHint')),
+      field(t('admin.import.mode'), modeSel),
+      field(t('admin.import.dryRun'), dry, null, { inline: true })),
     h('div', { style: { marginTop: '12px' } }, h('button', { class: 'btn btn-primary', type: 'submit' }, t('admin.import.submit'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -281,19 +292,39 @@ async function importPage(ctx, host) {
     btn.disabled = true;
     btn.classList.add('busy');
     put(result, loading());
-    const text = await input.files[0].text();
+    const file = input.files[0];
+    const name = file.name.toLowerCase();
+    const sheet = name.endsWith('.csv') || name.endsWith('.xlsx');
+    const type = name.endsWith('.csv') ? 'text/csv'
+      : name.endsWith('.xlsx') ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/geo+json';
     let features = [];
-    try {
-      features = JSON.parse(text).features || [];
-    } catch {
-      put(result, h('div', { class: 'form-error', role: 'alert' }, t('admin.import.notJson')));
-      btn.disabled = false;
-      btn.classList.remove('busy');
-      return;
+    if (!sheet) {
+      const text = await file.text();
+      try {
+        features = JSON.parse(text).features || [];
+      } catch {
+        put(result, h('div', { class: 'form-error', role: 'alert' }, t('admin.import.notJson')));
+        btn.disabled = false;
+        btn.classList.remove('busy');
+        return;
+      }
     }
+    const q = new URLSearchParams();
+    if (crsSel.value) q.set('crs', crsSel.value);
+    q.set('mode', modeSel.value);
+    if (dry.checked) q.set('dry_run', 'true');
     try {
-      const r = await api('/api/v1/tree/import', { method: 'POST', body: new Blob([text], { type: 'application/geo+json' }) });
-      put(result, h('div', { class: 'form-ok', role: 'status' }, t('admin.import.ok', { n: r.imported })));
+      const r = await api(`/api/v1/tree/import?${q}`, { method: 'POST', body: new Blob([await file.arrayBuffer()], { type }) });
+      const summary = t(r.dry_run ? 'admin.import.would' : 'admin.import.done', { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, crs: t(`crs.${r.crs}`) });
+      const changes = r.changes || [];
+      put(result, h('div', { class: 'form-ok', role: 'status' }, summary),
+        changes.length ? h('div', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', { class: 'data responsive', id: 'import-changes' },
+          h('thead', h('tr', ['admin.code', 'admin.import.action', 'admin.name', 'admin.import.shape'].map((k) => h('th', { scope: 'col' }, t(k))))),
+          h('tbody', changes.map((c) => h('tr', {},
+            h('td', { 'data-label': t('admin.code'), class: 'mono' }, String(c.code)),
+            h('td', { 'data-label': t('admin.import.action') }, t(`admin.import.${c.action}`)),
+            h('td', { 'data-label': t('admin.name') }, c.name_before ? `${c.name_before} → ${c.name}` : (c.name || '—')),
+            h('td', { 'data-label': t('admin.import.shape') }, c.shape ? t('admin.import.shapeNew') : '—'))))))) : null);
     } catch (err) {
       const errors = err instanceof ApiError ? err.errors : [];
       const props = (i) => (features[i] && features[i].properties) || {};
@@ -301,7 +332,7 @@ async function importPage(ctx, host) {
         errors.length ? h('div', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', { class: 'data responsive', id: 'import-errors' },
           h('thead', h('tr', ['admin.import.row', 'admin.code', 'admin.name', 'admin.import.field', 'admin.import.message'].map((k) => h('th', { scope: 'col' }, t(k))))),
           h('tbody', errors.map((x) => h('tr', { class: 'row-red' },
-            h('td', { 'data-label': t('admin.import.row') }, x.index === null || x.index === undefined ? '—' : String(x.index + 1)),
+            h('td', { 'data-label': t('admin.import.row') }, x.row ? String(x.row) : x.index === null || x.index === undefined ? '—' : String(x.index + 1)),
             h('td', { 'data-label': t('admin.code'), class: 'mono' }, String(x.code ?? props(x.index).code ?? '—')),
             h('td', { 'data-label': t('admin.name') }, String(props(x.index).name ?? '—')),
             h('td', { 'data-label': t('admin.import.field') }, x.field || '—'),

@@ -3,7 +3,7 @@ import { t, has } from '../i18n.js';
 import { get, categories, ApiError } from '../api.js';
 import { h, put, fmtTime, fmtMinutes, stateBadge, lightBadge, supervisionBadge, isOpen, empty, toast, leaflet } from '../dom.js';
 import { openAction, ORDER, PRIMARY } from './actions.js';
-import { baseLayer, removeMap } from '../map/base.js';
+import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 
 export async function render(ctx) {
   const { content, me } = ctx;
@@ -135,7 +135,7 @@ export async function render(ctx) {
   try {
     const L = await leaflet();
     if (!ctx.isCurrent()) return;
-    map = L.map(mapEl, { zoomControl: true, attributionControl: false, scrollWheelZoom: false, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false }).setView([ev.lat, ev.lon], 16);
+    map = L.map(mapEl, mapOptions(L, { zoomControl: true, attributionControl: false, scrollWheelZoom: false, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false })).setView([ev.lat, ev.lon], 16);
     baseLayer(L, map, mapEl);
     if (node && node.geometry) {
       const outline = L.geoJSON(node.geometry, { style: { color: '#1d5bd8', weight: 2, fillOpacity: 0.08 } }).addTo(map);

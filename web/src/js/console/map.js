@@ -4,7 +4,7 @@
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
 import { h, put, leaflet, debounce, fmtNum, fmtPct, fmtTime, fmtMinutes, stateBadge, lightBadge, isOpen, errorBox } from '../dom.js';
-import { baseLayer, geometryBounds, removeMap } from '../map/base.js';
+import { baseLayer, mapOptions, geometryBounds, removeMap } from '../map/base.js';
 import { FIGURES, scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
 
 const LEVELS = ['province', 'city', 'county', 'town', 'village', 'grid'];
@@ -76,7 +76,7 @@ export async function render(ctx) {
   put(content, h('div', { class: 'map-page' }, canvas, panel, levelLabel, busy, card));
 
   // ----- the map -----
-  const map = L.map(canvas, { preferCanvas: true, zoomSnap: 0.5, minZoom: 5, maxZoom: 18, attributionControl: false, keyboard: true, zoomControl: false });
+  const map = L.map(canvas, mapOptions(L, { preferCanvas: true, zoomSnap: 0.5, minZoom: 5, maxZoom: 18, attributionControl: false, keyboard: true, zoomControl: false }));
   L.control.zoom({ position: 'bottomleft', zoomInTitle: '+', zoomOutTitle: '−' }).addTo(map);
   const tiles = baseLayer(L, map, canvas);
   if (!tiles) status.textContent = t('map.noTiles');

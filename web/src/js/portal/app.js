@@ -4,7 +4,7 @@ import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, categories, idempotencyKey, ApiError } from '../api.js';
 import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon, safePath } from '../dom.js';
 import { photoPicker } from '../photos.js';
-import { baseLayer, removeMap } from '../map/base.js';
+import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 
 const content = document.getElementById('content');
 const tabs = document.getElementById('p-tabs');
@@ -187,7 +187,7 @@ async function reportPage() {
   // The small map: tap to set the position.
   const L = await leaflet();
   const cfg = window.SHANZHI || {};
-  const map = L.map(mapEl, { attributionControl: false, zoomControl: true });
+  const map = L.map(mapEl, mapOptions(L, { attributionControl: false, zoomControl: true }));
   baseLayer(L, map, mapEl);
   if (cfg.home && cfg.home.bbox) {
     const [x0, y0, x1, y1] = cfg.home.bbox;
@@ -209,7 +209,10 @@ async function reportPage() {
       const r = await get('locate', { lon: position.lon, lat: position.lat });
       position.inside = r.inside;
       if (r.inside) {
-        const chain = (r.chain || []).filter((n) => ['town', 'village'].includes(n.level)).map((n) => n.name);
+        // In a grid: town › village › grid. Where no grids are drawn yet, the deepest regions
+        // (a county's centre takes the report).
+        const levels = r.grid ? ['town', 'village'] : ['city', 'county', 'town', 'village'];
+        const chain = (r.chain || []).filter((n) => levels.includes(n.level)).map((n) => n.name);
         located.className = 'p-located ok';
         located.textContent = t('portal.inGrid', { name: chain.concat(r.grid ? r.grid.name : []).join(' › ') });
       } else {

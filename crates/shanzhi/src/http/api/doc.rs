@@ -86,6 +86,11 @@ pub mod schema {
         pattern(NODE_CODE)
     }
 
+    /// A coordinate system positions may be declared in.
+    pub fn crs() -> Value {
+        serde_json::json!({"type": "string", "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"]})
+    }
+
     /// A region code only (12 digits).
     pub fn region_code() -> Value {
         pattern(REGION_CODE)

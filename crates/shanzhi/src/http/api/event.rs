@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use shanzhi_domain::event::photo::MAX_PHOTOS;
 use shanzhi_domain::event::state::MAX_NOTE_CHARS;
 use shanzhi_domain::event::{Action, State as EvState};
+use shanzhi_domain::grid::{Crs, LonLat};
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::event::{EventRow, Filter, ListScope};
@@ -47,7 +48,8 @@ pub fn routes() -> Routes {
         .post("/api/v1/events", create, Doc::new("event", "Report an event")
             .header("Idempotency-Key", s::pattern(r"^[!-~]{1,128}$"), "1 to 128 visible ASCII characters; a retry with the same key answers the first event")
             .body(&[("category_id", s::int64()), ("description", s::note(MAX_DESCRIPTION_CHARS, true)), ("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)),
-                ("address?", s::nullable(s::note(200, false))), ("photos?", s::array_max(s::photo_hash(), MAX_PHOTOS))])
+                ("address?", s::nullable(s::note(200, false))), ("photos?", s::array_max(s::photo_hash(), MAX_PHOTOS)),
+                ("crs?", s::nullable(s::crs()))])
             .created()
             .also(200))
         .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
@@ -58,7 +60,8 @@ pub fn routes() -> Routes {
         .post("/api/v1/events/{id}/locate", locate, Doc::new("event",
             "Set the position of an event filed without one (an Open311 request with only an address): dispatchers of the holding centre")
             .path("id", s::int64())
-            .body(&[("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)), ("version?", s::nullable(s::int64()))]))
+            .body(&[("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)), ("version?", s::nullable(s::int64())),
+                ("crs?", s::nullable(s::crs()))]))
         .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now")
             .query("before", s::pattern(CURSOR), "cursor from next_before")
             .query("limit", s::int64(), "page size (default 50, clamped to 1–500)"))
@@ -247,6 +250,15 @@ struct CreateBody {
     address: Option<String>,
     #[serde(default)]
     photos: Vec<String>,
+    /// The system lon/lat are in (default wgs84; a phone's map SDK in China gives gcj02).
+    crs: Option<String>,
+}
+
+/// A position as sent, in WGS-84: checked for range, then converted from its declared system.
+fn wgs84(crs: Option<&str>, lon: f64, lat: f64) -> Result<(f64, f64), ApiError> {
+    LonLat::parse(lon, lat)?;
+    let crs = crs.map(Crs::parse).transpose()?.unwrap_or_default();
+    Ok(crs.to_wgs84(lon, lat))
 }
 
 async fn create(
@@ -260,11 +272,12 @@ async fn create(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let (lon, lat) = wgs84(b.crs.as_deref(), b.lon, b.lat)?;
     let r = Report {
         category_id: b.category_id,
         description: b.description,
-        lon: b.lon,
-        lat: b.lat,
+        lon,
+        lat,
         address: b.address,
         photos: b.photos,
         idempotency_key: key,
@@ -494,6 +507,7 @@ struct LocateBody {
     lon: f64,
     lat: f64,
     version: Option<i64>,
+    crs: Option<String>,
 }
 
 async fn locate(
@@ -502,7 +516,8 @@ async fn locate(
     Path(id): Path<i64>,
     Json(b): Json<LocateBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let row = service::locate(&app, &user.actor, id, b.lon, b.lat, b.version).await?;
+    let (lon, lat) = wgs84(b.crs.as_deref(), b.lon, b.lat)?;
+    let row = service::locate(&app, &user.actor, id, lon, lat, b.version).await?;
     Ok(axum::Json(to_json(&row)))
 }
 

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::grid::Shape;
-use shanzhi_domain::tree::{overlapping_sibling, parse_name, Level, NodeCode};
+use shanzhi_domain::tree::{outside_parent, overlapping_sibling, parse_name, Level, NodeCode};
 use shanzhi_domain::user::permission::{can_edit_node, can_view_node};
 use shanzhi_store::node::{Node, NodeChange};
 use shanzhi_store::StoreError;
@@ -123,7 +123,15 @@ async fn create(
         "geometry": body.geometry,
     });
     let collection = json!({"type": "FeatureCollection", "features": [feature]});
-    match import_features(&app, Some(&user), &collection, app.config.overlap_tolerance).await {
+    match import_features(
+        &app,
+        Some(&user),
+        &collection,
+        &app.config.import_options(),
+        false,
+    )
+    .await
+    {
         Ok(_) => {
             let code = NodeCode::parse(&body.code)?;
             let node = shanzhi_store::node::get(&app.db, &code).await?;
@@ -189,26 +197,8 @@ async fn update(
             "nothing to change: give a name or a geometry",
         ));
     }
-    if let (Some(s), Some(parent)) = (&shape, &node.parent) {
-        if node.level.is_grid() {
-            let siblings = shanzhi_store::node::with_children(&app.db, parent.as_str()).await?;
-            let others: Vec<(&str, &Shape)> = siblings
-                .iter()
-                .filter(|n| n.code != node.code && n.parent.as_ref() == Some(parent))
-                .filter_map(|n| n.shape.as_ref().map(|sh| (n.code.as_str(), sh)))
-                .collect();
-            if let Some((other, share)) =
-                overlapping_sibling(s, others, app.config.overlap_tolerance)
-            {
-                return Err(ApiError::invalid(
-                    "geometry",
-                    format!(
-                        "overlaps sibling grid {other} by {:.1}% of the smaller grid",
-                        share * 100.0
-                    ),
-                ));
-            }
-        }
+    if let Some(s) = &shape {
+        check_new_shape(&app, &node, s).await?;
     }
     let change = NodeChange { name, shape };
     let after = shanzhi_store::node::update(
@@ -275,4 +265,78 @@ async fn subtree(
         "items": items.iter().map(|n| n.to_json(q.geometry)).collect::<Vec<_>>(),
         "next_after": next,
     })))
+}
+
+/// A node's new shape must keep apart from its siblings, lie inside its nearest ancestor with a
+/// shape and still hold its children, within the configured tolerances (as on import).
+async fn check_new_shape(app: &AppState, node: &Node, shape: &Shape) -> ApiResult<()> {
+    let at = |(x, y): (f64, f64)| format!("e.g. at ({x}, {y})");
+    let siblings = match &node.parent {
+        Some(p) => shanzhi_store::node::with_children(&app.db, p.as_str()).await?,
+        None => shanzhi_store::node::roots(&app.db).await?,
+    };
+    let others: Vec<(&str, &Shape)> = siblings
+        .iter()
+        .filter(|n| n.code != node.code && n.parent == node.parent)
+        .filter_map(|n| n.shape.as_ref().map(|sh| (n.code.as_str(), sh)))
+        .collect();
+    if let Some((other, share, place)) =
+        overlapping_sibling(shape, others, app.config.overlap_tolerance)
+    {
+        return Err(ApiError::invalid(
+            "geometry",
+            format!(
+                "overlaps its sibling {other} by {:.1}% of the smaller one (tolerance {:.1}%), {}",
+                share * 100.0,
+                app.config.overlap_tolerance * 100.0,
+                at(place)
+            ),
+        ));
+    }
+    let tol = app.config.outside_tolerance;
+    let chain = shanzhi_store::node::by_paths(&app.db, &node.code.ancestor_paths()).await?;
+    let codes: Vec<&str> = chain
+        .iter()
+        .filter(|n| n.code != node.code)
+        .map(|n| n.code.as_str())
+        .collect();
+    let mut ancestors = shanzhi_store::node::by_codes(&app.db, &codes).await?;
+    ancestors.sort_by_key(|n| std::cmp::Reverse(n.code.path().len()));
+    if let Some((a, a_shape)) = ancestors
+        .iter()
+        .find_map(|a| a.shape.as_ref().map(|s| (a, s)))
+    {
+        if let Some((share, place)) = outside_parent(shape, a_shape, tol) {
+            return Err(ApiError::invalid(
+                "geometry",
+                format!(
+                    "lies {:.1}% outside its parent {} {} (tolerance {:.1}%), {}",
+                    share * 100.0,
+                    a.code,
+                    a.name,
+                    tol * 100.0,
+                    at(place)
+                ),
+            ));
+        }
+    }
+    for child in shanzhi_store::node::with_children(&app.db, node.code.as_str()).await? {
+        let Some(cs) = child.shape.as_ref().filter(|_| child.code != node.code) else {
+            continue;
+        };
+        if let Some((share, place)) = outside_parent(cs, shape, tol) {
+            return Err(ApiError::invalid(
+                "geometry",
+                format!(
+                    "would leave its child {} {} {:.1}% outside (tolerance {:.1}%), {}",
+                    child.code,
+                    child.name,
+                    share * 100.0,
+                    tol * 100.0,
+                    at(place)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -44,14 +44,14 @@ async fn health(State(app): State<AppState>) -> impl IntoResponse {
     match app.db.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            axum::Json(json!({"status": "ok", "database": "ok", "grids_indexed": grids})),
+            axum::Json(json!({"status": "ok", "database": "ok", "shapes_indexed": grids})),
         ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(
-                    json!({"status": "unavailable", "database": "unreachable", "grids_indexed": grids}),
+                    json!({"status": "unavailable", "database": "unreachable", "shapes_indexed": grids}),
                 ),
             )
         }
@@ -89,8 +89,8 @@ async fn metrics(
     }
     let grids = app.locator.current().len() as f64;
     let body = app.metrics.render(&[(
-        "shanzhi_grids_indexed",
-        "Grids in the point-location index.",
+        "shanzhi_shapes_indexed",
+        "Regions and grids with a shape in the point-location index.",
         grids,
     )]);
     (

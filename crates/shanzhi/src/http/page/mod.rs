@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use shanzhi_domain::grid::Crs;
 
 use super::state::AppState;
 
@@ -59,19 +60,28 @@ pub fn router() -> Router<AppState> {
 
 /// `window.SHANZHI`: settings the pages read at start. The map's tile URL template comes from
 /// the environment variable `SHANZHI_TILE_URL` (e.g. an intranet tile server); without one the
-/// maps draw the grids on a plain background. `home` is the jurisdiction's extent (public: the
+/// maps draw the grids on a plain background. `SHANZHI_TILE_CRS` says which coordinate system the
+/// tiles are drawn in (wgs84 by default; gcj02 for 高德/腾讯 tiles, bd09 for 百度's), so that the
+/// pages shift the stored WGS-84 outlines onto them. `home` is the jurisdiction's extent (public: the
 /// citizen portal opens its map there before anyone logs in).
 async fn config_js(State(app): State<AppState>) -> Response {
     let tile_url = std::env::var("SHANZHI_TILE_URL")
         .ok()
         .filter(|u| !u.trim().is_empty());
+    let tile_crs = match std::env::var("SHANZHI_TILE_CRS") {
+        Ok(c) if !c.trim().is_empty() => Crs::parse(&c).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "SHANZHI_TILE_CRS is not a coordinate system; taking wgs84");
+            Crs::Wgs84
+        }),
+        _ => Crs::Wgs84,
+    };
     let home = home(&app).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "cannot read the jurisdiction's extent for the pages");
         None
     });
     let body = format!(
         "window.SHANZHI = {};\n",
-        config_json(tile_url.as_deref(), home.as_ref())
+        config_json(tile_url.as_deref(), tile_crs, home.as_ref())
     );
     (
         [
@@ -130,10 +140,11 @@ impl Home {
 }
 
 /// The settings as JSON (serde_json escapes every value, so none can break out of the script).
-fn config_json(tile_url: Option<&str>, home: Option<&Home>) -> String {
+fn config_json(tile_url: Option<&str>, tile_crs: Crs, home: Option<&Home>) -> String {
     let home =
         home.map(|h| serde_json::json!({ "name": h.name, "bbox": h.bbox, "outline": h.outline }));
-    serde_json::json!({ "tileUrl": tile_url, "home": home }).to_string()
+    serde_json::json!({ "tileUrl": tile_url, "tileCrs": tile_crs.as_str(), "home": home })
+        .to_string()
 }
 
 async fn serve_asset(Path(path): Path<String>) -> Response {
@@ -197,18 +208,23 @@ mod tests {
 
     #[test]
     fn config_escapes_the_tile_url_and_carries_the_home_view() {
-        let none: serde_json::Value = serde_json::from_str(&config_json(None, None)).unwrap();
-        assert_eq!(none, serde_json::json!({"tileUrl": null, "home": null}));
+        let none: serde_json::Value =
+            serde_json::from_str(&config_json(None, Crs::Wgs84, None)).unwrap();
+        assert_eq!(
+            none,
+            serde_json::json!({"tileUrl": null, "tileCrs": "wgs84", "home": null})
+        );
         let url = "https://t/{z}/{x}/{y}.png\"; alert(1); \"";
         let home = Home {
             name: "碣石镇".to_owned(),
             bbox: [115.0, 22.0, 116.0, 23.0],
             outline: serde_json::json!(null),
         };
-        let s = config_json(Some(url), Some(&home));
+        let s = config_json(Some(url), Crs::Gcj02, Some(&home));
         assert!(!s.contains(url), "the quote must be escaped: {s}");
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["tileUrl"], url);
+        assert_eq!(back["tileCrs"], "gcj02");
         assert_eq!(
             back["home"],
             serde_json::json!({"name": "碣石镇", "bbox": [115.0, 22.0, 116.0, 23.0], "outline": null})
