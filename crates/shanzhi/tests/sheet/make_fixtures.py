@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the spreadsheet fixtures of the tree import tests (tests/api/sheet.rs) beside itself.
+"""Writes the spreadsheet fixtures of the tree import tests (tests/api/tree_io.rs) beside itself.
 
 Only the standard library: an .xlsx is a zip of a few XML parts. Codes are stored the way
 Excel stores a code typed as a number: a floating-point <v> value, one of them in the

@@ -69,7 +69,9 @@ pub fn routes() -> Routes {
                 "create: existing codes are refused; update: they change (name, shape)",
             )
             .query("dry_run", json!({"type": "boolean"}), "check and list the changes, write nothing")
-            .created(),
+            .created()
+            // A dry run, or an update that changes nothing, writes nothing: 200.
+            .also(200),
         )
         .get(
             "/api/v1/tree/export",
