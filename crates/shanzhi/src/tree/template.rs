@@ -40,3 +40,18 @@ pub fn text(format: TemplateFormat) -> &'static str {
         TemplateFormat::Csv => CSV,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_import_doc_shows_the_templates_as_they_are() {
+        let doc = include_str!("../../../../docs/import.md");
+        assert!(
+            doc.contains(GEOJSON),
+            "docs/import.md: the GeoJSON template"
+        );
+        assert!(doc.contains(CSV), "docs/import.md: the CSV template");
+    }
+}
