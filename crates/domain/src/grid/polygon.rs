@@ -138,6 +138,28 @@ impl Shape {
         }
     }
 
+    /// Bounding box of the largest parts that together make 99% of the area: what a map should
+    /// frame (a coastal city's far islets would otherwise make it mostly sea).
+    pub fn main_bbox(&self) -> [f64; 4] {
+        let mut parts: Vec<(f64, &Polygon<f64>)> =
+            self.0 .0.iter().map(|p| (p.unsigned_area(), p)).collect();
+        parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let total: f64 = parts.iter().map(|p| p.0).sum();
+        let mut sum = 0.0;
+        let mut kept = Vec::new();
+        for (a, p) in parts {
+            kept.push(p.clone());
+            sum += a;
+            if sum >= 0.99 * total {
+                break;
+            }
+        }
+        match MultiPolygon(kept).bounding_rect() {
+            Some(r) => [r.min().x, r.min().y, r.max().x, r.max().y],
+            None => self.bbox(),
+        }
+    }
+
     /// Planar area in square degrees (only for comparing shapes with each other).
     pub fn area(&self) -> f64 {
         self.0.unsigned_area()
@@ -500,6 +522,16 @@ mod tests {
         assert!(Shape::from_geojson(&far).is_err());
         let point = json!({"type": "Point", "coordinates": [0, 0]});
         assert!(Shape::from_geojson(&point).is_err());
+    }
+
+    #[test]
+    fn the_main_extent_leaves_out_far_islets() {
+        let v = json!({"type": "MultiPolygon", "coordinates": [
+            [[[115.0, 22.7], [116.0, 22.7], [116.0, 23.4], [115.0, 23.4], [115.0, 22.7]]],
+            [[[116.7, 20.6], [116.71, 20.6], [116.71, 20.61], [116.7, 20.61], [116.7, 20.6]]]]});
+        let s = Shape::from_geojson(&v).unwrap();
+        assert_eq!(s.main_bbox(), [115.0, 22.7, 116.0, 23.4]);
+        assert_eq!(s.bbox(), [115.0, 20.6, 116.71, 23.4]);
     }
 
     #[test]

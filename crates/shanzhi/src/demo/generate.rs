@@ -1,8 +1,12 @@
-//! The demo jurisdiction as data: real codes and names, synthetic boundaries, departments and
-//! staff. Pure and deterministic: the same scale and seed give the same city.
+//! The demo jurisdiction as data: real codes and names, real outlines of the province, its
+//! cities and counties, synthetic towns, villages and grids tiled inside them, departments and
+//! staff. Pure and deterministic: the same scale and seed give the same jurisdiction, and a
+//! region's subdivision depends only on the seed and its own code, so 碣石镇 at town scale has the
+//! outline it has inside 汕尾 at city scale.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use geo::{Area, InteriorPoint, Intersects, LineString, MultiPolygon, Point, Polygon};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shanzhi_domain::grid::polygon::round7;
@@ -11,6 +15,7 @@ use shanzhi_domain::grid::Shape;
 use shanzhi_domain::tree::{Level, NodeCode};
 use shanzhi_domain::user::Role;
 
+use super::boundary;
 use super::division::{guangdong, short_village_name, Division};
 
 /// How big a demo to build.
@@ -43,48 +48,6 @@ impl Scale {
         }
     }
 
-    /// A rough convex outline of the root (WGS-84), open ring.
-    fn outline(self) -> Vec<Pt> {
-        match self {
-            // 碣石镇, on the coast of Lufeng.
-            Scale::Town => {
-                let (cx, cy, r) = (115.83, 22.83, 0.07);
-                (0..8)
-                    .map(|i| {
-                        let a = std::f64::consts::PI * 2.0 * i as f64 / 8.0;
-                        (cx + r * a.cos() * 1.1, cy + r * a.sin())
-                    })
-                    .collect()
-            }
-            // 汕尾市: from 鹅埠 in the west to 甲子 in the east, the sea to the south.
-            Scale::City => vec![
-                (114.90, 22.95),
-                (115.20, 22.72),
-                (115.60, 22.66),
-                (116.00, 22.78),
-                (116.20, 22.90),
-                (116.18, 23.12),
-                (115.75, 23.42),
-                (115.30, 23.47),
-                (114.95, 23.25),
-            ],
-            // 广东省, coarsely and convexly.
-            Scale::Province => vec![
-                (109.80, 21.40),
-                (110.30, 20.25),
-                (111.60, 21.40),
-                (114.00, 22.20),
-                (116.50, 22.80),
-                (117.25, 23.70),
-                (116.30, 24.80),
-                (114.50, 25.45),
-                (112.50, 25.35),
-                (111.30, 24.10),
-                (109.80, 22.40),
-            ],
-        }
-    }
-
     /// How many grids a village gets.
     fn grids_per_village(self, rng: &mut StdRng) -> usize {
         match self {
@@ -103,8 +66,8 @@ pub struct DemoNode {
     pub level: Level,
     pub name: String,
     pub shape: Option<Shape>,
-    /// The outline as generated (convex, open ring): ground truth for tests.
-    pub ring: Option<Vec<Pt>>,
+    /// A point inside the shape, off its edges: ground truth for tests, the demo's hint.
+    pub inside: Option<Pt>,
 }
 
 /// A department of the demo.
@@ -166,73 +129,82 @@ impl DemoCity {
 
 /// Builds the demo jurisdiction for `scale` from `seed`.
 pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
-    let root_path = scale.root_path();
+    build(scale, seed, scale.root_path())
+}
+
+/// Builds the part of the demo at `scale` under the region `root_path`: a region's subdivision
+/// depends only on the seed and its code, so this is that subtree of the whole scale's demo.
+fn build(scale: Scale, seed: u64, root_path: &str) -> anyhow::Result<DemoCity> {
     let all = guangdong();
-    // The root's ancestors (without shapes) plus the root's whole subtree.
-    let ancestors: Vec<String> = NodeCode::from_path(root_path)?.ancestor_paths();
-    let selected: Vec<&Division> = all
-        .iter()
-        .filter(|d| {
-            d.code.path().starts_with(root_path) || ancestors.iter().any(|a| a == d.code.path())
-        })
-        .collect();
-    let mut children: BTreeMap<String, Vec<&Division>> = BTreeMap::new();
-    for d in &selected {
-        if let Some(p) = d.code.natural_parent() {
-            children.entry(p.path().to_owned()).or_default().push(d);
+    let outlines = boundary::guangdong()?;
+    let divisions: BTreeMap<&str, &Division> = all.iter().map(|d| (d.code.path(), d)).collect();
+    let mut children: BTreeMap<&str, Vec<&Division>> = BTreeMap::new();
+    for d in &all {
+        if let Some(p) = d
+            .code
+            .natural_parent()
+            .and_then(|p| divisions.get(p.path()))
+        {
+            children.entry(p.code.path()).or_default().push(d);
         }
     }
+    let tiler = Tiler {
+        seed,
+        outlines: &outlines,
+        divisions,
+        children,
+    };
     let root = NodeCode::from_path(root_path)?;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut nodes = Vec::new();
-    for d in &selected {
-        if d.code.path().len() < root_path.len() {
-            nodes.push(DemoNode {
-                code: d.code.clone(),
-                parent: d.code.natural_parent(),
-                level: d.level,
-                name: d.name.clone(),
-                shape: None,
-                ring: None,
-            });
-        }
-    }
-    let root_div = selected
+    let root_div = all
         .iter()
         .find(|d| d.code.path() == root_path)
         .ok_or_else(|| anyhow::anyhow!("division {root_path} missing from the extract"))?;
-    let mut stack: Vec<(&Division, Vec<Pt>)> = vec![(root_div, scale.outline())];
-    while let Some((div, ring)) = stack.pop() {
+    // The root's ancestors, without shapes.
+    let ancestors: Vec<String> = root.ancestor_paths();
+    let mut nodes: Vec<DemoNode> = all
+        .iter()
+        .filter(|d| d.code.path().len() < root_path.len())
+        .filter(|d| ancestors.iter().any(|a| a == d.code.path()))
+        .map(|d| DemoNode {
+            code: d.code.clone(),
+            parent: d.code.natural_parent(),
+            level: d.level,
+            name: d.name.clone(),
+            shape: None,
+            inside: None,
+        })
+        .collect();
+    let mut stack: Vec<(&Division, Shape)> = vec![(root_div, tiler.outline(root_div)?)];
+    while let Some((div, shape)) = stack.pop() {
+        if div.level == Level::Village {
+            let mut rng = tiler.rng(div.code.path());
+            let n = scale.grids_per_village(&mut rng);
+            let cells = split_clean(shape.geometry(), n, &mut rng)
+                .map_err(|e| anyhow::anyhow!("tiling the grids of {}: {e}", div.code))?;
+            let short = short_village_name(&div.name);
+            for (i, cell) in cells.into_iter().enumerate() {
+                nodes.push(DemoNode {
+                    code: NodeCode::parse(&format!("{}{:03}", div.code.as_str(), i + 1))?,
+                    parent: Some(div.code.clone()),
+                    level: Level::Small,
+                    name: format!("{short}第{}网格", i + 1),
+                    inside: Some(inside(&cell)),
+                    shape: Some(cell),
+                });
+            }
+        } else {
+            for (kid, cell) in tiler.children(div, &shape)?.into_iter().rev() {
+                stack.push((kid, cell));
+            }
+        }
         nodes.push(DemoNode {
             code: div.code.clone(),
             parent: div.code.natural_parent(),
             level: div.level,
             name: div.name.clone(),
-            shape: Some(shape_of(&ring)?),
-            ring: Some(ring.clone()),
+            inside: Some(inside(&shape)),
+            shape: Some(shape),
         });
-        if div.level == Level::Village {
-            let n = scale.grids_per_village(&mut rng);
-            let cells = split_clean(&ring, n, &mut rng);
-            let short = short_village_name(&div.name);
-            for (i, cell) in cells.into_iter().enumerate() {
-                let code = NodeCode::parse(&format!("{}{:03}", div.code.as_str(), i + 1))?;
-                nodes.push(DemoNode {
-                    code,
-                    parent: Some(div.code.clone()),
-                    level: Level::Small,
-                    name: format!("{short}第{}网格", i + 1),
-                    shape: Some(shape_of(&cell)?),
-                    ring: Some(cell),
-                });
-            }
-            continue;
-        }
-        let kids = children.get(div.code.path()).cloned().unwrap_or_default();
-        let cells = split_clean(&ring, kids.len(), &mut rng);
-        for (kid, cell) in kids.into_iter().zip(cells).rev() {
-            stack.push((kid, cell));
-        }
     }
     nodes.sort_by(|a, b| {
         a.code
@@ -242,16 +214,22 @@ pub fn generate(scale: Scale, seed: u64) -> anyhow::Result<DemoCity> {
             .then(a.code.cmp(&b.code))
     });
 
-    // Departments sit at each county (at town scale: at the town).
-    let dept_level = if scale == Scale::Town {
-        Level::Town
-    } else {
-        Level::County
+    // Departments sit at each county, and at the cities without counties (东莞, 中山), whose
+    // bureaus serve their towns directly (at town scale: at the town).
+    let cities_of_towns: BTreeSet<&NodeCode> = nodes
+        .iter()
+        .filter(|n| n.level == Level::Town)
+        .filter_map(|n| n.parent.as_ref())
+        .filter(|p| p.path().len() == 4)
+        .collect();
+    let serves = |n: &DemoNode| match scale {
+        Scale::Town => n.level == Level::Town,
+        _ => n.level == Level::County || cities_of_towns.contains(&n.code),
     };
     let mut departments = Vec::new();
     for n in nodes
         .iter()
-        .filter(|n| n.level == dept_level && n.code.path().starts_with(root_path))
+        .filter(|n| serves(n) && n.code.path().starts_with(root_path))
     {
         for (stem, suffix) in DEPARTMENT_KINDS {
             departments.push(DemoDepartment {
@@ -348,67 +326,228 @@ fn staff(
     users
 }
 
-/// Rounds a ring to 1e-7° and drops repeated vertices, as it will be stored.
-fn clean(ring: &[Pt]) -> Vec<Pt> {
-    let mut out: Vec<Pt> = Vec::with_capacity(ring.len());
-    for &(x, y) in ring {
-        let p = (round7(x), round7(y));
-        if out.last() != Some(&p) {
-            out.push(p);
-        }
-    }
-    while out.len() > 1 && out.first() == out.last() {
-        out.pop();
-    }
-    out
+/// Where a region's children get their outlines: the real ones when the extract has them,
+/// otherwise cells tiled inside the region with a generator seeded by the region's own code.
+struct Tiler<'a> {
+    seed: u64,
+    outlines: &'a BTreeMap<String, MultiPolygon<f64>>,
+    divisions: BTreeMap<&'a str, &'a Division>,
+    children: BTreeMap<&'a str, Vec<&'a Division>>,
 }
 
-/// Splits `ring` into `n` cells that survive rounding as valid polygons, redrawing the seeds
-/// if a cell came out degenerate.
-fn split_clean(ring: &[Pt], n: usize, rng: &mut StdRng) -> Vec<Vec<Pt>> {
-    let mut last = Vec::new();
+impl<'a> Tiler<'a> {
+    /// The random generator that subdivides the region at `path`: the seed mixed with the path
+    /// (FNV-1a), so that each region's subdivision is the same whatever else is built.
+    fn rng(&self, path: &str) -> StdRng {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in path.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        StdRng::seed_from_u64(self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ h)
+    }
+
+    /// The outline of `div`: its real one, or its cell in its parent's tiling.
+    fn outline(&self, div: &Division) -> anyhow::Result<Shape> {
+        if let Some(real) = self.outlines.get(div.code.path()) {
+            return Shape::new(real.clone())
+                .map_err(|e| anyhow::anyhow!("the outline of {}: {e}", div.code));
+        }
+        let parent = div
+            .code
+            .natural_parent()
+            .and_then(|p| self.divisions.get(p.path()).copied())
+            .ok_or_else(|| anyhow::anyhow!("{} has no outline and no parent", div.code))?;
+        let parent_shape = self.outline(parent)?;
+        self.children(parent, &parent_shape)?
+            .into_iter()
+            .find(|(d, _)| d.code == div.code)
+            .map(|(_, s)| s)
+            .ok_or_else(|| anyhow::anyhow!("{} missing from its parent's tiling", div.code))
+    }
+
+    /// The children of `div` (not grids) with their outlines inside `shape`.
+    fn children(
+        &self,
+        div: &Division,
+        shape: &Shape,
+    ) -> anyhow::Result<Vec<(&'a Division, Shape)>> {
+        let kids = self
+            .children
+            .get(div.code.path())
+            .cloned()
+            .unwrap_or_default();
+        let real = kids
+            .iter()
+            .filter(|k| self.outlines.contains_key(k.code.path()))
+            .count();
+        if real == kids.len() && real > 0 {
+            return kids
+                .into_iter()
+                .map(|k| Ok((k, self.outline(k)?)))
+                .collect();
+        }
+        anyhow::ensure!(
+            real == 0,
+            "{} has real outlines for only {real} of its {} children",
+            div.code,
+            kids.len()
+        );
+        let cells = split_clean(shape.geometry(), kids.len(), &mut self.rng(div.code.path()))
+            .map_err(|e| anyhow::anyhow!("tiling the children of {}: {e}", div.code))?;
+        Ok(kids.into_iter().zip(cells).collect())
+    }
+}
+
+/// Smallest part of a generated cell kept, in square degrees (about 1 m²): slivers thinner than
+/// the stored precision would not survive rounding.
+const MIN_PART: f64 = 1e-10;
+
+/// Rounds a generated cell to 1e-7° as it will be stored, dropping repeated vertices, rings
+/// that collapse and parts smaller than [`MIN_PART`].
+fn clean(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let ring = |ls: &LineString<f64>| -> Option<LineString<f64>> {
+        let mut out: Vec<(f64, f64)> = Vec::with_capacity(ls.0.len());
+        for c in &ls.0 {
+            let p = (round7(c.x), round7(c.y));
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        }
+        if let (Some(&first), Some(&last)) = (out.first(), out.last()) {
+            if first != last {
+                out.push(first);
+            }
+        }
+        (out.len() >= 4).then(|| LineString::from(out))
+    };
+    MultiPolygon(
+        mp.0.iter()
+            .filter_map(|p| {
+                let exterior = ring(p.exterior())?;
+                let holes = p
+                    .interiors()
+                    .iter()
+                    .filter_map(ring)
+                    .filter(|h| Polygon::new(h.clone(), vec![]).unsigned_area() >= MIN_PART)
+                    .collect();
+                let poly = Polygon::new(exterior, holes);
+                (poly.unsigned_area() >= MIN_PART).then_some(poly)
+            })
+            .collect(),
+    )
+}
+
+/// Splits `parent` into `n` cells that survive rounding as valid shapes, redrawing the seeds if
+/// a cell came out degenerate.
+fn split_clean(
+    parent: &MultiPolygon<f64>,
+    n: usize,
+    rng: &mut StdRng,
+) -> Result<Vec<Shape>, String> {
+    let mut why = String::new();
     for _ in 0..8 {
-        let cells: Vec<Vec<Pt>> = tiling::split(ring, n, rng)
+        let cells: Result<Vec<Shape>, String> = tiling::split_shape(parent, n, rng)
             .iter()
-            .map(|c| clean(c))
+            .map(|c| Shape::new(clean(c)).map_err(|e| e.to_string()))
             .collect();
-        if cells
-            .iter()
-            .all(|c| c.len() >= 3 && tiling::area(c) > 1e-10 && shape_of(c).is_ok())
-        {
-            return cells;
+        match cells {
+            Ok(cells) if cells.len() == n => return Ok(cells),
+            Ok(cells) => why = format!("{} cells instead of {n}", cells.len()),
+            Err(e) => why = e,
         }
-        last = cells;
     }
-    last
+    Err(why)
 }
 
-fn shape_of(ring: &[Pt]) -> anyhow::Result<Shape> {
-    let mut closed = ring.to_vec();
-    if let Some(&first) = ring.first() {
-        closed.push(first);
-    }
-    Shape::from_ring(closed).map_err(|e| anyhow::anyhow!("generated polygon: {e}"))
+/// A point inside `shape`, away from its edges where the shape allows.
+fn inside(shape: &Shape) -> Pt {
+    let mp = shape.geometry();
+    mp.interior_point()
+        .filter(|p| mp.intersects(p))
+        .map_or_else(
+            || {
+                let b = shape.bbox();
+                ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+            },
+            |p: Point<f64>| (p.x(), p.y()),
+        )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::BooleanOps;
     use shanzhi_domain::grid::{Locator, LonLat};
+
+    fn locator(city: &DemoCity) -> Locator {
+        Locator::build(
+            city.nodes
+                .iter()
+                .filter(|n| n.level.is_grid())
+                .map(|n| (n.code.as_str().to_owned(), n.shape.clone().unwrap())),
+        )
+    }
+
+    /// What the import will refuse: a child more than 0.5% of whose area lies outside its
+    /// parent, and siblings that overlap by more than 0.1% of the smaller one's area.
+    fn assert_children_inside_and_apart(city: &DemoCity) {
+        let by_code: BTreeMap<&NodeCode, &DemoNode> =
+            city.nodes.iter().map(|n| (&n.code, n)).collect();
+        let mut families: BTreeMap<&NodeCode, Vec<&DemoNode>> = BTreeMap::new();
+        for n in city.nodes.iter().filter(|n| n.shape.is_some()) {
+            if let Some(p) = &n.parent {
+                families.entry(p).or_default().push(n);
+            }
+        }
+        let mut checked = 0;
+        for (parent, kids) in &families {
+            let Some(parent_shape) = by_code.get(parent).and_then(|p| p.shape.as_ref()) else {
+                continue;
+            };
+            for k in kids {
+                let shape = k.shape.as_ref().unwrap();
+                let outside = shape.geometry().difference(parent_shape.geometry());
+                let share = outside.unsigned_area() / shape.area();
+                assert!(share <= 0.005, "{} leaves {parent} by {share:.5}", k.code);
+                checked += 1;
+            }
+            let boxes: Vec<[f64; 4]> = kids
+                .iter()
+                .map(|k| k.shape.as_ref().unwrap().bbox())
+                .collect();
+            for i in 0..kids.len() {
+                for j in i + 1..kids.len() {
+                    let (a, b) = (boxes[i], boxes[j]);
+                    if a[2] < b[0] || b[2] < a[0] || a[3] < b[1] || b[3] < a[1] {
+                        continue;
+                    }
+                    let (sa, sb) = (
+                        kids[i].shape.as_ref().unwrap(),
+                        kids[j].shape.as_ref().unwrap(),
+                    );
+                    let overlap = sa.geometry().intersection(sb.geometry()).unsigned_area();
+                    let share = overlap / sa.area().min(sb.area());
+                    assert!(
+                        share <= 0.001,
+                        "{} and {} overlap by {share:.5}",
+                        kids[i].code,
+                        kids[j].code
+                    );
+                }
+            }
+        }
+        assert!(checked > 0);
+    }
 
     #[test]
     fn the_town_has_about_300_grids_that_locate_to_themselves() {
         let city = generate(Scale::Town, 1).unwrap();
         assert_eq!(city.count(Level::Village), 42);
         assert_eq!(city.grid_count(), 294);
-        let loc = Locator::build(
-            city.nodes
-                .iter()
-                .filter(|n| n.level.is_grid())
-                .map(|n| (n.code.as_str().to_owned(), n.shape.clone().unwrap())),
-        );
+        let loc = locator(&city);
         for n in city.nodes.iter().filter(|n| n.level.is_grid()) {
-            let (x, y) = tiling::centroid(n.ring.as_ref().unwrap());
+            let (x, y) = n.inside.unwrap();
             let got = loc.locate(LonLat::parse(x, y).unwrap()).map(|l| l.code);
             assert_eq!(got.as_deref(), Some(n.code.as_str()));
         }
@@ -417,35 +556,25 @@ mod tests {
     #[test]
     fn grids_tile_each_village_without_gap_or_overlap() {
         let city = generate(Scale::Town, 3).unwrap();
+        assert_children_inside_and_apart(&city);
         for v in city.nodes.iter().filter(|n| n.level == Level::Village) {
-            let grids: Vec<&DemoNode> = city
+            let total: f64 = city
                 .nodes
                 .iter()
                 .filter(|n| n.parent.as_ref() == Some(&v.code))
-                .collect();
-            let total: f64 = grids.iter().map(|g| g.shape.as_ref().unwrap().area()).sum();
+                .map(|g| g.shape.as_ref().unwrap().area())
+                .sum();
             let village = v.shape.as_ref().unwrap().area();
             assert!(
                 (total - village).abs() / village < 1e-4,
                 "village {} area {village} vs grids {total}",
                 v.code
             );
-            let rings: Vec<&Vec<Pt>> = grids.iter().map(|g| g.ring.as_ref().unwrap()).collect();
-            for r in &rings {
-                let c = tiling::centroid(r);
-                assert_eq!(
-                    rings
-                        .iter()
-                        .filter(|o| tiling::convex_contains(o, c))
-                        .count(),
-                    1
-                );
-            }
         }
     }
 
     #[test]
-    fn the_city_is_shanwei_with_about_5000_grids() {
+    fn the_city_is_shanwei_on_its_real_outlines_with_about_5000_grids() {
         let city = generate(Scale::City, 1).unwrap();
         assert_eq!(city.root.as_str(), "441500000000");
         assert_eq!(city.count(Level::County), 4);
@@ -453,6 +582,84 @@ mod tests {
         let g = city.grid_count();
         assert!((4500..=5500).contains(&g), "{g} grids");
         assert_eq!(city.departments.len(), 40);
+        let outlines = boundary::guangdong().unwrap();
+        for n in city
+            .nodes
+            .iter()
+            .filter(|n| n.level <= Level::County && n.shape.is_some())
+        {
+            assert_eq!(
+                n.shape.as_ref().unwrap().geometry(),
+                &outlines[n.code.path()],
+                "{} is drawn on its real outline",
+                n.code
+            );
+        }
+        // The towns of each county cover it: they are the county's outline cut up.
+        for c in city.nodes.iter().filter(|n| n.level == Level::County) {
+            let towns: f64 = city
+                .nodes
+                .iter()
+                .filter(|n| n.parent.as_ref() == Some(&c.code))
+                .map(|t| t.shape.as_ref().unwrap().area())
+                .sum();
+            let county = c.shape.as_ref().unwrap().area();
+            assert!(
+                (towns - county).abs() / county < 1e-4,
+                "{}: {towns} vs {county}",
+                c.code
+            );
+        }
+    }
+
+    #[test]
+    fn at_city_scale_every_child_lies_inside_its_parent_and_siblings_do_not_overlap() {
+        let city = generate(Scale::City, 2).unwrap();
+        assert_children_inside_and_apart(&city);
+        // Every grid's inner point locates to it.
+        let loc = locator(&city);
+        for n in city.nodes.iter().filter(|n| n.level.is_grid()) {
+            let (x, y) = n.inside.unwrap();
+            let got = loc.locate(LonLat::parse(x, y).unwrap()).map(|l| l.code);
+            assert_eq!(got.as_deref(), Some(n.code.as_str()));
+        }
+    }
+
+    #[test]
+    fn dongguan_and_zhongshan_have_their_towns_directly_under_the_city_at_province_scale() {
+        let outlines = boundary::guangdong().unwrap();
+        for (path, towns, villages) in [("4419", 36, 609), ("4420", 23, 287)] {
+            let demo = build(Scale::Province, 1, path).unwrap();
+            let city = NodeCode::from_path(path).unwrap();
+            assert_eq!(demo.count(Level::County), 0, "{path} has no county");
+            assert_eq!(demo.count(Level::Town), towns);
+            assert_eq!(demo.count(Level::Village), villages);
+            assert!(demo
+                .nodes
+                .iter()
+                .filter(|n| n.level == Level::Town)
+                .all(|n| n.parent.as_ref() == Some(&city)));
+            let root = demo.nodes.iter().find(|n| n.code == city).unwrap();
+            assert_eq!(root.shape.as_ref().unwrap().geometry(), &outlines[path]);
+            assert_children_inside_and_apart(&demo);
+            // The city's own bureaus serve its towns.
+            assert_eq!(demo.departments.len(), 10);
+            assert!(demo.departments.iter().all(|d| d.region == city));
+        }
+    }
+
+    #[test]
+    fn the_town_has_the_outline_it_has_inside_the_city() {
+        let town = generate(Scale::Town, 4).unwrap();
+        let city = generate(Scale::City, 4).unwrap();
+        let shape = |c: &DemoCity| {
+            c.nodes
+                .iter()
+                .find(|n| n.code.as_str() == "441581102000")
+                .and_then(|n| n.shape.clone())
+                .unwrap()
+        };
+        assert_eq!(shape(&town), shape(&city));
     }
 
     #[test]
@@ -464,6 +671,12 @@ mod tests {
             .nodes
             .iter()
             .zip(&b.nodes)
-            .all(|(x, y)| x.code == y.code && x.ring == y.ring));
+            .all(|(x, y)| x.code == y.code && x.shape == y.shape));
+        let c = generate(Scale::Town, 10).unwrap();
+        assert!(a
+            .nodes
+            .iter()
+            .zip(&c.nodes)
+            .any(|(x, y)| x.shape != y.shape));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use geo::{Intersects, Point};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 use shanzhi_domain::event::deadline::{local_date, local_ms, WorkCalendar};
 use shanzhi_domain::event::state::{centre_level, DEFAULT_BOUNCE_LIMIT};
 use shanzhi_domain::event::State;
-use shanzhi_domain::grid::tiling::{self, Pt};
+use shanzhi_domain::grid::tiling::Pt;
 use shanzhi_domain::tree::{Level, NodeCode};
 use shanzhi_store::category::{Category, CategoryInput};
 use shanzhi_store::event::{EventRow, LogEntry, LogRow};
@@ -551,7 +552,7 @@ impl<'a> World<'a> {
         let sites = city
             .nodes
             .iter()
-            .filter(|n| n.level.is_grid() && n.ring.as_ref().is_some_and(|r| r.len() >= 3))
+            .filter(|n| n.level.is_grid() && n.shape.is_some() && n.inside.is_some())
             .filter_map(|n| {
                 let village = n.parent.clone()?;
                 let village_name = names.get(&village).copied().unwrap_or("");
@@ -663,13 +664,24 @@ fn stage_minutes(rng: &mut StdRng, clock: i64, late: bool, cap: Option<i64>) -> 
     ((clock as f64) * share).max(1.0) as i64
 }
 
-/// A point inside a convex grid: its centroid moved toward a random vertex by less than 40%.
-fn point_in(ring: &[Pt], rng: &mut StdRng) -> Pt {
-    let (cx, cy) = tiling::centroid(ring);
-    let (vx, vy) = ring[rng.gen_range(0..ring.len())];
-    let f = rng.gen_range(0.0..0.4);
+/// A point inside a grid, as a phone reports it (1e-6°): its inner point moved toward a random
+/// point of its box by less than 60%, tried a few times until it lies inside the grid (grids on
+/// a real coast are not convex), else the inner point itself.
+fn point_in(node: &DemoNode, rng: &mut StdRng) -> Pt {
     let round6 = |v: f64| (v * 1e6).round() / 1e6;
-    (round6(cx + f * (vx - cx)), round6(cy + f * (vy - cy)))
+    let (Some(shape), Some((cx, cy))) = (&node.shape, node.inside) else {
+        return (0.0, 0.0);
+    };
+    let b = shape.bbox();
+    for _ in 0..8 {
+        let (vx, vy) = (rng.gen_range(b[0]..=b[2]), rng.gen_range(b[1]..=b[3]));
+        let f = rng.gen_range(0.0..0.6);
+        let p = (round6(cx + f * (vx - cx)), round6(cy + f * (vy - cy)));
+        if shape.geometry().intersects(&Point::new(p.0, p.1)) {
+            return p;
+        }
+    }
+    (round6(cx), round6(cy))
 }
 
 /// Relative number of reports on each of the 366 days ending today (index 365 = today): more in
@@ -917,8 +929,7 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn report(w: &'w World<'a>, d: &Draft, id: i64, rng: &mut StdRng) -> Self {
         let leaf = &w.leaves[d.leaf];
         let site = &w.sites[d.site];
-        let ring = site.node.ring.as_deref().unwrap_or_default();
-        let (lon, lat) = point_in(ring, rng);
+        let (lon, lat) = point_in(site.node, rng);
         let texts = leaf.seed.map_or(&[][..], |s| s.texts);
         let description = match texts.len() {
             0 => format!("{}问题", leaf.cat.name),

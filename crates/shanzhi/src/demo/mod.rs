@@ -1,5 +1,6 @@
 //! `shanzhi demo`: builds a demo jurisdiction into a fresh database and serves it.
 
+pub mod boundary;
 pub mod division;
 pub mod generate;
 pub mod history;
@@ -312,21 +313,15 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
     if !url.starts_with("http") {
         return s;
     }
+    let (lon, lat) = city
+        .nodes
+        .iter()
+        .find(|n| n.level.is_grid())
+        .and_then(|n| n.inside)
+        .unwrap_or((115.4, 22.9));
     let _ = writeln!(
         s,
-        "Try:  curl -s '{url}/api/v1/locate?lon={:.4}&lat={:.4}'",
-        city.nodes
-            .iter()
-            .find(|n| n.level.is_grid())
-            .and_then(|n| n.ring.as_ref())
-            .map(|r| shanzhi_domain::grid::tiling::centroid(r).0)
-            .unwrap_or(115.4),
-        city.nodes
-            .iter()
-            .find(|n| n.level.is_grid())
-            .and_then(|n| n.ring.as_ref())
-            .map(|r| shanzhi_domain::grid::tiling::centroid(r).1)
-            .unwrap_or(22.9),
+        "Try:  curl -s '{url}/api/v1/locate?lon={lon:.6}&lat={lat:.6}'"
     );
     let _ = writeln!(
         s,

@@ -1,4 +1,5 @@
-//! The web front end in a real browser: a town-scale demo served on a loopback port, and
+//! The web front end in a real browser: the city-scale demo (汕尾 on its real outlines, with
+//! a lighter year of events) served on a loopback port, and
 //! `web/tests/e2e.mjs` driving headless Chromium through the closed loop (citizen reports on a
 //! phone → dispatcher → department → grid worker → citizen rates; map, dashboard, wall, admin).
 //! SQLite only: the pages do not depend on the engine, and the API tests cover both.
@@ -55,7 +56,9 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
         return;
     }
 
-    // A demo town on the real clock, so that the browser's "now" and the server's agree.
+    // The demo city on the real clock, so that the browser's "now" and the server's agree: its
+    // real outlines are what the map screenshot shows. 5,000 events (a quarter of the city's
+    // year) colour the map and keep the run short.
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}/browser.db", dir.path().display());
     let config = Config {
@@ -68,13 +71,13 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     let state = shanzhi::startup::build_state(config, clock.clone())
         .await
         .expect("build state");
-    let city = tokio::task::spawn_blocking(|| demo::generate(Scale::Town, 1))
+    let city = tokio::task::spawn_blocking(|| demo::generate(Scale::City, 1))
         .await
         .expect("join")
-        .expect("generate the demo town");
-    demo::write(&state.db, &city, clock.now_ms())
+        .expect("generate the demo city");
+    demo::write_with_events(&state.db, &city, clock.now_ms(), 5_000)
         .await
-        .expect("write the demo town");
+        .expect("write the demo city");
     state
         .locator
         .refresh(&state.db)

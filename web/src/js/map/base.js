@@ -99,8 +99,31 @@ export function baseLayer(L, map, el) {
   return false;
 }
 
-/** Longitude/latitude bounds of a GeoJSON geometry, as Leaflet wants them ([[lat, lon], [lat, lon]]). */
+/** Planar area of a ring (shoelace), for comparing parts. */
+function ringArea(ring) {
+  let a = 0;
+  for (let i = 1; i < ring.length; i++) a += ring[i - 1][0] * ring[i][1] - ring[i][0] * ring[i - 1][1];
+  return Math.abs(a) / 2;
+}
+
+/**
+ * Longitude/latitude bounds of a GeoJSON geometry, as Leaflet wants them ([[lat, lon], [lat, lon]]).
+ * Of a MultiPolygon only the largest parts that together make 99% of its area count: a coastal
+ * city's far islets (汕尾's 东沙, 2° south) would otherwise frame mostly sea.
+ */
 export function geometryBounds(geometry) {
+  let parts = [geometry.coordinates];
+  if (geometry.type === 'MultiPolygon' && geometry.coordinates.length > 1) {
+    const sized = geometry.coordinates.map((p) => [ringArea(p[0]), p]).sort((a, b) => b[0] - a[0]);
+    const total = sized.reduce((n, [a]) => n + a, 0);
+    parts = [];
+    let sum = 0;
+    for (const [a, p] of sized) {
+      parts.push(p);
+      sum += a;
+      if (sum >= 0.99 * total) break;
+    }
+  }
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   const walk = (c) => {
     if (typeof c[0] === 'number') {
@@ -108,7 +131,7 @@ export function geometryBounds(geometry) {
       minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
     } else c.forEach(walk);
   };
-  walk(geometry.coordinates);
+  parts.forEach(walk);
   return [[minY, minX], [maxY, maxX]];
 }
 

@@ -127,7 +127,7 @@ struct Home {
 impl Home {
     fn of(name: String, shape: &shanzhi_domain::grid::Shape) -> Home {
         use geo::Simplify;
-        let bbox = shape.bbox();
+        let bbox = shape.main_bbox();
         let tolerance = (bbox[2] - bbox[0]).max(bbox[3] - bbox[1]) / 500.0;
         let simple = shanzhi_domain::grid::Shape::new(shape.geometry().simplify(tolerance))
             .unwrap_or_else(|_| shape.clone());
