@@ -179,7 +179,8 @@ export async function render(ctx) {
           selectNode(p, f.geometry);
         });
         if (showLabels) {
-          const c = layer.getBounds().getCenter();
+          // The middle of its main land (far islets left out), not of its whole bounding box.
+          const c = L.latLngBounds(geometryBounds(f.geometry)).getCenter();
           labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'node-label', interactive: false }).setLatLng(c).setContent(escapeText(p.name)));
         }
       },
