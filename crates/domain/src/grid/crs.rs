@@ -86,8 +86,12 @@ impl Crs {
         })
     }
 
-    /// Converts a position in this system to WGS-84.
+    /// Converts a position in this system to WGS-84. Outside China GCJ-02 and BD-09 are not
+    /// defined (their formulas leave such positions alone): they are taken as they are.
     pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        if out_of_china(lon, lat) {
+            return (lon, lat);
+        }
         match self {
             Crs::Wgs84 | Crs::Cgcs2000 => (lon, lat),
             Crs::Gcj02 => invert(lon, lat, wgs84_to_gcj02),
@@ -98,8 +102,11 @@ impl Crs {
         }
     }
 
-    /// Converts a WGS-84 position to this system.
+    /// Converts a WGS-84 position to this system (outside China: unchanged).
     pub fn from_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        if out_of_china(lon, lat) {
+            return (lon, lat);
+        }
         match self {
             Crs::Wgs84 | Crs::Cgcs2000 => (lon, lat),
             Crs::Gcj02 => wgs84_to_gcj02(lon, lat),
@@ -223,9 +230,16 @@ mod tests {
     }
 
     #[test]
-    fn wgs84_and_cgcs2000_are_left_alone_and_abroad_gcj02_is_too() {
+    fn wgs84_and_cgcs2000_are_left_alone_and_abroad_gcj02_and_bd09_are_too() {
         assert_eq!(Crs::Cgcs2000.to_wgs84(115.0, 22.0), (115.0, 22.0));
         assert_eq!(Crs::Gcj02.to_wgs84(2.35, 48.85), (2.35, 48.85));
+        // Corners of the world stay in range (schemathesis found BD-09 pushing -90 past the pole).
+        for crs in Crs::ALL {
+            for (x, y) in [(-180.0, -90.0), (180.0, 90.0), (0.0, 0.0)] {
+                assert_eq!(crs.to_wgs84(x, y), (x, y), "{crs}");
+                assert_eq!(crs.from_wgs84(x, y), (x, y), "{crs}");
+            }
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ function gcj02ToBd09(lon, lat) {
 
 const FORWARD = {
   gcj02: wgs84ToGcj02,
-  bd09: (lon, lat) => gcj02ToBd09(...wgs84ToGcj02(lon, lat)),
+  bd09: (lon, lat) => (outOfChina(lon, lat) ? [lon, lat] : gcj02ToBd09(...wgs84ToGcj02(lon, lat))),
 };
 
 /** Inverts a forward conversion near the identity by iteration (to about 1e-9°). */
