@@ -129,6 +129,21 @@ pub async fn apply(
     audit: &AuditEntry,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    write(db, nodes, updates, None, audit, now_ms).await
+}
+
+/// [`apply`], with the updated rows required to be at `expected_version` (else `Stale`).
+async fn write(
+    db: &Db,
+    nodes: &[NewNode],
+    updates: &[(NodeCode, NodeChange)],
+    expected_version: Option<i64>,
+    audit: &AuditEntry,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    // The point index is rebuilt when the version moves: only shapes matter to it.
+    let shapes_change =
+        nodes.iter().any(|n| n.shape.is_some()) || updates.iter().any(|(_, c)| c.shape.is_some());
     with_tx!(db, tx => {
         for n in nodes {
             let bbox = n.shape.as_ref().map(Shape::bbox);
@@ -156,7 +171,7 @@ pub async fn apply(
                 "UPDATE node SET name = COALESCE($1, name), geometry = COALESCE($2, geometry), \
                  min_lon = COALESCE($3, min_lon), min_lat = COALESCE($4, min_lat), \
                  max_lon = COALESCE($5, max_lon), max_lat = COALESCE($6, max_lat), \
-                 version = version + 1, updated_at = $7 WHERE code = $8",
+                 version = version + 1, updated_at = $7 WHERE code = $8 AND version = COALESCE($9, version)",
             )
             .bind(change.name.as_deref())
             .bind(change.shape.as_ref().map(|s| s.to_geojson().to_string()))
@@ -166,13 +181,16 @@ pub async fn apply(
             .bind(bbox.map(|b| b[3]))
             .bind(now_ms)
             .bind(code.as_str())
+            .bind(expected_version)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::Stale);
             }
         }
-        sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
+        if shapes_change {
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
+        }
         append_audit!(tx, audit, now_ms);
     });
     Ok(())
@@ -277,34 +295,11 @@ pub async fn update(
     }
     after.version = before.version + 1;
     after.updated_at = now_ms;
-    let bbox = after.shape.as_ref().map(Shape::bbox);
     let entry = AuditEntry::new(Some(actor_id), "node.update", "node", code.as_str())
         .before(before.to_json(change.shape.is_some()))
         .after(after.to_json(change.shape.is_some()));
-    with_tx!(db, tx => {
-        let done = sqlx::query(
-            "UPDATE node SET name = $1, geometry = $2, min_lon = $3, min_lat = $4, max_lon = $5, max_lat = $6, \
-             version = version + 1, updated_at = $7 WHERE code = $8 AND version = $9",
-        )
-        .bind(&after.name)
-        .bind(after.shape.as_ref().map(|s| s.to_geojson().to_string()))
-        .bind(bbox.map(|b| b[0]))
-        .bind(bbox.map(|b| b[1]))
-        .bind(bbox.map(|b| b[2]))
-        .bind(bbox.map(|b| b[3]))
-        .bind(now_ms)
-        .bind(code.as_str())
-        .bind(before.version)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        if change.shape.is_some() {
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'tree_version'").execute(&mut *tx).await?;
-        }
-        append_audit!(tx, &entry, now_ms);
-    });
+    let updates = [(code.clone(), change.clone())];
+    write(db, &[], &updates, Some(before.version), &entry, now_ms).await?;
     Ok(after)
 }
 
