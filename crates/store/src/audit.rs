@@ -192,22 +192,34 @@ pub async fn verify(db: &Db) -> Result<Result<u64, BrokenLink>, StoreError> {
     Ok(Ok(verifier.checked))
 }
 
+/// Which audit rows to list; `None` fields do not filter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AuditFilter<'a> {
+    pub entity: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+    pub actor_id: Option<i64>,
+    pub action: Option<&'a str>,
+    /// At or after (unix ms).
+    pub from: Option<i64>,
+    /// Before (unix ms).
+    pub to: Option<i64>,
+}
+
 /// The newest rows first, optionally for one record, with keyset paging on `seq`.
-pub async fn list(
-    db: &Db,
-    entity: Option<&str>,
-    entity_id: Option<&str>,
-    before_seq: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditRow>, StoreError> {
+pub async fn list(db: &Db, f: &AuditFilter<'_>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM audit WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
-         AND seq < $3 ORDER BY seq DESC LIMIT $4"
+         AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+         AND ($6 IS NULL OR action = $6) AND seq < $7 ORDER BY seq DESC LIMIT $8"
     );
     let rows = with_pool!(db, pool => {
         sqlx::query_as(&sql)
-            .bind(entity)
-            .bind(entity_id)
+            .bind(f.entity)
+            .bind(f.entity_id)
+            .bind(f.actor_id)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.action)
             .bind(before_seq.unwrap_or(i64::MAX))
             .bind(limit)
             .fetch_all(pool)

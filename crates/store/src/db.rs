@@ -194,6 +194,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_photo_upload",
         include_str!("../migrations/sqlite/0007_photo_upload.sql"),
     ),
+    (
+        11,
+        "0011_audit_actor",
+        include_str!("../migrations/sqlite/0011_audit_actor.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -230,6 +235,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_photo_upload",
         include_str!("../migrations/postgres/0007_photo_upload.sql"),
+    ),
+    (
+        11,
+        "0011_audit_actor",
+        include_str!("../migrations/postgres/0011_audit_actor.sql"),
     ),
 ];
 

@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use shanzhi::clock::Clock;
 use shanzhi_domain::user::Role;
 use shanzhi_store::{Db, Engine};
 
@@ -58,6 +59,51 @@ db_test!(changes_are_recorded_with_before_and_after, |app| {
         app.get("/api/v1/audit", Some(&worker)).await.status(),
         StatusCode::FORBIDDEN
     );
+});
+
+db_test!(the_audit_page_filters_by_actor_action_and_time, |app| {
+    app.seed_town().await;
+    let admin = app.user("admin", Role::Admin, Some("441500000000")).await;
+    let other = app.user("admin2", Role::Admin, Some("441500000000")).await;
+    let before = app.clock.now_ms();
+    for (who, code, name) in [
+        (&admin, "441502001001001", "甲"),
+        (&other, "441502001001002", "乙"),
+        (&admin, "441502001001002", "丙"),
+    ] {
+        let r = app
+            .patch_json(&format!("/api/v1/nodes/{code}"), who, json!({"name": name}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let list = |q: String| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let v: Value = app.get_json(&format!("/api/v1/audit?{q}"), admin).await;
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["after"]["name"].as_str().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mine = list(format!("actor={}&action=node.update", admin.user_id)).await;
+    assert_eq!(mine, ["丙", "甲"]);
+    let theirs = list(format!("actor={}&action=node.update", other.user_id)).await;
+    assert_eq!(theirs, ["乙"]);
+    // One record's history, newest first.
+    let grid2 = list("entity=node&entity_id=441502001001002".into()).await;
+    assert_eq!(&grid2[..2], ["丙", "乙"]);
+    // A window that ends before the changes holds none of them.
+    let none = list(format!("action=node.update&to={before}")).await;
+    assert!(none.is_empty(), "{none:?}");
+    let since = list(format!("action=node.update&from={before}")).await;
+    assert_eq!(since.len(), 3);
+    // A filter of the wrong type is the client's mistake.
+    let r = app.get("/api/v1/audit?actor=abc", Some(&admin)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 });
 
 db_test!(the_database_refuses_to_change_audit_rows, |app| {

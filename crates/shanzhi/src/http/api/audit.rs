@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::user::permission::can_read_audit;
 use shanzhi_domain::user::Scope;
-use shanzhi_store::audit::AuditRow;
+use shanzhi_store::audit::{AuditFilter, AuditRow};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
@@ -22,6 +22,10 @@ pub fn routes() -> Routes {
             Doc::new("audit", "Audit log, newest first (administrators: rows about records in their subtree)")
                 .query("entity", s::string(), "node, user, event…")
                 .query("entity_id", s::string(), "record id")
+                .query("actor", s::int64(), "user id of who made the change")
+                .query("action", s::string(), "what was done (create, update, accept…)")
+                .query("from", s::int64(), "at or after (unix ms)")
+                .query("to", s::int64(), "before (unix ms)")
                 .query("before", s::int64(), "page: rows before this seq")
                 .query("limit", s::integer(1, 1000), "page size (default 100)"),
         )
@@ -37,8 +41,25 @@ pub fn routes() -> Routes {
 struct ListQuery {
     entity: Option<String>,
     entity_id: Option<String>,
+    actor: Option<i64>,
+    action: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
     before: Option<i64>,
     limit: Option<i64>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> AuditFilter<'_> {
+        AuditFilter {
+            entity: self.entity.as_deref(),
+            entity_id: self.entity_id.as_deref(),
+            actor_id: self.actor,
+            action: self.action.as_deref(),
+            from: self.from,
+            to: self.to,
+        }
+    }
 }
 
 async fn list(
@@ -57,14 +78,7 @@ async fn list(
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
     let (rows, next_before) = if user.at_root(&app).await? {
-        let rows = shanzhi_store::audit::list(
-            &app.db,
-            q.entity.as_deref(),
-            q.entity_id.as_deref(),
-            q.before,
-            limit,
-        )
-        .await?;
+        let rows = shanzhi_store::audit::list(&app.db, &q.filter(), q.before, limit).await?;
         let next = if rows.len() as i64 == limit {
             rows.last().map(|r| r.seq)
         } else {
@@ -105,14 +119,7 @@ async fn scoped_rows(
     let mut before = q.before;
     let mut scanned = 0usize;
     loop {
-        let page = shanzhi_store::audit::list(
-            &app.db,
-            q.entity.as_deref(),
-            q.entity_id.as_deref(),
-            before,
-            PAGE,
-        )
-        .await?;
+        let page = shanzhi_store::audit::list(&app.db, &q.filter(), before, PAGE).await?;
         let keep = shanzhi_store::audit::under(&app.db, &page, root).await?;
         let full = page.len() as i64 == PAGE;
         scanned += page.len();
