@@ -267,7 +267,16 @@ fn staff(
         scope: Some(root.clone()),
         department: None,
     };
-    users.push(at_root("admin", Role::Admin, "系统管理员"));
+    // The administrator sits at the top of the tree (the province above a city demo, shapeless):
+    // settings the whole tree shares (categories, the calendar) and the audit chain are theirs.
+    let top = nodes
+        .iter()
+        .find(|n| n.parent.is_none())
+        .map_or_else(|| root.clone(), |n| n.code.clone());
+    users.push(DemoUser {
+        scope: Some(top),
+        ..at_root("admin", Role::Admin, "系统管理员")
+    });
     users.push(at_root("leader", Role::Leader, "领导"));
     users.push(at_root("analyst", Role::Analyst, "研判分析员"));
     users.push(at_root("mediator", Role::Mediator, "调解员"));
