@@ -144,6 +144,8 @@ export async function render(ctx) {
     nodeAbort = new AbortController();
     const level = currentLevel();
     levelLabel.textContent = t('map.level', { level: t(`level.${level}`) });
+    // A card about a region of another level no longer matches what is drawn.
+    if (!card.hidden && card.dataset.level && levelIndex(card.dataset.level) !== levelIndex(level)) closeCard();
     setBusy(1);
     try {
       const fc = await get('map/nodes', { level, bbox: bboxParam(), zoom: Math.round(map.getZoom()), figure: state.figure, days: state.days }, { signal: nodeAbort.signal });
@@ -186,13 +188,26 @@ export async function render(ctx) {
       },
     }).addTo(map);
     nodeLayer.bringToBack();
-    if (legend) put(legend, legendEl(state.figure, scale), state.events ? eventLegend() : null);
+    if (legend) put(legend, legendEl(state.figure, scale), state.events ? eventLegend() : null, outlineLegend());
   }
 
+  // Every colour the map draws has its entry: points by state (the closed and refused ones only
+  // when closed orders are shown), the overdue ring, the two cluster colours, and the outlines.
   function eventLegend() {
+    const states = ['reported', 'accepted', 'dispatched', 'in_progress', 'resolved'].concat(state.openOnly ? [] : ['closed', 'rejected', 'merged']);
+    const dot = (bg, extra = {}) => h('span', { class: 'sw', style: { background: bg, borderRadius: '50%', width: '12px', ...extra } });
     return h('div', { class: 'legend legend-events', style: { marginTop: '6px' } }, h('h3', t('map.events')),
-      ['reported', 'accepted', 'dispatched', 'in_progress', 'resolved', 'closed'].map((s) =>
-        h('div', { class: 'row' }, h('span', { class: 'sw', style: { background: STATE_COLOURS[s], borderRadius: '50%', width: '12px' } }), h('span', t(`state.${s}`)))));
+      states.map((s) => h('div', { class: 'row' }, dot(STATE_COLOURS[s]), h('span', t(`state.${s}`)))),
+      h('div', { class: 'row' }, dot('#fff', { outline: '2px solid #e53935', outlineOffset: '1px' }), h('span', t('map.key.overdue'))),
+      h('div', { class: 'row' }, dot('#d23b2f'), h('span', t('map.key.clusterRed'))),
+      h('div', { class: 'row' }, dot('#1d5bd8'), h('span', t('map.key.cluster'))));
+  }
+
+  function outlineLegend() {
+    const line = (style) => h('span', { class: 'sw', style: { background: 'transparent', border: 'none', borderTop: style, height: '0', marginTop: '6px' } });
+    return h('div', { class: 'legend legend-lines', style: { marginTop: '6px' } },
+      h('div', { class: 'row' }, line('2.5px dashed #0f1d36'), h('span', t('map.key.area'))),
+      h('div', { class: 'row' }, line('3px solid #0b3aa8'), h('span', t('map.key.selected'))));
   }
 
   async function loadEvents() {
@@ -235,6 +250,7 @@ export async function render(ctx) {
   function closeCard() {
     card.hidden = true;
     put(card);
+    delete card.dataset.level;
     state.selected = null;
     if (nodeLayer) nodeLayer.setStyle((f) => ({ color: '#47556b', weight: f.properties.level && GRID_LEVELS.includes(f.properties.level) ? 0.8 : 1.4 }));
   }
@@ -244,12 +260,41 @@ export async function render(ctx) {
       h('div', { class: 'card-body' }, body)];
   }
 
+  // Padding that keeps an area clear of the control panel (left) and the card (right).
+  const fitPadding = () => (wide ? { paddingTopLeft: [290, 20], paddingBottomRight: [card.hidden ? 20 : 345, 20] } : { padding: [10, 10] });
+
+  /** The least zoom that draws the level below `level` (see levelForZoom). */
+  const CHILD_ZOOM = { province: 9, city: 9, county: 10, town: 12, village: 14 };
+
+  /**
+   * Drill down into a region: the old card goes, the map fits the region and draws its children
+   * (zoomed in far enough for their level even when the region would fit at its own).
+   */
+  function drill(geometry, level) {
+    closeCard();
+    const b = L.latLngBounds(geometryBounds(geometry));
+    const fit = map.getBoundsZoom(b, false, wide ? L.point(310, 40) : L.point(20, 20));
+    const zoom = Math.min(map.getMaxZoom(), Math.max(fit, CHILD_ZOOM[level] || fit));
+    map.setView(b.getCenter(), zoom);
+  }
+
   async function selectNode(p, geometry) {
     state.selected = p.code;
     if (nodeLayer) nodeLayer.setStyle((f) => ({ color: f.properties.code === p.code ? '#0b3aa8' : '#47556b', weight: f.properties.code === p.code ? 3 : GRID_LEVELS.includes(f.properties.level) ? 0.8 : 1.4 }));
     card.hidden = false;
     card.dataset.code = p.code;
+    card.dataset.level = p.level;
     put(card, cardShell(p.name, h('div', { class: 'state-box loading' }, h('span', { class: 'spinner' }), t('common.loading'))));
+    // An opened grid shows its events: points on, and the whole grid in view beside the card.
+    if (GRID_LEVELS.includes(p.level) && geometry) {
+      if (!state.events) {
+        state.events = true;
+        evBox.checked = true;
+      }
+      const b = L.latLngBounds(geometryBounds(geometry));
+      if (!map.getBounds().contains(b)) map.fitBounds(b, fitPadding());
+      else loadEvents();
+    }
     try {
       const c = await get('map/card', { code: p.code });
       if (card.dataset.code !== p.code) return;
@@ -275,7 +320,7 @@ export async function render(ctx) {
           ? h('ul', { class: 'staff' }, c.staff.map((s) => h('li', h('span', s.name), h('span', { class: 'muted' }, t(`role.${s.role}`)))))
           : h('p', { class: 'muted' }, t('map.card.noStaff')),
         h('div', { style: { display: 'flex', gap: '8px', marginTop: '12px', flexWrap: 'wrap' } },
-          !isGrid && geometry ? h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => map.fitBounds(geometryBounds(geometry)) }, t('map.card.zoom')) : null,
+          !isGrid && geometry ? h('button', { type: 'button', class: 'btn btn-primary btn-small', id: 'map-drill', onclick: () => drill(geometry, c.level) }, t('map.card.zoom')) : null,
           h('a', { class: 'btn btn-small', href: `/console/events?under=${c.code}` }, t('map.card.events')))));
     } catch (err) {
       put(card, cardShell(p.name, errorBox(err)));
@@ -285,6 +330,7 @@ export async function render(ctx) {
   async function selectEvent(id) {
     card.hidden = false;
     card.dataset.code = `ev-${id}`;
+    delete card.dataset.level;
     put(card, cardShell(`#${id}`, h('div', { class: 'state-box loading' }, h('span', { class: 'spinner' }), t('common.loading'))));
     try {
       const e = await get(`events/${id}`);
@@ -326,6 +372,7 @@ export async function render(ctx) {
   openBox.addEventListener('change', () => {
     state.openOnly = openBox.checked;
     loadEvents();
+    loadNodes();
   });
   catBoxes.addEventListener('change', (e) => {
     const id = Number(e.target.value);
