@@ -64,7 +64,8 @@ function codePath(code) {
 /** A grid of the demo with a point inside it, its village, a city-management department and category. */
 async function discover() {
   const admin = await apiLogin('admin');
-  const me = await apiGet(admin, 'me');
+  // The leader's area is the demo city (the administrator sits above it, at the province).
+  const me = await apiGet(await apiLogin('leader'), 'me');
   const root = await apiGet(admin, `nodes/${me.scope_node}`);
   // The root's box over all its parts (a real city has islands, 汕尾 even 东沙), then a window
   // in the middle of its largest part, so that the grids come in a few hundred, not thousands.
@@ -415,6 +416,35 @@ try {
     await leaderPage.locator('.map-card .kv').first().waitFor();
   });
 
+  await step('the map\'s legend names every colour it draws, and drilling down closes the card and fits the new area', async () => {
+    // The opened grid's events are in view: its event's marker is on screen beside the card.
+    const inView = await leaderPage.evaluate((id) => {
+      const el = document.querySelector(`.leaflet-marker-icon[title^="#${id} "]`);
+      if (!el) return false;
+      const r = el.getBoundingClientRect();
+      return r.right > 0 && r.left < window.innerWidth && r.bottom > 0 && r.top < window.innerHeight;
+    }, eventId);
+    check(inView, 'the opened grid\'s event is in view');
+    const legend = await leaderPage.locator('.leaflet-control-container .legend-events').innerText();
+    for (const key of ['已超期', '聚合点：含超期工单', '聚合点：无超期工单', '已结案']) check(legend.includes(key), `the legend explains ${key}`);
+    check((await leaderPage.locator('.legend-lines').innerText()).includes('本辖区边界'), 'the legend explains the outlines');
+    const [mx, my] = [(demo.main[0] + demo.main[2]) / 2, (demo.main[1] + demo.main[3]) / 2];
+    await leaderPage.goto(`${BASE}/console/map?lon=${mx}&lat=${my}&z=9`);
+    await leaderPage.waitForFunction(() => window.__shanzhiMap && window.__shanzhiMap.state().level === 'county' && window.__shanzhiMap.state().nodes > 0);
+    const pt = await leaderPage.evaluate(({ lat, lon }) => {
+      const m = window.__shanzhiMap.map;
+      const p = m.latLngToContainerPoint([lat, lon]);
+      const r = m.getContainer().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, { lat: my, lon: mx });
+    await leaderPage.mouse.click(pt.x, pt.y);
+    await leaderPage.locator('#map-drill').waitFor();
+    const county = await leaderPage.locator('.map-card h2').innerText();
+    await leaderPage.click('#map-drill');
+    await leaderPage.waitForFunction(() => window.__shanzhiMap.state().level !== 'county' && window.__shanzhiMap.state().nodes > 0);
+    check(await leaderPage.locator('.map-card').isHidden(), `the card of ${county} closed on drilling down`);
+  });
+
   // ---------------- the dashboard and the wall ----------------
   await step('the dashboard figures count the new report and its closure', async () => {
     await leaderPage.goto(`${BASE}/console/dashboard`);
@@ -482,6 +512,34 @@ try {
     await apage.goto(`${BASE}/console/admin/users`);
     await apage.locator('table.data tbody tr').first().waitFor();
     await labelled(apage, 'users');
+    // The area is picked from the tree, not typed: open a town and choose one of its villages.
+    await apage.click('#scope-picker');
+    await apage.locator('.picker-panel .picker-open').first().click();
+    await apage.locator('.picker-crumbs button').nth(1).waitFor();
+    await apage.locator('.picker-panel .picker-choose').nth(1).click();
+    const picked = await apage.locator('input[name=scope]').inputValue();
+    check(/^\d{12}$/.test(picked) && picked !== demo.root.code, `the picker chose an area below the root (${picked})`);
+    check((await apage.locator('#scope-picker').innerText()).includes(picked), 'the picker shows the chosen area');
+    // Deadlines read in working hours and days.
+    await apage.goto(`${BASE}/console/admin/categories`);
+    await apage.locator('table.data tbody tr').first().waitFor();
+    check(/工作日|工作小时/.test(await apage.locator('table.data').innerText()), 'category deadlines are shown in working units');
+    await labelled(apage, 'categories');
+    // The audit log: one record's history, and the chain check.
+    await apage.goto(`${BASE}/console/admin/audit`);
+    await apage.locator('#audit-table tbody tr').first().waitFor();
+    await apage.selectOption('#audit-entity', 'event');
+    await apage.fill('#audit-entity-id', String(eventId));
+    await Promise.all([apage.waitForResponse((r) => r.url().includes(`entity_id=${eventId}`)), apage.click('form.filters button[type=submit]')]);
+    await apage.locator('#audit-table tbody tr').first().waitFor();
+    const records = await apage.locator('#audit-table tbody td[data-label="对象"]').allInnerTexts();
+    check(records.length >= 5 && records.every((r) => r.includes(`工单 ${eventId}`)), `the history holds only order ${eventId}'s rows (${records.length})`);
+    await apage.click('#audit-verify');
+    await apage.locator('#audit-chain .badge').waitFor();
+    const chain = await apage.locator('#audit-chain').innerText();
+    check(await apage.locator('#audit-chain .badge.state-closed').count() === 1, `the chain verifies (${chain})`);
+    await labelled(apage, 'audit');
+    await apage.screenshot({ path: path.join(SHOTS, 'audit.png') });
     await admin.close();
   });
 

@@ -2,7 +2,7 @@
 // The server decides; a refusal is shown in the dialog, which stays open.
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
-import { h, field, formDialog } from '../dom.js';
+import { h, field, formDialog, fmtTime } from '../dom.js';
 import { contains } from '../codes.js';
 import { photoPicker } from '../photos.js';
 
@@ -82,7 +82,12 @@ export async function openAction(action, ev) {
     }
     case 'decide_extension': {
       const n = Math.round((ev.pending_extension_minutes || 0) / 60 * 10) / 10;
-      body = h('div', h('p', t('act.approve', { n })), radios('approve', [['yes', t('act.approve.yes'), true], ['no', t('act.approve.no')]]));
+      // The department's reason is the note of its latest request on the timeline.
+      const asked = (ev.timeline || []).filter((l) => l.action === 'request_extension').pop();
+      body = h('div', h('p', t('act.approve', { n })),
+        asked ? h('blockquote', { class: 'asked', id: 'extension-reason' }, h('strong', t('act.approve.reason')), ' ', asked.note || '—',
+          h('div', { class: 'muted' }, fmtTime(asked.at))) : null,
+        radios('approve', [['yes', t('act.approve.yes')], ['no', t('act.approve.no')]]));
       build = (form) => ({ approve: form.elements.approve.value === 'yes' });
       break;
     }

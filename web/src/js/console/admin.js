@@ -1,10 +1,20 @@
-// Administration: users, departments, categories, and importing a region/grid tree from GeoJSON.
+// Administration: users, departments, categories, importing a region/grid tree from GeoJSON,
+// and the audit log (audit.js).
 import { t } from '../i18n.js';
 import { get, post, patch, api, ApiError } from '../api.js';
 import { h, put, field, loading, empty, errorBox, toast, formDialog, fmtTime } from '../dom.js';
+import { areaPicker, durationInput, workingDayMinutes, fmtWorking } from './picker.js';
+
+/** A labelled field around a picker or duration, the label pointing at its focusable part. */
+function pickerField(label, control, hint) {
+  const f = field(label, control, hint);
+  const target = control.button || control.input;
+  f.querySelector('label').htmlFor = target.id || (target.id = `${control.id}-c`);
+  return f;
+}
 
 const ROLES = ['grid_worker', 'dispatcher', 'handler', 'mediator', 'analyst', 'leader', 'admin', 'citizen'];
-const TABS = [['users', 'nav.users'], ['departments', 'nav.departments'], ['categories', 'nav.categories'], ['import', 'nav.import']];
+const TABS = [['users', 'nav.users'], ['departments', 'nav.departments'], ['categories', 'nav.categories'], ['import', 'nav.import'], ['audit', 'nav.audit']];
 
 export async function render(ctx) {
   const { content, me } = ctx;
@@ -18,7 +28,8 @@ export async function render(ctx) {
     TABS.map(([k, key]) => h('a', { href: `/console/admin/${k}`, class: 'btn-seg', 'aria-current': k === tab ? 'page' : null }, t(key))));
   const host = h('div');
   put(content, tabs, host);
-  await { users, departments, categories: categoriesPage, import: importPage }[tab](ctx, host);
+  const audit = (c, el) => import('./audit.js').then((m) => m.render(c, el));
+  await { users, departments, categories: categoriesPage, import: importPage, audit }[tab](ctx, host);
 }
 
 function errorText(err) {
@@ -107,9 +118,9 @@ async function users(ctx, host) {
 
   // The create form.
   const roleSel = h('select', { name: 'role', required: true }, ROLES.map((r) => h('option', { value: r, selected: r === 'grid_worker' }, t(`role.${r}`))));
-  const scope = h('input', { name: 'scope', value: me.scope_node || '', inputmode: 'numeric', maxlength: 30 });
+  const scope = areaPicker({ name: 'scope', value: me.scope_node || '' });
   const depSel = h('select', { name: 'department_id' }, deps.map((d) => h('option', { value: d.id }, d.name)));
-  const scopeField = field(t('admin.scope'), scope, t('admin.scope.hint'));
+  const scopeField = pickerField(t('admin.scope'), scope, t('admin.scope.hint'));
   const depField = field(t('admin.department'), depSel);
   const syncRole = () => {
     scopeField.hidden = ['handler', 'citizen'].includes(roleSel.value);
@@ -127,14 +138,14 @@ async function users(ctx, host) {
     const role = roleSel.value;
     return post('users', {
       username: f.elements.username.value.trim(), display_name: f.elements.display_name.value.trim(), password: f.elements.password.value, role,
-      scope: ['handler', 'citizen'].includes(role) ? undefined : scope.value.trim(),
+      scope: ['handler', 'citizen'].includes(role) ? undefined : f.elements.scope.value,
       department_id: role === 'handler' ? Number(depSel.value) : undefined,
     });
   }, (u) => {
     toast(t('admin.created', { name: u.username }));
     tbody.prepend(row(u));
     form.reset();
-    scope.value = me.scope_node || '';
+    scope.reset(me.scope_node || '');
     syncRole();
   });
 
@@ -162,13 +173,13 @@ async function departments(ctx, host) {
   const form = h('form', { novalidate: true },
     field(t('admin.code'), h('input', { name: 'code', required: true, maxlength: 64, pattern: '[A-Za-z0-9_.\\-]+' })),
     field(t('admin.name'), h('input', { name: 'name', required: true, maxlength: 100 })),
-    field(t('admin.region'), h('input', { name: 'region', required: true, value: me.scope_node || '', inputmode: 'numeric' }), t('admin.scope.hint')),
+    pickerField(t('admin.region'), areaPicker({ name: 'region', required: true, value: me.scope_node || '' }), t('admin.scope.hint')),
     h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
-  submitForm(form, (f) => post('departments', { code: f.elements.code.value.trim(), name: f.elements.name.value.trim(), region: f.elements.region.value.trim() }), (d) => {
+  submitForm(form, (f) => post('departments', { code: f.elements.code.value.trim(), name: f.elements.name.value.trim(), region: f.elements.region.value }), (d) => {
     toast(t('admin.created', { name: d.name }));
     tbody.prepend(row(d));
     form.reset();
-    form.elements.region.value = me.scope_node || '';
+    form.querySelector('.picker').reset(me.scope_node || '');
   });
   const body = h('div', { class: 'table-wrap' }, loading());
   put(host, h('p', { class: 'lead' }, t('admin.deps.lead')),
@@ -185,29 +196,31 @@ async function departments(ctx, host) {
 
 // ---------------- categories ----------------
 
-function categoryFields(c, all) {
+function categoryFields(c, all, dayMinutes) {
   const v = (k, d) => (c && c[k] !== null && c[k] !== undefined ? c[k] : d);
-  const num = (name, d) => h('input', { name, type: 'number', min: 1, max: 525600, required: true, value: v(name, d) });
+  const num = (name, d) => durationInput({ name, minutes: v(name, d), dayMinutes });
   return h('div', { class: 'form-grid' },
     field(t('admin.code'), h('input', { name: 'code', required: true, maxlength: 64, value: v('code', '') })),
     field(t('admin.name'), h('input', { name: 'name', required: true, maxlength: 100, value: v('name', '') })),
     field(t('admin.parent'), h('select', { name: 'parent_id' }, h('option', { value: '' }, t('common.none')),
       all.filter((x) => !x.parent_id && (!c || x.id !== c.id)).map((x) => h('option', { value: x.id, selected: c && c.parent_id === x.id }, x.name)))),
     field(t('admin.kind'), h('input', { name: 'department_kind', maxlength: 32, value: v('department_kind', '') }), t('admin.kind.hint')),
-    field(t('admin.acceptMin'), num('accept_minutes', 120)),
-    field(t('admin.handleMin'), num('handle_minutes', 2880)),
-    field(t('admin.verifyMin'), num('verify_minutes', 480)),
+    pickerField(t('admin.acceptMin'), num('accept_minutes', 120)),
+    pickerField(t('admin.handleMin'), num('handle_minutes', 2880)),
+    pickerField(t('admin.verifyMin'), num('verify_minutes', 480)),
     field(t('admin.priority'), h('select', { name: 'priority' }, [1, 2, 3].map((p) => h('option', { value: p, selected: v('priority', 3) === p }, t(`priority.${p}`))))),
     h('div', { class: 'span2' }, field(t('admin.onSpot'), h('input', { type: 'checkbox', name: 'on_spot', checked: !!v('on_spot', false) }), null, { inline: true }),
       field(t('admin.active'), h('input', { type: 'checkbox', name: 'active', checked: v('active', true) !== false }), null, { inline: true })));
 }
 
-function categoryBody(f) {
+function categoryBody(f, dayMinutes) {
   const e = f.elements;
+  const unit = { day: dayMinutes, hour: 60, minute: 1 };
+  const minutes = (name) => Math.round(Number(e[name].value) * unit[e[`${name}_unit`].value]);
   return {
     code: e.code.value.trim(), name: e.name.value.trim(), parent_id: e.parent_id.value ? Number(e.parent_id.value) : null,
-    department_kind: e.department_kind.value.trim() || null, accept_minutes: Number(e.accept_minutes.value), handle_minutes: Number(e.handle_minutes.value),
-    verify_minutes: Number(e.verify_minutes.value), priority: Number(e.priority.value), on_spot: e.on_spot.checked, active: e.active.checked,
+    department_kind: e.department_kind.value.trim() || null, accept_minutes: minutes('accept_minutes'), handle_minutes: minutes('handle_minutes'),
+    verify_minutes: minutes('verify_minutes'), priority: Number(e.priority.value), on_spot: e.on_spot.checked, active: e.active.checked,
   };
 }
 
@@ -218,6 +231,7 @@ async function categoriesPage(ctx, host) {
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.cats'))), body),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('admin.newCat'))), formHost));
 
+  const dayMinutes = await workingDayMinutes();
   async function load() {
     const all = (await get('categories')).items;
     const ordered = [];
@@ -226,7 +240,7 @@ async function categoriesPage(ctx, host) {
       ordered.push(...all.filter((c) => c.parent_id === top.id));
     }
     ordered.push(...all.filter((c) => c.parent_id && !all.some((x) => x.id === c.parent_id)));
-    const mins = (m) => String(m);
+    const mins = (m) => fmtWorking(m, dayMinutes);
     const table = h('table', { class: 'data responsive' },
       h('thead', h('tr', ['admin.name', 'admin.code', 'admin.kind', 'admin.acceptMin', 'admin.handleMin', 'admin.verifyMin', 'admin.priority', 'admin.onSpot', 'admin.active', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
       h('tbody', ordered.map((c) => h('tr', { class: c.active ? '' : 'muted' },
@@ -240,17 +254,17 @@ async function categoriesPage(ctx, host) {
         h('td', { 'data-label': t('admin.onSpot') }, c.on_spot ? t('common.yes') : t('common.no')),
         h('td', { 'data-label': t('admin.active') }, c.active ? t('common.yes') : t('common.no')),
         h('td', h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
-          const fields = categoryFields(c, all);
+          const fields = categoryFields(c, all, dayMinutes);
           const r = await formDialog({ title: `${t('admin.edit')} · ${c.name}`, body: fields, submitLabel: t('common.save'),
-            onSubmit: (f) => api(`/api/v1/categories/${c.id}`, { method: 'PATCH', body: categoryBody(f) }) });
+            onSubmit: (f) => api(`/api/v1/categories/${c.id}`, { method: 'PATCH', body: categoryBody(f, dayMinutes) }) });
           if (r) {
             toast(t('common.saved'));
             load();
           }
         } }, t('admin.edit')))))));
     put(body, table);
-    const form = h('form', { novalidate: true }, categoryFields(null, all), h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
-    submitForm(form, (f) => post('categories', categoryBody(f)), (c) => {
+    const form = h('form', { novalidate: true }, categoryFields(null, all, dayMinutes), h('button', { class: 'btn btn-primary', type: 'submit' }, t('common.create')));
+    submitForm(form, (f) => post('categories', categoryBody(f, dayMinutes)), (c) => {
       toast(t('admin.created', { name: c.name }));
       load();
     });

@@ -12,7 +12,7 @@ const ROUTES = [
   { re: /^\/console\/map\/?$/, page: 'map', title: 'nav.map', full: true },
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
-  { re: /^\/console\/admin\/(users|departments|categories|import)\/?$/, page: 'admin', title: 'nav.admin' },
+  { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
 const NAV = [
@@ -26,6 +26,7 @@ const NAV = [
   { path: '/console/admin/departments', key: 'nav.departments', ico: '⌂', show: (me) => me.role === 'admin' },
   { path: '/console/admin/categories', key: 'nav.categories', ico: '≡', show: (me) => me.role === 'admin' },
   { path: '/console/admin/import', key: 'nav.import', ico: '⇪', show: (me) => me.role === 'admin' },
+  { path: '/console/admin/audit', key: 'nav.audit', ico: '⚖', show: (me) => me.role === 'admin' },
 ];
 
 const shell = document.getElementById('shell');
