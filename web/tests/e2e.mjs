@@ -173,6 +173,19 @@ async function labelled(page, what) {
   check(bad.length === 0, `${what}: every form field is labelled (${bad.join(' | ')})`);
 }
 
+// axe-core, evaluated in the page (DevTools evaluation is not bound by the page's CSP).
+const AXE = fs.readFileSync(new URL('../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+/** axe-core's serious and critical violations of WCAG 2.1 A/AA on the page as it is now. */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(`${AXE}\n;0`);
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+}
+
 /** A 640×480 PNG "photo", drawn by the browser itself. */
 async function photo(caption) {
   const ctx = await browser.newContext({ viewport: { width: 640, height: 480 } });
@@ -541,6 +554,56 @@ try {
     await labelled(apage, 'audit');
     await apage.screenshot({ path: path.join(SHOTS, 'audit.png') });
     await admin.close();
+  });
+
+  await step('the portal\'s 长辈模式 makes text large and contrast strong, stays on, and stays accessible', async () => {
+    await phone.goto(`${BASE}/m/`);
+    await phone.locator('#start-report').waitFor();
+    const toggle = phone.locator('#elder-toggle');
+    check((await toggle.getAttribute('aria-pressed')) === 'false', 'elder mode starts off');
+    await toggle.click();
+    check((await toggle.getAttribute('aria-pressed')) === 'true', 'the button says it is on');
+    const size = async () => phone.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    check(await size() >= 20, `text is at least 20 px (${await size()})`);
+    await phone.reload();
+    await phone.locator('#start-report').waitFor();
+    check(await phone.evaluate(() => document.documentElement.classList.contains('elder')), 'elder mode stays on after a reload');
+    await noSidewaysScroll(phone, 'portal in elder mode');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-elder.png') });
+    const bad = [];
+    for (const url of ['/m/', '/m/report', `/m/mine/${eventId}`]) {
+      await phone.goto(`${BASE}${url}`);
+      await phone.locator('.p-card, #start-report').first().waitFor();
+      for (const v of await axeViolations(phone)) bad.push(`${url}: ${v}`);
+    }
+    check(bad.length === 0, `axe in elder mode:\n      ${bad.join('\n      ')}`);
+    await phone.locator('#elder-toggle').click();
+    check(!(await phone.evaluate(() => document.documentElement.classList.contains('elder'))), 'elder mode switches off');
+  });
+
+  await step('every portal and console page passes axe-core with no serious or critical violation', async () => {
+    const found = [];
+    const visit = async (page, url, ready) => {
+      await page.goto(`${BASE}${url}`);
+      await page.locator(ready).first().waitFor();
+      await page.waitForTimeout(300);
+      for (const v of await axeViolations(page)) found.push(`${url}: ${v}`);
+    };
+    // The citizen on the phone (and before logging in).
+    for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box']]) await visit(phone, url, ready);
+    const anon = await (await context(PHONE)).newPage();
+    await visit(anon, '/m/login', '#p-username');
+    await visit(anon, '/login', '#username');
+    // Staff at their desks.
+    for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
+      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis']]) await visit(desk, url, ready);
+    const admin = await context(DESKTOP);
+    const apage = await admin.newPage();
+    await consoleLogin(apage, 'admin');
+    for (const tab of ['users', 'departments', 'categories', 'import', 'audit']) await visit(apage, `/console/admin/${tab}`, 'section.card, .card');
+    await admin.close();
+    check(found.length === 0, `axe-core found serious or critical violations:\n      ${found.join('\n      ')}`);
   });
 
   check(problems.length === 0, `no script errors in the pages:\n    ${problems.join('\n    ')}`);

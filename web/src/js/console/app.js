@@ -161,8 +161,22 @@ function toLogin() {
   location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
 }
 
+// A table that scrolls sideways must be reachable by keyboard (WCAG 2.1.1): every .table-wrap
+// the pages draw becomes a focusable region named after its card's heading.
+function focusableTables(root) {
+  new MutationObserver(() => {
+    for (const w of root.querySelectorAll('.table-wrap:not([tabindex])')) {
+      w.tabIndex = 0;
+      w.setAttribute('role', 'region');
+      const title = w.closest('.card') && w.closest('.card').querySelector('h2');
+      w.setAttribute('aria-label', title ? title.textContent : t('common.table'));
+    }
+  }).observe(root, { childList: true, subtree: true });
+}
+
 async function start() {
   applyI18n();
+  focusableTables(content);
   document.getElementById('lang-toggle').addEventListener('click', toggleLang);
   const menuBtn = document.getElementById('menu-btn');
   menuBtn.addEventListener('click', () => {

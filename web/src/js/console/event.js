@@ -100,7 +100,7 @@ export async function render(ctx) {
     }, t(`action.${a}`))))
     : h('div', h('p', t('event.noActions')), h('p', { class: 'muted' }, t('event.noActionsHint')));
 
-  const mapEl = h('div', { class: 'mini-map', role: 'img', 'aria-label': t('event.position') });
+  const mapEl = h('div', { class: 'mini-map', role: 'region', 'aria-label': t('event.position') });
   const timeline = renderTimeline(ev, me, depName);
 
   put(content, head, notices,

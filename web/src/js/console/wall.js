@@ -27,7 +27,7 @@ export async function render(ctx) {
   const trendEl = chartEl(t('dash.trend'));
   const catEl = chartEl(t('dash.byCategory'));
   const rankEl = chartEl(t('dash.rankRegions'));
-  const mapEl = h('div', { class: 'wall-map', role: 'img', 'aria-label': t('wall.map') });
+  const mapEl = h('div', { class: 'wall-map', role: 'region', 'aria-label': t('wall.map') });
   const latest = h('ul', { class: 'wall-list' });
 
   const screen = h('div', { class: 'wall-screen' });

@@ -4,9 +4,10 @@ export default {
   'app.full': 'Shanzhi · grid-based governance',
   'app.portal': 'Shanzhi · Report it',
   'lang.switch': '中文',
-  'lang.switch.label': 'Switch to Chinese',
+  'lang.switch.label': '中文 (switch to Chinese)',
 
   'common.loading': 'Loading…',
+  'common.table': 'Table',
   'common.retry': 'Retry',
   'common.cancel': 'Cancel',
   'common.confirm': 'Confirm',
@@ -519,4 +520,5 @@ export default {
   'portal.backHome': 'Back home',
   'portal.needLogin': 'Please log in first.',
   'portal.staff': 'Staff: use the desktop console',
+  'portal.elder': 'Large text',
 };

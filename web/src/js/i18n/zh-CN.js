@@ -4,9 +4,10 @@ export default {
   'app.full': '善治 · 网格化基层治理平台',
   'app.portal': '善治 · 随手拍',
   'lang.switch': 'English',
-  'lang.switch.label': '切换为英文界面',
+  'lang.switch.label': 'English（切换为英文界面）',
 
   'common.loading': '正在加载…',
+  'common.table': '表格',
   'common.retry': '重试',
   'common.cancel': '取消',
   'common.confirm': '确认',
@@ -519,4 +520,5 @@ export default {
   'portal.backHome': '返回首页',
   'portal.needLogin': '请先登录。',
   'portal.staff': '工作人员请使用电脑端工作台',
+  'portal.elder': '长辈模式',
 };

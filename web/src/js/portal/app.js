@@ -419,9 +419,34 @@ async function noticesPage() {
 
 // ---------------- start ----------------
 
+// 长辈模式: large text, strong contrast and big targets for older people (适老化), kept on this
+// phone until switched off.
+const ELDER_KEY = 'shanzhi.elder';
+function setElder(on, remember) {
+  document.documentElement.classList.toggle('elder', on);
+  const btn = document.getElementById('elder-toggle');
+  if (btn) btn.setAttribute('aria-pressed', String(on));
+  if (!remember) return;
+  try {
+    if (on) localStorage.setItem(ELDER_KEY, '1');
+    else localStorage.removeItem(ELDER_KEY);
+  } catch {
+    /* private mode: for this page only */
+  }
+}
+function storedElder() {
+  try {
+    return localStorage.getItem(ELDER_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
 async function start() {
+  setElder(storedElder(), false);
   applyI18n();
   document.getElementById('lang-toggle').addEventListener('click', toggleLang);
+  document.getElementById('elder-toggle').addEventListener('click', () => setElder(!document.documentElement.classList.contains('elder'), true));
   try {
     me = await get('me');
   } catch {
