@@ -556,6 +556,47 @@ try {
     await admin.close();
   });
 
+  await step('no signal, no loss: a report made offline waits on the phone and arrives exactly once when the signal returns', async () => {
+    const token = await apiLogin('citizen');
+    const mine = async (text) => (await apiGet(token, 'events?limit=500')).items.filter((e) => e.description === text);
+    const text = `离线上报：村口路灯不亮 ${Date.now()}`;
+    // Online once: the service worker installs and keeps the pages.
+    await phone.goto(`${BASE}/m/`);
+    const sw = await phone.evaluate(() => Promise.race([navigator.serviceWorker.ready.then(() => 'ready'),
+      new Promise((res) => setTimeout(() => res('the service worker did not install in 20 s'), 20000))]));
+    check(sw === 'ready', sw);
+    await phone.goto(`${BASE}/m/report`);
+    await phone.locator('#report-form').waitFor();
+    await citizen.setOffline(true);
+    // The page itself opens without a signal (from the service worker's cache).
+    await phone.reload();
+    await phone.locator('#report-form').waitFor();
+    await phone.selectOption('#r-category', { label: demo.cat.name });
+    await phone.fill('#r-description', text);
+    await phone.setInputFiles('#report-form input[type=file]', await photo('路灯 · 现场照片'));
+    await phone.click('#r-locate');
+    await phone.locator('#r-located', { hasText: '无信号' }).waitFor();
+    await phone.click('#r-submit');
+    await phone.locator('#report-queued').waitFor();
+    await phone.locator('#p-outbox', { hasText: '1 条上报还在手机上' }).waitFor();
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-offline.png') });
+    check((await mine(text)).length === 0, 'nothing reached the server while offline');
+    // Still there after the page is opened again without a signal.
+    await phone.goto(`${BASE}/m/`);
+    await phone.locator('#p-outbox', { hasText: '1 条上报还在手机上' }).waitFor();
+    // The signal returns: the phone sends it by itself; a second push of the button changes nothing.
+    await citizen.setOffline(false);
+    await phone.evaluate(() => window.dispatchEvent(new Event('online')));
+    await phone.locator('#p-outbox').waitFor({ state: 'hidden' });
+    await phone.evaluate(() => window.dispatchEvent(new Event('online')));
+    await phone.waitForTimeout(1000);
+    const arrived = await mine(text);
+    check(arrived.length === 1, `exactly one event arrived (${arrived.length})`);
+    const ev = await apiGet(demo.admin, `events/${arrived[0].id}`);
+    check(ev.photos.length === 1, 'its photo came with it');
+    check(ev.grid === demo.grid.code, `it located to its grid (${ev.grid})`);
+  });
+
   await step('the portal\'s 长辈模式 makes text large and contrast strong, stays on, and stays accessible', async () => {
     await phone.goto(`${BASE}/m/`);
     await phone.locator('#start-report').waitFor();

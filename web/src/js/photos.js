@@ -2,6 +2,7 @@
 import { t } from './i18n.js';
 import { h, put } from './dom.js';
 import { uploadPhoto } from './api.js';
+import { retryable } from './outbox.js';
 
 let seq = 0;
 
@@ -24,7 +25,7 @@ export function photoPicker({ max = 4, label = t('photo.take'), capture = true }
     input.value = '';
     for (const file of files) {
       const url = URL.createObjectURL(file);
-      const item = { hash: null, url };
+      const item = { hash: null, url, file };
       const remove = h('button', { type: 'button', 'aria-label': t('photo.remove'), title: t('photo.remove') }, '×');
       const thumb = h('div', { class: 'photo-thumb' }, h('img', { src: url, alt: file.name || t('photo.add') }), remove);
       remove.addEventListener('click', () => {
@@ -44,10 +45,17 @@ export function photoPicker({ max = 4, label = t('photo.take'), capture = true }
         },
         (err) => {
           item.failed = true;
-          thumb.style.outline = '2px solid #c62828';
-          status.textContent = t('photo.failed', { message: err.describe ? err.describe() : err.message });
+          if (retryable(err)) {
+            // No signal: the photo goes with the report when it is sent from the outbox.
+            status.textContent = t('photo.later');
+          } else {
+            thumb.style.outline = '2px solid #c62828';
+            status.textContent = t('photo.failed', { message: err.describe ? err.describe() : err.message });
+          }
           throw err;
         });
+      // hashes() reads the outcome later; an early failure is not an unhandled rejection.
+      item.promise.catch(() => {});
       items.push(item);
     }
     refresh();
@@ -60,6 +68,8 @@ export function photoPicker({ max = 4, label = t('photo.take'), capture = true }
       await Promise.all(items.map((i) => i.promise));
       return items.map((i) => i.hash).filter(Boolean);
     },
+    /** The picked files, for a report kept in the outbox. */
+    files: () => items.map((i) => i.file),
     clear() {
       items.length = 0;
       for (const th of row.querySelectorAll('.photo-thumb')) th.remove();

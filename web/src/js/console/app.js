@@ -177,6 +177,8 @@ function focusableTables(root) {
 async function start() {
   applyI18n();
   focusableTables(content);
+  // The grid worker's phone pages open without a signal too (sw.js).
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
   document.getElementById('lang-toggle').addEventListener('click', toggleLang);
   const menuBtn = document.getElementById('menu-btn');
   menuBtn.addEventListener('click', () => {

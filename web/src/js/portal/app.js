@@ -2,6 +2,8 @@
 // rate a closed one, read notices. Mobile first.
 import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, categories, idempotencyKey, ApiError } from '../api.js';
+import * as outbox from '../outbox.js';
+import { retryable } from '../outbox.js';
 import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon, safePath } from '../dom.js';
 import { photoPicker } from '../photos.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
@@ -220,8 +222,9 @@ async function reportPage() {
         located.textContent = t('portal.outside');
       }
     } catch (err) {
-      located.className = 'p-located bad';
-      located.textContent = err.describe ? err.describe() : String(err);
+      // Without a signal the point is kept; the server checks it when the report is sent.
+      located.className = retryable(err) ? 'p-located' : 'p-located bad';
+      located.textContent = retryable(err) ? t('portal.locateOffline') : (err.describe ? err.describe() : String(err));
     }
   }
 
@@ -259,12 +262,13 @@ async function reportPage() {
     }
     submit.disabled = true;
     submit.textContent = t('portal.submitting');
+    const body = {
+      category_id: Number(catSel.value), description: desc.value.trim(), lon: position.lon, lat: position.lat,
+      address: address.value.trim() || undefined,
+    };
     try {
       const hashes = await photos.hashes();
-      const ev = await post('events', {
-        category_id: Number(catSel.value), description: desc.value.trim(), lon: position.lon, lat: position.lat,
-        address: address.value.trim() || undefined, photos: hashes,
-      }, { headers: { 'Idempotency-Key': key } });
+      const ev = await post('events', { ...body, photos: hashes }, { headers: { 'Idempotency-Key': key } });
       key = idempotencyKey();
       put(content, h('section', { class: 'p-card p-success', id: 'report-done', role: 'status' },
         h('div', { class: 'big', 'aria-hidden': 'true' }, '✔'),
@@ -272,6 +276,17 @@ async function reportPage() {
         h('a', { class: 'btn btn-primary btn-block', href: `/m/mine/${ev.id}`, dataset: { id: ev.id } }, t('portal.viewReport')),
         h('p'), h('a', { class: 'btn btn-block', href: '/m/' }, t('portal.backHome'))));
     } catch (err) {
+      if (retryable(err) && 'indexedDB' in window) {
+        // No signal: the report waits on the phone under its key and goes when the signal returns.
+        await outbox.queue({ key, body, photos: photos.files() });
+        key = idempotencyKey();
+        put(content, h('section', { class: 'p-card p-success', id: 'report-queued', role: 'status' },
+          h('div', { class: 'big', 'aria-hidden': 'true' }, '⏳'),
+          h('p', { style: { fontSize: '16px', fontWeight: 600 } }, t('portal.queued')),
+          h('p', { class: 'muted' }, t('portal.queued.hint')),
+          h('a', { class: 'btn btn-block', href: '/m/' }, t('portal.backHome'))));
+        return;
+      }
       // The same key goes with the retry, so a report that did arrive is not made twice.
       errorEl.hidden = false;
       errorEl.textContent = err.describe ? err.describe() : String(err.message || err);
@@ -442,8 +457,33 @@ function storedElder() {
   }
 }
 
+/**
+ * What waits on the phone to be sent: a bar under the header while anything does, with a button
+ * to try now; a report the server refused shows why and can be dropped.
+ */
+function outboxBar() {
+  const bar = h('div', { class: 'p-outbox', id: 'p-outbox', role: 'status', 'aria-live': 'polite', hidden: true });
+  document.querySelector('.p-bar').after(bar);
+  let before = 0;
+  outbox.watch((items) => {
+    const waiting = items.filter((i) => !i.error);
+    const refused = items.filter((i) => i.error);
+    if (before > waiting.length && !waiting.length) toast(t('portal.outbox.sent'));
+    before = waiting.length;
+    bar.hidden = !items.length;
+    put(bar,
+      waiting.length ? h('div', { class: 'row' }, h('span', t('portal.outbox.waiting', { n: waiting.length })),
+        h('button', { type: 'button', class: 'btn btn-small', id: 'p-outbox-send', onclick: () => outbox.flush().catch(() => {}) }, t('portal.outbox.send'))) : null,
+      refused.map((i) => h('div', { class: 'row refused' }, h('span', t('portal.outbox.refused', { text: i.body.description.slice(0, 20), reason: i.error })),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => outbox.discard(i.key) }, t('portal.outbox.discard')))));
+  });
+}
+
 async function start() {
   setElder(storedElder(), false);
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+  outboxBar();
+  outbox.start();
   applyI18n();
   document.getElementById('lang-toggle').addEventListener('click', toggleLang);
   document.getElementById('elder-toggle').addEventListener('click', () => setElder(!document.documentElement.classList.contains('elder'), true));

@@ -33,6 +33,7 @@ fn mime(path: &str) -> &'static str {
         "svg" => "image/svg+xml",
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",
+        "webmanifest" => "application/manifest+json",
         _ => "application/octet-stream",
     }
 }
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/assets/config.js", get(config_js))
+        .route("/sw.js", get(service_worker))
         .route("/assets/{*path}", get(serve_asset))
         .route(
             "/login",
@@ -56,6 +58,47 @@ pub fn router() -> Router<AppState> {
             get(|uri: Uri| login_page(uri, "/m/login", "pages/portal.html")),
         )
         .route("/m/{*rest}", get(|| page("pages/portal.html")))
+}
+
+/// The service worker (web/src/sw.js) with its cache version and the assets it keeps: the phone
+/// pages then open without a signal. The version is a hash of every embedded asset, so a new build
+/// replaces the phones' caches; the big assets only the desk pages use (charts, fonts) are left out.
+async fn service_worker() -> Response {
+    static BODY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = BODY.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let mut keep = Vec::new();
+        for (path, bytes) in assets::ASSETS {
+            hash.update(path.as_bytes());
+            hash.update(bytes);
+            let desk_only = path.starts_with("pages/")
+                || *path == "sw.js"
+                || path.contains("echarts")
+                || path.ends_with(".woff2")
+                || path.ends_with(".woff");
+            if !desk_only {
+                keep.push(format!("/assets/{path}"));
+            }
+        }
+        let version: String = hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let source = std::str::from_utf8(asset("sw.js").unwrap_or_default()).unwrap_or_default();
+        source.replace("__VERSION__", &version).replace(
+            "__PRECACHE__",
+            &serde_json::to_string(&keep).unwrap_or_else(|_| "[]".into()),
+        )
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body.clone(),
+    )
+        .into_response()
 }
 
 /// `window.SHANZHI`: settings the pages read at start. The map's tile URL template comes from
