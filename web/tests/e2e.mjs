@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { walk as walkNotify } from './walk-notify.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -485,6 +486,7 @@ try {
     await admin.close();
   });
 
+  await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
   check(problems.length === 0, `no script errors in the pages:\n    ${problems.join('\n    ')}`);
   passed++;
 } catch (err) {
