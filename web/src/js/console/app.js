@@ -2,7 +2,7 @@
 // router over /console/*. Each page is a module loaded when first visited.
 import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, ApiError } from '../api.js';
-import { h, put, loading, errorBox, empty, fmtTime, toast } from '../dom.js';
+import { h, put, loading, errorBox, empty, fmtTime, toast, icon } from '../dom.js';
 import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 
 const ROUTES = [
@@ -159,7 +159,7 @@ function toggleBell(open) {
 function setupBell() {
   const btn = h('button', { type: 'button', class: 'btn btn-small bell', id: 'bell', 'aria-expanded': 'false', 'aria-controls': 'bell-panel',
     'aria-label': t('bell.label', { n: 0 }), onclick: () => toggleBell() },
-  h('span', { 'aria-hidden': 'true' }, '🔔'), h('span', { class: 'count', id: 'bell-count', hidden: true }));
+  h('span', { class: 'ico', 'aria-hidden': 'true' }, icon('bell', 18)), h('span', { class: 'count', id: 'bell-count', hidden: true }));
   document.getElementById('lang-toggle').before(btn);
   followNotices({
     onUnread: setBellCount,
