@@ -992,8 +992,9 @@ async fn sweep_one(
             json!({"from": row.centre_code}),
             format!("提级办理：工单 #{} 已提交至本中心", row.id),
         ));
-        let st = State::parse(&row.state)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("event {} has a bad state", row.id)))?;
+        let st = State::parse(&row.state).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("event {} has a bad state", row.id))
+        })?;
         notes.extend(
             crate::notification::to_followers(app, row, "escalate", st, st, false, json!({}))
                 .await?,

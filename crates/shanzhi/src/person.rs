@@ -63,7 +63,11 @@ pub async fn seen(
         let s = shown(viewer, &person, on_their_order);
         let (name, unit, role) = match s {
             Shown::Full => (Some(row.display_name.clone()), unit, Some(row.role.clone())),
-            Shown::Masked => (Some(mask_name(&row.display_name)), None, Some(row.role.clone())),
+            Shown::Masked => (
+                Some(mask_name(&row.display_name)),
+                None,
+                Some(row.role.clone()),
+            ),
             Shown::UnitOnly => (None, unit, Some(row.role.clone())),
             Shown::Hidden => continue,
         };

@@ -157,7 +157,9 @@ pub async fn since(
 
 /// The id of the reader's newest notice (0 if none).
 pub async fn last_id(db: &Db, reader: &Reader) -> Result<i64, StoreError> {
-    let sql = format!("SELECT CAST(COALESCE(MAX(n.id), 0) AS BIGINT) FROM notification n WHERE {ADDRESSED}");
+    let sql = format!(
+        "SELECT CAST(COALESCE(MAX(n.id), 0) AS BIGINT) FROM notification n WHERE {ADDRESSED}"
+    );
     Ok(with_pool!(db, pool => {
         sqlx::query_scalar(&sql)
             .bind(reader.user_id).bind(reader.department_id).bind(&reader.centre_code)

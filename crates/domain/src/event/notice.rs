@@ -8,7 +8,12 @@ use super::State;
 /// The kind of notice the reporters get for a move `action` (an [`super::Action::name`], or a
 /// system move of the sweep such as `escalate`) that took the order from `from` to `to`;
 /// `reopened` says the move reopened it (重办). None: the reporters are not told.
-pub fn reporter_notice(action: &str, from: State, to: State, reopened: bool) -> Option<&'static str> {
+pub fn reporter_notice(
+    action: &str,
+    from: State,
+    to: State,
+    reopened: bool,
+) -> Option<&'static str> {
     if reopened {
         return Some("report_reopened");
     }
@@ -43,11 +48,41 @@ mod tests {
         let table: &[(&str, State, State, bool, Option<&str>)] = &[
             ("accept", Reported, Accepted, false, Some("report_accepted")),
             ("reject", Reported, Rejected, false, Some("report_rejected")),
-            ("dispatch", Accepted, Dispatched, false, Some("report_dispatched")),
-            ("summon", Accepted, Dispatched, false, Some("report_dispatched")),
-            ("sign", Dispatched, InProgress, false, Some("report_in_progress")),
-            ("report_result", InProgress, Resolved, false, Some("report_handled")),
-            ("resolve_on_spot", Accepted, Resolved, false, Some("report_handled")),
+            (
+                "dispatch",
+                Accepted,
+                Dispatched,
+                false,
+                Some("report_dispatched"),
+            ),
+            (
+                "summon",
+                Accepted,
+                Dispatched,
+                false,
+                Some("report_dispatched"),
+            ),
+            (
+                "sign",
+                Dispatched,
+                InProgress,
+                false,
+                Some("report_in_progress"),
+            ),
+            (
+                "report_result",
+                InProgress,
+                Resolved,
+                false,
+                Some("report_handled"),
+            ),
+            (
+                "resolve_on_spot",
+                Accepted,
+                Resolved,
+                false,
+                Some("report_handled"),
+            ),
             ("verify", Resolved, Closed, false, Some("report_closed")),
             ("verify", Resolved, InProgress, false, None),
             ("rate", Closed, Accepted, true, Some("report_reopened")),
@@ -55,9 +90,21 @@ mod tests {
             ("reinspect", Closed, Accepted, true, Some("report_reopened")),
             ("reinspect", Closed, Closed, false, None),
             ("merge", Reported, Merged, false, Some("report_merged")),
-            ("escalate", Accepted, Accepted, false, Some("report_escalated")),
+            (
+                "escalate",
+                Accepted,
+                Accepted,
+                false,
+                Some("report_escalated"),
+            ),
             ("take", Reported, Reported, false, Some("report_taken")),
-            ("pass_on", Reported, Reported, false, Some("report_passed_on")),
+            (
+                "pass_on",
+                Reported,
+                Reported,
+                false,
+                Some("report_passed_on"),
+            ),
             ("remind", Dispatched, Dispatched, false, None),
             ("return", Dispatched, Accepted, false, None),
             ("request_extension", InProgress, InProgress, false, None),

@@ -153,7 +153,13 @@ mod tests {
         assert_eq!(p.masked(), "138****5678");
         assert_eq!(format!("{p:?}"), "Phone(138****5678)");
         assert_eq!(p.to_string(), "138****5678");
-        for bad in ["", "1381234567", "23812345678", "1381234567a", "138123456789"] {
+        for bad in [
+            "",
+            "1381234567",
+            "23812345678",
+            "1381234567a",
+            "138123456789",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(mask_phone("123"), "****");
@@ -161,7 +167,13 @@ mod tests {
 
     #[test]
     fn citizens_names_are_masked_to_their_first_character() {
-        for (name, want) in [("张三", "张*"), ("欧阳娜娜", "欧*"), (" 李 ", "李*"), ("", "*"), ("Ann", "A*")] {
+        for (name, want) in [
+            ("张三", "张*"),
+            ("欧阳娜娜", "欧*"),
+            (" 李 ", "李*"),
+            ("", "*"),
+            ("Ann", "A*"),
+        ] {
             assert_eq!(mask_name(name), want);
         }
     }
@@ -170,14 +182,54 @@ mod tests {
     fn who_sees_whose_name() {
         let village = code("441502001001");
         let other_village = code("441502001002");
-        let dispatcher = Actor { user_id: 1, role: Role::Dispatcher, scope: Scope::Node(village.clone()) };
-        let handler = Actor { user_id: 2, role: Role::Handler, scope: Scope::Department { id: 7, region: code("441502000000") } };
-        let citizen = Actor { user_id: 3, role: Role::Citizen, scope: Scope::Own };
-        let worker_here = Person { id: 10, role: Role::GridWorker, node: Some(code("441502001001001")), department_id: None };
-        let dispatcher_there = Person { id: 11, role: Role::Dispatcher, node: Some(other_village.clone()), department_id: None };
-        let colleague = Person { id: 12, role: Role::Handler, node: Some(code("441502000000")), department_id: Some(7) };
-        let a_citizen = Person { id: 13, role: Role::Citizen, node: None, department_id: None };
-        let me = Person { id: 3, role: Role::Citizen, node: None, department_id: None };
+        let dispatcher = Actor {
+            user_id: 1,
+            role: Role::Dispatcher,
+            scope: Scope::Node(village.clone()),
+        };
+        let handler = Actor {
+            user_id: 2,
+            role: Role::Handler,
+            scope: Scope::Department {
+                id: 7,
+                region: code("441502000000"),
+            },
+        };
+        let citizen = Actor {
+            user_id: 3,
+            role: Role::Citizen,
+            scope: Scope::Own,
+        };
+        let worker_here = Person {
+            id: 10,
+            role: Role::GridWorker,
+            node: Some(code("441502001001001")),
+            department_id: None,
+        };
+        let dispatcher_there = Person {
+            id: 11,
+            role: Role::Dispatcher,
+            node: Some(other_village.clone()),
+            department_id: None,
+        };
+        let colleague = Person {
+            id: 12,
+            role: Role::Handler,
+            node: Some(code("441502000000")),
+            department_id: Some(7),
+        };
+        let a_citizen = Person {
+            id: 13,
+            role: Role::Citizen,
+            node: None,
+            department_id: None,
+        };
+        let me = Person {
+            id: 3,
+            role: Role::Citizen,
+            node: None,
+            department_id: None,
+        };
         let table: &[(&Actor, &Person, bool, Shown)] = &[
             (&dispatcher, &worker_here, false, Shown::Full),
             (&dispatcher, &dispatcher_there, false, Shown::Hidden),
@@ -194,7 +246,11 @@ mod tests {
             (&citizen, &me, false, Shown::Full),
         ];
         for (viewer, person, on_order, want) in table {
-            assert_eq!(shown(viewer, person, *on_order), *want, "{viewer:?} sees {person:?} ({on_order})");
+            assert_eq!(
+                shown(viewer, person, *on_order),
+                *want,
+                "{viewer:?} sees {person:?} ({on_order})"
+            );
         }
     }
 }

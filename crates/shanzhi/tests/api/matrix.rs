@@ -591,7 +591,11 @@ fn rows() -> Vec<Row> {
                 _ => Want::Hidden,
             },
             build: |w, _, s, _| {
-                let id = if s == Side::In { w.citizen_notice } else { i64::MAX };
+                let id = if s == Side::In {
+                    w.citizen_notice
+                } else {
+                    i64::MAX
+                };
                 call(Method::POST, format!("/api/v1/notifications/{id}/read"))
             },
         },
@@ -601,7 +605,10 @@ fn rows() -> Vec<Row> {
             path: "/api/v1/people",
             want: staff_only,
             build: |w, _, _, _| {
-                call(Method::GET, format!("/api/v1/people?ids={},{}", w.in_user, w.out_user))
+                call(
+                    Method::GET,
+                    format!("/api/v1/people?ids={},{}", w.in_user, w.out_user),
+                )
             },
         },
         Row {
@@ -844,11 +851,21 @@ async fn world(app: &TestApp) -> World {
         .await;
     let out_user = cast.other_dispatcher.user_id;
     let notes = app.get_json("/api/v1/notifications", &cast.citizen).await;
-    let citizen_notice = notes["items"][0]["id"].as_i64().expect("a notice to the citizen");
+    let citizen_notice = notes["items"][0]["id"]
+        .as_i64()
+        .expect("a notice to the citizen");
     // The reporter left a phone for call-backs.
-    shanzhi_store::user::set_phone(&app.state.db, cast.citizen.user_id, Some("13812345678"), None, None, None, 0)
-        .await
-        .unwrap();
+    shanzhi_store::user::set_phone(
+        &app.state.db,
+        cast.citizen.user_id,
+        Some("13812345678"),
+        None,
+        None,
+        None,
+        0,
+    )
+    .await
+    .unwrap();
     World {
         citizen_notice,
         cast,

@@ -321,8 +321,10 @@ async fn show(
     ids.extend(row.reporter_id);
     let people = crate::person::seen(&app, &user.actor, &ids, true).await?;
     let name_of = |id: Option<i64>| id.and_then(|i| people.get(&i));
-    v["may_call_back"] = json!(row.reporter_id.is_some()
-        && shanzhi_domain::user::person::can_reveal_reporter_contact(&user.actor, &ev));
+    v["may_call_back"] = json!(
+        row.reporter_id.is_some()
+            && shanzhi_domain::user::person::can_reveal_reporter_contact(&user.actor, &ev)
+    );
     v["reporter_name"] = json!(name_of(row.reporter_id).and_then(|p| p.name.clone()));
     v["timeline"] = Value::Array(
         timeline

@@ -104,10 +104,7 @@ async fn read_one(
     Ok(axum::Json(json!({"unread": unread})))
 }
 
-async fn read_all(
-    State(app): State<AppState>,
-    user: CurrentUser,
-) -> ApiResult<impl IntoResponse> {
+async fn read_all(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     let reader = reader_of(&user);
     let marked =
         shanzhi_store::notification::mark_all_read(&app.db, &reader, app.clock.now_ms()).await?;
@@ -131,7 +128,8 @@ struct Live {
 impl Live {
     /// Queues the notices newer than the last one sent, and the unread count after them.
     async fn catch_up(&mut self, always_count: bool) -> Result<(), StoreError> {
-        let rows = shanzhi_store::notification::since(&self.app.db, &self.reader, self.last, 100).await?;
+        let rows =
+            shanzhi_store::notification::since(&self.app.db, &self.reader, self.last, 100).await?;
         for n in &rows {
             self.last = self.last.max(n.id);
             self.pending.push_back(
@@ -142,7 +140,8 @@ impl Live {
             );
         }
         if always_count || !rows.is_empty() {
-            let unread = shanzhi_store::notification::unread_count(&self.app.db, &self.reader).await?;
+            let unread =
+                shanzhi_store::notification::unread_count(&self.app.db, &self.reader).await?;
             self.pending.push_back(
                 Event::default()
                     .event("unread")

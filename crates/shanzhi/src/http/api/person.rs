@@ -63,7 +63,9 @@ async fn people(
     let seen = crate::person::seen(&app, &user.actor, &ids, false).await?;
     let mut items: Vec<_> = seen.values().collect();
     items.sort_by_key(|p| p.id);
-    Ok(axum::Json(json!({"items": items.iter().map(|p| p.to_json()).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"items": items.iter().map(|p| p.to_json()).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize)]
