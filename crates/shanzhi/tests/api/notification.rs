@@ -435,3 +435,51 @@ db_test!(
         assert_error(r, StatusCode::UNAUTHORIZED).await;
     }
 );
+
+db_test!(
+    the_sweep_supervises_the_department_and_tells_the_reporter_of_an_escalation,
+    |app| {
+        let c = app.seed_loop().await;
+        app.set_local(2026, 12, 1, 9, 0); // a Tuesday
+        let id = app.report(&c.citizen, c.gas).await;
+        app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+        app.act_ok(
+            &c.dispatcher,
+            id,
+            "dispatch",
+            json!({"department_id": c.zj_id}),
+        )
+        .await;
+        // Far past the deadline and the category's 240 red minutes: yellow, red, then escalation.
+        for day in [2, 4, 9] {
+            let at = crate::helpers::local(2026, 12, day, 17, 0);
+            app.clock.set(at);
+            shanzhi::event::sweep(&app.state, at).await.unwrap();
+        }
+        assert_eq!(
+            app.event(&c.town_dispatcher, id).await["centre"],
+            "441502001000"
+        );
+        let supervise: Vec<String> = app.get_json("/api/v1/notifications?limit=200", &c.zj).await
+            ["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "supervise")
+            .map(|n| n["params"]["level"].as_str().unwrap().to_owned())
+            .collect();
+        // Newest first: the red card with the escalation, after the yellow card of the overdue order.
+        assert_eq!(&supervise[..2], ["red", "yellow"], "{supervise:?}");
+        assert_eq!(
+            notices(&app, &c.town_dispatcher).await,
+            kinds(&[(id, "escalated")])
+        );
+        let citizen = notices(&app, &c.citizen).await;
+        assert_eq!(
+            citizen.last(),
+            Some(&(id, "report_escalated".to_owned())),
+            "{citizen:?}"
+        );
+        assert_eq!(notices(&app, &c.cg).await, Vec::new());
+    }
+);

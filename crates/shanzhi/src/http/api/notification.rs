@@ -8,7 +8,6 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_store::notification::{NotificationRow, Reader};
@@ -181,10 +180,7 @@ impl Live {
     }
 }
 
-async fn stream(
-    State(app): State<AppState>,
-    user: CurrentUser,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+async fn stream(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     let reader = reader_of(&user);
     // Subscribe before reading the last id, so nothing committed in between is missed.
     let wake = app.notices.subscribe();
@@ -201,5 +197,9 @@ async fn stream(
     // The count first, so a client shows the badge right away.
     live.catch_up(true).await?;
     let events = futures_util::stream::unfold(live, Live::next);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    // A reverse proxy (nginx) must pass each event on at once, not buffer the stream.
+    Ok((
+        [("x-accel-buffering", "no")],
+        Sse::new(events).keep_alive(KeepAlive::default()),
+    ))
 }

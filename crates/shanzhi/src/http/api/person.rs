@@ -30,7 +30,7 @@ pub fn routes() -> Routes {
         .put("/api/v1/users/{id}/phone", set_phone, Doc::new("user",
             "Set or clear a call-back phone (the user themselves, or an administrator who manages them); answered masked")
             .path("id", s::int64())
-            .body(&[("phone?", s::nullable(s::pattern(r"^\+?[0-9 -]{1,20}$")))]))
+            .body(&[("phone?", s::nullable(s::pattern(r"^[ -]*(\+[ -]*8[ -]*6)?[ -]*1([ -]*[0-9]){10}[ -]*$")))]))
         .post("/api/v1/events/{id}/reporter_contact", reporter_contact, Doc::new("event",
             "Reveal the reporter's phone for a call-back (回访), with a stated purpose that is audited (dispatchers of the holding centre)")
             .path("id", s::int64())
