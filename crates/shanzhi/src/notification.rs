@@ -122,7 +122,8 @@ pub async fn to_followers(
     let Some(kind) = reporter_notice(action, from, to, reopened) else {
         return Ok(Vec::new());
     };
-    let message = format!("您反映的问题 #{} 有新进展（{}）", row.id, to.as_str());
+    // The fallback text of clients that do not know the kind; they word it from kind and params.
+    let message = format!("您反映的问题 #{} 有新进展", row.id);
     Ok(followers(app, row)
         .await?
         .into_iter()
