@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { walk as walkNotify } from './walk-notify.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -556,6 +557,7 @@ try {
     await admin.close();
   });
 
+  await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
   await step('no signal, no loss: a report made offline waits on the phone and arrives exactly once when the signal returns', async () => {
     const token = await apiLogin('citizen');
     const mine = async (text) => (await apiGet(token, 'events?limit=500')).items.filter((e) => e.description === text);
@@ -632,13 +634,13 @@ try {
     };
     // The citizen on the phone (and before logging in).
     for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
-      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box']]) await visit(phone, url, ready);
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box'], ['/m/messages', '.p-card, .state-box']]) await visit(phone, url, ready);
     const anon = await (await context(PHONE)).newPage();
     await visit(anon, '/m/login', '#p-username');
     await visit(anon, '/login', '#username');
     // Staff at their desks.
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
-      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis']]) await visit(desk, url, ready);
+      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();
     await consoleLogin(apage, 'admin');

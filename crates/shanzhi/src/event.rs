@@ -512,7 +512,7 @@ pub async fn act(
         ..writes
     };
     match shanzhi_store::event::save_move(&app.db, &after, &writes, now).await {
-        Ok(()) => {}
+        Ok(()) => app.notices.announce(&writes.notifications),
         Err(StoreError::Stale) => {
             return Err(ApiError::conflict(
                 Some("version"),
@@ -793,52 +793,7 @@ async fn apply(
         });
     }
 
-    let mut notifications = Vec::new();
-    if t.reminded {
-        notifications.push(NewNotification {
-            user_id: None,
-            department_id: row.department_id,
-            kind: "remind".into(),
-            message: format!("催办：工单 #{} 请尽快办理", row.id),
-        });
-    }
-    if let Action::Dispatch { department_id, .. } = action {
-        notifications.push(NewNotification {
-            user_id: None,
-            department_id: Some(*department_id),
-            kind: "dispatch".into(),
-            message: format!("新派单：工单 #{}", row.id),
-        });
-    }
-    if let Action::Summon { departments, .. } = action {
-        for (d, _) in departments {
-            notifications.push(NewNotification {
-                user_id: None,
-                department_id: Some(*d),
-                kind: "summon".into(),
-                message: format!("吹哨报到：工单 #{} 请报到", row.id),
-            });
-        }
-    }
-    // The reporters hear of every change of state.
-    if to != from {
-        if let Some(rep) = row.reporter_id {
-            notifications.push(NewNotification {
-                user_id: Some(rep),
-                department_id: None,
-                kind: "progress".into(),
-                message: format!("您反映的问题 #{} 进展：{}", row.id, to.as_str()),
-            });
-        }
-        for u in shanzhi_store::event::linked_reporters(&app.db, row.id).await? {
-            notifications.push(NewNotification {
-                user_id: Some(u),
-                department_id: None,
-                kind: "progress".into(),
-                message: format!("您反映的问题 #{} 进展：{}", row.id, to.as_str()),
-            });
-        }
-    }
+    let notifications = crate::notification::for_move(app, row, &a, action, from, t).await?;
     let link_reporters = match t.merged_into {
         Some(target) => {
             let mut users = shanzhi_store::event::linked_reporters(&app.db, row.id).await?;
@@ -928,11 +883,13 @@ async fn sweep_one(
     let mut notes: Vec<NewNotification> = Vec::new();
     let mut log: Option<LogEntry> = None;
     let state = row.state.clone();
-    let notify = |kind: &str, message: String| NewNotification {
-        user_id: None,
-        department_id: row.department_id,
-        kind: kind.to_owned(),
-        message,
+    let notify = |level: &str, message: String| {
+        NewNotification::to_department(
+            row.department_id.unwrap_or_default(),
+            "supervise",
+            json!({"level": level}),
+            message,
+        )
     };
     match light {
         Light::Green => {
@@ -945,7 +902,7 @@ async fn sweep_one(
                 out.yellow += 1;
                 a.supervision = "normal".into();
                 notes.push(notify(
-                    "supervise",
+                    "normal",
                     format!("普通督办：工单 #{} 即将超时", row.id),
                 ));
                 log = Some(system_log(
@@ -965,7 +922,7 @@ async fn sweep_one(
                 out.red += 1;
                 a.supervision = "yellow".into();
                 notes.push(notify(
-                    "supervise",
+                    "yellow",
                     format!("黄牌督办：工单 #{} 已超时", row.id),
                 ));
                 log = Some(system_log(
@@ -1002,7 +959,7 @@ async fn sweep_one(
                         ));
                     }
                     notes.push(notify(
-                        "supervise",
+                        "red",
                         format!("红牌督办：工单 #{} 严重超时，已提级办理", row.id),
                     ));
                 } else if row.supervision != "red" {
@@ -1027,6 +984,21 @@ async fn sweep_one(
     // the light already show it.
     if row.department_id.is_none() {
         notes.clear();
+    }
+    if a.centre_code != row.centre_code {
+        notes.push(NewNotification::to_centre(
+            &a.centre_code,
+            "escalated",
+            json!({"from": row.centre_code}),
+            format!("提级办理：工单 #{} 已提交至本中心", row.id),
+        ));
+        let st = State::parse(&row.state).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("event {} has a bad state", row.id))
+        })?;
+        notes.extend(
+            crate::notification::to_followers(app, row, "escalate", st, st, false, json!({}))
+                .await?,
+        );
     }
     save_sweep(
         app,
@@ -1060,7 +1032,10 @@ async fn save_sweep(
     now: i64,
 ) -> Result<(), ApiError> {
     match shanzhi_store::event::save_move(&app.db, a, &writes, now).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            app.notices.announce(&writes.notifications);
+            Ok(())
+        }
         Err(StoreError::Stale) => Err(ApiError::conflict(None, "changed meanwhile")),
         Err(e) => Err(e.into()),
     }

@@ -30,6 +30,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         config: Arc::new(config),
         locator: Arc::new(LocatorCell::new()),
         metrics: Arc::new(Metrics::default()),
+        notices: Arc::new(crate::notification::NoticeHub::new()),
     };
     state
         .locator

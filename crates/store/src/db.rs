@@ -195,6 +195,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_photo_upload.sql"),
     ),
     (
+        9,
+        "0009_notice_people",
+        include_str!("../migrations/sqlite/0009_notice_people.sql"),
+    ),
+    (
         11,
         "0011_audit_actor",
         include_str!("../migrations/sqlite/0011_audit_actor.sql"),
@@ -235,6 +240,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_photo_upload",
         include_str!("../migrations/postgres/0007_photo_upload.sql"),
+    ),
+    (
+        9,
+        "0009_notice_people",
+        include_str!("../migrations/postgres/0009_notice_people.sql"),
     ),
     (
         11,

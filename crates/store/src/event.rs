@@ -99,14 +99,8 @@ pub struct StatDelta {
     pub close_minutes: Option<i64>,
 }
 
-/// A reminder or warning to deliver.
-#[derive(Debug, Clone)]
-pub struct NewNotification {
-    pub user_id: Option<i64>,
-    pub department_id: Option<i64>,
-    pub kind: String,
-    pub message: String,
-}
+/// Notices now live in [`crate::notification`]; kept here for the callers of this module.
+pub use crate::notification::NewNotification;
 
 /// The counter rows a set of deltas touches, merged: every ancestor of each delta's grid, for the
 /// whole, the category and the department, and the close-time histogram. Merging first means a
@@ -479,11 +473,7 @@ pub async fn save_move(
                     .bind(after.id).bind(h).bind(base + i as i64).execute(&mut *tx).await?;
             }
         }
-        for n in &writes.notifications {
-            sqlx::query("INSERT INTO notification (user_id, department_id, event_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(n.user_id).bind(n.department_id).bind(after.id).bind(&n.kind).bind(&n.message).bind(now)
-                .execute(&mut *tx).await?;
-        }
+        write_notifications!(tx, after.id, &writes.notifications, now);
         if let Some((target, users)) = &writes.link_reporters {
             for u in users {
                 sqlx::query("INSERT INTO event_reporter (event_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -864,21 +854,6 @@ pub async fn logs_under(db: &Db, path: &str) -> Result<Vec<(LogRow, EventRow)>, 
         }
     }
     Ok(out)
-}
-
-/// Notifications for a user or their department, newest first.
-pub async fn notifications(
-    db: &Db,
-    user_id: i64,
-    department_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<(i64, Option<i64>, String, String, i64)>, StoreError> {
-    Ok(with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT id, event_id, kind, message, created_at FROM notification WHERE user_id = $1 OR ($2 IS NOT NULL AND department_id = $2) ORDER BY id DESC LIMIT $3",
-        )
-        .bind(user_id).bind(department_id).bind(limit).fetch_all(pool).await?
-    }))
 }
 
 /// A random sample of closed events under a path, closed in `[from, to)`, for re-inspection.

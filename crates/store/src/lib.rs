@@ -8,6 +8,8 @@
 pub mod db;
 #[macro_use]
 pub mod audit;
+#[macro_use]
+pub mod notification;
 
 pub mod category;
 pub mod department;

@@ -196,3 +196,77 @@ pub async fn update(
     });
     Ok(after)
 }
+
+/// A person as others see them: name, role and unit (a department, else the scope's region).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub id: i64,
+    pub display_name: String,
+    pub role: String,
+    pub scope_code: Option<String>,
+    pub department_id: Option<i64>,
+    pub department_name: Option<String>,
+    /// The region code the department belongs to.
+    pub department_region: Option<String>,
+    /// The name of the scope's region or grid.
+    pub scope_name: Option<String>,
+}
+
+/// The people with these ids (unknown ids are left out), in one query per 100 ids.
+pub async fn people(db: &Db, ids: &[i64]) -> Result<Vec<PersonRow>, StoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT u.id, u.display_name, u.role, u.scope_code, u.department_id, d.name AS department_name, \
+             d.region_code AS department_region, n.name AS scope_name \
+             FROM app_user u LEFT JOIN department d ON d.id = u.department_id LEFT JOIN node n ON n.code = u.scope_code \
+             WHERE u.id IN ({}) ORDER BY u.id",
+            ps.join(", ")
+        );
+        let rows: Vec<PersonRow> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// A user's call-back phone, as stored (personal data: mask it unless revealing on purpose).
+pub async fn phone(db: &Db, id: i64) -> Result<Option<String>, StoreError> {
+    let p: Option<Option<String>> = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT phone FROM app_user WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    Ok(p.flatten())
+}
+
+/// Sets or clears a user's phone; the audit row holds it masked (`masked_*`).
+pub async fn set_phone(
+    db: &Db,
+    id: i64,
+    phone: Option<&str>,
+    masked_before: Option<String>,
+    masked_after: Option<String>,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        let done = sqlx::query("UPDATE app_user SET phone = $1, updated_at = $2 WHERE id = $3")
+            .bind(phone).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let entry = AuditEntry::new(actor_id, "user.phone", "user", id.to_string())
+            .before(json!({"phone": masked_before}))
+            .after(json!({"phone": masked_after}));
+        append_audit!(tx, &entry, now_ms);
+    });
+    Ok(())
+}

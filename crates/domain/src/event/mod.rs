@@ -2,6 +2,7 @@
 
 pub mod deadline;
 pub mod figures;
+pub mod notice;
 pub mod photo;
 pub mod state;
 

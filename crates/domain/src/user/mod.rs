@@ -1,6 +1,7 @@
 //! People: roles, scopes, and the permission rules every handler asks.
 
 pub mod permission;
+pub mod person;
 pub mod role;
 pub mod scope;
 

@@ -86,6 +86,30 @@ pub async fn write_with_events(
             .await
             .context("writing the demo users")?;
     }
+    // The demo's citizens leave a (made-up) phone for call-backs (回访).
+    for (i, u) in city
+        .users
+        .iter()
+        .filter(|u| u.role == shanzhi_domain::user::Role::Citizen)
+        .enumerate()
+    {
+        if let Some((row, _)) =
+            shanzhi_store::user::for_login(db, &Username::parse(&u.username)?).await?
+        {
+            let phone = format!("1380013{:04}", 8000 + i);
+            shanzhi_store::user::set_phone(
+                db,
+                row.id,
+                Some(&phone),
+                None,
+                Some(shanzhi_domain::user::person::mask_phone(&phone)),
+                None,
+                now_ms,
+            )
+            .await
+            .context("writing the demo citizens' phones")?;
+        }
+    }
 
     let categories = write_categories(db, now_ms).await?;
     let user_ids = user_ids(db, city).await?;

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::commit::ReportQueue;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::notification::NoticeHub;
 use crate::reference::Reference;
 
 /// Shared application state (cheap to clone).
@@ -24,6 +25,8 @@ pub struct AppState {
     pub reports: Arc<ReportQueue>,
     /// Categories, clocks and the calendar, cached for the report path.
     pub reference: Arc<Reference>,
+    /// Wakes the live notification streams after a move commits.
+    pub notices: Arc<NoticeHub>,
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

@@ -135,6 +135,8 @@ struct World {
     out_photo: String,
     in_user: i64,
     out_user: i64,
+    /// A notice to the citizen about the in-scope order.
+    citizen_notice: i64,
 }
 
 /// One request a row makes.
@@ -569,6 +571,85 @@ fn rows() -> Vec<Row> {
             build: |_, _, _, _| call(Method::GET, "/api/v1/notifications"),
         },
         Row {
+            method: "get",
+            path: "/api/v1/notifications/stream",
+            want: anyone,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/notifications/stream"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/notifications/read_all",
+            want: anyone,
+            build: |_, _, _, _| call(Method::POST, "/api/v1/notifications/read_all"),
+        },
+        // In: a notice to the citizen (of their report's acceptance); nobody else's to read.
+        Row {
+            method: "post",
+            path: "/api/v1/notifications/{id}/read",
+            want: |r, s| match (r, s) {
+                (Role::Citizen, Side::In) => Want::Ok,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                let id = if s == Side::In {
+                    w.citizen_notice
+                } else {
+                    i64::MAX
+                };
+                call(Method::POST, format!("/api/v1/notifications/{id}/read"))
+            },
+        },
+        // Names: staff only; who is listed is the domain's rule (tests/api/person.rs).
+        Row {
+            method: "get",
+            path: "/api/v1/people",
+            want: staff_only,
+            build: |w, _, _, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/people?ids={},{}", w.in_user, w.out_user),
+                )
+            },
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/users/{id}/phone",
+            want: |r, s| {
+                if r == Role::Admin && s == Side::In {
+                    Want::Ok
+                } else {
+                    Want::Hidden
+                }
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::PUT,
+                    format!(
+                        "/api/v1/users/{}/phone",
+                        if s == Side::In { w.in_user } else { w.out_user }
+                    ),
+                )
+                .json(json!({"phone": "13800001111"}))
+            },
+        },
+        // The reporter's phone: dispatchers of the holding centre only; hidden outside.
+        Row {
+            method: "post",
+            path: "/api/v1/events/{id}/reporter_contact",
+            want: |r, s| match (r, s) {
+                (_, Side::Out) => Want::Hidden,
+                (Role::Dispatcher, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/events/{}/reporter_contact", event_of(w, s)),
+                )
+                .json(json!({"purpose": "回访满意度"}))
+            },
+        },
+        Row {
             method: "post",
             path: "/api/v1/photos",
             want: anyone,
@@ -664,6 +745,13 @@ async fn send(app: &TestApp, who: &Session, c: &Call) -> (StatusCode, Value) {
     }
     let r = req.send().await.expect("request");
     let status = r.status();
+    // A live stream never ends: its status is the answer.
+    if r.headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+    {
+        return (status, Value::Null);
+    }
     let text = r.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
@@ -762,7 +850,24 @@ async fn world(app: &TestApp) -> World {
         .create_user("inside", Role::GridWorker, Some("441502001001002"), None)
         .await;
     let out_user = cast.other_dispatcher.user_id;
+    let notes = app.get_json("/api/v1/notifications", &cast.citizen).await;
+    let citizen_notice = notes["items"][0]["id"]
+        .as_i64()
+        .expect("a notice to the citizen");
+    // The reporter left a phone for call-backs.
+    shanzhi_store::user::set_phone(
+        &app.state.db,
+        cast.citizen.user_id,
+        Some("13812345678"),
+        None,
+        None,
+        None,
+        0,
+    )
+    .await
+    .unwrap();
     World {
+        citizen_notice,
         cast,
         actors,
         in_event,

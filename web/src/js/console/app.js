@@ -2,7 +2,8 @@
 // router over /console/*. Each page is a module loaded when first visited.
 import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, ApiError } from '../api.js';
-import { h, put, loading, errorBox, empty } from '../dom.js';
+import { h, put, loading, errorBox, empty, fmtTime, toast, icon } from '../dom.js';
+import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 
 const ROUTES = [
   { re: /^\/console\/?$/, page: null },
@@ -12,6 +13,7 @@ const ROUTES = [
   { re: /^\/console\/map\/?$/, page: 'map', title: 'nav.map', full: true },
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
+  { re: /^\/console\/notifications\/?$/, page: 'notifications', title: 'nav.notifications' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -88,6 +90,87 @@ export async function refreshInboxCount() {
   } catch {
     el.hidden = true;
   }
+}
+
+// ----- the bell: unread notices, a short list, kept current by the live stream -----
+let bellPanel = null;
+
+function setBellCount(n) {
+  const el = document.getElementById('bell-count');
+  if (!el) return;
+  el.hidden = !n;
+  el.textContent = n > 99 ? '99+' : String(n);
+  document.getElementById('bell').setAttribute('aria-label', t('bell.label', { n }));
+}
+
+function noticeItem(n, onRead) {
+  const open = async () => {
+    if (!n.read) {
+      try {
+        const r = await markRead(n.id);
+        setBellCount(r.unread);
+      } catch {
+        /* reading is best effort */
+      }
+      n.read = true;
+      if (onRead) onRead();
+    }
+  };
+  return h('li', { class: n.read ? 'notice' : 'notice unread', dataset: { kind: n.kind, id: n.id } },
+    n.event_id ? h('a', { href: `/console/events/${n.event_id}`, onclick: open }, noticeText(n)) : h('span', noticeText(n)),
+    h('small', { class: 'muted' }, fmtTime(n.created_at)));
+}
+
+async function fillBellPanel() {
+  if (!bellPanel) return;
+  put(bellPanel, loading());
+  try {
+    const r = await listNotices({ limit: 8 });
+    setBellCount(r.unread);
+    put(bellPanel,
+      h('div', { class: 'bell-head' }, h('strong', t('bell.title')),
+        h('button', { type: 'button', class: 'btn-link', id: 'bell-read-all', onclick: async () => {
+          const x = await markAllRead();
+          setBellCount(x.unread);
+          fillBellPanel();
+        } }, t('bell.readAll'))),
+      r.items.length ? h('ul', { class: 'notice-list' }, r.items.map((n) => noticeItem(n, fillBellPanel))) : h('p', { class: 'muted' }, t('bell.none')),
+      h('a', { class: 'btn-link', href: '/console/notifications', onclick: () => toggleBell(false) }, t('bell.all')));
+  } catch (err) {
+    put(bellPanel, errorBox(err, fillBellPanel));
+  }
+}
+
+function toggleBell(open) {
+  const btn = document.getElementById('bell');
+  const want = open === undefined ? !bellPanel : open;
+  if (!want) {
+    if (bellPanel) bellPanel.remove();
+    bellPanel = null;
+    btn.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  if (bellPanel) return;
+  bellPanel = h('div', { class: 'bell-panel', id: 'bell-panel', role: 'region', 'aria-label': t('bell.title') });
+  btn.after(bellPanel);
+  btn.setAttribute('aria-expanded', 'true');
+  fillBellPanel();
+}
+
+function setupBell() {
+  const btn = h('button', { type: 'button', class: 'btn btn-small bell', id: 'bell', 'aria-expanded': 'false', 'aria-controls': 'bell-panel',
+    'aria-label': t('bell.label', { n: 0 }), onclick: () => toggleBell() },
+  h('span', { class: 'ico', 'aria-hidden': 'true' }, icon('bell', 18)), h('span', { class: 'count', id: 'bell-count', hidden: true }));
+  document.getElementById('lang-toggle').before(btn);
+  followNotices({
+    onUnread: setBellCount,
+    onNotice: (n) => {
+      toast(noticeText(n));
+      if (bellPanel) fillBellPanel();
+      refreshInboxCount();
+      window.dispatchEvent(new CustomEvent('shanzhi:notice', { detail: n }));
+    },
+  });
 }
 
 async function logout() {
@@ -205,6 +288,7 @@ async function start() {
     }
   }
   buildNav();
+  setupBell();
   // Links inside the console move without a reload.
   document.addEventListener('click', (e) => {
     const a = e.target.closest && e.target.closest('a[href]');

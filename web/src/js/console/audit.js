@@ -30,6 +30,14 @@ function show(v) {
 export async function render(ctx, host) {
   const users = await get('users', { limit: 500 }).then((r) => r.items).catch(() => []);
   const userName = new Map(users.map((u) => [u.id, `${u.display_name} (${u.username})`]));
+  // Everyone else on a page of rows: names and units from the people route, 100 at a time.
+  async function learnNames(ids) {
+    const unknown = [...new Set(ids)].filter((id) => id !== null && !userName.has(id));
+    for (let i = 0; i < unknown.length; i += 100) {
+      const r = await get('people', { ids: unknown.slice(i, i + 100).join(',') }).catch(() => ({ items: [] }));
+      for (const p of r.items) userName.set(p.id, p.unit ? `${p.name} · ${p.unit}` : p.name);
+    }
+  }
   const q = new URLSearchParams(location.search);
 
   const entity = h('select', { name: 'entity', id: 'audit-entity' }, h('option', { value: '' }, t('audit.any')),
@@ -114,6 +122,7 @@ export async function render(ctx, host) {
   async function load(before) {
     const mine = ++seq;
     const r = await get('audit', { ...filters(), before, limit: 100 });
+    await learnNames(r.items.map((x) => x.actor_id));
     if (mine !== seq || !ctx.isCurrent()) return;
     if (!before) {
       put(tbody);

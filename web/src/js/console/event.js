@@ -1,7 +1,7 @@
 // One work order: what it is, where, its photos and timeline, and exactly the moves this user may make now.
 import { t, has } from '../i18n.js';
-import { get, categories, ApiError } from '../api.js';
-import { h, put, fmtTime, fmtMinutes, stateBadge, lightBadge, supervisionBadge, isOpen, empty, toast, leaflet } from '../dom.js';
+import { get, post, categories, ApiError } from '../api.js';
+import { h, put, fmtTime, fmtMinutes, stateBadge, lightBadge, supervisionBadge, isOpen, empty, toast, leaflet, formDialog, field } from '../dom.js';
 import { openAction, ORDER, PRIMARY } from './actions.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 
@@ -99,6 +99,13 @@ export async function render(ctx) {
       },
     }, t(`action.${a}`))))
     : h('div', h('p', t('event.noActions')), h('p', { class: 'muted' }, t('event.noActionsHint')));
+  const phoneOut = h('p', { class: 'callback-phone', id: 'callback-phone', 'aria-live': 'polite' });
+  const callBackBtn = ev.may_call_back
+    ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', id: 'callback', onclick: async () => {
+      const phone = await callBack(ev);
+      if (phone) put(phoneOut, t('callback.phone'), ' ', h('a', { href: `tel:${phone}` }, phone));
+    } }, t('callback.button')), phoneOut)
+    : null;
 
   const mapEl = h('div', { class: 'mini-map', role: 'region', 'aria-label': t('event.position') });
   const timeline = renderTimeline(ev, me, depName);
@@ -111,7 +118,7 @@ export async function render(ctx) {
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.photos'))), h('div', { class: 'card-body' }, photos)),
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.timeline'))), h('div', { class: 'card-body' }, timeline))),
       h('div',
-        h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions)),
+        h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions, callBackBtn)),
         summoned,
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.position')),
           me.scope_node && placed ? h('a', { class: 'btn btn-small', href: `/console/map?lon=${ev.lon}&lat=${ev.lat}&z=16&event=${ev.id}` }, t('event.onMap')) : null),
@@ -161,6 +168,26 @@ function attributeFacts(attributes, fact) {
   });
 }
 
+/** Who acted, as the server lets this user see them: name and unit, a masked reporter, or a unit. */
+function personLabel(l, ev) {
+  const name = l.actor_id === ev.reporter_id ? [t('event.reporter'), l.actor_name].filter(Boolean).join(' ') : l.actor_name;
+  if (name && l.actor_unit) return t('person.nameUnit', { name, unit: l.actor_unit });
+  return name || l.actor_unit || t('common.user', { id: l.actor_id });
+}
+
+/** 回访: asks the purpose, then shows the reporter's phone (the server audits the reveal). */
+function callBack(ev) {
+  return formDialog({
+    title: t('callback.title', { id: ev.id }),
+    body: field(t('callback.purpose'), h('textarea', { name: 'purpose', required: true, maxlength: 200, rows: 2 }), t('callback.hint')),
+    submitLabel: t('callback.reveal'),
+    onSubmit: async (form) => {
+      const r = await post(`events/${ev.id}/reporter_contact`, { purpose: form.elements.purpose.value });
+      return r.phone;
+    },
+  });
+}
+
 function renderTimeline(ev, me, depName) {
   if (!ev.timeline.length) return h('p', { class: 'muted' }, t('common.noData'));
   return h('ol', { class: 'timeline' }, ev.timeline.map((l) => {
@@ -172,7 +199,7 @@ function renderTimeline(ev, me, depName) {
     if (d.score) extra.push('★'.repeat(d.score));
     const who = l.actor_id === null || l.actor_id === undefined ? null
       : l.actor_id === me.id ? me.display_name
-        : l.actor_id === ev.reporter_id ? t('event.reporter') : t('common.user', { id: l.actor_id });
+        : personLabel(l, ev);
     const note = l.actor_id === null && d.supervision ? null : l.note;
     return h('li', { class: l.actor_id === null || l.actor_id === undefined ? 'sys' : '' },
       h('div', { class: 'when' }, fmtTime(l.at), who ? ` · ${who}` : ''),

@@ -7,11 +7,15 @@ import { retryable } from '../outbox.js';
 import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon, safePath } from '../dom.js';
 import { photoPicker } from '../photos.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
+import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 
 const content = document.getElementById('content');
 const tabs = document.getElementById('p-tabs');
 let me = null;
 let cleanup = null;
+/** Unread messages, kept by the live stream. */
+let unread = 0;
+let stopFollowing = null;
 
 const ROUTES = [
   [/^\/m\/?$/, home],
@@ -20,6 +24,7 @@ const ROUTES = [
   [/^\/m\/mine\/?$/, minePage],
   [/^\/m\/mine\/(\d+)\/?$/, reportDetail],
   [/^\/m\/notices\/?$/, noticesPage],
+  [/^\/m\/messages\/?$/, messagesPage],
 ];
 
 const TABS = [
@@ -27,6 +32,7 @@ const TABS = [
   ['/m/report', 'portal.report', 'plus', 'report'],
   ['/m/mine', 'portal.mine', 'list'],
   ['/m/notices', 'portal.notices', 'bell'],
+  ['/m/messages', 'portal.messages', 'list', 'messages'],
 ];
 
 function navigate(path, replace = false) {
@@ -39,6 +45,11 @@ function drawChrome() {
   const path = location.pathname.replace(/\/$/, '') || '/m';
   put(tabs, TABS.map(([href, key, ico, cls]) => {
     const here = href.replace(/\/$/, '') === path || (href !== '/m/' && path.startsWith(href));
+    if (cls === 'messages') {
+      return h('a', { href, class: 'messages', 'aria-current': here ? 'page' : null, 'aria-label': t('portal.messages.label', { n: unread }) },
+        h('span', { class: 'ico', 'aria-hidden': 'true' }, icon(ico, 22), h('span', { class: 'badge', id: 'msg-count', hidden: !unread }, unread > 99 ? '99+' : String(unread))),
+        h('span', t(key)));
+    }
     return h('a', { href, class: cls || '', 'aria-current': here ? 'page' : null }, h('span', { class: 'ico', 'aria-hidden': 'true' }, icon(ico, cls ? 24 : 22)), h('span', t(key)));
   }));
   put(document.getElementById('p-user'), me
@@ -53,6 +64,9 @@ async function logout() {
     /* already gone */
   }
   me = null;
+  if (stopFollowing) stopFollowing();
+  stopFollowing = null;
+  unread = 0;
   navigate('/m/');
 }
 
@@ -135,6 +149,7 @@ async function loginPage() {
     try {
       const r = await post('auth/login', { username: user.value.trim(), password: pass.value });
       me = { ...r.user };
+      follow();
       navigate(safeNext, true);
     } catch (err) {
       errorEl.hidden = false;
@@ -432,6 +447,75 @@ async function noticesPage() {
     [1, 2, 3].map((n) => h('article', { class: 'p-notice' }, h('h3', t(`portal.notice${n}.title`)), h('p', { class: 'muted', style: { fontSize: '12px' } }, t('portal.noticeDate')), h('p', t(`portal.notice${n}.body`))))));
 }
 
+// ---------------- messages: every step of my reports ----------------
+
+function setUnread(n) {
+  unread = n;
+  const el = document.getElementById('msg-count');
+  if (el) {
+    el.hidden = !n;
+    el.textContent = n > 99 ? '99+' : String(n);
+    el.closest('a').setAttribute('aria-label', t('portal.messages.label', { n }));
+  }
+}
+
+/** Starts the live stream once logged in (and again after a new login). */
+function follow() {
+  if (stopFollowing || !me) return;
+  stopFollowing = followNotices({
+    onUnread: setUnread,
+    onNotice: (n) => {
+      toast(noticeText(n));
+      window.dispatchEvent(new CustomEvent('shanzhi:notice', { detail: n }));
+    },
+  });
+}
+
+function messageItem(n) {
+  const order = n.kind === 'report_merged' && n.params && n.params.into ? n.params.into : n.event_id;
+  const open = async () => {
+    if (n.read) return;
+    n.read = true;
+    try {
+      setUnread((await markRead(n.id)).unread);
+    } catch {
+      /* best effort */
+    }
+  };
+  return h('li', { class: n.read ? 'p-message' : 'p-message unread', dataset: { kind: n.kind, id: n.id } },
+    h('a', { href: `/m/mine/${order}`, onclick: open },
+      h('span', { class: 'text' }, noticeText(n)),
+      h('small', { class: 'muted' }, fmtTime(n.created_at), n.read ? '' : ` · ${t('bell.unread')}`)));
+}
+
+async function messagesPage() {
+  if (!me) return needLogin();
+  follow();
+  const list = h('ul', { class: 'p-messages', id: 'p-messages' });
+  const foot = h('div');
+  const readAll = h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+    setUnread((await markAllRead()).unread);
+    list.replaceChildren();
+    await load();
+  } }, t('bell.readAll'));
+  put(content, h('section', { class: 'p-card' }, h('div', { class: 'p-card-head' }, h('h2', t('portal.messages')), readAll), list, foot));
+  async function load(before) {
+    const r = await listNotices({ limit: 30, before });
+    setUnread(r.unread);
+    if (!before && !r.items.length) put(list, h('li', { class: 'muted' }, t('portal.messages.none')));
+    else list.append(...r.items.map(messageItem));
+    put(foot, r.next_before ? h('button', { type: 'button', class: 'btn', onclick: () => load(r.next_before) }, t('common.more')) : null);
+  }
+  const live = (e) => {
+    const none = list.querySelector('li.muted');
+    if (none) none.remove();
+    list.prepend(messageItem(e.detail));
+  };
+  window.addEventListener('shanzhi:notice', live);
+  await load();
+  return () => window.removeEventListener('shanzhi:notice', live);
+}
+
 // ---------------- start ----------------
 
 // 长辈模式: large text, strong contrast and big targets for older people (适老化), kept on this
@@ -503,6 +587,7 @@ async function start() {
   });
   window.addEventListener('popstate', render);
   render();
+  follow();
 }
 
 start();

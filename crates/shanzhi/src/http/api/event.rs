@@ -21,7 +21,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
-/// `/api/v1/events…`, `/api/v1/inbox`, `/api/v1/notifications`.
+/// `/api/v1/events…`, `/api/v1/inbox`.
 pub fn routes() -> Routes {
     let list_doc = |summary| {
         Doc::new("event", summary)
@@ -64,8 +64,7 @@ pub fn routes() -> Routes {
                 ("crs?", s::nullable(s::crs()))]))
         .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now")
             .query("before", s::pattern(CURSOR), "cursor from next_before")
-            .query("limit", s::int64(), "page size (default 50, clamped to 1–500)"))
-        .get("/api/v1/notifications", notifications, Doc::new("event", "Reminders, supervision notices and progress messages"));
+            .query("limit", s::int64(), "page size (default 50, clamped to 1–500)"));
     // One route takes every move; the document lists each with the fields it needs.
     let mut moves = Vec::new();
     for (path, summary, required) in ACTIONS {
@@ -317,12 +316,24 @@ async fn show(
         v["attributes"] = attributes;
     }
     v["photos"] = Value::Array(photos.iter().map(|(stage, hash)| json!({"stage": stage, "hash": hash, "url": format!("/api/v1/photos/{hash}")})).collect());
+    // Names and units of the people on this order, as this user may see them (one query).
+    let mut ids: Vec<i64> = timeline.iter().filter_map(|l| l.actor_id).collect();
+    ids.extend(row.reporter_id);
+    let people = crate::person::seen(&app, &user.actor, &ids, true).await?;
+    let name_of = |id: Option<i64>| id.and_then(|i| people.get(&i));
+    v["may_call_back"] = json!(
+        row.reporter_id.is_some()
+            && shanzhi_domain::user::person::can_reveal_reporter_contact(&user.actor, &ev)
+    );
+    v["reporter_name"] = json!(name_of(row.reporter_id).and_then(|p| p.name.clone()));
     v["timeline"] = Value::Array(
         timeline
             .iter()
             .map(|l| {
+                let who = name_of(l.actor_id);
                 json!({
                     "at": l.at, "actor_id": l.actor_id, "action": l.action, "from": l.from_state, "to": l.to_state,
+                    "actor_name": who.and_then(|p| p.name.clone()), "actor_unit": who.and_then(|p| p.unit.clone()),
                     "note": l.note, "data": serde_json::from_str::<Value>(&l.data).unwrap_or(Value::Null),
                 })
             })
@@ -718,19 +729,5 @@ async fn sample(
     .await?;
     Ok(axum::Json(
         json!({"items": rows.iter().map(to_json).collect::<Vec<_>>()}),
-    ))
-}
-
-async fn notifications(
-    State(app): State<AppState>,
-    user: CurrentUser,
-) -> ApiResult<impl IntoResponse> {
-    let dep = match &user.actor.scope {
-        Scope::Department { id, .. } => Some(*id),
-        _ => None,
-    };
-    let rows = shanzhi_store::event::notifications(&app.db, user.user.id, dep, 100).await?;
-    Ok(axum::Json(
-        json!({"items": rows.iter().map(|(id, ev, kind, msg, at)| json!({"id": id, "event_id": ev, "kind": kind, "message": msg, "created_at": at})).collect::<Vec<_>>()}),
     ))
 }

@@ -10,7 +10,9 @@ pub mod figures;
 pub mod locate;
 pub mod map;
 pub mod node;
+pub mod notification;
 pub mod ops;
+pub mod person;
 pub mod photo;
 pub mod tree;
 pub mod user;
@@ -32,6 +34,8 @@ pub fn routes() -> Routes {
         .merge(audit::routes())
         .merge(category::routes())
         .merge(event::routes())
+        .merge(notification::routes())
+        .merge(person::routes())
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())

@@ -181,7 +181,11 @@ async fn create(
 }
 
 /// Loads a user the administrator may manage, or 404.
-async fn managed_user(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<UserRow> {
+pub(crate) async fn managed_user(
+    app: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> ApiResult<UserRow> {
     let row = match shanzhi_store::user::get(&app.db, id).await {
         Ok(r) => r,
         Err(StoreError::NotFound) => return Err(ApiError::not_found("user")),

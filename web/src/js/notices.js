@@ -1,0 +1,46 @@
+// Notices (通知) for the console's bell and the portal's 消息: their words in the reader's
+// language (the server sends a stable kind plus parameters), and the live stream that keeps the
+// count and the lists current without a reload.
+import { t, has } from './i18n.js';
+import { get, post } from './api.js';
+
+/** The sentence for one notice. */
+export function noticeText(n) {
+  const p = { id: n.event_id, ...(n.params || {}) };
+  if (n.kind === 'supervise' && p.level) p.level = t(`notice.level.${p.level}`);
+  if (n.kind === 'summon') p.lead = p.lead ? t('notice.lead') : '';
+  if (n.kind === 'extension_decided') p.answer = t(p.approve ? 'notice.approved' : 'notice.refused');
+  if (p.reason === undefined) p.reason = '';
+  if (p.department === undefined || p.department === null) p.department = '';
+  const key = `notice.${n.kind}`;
+  return has(key) ? t(key, p) : n.message;
+}
+
+/** The reader's notices (a page), with the unread count. */
+export const listNotices = (query = {}) => get('notifications', { limit: 20, ...query });
+export const markRead = (id) => post(`notifications/${id}/read`);
+export const markAllRead = () => post('notifications/read_all');
+
+/**
+ * Follows the live stream: `onUnread(count)` on connect and after each change, `onNotice(n)`
+ * for each new notice. The browser reconnects by itself; returns a function that stops it.
+ */
+export function followNotices({ onUnread, onNotice }) {
+  if (typeof EventSource === 'undefined') return () => {};
+  const es = new EventSource('/api/v1/notifications/stream');
+  es.addEventListener('unread', (e) => {
+    try {
+      onUnread && onUnread(JSON.parse(e.data).unread);
+    } catch {
+      /* a malformed event changes nothing */
+    }
+  });
+  es.addEventListener('notification', (e) => {
+    try {
+      onNotice && onNotice(JSON.parse(e.data));
+    } catch {
+      /* idem */
+    }
+  });
+  return () => es.close();
+}
