@@ -5,8 +5,11 @@ pub mod auth;
 pub mod category;
 pub mod department;
 pub mod doc;
+pub mod duplicate;
 pub mod event;
 pub mod figures;
+pub mod grid_first;
+pub mod inbox;
 pub mod locate;
 pub mod map;
 pub mod node;
@@ -32,6 +35,9 @@ pub fn routes() -> Routes {
         .merge(audit::routes())
         .merge(category::routes())
         .merge(event::routes())
+        .merge(inbox::routes())
+        .merge(duplicate::routes())
+        .merge(grid_first::routes())
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
