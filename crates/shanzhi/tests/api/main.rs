@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod errors;
 mod event;
+mod grid_take;
 mod jurisdiction;
 mod locate;
 mod map;

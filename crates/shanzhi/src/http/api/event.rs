@@ -245,7 +245,7 @@ pub fn to_json(row: &EventRow) -> Value {
         "rating": row.rating, "rating_comment": row.rating_comment, "merged_into": row.merged_into,
         "stage_started_at": row.stage_started_at, "due_at": row.due_at, "light": row.light, "supervision": row.supervision,
         "overdue": row.light == "red", "created_at": row.created_at, "updated_at": row.updated_at, "closed_at": row.closed_at,
-        "version": row.version,
+        "version": row.version, "grid_stage": row.grid_stage, "taken_by": row.taken_by,
     })
 }
 
