@@ -10,6 +10,7 @@ mod browser;
 mod errors;
 mod event;
 mod grid_take;
+mod inbox;
 mod jurisdiction;
 mod locate;
 mod map;
