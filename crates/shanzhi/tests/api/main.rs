@@ -13,6 +13,7 @@ mod grid_take;
 mod inbox;
 mod jurisdiction;
 mod locate;
+mod merge;
 mod map;
 mod matrix;
 mod node;
