@@ -95,7 +95,8 @@ export async function walk(ctx) {
     await desk.goto(`${base}/console/events/${dup}`);
     await desk.click('#actions button[data-action="merge"]');
     const dlg = desk.locator('dialog.dialog[open]');
-    await dlg.locator('#dup-map .leaflet-pane').waitFor();
+    // The order and each suggestion are circles on the small map.
+    await dlg.locator('#dup-map .leaflet-overlay-pane path').nth(1).waitFor();
     const pick = dlg.locator(`.dup-list label[data-id="${kept}"]`);
     await pick.waitFor();
     check((await pick.innerText()).includes('米'), 'each suggestion says how far it is');

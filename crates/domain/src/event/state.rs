@@ -115,15 +115,17 @@ impl GridStage {
 /// Where a new report starts: with the grid (网格接单, [`GridStage::Waiting`]) when its category
 /// goes to the grid first, its jurisdiction runs the rule (`jurisdiction`: the nearest setting
 /// up the tree, none meaning off), it lies in a grid (`in_grid`; one filed by address only has
-/// no grid yet), and no grid worker filed it (their own reports go to the centre). Else `None`:
-/// the centre holds it from the start.
+/// no grid yet), and it came from the public: a citizen (the portal, Open311) or a hotline
+/// operator (a dispatcher entering a call). Grid workers' own reports, and those of departments
+/// and other staff, go to the centre. Else `None`: the centre holds it from the start.
 pub fn first_stage(
     category_grid_first: bool,
     jurisdiction: Option<bool>,
     in_grid: bool,
     reporter: Role,
 ) -> Option<GridStage> {
-    (category_grid_first && jurisdiction == Some(true) && in_grid && reporter != Role::GridWorker)
+    let public = matches!(reporter, Role::Citizen | Role::Dispatcher);
+    (category_grid_first && jurisdiction == Some(true) && in_grid && public)
         .then_some(GridStage::Waiting)
 }
 
@@ -1109,7 +1111,7 @@ mod tests {
         let table: [(bool, Option<bool>, bool, Role, Option<GridStage>); 9] = [
             (true, Some(true), true, Role::Citizen, w),
             (true, Some(true), true, Role::Dispatcher, w), // a hotline operator's entry
-            (true, Some(true), true, Role::Handler, w),
+            (true, Some(true), true, Role::Handler, None), // a department's own report
             (true, Some(true), true, Role::GridWorker, None), // their own report
             (false, Some(true), true, Role::Citizen, None),
             (true, Some(false), true, Role::Citizen, None),

@@ -172,6 +172,19 @@ db_test!(with_the_rule_off_or_from_a_grid_worker_a_report_goes_straight_to_the_c
     let village: Value = app.get_json("/api/v1/nodes/441502001001/grid_first", &admin).await;
     assert_eq!(village["effective"], true);
     assert_eq!(village["below"][0]["code"], "441502001001001");
+    // The setting must be given; null clears it and the grid inherits again.
+    let put = |body: Value| {
+        app.client
+            .put(format!("{}/api/v1/nodes/441502001001001/grid_first", app.url))
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+    };
+    let e = assert_error(put(json!({})).await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(e["field"], "enabled");
+    let v: Value = put(json!({"enabled": null})).await.unwrap().json().await.unwrap();
+    assert_eq!((v["setting"].clone(), v["effective"].as_bool()), (Value::Null, Some(true)));
+    put(json!({"enabled": false})).await.unwrap();
     // Another village's administrator may not set it here.
     let other = app.user("oadmin", Role::Admin, Some("441502001002")).await;
     let r = app

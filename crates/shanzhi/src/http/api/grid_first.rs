@@ -66,7 +66,14 @@ async fn show(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetBody {
-    enabled: Option<bool>,
+    /// Required; `null` clears the node's own setting (it then inherits).
+    #[serde(default, deserialize_with = "present")]
+    enabled: Option<Option<bool>>,
+}
+
+/// A field that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
 }
 
 async fn set(
@@ -76,12 +83,15 @@ async fn set(
     Json(b): Json<SetBody>,
 ) -> ApiResult<impl IntoResponse> {
     let code = path_code(&code)?;
+    let Some(enabled) = b.enabled else {
+        return Err(ApiError::invalid("enabled", "is required (true, false, or null to inherit)"));
+    };
     visible_node(&app, &user, &code).await?;
     if !can_edit_node(&user.actor, &code) {
         return Err(ApiError::forbidden(
             "only an administrator of this area may set its grid-first rule",
         ));
     }
-    shanzhi_store::grid_first::set(&app.db, &code, b.enabled, Some(user.user.id), app.clock.now_ms()).await?;
+    shanzhi_store::grid_first::set(&app.db, &code, enabled, Some(user.user.id), app.clock.now_ms()).await?;
     Ok(axum::Json(answer(&app, &code).await?))
 }
