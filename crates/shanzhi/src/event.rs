@@ -1094,8 +1094,8 @@ async fn pass_to_centre(
     now: i64,
     out: &mut Sweep,
 ) -> Result<(), ApiError> {
-    let centre =
-        NodeCode::parse(&row.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let centre = NodeCode::parse(&row.centre_code)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let (accept, _, _) =
         shanzhi_store::category::clocks(&app.db, category, centre_level(&centre).as_str()).await?;
     let mut a = row.clone();

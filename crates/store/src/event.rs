@@ -540,7 +540,10 @@ pub async fn followers(db: &Db, id: i64) -> Result<Vec<i64>, StoreError> {
 
 /// The reports merged into an order, oldest first, each with its reporter's display name
 /// (`None` when the reporter is unknown or has no name).
-pub async fn merged_reports(db: &Db, id: i64) -> Result<Vec<(EventRow, Option<String>)>, StoreError> {
+pub async fn merged_reports(
+    db: &Db,
+    id: i64,
+) -> Result<Vec<(EventRow, Option<String>)>, StoreError> {
     let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
     let sql = format!(
         "SELECT {}, u.display_name AS reporter_name FROM event e LEFT JOIN app_user u ON u.id = e.reporter_id \
@@ -553,7 +556,8 @@ pub async fn merged_reports(db: &Db, id: i64) -> Result<Vec<(EventRow, Option<St
         row: EventRow,
         reporter_name: Option<String>,
     }
-    let rows: Vec<Merged> = with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await?);
+    let rows: Vec<Merged> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await?);
     Ok(rows.into_iter().map(|m| (m.row, m.reporter_name)).collect())
 }
 
@@ -578,7 +582,11 @@ const URGENT_FIRST: &str = "CASE light WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 EL
     CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id";
 
 /// Candidate orders for an inbox, at most `cap`, most urgent first.
-pub async fn inbox_candidates(db: &Db, scope: &InboxScope, cap: i64) -> Result<Vec<EventRow>, StoreError> {
+pub async fn inbox_candidates(
+    db: &Db,
+    scope: &InboxScope,
+    cap: i64,
+) -> Result<Vec<EventRow>, StoreError> {
     // The partial indexes' own predicates are repeated so that SQLite uses them.
     const OPEN: &str = "state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')";
     let rows = match scope {

@@ -50,7 +50,12 @@ mod tests {
         let at: (f64, f64) = (115.3, 22.78);
         // ~100 m, ~250 m and ~400 m east.
         let east = |m: f64| at.0 + m / (111_320.0 * at.1.to_radians().cos());
-        let c = [(1, east(250.0), at.1), (2, east(400.0), at.1), (3, east(100.0), at.1), (4, east(100.0), at.1)];
+        let c = [
+            (1, east(250.0), at.1),
+            (2, east(400.0), at.1),
+            (3, east(100.0), at.1),
+            (4, east(100.0), at.1),
+        ];
         let got = nearest(at, &c, 300.0);
         let ids: Vec<i64> = got.iter().map(|g| g.0).collect();
         assert_eq!(ids, [3, 4, 1]);

@@ -91,14 +91,38 @@ mod tests {
         let table: [(&[&str], bool, &[&str]); 10] = [
             (&["take"], false, &["take"]),
             (&["pass_on", "resolve_on_spot"], false, &["taken"]),
-            (&["accept", "reject", "escalate", "merge", "resolve_on_spot"], false, &["accept"]),
-            (&["dispatch", "summon", "escalate", "merge"], false, &["dispatch"]),
+            (
+                &["accept", "reject", "escalate", "merge", "resolve_on_spot"],
+                false,
+                &["accept"],
+            ),
+            (
+                &["dispatch", "summon", "escalate", "merge"],
+                false,
+                &["dispatch"],
+            ),
             (&["dispatch", "summon"], true, &["decide"]),
-            (&["decide_extension", "remind"], false, &["decide_extension"]),
-            (&["sign", "return", "check_in"], false, &["sign", "check_in"]),
-            (&["report_result", "request_extension", "return"], false, &["handle"]),
+            (
+                &["decide_extension", "remind"],
+                false,
+                &["decide_extension"],
+            ),
+            (
+                &["sign", "return", "check_in"],
+                false,
+                &["sign", "check_in"],
+            ),
+            (
+                &["report_result", "request_extension", "return"],
+                false,
+                &["handle"],
+            ),
             (&["verify"], false, &["verify"]),
-            (&["remind", "reinspect", "resolve_on_spot", "rate"], false, &["rate"]),
+            (
+                &["remind", "reinspect", "resolve_on_spot", "rate"],
+                false,
+                &["rate"],
+            ),
         ];
         for (allowed, decision, want) in table {
             assert_eq!(waits_for(allowed, &ev(decision)), want, "{allowed:?}");

@@ -1054,9 +1054,18 @@ mod tests {
             for (action, actor) in moves() {
                 let got = transition(&ev, &action, &actor, DEFAULT_BOUNCE_LIMIT);
                 let expect_ok = allowed.contains(&action.name());
-                assert_eq!(got.is_ok(), expect_ok, "{} at {stage:?}: {got:?}", action.name());
+                assert_eq!(
+                    got.is_ok(),
+                    expect_ok,
+                    "{} at {stage:?}: {got:?}",
+                    action.name()
+                );
                 if let Err(e) = got {
-                    assert!(matches!(e, Refusal::WrongState(_)), "{} at {stage:?}: {e:?}", action.name());
+                    assert!(
+                        matches!(e, Refusal::WrongState(_)),
+                        "{} at {stage:?}: {e:?}",
+                        action.name()
+                    );
                 }
             }
         }
@@ -1071,10 +1080,26 @@ mod tests {
         assert_eq!(t.grid_stage, Some(Some(GridStage::Taken { by: w.user_id })));
         assert_eq!(t.to, None, "taking leaves the order reported");
         ev.grid_stage = Some(GridStage::Taken { by: w.user_id });
-        let t = transition(&ev, &Action::PassOn { note: " leak under the road ".into() }, &w, 3).unwrap();
+        let t = transition(
+            &ev,
+            &Action::PassOn {
+                note: " leak under the road ".into(),
+            },
+            &w,
+            3,
+        )
+        .unwrap();
         assert_eq!(t.grid_stage, Some(None), "passed on: the centre holds it");
         assert_eq!(t.note.as_deref(), Some("leak under the road"));
-        let t = transition(&ev, &Action::ResolveOnSpot { note: "swept".into() }, &w, 3).unwrap();
+        let t = transition(
+            &ev,
+            &Action::ResolveOnSpot {
+                note: "swept".into(),
+            },
+            &w,
+            3,
+        )
+        .unwrap();
         assert_eq!((t.to, t.grid_stage), (Some(State::Resolved), Some(None)));
         // Passing on needs what the worker found.
         assert!(matches!(
@@ -1085,7 +1110,10 @@ mod tests {
 
     #[test]
     fn only_the_taker_acts_on_a_taken_report_and_only_its_grid_takes_it() {
-        let colleague = Actor { user_id: 22, ..worker() };
+        let colleague = Actor {
+            user_id: 22,
+            ..worker()
+        };
         let other_grid = Actor {
             user_id: 23,
             role: Role::GridWorker,
@@ -1094,13 +1122,39 @@ mod tests {
         let mut ev = event(State::Reported);
         ev.grid_stage = Some(GridStage::Waiting);
         for who in [&other_grid, &dispatcher(), &handler(DEP), &reporter()] {
-            assert!(matches!(transition(&ev, &Action::Take, who, 3), Err(Refusal::Forbidden(_))), "{who:?}");
+            assert!(
+                matches!(
+                    transition(&ev, &Action::Take, who, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{who:?}"
+            );
         }
-        ev.grid_stage = Some(GridStage::Taken { by: worker().user_id });
-        assert!(matches!(transition(&ev, &Action::Take, &colleague, 3), Err(Refusal::WrongState(_))));
-        for a in [Action::PassOn { note: "x".into() }, Action::ResolveOnSpot { note: "x".into() }] {
-            assert!(matches!(transition(&ev, &a, &colleague, 3), Err(Refusal::Forbidden(_))), "{a:?}");
-            assert!(matches!(transition(&ev, &a, &other_grid, 3), Err(Refusal::Forbidden(_))), "{a:?}");
+        ev.grid_stage = Some(GridStage::Taken {
+            by: worker().user_id,
+        });
+        assert!(matches!(
+            transition(&ev, &Action::Take, &colleague, 3),
+            Err(Refusal::WrongState(_))
+        ));
+        for a in [
+            Action::PassOn { note: "x".into() },
+            Action::ResolveOnSpot { note: "x".into() },
+        ] {
+            assert!(
+                matches!(
+                    transition(&ev, &a, &colleague, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{a:?}"
+            );
+            assert!(
+                matches!(
+                    transition(&ev, &a, &other_grid, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{a:?}"
+            );
         }
     }
 
@@ -1120,15 +1174,25 @@ mod tests {
             (false, None, true, Role::Citizen, None),
         ];
         for (cat, jur, in_grid, role, want) in table {
-            assert_eq!(first_stage(cat, jur, in_grid, role), want, "{cat} {jur:?} {in_grid} {role:?}");
+            assert_eq!(
+                first_stage(cat, jur, in_grid, role),
+                want,
+                "{cat} {jur:?} {in_grid} {role:?}"
+            );
         }
     }
 
     #[test]
     fn grid_stages_read_back_from_their_stored_parts() {
         assert_eq!(GridStage::from_parts(None, Some(4)), Ok(None));
-        assert_eq!(GridStage::from_parts(Some("waiting"), None), Ok(Some(GridStage::Waiting)));
-        assert_eq!(GridStage::from_parts(Some("taken"), Some(4)), Ok(Some(GridStage::Taken { by: 4 })));
+        assert_eq!(
+            GridStage::from_parts(Some("waiting"), None),
+            Ok(Some(GridStage::Waiting))
+        );
+        assert_eq!(
+            GridStage::from_parts(Some("taken"), Some(4)),
+            Ok(Some(GridStage::Taken { by: 4 }))
+        );
         assert!(GridStage::from_parts(Some("taken"), None).is_err());
         assert!(GridStage::from_parts(Some("held"), None).is_err());
     }

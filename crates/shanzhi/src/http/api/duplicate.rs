@@ -115,9 +115,7 @@ async fn duplicates(
 pub fn mask_name(name: &str) -> String {
     let mut chars = name.trim().chars();
     match chars.next() {
-        Some(first) => std::iter::once(first)
-            .chain(chars.map(|_| '*'))
-            .collect(),
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
         None => String::new(),
     }
 }
@@ -129,8 +127,10 @@ pub async fn merged_reports(app: &AppState, user: &CurrentUser, id: i64) -> ApiR
     for (row, name) in shanzhi_store::event::merged_reports(&app.db, id).await? {
         let own = row.reporter_id == Some(user.user.id);
         if user.actor.role == Role::Citizen && !own {
-            out.push(json!({"id": row.id, "created_at": row.created_at, "description": Value::Null,
-                "reporter_id": Value::Null, "reporter_name": Value::Null, "photos": []}));
+            out.push(
+                json!({"id": row.id, "created_at": row.created_at, "description": Value::Null,
+                "reporter_id": Value::Null, "reporter_name": Value::Null, "photos": []}),
+            );
             continue;
         }
         let photos = shanzhi_store::event::photos(&app.db, row.id).await?;
@@ -151,7 +151,13 @@ mod tests {
 
     #[test]
     fn names_keep_only_their_first_character() {
-        for (name, masked) in [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李"), ("", ""), (" Ann ", "A**")] {
+        for (name, masked) in [
+            ("张三", "张*"),
+            ("欧阳娜娜", "欧***"),
+            ("李", "李"),
+            ("", ""),
+            (" Ann ", "A**"),
+        ] {
             assert_eq!(mask_name(name), masked);
         }
     }

@@ -43,7 +43,11 @@ pub fn routes() -> Routes {
             .query("q", s::note(100, false), "text in description or address")
             .query("before", s::pattern(CURSOR), "cursor from next_before")
             .query("limit", s::integer(1, 500), "page size (default 50)")
-            .query("taken_by_me", s::boolean(), "only orders the grid worker asking took (我的接单)")
+            .query(
+                "taken_by_me",
+                s::boolean(),
+                "only orders the grid worker asking took (我的接单)",
+            )
     };
     let routes = Routes::new()
         .get("/api/v1/events", list, list_doc("Events in the user's scope, newest first, keyset-paged"))

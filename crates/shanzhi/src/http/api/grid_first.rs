@@ -44,8 +44,13 @@ fn path_code(raw: &str) -> ApiResult<NodeCode> {
 
 async fn answer(app: &AppState, code: &NodeCode) -> ApiResult<serde_json::Value> {
     let below = shanzhi_store::grid_first::under(&app.db, code).await?;
-    let own = below.iter().find(|(c, _, _)| c == code.as_str()).map(|(_, on, _)| *on);
-    let effective = shanzhi_store::grid_first::nearest(&app.db, code).await?.unwrap_or(false);
+    let own = below
+        .iter()
+        .find(|(c, _, _)| c == code.as_str())
+        .map(|(_, on, _)| *on);
+    let effective = shanzhi_store::grid_first::nearest(&app.db, code)
+        .await?
+        .unwrap_or(false);
     Ok(json!({
         "code": code.as_str(), "setting": own, "effective": effective,
         "below": below.iter().filter(|(c, _, _)| c != code.as_str())
@@ -84,7 +89,10 @@ async fn set(
 ) -> ApiResult<impl IntoResponse> {
     let code = path_code(&code)?;
     let Some(enabled) = b.enabled else {
-        return Err(ApiError::invalid("enabled", "is required (true, false, or null to inherit)"));
+        return Err(ApiError::invalid(
+            "enabled",
+            "is required (true, false, or null to inherit)",
+        ));
     };
     visible_node(&app, &user, &code).await?;
     if !can_edit_node(&user.actor, &code) {
@@ -92,6 +100,13 @@ async fn set(
             "only an administrator of this area may set its grid-first rule",
         ));
     }
-    shanzhi_store::grid_first::set(&app.db, &code, enabled, Some(user.user.id), app.clock.now_ms()).await?;
+    shanzhi_store::grid_first::set(
+        &app.db,
+        &code,
+        enabled,
+        Some(user.user.id),
+        app.clock.now_ms(),
+    )
+    .await?;
     Ok(axum::Json(answer(&app, &code).await?))
 }

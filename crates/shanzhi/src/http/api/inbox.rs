@@ -74,7 +74,10 @@ async fn inbox(
     }
     if let Some(k) = &q.kind {
         if !KINDS.contains(&k.as_str()) {
-            return Err(ApiError::invalid("kind", format!("must be one of {}", KINDS.join(", "))));
+            return Err(ApiError::invalid(
+                "kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            ));
         }
     }
     let rows = match scope_of(&user) {
