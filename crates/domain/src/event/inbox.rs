@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn red_comes_first_then_yellow_then_by_due_time() {
-        let mut rows = vec![
+        let mut rows = [
             ("green", Some(5), 1),
             ("green", None, 2),
             ("yellow", Some(9), 3),

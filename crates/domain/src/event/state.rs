@@ -101,13 +101,17 @@ impl GridStage {
     }
 
     /// The stage from its stored word and the grid worker who took it (`None`: the centre
-    /// holds the order; an unknown word or a `taken` without a worker is `Err`).
-    pub fn from_parts(word: Option<&str>, taken_by: Option<i64>) -> Result<Option<GridStage>, ()> {
+    /// holds the order; an unknown word or a `taken` without a worker is `Err`, saying which).
+    pub fn from_parts(
+        word: Option<&str>,
+        taken_by: Option<i64>,
+    ) -> Result<Option<GridStage>, &'static str> {
         match (word, taken_by) {
             (None, _) => Ok(None),
             (Some("waiting"), _) => Ok(Some(GridStage::Waiting)),
             (Some("taken"), Some(by)) => Ok(Some(GridStage::Taken { by })),
-            _ => Err(()),
+            (Some("taken"), None) => Err("a taken order without the worker who took it"),
+            _ => Err("an unknown grid stage"),
         }
     }
 }
@@ -1162,7 +1166,8 @@ mod tests {
     fn a_report_starts_with_the_grid_only_where_everything_says_so() {
         let w = Some(GridStage::Waiting);
         // (category, jurisdiction, in a grid, reporter) → stage
-        let table: [(bool, Option<bool>, bool, Role, Option<GridStage>); 9] = [
+        type Row = (bool, Option<bool>, bool, Role, Option<GridStage>);
+        let table: [Row; 9] = [
             (true, Some(true), true, Role::Citizen, w),
             (true, Some(true), true, Role::Dispatcher, w), // a hotline operator's entry
             (true, Some(true), true, Role::Handler, None), // a department's own report

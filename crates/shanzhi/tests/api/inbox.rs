@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
+use shanzhi_domain::user::Role;
 
 use crate::grid_take::grid_first_on;
 use crate::helpers::{local, Cast, Session, TestApp};
@@ -240,6 +241,14 @@ db_test!(
         assert_eq!(n, counts(&[("rate", 1)]));
         let (items, _, _) = inbox(&app, &c.citizen2).await;
         assert!(items.is_empty());
+        // Roles without moves of the loop have nothing waiting.
+        for role in [Role::Admin, Role::Leader, Role::Analyst] {
+            let who = app
+                .user(&format!("x-{}", role.as_str()), role, Some("441502001001"))
+                .await;
+            let (items, n, _) = inbox(&app, &who).await;
+            assert!(items.is_empty() && n.is_empty(), "{role:?}");
+        }
         // Someone above the village's centre has its own inbox: the village's orders are not in it.
         let (items, _, _) = inbox(&app, &c.town_dispatcher).await;
         assert!(items.is_empty());

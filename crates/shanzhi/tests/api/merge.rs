@@ -173,7 +173,14 @@ db_test!(
             .await
             .unwrap();
         let hash = photo["hash"].as_str().unwrap().to_owned();
-        let dup = report_at(&app, &c.citizen2, c.garbage, north(30.0), &[hash.clone()]).await;
+        let dup = report_at(
+            &app,
+            &c.citizen2,
+            c.garbage,
+            north(30.0),
+            std::slice::from_ref(&hash),
+        )
+        .await;
         let picked = suggestions(&app, &c.dispatcher, dup, "").await;
         assert_eq!(picked.iter().map(|p| p.0).collect::<Vec<_>>(), [kept]);
         app.act_ok(&c.dispatcher, dup, "merge", json!({"into": picked[0].0}))

@@ -61,7 +61,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
             .query("under", s::node_code(), "region or grid code").query("from", s::int64(), "closed at or after (unix ms)")
             .query("to", s::int64(), "closed before (unix ms)").query("n", s::integer(1, 200), "how many (default 10)"))
-        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now")
+        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos, the reports merged into it (`merged_reports`) and the actions allowed to the user now")
             .path("id", s::int64()))
         .post("/api/v1/events/{id}/locate", locate, Doc::new("event",
             "Set the position of an event filed without one (an Open311 request with only an address): dispatchers of the holding centre")

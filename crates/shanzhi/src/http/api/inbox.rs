@@ -7,6 +7,7 @@
 //! time) and counted per kind; `limit` cuts the items shown, `capped` says more candidates
 //! existed than were looked at (the most urgent ones were).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use axum::extract::State;
@@ -88,9 +89,8 @@ async fn inbox(
     let mut categories: HashMap<i64, Category> = HashMap::new();
     let mut waiting = Vec::new();
     for row in rows {
-        if !categories.contains_key(&row.category_id) {
-            let c = shanzhi_store::category::get(&app.db, row.category_id).await?;
-            categories.insert(row.category_id, c);
+        if let Entry::Vacant(slot) = categories.entry(row.category_id) {
+            slot.insert(shanzhi_store::category::get(&app.db, row.category_id).await?);
         }
         let ev = state_of(&row, &categories[&row.category_id])?;
         let kinds = waits_for(&service::allowed_actions(&ev, &user.actor), &ev);
