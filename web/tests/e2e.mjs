@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { walk as walkNotify } from './walk-notify.mjs';
+import { walk as walkLoop } from './walk-loop.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -300,6 +301,7 @@ try {
     await noSidewaysScroll(phone, 'notices at 360 px');
   });
 
+  await walkLoop({ base: BASE, shots: SHOTS, password: PASSWORD, demo, eventId, before, step, check, context, consoleLogin, act, noSidewaysScroll, labelled });
   // ---------------- the village dispatcher accepts and dispatches ----------------
   const dispatcher = await context(DESKTOP);
   const desk = await dispatcher.newPage();

@@ -5,7 +5,9 @@ use chrono::Datelike;
 use serde_json::{json, Value};
 use shanzhi_domain::event::deadline::{local_date, Light, WorkCalendar};
 use shanzhi_domain::event::figures::Counters;
-use shanzhi_domain::event::state::{centre_level, Summoned, DEFAULT_BOUNCE_LIMIT};
+use shanzhi_domain::event::state::{
+    centre_level, first_stage, GridStage, Summoned, DEFAULT_BOUNCE_LIMIT,
+};
 use shanzhi_domain::event::{transition, Action, EventState, Refusal, State, Transition};
 use shanzhi_domain::grid::LonLat;
 use shanzhi_domain::tree::NodeCode;
@@ -57,6 +59,8 @@ pub fn state_of(row: &EventRow, category: &Category) -> Result<EventState, ApiEr
         decision_required: row.decision_required,
         pending_extension: row.pending_extension,
         rated: row.rating.is_some(),
+        grid_stage: GridStage::from_parts(row.grid_stage.as_deref(), row.taken_by)
+            .map_err(|_| bad("grid stage"))?,
     })
 }
 
@@ -249,6 +253,18 @@ async fn file_report(
     };
     let now = app.clock.now_ms();
     let (accept, _, _) = reference.clocks(category, centre_level(&village).as_str());
+    // 网格接单: the jurisdiction's setting is read only for categories that go to the grid.
+    let jurisdiction = if category.grid_first {
+        shanzhi_store::grid_first::nearest(&app.db, &grid).await?
+    } else {
+        None
+    };
+    let stage = first_stage(
+        category.grid_first,
+        jurisdiction,
+        grid.is_grid(),
+        actor.role,
+    );
     let source = match &r.source {
         Some(s) => s.clone(),
         None => source_of(actor.role).to_owned(),
@@ -291,6 +307,8 @@ async fn file_report(
         updated_at: now,
         closed_at: None,
         version: 1,
+        grid_stage: stage.map(|s| s.as_str().to_owned()),
+        taken_by: None,
     };
     start_clock(&mut row, &reference.calendar, now, accept);
     let log = LogEntry {
@@ -434,8 +452,9 @@ pub async fn can_view(
     if shanzhi_domain::event::state::can_view(actor, ev) {
         return Ok(true);
     }
+    // Citizens follow their own reports and the orders their reports were merged into.
     if actor.role == Role::Citizen {
-        return Ok(shanzhi_store::event::linked_reporters(&app.db, row.id)
+        return Ok(shanzhi_store::event::followers(&app.db, row.id)
             .await?
             .contains(&actor.user_id));
     }
@@ -675,6 +694,7 @@ async fn apply(
     if let Some(m) = t.merged_into {
         a.merged_into = Some(m);
     }
+    set_grid_stage(&mut a, t.grid_stage);
     let centre =
         NodeCode::parse(&a.centre_code).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let level = centre_level(&centre);
@@ -691,7 +711,9 @@ async fn apply(
             a.next_check_at = Some(yellow_at(cal, a.stage_started_at, new_due).max(now));
         }
     }
-    let stage_changed = to != from || t.centre.is_some();
+    // Passed on by the grid (网格转办): the centre's accept clock starts now.
+    let passed_on = to == from && t.grid_stage == Some(None);
+    let stage_changed = to != from || t.centre.is_some() || passed_on;
     if stage_changed {
         match to {
             State::Reported | State::Accepted => start_clock(&mut a, cal, now, accept),
@@ -827,6 +849,21 @@ async fn apply(
     ))
 }
 
+/// Writes a new grid stage (网格接单) on the row: the worker who takes an order stays on it
+/// after it leaves the grid, for their 我的接单 list.
+fn set_grid_stage(a: &mut EventRow, stage: Option<Option<GridStage>>) {
+    match stage {
+        None => {}
+        Some(None) => a.grid_stage = None,
+        Some(Some(s)) => {
+            a.grid_stage = Some(s.as_str().to_owned());
+            if let GridStage::Taken { by } = s {
+                a.taken_by = Some(by);
+            }
+        }
+    }
+}
+
 /// What one sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Sweep {
@@ -834,6 +871,8 @@ pub struct Sweep {
     pub yellow: usize,
     pub red: usize,
     pub escalated: usize,
+    /// Reports the grid did not take or act on within the accept window, passed to the centre.
+    pub passed_on: usize,
 }
 
 /// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
@@ -877,6 +916,9 @@ async fn sweep_one(
         a.next_check_at = None;
         return save_sweep(app, &a, MoveWrites::default(), now).await;
     };
+    if row.grid_stage.is_some() && now >= due {
+        return pass_to_centre(app, cal, row, category, now, out).await;
+    }
     let light = cal.light(row.stage_started_at, due, now, YELLOW_SHARE);
     let mut a = row.clone();
     a.version += 1;
@@ -1014,6 +1056,52 @@ async fn sweep_one(
     .await
 }
 
+/// 网格超时转办: a report the grid held past its accept window goes to the centre, whose own
+/// accept clock starts now, so that no order stalls with the grid. Said on the timeline.
+async fn pass_to_centre(
+    app: &AppState,
+    cal: &WorkCalendar,
+    row: &EventRow,
+    category: &Category,
+    now: i64,
+    out: &mut Sweep,
+) -> Result<(), ApiError> {
+    let centre = NodeCode::parse(&row.centre_code)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let (accept, _, _) =
+        shanzhi_store::category::clocks(&app.db, category, centre_level(&centre).as_str()).await?;
+    let mut a = row.clone();
+    a.version += 1;
+    set_grid_stage(&mut a, Some(None));
+    start_clock(&mut a, cal, now, accept);
+    let note = if row.grid_stage.as_deref() == Some("taken") {
+        "the grid worker who took it did not act within the accept window: passed to the centre (网格超时转办)"
+    } else {
+        "no grid worker took it within the accept window: passed to the centre (网格超时转办)"
+    };
+    let log = system_log(
+        "pass_on",
+        &row.state,
+        note,
+        json!({"grid_stage": row.grid_stage, "taken_by": row.taken_by, "department_id": null}),
+    );
+    let audit = AuditEntry::new(None, "event.pass_on", "event", row.id.to_string())
+        .before(json!({"grid_stage": row.grid_stage}))
+        .after(json!({"grid_stage": null}));
+    out.passed_on += 1;
+    save_sweep(
+        app,
+        &a,
+        MoveWrites {
+            log: Some(log),
+            audit: Some(audit),
+            ..MoveWrites::default()
+        },
+        now,
+    )
+    .await
+}
+
 fn system_log(action: &str, state: &str, note: &str, data: Value) -> LogEntry {
     LogEntry {
         actor_id: None,
@@ -1048,6 +1136,8 @@ pub fn allowed_actions(ev: &EventState, actor: &Actor) -> Vec<&'static str> {
         _ => ev.grid.clone(),
     };
     let probes = [
+        Action::Take,
+        Action::PassOn { note: "x".into() },
         Action::Accept,
         Action::Reject { reason: "x".into() },
         Action::ResolveOnSpot { note: "x".into() },

@@ -77,7 +77,9 @@ async fn housekeeping(state: AppState) {
         if n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0 {
             let now = state.clock.now_ms();
             match crate::event::sweep(&state, now).await {
-                Ok(s) if s.yellow + s.red + s.escalated > 0 => tracing::info!(?s, "deadline sweep"),
+                Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {
+                    tracing::info!(?s, "deadline sweep")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline sweep failed"),
             }

@@ -20,6 +20,8 @@ pub struct Category {
     pub on_spot: bool,
     pub escalate_after_minutes: Option<i64>,
     pub active: bool,
+    /// 网格接单: reports go to the grid first (where the jurisdiction runs the rule too).
+    pub grid_first: bool,
 }
 
 impl Category {
@@ -31,6 +33,7 @@ impl Category {
             "handle_minutes": self.handle_minutes, "verify_minutes": self.verify_minutes,
             "priority": self.priority, "on_spot": self.on_spot,
             "escalate_after_minutes": self.escalate_after_minutes, "active": self.active,
+            "grid_first": self.grid_first,
         })
     }
 }
@@ -49,9 +52,10 @@ pub struct CategoryInput {
     pub on_spot: bool,
     pub escalate_after_minutes: Option<i64>,
     pub active: bool,
+    pub grid_first: bool,
 }
 
-const COLUMNS: &str = "id, code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active";
+const COLUMNS: &str = "id, code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active, grid_first";
 
 /// Creates a category.
 pub async fn insert(
@@ -61,14 +65,14 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<Category, StoreError> {
     let sql = format!(
-        "INSERT INTO category (code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+        "INSERT INTO category (code, parent_id, name, department_kind, accept_minutes, handle_minutes, verify_minutes, priority, on_spot, escalate_after_minutes, active, created_at, updated_at, grid_first) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING {COLUMNS}"
     );
     let row = with_tx!(db, tx => {
         let row: Category = sqlx::query_as(&sql)
             .bind(&c.code).bind(c.parent_id).bind(&c.name).bind(&c.department_kind)
             .bind(c.accept_minutes).bind(c.handle_minutes).bind(c.verify_minutes)
-            .bind(c.priority).bind(c.on_spot).bind(c.escalate_after_minutes).bind(c.active).bind(now_ms)
+            .bind(c.priority).bind(c.on_spot).bind(c.escalate_after_minutes).bind(c.active).bind(now_ms).bind(c.grid_first)
             .fetch_one(&mut *tx).await?;
         let entry = AuditEntry::new(actor_id, "category.create", "category", row.id.to_string()).after(row.to_json());
         append_audit!(tx, &entry, now_ms);
@@ -88,13 +92,13 @@ pub async fn update(
     let before = get(db, id).await?;
     let sql = format!(
         "UPDATE category SET code = $1, parent_id = $2, name = $3, department_kind = $4, accept_minutes = $5, handle_minutes = $6, \
-         verify_minutes = $7, priority = $8, on_spot = $9, escalate_after_minutes = $10, active = $11, updated_at = $12 WHERE id = $13 RETURNING {COLUMNS}"
+         verify_minutes = $7, priority = $8, on_spot = $9, escalate_after_minutes = $10, active = $11, updated_at = $12, grid_first = $14 WHERE id = $13 RETURNING {COLUMNS}"
     );
     let row = with_tx!(db, tx => {
         let row: Category = sqlx::query_as(&sql)
             .bind(&c.code).bind(c.parent_id).bind(&c.name).bind(&c.department_kind)
             .bind(c.accept_minutes).bind(c.handle_minutes).bind(c.verify_minutes)
-            .bind(c.priority).bind(c.on_spot).bind(c.escalate_after_minutes).bind(c.active).bind(now_ms).bind(id)
+            .bind(c.priority).bind(c.on_spot).bind(c.escalate_after_minutes).bind(c.active).bind(now_ms).bind(id).bind(c.grid_first)
             .fetch_one(&mut *tx).await?;
         let entry = AuditEntry::new(Some(actor_id), "category.update", "category", id.to_string()).before(before.to_json()).after(row.to_json());
         append_audit!(tx, &entry, now_ms);

@@ -195,6 +195,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_photo_upload.sql"),
     ),
     (
+        8,
+        "0008_grid_first",
+        include_str!("../migrations/sqlite/0008_grid_first.sql"),
+    ),
+    (
         9,
         "0009_notice_people",
         include_str!("../migrations/sqlite/0009_notice_people.sql"),
@@ -240,6 +245,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_photo_upload",
         include_str!("../migrations/postgres/0007_photo_upload.sql"),
+    ),
+    (
+        8,
+        "0008_grid_first",
+        include_str!("../migrations/postgres/0008_grid_first.sql"),
     ),
     (
         9,

@@ -53,13 +53,17 @@ pub struct EventRow {
     pub updated_at: i64,
     pub closed_at: Option<i64>,
     pub version: i64,
+    /// 网格接单: `waiting` or `taken` while the grid holds a new report; NULL when the centre does.
+    pub grid_stage: Option<String>,
+    /// The grid worker who took it (kept after it is passed on).
+    pub taken_by: Option<i64>,
 }
 
 /// Every column, in [`EventRow`] order.
 pub const COLUMNS: &str = "id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, position_known, \
     reporter_id, department_id, priority, summoned, returns, reopened, reminders, escalations, decision_required, pending_extension, \
     rating, rating_comment, rated_at, merged_into, stage_started_at, due_at, light, supervision, overdue_ever, red_since, next_check_at, \
-    created_at, updated_at, closed_at, version";
+    created_at, updated_at, closed_at, version, grid_stage, taken_by";
 
 /// One line of the timeline.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -328,8 +332,8 @@ pub async fn insert_reports(
         for chunk in pow2_chunks(&fresh, ROWS) {
             let sql = format!(
                 "INSERT INTO event (id, category_id, grid_code, centre_code, centre_path, state, source, description, address, lon, lat, \
-                 position_known, reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at) VALUES {}",
-                tuples(engine, chunk.len(), 20)
+                 position_known, reporter_id, priority, stage_started_at, due_at, light, next_check_at, created_at, updated_at, grid_stage) VALUES {}",
+                tuples(engine, chunk.len(), 21)
             );
             let mut q = sqlx::query(&sql);
             for i in chunk {
@@ -337,7 +341,7 @@ pub async fn insert_reports(
                 q = q.bind(id_of[*i]).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path).bind(&r.state)
                     .bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
                     .bind(r.position_known).bind(r.reporter_id).bind(r.priority).bind(r.stage_started_at).bind(r.due_at).bind(&r.light)
-                    .bind(r.next_check_at).bind(r.created_at).bind(r.created_at);
+                    .bind(r.next_check_at).bind(r.created_at).bind(r.created_at).bind(&r.grid_stage);
             }
             q.execute(&mut *tx).await?;
         }
@@ -445,7 +449,7 @@ pub async fn save_move(
              reopened = $7, reminders = $8, escalations = $9, decision_required = $10, pending_extension = $11, rating = $12, \
              rating_comment = $13, rated_at = $14, merged_into = $15, stage_started_at = $16, due_at = $17, light = $18, \
              supervision = $19, overdue_ever = $20, red_since = $21, next_check_at = $22, updated_at = $23, closed_at = $24, \
-             grid_code = $27, lon = $28, lat = $29, position_known = $30, \
+             grid_code = $27, lon = $28, lat = $29, position_known = $30, grid_stage = $31, taken_by = $32, \
              version = version + 1 WHERE id = $25 AND version = $26",
         )
         .bind(&after.centre_code).bind(&after.centre_path).bind(&after.state).bind(after.department_id).bind(&after.summoned)
@@ -454,6 +458,7 @@ pub async fn save_move(
         .bind(after.stage_started_at).bind(after.due_at).bind(&after.light).bind(&after.supervision).bind(after.overdue_ever)
         .bind(after.red_since).bind(after.next_check_at).bind(now).bind(after.closed_at).bind(after.id).bind(after.version - 1)
         .bind(&after.grid_code).bind(after.lon).bind(after.lat).bind(after.position_known)
+        .bind(&after.grid_stage).bind(after.taken_by)
         .execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale);
@@ -505,6 +510,139 @@ pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
 pub async fn photos(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(db, pool => {
         sqlx::query_as("SELECT stage, hash FROM event_photo WHERE event_id = $1 ORDER BY CASE stage WHEN 'report' THEN 0 ELSE 1 END, position").bind(id).fetch_all(pool).await?
+    }))
+}
+
+/// Everyone who follows an order: its reporter and the reporters of every duplicate merged into
+/// it. THE answer to "who is told of this order's progress, and which citizens may read it".
+pub async fn followers(db: &Db, id: i64) -> Result<Vec<i64>, StoreError> {
+    let mut users: Vec<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT reporter_id FROM event WHERE id = $1 AND reporter_id IS NOT NULL \
+             UNION SELECT user_id FROM event_reporter WHERE event_id = $1",
+        )
+        .bind(id).fetch_all(pool).await?
+    });
+    users.sort_unstable();
+    users.dedup();
+    Ok(users)
+}
+
+/// The reports merged into an order, oldest first, each with its reporter's display name
+/// (`None` when the reporter is unknown or has no name).
+pub async fn merged_reports(
+    db: &Db,
+    id: i64,
+) -> Result<Vec<(EventRow, Option<String>)>, StoreError> {
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    let sql = format!(
+        "SELECT {}, u.display_name AS reporter_name FROM event e LEFT JOIN app_user u ON u.id = e.reporter_id \
+         WHERE e.merged_into = $1 AND e.state = 'merged' ORDER BY e.created_at, e.id LIMIT 200",
+        cols.join(", ")
+    );
+    #[derive(sqlx::FromRow)]
+    struct Merged {
+        #[sqlx(flatten)]
+        row: EventRow,
+        reporter_name: Option<String>,
+    }
+    let rows: Vec<Merged> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(|m| (m.row, m.reporter_name)).collect())
+}
+
+/// Where an inbox looks for orders that may wait on its user: each an indexed query over the
+/// open orders the role can have a move on. The rules then decide which really wait.
+#[derive(Debug, Clone)]
+pub enum InboxScope {
+    /// A dispatcher: open orders its own centre holds (by `event_centre_idx`).
+    Centre(String),
+    /// A department: open orders dispatched to it (by `event_department_idx`) or summoning it
+    /// (by `event_summoned_idx`).
+    Department(i64),
+    /// A grid worker: reported and handled orders in the area (by `event_open_idx`).
+    Grid(String),
+    /// A citizen: their closed, unrated reports (by `event_reporter_idx`).
+    Reporter(i64),
+}
+
+/// How a candidate query orders its rows, so that a capped answer keeps the most urgent ones:
+/// red, yellow, then green, each by due time (none last), then oldest first.
+const URGENT_FIRST: &str = "CASE light WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, \
+    CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id";
+
+/// Candidate orders for an inbox, at most `cap`, most urgent first.
+pub async fn inbox_candidates(
+    db: &Db,
+    scope: &InboxScope,
+    cap: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    // The partial indexes' own predicates are repeated so that SQLite uses them.
+    const OPEN: &str = "state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')";
+    let rows = match scope {
+        InboxScope::Centre(path) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM event WHERE centre_path = $1 AND state IN ('reported', 'accepted', 'in_progress', 'resolved') \
+                 ORDER BY {URGENT_FIRST} LIMIT $2"
+            );
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(cap).fetch_all(pool).await?)
+        }
+        InboxScope::Department(d) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM event WHERE id IN ( \
+                   SELECT id FROM event WHERE department_id = $1 AND state IN ('dispatched', 'in_progress') \
+                   UNION SELECT id FROM event WHERE state IN ('dispatched', 'in_progress') AND summoned <> '[]' AND summoned LIKE $2) \
+                 ORDER BY {URGENT_FIRST} LIMIT $3"
+            );
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(*d).bind(summoned_pattern(*d)).bind(cap).fetch_all(pool).await?)
+        }
+        InboxScope::Grid(path) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND {OPEN} \
+                 AND state IN ('reported', 'resolved') ORDER BY {URGENT_FIRST} LIMIT $3"
+            );
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(cap).fetch_all(pool).await?)
+        }
+        InboxScope::Reporter(u) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM event WHERE reporter_id = $1 AND state = 'closed' AND rating IS NULL \
+                 ORDER BY {URGENT_FIRST} LIMIT $2"
+            );
+            with_pool!(db, pool => sqlx::query_as(&sql).bind(*u).bind(cap).fetch_all(pool).await?)
+        }
+    };
+    Ok(rows)
+}
+
+/// Where to look for duplicates of an order.
+#[derive(Debug, Clone)]
+pub struct NearQuery {
+    /// Path of the area searched (the dispatcher's).
+    pub under: String,
+    pub category_id: i64,
+    /// Reported at or after (unix ms).
+    pub since: i64,
+    /// [west, south, east, north] around the order, WGS-84.
+    pub bbox: [f64; 4],
+    /// The order itself, left out.
+    pub exclude: i64,
+    pub limit: i64,
+}
+
+/// Orders of one category with a known position inside a box, reported since a time, that are
+/// open or were closed since then (candidates for a merge), newest first. Read by the grid
+/// index (`grid_code` range, then `created_at`).
+pub async fn near(db: &Db, q: &NearQuery) -> Result<Vec<EventRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND created_at >= $3 AND category_id = $4 \
+         AND position_known AND lon >= $5 AND lon <= $6 AND lat >= $7 AND lat <= $8 AND id <> $9 \
+         AND (state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') OR (state = 'closed' AND closed_at >= $3)) \
+         ORDER BY created_at DESC LIMIT $10"
+    );
+    Ok(with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(&q.under).bind(subtree_end(&q.under)).bind(q.since).bind(q.category_id)
+            .bind(q.bbox[0]).bind(q.bbox[2]).bind(q.bbox[1]).bind(q.bbox[3]).bind(q.exclude).bind(q.limit)
+            .fetch_all(pool).await?
     }))
 }
 
@@ -591,6 +729,8 @@ pub struct Filter {
     pub centre: Option<String>,
     /// Only orders with an extension request waiting.
     pub pending_extension: bool,
+    /// Only orders this grid worker took (网格接单).
+    pub taken_by: Option<i64>,
     /// Keyset cursor: (created_at, id) of the last row seen; rows strictly older come next.
     pub before: Option<(i64, i64)>,
     pub limit: i64,
@@ -685,6 +825,10 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
     }
     if f.pending_extension {
         cond.push("pending_extension IS NOT NULL".into());
+    }
+    if let Some(u) = f.taken_by {
+        let a = p(Bind::Int(u), &mut binds);
+        cond.push(format!("taken_by = {a}"));
     }
     if let Some((at, id)) = f.before {
         let a = p(Bind::Int(at), &mut binds);

@@ -136,7 +136,8 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
                         .bind(r.reopened).bind(r.reminders).bind(r.escalations).bind(r.decision_required).bind(r.pending_extension)
                         .bind(r.rating).bind(&r.rating_comment).bind(r.rated_at).bind(r.merged_into).bind(r.stage_started_at)
                         .bind(r.due_at).bind(&r.light).bind(&r.supervision).bind(r.overdue_ever).bind(r.red_since)
-                        .bind(r.next_check_at).bind(r.created_at).bind(r.updated_at).bind(r.closed_at).bind(r.version);
+                        .bind(r.next_check_at).bind(r.created_at).bind(r.updated_at).bind(r.closed_at).bind(r.version)
+                        .bind(&r.grid_stage).bind(r.taken_by);
                 }
                 q.execute(&mut *tx).await?;
             }

@@ -15,6 +15,7 @@ pub mod category;
 pub mod department;
 pub mod error;
 pub mod event;
+pub mod grid_first;
 pub mod history;
 pub mod node;
 pub mod open311;

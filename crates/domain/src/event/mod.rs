@@ -1,8 +1,10 @@
 //! Events and work orders (网格事件 / 工单): the closed loop from report to rating.
 
 pub mod deadline;
+pub mod duplicate;
 pub mod figures;
 pub mod notice;
+pub mod inbox;
 pub mod photo;
 pub mod state;
 

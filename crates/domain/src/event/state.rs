@@ -1,6 +1,12 @@
 //! The work-order state machine: which move is allowed, for whom, from which state, and what
 //! it changes. Pure: the adapter loads the event, calls [`transition`], and saves the result in
 //! one transaction; deadlines are computed by the adapter from the category and the calendar.
+//!
+//! 网格接单 (the grid takes the order, 一网五单) is a stage of [`State::Reported`], not a state
+//! of its own: a report under the grid-first rule is `reported` with a [`GridStage`] until the
+//! grid passes it on (or resolves it on the spot). It is open and counted as reported like any
+//! new report, and every list, index and figure that knows `reported` stays right; only the
+//! moves differ, and they are decided here.
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +80,59 @@ impl State {
     }
 }
 
+/// Where a new report stands while the grid holds it (网格接单). `None` on an order means
+/// the centre holds it, as for every order filed without the grid-first rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "stage")]
+pub enum GridStage {
+    /// 待接单: waiting for a grid worker of its grid to take it.
+    Waiting,
+    /// 已接单: taken by this grid worker, who resolves it on the spot or passes it on.
+    Taken { by: i64 },
+}
+
+impl GridStage {
+    /// The word stored in the database and used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GridStage::Waiting => "waiting",
+            GridStage::Taken { .. } => "taken",
+        }
+    }
+
+    /// The stage from its stored word and the grid worker who took it (`None`: the centre
+    /// holds the order; an unknown word or a `taken` without a worker is `Err`, saying which).
+    pub fn from_parts(
+        word: Option<&str>,
+        taken_by: Option<i64>,
+    ) -> Result<Option<GridStage>, &'static str> {
+        match (word, taken_by) {
+            (None, _) => Ok(None),
+            (Some("waiting"), _) => Ok(Some(GridStage::Waiting)),
+            (Some("taken"), Some(by)) => Ok(Some(GridStage::Taken { by })),
+            (Some("taken"), None) => Err("a taken order without the worker who took it"),
+            _ => Err("an unknown grid stage"),
+        }
+    }
+}
+
+/// Where a new report starts: with the grid (网格接单, [`GridStage::Waiting`]) when its category
+/// goes to the grid first, its jurisdiction runs the rule (`jurisdiction`: the nearest setting
+/// up the tree, none meaning off), it lies in a grid (`in_grid`; one filed by address only has
+/// no grid yet), and it came from the public: a citizen (the portal, Open311) or a hotline
+/// operator (a dispatcher entering a call). Grid workers' own reports, and those of departments
+/// and other staff, go to the centre. Else `None`: the centre holds it from the start.
+pub fn first_stage(
+    category_grid_first: bool,
+    jurisdiction: Option<bool>,
+    in_grid: bool,
+    reporter: Role,
+) -> Option<GridStage> {
+    let public = matches!(reporter, Role::Citizen | Role::Dispatcher);
+    (category_grid_first && jurisdiction == Some(true) && in_grid && public)
+        .then_some(GridStage::Waiting)
+}
+
 /// A department summoned to an order (吹哨报到).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summoned {
@@ -102,11 +161,19 @@ pub struct EventState {
     /// Extra working minutes a department asked for, awaiting the centre.
     pub pending_extension: Option<i64>,
     pub rated: bool,
+    /// 网格接单: the grid holds this new report (`None`: the centre does).
+    pub grid_stage: Option<GridStage>,
 }
 
 /// A move on an order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// 网格接单: a grid worker of the order's grid takes a report waiting for the grid.
+    Take,
+    /// 网格转办: the grid worker who took it passes it to the centre with what they found.
+    PassOn {
+        note: String,
+    },
     Accept,
     Reject {
         reason: String,
@@ -168,6 +235,8 @@ impl Action {
     /// The word used in the API and the timeline.
     pub fn name(&self) -> &'static str {
         match self {
+            Action::Take => "take",
+            Action::PassOn { .. } => "pass_on",
             Action::Accept => "accept",
             Action::Reject { .. } => "reject",
             Action::ResolveOnSpot { .. } => "resolve_on_spot",
@@ -222,6 +291,9 @@ pub struct Transition {
     pub reminded: bool,
     pub escalated: bool,
     pub merged_into: Option<i64>,
+    /// `Some(x)`: the grid stage becomes `x` (`Some(None)`: the centre now holds the order,
+    /// and its accept clock starts afresh).
+    pub grid_stage: Option<Option<GridStage>>,
     pub note: Option<String>,
 }
 
@@ -295,6 +367,11 @@ pub fn can_set_position(actor: &Actor, ev: &EventState) -> bool {
     dispatcher_of(actor, ev)
 }
 
+/// May the actor look for duplicates of this order to merge (a dispatcher of the holding centre)?
+pub fn can_find_duplicates(actor: &Actor, ev: &EventState) -> bool {
+    dispatcher_of(actor, ev)
+}
+
 /// The level of the holding centre (village, town, county, city, province).
 pub fn centre_level(centre: &NodeCode) -> Level {
     match centre.natural_level() {
@@ -316,7 +393,47 @@ pub fn transition(
     let from = ev.state;
     let state_word = from.as_str();
     let mut t = Transition::default();
+    // While the grid holds a new report, the centre's moves on it wait (网格接单).
+    if from == Reported
+        && ev.grid_stage.is_some()
+        && matches!(
+            action,
+            Action::Accept | Action::Reject { .. } | Action::Escalate { .. } | Action::Merge { .. }
+        )
+    {
+        return wrong(
+            "the grid holds this report (网格接单); the centre acts on it once the grid passes it on"
+                .into(),
+        );
+    }
     match action {
+        Action::Take => {
+            if from != Reported || ev.grid_stage.is_none() {
+                return wrong(format!(
+                    "only a report waiting for the grid can be taken; this one is {state_word} at the centre"
+                ));
+            }
+            if !worker_of(actor, ev) {
+                return forbid("only a grid worker of this grid may take it");
+            }
+            if ev.grid_stage != Some(GridStage::Waiting) {
+                return wrong("a grid worker has already taken this report".into());
+            }
+            t.grid_stage = Some(Some(GridStage::Taken { by: actor.user_id }));
+        }
+        Action::PassOn { note } => {
+            let Some(GridStage::Taken { by }) = ev.grid_stage.filter(|_| from == Reported) else {
+                return wrong(format!(
+                    "only a report a grid worker has taken can be passed on; this one is {state_word}{}",
+                    if ev.grid_stage == Some(GridStage::Waiting) { ", not taken yet" } else { " at the centre" }
+                ));
+            };
+            if !worker_of(actor, ev) || by != actor.user_id {
+                return forbid("only the grid worker who took it may pass it on");
+            }
+            t.note = Some(text("note", note, true)?);
+            t.grid_stage = Some(None);
+        }
         Action::Accept => {
             if from != Reported {
                 return wrong(format!(
@@ -346,6 +463,16 @@ pub fn transition(
             }
             if !worker_of(actor, ev) {
                 return forbid("only a grid worker of this grid may resolve it on the spot");
+            }
+            match ev.grid_stage.filter(|_| from == Reported) {
+                Some(GridStage::Waiting) => {
+                    return wrong("take the report (接单) before resolving it on the spot".into())
+                }
+                Some(GridStage::Taken { by }) if by != actor.user_id => {
+                    return forbid("another grid worker has taken this report");
+                }
+                Some(GridStage::Taken { .. }) => t.grid_stage = Some(None),
+                None => {}
             }
             if !ev.on_spot_allowed {
                 return forbid(
@@ -708,6 +835,7 @@ mod tests {
                 None
             },
             rated: false,
+            grid_stage: None,
         }
     }
 
@@ -764,6 +892,13 @@ mod tests {
     fn moves() -> Vec<(Action, Actor)> {
         let region = code("441502000000");
         vec![
+            (Action::Take, worker()),
+            (
+                Action::PassOn {
+                    note: "needs the water company".into(),
+                },
+                worker(),
+            ),
             (Action::Accept, dispatcher()),
             (
                 Action::Reject {
@@ -872,6 +1007,8 @@ mod tests {
             "verify" => &[Resolved],
             "rate" | "reinspect" => &[Closed],
             "check_in" => &[],
+            // Only while the grid holds a report: see the grid-stage table.
+            "take" | "pass_on" => &[],
             _ => unreachable!(),
         }
     }
@@ -899,6 +1036,170 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// 网格接单: what each move does on a report the grid holds, by stage. `taken` is taken by
+    /// [`worker`]; every other move must be refused as a wrong state.
+    #[test]
+    fn a_report_the_grid_holds_allows_only_the_grid_moves() {
+        use GridStage::*;
+        let w = worker().user_id;
+        let ok: [(Option<GridStage>, &[&str]); 3] = [
+            (Some(Waiting), &["take"]),
+            (Some(Taken { by: w }), &["pass_on", "resolve_on_spot"]),
+            (
+                None,
+                &["accept", "reject", "resolve_on_spot", "escalate", "merge"],
+            ),
+        ];
+        for (stage, allowed) in ok {
+            let mut ev = event(State::Reported);
+            ev.grid_stage = stage;
+            for (action, actor) in moves() {
+                let got = transition(&ev, &action, &actor, DEFAULT_BOUNCE_LIMIT);
+                let expect_ok = allowed.contains(&action.name());
+                assert_eq!(
+                    got.is_ok(),
+                    expect_ok,
+                    "{} at {stage:?}: {got:?}",
+                    action.name()
+                );
+                if let Err(e) = got {
+                    assert!(
+                        matches!(e, Refusal::WrongState(_)),
+                        "{} at {stage:?}: {e:?}",
+                        action.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_grid_stage_moves_say_who_holds_the_report() {
+        let w = worker();
+        let mut ev = event(State::Reported);
+        ev.grid_stage = Some(GridStage::Waiting);
+        let t = transition(&ev, &Action::Take, &w, 3).unwrap();
+        assert_eq!(t.grid_stage, Some(Some(GridStage::Taken { by: w.user_id })));
+        assert_eq!(t.to, None, "taking leaves the order reported");
+        ev.grid_stage = Some(GridStage::Taken { by: w.user_id });
+        let t = transition(
+            &ev,
+            &Action::PassOn {
+                note: " leak under the road ".into(),
+            },
+            &w,
+            3,
+        )
+        .unwrap();
+        assert_eq!(t.grid_stage, Some(None), "passed on: the centre holds it");
+        assert_eq!(t.note.as_deref(), Some("leak under the road"));
+        let t = transition(
+            &ev,
+            &Action::ResolveOnSpot {
+                note: "swept".into(),
+            },
+            &w,
+            3,
+        )
+        .unwrap();
+        assert_eq!((t.to, t.grid_stage), (Some(State::Resolved), Some(None)));
+        // Passing on needs what the worker found.
+        assert!(matches!(
+            transition(&ev, &Action::PassOn { note: "  ".into() }, &w, 3),
+            Err(Refusal::Invalid { field, .. }) if field == "note"
+        ));
+    }
+
+    #[test]
+    fn only_the_taker_acts_on_a_taken_report_and_only_its_grid_takes_it() {
+        let colleague = Actor {
+            user_id: 22,
+            ..worker()
+        };
+        let other_grid = Actor {
+            user_id: 23,
+            role: Role::GridWorker,
+            scope: Scope::Node(code("441502001001002")),
+        };
+        let mut ev = event(State::Reported);
+        ev.grid_stage = Some(GridStage::Waiting);
+        for who in [&other_grid, &dispatcher(), &handler(DEP), &reporter()] {
+            assert!(
+                matches!(
+                    transition(&ev, &Action::Take, who, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{who:?}"
+            );
+        }
+        ev.grid_stage = Some(GridStage::Taken {
+            by: worker().user_id,
+        });
+        assert!(matches!(
+            transition(&ev, &Action::Take, &colleague, 3),
+            Err(Refusal::WrongState(_))
+        ));
+        for a in [
+            Action::PassOn { note: "x".into() },
+            Action::ResolveOnSpot { note: "x".into() },
+        ] {
+            assert!(
+                matches!(
+                    transition(&ev, &a, &colleague, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{a:?}"
+            );
+            assert!(
+                matches!(
+                    transition(&ev, &a, &other_grid, 3),
+                    Err(Refusal::Forbidden(_))
+                ),
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_report_starts_with_the_grid_only_where_everything_says_so() {
+        let w = Some(GridStage::Waiting);
+        // (category, jurisdiction, in a grid, reporter) → stage
+        type Row = (bool, Option<bool>, bool, Role, Option<GridStage>);
+        let table: [Row; 9] = [
+            (true, Some(true), true, Role::Citizen, w),
+            (true, Some(true), true, Role::Dispatcher, w), // a hotline operator's entry
+            (true, Some(true), true, Role::Handler, None), // a department's own report
+            (true, Some(true), true, Role::GridWorker, None), // their own report
+            (false, Some(true), true, Role::Citizen, None),
+            (true, Some(false), true, Role::Citizen, None),
+            (true, None, true, Role::Citizen, None), // a fresh install: off
+            (true, Some(true), false, Role::Citizen, None), // filed by address only
+            (false, None, true, Role::Citizen, None),
+        ];
+        for (cat, jur, in_grid, role, want) in table {
+            assert_eq!(
+                first_stage(cat, jur, in_grid, role),
+                want,
+                "{cat} {jur:?} {in_grid} {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn grid_stages_read_back_from_their_stored_parts() {
+        assert_eq!(GridStage::from_parts(None, Some(4)), Ok(None));
+        assert_eq!(
+            GridStage::from_parts(Some("waiting"), None),
+            Ok(Some(GridStage::Waiting))
+        );
+        assert_eq!(
+            GridStage::from_parts(Some("taken"), Some(4)),
+            Ok(Some(GridStage::Taken { by: 4 }))
+        );
+        assert!(GridStage::from_parts(Some("taken"), None).is_err());
+        assert!(GridStage::from_parts(Some("held"), None).is_err());
     }
 
     #[test]

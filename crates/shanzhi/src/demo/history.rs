@@ -64,6 +64,8 @@ impl CategorySeed {
             on_spot: self.on_spot,
             escalate_after_minutes: self.escalate_after_minutes,
             active: true,
+            // The demo runs 一网五单: reports reach the grid first (网格接单).
+            grid_first: true,
         }
     }
 }
@@ -992,6 +994,9 @@ impl<'w, 'a> Sim<'w, 'a> {
             updated_at: d.at,
             closed_at: None,
             version: 1,
+            // History is written at the centre: the grid stage of its year is over.
+            grid_stage: None,
+            taken_by: None,
         };
         let mut sim = Sim {
             w,
@@ -1566,6 +1571,7 @@ mod tests {
                 on_spot: c.on_spot,
                 escalate_after_minutes: c.escalate_after_minutes,
                 active: true,
+                grid_first: c.grid_first,
             });
         }
         let deps = (1..=city.departments.len() as i64).collect();

@@ -112,6 +112,10 @@ pub async fn write_with_events(
     }
 
     let categories = write_categories(db, now_ms).await?;
+    // The demo runs 一网五单 over its whole jurisdiction: reports reach the grid first (网格接单).
+    shanzhi_store::grid_first::set(db, &city.root, Some(true), None, now_ms)
+        .await
+        .context("turning on the grid-first rule")?;
     let user_ids = user_ids(db, city).await?;
     write_history(
         db,

@@ -450,6 +450,7 @@ impl TestApp {
                 on_spot,
                 escalate_after_minutes: escalate,
                 active: true,
+                grid_first: false,
             }
         };
         let garbage = shanzhi_store::category::insert(

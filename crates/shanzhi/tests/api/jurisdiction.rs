@@ -278,6 +278,7 @@ db_test!(
                 on_spot: false,
                 escalate_after_minutes: None,
                 active: true,
+                grid_first: false,
             },
             None,
             app.clock.now_ms(),

@@ -44,7 +44,7 @@ fn move_body(w: &World, action: &str) -> Value {
     let (cg, zj) = (w.cast.cg_id, w.cast.zj_id);
     match action {
         "reject" | "return" | "escalate" => json!({"reason": "矩阵"}),
-        "resolve_on_spot" | "report_result" | "remind" => json!({"note": "矩阵"}),
+        "resolve_on_spot" | "report_result" | "remind" | "pass_on" => json!({"note": "矩阵"}),
         "dispatch" => json!({"department_id": cg}),
         "request_extension" => json!({"minutes": 60, "reason": "矩阵"}),
         "decide_extension" => json!({"approve": true}),
@@ -57,7 +57,9 @@ fn move_body(w: &World, action: &str) -> Value {
 }
 
 /// Every move of the closed loop, as the API names them.
-const ACTIONS: [&str; 17] = [
+const ACTIONS: [&str; 19] = [
+    "take",
+    "pass_on",
     "accept",
     "reject",
     "resolve_on_spot",
@@ -556,6 +558,36 @@ fn rows() -> Vec<Row> {
                     format!("/api/v1/events/{}/locate", event_of(w, s)),
                 )
                 .json(json!({"lon": IN_GRID.0, "lat": IN_GRID.1}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/events/{id}/duplicates",
+            want: |r, s| match (r, s) {
+                (_, Side::Out) => Want::Hidden,
+                (Role::Dispatcher, Side::In) => Want::Ok,
+                _ => Want::Refused,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/events/{}/duplicates", event_of(w, s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/nodes/{code}/grid_first",
+            want: node_read,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/nodes/{}/grid_first", node(s))),
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/nodes/{code}/grid_first",
+            want: admin_write,
+            build: |_, _, s, _| {
+                call(Method::PUT, format!("/api/v1/nodes/{}/grid_first", node(s)))
+                    .json(json!({"enabled": false}))
             },
         },
         Row {

@@ -2,15 +2,16 @@
 // The server decides; a refusal is shown in the dialog, which stays open.
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
-import { h, field, formDialog, fmtTime } from '../dom.js';
+import { h, field, formDialog, fmtTime, leaflet } from '../dom.js';
 import { contains } from '../codes.js';
 import { photoPicker } from '../photos.js';
+import { baseLayer, mapOptions } from '../map/base.js';
 
 /** Moves in the order their buttons appear: forward moves first. */
-export const ORDER = ['locate', 'accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate',
+export const ORDER = ['locate', 'take', 'pass_on', 'accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate',
   'request_extension', 'remind', 'summon', 'escalate', 'merge', 'return', 'reject', 'reinspect'];
 /** Moves that send an order back or away: drawn as secondary. */
-export const PRIMARY = new Set(['accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate']);
+export const PRIMARY = new Set(['take', 'pass_on', 'accept', 'dispatch', 'sign', 'check_in', 'report_result', 'resolve_on_spot', 'verify', 'decide_extension', 'rate']);
 
 const textArea = (name, required, maxlength = 2000) => h('textarea', { name, required, maxlength, rows: 3 });
 
@@ -35,6 +36,7 @@ export async function openAction(action, ev) {
   let danger = false;
 
   switch (action) {
+    case 'take':
     case 'accept':
     case 'sign':
     case 'check_in':
@@ -47,6 +49,13 @@ export async function openAction(action, ev) {
       const reason = textArea('reason', true);
       body = field(t('act.reason'), reason);
       build = () => ({ reason: reason.value });
+      break;
+    }
+    case 'pass_on': {
+      // 网格转办: what the grid worker found goes to the centre with the order.
+      const note = textArea('note', true);
+      body = h('div', h('p', t('act.ask.pass_on')), field(t('act.note.pass_on'), note));
+      build = () => ({ note: note.value });
       break;
     }
     case 'remind': {
@@ -138,9 +147,13 @@ export async function openAction(action, ev) {
       break;
     }
     case 'merge': {
-      const into = h('input', { type: 'number', name: 'into', min: 1, required: true, inputmode: 'numeric' });
-      body = field(t('act.into'), into);
+      // Suggestions (same category, near, recent) to pick from, on a small map; typing a
+      // number still works.
+      const into = h('input', { type: 'number', name: 'into', id: 'merge-into', min: 1, required: true, inputmode: 'numeric' });
+      const picks = await duplicatePicker(ev, (id) => { into.value = id; });
+      body = h('div', picks.el, field(t('act.into'), into));
       build = () => ({ into: Number(into.value) });
+      setTimeout(picks.drawMap, 0);
       break;
     }
     default:
@@ -158,4 +171,45 @@ export async function openAction(action, ev) {
       return post(`events/${ev.id}/${action}`, payload);
     },
   });
+}
+
+/** The likely duplicates of `ev` as a list of choices and a small map; `pick(id)` on choosing. */
+async function duplicatePicker(ev, pick) {
+  let items = [];
+  try {
+    items = ev.position_known ? (await get(`events/${ev.id}/duplicates`)).items : [];
+  } catch {
+    items = [];
+  }
+  if (!items.length) return { el: h('p', { class: 'muted', id: 'dup-none' }, t('act.dup.none')), drawMap: () => {} };
+  const mapEl = h('div', { class: 'dup-map', id: 'dup-map', style: { height: '180px', marginBottom: '8px' }, role: 'img', 'aria-label': t('act.dup.map') });
+  const list = h('div', { class: 'radio-row dup-list', role: 'radiogroup', 'aria-label': t('act.dup.title') },
+    items.map((d) => h('label', { dataset: { id: d.id } },
+      h('input', { type: 'radio', name: 'dup', value: d.id, onchange: () => pick(d.id) }),
+      h('span', t('act.dup.item', { id: d.id, m: d.distance_m, text: (d.description || '').slice(0, 24) })))));
+  const choose = (id) => {
+    const r = list.querySelector(`input[value="${id}"]`);
+    if (r) r.checked = true;
+    pick(id);
+  };
+  async function drawMap() {
+    try {
+      const L = await leaflet();
+      if (!mapEl.isConnected) return;
+      const map = L.map(mapEl, mapOptions(L, { attributionControl: false, zoomControl: false }));
+      baseLayer(L, map, mapEl);
+      const here = L.circleMarker([ev.lat, ev.lon], { radius: 8, color: '#c62828', fillOpacity: 0.8 }).addTo(map);
+      here.bindTooltip(`#${ev.id}`);
+      const pts = [[ev.lat, ev.lon]];
+      for (const d of items) {
+        pts.push([d.lat, d.lon]);
+        L.circleMarker([d.lat, d.lon], { radius: 7, color: '#1565c0', fillOpacity: 0.6 }).addTo(map)
+          .bindTooltip(`#${d.id} · ${d.distance_m} m`).on('click', () => choose(d.id));
+      }
+      map.fitBounds(pts, { padding: [20, 20], maxZoom: 17 });
+    } catch {
+      mapEl.hidden = true;
+    }
+  }
+  return { el: h('fieldset', { class: 'plain' }, h('legend', t('act.dup.title')), mapEl, list), drawMap };
 }

@@ -210,7 +210,8 @@ function categoryFields(c, all, dayMinutes) {
     pickerField(t('admin.verifyMin'), num('verify_minutes', 480)),
     field(t('admin.priority'), h('select', { name: 'priority' }, [1, 2, 3].map((p) => h('option', { value: p, selected: v('priority', 3) === p }, t(`priority.${p}`))))),
     h('div', { class: 'span2' }, field(t('admin.onSpot'), h('input', { type: 'checkbox', name: 'on_spot', checked: !!v('on_spot', false) }), null, { inline: true }),
-      field(t('admin.active'), h('input', { type: 'checkbox', name: 'active', checked: v('active', true) !== false }), null, { inline: true })));
+      field(t('admin.active'), h('input', { type: 'checkbox', name: 'active', checked: v('active', true) !== false }), null, { inline: true }),
+      field(t('admin.gridFirst'), h('input', { type: 'checkbox', name: 'grid_first', checked: !!v('grid_first', false) }), t('admin.gridFirst.hint'), { inline: true })));
 }
 
 function categoryBody(f, dayMinutes) {
@@ -221,6 +222,7 @@ function categoryBody(f, dayMinutes) {
     code: e.code.value.trim(), name: e.name.value.trim(), parent_id: e.parent_id.value ? Number(e.parent_id.value) : null,
     department_kind: e.department_kind.value.trim() || null, accept_minutes: minutes('accept_minutes'), handle_minutes: minutes('handle_minutes'),
     verify_minutes: minutes('verify_minutes'), priority: Number(e.priority.value), on_spot: e.on_spot.checked, active: e.active.checked,
+    grid_first: e.grid_first.checked,
   };
 }
 

@@ -8,6 +8,7 @@ import { noticeText, listNotices, markRead, markAllRead, followNotices } from '.
 const ROUTES = [
   { re: /^\/console\/?$/, page: null },
   { re: /^\/console\/inbox\/?$/, page: 'inbox', title: 'nav.inbox' },
+  { re: /^\/console\/grid\/?$/, page: 'grid', title: 'nav.grid' },
   { re: /^\/console\/events\/?$/, page: 'events', title: 'nav.events' },
   { re: /^\/console\/events\/(\d+)\/?$/, page: 'event', title: 'nav.events' },
   { re: /^\/console\/map\/?$/, page: 'map', title: 'nav.map', full: true },
@@ -19,6 +20,7 @@ const ROUTES = [
 
 const NAV = [
   { path: '/console/inbox', key: 'nav.inbox', ico: '✉', show: (me) => ['dispatcher', 'handler', 'grid_worker'].includes(me.role), inbox: true },
+  { path: '/console/grid', key: 'nav.grid', ico: '⌖', show: (me) => me.role === 'grid_worker' },
   { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
@@ -83,8 +85,8 @@ export async function refreshInboxCount() {
   const el = document.getElementById('inbox-count');
   if (!el) return;
   try {
-    const r = await get('inbox', { limit: 200 });
-    const n = r.items.length;
+    const r = await get('inbox', { limit: 1 });
+    const n = r.total;
     el.hidden = n === 0;
     el.textContent = n >= 200 ? '200+' : String(n);
   } catch {

@@ -116,6 +116,7 @@ export async function render(ctx) {
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.description'))),
           h('div', { class: 'card-body' }, h('p', { class: 'description' }, ev.description), facts)),
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.photos'))), h('div', { class: 'card-body' }, photos)),
+        mergedCard(ev),
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.timeline'))), h('div', { class: 'card-body' }, timeline))),
       h('div',
         h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions, callBackBtn)),
@@ -208,4 +209,20 @@ function renderTimeline(ev, me, depName) {
         extra.length ? h('span', { class: 'muted', style: { fontWeight: 400 } }, ` · ${extra.join(' · ')}`) : null),
       note ? h('div', { class: 'note' }, note) : null);
   }));
+}
+
+/** The reports merged into this order (合并的报告): each with its time, text, reporter and photos. */
+function mergedCard(ev) {
+  const merged = ev.merged_reports || [];
+  if (!merged.length) return null;
+  return h('section', { class: 'card', id: 'merged-reports' },
+    h('div', { class: 'card-head' }, h('h2', t('event.merged', { n: merged.length }))),
+    h('ul', { class: 'card-body merged' }, merged.map((m) => h('li', { dataset: { id: m.id } },
+      h('div', h('a', { href: `/console/events/${m.id}` }, `#${m.id}`), ' · ', fmtTime(m.created_at),
+        m.reporter_name ? ` · ${t('event.merged.reporter', { name: m.reporter_name })}` : ''),
+      m.description ? h('p', { class: 'description' }, m.description) : null,
+      (m.photos || []).length
+        ? h('div', { class: 'photos' }, m.photos.map((p) => h('figure', h('a', { href: p.url, target: '_blank', rel: 'noopener' },
+          h('img', { src: p.url, alt: t('event.merged.photo', { id: m.id }), loading: 'lazy' })))))
+        : null))));
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Routes {
         ("on_spot", s::boolean()),
         ("escalate_after_minutes?", s::nullable(minutes())),
         ("active?", s::boolean()),
+        ("grid_first?", s::boolean()),
     ];
     let centre_levels: Vec<&str> = Level::ALL
         .iter()
@@ -132,6 +133,9 @@ struct Body {
     escalate_after_minutes: Option<i64>,
     #[serde(default = "yes")]
     active: bool,
+    /// 网格接单: reports go to the grid first where the jurisdiction runs the rule.
+    #[serde(default)]
+    grid_first: bool,
 }
 
 fn yes() -> bool {
@@ -207,6 +211,7 @@ fn input(b: Body) -> ApiResult<CategoryInput> {
             .map(|m| minutes("escalate_after_minutes", m))
             .transpose()?,
         active: b.active,
+        grid_first: b.grid_first,
     })
 }
 

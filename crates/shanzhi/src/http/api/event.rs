@@ -1,4 +1,5 @@
-//! Events (work orders) over HTTP: report, read, list, inbox, and every move of the loop.
+//! Events (work orders) over HTTP: report, read, list, and every move of the loop (the inbox is
+//! in `inbox.rs`, duplicates and merged reports in `duplicate.rs`).
 
 use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
@@ -21,7 +22,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
-/// `/api/v1/events…`, `/api/v1/inbox`.
+/// `/api/v1/events…`.
 pub fn routes() -> Routes {
     let list_doc = |summary| {
         Doc::new("event", summary)
@@ -42,6 +43,11 @@ pub fn routes() -> Routes {
             .query("q", s::note(100, false), "text in description or address")
             .query("before", s::pattern(CURSOR), "cursor from next_before")
             .query("limit", s::integer(1, 500), "page size (default 50)")
+            .query(
+                "taken_by_me",
+                s::boolean(),
+                "only orders the grid worker asking took (我的接单)",
+            )
     };
     let routes = Routes::new()
         .get("/api/v1/events", list, list_doc("Events in the user's scope, newest first, keyset-paged"))
@@ -55,16 +61,13 @@ pub fn routes() -> Routes {
         .get("/api/v1/events/sample", sample, Doc::new("event", "A random sample of closed orders to re-inspect (dispatchers)")
             .query("under", s::node_code(), "region or grid code").query("from", s::int64(), "closed at or after (unix ms)")
             .query("to", s::int64(), "closed before (unix ms)").query("n", s::integer(1, 200), "how many (default 10)"))
-        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos and the actions allowed to the user now")
+        .get("/api/v1/events/{id}", show, Doc::new("event", "An event with its timeline, photos, the reports merged into it (`merged_reports`) and the actions allowed to the user now")
             .path("id", s::int64()))
         .post("/api/v1/events/{id}/locate", locate, Doc::new("event",
             "Set the position of an event filed without one (an Open311 request with only an address): dispatchers of the holding centre")
             .path("id", s::int64())
             .body(&[("lon", s::number(-180.0, 180.0)), ("lat", s::number(-90.0, 90.0)), ("version?", s::nullable(s::int64())),
-                ("crs?", s::nullable(s::crs()))]))
-        .get("/api/v1/inbox", inbox, Doc::new("event", "What waits on the user now")
-            .query("before", s::pattern(CURSOR), "cursor from next_before")
-            .query("limit", s::int64(), "page size (default 50, clamped to 1–500)"));
+                ("crs?", s::nullable(s::crs()))]));
     // One route takes every move; the document lists each with the fields it needs.
     let mut moves = Vec::new();
     for (path, summary, required) in ACTIONS {
@@ -121,7 +124,17 @@ pub fn routes() -> Routes {
 const CURSOR: &str = r"^[+-]?[0-9]{1,18}:[+-]?[0-9]{1,18}$";
 
 /// Each move, its summary and the fields it needs.
-const ACTIONS: [(&str, &str, &[&str]); 17] = [
+const ACTIONS: [(&str, &str, &[&str]); 19] = [
+    (
+        "/api/v1/events/{id}/take",
+        "Take a report waiting for the grid (网格接单) (grid workers of its grid)",
+        &[],
+    ),
+    (
+        "/api/v1/events/{id}/pass_on",
+        "Pass a taken report to the centre with what was found, in a note (the grid worker who took it)",
+        &["note"],
+    ),
     (
         "/api/v1/events/{id}/accept",
         "Accept a new report (dispatchers)",
@@ -235,7 +248,7 @@ pub fn to_json(row: &EventRow) -> Value {
         "rating": row.rating, "rating_comment": row.rating_comment, "merged_into": row.merged_into,
         "stage_started_at": row.stage_started_at, "due_at": row.due_at, "light": row.light, "supervision": row.supervision,
         "overdue": row.light == "red", "created_at": row.created_at, "updated_at": row.updated_at, "closed_at": row.closed_at,
-        "version": row.version,
+        "version": row.version, "grid_stage": row.grid_stage, "taken_by": row.taken_by,
     })
 }
 
@@ -311,6 +324,7 @@ async fn show(
         allowed.push("locate");
     }
     v["allowed_actions"] = json!(allowed);
+    v["merged_reports"] = super::duplicate::merged_reports(&app, &user, id).await?;
     // The service attributes an Open311 request came with, kept apart from its description.
     if let Some(attributes) = shanzhi_store::open311::attributes(&app.db, id).await? {
         v["attributes"] = attributes;
@@ -417,6 +431,10 @@ async fn act(
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let a = match action.as_str() {
+        "take" => Action::Take,
+        "pass_on" => Action::PassOn {
+            note: text(&b.note),
+        },
         "accept" => Action::Accept,
         "reject" => Action::Reject {
             reason: text(&b.reason),
@@ -545,6 +563,7 @@ struct ListQuery {
     q: Option<String>,
     before: Option<String>,
     limit: Option<i64>,
+    taken_by_me: Option<bool>,
 }
 
 /// The list scope of an actor: their subtree, their department, or their own reports.
@@ -595,6 +614,9 @@ async fn list(
     f.from_ms = q.from;
     f.to_ms = q.to;
     f.overdue = q.overdue;
+    if q.taken_by_me == Some(true) {
+        f.taken_by = Some(user.user.id);
+    }
     if let Some(raw) = q.q.as_deref() {
         if raw.chars().count() > 100 {
             return Err(ApiError::invalid("q", "at most 100 characters"));
@@ -622,64 +644,6 @@ async fn list(
         );
     }
     let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
-    Ok(axum::Json(page(&rows, limit)))
-}
-
-/// What waits on this user now.
-async fn inbox(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let mut f = Filter {
-        limit,
-        ..Filter::default()
-    };
-    if let Some(c) = &q.before {
-        let parsed = c
-            .split_once(':')
-            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-        f.before = Some(
-            parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
-        );
-    }
-    let scope = scope_of(&user);
-    let states: &[&str] = match user.actor.role {
-        Role::Dispatcher => &["reported", "accepted"],
-        Role::Handler => &["dispatched", "in_progress"],
-        Role::GridWorker => &["reported", "resolved"],
-        Role::Citizen => &["closed"],
-        _ => &[],
-    };
-    f.states = states.iter().map(|s| s.to_string()).collect();
-    if user.actor.role == Role::Dispatcher {
-        // A centre's inbox is what its own centre holds (not the centres below it).
-        f.centre = user.actor.scope.node().map(|c| c.path().to_owned());
-    }
-    let mut rows = if states.is_empty() {
-        Vec::new()
-    } else {
-        shanzhi_store::event::list(&app.db, &scope, &f).await?
-    };
-    match user.actor.role {
-        // …plus the extension requests it must decide.
-        Role::Dispatcher => {
-            let f2 = Filter {
-                limit,
-                states: vec!["in_progress".into()],
-                centre: f.centre.clone(),
-                pending_extension: true,
-                before: f.before,
-                ..Filter::default()
-            };
-            rows.extend(shanzhi_store::event::list(&app.db, &scope, &f2).await?);
-            rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
-            rows.truncate(limit as usize);
-        }
-        Role::Citizen => rows.retain(|r| r.rating.is_none() && r.reporter_id == Some(user.user.id)),
-        _ => {}
-    }
     Ok(axum::Json(page(&rows, limit)))
 }
 

@@ -5,8 +5,11 @@ pub mod auth;
 pub mod category;
 pub mod department;
 pub mod doc;
+pub mod duplicate;
 pub mod event;
 pub mod figures;
+pub mod grid_first;
+pub mod inbox;
 pub mod locate;
 pub mod map;
 pub mod node;
@@ -36,6 +39,9 @@ pub fn routes() -> Routes {
         .merge(event::routes())
         .merge(notification::routes())
         .merge(person::routes())
+        .merge(inbox::routes())
+        .merge(duplicate::routes())
+        .merge(grid_first::routes())
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())

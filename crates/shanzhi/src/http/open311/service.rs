@@ -314,6 +314,7 @@ mod tests {
             on_spot: false,
             escalate_after_minutes: None,
             active: true,
+            grid_first: false,
         }
     }
 
