@@ -54,10 +54,17 @@ fn main() {
         web.join("package-lock.json").display()
     );
     println!("cargo:rerun-if-changed={}", web.join("src").display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        web.join("node_modules/.package-lock.json").display()
-    );
+    // Not node_modules/.package-lock.json: `npm ci` below rewrites it while this script runs,
+    // so cargo would see it newer than the run and build everything again next time. The
+    // vendor files we embed are watched instead; after an install they get the lock file's
+    // mtime (see `ensure_node_modules`), and a missing one makes cargo rerun this script,
+    // which then installs it.
+    for (from, _) in VENDOR {
+        println!(
+            "cargo:rerun-if-changed={}",
+            web.join("node_modules").join(from).display()
+        );
+    }
 
     ensure_node_modules(&web);
 
@@ -84,7 +91,10 @@ fn main() {
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("assets.rs");
-    std::fs::write(dest, out).expect("write assets.rs");
+    // Unchanged content keeps its mtime, so a rerun of this script alone recompiles nothing.
+    if std::fs::read_to_string(&dest).ok().as_deref() != Some(out.as_str()) {
+        std::fs::write(dest, out).expect("write assets.rs");
+    }
 }
 
 /// Runs `npm ci` in `web/` when node_modules is missing or older than the lock file.
@@ -107,7 +117,20 @@ fn ensure_node_modules(web: &Path) {
         .current_dir(web)
         .status();
     match status {
-        Ok(s) if s.success() => {}
+        Ok(s) if s.success() => {
+            // Files written during this run look newer than the run to cargo, which would run
+            // this script (and rebuild the crate) once more on the next build. Date the files
+            // we embed from the lock they were installed from: older than this run, and a
+            // change of the lock reruns this script anyway.
+            if let Ok(locked) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
+                for (from, _) in VENDOR {
+                    let p = web.join("node_modules").join(from);
+                    if let Ok(f) = std::fs::File::options().write(true).open(&p) {
+                        let _ = f.set_modified(locked);
+                    }
+                }
+            }
+        }
         Ok(s) => panic!("`npm ci` in {} failed ({s}); the web assets cannot be built", web.display()),
         Err(e) => panic!(
             "cannot run npm ({e}): Shanzhi embeds its web assets from the npm registry at build time. \
