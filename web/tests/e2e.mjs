@@ -361,6 +361,7 @@ try {
     await phone.locator('#rate-form').waitFor();
     await noSidewaysScroll(phone, 'rating at 360 px');
     await phone.click('#rate-form label[data-score="5"]');
+    await phone.click('#rate-fixed-yes');
     await phone.fill('#rate-comment', '处理很及时，谢谢！');
     await phone.click('#rate-submit');
     await phone.locator('#rate-form').waitFor({ state: 'detached' });
