@@ -194,6 +194,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_photo_upload",
         include_str!("../migrations/sqlite/0007_photo_upload.sql"),
     ),
+    (
+        10,
+        "0010_event_caller",
+        include_str!("../migrations/sqlite/0010_event_caller.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -230,6 +235,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_photo_upload",
         include_str!("../migrations/postgres/0007_photo_upload.sql"),
+    ),
+    (
+        10,
+        "0010_event_caller",
+        include_str!("../migrations/postgres/0010_event_caller.sql"),
     ),
 ];
 

@@ -9,6 +9,7 @@ pub mod db;
 #[macro_use]
 pub mod audit;
 
+pub mod caller;
 pub mod category;
 pub mod department;
 pub mod error;

@@ -175,8 +175,8 @@ const ACTIONS: [(&str, &str, &[&str]); 17] = [
     ),
     (
         "/api/v1/events/{id}/rate",
-        "Rate a closed order, 1 to 5 (its reporter)",
-        &["score"],
+        "Rate a closed order, 1 to 5, and say whether it was fixed (its reporter)",
+        &["score", "fixed"],
     ),
     (
         "/api/v1/events/{id}/escalate",
@@ -255,7 +255,7 @@ struct CreateBody {
 }
 
 /// A position as sent, in WGS-84: checked for range, then converted from its declared system.
-fn wgs84(crs: Option<&str>, lon: f64, lat: f64) -> Result<(f64, f64), ApiError> {
+pub(super) fn wgs84(crs: Option<&str>, lon: f64, lat: f64) -> Result<(f64, f64), ApiError> {
     LonLat::parse(lon, lat)?;
     let crs = crs.map(Crs::parse).transpose()?.unwrap_or_default();
     Ok(crs.to_wgs84(lon, lat))
@@ -444,7 +444,8 @@ async fn act(
         "rate" => Action::Rate {
             score: need(b.score, "score")?,
             comment: text(&b.comment),
-            fixed: b.fixed.unwrap_or(true),
+            // Asked on purpose: a rating that does not say whether it was fixed is refused.
+            fixed: need(b.fixed, "fixed")?,
         },
         "escalate" => Action::Escalate {
             reason: text(&b.reason),
@@ -521,9 +522,10 @@ async fn locate(
     Ok(axum::Json(to_json(&row)))
 }
 
+/// The filters of the event list (and of its Excel export).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(super) struct ListQuery {
     state: Option<String>,
     category: Option<i64>,
     department: Option<i64>,
@@ -537,7 +539,7 @@ struct ListQuery {
 }
 
 /// The list scope of an actor: their subtree, their department, or their own reports.
-fn scope_of(user: &CurrentUser) -> ListScope {
+pub(super) fn scope_of(user: &CurrentUser) -> ListScope {
     match &user.actor.scope {
         Scope::Node(c) => ListScope::Under(c.path().to_owned()),
         Scope::Department { id, .. } => ListScope::Department(*id),
@@ -545,23 +547,62 @@ fn scope_of(user: &CurrentUser) -> ListScope {
     }
 }
 
-fn page(rows: &[EventRow], limit: i64) -> Value {
+async fn page(app: &AppState, rows: &[EventRow], limit: i64) -> ApiResult<Value> {
     let next = if rows.len() as i64 == limit {
         rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
     } else {
         None
     };
-    json!({"items": rows.iter().map(to_json).collect::<Vec<_>>(), "next_before": next})
+    let mut items: Vec<Value> = rows.iter().map(to_json).collect();
+    with_names(app, &mut items).await?;
+    Ok(json!({"items": items, "next_before": next}))
 }
 
-async fn list(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+/// Adds the names people read to events as JSON: `place` (village › grid) for `grid` and
+/// `department` for `department_id`, so no screen shows a 15-digit code or a department id.
+pub(super) async fn with_names(app: &AppState, items: &mut [Value]) -> ApiResult<()> {
+    let mut grids: Vec<&str> = items.iter().filter_map(|v| v["grid"].as_str()).collect();
+    grids.sort_unstable();
+    grids.dedup();
+    let nodes = shanzhi_store::node::by_codes(&app.db, &grids).await?;
+    let mut parents: Vec<&str> = nodes.iter().filter_map(|n| n.parent.as_ref().map(|p| p.as_str())).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    let above = shanzhi_store::node::by_codes(&app.db, &parents).await?;
+    let name_of = |code: &str| above.iter().find(|n| n.code.as_str() == code).map(|n| n.name.as_str());
+    let places: std::collections::HashMap<String, String> = nodes
+        .iter()
+        .map(|n| {
+            let parent = n.parent.as_ref().and_then(|p| name_of(p.as_str()));
+            let place = match parent {
+                Some(p) => format!("{p} › {}", n.name),
+                None => n.name.clone(),
+            };
+            (n.code.as_str().to_owned(), place)
+        })
+        .collect();
+    let mut ids: Vec<i64> = items.iter().filter_map(|v| v["department_id"].as_i64()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let deps: std::collections::HashMap<i64, String> = shanzhi_store::department::by_ids(&app.db, &ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    for v in items.iter_mut() {
+        let place = v["grid"].as_str().and_then(|g| places.get(g)).cloned();
+        v["place"] = json!(place);
+        let dep = v["department_id"].as_i64().and_then(|d| deps.get(&d)).cloned();
+        v["department"] = json!(dep);
+    }
+    Ok(())
+}
+
+/// The store filter of a list query (limit, states, category, area, days, text, cursor).
+pub(super) fn list_filter(q: &ListQuery, default_limit: i64, max_limit: i64) -> ApiResult<Filter> {
+    let limit = q.limit.unwrap_or(default_limit);
+    if !(1..=max_limit).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("must be between 1 and {max_limit}")));
     }
     let mut f = Filter {
         limit,
@@ -610,8 +651,17 @@ async fn list(
             parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
         );
     }
+    Ok(f)
+}
+
+async fn list(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let f = list_filter(&q, 50, 500)?;
     let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
-    Ok(axum::Json(page(&rows, limit)))
+    Ok(axum::Json(page(&app, &rows, f.limit).await?))
 }
 
 /// What waits on this user now.
@@ -620,7 +670,18 @@ async fn inbox(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let (rows, limit) = inbox_rows(&app, &user, &q, 500).await?;
+    Ok(axum::Json(page(&app, &rows, limit).await?))
+}
+
+/// One page of the inbox (the Excel export reads it with a larger `max_limit`).
+pub(super) async fn inbox_rows(
+    app: &AppState,
+    user: &CurrentUser,
+    q: &ListQuery,
+    max_limit: i64,
+) -> ApiResult<(Vec<EventRow>, i64)> {
+    let limit = q.limit.unwrap_or(50).clamp(1, max_limit);
     let mut f = Filter {
         limit,
         ..Filter::default()
@@ -633,7 +694,7 @@ async fn inbox(
             parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
         );
     }
-    let scope = scope_of(&user);
+    let scope = scope_of(user);
     let states: &[&str] = match user.actor.role {
         Role::Dispatcher => &["reported", "accepted"],
         Role::Handler => &["dispatched", "in_progress"],
@@ -669,7 +730,7 @@ async fn inbox(
         Role::Citizen => rows.retain(|r| r.rating.is_none() && r.reporter_id == Some(user.user.id)),
         _ => {}
     }
-    Ok(axum::Json(page(&rows, limit)))
+    Ok((rows, limit))
 }
 
 #[derive(Deserialize)]

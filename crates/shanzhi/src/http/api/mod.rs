@@ -6,7 +6,9 @@ pub mod category;
 pub mod department;
 pub mod doc;
 pub mod event;
+pub mod export;
 pub mod figures;
+pub mod hotline;
 pub mod locate;
 pub mod map;
 pub mod node;
@@ -31,6 +33,8 @@ pub fn routes() -> Routes {
         .merge(department::routes())
         .merge(audit::routes())
         .merge(category::routes())
+        .merge(export::routes())
+        .merge(hotline::routes())
         .merge(event::routes())
         .merge(photo::routes())
         .merge(figures::routes())
