@@ -29,7 +29,7 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     with_tx!(db, tx => {
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO event_caller (event_id, name, phone, callback, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
         )
@@ -40,10 +40,13 @@ pub async fn insert(
         .bind(created_by)
         .bind(now_ms)
         .execute(&mut *tx)
-        .await?;
-        let entry = AuditEntry::new(Some(created_by), "event.caller", "event", event_id.to_string())
-            .after(json!({"name": name, "phone": phone.masked(), "callback": callback}));
-        append_audit!(tx, &entry, now_ms);
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let entry = AuditEntry::new(Some(created_by), "event.caller", "event", event_id.to_string())
+                .after(json!({"name": name, "phone": phone.masked(), "callback": callback}));
+            append_audit!(tx, &entry, now_ms);
+        }
     });
     Ok(())
 }

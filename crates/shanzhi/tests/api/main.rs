@@ -6,9 +6,12 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod dashboard;
 mod browser;
 mod errors;
 mod event;
+mod export;
+mod hotline;
 mod jurisdiction;
 mod locate;
 mod map;
