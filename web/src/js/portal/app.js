@@ -242,7 +242,7 @@ async function reportPage() {
       (err) => {
         locBtn.disabled = false;
         located.className = 'p-located bad';
-        located.textContent = t('portal.locateFailed', { message: err.message || err.code });
+        located.textContent = t('portal.locateFailed', { message: err.describe ? err.describe() : '' });
       },
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });

@@ -306,6 +306,7 @@ async fn show(
     let timeline = shanzhi_store::event::timeline(&app.db, id).await?;
     let photos = shanzhi_store::event::photos(&app.db, id).await?;
     let mut v = to_json(&row);
+    with_names(&app, std::slice::from_mut(&mut v)).await?;
     v["category"] = json!({"id": category.id, "code": category.code, "name": category.name});
     let mut allowed = service::allowed_actions(&ev, &user.actor);
     if !row.position_known && shanzhi_domain::event::state::can_set_position(&user.actor, &ev) {
@@ -581,7 +582,13 @@ pub(super) async fn with_names(app: &AppState, items: &mut [Value]) -> ApiResult
             (n.code.as_str().to_owned(), place)
         })
         .collect();
-    let mut ids: Vec<i64> = items.iter().filter_map(|v| v["department_id"].as_i64()).collect();
+    let summoned = |v: &Value| -> Vec<i64> {
+        v["summoned"].as_array().map_or_else(Vec::new, |a| a.iter().filter_map(|s| s["department_id"].as_i64()).collect())
+    };
+    let mut ids: Vec<i64> = items
+        .iter()
+        .flat_map(|v| v["department_id"].as_i64().into_iter().chain(summoned(v)))
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let deps: std::collections::HashMap<i64, String> = shanzhi_store::department::by_ids(&app.db, &ids)
@@ -594,6 +601,12 @@ pub(super) async fn with_names(app: &AppState, items: &mut [Value]) -> ApiResult
         v["place"] = json!(place);
         let dep = v["department_id"].as_i64().and_then(|d| deps.get(&d)).cloned();
         v["department"] = json!(dep);
+        if let Some(list) = v["summoned"].as_array_mut() {
+            for s in list {
+                let name = s["department_id"].as_i64().and_then(|d| deps.get(&d)).cloned();
+                s["name"] = json!(name);
+            }
+        }
     }
     Ok(())
 }
