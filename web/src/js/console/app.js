@@ -9,6 +9,7 @@ const ROUTES = [
   { re: /^\/console\/inbox\/?$/, page: 'inbox', title: 'nav.inbox' },
   { re: /^\/console\/events\/?$/, page: 'events', title: 'nav.events' },
   { re: /^\/console\/events\/(\d+)\/?$/, page: 'event', title: 'nav.events' },
+  { re: /^\/console\/hotline\/?$/, page: 'hotline', title: 'nav.hotline' },
   { re: /^\/console\/map\/?$/, page: 'map', title: 'nav.map', full: true },
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
@@ -18,6 +19,7 @@ const ROUTES = [
 const NAV = [
   { path: '/console/inbox', key: 'nav.inbox', ico: '✉', show: (me) => ['dispatcher', 'handler', 'grid_worker'].includes(me.role), inbox: true },
   { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
+  { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },

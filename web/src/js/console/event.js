@@ -31,6 +31,9 @@ export async function render(ctx) {
       /* names fall back to numbers */
     }
   }
+  // The order names its own department and the summoned ones (a handler cannot list them all).
+  if (ev.department_id && ev.department) deps.set(ev.department_id, ev.department);
+  for (const s of ev.summoned || []) if (s.name) deps.set(s.department_id, s.name);
   const depName = (d) => (d ? deps.get(d) || `#${d}` : '—');
 
   // ----- header -----
@@ -53,7 +56,7 @@ export async function render(ctx) {
   if (!placed) notices.push(h('div', { class: 'notice-bar warn', dataset: { mark: 'position-unknown' } }, t('event.positionUnknown')));
 
   // ----- facts -----
-  const gridName = h('span', h('span', { class: 'mono' }, ev.grid));
+  const gridName = h('span', ev.place || h('span', { class: 'mono' }, ev.grid));
   const centreName = h('span', h('span', { class: 'mono' }, ev.centre));
   const fact = (k, v) => h('div', h('dt', t(k)), h('dd', v));
   const facts = h('dl', { class: 'facts' },

@@ -2,7 +2,7 @@
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
 import { h, put, loading, empty, errorBox, isOpen } from '../dom.js';
-import { eventTable } from './table.js';
+import { eventTable, exportLink } from './table.js';
 
 export async function render(ctx) {
   const { me, content } = ctx;
@@ -35,7 +35,8 @@ export async function render(ctx) {
     put(summary,
       h('span', { class: 'pill' }, t('inbox.count', { n: shown.length })),
       red ? h('span', { class: 'pill red' }, t('inbox.overdue', { n: red })) : null,
-      yellow ? h('span', { class: 'pill yellow' }, t('inbox.near', { n: yellow })) : null);
+      yellow ? h('span', { class: 'pill yellow' }, t('inbox.near', { n: yellow })) : null,
+      h('span', { class: 'spacer' }), exportLink('inbox/export.xlsx'));
     put(foot, next ? h('button', { class: 'btn', type: 'button', onclick: more }, t('common.more')) : null);
   }
 
