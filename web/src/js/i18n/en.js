@@ -411,6 +411,12 @@ export default {
   'dash.wall': 'Open the wall screen',
 
   'wall.title': '{name} governance command centre',
+  'wall.todayReported': 'Reported today',
+  'wall.todayClosed': 'Closed today',
+  'wall.cards': 'Red and yellow cards',
+  'wall.red': 'Red',
+  'wall.yellow': 'Yellow',
+  'wall.noCards': 'No order is overdue or near its deadline.',
   'wall.open': 'Open now',
   'wall.overdue': 'Overdue',
   'wall.latest': 'Latest events',

@@ -411,6 +411,12 @@ export default {
   'dash.wall': '打开大屏',
 
   'wall.title': '{name} 社会治理指挥中心',
+  'wall.todayReported': '今日上报',
+  'wall.todayClosed': '今日办结',
+  'wall.cards': '红黄牌督办',
+  'wall.red': '红牌',
+  'wall.yellow': '黄牌',
+  'wall.noCards': '没有超期或临期的工单。',
   'wall.open': '当前未结案',
   'wall.overdue': '超期工单',
   'wall.latest': '最新事件',
