@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { walk as walkWeb } from './walk-web.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -486,6 +487,7 @@ try {
     await admin.close();
   });
 
+  await walkWeb({ browser, base: BASE, shots: SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, demo, eventId, labelled, noSidewaysScroll, act, PHONE, DESKTOP });
   check(problems.length === 0, `no script errors in the pages:\n    ${problems.join('\n    ')}`);
   passed++;
 } catch (err) {
