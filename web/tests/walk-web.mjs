@@ -88,14 +88,15 @@ export async function walk(ctx) {
     const text = await refusal.innerText();
     check(/手机号/.test(text) && !/[A-Za-z]{3,}/.test(text), `the refusal is Chinese: ${text}`);
     await page.fill('#h-phone', '13812345678');
+    await page.screenshot({ path: path.join(shots, 'hotline.png'), fullPage: true });
     await page.click('#h-submit');
     await page.waitForURL(/\/console\/events\/\d+/);
+    await page.locator('#event-caller', { hasText: '138****5678' }).waitFor();
     const id = Number(page.url().match(/events\/(\d+)/)[1]);
     const filed = await call(tok.disp, 'GET', `events/${id}`);
     check(filed.source === 'hotline', `filed as a hotline report (${filed.source})`);
     const caller = await call(tok.disp, 'GET', `events/${id}/caller`);
     check(caller.caller.phone === '138****5678' && caller.caller.callback === true, `the caller is kept, phone masked (${JSON.stringify(caller)})`);
-    await page.screenshot({ path: path.join(shots, 'hotline-filed.png') });
   });
 
   await step('the event list shows names, not codes, and exports to Excel', async () => {

@@ -59,6 +59,14 @@ export async function render(ctx) {
   const gridName = h('span', ev.place || h('span', { class: 'mono' }, ev.grid));
   const centreName = h('span', h('span', { class: 'mono' }, ev.centre));
   const fact = (k, v) => h('div', h('dt', t(k)), h('dd', v));
+  // The hotline caller (phone masked), for the call back.
+  const callerName = h('span', { id: 'event-caller' }, '—');
+  if (ev.source === 'hotline') {
+    get(`events/${ev.id}/caller`).then((r) => {
+      const c = r.caller;
+      if (c) put(callerName, `${c.name} · ${c.phone}${c.callback ? ' · ' + t('hotline.callback') : ''}`);
+    }).catch(() => {});
+  }
   const facts = h('dl', { class: 'facts' },
     fact('col.category', top && top.id !== ev.category_id ? `${top.name} › ${cat ? cat.name : ''}` : cat ? cat.name : `#${ev.category_id}`),
     fact('event.grid', gridName),
@@ -72,6 +80,7 @@ export async function render(ctx) {
     ev.returns ? fact('event.returns', String(ev.returns)) : null,
     ev.reminders ? fact('event.reminders', String(ev.reminders)) : null,
     attributeFacts(ev.attributes, fact),
+    ev.source === 'hotline' ? fact('event.caller', callerName) : null,
     ev.rating ? fact('event.rating', `${'★'.repeat(ev.rating)}${'☆'.repeat(5 - ev.rating)}${ev.rating_comment ? ' · ' + ev.rating_comment : ''}`) : null);
 
   const photos = ev.photos.length

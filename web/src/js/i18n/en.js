@@ -330,6 +330,7 @@ export default {
   'event.facts': 'Details',
   'event.grid': 'Grid',
   'event.centre': 'Holding centre',
+  'event.caller': 'Caller',
   'event.address': 'Address',
   'event.department': 'Department',
   'event.priority': 'Priority',

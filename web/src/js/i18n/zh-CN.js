@@ -330,6 +330,7 @@ export default {
   'event.facts': '基本信息',
   'event.grid': '所在网格',
   'event.centre': '承办中心',
+  'event.caller': '来电人',
   'event.address': '地址',
   'event.department': '承办部门',
   'event.priority': '紧急程度',
