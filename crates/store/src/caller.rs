@@ -61,16 +61,18 @@ pub async fn get(db: &Db, event_id: i64) -> Result<Option<Caller>, StoreError> {
         .fetch_optional(pool)
         .await?
     });
-    row.map(|(event_id, name, phone, callback, created_by, created_at)| {
-        Ok(Caller {
-            event_id,
-            name,
-            phone: Phone::parse(&phone)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("stored caller phone: {e}")))?,
-            callback,
-            created_by,
-            created_at,
-        })
-    })
+    row.map(
+        |(event_id, name, phone, callback, created_by, created_at)| {
+            Ok(Caller {
+                event_id,
+                name,
+                phone: Phone::parse(&phone)
+                    .map_err(|e| StoreError::Other(anyhow::anyhow!("stored caller phone: {e}")))?,
+                callback,
+                created_by,
+                created_at,
+            })
+        },
+    )
     .transpose()
 }

@@ -451,3 +451,28 @@ pub async fn search(
     });
     rows.into_iter().map(NodeRow::into_node).collect()
 }
+
+/// (code, name, parent code) of the given nodes, without their shapes: for naming places in
+/// lists and exports.
+pub async fn names(
+    db: &Db,
+    codes: &[&str],
+) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT code, name, parent_code FROM node WHERE code IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(String, String, Option<String>)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}

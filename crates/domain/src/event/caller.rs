@@ -15,7 +15,8 @@ pub struct Phone(String);
 impl Phone {
     /// Reads a phone number as an operator types it.
     pub fn parse(raw: &str) -> Result<Phone, DomainError> {
-        let bad = || DomainError::invalid("phone", "not a mobile or landline number with area code");
+        let bad =
+            || DomainError::invalid("phone", "not a mobile or landline number with area code");
         let t = raw.trim();
         if t.chars().count() > 20 {
             return Err(bad());
@@ -26,7 +27,8 @@ impl Phone {
         }
         let b = digits.as_bytes();
         let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
-        let landline = b.first() == Some(&b'0') && b.get(1) != Some(&b'0') && (10..=12).contains(&b.len());
+        let landline =
+            b.first() == Some(&b'0') && b.get(1) != Some(&b'0') && (10..=12).contains(&b.len());
         if mobile || landline {
             Ok(Phone(digits))
         } else {

@@ -96,16 +96,60 @@ mod tests {
     #[test]
     fn messages_map_to_stable_keys_with_their_values() {
         let cases = [
-            ("invalid", "summon 2 to 20 departments", "summon_count", json!({"min": "2", "max": "20"})),
-            ("conflict", "only a reported order can be accepted; this one is dispatched", "wrong_state",
-                json!({"rule": "only a reported order can be accepted", "state": "dispatched"})),
-            ("invalid", "must be at most 2000 characters", "too_long", json!({"max": "2000"})),
-            ("invalid", "must be between 1 and 43200 working minutes", "range", json!({"min": "1", "max": "43200"})),
-            ("invalid", "must be between 1 and 500", "range", json!({"min": "1", "max": "500"})),
-            ("invalid", "must be 1 to 5", "range", json!({"min": "1", "max": "5"})),
-            ("invalid", "is required for this action", "required", json!({})),
-            ("invalid", "no '城管' department serves this area; choose one", "no_default_department", json!({"kind": "城管"})),
-            ("conflict", "this order has already been rated", "already_rated", json!({})),
+            (
+                "invalid",
+                "summon 2 to 20 departments",
+                "summon_count",
+                json!({"min": "2", "max": "20"}),
+            ),
+            (
+                "conflict",
+                "only a reported order can be accepted; this one is dispatched",
+                "wrong_state",
+                json!({"rule": "only a reported order can be accepted", "state": "dispatched"}),
+            ),
+            (
+                "invalid",
+                "must be at most 2000 characters",
+                "too_long",
+                json!({"max": "2000"}),
+            ),
+            (
+                "invalid",
+                "must be between 1 and 43200 working minutes",
+                "range",
+                json!({"min": "1", "max": "43200"}),
+            ),
+            (
+                "invalid",
+                "must be between 1 and 500",
+                "range",
+                json!({"min": "1", "max": "500"}),
+            ),
+            (
+                "invalid",
+                "must be 1 to 5",
+                "range",
+                json!({"min": "1", "max": "5"}),
+            ),
+            (
+                "invalid",
+                "is required for this action",
+                "required",
+                json!({}),
+            ),
+            (
+                "invalid",
+                "no '城管' department serves this area; choose one",
+                "no_default_department",
+                json!({"kind": "城管"}),
+            ),
+            (
+                "conflict",
+                "this order has already been rated",
+                "already_rated",
+                json!({}),
+            ),
             // No template: the code, no parameters.
             ("invalid", "something new entirely", "invalid", json!({})),
             ("not_found", "event not found", "not_found", json!({})),
@@ -114,14 +158,22 @@ mod tests {
             ("invalid", "summon  to 20 departments", "invalid", json!({})),
         ];
         for (code, message, key, params) in cases {
-            assert_eq!(reason_of(code, message), (key.to_owned(), params), "{message}");
+            assert_eq!(
+                reason_of(code, message),
+                (key.to_owned(), params),
+                "{message}"
+            );
         }
     }
 
     #[test]
     fn every_template_is_well_formed_and_reachable() {
         for (i, (key, template)) in TEMPLATES.iter().enumerate() {
-            assert_eq!(template.matches('{').count(), template.matches('}').count(), "{template}");
+            assert_eq!(
+                template.matches('{').count(),
+                template.matches('}').count(),
+                "{template}"
+            );
             // Filled with sample values, each template gives its own key (not an earlier one's).
             let mut sample = String::new();
             let mut in_name = false;
@@ -136,7 +188,9 @@ mod tests {
                     (c, false) => sample.push(c),
                 }
             }
-            let first = TEMPLATES.iter().position(|(_, t)| fit(t, &sample).is_some());
+            let first = TEMPLATES
+                .iter()
+                .position(|(_, t)| fit(t, &sample).is_some());
             assert_eq!(first.map(|f| TEMPLATES[f].0), Some(*key), "#{i} {template}");
         }
     }

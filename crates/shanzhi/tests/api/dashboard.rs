@@ -23,9 +23,12 @@ async fn closed_by(
     app.act_ok(handler, id, "sign", json!({})).await;
     app.set_local(2026, 12, done.0, done.1, 0);
     // The deadline sweep turns a late order's light red, which counts it as not on time.
-    shanzhi::event::sweep(&app.state, crate::helpers::local(2026, 12, done.0, done.1, 0))
-        .await
-        .unwrap();
+    shanzhi::event::sweep(
+        &app.state,
+        crate::helpers::local(2026, 12, done.0, done.1, 0),
+    )
+    .await
+    .unwrap();
     app.act_ok(handler, id, "report_result", json!({"note": "已处理"}))
         .await;
     app.act_ok(&c.worker, id, "verify", json!({"ok": true}))

@@ -57,13 +57,21 @@ db_test!(
         let a = app.report(&c.citizen, c.garbage).await;
         let b = app.report(&c.citizen, c.gas).await;
         app.act_ok(&c.dispatcher, b, "accept", json!({})).await;
-        app.act_ok(&c.dispatcher, b, "dispatch", json!({"department_id": c.zj_id}))
-            .await;
+        app.act_ok(
+            &c.dispatcher,
+            b,
+            "dispatch",
+            json!({"department_id": c.zj_id}),
+        )
+        .await;
         let book = sheets(&app, "/api/v1/events/export.xlsx", &c.dispatcher).await;
         assert_eq!(book.len(), 1);
         let (name, rows) = &book[0];
         assert_eq!(name, "事件");
-        assert_eq!(&rows[0][..6], ["编号", "类别", "描述", "地点", "地址", "状态"]);
+        assert_eq!(
+            &rows[0][..6],
+            ["编号", "类别", "描述", "地点", "地址", "状态"]
+        );
         assert_eq!(ids(rows), vec![b.to_string(), a.to_string()]);
         let row_b = &rows[1];
         assert_eq!(row_b[1], "燃气");
@@ -71,15 +79,24 @@ db_test!(
         assert_eq!(row_b[5], "已派单");
         assert_eq!(row_b[8], "城区住建局");
         // The same filters as the list.
-        let reported = sheets(&app, "/api/v1/events/export.xlsx?state=reported", &c.dispatcher).await;
+        let reported = sheets(
+            &app,
+            "/api/v1/events/export.xlsx?state=reported",
+            &c.dispatcher,
+        )
+        .await;
         assert_eq!(ids(&reported[0].1), vec![a.to_string()]);
-        let list: Value = app.get_json("/api/v1/events?state=reported", &c.dispatcher).await;
+        let list: Value = app
+            .get_json("/api/v1/events?state=reported", &c.dispatcher)
+            .await;
         assert_eq!(list["items"][0]["id"], a);
         // The same scope: the other village's dispatcher exports none of these.
         let other = sheets(&app, "/api/v1/events/export.xlsx", &c.other_dispatcher).await;
         assert_eq!(other[0].1.len(), 1, "{other:?}");
         // Bad filters are refused as in the list.
-        let r = app.get("/api/v1/events/export.xlsx?state=nope", Some(&c.dispatcher)).await;
+        let r = app
+            .get("/api/v1/events/export.xlsx?state=nope", Some(&c.dispatcher))
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         // The inbox export holds what waits: the report to accept.
         let inbox = sheets(&app, "/api/v1/inbox/export.xlsx", &c.dispatcher).await;
@@ -95,8 +112,13 @@ db_test!(
         app.set_local(2026, 12, 1, 9, 0);
         let id = app.report(&c.citizen, c.gas).await;
         app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
-        app.act_ok(&c.dispatcher, id, "dispatch", json!({"department_id": c.zj_id}))
-            .await;
+        app.act_ok(
+            &c.dispatcher,
+            id,
+            "dispatch",
+            json!({"department_id": c.zj_id}),
+        )
+        .await;
         let book = sheets(
             &app,
             "/api/v1/figures/export.xlsx?node=441502001000&from=2026-12-01&to=2026-12-01",
@@ -112,7 +134,10 @@ db_test!(
         assert_eq!(villages, vec!["立新社区", "新港社区"]);
         // Out of scope: hidden as the figures are.
         let r = app
-            .get("/api/v1/figures/export.xlsx?node=441502001002", Some(&c.dispatcher))
+            .get(
+                "/api/v1/figures/export.xlsx?node=441502001002",
+                Some(&c.dispatcher),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }

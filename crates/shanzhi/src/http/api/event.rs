@@ -565,21 +565,23 @@ pub(super) async fn with_names(app: &AppState, items: &mut [Value]) -> ApiResult
     let mut grids: Vec<&str> = items.iter().filter_map(|v| v["grid"].as_str()).collect();
     grids.sort_unstable();
     grids.dedup();
-    let nodes = shanzhi_store::node::by_codes(&app.db, &grids).await?;
-    let mut parents: Vec<&str> = nodes.iter().filter_map(|n| n.parent.as_ref().map(|p| p.as_str())).collect();
+    let nodes = shanzhi_store::node::names(&app.db, &grids).await?;
+    let mut parents: Vec<&str> = nodes.iter().filter_map(|(_, _, p)| p.as_deref()).collect();
     parents.sort_unstable();
     parents.dedup();
-    let above = shanzhi_store::node::by_codes(&app.db, &parents).await?;
-    let name_of = |code: &str| above.iter().find(|n| n.code.as_str() == code).map(|n| n.name.as_str());
+    let above: std::collections::HashMap<String, String> = shanzhi_store::node::names(&app.db, &parents)
+        .await?
+        .into_iter()
+        .map(|(code, name, _)| (code, name))
+        .collect();
     let places: std::collections::HashMap<String, String> = nodes
         .iter()
-        .map(|n| {
-            let parent = n.parent.as_ref().and_then(|p| name_of(p.as_str()));
-            let place = match parent {
-                Some(p) => format!("{p} › {}", n.name),
-                None => n.name.clone(),
+        .map(|(code, name, parent)| {
+            let place = match parent.as_ref().and_then(|p| above.get(p)) {
+                Some(p) => format!("{p} › {name}"),
+                None => name.clone(),
             };
-            (n.code.as_str().to_owned(), place)
+            (code.clone(), place)
         })
         .collect();
     let summoned = |v: &Value| -> Vec<i64> {

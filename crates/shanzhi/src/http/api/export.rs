@@ -117,8 +117,10 @@ pub fn workbook(sheets: &[Sheet]) -> ApiResult<Vec<u8>> {
 /// An .xlsx download named `name` (ASCII) / `name_zh` (for browsers that read RFC 5987).
 pub fn download(bytes: Vec<u8>, name: &str, name_zh: &str) -> Response {
     let encoded: String = form_urlencoded::byte_serialize(name_zh.as_bytes()).collect();
-    let disposition =
-        format!("attachment; filename=\"{name}\"; filename*=UTF-8''{}", encoded.replace('+', "%20"));
+    let disposition = format!(
+        "attachment; filename=\"{name}\"; filename*=UTF-8''{}",
+        encoded.replace('+', "%20")
+    );
     (
         [
             (header::CONTENT_TYPE, XLSX.to_owned()),
@@ -177,12 +179,26 @@ fn source_zh(s: &str) -> &str {
 fn time_zh(ms: Option<i64>) -> Cell {
     let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     ms.and_then(|m| china.timestamp_millis_opt(m).single())
-        .map_or(Cell::Empty, |t| Cell::Text(t.format("%Y-%m-%d %H:%M").to_string()))
+        .map_or(Cell::Empty, |t| {
+            Cell::Text(t.format("%Y-%m-%d %H:%M").to_string())
+        })
 }
 
 const EVENT_HEADERS: &[&str] = &[
-    "编号", "类别", "描述", "地点", "地址", "状态", "灯色", "督办", "承办部门", "截止时间", "上报时间",
-    "结案时间", "来源", "评价",
+    "编号",
+    "类别",
+    "描述",
+    "地点",
+    "地址",
+    "状态",
+    "灯色",
+    "督办",
+    "承办部门",
+    "截止时间",
+    "上报时间",
+    "结案时间",
+    "来源",
+    "评价",
 ];
 
 /// Event rows (JSON as the list answers, with names) as sheet rows.
@@ -221,7 +237,9 @@ async fn event_sheet(
                 time_zh(e["created_at"].as_i64()),
                 time_zh(e["closed_at"].as_i64()),
                 Cell::Text(source_zh(e["source"].as_str().unwrap_or("")).to_owned()),
-                e["rating"].as_i64().map_or(Cell::Empty, |r| Cell::Number(r as f64)),
+                e["rating"]
+                    .as_i64()
+                    .map_or(Cell::Empty, |r| Cell::Number(r as f64)),
             ]
         })
         .collect();
@@ -229,9 +247,8 @@ async fn event_sheet(
         name,
         headers: EVENT_HEADERS,
         rows,
-        note: more.then(|| {
-            format!("仅导出前 {MAX_ROWS} 条，还有更多记录；请缩小筛选范围后再导出。")
-        }),
+        note: more
+            .then(|| format!("仅导出前 {MAX_ROWS} 条，还有更多记录；请缩小筛选范围后再导出。")),
     })
 }
 
@@ -263,10 +280,16 @@ async fn events(
     // One more row past the cap tells whether the sheet is cut.
     if !more && items.len() == MAX_ROWS {
         f.limit = 1;
-        more = !shanzhi_store::event::list(&app.db, &scope, &f).await?.is_empty();
+        more = !shanzhi_store::event::list(&app.db, &scope, &f)
+            .await?
+            .is_empty();
     }
     let sheet = event_sheet(&app, "事件", items, more).await?;
-    Ok(download(workbook(&[sheet])?, "events.xlsx", "事件列表.xlsx"))
+    Ok(download(
+        workbook(&[sheet])?,
+        "events.xlsx",
+        "事件列表.xlsx",
+    ))
 }
 
 async fn inbox(State(app): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
@@ -327,28 +350,64 @@ async fn figures(
     let sheets = [
         Sheet {
             name: "概况",
-            headers: &["范围", "上报", "结案", "按期结案", "按期办结率", "满意度", "重办率"],
+            headers: &[
+                "范围",
+                "上报",
+                "结案",
+                "按期结案",
+                "按期办结率",
+                "满意度",
+                "重办率",
+            ],
             rows: vec![overview],
             note: None,
         },
         Sheet {
             name: "按类别",
-            headers: &["类别", "上报", "结案", "按期结案", "按期办结率", "满意度", "重办率"],
+            headers: &[
+                "类别",
+                "上报",
+                "结案",
+                "按期结案",
+                "按期办结率",
+                "满意度",
+                "重办率",
+            ],
             rows: with_name(&list("by_category")),
             note: None,
         },
         Sheet {
             name: "部门排名",
-            headers: &["部门", "上报", "结案", "按期结案", "按期办结率", "满意度", "重办率"],
+            headers: &[
+                "部门",
+                "上报",
+                "结案",
+                "按期结案",
+                "按期办结率",
+                "满意度",
+                "重办率",
+            ],
             rows: with_name(&list("by_department")),
             note: None,
         },
         Sheet {
             name: "下级区域",
-            headers: &["区域", "上报", "结案", "按期结案", "按期办结率", "满意度", "重办率"],
+            headers: &[
+                "区域",
+                "上报",
+                "结案",
+                "按期结案",
+                "按期办结率",
+                "满意度",
+                "重办率",
+            ],
             rows: with_name(&list("children")),
             note: None,
         },
     ];
-    Ok(download(workbook(&sheets)?, "figures.xlsx", "统计报表.xlsx"))
+    Ok(download(
+        workbook(&sheets)?,
+        "figures.xlsx",
+        "统计报表.xlsx",
+    ))
 }

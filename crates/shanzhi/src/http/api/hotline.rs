@@ -77,8 +77,12 @@ async fn create(
     }
     // The caller is checked before anything is filed.
     let name = caller_name(&b.caller_name)?;
-    let phone = Phone::parse(&b.caller_phone)
-        .map_err(|_| ApiError::invalid("caller_phone", "not a mobile or landline number with area code"))?;
+    let phone = Phone::parse(&b.caller_phone).map_err(|_| {
+        ApiError::invalid(
+            "caller_phone",
+            "not a mobile or landline number with area code",
+        )
+    })?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
