@@ -60,7 +60,7 @@ pub async fn write_with_events(
     shanzhi_store::node::insert_all(db, &nodes, &audit, now_ms)
         .await
         .context("writing the tree")?;
-    tree.finish();
+    tree.finish_and_clear();
 
     let mut department_ids = Vec::with_capacity(city.departments.len());
     for d in &city.departments {
@@ -91,7 +91,7 @@ pub async fn write_with_events(
             .context("writing the demo users")?;
         users_bar.inc(chunk.len() as u64);
     }
-    users_bar.finish();
+    users_bar.finish_and_clear();
 
     let categories = write_categories(db, now_ms).await?;
     let user_ids = user_ids(db, city).await?;
@@ -217,7 +217,7 @@ async fn write_history(
             break;
         }
     }
-    bar.finish();
+    bar.finish_and_clear();
     let _ = city.history.set(tally);
     Ok(())
 }
