@@ -88,7 +88,7 @@ export async function walk(ctx) {
     const text = await refusal.innerText();
     check(/手机号/.test(text) && !/[A-Za-z]{3,}/.test(text), `the refusal is Chinese: ${text}`);
     await page.fill('#h-phone', '13812345678');
-    await page.screenshot({ path: path.join(shots, 'hotline.png'), fullPage: true });
+    await page.locator('#hotline-form').screenshot({ path: path.join(shots, 'hotline.png') });
     await page.click('#h-submit');
     await page.waitForURL(/\/console\/events\/\d+/);
     await page.locator('#event-caller', { hasText: '138****5678' }).waitFor();
