@@ -11,8 +11,9 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde_json::Value;
 use shanzhi_domain::event::State as EvState;
 
-use super::event::{inbox_rows, list_filter, scope_of, to_json, with_names, ListQuery};
+use super::event::{inbox_rows, list_filter, scope_of, to_json, ListQuery};
 use super::figures::{figures_json, FiguresQuery};
+use super::names::with_names;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;

@@ -154,7 +154,7 @@ pub(super) async fn figures_json(
         }
     };
     let (figures, (categories, by_cat), (deps, by_dep)) = tokio::try_join!(
-        node_figures(&app, &path, f, t, None),
+        node_figures(app, &path, f, t, None),
         by_category,
         by_department
     )?;

@@ -13,7 +13,8 @@ use shanzhi_domain::event::photo::MAX_PHOTOS;
 use shanzhi_domain::user::Role;
 use shanzhi_store::caller::Caller;
 
-use super::event::{to_json, wgs84, with_names};
+use super::event::{to_json, wgs84};
+use super::names::with_names;
 use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json};

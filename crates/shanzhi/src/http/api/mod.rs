@@ -11,6 +11,7 @@ pub mod figures;
 pub mod hotline;
 pub mod locate;
 pub mod map;
+pub mod names;
 pub mod node;
 pub mod ops;
 pub mod photo;
