@@ -66,11 +66,13 @@ export async function walk(ctx) {
     await phoneCtx.close();
   });
 
-  const desk = await context(DESKTOP);
-  const page = await desk.newPage();
-  await consoleLogin(page, demo.dispatcher);
+  let desk = null;
+  let page = null;
 
   await step('a refusal is said in Chinese, and the hotline form files a caller\'s report', async () => {
+    desk = await context(DESKTOP);
+    page = await desk.newPage();
+    await consoleLogin(page, demo.dispatcher);
     await page.goto(`${base}/console/hotline`);
     await page.locator('#hotline-form').waitFor();
     await labelled(page, 'hotline form');
