@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { walk as walkWeb } from './walk-web.mjs';
 import { walk as walkNotify } from './walk-notify.mjs';
 import { walk as walkLoop } from './walk-loop.mjs';
 
@@ -378,6 +379,7 @@ try {
     await phone.locator('#rate-form').waitFor();
     await noSidewaysScroll(phone, 'rating at 360 px');
     await phone.click('#rate-form label[data-score="5"]');
+    await phone.click('#rate-fixed-yes');
     await phone.fill('#rate-comment', '处理很及时，谢谢！');
     await phone.click('#rate-submit');
     await phone.locator('#rate-form').waitFor({ state: 'detached' });
@@ -559,6 +561,7 @@ try {
     await admin.close();
   });
 
+  await walkWeb({ browser, base: BASE, shots: SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, demo, eventId, labelled, noSidewaysScroll, act, PHONE, DESKTOP });
   await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
   await step('no signal, no loss: a report made offline waits on the phone and arrives exactly once when the signal returns', async () => {
     const token = await apiLogin('citizen');

@@ -214,7 +214,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let started = std::time::Instant::now();
             eprintln!("building the {} demo (seed {seed})…", scale.as_str());
+            let generating = demo::progress::spinner("generating");
             let city = tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            generating.finish_and_clear();
             let db = Db::connect(&config.database_url, 4).await?;
             db.migrate().await?;
             let events = events.unwrap_or_else(|| demo::history::events_a_year(scale));

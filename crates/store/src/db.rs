@@ -205,6 +205,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_notice_people.sql"),
     ),
     (
+        10,
+        "0010_event_caller",
+        include_str!("../migrations/sqlite/0010_event_caller.sql"),
+    ),
+    (
         11,
         "0011_audit_actor",
         include_str!("../migrations/sqlite/0011_audit_actor.sql"),
@@ -255,6 +260,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "0009_notice_people",
         include_str!("../migrations/postgres/0009_notice_people.sql"),
+    ),
+    (
+        10,
+        "0010_event_caller",
+        include_str!("../migrations/postgres/0010_event_caller.sql"),
     ),
     (
         11,

@@ -11,6 +11,7 @@ pub mod audit;
 #[macro_use]
 pub mod notification;
 
+pub mod caller;
 pub mod category;
 pub mod department;
 pub mod error;

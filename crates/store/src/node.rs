@@ -418,3 +418,61 @@ pub async fn ancestors(db: &Db, code: &NodeCode) -> Result<Vec<Node>, StoreError
     });
     rows.into_iter().map(NodeRow::into_node).collect()
 }
+
+/// Nodes under `root` (root included) whose name contains `text`, shallowest first, at most
+/// `limit`: the place search of the hotline form and the area pickers.
+pub async fn search(
+    db: &Db,
+    root: &NodeCode,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<Node>, StoreError> {
+    // The text is a bound LIKE pattern with its wildcards escaped, never SQL.
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE path >= $1 AND path < $2 AND name LIKE $3 ESCAPE '\\' \
+         ORDER BY length(path), path LIMIT $4"
+    );
+    let prefix = root.path();
+    let rows: Vec<NodeRow> = with_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(prefix)
+            .bind(subtree_end(prefix))
+            .bind(format!("%{escaped}%"))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(NodeRow::into_node).collect()
+}
+
+/// (code, name, parent code) of the given nodes, without their shapes: for naming places in
+/// lists and exports.
+pub async fn names(
+    db: &Db,
+    codes: &[&str],
+) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT code, name, parent_code FROM node WHERE code IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(String, String, Option<String>)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}

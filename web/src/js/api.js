@@ -1,5 +1,5 @@
 // The JSON API: cookies carry the session, writes echo the CSRF cookie, errors become ApiError.
-import { t } from './i18n.js';
+import { t, has, lang } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -7,25 +7,35 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body && body.code;
     this.field = body && body.field;
+    this.reason = body && body.reason;
+    this.params = (body && body.params) || {};
     this.errors = (body && body.errors) || [];
     this.body = body;
   }
 
-  /** A sentence for the user: what kind of refusal, then the server's reason. */
+  /**
+   * A sentence for the user in their language: the reason's text by its stable key (with its
+   * values), or a generic sentence by status, with the field's label. The server's English
+   * message shows only in the English interface, and only when no key fits.
+   */
   describe() {
-    const message = this.message;
-    let s;
-    if (this.status === 0) s = t('common.network');
-    else if (this.status === 401) s = t('err.401');
-    else if (this.status === 403) s = t('err.403', { message });
-    else if (this.status === 404) s = t('err.404');
-    else if (this.status === 409) s = t('err.409', { message });
-    else if (this.status === 422 || this.status === 400) s = t('err.422', { message });
-    else if (this.status === 423) s = t('err.423', { message });
-    else if (this.status === 429) s = t('err.429');
-    else if (this.status >= 500) s = t('err.5xx');
-    else s = `${t('err.http', { status: this.status })}: ${message}`;
-    if (this.field && this.status !== 404 && this.status < 500) s += t('err.field', { field: this.field });
+    if (this.status === 0) return t('common.network');
+    if (this.status === 401) return t('err.401');
+    if (this.status === 404) return t('err.404');
+    if (this.status === 429) return t('err.429');
+    if (this.status >= 500) return t('err.5xx');
+    const label = this.field && has(`field.${this.field}`) ? t(`field.${this.field}`) : '';
+    const params = { ...this.params, field: label || t('err.thisField') };
+    if (params.state && has(`state.${params.state}`)) params.state = t(`state.${params.state}`);
+    if (this.reason && has(`reason.${this.reason}`)) {
+      const s = t(`reason.${this.reason}`, params);
+      return label && !s.includes(label) ? s + t('err.field', { field: label }) : s;
+    }
+    // No key: English readers get the server's sentence, others a generic one by status.
+    const message = lang === 'en' ? this.message : '';
+    const known = [403, 409, 422, 400, 423];
+    let s = known.includes(this.status) ? t(`err.${this.status === 400 ? 422 : this.status}`, { message }) : t('err.http', { status: this.status });
+    if (label) s += t('err.field', { field: label });
     return s;
   }
 }

@@ -4,6 +4,7 @@ pub mod boundary;
 pub mod division;
 pub mod generate;
 pub mod history;
+pub mod progress;
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -53,11 +54,13 @@ pub async fn write_with_events(
             shape: n.shape.clone(),
         })
         .collect();
+    let tree = progress::spinner("tree");
     let audit = AuditEntry::new(None, "demo.build", "node", city.root.as_str())
         .after(json!({"scale": city.scale.as_str(), "seed": city.seed, "nodes": nodes.len()}));
     shanzhi_store::node::insert_all(db, &nodes, &audit, now_ms)
         .await
         .context("writing the tree")?;
+    tree.finish_and_clear();
 
     let mut department_ids = Vec::with_capacity(city.departments.len());
     for d in &city.departments {
@@ -70,6 +73,7 @@ pub async fn write_with_events(
     // hashing thousands of them one by one would only slow the demo down.
     let password = Password::typed(DEMO_PASSWORD)?;
     let hash = tokio::task::spawn_blocking(move || crate::password::hash(&password)).await??;
+    let users_bar = progress::bar(city.users.len() as u64, "users");
     let mut users = Vec::with_capacity(city.users.len());
     for u in &city.users {
         users.push(NewUser {
@@ -85,7 +89,9 @@ pub async fn write_with_events(
         shanzhi_store::user::insert_many(db, chunk, now_ms)
             .await
             .context("writing the demo users")?;
+        users_bar.inc(chunk.len() as u64);
     }
+    users_bar.finish_and_clear();
     // The demo's citizens leave a (made-up) phone for call-backs (回访).
     for (i, u) in city
         .users
@@ -190,6 +196,7 @@ async fn write_history(
     count: usize,
 ) -> anyhow::Result<()> {
     let mut tally = history::Tally::default();
+    let bar = progress::bar(count as u64, "events");
     let mut done = 0;
     let mut part = 0u64;
     loop {
@@ -230,6 +237,7 @@ async fn write_history(
         tally.open += t.open;
         done += n;
         part += 1;
+        bar.set_position(done as u64);
         if count > EVENTS_PER_PART {
             tracing::info!(done, count, "wrote events");
         }
@@ -237,6 +245,7 @@ async fn write_history(
             break;
         }
     }
+    bar.finish_and_clear();
     let _ = city.history.set(tally);
     Ok(())
 }

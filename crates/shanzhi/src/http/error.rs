@@ -1,4 +1,5 @@
-//! One error type for the API, one JSON shape: `{code, message, field}`.
+//! One error type for the API, one JSON shape: `{code, message, field, reason, params}`
+//! (`reason` and `params`: see [`super::reason`]).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -130,7 +131,9 @@ impl IntoResponse for ApiError {
         if let Some(cause) = &self.cause {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        let mut body = json!({"code": self.code, "message": self.message, "field": self.field});
+        let (reason, params) = super::reason::reason_of(self.code, &self.message);
+        let mut body = json!({"code": self.code, "message": self.message, "field": self.field,
+            "reason": reason, "params": params});
         if let Some(serde_json::Value::Object(extra)) = self.details {
             for (k, v) in extra {
                 body[k] = v;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod open311;
 pub mod page;
+pub mod reason;
 pub mod security;
 pub mod state;
 

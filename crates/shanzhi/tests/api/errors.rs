@@ -145,3 +145,50 @@ db_test!(an_import_body_that_is_not_a_collection_is_refused, |app| {
     .await;
     assert!(v["message"].as_str().unwrap().contains("FeatureCollection"));
 });
+
+db_test!(
+    refusals_carry_a_stable_reason_key_and_its_values_beside_the_english_message,
+    |app| {
+        let c = app.seed_loop().await;
+        let id = app.report(&c.citizen, c.gas).await;
+        // A move in the wrong state: the key and the state the order is in.
+        let v = assert_error(
+            app.act(&c.dispatcher, id, "dispatch", json!({"department_id": c.zj_id}))
+                .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(
+            (v["reason"].as_str(), v["params"]["state"].as_str()),
+            (Some("wrong_state"), Some("reported")),
+            "{v}"
+        );
+        assert!(v["message"].as_str().unwrap().contains("this one is reported"));
+        app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+        // A form value out of range: the key and the bounds.
+        let v = assert_error(
+            app.act(&c.dispatcher, id, "summon", json!({"departments": [c.zj_id], "lead": c.zj_id}))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(
+            (v["reason"].as_str(), v["field"].as_str(), &v["params"]),
+            (Some("summon_count"), Some("departments"), &json!({"min": "2", "max": "20"})),
+            "{v}"
+        );
+        let v = assert_error(
+            app.act(&c.dispatcher, id, "merge", json!({})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!((v["reason"].as_str(), v["field"].as_str()), (Some("required"), Some("into")));
+        // Without a finer key, the reason is the code.
+        let v = assert_error(
+            app.get("/api/v1/events/999999", Some(&c.dispatcher)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_eq!((v["reason"].as_str(), &v["params"]), (Some("not_found"), &json!({})));
+    }
+);

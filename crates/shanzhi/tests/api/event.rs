@@ -108,7 +108,7 @@ db_test!(a_citizen_report_goes_round_the_whole_loop, |app| {
             &c.citizen,
             id,
             "rate",
-            json!({"score": 5, "comment": "很快"}),
+            json!({"score": 5, "fixed": true, "comment": "很快"}),
         )
         .await;
     assert_eq!(
@@ -237,7 +237,7 @@ fn all_moves(c: &Cast) -> Vec<(&'static str, Value, &Session)> {
         ("decide_extension", json!({"approve": true}), &c.dispatcher),
         ("report_result", json!({"note": "n"}), &c.zj),
         ("verify", json!({"ok": true}), &c.worker),
-        ("rate", json!({"score": 5}), &c.citizen),
+        ("rate", json!({"score": 5, "fixed": true}), &c.citizen),
         ("escalate", json!({"reason": "r"}), &c.dispatcher),
         (
             "summon",
@@ -357,26 +357,33 @@ db_test!(only_the_reporter_rates_and_only_once, |app| {
     let c = app.seed_loop().await;
     let id = dispatched_and_closed(&app, &c).await;
     assert_error(
-        app.act(&c.citizen2, id, "rate", json!({"score": 5})).await,
+        app.act(&c.citizen2, id, "rate", json!({"score": 5, "fixed": true})).await,
         StatusCode::NOT_FOUND,
     )
     .await;
     assert_error(
-        app.act(&c.dispatcher, id, "rate", json!({"score": 5}))
+        app.act(&c.dispatcher, id, "rate", json!({"score": 5, "fixed": true}))
             .await,
         StatusCode::FORBIDDEN,
     )
     .await;
+    // Nothing is assumed: a rating must say whether the problem was fixed.
     let v = assert_error(
-        app.act(&c.citizen, id, "rate", json!({"score": 6})).await,
+        app.act(&c.citizen, id, "rate", json!({"score": 5})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(v["field"], "fixed");
+    let v = assert_error(
+        app.act(&c.citizen, id, "rate", json!({"score": 6, "fixed": true})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(v["field"], "score");
-    app.act_ok(&c.citizen, id, "rate", json!({"score": 4}))
+    app.act_ok(&c.citizen, id, "rate", json!({"score": 4, "fixed": true}))
         .await;
     let v = assert_error(
-        app.act(&c.citizen, id, "rate", json!({"score": 5})).await,
+        app.act(&c.citizen, id, "rate", json!({"score": 5, "fixed": true})).await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -395,7 +402,7 @@ db_test!(a_low_rating_reopens_the_order_and_is_counted_apart, |app| {
             &c.citizen,
             id,
             "rate",
-            json!({"score": 2, "comment": "还有味道"}),
+            json!({"score": 2, "fixed": true, "comment": "还有味道"}),
         )
         .await;
     assert_eq!(v["state"], "accepted");
@@ -1164,9 +1171,9 @@ db_test!(
         app.set_local(2026, 12, 1, 9, 0);
         // A mix of paths in two villages and two days.
         let a = dispatched_and_closed(&app, &c).await;
-        app.act_ok(&c.citizen, a, "rate", json!({"score": 5})).await;
+        app.act_ok(&c.citizen, a, "rate", json!({"score": 5, "fixed": true})).await;
         let b = dispatched_and_closed(&app, &c).await;
-        app.act_ok(&c.citizen, b, "rate", json!({"score": 1})).await;
+        app.act_ok(&c.citizen, b, "rate", json!({"score": 1, "fixed": true})).await;
         let g = app.report(&c.worker, c.garbage).await;
         app.act_ok(&c.worker, g, "resolve_on_spot", json!({"note": "扫了"}))
             .await;
@@ -1524,7 +1531,7 @@ db_test!(
 );
 
 db_test!(
-    figures_rank_the_chains_departments_unless_all_are_asked_for,
+    figures_rank_every_department_with_work_unless_the_chain_is_asked_for,
     |app| {
         let c = app.seed_loop().await;
         app.set_local(2026, 12, 1, 9, 0);
@@ -1574,10 +1581,16 @@ db_test!(
                 .collect()
         };
         let q = "/api/v1/figures?node=441502000000&from=2026-12-01&to=2026-12-01";
-        let chain: Value = app.get(q, Some(&admin)).await.json().await.unwrap();
+        let chain: Value = app
+            .get(&format!("{q}&departments=chain"), Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(ids(&chain), vec![c.zj_id], "{chain}");
+        // Every department with work under the node is the default.
         let all: Value = app
-            .get(&format!("{q}&departments=all"), Some(&admin))
+            .get(q, Some(&admin))
             .await
             .json()
             .await

@@ -4,13 +4,17 @@
 #[macro_use]
 mod helpers;
 
+mod assets;
 mod audit;
 mod auth;
+mod dashboard;
 mod browser;
 mod errors;
 mod event;
 mod grid_take;
 mod inbox;
+mod export;
+mod hotline;
 mod jurisdiction;
 mod locate;
 mod map;

@@ -49,7 +49,7 @@ fn move_body(w: &World, action: &str) -> Value {
         "request_extension" => json!({"minutes": 60, "reason": "矩阵"}),
         "decide_extension" => json!({"approve": true}),
         "verify" | "reinspect" => json!({"ok": true}),
-        "rate" => json!({"score": 5}),
+        "rate" => json!({"score": 5, "fixed": true}),
         "summon" => json!({"departments": [cg, zj], "lead": cg}),
         "merge" => json!({"into": w.in_event}),
         _ => json!({}),
@@ -714,6 +714,70 @@ fn rows() -> Vec<Row> {
                 (true, Side::Out) => Want::Hidden,
             },
             build: |_, _, s, _| call(Method::GET, format!("/api/v1/figures?node={}", node(s))),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/figures/export.xlsx",
+            want: |r, s| match (staff(r), s) {
+                (false, _) => Want::Refused,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/figures/export.xlsx?node={}", node(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/events/export.xlsx",
+            want: anyone,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/events/export.xlsx"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/inbox/export.xlsx",
+            want: anyone,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/inbox/export.xlsx"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/nodes/search",
+            want: staff_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/nodes/search?q=%E7%BD%91%E6%A0%BC"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/hotline",
+            // Centre dispatchers take the calls, in their own area.
+            want: |r, s| match (r, s) {
+                (Role::Dispatcher, Side::In) => Want::Ok,
+                (Role::Dispatcher, Side::Out) => Want::Invalid,
+                _ => Want::Forbidden,
+            },
+            build: |w, r, s, n| {
+                let (lon, lat) = if s == Side::In {
+                    IN_GRID
+                } else {
+                    IN_OTHER_COUNTY
+                };
+                Call { key: Some(format!("matrix-hotline-{}-{n}", r.as_str())),
+                    ..call(Method::POST, "/api/v1/hotline").json(json!({"category_id": w.cast.garbage, "description": "热线矩阵测试", "lon": lon, "lat": lat,
+                        "caller_name": "张先生", "caller_phone": "13812345678", "callback": true})) }
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/events/{id}/caller",
+            want: record_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/events/{}/caller", event_of(w, s)),
+                )
+            },
         },
         Row {
             method: "get",

@@ -37,7 +37,7 @@ db_test!(
         assert_eq!(body["properties"]["password"]["minLength"], 10);
         let rate = &doc["paths"]["/api/v1/events/{id}/rate"]["post"]["requestBody"]["content"]
             ["application/json"]["schema"];
-        assert_eq!(rate["required"], json!(["score"]));
+        assert_eq!(rate["required"], json!(["score", "fixed"]));
         assert_eq!(rate["properties"]["score"]["maximum"], 5);
     }
 );

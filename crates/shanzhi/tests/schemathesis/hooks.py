@@ -160,7 +160,7 @@ def map_case(context, case):
     if query is not None:
         if "bbox" in query and isinstance(query["bbox"], str):
             query["bbox"] = _bbox(query["bbox"])
-        if path == "/api/v1/figures":
+        if path in ("/api/v1/figures", "/api/v1/figures/export.xlsx"):
             _days(query)
     if path == "/api/v1/tree/import" and getattr(case, "media_type", None) == "text/csv":
         # A valid spreadsheet: the village as its one row (the text drawn is not a CSV). Text,

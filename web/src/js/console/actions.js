@@ -117,11 +117,16 @@ export async function openAction(action, ev) {
     }
     case 'rate': {
       const stars = h('div', { class: 'radio-row' }, [5, 4, 3, 2, 1].map((n) =>
-        h('label', h('input', { type: 'radio', name: 'score', value: n, checked: n === 5, required: true }), h('span', t('portal.stars', { n })))));
-      const fixed = h('input', { type: 'checkbox', name: 'fixed', checked: true });
+        h('label', h('input', { type: 'radio', name: 'score', value: n, required: true }), h('span', t('portal.stars', { n })))));
+      // Nothing preselected: whether it was fixed is answered on purpose.
+      const fixed = h('div', { class: 'radio-row' }, [['yes', 'portal.rate.fixedYes'], ['no', 'portal.rate.fixedNo']].map(([v, key]) =>
+        h('label', h('input', { type: 'radio', name: 'fixed', value: v, required: true }), h('span', t(key)))));
       const comment = textArea('comment', false, 500);
-      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.score')), stars), field(t('act.fixed'), fixed, null, { inline: true }), field(t('act.comment') + t('common.optional'), comment));
-      build = (form) => ({ score: Number(form.elements.score.value), fixed: fixed.checked, comment: comment.value });
+      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.score')), stars), h('fieldset', { class: 'plain' }, h('legend', t('portal.rate.fixedQ')), fixed), field(t('act.comment') + t('common.optional'), comment));
+      build = (form) => {
+        if (!form.elements.score.value || !form.elements.fixed.value) throw new Error(t('portal.rate.choose'));
+        return { score: Number(form.elements.score.value), fixed: form.elements.fixed.value === 'yes', comment: comment.value };
+      };
       break;
     }
     case 'summon': {

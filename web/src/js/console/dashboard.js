@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
 import { h, put, echarts as loadEcharts, fmtNum, fmtPct, fmtMinutes, chinaDate, empty } from '../dom.js';
 import { contains } from '../codes.js';
+import { exportLink } from './table.js';
 import { trendOption, barOption, rankOption, shareOption, fillDays, byTopCategory, mount } from './charts.js';
 
 const RANGES = [7, 30, 90, 365];
@@ -84,6 +85,7 @@ export async function render(ctx) {
 
   put(content,
     h('div', { class: 'toolbar' }, crumbs, h('span', { class: 'spacer' }), h('span', { class: 'muted' }, `${fig.from} — ${fig.to}`), seg,
+      exportLink('figures/export.xlsx', { node, ...rangeQuery(days) }),
       h('a', { class: 'btn', href: '/console/wall' }, '▣ ', t('dash.wall'))),
     h('div', { class: 'kpis', id: 'kpis' }, kpiCards(f, live)),
     hasData

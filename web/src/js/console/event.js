@@ -31,6 +31,9 @@ export async function render(ctx) {
       /* names fall back to numbers */
     }
   }
+  // The order names its own department and the summoned ones (a handler cannot list them all).
+  if (ev.department_id && ev.department) deps.set(ev.department_id, ev.department);
+  for (const s of ev.summoned || []) if (s.name) deps.set(s.department_id, s.name);
   const depName = (d) => (d ? deps.get(d) || `#${d}` : '—');
 
   // ----- header -----
@@ -53,9 +56,17 @@ export async function render(ctx) {
   if (!placed) notices.push(h('div', { class: 'notice-bar warn', dataset: { mark: 'position-unknown' } }, t('event.positionUnknown')));
 
   // ----- facts -----
-  const gridName = h('span', h('span', { class: 'mono' }, ev.grid));
+  const gridName = h('span', ev.place || h('span', { class: 'mono' }, ev.grid));
   const centreName = h('span', h('span', { class: 'mono' }, ev.centre));
   const fact = (k, v) => h('div', h('dt', t(k)), h('dd', v));
+  // The hotline caller (phone masked), for the call back.
+  const callerName = h('span', { id: 'event-caller' }, '—');
+  if (ev.source === 'hotline') {
+    get(`events/${ev.id}/caller`).then((r) => {
+      const c = r.caller;
+      if (c) put(callerName, `${c.name} · ${c.phone}${c.callback ? ' · ' + t('hotline.callback') : ''}`);
+    }).catch(() => {});
+  }
   const facts = h('dl', { class: 'facts' },
     fact('col.category', top && top.id !== ev.category_id ? `${top.name} › ${cat ? cat.name : ''}` : cat ? cat.name : `#${ev.category_id}`),
     fact('event.grid', gridName),
@@ -69,6 +80,7 @@ export async function render(ctx) {
     ev.returns ? fact('event.returns', String(ev.returns)) : null,
     ev.reminders ? fact('event.reminders', String(ev.reminders)) : null,
     attributeFacts(ev.attributes, fact),
+    ev.source === 'hotline' ? fact('event.caller', callerName) : null,
     ev.rating ? fact('event.rating', `${'★'.repeat(ev.rating)}${'☆'.repeat(5 - ev.rating)}${ev.rating_comment ? ' · ' + ev.rating_comment : ''}`) : null);
 
   const photos = ev.photos.length

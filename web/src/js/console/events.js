@@ -2,7 +2,7 @@
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
 import { h, put, loading, empty, errorBox, field } from '../dom.js';
-import { eventTable } from './table.js';
+import { eventTable, exportLink } from './table.js';
 
 const STATES = ['reported', 'accepted', 'dispatched', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'];
 
@@ -88,6 +88,8 @@ export async function render(ctx) {
   const { table, add } = eventTable(cats);
   const foot = h('div', { class: 'list-foot' });
   let count = 0;
+  const { limit: _limit, ...exported } = filter;
+  form.append(exportLink('events/export.xlsx', exported));
 
   async function load(before) {
     const r = await get('events', { ...filter, before });

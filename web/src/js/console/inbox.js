@@ -3,7 +3,7 @@
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
 import { h, put, loading, empty, errorBox } from '../dom.js';
-import { eventTable, eventRow } from './table.js';
+import { eventTable, eventRow, exportLink } from './table.js';
 
 export async function render(ctx) {
   const { me, content } = ctx;
@@ -35,7 +35,8 @@ export async function render(ctx) {
       h('span', { class: 'pill' }, t('inbox.count', { n: r.total })),
       red ? h('span', { class: 'pill red' }, t('inbox.overdue', { n: red })) : null,
       yellow ? h('span', { class: 'pill yellow' }, t('inbox.near', { n: yellow })) : null,
-      r.capped ? h('span', { class: 'pill' }, t('inbox.capped')) : null);
+      r.capped ? h('span', { class: 'pill' }, t('inbox.capped')) : null,
+      h('span', { class: 'spacer' }), exportLink('inbox/export.xlsx'));
     if (!r.total) {
       put(chips);
       put(body, empty(t('inbox.empty'), t('inbox.emptyHint'), h('a', { class: 'btn', href: '/console/events' }, t('nav.events'))));

@@ -23,8 +23,16 @@ export function eventRow(e, cats) {
     h('td', { class: 'id', 'data-label': t('col.id') }, h('a', { href }, `#${e.id}`)),
     h('td', { 'data-label': t('col.category') }, cat ? cat.name : `#${e.category_id}`),
     h('td', { class: 'desc', 'data-label': t('col.description') }, h('a', { href, style: { color: 'inherit' }, title: e.description }, e.description)),
-    h('td', { 'data-label': t('col.place') }, e.address || h('span', { class: 'mono' }, e.grid)),
+    h('td', { 'data-label': t('col.place') }, e.place || e.address || h('span', { class: 'mono' }, e.grid)),
     h('td', { 'data-label': t('col.state') }, stateBadge(e.state), ' ', supervisionBadge(open ? e.supervision : null)),
     h('td', { 'data-label': t('col.due') }, lightBadge(e.light, e.due_at, open)),
     h('td', { 'data-label': t('col.created'), class: 'muted' }, fmtTime(e.created_at)));
+}
+
+/** A link that downloads `path` (an …/export.xlsx route) with the filters in `query`. */
+export function exportLink(path, query = {}) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return h('a', { class: 'btn export-xlsx', href: `/api/v1/${path}${s ? '?' + s : ''}`, download: '' }, '⤓ ', t('common.exportExcel'));
 }

@@ -1,11 +1,11 @@
 // The wall screen (大屏) of a command centre: dark, full screen, refreshing itself every 60 s.
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
-import { h, put, echarts as loadEcharts, leaflet, fmtNum, fmtPct, fmtTime, fmtClock, stateBadge } from '../dom.js';
+import { h, put, echarts as loadEcharts, leaflet, fmtNum, fmtPct, fmtTime, fmtClock, stateBadge, chinaDate, OPEN_STATES } from '../dom.js';
 import { geometryBounds, removeMap } from '../map/base.js';
 import { scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
 import { trendOption, rankOption, pieOption, fillDays, byTopCategory, mount } from './charts.js';
-import { regionRanking } from './dashboard.js';
+import { regionRanking, departmentRanking } from './dashboard.js';
 
 const REFRESH_MS = 60000;
 const CHILD_LEVEL = { province: 'city', city: 'county', county: 'town', town: 'village', village: 'grid' };
@@ -29,6 +29,8 @@ export async function render(ctx) {
   const rankEl = chartEl(t('dash.rankRegions'));
   const mapEl = h('div', { class: 'wall-map', role: 'region', 'aria-label': t('wall.map') });
   const latest = h('ul', { class: 'wall-list' });
+  const depEl = chartEl(t('dash.rankDepartments'));
+  const cards = h('ul', { class: 'wall-list', id: 'wall-cards' });
 
   const screen = h('div', { class: 'wall-screen' });
   put(content, put(screen,
@@ -36,9 +38,12 @@ export async function render(ctx) {
       h('div', { class: 'tools' }, h('span', t('wall.refresh')), refreshed, fsBtn, h('a', { class: 'btn btn-small', href: '/console/dashboard' }, t('wall.exit')))),
     kpis,
     h('div', { class: 'wall-body' },
-      h('div', { class: 'wall-col' }, panel(t('common.lastDays', { n: 30 }) + ' · ' + t('dash.trend'), trendEl), panel(t('dash.byCategory'), catEl)),
+      h('div', { class: 'wall-col' }, panel(t('common.lastDays', { n: 30 }) + ' · ' + t('dash.trend'), trendEl), panel(t('dash.byCategory'), catEl),
+        h('section', { class: 'wall-panel', id: 'wall-departments' }, h('h2', t('dash.rankDepartments')), depEl)),
       h('div', { class: 'wall-col', style: { gridAutoRows: 'minmax(0,1fr)' } }, panel(t('wall.map'), mapEl)),
-      h('div', { class: 'wall-col' }, panel(t('dash.rankRegions'), rankEl), panel(t('wall.latest'), latest)))));
+      h('div', { class: 'wall-col' }, panel(t('dash.rankRegions'), rankEl),
+        h('section', { class: 'wall-panel', id: 'wall-cards-panel' }, h('h2', t('wall.cards')), cards),
+        panel(t('wall.latest'), latest)))));
 
   const tick = () => {
     clock.textContent = `${fmtTime(Date.now()).slice(0, 10)} ${fmtClock(Date.now())}`;
@@ -49,6 +54,7 @@ export async function render(ctx) {
   const trend = mount(echarts, trendEl, {}, true);
   const cat = mount(echarts, catEl, {}, true);
   const rank = mount(echarts, rankEl, {}, true);
+  const deps = mount(echarts, depEl, {}, true);
 
   // The map: the level below the user's root, coloured by open events, on a dark plain background.
   await new Promise((r) => requestAnimationFrame(r));
@@ -72,12 +78,17 @@ export async function render(ctx) {
   async function refresh() {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
-    const [fig, card, list, fc, evs] = await Promise.all([
+    const today = chinaDate();
+    const [fig, card, list, fc, evs, day, red, open] = await Promise.all([
       get('figures', { node: me.scope_node, children: true, daily: true }),
       get('map/card', { code: me.scope_node }).catch(() => null),
       get('events', { limit: 12 }),
       get('map/nodes', { level, bbox, zoom: Math.round(map.getZoom()), figure: 'open' }),
       get('map/events', { bbox, open: true }),
+      get('figures', { node: me.scope_node, from: today, to: today }),
+      // 红牌: past the deadline; 黄牌: near it (the newest open orders, filtered here).
+      get('events', { state: OPEN_STATES.join(','), overdue: true, limit: 20 }),
+      get('events', { state: OPEN_STATES.join(','), limit: 200 }),
     ]);
     if (!ctx.isCurrent()) return;
     const f = fig.figures;
@@ -86,6 +97,8 @@ export async function render(ctx) {
     put(kpis,
       k(t('wall.open'), fmtNum(card ? card.open : null), '', 'open'),
       k(t('wall.overdue'), fmtNum(card ? card.overdue : null), card && card.overdue ? 'bad' : 'good', 'overdue'),
+      k(t('wall.todayReported'), fmtNum(day.figures.counters.reported), '', 'today_reported'),
+      k(t('wall.todayClosed'), fmtNum(day.figures.counters.closed), '', 'today_closed'),
       k(`${t('fig.reported')} · ${t('common.lastDays', { n: 30 })}`, fmtNum(c.reported), '', 'reported'),
       k(`${t('fig.closed')} · ${t('common.lastDays', { n: 30 })}`, fmtNum(c.closed), '', 'closed'),
       k(t('fig.on_time_rate'), fmtPct(f.on_time_rate), 'good', 'on_time_rate'),
@@ -93,6 +106,14 @@ export async function render(ctx) {
     trend.set(trendOption(fillDays(fig.daily, fig.from, fig.to), true));
     cat.set(pieOption(byTopCategory(fig.by_category, cats).filter((r) => r.reported > 0).slice(0, 8).map((r) => ({ name: r.name, value: r.reported })), true));
     rank.set(rankOption(regionRanking(fig.children).slice(0, 12), true));
+    deps.set(rankOption(departmentRanking(fig.by_department).slice(0, 10), true));
+    // Red cards first, then yellow, each by due time.
+    const yellow = open.items.filter((e) => e.light === 'yellow');
+    const carded = red.items.concat(yellow).sort((a, b) => (a.light === b.light ? (a.due_at || 0) - (b.due_at || 0) : a.light === 'red' ? -1 : 1)).slice(0, 8);
+    put(cards, carded.length ? carded.map((e) => h('li', { class: `card-${e.light}` },
+      h('span', { class: `badge wall-card ${e.light}` }, t(e.light === 'red' ? 'wall.red' : 'wall.yellow')),
+      h('span', { class: 'desc' }, `#${e.id} ${e.place || ''} · ${e.description}`),
+      h('span', { class: 'when' }, e.department || ''))) : h('li', { class: 'muted' }, t('wall.noCards')));
 
     const scale = scaleFor('open', fc.features.map((x) => x.properties.value));
     if (shapes) shapes.remove();
@@ -131,7 +152,7 @@ export async function render(ctx) {
     clearInterval(timer);
     clearInterval(clockTimer);
     ro.disconnect();
-    [trend, cat, rank].forEach((c) => c.dispose());
+    [trend, cat, rank, deps].forEach((c) => c.dispose());
     removeMap(map);
     delete window.__shanzhiWall;
   };

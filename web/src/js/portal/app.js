@@ -260,7 +260,7 @@ async function reportPage() {
       (err) => {
         locBtn.disabled = false;
         located.className = 'p-located bad';
-        located.textContent = t('portal.locateFailed', { message: err.message || err.code });
+        located.textContent = t('portal.locateFailed', { message: err.describe ? err.describe() : '' });
       },
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
@@ -398,35 +398,57 @@ async function reportDetail(id) {
 }
 
 function rateForm(e) {
-  let score = 5;
+  // Nothing is preselected: the citizen picks a score and says whether it was fixed, on purpose.
+  let score = null;
+  let fixed = null;
   const labels = [];
   const stars = h('div', { class: 'p-stars', role: 'radiogroup', 'aria-label': t('act.score') }, [1, 2, 3, 4, 5].map((n) => {
-    const input = h('input', { type: 'radio', name: 'score', value: n, checked: n === 5, 'aria-label': t('portal.stars', { n }) });
-    const lab = h('label', { class: 'on', dataset: { score: n } }, input, h('span', { class: 'star', 'aria-hidden': 'true' }, '★'));
+    const input = h('input', { type: 'radio', name: 'score', value: n, 'aria-label': t('portal.stars', { n }) });
+    const lab = h('label', { dataset: { score: n } }, input, h('span', { class: 'star', 'aria-hidden': 'true' }, '★'));
     input.addEventListener('change', () => {
       score = n;
       labels.forEach((l, i) => l.classList.toggle('on', i < n));
+      ready();
     });
     labels.push(lab);
     return lab;
   }));
-  const fixed = h('input', { type: 'checkbox', id: 'rate-fixed', checked: true });
+  const choice = (value, key) => {
+    const input = h('input', { type: 'radio', name: 'fixed', value, id: `rate-fixed-${value}` });
+    input.addEventListener('change', () => {
+      fixed = value === 'yes';
+      ready();
+    });
+    return h('label', { class: 'p-choice', for: `rate-fixed-${value}` }, input, h('span', t(key)));
+  };
+  const fixedGroup = h('fieldset', { class: 'plain p-fixed', id: 'rate-fixed' }, h('legend', t('portal.rate.fixedQ')),
+    choice('yes', 'portal.rate.fixedYes'), choice('no', 'portal.rate.fixedNo'));
   const comment = h('textarea', { id: 'rate-comment', maxlength: 500, rows: 3 });
   const errorEl = h('div', { class: 'form-error', role: 'alert', hidden: true });
-  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'rate-submit' }, t('action.rate'));
+  const hint = h('p', { class: 'muted', id: 'rate-hint' }, t('portal.rate.choose'));
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'rate-submit', disabled: true, 'aria-describedby': 'rate-hint' }, t('action.rate'));
+  function ready() {
+    const ok = score !== null && fixed !== null;
+    submit.disabled = !ok;
+    hint.hidden = ok;
+  }
   const form = h('form', { class: 'p-card', id: 'rate-form', novalidate: true },
     h('h2', t('portal.rate')), h('p', { class: 'muted' }, t('portal.rate.lead')),
     stars,
-    h('div', { class: 'field field-inline' }, fixed, h('label', { for: 'rate-fixed' }, t('act.fixed'))),
+    fixedGroup,
     h('div', { class: 'field' }, h('label', { for: 'rate-comment' }, t('act.comment'), t('common.optional')), comment),
-    errorEl, submit);
+    errorEl, hint, submit);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    if (score === null || fixed === null) {
+      ready();
+      return;
+    }
     submit.disabled = true;
     submit.classList.add('busy');
     errorEl.hidden = true;
     try {
-      await post(`events/${e.id}/rate`, { version: e.version, score, fixed: fixed.checked, comment: comment.value.trim() });
+      await post(`events/${e.id}/rate`, { version: e.version, score, fixed, comment: comment.value.trim() });
       toast(t('portal.rate.thanks'));
       render();
     } catch (err) {

@@ -491,7 +491,9 @@ impl Routes {
                     "cookie": {"type": "apiKey", "in": "cookie", "name": "shanzhi_session", "description": "writes also need the X-CSRF-Token header"},
                 },
                 "schemas": {"Error": {"type": "object", "required": ["code", "message", "field"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": true}}}},
+                    "code": {"type": "string"}, "message": {"type": "string", "description": "English, for API users"}, "field": {"type": "string", "nullable": true},
+                    "reason": {"type": "string", "description": "stable key of the reason, for clients to translate (the code when there is no finer one)"},
+                    "params": {"type": "object", "additionalProperties": {"type": "string"}, "description": "the values the reason's sentence needs"}}}},
             },
         })
     }

@@ -21,6 +21,7 @@ use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
+use super::names::with_names;
 
 /// `/api/v1/events…`.
 pub fn routes() -> Routes {
@@ -187,8 +188,8 @@ const ACTIONS: [(&str, &str, &[&str]); 19] = [
     ),
     (
         "/api/v1/events/{id}/rate",
-        "Rate a closed order, 1 to 5 (its reporter)",
-        &["score"],
+        "Rate a closed order, 1 to 5, and say whether it was fixed (its reporter)",
+        &["score", "fixed"],
     ),
     (
         "/api/v1/events/{id}/escalate",
@@ -267,7 +268,7 @@ struct CreateBody {
 }
 
 /// A position as sent, in WGS-84: checked for range, then converted from its declared system.
-fn wgs84(crs: Option<&str>, lon: f64, lat: f64) -> Result<(f64, f64), ApiError> {
+pub(super) fn wgs84(crs: Option<&str>, lon: f64, lat: f64) -> Result<(f64, f64), ApiError> {
     LonLat::parse(lon, lat)?;
     let crs = crs.map(Crs::parse).transpose()?.unwrap_or_default();
     Ok(crs.to_wgs84(lon, lat))
@@ -318,6 +319,7 @@ async fn show(
     let timeline = shanzhi_store::event::timeline(&app.db, id).await?;
     let photos = shanzhi_store::event::photos(&app.db, id).await?;
     let mut v = to_json(&row);
+    with_names(&app, std::slice::from_mut(&mut v)).await?;
     v["category"] = json!({"id": category.id, "code": category.code, "name": category.name});
     let mut allowed = service::allowed_actions(&ev, &user.actor);
     if !row.position_known && shanzhi_domain::event::state::can_set_position(&user.actor, &ev) {
@@ -473,7 +475,8 @@ async fn act(
         "rate" => Action::Rate {
             score: need(b.score, "score")?,
             comment: text(&b.comment),
-            fixed: b.fixed.unwrap_or(true),
+            // Asked on purpose: a rating that does not say whether it was fixed is refused.
+            fixed: need(b.fixed, "fixed")?,
         },
         "escalate" => Action::Escalate {
             reason: text(&b.reason),
@@ -550,9 +553,10 @@ async fn locate(
     Ok(axum::Json(to_json(&row)))
 }
 
+/// The filters of the event list (and of its Excel export).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(super) struct ListQuery {
     state: Option<String>,
     category: Option<i64>,
     department: Option<i64>,
@@ -567,7 +571,7 @@ struct ListQuery {
 }
 
 /// The list scope of an actor: their subtree, their department, or their own reports.
-fn scope_of(user: &CurrentUser) -> ListScope {
+pub(super) fn scope_of(user: &CurrentUser) -> ListScope {
     match &user.actor.scope {
         Scope::Node(c) => ListScope::Under(c.path().to_owned()),
         Scope::Department { id, .. } => ListScope::Department(*id),
@@ -575,23 +579,22 @@ fn scope_of(user: &CurrentUser) -> ListScope {
     }
 }
 
-fn page(rows: &[EventRow], limit: i64) -> Value {
+async fn page(app: &AppState, rows: &[EventRow], limit: i64) -> ApiResult<Value> {
     let next = if rows.len() as i64 == limit {
         rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
     } else {
         None
     };
-    json!({"items": rows.iter().map(to_json).collect::<Vec<_>>(), "next_before": next})
+    let mut items: Vec<Value> = rows.iter().map(to_json).collect();
+    with_names(app, &mut items).await?;
+    Ok(json!({"items": items, "next_before": next}))
 }
 
-async fn list(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+/// The store filter of a list query (limit, states, category, area, days, text, cursor).
+pub(super) fn list_filter(q: &ListQuery, default_limit: i64, max_limit: i64) -> ApiResult<Filter> {
+    let limit = q.limit.unwrap_or(default_limit);
+    if !(1..=max_limit).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("must be between 1 and {max_limit}")));
     }
     let mut f = Filter {
         limit,
@@ -643,8 +646,17 @@ async fn list(
             parsed.ok_or_else(|| ApiError::invalid("before", "not a cursor from next_before"))?,
         );
     }
+    Ok(f)
+}
+
+async fn list(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let f = list_filter(&q, 50, 500)?;
     let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
-    Ok(axum::Json(page(&rows, limit)))
+    Ok(axum::Json(page(&app, &rows, f.limit).await?))
 }
 
 #[derive(Deserialize)]

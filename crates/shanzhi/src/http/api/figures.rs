@@ -21,12 +21,13 @@ pub fn routes() -> Routes {
         .query("from", s::date(), "first day (default: 29 days before `to`); at most ten years before `to`")
         .query("to", s::date(), "last day (default: today)")
         .query("children", s::boolean(), "also per child node").query("daily", s::boolean(), "also per day")
-        .query("departments", s::one_of(&["chain", "all"]), "`chain` (default: departments based at the node or above it) or `all` (every department with work under the node; slower at province level)"))
+        .query("departments", s::one_of(&["all", "chain"]), "`all` (default: every department with work under the node, wherever it is based) or `chain` (only departments based at the node or above it)"))
 }
 
+/// The query of the figures (and of their Excel export).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FiguresQuery {
+pub(super) struct FiguresQuery {
     node: Option<String>,
     /// First day, YYYY-MM-DD (China time); default 30 days before `to`.
     from: Option<String>,
@@ -34,11 +35,11 @@ struct FiguresQuery {
     to: Option<String>,
     /// Also per child node (for rankings of lower regions).
     #[serde(default)]
-    children: bool,
+    pub(super) children: bool,
     /// Also per day (for trends).
     #[serde(default)]
     daily: bool,
-    /// Which departments `by_department` ranks: `chain` (default) or `all`.
+    /// Which departments `by_department` ranks: `all` (default) or `chain`.
     departments: Option<String>,
 }
 
@@ -81,6 +82,15 @@ async fn figures(
     user: CurrentUser,
     Query(q): Query<FiguresQuery>,
 ) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(figures_json(&app, &user, &q).await?))
+}
+
+/// The figures as the API answers them.
+pub(super) async fn figures_json(
+    app: &AppState,
+    user: &CurrentUser,
+    q: &FiguresQuery,
+) -> ApiResult<Value> {
     let node = match &q.node {
         Some(n) => NodeCode::parse(n).map_err(|_| ApiError::not_found("node"))?,
         None => user
@@ -90,7 +100,7 @@ async fn figures(
             .cloned()
             .ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
     };
-    let n = visible_node(&app, &user, &node).await?;
+    let n = visible_node(app, user, &node).await?;
     let today = shanzhi_domain::event::deadline::local_date(app.clock.now_ms());
     let to = match &q.to {
         Some(s) => parse_day("to", s)?,
@@ -108,17 +118,17 @@ async fn figures(
     }
     let (f, t) = (crate::event::day_number(from), crate::event::day_number(to));
     let path = node.path().to_owned();
-    // The departments based at this node and above it by default: a dashboard ranks its own
-    // level's departments (and its child regions); deeper departments rank on their region's
-    // dashboard. `all` ranks every department with work under the node.
-    let all_departments = match q.departments.as_deref().unwrap_or("chain") {
+    // Every department with work under the node by default: a city's dashboard ranks the
+    // county and town departments that did its work (few departments sit at the city itself).
+    // `chain` keeps to the departments based at this node and above it.
+    let all_departments = match q.departments.as_deref().unwrap_or("all") {
         "chain" => false,
         "all" => true,
         _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
     };
     // A department handler reads the figures of their own department's orders only.
     if let Some(dep) = user.department() {
-        return department_figures(&app, &n, &node, (from, to), (f, t), dep, &q).await;
+        return department_figures(app, &n, &node, (from, to), (f, t), dep, q).await;
     }
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
@@ -128,10 +138,11 @@ async fn figures(
     };
     let by_department = async {
         if all_departments {
-            let (deps, by) = tokio::try_join!(
-                shanzhi_store::department::list_for(&app.db, &node),
-                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", None),
-            )?;
+            // The counters say which departments worked here; only their names are read.
+            let by =
+                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", None).await?;
+            let ids: Vec<i64> = by.iter().map(|(id, _)| *id).collect();
+            let deps = shanzhi_store::department::by_ids(&app.db, &ids).await?;
             Ok::<_, ApiError>((deps, by))
         } else {
             let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
@@ -143,7 +154,7 @@ async fn figures(
         }
     };
     let (figures, (categories, by_cat), (deps, by_dep)) = tokio::try_join!(
-        node_figures(&app, &path, f, t, None),
+        node_figures(app, &path, f, t, None),
         by_category,
         by_department
     )?;
@@ -166,11 +177,7 @@ async fn figures(
     );
     let names: std::collections::HashMap<i64, String> =
         deps.into_iter().map(|d| (d.id, d.name)).collect();
-    let deps: Vec<Value> = by_dep
-        .into_iter()
-        .map(|(id, c)| json!({"department_id": id, "name": names.get(&id), "figures": Figures::from_counters(c)}))
-        .collect();
-    out["by_department"] = Value::Array(deps);
+    out["by_department"] = Value::Array(department_ranking(by_dep, &names));
     if q.children {
         let mut kids = Vec::new();
         for child in shanzhi_store::node::children(&app.db, &node, false).await? {
@@ -188,7 +195,27 @@ async fn figures(
                 .collect(),
         );
     }
-    Ok(axum::Json(out))
+    Ok(out)
+}
+
+/// Departments ranked by on-time rate (best first; none closed yet last), then by orders closed.
+fn department_ranking(
+    by: Vec<(i64, shanzhi_domain::event::figures::Counters)>,
+    names: &std::collections::HashMap<i64, String>,
+) -> Vec<Value> {
+    let mut rows: Vec<(Figures, i64)> = by
+        .into_iter()
+        .map(|(id, c)| (Figures::from_counters(c), id))
+        .collect();
+    let key = |f: &Figures| (f.on_time_rate.value.unwrap_or(-1.0), f.counters.closed);
+    rows.sort_by(|(a, ai), (b, bi)| {
+        let (ra, ca) = key(a);
+        let (rb, cb) = key(b);
+        rb.total_cmp(&ra).then(cb.cmp(&ca)).then(ai.cmp(bi))
+    });
+    rows.into_iter()
+        .map(|(f, id)| json!({"department_id": id, "name": names.get(&id), "figures": f}))
+        .collect()
 }
 
 /// The figures a department handler may read: their department's orders under the node (per
@@ -202,7 +229,7 @@ async fn department_figures(
     (f, t): (i64, i64),
     dep: i64,
     q: &FiguresQuery,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Value> {
     let path = node.path();
     let figures = node_figures(app, path, f, t, Some(dep)).await?;
     let me = shanzhi_store::department::get(&app.db, dep).await?;
@@ -234,5 +261,5 @@ async fn department_figures(
                 .collect(),
         );
     }
-    Ok(axum::Json(out))
+    Ok(out)
 }

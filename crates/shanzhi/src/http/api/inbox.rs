@@ -17,10 +17,11 @@ use serde_json::{json, Map, Value};
 use shanzhi_domain::event::inbox::{urgency, waits_for, KINDS};
 use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::category::Category;
-use shanzhi_store::event::InboxScope;
+use shanzhi_store::event::{EventRow, InboxScope};
 
 use super::doc::{schema as s, Doc, Routes};
 use super::event::to_json;
+use super::names::with_names;
 use crate::event::{self as service, state_of};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
@@ -64,24 +65,13 @@ fn scope_of(user: &CurrentUser) -> Option<InboxScope> {
     }
 }
 
-async fn inbox(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<InboxQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
-    }
-    if let Some(k) = &q.kind {
-        if !KINDS.contains(&k.as_str()) {
-            return Err(ApiError::invalid(
-                "kind",
-                format!("must be one of {}", KINDS.join(", ")),
-            ));
-        }
-    }
-    let rows = match scope_of(&user) {
+/// Every order waiting on the user with its kinds, most urgent first, and whether more
+/// candidates existed than [`CAP`] (the inbox page and its Excel export read the same list).
+pub(super) async fn waiting(
+    app: &AppState,
+    user: &CurrentUser,
+) -> ApiResult<(Vec<(EventRow, Vec<&'static str>)>, bool)> {
+    let rows = match scope_of(user) {
         Some(scope) => shanzhi_store::event::inbox_candidates(&app.db, &scope, CAP).await?,
         None => Vec::new(),
     };
@@ -99,6 +89,27 @@ async fn inbox(
         }
     }
     waiting.sort_by_key(|(r, _)| urgency(&r.light, r.due_at, r.id));
+    Ok((waiting, capped))
+}
+
+async fn inbox(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<InboxQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+    }
+    if let Some(k) = &q.kind {
+        if !KINDS.contains(&k.as_str()) {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            ));
+        }
+    }
+    let (waiting, capped) = waiting(&app, &user).await?;
     let mut counts = Map::new();
     for k in KINDS {
         let n = waiting.iter().filter(|(_, ks)| ks.contains(&k)).count();
@@ -118,6 +129,8 @@ async fn inbox(
             v
         })
         .collect();
+    let mut items = items;
+    with_names(&app, &mut items).await?;
     Ok(axum::Json(json!({
         "items": items, "counts": counts, "total": total, "capped": capped,
     })))

@@ -7,11 +7,14 @@ pub mod department;
 pub mod doc;
 pub mod duplicate;
 pub mod event;
+pub mod export;
 pub mod figures;
 pub mod grid_first;
 pub mod inbox;
+pub mod hotline;
 pub mod locate;
 pub mod map;
+pub mod names;
 pub mod node;
 pub mod notification;
 pub mod ops;
@@ -36,6 +39,8 @@ pub fn routes() -> Routes {
         .merge(department::routes())
         .merge(audit::routes())
         .merge(category::routes())
+        .merge(export::routes())
+        .merge(hotline::routes())
         .merge(event::routes())
         .merge(notification::routes())
         .merge(person::routes())

@@ -47,6 +47,13 @@ pub fn routes() -> Routes {
                 .created(),
         )
         .get(
+            "/api/v1/nodes/search",
+            search,
+            Doc::new("tree", "Regions and grids in the user's scope whose name contains the text, shallowest first")
+                .query_required("q", s::note(50, true), "part of a name")
+                .query("limit", s::integer(1, 50), "how many (default 20)"),
+        )
+        .get(
             "/api/v1/nodes/{code}",
             show,
             Doc::new("tree", "A region or grid with its shape and ancestors")
@@ -100,6 +107,65 @@ async fn roots(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl
     };
     let node = visible_node(&app, &user, root).await?;
     Ok(axum::Json(json!({"items": [node.to_json(false)]})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: String,
+    limit: Option<i64>,
+}
+
+/// Places by name in the user's subtree (the hotline form and the area pickers).
+async fn search(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let Some(root) = user.actor.scope.node() else {
+        return Err(ApiError::forbidden("no area to search"));
+    };
+    let text = q.q.trim();
+    if text.is_empty() || text.chars().count() > 50 {
+        return Err(ApiError::invalid("q", "must be 1 to 50 characters"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(ApiError::invalid("q", "must not contain control characters"));
+    }
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 50"));
+    }
+    let nodes = shanzhi_store::node::search(&app.db, root, text, limit).await?;
+    // Each hit with the names above it (below the user's root), so two 网格1 tell apart.
+    let mut above: Vec<String> = Vec::new();
+    for n in &nodes {
+        for p in n.code.ancestor_paths() {
+            if p.len() > root.path().len() && p.len() < n.code.path().len() {
+                above.push(p.clone());
+            }
+        }
+    }
+    above.sort();
+    above.dedup();
+    let ancestors = shanzhi_store::node::by_paths(&app.db, &above).await?;
+    let items: Vec<Value> = nodes
+        .iter()
+        .map(|n| {
+            let chain: Vec<&str> = ancestors
+                .iter()
+                .filter(|a| a.code.contains(&n.code) && a.code != n.code)
+                .map(|a| a.name.as_str())
+                .collect();
+            let mut v = n.to_json(false);
+            v["ancestors"] = json!(chain);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({ "items": items })))
 }
 
 #[derive(Deserialize)]

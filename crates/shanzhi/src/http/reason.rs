@@ -1,0 +1,197 @@
+//! Stable keys for why a request was refused, so that a client can say it in its user's
+//! language: every error body carries `reason` (a key from the table below, or the error's
+//! `code` when no entry fits) and `params` (the values the sentence needs), while `message`
+//! stays the English sentence for API users.
+//!
+//! The keys are read off the English messages by templates, in this one place: the domain and
+//! the handlers keep writing plain sentences, and a sentence no template knows falls back to
+//! the code, which clients translate generically (never showing the English).
+
+use serde_json::{Map, Value};
+
+/// (key, template): `{name}` stands for a non-empty run of text, returned as a parameter.
+/// The first template that matches the whole message wins, so the specific come first.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    // The loop: refusals of a move.
+    ("wrong_state", "{rule}; this one is {state}"),
+    ("already_rated", "this order has already been rated"),
+    ("bounce_limit", "this order was returned {count} times; the centre has decided who handles it and it can no longer be returned"),
+    ("department_area", "this department does not serve the order's area"),
+    ("department_area", "a department does not serve the order's area"),
+    ("summon_count", "summon {min} to {max} departments"),
+    ("summon_twice", "a department is listed twice"),
+    ("summon_lead", "the lead must be one of the summoned departments"),
+    ("merge_self", "an order cannot be merged into itself"),
+    ("merge_target", "cannot merge into a rejected or merged order"),
+    ("merge_unknown", "no event {id} in your area"),
+    ("no_department", "no department {id}"),
+    ("no_default_department", "this category has no default department; choose one"),
+    ("no_default_department", "no '{kind}' department serves this area; choose one"),
+    ("stale", "the event was changed by someone else; reload and try again"),
+    ("stale", "the event was changed by someone else at the same moment; reload and try again"),
+    ("stale", "the record was changed by someone else; reload and try again"),
+    // Reports.
+    ("position_outside_area", "the position is outside your area"),
+    ("position_outside_jurisdiction", "the position is outside the jurisdiction: no region or grid contains it"),
+    ("idempotency_reused", "this Idempotency-Key was already used for a different report; use a new key for a new report"),
+    ("photos_max", "at most {max} photos"),
+    ("no_category", "no such category"),
+    ("phone", "not a mobile or landline number with area code"),
+    // Any form.
+    ("required", "is required for this action"),
+    ("required", "must not be empty"),
+    ("required", "is missing"),
+    ("control_chars", "must not contain control characters"),
+    ("too_long", "must be at most {max} characters"),
+    ("range", "must be between {min} and {max} working minutes"),
+    ("range", "must be between {min} and {max}"),
+    ("range", "must be {min} to {max}"),
+    ("date", "must be a date YYYY-MM-DD"),
+    ("node_code", "not a region or grid code"),
+];
+
+/// Matches `message` against `template`; the parameters when the whole message fits.
+fn fit(template: &str, message: &str) -> Option<Map<String, Value>> {
+    let mut params = Map::new();
+    let mut rest = message;
+    let mut tpl = template;
+    loop {
+        let Some(open) = tpl.find('{') else {
+            return (rest == tpl).then_some(params);
+        };
+        let literal = &tpl[..open];
+        rest = rest.strip_prefix(literal)?;
+        let close = open + tpl[open..].find('}')?;
+        let name = &tpl[open + 1..close];
+        tpl = &tpl[close + 1..];
+        let next = tpl.find('{').map_or(tpl, |i| &tpl[..i]);
+        let end = if next.is_empty() {
+            rest.len()
+        } else {
+            rest.find(next)?
+        };
+        if end == 0 {
+            return None;
+        }
+        params.insert(name.to_owned(), Value::String(rest[..end].to_owned()));
+        rest = &rest[end..];
+    }
+}
+
+/// The reason key and its parameters for an error of `code` with this `message`.
+pub fn reason_of(code: &str, message: &str) -> (String, Value) {
+    for (key, template) in TEMPLATES {
+        if let Some(params) = fit(template, message) {
+            return ((*key).to_owned(), Value::Object(params));
+        }
+    }
+    (code.to_owned(), Value::Object(Map::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_map_to_stable_keys_with_their_values() {
+        let cases = [
+            (
+                "invalid",
+                "summon 2 to 20 departments",
+                "summon_count",
+                json!({"min": "2", "max": "20"}),
+            ),
+            (
+                "conflict",
+                "only a reported order can be accepted; this one is dispatched",
+                "wrong_state",
+                json!({"rule": "only a reported order can be accepted", "state": "dispatched"}),
+            ),
+            (
+                "invalid",
+                "must be at most 2000 characters",
+                "too_long",
+                json!({"max": "2000"}),
+            ),
+            (
+                "invalid",
+                "must be between 1 and 43200 working minutes",
+                "range",
+                json!({"min": "1", "max": "43200"}),
+            ),
+            (
+                "invalid",
+                "must be between 1 and 500",
+                "range",
+                json!({"min": "1", "max": "500"}),
+            ),
+            (
+                "invalid",
+                "must be 1 to 5",
+                "range",
+                json!({"min": "1", "max": "5"}),
+            ),
+            (
+                "invalid",
+                "is required for this action",
+                "required",
+                json!({}),
+            ),
+            (
+                "invalid",
+                "no '城管' department serves this area; choose one",
+                "no_default_department",
+                json!({"kind": "城管"}),
+            ),
+            (
+                "conflict",
+                "this order has already been rated",
+                "already_rated",
+                json!({}),
+            ),
+            // No template: the code, no parameters.
+            ("invalid", "something new entirely", "invalid", json!({})),
+            ("not_found", "event not found", "not_found", json!({})),
+            // A template must fit the whole message.
+            ("invalid", "must not be empty, ever", "invalid", json!({})),
+            ("invalid", "summon  to 20 departments", "invalid", json!({})),
+        ];
+        for (code, message, key, params) in cases {
+            assert_eq!(
+                reason_of(code, message),
+                (key.to_owned(), params),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_template_is_well_formed_and_reachable() {
+        for (i, (key, template)) in TEMPLATES.iter().enumerate() {
+            assert_eq!(
+                template.matches('{').count(),
+                template.matches('}').count(),
+                "{template}"
+            );
+            // Filled with sample values, each template gives its own key (not an earlier one's).
+            let mut sample = String::new();
+            let mut in_name = false;
+            for c in template.chars() {
+                match (c, in_name) {
+                    ('{', _) => in_name = true,
+                    ('}', _) => {
+                        in_name = false;
+                        sample.push('7');
+                    }
+                    (_, true) => {}
+                    (c, false) => sample.push(c),
+                }
+            }
+            let first = TEMPLATES
+                .iter()
+                .position(|(_, t)| fit(t, &sample).is_some());
+            assert_eq!(first.map(|f| TEMPLATES[f].0), Some(*key), "#{i} {template}");
+        }
+    }
+}
