@@ -60,10 +60,14 @@ db_test!(
             .get_json(&format!("/api/v1/events/{id}/caller"), &c.town_dispatcher)
             .await;
         assert_eq!(caller["caller"]["phone"], "138****5678");
+        let id_text = id.to_string();
         let rows = shanzhi_store::audit::list(
             &app.state.db,
-            Some("event"),
-            Some(&id.to_string()),
+            &shanzhi_store::audit::AuditFilter {
+                entity: Some("event"),
+                entity_id: Some(&id_text),
+                ..Default::default()
+            },
             None,
             50,
         )

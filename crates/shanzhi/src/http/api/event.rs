@@ -591,7 +591,12 @@ async fn page(app: &AppState, rows: &[EventRow], limit: i64) -> ApiResult<Value>
 }
 
 /// The store filter of a list query (limit, states, category, area, days, text, cursor).
-pub(super) fn list_filter(q: &ListQuery, default_limit: i64, max_limit: i64) -> ApiResult<Filter> {
+pub(super) fn list_filter(
+    user: &CurrentUser,
+    q: &ListQuery,
+    default_limit: i64,
+    max_limit: i64,
+) -> ApiResult<Filter> {
     let limit = q.limit.unwrap_or(default_limit);
     if !(1..=max_limit).contains(&limit) {
         return Err(ApiError::invalid("limit", format!("must be between 1 and {max_limit}")));
@@ -654,7 +659,7 @@ async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let f = list_filter(&q, 50, 500)?;
+    let f = list_filter(&user, &q, 50, 500)?;
     let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
     Ok(axum::Json(page(&app, &rows, f.limit).await?))
 }

@@ -258,7 +258,7 @@ async fn events(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let mut f = list_filter(&q, PAGE, PAGE)?;
+    let mut f = list_filter(&user, &q, PAGE, PAGE)?;
     f.limit = PAGE;
     let scope = scope_of(&user);
     let mut items = Vec::new();
