@@ -161,11 +161,14 @@ fn watched() -> Vec<String> {
 /// @font-face rules (vendor/noto-sans-sc/font.css) without the woff fallbacks we do not ship.
 fn fonts(web: &Path, files: &mut Vec<(String, PathBuf)>) {
     let dir = web.join("node_modules").join(FONT_DIR);
-    let mut css = String::from("/* Noto Sans SC (SIL Open Font License 1.1), from @fontsource/noto-sans-sc. */\n");
+    let mut css = String::from(
+        "/* Noto Sans SC (SIL Open Font License 1.1), from @fontsource/noto-sans-sc. */\n",
+    );
     for w in FONT_WEIGHTS {
         let sheet = dir.join(format!("{w}.css"));
-        let text = std::fs::read_to_string(&sheet)
-            .unwrap_or_else(|e| panic!("{} is missing ({e}): run `npm ci` in web/", sheet.display()));
+        let text = std::fs::read_to_string(&sheet).unwrap_or_else(|e| {
+            panic!("{} is missing ({e}): run `npm ci` in web/", sheet.display())
+        });
         for line in text.lines() {
             // src: url(./files/X.woff2) format('woff2'), url(./files/X.woff) format('woff');
             let line = match line.find(", url(") {

@@ -563,6 +563,38 @@ try {
 
   await walkWeb({ browser, base: BASE, shots: SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, demo, eventId, labelled, noSidewaysScroll, act, PHONE, DESKTOP });
   await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
+  await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
+    const post = async (token, p, body, headers = {}) => {
+      const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`POST ${p}: ${r.status} ${await r.text()}`);
+      return r.json();
+    };
+    const ev = await post(await apiLogin('citizen'), 'events', { category_id: demo.cat.id, description: '河道漂浮垃圾多，涉及多个部门（吹哨测试）', lon: demo.point.lon, lat: demo.point.lat },
+      { 'idempotency-key': `e2e-summon-${Date.now()}` });
+    if (ev.grid_stage) {
+      const w = await apiLogin(demo.worker);
+      await post(w, `events/${ev.id}/take`, {});
+      await post(w, `events/${ev.id}/pass_on`, { note: '需要多个部门一起处理' });
+    }
+    await post(await apiLogin(demo.dispatcher), `events/${ev.id}/accept`, {});
+    await desk.goto(`${BASE}/console/events/${ev.id}`);
+    await desk.click('#actions button[data-action="summon"]');
+    const dlg = desk.locator('dialog.dialog[open]');
+    await dlg.waitFor();
+    const boxes = dlg.locator('input[name=departments]');
+    check(await boxes.count() >= 2, 'at least two departments serve the area');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    check(await dlg.locator('input[name=report_by]').inputValue() !== '', 'a report-by time is proposed');
+    await dlg.locator('input[name=place]').fill('村委会二楼会议室');
+    await dlg.locator('textarea[name=reason]').fill('河道漂浮垃圾涉及水务、城管，需要联合处置');
+    await labelled(desk, 'summon dialog');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.waitFor({ state: 'detached' });
+    await desk.locator('.timeline li', { hasText: '地点：村委会二楼会议室' }).waitFor();
+    check((await desk.locator('.timeline').innerText()).includes('河道漂浮垃圾涉及水务、城管'), 'the reason is on the timeline');
+  });
+
   await step('no signal, no loss: a report made offline waits on the phone and arrives exactly once when the signal returns', async () => {
     const token = await apiLogin('citizen');
     const mine = async (text) => (await apiGet(token, 'events?limit=500')).items.filter((e) => e.description === text);

@@ -33,6 +33,12 @@ export async function walk(ctx) {
       category_id: demo.cat.id, description: '楼道灯坏了，晚上很黑（消息测试）', lon: demo.point.lon, lat: demo.point.lat,
     }, { 'idempotency-key': `walk-notify-${Date.now()}` });
     id = ev.id;
+    // The demo runs 网格接单: the grid worker takes it and passes it on before the centre accepts.
+    if (ev.grid_stage) {
+      const workerToken = await apiLogin(demo.worker);
+      await call(workerToken, 'POST', `events/${id}/take`, {});
+      await call(workerToken, 'POST', `events/${id}/pass_on`, { note: '楼道灯确实不亮，请村里安排维修' });
+    }
     await call(dispatcherToken, 'POST', `events/${id}/accept`, {});
     // No reload: the message arrives over the live stream, with the badge.
     const msg = phone.locator(`#p-messages .p-message[data-kind="report_accepted"]`, { hasText: `#${id}` });

@@ -26,6 +26,11 @@ export async function walk(ctx) {
   };
   const ev = await call(tok.citizen, 'POST', 'events', { category_id: demo.cat.id, description: '人行道井盖松动，行人容易绊倒。', lon: demo.point.lon, lat: demo.point.lat },
     { 'idempotency-key': `walk-web-${Date.now()}` });
+  // The demo runs 网格接单: the grid worker takes the citizen's report and passes it on first.
+  if (ev.grid_stage) {
+    await call(tok.worker, 'POST', `events/${ev.id}/take`, {});
+    await call(tok.worker, 'POST', `events/${ev.id}/pass_on`, { note: '现场看过，井盖松动，需要市政处理' });
+  }
   await call(tok.disp, 'POST', `events/${ev.id}/accept`, {});
   await call(tok.disp, 'POST', `events/${ev.id}/dispatch`, { department_id: demo.dep.id });
   await call(tok.hand, 'POST', `events/${ev.id}/sign`, {});

@@ -778,8 +778,16 @@ async fn apply(
     if let Action::Dispatch { department_id, .. } = action {
         data = json!({"department_id": department_id, "due_at": a.due_at});
     }
-    if let Action::Summon { departments, lead } = action {
-        data = json!({"departments": departments.iter().map(|(d, _)| d).collect::<Vec<_>>(), "lead": lead});
+    if let Action::Summon {
+        departments,
+        lead,
+        report_by,
+        place,
+        ..
+    } = action
+    {
+        data = json!({"departments": departments.iter().map(|(d, _)| d).collect::<Vec<_>>(), "lead": lead,
+            "report_by": report_by, "place": (!place.trim().is_empty()).then(|| place.trim())});
     }
     if let Some(m) = t.merged_into {
         data = json!({"into": m});
@@ -1166,6 +1174,9 @@ pub fn allowed_actions(ev: &EventState, actor: &Actor) -> Vec<&'static str> {
         Action::Summon {
             departments: vec![(1, region.clone()), (2, region)],
             lead: 1,
+            report_by: None,
+            place: String::new(),
+            reason: String::new(),
         },
         Action::CheckIn,
         Action::Merge {

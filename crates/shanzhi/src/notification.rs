@@ -166,12 +166,21 @@ pub async fn for_move(
             ));
             follower_params = json!({"department_id": department_id, "department": name});
         }
-        Action::Summon { departments, lead } => {
+        Action::Summon {
+            departments,
+            lead,
+            report_by,
+            place,
+            reason,
+        } => {
+            let place = place.trim();
+            let reason = reason.trim();
             for (d, _) in departments {
                 out.push(NewNotification::to_department(
                     *d,
                     "summon",
-                    json!({"lead": d == lead}),
+                    json!({"lead": d == lead, "report_by": report_by,
+                        "place": (!place.is_empty()).then_some(place), "reason": (!reason.is_empty()).then_some(reason)}),
                     format!("吹哨报到：工单 #{id} 请报到"),
                 ));
             }

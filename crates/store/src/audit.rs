@@ -206,7 +206,12 @@ pub struct AuditFilter<'a> {
 }
 
 /// The newest rows first, optionally for one record, with keyset paging on `seq`.
-pub async fn list(db: &Db, f: &AuditFilter<'_>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+pub async fn list(
+    db: &Db,
+    f: &AuditFilter<'_>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM audit WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
          AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \

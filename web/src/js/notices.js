@@ -3,12 +3,19 @@
 // count and the lists current without a reload.
 import { t, has } from './i18n.js';
 import { get, post } from './api.js';
+import { fmtTime } from './dom.js';
 
 /** The sentence for one notice. */
 export function noticeText(n) {
   const p = { id: n.event_id, ...(n.params || {}) };
   if (n.kind === 'supervise' && p.level) p.level = t(`notice.level.${p.level}`);
-  if (n.kind === 'summon') p.lead = p.lead ? t('notice.lead') : '';
+  if (n.kind === 'summon') {
+    p.lead = p.lead ? t('notice.lead') : '';
+    // When and where to report, if the dispatcher said so.
+    p.brief = [p.report_by ? t('notice.summon.by', { time: fmtTime(p.report_by) }) : '', p.place ? t('notice.summon.at', { place: p.place }) : '']
+      .filter(Boolean).join(t('notice.summon.sep'));
+    if (p.brief) p.brief = `${t('notice.summon.sep')}${p.brief}`;
+  }
   if (n.kind === 'extension_decided') p.answer = t(p.approve ? 'notice.approved' : 'notice.refused');
   if (p.reason === undefined) p.reason = '';
   if (p.department === undefined || p.department === null) p.department = '';

@@ -4,8 +4,8 @@ pub mod caller;
 pub mod deadline;
 pub mod duplicate;
 pub mod figures;
-pub mod notice;
 pub mod inbox;
+pub mod notice;
 pub mod photo;
 pub mod state;
 

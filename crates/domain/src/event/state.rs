@@ -212,9 +212,14 @@ pub enum Action {
     Escalate {
         reason: String,
     },
+    /// 吹哨报到: the departments, the lead, and the brief they are called with — when and where
+    /// to report (`report_by` in unix ms, checked against the clock by the adapter) and why.
     Summon {
         departments: Vec<(i64, NodeCode)>,
         lead: i64,
+        report_by: Option<i64>,
+        place: String,
+        reason: String,
     },
     CheckIn,
     /// `target` is the order it merges into, as the adapter found it in the actor's scope.
@@ -301,6 +306,8 @@ pub struct Transition {
 pub const DEFAULT_BOUNCE_LIMIT: i64 = 3;
 /// Longest free-text note, in characters.
 pub const MAX_NOTE_CHARS: usize = 2000;
+/// Longest place a summons names (where the departments report), in characters.
+pub const MAX_PLACE_CHARS: usize = 200;
 
 fn text(field: &str, s: &str, required: bool) -> Result<String, Refusal> {
     let t = s.trim();
@@ -660,7 +667,13 @@ pub fn transition(
             t.centre = Some(parent);
             t.escalated = true;
         }
-        Action::Summon { departments, lead } => {
+        Action::Summon {
+            departments,
+            lead,
+            place,
+            reason,
+            ..
+        } => {
             if from != Accepted {
                 return wrong(format!(
                     "only an accepted order can be summoned to; this one is {state_word}"
@@ -706,6 +719,15 @@ pub fn transition(
                     })
                     .collect(),
             );
+            if place.trim().chars().count() > MAX_PLACE_CHARS {
+                return Err(Refusal::Invalid {
+                    field: "place".into(),
+                    reason: format!("must be at most {MAX_PLACE_CHARS} characters"),
+                });
+            }
+            text("place", place, false)?;
+            let reason = text("reason", reason, false)?;
+            t.note = (!reason.is_empty()).then_some(reason);
             t.department_id = Some(Some(*lead));
             t.to = Some(Dispatched);
         }
@@ -965,6 +987,9 @@ mod tests {
                 Action::Summon {
                     departments: vec![(DEP, region.clone()), (OTHER_DEP, region)],
                     lead: DEP,
+                    report_by: None,
+                    place: "村委会二楼会议室".into(),
+                    reason: "占道经营反复，需要联合执法".into(),
                 },
                 dispatcher(),
             ),
@@ -1342,6 +1367,9 @@ mod tests {
             &Action::Summon {
                 departments: vec![(DEP, region.clone()), (OTHER_DEP, region)],
                 lead: DEP,
+                report_by: None,
+                place: String::new(),
+                reason: String::new(),
             },
             &dispatcher(),
             3,

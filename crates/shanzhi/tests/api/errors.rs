@@ -153,8 +153,13 @@ db_test!(
         let id = app.report(&c.citizen, c.gas).await;
         // A move in the wrong state: the key and the state the order is in.
         let v = assert_error(
-            app.act(&c.dispatcher, id, "dispatch", json!({"department_id": c.zj_id}))
-                .await,
+            app.act(
+                &c.dispatcher,
+                id,
+                "dispatch",
+                json!({"department_id": c.zj_id}),
+            )
+            .await,
             StatusCode::CONFLICT,
         )
         .await;
@@ -163,18 +168,30 @@ db_test!(
             (Some("wrong_state"), Some("reported")),
             "{v}"
         );
-        assert!(v["message"].as_str().unwrap().contains("this one is reported"));
+        assert!(v["message"]
+            .as_str()
+            .unwrap()
+            .contains("this one is reported"));
         app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
         // A form value out of range: the key and the bounds.
         let v = assert_error(
-            app.act(&c.dispatcher, id, "summon", json!({"departments": [c.zj_id], "lead": c.zj_id}))
-                .await,
+            app.act(
+                &c.dispatcher,
+                id,
+                "summon",
+                json!({"departments": [c.zj_id], "lead": c.zj_id}),
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
         assert_eq!(
             (v["reason"].as_str(), v["field"].as_str(), &v["params"]),
-            (Some("summon_count"), Some("departments"), &json!({"min": "2", "max": "20"})),
+            (
+                Some("summon_count"),
+                Some("departments"),
+                &json!({"min": "2", "max": "20"})
+            ),
             "{v}"
         );
         let v = assert_error(
@@ -182,13 +199,19 @@ db_test!(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-        assert_eq!((v["reason"].as_str(), v["field"].as_str()), (Some("required"), Some("into")));
+        assert_eq!(
+            (v["reason"].as_str(), v["field"].as_str()),
+            (Some("required"), Some("into"))
+        );
         // Without a finer key, the reason is the code.
         let v = assert_error(
             app.get("/api/v1/events/999999", Some(&c.dispatcher)).await,
             StatusCode::NOT_FOUND,
         )
         .await;
-        assert_eq!((v["reason"].as_str(), &v["params"]), (Some("not_found"), &json!({})));
+        assert_eq!(
+            (v["reason"].as_str(), &v["params"]),
+            (Some("not_found"), &json!({}))
+        );
     }
 );

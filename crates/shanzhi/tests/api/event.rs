@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use shanzhi::clock::Clock;
 use shanzhi::event::Recount;
 use shanzhi_domain::event::figures::Figures;
 
@@ -357,13 +358,19 @@ db_test!(only_the_reporter_rates_and_only_once, |app| {
     let c = app.seed_loop().await;
     let id = dispatched_and_closed(&app, &c).await;
     assert_error(
-        app.act(&c.citizen2, id, "rate", json!({"score": 5, "fixed": true})).await,
+        app.act(&c.citizen2, id, "rate", json!({"score": 5, "fixed": true}))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     assert_error(
-        app.act(&c.dispatcher, id, "rate", json!({"score": 5, "fixed": true}))
-            .await,
+        app.act(
+            &c.dispatcher,
+            id,
+            "rate",
+            json!({"score": 5, "fixed": true}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -375,7 +382,8 @@ db_test!(only_the_reporter_rates_and_only_once, |app| {
     .await;
     assert_eq!(v["field"], "fixed");
     let v = assert_error(
-        app.act(&c.citizen, id, "rate", json!({"score": 6, "fixed": true})).await,
+        app.act(&c.citizen, id, "rate", json!({"score": 6, "fixed": true}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -383,7 +391,8 @@ db_test!(only_the_reporter_rates_and_only_once, |app| {
     app.act_ok(&c.citizen, id, "rate", json!({"score": 4, "fixed": true}))
         .await;
     let v = assert_error(
-        app.act(&c.citizen, id, "rate", json!({"score": 5, "fixed": true})).await,
+        app.act(&c.citizen, id, "rate", json!({"score": 5, "fixed": true}))
+            .await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -801,6 +810,74 @@ db_test!(summoned_departments_check_in_and_the_lead_handles, |app| {
     let _ = v;
 });
 
+db_test!(a_summons_says_when_where_and_why, |app| {
+    let c = app.seed_loop().await;
+    let id = app.report(&c.citizen, c.gas).await;
+    app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+    let now = app.clock.now_ms();
+    // The time to report by lies ahead, within 30 days.
+    for bad in [now - 60_000, now + 31 * 86_400_000] {
+        let v = assert_error(
+            app.act(
+                &c.dispatcher,
+                id,
+                "summon",
+                json!({"departments": [c.zj_id, c.cg_id], "lead": c.zj_id, "report_by": bad}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(v["field"], "report_by");
+    }
+    let long = "会".repeat(201);
+    let v = assert_error(
+        app.act(
+            &c.dispatcher,
+            id,
+            "summon",
+            json!({"departments": [c.zj_id, c.cg_id], "lead": c.zj_id, "place": long}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(v["field"], "place");
+    let by = now + 2 * 3_600_000;
+    app.act_ok(
+        &c.dispatcher,
+        id,
+        "summon",
+        json!({"departments": [c.zj_id, c.cg_id], "lead": c.zj_id, "report_by": by,
+            "place": "村委会二楼会议室", "reason": "燃气管道占压，需要联合处置"}),
+    )
+    .await;
+    let v = app.event(&c.dispatcher, id).await;
+    let line = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["action"] == "summon")
+        .expect("a summon line")
+        .clone();
+    assert_eq!(line["note"], "燃气管道占压，需要联合处置");
+    assert_eq!(line["data"]["report_by"], by);
+    assert_eq!(line["data"]["place"], "村委会二楼会议室");
+    // Each summoned department is told when and where.
+    for who in [&c.zj, &c.cg] {
+        let notes = app.get_json("/api/v1/notifications", who).await;
+        let n = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "summon" && n["event_id"] == id)
+            .expect("a summons notice")
+            .clone();
+        assert_eq!(n["params"]["report_by"], by);
+        assert_eq!(n["params"]["place"], "村委会二楼会议室");
+    }
+});
+
 db_test!(
     a_duplicate_merges_and_its_reporter_follows_the_original,
     |app| {
@@ -1171,9 +1248,11 @@ db_test!(
         app.set_local(2026, 12, 1, 9, 0);
         // A mix of paths in two villages and two days.
         let a = dispatched_and_closed(&app, &c).await;
-        app.act_ok(&c.citizen, a, "rate", json!({"score": 5, "fixed": true})).await;
+        app.act_ok(&c.citizen, a, "rate", json!({"score": 5, "fixed": true}))
+            .await;
         let b = dispatched_and_closed(&app, &c).await;
-        app.act_ok(&c.citizen, b, "rate", json!({"score": 1, "fixed": true})).await;
+        app.act_ok(&c.citizen, b, "rate", json!({"score": 1, "fixed": true}))
+            .await;
         let g = app.report(&c.worker, c.garbage).await;
         app.act_ok(&c.worker, g, "resolve_on_spot", json!({"note": "扫了"}))
             .await;
@@ -1589,12 +1668,7 @@ db_test!(
             .unwrap();
         assert_eq!(ids(&chain), vec![c.zj_id], "{chain}");
         // Every department with work under the node is the default.
-        let all: Value = app
-            .get(q, Some(&admin))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let all: Value = app.get(q, Some(&admin)).await.json().await.unwrap();
         let mut got = ids(&all);
         got.sort();
         assert_eq!(got, vec![c.zj_id, local.id]);

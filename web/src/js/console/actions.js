@@ -133,12 +133,19 @@ export async function openAction(action, ev) {
       const deps = (await departments()).filter((d) => contains(d.region, ev.grid));
       const lead = h('select', { name: 'lead', required: true }, deps.map((d) => h('option', { value: d.id }, d.name)));
       const boxes = h('div', { class: 'checks' }, deps.map((d) => h('label', h('input', { type: 'checkbox', name: 'departments', value: d.id }), h('span', d.name))));
-      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.departments')), boxes), field(t('act.lead'), lead));
+      // The brief: when and where the departments report, and why (吹哨报到).
+      const soon = new Date(Date.now() + 2 * 3600_000);
+      const local = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      const by = h('input', { type: 'datetime-local', name: 'report_by', required: true, value: local(soon), min: local(new Date()) });
+      const place = h('input', { name: 'place', required: true, maxlength: 200, placeholder: t('act.place.ph') });
+      const reason = textArea('reason', true);
+      body = h('div', h('fieldset', { class: 'plain' }, h('legend', t('act.departments')), boxes), field(t('act.lead'), lead),
+        field(t('act.reportBy'), by), field(t('act.place'), place), field(t('act.summonReason'), reason));
       build = () => {
         const ids = Array.from(boxes.querySelectorAll('input:checked'), (i) => Number(i.value));
         const l = Number(lead.value);
         if (!ids.includes(l)) ids.push(l);
-        return { departments: ids, lead: l };
+        return { departments: ids, lead: l, report_by: new Date(by.value).getTime(), place: place.value.trim(), reason: reason.value };
       };
       break;
     }

@@ -210,6 +210,8 @@ function renderTimeline(ev, me, depName) {
     if (d.department_id && l.action === 'dispatch') extra.push(depName(d.department_id));
     if (d.minutes !== undefined && l.action === 'verify') extra.push(fmtMinutes(d.minutes));
     if (d.score) extra.push('★'.repeat(d.score));
+    if (l.action === 'summon' && d.report_by) extra.push(t('event.summon.by', { time: fmtTime(d.report_by) }));
+    if (l.action === 'summon' && d.place) extra.push(t('event.summon.at', { place: d.place }));
     const who = l.actor_id === null || l.actor_id === undefined ? null
       : l.actor_id === me.id ? me.display_name
         : personLabel(l, ev);

@@ -46,9 +46,11 @@ function drawChrome() {
   put(tabs, TABS.map(([href, key, ico, cls]) => {
     const here = href.replace(/\/$/, '') === path || (href !== '/m/' && path.startsWith(href));
     if (cls === 'messages') {
-      return h('a', { href, class: 'messages', 'aria-current': here ? 'page' : null, 'aria-label': t('portal.messages.label', { n: unread }) },
+      // The name is the visible word plus the unread count for screen readers (the badge itself
+      // is drawn for the eye only), so what is read starts with what is seen.
+      return h('a', { href, class: 'messages', 'aria-current': here ? 'page' : null },
         h('span', { class: 'ico', 'aria-hidden': 'true' }, icon(ico, 22), h('span', { class: 'badge', id: 'msg-count', hidden: !unread }, unread > 99 ? '99+' : String(unread))),
-        h('span', t(key)));
+        h('span', t(key)), h('span', { class: 'sr-only', id: 'msg-count-sr' }, unread ? t('portal.messages.unread', { n: unread }) : ''));
     }
     return h('a', { href, class: cls || '', 'aria-current': here ? 'page' : null }, h('span', { class: 'ico', 'aria-hidden': 'true' }, icon(ico, cls ? 24 : 22)), h('span', t(key)));
   }));
@@ -477,7 +479,8 @@ function setUnread(n) {
   if (el) {
     el.hidden = !n;
     el.textContent = n > 99 ? '99+' : String(n);
-    el.closest('a').setAttribute('aria-label', t('portal.messages.label', { n }));
+    const sr = document.getElementById('msg-count-sr');
+    if (sr) sr.textContent = n ? t('portal.messages.unread', { n }) : '';
   }
 }
 

@@ -9,7 +9,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::photo::MAX_PHOTOS;
-use shanzhi_domain::event::state::MAX_NOTE_CHARS;
+use shanzhi_domain::event::state::{MAX_NOTE_CHARS, MAX_PLACE_CHARS};
 use shanzhi_domain::event::{Action, State as EvState};
 use shanzhi_domain::grid::{Crs, LonLat};
 use shanzhi_domain::tree::NodeCode;
@@ -17,11 +17,11 @@ use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::event::{EventRow, Filter, ListScope};
 use shanzhi_store::StoreError;
 
+use super::names::with_names;
 use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
 use crate::http::state::AppState;
-use super::names::with_names;
 
 /// `/api/v1/events…`.
 pub fn routes() -> Routes {
@@ -83,7 +83,10 @@ pub fn routes() -> Routes {
                 body["properties"]["due_minutes"] = s::nullable(s::integer(1, 60 * 24 * 365))
             }
             "/api/v1/events/{id}/summon" => {
-                body["properties"]["departments"] = json!({"type": "array", "items": s::int64(), "minItems": 2, "maxItems": 20, "uniqueItems": true})
+                body["properties"]["departments"] = json!({"type": "array", "items": s::int64(), "minItems": 2, "maxItems": 20, "uniqueItems": true});
+                // The brief: report by (unix ms, in the next 30 days), where, why.
+                body["properties"]["place"] = s::nullable(s::note(MAX_PLACE_CHARS, false));
+                body["properties"]["reason"] = s::nullable(s::note(MAX_NOTE_CHARS, false));
             }
             _ => {}
         }
@@ -232,6 +235,7 @@ fn act_body() -> Value {
         "ok": s::nullable(s::boolean()), "score": s::nullable(s::integer(i32::MIN.into(), i32::MAX.into())), "comment": text(),
         "fixed": s::nullable(s::boolean()), "departments": s::nullable(s::array(s::int64())), "lead": s::nullable(s::int64()),
         "into": s::nullable(s::int64()), "photos": s::array_max(s::photo_hash(), MAX_PHOTOS),
+        "report_by": s::nullable(s::int64()), "place": text(),
     }})
 }
 
@@ -378,6 +382,8 @@ struct ActBody {
     into: Option<i64>,
     #[serde(default)]
     photos: Vec<String>,
+    report_by: Option<i64>,
+    place: Option<String>,
 }
 
 fn need<T>(v: Option<T>, field: &str) -> ApiResult<T> {
@@ -487,9 +493,22 @@ async fn act(
             for d in ids.iter().take(21) {
                 deps.push((*d, department_region(&app, *d, "departments").await?));
             }
+            // The time to report by is ahead, within 30 days.
+            if let Some(at) = b.report_by {
+                let now = app.clock.now_ms();
+                if at <= now || at > now + 30 * 86_400_000 {
+                    return Err(ApiError::invalid(
+                        "report_by",
+                        "must be a time in the next 30 days",
+                    ));
+                }
+            }
             Action::Summon {
                 departments: deps,
                 lead: need(b.lead, "lead")?,
+                report_by: b.report_by,
+                place: text(&b.place),
+                reason: text(&b.reason),
             }
         }
         "check_in" => Action::CheckIn,
@@ -599,7 +618,10 @@ pub(super) fn list_filter(
 ) -> ApiResult<Filter> {
     let limit = q.limit.unwrap_or(default_limit);
     if !(1..=max_limit).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("must be between 1 and {max_limit}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {max_limit}"),
+        ));
     }
     let mut f = Filter {
         limit,

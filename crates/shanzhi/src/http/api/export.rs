@@ -297,7 +297,11 @@ async fn inbox(State(app): State<AppState>, user: CurrentUser) -> ApiResult<Resp
     // The same list as the inbox page, most urgent first.
     let (rows, capped) = super::inbox::waiting(&app, &user).await?;
     let more = capped || rows.len() > MAX_ROWS;
-    let items = rows.iter().take(MAX_ROWS).map(|(r, _)| to_json(r)).collect();
+    let items = rows
+        .iter()
+        .take(MAX_ROWS)
+        .map(|(r, _)| to_json(r))
+        .collect();
     let sheet = event_sheet(&app, "待办", items, more).await?;
     Ok(download(workbook(&[sheet])?, "inbox.xlsx", "待办.xlsx"))
 }

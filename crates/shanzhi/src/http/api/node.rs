@@ -133,7 +133,10 @@ async fn search(
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
-        return Err(ApiError::invalid("q", "must not contain control characters"));
+        return Err(ApiError::invalid(
+            "q",
+            "must not contain control characters",
+        ));
     }
     let limit = q.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {
