@@ -277,6 +277,8 @@ const ICONS = {
   bell: 'M6 8a6 6 0 1 1 12 0c0 7 3 8 3 8H3s3-1 3-8M10 20a2 2 0 0 0 4 0',
   home: 'M3 11l9-8 9 8M5 10v10h5v-6h4v6h5V10',
   plus: 'M12 5v14M5 12h14',
+  clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2',
+  check: 'M5 12.5l4.5 4.5L19 7.5',
 };
 
 /** A 24×24 stroke icon. */

@@ -288,7 +288,7 @@ async function reportPage() {
       const ev = await post('events', { ...body, photos: hashes }, { headers: { 'Idempotency-Key': key } });
       key = idempotencyKey();
       put(content, h('section', { class: 'p-card p-success', id: 'report-done', role: 'status' },
-        h('div', { class: 'big', 'aria-hidden': 'true' }, '✔'),
+        h('div', { class: 'big', 'aria-hidden': 'true' }, icon('check', 56)),
         h('p', { style: { fontSize: '16px', fontWeight: 600 } }, t('portal.submitted', { id: ev.id })),
         h('a', { class: 'btn btn-primary btn-block', href: `/m/mine/${ev.id}`, dataset: { id: ev.id } }, t('portal.viewReport')),
         h('p'), h('a', { class: 'btn btn-block', href: '/m/' }, t('portal.backHome'))));
@@ -298,7 +298,7 @@ async function reportPage() {
         await outbox.queue({ key, body, photos: photos.files() });
         key = idempotencyKey();
         put(content, h('section', { class: 'p-card p-success', id: 'report-queued', role: 'status' },
-          h('div', { class: 'big', 'aria-hidden': 'true' }, '⏳'),
+          h('div', { class: 'big queued', 'aria-hidden': 'true' }, icon('clock', 56)),
           h('p', { style: { fontSize: '16px', fontWeight: 600 } }, t('portal.queued')),
           h('p', { class: 'muted' }, t('portal.queued.hint')),
           h('a', { class: 'btn btn-block', href: '/m/' }, t('portal.backHome'))));
