@@ -220,7 +220,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&config.database_url, 4).await?;
             db.migrate().await?;
             let events = events.unwrap_or_else(|| demo::history::events_a_year(scale));
-            demo::write_with_events(&db, &city, clock.now_ms(), events).await?;
+            let keys = config.keyring()?;
+            demo::write_with_events(&db, &keys, &city, clock.now_ms(), events).await?;
             db.close().await;
             eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
             let database = shanzhi_store::db::redact_url(&config.database_url);

@@ -42,6 +42,14 @@ pub struct Config {
     /// Origins of browser apps allowed to call `/open311/v2` (CORS), e.g.
     /// `https://app.example.org`; `*` allows any. None by default.
     pub open311_cors_origins: Vec<String>,
+    /// Personal-data keys `ID:HEX[,ID:HEX…]` (32 bytes each) with `pii_active_key` and
+    /// `pii_index_key`; without them the keys live in `pii_key_file`.
+    pub pii_keys: Option<String>,
+    pub pii_active_key: Option<String>,
+    pub pii_index_key: Option<String>,
+    /// The key file (default: beside the SQLite database, `FILE.pii-keys`; with PostgreSQL
+    /// `shanzhi.pii-keys` in the working directory). Created with fresh keys when missing.
+    pub pii_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -74,6 +82,10 @@ impl Default for Config {
             ],
             metrics_token: None,
             open311_cors_origins: Vec::new(),
+            pii_keys: None,
+            pii_active_key: None,
+            pii_index_key: None,
+            pii_key_file: None,
         }
     }
 }
@@ -96,6 +108,9 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("open311_cors_origins", &self.open311_cors_origins)
+            .field("pii_keys", &self.pii_keys.as_ref().map(|_| "***"))
+            .field("pii_active_key", &self.pii_active_key)
+            .field("pii_key_file", &self.pii_key_file)
             .finish()
     }
 }
@@ -116,6 +131,8 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
     open311_cors_origins: Option<Vec<String>>,
+    pii_key_file: Option<PathBuf>,
+    pii_active_key: Option<String>,
 }
 
 /// Values given as command-line flags.
@@ -178,6 +195,18 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(v) = env("SHANZHI_PII_KEYS") {
+            c.pii_keys = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env("SHANZHI_PII_ACTIVE_KEY") {
+            c.pii_active_key = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env("SHANZHI_PII_INDEX_KEY") {
+            c.pii_index_key = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env("SHANZHI_PII_KEY_FILE") {
+            c.pii_key_file = Some(PathBuf::from(v));
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -208,6 +237,13 @@ impl Config {
             tree_poll_seconds,
             open311_cors_origins
         );
+        // Keys themselves are never read from the settings file: from the environment or the key file.
+        if let Some(v) = f.pii_key_file {
+            self.pii_key_file = Some(v);
+        }
+        if let Some(v) = f.pii_active_key {
+            self.pii_active_key = Some(v);
+        }
         if let Some(v) = f.trusted_proxies {
             self.trusted_proxies = parse_addresses(&v.join(","))?;
         }
@@ -215,6 +251,44 @@ impl Config {
             self.metrics_token = Some(v).filter(|t| !t.trim().is_empty());
         }
         Ok(())
+    }
+
+    /// Where the personal-data key file is (when the keys are not given in the environment).
+    pub fn pii_key_path(&self) -> PathBuf {
+        if let Some(p) = &self.pii_key_file {
+            return p.clone();
+        }
+        match self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+        {
+            Some(rest) if !rest.starts_with(":memory:") && !rest.is_empty() => {
+                let file = rest.split('?').next().unwrap_or(rest);
+                PathBuf::from(format!("{file}.pii-keys"))
+            }
+            _ => PathBuf::from("shanzhi.pii-keys"),
+        }
+    }
+
+    /// The personal-data keyring: from the environment when `pii_keys` is set, else the key file.
+    pub fn keyring(&self) -> anyhow::Result<shanzhi_store::pii::Keyring> {
+        match (&self.pii_keys, &self.pii_index_key) {
+            (Some(keys), Some(index)) => shanzhi_store::pii::Keyring::from_settings(
+                keys,
+                self.pii_active_key.as_deref(),
+                index,
+            )
+            .context("SHANZHI_PII_KEYS / SHANZHI_PII_INDEX_KEY"),
+            (Some(_), None) | (None, Some(_)) => anyhow::bail!(
+                "set both SHANZHI_PII_KEYS and SHANZHI_PII_INDEX_KEY, or neither (then the key file is used)"
+            ),
+            (None, None) => {
+                let path = self.pii_key_path();
+                shanzhi_store::pii::Keyring::from_file(&path)
+                    .with_context(|| format!("the personal-data key file {}", path.display()))
+            }
+        }
     }
 
     fn check(&self) -> anyhow::Result<()> {

@@ -15,3 +15,4 @@ pub mod reference;
 pub mod startup;
 pub mod telemetry;
 pub mod tree;
+pub mod workbook;

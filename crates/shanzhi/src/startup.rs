@@ -22,7 +22,18 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
+    let pii = config.keyring()?;
+    let sealed = shanzhi_store::pii::seal_legacy(&db, &pii)
+        .await
+        .context("sealing phones stored before personal-data encryption")?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed phones kept in plain text by an earlier version"
+        );
+    }
     let state = AppState {
+        pii,
         reports: Arc::new(ReportQueue::start(db.clone())),
         reference: Arc::new(Reference::default()),
         db,

@@ -214,6 +214,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_audit_actor",
         include_str!("../migrations/sqlite/0011_audit_actor.sql"),
     ),
+    (
+        12,
+        "0012_pii_sealed",
+        include_str!("../migrations/sqlite/0012_pii_sealed.sql"),
+    ),
+    (
+        13,
+        "0013_resident",
+        include_str!("../migrations/sqlite/0013_resident.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -270,6 +280,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "0011_audit_actor",
         include_str!("../migrations/postgres/0011_audit_actor.sql"),
+    ),
+    (
+        12,
+        "0012_pii_sealed",
+        include_str!("../migrations/postgres/0012_pii_sealed.sql"),
+    ),
+    (
+        13,
+        "0013_resident",
+        include_str!("../migrations/postgres/0013_resident.sql"),
     ),
 ];
 

@@ -20,6 +20,7 @@ pub mod grid_first;
 pub mod history;
 pub mod node;
 pub mod open311;
+pub mod pii;
 pub mod session;
 pub mod throttle;
 pub mod user;

@@ -9,7 +9,9 @@ use shanzhi_domain::tree::subtree_end;
 
 use crate::audit::AuditEntry;
 use crate::event::Bind;
+use crate::pii::{IndexKind, Keyring};
 use crate::{Db, StoreError};
+use shanzhi_domain::user::person::mask_phone;
 
 /// A registered client as stored (its key hash stays in the store).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -83,7 +85,7 @@ pub async fn client_by_key_hash(db: &Db, key_hash: &str) -> Result<Option<Client
 
 /// The submitter's contact fields of a service request: personal data. `Debug` shows only
 /// which fields are present, so they cannot reach a log line by accident.
-#[derive(Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Contact {
     pub email: Option<String>,
     pub first_name: Option<String>,
@@ -134,18 +136,25 @@ pub struct NewRequest {
 /// Returns whether this call wrote it. The audit row names the contact fields, not their values.
 pub async fn record_request(
     db: &Db,
+    keys: &Keyring,
     r: &NewRequest,
     actor_id: Option<i64>,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let c = &r.contact;
+    // The phone is sealed (the plain column stays empty); the other fields as before.
+    let phone = c
+        .phone
+        .as_deref()
+        .map(|p| keys.seal(IndexKind::Phone, p.trim(), mask_phone(p.trim())));
     let written = with_tx!(db, tx => {
         let done = sqlx::query(
-            "INSERT INTO open311_request (event_id, client_id, email, first_name, last_name, phone, device_id, account_id, address_id, media_url, attributes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING",
+            "INSERT INTO open311_request (event_id, client_id, email, first_name, last_name, phone_enc, phone_idx, phone_mask, device_id, account_id, address_id, media_url, attributes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $13, $14, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING",
         )
-        .bind(r.event_id).bind(r.client_id).bind(&c.email).bind(&c.first_name).bind(&c.last_name).bind(&c.phone)
+        .bind(r.event_id).bind(r.client_id).bind(&c.email).bind(&c.first_name).bind(&c.last_name).bind(phone.as_ref().map(|p| &p.cipher))
         .bind(&c.device_id).bind(&c.account_id).bind(&r.address_id).bind(&r.media_url).bind(r.attributes.to_string()).bind(now_ms)
+        .bind(phone.as_ref().map(|p| &p.index)).bind(phone.as_ref().map(|p| &p.mask))
         .execute(&mut *tx).await?;
         let written = done.rows_affected() == 1;
         if written {
@@ -161,11 +170,36 @@ pub async fn record_request(
 
 /// The contact fields of a request, unmasked. Callers that show them to anyone must record the
 /// read in the audit log.
-pub async fn contact(db: &Db, event_id: i64) -> Result<Option<Contact>, StoreError> {
-    Ok(with_pool!(db, pool => {
-        sqlx::query_as("SELECT email, first_name, last_name, phone, device_id, account_id FROM open311_request WHERE event_id = $1")
+pub async fn contact(
+    db: &Db,
+    keys: &Keyring,
+    event_id: i64,
+) -> Result<Option<Contact>, StoreError> {
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = with_pool!(db, pool => {
+        sqlx::query_as("SELECT email, first_name, last_name, phone_enc, device_id, account_id FROM open311_request WHERE event_id = $1")
             .bind(event_id).fetch_optional(pool).await?
-    }))
+    });
+    row.map(
+        |(email, first_name, last_name, phone, device_id, account_id)| {
+            Ok(Contact {
+                email,
+                first_name,
+                last_name,
+                phone: phone.map(|b| keys.decrypt(&b)).transpose()?,
+                device_id,
+                account_id,
+            })
+        },
+    )
+    .transpose()
 }
 
 /// The service attributes a request was filed with, as JSON.

@@ -5,7 +5,9 @@ use shanzhi_domain::tree::{subtree_end, NodeCode};
 use shanzhi_domain::user::{Role, Username};
 
 use crate::audit::AuditEntry;
+use crate::pii::{IndexKind, Keyring};
 use crate::{Db, StoreError};
+use shanzhi_domain::user::person::mask_phone;
 
 /// A user as stored (the password hash stays in the store).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -239,33 +241,48 @@ pub async fn people(db: &Db, ids: &[i64]) -> Result<Vec<PersonRow>, StoreError> 
     Ok(out)
 }
 
-/// A user's call-back phone, as stored (personal data: mask it unless revealing on purpose).
-pub async fn phone(db: &Db, id: i64) -> Result<Option<String>, StoreError> {
+/// A user's call-back phone, opened (personal data: for an audited reveal only).
+pub async fn phone(db: &Db, keys: &Keyring, id: i64) -> Result<Option<String>, StoreError> {
+    let p: Option<Option<Vec<u8>>> = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT phone_enc FROM app_user WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    p.flatten().map(|blob| keys.decrypt(&blob)).transpose()
+}
+
+/// A user's call-back phone masked (138****5678), as every answer shows it.
+pub async fn phone_mask(db: &Db, id: i64) -> Result<Option<String>, StoreError> {
     let p: Option<Option<String>> = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT phone FROM app_user WHERE id = $1").bind(id).fetch_optional(pool).await?
+        sqlx::query_scalar("SELECT phone_mask FROM app_user WHERE id = $1").bind(id).fetch_optional(pool).await?
     });
     Ok(p.flatten())
 }
 
-/// Sets or clears a user's phone; the audit row holds it masked (`masked_*`).
+/// Sets or clears a user's phone (`phone`: the parsed digits), sealed; the audit row holds it
+/// masked before and after.
 pub async fn set_phone(
     db: &Db,
+    keys: &Keyring,
     id: i64,
     phone: Option<&str>,
-    masked_before: Option<String>,
-    masked_after: Option<String>,
     actor_id: Option<i64>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    let sealed = phone.map(|p| keys.seal(IndexKind::Phone, p, mask_phone(p)));
+    let (cipher, index, mask) = match &sealed {
+        Some(s) => (Some(&s.cipher), Some(&s.index), Some(&s.mask)),
+        None => (None, None, None),
+    };
     with_tx!(db, tx => {
-        let done = sqlx::query("UPDATE app_user SET phone = $1, updated_at = $2 WHERE id = $3")
-            .bind(phone).bind(now_ms).bind(id).execute(&mut *tx).await?;
-        if done.rows_affected() != 1 {
+        let before: Option<Option<String>> = sqlx::query_scalar("SELECT phone_mask FROM app_user WHERE id = $1")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        let Some(before) = before else {
             return Err(StoreError::NotFound);
-        }
+        };
+        sqlx::query("UPDATE app_user SET phone_enc = $1, phone_idx = $2, phone_mask = $3, phone = NULL, updated_at = $4 WHERE id = $5")
+            .bind(cipher).bind(index).bind(mask).bind(now_ms).bind(id).execute(&mut *tx).await?;
         let entry = AuditEntry::new(actor_id, "user.phone", "user", id.to_string())
-            .before(json!({"phone": masked_before}))
-            .after(json!({"phone": masked_after}));
+            .before(json!({"phone": before}))
+            .after(json!({"phone": mask}));
         append_audit!(tx, &entry, now_ms);
     });
     Ok(())

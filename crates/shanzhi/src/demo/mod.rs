@@ -16,6 +16,7 @@ use shanzhi_domain::user::{Password, Username};
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::category::Category;
 use shanzhi_store::node::NewNode;
+use shanzhi_store::pii::Keyring;
 use shanzhi_store::user::NewUser;
 use shanzhi_store::Db;
 
@@ -26,13 +27,14 @@ pub const DEMO_PASSWORD: &str = "shanzhi-demo";
 
 /// Writes the demo city into `db`, which must hold no regions yet, with a year of events sized
 /// for its scale.
-pub async fn write(db: &Db, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> {
-    write_with_events(db, city, now_ms, history::events_a_year(city.scale)).await
+pub async fn write(db: &Db, keys: &Keyring, city: &DemoCity, now_ms: i64) -> anyhow::Result<()> {
+    write_with_events(db, keys, city, now_ms, history::events_a_year(city.scale)).await
 }
 
 /// Writes the demo city with `events` events of history (tests that need only the tree pass 0).
 pub async fn write_with_events(
     db: &Db,
+    keys: &Keyring,
     city: &DemoCity,
     now_ms: i64,
     events: usize,
@@ -103,17 +105,9 @@ pub async fn write_with_events(
             shanzhi_store::user::for_login(db, &Username::parse(&u.username)?).await?
         {
             let phone = format!("1380013{:04}", 8000 + i);
-            shanzhi_store::user::set_phone(
-                db,
-                row.id,
-                Some(&phone),
-                None,
-                Some(shanzhi_domain::user::person::mask_phone(&phone)),
-                None,
-                now_ms,
-            )
-            .await
-            .context("writing the demo citizens' phones")?;
+            shanzhi_store::user::set_phone(db, keys, row.id, Some(&phone), None, now_ms)
+                .await
+                .context("writing the demo citizens' phones")?;
         }
     }
 

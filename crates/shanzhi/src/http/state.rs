@@ -27,6 +27,8 @@ pub struct AppState {
     pub reference: Arc<Reference>,
     /// Wakes the live notification streams after a move commits.
     pub notices: Arc<NoticeHub>,
+    /// The keys personal data (ID numbers, phones) is sealed with.
+    pub pii: shanzhi_store::pii::Keyring,
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

@@ -75,7 +75,7 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
         .await
         .expect("join")
         .expect("generate the demo city");
-    demo::write_with_events(&state.db, &city, clock.now_ms(), 5_000)
+    demo::write_with_events(&state.db, &state.pii, &city, clock.now_ms(), 5_000)
         .await
         .expect("write the demo city");
     state

@@ -137,6 +137,7 @@ async fn spawn_with(
         bind: "127.0.0.1:0".into(),
         max_connections: 8,
         session_hours: 24 * 365,
+        pii_key_file: Some(dir.path().join("test.pii-keys")),
         ..Config::default()
     };
     tweak(&mut config);

@@ -76,7 +76,7 @@ db_test!(locate_agrees_with_the_demo_city_ground_truth, |app| {
         .await
         .unwrap()
         .unwrap();
-    demo::write_with_events(&app.state.db, &city, 1_795_000_000_000, 0)
+    demo::write_with_events(&app.state.db, &app.state.pii, &city, 1_795_000_000_000, 0)
         .await
         .unwrap();
     app.state.locator.refresh(&app.state.db).await.unwrap();

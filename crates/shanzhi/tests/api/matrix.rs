@@ -953,10 +953,9 @@ async fn world(app: &TestApp) -> World {
     // The reporter left a phone for call-backs.
     shanzhi_store::user::set_phone(
         &app.state.db,
+        &app.state.pii,
         cast.citizen.user_id,
         Some("13812345678"),
-        None,
-        None,
         None,
         0,
     )

@@ -452,7 +452,7 @@ db_test!(
             .parse()
             .unwrap();
 
-        let contact = shanzhi_store::open311::contact(&app.state.db, id)
+        let contact = shanzhi_store::open311::contact(&app.state.db, &app.state.pii, id)
             .await
             .unwrap()
             .expect("contact stored");

@@ -104,6 +104,7 @@ async fn create(
     let (row, created) = service::report(&app, &user.actor, &r).await?;
     shanzhi_store::caller::insert(
         &app.db,
+        &app.pii,
         row.id,
         &name,
         &phone,
@@ -112,7 +113,7 @@ async fn create(
         app.clock.now_ms(),
     )
     .await?;
-    let caller = shanzhi_store::caller::get(&app.db, row.id).await?;
+    let caller = shanzhi_store::caller::get(&app.db, &app.pii, row.id).await?;
     let mut items = [to_json(&row)];
     with_names(&app, &mut items).await?;
     let [mut v] = items;
@@ -132,7 +133,7 @@ async fn show(
 ) -> ApiResult<impl IntoResponse> {
     // Whoever may read the event reads its caller, masked.
     service::visible(&app, &user.actor, id).await?;
-    let caller = shanzhi_store::caller::get(&app.db, id).await?;
+    let caller = shanzhi_store::caller::get(&app.db, &app.pii, id).await?;
     Ok(axum::Json(
         json!({"caller": caller.as_ref().map_or(Value::Null, caller_json)}),
     ))

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::event::state::MAX_NOTE_CHARS;
-use shanzhi_domain::user::person::{can_reveal_reporter_contact, mask_phone, Phone};
+use shanzhi_domain::user::person::{can_reveal_reporter_contact, Phone};
 use shanzhi_domain::user::Role;
 use shanzhi_store::audit::AuditEntry;
 
@@ -86,14 +86,12 @@ async fn set_phone(
         return Err(ApiError::not_found("user"));
     }
     let phone = b.phone.as_deref().map(Phone::parse).transpose()?;
-    let before = shanzhi_store::user::phone(&app.db, id).await?;
     let masked = phone.as_ref().map(Phone::masked);
     shanzhi_store::user::set_phone(
         &app.db,
+        &app.pii,
         id,
         phone.as_ref().map(Phone::expose),
-        before.as_deref().map(mask_phone),
-        masked.clone(),
         Some(user.user.id),
         app.clock.now_ms(),
     )
@@ -136,7 +134,7 @@ async fn reporter_contact(
     let Some(reporter) = row.reporter_id else {
         return Err(ApiError::not_found("reporter"));
     };
-    let Some(phone) = shanzhi_store::user::phone(&app.db, reporter).await? else {
+    let Some(phone) = shanzhi_store::user::phone(&app.db, &app.pii, reporter).await? else {
         return Err(ApiError::not_found("phone"));
     };
     // Who saw whose phone, for which order and why; the number itself is not written.

@@ -433,7 +433,7 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         attributes: applied.json,
     };
     // Written after the event (the loop commits its own transaction); a retry heals a gap.
-    shanzhi_store::open311::record_request(&app.db, &extra, Some(account.id), now)
+    shanzhi_store::open311::record_request(&app.db, &app.pii, &extra, Some(account.id), now)
         .await
         .map_err(store_err)?;
     tracing::info!(

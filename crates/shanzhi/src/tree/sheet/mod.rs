@@ -8,10 +8,8 @@ mod cell;
 mod refusal;
 
 use std::collections::HashMap;
-use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Reader};
 use serde_json::{json, Map, Value};
 
 use crate::http::error::ApiError;
@@ -329,42 +327,23 @@ impl KindText for csv::Error {
     }
 }
 
+/// The most rows a tree sheet may have (a province has about 120,000 grids).
+const MAX_TREE_ROWS: usize = 1_048_576;
+
 /// Reads the first worksheet of an .xlsx workbook.
 pub fn read_xlsx(bytes: &[u8]) -> Result<(Value, Sheet), SheetError> {
-    let not_xlsx = |e: &dyn std::fmt::Display| {
-        SheetError::file(
-            "body",
-            format!("the file is not an .xlsx workbook that can be read ({e})"),
-        )
-    };
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
-    let range = match book.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(not_xlsx(&e)),
-        None => return Err(SheetError::file("body", "the workbook has no worksheet")),
-    };
-    // Rows and columns of the range count from its first used cell; the spreadsheet's from A1.
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut cells = vec![Cell::Empty; left as usize];
-            cells.extend(r.iter().map(|d| match d {
-                Data::Empty => Cell::Empty,
-                Data::String(s) => Cell::Text(s.clone()),
-                Data::Int(i) => Cell::Int(*i),
-                Data::Float(f) => Cell::Float(*f),
-                Data::Bool(b) => Cell::Other(b.to_string()),
-                Data::DateTime(d) => Cell::Other(format!("the date {}", d.as_f64())),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Other(s.clone()),
-                Data::Error(e) => Cell::Other(format!("the error value {e}")),
-            }));
-            (top as usize + i + 1, cells)
-        })
-        .collect();
+    let mut rows = Vec::new();
+    crate::workbook::read_rows(bytes, MAX_TREE_ROWS, |n, cells| {
+        rows.push((n, cells));
+        Ok::<_, SheetError>(())
+    })?;
     convert(rows)
+}
+
+impl From<crate::workbook::WorkbookError> for SheetError {
+    fn from(e: crate::workbook::WorkbookError) -> Self {
+        SheetError::file("body", e.to_string())
+    }
 }
 
 #[cfg(test)]
