@@ -10,6 +10,8 @@ pub mod db;
 pub mod audit;
 #[macro_use]
 pub mod notification;
+#[macro_use]
+pub mod tally;
 
 pub mod caller;
 pub mod category;

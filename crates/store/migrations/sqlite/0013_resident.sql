@@ -108,14 +108,14 @@ CREATE TABLE resident_tag (
 CREATE INDEX resident_tag_node_idx ON resident_tag (node_code, tag_code);
 CREATE INDEX resident_tag_due_idx ON resident_tag (node_code, next_visit_at);
 
--- Counters for figures (Σ/Σ): residents per leaf node by kind and key, kept on every write and
--- rebuilt after a bulk import; a subtree's figure sums its nodes' rows by the path range.
--- kind: all (key ''), residence (registered | floating | overseas), tag (tag code),
--- household (key ''), building (''), house (use).
-CREATE TABLE base_count (
-    node_code  TEXT NOT NULL REFERENCES node (code),
+-- Counts for figures (Σ/Σ), any module's (store::tally): one row per node of the tree and
+-- each of its ancestors (`node_path`, as event_stat), so a node's figure is one row and its
+-- children's one range. kinds of base data: resident (key ''), residence (registered |
+-- floating | overseas), tag (a tag code), household (''), building (''), house (a use).
+CREATE TABLE tally (
+    node_path  TEXT NOT NULL,
     kind       TEXT NOT NULL,
     key        TEXT NOT NULL,
     n          INTEGER NOT NULL,
-    PRIMARY KEY (node_code, kind, key)
+    PRIMARY KEY (node_path, kind, key)
 );
