@@ -83,6 +83,27 @@ enum Command {
         #[command(subcommand)]
         command: Open311Command,
     },
+    /// Personal data at rest (ID numbers, phones): its keys.
+    Pii {
+        #[command(subcommand)]
+        command: PiiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PiiCommand {
+    /// Re-seal every ID number and phone under a new key while servers keep running. With the key
+    /// file: adds a fresh key, makes it active (running servers re-read the file within seconds),
+    /// then re-seals row by row. With keys from the environment (SHANZHI_PII_KEYS): give every
+    /// server the new key first and make it SHANZHI_PII_ACTIVE_KEY, then run this to re-seal.
+    RotateKey {
+        /// Do not add a key: only re-seal what is not yet under the active one (to finish an
+        /// interrupted rotation).
+        #[arg(long)]
+        resume: bool,
+    },
+    /// How many sealed values each key holds.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -248,6 +269,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("the database is up to date");
             } else {
                 println!("applied: {}", applied.join(", "));
+            }
+            db.close().await;
+        }
+        Command::Pii { command } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let keys = config.keyring()?;
+            if let PiiCommand::RotateKey { resume } = command {
+                if !resume {
+                    anyhow::ensure!(
+                        config.pii_keys.is_none(),
+                        "the keys come from SHANZHI_PII_KEYS: add the new key there on every \
+                         server, make it SHANZHI_PII_ACTIVE_KEY, then run `shanzhi pii rotate-key --resume`"
+                    );
+                    let path = config.pii_key_path();
+                    let id = shanzhi_store::pii::add_key(&path)?;
+                    eprintln!("added key {id} to {} and made it active", path.display());
+                    // Running servers look at the key file every two seconds: let them all seal
+                    // with the new key before the old one's rows are counted as done.
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                let left = shanzhi_store::pii::count_stale(&db, &keys.active_id()).await?;
+                let bar = demo::progress::bar(left, "re-sealing");
+                let done = shanzhi_store::pii::rotate(&db, &keys, |n| bar.set_position(n)).await?;
+                bar.finish_and_clear();
+                println!(
+                    "re-sealed {} values under key {}",
+                    done.resealed,
+                    keys.active_id()
+                );
+                for (id, n) in shanzhi_store::pii::key_counts(&db, &keys).await? {
+                    println!("{id}: {n} values");
+                }
+            } else {
+                let counts = shanzhi_store::pii::key_counts(&db, &keys).await?;
+                println!("active key: {}", keys.active_id());
+                for (id, n) in counts {
+                    println!("{id}: {n} values");
+                }
             }
             db.close().await;
         }

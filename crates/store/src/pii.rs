@@ -452,8 +452,6 @@ pub async fn seal_legacy(db: &Db, keys: &Keyring) -> Result<u64, StoreError> {
 pub struct Rotation {
     /// Values re-sealed under the active key.
     pub resealed: u64,
-    /// Values already under it.
-    pub current: u64,
 }
 
 /// Re-seals every value of every sealed column that is not under the active key, in small
@@ -473,25 +471,23 @@ pub async fn rotate(
             let mut after = i64::MIN;
             loop {
                 let select = format!(
-                    "SELECT {k}, {c} FROM {t} WHERE {k} > $1 AND {c} IS NOT NULL ORDER BY {k} LIMIT {BATCH}",
-                    k = col.key, c = col.column, t = col.table
+                    "SELECT {k}, {c} FROM {t} WHERE {k} > $1 AND {c} IS NOT NULL \
+                     AND substr({c}, 1, $2) <> $3 ORDER BY {k} LIMIT {BATCH}",
+                    k = col.key,
+                    c = col.column,
+                    t = col.table
                 );
+                let p = prefix(&active);
                 let rows: Vec<(i64, Vec<u8>)> = with_pool!(db, pool => {
-                    sqlx::query_as(&select).bind(after).fetch_all(pool).await?
+                    sqlx::query_as(&select).bind(after).bind(p.len() as i64).bind(&p).fetch_all(pool).await?
                 });
                 let Some(last) = rows.last() else { break };
                 after = last.0;
                 let stale: Vec<(i64, Vec<u8>, Vec<u8>)> = rows
                     .into_iter()
-                    .filter_map(|(id, blob)| {
-                        if key_id(&blob) == Some(active.as_str()) {
-                            total.current += 1;
-                            return None;
-                        }
-                        Some(
-                            keys.decrypt(&blob)
-                                .map(|plain| (id, keys.encrypt(&plain), blob)),
-                        )
+                    .map(|(id, blob)| {
+                        keys.decrypt(&blob)
+                            .map(|plain| (id, keys.encrypt(&plain), blob))
                     })
                     .collect::<Result<_, _>>()?;
                 if stale.is_empty() {
@@ -521,23 +517,63 @@ pub async fn rotate(
                 return Ok(total);
             }
         }
-        total.current = 0;
     }
+}
+
+/// The first bytes of every value sealed under `kid`.
+fn prefix(kid: &str) -> Vec<u8> {
+    let mut p = vec![VERSION, kid.len() as u8];
+    p.extend_from_slice(kid.as_bytes());
+    p
+}
+
+/// How many sealed values each key of the keyring holds over every sealed column, and how many
+/// no key of it opens (under "(unknown)").
+pub async fn key_counts(db: &Db, keys: &Keyring) -> Result<BTreeMap<String, u64>, StoreError> {
+    let ids: Vec<String> = keys.current().data.keys().cloned().collect();
+    let mut out = BTreeMap::new();
+    for col in SEALED_COLUMNS {
+        let all = format!(
+            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL",
+            c = col.column,
+            t = col.table
+        );
+        let by_key = format!(
+            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, $1) = $2",
+            c = col.column,
+            t = col.table
+        );
+        let total: i64 = with_pool!(db, pool => sqlx::query_scalar(&all).fetch_one(pool).await?);
+        let mut known = 0;
+        for id in &ids {
+            let p = prefix(id);
+            let n: i64 = with_pool!(db, pool => {
+                sqlx::query_scalar(&by_key).bind(p.len() as i64).bind(&p).fetch_one(pool).await?
+            });
+            *out.entry(id.clone()).or_default() += n as u64;
+            known += n;
+        }
+        if total > known {
+            *out.entry("(unknown)".to_owned()).or_default() += (total - known) as u64;
+        }
+    }
+    Ok(out)
 }
 
 /// Values not under the active key.
 pub async fn count_stale(db: &Db, active: &str) -> Result<u64, StoreError> {
+    let p = prefix(active);
     let mut n = 0;
     for col in SEALED_COLUMNS {
         let select = format!(
-            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
+            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, $1) <> $2",
             c = col.column,
             t = col.table
         );
-        let blobs: Vec<Vec<u8>> = with_pool!(db, pool => {
-            sqlx::query_scalar(&select).fetch_all(pool).await?
+        let c: i64 = with_pool!(db, pool => {
+            sqlx::query_scalar(&select).bind(p.len() as i64).bind(&p).fetch_one(pool).await?
         });
-        n += blobs.iter().filter(|b| key_id(b) != Some(active)).count() as u64;
+        n += c as u64;
     }
     Ok(n)
 }

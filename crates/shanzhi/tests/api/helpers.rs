@@ -171,6 +171,11 @@ async fn spawn_with(
 }
 
 impl TestApp {
+    /// The test's own directory (the SQLite file and the personal-data key file live there).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Asks the server to stop without waiting for it.
     pub fn begin_stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

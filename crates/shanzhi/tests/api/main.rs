@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod person;
 mod photo;
+mod pii;
 mod security;
 mod tree;
 mod tree_io;

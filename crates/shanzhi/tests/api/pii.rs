@@ -1,0 +1,196 @@
+//! Personal data at rest: phones (and, with base data, ID numbers) are sealed in the database,
+//! never written to the server's log, and survive a key rotation.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shanzhi_store::Engine;
+
+use crate::helpers::{spawn_app, TestApp, IN_GRID};
+
+/// The real binary serving the test's database (same key file), logging everything to a file.
+struct Served {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    async fn start(app: &TestApp) -> (Served, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = app.dir().join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_shanzhi"))
+            .args(["serve", "--database-url", &app.database_url])
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("SHANZHI_PII_KEY_FILE", app.dir().join("test.pii-keys"))
+            // Everything the server could say, our code's and its libraries'.
+            .env("RUST_LOG", "trace")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start shanzhi serve");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..300 {
+            if let Ok(r) = reqwest::get(format!("{url}/healthz")).await {
+                if r.status() == StatusCode::OK {
+                    return (Served { child, log }, url);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("shanzhi serve did not come up");
+    }
+
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let mut text = String::new();
+        std::fs::File::open(&self.log)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+}
+
+/// Every byte of the SQLite database: the file and its write-ahead log.
+fn database_bytes(app: &TestApp) -> Vec<u8> {
+    let file = app
+        .database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-journal"] {
+        if let Ok(b) = std::fs::read(format!("{file}{suffix}")) {
+            all.extend(b);
+        }
+    }
+    assert!(!all.is_empty(), "no database file at {file}");
+    all
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Personal data the test writes; none may be found in plain text.
+const USER_PHONE: &str = "13912345678";
+const CALLER_PHONE: &str = "13787654321";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_are_sealed_in_the_database_and_never_logged() {
+    let mut app = spawn_app(Engine::Sqlite).await;
+    let c = app.seed_loop().await;
+    app.stop().await;
+    let (served, url) = Served::start(&app).await;
+    app.url = url;
+
+    // A citizen leaves a call-back phone; a dispatcher files a hotline call with the caller's.
+    let r = app
+        .client
+        .put(format!(
+            "{}/api/v1/users/{}/phone",
+            app.url, c.citizen.user_id
+        ))
+        .bearer_auth(&c.citizen.token)
+        .json(&json!({"phone": USER_PHONE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/hotline", app.url))
+        .bearer_auth(&c.dispatcher.token)
+        .header("idempotency-key", "pii-1")
+        .json(&json!({"category_id": c.garbage, "description": "来电反映路灯不亮", "lon": IN_GRID.0,
+            "lat": IN_GRID.1, "caller_name": "李女士", "caller_phone": CALLER_PHONE, "callback": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["caller"]["phone"], "137****4321");
+
+    let log = served.stop();
+    assert!(
+        log.lines().count() > 50 && log.contains("DEBUG"),
+        "logging everything: {}",
+        &log[..log.len().min(3000)]
+    );
+    assert!(
+        log.contains("/api/v1/hotline"),
+        "the server's log holds the requests: {}",
+        &log[..log.len().min(2000)]
+    );
+    let db = database_bytes(&app);
+    // The masks are there (the right files were read) …
+    assert!(holds(&db, "139****5678") && holds(&db, "137****4321"));
+    // … and no phone in plain text, in the log or the database.
+    for secret in [USER_PHONE, CALLER_PHONE] {
+        assert!(!log.contains(secret), "{secret} in the server's log");
+        assert!(!holds(&db, secret), "{secret} in the database file");
+    }
+}
+
+db_test!(
+    a_key_rotation_reseals_every_value_and_reads_the_same,
+    |app| {
+        let c = app.seed_loop().await;
+        for (who, phone) in [(&c.citizen, USER_PHONE), (&c.dispatcher, "13600001111")] {
+            let r = app
+                .client
+                .put(format!("{}/api/v1/users/{}/phone", app.url, who.user_id))
+                .bearer_auth(&who.token)
+                .json(&json!({"phone": phone}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let keys = &app.state.pii;
+        let db = &app.state.db;
+        let before = shanzhi_store::pii::key_counts(db, keys).await.unwrap();
+        assert_eq!(before.get("k1"), Some(&2), "{before:?}");
+        // A new key in the file: this server re-reads it and seals new values with it.
+        let new = shanzhi_store::pii::add_key(&app.dir().join("test.pii-keys")).unwrap();
+        assert_eq!(new, "k2");
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(keys.active_id(), "k2");
+        let done = shanzhi_store::pii::rotate(db, keys, |_| {}).await.unwrap();
+        assert_eq!(done.resealed, 2);
+        let after = shanzhi_store::pii::key_counts(db, keys).await.unwrap();
+        assert_eq!(after.get("k2"), Some(&2), "{after:?}");
+        assert_eq!(after.get("k1"), Some(&0), "{after:?}");
+        assert_eq!(
+            shanzhi_store::user::phone(db, keys, c.citizen.user_id)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(USER_PHONE)
+        );
+        assert_eq!(shanzhi_store::pii::count_stale(db, "k2").await.unwrap(), 0);
+        // Another rotation with nothing stale does nothing.
+        assert_eq!(
+            shanzhi_store::pii::rotate(db, keys, |_| {})
+                .await
+                .unwrap()
+                .resealed,
+            0
+        );
+    }
+);
