@@ -11,6 +11,7 @@ pub mod export;
 pub mod figures;
 pub mod grid_first;
 pub mod hotline;
+pub mod household;
 pub mod inbox;
 pub mod locate;
 pub mod map;
@@ -20,6 +21,7 @@ pub mod notification;
 pub mod ops;
 pub mod person;
 pub mod photo;
+pub mod resident;
 pub mod tree;
 pub mod user;
 
@@ -50,6 +52,8 @@ pub fn routes() -> Routes {
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
+        .merge(resident::routes())
+        .merge(household::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
