@@ -15,6 +15,7 @@ pub mod tally;
 
 pub mod caller;
 pub mod category;
+pub mod correction;
 pub mod department;
 pub mod error;
 pub mod event;

@@ -61,7 +61,8 @@ impl ResidentRow {
             .map_err(|e| StoreError::Other(anyhow::anyhow!("stored node code: {e}")))
     }
 
-    fn counted(&self) -> bool {
+    /// Whether the resident counts in the figures (present).
+    pub fn counted(&self) -> bool {
         self.status == Status::Present.as_str()
     }
 }
@@ -75,7 +76,7 @@ pub struct Placement {
 }
 
 /// The tally deltas of a counted resident at `node`, times `sign`, with their tags.
-fn count(t: &mut Tally, node: &NodeCode, residence: &str, tags: &[String], sign: i64) {
+pub fn count(t: &mut Tally, node: &NodeCode, residence: &str, tags: &[String], sign: i64) {
     t.add(node, "resident", "", sign);
     t.add(node, "residence", residence, sign);
     for tag in tags {
@@ -84,7 +85,7 @@ fn count(t: &mut Tally, node: &NodeCode, residence: &str, tags: &[String], sign:
 }
 
 /// The audit view of a record: masks only.
-fn audit_view(r: &ResidentRow) -> Value {
+pub fn audit_view(r: &ResidentRow) -> Value {
     let mut v = r.to_json();
     if let Some(o) = v.as_object_mut() {
         o.remove("created_at");
@@ -310,19 +311,23 @@ impl Change {
 }
 
 /// Loads a resident for change inside `$tx`, checking its version: `Stale` if it moved on.
-macro_rules! load_for_change {
+#[macro_export]
+macro_rules! load_resident {
     ($tx:expr, $id:expr, $version:expr) => {{
-        let sql = format!("SELECT {COLUMNS} FROM resident WHERE id = $1");
-        let row: Option<ResidentRow> = sqlx::query_as(&sql)
+        let sql = format!(
+            "SELECT {} FROM resident WHERE id = $1",
+            $crate::resident::COLUMNS
+        );
+        let row: Option<$crate::resident::ResidentRow> = sqlx::query_as(&sql)
             .bind($id)
             .fetch_optional(&mut *$tx)
             .await?;
         let Some(row) = row else {
-            return Err(StoreError::NotFound);
+            return Err($crate::StoreError::NotFound);
         };
         if let Some(v) = $version {
             if row.version != v {
-                return Err(StoreError::Stale);
+                return Err($crate::StoreError::Stale);
             }
         }
         row
@@ -330,14 +335,139 @@ macro_rules! load_for_change {
 }
 
 /// A value to set, typed even when NULL (PostgreSQL wants a NULL's type to match the column).
-enum Val {
+pub enum Val {
     Text(Option<String>),
     Int(Option<i64>),
     Bytes(Option<Vec<u8>>),
 }
 
+/// Applies a resident [`Change`] inside the open transaction `$tx` (of [`with_tx!`]): checks the
+/// version, writes the columns (sealed values prepared by the caller), moves the tags' node,
+/// moves the tally when the node or residence of a counted resident changes, and appends the
+/// audit row `$action`. Evaluates to the changed [`ResidentRow`]. Shared by [`update`] and the
+/// accepted corrections, which must change the record in their own transaction.
+#[macro_export]
+macro_rules! apply_resident_change {
+    ($tx:expr, $id:expr, $version:expr, $c:expr, $sealed_id:expr, $sealed_phone:expr, $action:expr, $actor_id:expr, $now:expr) => {{
+        let before = $crate::load_resident!($tx, $id, $version);
+        let tags: Vec<String> =
+            sqlx::query_scalar("SELECT tag_code FROM resident_tag WHERE resident_id = $1")
+                .bind($id)
+                .fetch_all(&mut *$tx)
+                .await?;
+        let mut sets: Vec<String> = Vec::new();
+        let mut vals: Vec<$crate::resident::Val> = Vec::new();
+        let mut set = |col: &str, v: $crate::resident::Val| {
+            vals.push(v);
+            sets.push(format!("{col} = ${}", vals.len()));
+        };
+        if let Some(n) = &$c.name {
+            set("name", $crate::resident::Val::Text(Some(n.clone())));
+        }
+        if let (Some(i), Some(s)) = (&$c.identity, &$sealed_id) {
+            set(
+                "id_kind",
+                $crate::resident::Val::Text(Some(i.kind().as_str().to_owned())),
+            );
+            set(
+                "id_enc",
+                $crate::resident::Val::Bytes(Some(s.cipher.clone())),
+            );
+            set(
+                "id_idx",
+                $crate::resident::Val::Bytes(Some(s.index.clone())),
+            );
+            set("id_mask", $crate::resident::Val::Text(Some(s.mask.clone())));
+        }
+        if let Some(g) = &$c.gender {
+            set("gender", $crate::resident::Val::Text(Some(g.clone())));
+        }
+        if let Some(y) = $c.birth_year {
+            set("birth_year", $crate::resident::Val::Int(Some(i64::from(y))));
+        }
+        if let Some(p) = &$sealed_phone {
+            set(
+                "phone_enc",
+                $crate::resident::Val::Bytes(p.as_ref().map(|s| s.cipher.clone())),
+            );
+            set(
+                "phone_idx",
+                $crate::resident::Val::Bytes(p.as_ref().map(|s| s.index.clone())),
+            );
+            set(
+                "phone_mask",
+                $crate::resident::Val::Text(p.as_ref().map(|s| s.mask.clone())),
+            );
+        }
+        if let Some(e) = &$c.ethnicity {
+            set(
+                "ethnicity",
+                $crate::resident::Val::Text(e.map(str::to_owned)),
+            );
+        }
+        if let Some(r) = $c.residence {
+            set(
+                "residence",
+                $crate::resident::Val::Text(Some(r.as_str().to_owned())),
+            );
+        }
+        if let Some(w) = &$c.workplace {
+            set("workplace", $crate::resident::Val::Text(w.clone()));
+        }
+        if let Some(h) = $c.house_id {
+            set("house_id", $crate::resident::Val::Int(h));
+        }
+        if let Some(n) = &$c.node {
+            set(
+                "node_code",
+                $crate::resident::Val::Text(Some(n.as_str().to_owned())),
+            );
+        }
+        set("updated_at", $crate::resident::Val::Int(Some($now)));
+        vals.push($crate::resident::Val::Int(Some($id)));
+        let sql = format!(
+            "UPDATE resident SET {}, version = version + 1 WHERE id = ${} RETURNING {}",
+            sets.join(", "),
+            vals.len(),
+            $crate::resident::COLUMNS
+        );
+        let after: $crate::resident::ResidentRow = {
+            let mut q = sqlx::query_as::<_, $crate::resident::ResidentRow>(&sql);
+            for v in &vals {
+                q = match v {
+                    $crate::resident::Val::Text(s) => q.bind(s.clone()),
+                    $crate::resident::Val::Int(i) => q.bind(*i),
+                    $crate::resident::Val::Bytes(b) => q.bind(b.clone()),
+                };
+            }
+            q.fetch_one(&mut *$tx).await?
+        };
+        if let Some(n) = &$c.node {
+            sqlx::query("UPDATE resident_tag SET node_code = $1 WHERE resident_id = $2")
+                .bind(n.as_str())
+                .bind($id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        if before.counted()
+            && (before.node_code != after.node_code || before.residence != after.residence)
+        {
+            let mut t = $crate::tally::Tally::new();
+            $crate::resident::count(&mut t, &before.node()?, &before.residence, &tags, -1);
+            $crate::resident::count(&mut t, &after.node()?, &after.residence, &tags, 1);
+            $crate::write_tally!($tx, &t);
+        }
+        let entry = $crate::audit::AuditEntry::new($actor_id, $action, "resident", $id.to_string())
+            .before($crate::resident::audit_view(&before))
+            .after($crate::resident::audit_view(&after));
+        $crate::append_audit!($tx, &entry, $now);
+        after
+    }};
+}
+
 /// Applies a change (optimistic on `version` when given), moving the tally when the node or
 /// the residence of a counted resident changes; audited as `action`.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &Db,
     keys: &Keyring,
@@ -348,73 +478,28 @@ pub async fn update(
     actor_id: Option<i64>,
     now: i64,
 ) -> Result<ResidentRow, StoreError> {
-    let sealed_id = c.identity.as_ref().map(|i| seal_identity(keys, i));
-    let sealed_phone = c
-        .phone
-        .as_ref()
-        .map(|p| p.as_ref().map(|p| seal_phone(keys, p)));
+    let (sealed_id, sealed_phone) = seal_change(keys, c);
     let row = with_tx!(db, tx => {
-        let before = load_for_change!(tx, id, version);
-        let tags: Vec<String> = sqlx::query_scalar("SELECT tag_code FROM resident_tag WHERE resident_id = $1")
-            .bind(id).fetch_all(&mut *tx).await?;
-        let mut sets: Vec<String> = Vec::new();
-        let mut vals: Vec<Val> = Vec::new();
-        let mut set = |col: &str, v: Val| {
-            vals.push(v);
-            sets.push(format!("{col} = ${}", vals.len()));
-        };
-        if let Some(n) = &c.name { set("name", Val::Text(Some(n.clone()))); }
-        if let (Some(i), Some(s)) = (&c.identity, &sealed_id) {
-            set("id_kind", Val::Text(Some(i.kind().as_str().to_owned())));
-            set("id_enc", Val::Bytes(Some(s.cipher.clone())));
-            set("id_idx", Val::Bytes(Some(s.index.clone())));
-            set("id_mask", Val::Text(Some(s.mask.clone())));
-        }
-        if let Some(g) = &c.gender { set("gender", Val::Text(Some(g.clone()))); }
-        if let Some(y) = c.birth_year { set("birth_year", Val::Int(Some(i64::from(y)))); }
-        if let Some(p) = &sealed_phone {
-            set("phone_enc", Val::Bytes(p.as_ref().map(|s| s.cipher.clone())));
-            set("phone_idx", Val::Bytes(p.as_ref().map(|s| s.index.clone())));
-            set("phone_mask", Val::Text(p.as_ref().map(|s| s.mask.clone())));
-        }
-        if let Some(e) = &c.ethnicity { set("ethnicity", Val::Text(e.map(str::to_owned))); }
-        if let Some(r) = c.residence { set("residence", Val::Text(Some(r.as_str().to_owned()))); }
-        if let Some(w) = &c.workplace { set("workplace", Val::Text(w.clone())); }
-        if let Some(h) = c.house_id { set("house_id", Val::Int(h)); }
-        if let Some(n) = &c.node { set("node_code", Val::Text(Some(n.as_str().to_owned()))); }
-        set("updated_at", Val::Int(Some(now)));
-        vals.push(Val::Int(Some(id)));
-        let sql = format!(
-            "UPDATE resident SET {}, version = version + 1 WHERE id = ${} RETURNING {COLUMNS}",
-            sets.join(", "), vals.len()
-        );
-        let after: ResidentRow = {
-            let mut q = sqlx::query_as::<_, ResidentRow>(&sql);
-            for v in &vals {
-                q = match v {
-                    Val::Text(s) => q.bind(s.clone()),
-                    Val::Int(i) => q.bind(*i),
-                    Val::Bytes(b) => q.bind(b.clone()),
-                };
-            }
-            q.fetch_one(&mut *tx).await?
-        };
-        if let Some(n) = &c.node {
-            sqlx::query("UPDATE resident_tag SET node_code = $1 WHERE resident_id = $2")
-                .bind(n.as_str()).bind(id).execute(&mut *tx).await?;
-        }
-        if before.counted() && (before.node_code != after.node_code || before.residence != after.residence) {
-            let mut t = Tally::new();
-            count(&mut t, &before.node()?, &before.residence, &tags, -1);
-            count(&mut t, &after.node()?, &after.residence, &tags, 1);
-            write_tally!(tx, &t);
-        }
-        let entry = AuditEntry::new(actor_id, action, "resident", id.to_string())
-            .before(audit_view(&before)).after(audit_view(&after));
-        append_audit!(tx, &entry, now);
-        after
+        apply_resident_change!(tx, id, version, c, sealed_id, sealed_phone, action, actor_id, now)
     });
     Ok(row)
+}
+
+/// The sealed identity and phone of a change, for [`apply_resident_change!`].
+#[allow(clippy::type_complexity)]
+pub fn seal_change(
+    keys: &Keyring,
+    c: &Change,
+) -> (
+    Option<crate::pii::Sealed>,
+    Option<Option<crate::pii::Sealed>>,
+) {
+    (
+        c.identity.as_ref().map(|i| seal_identity(keys, i)),
+        c.phone
+            .as_ref()
+            .map(|p| p.as_ref().map(|p| seal_phone(keys, p))),
+    )
 }
 
 /// Moves a resident to another status (move out, death, return), as the domain allows; the
@@ -430,7 +515,7 @@ pub async fn set_status(
     now: i64,
 ) -> Result<Result<ResidentRow, String>, StoreError> {
     let row = with_tx!(db, tx => {
-        let before = load_for_change!(tx, id, version);
+        let before = load_resident!(tx, id, version);
         let from = Status::parse(&before.status).map_err(|e| StoreError::Other(anyhow::anyhow!("stored status: {e}")))?;
         if !from.can_become(to) {
             return Ok(Err(format!("a resident who is {from} cannot become {to}")));

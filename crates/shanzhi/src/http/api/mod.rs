@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod category;
+pub mod correction;
 pub mod department;
 pub mod doc;
 pub mod duplicate;
@@ -54,6 +55,7 @@ pub fn routes() -> Routes {
         .merge(map::routes())
         .merge(resident::routes())
         .merge(household::routes())
+        .merge(correction::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
