@@ -50,7 +50,7 @@ impl ResidentRow {
             "relation": self.relation, "house_id": self.house_id, "name": self.name,
             "gender": self.gender, "birth_year": self.birth_year, "id_kind": self.id_kind,
             "id_number": self.id_mask, "phone": self.phone_mask, "ethnicity": self.ethnicity,
-            "residence": self.residence, "workplace": self.workplace, "status": self.status,
+            "residence": self.residence, "workplace": self.workplace, "status": self.status, "user_id": self.user_id,
             "version": self.version, "created_at": self.created_at, "updated_at": self.updated_at,
         })
     }
@@ -292,6 +292,8 @@ pub struct Change {
     pub workplace: Option<Option<String>>,
     pub house_id: Option<Option<i64>>,
     pub node: Option<NodeCode>,
+    /// The citizen account that is this person (`Some(None)` unlinks it).
+    pub user_id: Option<Option<i64>>,
 }
 
 impl Change {
@@ -307,6 +309,7 @@ impl Change {
             && self.workplace.is_none()
             && self.house_id.is_none()
             && self.node.is_none()
+            && self.user_id.is_none()
     }
 }
 
@@ -416,6 +419,9 @@ macro_rules! apply_resident_change {
         }
         if let Some(h) = $c.house_id {
             set("house_id", $crate::resident::Val::Int(h));
+        }
+        if let Some(u) = $c.user_id {
+            set("user_id", $crate::resident::Val::Int(u));
         }
         if let Some(n) = &$c.node {
             set(

@@ -120,6 +120,7 @@ pub fn routes() -> Routes {
                 ("residence?", s::nullable(r::residence())),
                 ("workplace?", s::nullable(r::workplace())),
                 ("house_id?", s::nullable(s::int64())),
+                ("user_id?", s::nullable(s::int64())),
             ]))
         .post("/api/v1/residents/{id}/move_out", move_out, Doc::new("resident",
             "Record that a resident moved out, died, or came back (status); the figures follow")
@@ -425,6 +426,9 @@ struct UpdateBody {
     workplace: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     house_id: Option<Option<i64>>,
+    /// The citizen account that is this person.
+    #[serde(default, deserialize_with = "present")]
+    user_id: Option<Option<i64>>,
 }
 
 async fn update(
@@ -527,7 +531,14 @@ async fn update(
             .transpose()?,
         house_id: b.house_id,
         node,
+        user_id: b.user_id,
     };
+    if let Some(Some(u)) = b.user_id {
+        let account = shanzhi_store::user::get(&app.db, u).await;
+        if !matches!(account, Ok(a) if a.role == Role::Citizen.as_str()) {
+            return Err(ApiError::invalid("user_id", "not a citizen account"));
+        }
+    }
     if c.is_empty() {
         return Ok(axum::Json(row.to_json()));
     }
