@@ -835,4 +835,7 @@ export default {
   'field.user_id': 'citizen account',
   'field.relation': 'relation',
   'field.house_id': 'house',
+  'audit.entity.resident': 'Resident',
+  'audit.entity.household': 'Household',
+  'audit.entity.correction': 'Correction',
 };

@@ -835,4 +835,7 @@ export default {
   'field.user_id': '居民账号',
   'field.relation': '与户主关系',
   'field.house_id': '房屋',
+  'audit.entity.resident': '居民',
+  'audit.entity.household': '户',
+  'audit.entity.correction': '更正申请',
 };
