@@ -178,12 +178,7 @@ pub async fn decide(
 
 /// The grid workers whose area holds `node` (their grid or an ancestor of it), for notices.
 pub async fn grid_workers_over(db: &Db, node: &NodeCode) -> Result<Vec<i64>, StoreError> {
-    let codes: Vec<String> = node
-        .ancestor_paths()
-        .iter()
-        .filter_map(|p| NodeCode::from_path(p).ok())
-        .map(|c| c.as_str().to_owned())
-        .collect();
+    let codes = node.ancestor_codes();
     let marks: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 1)).collect();
     let sql = format!(
         "SELECT id FROM app_user WHERE role = 'grid_worker' AND NOT disabled AND scope_code IN ({}) ORDER BY id",

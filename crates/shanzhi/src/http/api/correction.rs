@@ -18,9 +18,9 @@ use shanzhi_store::notification::NewNotification;
 use shanzhi_store::resident::{Change, ResidentRow};
 
 use super::doc::{schema as s, Doc, Routes};
-use super::resident::{node_for, write_error};
+use super::resident::{need_write, node_for, write_error};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{CurrentUser, Json, Query};
+use crate::http::extract::{next_page, page_limit, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// Fields a citizen may ask to correct.
@@ -218,13 +218,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let node = node_for(&user, q.node.as_deref(), |a| a.read)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(q.limit, 50, MAX_LIMIT)?;
     if q.state
         .as_deref()
         .is_some_and(|s| !["pending", "accepted", "rejected"].contains(&s))
@@ -242,13 +236,7 @@ async fn list(
         limit + 1,
     )
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let next = next_page(&mut rows, limit, |r| r.id);
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut v = r.to_json();
@@ -281,9 +269,7 @@ async fn decide(
     if !access.read {
         return Err(ApiError::not_found("correction"));
     }
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     if row.state != "pending" {
         return Err(ApiError::conflict(
             Some("state"),

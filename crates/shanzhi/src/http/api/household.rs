@@ -15,9 +15,9 @@ use shanzhi_store::resident::ResidentRow;
 use shanzhi_store::StoreError;
 
 use super::doc::{schema as s, Doc, Routes};
-use super::resident::node_for;
+use super::resident::{need_write, node_for};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{present, CurrentUser, Json, Query};
+use crate::http::extract::{next_page, page_limit, present, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// Most households one page lists.
@@ -203,22 +203,10 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let node = node_for(&user, q.node.as_deref(), |a| a.read)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(q.limit, 50, MAX_LIMIT)?;
     let mut rows =
         shanzhi_store::household::list(&app.db, node.path(), q.cursor, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let next = next_page(&mut rows, limit, |r| r.id);
     Ok(axum::Json(
         json!({"items": rows.iter().map(HouseholdRow::to_json).collect::<Vec<_>>(), "next_cursor": next}),
     ))
@@ -285,9 +273,7 @@ async fn update(
     Json(b): Json<UpdateBody>,
 ) -> ApiResult<impl IntoResponse> {
     let (mut hh, access) = visible(&app, &user, id).await?;
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     let now = app.clock.now_ms();
     let number = match &b.number {
         Some(n) => Some(n.as_deref().map(parse_number).transpose()?.flatten()),
@@ -337,9 +323,7 @@ async fn add_member(
     Json(b): Json<MemberBody>,
 ) -> ApiResult<impl IntoResponse> {
     let (_, access) = visible(&app, &user, id).await?;
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     let relation = Relation::parse(&b.relation)?;
     // The resident must be one the user may read: an unknown one and a hidden one look alike.
     super::resident::visible(&app, &user, b.resident_id).await?;
@@ -362,9 +346,7 @@ async fn remove_member(
     Path((id, resident_id)): Path<(i64, i64)>,
 ) -> ApiResult<impl IntoResponse> {
     let (_, access) = visible(&app, &user, id).await?;
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     shanzhi_store::household::remove_member(
         &app.db,
         id,

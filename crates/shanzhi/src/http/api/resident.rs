@@ -23,7 +23,7 @@ use shanzhi_store::StoreError;
 use super::doc::{schema as s, Doc, Routes};
 use super::person::{check_purpose, MAX_PURPOSE_CHARS};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{present, CurrentUser, Json, Query};
+use crate::http::extract::{next_page, page_limit, present, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// Most residents one page lists.
@@ -73,7 +73,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/residents", list, Doc::new("resident",
             "The residents of a subtree (staff with base-data access), masked; exact search by ID number or phone through the blind index")
             .query("node", s::node_code(), "the subtree (default: the user's area)")
-            .query("q", s::text(1, 50), "names beginning with this")
+            .query("q", r::person_name(), "names beginning with this")
             .query("id_number", r::id_number(), "exact ID number")
             .query("phone", r::phone(), "exact phone")
             .query("residence", r::residence(), "registered, floating or overseas")
@@ -171,6 +171,15 @@ async fn access_to(app: &AppState, user: &CurrentUser, row: &ResidentRow) -> Api
     Ok(base_access(&user.actor, &row.node()?))
 }
 
+/// 403 unless `access` allows changes (the record itself is readable: 404 came first).
+pub(crate) fn need_write(access: &BaseAccess) -> ApiResult<()> {
+    if access.write {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may not change the register"))
+    }
+}
+
 /// The node a list or a new record names (default: the user's area), which the user must
 /// `need` (read or write) there; 404 outside their area, 403 for roles without base data.
 pub(crate) fn node_for(
@@ -236,13 +245,7 @@ async fn list(
 ) -> ApiResult<impl IntoResponse> {
     let node = node_for(&user, q.node.as_deref(), |a| a.read)?;
     let now = app.clock.now_ms();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(q.limit, 50, MAX_LIMIT)?;
     for (field, age) in [("age_from", q.age_from), ("age_to", q.age_to)] {
         if age.is_some_and(|a| !(0..=200).contains(&a)) {
             return Err(ApiError::invalid(field, "must be between 0 and 200"));
@@ -287,13 +290,7 @@ async fn list(
         limit: limit + 1,
     };
     let mut rows = shanzhi_store::resident::list(&app.db, &app.pii, &f).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let next = next_page(&mut rows, limit, |r| r.id);
     Ok(axum::Json(json!({
         "items": rows.iter().map(ResidentRow::to_json).collect::<Vec<_>>(),
         "next_cursor": next,
@@ -438,9 +435,7 @@ async fn update(
     Json(b): Json<UpdateBody>,
 ) -> ApiResult<impl IntoResponse> {
     let (row, access) = visible(&app, &user, id).await?;
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     let now = app.clock.now_ms();
     let node = match &b.node {
         Some(n) => Some(node_for(&user, Some(n), |a| a.write)?),
@@ -574,9 +569,7 @@ async fn move_out(
     Json(b): Json<MoveOutBody>,
 ) -> ApiResult<impl IntoResponse> {
     let (_, access) = visible(&app, &user, id).await?;
-    if !access.write {
-        return Err(ApiError::forbidden("your role may not change the register"));
-    }
+    need_write(&access)?;
     let to = match b.status.as_deref() {
         Some(s) => Status::parse(s)?,
         None => Status::MovedOut,
