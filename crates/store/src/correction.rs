@@ -54,8 +54,8 @@ impl CorrectionRow {
     }
 }
 
-/// The value asked for: plain, or personal data to seal.
-#[derive(Debug, Clone)]
+/// The value asked for: plain, or personal data to seal (its `Debug` shows the mask only).
+#[derive(Clone)]
 pub enum Asked {
     Plain(String),
     /// The value and its mask.
@@ -65,8 +65,18 @@ pub enum Asked {
     },
 }
 
+impl std::fmt::Debug for Asked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Asked::Plain(v) => write!(f, "Plain({v:?})"),
+            Asked::Sealed { mask, .. } => write!(f, "Sealed({mask})"),
+        }
+    }
+}
+
 /// Files a correction about `resident` by `requester`, with the notices to its grid workers,
 /// audited (a sealed value by its mask).
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: &Db,
     keys: &Keyring,
@@ -191,4 +201,18 @@ pub async fn grid_workers_over(db: &Db, node: &NodeCode) -> Result<Vec<i64>, Sto
         }
         q.fetch_all(pool).await?
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_value_debugs_as_its_mask() {
+        let a = Asked::Sealed {
+            value: "13900000001".into(),
+            mask: "139****0001".into(),
+        };
+        assert_eq!(format!("{a:?}"), "Sealed(139****0001)");
+    }
 }

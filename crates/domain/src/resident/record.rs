@@ -385,6 +385,9 @@ mod tests {
         assert!(!format!("{r:?}").contains(&id), "Debug masks the number");
     }
 
+    /// A change to a good input, for the table below.
+    type Edit = Box<dyn Fn(&mut ResidentInput)>;
+
     #[test]
     fn records_are_checked_field_by_field() {
         let good_id = complete("44150219800101002");
@@ -398,7 +401,7 @@ mod tests {
                 other => panic!("{other:?}"),
             })
         };
-        let cases: Vec<(&str, Box<dyn Fn(&mut ResidentInput)>, Option<&str>)> = vec![
+        let cases: Vec<(&str, Edit, Option<&str>)> = vec![
             ("good", Box::new(|_| {}), None),
             (
                 "blank name",
