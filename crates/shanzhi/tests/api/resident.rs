@@ -490,3 +490,93 @@ db_test!(
         }
     }
 );
+
+/// Tags a resident straight in the store (the tag routes are another module's), counted.
+async fn tag(app: &TestApp, resident: i64, node: &str, code: &str) {
+    let tag_sql = "INSERT INTO tag (code, name_zh, name_en, kind, created_at, updated_at) VALUES ($1, $1, $1, 'care', 0, 0) ON CONFLICT (code) DO NOTHING";
+    let link_sql =
+        "INSERT INTO resident_tag (resident_id, tag_code, node_code, since) VALUES ($1, $2, $3, 0)";
+    match &app.state.db {
+        shanzhi_store::Db::Sqlite { write, .. } => {
+            sqlx::query(tag_sql)
+                .bind(code)
+                .execute(write)
+                .await
+                .unwrap();
+            sqlx::query(link_sql)
+                .bind(resident)
+                .bind(code)
+                .bind(node)
+                .execute(write)
+                .await
+                .unwrap();
+        }
+        shanzhi_store::Db::Postgres(pool) => {
+            sqlx::query(tag_sql).bind(code).execute(pool).await.unwrap();
+            sqlx::query(link_sql)
+                .bind(resident)
+                .bind(code)
+                .bind(node)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let mut t = shanzhi_store::tally::Tally::new();
+    t.add(
+        &shanzhi_domain::tree::NodeCode::parse(node).unwrap(),
+        "tag",
+        code,
+        1,
+    );
+    shanzhi_store::tally::add(&app.state.db, &t).await.unwrap();
+}
+
+db_test!(
+    a_tagged_resident_is_found_by_tag_and_leaves_the_tag_counts_on_moving_out,
+    |app| {
+        let cast = app.seed_loop().await;
+        let v = register(&app, &cast.worker, GRID, "郑老", &id_number(41), None).await;
+        let rid = v["id"].as_i64().unwrap();
+        register(&app, &cast.worker, GRID, "郑少", &id_number(43), None).await;
+        tag(&app, rid, GRID, "elderly_alone").await;
+        let found = app
+            .get_json("/api/v1/residents?tag=elderly_alone", &cast.worker)
+            .await;
+        let ids: Vec<i64> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [rid]);
+        assert_eq!(
+            app.get_json(&format!("/api/v1/residents/{rid}"), &cast.worker)
+                .await["tags"],
+            json!(["elderly_alone"])
+        );
+        assert_eq!(tally(&app, "441502001001", "tag", "elderly_alone").await, 1);
+        let r = app
+            .post_json(
+                &format!("/api/v1/residents/{rid}/move_out"),
+                Some(&cast.worker),
+                json!({"status": "deceased"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(tally(&app, "441502001001", "tag", "elderly_alone").await, 0);
+        assert_eq!(tally(&app, "441502001001", "resident", "").await, 1);
+        // Death is final.
+        let r = app
+            .post_json(
+                &format!("/api/v1/residents/{rid}/move_out"),
+                Some(&cast.worker),
+                json!({"status": "present"}),
+            )
+            .await;
+        assert_eq!(
+            assert_error(r, StatusCode::CONFLICT).await["field"],
+            "status"
+        );
+    }
+);
