@@ -139,9 +139,9 @@ db_test!(a_wrong_id_number_is_refused_with_its_reason, |app| {
     let last = if good.ends_with('0') { "1" } else { "0" };
     let bad_check = format!("{}{last}", &good[..17]);
     let bad_region = complete("99150219800101003");
-    for (number, reason) in [
-        (bad_check.as_str(), "check digit"),
-        (bad_region.as_str(), "region code"),
+    for (number, reason, key) in [
+        (bad_check.as_str(), "check digit", "id_check_digit"),
+        (bad_region.as_str(), "region code", "id_region"),
     ] {
         let r = app
             .post_json("/api/v1/residents", Some(&cast.worker),
@@ -150,6 +150,7 @@ db_test!(a_wrong_id_number_is_refused_with_its_reason, |app| {
         let e = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(e["field"], "id_number");
         assert!(e["message"].as_str().unwrap().contains(reason), "{e}");
+        assert_eq!(e["reason"], key, "a key the page translates");
     }
     // Registered twice: 409 naming where, the number masked.
     register(&app, &cast.worker, GRID, "李四", &good, None).await;
@@ -158,6 +159,8 @@ db_test!(a_wrong_id_number_is_refused_with_its_reason, |app| {
             json!({"node": "441502001001002", "name": "李四", "id_kind": "resident_id", "id_number": good, "residence": "floating"}))
         .await;
     let e = assert_error(r, StatusCode::CONFLICT).await;
+    assert_eq!(e["reason"], "id_registered");
+    assert_eq!(e["params"]["node"], GRID);
     let msg = e["message"].as_str().unwrap();
     assert!(
         msg.contains(GRID) && !msg.contains(&good) && msg.contains("4415**"),
