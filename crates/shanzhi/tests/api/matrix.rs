@@ -1522,6 +1522,40 @@ db_test!(
                     }
                 }
             }
+            // The register: every resident and household listed opens.
+            for (list, open) in [
+                ("/api/v1/residents", "/api/v1/residents"),
+                ("/api/v1/households", "/api/v1/households"),
+            ] {
+                for f in [
+                    "",
+                    "?node=441521001001001",
+                    "?node=440000000000",
+                    "?limit=200",
+                ] {
+                    let r = app.get(&format!("{list}{f}"), Some(session)).await;
+                    if !r.status().is_success() {
+                        continue;
+                    }
+                    let v: Value = r.json().await.unwrap();
+                    for item in v["items"].as_array().cloned().unwrap_or_default() {
+                        let id = item["id"].as_i64().unwrap();
+                        expect_open(
+                            &app,
+                            session,
+                            &format!("{open}/{id}"),
+                            || {
+                                format!(
+                                    "{list}{f} as {} lists {id}, which it cannot open",
+                                    role.as_str()
+                                )
+                            },
+                            &mut wrong,
+                        )
+                        .await;
+                    }
+                }
+            }
             // Map points: only orders the caller can open.
             let r = app
                 .get(
