@@ -583,3 +583,45 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_resident_moved_to_another_grid_takes_the_counts_along,
+    |app| {
+        let cast = app.seed_loop().await;
+        let rid = register(&app, &cast.worker, GRID, "冯十一", &id_number(51), None).await["id"]
+            .as_i64()
+            .unwrap();
+        let next = "441502001001002";
+        // The grid worker may not move them out of reach; the village dispatcher may.
+        let r = app
+            .patch_json(
+                &format!("/api/v1/residents/{rid}"),
+                &cast.worker,
+                json!({"node": next}),
+            )
+            .await;
+        assert_error(r, StatusCode::NOT_FOUND).await;
+        let r = app
+            .patch_json(
+                &format!("/api/v1/residents/{rid}"),
+                &cast.dispatcher,
+                json!({"node": next, "residence": "floating"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(tally(&app, GRID, "resident", "").await, 0);
+        assert_eq!(tally(&app, next, "resident", "").await, 1);
+        assert_eq!(tally(&app, next, "residence", "floating").await, 1);
+        assert_eq!(tally(&app, "441502001001", "resident", "").await, 1);
+        assert_eq!(
+            tally(&app, "441502001001", "residence", "registered").await,
+            0
+        );
+        assert_eq!(
+            app.get(&format!("/api/v1/residents/{rid}"), Some(&cast.worker))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+);
