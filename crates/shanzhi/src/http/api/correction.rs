@@ -18,15 +18,13 @@ use shanzhi_store::notification::NewNotification;
 use shanzhi_store::resident::{Change, ResidentRow};
 
 use super::doc::{schema as s, Doc, Routes};
-use super::resident::{need_write, node_for, write_error};
+use super::resident::{check_note, need_write, node_for, write_error, MAX_NOTE_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{next_page, page_limit, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// Fields a citizen may ask to correct.
 const FIELDS: &[&str] = &["name", "phone", "id_number", "ethnicity", "workplace"];
-/// Longest note, in characters.
-const MAX_NOTE_CHARS: usize = 500;
 /// Most corrections one page lists.
 const MAX_LIMIT: i64 = 200;
 
@@ -83,21 +81,6 @@ async fn mine(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl 
         "household": household,
         "corrections": corrections.iter().map(CorrectionRow::to_json).collect::<Vec<_>>(),
     })))
-}
-
-fn check_note(raw: Option<&str>) -> ApiResult<String> {
-    let note = raw.unwrap_or("").trim();
-    if note.chars().count() > MAX_NOTE_CHARS
-        || note
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid(
-            "note",
-            "at most 500 characters, no control characters",
-        ));
-    }
-    Ok(note.to_owned())
 }
 
 /// The change a correction of `field` to `value` makes to `r`, checked as the register checks

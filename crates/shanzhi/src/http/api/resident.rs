@@ -127,7 +127,7 @@ pub fn routes() -> Routes {
             .path("id", s::int64())
             .body(&[
                 ("status?", s::nullable(s::one_of(&["moved_out", "deceased", "present"]))),
-                ("note?", s::nullable(s::note(500, false))),
+                ("note?", s::nullable(s::note(MAX_NOTE_CHARS, false))),
                 ("version?", s::nullable(s::int64())),
             ]))
         .post("/api/v1/residents/{id}/reveal", reveal, Doc::new("resident",
@@ -169,6 +169,26 @@ async fn access_to(app: &AppState, user: &CurrentUser, row: &ResidentRow) -> Api
         });
     }
     Ok(base_access(&user.actor, &row.node()?))
+}
+
+/// Longest note of a move out or a correction, in characters.
+pub(crate) const MAX_NOTE_CHARS: usize = 500;
+
+/// A note as typed: trimmed, at most 500 characters, no control characters but line breaks
+/// and tabs; none is empty.
+pub(crate) fn check_note(raw: Option<&str>) -> ApiResult<String> {
+    let note = raw.unwrap_or("").trim();
+    if note.chars().count() > MAX_NOTE_CHARS
+        || note
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::invalid(
+            "note",
+            "at most 500 characters, no control characters",
+        ));
+    }
+    Ok(note.to_owned())
 }
 
 /// 403 unless `access` allows changes (the record itself is readable: 404 came first).
@@ -574,17 +594,8 @@ async fn move_out(
         Some(s) => Status::parse(s)?,
         None => Status::MovedOut,
     };
-    let note = b.note.as_deref().unwrap_or("").trim();
-    if note.chars().count() > 500
-        || note
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid(
-            "note",
-            "at most 500 characters, no control characters",
-        ));
-    }
+    let note = check_note(b.note.as_deref())?;
+    let note = note.as_str();
     let now = app.clock.now_ms();
     match shanzhi_store::resident::set_status(
         &app.db,
