@@ -7,6 +7,7 @@ pub mod audit;
 pub mod error;
 pub mod event;
 pub mod grid;
+pub mod household;
 pub mod resident;
 pub mod tree;
 pub mod user;

@@ -234,7 +234,8 @@ pub async fn list(
 }
 
 /// Which of `rows` are about records under the tree path `root` (an event in a grid there, a
-/// node, a user or a department whose scope lies there). Rows about shared settings (categories,
+/// node, a user or a department whose scope lies there, a resident, household or correction
+/// at a node there). Rows about shared settings (categories,
 /// the calendar, Open311 clients) and bulk rows (`*`) belong to no subtree and are not kept.
 pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, StoreError> {
     let end = subtree_end(root);
@@ -249,6 +250,8 @@ pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, 
         v
     };
     let (events, users, departments) = (ids("event"), ids("user"), ids("department"));
+    let (residents, households, corrections) =
+        (ids("resident"), ids("household"), ids("correction"));
     let mut seen: HashSet<(String, i64)> = HashSet::new();
     for (entity, list, sql) in [
         ("event", &events, "SELECT id FROM event WHERE id IN ({}) AND grid_code >= ? AND grid_code < ?"),
@@ -263,6 +266,9 @@ pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, 
             &departments,
             "SELECT d.id FROM department d JOIN node n ON n.code = d.region_code WHERE d.id IN ({}) AND n.path >= ? AND n.path < ?",
         ),
+        ("resident", &residents, "SELECT id FROM resident WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
+        ("household", &households, "SELECT id FROM household WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
+        ("correction", &corrections, "SELECT id FROM correction WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
     ] {
         for chunk in list.chunks(500) {
             // `?` placeholders numbered for PostgreSQL by position.
@@ -285,7 +291,7 @@ pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, 
         .iter()
         .map(|r| match r.entity.as_str() {
             "node" => NodeCode::parse(&r.entity_id).is_ok_and(|c| c.path().starts_with(root)),
-            "event" | "user" | "department" => r
+            "event" | "user" | "department" | "resident" | "household" | "correction" => r
                 .entity_id
                 .parse::<i64>()
                 .is_ok_and(|id| seen.contains(&(r.entity.clone(), id))),

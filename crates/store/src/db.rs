@@ -82,6 +82,23 @@ macro_rules! with_tx {
     };
 }
 
+/// Binds each [`crate::event::Bind`] of `$binds` (an iterator of `&Bind`) to the query `$q`,
+/// in order: for queries whose conditions are built from filters.
+#[macro_export]
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                $crate::event::Bind::Text(s) => q.bind(s.clone()),
+                $crate::event::Bind::Int(i) => q.bind(*i),
+                $crate::event::Bind::Bytes(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
 /// The engine behind an open transaction (for SQL text that must differ, such as placeholders).
 pub fn engine_of<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> Engine {
     if DB::NAME == <sqlx::Sqlite as sqlx::Database>::NAME {
@@ -224,6 +241,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_resident",
         include_str!("../migrations/sqlite/0013_resident.sql"),
     ),
+    (
+        14,
+        "0014_correction",
+        include_str!("../migrations/sqlite/0014_correction.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -290,6 +312,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "0013_resident",
         include_str!("../migrations/postgres/0013_resident.sql"),
+    ),
+    (
+        14,
+        "0014_correction",
+        include_str!("../migrations/postgres/0014_correction.sql"),
     ),
 ];
 

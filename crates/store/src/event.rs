@@ -711,6 +711,7 @@ pub async fn photo_events(db: &Db, hash: &str) -> Result<Vec<i64>, StoreError> {
 pub enum Bind {
     Text(String),
     Int(i64),
+    Bytes(Vec<u8>),
 }
 
 /// Filters of the event list; the scope condition is added by the caller's role.
@@ -747,7 +748,7 @@ pub enum ListScope {
     Reporter(i64),
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
@@ -843,14 +844,7 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         cond.join(" AND ")
     );
     let rows = with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, EventRow>(&sql);
-        for b in &binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(pool).await?
+        bind_all!(sqlx::query_as::<_, EventRow>(&sql), &binds).fetch_all(pool).await?
     });
     Ok(rows)
 }

@@ -8,12 +8,7 @@ use crate::{Db, StoreError};
 
 /// The setting nearest above (or at) a node: `None` when no node up the tree has one.
 pub async fn nearest(db: &Db, node: &NodeCode) -> Result<Option<bool>, StoreError> {
-    let codes: Vec<String> = node
-        .ancestor_paths()
-        .iter()
-        .filter_map(|p| NodeCode::from_path(p).ok())
-        .map(|c| c.as_str().to_owned())
-        .collect();
+    let codes = node.ancestor_codes();
     let ps: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT node_code, enabled FROM grid_first_setting WHERE node_code IN ({})",

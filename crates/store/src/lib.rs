@@ -15,14 +15,17 @@ pub mod tally;
 
 pub mod caller;
 pub mod category;
+pub mod correction;
 pub mod department;
 pub mod error;
 pub mod event;
 pub mod grid_first;
 pub mod history;
+pub mod household;
 pub mod node;
 pub mod open311;
 pub mod pii;
+pub mod resident;
 pub mod session;
 pub mod throttle;
 pub mod user;

@@ -312,14 +312,7 @@ pub async fn requests(db: &Db, f: &RequestFilter) -> Result<Vec<RequestRow>, Sto
         cond.join(" AND ")
     );
     let rows = with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, RequestRow>(&sql);
-        for b in &binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(pool).await?
+        bind_all!(sqlx::query_as::<_, RequestRow>(&sql), &binds).fetch_all(pool).await?
     });
     Ok(rows)
 }

@@ -17,6 +17,10 @@ export function noticeText(n) {
     if (p.brief) p.brief = `${t('notice.summon.sep')}${p.brief}`;
   }
   if (n.kind === 'extension_decided') p.answer = t(p.approve ? 'notice.approved' : 'notice.refused');
+  if (n.kind === 'correction_decided') {
+    p.answer = t(p.accept ? 'correction.state.accepted' : 'correction.state.rejected');
+    p.reason = p.reason ? ` (${p.reason})` : '';
+  }
   if (p.reason === undefined) p.reason = '';
   if (p.department === undefined || p.department === null) p.department = '';
   const key = `notice.${n.kind}`;

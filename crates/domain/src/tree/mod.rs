@@ -280,6 +280,16 @@ impl NodeCode {
         out
     }
 
+    /// The codes of this node's ancestors and itself, top down (the codes of
+    /// [`NodeCode::ancestor_paths`]): for `WHERE code IN (…)` over settings and scopes.
+    pub fn ancestor_codes(&self) -> Vec<String> {
+        self.ancestor_paths()
+            .iter()
+            .filter_map(|p| NodeCode::from_path(p).ok())
+            .map(|c| c.as_str().to_owned())
+            .collect()
+    }
+
     /// The code as text.
     pub fn as_str(&self) -> &str {
         &self.0

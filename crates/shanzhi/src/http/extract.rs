@@ -84,6 +84,30 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// The page size a list asks for: `given`, or `default`; 422 outside `1..=max`.
+pub fn page_limit(given: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = given.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ));
+    }
+    Ok(limit)
+}
+
+/// Keyset paging: `rows` was read with one row more than `limit`; cuts it to `limit` and
+/// answers the cursor of the next page (the key of the last row kept), if there is one.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> Option<i64> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    if more {
+        rows.last().map(key)
+    } else {
+        None
+    }
+}
+
 /// A query string whose errors come back in our shape.
 pub struct Query<T>(pub T);
 

@@ -48,6 +48,21 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("range", "must be {min} to {max}"),
     ("date", "must be a date YYYY-MM-DD"),
     ("node_code", "not a region or grid code"),
+    // The register of residents.
+    ("id_registered", "the ID number {mask} is registered already, at {node}"),
+    ("id_length", "an ID number has 18 characters"),
+    ("id_digits", "an ID number is 17 digits and a check digit (0-9 or X)"),
+    ("id_region", "the region code {code} names no province (its first two digits)"),
+    ("id_region", "the region code {code} is not the code of a county or district"),
+    ("id_birth_date", "the birth date {date} in the number is not a real past date"),
+    ("id_check_digit", "the check digit does not match: a digit is wrong or swapped"),
+    ("household_has_head", "the household has a head already: change the head instead"),
+    ("household_first_head", "a household's first member is its head"),
+    ("household_head_last", "the head leaves last: make another member head first"),
+    ("resident_elsewhere", "the resident is in another household already"),
+    ("resident_status", "a resident who is {from} cannot become {to}"),
+    ("correction_decided", "this correction was {state} already"),
+    ("purpose_required", "say why you need it (目的)"),
 ];
 
 /// Matches `message` against `template`; the parameters when the whole message fits.

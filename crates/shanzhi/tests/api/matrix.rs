@@ -139,6 +139,26 @@ struct World {
     out_user: i64,
     /// A notice to the citizen about the in-scope order.
     citizen_notice: i64,
+    /// Base data on each side: [in, out].
+    base: Base,
+}
+
+/// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
+/// head of the household, with a spouse) and in the other county's grid (citizen2's).
+struct Base {
+    resident: [i64; 2],
+    household: [i64; 2],
+    spouse: [i64; 2],
+    correction: [i64; 2],
+}
+
+impl Base {
+    fn of(a: &[i64; 2], s: Side) -> i64 {
+        match s {
+            Side::In => a[0],
+            Side::Out => a[1],
+        }
+    }
 }
 
 /// One request a row makes.
@@ -247,6 +267,54 @@ fn record_read(_: Role, s: Side) -> Want {
     match s {
         Side::In => Want::Ok,
         Side::Out => Want::Hidden,
+    }
+}
+
+/// Roles that read the register (base data).
+fn base_reader(r: Role) -> bool {
+    matches!(
+        r,
+        Role::GridWorker | Role::Dispatcher | Role::Admin | Role::Leader | Role::Analyst
+    )
+}
+
+/// Roles that change the register.
+fn base_writer(r: Role) -> bool {
+    matches!(r, Role::GridWorker | Role::Dispatcher | Role::Admin)
+}
+
+/// Register lists of a node: readers in scope; nothing outside; no register for the others.
+fn base_list(r: Role, s: Side) -> Want {
+    match (base_reader(r), s) {
+        (true, Side::In) => Want::Ok,
+        (true, Side::Out) => Want::Hidden,
+        (false, _) => Want::Refused,
+    }
+}
+
+/// A register record: readers in scope, and the citizen their own household's.
+fn base_read(r: Role, s: Side) -> Want {
+    match (base_reader(r) || r == Role::Citizen, s) {
+        (true, Side::In) => Want::Ok,
+        (true, Side::Out) => Want::Hidden,
+        (false, _) => Want::Refused,
+    }
+}
+
+/// Changes to the register (and reveals): writers in scope only.
+fn base_write(r: Role, s: Side) -> Want {
+    match (base_writer(r), s) {
+        (true, Side::In) => Want::Allowed,
+        _ => Want::Refused,
+    }
+}
+
+/// The citizen's own household: citizens only (staff are refused).
+fn own_household(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (Role::Citizen, Side::In) => Want::Allowed,
+        (Role::Citizen, Side::Out) => Want::Hidden,
+        _ => Want::Forbidden,
     }
 }
 
@@ -807,6 +875,189 @@ fn rows() -> Vec<Row> {
             want: node_read,
             build: |_, _, s, _| call(Method::GET, format!("/api/v1/map/card?code={}", node(s))),
         },
+        Row {
+            method: "get",
+            path: "/api/v1/residents",
+            want: base_list,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/residents?node={}", node(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/residents",
+            want: |r, s| match (base_writer(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Refused,
+            },
+            build: |_, _, s, n| {
+                let id = shanzhi_domain::resident::id_number::complete(&format!(
+                    "44150219900101{:03}",
+                    n % 1000
+                ));
+                call(Method::POST, "/api/v1/residents").json(
+                    json!({"node": node(s), "name": "矩阵", "id_kind": "resident_id",
+                    "id_number": id, "residence": "floating"}),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/residents/{id}",
+            want: base_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/residents/{}", Base::of(&w.base.resident, s)),
+                )
+            },
+        },
+        Row {
+            method: "patch",
+            path: "/api/v1/residents/{id}",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::PATCH,
+                    format!("/api/v1/residents/{}", Base::of(&w.base.resident, s)),
+                )
+                .json(json!({"workplace": "矩阵"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/residents/{id}/reveal",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/residents/{}/reveal", Base::of(&w.base.resident, s)),
+                )
+                .json(json!({"field": "phone", "purpose": "矩阵核对"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/residents/{id}/move_out",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/residents/{}/move_out", Base::of(&w.base.spouse, s)),
+                )
+                .json(json!({"status": "moved_out"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/households",
+            want: base_list,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/households?node={}", node(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/households",
+            want: |r, s| match (base_writer(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Refused,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/households").json(json!({"node": node(s)}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/households/{id}",
+            want: base_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/households/{}", Base::of(&w.base.household, s)),
+                )
+            },
+        },
+        Row {
+            method: "patch",
+            path: "/api/v1/households/{id}",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::PATCH,
+                    format!("/api/v1/households/{}", Base::of(&w.base.household, s)),
+                )
+                .json(json!({"number": "M1"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/households/{id}/members",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/households/{}/members",
+                        Base::of(&w.base.household, s)
+                    ),
+                )
+                .json(json!({"resident_id": Base::of(&w.base.spouse, s), "relation": "spouse"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/household",
+            want: |r, _| {
+                if r == Role::Citizen {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/household"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/me/household/corrections",
+            want: own_household,
+            build: |w, _, s, _| {
+                call(Method::POST, "/api/v1/me/household/corrections").json(json!({
+                    "resident_id": Base::of(&w.base.resident, s), "field": "workplace", "value": "矩阵", "note": "矩阵"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/corrections",
+            want: base_list,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/corrections?node={}", node(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/corrections/{id}/decide",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/corrections/{}/decide",
+                        Base::of(&w.base.correction, s)
+                    ),
+                )
+                .json(json!({"accept": false, "note": "矩阵"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/households/{id}/members/{resident_id}/remove",
+            want: base_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/households/{}/members/{}/remove",
+                        Base::of(&w.base.household, s),
+                        Base::of(&w.base.spouse, s)
+                    ),
+                )
+            },
+        },
     ]
 }
 
@@ -961,7 +1212,9 @@ async fn world(app: &TestApp) -> World {
     )
     .await
     .unwrap();
+    let base = base_world(app, &cast).await;
     World {
+        base,
         citizen_notice,
         cast,
         actors,
@@ -971,6 +1224,83 @@ async fn world(app: &TestApp) -> World {
         out_photo,
         in_user,
         out_user,
+    }
+}
+
+/// Registers a resident as `who` at `node`; its id.
+async fn resident_at(app: &TestApp, who: &Session, node: &str, seq: u32, phone: &str) -> i64 {
+    let id = shanzhi_domain::resident::id_number::complete(&format!("44150219800101{seq:03}"));
+    let r = app
+        .post_json(
+            "/api/v1/residents",
+            Some(who),
+            json!({"node": node, "name": "矩阵居民", "id_kind": "resident_id",
+            "id_number": id, "phone": phone, "residence": "registered"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// A household at `node` with `head` and `spouse`, the head linked to `citizen`, and a
+/// correction the citizen asked for: (household, correction).
+async fn household_at(
+    app: &TestApp,
+    who: &Session,
+    node: &str,
+    head: i64,
+    spouse: i64,
+    citizen: &Session,
+) -> (i64, i64) {
+    let r = app
+        .post_json("/api/v1/households", Some(who), json!({"node": node}))
+        .await;
+    let hh = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for (rid, rel) in [(head, "head"), (spouse, "spouse")] {
+        let r = app
+            .post_json(
+                &format!("/api/v1/households/{hh}/members"),
+                Some(who),
+                json!({"resident_id": rid, "relation": rel}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = app
+        .patch_json(
+            &format!("/api/v1/residents/{head}"),
+            who,
+            json!({"user_id": citizen.user_id}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json(
+            "/api/v1/me/household/corrections",
+            Some(citizen),
+            json!({"resident_id": spouse, "field": "name", "value": "矩阵改"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    (hh, r.json::<Value>().await.unwrap()["id"].as_i64().unwrap())
+}
+
+async fn base_world(app: &TestApp, cast: &Cast) -> Base {
+    let county = app
+        .user("m-county-admin", Role::Admin, Some("441521000000"))
+        .await;
+    let (inside, outside) = (node(Side::In), node(Side::Out));
+    let r_in = resident_at(app, &cast.worker, inside, 1, "13811112222").await;
+    let s_in = resident_at(app, &cast.worker, inside, 2, "13811113333").await;
+    let r_out = resident_at(app, &county, outside, 3, "13811114444").await;
+    let s_out = resident_at(app, &county, outside, 4, "13811115555").await;
+    let (h_in, c_in) = household_at(app, &cast.worker, inside, r_in, s_in, &cast.citizen).await;
+    let (h_out, c_out) = household_at(app, &county, outside, r_out, s_out, &cast.citizen2).await;
+    Base {
+        resident: [r_in, r_out],
+        household: [h_in, h_out],
+        spouse: [s_in, s_out],
+        correction: [c_in, c_out],
     }
 }
 
@@ -1192,6 +1522,40 @@ db_test!(
                     }
                 }
             }
+            // The register: every resident and household listed opens.
+            for (list, open) in [
+                ("/api/v1/residents", "/api/v1/residents"),
+                ("/api/v1/households", "/api/v1/households"),
+            ] {
+                for f in [
+                    "",
+                    "?node=441521001001001",
+                    "?node=440000000000",
+                    "?limit=200",
+                ] {
+                    let r = app.get(&format!("{list}{f}"), Some(session)).await;
+                    if !r.status().is_success() {
+                        continue;
+                    }
+                    let v: Value = r.json().await.unwrap();
+                    for item in v["items"].as_array().cloned().unwrap_or_default() {
+                        let id = item["id"].as_i64().unwrap();
+                        expect_open(
+                            &app,
+                            session,
+                            &format!("{open}/{id}"),
+                            || {
+                                format!(
+                                    "{list}{f} as {} lists {id}, which it cannot open",
+                                    role.as_str()
+                                )
+                            },
+                            &mut wrong,
+                        )
+                        .await;
+                    }
+                }
+            }
             // Map points: only orders the caller can open.
             let r = app
                 .get(
@@ -1265,6 +1629,10 @@ db_test!(
                             "event" => format!("/api/v1/events/{id}"),
                             "user" => format!("/api/v1/users/{id}"),
                             "node" => format!("/api/v1/nodes/{id}"),
+                            "resident" => format!("/api/v1/residents/{id}"),
+                            "household" => format!("/api/v1/households/{id}"),
+                            // Corrections are opened through their list only.
+                            "correction" => continue,
                             // Departments at or under the admin's node (no read of one by id).
                             "department" => continue,
                             other => {

@@ -162,6 +162,9 @@ def map_case(context, case):
             query["bbox"] = _bbox(query["bbox"])
         if path in ("/api/v1/figures", "/api/v1/figures/export.xlsx"):
             _days(query)
+        if path == "/api/v1/residents":
+            # An exact ID number must carry a valid check digit: search by name or phone only.
+            query.pop("id_number", None)
     if path == "/api/v1/tree/import" and getattr(case, "media_type", None) == "text/csv":
         # A valid spreadsheet: the village as its one row (the text drawn is not a CSV). Text,
         # so that it still matches the schema (a changed binary body would count as invalid);
@@ -191,6 +194,17 @@ def map_case(context, case):
         # A new report gets a new key: the same key with another body is refused as a mistake.
         case.headers = case.headers or {}
         case.headers["Idempotency-Key"] = secrets.token_hex(8)
+    elif path == "/api/v1/residents" and method == "POST":
+        # In the run's area, a passport (a resident ID needs a check digit and a real region).
+        body.update(node=os.environ["SZ_SCOPE"], id_kind="passport", gender="male", birth_year=1980,
+                    id_number="E" + str(secrets.randbelow(10**8)).zfill(8), house_id=None)
+    elif path == "/api/v1/residents/{id}" and method == "PATCH":
+        for key in ("id_kind", "id_number", "gender", "birth_year", "user_id", "house_id", "node"):
+            body.pop(key, None)
+    elif path == "/api/v1/households" and method == "POST":
+        body.update(node=os.environ["SZ_SCOPE"], house_id=None)
+    elif path == "/api/v1/me/household/corrections":
+        body.update(field="workplace", value="某单位")
     elif path == "/api/v1/nodes" and method == "POST":
         body.clear()
         body.update(_village("schemathesis"))

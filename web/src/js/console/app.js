@@ -16,14 +16,23 @@ const ROUTES = [
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
   { re: /^\/console\/notifications\/?$/, page: 'notifications', title: 'nav.notifications' },
+  { re: /^\/console\/residents\/?$/, page: 'residents', title: 'nav.residents' },
+  { re: /^\/console\/residents\/(\d+)\/?$/, page: 'resident', title: 'nav.residents' },
+  { re: /^\/console\/households\/(\d+)\/?$/, page: 'household', title: 'nav.residents' },
+  { re: /^\/console\/corrections\/?$/, page: 'corrections', title: 'nav.corrections' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
+
+/** Roles that read the register of residents (the server's base_access). */
+const BASE_READERS = ['grid_worker', 'dispatcher', 'admin', 'leader', 'analyst'];
 
 const NAV = [
   { path: '/console/inbox', key: 'nav.inbox', ico: '✉', show: (me) => ['dispatcher', 'handler', 'grid_worker'].includes(me.role), inbox: true },
   { path: '/console/grid', key: 'nav.grid', ico: '⌖', show: (me) => me.role === 'grid_worker' },
   { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
+  { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },
+  { path: '/console/corrections', key: 'nav.corrections', ico: '✎', show: (me) => BASE_READERS.includes(me.role) },
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },

@@ -4,7 +4,7 @@ import { t, has } from '../i18n.js';
 import { get } from '../api.js';
 import { h, put, field, loading, empty, errorBox, fmtTime } from '../dom.js';
 
-const ENTITIES = ['event', 'node', 'user', 'department', 'category', 'calendar', 'open311_client'];
+const ENTITIES = ['event', 'node', 'user', 'department', 'category', 'calendar', 'open311_client', 'resident', 'household', 'correction'];
 
 /** `yyyy-mm-dd` (China time) → unix ms of that day's start, or undefined. */
 function dayStart(value) {

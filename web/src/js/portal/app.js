@@ -8,6 +8,7 @@ import { h, put, loading, empty, errorBox, fmtTime, leaflet, toast, icon, safePa
 import { photoPicker } from '../photos.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
+import { householdPage } from './household.js';
 
 const content = document.getElementById('content');
 const tabs = document.getElementById('p-tabs');
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/m\/mine\/(\d+)\/?$/, reportDetail],
   [/^\/m\/notices\/?$/, noticesPage],
   [/^\/m\/messages\/?$/, messagesPage],
+  [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
 ];
 
 const TABS = [
@@ -33,6 +35,7 @@ const TABS = [
   ['/m/mine', 'portal.mine', 'list'],
   ['/m/notices', 'portal.notices', 'bell'],
   ['/m/messages', 'portal.messages', 'list', 'messages'],
+  ['/m/household', 'portal.household', 'family'],
 ];
 
 function navigate(path, replace = false) {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod category;
+pub mod correction;
 pub mod department;
 pub mod doc;
 pub mod duplicate;
@@ -11,6 +12,7 @@ pub mod export;
 pub mod figures;
 pub mod grid_first;
 pub mod hotline;
+pub mod household;
 pub mod inbox;
 pub mod locate;
 pub mod map;
@@ -20,6 +22,7 @@ pub mod notification;
 pub mod ops;
 pub mod person;
 pub mod photo;
+pub mod resident;
 pub mod tree;
 pub mod user;
 
@@ -50,6 +53,9 @@ pub fn routes() -> Routes {
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
+        .merge(resident::routes())
+        .merge(household::routes())
+        .merge(correction::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.

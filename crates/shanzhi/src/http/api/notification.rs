@@ -62,10 +62,7 @@ async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 200"));
-    }
+    let limit = crate::http::extract::page_limit(q.limit, 50, 200)?;
     let reader = reader_of(&user);
     let rows = shanzhi_store::notification::list(
         &app.db,

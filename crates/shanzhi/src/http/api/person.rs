@@ -19,7 +19,7 @@ use crate::http::state::AppState;
 /// Most ids one `GET /api/v1/people` asks for.
 const MAX_IDS: usize = 100;
 /// Longest purpose of a reveal, in characters.
-const MAX_PURPOSE_CHARS: usize = 200;
+pub(crate) const MAX_PURPOSE_CHARS: usize = 200;
 
 /// `/api/v1/people`, `/api/v1/users/{id}/phone`, `/api/v1/events/{id}/reporter_contact`.
 pub fn routes() -> Routes {
@@ -99,6 +99,26 @@ async fn set_phone(
     Ok(axum::Json(json!({"id": id, "phone": masked})))
 }
 
+/// The stated purpose of a reveal (回访目的, 查看目的): not blank, at most 200 characters, no
+/// control characters but line breaks and tabs.
+pub(crate) fn check_purpose(raw: &str) -> Result<&str, ApiError> {
+    let purpose = raw.trim();
+    if purpose.is_empty() {
+        return Err(ApiError::invalid("purpose", "say why you need it (目的)"));
+    }
+    if purpose.chars().count() > MAX_PURPOSE_CHARS.min(MAX_NOTE_CHARS)
+        || purpose
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::invalid(
+            "purpose",
+            "at most 200 characters, no control characters",
+        ));
+    }
+    Ok(purpose)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ContactBody {
@@ -117,20 +137,7 @@ async fn reporter_contact(
             "only dispatchers of the centre holding the order call its reporter back",
         ));
     }
-    let purpose = b.purpose.trim();
-    if purpose.is_empty() {
-        return Err(ApiError::invalid("purpose", "say why you call (回访目的)"));
-    }
-    if purpose.chars().count() > MAX_PURPOSE_CHARS.min(MAX_NOTE_CHARS)
-        || purpose
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid(
-            "purpose",
-            "at most 200 characters, no control characters",
-        ));
-    }
+    let purpose = check_purpose(&b.purpose)?;
     let Some(reporter) = row.reporter_id else {
         return Err(ApiError::not_found("reporter"));
     };

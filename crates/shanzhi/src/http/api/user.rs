@@ -78,10 +78,7 @@ async fn list(
     let (Role::Admin, Scope::Node(root)) = (user.actor.role, &user.actor.scope) else {
         return Err(ApiError::forbidden("only administrators list users"));
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::http::extract::page_limit(q.limit, 100, 1000)?;
     let rows = shanzhi_store::user::list_under(&app.db, root, q.after.unwrap_or(0), limit).await?;
     let next = if rows.len() as i64 == limit {
         rows.last().map(|r| r.id)

@@ -1,0 +1,72 @@
+// The register of residents (实有人口): search by name, exact ID number or phone, filters, an
+// area picker; each person opens their card. Cards, not a wide table, so a grid worker's phone
+// shows it whole. Personal data arrives masked from the server.
+import { t } from '../i18n.js';
+import { get } from '../api.js';
+import { h, put, field, loading, empty, errorBox } from '../dom.js';
+import { areaPicker } from './picker.js';
+
+/** One resident as a card linking to their page. */
+export function residentCard(r) {
+  return h('a', { class: 'order resident-card', href: `/console/residents/${r.id}`, dataset: { id: r.id } },
+    h('div', { class: 'top' }, h('strong', r.name), h('span', { class: 'muted' }, t(`resident.status.${r.status}`))),
+    h('div', { class: 'top' },
+      h('span', [t(`resident.gender.${r.gender}`), r.birth_year ? ` · ${r.birth_year}` : '', ` · ${t(`resident.residence.${r.residence}`)}`].join('')),
+      h('span', { class: 'mono' }, r.phone || '')),
+    h('div', { class: 'mono muted' }, r.id_number || ''));
+}
+
+export async function render(ctx) {
+  const { content, query } = ctx;
+  const q = h('input', { name: 'q', type: 'search', id: 'res-q', maxlength: 50, value: query.get('q') || '', autocomplete: 'off' });
+  const idn = h('input', { name: 'id_number', id: 'res-id', maxlength: 18, value: query.get('id_number') || '', autocomplete: 'off', inputmode: 'text' });
+  const phone = h('input', { name: 'phone', id: 'res-phone', type: 'tel', maxlength: 20, value: query.get('phone') || '', autocomplete: 'off' });
+  const select = (name, values, prefix) => h('select', { name, id: `res-${name}` }, h('option', { value: '' }, t('resident.any')),
+    values.map((v) => h('option', { value: v, selected: query.get(name) === v }, t(`${prefix}.${v}`))));
+  const residence = select('residence', ['registered', 'floating', 'overseas'], 'resident.residence');
+  const gender = select('gender', ['male', 'female'], 'resident.gender');
+  const status = select('status', ['present', 'moved_out', 'deceased'], 'resident.status');
+  const ageFrom = h('input', { name: 'age_from', id: 'res-age-from', type: 'number', min: 0, max: 200, value: query.get('age_from') || '' });
+  const ageTo = h('input', { name: 'age_to', id: 'res-age-to', type: 'number', min: 0, max: 200, value: query.get('age_to') || '' });
+  const area = areaPicker({ name: 'node', value: query.get('node') || '' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': t('resident.search') },
+    h('div', { class: 'form-grid' },
+      field(t('resident.q'), q), field(t('resident.idNumber'), idn, t('resident.exact')), field(t('resident.phone'), phone, t('resident.exact')),
+      field(t('resident.residence'), residence), field(t('resident.gender'), gender), field(t('resident.status'), status),
+      field(t('resident.ageFrom'), ageFrom), field(t('resident.ageTo'), ageTo), field(t('resident.area'), area)),
+    h('div', { style: { marginTop: '8px', display: 'flex', gap: '8px', flexWrap: 'wrap' } },
+      h('button', { class: 'btn btn-primary', type: 'submit', id: 'res-search' }, t('resident.searchBtn')),
+      h('a', { class: 'btn', href: '/console/corrections' }, t('nav.corrections'))));
+  const list = h('div', { class: 'card-body', id: 'res-list' });
+  const more = h('button', { class: 'btn', type: 'button', hidden: true, id: 'res-more' }, t('resident.more'));
+  put(content, h('div', { class: 'residents-page' }, form, h('section', { class: 'card' }, list, more)));
+
+  let cursor = null;
+  let filters = {};
+  async function load(append) {
+    if (!append) put(list, loading());
+    try {
+      const r = await get('residents', { ...filters, cursor: append ? cursor : undefined, limit: 50 });
+      if (!ctx.isCurrent()) return;
+      if (!append) put(list);
+      if (!append && !r.items.length) put(list, empty(t('resident.none'), t('resident.noneHint')));
+      for (const item of r.items) list.append(residentCard(item));
+      cursor = r.next_cursor;
+      more.hidden = cursor === null || cursor === undefined;
+    } catch (err) {
+      put(list, errorBox(err, () => load(false)));
+    }
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    filters = {};
+    for (const [k, v] of data.entries()) if (String(v).trim()) filters[k] = String(v).trim();
+    const qs = new URLSearchParams(filters).toString();
+    history.replaceState(null, '', `/console/residents${qs ? '?' + qs : ''}`);
+    load(false);
+  });
+  more.addEventListener('click', () => load(true));
+  for (const k of ['q', 'id_number', 'phone', 'residence', 'gender', 'status', 'age_from', 'age_to', 'node']) if (query.get(k)) filters[k] = query.get(k);
+  await load(false);
+}
