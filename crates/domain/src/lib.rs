@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod grid;
 pub mod resident;
+pub mod tag;
 pub mod tree;
 pub mod user;
 
