@@ -24,8 +24,10 @@ pub mod node;
 pub mod open311;
 pub mod pii;
 pub mod session;
+pub mod tag;
 pub mod throttle;
 pub mod user;
+pub mod visit;
 
 pub use db::{Db, Engine};
 pub use error::StoreError;

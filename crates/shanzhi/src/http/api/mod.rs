@@ -9,6 +9,7 @@ pub mod duplicate;
 pub mod event;
 pub mod export;
 pub mod figures;
+pub mod figures_base;
 pub mod grid_first;
 pub mod hotline;
 pub mod inbox;
@@ -20,8 +21,10 @@ pub mod notification;
 pub mod ops;
 pub mod person;
 pub mod photo;
+pub mod tag;
 pub mod tree;
 pub mod user;
+pub mod visit;
 
 use axum::Router;
 
@@ -50,6 +53,9 @@ pub fn routes() -> Routes {
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
+        .merge(tag::routes())
+        .merge(visit::routes())
+        .merge(figures_base::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
