@@ -152,20 +152,22 @@ pub async fn put_on(
     }))
 }
 
-/// Takes `tag` off a resident, uncounted and audited; `NotFound` if they did not have it.
+/// Takes `tag` off a resident, uncounted and audited; `None` (nothing changes) if they did not
+/// have it.
 pub async fn take_off(
     db: &Db,
     resident_id: i64,
     tag_code: &str,
     actor_id: i64,
     now_ms: i64,
-) -> Result<ResidentTag, StoreError> {
+) -> Result<Option<ResidentTag>, StoreError> {
     Ok(with_tx!(db, tx => {
-        let row: ResidentTag = sqlx::query_as(
+        let row: Option<ResidentTag> = sqlx::query_as(
             "DELETE FROM resident_tag WHERE resident_id = $1 AND tag_code = $2 \
              RETURNING resident_id, tag_code, node_code, since, next_visit_at",
         )
-        .bind(resident_id).bind(tag_code).fetch_one(&mut *tx).await?;
+        .bind(resident_id).bind(tag_code).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(None) };
         let node = NodeCode::parse(&row.node_code).map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?;
         let mut tally = Tally::new();
         tally.add(&node, TALLY_KIND, tag_code, -1);
@@ -173,7 +175,7 @@ pub async fn take_off(
         let entry = AuditEntry::new(Some(actor_id), "resident.untag", "resident", resident_id.to_string())
             .before(row.to_json());
         append_audit!(tx, &entry, now_ms);
-        row
+        Some(row)
     }))
 }
 

@@ -79,7 +79,7 @@ pub fn routes() -> Routes {
             "delete",
             "/api/v1/residents/{id}/tags/{tag}",
             delete(take_off),
-            Doc::new("tag", "Take a tag off a resident")
+            Doc::new("tag", "Take a tag off a resident (idempotent: `removed` says whether they had it)")
                 .path("id", s::int64())
                 .path("tag", code()),
         )
@@ -301,9 +301,10 @@ async fn take_off(
     Path((id, tag)): Path<(i64, String)>,
 ) -> ApiResult<impl IntoResponse> {
     resident_for(&app, &user, id, true).await?;
-    match shanzhi_store::tag::take_off(&app.db, id, &tag, user.user.id, app.clock.now_ms()).await {
-        Ok(row) => Ok(axum::Json(row.to_json())),
-        Err(StoreError::NotFound) => Err(ApiError::not_found("tag")),
-        Err(e) => Err(e.into()),
-    }
+    let gone =
+        shanzhi_store::tag::take_off(&app.db, id, &tag, user.user.id, app.clock.now_ms()).await?;
+    // Idempotent: taking off a tag the person does not have changes nothing and says so.
+    Ok(axum::Json(
+        json!({"resident_id": id, "tag": tag, "removed": gone.is_some()}),
+    ))
 }

@@ -136,7 +136,8 @@ async fn create(
                 lat: place.lat(),
                 address: None,
                 photos: b.photos.clone(),
-                idempotency_key: format!("visit-{}-{}-{now}", user.user.id, subject.id),
+                // Each visit files its own report (a visit is not retried as a whole).
+                idempotency_key: format!("visit-{:016x}", rand::random::<u64>()),
                 source: Some("visit".into()),
                 unknown_position_in: None,
             };
