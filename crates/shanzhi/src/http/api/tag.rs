@@ -252,9 +252,12 @@ async fn of_resident(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> ApiResult<impl IntoResponse> {
-    resident_for(&app, &user, id, false).await?;
+    let (subject, _) = resident_for(&app, &user, id, false).await?;
     let tags = shanzhi_store::tag::of_resident(&app.db, id).await?;
     Ok(axum::Json(json!({
+        "resident_id": id,
+        "name": subject.name,
+        "node": subject.node_code,
         "items": tags.iter().map(|t| t.to_json()).collect::<Vec<_>>(),
         "next_visit_at": shanzhi_domain::tag::person_due_at(tags.iter().map(|t| t.next_visit_at)),
     })))
