@@ -66,7 +66,8 @@ async fn figures(
     Query(q): Query<FiguresQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let code = match &q.node {
-        Some(c) => NodeCode::parse(c).map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
+        Some(c) => NodeCode::parse(c)
+            .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
         None => match user.actor.scope.node() {
             Some(c) => c.clone(),
             None => return Err(ApiError::forbidden("base-data figures are for grid staff")),

@@ -233,7 +233,8 @@ async fn show(
 /// roles without base data.
 async fn scope_node(app: &AppState, user: &CurrentUser, node: Option<&str>) -> ApiResult<NodeCode> {
     let code = match node {
-        Some(c) => NodeCode::parse(c).map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
+        Some(c) => NodeCode::parse(c)
+            .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
         None => match user.actor.scope.node() {
             Some(c) => c.clone(),
             None => return Err(ApiError::forbidden("visits are for grid staff")),
