@@ -7,6 +7,7 @@ use shanzhi_domain::tag::next_visit_at;
 use shanzhi_domain::tree::{subtree_end, NodeCode};
 
 use crate::audit::AuditEntry;
+use crate::db::fetch_by_ids;
 use crate::tally::Tally;
 use crate::{Db, StoreError};
 
@@ -189,24 +190,13 @@ pub async fn of_resident(db: &Db, resident_id: i64) -> Result<Vec<ResidentTag>, 
 
 /// The tags of several residents (for lists), by resident.
 pub async fn of_residents(db: &Db, ids: &[i64]) -> Result<Vec<ResidentTag>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
+    fetch_by_ids(db, ids, |list| {
+        format!(
             "SELECT resident_id, tag_code, node_code, since, next_visit_at FROM resident_tag \
-             WHERE resident_id IN ({}) ORDER BY resident_id, tag_code",
-            ps.join(", ")
-        );
-        let rows: Vec<ResidentTag> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+             WHERE resident_id IN ({list}) ORDER BY resident_id, tag_code"
+        )
+    })
+    .await
 }
 
 /// A person with a visit due.

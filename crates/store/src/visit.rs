@@ -7,6 +7,7 @@ use shanzhi_domain::tag::next_visit_at;
 use shanzhi_domain::tree::subtree_end;
 
 use crate::audit::AuditEntry;
+use crate::db::fetch_by_ids;
 use crate::{Db, StoreError};
 
 /// The resident a visit or a tag is about, as far as care needs to know it.
@@ -137,23 +138,10 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Visit>, StoreError> {
 
 /// The photo hashes of some visits: (visit id, hash), in order.
 pub async fn photos(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT visit_id, hash FROM visit_photo WHERE visit_id IN ({}) ORDER BY visit_id, position",
-            ps.join(", ")
-        );
-        let rows: Vec<(i64, String)> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    fetch_by_ids(db, ids, |list| {
+        format!("SELECT visit_id, hash FROM visit_photo WHERE visit_id IN ({list}) ORDER BY visit_id, position")
+    })
+    .await
 }
 
 /// The visit an event was reported from, if any: (visit id, resident id).

@@ -91,6 +91,12 @@ async function person(ctx, id) {
   const [tags, mine, cats] = await Promise.all([tagCatalogue(), get(`residents/${id}/tags`), categories()]);
   if (!ctx.isCurrent()) return;
   const log = visitLog(id);
+  // The person's tags, each with when its next visit falls due (redrawn after a visit).
+  const tagLines = (r) => (r.items.length
+    ? h('ul', { class: 'plain-list', id: 'visit-tags' }, r.items.map((x) => h('li', tagName(tags, x.tag), ' · ',
+      x.next_visit_at ? dueText(x.next_visit_at) : t('visit.noVisits'))))
+    : h('p', { class: 'muted' }, t('visit.noTags')));
+  const tagList = h('div', { class: 'card-body' }, tagLines(mine));
   const found = h('select', { name: 'found', id: 'visit-found', required: true },
     FOUND.map((f) => h('option', { value: f }, t(`visit.found.${f}`))));
   const notes = h('textarea', { name: 'notes', id: 'visit-notes', rows: 3, maxlength: 2000 });
@@ -127,6 +133,7 @@ async function person(ctx, id) {
       photos.clear();
       reportBox.hidden = true;
       log.reload();
+      get(`residents/${id}/tags`).then((r) => put(tagList, tagLines(r))).catch(() => {});
     } catch (err) {
       put(result, errorBox(err));
     } finally {
@@ -137,9 +144,7 @@ async function person(ctx, id) {
     h('a', { class: 'btn-link', href: '/console/visits' }, '‹ ', t('visit.back')),
     h('section', { class: 'card', id: 'visit-person' },
       h('div', { class: 'card-head' }, h('h2', { id: 'visit-name' }, mine.name)),
-      h('div', { class: 'card-body' },
-        mine.items.length ? h('ul', { class: 'plain-list' }, mine.items.map((x) => h('li', tagName(tags, x.tag), ' · ',
-          x.next_visit_at ? dueText(x.next_visit_at) : t('visit.noVisits')))) : h('p', { class: 'muted' }, t('visit.noTags')))),
+      tagList),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('visit.new'))), form),
     log.el));
 }

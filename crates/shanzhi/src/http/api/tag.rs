@@ -13,7 +13,6 @@ use serde_json::json;
 use shanzhi_domain::resident::access::base_access;
 use shanzhi_domain::tag::{check_visit_days, TagCode, TagKind};
 use shanzhi_domain::tree::{parse_name, NodeCode};
-use shanzhi_domain::user::permission::can_change_shared_settings;
 use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::tag::Tag;
 use shanzhi_store::visit::Subject;
@@ -125,15 +124,11 @@ async fn list(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl 
 }
 
 async fn admin(app: &AppState, user: &CurrentUser) -> ApiResult<()> {
-    if user.actor.role == Role::Admin
-        && can_change_shared_settings(&user.actor, user.at_root(app).await?)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only administrators of the whole jurisdiction manage the tag catalogue",
-        ))
-    }
+    user.require_root_admin(
+        app,
+        "only administrators of the whole jurisdiction manage the tag catalogue",
+    )
+    .await
 }
 
 /// `Some(v)` for a field that was sent (`v` may be null), `None` for one left out.

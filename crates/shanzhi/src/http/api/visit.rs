@@ -21,7 +21,7 @@ use super::node::visible_node;
 use super::tag::resident_for;
 use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{CurrentUser, Json, Query};
+use crate::http::extract::{page_limit, CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
 /// `/api/v1/visits…`.
@@ -261,10 +261,7 @@ async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 200"));
-    }
+    let limit = page_limit(q.limit, 50, 200)?;
     let path = match (q.resident, &q.node) {
         // One person's log: wherever they were visited, if their record is in reach now.
         (Some(id), None) => {
@@ -324,10 +321,7 @@ async fn due(
             "must be between 0 and 365",
         ));
     }
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
-    }
+    let limit = page_limit(q.limit, 200, 500)?;
     let node = scope_node(&app, &user, q.node.as_deref()).await?;
     let now = app.clock.now_ms();
     let rows = shanzhi_store::tag::due(&app.db, node.path(), now + within * DAY_MS, limit).await?;
