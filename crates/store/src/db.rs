@@ -91,11 +91,13 @@ pub fn engine_of<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> Engine {
     }
 }
 
-/// The rows `sql_of(placeholders)` selects for each of `ids`, bound 500 at a time (well under
-/// both engines' limits on parameters): `sql_of` gets `$1, $2, …` for an `IN (…)` list.
+/// The rows `sql_of(placeholders)` selects for each of `ids`, bound `per` at a time (keep it
+/// well under both engines' limits on parameters; 500 is safe): `sql_of` gets `$1, $2, …` for
+/// an `IN (…)` list. Rows come chunk by chunk, each in the order its query gives.
 pub async fn fetch_by_ids<T>(
     db: &Db,
     ids: &[i64],
+    per: usize,
     sql_of: impl Fn(&str) -> String,
 ) -> Result<Vec<T>, StoreError>
 where
@@ -105,7 +107,7 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(per) {
         let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = sql_of(&ps.join(", "));
         let rows: Vec<T> = with_pool!(db, pool => {

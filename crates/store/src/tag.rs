@@ -190,7 +190,7 @@ pub async fn of_resident(db: &Db, resident_id: i64) -> Result<Vec<ResidentTag>, 
 
 /// The tags of several residents (for lists), by resident.
 pub async fn of_residents(db: &Db, ids: &[i64]) -> Result<Vec<ResidentTag>, StoreError> {
-    fetch_by_ids(db, ids, |list| {
+    fetch_by_ids(db, ids, 500, |list| {
         format!(
             "SELECT resident_id, tag_code, node_code, since, next_visit_at FROM resident_tag \
              WHERE resident_id IN ({list}) ORDER BY resident_id, tag_code"

@@ -138,7 +138,7 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Visit>, StoreError> {
 
 /// The photo hashes of some visits: (visit id, hash), in order.
 pub async fn photos(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
-    fetch_by_ids(db, ids, |list| {
+    fetch_by_ids(db, ids, 500, |list| {
         format!("SELECT visit_id, hash FROM visit_photo WHERE visit_id IN ({list}) ORDER BY visit_id, position")
     })
     .await

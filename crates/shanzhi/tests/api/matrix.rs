@@ -1002,7 +1002,8 @@ async fn send(app: &TestApp, who: &Session, c: &Call) -> (StatusCode, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn upload(app: &TestApp, who: &Session, bytes: &'static [u8]) -> String {
+/// Uploads a photo that must be accepted; answers its hash.
+pub async fn upload(app: &TestApp, who: &Session, bytes: &'static [u8]) -> String {
     let r = app
         .client
         .post(format!("{}/api/v1/photos", app.url))

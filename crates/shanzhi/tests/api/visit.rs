@@ -8,6 +8,7 @@ use shanzhi::clock::Clock;
 use shanzhi_domain::user::Role;
 
 use crate::helpers::{assert_error, Session, TestApp, TINY_PNG};
+use crate::matrix::upload;
 use crate::tag::{insert_resident, tag_ok, GRID};
 
 const DAY: i64 = 86_400_000;
@@ -31,22 +32,6 @@ fn due_ids(v: &Value) -> Vec<i64> {
         .iter()
         .map(|i| i["resident_id"].as_i64().unwrap())
         .collect()
-}
-
-async fn upload(app: &TestApp, who: &Session) -> String {
-    let r = app
-        .client
-        .post(format!("{}/api/v1/photos", app.url))
-        .bearer_auth(&who.token)
-        .body(TINY_PNG.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 db_test!(
@@ -131,7 +116,7 @@ db_test!(
         let c = app.seed_loop().await;
         let a = insert_resident(&app, GRID, "王秀英").await;
         tag_ok(&app, &c.worker, a, "elderly_alone").await;
-        let photo = upload(&app, &c.worker).await;
+        let photo = upload(&app, &c.worker, TINY_PNG).await;
         // No position given: filed inside the resident's grid.
         let v = visit_ok(
             &app,
