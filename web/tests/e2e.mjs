@@ -14,6 +14,7 @@ import { walk as walkWeb } from './walk-web.mjs';
 import { walk as walkNotify } from './walk-notify.mjs';
 import { walk as walkLoop } from './walk-loop.mjs';
 import { walk as walkPeople } from './walk-people.mjs';
+import { walk as walkCare } from './walk-care.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -565,6 +566,7 @@ try {
   await walkWeb({ browser, base: BASE, shots: SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, demo, eventId, labelled, noSidewaysScroll, act, PHONE, DESKTOP });
   await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
   const people = await walkPeople({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, demo, apiLogin, apiGet, PHONE });
+  await walkCare({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, noSidewaysScroll, labelled });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -680,11 +682,12 @@ try {
     // Staff at their desks.
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
       ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'],
-      ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box']]) await visit(desk, url, ready);
+      ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box'], ['/console/visits', '.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();
     await consoleLogin(apage, 'admin');
     for (const tab of ['users', 'departments', 'categories', 'import', 'audit']) await visit(apage, `/console/admin/${tab}`, 'section.card, .card');
+    await visit(apage, '/console/tags', '#tag-table');
     await admin.close();
     check(found.length === 0, `axe-core found serious or critical violations:\n      ${found.join('\n      ')}`);
   });

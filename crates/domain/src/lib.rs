@@ -9,6 +9,7 @@ pub mod event;
 pub mod grid;
 pub mod household;
 pub mod resident;
+pub mod tag;
 pub mod tree;
 pub mod user;
 

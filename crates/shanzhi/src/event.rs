@@ -422,9 +422,19 @@ fn node_at(app: &AppState, at: LonLat) -> Result<NodeCode, ApiError> {
 }
 
 async fn check_photos(app: &AppState, actor: &Actor, r: &Report) -> Result<(), ApiError> {
-    if !r.photos.is_empty()
-        && shanzhi_store::event::photos_uploaded_by(&app.db, &r.photos, actor.user_id).await?
-            != r.photos.len()
+    check_uploaded(app, actor, &r.photos).await
+}
+
+/// Refuses photos (422 on `photos`) unless `actor` uploaded each one: having sent the bytes
+/// proves they had them (events and visits alike).
+pub async fn check_uploaded(
+    app: &AppState,
+    actor: &Actor,
+    photos: &[String],
+) -> Result<(), ApiError> {
+    if !photos.is_empty()
+        && shanzhi_store::event::photos_uploaded_by(&app.db, photos, actor.user_id).await?
+            != photos.len()
     {
         return Err(ApiError::invalid(
             "photos",

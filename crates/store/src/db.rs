@@ -108,6 +108,37 @@ pub fn engine_of<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> Engine {
     }
 }
 
+/// The rows `sql_of(placeholders)` selects for each of `ids`, bound `per` at a time (keep it
+/// well under both engines' limits on parameters; 500 is safe): `sql_of` gets `$1, $2, …` for
+/// an `IN (…)` list. Rows come chunk by chunk, each in the order its query gives.
+pub async fn fetch_by_ids<T>(
+    db: &Db,
+    ids: &[i64],
+    per: usize,
+    sql_of: impl Fn(&str) -> String,
+) -> Result<Vec<T>, StoreError>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(per) {
+        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = sql_of(&ps.join(", "));
+        let rows: Vec<T> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// `(…), (…)`: `rows` value tuples of `cols` placeholders each, numbered from `$1` on
 /// PostgreSQL and anonymous `?` on SQLite. SQLite reads `$N` as a *name* and finds each one by
 /// a scan of all names, which makes binding a long multi-row statement quadratic.
@@ -246,6 +277,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0014_correction",
         include_str!("../migrations/sqlite/0014_correction.sql"),
     ),
+    (
+        16,
+        "0016_care",
+        include_str!("../migrations/sqlite/0016_care.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -317,6 +353,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "0014_correction",
         include_str!("../migrations/postgres/0014_correction.sql"),
+    ),
+    (
+        16,
+        "0016_care",
+        include_str!("../migrations/postgres/0016_care.sql"),
     ),
 ];
 

@@ -62,24 +62,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Department, StoreError> {
 
 /// The departments with these ids (unknown ids are left out), in id order.
 pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Department>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    // Bound parameters in chunks well under both engines' limits.
-    for chunk in ids.chunks(500) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, code, name, region_code, created_at FROM department WHERE id IN ({}) ORDER BY id",
-            ps.join(", ")
-        );
-        let rows: Vec<Department> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    crate::db::fetch_by_ids(db, ids, 500, |list| {
+        format!("SELECT id, code, name, region_code, created_at FROM department WHERE id IN ({list}) ORDER BY id")
+    })
+    .await
 }
 
 /// Departments whose region lies under `root`, or that sit above it on its chain (a county's

@@ -27,8 +27,10 @@ pub mod open311;
 pub mod pii;
 pub mod resident;
 pub mod session;
+pub mod tag;
 pub mod throttle;
 pub mod user;
+pub mod visit;
 
 pub use db::{Db, Engine};
 pub use error::StoreError;

@@ -219,26 +219,15 @@ pub async fn people(db: &Db, ids: &[i64]) -> Result<Vec<PersonRow>, StoreError> 
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(100) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
+    crate::db::fetch_by_ids(db, &ids, 100, |list| {
+        format!(
             "SELECT u.id, u.display_name, u.role, u.scope_code, u.department_id, d.name AS department_name, \
              d.region_code AS department_region, n.name AS scope_name \
              FROM app_user u LEFT JOIN department d ON d.id = u.department_id LEFT JOIN node n ON n.code = u.scope_code \
-             WHERE u.id IN ({}) ORDER BY u.id",
-            ps.join(", ")
-        );
-        let rows: Vec<PersonRow> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+             WHERE u.id IN ({list}) ORDER BY u.id"
+        )
+    })
+    .await
 }
 
 /// A user's call-back phone, opened (personal data: for an audited reveal only).

@@ -253,6 +253,21 @@ impl CurrentUser {
         }
     }
 
+    /// Refuses (403, saying `why`) anyone but an administrator of the whole tree: shared
+    /// settings such as categories, the calendar and the tag catalogue.
+    pub async fn require_root_admin(&self, app: &AppState, why: &str) -> Result<(), ApiError> {
+        if self.actor.role == Role::Admin
+            && shanzhi_domain::user::permission::can_change_shared_settings(
+                &self.actor,
+                self.at_root(app).await?,
+            )
+        {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(why))
+        }
+    }
+
     /// Is this user's scope a root of the stored tree (an administrator of the whole tree may
     /// change shared settings and manage citizens)? One small read: the tree has few roots.
     pub async fn at_root(&self, app: &AppState) -> Result<bool, ApiError> {
@@ -261,5 +276,18 @@ impl CurrentUser {
         };
         let roots = shanzhi_store::node::roots(&app.db).await?;
         Ok(roots.iter().any(|r| &r.code == code))
+    }
+}
+
+/// A page size from the query: `default` when absent, else 1 to `max` (422 on `limit`).
+pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ))
     }
 }

@@ -37,6 +37,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("photos_max", "at most {max} photos"),
     ("no_category", "no such category"),
     ("phone", "not a mobile or landline number with area code"),
+    // Tags and visits (走访).
+    ("tag_exists", "a tag with this code exists"),
+    ("tag_builtin", "a builtin tag keeps its names and kind; only visit_days and vulnerable change"),
+    ("tag_already", "the resident already has this tag"),
+    ("no_tag", "no such tag"),
+    ("resident_gone", "the resident has moved out or died; they are not tagged any more"),
+    ("visit_position", "the resident's grid has no shape: give the visit's position to report a problem"),
+    ("visit_days", "must be between {min} and {max} days, or null for no visits"),
     // Any form.
     ("required", "is required for this action"),
     ("required", "must not be empty"),

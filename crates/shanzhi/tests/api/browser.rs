@@ -44,6 +44,37 @@ fn missing_tools(root: &Path) -> Option<String> {
     }
 }
 
+/// Until the demo holds residents (the demo's own population comes with the registers), one
+/// tagged person per grid whose visit is overdue, for the care walk (web/tests/walk-care.mjs).
+async fn seed_care(db: &shanzhi_store::Db, now: i64) {
+    let shanzhi_store::Db::Sqlite { write, .. } = db else {
+        return;
+    };
+    let residents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM resident")
+        .fetch_one(write)
+        .await
+        .expect("count residents");
+    if residents > 0 {
+        return;
+    }
+    sqlx::query(
+        "INSERT INTO resident (node_code, name, gender, id_kind, residence, created_at, updated_at) \
+         SELECT code, '王秀英', 'female', 'other', 'registered', $1, $1 FROM node WHERE LENGTH(code) > 12",
+    )
+    .bind(now)
+    .execute(write)
+    .await
+    .expect("seed residents");
+    sqlx::query(
+        "INSERT INTO resident_tag (resident_id, tag_code, node_code, since, next_visit_at) \
+         SELECT id, 'elderly_alone', node_code, $1, $1 - 86400000 FROM resident",
+    )
+    .bind(now - 31 * 86_400_000)
+    .execute(write)
+    .await
+    .expect("seed tags");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     let root = workspace_root();
@@ -78,6 +109,7 @@ async fn a_report_travels_the_closed_loop_in_a_real_browser() {
     demo::write_with_events(&state.db, &state.pii, &city, clock.now_ms(), 5_000)
         .await
         .expect("write the demo city");
+    seed_care(&state.db, clock.now_ms()).await;
     state
         .locator
         .refresh(&state.db)

@@ -141,6 +141,11 @@ struct World {
     citizen_notice: i64,
     /// Base data on each side: [in, out].
     base: Base,
+    /// Residents in the in-scope grid and the out-of-scope one, each visited once.
+    in_resident: i64,
+    out_resident: i64,
+    in_visit: i64,
+    out_visit: i64,
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -309,12 +314,63 @@ fn base_write(r: Role, s: Side) -> Want {
     }
 }
 
+/// Base data (registers, tags, visits) of a record: read by grid staff and leaders in scope,
+/// nothing to anyone else.
+fn care_read(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (
+            Role::GridWorker | Role::Dispatcher | Role::Admin | Role::Leader | Role::Analyst,
+            Side::In,
+        ) => Want::Ok,
+        _ => Want::Hidden,
+    }
+}
+
+/// Changes to base data: grid staff in scope; leaders read only; nothing to anyone else.
+fn care_write(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (Role::GridWorker | Role::Dispatcher | Role::Admin, Side::In) => Want::Allowed,
+        (Role::Leader | Role::Analyst, Side::In) => Want::Forbidden,
+        _ => Want::Hidden,
+    }
+}
+
+/// Lists and figures of base data under a node: grid staff and leaders in scope; the node
+/// does not exist outside; roles without base data are refused.
+fn care_list(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (
+            Role::GridWorker | Role::Dispatcher | Role::Admin | Role::Leader | Role::Analyst,
+            Side::In,
+        ) => Want::Ok,
+        (
+            Role::GridWorker | Role::Dispatcher | Role::Admin | Role::Leader | Role::Analyst,
+            Side::Out,
+        ) => Want::Hidden,
+        _ => Want::Refused,
+    }
+}
+
 /// The citizen's own household: citizens only (staff are refused).
 fn own_household(r: Role, s: Side) -> Want {
     match (r, s) {
         (Role::Citizen, Side::In) => Want::Allowed,
         (Role::Citizen, Side::Out) => Want::Hidden,
         _ => Want::Forbidden,
+    }
+}
+
+fn resident_of(w: &World, s: Side) -> i64 {
+    match s {
+        Side::In => w.in_resident,
+        Side::Out => w.out_resident,
+    }
+}
+
+fn visit_of(w: &World, s: Side) -> i64 {
+    match s {
+        Side::In => w.in_visit,
+        Side::Out => w.out_visit,
     }
 }
 
@@ -785,6 +841,100 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: "get",
+            path: "/api/v1/tags",
+            want: staff_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/tags"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/tags",
+            want: shared_setting,
+            build: |_, _, _, n| {
+                call(Method::POST, "/api/v1/tags").json(json!({"code": format!("m_{n}"), "name_zh": "矩阵", "name_en": "Matrix", "kind": "care"}))
+            },
+        },
+        Row {
+            method: "patch",
+            path: "/api/v1/tags/{code}",
+            want: shared_setting,
+            build: |_, _, _, _| {
+                call(Method::PATCH, "/api/v1/tags/elderly_alone").json(json!({"visit_days": 20}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/residents/{id}/tags",
+            want: care_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/residents/{}/tags", resident_of(w, s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/residents/{id}/tags",
+            want: care_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/residents/{}/tags", resident_of(w, s)),
+                )
+                .json(json!({"tag": "disabled"}))
+            },
+        },
+        Row {
+            method: "delete",
+            path: "/api/v1/residents/{id}/tags/{tag}",
+            want: care_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::DELETE,
+                    format!("/api/v1/residents/{}/tags/disabled", resident_of(w, s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/visits",
+            want: care_write,
+            build: |w, _, s, _| {
+                call(Method::POST, "/api/v1/visits")
+                    .json(json!({"resident_id": resident_of(w, s), "found": "nothing"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/visits",
+            want: care_list,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/visits?node={}", node(s))),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/visits/due",
+            want: care_list,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/visits/due?node={}", node(s))),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/visits/{id}",
+            want: care_read,
+            build: |w, _, s, _| call(Method::GET, format!("/api/v1/visits/{}", visit_of(w, s))),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/figures/base",
+            want: care_list,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/figures/base?node={}", node(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
             path: "/api/v1/figures/export.xlsx",
             want: |r, s| match (staff(r), s) {
                 (false, _) => Want::Refused,
@@ -1103,7 +1253,8 @@ async fn send(app: &TestApp, who: &Session, c: &Call) -> (StatusCode, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn upload(app: &TestApp, who: &Session, bytes: &'static [u8]) -> String {
+/// Uploads a photo that must be accepted; answers its hash.
+pub async fn upload(app: &TestApp, who: &Session, bytes: &'static [u8]) -> String {
     let r = app
         .client
         .post(format!("{}/api/v1/photos", app.url))
@@ -1212,9 +1363,35 @@ async fn world(app: &TestApp) -> World {
     )
     .await
     .unwrap();
+    let in_resident = crate::tag::insert_resident(app, "441502001001001", "矩阵甲").await;
+    let out_resident = crate::tag::insert_resident(app, "441521001001001", "矩阵乙").await;
+    let visit = |resident: i64, node: &str| shanzhi_store::visit::NewVisit {
+        resident_id: resident,
+        node_code: node.to_owned(),
+        user_id: cast.worker.user_id,
+        at: 0,
+        lon: None,
+        lat: None,
+        notes: String::new(),
+        found: "nothing".into(),
+        event_id: None,
+        photos: Vec::new(),
+    };
+    let in_visit =
+        shanzhi_store::visit::insert(&app.state.db, &visit(in_resident, "441502001001001"))
+            .await
+            .unwrap();
+    let out_visit =
+        shanzhi_store::visit::insert(&app.state.db, &visit(out_resident, "441521001001001"))
+            .await
+            .unwrap();
     let base = base_world(app, &cast).await;
     World {
         base,
+        in_resident,
+        out_resident,
+        in_visit,
+        out_visit,
         citizen_notice,
         cast,
         actors,

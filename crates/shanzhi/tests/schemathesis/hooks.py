@@ -205,6 +205,12 @@ def map_case(context, case):
         body.update(node=os.environ["SZ_SCOPE"], house_id=None)
     elif path == "/api/v1/me/household/corrections":
         body.update(field="workplace", value="某单位")
+    elif path == "/api/v1/visits" and method == "POST":
+        # Photos must be the caller's uploads, a report needs a real category and a position
+        # comes as a pair: a valid visit here is the plain one.
+        body.update(photos=[], report=None, lon=None, lat=None)
+    elif path == "/api/v1/residents/{id}/tags" and method == "POST":
+        body["tag"] = "veteran"  # a tag of the catalogue
     elif path == "/api/v1/nodes" and method == "POST":
         body.clear()
         body.update(_village("schemathesis"))

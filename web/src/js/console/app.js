@@ -9,6 +9,8 @@ const ROUTES = [
   { re: /^\/console\/?$/, page: null },
   { re: /^\/console\/inbox\/?$/, page: 'inbox', title: 'nav.inbox' },
   { re: /^\/console\/grid\/?$/, page: 'grid', title: 'nav.grid' },
+  { re: /^\/console\/visits(?:\/(log|\d+))?\/?$/, page: 'visits', title: 'nav.visits' },
+  { re: /^\/console\/tags\/?$/, page: 'tags', title: 'nav.tags' },
   { re: /^\/console\/events\/?$/, page: 'events', title: 'nav.events' },
   { re: /^\/console\/events\/(\d+)\/?$/, page: 'event', title: 'nav.events' },
   { re: /^\/console\/hotline\/?$/, page: 'hotline', title: 'nav.hotline' },
@@ -29,6 +31,7 @@ const BASE_READERS = ['grid_worker', 'dispatcher', 'admin', 'leader', 'analyst']
 const NAV = [
   { path: '/console/inbox', key: 'nav.inbox', ico: '✉', show: (me) => ['dispatcher', 'handler', 'grid_worker'].includes(me.role), inbox: true },
   { path: '/console/grid', key: 'nav.grid', ico: '⌖', show: (me) => me.role === 'grid_worker' },
+  { path: '/console/visits', key: 'nav.visits', ico: '♡', show: (me) => ['grid_worker', 'dispatcher', 'admin'].includes(me.role) },
   { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },
@@ -42,6 +45,7 @@ const NAV = [
   { path: '/console/admin/categories', key: 'nav.categories', ico: '≡', show: (me) => me.role === 'admin' },
   { path: '/console/admin/import', key: 'nav.import', ico: '⇪', show: (me) => me.role === 'admin' },
   { path: '/console/admin/audit', key: 'nav.audit', ico: '⚖', show: (me) => me.role === 'admin' },
+  { path: '/console/tags', key: 'nav.tags', ico: '⚑', show: (me) => me.role === 'admin' },
 ];
 
 const shell = document.getElementById('shell');

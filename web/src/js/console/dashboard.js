@@ -6,6 +6,7 @@ import { get, categories } from '../api.js';
 import { h, put, echarts as loadEcharts, fmtNum, fmtPct, fmtMinutes, chinaDate, empty } from '../dom.js';
 import { contains } from '../codes.js';
 import { exportLink } from './table.js';
+import { tagCatalogue, tagName } from './visits.js';
 import { trendOption, barOption, rankOption, shareOption, fillDays, byTopCategory, mount } from './charts.js';
 
 const RANGES = [7, 30, 90, 365];
@@ -51,13 +52,16 @@ export async function render(ctx) {
   const { content, me, query } = ctx;
   const node = query.get('node') && contains(me.scope_node, query.get('node')) ? query.get('node') : me.scope_node;
   const days = RANGES.includes(Number(query.get('days'))) ? Number(query.get('days')) : 30;
-  const [echarts, cats, fig, live, info] = await Promise.all([
+  const [echarts, cats, fig, live, info, base] = await Promise.all([
     loadEcharts(),
     categories(),
     get('figures', { node, children: true, daily: true, ...rangeQuery(days) }),
     get('map/card', { code: node }).catch(() => null),
     get(`nodes/${node}`).catch(() => null),
+    // Base data: for the roles that hold it (others are refused and see no panel).
+    get('figures/base', { node }).catch(() => null),
   ]);
+  const tags = base ? await tagCatalogue().catch(() => new Map()) : new Map();
   if (!ctx.isCurrent()) return;
   ctx.setTitle(`${t('dash.title')} · ${fig.node.name}`);
 
@@ -88,6 +92,7 @@ export async function render(ctx) {
       exportLink('figures/export.xlsx', { node, ...rangeQuery(days) }),
       h('a', { class: 'btn', href: '/console/wall' }, '▣ ', t('dash.wall'))),
     h('div', { class: 'kpis', id: 'kpis' }, kpiCards(f, live)),
+    base ? baseFigures(base, tags) : null,
     hasData
       ? h('div', { class: 'charts' },
         chartBox('chart-trend', t('dash.trend'), 'wide'),
@@ -120,6 +125,19 @@ export async function render(ctx) {
   });
   charts.push(regionChart);
   return () => charts.forEach((c) => c.dispose());
+}
+
+/** The base-data panel (Σ/Σ): residents, households, visits on schedule and overdue, by tag. */
+export function baseFigures(b, tags) {
+  const kpi = (key, value, cls = '') => h('div', { class: `kpi ${cls}`, dataset: { kpi: key } }, h('div', { class: 'label' }, t(`base.${key}`)), h('div', { class: 'value' }, fmtNum(value)));
+  const byTag = Object.entries(b.tags || {}).filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1]);
+  return h('section', { class: 'card', id: 'base-figures' },
+    h('div', { class: 'card-head' }, h('h2', t('base.title'))),
+    h('div', { class: 'card-body' },
+      h('div', { class: 'kpis' },
+        kpi('residents', b.residents), kpi('households', b.households),
+        kpi('visitsOnSchedule', b.visits.on_schedule, 'good'), kpi('visitsOverdue', b.visits.overdue, b.visits.overdue ? 'bad' : 'good')),
+      byTag.length ? h('p', h('strong', t('base.tags'), ': '), byTag.map(([code, n], i) => `${i ? ' · ' : ''}${tagName(tags, code)} ${fmtNum(n)}`)) : null));
 }
 
 function noData() {

@@ -81,6 +81,7 @@ export async function render(ctx) {
     ev.reminders ? fact('event.reminders', String(ev.reminders)) : null,
     attributeFacts(ev.attributes, fact),
     ev.source === 'hotline' ? fact('event.caller', callerName) : null,
+    ev.visit_id ? fact('event.visitResident', h('a', { href: `/console/visits/${ev.visit_resident_id}`, id: 'event-visit' }, t('event.visit', { id: ev.visit_id }))) : null,
     ev.rating ? fact('event.rating', `${'★'.repeat(ev.rating)}${'☆'.repeat(5 - ev.rating)}${ev.rating_comment ? ' · ' + ev.rating_comment : ''}`) : null);
 
   const photos = ev.photos.length

@@ -6,6 +6,7 @@ import { get, categories } from '../api.js';
 import { h, put, leaflet, debounce, fmtNum, fmtPct, fmtTime, fmtMinutes, stateBadge, lightBadge, isOpen, errorBox } from '../dom.js';
 import { baseLayer, mapOptions, geometryBounds, removeMap } from '../map/base.js';
 import { FIGURES, scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
+import { tagCatalogue, tagName } from './visits.js';
 
 const LEVELS = ['province', 'city', 'county', 'town', 'village', 'grid'];
 const GRID_LEVELS = ['big', 'middle', 'small', 'micro', 'unit', 'grid'];
@@ -296,7 +297,9 @@ export async function render(ctx) {
       else loadEvents();
     }
     try {
-      const c = await get('map/card', { code: p.code });
+      // Base data (residents, counts by tag) for the roles that hold it; others see none.
+      const [c, base, tags] = await Promise.all([get('map/card', { code: p.code }),
+        get('figures/base', { node: p.code }).catch(() => null), tagCatalogue().catch(() => new Map())]);
       if (card.dataset.code !== p.code) return;
       const f = c.figures_30_days || {};
       const cnt = f.counters || {};
@@ -319,6 +322,12 @@ export async function render(ctx) {
         c.staff.length
           ? h('ul', { class: 'staff' }, c.staff.map((s) => h('li', h('span', s.name), h('span', { class: 'muted' }, t(`role.${s.role}`)))))
           : h('p', { class: 'muted' }, t('map.card.noStaff')),
+        base ? [h('h3', t('base.title')),
+          h('div', { class: 'kv', id: 'map-card-base' },
+            h('div', h('small', t('base.residents')), h('b', fmtNum(base.residents))),
+            h('div', h('small', t('base.visitsOverdue')), h('b', fmtNum(base.visits.overdue))),
+            Object.entries(base.tags).filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1])
+              .map(([code, n]) => h('div', { dataset: { tag: code } }, h('small', tagName(tags, code)), h('b', fmtNum(n)))))] : null,
         h('div', { style: { display: 'flex', gap: '8px', marginTop: '12px', flexWrap: 'wrap' } },
           !isGrid && geometry ? h('button', { type: 'button', class: 'btn btn-primary btn-small', id: 'map-drill', onclick: () => drill(geometry, c.level) }, t('map.card.zoom')) : null,
           h('a', { class: 'btn btn-small', href: `/console/events?under=${c.code}` }, t('map.card.events')))));

@@ -8,8 +8,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::deadline::WorkCalendar;
 use shanzhi_domain::tree::{parse_name, Level};
-use shanzhi_domain::user::permission::can_change_shared_settings;
-use shanzhi_domain::user::Role;
 use shanzhi_store::category::{Category, CategoryInput};
 use shanzhi_store::StoreError;
 
@@ -145,15 +143,11 @@ fn yes() -> bool {
 /// Categories and the calendar are shared by the whole tree: only its administrators change
 /// them (a county administrator would otherwise change the clocks of every other county).
 async fn admin(app: &AppState, user: &CurrentUser) -> ApiResult<()> {
-    if user.actor.role == Role::Admin
-        && can_change_shared_settings(&user.actor, user.at_root(app).await?)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only administrators of the whole jurisdiction manage categories and the calendar",
-        ))
-    }
+    user.require_root_admin(
+        app,
+        "only administrators of the whole jurisdiction manage categories and the calendar",
+    )
+    .await
 }
 
 /// Longest clock of a category: a year of working minutes.

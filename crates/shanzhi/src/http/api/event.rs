@@ -331,6 +331,10 @@ async fn show(
     }
     v["allowed_actions"] = json!(allowed);
     v["merged_reports"] = super::duplicate::merged_reports(&app, &user, id).await?;
+    // A problem found on a visit (走访): the visit and the resident it was about.
+    let visit = shanzhi_store::visit::of_event(&app.db, id).await?;
+    v["visit_id"] = json!(visit.map(|(visit, _)| visit));
+    v["visit_resident_id"] = json!(visit.map(|(_, resident)| resident));
     // The service attributes an Open311 request came with, kept apart from its description.
     if let Some(attributes) = shanzhi_store::open311::attributes(&app.db, id).await? {
         v["attributes"] = attributes;

@@ -10,6 +10,7 @@ pub mod duplicate;
 pub mod event;
 pub mod export;
 pub mod figures;
+pub mod figures_base;
 pub mod grid_first;
 pub mod hotline;
 pub mod household;
@@ -23,8 +24,10 @@ pub mod ops;
 pub mod person;
 pub mod photo;
 pub mod resident;
+pub mod tag;
 pub mod tree;
 pub mod user;
+pub mod visit;
 
 use axum::Router;
 
@@ -56,6 +59,9 @@ pub fn routes() -> Routes {
         .merge(resident::routes())
         .merge(household::routes())
         .merge(correction::routes())
+        .merge(tag::routes())
+        .merge(visit::routes())
+        .merge(figures_base::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.

@@ -13,6 +13,8 @@ use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shanzhi_domain::event::photo::{sniff, MAX_PHOTO_BYTES};
+use shanzhi_domain::resident::access::base_access;
+use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::Actor;
 use shanzhi_store::StoreError;
 
@@ -97,10 +99,20 @@ async fn download(
 }
 
 /// May `actor` read the photo `hash`? Yes if they may read an event it is attached to (the
-/// event detail's own rule), or, while it is attached to none, if they uploaded it.
+/// event detail's own rule) or base data where a visit it is attached to was made, or, while
+/// it is attached to none, if they uploaded it.
 async fn may_read(app: &AppState, actor: &Actor, hash: &str) -> ApiResult<bool> {
+    // A photo of a visit (走访): whoever may read base data where the visit was.
+    let visits = shanzhi_store::visit::photo_nodes(&app.db, hash).await?;
+    if visits
+        .iter()
+        .filter_map(|c| NodeCode::parse(c).ok())
+        .any(|node| base_access(actor, &node).read)
+    {
+        return Ok(true);
+    }
     let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
-    if events.is_empty() {
+    if events.is_empty() && visits.is_empty() {
         let mine =
             shanzhi_store::event::photos_uploaded_by(&app.db, &[hash.to_owned()], actor.user_id)
                 .await?;
