@@ -279,15 +279,3 @@ impl CurrentUser {
     }
 }
 
-/// A page size from the query: `default` when absent, else 1 to `max` (422 on `limit`).
-pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
-    let limit = limit.unwrap_or(default);
-    if (1..=max).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {max}"),
-        ))
-    }
-}
