@@ -224,6 +224,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_resident",
         include_str!("../migrations/sqlite/0013_resident.sql"),
     ),
+    (
+        15,
+        "0015_place",
+        include_str!("../migrations/sqlite/0015_place.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -290,6 +295,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "0013_resident",
         include_str!("../migrations/postgres/0013_resident.sql"),
+    ),
+    (
+        15,
+        "0015_place",
+        include_str!("../migrations/postgres/0015_place.sql"),
     ),
 ];
 
