@@ -1,7 +1,11 @@
 //! Emergency mode (平急转换): a roster of the vulnerable people of chosen grids, each entry marked
 //! by the workers as they reach the person. The progress is Σ marked / Σ entries per state.
 
+use geo::{Contains, Point};
+
+use crate::grid::Shape;
 use crate::text::{label, note};
+use crate::tree::NodeCode;
 use crate::DomainError;
 
 /// Longest roster name, in characters.
@@ -98,9 +102,75 @@ pub fn parse_entry_note(raw: Option<&str>) -> Result<Option<String>, DomainError
     note("note", raw.unwrap_or(""), MAX_NOTE_CHARS)
 }
 
+/// The ids of the points (id, lon, lat) that lie inside a drawn area.
+pub fn inside(area: &Shape, points: impl IntoIterator<Item = (i64, f64, f64)>) -> Vec<i64> {
+    points
+        .into_iter()
+        .filter(|(_, lon, lat)| area.geometry().contains(&Point::new(*lon, *lat)))
+        .map(|(id, _, _)| id)
+        .collect()
+}
+
+/// The lowest node whose subtree holds all of `nodes` (None for an empty list or nodes under
+/// different provinces).
+pub fn common_node(nodes: &[NodeCode]) -> Option<NodeCode> {
+    let (first, rest) = nodes.split_first()?;
+    first
+        .ancestor_paths()
+        .into_iter()
+        .rev()
+        .filter_map(|p| NodeCode::from_path(&p).ok())
+        .find(|anc| rest.iter().all(|n| anc.contains(n)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_node_is_the_lowest_holding_all() {
+        let c = |s: &str| NodeCode::parse(s).unwrap();
+        let cases: [(&[&str], Option<&str>); 5] = [
+            (&["441502001001001"], Some("441502001001001")),
+            (
+                &["441502001001001", "441502001001002"],
+                Some("441502001001"),
+            ),
+            (
+                &["441502001001001", "441502001002001"],
+                Some("441502001000"),
+            ),
+            (
+                &["441502001001001", "441521001001001"],
+                Some("441500000000"),
+            ),
+            (&[], None),
+        ];
+        for (nodes, want) in cases {
+            let nodes: Vec<NodeCode> = nodes.iter().map(|n| c(n)).collect();
+            assert_eq!(
+                common_node(&nodes).map(|n| n.as_str().to_owned()),
+                want.map(str::to_owned),
+                "{nodes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_points_inside_the_area_are_chosen() {
+        let area = Shape::from_ring(vec![
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+            (0.0, 0.0),
+        ])
+        .unwrap();
+        assert_eq!(
+            inside(&area, [(1, 1.0, 1.0), (2, 3.0, 1.0), (3, 1.5, 0.5)]),
+            vec![1, 3]
+        );
+    }
 
     #[test]
     fn workers_mark_contacted_moved_or_unreachable_never_pending() {

@@ -227,3 +227,19 @@ pub async fn mark(
     });
     Ok(())
 }
+
+/// Records that someone opened a roster (its addresses are personal data).
+pub async fn opened(
+    db: &Db,
+    id: i64,
+    name: &str,
+    actor_id: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        let entry = AuditEntry::new(Some(actor_id), "roster.open", "roster", id.to_string())
+            .after(json!({"purpose": name}));
+        append_audit!(tx, &entry, now_ms);
+    });
+    Ok(())
+}

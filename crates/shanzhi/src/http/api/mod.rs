@@ -2,15 +2,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod base;
 pub mod category;
 pub mod department;
 pub mod doc;
 pub mod duplicate;
+pub mod emergency;
 pub mod event;
 pub mod export;
 pub mod figures;
 pub mod grid_first;
 pub mod hotline;
+pub mod house;
 pub mod inbox;
 pub mod locate;
 pub mod map;
@@ -18,8 +21,10 @@ pub mod names;
 pub mod node;
 pub mod notification;
 pub mod ops;
+pub mod organisation;
 pub mod person;
 pub mod photo;
+pub mod place;
 pub mod tree;
 pub mod user;
 
@@ -50,6 +55,10 @@ pub fn routes() -> Routes {
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
+        .merge(house::routes())
+        .merge(place::routes())
+        .merge(organisation::routes())
+        .merge(emergency::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
