@@ -197,10 +197,16 @@ async fn input(
 
 fn conflict(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict { constraint } if constraint.contains("branch") => {
+        // PostgreSQL names the index; SQLite names its column.
+        StoreError::Conflict { constraint }
+            if constraint.contains("branch") || constraint == "organisation.node_code" =>
+        {
             ApiError::conflict(Some("kind"), "this node already has a party branch")
         }
-        StoreError::Conflict { constraint } if constraint.contains("secretary") => {
+        StoreError::Conflict { constraint }
+            if constraint.contains("secretary")
+                || constraint == "organisation_member.organisation_id" =>
+        {
             ApiError::conflict(Some("role"), "the branch already has a secretary")
         }
         other => other.into(),
