@@ -404,3 +404,106 @@ db_test!(building_and_house_counts_follow_each_change, |app| {
     .await;
     assert_eq!(n, 1, "the change is audited");
 });
+
+/// The base-data records of the authorization matrix: index 0 in grid 441502001001001 (in
+/// scope), index 1 in grid 441521001001001 (outside).
+pub struct BaseWorld {
+    pub building: [i64; 2],
+    pub house: [i64; 2],
+    pub place: [i64; 2],
+    pub organisation: [i64; 2],
+    /// A member of each organisation per role, for that role to remove.
+    pub members: Vec<(Role, [i64; 2])>,
+    pub roster: [i64; 2],
+    /// The vulnerable resident on each roster.
+    pub resident: [i64; 2],
+}
+
+/// Builds [`BaseWorld`] as an administrator of the province; every user in `users` is made an
+/// official of both grids (each role removes its own assignment).
+pub async fn base_world(app: &TestApp, users: &[(Role, i64)]) -> BaseWorld {
+    let root = app
+        .user("base-root", Role::Admin, Some("440000000000"))
+        .await;
+    tags(app).await;
+    let grids = ["441502001001001", "441521001001001"];
+    let points = [(115.305, 22.785), (115.405, 22.785)];
+    let mut w = BaseWorld {
+        building: [0; 2],
+        house: [0; 2],
+        place: [0; 2],
+        organisation: [0; 2],
+        members: users.iter().map(|(r, _)| (*r, [0; 2])).collect(),
+        roster: [0; 2],
+        resident: [0; 2],
+    };
+    for (i, g) in grids.iter().enumerate() {
+        w.building[i] = building(app, &root, g, points[i]).await;
+        w.house[i] = house(app, &root, w.building[i], "101").await;
+        w.resident[i] = resident(app, g, "矩阵独居", Some(w.house[i])).await;
+        tag(app, w.resident[i], g, "t_alone").await;
+        w.place[i] = created(
+            post(
+                app,
+                &root,
+                "/api/v1/places",
+                json!({"node_code": g, "kind": "small_shop", "name": "矩阵小店"}),
+            )
+            .await,
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        w.organisation[i] = created(
+            post(
+                app,
+                &root,
+                "/api/v1/organisations",
+                json!({"node_code": g, "kind": "party_branch", "name": "矩阵支部"}),
+            )
+            .await,
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        for m in w.members.iter_mut() {
+            m.1[i] = created(
+                post(
+                    app,
+                    &root,
+                    &format!("/api/v1/organisations/{}/members", w.organisation[i]),
+                    json!({"role": "member", "name": "矩阵党员"}),
+                )
+                .await,
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap();
+        }
+        for (_, user) in users {
+            shanzhi_store::organisation::set_official(
+                &app.state.db,
+                g,
+                *user,
+                "包联干部",
+                root.user_id,
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        w.roster[i] = created(
+            post(
+                app,
+                &root,
+                "/api/v1/emergency/rosters",
+                json!({"name": "矩阵名单", "grids": [g]}),
+            )
+            .await,
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+    }
+    w
+}
