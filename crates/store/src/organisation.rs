@@ -259,3 +259,39 @@ pub async fn remove_official(
     });
     Ok(())
 }
+
+/// A party branch of a bulk load (the demo), with its members: (name, role).
+#[derive(Debug, Clone)]
+pub struct NewBranch {
+    pub node_code: String,
+    pub name: String,
+    pub members: Vec<(String, String)>,
+}
+
+/// Writes party branches with their members, and makes the dispatchers of each grid's parent
+/// node its officials with `duty` (the demo's 包联干部), in one transaction.
+pub async fn insert_branches(
+    db: &Db,
+    branches: &[NewBranch],
+    under: &str,
+    duty: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        for b in branches {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO organisation (node_code, kind, name, created_at, updated_at) VALUES ($1, 'party_branch', $2, $3, $3) RETURNING id")
+                .bind(&b.node_code).bind(&b.name).bind(now_ms).fetch_one(&mut *tx).await?;
+            for (name, role) in &b.members {
+                sqlx::query("INSERT INTO organisation_member (organisation_id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id).bind(name).bind(role).bind(now_ms).execute(&mut *tx).await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO grid_official (node_code, user_id, duty, created_at) \
+             SELECT n.code, u.id, $1, $2 FROM node n JOIN app_user u ON u.scope_code = n.parent_code AND u.role = 'dispatcher' \
+             WHERE n.code >= $3 AND n.code < $4 AND LENGTH(n.code) > 12 ON CONFLICT DO NOTHING")
+            .bind(duty).bind(now_ms).bind(under).bind(subtree_end(under)).execute(&mut *tx).await?;
+    });
+    Ok(())
+}

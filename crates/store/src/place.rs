@@ -226,3 +226,53 @@ pub async fn overdue_counts(
         .collect();
     Ok((total, children))
 }
+
+/// A place of a bulk load (the demo): with its licence and the state of its checks.
+#[derive(Debug, Clone)]
+pub struct NewPlace {
+    pub node_code: String,
+    pub kind: String,
+    pub name: String,
+    pub point: Option<(f64, f64)>,
+    pub licence_no: Option<String>,
+    pub licence_expires: Option<String>,
+    pub next_check_at: i64,
+    /// The last check: when and with what result.
+    pub last_check: Option<(i64, String)>,
+}
+
+/// Writes many places in multi-row inserts, one check row for each last check, and their
+/// counts (tally kind place, replaced whole: call it on a database with no other places).
+pub async fn insert_many(db: &Db, places: &[NewPlace], now_ms: i64) -> Result<(), StoreError> {
+    const COLS: usize = 12;
+    let mut t = Tally::new();
+    for p in places {
+        if let Ok(c) = NodeCode::parse(&p.node_code) {
+            t.add(&c, "place", &p.kind, 1);
+        }
+    }
+    with_tx!(db, tx => {
+        let engine = crate::db::engine_of(&tx);
+        for chunk in crate::db::pow2_chunks(places, 256) {
+            let sql = format!(
+                "INSERT INTO place (node_code, kind, name, lon, lat, licence_no, licence_expires, next_check_at, last_check_at, last_result, created_at, updated_at) VALUES {}",
+                crate::db::tuples(engine, chunk.len(), COLS)
+            );
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q.bind(&p.node_code).bind(&p.kind).bind(&p.name)
+                    .bind(p.point.map(|x| x.0)).bind(p.point.map(|x| x.1))
+                    .bind(&p.licence_no).bind(&p.licence_expires).bind(p.next_check_at)
+                    .bind(p.last_check.as_ref().map(|c| c.0)).bind(p.last_check.as_ref().map(|c| c.1.clone()))
+                    .bind(now_ms).bind(now_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO place_check (place_id, at, result) SELECT id, last_check_at, last_result FROM place \
+                     WHERE last_check_at IS NOT NULL AND id NOT IN (SELECT place_id FROM place_check)")
+            .execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM tally WHERE kind = 'place'").execute(&mut *tx).await?;
+        write_tally!(tx, &t);
+    });
+    Ok(())
+}

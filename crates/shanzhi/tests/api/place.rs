@@ -204,3 +204,54 @@ db_test!(bad_places_and_checks_are_refused_with_the_field, |app| {
         "one place counted, none of the refused"
     );
 });
+
+db_test!(
+    the_demo_gives_every_grid_places_and_a_party_branch_some_overdue,
+    |app| {
+        use shanzhi::demo;
+        let city = demo::generate(demo::Scale::Town, 7).unwrap();
+        let now = 1_795_000_000_000;
+        demo::write_with_events(&app.state.db, &app.state.pii, &city, now, 0)
+            .await
+            .unwrap();
+        demo::places::write(&app.state.db, &app.state.pii, &city, now)
+            .await
+            .unwrap();
+        let grids = city.grid_count() as i64;
+        let root = city.root.path();
+        let (overdue, _) = shanzhi_store::place::overdue_counts(&app.state.db, root, 12, now)
+            .await
+            .unwrap();
+        let total: i64 = shanzhi_store::tally::at(&app.state.db, root, "place")
+            .await
+            .unwrap()
+            .values()
+            .sum();
+        assert!(
+            total >= 2 * grids && total <= 8 * grids,
+            "{total} places in {grids} grids"
+        );
+        assert!(
+            overdue > 0 && overdue < total / 3,
+            "{overdue} of {total} overdue"
+        );
+        let branches = shanzhi_store::organisation::list(
+            &app.state.db,
+            root,
+            Some("party_branch"),
+            0,
+            100_000,
+        )
+        .await
+        .unwrap();
+        assert_eq!(branches.len() as i64, grids);
+        let officials =
+            shanzhi_store::organisation::officials(&app.state.db, branches[0].node_code.as_str())
+                .await
+                .unwrap();
+        assert!(
+            !officials.is_empty(),
+            "the village's dispatchers are the grid's officials"
+        );
+    }
+);
