@@ -16,6 +16,8 @@ const ROUTES = [
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
   { re: /^\/console\/notifications\/?$/, page: 'notifications', title: 'nav.notifications' },
+  { re: /^\/console\/emergency\/?$/, page: 'emergency', title: 'nav.emergency' },
+  { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -26,6 +28,7 @@ const NAV = [
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
+  { path: '/console/emergency', key: 'nav.emergency', ico: '!', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },
   { group: 'nav.admin', show: (me) => me.role === 'admin' },
   { path: '/console/admin/users', key: 'nav.users', ico: '☺', show: (me) => me.role === 'admin' },
