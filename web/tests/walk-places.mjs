@@ -1,0 +1,65 @@
+// Browser walk of emergency mode (issue 13, point 5): the village dispatcher builds the roster of
+// vulnerable people for two grids and opens it (entries with address, tags and workers), looks
+// at the A4 print view, and the grid worker marks one entry on a phone. Leaders and analysts
+// may not open a roster (it shows addresses: only those who may reveal personal data there).
+// Screenshots: emergency-roster, emergency-print, emergency-mark.
+import path from 'node:path';
+
+export async function walk(ctx) {
+  const { BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, DESKTOP, PHONE } = ctx;
+  const dispatcherToken = await apiLogin(demo.dispatcher);
+  const grids = (await apiGet(dispatcherToken, `nodes/${demo.village.code}/children`)).items
+    .map((n) => n.code).filter((c) => c !== demo.grid.code).slice(0, 1);
+  const chosen = [demo.grid.code, ...grids];
+  let roster = null;
+
+  const desk = await (await context(DESKTOP)).newPage();
+  await step('a dispatcher opens the emergency roster of two grids and its print view', async () => {
+    const r = await fetch(`${BASE}/api/v1/emergency/rosters`, {
+      method: 'POST', headers: { authorization: `Bearer ${dispatcherToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '台风转移演练', grids: chosen }),
+    });
+    check(r.status === 201, `the roster is built (${r.status})`);
+    roster = await r.json();
+    await consoleLogin(desk, demo.dispatcher);
+    await desk.goto(`${BASE}/console/emergency`);
+    await desk.locator('#roster-list a', { hasText: '台风转移演练' }).first().click();
+    await desk.locator('#roster-title', { hasText: '台风转移演练' }).waitFor();
+    const rows = await desk.locator('#roster-entries tbody tr').count();
+    check(rows === roster.entries, `the page lists every entry (${rows} of ${roster.entries})`);
+    check((await desk.locator('#roster-progress').innerText()).includes(String(roster.entries)), 'the progress counts the entries');
+    await desk.screenshot({ path: path.join(SHOTS, 'emergency-roster.png') });
+    await desk.emulateMedia({ media: 'print' });
+    check(await desk.locator('#side').isHidden(), 'the print view leaves out the navigation');
+    check(await desk.locator('#roster-print').isHidden(), 'and the buttons');
+    await desk.screenshot({ path: path.join(SHOTS, 'emergency-print.png'), fullPage: true });
+    await desk.emulateMedia({ media: 'screen' });
+  });
+
+  await step('the leader sees the roster on the list but may not open its addresses', async () => {
+    const leader = await apiLogin('leader');
+    const list = await apiGet(leader, 'emergency/rosters');
+    check(list.items.some((x) => x.id === roster.id), 'the roster is on the leader\'s list (progress only)');
+    const r = await fetch(`${BASE}/api/v1/emergency/rosters/${roster.id}`, { headers: { authorization: `Bearer ${leader}` } });
+    check(r.status === 403, `opening it is refused (${r.status})`);
+  });
+
+  await step('the grid worker marks a person on a phone', async () => {
+    const full = await apiGet(dispatcherToken, `emergency/rosters/${roster.id}`);
+    const mine = full.entries.find((e) => e.node_code === demo.grid.code);
+    if (!mine) {
+      console.log('    (no vulnerable resident in the grid: nothing to mark)');
+      return;
+    }
+    const phone = await (await context(PHONE)).newPage();
+    await consoleLogin(phone, demo.worker);
+    await phone.goto(`${BASE}/console/emergency/${roster.id}`);
+    const row = phone.locator(`#roster-entries tr[data-resident="${mine.resident_id}"]`);
+    await row.locator('.roster-note').fill('已电话联系，人在家');
+    await row.locator('button[data-mark="contacted"]').click();
+    await row.locator('.badge.roster-contacted').waitFor();
+    await phone.screenshot({ path: path.join(SHOTS, 'emergency-mark.png') });
+    const after = await apiGet(dispatcherToken, `emergency/rosters/${roster.id}`);
+    check(after.progress.contacted >= 1, 'the mark is kept');
+  });
+}
