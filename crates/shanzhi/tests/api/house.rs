@@ -51,6 +51,11 @@ pub async fn tag(app: &TestApp, resident: i64, node: &str, code: &str) {
 /// The seeded town plus a second county with one grid (441521001001001).
 pub async fn seed_two_counties(app: &TestApp) {
     app.seed_town().await;
+    seed_other_county(app).await;
+}
+
+/// A second county (海丰县 441521) with one grid, 441521001001001, beside the seeded town.
+pub async fn seed_other_county(app: &TestApp) {
     app.import_as_operator(json!({"type": "FeatureCollection", "features": [
         region("441521000000", "海丰县", None),
         region("441521001000", "海城镇", None),

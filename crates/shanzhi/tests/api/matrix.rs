@@ -17,7 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use shanzhi_domain::user::Role;
 
-use crate::helpers::{grid, rect, region, Cast, Session, TestApp, IN_GRID, PASSWORD};
+use crate::helpers::{Cast, Session, TestApp, IN_GRID, PASSWORD};
 
 /// Two tiny valid PNGs (1×1 grey pixels), different bytes so different hashes.
 const PNG_IN: &[u8] = &[
@@ -1254,13 +1254,7 @@ async fn dispatched_order(app: &TestApp, c: &Cast, photo: &str, key: &str) -> i6
 
 async fn world(app: &TestApp) -> World {
     let cast = app.seed_loop().await;
-    app.import_as_operator(json!({"type": "FeatureCollection", "features": [
-        region("441521000000", "海丰县", None),
-        region("441521001000", "海城镇", None),
-        region("441521001001", "城东社区", Some(rect(115.40, 22.78, 115.42, 22.79))),
-        grid("441521001001001", "网格1", rect(115.40, 22.78, 115.41, 22.79)),
-    ]}))
-    .await;
+    crate::house::seed_other_county(app).await;
     let in_photo = upload(app, &cast.citizen, PNG_IN).await;
     let out_photo = upload(app, &cast.citizen2, PNG_OUT).await;
     let in_event = dispatched_order(app, &cast, &in_photo, "world-in").await;

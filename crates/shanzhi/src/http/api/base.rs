@@ -112,3 +112,25 @@ pub fn list_params(doc: super::doc::Doc, max: i64) -> super::doc::Doc {
     )
     .query("limit", s::integer(1, max), "page size")
 }
+
+/// A store read whose `NotFound` is the API's 404 for `what`.
+pub fn found<T>(r: Result<T, StoreError>, what: &str) -> ApiResult<T> {
+    match r {
+        Err(StoreError::NotFound) => Err(ApiError::not_found(what)),
+        other => Ok(other?),
+    }
+}
+
+/// Is `resident_id` a resident the user may read (an owner or a member named by id)? An
+/// unknown one is not.
+pub async fn resident_known(
+    app: &AppState,
+    user: &CurrentUser,
+    resident_id: i64,
+) -> ApiResult<bool> {
+    match shanzhi_store::house::resident_node(&app.db, resident_id).await {
+        Ok(node) => Ok(access(user, &node).read),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

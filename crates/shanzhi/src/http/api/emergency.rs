@@ -224,10 +224,7 @@ async fn create(
 /// A roster the user may open: 404 if it is outside their area, 403 without `reveal` in
 /// every grid of it.
 async fn openable(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<(Roster, Vec<String>)> {
-    let roster = match shanzhi_store::emergency::get(&app.db, id).await {
-        Err(StoreError::NotFound) => return Err(ApiError::not_found("roster")),
-        other => other?,
-    };
+    let roster = super::base::found(shanzhi_store::emergency::get(&app.db, id).await, "roster")?;
     let nodes = shanzhi_store::emergency::nodes(&app.db, id).await?;
     if !nodes.iter().any(|n| access(user, n).read) {
         return Err(ApiError::not_found("roster"));
@@ -290,10 +287,10 @@ async fn mark(
     Json(b): Json<MarkBody>,
 ) -> ApiResult<impl IntoResponse> {
     openable(&app, &user, id).await?;
-    let node = match shanzhi_store::emergency::entry_node(&app.db, id, resident_id).await {
-        Err(StoreError::NotFound) => return Err(ApiError::not_found("entry")),
-        other => other?,
-    };
+    let node = super::base::found(
+        shanzhi_store::emergency::entry_node(&app.db, id, resident_id).await,
+        "entry",
+    )?;
     super::base::writable(&user, &node, "entry")?;
     let state = EntryState::parse_mark(&b.state)?;
     let note = parse_entry_note(b.note.as_deref())?;

@@ -14,7 +14,9 @@ use shanzhi_domain::house::{
 use shanzhi_store::house::{Building, BuildingInput, House, HouseInput, Occupant, Within};
 use shanzhi_store::StoreError;
 
-use super::base::{limit, list_params, list_root, page, readable, target_node, writable};
+use super::base::{
+    found, limit, list_params, list_root, page, readable, resident_known, target_node, writable,
+};
 use super::doc::{schema as s, Doc, Routes};
 use super::map::{bbox, parse_bbox};
 use crate::http::error::{ApiError, ApiResult};
@@ -223,10 +225,10 @@ async fn create_building(
 }
 
 async fn find_building(app: &AppState, id: i64) -> ApiResult<Building> {
-    match shanzhi_store::house::building(&app.db, id).await {
-        Err(StoreError::NotFound) => Err(ApiError::not_found("building")),
-        other => Ok(other?),
-    }
+    found(
+        shanzhi_store::house::building(&app.db, id).await,
+        "building",
+    )
 }
 
 async fn show_building(
@@ -354,12 +356,7 @@ async fn house_input(
         Owner::parse(b.owner_resident_id, b.owner_name.as_deref())?
     };
     if let Some(Owner::Resident(rid)) = &owner {
-        let known = match shanzhi_store::house::resident_node(&app.db, *rid).await {
-            Ok(node) => super::base::access(user, &node).read,
-            Err(StoreError::NotFound) => false,
-            Err(e) => return Err(e.into()),
-        };
-        if !known {
+        if !resident_known(app, user, *rid).await? {
             return Err(ApiError::invalid("owner_resident_id", "no such resident"));
         }
     }
@@ -391,10 +388,7 @@ async fn create_house(
 }
 
 async fn find_house(app: &AppState, id: i64) -> ApiResult<House> {
-    match shanzhi_store::house::house(&app.db, id).await {
-        Err(StoreError::NotFound) => Err(ApiError::not_found("house")),
-        other => Ok(other?),
-    }
+    found(shanzhi_store::house::house(&app.db, id).await, "house")
 }
 
 async fn show_house(

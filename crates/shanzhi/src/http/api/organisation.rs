@@ -16,7 +16,9 @@ use shanzhi_domain::user::Role;
 use shanzhi_store::organisation::{Official, Organisation, OrganisationInput};
 use shanzhi_store::StoreError;
 
-use super::base::{limit, list_params, list_root, page, readable, target_node, writable};
+use super::base::{
+    found, limit, list_params, list_root, page, readable, resident_known, target_node, writable,
+};
 use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
@@ -226,10 +228,10 @@ async fn create(
 }
 
 async fn find(app: &AppState, id: i64) -> ApiResult<Organisation> {
-    match shanzhi_store::organisation::get(&app.db, id).await {
-        Err(StoreError::NotFound) => Err(ApiError::not_found("organisation")),
-        other => Ok(other?),
-    }
+    found(
+        shanzhi_store::organisation::get(&app.db, id).await,
+        "organisation",
+    )
 }
 
 async fn with_members(app: &AppState, o: &Organisation) -> ApiResult<serde_json::Value> {
@@ -296,12 +298,7 @@ async fn add_member(
     let role = MemberRole::parse(&b.role)?;
     let member = Member::parse(b.resident_id, b.name.as_deref())?;
     if let Member::Resident(rid) = member {
-        let known = match shanzhi_store::house::resident_node(&app.db, rid).await {
-            Ok(node) => super::base::access(&user, &node).read,
-            Err(StoreError::NotFound) => false,
-            Err(e) => return Err(e.into()),
-        };
-        if !known {
+        if !resident_known(&app, &user, rid).await? {
             return Err(ApiError::invalid("resident_id", "no such resident"));
         }
     }

@@ -12,7 +12,7 @@ use shanzhi_store::house::Within;
 use shanzhi_store::place::{Check, Filter, Place, PlaceInput};
 use shanzhi_store::StoreError;
 
-use super::base::{limit, list_params, list_root, page, readable, target_node, writable};
+use super::base::{found, limit, list_params, list_root, page, readable, target_node, writable};
 use super::doc::{schema as s, Doc, Routes};
 use super::map::{bbox, parse_bbox};
 use crate::http::error::{ApiError, ApiResult};
@@ -239,10 +239,7 @@ async fn create(
 }
 
 async fn find(app: &AppState, id: i64) -> ApiResult<Place> {
-    match shanzhi_store::place::get(&app.db, id).await {
-        Err(StoreError::NotFound) => Err(ApiError::not_found("place")),
-        other => Ok(other?),
-    }
+    found(shanzhi_store::place::get(&app.db, id).await, "place")
 }
 
 async fn show(
