@@ -679,7 +679,7 @@ try {
     await visit(anon, '/login', '#username');
     // Staff at their desks.
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
-      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'], ['/console/emergency', '#roster-form']]) await visit(desk, url, ready);
+      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'], ['/console/emergency', '#roster-form'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();
     await consoleLogin(apage, 'admin');

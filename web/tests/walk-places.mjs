@@ -2,7 +2,8 @@
 // vulnerable people for two grids and opens it (entries with address, tags and workers), looks
 // at the A4 print view, and the grid worker marks one entry on a phone. Leaders and analysts
 // may not open a roster (it shows addresses: only those who may reveal personal data there).
-// Screenshots: emergency-roster, emergency-print, emergency-mark.
+// Then a grid worker records a place's safety check and opens a building with its houses.
+// Screenshots: emergency-roster, emergency-print, emergency-mark, places.
 import path from 'node:path';
 
 export async function walk(ctx) {
@@ -61,5 +62,39 @@ export async function walk(ctx) {
     await phone.screenshot({ path: path.join(SHOTS, 'emergency-mark.png') });
     const after = await apiGet(dispatcherToken, `emergency/rosters/${roster.id}`);
     check(after.progress.contacted >= 1, 'the mark is kept');
+  });
+
+  await walkRegisters(ctx);
+}
+
+/** The places page records a safety check; the building page shows its houses. */
+async function walkRegisters(ctx) {
+  const { BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, DESKTOP } = ctx;
+  const token = await apiLogin(demo.worker);
+  const call = async (method, p, body) => {
+    const r = await fetch(`${BASE}/api/v1/${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  await step('a grid worker records a safety check of a place and opens a building with its houses', async () => {
+    const place = await call('POST', 'places', { node_code: demo.grid.code, kind: 'small_restaurant', name: '海湾小食店（测试）', lon: demo.point.lon, lat: demo.point.lat });
+    const b = await call('POST', 'buildings', { node_code: demo.grid.code, name: '幸福里3栋（测试）', floors: 6, lon: demo.point.lon, lat: demo.point.lat });
+    await call('POST', 'houses', { building_id: b.id, room: '2单元301', use: 'rented', owner_name: '李四' });
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, demo.worker);
+    await page.goto(`${BASE}/console/places`);
+    await page.locator(`#place-list tr[data-place="${place.id}"]`).waitFor();
+    await page.click(`button[data-check="${place.id}"]`);
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('#check-result').selectOption('hazards_found');
+    await dlg.locator('#check-note').fill('灭火器过期');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.waitFor({ state: 'detached' });
+    const full = await (await fetch(`${BASE}/api/v1/places/${place.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    check(full.last_result === 'hazards_found' && full.checks.length === 1, 'the check is recorded with its result');
+    await page.screenshot({ path: path.join(SHOTS, 'places.png') });
+    await page.goto(`${BASE}/console/buildings/${b.id}`);
+    await page.locator('#building-title', { hasText: '幸福里3栋' }).waitFor();
+    check(await page.locator('.house-card', { hasText: '2单元301' }).count() === 1, 'the building shows its house');
   });
 }
