@@ -512,3 +512,30 @@ pub async fn base_world(app: &TestApp, users: &[(Role, i64)]) -> BaseWorld {
     }
     w
 }
+
+db_test!(
+    readers_who_may_not_reveal_see_occupants_names_masked,
+    |app| {
+        seed_two_counties(&app).await;
+        let cast = cast(&app).await;
+        let worker = of(&cast, Role::GridWorker);
+        let b = building(&app, worker, "441502001001001", (115.305, 22.785)).await;
+        let h = house(&app, worker, b, "2单元301").await;
+        resident(&app, "441502001001001", "王秀英", Some(h)).await;
+        let shown = |v: &Value| v["occupants"][0]["name"].as_str().unwrap().to_owned();
+        assert_eq!(
+            shown(&app.get_json(&format!("/api/v1/houses/{h}"), worker).await),
+            "王秀英"
+        );
+        for role in [Role::Leader, Role::Analyst] {
+            let v = app
+                .get_json(&format!("/api/v1/houses/{h}"), of(&cast, role))
+                .await;
+            assert_eq!(shown(&v), "王*", "{role:?}");
+            let v = app
+                .get_json(&format!("/api/v1/buildings/{b}"), of(&cast, role))
+                .await;
+            assert_eq!(v["houses"][0]["occupants"][0]["name"], "王*", "{role:?}");
+        }
+    }
+);
