@@ -32,9 +32,12 @@ pub fn note(field: &str, raw: &str, max: usize) -> Result<Option<String>, Domain
 mod tests {
     use super::*;
 
+    /// (raw, max, what comes out: the text, none, or refused).
+    type Case<'a> = (&'a str, usize, Result<Option<&'a str>, ()>);
+
     #[test]
     fn texts_are_trimmed_bounded_and_clean() {
-        let cases: [(&str, usize, Result<Option<&str>, ()>); 6] = [
+        let cases: [Case; 6] = [
             ("  2单元301 ", 10, Ok(Some("2单元301"))),
             ("", 10, Ok(None)),
             ("   ", 10, Ok(None)),
