@@ -3,7 +3,8 @@
 // contacted / moved / unreachable on the spot (phone-sized rows), and printable on A4.
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
-import { h, put, field, loading, empty, errorBox, fmtTime, toast } from '../dom.js';
+import { h, put, field, loading, empty, errorBox, fmtTime, toast, leaflet } from '../dom.js';
+import { baseLayer, mapOptions, geometryBounds, removeMap } from '../map/base.js';
 import { areaPicker } from './picker.js';
 
 const MARKS = ['contacted', 'moved', 'unreachable'];
@@ -53,6 +54,50 @@ async function list(ctx) {
   });
   showChips();
 
+  // Or an area drawn on the map: each click adds a corner; the people of the buildings inside.
+  const drawEl = h('div', { class: 'roster-draw', id: 'roster-map', role: 'region', 'aria-label': t('emergency.drawMap') });
+  const corners = [];
+  const drawOut = h('div', { 'aria-live': 'polite' });
+  const drawName = h('input', { id: 'roster-draw-name', maxlength: 100, autocomplete: 'off', placeholder: t('emergency.namePlaceholder') });
+  const clearBtn = h('button', { type: 'button', class: 'btn' }, t('emergency.clearArea'));
+  const drawBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'roster-draw-build' }, t('emergency.buildArea'));
+  const drawCard = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('emergency.draw'))),
+    h('div', { class: 'card-body' }, h('p', { class: 'muted' }, t('emergency.drawHint')), drawEl,
+      h('div', { class: 'form-grid' }, field(t('emergency.name'), drawName), h('div', clearBtn, ' ', drawBtn)), drawOut));
+  let map = null;
+  async function mountMap() {
+    const L = await leaflet();
+    const root = await get(`nodes/${me.scope_node}`);
+    if (!ctx.isCurrent()) return;
+    map = L.map(drawEl, mapOptions(L, { attributionControl: false }));
+    baseLayer(L, map, drawEl);
+    if (root.geometry) map.fitBounds(geometryBounds(root.geometry));
+    else map.setView([23, 113], 8);
+    const shape = L.polygon([], { color: '#d23b2f', weight: 2 }).addTo(map);
+    map.on('click', (e) => {
+      corners.push([e.latlng.lng, e.latlng.lat]);
+      shape.setLatLngs(corners.map(([x, y]) => [y, x]));
+    });
+    clearBtn.addEventListener('click', () => {
+      corners.length = 0;
+      shape.setLatLngs([]);
+    });
+  }
+  drawBtn.addEventListener('click', async () => {
+    if (corners.length < 3) {
+      put(drawOut, h('p', { class: 'form-error' }, t('emergency.needCorners')));
+      return;
+    }
+    try {
+      const ring = [...corners, corners[0]];
+      const r = await post('emergency/rosters', { name: drawName.value, polygon: { type: 'Polygon', coordinates: [ring] } });
+      toast(t('emergency.built', { n: r.entries }));
+      ctx.navigate(`/console/emergency/${r.id}`);
+    } catch (err) {
+      put(drawOut, errorBox(err));
+    }
+  });
+
   async function load() {
     const r = await get('emergency/rosters');
     if (!ctx.isCurrent()) return;
@@ -67,10 +112,15 @@ async function list(ctx) {
   }
   put(content, h('p', { class: 'lead' }, t('emergency.lead')),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('emergency.new'))), h('div', { class: 'card-body' }, form)),
+    drawCard,
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('emergency.rosters'))), body));
   await load().catch((err) => put(body, errorBox(err, load)));
+  mountMap().catch((err) => put(drawOut, errorBox(err)));
   const timer = setInterval(() => load().catch(() => {}), REFRESH_MS);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    removeMap(map);
+  };
 }
 
 async function roster(ctx, id) {

@@ -850,4 +850,10 @@ export default {
   'place.kind.small_school': 'Small school or kindergarten',
   'place.kind.small_clinic': 'Small clinic',
   'place.kind.small_workshop': 'Small workshop',
+  'emergency.draw': 'Or draw the area on the map',
+  'emergency.drawHint': 'Click the map to add corners; the roster holds the vulnerable people of the buildings inside.',
+  'emergency.drawMap': 'Map for drawing the area',
+  'emergency.clearArea': 'Clear the area',
+  'emergency.buildArea': 'Build from the area',
+  'emergency.needCorners': 'Click at least three corners on the map.',
 };

@@ -850,4 +850,10 @@ export default {
   'place.kind.small_school': '小学校/幼儿园',
   'place.kind.small_clinic': '小医院/诊所',
   'place.kind.small_workshop': '小生产加工',
+  'emergency.draw': '或在地图上圈定区域',
+  'emergency.drawHint': '在地图上点击添加顶点；名单包含区域内楼栋中的重点关爱人员。',
+  'emergency.drawMap': '圈定区域的地图',
+  'emergency.clearArea': '清除区域',
+  'emergency.buildArea': '按区域生成',
+  'emergency.needCorners': '请在地图上至少点击三个顶点。',
 };
