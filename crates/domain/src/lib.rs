@@ -4,12 +4,17 @@
 //! asks these functions what is allowed. Time comes in as an argument, never from a clock.
 
 pub mod audit;
+pub mod emergency;
 pub mod error;
 pub mod event;
 pub mod grid;
+pub mod house;
 pub mod household;
+pub mod organisation;
+pub mod place;
 pub mod resident;
 pub mod tag;
+pub mod text;
 pub mod tree;
 pub mod user;
 

@@ -278,6 +278,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_correction.sql"),
     ),
     (
+        15,
+        "0015_place",
+        include_str!("../migrations/sqlite/0015_place.sql"),
+    ),
+    (
         16,
         "0016_care",
         include_str!("../migrations/sqlite/0016_care.sql"),
@@ -353,6 +358,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "0014_correction",
         include_str!("../migrations/postgres/0014_correction.sql"),
+    ),
+    (
+        15,
+        "0015_place",
+        include_str!("../migrations/postgres/0015_place.sql"),
     ),
     (
         16,

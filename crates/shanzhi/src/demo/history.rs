@@ -669,7 +669,7 @@ fn stage_minutes(rng: &mut StdRng, clock: i64, late: bool, cap: Option<i64>) -> 
 /// A point inside a grid, as a phone reports it (1e-6°): its inner point moved toward a random
 /// point of its box by less than 60%, tried a few times until it lies inside the grid (grids on
 /// a real coast are not convex), else the inner point itself.
-fn point_in(node: &DemoNode, rng: &mut StdRng) -> Pt {
+pub(crate) fn point_in(node: &DemoNode, rng: &mut StdRng) -> Pt {
     let round6 = |v: f64| (v * 1e6).round() / 1e6;
     let (Some(shape), Some((cx, cy))) = (&node.shape, node.inside) else {
         return (0.0, 0.0);

@@ -4,6 +4,7 @@ pub mod boundary;
 pub mod division;
 pub mod generate;
 pub mod history;
+pub mod places;
 pub mod progress;
 
 use std::collections::HashMap;

@@ -278,4 +278,3 @@ impl CurrentUser {
         Ok(roots.iter().any(|r| &r.code == code))
     }
 }
-

@@ -146,6 +146,32 @@ def _calendar(body):
         body["workdays"] = [d for d in body["workdays"] if d not in body["holidays"]]
 
 
+def _base_data(path, body):
+    """Base-data records at the caller's own node, with the pairs the handlers want together
+    (lon with lat, a licence number with its expiry, an owner or a member by id or by name)."""
+    scope = os.environ["SZ_SCOPE"]
+    for key in ("node_code",):
+        if key in body:
+            body[key] = scope
+    if ("lon" in body) != ("lat" in body) or body.get("lon") is None or body.get("lat") is None:
+        body.pop("lon", None)
+        body.pop("lat", None)
+    for key in ("footprint", "building_id", "owner_resident_id", "resident_id", "polygon"):
+        body.pop(key, None)
+    if path == "/api/v1/houses" and body.get("node_code") is None:
+        body["node_code"] = scope
+    if body.get("licence_expires") is not None and not (body.get("licence_no") or "").strip():
+        body["licence_no"] = "ST-1"
+    if path.endswith("/members"):
+        body["role"] = "member"
+        if not (body.get("name") or "").strip():
+            body["name"] = "schemathesis"
+    if path == "/api/v1/emergency/rosters":
+        body["grids"] = [scope]
+    if path == "/api/v1/places/{id}/checks" and body.get("result") != "passed" and not (body.get("note") or "").strip():
+        body["note"] = "hazard"
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = getattr(case, "meta", None)
@@ -218,6 +244,8 @@ def map_case(context, case):
         feature = _village("schemathesis")
         body.update(type="FeatureCollection", features=[
             {"type": "Feature", "properties": feature, "geometry": None}])
+    elif path.startswith(("/api/v1/buildings", "/api/v1/houses", "/api/v1/places", "/api/v1/organisations", "/api/v1/emergency")):
+        _base_data(path, body)
     elif path.startswith("/api/v1/events/{id}/") and path.endswith(("/locate", "/reporter_contact", "/duplicates")):
         pass  # no move of the loop: their bodies have no photos
     elif path.startswith("/api/v1/events/{id}/"):

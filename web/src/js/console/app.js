@@ -22,6 +22,12 @@ const ROUTES = [
   { re: /^\/console\/residents\/(\d+)\/?$/, page: 'resident', title: 'nav.residents' },
   { re: /^\/console\/households\/(\d+)\/?$/, page: 'household', title: 'nav.residents' },
   { re: /^\/console\/corrections\/?$/, page: 'corrections', title: 'nav.corrections' },
+  { re: /^\/console\/places\/?$/, page: 'places', title: 'nav.places' },
+  { re: /^\/console\/buildings\/?$/, page: 'buildings', title: 'nav.buildings' },
+  { re: /^\/console\/buildings\/(\d+)\/?$/, page: 'buildings', title: 'nav.buildings' },
+  { re: /^\/console\/organisations\/?$/, page: 'organisations', title: 'nav.organisations' },
+  { re: /^\/console\/emergency\/?$/, page: 'emergency', title: 'nav.emergency' },
+  { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -38,6 +44,10 @@ const NAV = [
   { path: '/console/corrections', key: 'nav.corrections', ico: '✎', show: (me) => BASE_READERS.includes(me.role) },
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
+  { path: '/console/buildings', key: 'nav.buildings', ico: '#', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
+  { path: '/console/places', key: 'nav.places', ico: '+', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
+  { path: '/console/organisations', key: 'nav.organisations', ico: '*', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
+  { path: '/console/emergency', key: 'nav.emergency', ico: '!', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },
   { group: 'nav.admin', show: (me) => me.role === 'admin' },
   { path: '/console/admin/users', key: 'nav.users', ico: '☺', show: (me) => me.role === 'admin' },

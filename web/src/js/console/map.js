@@ -55,6 +55,8 @@ export async function render(ctx) {
   const daySel = h('select', { id: 'map-days' }, [7, 30, 90, 365].map((d) => h('option', { value: d, selected: d === state.days }, t('common.lastDays', { n: d }))));
   const evBox = h('input', { type: 'checkbox', id: 'map-events', checked: true });
   const openBox = h('input', { type: 'checkbox', id: 'map-open', checked: true });
+  const buildingBox = h('input', { type: 'checkbox', id: 'map-buildings' });
+  const placeBox = h('input', { type: 'checkbox', id: 'map-places' });
   const tops = cats.items.filter((c) => !c.parent_id);
   const catBoxes = h('div', { class: 'checks' }, tops.map((c) => h('label', h('input', { type: 'checkbox', value: c.id, checked: true }), h('span', c.name))));
   const panelBody = h('div', { class: 'panel-body' },
@@ -62,6 +64,8 @@ export async function render(ctx) {
     h('div', { class: 'field' }, h('label', { for: 'map-days' }, t('map.days')), daySel),
     h('div', { class: 'field field-inline' }, evBox, h('label', { for: 'map-events' }, t('map.events'))),
     h('div', { class: 'field field-inline' }, openBox, h('label', { for: 'map-open' }, t('map.openOnly'))),
+    h('div', { class: 'field field-inline' }, buildingBox, h('label', { for: 'map-buildings' }, t('map.buildings'))),
+    h('div', { class: 'field field-inline' }, placeBox, h('label', { for: 'map-places' }, t('map.places'))),
     h('fieldset', { class: 'plain' }, h('legend', t('map.layers')), catBoxes),
     status);
   const toggle = h('button', { type: 'button', class: 'btn btn-small map-panel-toggle', 'aria-expanded': 'true' }, t('map.controls'));
@@ -357,10 +361,36 @@ export async function render(ctx) {
     }
   }
 
+  // ----- buildings and places (base data), as points, from zoom 13 on -----
+  const basePoints = L.layerGroup().addTo(map);
+  async function loadBase() {
+    basePoints.clearLayers();
+    if ((!buildingBox.checked && !placeBox.checked) || map.getZoom() < 13) return;
+    const bbox = bboxParam();
+    const [bs, ps] = await Promise.all([
+      buildingBox.checked ? get('buildings', { bbox, limit: 2000 }).catch(() => ({ items: [] })) : { items: [] },
+      placeBox.checked ? get('places', { bbox, limit: 2000 }).catch(() => ({ items: [] })) : { items: [] },
+    ]);
+    for (const b of bs.items.filter((x) => x.lon !== null)) {
+      L.circleMarker([b.lat, b.lon], { radius: 5, color: '#5b4a9e', weight: 2, fillColor: '#c9bff0', fillOpacity: 0.9 })
+        .bindPopup(() => h('div', h('strong', b.name), b.floors ? ` · ${t('building.floorsN', { n: b.floors })}` : '', h('br'), h('a', { href: `/console/buildings/${b.id}` }, t('common.open'))))
+        .addTo(basePoints);
+    }
+    for (const p of ps.items.filter((x) => x.lon !== null)) {
+      L.circleMarker([p.lat, p.lon], { radius: 5, color: p.overdue ? '#d23b2f' : '#1b6b34', weight: 2, fillColor: '#fff', fillOpacity: 0.9 })
+        .bindPopup(() => h('div', h('strong', p.name), ` · ${t(`place.kind.${p.kind}`)}`, p.overdue ? h('div', { class: 'badge roster-unreachable' }, t('place.overdue')) : null,
+          h('br'), h('a', { href: `/console/places?node=${p.node_code}` }, t('common.open'))))
+        .addTo(basePoints);
+    }
+  }
+  buildingBox.addEventListener('change', () => loadBase());
+  placeBox.addEventListener('change', () => loadBase());
+
   // ----- wiring -----
   const refresh = debounce(() => {
     loadNodes();
     loadEvents();
+    loadBase();
   }, 200);
   map.on('moveend', refresh);
   map.on('click', closeCard);

@@ -31,6 +31,7 @@ export async function render(ctx) {
   const latest = h('ul', { class: 'wall-list' });
   const depEl = chartEl(t('dash.rankDepartments'));
   const cards = h('ul', { class: 'wall-list', id: 'wall-cards' });
+  const rosters = h('ul', { class: 'wall-list', id: 'wall-rosters' });
 
   const screen = h('div', { class: 'wall-screen' });
   put(content, put(screen,
@@ -43,6 +44,7 @@ export async function render(ctx) {
       h('div', { class: 'wall-col', style: { gridAutoRows: 'minmax(0,1fr)' } }, panel(t('wall.map'), mapEl)),
       h('div', { class: 'wall-col' }, panel(t('dash.rankRegions'), rankEl),
         h('section', { class: 'wall-panel', id: 'wall-cards-panel' }, h('h2', t('wall.cards')), cards),
+        h('section', { class: 'wall-panel', id: 'wall-rosters-panel' }, h('h2', t('wall.emergency')), rosters),
         panel(t('wall.latest'), latest)))));
 
   const tick = () => {
@@ -134,9 +136,22 @@ export async function render(ctx) {
       const catRow = cats.byId.get(e.category_id);
       return h('li', stateBadge(e.state), h('span', { class: 'desc' }, `${catRow ? catRow.name + ' · ' : ''}${e.description}`), h('span', { class: 'when' }, fmtTime(e.created_at).slice(5)));
     }));
+    await refreshRosters();
     refreshed.textContent = t('common.refreshed', { time: fmtClock(Date.now()) });
     screen.dataset.refreshed = String(Date.now());
   }
+
+  // Emergency rosters (平急转换): Σ marked / Σ entries per roster, polled more often than the rest.
+  async function refreshRosters() {
+    const r = await get('emergency/rosters').catch(() => ({ items: [] }));
+    if (!ctx.isCurrent()) return;
+    put(rosters, r.items.length ? r.items.slice(0, 4).map((x) => h('li',
+      h('span', { class: 'desc' }, x.name),
+      h('span', { class: 'when', dataset: { marked: x.progress.marked, total: x.progress.total } },
+        `${t('emergency.progress', { marked: x.progress.marked, total: x.progress.total })} · ${t('emergency.state.unreachable')} ${x.progress.unreachable}`)))
+      : h('li', { class: 'muted' }, t('wall.noRosters')));
+  }
+  const rosterTimer = setInterval(() => refreshRosters(), 15000);
 
   try {
     await refresh();
@@ -151,6 +166,7 @@ export async function render(ctx) {
   return () => {
     clearInterval(timer);
     clearInterval(clockTimer);
+    clearInterval(rosterTimer);
     ro.disconnect();
     [trend, cat, rank, deps].forEach((c) => c.dispose());
     removeMap(map);

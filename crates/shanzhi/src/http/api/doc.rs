@@ -5,7 +5,7 @@
 //! fuzzed against the server (crates/shanzhi/tests/schemathesis/run).
 
 use axum::handler::Handler;
-use axum::routing::{get, patch, post, put, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
@@ -414,6 +414,16 @@ impl Routes {
         doc: Doc,
     ) -> Routes {
         self.route("put", path, put(h), doc)
+    }
+
+    /// DELETE `path`.
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        doc: Doc,
+    ) -> Routes {
+        self.route("delete", path, delete(h), doc)
     }
 
     /// Adds another module's routes.

@@ -31,7 +31,7 @@ const FIGURES: [&str; 6] = [
 ];
 
 /// Four numbers in degrees (the order of each pair and the ranges are checked by the handler).
-fn bbox() -> Value {
+pub(super) fn bbox() -> Value {
     let n = r"-?[0-9]{1,3}(\.[0-9]{1,12})?";
     s::pattern(&format!("^{n},{n},{n},{n}$"))
 }
@@ -52,7 +52,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
 
-fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+pub(super) fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
     let parts: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())

@@ -2,17 +2,20 @@
 
 pub mod audit;
 pub mod auth;
+pub mod base;
 pub mod category;
 pub mod correction;
 pub mod department;
 pub mod doc;
 pub mod duplicate;
+pub mod emergency;
 pub mod event;
 pub mod export;
 pub mod figures;
 pub mod figures_base;
 pub mod grid_first;
 pub mod hotline;
+pub mod house;
 pub mod household;
 pub mod inbox;
 pub mod locate;
@@ -21,8 +24,10 @@ pub mod names;
 pub mod node;
 pub mod notification;
 pub mod ops;
+pub mod organisation;
 pub mod person;
 pub mod photo;
+pub mod place;
 pub mod resident;
 pub mod tag;
 pub mod tree;
@@ -62,6 +67,10 @@ pub fn routes() -> Routes {
         .merge(tag::routes())
         .merge(visit::routes())
         .merge(figures_base::routes())
+        .merge(house::routes())
+        .merge(place::routes())
+        .merge(organisation::routes())
+        .merge(emergency::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
