@@ -624,7 +624,7 @@ fn base_rows() -> Vec<Row> {
             want: place_write,
             build: |w, r, s, _| {
                 let member = w
-                    .base
+                    .places
                     .members
                     .iter()
                     .find(|m| m.0 == r)
