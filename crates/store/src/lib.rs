@@ -23,6 +23,7 @@ pub mod history;
 pub mod node;
 pub mod open311;
 pub mod pii;
+pub mod resident;
 pub mod session;
 pub mod throttle;
 pub mod user;

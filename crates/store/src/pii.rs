@@ -411,6 +411,16 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         key: "event_id",
         column: "phone_enc",
     },
+    SealedColumn {
+        table: "resident",
+        key: "id",
+        column: "id_enc",
+    },
+    SealedColumn {
+        table: "resident",
+        key: "id",
+        column: "phone_enc",
+    },
 ];
 
 /// Seals the phones written in plain text before 0012 (app_user, event_caller, open311_request)

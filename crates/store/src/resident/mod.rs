@@ -1,0 +1,2 @@
+//! Residents, households, buildings and houses of the base data.
+pub mod bulk;
