@@ -1,0 +1,4 @@
+//! Residents of the base data in and out of spreadsheets: import, template and export.
+
+pub mod column;
+pub mod import;
