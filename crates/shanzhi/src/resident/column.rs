@@ -19,6 +19,23 @@ pub enum Column {
     Tags,
 }
 
+/// The headers the template and the export write, in [`Column::ALL`]'s order.
+pub const HEADERS: [&str; 13] = [
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "联系电话",
+    "民族",
+    "人口类型",
+    "工作单位",
+    "所属网格代码",
+    "户号",
+    "与户主关系",
+    "楼栋",
+    "房号",
+    "标签",
+];
+
 impl Column {
     /// Every column, in the template's order.
     pub const ALL: [Column; 13] = [
@@ -39,21 +56,7 @@ impl Column {
 
     /// The header the template writes.
     pub fn header(self) -> &'static str {
-        match self {
-            Column::Name => "姓名",
-            Column::Gender => "性别",
-            Column::IdNumber => "公民身份号码",
-            Column::Phone => "联系电话",
-            Column::Ethnicity => "民族",
-            Column::Residence => "人口类型",
-            Column::Workplace => "工作单位",
-            Column::Node => "所属网格代码",
-            Column::Household => "户号",
-            Column::Relation => "与户主关系",
-            Column::Building => "楼栋",
-            Column::Room => "房号",
-            Column::Tags => "标签",
-        }
+        HEADERS[self as usize]
     }
 
     /// What the template's note says of the column.
@@ -95,7 +98,14 @@ impl Column {
             "民族" | "ethnicity" => Column::Ethnicity,
             "人口类型" | "residence" => Column::Residence,
             "工作单位" | "workplace" => Column::Workplace,
-            "所属网格" | "所属网格代码" | "所属网格(代码)" | "所属网格（代码）" | "网格代码" | "grid" | "node" | "gridcode" => Column::Node,
+            "所属网格"
+            | "所属网格代码"
+            | "所属网格(代码)"
+            | "所属网格（代码）"
+            | "网格代码"
+            | "grid"
+            | "node"
+            | "gridcode" => Column::Node,
             "户号" | "household" => Column::Household,
             "与户主关系" | "relation" => Column::Relation,
             "楼栋" | "building" => Column::Building,
@@ -137,13 +147,34 @@ pub fn relation_word(s: &str) -> Option<&'static str> {
             "child"
         }
         "父母" | "父亲" | "母亲" | "父" | "母" | "parent" => "parent",
-        "孙子女" | "孙子" | "孙女" | "外孙子" | "外孙女" | "grandchild" => "grandchild",
+        "孙子女" | "孙子" | "孙女" | "外孙子" | "外孙女" | "grandchild" => {
+            "grandchild"
+        }
         "兄弟姐妹" | "兄" | "弟" | "姐" | "妹" | "哥哥" | "弟弟" | "姐姐" | "妹妹" | "sibling" => {
             "sibling"
         }
         "其他" | "other" => "other",
         _ => return None,
     })
+}
+
+/// A stored word as the spreadsheet shows it (性别, 人口类型, 与户主关系).
+pub fn word_zh(stored: &str) -> &str {
+    match stored {
+        "male" => "男",
+        "female" => "女",
+        "registered" => "户籍",
+        "floating" => "流动",
+        "overseas" => "境外",
+        "head" => "户主",
+        "spouse" => "配偶",
+        "child" => "子女",
+        "parent" => "父母",
+        "grandchild" => "孙子女",
+        "sibling" => "兄弟姐妹",
+        "other" => "其他",
+        other => other,
+    }
 }
 
 /// A cell of tags split into its words (、,;，； and spaces between).
@@ -173,7 +204,8 @@ mod tests {
         for (h, want) in cases {
             assert_eq!(Column::of_header(h), want, "{h}");
         }
-        for c in Column::ALL {
+        for (i, c) in Column::ALL.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
             assert_eq!(Column::of_header(c.header()), Some(c));
         }
         assert_eq!(gender_word("女"), Some("female"));
@@ -181,7 +213,14 @@ mod tests {
         assert_eq!(residence_word("流动"), Some("floating"));
         assert_eq!(relation_word("女儿"), Some("child"));
         for r in RELATIONS_ZH {
-            assert!(relation_word(r).is_some(), "{r}");
+            let stored = relation_word(r).unwrap();
+            assert_eq!(word_zh(stored), r);
+        }
+        for w in ["男", "女"] {
+            assert_eq!(word_zh(gender_word(w).unwrap()), w);
+        }
+        for w in ["户籍", "流动", "境外"] {
+            assert_eq!(word_zh(residence_word(w).unwrap()), w);
         }
         assert_eq!(
             tag_words("独居老人、低保;disabled, ").collect::<Vec<_>>(),

@@ -279,7 +279,12 @@ impl Reader<'_> {
         });
         let node = match code.get(&Column::Node) {
             Some(c) => NodeCode::parse(c)
-                .map_err(|e| bad(Column::Node, format!("{c} is not a grid code: {}", reason_of(e))))
+                .map_err(|e| {
+                    bad(
+                        Column::Node,
+                        format!("{c} is not a grid code: {}", reason_of(e)),
+                    )
+                })
                 .ok(),
             None => match self.default_node {
                 Some(n) => Some(n.clone()),
@@ -295,10 +300,17 @@ impl Reader<'_> {
         let mut tags = Vec::new();
         if let Some(cell) = text.remove(&Column::Tags) {
             for word in tag_words(&cell) {
-                match self.tags.get(word).or_else(|| self.tags.get(&word.to_lowercase())) {
+                match self
+                    .tags
+                    .get(word)
+                    .or_else(|| self.tags.get(&word.to_lowercase()))
+                {
                     Some(code) if !tags.contains(code) => tags.push(code.clone()),
                     Some(_) => {}
-                    None => bad(Column::Tags, format!("{word} is not a tag of the catalogue")),
+                    None => bad(
+                        Column::Tags,
+                        format!("{word} is not a tag of the catalogue"),
+                    ),
                 }
             }
         }
@@ -355,7 +367,9 @@ impl Reader<'_> {
                 ethnicity: text.remove(&Column::Ethnicity),
                 residence: residence.to_owned(),
                 workplace: text.remove(&Column::Workplace),
-                household: text.remove(&Column::Household).or_else(|| code.remove(&Column::Household)),
+                household: text
+                    .remove(&Column::Household)
+                    .or_else(|| code.remove(&Column::Household)),
                 relation: relation.map(str::to_owned),
                 building,
                 room,
@@ -467,13 +481,13 @@ pub async fn import(
         let node = &d.resident.node_code;
         let reason = if !known.contains(node.as_str()) {
             Some((&node_header, format!("no grid or region {node}")))
-        } else if req
-            .actor
-            .is_some_and(|a| !base_access(a, node).write)
-        {
+        } else if req.actor.is_some_and(|a| !base_access(a, node).write) {
             Some((&node_header, format!("{node} is outside your scope")))
         } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
-            Some((&id_header, "the ID number is in the register already".to_owned()))
+            Some((
+                &id_header,
+                "the ID number is in the register already".to_owned(),
+            ))
         } else {
             None
         };

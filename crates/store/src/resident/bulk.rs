@@ -385,3 +385,66 @@ pub async fn recount(db: &Db) -> Result<(), StoreError> {
     }
     tally::replace(db, &KINDS, &t).await
 }
+
+/// A resident as an export writes it: masks, and the sealed values for an export that may
+/// reveal them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: i64,
+    pub node_code: String,
+    pub name: String,
+    pub gender: String,
+    pub birth_year: Option<i64>,
+    pub id_mask: Option<String>,
+    pub id_enc: Option<Vec<u8>>,
+    pub phone_mask: Option<String>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub ethnicity: Option<String>,
+    pub residence: String,
+    pub workplace: Option<String>,
+    pub household: Option<String>,
+    pub relation: Option<String>,
+    pub building: Option<String>,
+    pub room: Option<String>,
+    /// Tag codes, filled by [`export_page`].
+    #[sqlx(skip)]
+    pub tags: Vec<String>,
+}
+
+/// Up to `limit` residents present in the subtree of `path` with ids above `after`, in id
+/// order, each with its tags.
+pub async fn export_page(
+    db: &Db,
+    path: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ExportRow>, StoreError> {
+    let end = shanzhi_domain::tree::subtree_end(path);
+    let mut rows: Vec<ExportRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT r.id, r.node_code, r.name, r.gender, r.birth_year, r.id_mask, r.id_enc, \
+             r.phone_mask, r.phone_enc, r.ethnicity, r.residence, r.workplace, \
+             hh.number AS household, r.relation, b.name AS building, h.room \
+             FROM resident r LEFT JOIN household hh ON hh.id = r.household_id \
+             LEFT JOIN house h ON h.id = r.house_id LEFT JOIN building b ON b.id = h.building_id \
+             WHERE r.node_code >= $1 AND r.node_code < $2 AND r.status = 'present' AND r.id > $3 \
+             ORDER BY r.id LIMIT $4")
+            .bind(path).bind(&end).bind(after).bind(limit).fetch_all(pool).await?
+    });
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        let tags: Vec<(i64, String)> = with_pool!(db, pool => {
+            sqlx::query_as(
+                "SELECT resident_id, tag_code FROM resident_tag WHERE node_code >= $1 AND node_code < $2 \
+                 AND resident_id >= $3 AND resident_id <= $4 ORDER BY resident_id, tag_code")
+                .bind(path).bind(&end).bind(first.id).bind(last.id).fetch_all(pool).await?
+        });
+        let mut by_id: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, code) in tags {
+            by_id.entry(id).or_default().push(code);
+        }
+        for r in &mut rows {
+            r.tags = by_id.remove(&r.id).unwrap_or_default();
+        }
+    }
+    Ok(rows)
+}

@@ -20,6 +20,7 @@ pub mod notification;
 pub mod ops;
 pub mod person;
 pub mod photo;
+pub mod resident_import;
 pub mod tree;
 pub mod user;
 
@@ -50,6 +51,7 @@ pub fn routes() -> Routes {
         .merge(photo::routes())
         .merge(figures::routes())
         .merge(map::routes())
+        .merge(resident_import::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
