@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod person;
 mod photo;
+mod resident_import;
 mod security;
 mod tree;
 mod tree_io;
