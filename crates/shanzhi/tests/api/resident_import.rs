@@ -22,8 +22,8 @@ fn id(birth: &str, seq: u32) -> String {
 async fn seed_tags(app: &TestApp) -> Result<(), StoreError> {
     shanzhi_store::with_tx!(&app.state.db, tx => {
         for (code, zh, en, days) in [("elderly_alone", "独居老人", "Elderly living alone", Some(30i64)), ("disabled", "残疾人", "Disabled", None)] {
-            sqlx::query("INSERT INTO tag (code, name_zh, name_en, kind, visit_days, vulnerable, builtin, created_at, updated_at) \
-                         VALUES ($1, $2, $3, 'care', $4, 1, 1, 0, 0) ON CONFLICT (code) DO NOTHING")
+            sqlx::query("INSERT INTO tag (code, name_zh, name_en, kind, visit_days, created_at, updated_at) \
+                         VALUES ($1, $2, $3, 'care', $4, 0, 0) ON CONFLICT (code) DO NOTHING")
                 .bind(code).bind(zh).bind(en).bind(days).execute(&mut *tx).await?;
         }
     });
