@@ -60,6 +60,10 @@ enum Command {
         /// province 100,000). Large numbers are written in parts of 200,000.
         #[arg(long)]
         events: Option<usize>,
+        /// Residents of the demo's population (default: town 50,000 — its full population;
+        /// city and province a sample of 20,000).
+        #[arg(long)]
+        residents: Option<usize>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -224,6 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             no_serve,
             events,
+            residents,
         } => {
             if config.database_url == DEFAULT_DATABASE_URL {
                 // The demo keeps to its own file, rebuilt on every run, so it never touches real data.
@@ -236,7 +241,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             eprintln!("building the {} demo (seed {seed})…", scale.as_str());
             let generating = demo::progress::spinner("generating");
-            let city = tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            let mut city =
+                tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            if let Some(n) = residents {
+                city.residents = n;
+            }
             generating.finish_and_clear();
             let db = Db::connect(&config.database_url, 4).await?;
             db.migrate().await?;

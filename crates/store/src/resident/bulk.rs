@@ -448,3 +448,30 @@ pub async fn export_page(
     }
     Ok(rows)
 }
+
+/// A tag of the catalogue to make sure of (the demo's, before the catalogue has its own seed).
+#[derive(Debug, Clone, Copy)]
+pub struct TagSeed {
+    pub code: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    /// care | attention
+    pub kind: &'static str,
+    pub visit_days: Option<i64>,
+    pub vulnerable: bool,
+}
+
+/// Adds the tags of `seeds` the catalogue does not have yet (built in).
+pub async fn ensure_tags(db: &Db, seeds: &[TagSeed], now_ms: i64) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        for t in seeds {
+            sqlx::query(
+                "INSERT INTO tag (code, name_zh, name_en, kind, visit_days, vulnerable, builtin, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (code) DO NOTHING")
+                .bind(t.code).bind(t.name_zh).bind(t.name_en).bind(t.kind).bind(t.visit_days)
+                .bind(t.vulnerable).bind(true).bind(now_ms)
+                .execute(&mut *tx).await?;
+        }
+    });
+    Ok(())
+}
