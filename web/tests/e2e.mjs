@@ -13,6 +13,7 @@ import path from 'node:path';
 import { walk as walkWeb } from './walk-web.mjs';
 import { walk as walkNotify } from './walk-notify.mjs';
 import { walk as walkLoop } from './walk-loop.mjs';
+import { walk as walkImport } from './walk-import.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -563,6 +564,7 @@ try {
 
   await walkWeb({ browser, base: BASE, shots: SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, demo, eventId, labelled, noSidewaysScroll, act, PHONE, DESKTOP });
   await walkNotify({ BASE, SHOTS, PASSWORD, browser, step, check, context, consoleLogin, act, demo, apiLogin, apiGet, DESKTOP, PHONE });
+  await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -677,7 +679,7 @@ try {
     await visit(anon, '/login', '#username');
     // Staff at their desks.
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
-      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card']]) await visit(desk, url, ready);
+      ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'], ['/console/residents/import', 'section.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();
     await consoleLogin(apage, 'admin');

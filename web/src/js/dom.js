@@ -279,6 +279,7 @@ const ICONS = {
   plus: 'M12 5v14M5 12h14',
   clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2',
   check: 'M5 12.5l4.5 4.5L19 7.5',
+  download: 'M12 3v12M7 10l5 5 5-5M5 21h14',
 };
 
 /** A 24×24 stroke icon. */

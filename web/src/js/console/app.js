@@ -16,6 +16,7 @@ const ROUTES = [
   { re: /^\/console\/dashboard\/?$/, page: 'dashboard', title: 'nav.dashboard' },
   { re: /^\/console\/wall\/?$/, page: 'wall', title: 'nav.wall', wall: true },
   { re: /^\/console\/notifications\/?$/, page: 'notifications', title: 'nav.notifications' },
+  { re: /^\/console\/residents\/import\/?$/, page: 'residents-import', title: 'nav.residentsImport' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -27,6 +28,7 @@ const NAV = [
   { path: '/console/map', key: 'nav.map', ico: '◈', show: (me) => !!me.scope_node },
   { path: '/console/dashboard', key: 'nav.dashboard', ico: '▥', show: (me) => !!me.scope_node },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },
+  { path: '/console/residents/import', key: 'nav.residentsImport', ico: '⇪', show: (me) => ['admin', 'dispatcher', 'grid_worker'].includes(me.role) && !!me.scope_node },
   { group: 'nav.admin', show: (me) => me.role === 'admin' },
   { path: '/console/admin/users', key: 'nav.users', ico: '☺', show: (me) => me.role === 'admin' },
   { path: '/console/admin/departments', key: 'nav.departments', ico: '⌂', show: (me) => me.role === 'admin' },
