@@ -439,7 +439,7 @@ pub async fn import(
             return Ok(());
         }
         rows += 1;
-        if rows % 4096 == 0 {
+        if rows.is_multiple_of(4096) {
             progress(4096);
         }
         match reader.read(row, &cells) {

@@ -317,7 +317,7 @@ db_test!(
         // The leader reads, but may not reveal; nobody reveals without a purpose.
         let r = app
             .get(
-                &format!("/api/v1/residents/export?node=441502001000&reveal=true&purpose=x"),
+                "/api/v1/residents/export?node=441502001000&reveal=true&purpose=x",
                 Some(&leader),
             )
             .await;

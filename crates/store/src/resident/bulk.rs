@@ -134,12 +134,15 @@ fn seal_all<'a>(keys: &Keyring, rows: &'a [NewResident]) -> Vec<SealedResident<'
         .collect()
 }
 
+/// A building a load creates: id, node, name, position.
+type NewBuilding = (i64, String, String, Option<(f64, f64)>);
+
 /// The rows a load creates besides residents, with the ids they get.
 #[derive(Default)]
 struct Plan {
     /// (node, name) → building id, stored or new.
     buildings: HashMap<(String, String), i64>,
-    new_buildings: Vec<(i64, String, String, Option<(f64, f64)>)>,
+    new_buildings: Vec<NewBuilding>,
     /// (building id, room) → house id.
     houses: HashMap<(i64, String), i64>,
     /// (id, building id, node, room, use)
