@@ -16,6 +16,7 @@ import { walk as walkLoop } from './walk-loop.mjs';
 import { walk as walkPeople } from './walk-people.mjs';
 import { walk as walkCare } from './walk-care.mjs';
 import { walk as walkPlaces } from './walk-places.mjs';
+import { walk as walkImport } from './walk-import.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -569,6 +570,7 @@ try {
   const people = await walkPeople({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, demo, apiLogin, apiGet, PHONE });
   await walkCare({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, noSidewaysScroll, labelled });
   await walkPlaces({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, DESKTOP, PHONE });
+  await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -685,7 +687,8 @@ try {
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
       ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'],
       ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box'], ['/console/visits', '.card'],
-      ['/console/emergency', '#roster-form'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty']]) await visit(desk, url, ready);
+      ['/console/emergency', '#roster-form'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
+      ['/console/residents/import', 'section.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();
     await consoleLogin(apage, 'admin');

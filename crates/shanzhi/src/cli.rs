@@ -60,6 +60,10 @@ enum Command {
         /// province 100,000). Large numbers are written in parts of 200,000.
         #[arg(long)]
         events: Option<usize>,
+        /// Residents of the demo's population (default: town 50,000 — its full population;
+        /// city and province a sample of 20,000).
+        #[arg(long)]
+        residents: Option<usize>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -77,6 +81,11 @@ enum Command {
     Tree {
         #[command(subcommand)]
         command: TreeCommand,
+    },
+    /// Import base data from a spreadsheet.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// Open311 GeoReport v2 clients (apps and aggregators that file citizens' reports).
     Open311 {
@@ -144,6 +153,22 @@ enum Open311Command {
         /// POSTs a minute allowed for the key, on each server.
         #[arg(long, default_value_t = 60)]
         rate: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import residents from an .xlsx or CSV file (the template: GET
+    /// /api/v1/residents/import/template); prints the report by row. See README.
+    Residents {
+        file: PathBuf,
+        /// The grid of rows that name none.
+        #[arg(long)]
+        node: Option<String>,
+        /// all-or-nothing (default): any bad row and nothing is written; valid-rows: the good
+        /// rows are written and the bad ones reported.
+        #[arg(long, value_enum, default_value = "all-or-nothing")]
+        mode: crate::resident::import::Mode,
     },
 }
 
@@ -224,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             no_serve,
             events,
+            residents,
         } => {
             if config.database_url == DEFAULT_DATABASE_URL {
                 // The demo keeps to its own file, rebuilt on every run, so it never touches real data.
@@ -236,7 +262,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             eprintln!("building the {} demo (seed {seed})…", scale.as_str());
             let generating = demo::progress::spinner("generating");
-            let city = tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            let mut city =
+                tokio::task::spawn_blocking(move || demo::generate(scale, seed)).await??;
+            if let Some(n) = residents {
+                city.residents = n;
+            }
             generating.finish_and_clear();
             let db = Db::connect(&config.database_url, 4).await?;
             db.migrate().await?;
@@ -444,6 +474,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Command::Import {
+            command: ImportCommand::Residents { file, node, mode },
+        } => return import_residents(&config, clock, &file, node, mode).await,
         Command::Tree {
             command:
                 TreeCommand::Import {
@@ -507,6 +540,75 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `shanzhi import residents`: the report on standard output, one bad row a line.
+async fn import_residents(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    file: &std::path::Path,
+    node: Option<String>,
+    mode: crate::resident::import::Mode,
+) -> anyhow::Result<ExitCode> {
+    use crate::resident::import;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let format = match Format::of_path(file) {
+        Format::Geojson => anyhow::bail!("{}: an import file is .xlsx or .csv", file.display()),
+        f => f,
+    };
+    let node = node
+        .map(|c| NodeCode::parse(&c).map_err(|e| anyhow::anyhow!("--node: {e}")))
+        .transpose()?;
+    let state = startup::build_state(config.clone(), clock).await?;
+    let bar = crate::demo::progress::counter("residents");
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let started = std::time::Instant::now();
+    let done = import::import(
+        &state.db,
+        &state.pii,
+        import::Request {
+            bytes: &bytes,
+            format,
+            mode,
+            node,
+            actor: None,
+            file_name: &name,
+            now_ms: state.clock.now_ms(),
+        },
+        |n| bar.inc(n),
+    )
+    .await;
+    bar.finish_and_clear();
+    state.db.close().await;
+    let (report, code) = match done {
+        Ok(r) => (r, ExitCode::SUCCESS),
+        Err(import::Refusal::Rows(r)) => (r, ExitCode::from(2)),
+        Err(e) => {
+            print_refusal(&ApiError::from(e));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "read {} rows in {secs:.1} s: {} residents, {} households, {} buildings, {} houses, {} tags written; {} rows refused",
+        report.rows, report.residents, report.households, report.buildings, report.houses, report.tags, report.refused
+    );
+    if code != ExitCode::SUCCESS {
+        println!("nothing was written (all or nothing)");
+    }
+    for e in &report.errors {
+        println!("  row {} {}: {}", e.row, e.column, e.reason);
+    }
+    if report.errors_total > report.errors.len() {
+        println!("  … and {} more", report.errors_total - report.errors.len());
+    }
+    if !report.ignored_columns.is_empty() {
+        println!("columns not read: {}", report.ignored_columns.join(", "));
+    }
+    Ok(code)
 }
 
 fn parse_crs(s: &str) -> Result<Crs, String> {

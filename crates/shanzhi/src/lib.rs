@@ -12,6 +12,7 @@ pub mod notification;
 pub mod password;
 pub mod person;
 pub mod reference;
+pub mod resident;
 pub mod startup;
 pub mod telemetry;
 pub mod tree;

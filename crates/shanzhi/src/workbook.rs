@@ -126,6 +126,10 @@ pub enum WorkbookError {
     TooWide { row: usize },
     /// Rows not in order (a workbook written by hand, not by a spreadsheet program).
     OutOfOrder { row: usize },
+    /// A CSV file in neither UTF-8 nor GBK.
+    NotText,
+    /// A CSV file that cannot be read at a line.
+    Csv { line: u64, reason: String },
 }
 
 impl std::fmt::Display for WorkbookError {
@@ -147,6 +151,102 @@ impl std::fmt::Display for WorkbookError {
                 f,
                 "row {row} comes after a later row: the worksheet's rows are out of order"
             ),
+            WorkbookError::NotText => f.write_str(
+                "the CSV is neither UTF-8 nor GBK text: save it as \"CSV UTF-8\" or as .xlsx",
+            ),
+            WorkbookError::Csv { line, reason } => {
+                write!(f, "the CSV cannot be read at line {line}: {reason}")
+            }
+        }
+    }
+}
+
+/// Reads CSV text row by row, as [`read_rows`] reads a workbook: UTF-8 (with or without the
+/// byte-order mark Excel writes) or GB18030/GBK (what Excel's plain "CSV" is on Chinese
+/// Windows); commas, or tabs or semicolons when the header has no comma. `row` gets each
+/// record with its line number and its cells (empty ones [`Cell::Empty`]).
+pub fn read_csv_rows<E: From<WorkbookError>>(
+    bytes: &[u8],
+    max_rows: usize,
+    mut row: impl FnMut(usize, Vec<Cell>) -> Result<(), E>,
+) -> Result<(), E> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t.trim_start_matches('\u{feff}')),
+        Err(_) => {
+            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
+            if bad {
+                return Err(WorkbookError::NotText.into());
+            }
+            t
+        }
+    };
+    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = if header_line.contains(',') {
+        b','
+    } else if header_line.contains('\t') {
+        b'\t'
+    } else if header_line.contains(';') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    // Lines counted from the records' byte offsets: the reader skips blank lines uncounted.
+    let (mut line, mut counted) = (1usize, 0usize);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(WorkbookError::Csv {
+                    line,
+                    reason: e.kind_text(),
+                }
+                .into());
+            }
+        }
+        // A record's position is where the reader began it, before the blank lines it skipped.
+        let mut start = record.position().map_or(counted, |p| p.byte() as usize);
+        while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        line += text
+            .as_bytes()
+            .get(counted..start)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+        counted = start;
+        if line > max_rows {
+            return Err(WorkbookError::TooManyRows { limit: max_rows }.into());
+        }
+        row(
+            line,
+            record
+                .iter()
+                .map(|s| match s.trim() {
+                    "" => Cell::Empty,
+                    t => Cell::Text(t.to_owned()),
+                })
+                .collect(),
+        )?;
+    }
+    Ok(())
+}
+
+trait KindText {
+    fn kind_text(&self) -> String;
+}
+
+impl KindText for csv::Error {
+    fn kind_text(&self) -> String {
+        match self.kind() {
+            csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".into(),
+            _ => "malformed CSV".into(),
         }
     }
 }

@@ -139,6 +139,73 @@ where
     Ok(out)
 }
 
+/// Bound parameters per statement, kept well under both engines' limits (SQLite 32,766,
+/// PostgreSQL 65,535) while long enough that a statement carries many rows.
+pub const PARAMS_PER_STATEMENT: usize = 1_000;
+
+/// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, then `suffix`, with the
+/// engine's placeholders ([`tuples`]: `?` on SQLite, where `$N` binds quadratically — a city's
+/// 357,000 counter rows took 13 s with `$N`, 3 s with `?`). The text is made of constants and
+/// placeholders only: every value is bound.
+pub fn insert_sql(
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    suffix: &str,
+    engine: Engine,
+) -> String {
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}{suffix}",
+        columns.join(", "),
+        tuples(engine, rows, columns.len())
+    )
+}
+
+/// Rows per statement for a table of `columns` columns.
+pub fn rows_per_statement(columns: usize) -> usize {
+    (PARAMS_PER_STATEMENT / columns.max(1)).max(1)
+}
+
+/// The statements of one table: the one for a full chunk is built once and reused.
+pub struct Insert<'a> {
+    table: &'a str,
+    columns: &'a [&'a str],
+    suffix: &'a str,
+    engine: Engine,
+    pub per: usize,
+    full: String,
+}
+
+impl<'a> Insert<'a> {
+    pub fn new(db: &Db, table: &'a str, columns: &'a [&'a str], suffix: &'a str) -> Self {
+        let engine = db.engine();
+        let per = rows_per_statement(columns.len());
+        Insert {
+            table,
+            columns,
+            suffix,
+            engine,
+            per,
+            full: insert_sql(table, columns, per, suffix, engine),
+        }
+    }
+
+    /// The statement for `rows` rows (the shorter last chunk gets its own).
+    pub fn sql(&self, rows: usize) -> std::borrow::Cow<'_, str> {
+        if rows == self.per {
+            std::borrow::Cow::Borrowed(&self.full)
+        } else {
+            std::borrow::Cow::Owned(insert_sql(
+                self.table,
+                self.columns,
+                rows,
+                self.suffix,
+                self.engine,
+            ))
+        }
+    }
+}
+
 /// `(…), (…)`: `rows` value tuples of `cols` placeholders each, numbered from `$1` on
 /// PostgreSQL and anonymous `?` on SQLite. SQLite reads `$N` as a *name* and finds each one by
 /// a scan of all names, which makes binding a long multi-row statement quadratic.

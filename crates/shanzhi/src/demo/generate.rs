@@ -97,6 +97,8 @@ pub struct DemoCity {
     pub nodes: Vec<DemoNode>,
     pub departments: Vec<DemoDepartment>,
     pub users: Vec<DemoUser>,
+    /// Residents the demo's population holds ([`super::base`]).
+    pub residents: usize,
     /// What [`super::write`] built of the year of events, once it has (for the summary).
     pub history: std::sync::OnceLock<super::history::Tally>,
 }
@@ -247,6 +249,7 @@ fn build(scale: Scale, seed: u64, root_path: &str) -> anyhow::Result<DemoCity> {
         nodes,
         departments,
         users,
+        residents: super::base::residents_by_default(scale),
         history: std::sync::OnceLock::new(),
     })
 }

@@ -1,5 +1,6 @@
 //! `shanzhi demo`: builds a demo jurisdiction into a fresh database and serves it.
 
+pub mod base;
 pub mod boundary;
 pub mod division;
 pub mod generate;
@@ -118,6 +119,11 @@ pub async fn write_with_events(
         .await
         .context("turning on the grid-first rule")?;
     let user_ids = user_ids(db, city).await?;
+    let population = progress::spinner("residents");
+    base::write(db, keys, city, &user_ids, now_ms)
+        .await
+        .context("writing the residents")?;
+    population.finish_and_clear();
     write_history(
         db,
         city,
@@ -276,6 +282,13 @@ pub fn summary(city: &DemoCity, url: &str, database: &str) -> String {
         city.departments.len(),
         city.users.len()
     );
+    if city.residents > 0 {
+        let _ = writeln!(
+            s,
+            "Residents: {} (synthetic: made-up names, ID numbers valid in form but nobody's), in households, buildings and houses, with care tags",
+            city.residents
+        );
+    }
     if let Some(t) = city.history.get() {
         let _ = writeln!(
             s,

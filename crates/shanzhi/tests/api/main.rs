@@ -35,6 +35,7 @@ mod photo;
 mod pii;
 mod place;
 mod resident;
+mod resident_import;
 mod security;
 mod tag;
 mod tree;

@@ -245,6 +245,18 @@ fn admin_import(r: Role, s: Side) -> Want {
 }
 
 /// Writes to settings the whole tree shares: the matrix's administrator is scoped to a village.
+/// Who changes base data (residents, households…) in their scope.
+fn base_writer(r: Role) -> bool {
+    matches!(r, Role::Admin | Role::Dispatcher | Role::GridWorker)
+}
+
+fn base_write(r: Role, s: Side) -> Want {
+    match s {
+        Side::In if base_writer(r) => Want::Allowed,
+        _ => Want::Refused,
+    }
+}
+
 fn shared_setting(_: Role, _: Side) -> Want {
     Want::Forbidden
 }
@@ -1302,6 +1314,47 @@ fn rows() -> Vec<Row> {
                 call(
                     Method::GET,
                     format!("/api/v1/figures/export.xlsx?node={}", node(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/residents/import",
+            want: base_write,
+            // A body that is no resident sheet: a writer is refused by row or header (422),
+            // never by scope; outside the scope the node is not found.
+            build: |_, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/residents/import?node={}", node(s)),
+                )
+                .json(json!("姓名"))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/residents/import/template",
+            want: |r, _| {
+                if base_writer(r) {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/residents/import/template"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/residents/export",
+            want: |r, s| match (r, s) {
+                (Role::Leader | Role::Analyst, Side::In) => Want::Ok,
+                (r, Side::In) if base_writer(r) => Want::Ok,
+                _ => Want::Refused,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/residents/export?node={}", node(s)),
                 )
             },
         },

@@ -3,6 +3,8 @@
 //! resident's tags) and the audit log in the same transaction. Rows carry masks only: the
 //! sealed values leave this module through [`reveal`] alone, which writes its audit row.
 
+pub mod bulk;
+
 use serde_json::{json, Value};
 use shanzhi_domain::resident::record::{Identity, Residence, Resident, Status};
 use shanzhi_domain::tree::{subtree_end, NodeCode};

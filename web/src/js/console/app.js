@@ -28,6 +28,7 @@ const ROUTES = [
   { re: /^\/console\/organisations\/?$/, page: 'organisations', title: 'nav.organisations' },
   { re: /^\/console\/emergency\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
+  { re: /^\/console\/residents\/import\/?$/, page: 'residents-import', title: 'nav.residentsImport' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -49,6 +50,7 @@ const NAV = [
   { path: '/console/organisations', key: 'nav.organisations', ico: '*', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
   { path: '/console/emergency', key: 'nav.emergency', ico: '!', show: (me) => !!me.scope_node && ['admin', 'dispatcher', 'grid_worker', 'leader', 'analyst'].includes(me.role) },
   { path: '/console/wall', key: 'nav.wall', ico: '▣', show: (me) => !!me.scope_node },
+  { path: '/console/residents/import', key: 'nav.residentsImport', ico: '⇪', show: (me) => ['admin', 'dispatcher', 'grid_worker'].includes(me.role) && !!me.scope_node },
   { group: 'nav.admin', show: (me) => me.role === 'admin' },
   { path: '/console/admin/users', key: 'nav.users', ico: '☺', show: (me) => me.role === 'admin' },
   { path: '/console/admin/departments', key: 'nav.departments', ico: '⌂', show: (me) => me.role === 'admin' },

@@ -30,6 +30,7 @@ pub mod photo;
 pub mod place;
 pub mod resident;
 pub mod tag;
+pub mod resident_import;
 pub mod tree;
 pub mod user;
 pub mod visit;
@@ -71,6 +72,7 @@ pub fn routes() -> Routes {
         .merge(place::routes())
         .merge(organisation::routes())
         .merge(emergency::routes())
+        .merge(resident_import::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.

@@ -247,84 +247,14 @@ fn convert(rows: Vec<(usize, Vec<Cell>)>) -> Result<(Value, Sheet), SheetError> 
     ))
 }
 
-/// Reads CSV text: UTF-8 (with or without the byte-order mark Excel writes) or GB18030/GBK
-/// (what Excel's plain "CSV" is on Chinese Windows); commas, or tabs or semicolons when the
-/// header has no comma.
+/// Reads CSV text (see [`crate::workbook::read_csv_rows`]).
 pub fn read_csv(bytes: &[u8]) -> Result<(Value, Sheet), SheetError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => std::borrow::Cow::Borrowed(t.trim_start_matches('\u{feff}')),
-        Err(_) => {
-            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
-            if bad {
-                return Err(SheetError::file(
-                    "body",
-                    "the CSV is neither UTF-8 nor GBK text: save it as \"CSV UTF-8\" or as .xlsx",
-                ));
-            }
-            t
-        }
-    };
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if header_line.contains(',') {
-        b','
-    } else if header_line.contains('\t') {
-        b'\t'
-    } else if header_line.contains(';') {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    // Lines counted from the records' byte offsets: the reader skips blank lines uncounted.
-    let (mut line, mut counted) = (1usize, 0usize);
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            SheetError::file(
-                "body",
-                format!("the CSV cannot be read at line {line}: {}", e.kind_text()),
-            )
-        })?;
-        // A record's position is where the reader began it, before the blank lines it skipped.
-        let mut start = record.position().map_or(counted, |p| p.byte() as usize);
-        while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        line += text
-            .as_bytes()
-            .get(counted..start)
-            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
-        counted = start;
-        rows.push((
-            line,
-            record
-                .iter()
-                .map(|s| match s.trim() {
-                    "" => Cell::Empty,
-                    t => Cell::Text(t.to_owned()),
-                })
-                .collect(),
-        ));
-    }
+    crate::workbook::read_csv_rows(bytes, MAX_TREE_ROWS, |n, cells| {
+        rows.push((n, cells));
+        Ok::<_, SheetError>(())
+    })?;
     convert(rows)
-}
-
-trait KindText {
-    fn kind_text(&self) -> String;
-}
-
-impl KindText for csv::Error {
-    fn kind_text(&self) -> String {
-        match self.kind() {
-            csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".into(),
-            _ => "malformed CSV".into(),
-        }
-    }
 }
 
 /// The most rows a tree sheet may have (a province has about 120,000 grids).

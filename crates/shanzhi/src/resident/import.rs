@@ -1,0 +1,550 @@
+//! Importing residents from a spreadsheet (.xlsx or CSV): each row checked (name, ID number by
+//! its check digit, region and birth date, phone, grid known and inside the importer's scope,
+//! ID numbers new to the file and to the register, tags in the catalogue…), a report naming
+//! every bad row and column, and the good rows written by the bulk writer — all or nothing, or
+//! the valid rows only. One audit row records the import (who, the file's name, the counts).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, FixedOffset, TimeZone};
+use serde::Serialize;
+use serde_json::json;
+use shanzhi_domain::event::caller::Phone;
+use shanzhi_domain::resident::{base_access, IdNumber};
+use shanzhi_domain::tree::NodeCode;
+use shanzhi_domain::user::Actor;
+use shanzhi_domain::DomainError;
+use shanzhi_store::audit::AuditEntry;
+use shanzhi_store::pii::{IndexKind, Keyring};
+use shanzhi_store::resident::bulk::{self, NewResident, Written};
+use shanzhi_store::Db;
+
+use super::column::{gender_word, relation_word, residence_word, tag_words, Column};
+use crate::http::error::ApiError;
+use crate::tree::sheet::Format;
+use crate::workbook::{Cell, WorkbookError};
+
+/// The most rows one import reads (an Excel worksheet's limit).
+pub const MAX_ROWS: usize = 1_048_576;
+/// The most bad rows an answer lists one by one (`errors_total` counts them all).
+pub const MAX_LISTED: usize = 1_000;
+
+/// What happens to the good rows when some are bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Any bad row: nothing is written.
+    AllOrNothing,
+    /// The good rows are written, the bad ones reported.
+    ValidRows,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "all_or_nothing" => Some(Mode::AllOrNothing),
+            "valid_rows" => Some(Mode::ValidRows),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with one row: its number as the spreadsheet shows it, the column's header as
+/// the file has it, and the reason (in English).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub mode: Mode,
+    /// Data rows read (the header and blank rows not counted).
+    pub rows: usize,
+    pub residents: usize,
+    pub households: usize,
+    pub buildings: usize,
+    pub houses: usize,
+    pub tags: usize,
+    /// Rows not written because they are bad.
+    pub refused: usize,
+    /// The bad rows' errors, at most [`MAX_LISTED`], in row order.
+    pub errors: Vec<RowError>,
+    pub errors_total: usize,
+    /// Header cells of columns the import does not read.
+    pub ignored_columns: Vec<String>,
+}
+
+/// One import's input.
+pub struct Request<'a> {
+    pub bytes: &'a [u8],
+    pub format: Format,
+    pub mode: Mode,
+    /// The grid of rows that name none.
+    pub node: Option<NodeCode>,
+    /// Who imports (None: the command line, which reaches every node).
+    pub actor: Option<&'a Actor>,
+    /// The file's name, for the audit row.
+    pub file_name: &'a str,
+    pub now_ms: i64,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The file cannot be read, or its header names no usable columns.
+    File(ApiError),
+    /// All or nothing, and rows are bad: the report names them.
+    Rows(Report),
+    Store(shanzhi_store::StoreError),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        match r {
+            Refusal::File(e) => e,
+            Refusal::Store(e) => e.into(),
+            Refusal::Rows(report) => {
+                let first = &report.errors[0];
+                let mut e = ApiError::invalid(
+                    format!("rows[{}].{}", first.row, first.column),
+                    format!(
+                        "{} row(s) refused, nothing was written; first: row {}, {}: {}",
+                        report.refused, first.row, first.column, first.reason
+                    ),
+                );
+                e.code = "invalid_import";
+                e.with_details(json!({ "report": report }))
+            }
+        }
+    }
+}
+
+impl From<shanzhi_store::StoreError> for Refusal {
+    fn from(e: shanzhi_store::StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+fn file_error(field: &str, message: impl Into<String>) -> Refusal {
+    let mut e = ApiError::invalid(field, message);
+    e.code = "invalid_import";
+    Refusal::File(e)
+}
+
+impl From<WorkbookError> for Refusal {
+    fn from(e: WorkbookError) -> Self {
+        file_error("body", e.to_string())
+    }
+}
+
+/// (year, month, day) of `now_ms` in China.
+pub fn china_today(now_ms: i64) -> (u16, u8, u8) {
+    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let d = china
+        .timestamp_millis_opt(now_ms)
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    (d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+/// What reading rows needs to know.
+struct Reader<'a> {
+    keys: &'a Keyring,
+    today: (u16, u8, u8),
+    default_node: Option<&'a NodeCode>,
+    /// Tag code, Chinese or English name → code.
+    tags: HashMap<String, String>,
+    columns: Vec<(usize, Column, String)>,
+    /// ID numbers' blind indexes seen so far → the row that had it first.
+    seen: HashMap<Vec<u8>, usize>,
+}
+
+/// A row read: the resident, the column headers by kind (for later errors), its ID's index.
+struct Draft {
+    row: usize,
+    resident: NewResident,
+    id_index: Option<Vec<u8>>,
+}
+
+fn reason_of(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// The header a file has for column `c` (the template's word when it has none).
+fn header_of(columns: &[(usize, Column, String)], c: Column) -> String {
+    columns
+        .iter()
+        .find(|(_, k, _)| *k == c)
+        .map_or_else(|| c.header().to_owned(), |(_, _, h)| h.clone())
+}
+
+impl Reader<'_> {
+    /// One data row: the resident, or what is wrong with it.
+    fn read(&mut self, row: usize, cells: &[Cell]) -> Result<Draft, Vec<RowError>> {
+        let mut errors = Vec::new();
+        let mut text: HashMap<Column, String> = HashMap::new();
+        let mut code: HashMap<Column, String> = HashMap::new();
+        for (i, c, h) in &self.columns {
+            let Some(cell) = cells.get(*i) else { continue };
+            if matches!(c, Column::IdNumber | Column::Phone | Column::Node) {
+                match cell.code() {
+                    Ok(Some(v)) => {
+                        code.insert(*c, v);
+                    }
+                    Ok(None) => {}
+                    Err(reason) => errors.push(RowError {
+                        row,
+                        column: h.clone(),
+                        reason,
+                    }),
+                }
+            } else if let Some(t) = cell.text() {
+                text.insert(*c, t);
+            }
+        }
+        let columns = &self.columns;
+        let mut bad = |c: Column, reason: String| {
+            errors.push(RowError {
+                row,
+                column: header_of(columns, c),
+                reason,
+            })
+        };
+        let name = text.remove(&Column::Name).unwrap_or_default();
+        if name.is_empty() {
+            bad(Column::Name, "the name is missing".into());
+        } else if name.chars().count() > 50 {
+            bad(Column::Name, "a name has at most 50 characters".into());
+        }
+        let id = code.get(&Column::IdNumber).map(|raw| {
+            IdNumber::parse(raw, self.today).map_err(|e| bad(Column::IdNumber, reason_of(e)))
+        });
+        let id = match id {
+            Some(Ok(id)) => Some(id),
+            _ => None,
+        };
+        let gender_cell = text.remove(&Column::Gender);
+        let gender = match (&id, gender_cell.as_deref().map(|g| (g, gender_word(g)))) {
+            (_, Some((g, None))) => {
+                bad(Column::Gender, format!("{g} is not 男 or 女"));
+                None
+            }
+            (Some(id), Some((_, Some(g)))) if g != id.sex().as_str() => {
+                bad(
+                    Column::Gender,
+                    "the gender does not match the ID number's".into(),
+                );
+                None
+            }
+            (Some(id), _) => Some(id.sex().as_str()),
+            (None, Some((_, Some(g)))) => Some(g),
+            (None, None) => {
+                if !code.contains_key(&Column::IdNumber) {
+                    bad(
+                        Column::Gender,
+                        "the gender is needed when there is no ID number".into(),
+                    );
+                }
+                None
+            }
+        };
+        let phone = code.get(&Column::Phone).and_then(|p| {
+            Phone::parse(p)
+                .map_err(|e| bad(Column::Phone, reason_of(e)))
+                .ok()
+        });
+        let residence = match text.remove(&Column::Residence) {
+            None => Some("registered"),
+            Some(r) => residence_word(&r).or_else(|| {
+                bad(Column::Residence, format!("{r} is not 户籍, 流动 or 境外"));
+                None
+            }),
+        };
+        let relation = text.remove(&Column::Relation).and_then(|r| {
+            relation_word(&r).or_else(|| {
+                bad(
+                    Column::Relation,
+                    format!("{r} is not a relation to the head (户主, 配偶, 子女, 父母, 孙子女, 兄弟姐妹, 其他)"),
+                );
+                None
+            })
+        });
+        let node = match code.get(&Column::Node) {
+            Some(c) => NodeCode::parse(c)
+                .map_err(|e| {
+                    bad(
+                        Column::Node,
+                        format!("{c} is not a grid code: {}", reason_of(e)),
+                    )
+                })
+                .ok(),
+            None => match self.default_node {
+                Some(n) => Some(n.clone()),
+                None => {
+                    bad(
+                        Column::Node,
+                        "the grid is missing (or name one for the whole import)".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let mut tags = Vec::new();
+        if let Some(cell) = text.remove(&Column::Tags) {
+            for word in tag_words(&cell) {
+                match self
+                    .tags
+                    .get(word)
+                    .or_else(|| self.tags.get(&word.to_lowercase()))
+                {
+                    Some(code) if !tags.contains(code) => tags.push(code.clone()),
+                    Some(_) => {}
+                    None => bad(
+                        Column::Tags,
+                        format!("{word} is not a tag of the catalogue"),
+                    ),
+                }
+            }
+        }
+        let id_index = id
+            .as_ref()
+            .map(|n| self.keys.index(IndexKind::IdNumber, n.expose()));
+        if let Some(ix) = &id_index {
+            if let Some(first) = self.seen.get(ix) {
+                bad(
+                    Column::IdNumber,
+                    format!("the same ID number is on row {first}"),
+                );
+            } else {
+                self.seen.insert(ix.clone(), row);
+            }
+        }
+        let (room, building) = (text.remove(&Column::Room), text.remove(&Column::Building));
+        if room.is_some() && building.is_none() {
+            bad(Column::Building, "a room needs its building".into());
+        }
+        for (c, max) in [
+            (Column::Ethnicity, 20),
+            (Column::Workplace, 100),
+            (Column::Household, 40),
+            (Column::Building, 50),
+            (Column::Room, 50),
+        ] {
+            let long = match c {
+                Column::Building => building.as_deref(),
+                Column::Room => room.as_deref(),
+                _ => text.get(&c).map(String::as_str),
+            }
+            .is_some_and(|v| v.chars().count() > max);
+            if long {
+                bad(c, format!("at most {max} characters"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Some(gender), Some(residence), Some(node_code)) = (gender, residence, node) else {
+            return Err(errors);
+        };
+        Ok(Draft {
+            row,
+            id_index,
+            resident: NewResident {
+                node_code,
+                birth_year: id.as_ref().map(|n| i64::from(n.born().year)),
+                name,
+                gender: gender.to_owned(),
+                id_number: id,
+                phone,
+                ethnicity: text.remove(&Column::Ethnicity),
+                residence: residence.to_owned(),
+                workplace: text.remove(&Column::Workplace),
+                household: text
+                    .remove(&Column::Household)
+                    .or_else(|| code.remove(&Column::Household)),
+                relation: relation.map(str::to_owned),
+                building,
+                room,
+                house_use: None,
+                building_at: None,
+                tags,
+                user_id: None,
+            },
+        })
+    }
+}
+
+/// Reads, checks and (by the mode) writes an import; `progress` is told of each row read.
+pub async fn import(
+    db: &Db,
+    keys: &Keyring,
+    req: Request<'_>,
+    progress: impl Fn(u64),
+) -> Result<Report, Refusal> {
+    let mut tags = HashMap::new();
+    for t in bulk::catalogue(db).await? {
+        tags.insert(t.name_zh.clone(), t.code.clone());
+        tags.insert(t.name_en.to_lowercase(), t.code.clone());
+        tags.insert(t.code.clone(), t.code);
+    }
+    let mut reader = Reader {
+        keys,
+        today: china_today(req.now_ms),
+        default_node: req.node.as_ref(),
+        tags,
+        columns: Vec::new(),
+        seen: HashMap::new(),
+    };
+    let mut header_seen = false;
+    let mut ignored = Vec::new();
+    let mut drafts = Vec::new();
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut rows = 0usize;
+    let mut on_row = |row: usize, cells: Vec<Cell>| -> Result<(), Refusal> {
+        if cells.iter().all(Cell::is_empty) {
+            return Ok(());
+        }
+        if !header_seen {
+            header_seen = true;
+            for (i, cell) in cells.iter().enumerate() {
+                let Some(h) = cell.text() else { continue };
+                match Column::of_header(&h) {
+                    Some(c) if reader.columns.iter().any(|(_, k, _)| *k == c) => {
+                        return Err(file_error(
+                            "header",
+                            format!("row {row}: two columns are {}", c.header()),
+                        ))
+                    }
+                    Some(c) => reader.columns.push((i, c, h)),
+                    None => ignored.push(h),
+                }
+            }
+            if !reader.columns.iter().any(|(_, c, _)| *c == Column::Name) {
+                return Err(file_error(
+                    "header",
+                    format!(
+                        "the first row (row {row}) must name the columns: 姓名 (name) is needed, \
+                         and 公民身份号码, 性别, 所属网格代码… may follow"
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        rows += 1;
+        if rows.is_multiple_of(4096) {
+            progress(4096);
+        }
+        match reader.read(row, &cells) {
+            Ok(d) => drafts.push(d),
+            Err(e) => errors.extend(e),
+        }
+        Ok(())
+    };
+    match req.format {
+        Format::Xlsx => crate::workbook::read_rows(req.bytes, MAX_ROWS, &mut on_row)?,
+        Format::Csv => crate::workbook::read_csv_rows(req.bytes, MAX_ROWS, &mut on_row)?,
+        Format::Geojson => return Err(file_error("format", "must be xlsx or csv")),
+    }
+    progress((rows % 4096) as u64);
+    if !header_seen {
+        return Err(file_error("header", "the spreadsheet is empty"));
+    }
+
+    // The grids: known, and inside the importer's scope.
+    let codes: Vec<&str> = drafts
+        .iter()
+        .map(|d| d.resident.node_code.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let known: HashSet<String> = shanzhi_store::node::by_codes(db, &codes)
+        .await?
+        .into_iter()
+        .map(|n| n.code.as_str().to_owned())
+        .collect();
+    let node_header = header_of(&reader.columns, Column::Node);
+    let id_header = header_of(&reader.columns, Column::IdNumber);
+    let stored = {
+        let indexes: Vec<Vec<u8>> = drafts.iter().filter_map(|d| d.id_index.clone()).collect();
+        bulk::stored_ids(db, &indexes).await?
+    };
+    let mut good = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let node = &d.resident.node_code;
+        let reason = if !known.contains(node.as_str()) {
+            Some((&node_header, format!("no grid or region {node}")))
+        } else if req.actor.is_some_and(|a| !base_access(a, node).write) {
+            Some((&node_header, format!("{node} is outside your scope")))
+        } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
+            Some((
+                &id_header,
+                "the ID number is in the register already".to_owned(),
+            ))
+        } else {
+            None
+        };
+        match reason {
+            Some((column, reason)) => errors.push(RowError {
+                row: d.row,
+                column: column.clone(),
+                reason,
+            }),
+            None => good.push(d),
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    let bad_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+    // A row the checks above refused may still be among the good: drop it.
+    good.retain(|d| !bad_rows.contains(&d.row));
+    let mut report = Report {
+        mode: req.mode,
+        rows,
+        residents: 0,
+        households: 0,
+        buildings: 0,
+        houses: 0,
+        tags: 0,
+        refused: bad_rows.len(),
+        errors_total: errors.len(),
+        errors: errors.into_iter().take(MAX_LISTED).collect(),
+        ignored_columns: ignored,
+    };
+    if report.refused > 0 && req.mode == Mode::AllOrNothing {
+        return Err(Refusal::Rows(report));
+    }
+    let residents: Vec<NewResident> = good.into_iter().map(|d| d.resident).collect();
+    let audit = AuditEntry::new(
+        req.actor.map(|a| a.user_id),
+        "resident.import",
+        "resident",
+        "*",
+    )
+    .after(json!({
+        "file": req.file_name,
+        "mode": req.mode,
+        "rows": rows,
+        "written": residents.len(),
+        "refused": report.refused,
+    }));
+    let written: Written = if residents.is_empty() {
+        Written::default()
+    } else {
+        let w = bulk::write(db, keys, &residents, &audit, req.now_ms).await?;
+        bulk::recount(db).await?;
+        w
+    };
+    report.residents = written.residents;
+    report.households = written.households;
+    report.buildings = written.buildings;
+    report.houses = written.houses;
+    report.tags = written.tags;
+    Ok(report)
+}
