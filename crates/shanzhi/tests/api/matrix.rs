@@ -245,18 +245,6 @@ fn admin_import(r: Role, s: Side) -> Want {
 }
 
 /// Writes to settings the whole tree shares: the matrix's administrator is scoped to a village.
-/// Who changes base data (residents, households…) in their scope.
-fn base_writer(r: Role) -> bool {
-    matches!(r, Role::Admin | Role::Dispatcher | Role::GridWorker)
-}
-
-fn base_write(r: Role, s: Side) -> Want {
-    match s {
-        Side::In if base_writer(r) => Want::Allowed,
-        _ => Want::Refused,
-    }
-}
-
 fn shared_setting(_: Role, _: Side) -> Want {
     Want::Forbidden
 }
