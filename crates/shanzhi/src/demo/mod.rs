@@ -124,6 +124,11 @@ pub async fn write_with_events(
         .await
         .context("writing the residents")?;
     population.finish_and_clear();
+    let registers = progress::spinner("places");
+    places::write(db, keys, city, now_ms)
+        .await
+        .context("writing the places and organisations")?;
+    registers.finish_and_clear();
     write_history(
         db,
         city,

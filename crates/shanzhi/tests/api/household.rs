@@ -285,7 +285,16 @@ db_test!(
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.json::<Value>().await.unwrap()["state"], "accepted");
-        let found = app.get_json("/api/v1/residents?phone=13900000001", w).await;
+        let found: Value = app
+            .post_json(
+                "/api/v1/residents/search",
+                Some(w),
+                json!({"phone": "13900000001"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(found["items"][0]["id"], wife);
         assert_eq!(found["items"][0]["phone"], "139****0001");
         let r = app

@@ -1431,6 +1431,15 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: "post",
+            path: "/api/v1/residents/search",
+            want: base_list,
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/residents/search")
+                    .json(json!({"node": node(s), "phone": "13800138000"}))
+            },
+        },
+        Row {
+            method: "post",
             path: "/api/v1/residents",
             want: |r, s| match (base_writer(r), s) {
                 (true, Side::In) => Want::Ok,

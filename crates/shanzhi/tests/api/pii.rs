@@ -90,9 +90,12 @@ fn holds(haystack: &[u8], needle: &str) -> bool {
 /// Personal data the test writes; none may be found in plain text.
 const USER_PHONE: &str = "13912345678";
 const CALLER_PHONE: &str = "13787654321";
+const RESIDENT_PHONE: &str = "13655554444";
+/// 17 digits under 城区 (441502), completed with their check digit.
+const RESIDENT_ID17: &str = "44150219761203471";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn phones_are_sealed_in_the_database_and_never_logged() {
+async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     let mut app = spawn_app(Engine::Sqlite).await;
     let c = app.seed_loop().await;
     app.stop().await;
@@ -126,6 +129,39 @@ async fn phones_are_sealed_in_the_database_and_never_logged() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["caller"]["phone"], "137****4321");
 
+    // A grid worker registers a resident with an ID number and a phone, finds them by the
+    // number, and reveals the phone with a purpose (the one answer that holds it).
+    let id_number = shanzhi_domain::resident::id_number::complete(RESIDENT_ID17);
+    let r = app
+        .post_json(
+            "/api/v1/residents",
+            Some(&c.worker),
+            json!({"node": "441502001001001", "name": "陈秀英", "id_kind": "resident_id",
+                "id_number": id_number, "phone": RESIDENT_PHONE, "residence": "registered"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let resident: Value = r.json().await.unwrap();
+    assert_eq!(resident["id_number"], format!("4415**********{}", &id_number[14..]));
+    let found: Value = app
+        .post_json("/api/v1/residents/search", Some(&c.worker), json!({"id_number": id_number}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["id"], resident["id"]);
+    let shown: Value = app
+        .post_json(
+            &format!("/api/v1/residents/{}/reveal", resident["id"]),
+            Some(&c.worker),
+            json!({"field": "phone", "purpose": "入户走访前电话联系"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["value"], RESIDENT_PHONE);
+
     let log = served.stop();
     assert!(
         log.lines().count() > 50 && log.contains("DEBUG"),
@@ -139,9 +175,10 @@ async fn phones_are_sealed_in_the_database_and_never_logged() {
     );
     let db = database_bytes(&app);
     // The masks are there (the right files were read) …
-    assert!(holds(&db, "139****5678") && holds(&db, "137****4321"));
-    // … and no phone in plain text, in the log or the database.
-    for secret in [USER_PHONE, CALLER_PHONE] {
+    assert!(holds(&db, "139****5678") && holds(&db, "137****4321") && holds(&db, "136****4444"));
+    assert!(log.contains("/api/v1/residents/search"));
+    // … and no phone or ID number in plain text, in the log or the database.
+    for secret in [USER_PHONE, CALLER_PHONE, RESIDENT_PHONE, id_number.as_str()] {
         assert!(!log.contains(secret), "{secret} in the server's log");
         assert!(!holds(&db, secret), "{secret} in the database file");
     }

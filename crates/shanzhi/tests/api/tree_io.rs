@@ -26,6 +26,11 @@ fn shanzhi(database_url: &str, args: &[&str]) -> Output {
         .arg(database_url)
         .args(args)
         .env("RUST_LOG", "info")
+        // Never a key file in the working directory (PostgreSQL URLs have no file to sit beside).
+        .env(
+            "SHANZHI_PII_KEY_FILE",
+            std::env::temp_dir().join(format!("shanzhi-tree-io-{}.pii-keys", std::process::id())),
+        )
         .output()
         .expect("run shanzhi")
 }

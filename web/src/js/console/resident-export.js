@@ -11,11 +11,13 @@ function download(url) {
   a.remove();
 }
 
-/** A button that downloads the residents under `node` (masked, or revealed with a purpose). */
+/** A button that downloads the residents under `node` (a code, or a function giving the code
+ * at the time of the click), masked, or revealed with a purpose. */
 export function exportButton(node, { canReveal = false } = {}) {
-  const base = `/api/v1/residents/export?node=${encodeURIComponent(node)}`;
   const btn = h('button', { type: 'button', class: 'btn', id: 'resident-export' }, icon('download', 16), t('rexport.button'));
   btn.addEventListener('click', async () => {
+    const code = typeof node === 'function' ? node() : node;
+    const base = `/api/v1/residents/export?node=${encodeURIComponent(code)}`;
     if (!canReveal) return download(base);
     const reveal = h('input', { type: 'checkbox', id: 'rexport-reveal' });
     const purpose = h('input', { id: 'rexport-purpose', maxlength: 200, autocomplete: 'off' });

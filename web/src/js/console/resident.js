@@ -4,6 +4,7 @@
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
 import { h, put, field, errorBox, formDialog, toast } from '../dom.js';
+import { visitLog } from './visits.js';
 
 function row(label, value, id) {
   return h('div', { class: 'kv' }, h('dt', label), h('dd', { id }, value === null || value === undefined || value === '' ? '—' : value));
@@ -72,7 +73,8 @@ export async function render(ctx) {
       h('section', { class: 'card', id: 'res-household' }, h('div', { class: 'card-head' }, h('h2', t('household.title'))),
         h('div', { class: 'card-body' }, hh
           ? [h('p', h('a', { href: `/console/households/${hh.id}` }, t('household.number', { number: hh.number || `#${hh.id}` }))), memberList(hh.members, r.id)]
-          : h('p', { class: 'muted' }, t('household.none'))))));
+          : h('p', { class: 'muted' }, t('household.none')))),
+      visitLog(r.id).el));
   } catch (err) {
     put(content, errorBox(err));
   }

@@ -2,9 +2,12 @@
 // area picker; each person opens their card. Cards, not a wide table, so a grid worker's phone
 // shows it whole. Personal data arrives masked from the server.
 import { t } from '../i18n.js';
-import { get } from '../api.js';
+import { get, post } from '../api.js';
+
+const num = (v) => (v === undefined || v === '' ? null : Number(v));
 import { h, put, field, loading, empty, errorBox } from '../dom.js';
 import { areaPicker } from './picker.js';
+import { exportButton } from './resident-export.js';
 
 /** One resident as a card linking to their page. */
 export function residentCard(r) {
@@ -36,7 +39,9 @@ export async function render(ctx) {
       field(t('resident.ageFrom'), ageFrom), field(t('resident.ageTo'), ageTo), field(t('resident.area'), area)),
     h('div', { style: { marginTop: '8px', display: 'flex', gap: '8px', flexWrap: 'wrap' } },
       h('button', { class: 'btn btn-primary', type: 'submit', id: 'res-search' }, t('resident.searchBtn')),
-      h('a', { class: 'btn', href: '/console/corrections' }, t('nav.corrections'))));
+      h('a', { class: 'btn', href: '/console/corrections' }, t('nav.corrections')),
+      ctx.me.scope_node ? exportButton(() => area.querySelector('input[type=hidden]')?.value || ctx.me.scope_node,
+        { canReveal: ['admin', 'dispatcher', 'grid_worker'].includes(ctx.me.role) }) : null));
   const list = h('div', { class: 'card-body', id: 'res-list' });
   const more = h('button', { class: 'btn', type: 'button', hidden: true, id: 'res-more' }, t('resident.more'));
   put(content, h('div', { class: 'residents-page' }, form, h('section', { class: 'card' }, list, more)));
@@ -46,7 +51,11 @@ export async function render(ctx) {
   async function load(append) {
     if (!append) put(list, loading());
     try {
-      const r = await get('residents', { ...filters, cursor: append ? cursor : undefined, limit: 50 });
+      // An exact search by ID number or phone goes in a body, never in a URL.
+      const exact = filters.id_number || filters.phone;
+      const r = exact
+        ? await post('residents/search', { ...filters, age_from: num(filters.age_from), age_to: num(filters.age_to), cursor: append ? cursor : null, limit: 50 })
+        : await get('residents', { ...filters, cursor: append ? cursor : undefined, limit: 50 });
       if (!ctx.isCurrent()) return;
       if (!append) put(list);
       if (!append && !r.items.length) put(list, empty(t('resident.none'), t('resident.noneHint')));
@@ -62,11 +71,15 @@ export async function render(ctx) {
     const data = new FormData(form);
     filters = {};
     for (const [k, v] of data.entries()) if (String(v).trim()) filters[k] = String(v).trim();
-    const qs = new URLSearchParams(filters).toString();
+    // The address bar keeps the filters but never an ID number or a phone.
+    const shown = { ...filters };
+    delete shown.id_number;
+    delete shown.phone;
+    const qs = new URLSearchParams(shown).toString();
     history.replaceState(null, '', `/console/residents${qs ? '?' + qs : ''}`);
     load(false);
   });
   more.addEventListener('click', () => load(true));
-  for (const k of ['q', 'id_number', 'phone', 'residence', 'gender', 'status', 'age_from', 'age_to', 'node']) if (query.get(k)) filters[k] = query.get(k);
+  for (const k of ['q', 'residence', 'gender', 'status', 'age_from', 'age_to', 'node']) if (query.get(k)) filters[k] = query.get(k);
   await load(false);
 }

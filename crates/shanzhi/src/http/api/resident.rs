@@ -74,8 +74,6 @@ pub fn routes() -> Routes {
             "The residents of a subtree (staff with base-data access), masked; exact search by ID number or phone through the blind index")
             .query("node", s::node_code(), "the subtree (default: the user's area)")
             .query("q", r::person_name(), "names beginning with this")
-            .query("id_number", r::id_number(), "exact ID number")
-            .query("phone", r::phone(), "exact phone")
             .query("residence", r::residence(), "registered, floating or overseas")
             .query("gender", r::gender(), "male or female")
             .query("tag", s::code(), "a care or attention tag code")
@@ -85,6 +83,23 @@ pub fn routes() -> Routes {
             .query("household", s::int64(), "members of this household")
             .query("cursor", s::int64(), "next_cursor of the previous page")
             .query("limit", s::integer(1, MAX_LIMIT), "at most 200 (default 50)"))
+        .post("/api/v1/residents/search", search, Doc::new("resident",
+            "The same list with exact search by ID number or phone, given in the body so that they never appear in a URL (proxy logs, browser history)")
+            .body(&[
+                ("node?", s::nullable(s::node_code())),
+                ("q?", s::nullable(r::person_name())),
+                ("id_number?", s::nullable(r::id_number())),
+                ("phone?", s::nullable(r::phone())),
+                ("residence?", s::nullable(r::residence())),
+                ("gender?", s::nullable(r::gender())),
+                ("tag?", s::nullable(s::code())),
+                ("age_from?", s::nullable(s::integer(0, 200))),
+                ("age_to?", s::nullable(s::integer(0, 200))),
+                ("status?", s::nullable(r::status())),
+                ("household?", s::nullable(s::int64())),
+                ("cursor?", s::nullable(s::int64())),
+                ("limit?", s::nullable(s::integer(1, MAX_LIMIT))),
+            ]))
         .post("/api/v1/residents", create, Doc::new("resident",
             "Register a resident (grid workers, dispatchers, administrators in their area); the ID number is checked (GB 11643) and sealed")
             .body(&[
@@ -240,9 +255,32 @@ fn searched_identity(raw: &str, now: i64) -> ApiResult<Identity> {
     Ok(parse_identity(kind, raw, now)?)
 }
 
+/// The list's filters. In a query string (GET) without the ID number and the phone: those only
+/// in the body of `POST /api/v1/residents/search`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    node: Option<String>,
+    q: Option<String>,
+    #[serde(default, skip)]
+    id_number: Option<String>,
+    #[serde(default, skip)]
+    phone: Option<String>,
+    residence: Option<String>,
+    gender: Option<String>,
+    tag: Option<String>,
+    age_from: Option<i32>,
+    age_to: Option<i32>,
+    status: Option<String>,
+    household: Option<i64>,
+    cursor: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The body of an exact search (the list's filters, with the ID number and the phone).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchBody {
     node: Option<String>,
     q: Option<String>,
     id_number: Option<String>,
@@ -258,12 +296,39 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
+async fn search(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Json(b): Json<SearchBody>,
+) -> ApiResult<impl IntoResponse> {
+    let q = ListQuery {
+        node: b.node,
+        q: b.q,
+        id_number: b.id_number,
+        phone: b.phone,
+        residence: b.residence,
+        gender: b.gender,
+        tag: b.tag,
+        age_from: b.age_from,
+        age_to: b.age_to,
+        status: b.status,
+        household: b.household,
+        cursor: b.cursor,
+        limit: b.limit,
+    };
+    listed(&app, &user, q).await
+}
+
 async fn list(
     State(app): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let node = node_for(&user, q.node.as_deref(), |a| a.read)?;
+    listed(&app, &user, q).await
+}
+
+async fn listed(app: &AppState, user: &CurrentUser, q: ListQuery) -> ApiResult<axum::Json<Value>> {
+    let node = node_for(user, q.node.as_deref(), |a| a.read)?;
     let now = app.clock.now_ms();
     let limit = page_limit(q.limit, 50, MAX_LIMIT)?;
     for (field, age) in [("age_from", q.age_from), ("age_to", q.age_to)] {
