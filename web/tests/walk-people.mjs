@@ -51,13 +51,16 @@ export async function walk(ctx) {
   const hh = await call(worker, 'POST', 'households', { node: demo.grid.code, number: `E2E-${stamp}` });
   await call(worker, 'POST', `households/${hh.id}/members`, { resident_id: head.id, relation: 'head' });
   await call(worker, 'POST', `households/${hh.id}/members`, { resident_id: spouse.id, relation: 'spouse' });
-  // A citizen account is linked to one record only: unlink an earlier run's.
-  await fetch(`${BASE}/api/v1/me/household`, { headers: { authorization: `Bearer ${citizenToken}` } }).then(async (r) => {
-    if (r.ok) {
-      const old = (await r.json()).resident;
-      await fetch(`${BASE}/api/v1/residents/${old.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${worker}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: null }) });
-    }
-  });
+  // A citizen account is linked to one record only: unlink the demo's (or an earlier run's),
+  // as the administrator at the top of the tree (the record may lie in any grid).
+  const admin = await apiLogin('admin');
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${BASE}/api/v1/me/household`, { headers: { authorization: `Bearer ${citizenToken}` } });
+    if (!r.ok) break;
+    const old = (await r.json()).resident;
+    const u = await fetch(`${BASE}/api/v1/residents/${old.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: null }) });
+    if (!u.ok) throw new Error(`unlinking resident ${old.id}: ${u.status} ${await u.text()}`);
+  }
   await call(worker, 'PATCH', `residents/${head.id}`, { user_id: citizenMe.id });
 
   const phoneCtx = await context(PHONE);

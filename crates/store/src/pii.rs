@@ -494,7 +494,7 @@ pub async fn rotate(
                 );
                 let p = prefix(&active);
                 let rows: Vec<(i64, Vec<u8>)> = with_pool!(db, pool => {
-                    sqlx::query_as(&select).bind(after).bind(p.len() as i64).bind(&p).fetch_all(pool).await?
+                    sqlx::query_as(&select).bind(after).bind(p.len() as i32).bind(&p).fetch_all(pool).await?
                 });
                 let Some(last) = rows.last() else { break };
                 after = last.0;
@@ -563,7 +563,7 @@ pub async fn key_counts(db: &Db, keys: &Keyring) -> Result<BTreeMap<String, u64>
         for id in &ids {
             let p = prefix(id);
             let n: i64 = with_pool!(db, pool => {
-                sqlx::query_scalar(&by_key).bind(p.len() as i64).bind(&p).fetch_one(pool).await?
+                sqlx::query_scalar(&by_key).bind(p.len() as i32).bind(&p).fetch_one(pool).await?
             });
             *out.entry(id.clone()).or_default() += n as u64;
             known += n;
@@ -586,7 +586,7 @@ pub async fn count_stale(db: &Db, active: &str) -> Result<u64, StoreError> {
             t = col.table
         );
         let c: i64 = with_pool!(db, pool => {
-            sqlx::query_scalar(&select).bind(p.len() as i64).bind(&p).fetch_one(pool).await?
+            sqlx::query_scalar(&select).bind(p.len() as i32).bind(&p).fetch_one(pool).await?
         });
         n += c as u64;
     }

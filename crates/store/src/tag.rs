@@ -222,7 +222,8 @@ pub async fn due(db: &Db, path: &str, until_ms: i64, limit: i64) -> Result<Vec<D
 }
 
 /// Tags needing visits under `path`, by the first `prefix_len` characters of their node code
-/// (the node itself, or its children when `prefix_len` is the children's path length):
+/// of people still living there (the node itself, or its children when `prefix_len` is the
+/// children's path length):
 /// (prefix, on schedule, overdue at `now_ms`).
 pub async fn schedule_counts(
     db: &Db,
@@ -231,10 +232,12 @@ pub async fn schedule_counts(
     now_ms: i64,
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(
-        "SELECT SUBSTR(node_code, 1, CAST($3 AS INTEGER)) AS prefix, \
-         SUM(CASE WHEN next_visit_at >= $4 THEN 1 ELSE 0 END) AS on_schedule, \
-         SUM(CASE WHEN next_visit_at < $4 THEN 1 ELSE 0 END) AS overdue \
-         FROM resident_tag WHERE node_code >= $1 AND node_code < $2 AND next_visit_at IS NOT NULL \
-         GROUP BY SUBSTR(node_code, 1, CAST($3 AS INTEGER)) ORDER BY prefix",
+        "SELECT SUBSTR(rt.node_code, 1, CAST($3 AS INTEGER)) AS prefix, \
+         SUM(CASE WHEN rt.next_visit_at >= $4 THEN 1 ELSE 0 END) AS on_schedule, \
+         SUM(CASE WHEN rt.next_visit_at < $4 THEN 1 ELSE 0 END) AS overdue \
+         FROM resident_tag rt JOIN resident r ON r.id = rt.resident_id \
+         WHERE rt.node_code >= $1 AND rt.node_code < $2 AND rt.next_visit_at IS NOT NULL \
+         AND r.status = 'present' \
+         GROUP BY SUBSTR(rt.node_code, 1, CAST($3 AS INTEGER)) ORDER BY prefix",
     ).bind(path).bind(subtree_end(path)).bind(prefix_len).bind(now_ms).fetch_all(pool).await?))
 }

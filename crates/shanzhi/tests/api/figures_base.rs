@@ -28,7 +28,29 @@ db_test!(base_figures_of_the_children_add_up_to_the_parent, |app| {
         let id = insert_resident(&app, node, &format!("居民{i}")).await;
         tag_ok(&app, &c.town_dispatcher, id, tag).await;
     }
+    // Two places in the grid: a first check falls due within 30 days, so both are overdue
+    // after 40; one checked then is not.
+    let mut places = Vec::new();
+    for name in ["海湾小食店", "便民诊所"] {
+        let r = app
+            .post_json(
+                "/api/v1/places",
+                Some(&c.town_dispatcher),
+                json!({"node_code": GRID, "kind": "small_restaurant", "name": name}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        places.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
     app.clock.advance_ms(40 * DAY);
+    let r = app
+        .post_json(
+            &format!("/api/v1/places/{}/checks", places[0]),
+            Some(&c.town_dispatcher),
+            json!({"result": "passed"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
     let v = insert_resident(&app, GRID, "新居民").await;
     tag_ok(&app, &c.town_dispatcher, v, "pregnant").await;
     let town = app
@@ -42,6 +64,12 @@ db_test!(base_figures_of_the_children_add_up_to_the_parent, |app| {
     assert_eq!(
         town["visits"],
         json!({"on_schedule": 1, "overdue": 4, "total": 5})
+    );
+    assert_eq!(town["places"]["total"], 2);
+    assert_eq!(town["places"]["overdue_checks"], 1);
+    assert_eq!(
+        sum(&town, |c| c["places"]["overdue_checks"].as_i64().unwrap()),
+        1
     );
     assert_eq!(town["children"].as_array().unwrap().len(), 2);
     let tag = |code: &'static str| move |c: &Value| c["tags"][code].as_i64().unwrap_or(0);

@@ -142,9 +142,16 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let resident: Value = r.json().await.unwrap();
-    assert_eq!(resident["id_number"], format!("4415**********{}", &id_number[14..]));
+    assert_eq!(
+        resident["id_number"],
+        format!("4415**********{}", &id_number[14..])
+    );
     let found: Value = app
-        .post_json("/api/v1/residents/search", Some(&c.worker), json!({"id_number": id_number}))
+        .post_json(
+            "/api/v1/residents/search",
+            Some(&c.worker),
+            json!({"id_number": id_number}),
+        )
         .await
         .json()
         .await

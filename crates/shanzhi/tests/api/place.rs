@@ -211,10 +211,8 @@ db_test!(
         use shanzhi::demo;
         let city = demo::generate(demo::Scale::Town, 7).unwrap();
         let now = 1_795_000_000_000;
+        // The demo writes its places and organisations with the rest.
         demo::write_with_events(&app.state.db, &app.state.pii, &city, now, 0)
-            .await
-            .unwrap();
-        demo::places::write(&app.state.db, &app.state.pii, &city, now)
             .await
             .unwrap();
         let grids = city.grid_count() as i64;

@@ -79,18 +79,8 @@ pub fn list_root(user: &CurrentUser, node: Option<&str>) -> ApiResult<NodeCode> 
     Ok(code)
 }
 
-/// A page size in `1..=max` (default `default`).
-pub fn limit(raw: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
-    let n = raw.unwrap_or(default);
-    if (1..=max).contains(&n) {
-        Ok(n)
-    } else {
-        Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {max}"),
-        ))
-    }
-}
+/// A page size in `1..=max` (default `default`): the lists' one rule.
+pub use crate::http::extract::page_limit as limit;
 
 /// A list answer: the items and the cursor of the next page (the last id) when it is full.
 pub fn page(items: Vec<Value>, last_id: Option<i64>, limit: i64) -> Value {

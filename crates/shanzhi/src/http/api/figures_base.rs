@@ -23,13 +23,13 @@ pub fn routes() -> Routes {
     Routes::new().get(
         "/api/v1/figures/base",
         figures,
-        Doc::new("figures", "Base-data figures of a node and each child: residents by residence and by tag, households, visits on schedule and overdue")
+        Doc::new("figures", "Base-data figures of a node and each child: residents by residence and by tag, households, visits on schedule and overdue, places and those with overdue safety checks")
             .query("node", s::node_code(), "region or grid code (default: the user's scope)"),
     )
 }
 
 /// Tally kinds this answer reads.
-const KINDS: [&str; 4] = ["resident", "residence", "tag", "household"];
+const KINDS: [&str; 5] = ["resident", "residence", "tag", "household", "place"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +43,7 @@ struct Counts {
     by_kind: BTreeMap<String, BTreeMap<String, i64>>,
     on_schedule: i64,
     overdue: i64,
+    places_overdue: i64,
 }
 
 impl Counts {
@@ -54,6 +55,8 @@ impl Counts {
             "residence": kind("residence"),
             "tags": kind("tag"),
             "households": one("household"),
+            "places": {"total": kind("place").values().sum::<i64>(), "by_kind": kind("place"),
+                       "overdue_checks": self.places_overdue},
             "visits": {"on_schedule": self.on_schedule, "overdue": self.overdue,
                        "total": self.on_schedule + self.overdue},
         })
@@ -107,6 +110,15 @@ async fn figures(
             let c = counts.entry(p).or_default();
             c.on_schedule = on;
             c.overdue = over;
+        }
+        let (total, per_child) =
+            shanzhi_store::place::overdue_counts(&app.db, &path, len as i64, now).await?;
+        if len == path.len() {
+            counts.entry(path.clone()).or_default().places_overdue = total;
+        } else {
+            for (p, n) in per_child {
+                counts.entry(p).or_default().places_overdue = n;
+            }
         }
     }
     let of = |p: &str| {
