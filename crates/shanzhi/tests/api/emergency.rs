@@ -186,6 +186,22 @@ db_test!(
             ),
             (Some(1), Some(1))
         );
+        // The grid worker opens the roster over two grids and finds their own grid's people
+        // only; the progress is the whole roster's.
+        let seen = app
+            .get_json(&format!("/api/v1/emergency/rosters/{id}"), worker)
+            .await;
+        let nodes: Vec<&str> = seen["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node_code"].as_str().unwrap())
+            .collect();
+        assert!(
+            !nodes.is_empty() && nodes.iter().all(|n| *n == "441502001001001"),
+            "{nodes:?}"
+        );
+        assert!(seen["progress"]["total"].as_i64().unwrap() > nodes.len() as i64);
         // The grid worker of grid 001 does not mark grid 002's people.
         assert_eq!(
             mark(worker, in_grid_2, json!({"state": "contacted"}))
