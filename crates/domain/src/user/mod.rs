@@ -84,6 +84,12 @@ impl Password {
         if s.trim().is_empty() {
             return Err(DomainError::invalid("password", "must not be only spaces"));
         }
+        if s.contains('\0') {
+            return Err(DomainError::invalid(
+                "password",
+                "must not contain a NUL character",
+            ));
+        }
         let score = zxcvbn::zxcvbn(s, hints).score();
         if (score as u8) < Self::MIN_SCORE {
             return Err(DomainError::invalid(

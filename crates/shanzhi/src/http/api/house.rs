@@ -39,8 +39,9 @@ pub fn routes() -> Routes {
             ("floors?", s::nullable(s::integer(1, 200))),
         ];
         if !required {
-            v[0].0 = "node_code?";
-            v[1].0 = "name?";
+            // In a change, null keeps the value, as an absent field does.
+            v[0] = ("node_code?", s::nullable(v[0].1.clone()));
+            v[1] = ("name?", s::nullable(v[1].1.clone()));
         }
         v
     };
@@ -58,8 +59,8 @@ pub fn routes() -> Routes {
             ("owner_name?", s::nullable(s::note(100, false))),
         ];
         if !required {
-            v[0].0 = "room?";
-            v[1].0 = "use?";
+            v[0] = ("room?", s::nullable(v[0].1.clone()));
+            v[1] = ("use?", s::nullable(v[1].1.clone()));
         }
         v
     };
@@ -325,8 +326,8 @@ async fn house_input(
                 .as_deref()
                 .is_some_and(|g| g.trim() != building.node_code)
             {
-                return Err(ApiError::invalid(
-                    "node_code",
+                return Err(ApiError::conflict(
+                    Some("node_code"),
                     "a house is filed at its building's node",
                 ));
             }

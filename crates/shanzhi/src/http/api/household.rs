@@ -168,15 +168,17 @@ async fn visible(
 fn refusal(r: Refusal) -> ApiError {
     match r {
         Refusal::Rule(e) => e.into(),
-        Refusal::OtherNode => ApiError::invalid(
-            "resident_id",
+        Refusal::OtherNode => ApiError::conflict(
+            Some("resident_id"),
             "the resident lives at another node than the household",
         ),
         Refusal::Elsewhere => ApiError::conflict(
             Some("resident_id"),
             "the resident is in another household already",
         ),
-        Refusal::NotMember => ApiError::invalid("resident_id", "not a member of this household"),
+        Refusal::NotMember => {
+            ApiError::conflict(Some("resident_id"), "not a member of this household")
+        }
     }
 }
 

@@ -31,12 +31,22 @@ pub fn routes() -> Routes {
     let kinds = ["enterprise", "social_organisation", "party_branch"];
     let body = |required: bool| {
         vec![
-            (
-                if required { "node_code" } else { "node_code?" },
-                s::node_code(),
-            ),
-            (if required { "kind" } else { "kind?" }, s::one_of(&kinds)),
-            (if required { "name" } else { "name?" }, s::name()),
+            // In a change, null keeps the value, as an absent field does.
+            if required {
+                ("node_code", s::node_code())
+            } else {
+                ("node_code?", s::nullable(s::node_code()))
+            },
+            if required {
+                ("kind", s::one_of(&kinds))
+            } else {
+                ("kind?", s::nullable(s::one_of(&kinds)))
+            },
+            if required {
+                ("name", s::name())
+            } else {
+                ("name?", s::nullable(s::name()))
+            },
             ("address?", s::nullable(s::note(200, false))),
         ]
     };

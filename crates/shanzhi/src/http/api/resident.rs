@@ -366,7 +366,12 @@ async fn listed(app: &AppState, user: &CurrentUser, q: ListQuery) -> ApiResult<a
             .map(parse_gender)
             .transpose()?
             .map(|g| g.as_str().to_owned()),
-        tag: q.tag.clone(),
+        tag: q
+            .tag
+            .as_deref()
+            .map(shanzhi_domain::tag::TagCode::parse)
+            .transpose()?
+            .map(|t| t.as_str().to_owned()),
         born_from,
         born_to,
         status: q.status.as_deref().map(Status::parse).transpose()?,
@@ -708,9 +713,6 @@ async fn reveal(
         }
     };
     let purpose = check_purpose(&b.purpose)?;
-    if purpose.chars().count() < 2 {
-        return Err(ApiError::invalid("purpose", "must be 2 to 200 characters"));
-    }
     let value = shanzhi_store::resident::reveal(
         &app.db,
         &app.pii,

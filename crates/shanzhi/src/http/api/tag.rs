@@ -272,8 +272,8 @@ async fn put_on(
 ) -> ApiResult<impl IntoResponse> {
     let (subject, node) = resident_for(&app, &user, id, true).await?;
     if subject.status != "present" {
-        return Err(ApiError::invalid(
-            "tag",
+        return Err(ApiError::conflict(
+            Some("tag"),
             "the resident has moved out or died; they are not tagged any more",
         ));
     }
@@ -299,6 +299,7 @@ async fn take_off(
     Path((id, tag)): Path<(i64, String)>,
 ) -> ApiResult<impl IntoResponse> {
     resident_for(&app, &user, id, true).await?;
+    let tag = TagCode::parse(&tag)?.as_str().to_owned();
     let gone =
         shanzhi_store::tag::take_off(&app.db, id, &tag, user.user.id, app.clock.now_ms()).await?;
     // Idempotent: taking off a tag the person does not have changes nothing and says so.
