@@ -52,6 +52,10 @@ pub(crate) mod schema {
     pub fn phone() -> Value {
         s::pattern(r"^[ -]*(\+[ -]*8[ -]*6)?[ -]*1([ -]*[0-9]){10}[ -]*$")
     }
+    /// A tag code as the catalogue writes them (`elderly_alone`).
+    pub fn tag() -> Value {
+        s::pattern("^[a-z][a-z0-9_]{1,39}$")
+    }
     pub fn residence() -> Value {
         s::one_of(&["registered", "floating", "overseas"])
     }
@@ -76,7 +80,7 @@ pub fn routes() -> Routes {
             .query("q", r::person_name(), "names beginning with this")
             .query("residence", r::residence(), "registered, floating or overseas")
             .query("gender", r::gender(), "male or female")
-            .query("tag", s::code(), "a care or attention tag code")
+            .query("tag", r::tag(), "a care or attention tag code")
             .query("age_from", s::integer(0, 200), "youngest age")
             .query("age_to", s::integer(0, 200), "oldest age")
             .query("status", r::status(), "present (default: all)")
@@ -92,7 +96,7 @@ pub fn routes() -> Routes {
                 ("phone?", s::nullable(r::phone())),
                 ("residence?", s::nullable(r::residence())),
                 ("gender?", s::nullable(r::gender())),
-                ("tag?", s::nullable(s::code())),
+                ("tag?", s::nullable(r::tag())),
                 ("age_from?", s::nullable(s::integer(0, 200))),
                 ("age_to?", s::nullable(s::integer(0, 200))),
                 ("status?", s::nullable(r::status())),

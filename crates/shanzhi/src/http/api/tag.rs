@@ -24,7 +24,7 @@ use crate::http::state::AppState;
 
 /// `/api/v1/tags…`, `/api/v1/residents/{id}/tags…`.
 pub fn routes() -> Routes {
-    let code = || s::pattern("^[a-z][a-z0-9_]{1,39}$");
+    let code = super::resident::schema::tag;
     let days = || s::nullable(s::integer(1, 365));
     let kind = || s::one_of(&["care", "attention"]);
     Routes::new()
