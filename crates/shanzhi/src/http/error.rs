@@ -57,6 +57,13 @@ impl ApiError {
         )
     }
 
+    /// The same error naming the body field it is about (a reference to a record that is not
+    /// there: `ApiError::not_found("house").with_field("house_id")`).
+    pub fn with_field(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_owned());
+        self
+    }
+
     /// 401.
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)

@@ -133,7 +133,7 @@ db_test!(a_drawn_area_chooses_the_buildings_inside_it, |app| {
     )
     .await;
     assert_eq!(
-        assert_error(empty, StatusCode::UNPROCESSABLE_ENTITY).await["field"],
+        assert_error(empty, StatusCode::CONFLICT).await["field"],
         "polygon"
     );
 });

@@ -206,7 +206,7 @@ db_test!(
                 json!({"name_zh": "老人"}),
             )
             .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
         )
         .await;
         assert_eq!(e["field"], "name_zh");
@@ -273,7 +273,7 @@ db_test!(
         assert_eq!(count(&app, "441502001001", "veteran").await, 1);
         let e = assert_error(
             tag(&app, &c.worker, a, "no_such_tag").await,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
         )
         .await;
         assert_eq!(e["field"], "tag");

@@ -151,7 +151,7 @@ async fn create(
                 revealing(&user, code.as_str(), "node")?;
                 match shanzhi_store::node::get(&app.db, &code).await {
                     Err(StoreError::NotFound) => {
-                        return Err(ApiError::invalid("grids", "no such node"))
+                        return Err(ApiError::not_found("node").with_field("grids"))
                     }
                     other => other?,
                 };
@@ -191,8 +191,8 @@ async fn create(
                 }
             }
             if codes.is_empty() {
-                return Err(ApiError::invalid(
-                    "polygon",
+                return Err(ApiError::conflict(
+                    Some("polygon"),
                     "no buildings of your area lie in it",
                 ));
             }

@@ -315,12 +315,12 @@ async fn house_input(
         (Some(bid), given, _) => {
             let building = match shanzhi_store::house::building(&app.db, bid).await {
                 Err(StoreError::NotFound) => {
-                    return Err(ApiError::invalid("building_id", "no such building"))
+                    return Err(ApiError::not_found("building").with_field("building_id"))
                 }
                 other => other?,
             };
             if !super::base::access(user, &building.node_code).write {
-                return Err(ApiError::invalid("building_id", "no such building"));
+                return Err(ApiError::not_found("building").with_field("building_id"));
             }
             if given
                 .as_deref()
@@ -370,7 +370,7 @@ async fn house_input(
     };
     if let Some(Owner::Resident(rid)) = &owner {
         if !resident_known(app, user, *rid).await? {
-            return Err(ApiError::invalid("owner_resident_id", "no such resident"));
+            return Err(ApiError::not_found("resident").with_field("owner_resident_id"));
         }
     }
     let (owner_resident_id, owner_name) = match owner {

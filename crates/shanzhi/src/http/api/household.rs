@@ -185,7 +185,7 @@ fn refusal(r: Refusal) -> ApiError {
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict { constraint } if constraint.contains("house") => {
-            ApiError::invalid("house_id", "no such house")
+            ApiError::not_found("house").with_field("house_id")
         }
         e => e.into(),
     }

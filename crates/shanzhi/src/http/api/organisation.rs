@@ -276,8 +276,8 @@ async fn update(
             .iter()
             .any(|m| m.role != MemberRole::Member.as_str())
         {
-            return Err(ApiError::invalid(
-                "kind",
+            return Err(ApiError::conflict(
+                Some("kind"),
                 "remove the secretary and deputies before the branch becomes another kind",
             ));
         }
@@ -309,7 +309,7 @@ async fn add_member(
     let member = Member::parse(b.resident_id, b.name.as_deref())?;
     if let Member::Resident(rid) = member {
         if !resident_known(&app, &user, rid).await? {
-            return Err(ApiError::invalid("resident_id", "no such resident"));
+            return Err(ApiError::not_found("resident").with_field("resident_id"));
         }
     }
     let present: Vec<MemberRole> = shanzhi_store::organisation::members(&app.db, id)
@@ -404,7 +404,7 @@ async fn set_official(
     }
     let duty = parse_duty(&b.duty)?;
     let official = match shanzhi_store::user::get(&app.db, user_id).await {
-        Err(StoreError::NotFound) => return Err(ApiError::invalid("user_id", "no such user")),
+        Err(StoreError::NotFound) => return Err(ApiError::not_found("user").with_field("user_id")),
         other => other?,
     };
     if official.role == Role::Citizen.as_str() {

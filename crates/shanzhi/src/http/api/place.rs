@@ -196,7 +196,7 @@ async fn input(
             Err(e) => return Err(e.into()),
         };
         if !ok {
-            return Err(ApiError::invalid("building_id", "no such building"));
+            return Err(ApiError::not_found("building").with_field("building_id"));
         }
     }
     let licence = if b.licence_no.is_none() && b.licence_expires.is_none() {

@@ -77,7 +77,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/residents", list, Doc::new("resident",
             "The residents of a subtree (staff with base-data access), masked; exact search by ID number or phone through the blind index")
             .query("node", s::node_code(), "the subtree (default: the user's area)")
-            .query("q", r::person_name(), "names beginning with this")
+            .query("q", s::note(50, false), "names beginning with this (blank: any)")
             .query("residence", r::residence(), "registered, floating or overseas")
             .query("gender", r::gender(), "male or female")
             .query("tag", r::tag(), "a care or attention tag code")
@@ -91,7 +91,7 @@ pub fn routes() -> Routes {
             "The same list with exact search by ID number or phone, given in the body so that they never appear in a URL (proxy logs, browser history)")
             .body(&[
                 ("node?", s::nullable(s::node_code())),
-                ("q?", s::nullable(r::person_name())),
+                ("q?", s::nullable(s::note(50, false))),
                 ("id_number?", s::nullable(r::id_number())),
                 ("phone?", s::nullable(r::phone())),
                 ("residence?", s::nullable(r::residence())),
@@ -436,7 +436,7 @@ pub(crate) async fn write_error(
             )
         }
         StoreError::Conflict { constraint } if constraint.contains("house") => {
-            ApiError::invalid("house_id", "no such house")
+            ApiError::not_found("house").with_field("house_id")
         }
         e => e.into(),
     }

@@ -215,8 +215,8 @@ async fn update(
             ("kind", b.kind.is_some()),
         ] {
             if given {
-                return Err(ApiError::invalid(
-                    field,
+                return Err(ApiError::conflict(
+                    Some(field),
                     "a builtin tag keeps its names and kind; only visit_days and vulnerable change",
                 ));
             }
@@ -280,7 +280,7 @@ async fn put_on(
     let code = TagCode::parse(&b.tag)?;
     let tag = match shanzhi_store::tag::get(&app.db, code.as_str()).await {
         Ok(t) => t,
-        Err(StoreError::NotFound) => return Err(ApiError::invalid("tag", "no such tag")),
+        Err(StoreError::NotFound) => return Err(ApiError::not_found("tag").with_field("tag")),
         Err(e) => return Err(e.into()),
     };
     let now = app.clock.now_ms();
