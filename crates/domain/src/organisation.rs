@@ -89,19 +89,16 @@ pub enum Member {
 }
 
 impl Member {
-    /// Exactly one of the two.
+    /// A resident of the register, else a name (given both, the resident: their record names
+    /// them); one of the two is needed.
     pub fn parse(resident_id: Option<i64>, name: Option<&str>) -> Result<Member, DomainError> {
         let name = name
             .map(|n| note("name", n, MAX_LABEL_CHARS))
             .transpose()?
             .flatten();
         match (resident_id, name) {
-            (Some(id), None) => Ok(Member::Resident(id)),
+            (Some(id), _) => Ok(Member::Resident(id)),
             (None, Some(n)) => Ok(Member::Named(n)),
-            (Some(_), Some(_)) => Err(DomainError::invalid(
-                "name",
-                "give a resident or a name, not both",
-            )),
             (None, None) => Err(DomainError::invalid(
                 "resident_id",
                 "give the member's resident id or name",
@@ -174,7 +171,10 @@ mod tests {
             Member::Named("李四".into())
         );
         assert!(Member::parse(None, Some(" ")).is_err());
-        assert!(Member::parse(Some(3), Some("李四")).is_err());
+        assert_eq!(
+            Member::parse(Some(3), Some("李四")).unwrap(),
+            Member::Resident(3)
+        );
     }
 
     #[test]

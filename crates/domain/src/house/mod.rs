@@ -111,7 +111,8 @@ pub enum Owner {
 }
 
 impl Owner {
-    /// At most one of the two; none is an unknown owner.
+    /// A resident of the register, else a name; none is an unknown owner. Given both, the
+    /// resident is the owner (their record names them).
     pub fn parse(
         resident_id: Option<i64>,
         name: Option<&str>,
@@ -121,11 +122,7 @@ impl Owner {
             .transpose()?
             .flatten();
         match (resident_id, name) {
-            (Some(_), Some(_)) => Err(DomainError::invalid(
-                "owner_name",
-                "give an owner resident or an owner name, not both",
-            )),
-            (Some(id), None) => Ok(Some(Owner::Resident(id))),
+            (Some(id), _) => Ok(Some(Owner::Resident(id))),
             (None, Some(n)) => Ok(Some(Owner::Named(n))),
             (None, None) => Ok(None),
         }
@@ -194,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn an_owner_is_a_resident_or_a_name_not_both() {
+    fn an_owner_is_a_resident_else_a_name() {
         assert_eq!(Owner::parse(None, None).unwrap(), None);
         assert_eq!(
             Owner::parse(Some(7), None).unwrap(),
@@ -208,6 +205,9 @@ mod tests {
             Owner::parse(Some(7), Some("  ")).unwrap(),
             Some(Owner::Resident(7))
         );
-        assert!(Owner::parse(Some(7), Some("张三")).is_err());
+        assert_eq!(
+            Owner::parse(Some(7), Some("张三")).unwrap(),
+            Some(Owner::Resident(7))
+        );
     }
 }

@@ -354,10 +354,6 @@ db_test!(bad_buildings_and_houses_are_refused_with_the_field, |app| {
             json!({"building_id": b, "room": "101", "use": "vacant", "owner_resident_id": 999_999}),
             "owner_resident_id",
         ),
-        (
-            json!({"building_id": b, "room": "101", "use": "vacant", "owner_resident_id": 1, "owner_name": "张三"}),
-            "owner_name",
-        ),
         (json!({"room": "101", "use": "vacant"}), "node_code"),
     ];
     for (body, field) in cases {
