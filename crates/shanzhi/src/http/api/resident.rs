@@ -56,6 +56,10 @@ pub(crate) mod schema {
     pub fn tag() -> Value {
         s::pattern("^[a-z][a-z0-9_]{1,39}$")
     }
+    /// The name filter: a name's characters (no control characters), blank for any.
+    pub fn name_filter() -> Value {
+        serde_json::json!({"type": "string", "maxLength": 50, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"})
+    }
     pub fn residence() -> Value {
         s::one_of(&["registered", "floating", "overseas"])
     }
@@ -77,7 +81,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/residents", list, Doc::new("resident",
             "The residents of a subtree (staff with base-data access), masked; exact search by ID number or phone through the blind index")
             .query("node", s::node_code(), "the subtree (default: the user's area)")
-            .query("q", s::note(50, false), "names beginning with this (blank: any)")
+            .query("q", r::name_filter(), "names beginning with this (blank: any)")
             .query("residence", r::residence(), "registered, floating or overseas")
             .query("gender", r::gender(), "male or female")
             .query("tag", r::tag(), "a care or attention tag code")
@@ -91,7 +95,7 @@ pub fn routes() -> Routes {
             "The same list with exact search by ID number or phone, given in the body so that they never appear in a URL (proxy logs, browser history)")
             .body(&[
                 ("node?", s::nullable(s::node_code())),
-                ("q?", s::nullable(s::note(50, false))),
+                ("q?", s::nullable(r::name_filter())),
                 ("id_number?", s::nullable(r::id_number())),
                 ("phone?", s::nullable(r::phone())),
                 ("residence?", s::nullable(r::residence())),
