@@ -3,7 +3,10 @@
 (GB 11643 check digits) under each grid's county code, phones, households of three, tags now and
 then, spread over the grids of a demo database.
 
-    bench/residents.py DB N OUT.csv OUT.xlsx
+    bench/residents.py DB N OUT.csv OUT.xlsx [FIRST]
+
+OUT.xlsx `-` writes no workbook; FIRST (default 0) numbers the rows from there, so files written
+with disjoint ranges hold disjoint ID numbers and phones.
 """
 import random
 import sqlite3
@@ -12,6 +15,7 @@ import zipfile
 from xml.sax.saxutils import escape
 
 db, n, out_csv, out_xlsx = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+first = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 grids = [r[0] for r in sqlite3.connect(db).execute("SELECT code FROM node WHERE LENGTH(code) > 12 ORDER BY code")]
 if not grids:
     sys.exit("no grids in " + db)
@@ -25,7 +29,7 @@ RELATIONS = ["户主", "配偶", "子女"]
 
 def rows():
     # The sequence digits count up per (county, birth date): every number is distinct.
-    for i in range(n):
+    for i in range(first, first + n):
         grid = grids[(i // 3) % len(grids)]
         year = 1940 + (i // 1000) % 80
         month, day = 1 + (i // 80000) % 12, 1 + (i // 960000) % 28
@@ -49,6 +53,9 @@ with open(out_csv, "w", encoding="utf-8") as f:
     f.write(",".join(HEADER) + "\n")
     for r in rows():
         f.write(",".join(r) + "\n")
+
+if out_xlsx == "-":
+    sys.exit(0)
 
 # A minimal .xlsx: one sheet of inline strings (what a spreadsheet program reads, no styles).
 COLS = "ABCDEFGH"

@@ -5,7 +5,8 @@
 //!   SHANZHI_BENCH_URL          base URL, e.g. http://127.0.0.1:18080 (required)
 //!   SHANZHI_BENCH_USER         login (default admin); SHANZHI_BENCH_PASSWORD (default shanzhi-demo)
 //!   SHANZHI_BENCH_MODE         get (default) or ingest
-//!   SHANZHI_BENCH_PATHS        get: file with one path per line, requested round-robin
+//!   SHANZHI_BENCH_PATHS        get: file with one path per line, requested round-robin; a line
+//!                              `POST /path {json}` posts that body instead (searches)
 //!   SHANZHI_BENCH_POINTS_FILE  ingest: points.csv from the locate bench (id,lon,lat,code)
 //!   SHANZHI_BENCH_CATEGORY     ingest: category id (default 1)
 //!   SHANZHI_BENCH_ACKED        ingest: file to write the acknowledged event ids to
@@ -62,9 +63,15 @@ async fn one(
     let t = Instant::now();
     let res = match work {
         Work::Get(paths) => {
-            let mut req = client
-                .get(format!("{base}{}", paths[i % paths.len()]))
-                .bearer_auth(token);
+            let line = &paths[i % paths.len()];
+            let mut req = match line.strip_prefix("POST ").and_then(|l| l.split_once(' ')) {
+                Some((path, body)) => client
+                    .post(format!("{base}{path}"))
+                    .header("content-type", "application/json")
+                    .body(body.to_owned()),
+                None => client.get(format!("{base}{line}")),
+            }
+            .bearer_auth(token);
             // Bytes on the wire as a browser would fetch them (the body is not unpacked).
             if std::env::var_os("SHANZHI_BENCH_GZIP").is_some() {
                 req = req.header("Accept-Encoding", "gzip");

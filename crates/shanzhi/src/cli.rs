@@ -570,7 +570,7 @@ async fn import_residents(
         &state.db,
         &state.pii,
         import::Request {
-            bytes: &bytes,
+            bytes: bytes.into(),
             format,
             mode,
             node,
@@ -578,7 +578,10 @@ async fn import_residents(
             file_name: &name,
             now_ms: state.clock.now_ms(),
         },
-        |n| bar.inc(n),
+        {
+            let bar = bar.clone();
+            move |n| bar.inc(n)
+        },
     )
     .await;
     bar.finish_and_clear();

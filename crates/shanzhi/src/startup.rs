@@ -23,6 +23,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         tracing::info!(?applied, "applied migrations");
     }
     let pii = config.keyring()?;
+    shanzhi_store::pii::check_keys(&db, &pii).await?;
     let sealed = shanzhi_store::pii::seal_legacy(&db, &pii)
         .await
         .context("sealing phones stored before personal-data encryption")?;

@@ -31,6 +31,7 @@ pub mod pii;
 pub mod place;
 pub mod resident;
 pub mod session;
+pub mod sqlite_load;
 pub mod tag;
 pub mod throttle;
 pub mod user;

@@ -462,6 +462,55 @@ pub async fn seal_legacy(db: &Db, keys: &Keyring) -> Result<u64, StoreError> {
     Ok(n)
 }
 
+/// Checks that the keyring opens what the database holds: of every sealed column, the value of
+/// its first and its last row is opened, and where the column has a blind index beside it
+/// (`…_idx`), the index of the opened value must be the stored one. A server started with a lost
+/// or wrong key file (or settings) would otherwise seal new values under keys that cannot read
+/// the old ones, and exact searches would silently find nothing. Refuses with what is wrong.
+pub async fn check_keys(db: &Db, keys: &Keyring) -> Result<(), StoreError> {
+    for col in SEALED_COLUMNS {
+        let (index_column, kind) = match col.column {
+            "phone_enc" => (Some("phone_idx"), IndexKind::Phone),
+            "id_enc" => (Some("id_idx"), IndexKind::IdNumber),
+            _ => (None, IndexKind::Phone),
+        };
+        let idx = index_column.unwrap_or("NULL");
+        for order in ["ASC", "DESC"] {
+            // Constant table and column names from SEALED_COLUMNS.
+            let sql = format!(
+                "SELECT {c}, {idx} FROM {t} WHERE {c} IS NOT NULL ORDER BY {k} {order} LIMIT 1",
+                c = col.column,
+                t = col.table,
+                k = col.key
+            );
+            let row: Option<(Vec<u8>, Option<Vec<u8>>)> = with_pool!(db, pool => {
+                sqlx::query_as(&sql).fetch_optional(pool).await?
+            });
+            let Some((sealed, stored_index)) = row else { break };
+            let kid = key_id(&sealed).unwrap_or("(malformed)").to_owned();
+            let plain = keys.decrypt(&sealed).map_err(|_| {
+                StoreError::Other(anyhow!(
+                    "the personal-data keys do not open {t}.{c} (sealed with key {kid}): the key file or \
+                     the SHANZHI_PII_KEYS setting is missing or not this database's; restore it (from \
+                     the backup kept with the database) before starting",
+                    t = col.table,
+                    c = col.column
+                ))
+            })?;
+            if let Some(stored) = stored_index {
+                if keys.index(kind, &plain) != stored {
+                    return Err(StoreError::Other(anyhow!(
+                        "the blind index key does not match {t}.{idx}: exact searches would find \
+                         nothing; restore this database's index key before starting",
+                        t = col.table
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a rotation did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Rotation {

@@ -5,6 +5,8 @@
 //! the valid rows only. One audit row records the import (who, the file's name, the counts).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use chrono::{Datelike, FixedOffset, TimeZone};
 use serde::Serialize;
@@ -16,7 +18,7 @@ use shanzhi_domain::user::Actor;
 use shanzhi_domain::DomainError;
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::pii::{IndexKind, Keyring};
-use shanzhi_store::resident::bulk::{self, NewResident, Written};
+use shanzhi_store::resident::bulk::{self, Load, NewResident, SealedResident, Written};
 use shanzhi_store::Db;
 
 use super::column::{gender_word, relation_word, residence_word, tag_words, Column};
@@ -80,7 +82,7 @@ pub struct Report {
 
 /// One import's input.
 pub struct Request<'a> {
-    pub bytes: &'a [u8],
+    pub bytes: axum::body::Bytes,
     pub format: Format,
     pub mode: Mode,
     /// The grid of rows that name none.
@@ -153,10 +155,10 @@ pub fn china_today(now_ms: i64) -> (u16, u8, u8) {
 }
 
 /// What reading rows needs to know.
-struct Reader<'a> {
-    keys: &'a Keyring,
+struct Reader {
+    keys: Keyring,
     today: (u16, u8, u8),
-    default_node: Option<&'a NodeCode>,
+    default_node: Option<NodeCode>,
     /// Tag code, Chinese or English name → code.
     tags: HashMap<String, String>,
     columns: Vec<(usize, Column, String)>,
@@ -164,10 +166,10 @@ struct Reader<'a> {
     seen: HashMap<Vec<u8>, usize>,
 }
 
-/// A row read: the resident, the column headers by kind (for later errors), its ID's index.
+/// A row read and sealed, with its ID number's blind index.
 struct Draft {
     row: usize,
-    resident: NewResident,
+    resident: SealedResident,
     id_index: Option<Vec<u8>>,
 }
 
@@ -186,7 +188,7 @@ fn header_of(columns: &[(usize, Column, String)], c: Column) -> String {
         .map_or_else(|| c.header().to_owned(), |(_, _, h)| h.clone())
 }
 
-impl Reader<'_> {
+impl Reader {
     /// One data row: the resident, or what is wrong with it.
     fn read(&mut self, row: usize, cells: &[Cell]) -> Result<Draft, Vec<RowError>> {
         let mut errors = Vec::new();
@@ -286,7 +288,7 @@ impl Reader<'_> {
                     )
                 })
                 .ok(),
-            None => match self.default_node {
+            None => match &self.default_node {
                 Some(n) => Some(n.clone()),
                 None => {
                     bad(
@@ -357,7 +359,7 @@ impl Reader<'_> {
         Ok(Draft {
             row,
             id_index,
-            resident: NewResident {
+            resident: SealedResident::seal(&self.keys, NewResident {
                 node_code,
                 birth_year: id.as_ref().map(|n| i64::from(n.born().year)),
                 name,
@@ -377,43 +379,47 @@ impl Reader<'_> {
                 building_at: None,
                 tags,
                 user_id: None,
-            },
+            }),
         })
     }
 }
 
-/// Reads, checks and (by the mode) writes an import; `progress` is told of each row read.
-pub async fn import(
-    db: &Db,
-    keys: &Keyring,
-    req: Request<'_>,
+/// Rows the reader hands on at a time.
+const BATCH: usize = 4096;
+
+/// What the reader thread found besides the rows.
+struct Read {
+    rows: usize,
+    header_seen: bool,
+    columns: Vec<(usize, Column, String)>,
+    ignored: Vec<String>,
+    errors: Vec<RowError>,
+}
+
+/// Reads the file on a thread of its own: each row checked and its personal data sealed, handed
+/// on in batches; the first bad row raises `bad` (an all-or-nothing import stops writing).
+fn read_file(
+    mut reader: Reader,
+    bytes: axum::body::Bytes,
+    format: Format,
+    out: tokio::sync::mpsc::Sender<Vec<Draft>>,
+    bad: Arc<AtomicBool>,
     progress: impl Fn(u64),
-) -> Result<Report, Refusal> {
-    let mut tags = HashMap::new();
-    for t in bulk::catalogue(db).await? {
-        tags.insert(t.name_zh.clone(), t.code.clone());
-        tags.insert(t.name_en.to_lowercase(), t.code.clone());
-        tags.insert(t.code.clone(), t.code);
-    }
-    let mut reader = Reader {
-        keys,
-        today: china_today(req.now_ms),
-        default_node: req.node.as_ref(),
-        tags,
+) -> Result<Read, Refusal> {
+    let mut read = Read {
+        rows: 0,
+        header_seen: false,
         columns: Vec::new(),
-        seen: HashMap::new(),
+        ignored: Vec::new(),
+        errors: Vec::new(),
     };
-    let mut header_seen = false;
-    let mut ignored = Vec::new();
-    let mut drafts = Vec::new();
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut rows = 0usize;
+    let mut batch = Vec::with_capacity(BATCH);
     let mut on_row = |row: usize, cells: Vec<Cell>| -> Result<(), Refusal> {
         if cells.iter().all(Cell::is_empty) {
             return Ok(());
         }
-        if !header_seen {
-            header_seen = true;
+        if !read.header_seen {
+            read.header_seen = true;
             for (i, cell) in cells.iter().enumerate() {
                 let Some(h) = cell.text() else { continue };
                 match Column::of_header(&h) {
@@ -424,7 +430,7 @@ pub async fn import(
                         ))
                     }
                     Some(c) => reader.columns.push((i, c, h)),
-                    None => ignored.push(h),
+                    None => read.ignored.push(h),
                 }
             }
             if !reader.columns.iter().any(|(_, c, _)| *c == Column::Name) {
@@ -438,113 +444,241 @@ pub async fn import(
             }
             return Ok(());
         }
-        rows += 1;
-        if rows.is_multiple_of(4096) {
-            progress(4096);
+        read.rows += 1;
+        if read.rows.is_multiple_of(BATCH) {
+            progress(BATCH as u64);
         }
         match reader.read(row, &cells) {
-            Ok(d) => drafts.push(d),
-            Err(e) => errors.extend(e),
+            Ok(d) => {
+                batch.push(d);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    // The receiver is gone only when the import failed already.
+                    let _ = out.blocking_send(full);
+                }
+            }
+            Err(e) => {
+                bad.store(true, Ordering::Relaxed);
+                read.errors.extend(e);
+            }
         }
         Ok(())
     };
-    match req.format {
-        Format::Xlsx => crate::workbook::read_rows(req.bytes, MAX_ROWS, &mut on_row)?,
-        Format::Csv => crate::workbook::read_csv_rows(req.bytes, MAX_ROWS, &mut on_row)?,
+    match format {
+        Format::Xlsx => crate::workbook::read_rows(&bytes, MAX_ROWS, &mut on_row)?,
+        Format::Csv => crate::workbook::read_csv_rows(&bytes, MAX_ROWS, &mut on_row)?,
         Format::Geojson => return Err(file_error("format", "must be xlsx or csv")),
     }
-    progress((rows % 4096) as u64);
-    if !header_seen {
+    if !batch.is_empty() {
+        let _ = out.blocking_send(batch);
+    }
+    progress((read.rows % BATCH) as u64);
+    read.columns = reader.columns;
+    Ok(read)
+}
+
+/// What the checks against the database found wrong with a row (its column named at the end,
+/// when the header is known).
+struct Late {
+    row: usize,
+    column: Column,
+    reason: String,
+}
+
+/// Reads, checks and (by the mode) writes an import; `progress` is told of each row read.
+///
+/// Three stages run at once: a thread reads the file, checks each row and seals its personal
+/// data; this task checks each batch against the database (grids known and in the importer's
+/// scope, ID numbers new to the register) and hands the good rows to the writer, which inserts
+/// them in one transaction as they come. The transaction is committed at the end unless the
+/// import is all or nothing and a row was bad; then nothing is written.
+pub async fn import(
+    db: &Db,
+    keys: &Keyring,
+    req: Request<'_>,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<Report, Refusal> {
+    let started = std::time::Instant::now();
+    let mut tags = HashMap::new();
+    for t in bulk::catalogue(db).await? {
+        tags.insert(t.name_zh.clone(), t.code.clone());
+        tags.insert(t.name_en.to_lowercase(), t.code.clone());
+        tags.insert(t.code.clone(), t.code);
+    }
+    let reader = Reader {
+        keys: keys.clone(),
+        today: china_today(req.now_ms),
+        default_node: req.node.clone(),
+        tags,
+        columns: Vec::new(),
+        seen: HashMap::new(),
+    };
+    let bad = Arc::new(AtomicBool::new(false));
+    let (drafts_tx, mut drafts) = tokio::sync::mpsc::channel::<Vec<Draft>>(4);
+    let reading = {
+        let (bytes, format, bad) = (req.bytes.clone(), req.format, bad.clone());
+        tokio::task::spawn_blocking(move || read_file(reader, bytes, format, drafts_tx, bad, progress))
+    };
+    let (load_tx, load_rx) = tokio::sync::mpsc::channel::<Load>(2);
+    let all_or_nothing = req.mode == Mode::AllOrNothing;
+    let check = async {
+        let mut load_tx = Some(load_tx);
+        let mut late: Vec<Late> = Vec::new();
+        let mut nodes: HashMap<String, Option<String>> = HashMap::new();
+        let mut written_rows = 0usize;
+        while let Some(batch) = drafts.recv().await {
+            // The grids of the batch not seen before: known, and inside the importer's scope.
+            let new: Vec<&str> = batch
+                .iter()
+                .map(|d| d.resident.r.node_code.as_str())
+                .filter(|c| !nodes.contains_key(*c))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            if !new.is_empty() {
+                let known: HashSet<String> = shanzhi_store::node::by_codes(db, &new)
+                    .await?
+                    .into_iter()
+                    .map(|n| n.code.as_str().to_owned())
+                    .collect();
+                for code in new {
+                    let node = &batch
+                        .iter()
+                        .find(|d| d.resident.r.node_code.as_str() == code)
+                        .expect("a row of the batch")
+                        .resident
+                        .r
+                        .node_code;
+                    let refusal = if !known.contains(code) {
+                        Some(format!("no grid or region {node}"))
+                    } else if req.actor.is_some_and(|a| !base_access(a, node).write) {
+                        Some(format!("{node} is outside your scope"))
+                    } else {
+                        None
+                    };
+                    nodes.insert(code.to_owned(), refusal);
+                }
+            }
+            let indexes: Vec<Vec<u8>> = batch.iter().filter_map(|d| d.id_index.clone()).collect();
+            let stored = bulk::stored_ids(db, &indexes).await?;
+            let mut good = Vec::with_capacity(batch.len());
+            for d in batch {
+                if let Some(Some(reason)) = nodes.get(d.resident.r.node_code.as_str()) {
+                    late.push(Late { row: d.row, column: Column::Node, reason: reason.clone() });
+                } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
+                    late.push(Late {
+                        row: d.row,
+                        column: Column::IdNumber,
+                        reason: "the ID number is in the register already".to_owned(),
+                    });
+                } else {
+                    good.push(d.resident);
+                }
+            }
+            if !late.is_empty() {
+                bad.store(true, Ordering::Relaxed);
+            }
+            if all_or_nothing && bad.load(Ordering::Relaxed) {
+                // Nothing will be kept: the writer rolls back, the rows are only checked.
+                load_tx = None;
+            }
+            if let Some(tx) = &load_tx {
+                written_rows += good.len();
+                if !good.is_empty() && tx.send(Load::Rows(good)).await.is_err() {
+                    // The writer failed: its error is the answer.
+                    load_tx = None;
+                }
+            }
+        }
+        Ok::<_, Refusal>((late, load_tx, written_rows))
+    };
+    let (checked, written) = tokio::join!(
+        async {
+            let checked = check.await;
+            // The reader is done (its channel closed): decide, then let the writer finish.
+            let read = match reading.await {
+                Ok(r) => r,
+                Err(e) => Err(Refusal::Store(shanzhi_store::StoreError::Other(anyhow::anyhow!(
+                    "the import's reader stopped: {e}"
+                )))),
+            };
+            let outcome = match (checked, read) {
+                (Ok((late, load_tx, written_rows)), Ok(read)) => {
+                    let report = report_of(req.mode, read, late);
+                    match load_tx {
+                        Some(tx) if written_rows > 0 && !(all_or_nothing && report.report.refused > 0) => {
+                            let audit = AuditEntry::new(
+                                req.actor.map(|a| a.user_id),
+                                "resident.import",
+                                "resident",
+                                "*",
+                            )
+                            .after(json!({
+                                "file": req.file_name,
+                                "mode": req.mode,
+                                "rows": report.report.rows,
+                                "written": written_rows,
+                                "refused": report.report.refused,
+                            }));
+                            let _ = tx.send(Load::Commit(audit)).await;
+                            Ok(report)
+                        }
+                        _ => Ok(report),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            outcome
+        },
+        bulk::write_stream(db, load_rx, req.now_ms)
+    );
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "import: done");
+    let mut report = checked?;
+    if !report.header_seen {
         return Err(file_error("header", "the spreadsheet is empty"));
     }
+    let written: Option<Written> = written?;
+    if report.report.refused > 0 && req.mode == Mode::AllOrNothing {
+        return Err(Refusal::Rows(report.report));
+    }
+    let written = written.unwrap_or_default();
+    report.report.residents = written.residents;
+    report.report.households = written.households;
+    report.report.buildings = written.buildings;
+    report.report.houses = written.houses;
+    report.report.tags = written.tags;
+    Ok(report.report)
+}
 
-    // The grids: known, and inside the importer's scope.
-    let codes: Vec<&str> = drafts
-        .iter()
-        .map(|d| d.resident.node_code.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let known: HashSet<String> = shanzhi_store::node::by_codes(db, &codes)
-        .await?
-        .into_iter()
-        .map(|n| n.code.as_str().to_owned())
-        .collect();
-    let node_header = header_of(&reader.columns, Column::Node);
-    let id_header = header_of(&reader.columns, Column::IdNumber);
-    let stored = {
-        let indexes: Vec<Vec<u8>> = drafts.iter().filter_map(|d| d.id_index.clone()).collect();
-        bulk::stored_ids(db, &indexes).await?
-    };
-    let mut good = Vec::with_capacity(drafts.len());
-    for d in drafts {
-        let node = &d.resident.node_code;
-        let reason = if !known.contains(node.as_str()) {
-            Some((&node_header, format!("no grid or region {node}")))
-        } else if req.actor.is_some_and(|a| !base_access(a, node).write) {
-            Some((&node_header, format!("{node} is outside your scope")))
-        } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
-            Some((
-                &id_header,
-                "the ID number is in the register already".to_owned(),
-            ))
-        } else {
-            None
-        };
-        match reason {
-            Some((column, reason)) => errors.push(RowError {
-                row: d.row,
-                column: column.clone(),
-                reason,
-            }),
-            None => good.push(d),
-        }
-    }
-    errors.sort_by_key(|e| e.row);
-    let bad_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
-    // A row the checks above refused may still be among the good: drop it.
-    good.retain(|d| !bad_rows.contains(&d.row));
-    let mut report = Report {
-        mode: req.mode,
-        rows,
-        residents: 0,
-        households: 0,
-        buildings: 0,
-        houses: 0,
-        tags: 0,
-        refused: bad_rows.len(),
-        errors_total: errors.len(),
-        errors: errors.into_iter().take(MAX_LISTED).collect(),
-        ignored_columns: ignored,
-    };
-    if report.refused > 0 && req.mode == Mode::AllOrNothing {
-        return Err(Refusal::Rows(report));
-    }
-    let residents: Vec<NewResident> = good.into_iter().map(|d| d.resident).collect();
-    let audit = AuditEntry::new(
-        req.actor.map(|a| a.user_id),
-        "resident.import",
-        "resident",
-        "*",
-    )
-    .after(json!({
-        "file": req.file_name,
-        "mode": req.mode,
-        "rows": rows,
-        "written": residents.len(),
-        "refused": report.refused,
+/// The report of what was read and refused (the counts written are filled in after).
+struct Reported {
+    report: Report,
+    header_seen: bool,
+}
+
+fn report_of(mode: Mode, read: Read, late: Vec<Late>) -> Reported {
+    let mut errors = read.errors;
+    errors.extend(late.into_iter().map(|l| RowError {
+        row: l.row,
+        column: header_of(&read.columns, l.column),
+        reason: l.reason,
     }));
-    let written: Written = if residents.is_empty() {
-        Written::default()
-    } else {
-        let w = bulk::write(db, keys, &residents, &audit, req.now_ms).await?;
-        bulk::recount(db).await?;
-        w
-    };
-    report.residents = written.residents;
-    report.households = written.households;
-    report.buildings = written.buildings;
-    report.houses = written.houses;
-    report.tags = written.tags;
-    Ok(report)
+    errors.sort_by_key(|e| e.row);
+    let refused = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
+    Reported {
+        header_seen: read.header_seen,
+        report: Report {
+            mode,
+            rows: read.rows,
+            residents: 0,
+            households: 0,
+            buildings: 0,
+            houses: 0,
+            tags: 0,
+            refused,
+            errors_total: errors.len(),
+            errors: errors.into_iter().take(MAX_LISTED).collect(),
+            ignored_columns: read.ignored,
+        },
+    }
 }

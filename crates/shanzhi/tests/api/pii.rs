@@ -238,3 +238,41 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_server_refuses_to_start_with_keys_that_do_not_open_the_database,
+    |app| {
+        let c = app.seed_loop().await;
+        let r = app
+            .client
+            .put(format!("{}/api/v1/users/{}/phone", app.url, c.citizen.user_id))
+            .bearer_auth(&c.citizen.token)
+            .json(&json!({"phone": USER_PHONE}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let db = &app.state.db;
+        shanzhi_store::pii::check_keys(db, &app.state.pii)
+            .await
+            .expect("the database's own keys open it");
+        // Keys of another database (a lost key file replaced by a fresh one).
+        let other = shanzhi_store::pii::Keyring::for_tests("another database");
+        let e = shanzhi_store::pii::check_keys(db, &other)
+            .await
+            .expect_err("foreign keys are refused");
+        assert!(e.to_string().contains("app_user.phone_enc"), "{e}");
+        // The real binary, its key file gone: it does not start (and says why) rather than
+        // sealing new values under keys that cannot read the old ones.
+        let missing = app.dir().join("lost.pii-keys");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shanzhi"))
+            .args(["serve", "--database-url", &app.database_url, "--bind", "127.0.0.1:0"])
+            .env("SHANZHI_PII_KEY_FILE", &missing)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run shanzhi serve");
+        assert!(!out.status.success(), "the server started with a fresh key file");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("do not open"), "{said}");
+    }
+);

@@ -208,6 +208,21 @@ db_test!(
             assert_eq!(at("building").await.get(""), Some(&1));
             assert_eq!(at("house").await.get("self_occupied"), Some(&1));
         }
+        // The import adds its deltas in its own transaction: a full recount finds the same.
+        let tally = || async {
+            shanzhi_store::with_pool!(&app.state.db, pool => {
+                sqlx::query_as::<_, (String, String, String, i64)>(
+                    "SELECT node_path, kind, key, n FROM tally WHERE n <> 0 ORDER BY 1, 2, 3",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap()
+            })
+        };
+        let written = tally().await;
+        shanzhi_store::resident::bulk::recount(&app.state.db).await.unwrap();
+        assert_eq!(written, tally().await);
+        assert!(!written.is_empty());
         // One audit row for the import, with the counts and no personal data.
         let rows = shanzhi_store::audit::list(
             &app.state.db,

@@ -17,6 +17,7 @@ use shanzhi_domain::tree::NodeCode;
 use crate::audit::AuditEntry;
 use crate::db::Insert;
 use crate::pii::{IndexKind, Keyring, Sealed};
+use crate::sqlite_load::{Loader, MaybeSqlite, Value::{Int, Text}};
 use crate::tally::{self, Tally};
 use crate::{Db, StoreError};
 
@@ -111,17 +112,17 @@ pub async fn stored_ids(db: &Db, indexes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>
     Ok(found)
 }
 
-/// A resident with its personal data sealed.
-struct SealedResident<'a> {
-    r: &'a NewResident,
+/// A resident with its personal data sealed (AES-GCM, blind index, mask), ready to write.
+pub struct SealedResident {
+    pub r: NewResident,
     id: Option<Sealed>,
     phone: Option<Sealed>,
 }
 
-fn seal_all<'a>(keys: &Keyring, rows: &'a [NewResident]) -> Vec<SealedResident<'a>> {
-    rows.iter()
-        .map(|r| SealedResident {
-            r,
+impl SealedResident {
+    /// Seals the resident's ID number and phone (pure CPU: callers run it off the writer).
+    pub fn seal(keys: &Keyring, r: NewResident) -> SealedResident {
+        SealedResident {
             id: r
                 .id_number
                 .as_ref()
@@ -130,8 +131,17 @@ fn seal_all<'a>(keys: &Keyring, rows: &'a [NewResident]) -> Vec<SealedResident<'
                 .phone
                 .as_ref()
                 .map(|p| keys.seal(IndexKind::Phone, p.as_ref(), p.masked())),
-        })
-        .collect()
+            r,
+        }
+    }
+}
+
+/// What a streamed load ([`write_stream`]) receives: rows, then the decision.
+pub enum Load {
+    /// More rows (whose ID numbers the caller has checked are new).
+    Rows(Vec<SealedResident>),
+    /// Everything was sent: commit, with this audit row.
+    Commit(AuditEntry),
 }
 
 /// A building a load creates: id, node, name, position.
@@ -140,22 +150,40 @@ type NewBuilding = (i64, String, String, Option<(f64, f64)>);
 /// The rows a load creates besides residents, with the ids they get.
 #[derive(Default)]
 struct Plan {
+    /// Nodes whose stored buildings, houses and households are loaded.
+    nodes: HashSet<String>,
     /// (node, name) → building id, stored or new.
     buildings: HashMap<(String, String), i64>,
-    new_buildings: Vec<NewBuilding>,
     /// (building id, room) → house id.
     houses: HashMap<(i64, String), i64>,
-    /// (id, building id, node, room, use)
-    new_houses: Vec<(i64, i64, String, String, String)>,
     /// (node, number) → household id.
     households: HashMap<(String, String), i64>,
-    /// (id, node, number, house id)
-    new_households: Vec<(i64, String, String, Option<i64>)>,
+    /// The next id of each table.
+    next: HashMap<&'static str, i64>,
+    /// Counts per (node, kind, key), spread over the ancestors at the end.
+    counts: HashMap<(String, &'static str, String), i64>,
+    written: Written,
+    first_resident: Option<i64>,
 }
 
-/// Writes `rows` (whose ID numbers the caller has checked are new: a stored one fails the whole
-/// load on the unique index) and `audit`, in one transaction. Tags must be in the catalogue.
-/// Call [`recount`] afterwards.
+impl Plan {
+    fn take(&mut self, table: &'static str) -> i64 {
+        let n = self.next.get_mut(table).expect("a table");
+        *n += 1;
+        *n
+    }
+
+    fn count(&mut self, node: &str, kind: &'static str, key: &str) {
+        *self
+            .counts
+            .entry((node.to_owned(), kind, key.to_owned()))
+            .or_default() += 1;
+    }
+}
+
+/// Writes `rows` and `audit` in one transaction (the demo's population; an import streams with
+/// [`write_stream`]). Tags must be in the catalogue; the counts for figures are added in the
+/// same transaction.
 pub async fn write(
     db: &Db,
     keys: &Keyring,
@@ -163,184 +191,273 @@ pub async fn write(
     audit: &AuditEntry,
     now_ms: i64,
 ) -> Result<Written, StoreError> {
-    let sealed = seal_all(keys, rows);
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let send = async move {
+        for chunk in rows.chunks(4096) {
+            let sealed = chunk
+                .iter()
+                .map(|r| SealedResident::seal(keys, r.clone()))
+                .collect();
+            if tx.send(Load::Rows(sealed)).await.is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Load::Commit(audit.clone())).await;
+    };
+    let (_, written) = tokio::join!(send, write_stream(db, rx, now_ms));
+    written?.ok_or_else(|| StoreError::Other(anyhow::anyhow!("the load was not committed")))
+}
+
+/// Writes the rows `rx` brings as they come, in one transaction: committed when
+/// [`Load::Commit`] arrives (`Some`), rolled back when the sender goes away without it (`None`:
+/// nothing was written). Buildings, houses and households are found by name and number at each
+/// node (stored ones reused, missing ones created); ids are taken under the write lock
+/// (SQLite's `BEGIN IMMEDIATE`, a table lock on PostgreSQL); the counts for figures are added
+/// at the end, in the same transaction.
+pub async fn write_stream(
+    db: &Db,
+    mut rx: tokio::sync::mpsc::Receiver<Load>,
+    now_ms: i64,
+) -> Result<Option<Written>, StoreError> {
     let visit_days: HashMap<String, Option<i64>> = catalogue(db)
         .await?
         .into_iter()
         .map(|t| (t.code, t.visit_days))
         .collect();
-    let nodes: Vec<&str> = {
-        let set: HashSet<&str> = rows.iter().map(|r| r.node_code.as_str()).collect();
-        set.into_iter().collect()
-    };
     let day = 86_400_000i64;
+    let building_insert = Insert::new(db, "building", &["id", "node_code", "name", "lon", "lat", "created_at", "updated_at"], "");
+    let house_insert = Insert::new(db, "house", &["id", "building_id", "node_code", "room", "use_kind", "created_at", "updated_at"], "");
+    const HOUSEHOLD_COLUMNS: [&str; 6] = ["id", "node_code", "number", "house_id", "created_at", "updated_at"];
+    let household_insert = Insert::new(db, "household", &HOUSEHOLD_COLUMNS, "");
+    const COLUMNS: [&str; 22] = [
+        "id", "node_code", "household_id", "relation", "house_id", "name", "gender", "birth_year",
+        "id_kind", "id_enc", "id_idx", "id_mask", "phone_enc", "phone_idx", "phone_mask",
+        "ethnicity", "residence", "workplace", "status", "user_id", "created_at", "updated_at",
+    ];
+    let resident_insert = Insert::new(db, "resident", &COLUMNS, "");
+    const TAG_COLUMNS: [&str; 5] = ["resident_id", "tag_code", "node_code", "since", "next_visit_at"];
+    let tag_insert = Insert::new(db, "resident_tag", &TAG_COLUMNS, " ON CONFLICT DO NOTHING");
     let written = with_tx!(db, tx => {
         if let crate::Engine::Postgres = crate::db::engine_of(&tx) {
             // Explicit ids below: no other writer may take one meanwhile.
             sqlx::query("LOCK TABLE building, house, household, resident IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *tx).await?;
         }
-        let mut next = HashMap::new();
+        let mut plan = Plan::default();
         for table in ["building", "house", "household", "resident"] {
             let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}");
             let max: i64 = sqlx::query_scalar(&sql).fetch_one(&mut *tx).await?;
-            next.insert(table, max);
+            plan.next.insert(table, max);
         }
-        let mut take = |table: &'static str| {
-            let n = next.get_mut(table).expect("a table");
-            *n += 1;
-            *n
+        let audit = loop {
+            let rows = match rx.recv().await {
+                Some(Load::Rows(rows)) => rows,
+                Some(Load::Commit(audit)) => break audit,
+                // The sender gave up: nothing of this load is kept.
+                None => return Ok(None),
+            };
+
+            // What is stored at the nodes this batch brings first.
+            for r in &rows {
+                let node = r.r.node_code.as_str();
+                if plan.nodes.contains(node) {
+                    continue;
+                }
+                plan.nodes.insert(node.to_owned());
+                let stored: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM building WHERE node_code = $1")
+                    .bind(node).fetch_all(&mut *tx).await?;
+                for (id, name) in stored {
+                    plan.buildings.insert((node.to_owned(), name), id);
+                }
+                let stored: Vec<(i64, i64, String)> = sqlx::query_as(
+                    "SELECT h.id, h.building_id, h.room FROM house h JOIN building b ON b.id = h.building_id \
+                     WHERE b.node_code = $1")
+                    .bind(node).fetch_all(&mut *tx).await?;
+                for (id, building, room) in stored {
+                    plan.houses.insert((building, room), id);
+                }
+                let stored: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT id, number FROM household WHERE node_code = $1 AND number IS NOT NULL")
+                    .bind(node).fetch_all(&mut *tx).await?;
+                for (id, number) in stored {
+                    plan.households.insert((node.to_owned(), number), id);
+                }
+            }
+
+            // Each resident's building, house and household, creating what is missing.
+            let mut new_buildings: Vec<NewBuilding> = Vec::new();
+            let mut new_houses: Vec<(i64, i64, String, String, String)> = Vec::new();
+            let mut new_households: Vec<(i64, String, String, Option<i64>)> = Vec::new();
+            let mut links = Vec::with_capacity(rows.len());
+            for s in &rows {
+                let r = &s.r;
+                let node = r.node_code.as_str();
+                let house = match &r.building {
+                    Some(name) => {
+                        let key = (node.to_owned(), name.clone());
+                        let building = match plan.buildings.get(&key) {
+                            Some(id) => *id,
+                            None => {
+                                let id = plan.take("building");
+                                plan.buildings.insert(key, id);
+                                new_buildings.push((id, node.to_owned(), name.clone(), r.building_at));
+                                plan.count(node, "building", "");
+                                id
+                            }
+                        };
+                        match &r.room {
+                            Some(room) => {
+                                let key = (building, room.clone());
+                                Some(match plan.houses.get(&key) {
+                                    Some(id) => *id,
+                                    None => {
+                                        let id = plan.take("house");
+                                        plan.houses.insert(key, id);
+                                        let use_kind = r.house_use.clone().unwrap_or_else(|| "self_occupied".into());
+                                        plan.count(node, "house", &use_kind);
+                                        new_houses.push((id, building, node.to_owned(), room.clone(), use_kind));
+                                        id
+                                    }
+                                })
+                            }
+                            None => None,
+                        }
+                    }
+                    None => None,
+                };
+                let household = match &r.household {
+                    Some(number) => {
+                        let key = (node.to_owned(), number.clone());
+                        Some(match plan.households.get(&key) {
+                            Some(id) => *id,
+                            None => {
+                                let id = plan.take("household");
+                                plan.households.insert(key, id);
+                                new_households.push((id, node.to_owned(), number.clone(), house));
+                                plan.count(node, "household", "");
+                                id
+                            }
+                        })
+                    }
+                    None => None,
+                };
+                let id = plan.take("resident");
+                plan.first_resident.get_or_insert(id);
+                plan.count(node, "resident", "");
+                plan.count(node, "residence", &r.residence);
+                links.push((id, household, house));
+            }
+
+            for chunk in new_buildings.chunks(building_insert.per) {
+                let sql = building_insert.sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (id, node, name, at) in chunk {
+                    q = q.bind(id).bind(node).bind(name).bind(at.map(|p| p.0)).bind(at.map(|p| p.1)).bind(now_ms).bind(now_ms);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for chunk in new_houses.chunks(house_insert.per) {
+                let sql = house_insert.sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (id, building, node, room, use_kind) in chunk {
+                    q = q.bind(id).bind(building).bind(node).bind(room).bind(use_kind).bind(now_ms).bind(now_ms);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::new(&mut handle, "household", &HOUSEHOLD_COLUMNS)?;
+                for (id, node, number, house) in &new_households {
+                    load.insert(&[Int(*id), Text(node), Text(number), (*house).into(), Int(now_ms), Int(now_ms)])?;
+                }
+            } else {
+            for chunk in new_households.chunks(household_insert.per) {
+                let sql = household_insert.sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (id, node, number, house) in chunk {
+                    q = q.bind(id).bind(node).bind(number).bind(house).bind(now_ms).bind(now_ms);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            }
+            let both: Vec<_> = rows.iter().zip(&links).collect();
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::new(&mut handle, "resident", &COLUMNS)?;
+                for (s, (id, household, house)) in &both {
+                    let r = &s.r;
+                    let id_kind = if s.id.is_some() { "resident_id" } else { "other" };
+                    let (idn, phone) = (s.id.as_ref(), s.phone.as_ref());
+                    load.insert(&[
+                        Int(*id), Text(r.node_code.as_str()), (*household).into(), r.relation.as_deref().into(), (*house).into(),
+                        Text(&r.name), Text(&r.gender), r.birth_year.into(), Text(id_kind),
+                        idn.map(|x| x.cipher.as_slice()).into(), idn.map(|x| x.index.as_slice()).into(), idn.map(|x| x.mask.as_str()).into(),
+                        phone.map(|x| x.cipher.as_slice()).into(), phone.map(|x| x.index.as_slice()).into(), phone.map(|x| x.mask.as_str()).into(),
+                        r.ethnicity.as_deref().into(), Text(&r.residence), r.workplace.as_deref().into(), Text("present"), r.user_id.into(),
+                        Int(now_ms), Int(now_ms),
+                    ])?;
+                }
+            } else {
+            for chunk in both.chunks(resident_insert.per) {
+                let sql = resident_insert.sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (s, (id, household, house)) in chunk {
+                    let r = &s.r;
+                    let id_kind = if s.id.is_some() { "resident_id" } else { "other" };
+                    q = q.bind(id).bind(r.node_code.as_str()).bind(household).bind(&r.relation).bind(house)
+                        .bind(&r.name).bind(&r.gender).bind(r.birth_year).bind(id_kind)
+                        .bind(s.id.as_ref().map(|x| &x.cipher)).bind(s.id.as_ref().map(|x| &x.index)).bind(s.id.as_ref().map(|x| &x.mask))
+                        .bind(s.phone.as_ref().map(|x| &x.cipher)).bind(s.phone.as_ref().map(|x| &x.index)).bind(s.phone.as_ref().map(|x| &x.mask))
+                        .bind(&r.ethnicity).bind(&r.residence).bind(&r.workplace).bind("present").bind(r.user_id)
+                        .bind(now_ms).bind(now_ms);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            }
+            let mut tags = Vec::new();
+            for (s, (id, _, _)) in rows.iter().zip(&links) {
+                for (i, code) in s.r.tags.iter().enumerate() {
+                    if s.r.tags[..i].contains(code) {
+                        continue;
+                    }
+                    let due = visit_days.get(code).copied().flatten().map(|d| now_ms + d * day);
+                    tags.push((*id, code.as_str(), s.r.node_code.as_str(), due));
+                }
+            }
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::new(&mut handle, "resident_tag", &TAG_COLUMNS)?;
+                for (id, code, node, due) in &tags {
+                    load.insert(&[Int(*id), Text(code), Text(node), Int(now_ms), (*due).into()])?;
+                }
+            } else {
+            for chunk in tags.chunks(tag_insert.per) {
+                let sql = tag_insert.sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (id, code, node, due) in chunk {
+                    q = q.bind(id).bind(*code).bind(*node).bind(now_ms).bind(due);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            }
+            for (_, code, node, _) in &tags {
+                plan.count(node, "tag", code);
+            }
+            plan.written.residents += rows.len();
+            plan.written.households += new_households.len();
+            plan.written.buildings += new_buildings.len();
+            plan.written.houses += new_houses.len();
+            plan.written.tags += tags.len();
         };
 
-        // What is stored at the nodes of the load.
-        let mut plan = Plan::default();
-        for node in &nodes {
-            let stored: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM building WHERE node_code = $1")
-                .bind(*node).fetch_all(&mut *tx).await?;
-            for (id, name) in stored {
-                plan.buildings.insert(((*node).to_owned(), name), id);
-            }
-            let stored: Vec<(i64, i64, String)> = sqlx::query_as(
-                "SELECT h.id, h.building_id, h.room FROM house h JOIN building b ON b.id = h.building_id \
-                 WHERE b.node_code = $1")
-                .bind(*node).fetch_all(&mut *tx).await?;
-            for (id, building, room) in stored {
-                plan.houses.insert((building, room), id);
-            }
-            let stored: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, number FROM household WHERE node_code = $1 AND number IS NOT NULL")
-                .bind(*node).fetch_all(&mut *tx).await?;
-            for (id, number) in stored {
-                plan.households.insert(((*node).to_owned(), number), id);
-            }
-        }
-
-        // Each resident's building, house and household, creating what is missing.
-        let mut links = Vec::with_capacity(rows.len());
-        for r in rows {
-            let node = r.node_code.as_str().to_owned();
-            let house = match &r.building {
-                Some(name) => {
-                    let key = (node.clone(), name.clone());
-                    let building = match plan.buildings.get(&key) {
-                        Some(id) => *id,
-                        None => {
-                            let id = take("building");
-                            plan.buildings.insert(key, id);
-                            plan.new_buildings.push((id, node.clone(), name.clone(), r.building_at));
-                            id
-                        }
-                    };
-                    match &r.room {
-                        Some(room) => {
-                            let key = (building, room.clone());
-                            Some(match plan.houses.get(&key) {
-                                Some(id) => *id,
-                                None => {
-                                    let id = take("house");
-                                    plan.houses.insert(key, id);
-                                    let use_kind = r.house_use.clone().unwrap_or_else(|| "self_occupied".into());
-                                    plan.new_houses.push((id, building, node.clone(), room.clone(), use_kind));
-                                    id
-                                }
-                            })
-                        }
-                        None => None,
-                    }
-                }
-                None => None,
-            };
-            let household = match &r.household {
-                Some(number) => {
-                    let key = (node.clone(), number.clone());
-                    Some(match plan.households.get(&key) {
-                        Some(id) => *id,
-                        None => {
-                            let id = take("household");
-                            plan.households.insert(key, id);
-                            plan.new_households.push((id, node.clone(), number.clone(), house));
-                            id
-                        }
-                    })
-                }
-                None => None,
-            };
-            links.push((take("resident"), household, house));
-        }
-
-        let building_insert = Insert::new(db, "building", &["id", "node_code", "name", "lon", "lat", "created_at", "updated_at"], "");
-        for chunk in plan.new_buildings.chunks(building_insert.per) {
-            let sql = building_insert.sql(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (id, node, name, at) in chunk {
-                q = q.bind(id).bind(node).bind(name).bind(at.map(|p| p.0)).bind(at.map(|p| p.1)).bind(now_ms).bind(now_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let house_insert = Insert::new(db, "house", &["id", "building_id", "node_code", "room", "use_kind", "created_at", "updated_at"], "");
-        for chunk in plan.new_houses.chunks(house_insert.per) {
-            let sql = house_insert.sql(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (id, building, node, room, use_kind) in chunk {
-                q = q.bind(id).bind(building).bind(node).bind(room).bind(use_kind).bind(now_ms).bind(now_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let household_insert = Insert::new(db, "household", &["id", "node_code", "number", "house_id", "created_at", "updated_at"], "");
-        for chunk in plan.new_households.chunks(household_insert.per) {
-            let sql = household_insert.sql(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (id, node, number, house) in chunk {
-                q = q.bind(id).bind(node).bind(number).bind(house).bind(now_ms).bind(now_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        const COLUMNS: [&str; 22] = [
-            "id", "node_code", "household_id", "relation", "house_id", "name", "gender", "birth_year",
-            "id_kind", "id_enc", "id_idx", "id_mask", "phone_enc", "phone_idx", "phone_mask",
-            "ethnicity", "residence", "workplace", "status", "user_id", "created_at", "updated_at",
-        ];
-        let resident_insert = Insert::new(db, "resident", &COLUMNS, "");
-        let both: Vec<_> = sealed.iter().zip(&links).collect();
-        for chunk in both.chunks(resident_insert.per) {
-            let sql = resident_insert.sql(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (s, (id, household, house)) in chunk {
-                let r = s.r;
-                let id_kind = if s.id.is_some() { "resident_id" } else { "other" };
-                q = q.bind(id).bind(r.node_code.as_str()).bind(household).bind(&r.relation).bind(house)
-                    .bind(&r.name).bind(&r.gender).bind(r.birth_year).bind(id_kind)
-                    .bind(s.id.as_ref().map(|x| &x.cipher)).bind(s.id.as_ref().map(|x| &x.index)).bind(s.id.as_ref().map(|x| &x.mask))
-                    .bind(s.phone.as_ref().map(|x| &x.cipher)).bind(s.phone.as_ref().map(|x| &x.index)).bind(s.phone.as_ref().map(|x| &x.mask))
-                    .bind(&r.ethnicity).bind(&r.residence).bind(&r.workplace).bind("present").bind(r.user_id)
-                    .bind(now_ms).bind(now_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let mut tags = Vec::new();
-        for (r, (id, _, _)) in rows.iter().zip(&links) {
-            for code in &r.tags {
-                let due = visit_days.get(code).copied().flatten().map(|d| now_ms + d * day);
-                tags.push((*id, code.as_str(), r.node_code.as_str(), due));
-            }
-        }
-        let tag_insert = Insert::new(db, "resident_tag", &["resident_id", "tag_code", "node_code", "since", "next_visit_at"], " ON CONFLICT DO NOTHING");
-        for chunk in tags.chunks(tag_insert.per) {
-            let sql = tag_insert.sql(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (id, code, node, due) in chunk {
-                q = q.bind(id).bind(*code).bind(*node).bind(now_ms).bind(due);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        if !plan.new_households.is_empty() || rows.iter().any(|r| r.relation.as_deref() == Some("head")) {
+        if let Some(first) = plan.first_resident {
             // Heads are known only now that the residents have ids; a stored household without
             // a head takes one this load brings.
             sqlx::query(
                 "UPDATE household SET head_resident_id = (SELECT MIN(r.id) FROM resident r \
                  WHERE r.household_id = household.id AND r.relation = 'head') \
-                 WHERE head_resident_id IS NULL AND id IN (SELECT household_id FROM resident WHERE id > $1 AND relation = 'head')")
-                .bind(links.first().map_or(i64::MAX, |l| l.0 - 1))
+                 WHERE head_resident_id IS NULL AND id IN (SELECT household_id FROM resident WHERE id >= $1 AND relation = 'head')")
+                .bind(first)
                 .execute(&mut *tx).await?;
         }
         if let crate::Engine::Postgres = crate::db::engine_of(&tx) {
@@ -350,16 +467,19 @@ pub async fn write(
                 sqlx::query(&sql).execute(&mut *tx).await?;
             }
         }
-        append_audit!(tx, audit, now_ms);
-        Written {
-            residents: rows.len(),
-            households: plan.new_households.len(),
-            buildings: plan.new_buildings.len(),
-            houses: plan.new_houses.len(),
-            tags: tags.len(),
+        // The counts, per node and each ancestor: rows of the tally, as a single change would.
+        let mut tally = Tally::new();
+        for ((node, kind, key), n) in &plan.counts {
+            let node = NodeCode::parse(node).map_err(|e| {
+                StoreError::Other(anyhow::anyhow!("a node code {node}: {e}"))
+            })?;
+            tally.add(&node, kind, key, *n);
         }
+        write_tally!(tx, &tally);
+        append_audit!(tx, &audit, now_ms);
+        plan.written
     });
-    Ok(written)
+    Ok(Some(written))
 }
 
 /// Rebuilds the base-data counts ([`KINDS`]) of every node from the tables: residents present,

@@ -128,7 +128,7 @@ async fn import(
         &app.db,
         &app.pii,
         import::Request {
-            bytes: &body,
+            bytes: body,
             format,
             mode,
             node,
