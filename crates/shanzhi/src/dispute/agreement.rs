@@ -83,6 +83,36 @@ pub struct Agreement {
     pub date: NaiveDate,
 }
 
+/// The terms as the case keeps them (one text, one term a line) → the list the form numbers.
+/// Blank lines go, and so does a number the mediator typed in front ("1." "2、" "（3）"), since
+/// the form numbers the terms itself.
+pub fn terms_from_text(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| strip_number(line.trim()).trim().to_owned())
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+fn strip_number(line: &str) -> &str {
+    let inner = line
+        .strip_prefix('（')
+        .or_else(|| line.strip_prefix('('))
+        .unwrap_or(line);
+    let digits = inner.len() - inner.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return line;
+    }
+    let rest = &inner[digits..];
+    for mark in ['.', '、', '．', '）', ')'] {
+        // "10.5米" is a quantity, not the tenth term.
+        match rest.strip_prefix(mark) {
+            Some(after) if !after.starts_with(|c: char| c.is_ascii_digit()) => return after,
+            _ => {}
+        }
+    }
+    line
+}
+
 /// How many copies the form says were made: one for each party and one for the centre.
 pub fn copies(agreement: &Agreement) -> usize {
     agreement.parties.len() + 1
@@ -291,6 +321,22 @@ mod tests {
         a.terms = vec!["<w:p>A & B</w:p>".into()];
         let xml = document_xml(&render_docx(&a).expect("rendered"));
         assert!(xml.contains("&lt;w:p&gt;A &amp; B&lt;/w:p&gt;"));
+    }
+
+    #[test]
+    fn terms_typed_one_a_line_lose_blank_lines_and_their_own_numbers() {
+        let text = "1. 赔偿医药费800元。\n\n2、道歉。\n（3）互不追究。\n 2026年前拆除围墙 \n10.5米以内不得堆放杂物";
+        assert_eq!(
+            terms_from_text(text),
+            vec![
+                "赔偿医药费800元。",
+                "道歉。",
+                "互不追究。",
+                "2026年前拆除围墙",
+                "10.5米以内不得堆放杂物",
+            ]
+        );
+        assert!(terms_from_text(" \n\n").is_empty());
     }
 
     #[test]

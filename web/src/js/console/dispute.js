@@ -75,7 +75,7 @@ export async function openDisputeAction(action, d) {
         field(t('dispute.f.reason'), area('reason', false, 500)));
       build = (f) => {
         const outcome = f.querySelector('input[name=outcome]:checked').value;
-        if (outcome === 'agreement') return { outcome, terms: termsOf(f.elements.terms.value) };
+        if (outcome === 'agreement') return { outcome, terms: termsOf(f.elements.terms.value).join('\n') };
         if (outcome === 'failure') return { outcome, referral: f.elements.referral.value || null, reason: f.elements.reason.value.trim() };
         return { outcome, reason: f.elements.reason.value.trim() };
       };

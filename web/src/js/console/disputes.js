@@ -5,8 +5,8 @@ import { t, has } from '../i18n.js';
 import { get } from '../api.js';
 import { h, put, loading, empty, errorBox, fmtTime, fmtNum, lightBadge } from '../dom.js';
 
-export const STATES = ['intake', 'accepted', 'assigned', 'in_session', 'agreed', 'failed', 'withdrawn', 'reopened', 'declined', 'closed'];
-export const OPEN = new Set(['intake', 'accepted', 'assigned', 'in_session', 'reopened']);
+export const STATES = ['intake', 'accepted', 'assigned', 'in_session', 'agreed', 'failed', 'withdrawn', 'declined', 'closed'];
+export const OPEN = new Set(['intake', 'accepted', 'assigned', 'in_session']);
 export const LEVELS = ['village', 'town', 'county'];
 export const SOURCES = ['patrol', 'walk_in', 'hotline', 'petition', 'court', 'police', 'procuratorate', 'event', 'citizen'];
 

@@ -34,7 +34,7 @@ export async function render(ctx) {
     }
     // Sessions come with each case's detail; read those of the open cases this week.
     const [from, to] = weekOf();
-    const details = await Promise.all(mine.filter((d) => ['assigned', 'in_session', 'reopened'].includes(d.state)).slice(0, 50)
+    const details = await Promise.all(mine.filter((d) => ['assigned', 'in_session'].includes(d.state)).slice(0, 50)
       .map((d) => get(`disputes/${d.id}`).catch(() => null)));
     const week = details.filter(Boolean).flatMap((d) => (d.sessions || []).filter((s) => s.at >= from && s.at < to).map((s) => ({ ...s, d })))
       .sort((a, b) => a.at - b.at);

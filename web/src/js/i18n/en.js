@@ -1174,7 +1174,6 @@ export default {
   'dstate.agreed': 'Agreed',
   'dstate.failed': 'Failed',
   'dstate.withdrawn': 'Withdrawn',
-  'dstate.reopened': 'Reopened',
   'dstate.closed': 'Closed',
   'dlevel.village': 'Village',
   'dlevel.town': 'Town',

@@ -1174,7 +1174,6 @@ export default {
   'dstate.agreed': '达成协议',
   'dstate.failed': '调解不成',
   'dstate.withdrawn': '已撤回',
-  'dstate.reopened': '重新调解',
   'dstate.closed': '已结案',
   'dlevel.village': '村（社区）',
   'dlevel.town': '镇（街道）',

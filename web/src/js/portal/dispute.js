@@ -4,13 +4,13 @@ import { t, has } from '../i18n.js';
 import { get, post } from '../api.js';
 import { h, put, empty, loading, fmtTime, toast } from '../dom.js';
 
-const OPEN = ['intake', 'accepted', 'assigned', 'in_session', 'reopened'];
+const OPEN = ['intake', 'accepted', 'assigned', 'in_session'];
 const label = (prefix, code) => (code && has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : code || '');
 
 /** The steps a citizen sees: applied → accepted → mediating → result → closed. */
 export function disputeSteps(state) {
   const order = ['applied', 'accepted', 'mediating', 'result', 'closed'];
-  const at = { intake: 0, accepted: 1, assigned: 2, in_session: 2, reopened: 2, agreed: 3, failed: 3, withdrawn: 3, declined: 4, closed: 4 }[state];
+  const at = { intake: 0, accepted: 1, assigned: 2, in_session: 2, agreed: 3, failed: 3, withdrawn: 3, declined: 4, closed: 4 }[state];
   return h('ol', { class: 'steps', 'aria-label': t('portal.progress') }, order.map((s, i) =>
     h('li', { class: `step${at !== undefined && i < at ? ' done' : ''}${i === at ? (['closed', 'declined'].includes(state) ? ' done' : ' now') : ''}`, 'aria-current': i === at ? 'step' : null }, t(`pdispute.step.${s}`))));
 }
