@@ -138,10 +138,10 @@ function sessionDialog(d, s) {
 
 function partiesCard(d) {
   return h('section', { class: 'card', id: 'dispute-parties' }, h('div', { class: 'card-head' }, h('h2', t('dispute.parties'))),
-    h('ul', { class: 'staff card-body' }, (d.parties || []).map((p) => h('li',
+    h('div', { class: 'card-body' }, h('ul', { class: 'staff' }, (d.parties || []).map((p) => h('li',
       h('span', h('strong', p.name), ' ', h('span', { class: 'muted' }, label('dispute.role', p.role)), p.gender ? ` · ${label('resident.gender', p.gender)}` : ''),
       h('span', { class: 'mono muted' }, [p.id_mask, p.phone_mask].filter(Boolean).join(' · ')),
-      p.resident_id ? h('a', { href: `/console/residents/${p.resident_id}` }, t('dispute.resident')) : null))));
+      p.resident_id ? h('a', { href: `/console/residents/${p.resident_id}` }, t('dispute.resident')) : null)))));
 }
 
 function sessionsCard(d, canEdit, refresh) {
@@ -166,12 +166,17 @@ function timeline(d) {
     l.note ? h('div', { class: 'note' }, l.note) : null)));
 }
 
+/** The terms as the mediator typed them (one text), or as a list when the server splits them. */
+export function termsView(terms) {
+  return Array.isArray(terms) ? h('ol', terms.map((x) => h('li', x))) : h('p', { class: 'agreement-text', style: { whiteSpace: 'pre-wrap' } }, String(terms || ''));
+}
+
 function agreementCard(d) {
   const a = d.agreement;
   if (!a) return null;
   return h('section', { class: 'card', id: 'dispute-agreement' }, h('div', { class: 'card-head' }, h('h2', t('dispute.agreement')),
     h('a', { class: 'btn btn-small', href: `/console/disputes/${d.id}/agreement`, id: 'dispute-print' }, t('agreement.open'))),
-  h('div', { class: 'card-body' }, h('ol', (Array.isArray(a.terms) ? a.terms : termsOf(String(a.terms || ''))).map((x) => h('li', x))),
+  h('div', { class: 'card-body' }, termsView(a.terms),
     a.signed_at ? h('p', { class: 'muted' }, t('dispute.signedAt', { time: fmtTime(a.signed_at) })) : null,
     d.judicial ? h('p', { class: 'muted' }, t('dispute.judicial', { court: d.judicial.court, number: d.judicial.number, date: d.judicial.date })) : null));
 }
