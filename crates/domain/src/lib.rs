@@ -4,6 +4,7 @@
 //! asks these functions what is allowed. Time comes in as an argument, never from a clock.
 
 pub mod audit;
+pub mod calendar;
 pub mod emergency;
 pub mod error;
 pub mod event;
