@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod dispute;
 pub mod emergency;
 pub mod error;
 pub mod event;
