@@ -205,6 +205,60 @@ pub fn risk(
     }
 }
 
+/// What a case counts for in the figures (Σ/Σ per node): every case is `found`; the rest as
+/// it goes. Success rate = agreements / concluded (agreement or failure; withdrawals are
+/// neither); on-time rate = on_time / mediated; honoured rate = honoured / followed_up.
+pub const MEASURES: [&str; 8] = [
+    "found",
+    "accepted",
+    "mediated",
+    "agreements",
+    "concluded",
+    "on_time",
+    "followed_up",
+    "honoured",
+];
+
+/// The facts of a case the figures count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts<'a> {
+    pub accepted: bool,
+    /// `agreement`, `failure` or `withdrawal` once recorded.
+    pub outcome: Option<&'a str>,
+    /// The outcome came before the deadline.
+    pub on_time: Option<bool>,
+    /// The follow-up's answer.
+    pub honoured: Option<bool>,
+}
+
+/// The measures (of [`MEASURES`]) a case counts for now: a pure function of its row, so the
+/// counters move by (new − old) on every save and equal a recount.
+pub fn measures(f: &Facts) -> Vec<&'static str> {
+    let mut out = vec!["found"];
+    if f.accepted {
+        out.push("accepted");
+    }
+    if let Some(o) = f.outcome {
+        out.push("mediated");
+        if o == "agreement" {
+            out.push("agreements");
+        }
+        if o != "withdrawal" {
+            out.push("concluded");
+        }
+        if f.on_time == Some(true) {
+            out.push("on_time");
+        }
+    }
+    if let Some(h) = f.honoured {
+        out.push("followed_up");
+        if h {
+            out.push("honoured");
+        }
+    }
+    out
+}
+
 /// What the viewer is to a case, for reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Involvement {
@@ -378,6 +432,40 @@ mod tests {
         ));
         assert!(!sees_names(&actor(Role::Leader, "441502"), &town, none));
         assert!(sees_names(&actor(Role::Dispatcher, "441502"), &town, none));
+    }
+
+    #[test]
+    fn a_case_counts_for_what_it_reached() {
+        let f = |accepted, outcome, on_time, honoured| {
+            measures(&Facts {
+                accepted,
+                outcome,
+                on_time,
+                honoured,
+            })
+        };
+        assert_eq!(f(false, None, None, None), ["found"]);
+        assert_eq!(
+            f(true, Some("withdrawal"), Some(true), None),
+            ["found", "accepted", "mediated", "on_time"]
+        );
+        assert_eq!(
+            f(true, Some("failure"), Some(false), None),
+            ["found", "accepted", "mediated", "concluded"]
+        );
+        assert_eq!(
+            f(true, Some("agreement"), Some(true), Some(false)),
+            [
+                "found",
+                "accepted",
+                "mediated",
+                "agreements",
+                "concluded",
+                "on_time",
+                "followed_up"
+            ]
+        );
+        assert!(f(true, Some("agreement"), None, Some(true)).contains(&"honoured"));
     }
 
     #[test]
