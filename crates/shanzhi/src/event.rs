@@ -1,9 +1,8 @@
 //! The closed loop as the application runs it: load, ask the domain, compute the clocks, save
 //! in one transaction. Used by the HTTP handlers, the deadline sweep and the demo.
 
-use chrono::Datelike;
 use serde_json::{json, Value};
-use shanzhi_domain::event::deadline::{local_date, Light, WorkCalendar};
+use shanzhi_domain::calendar::{Light, WorkCalendar};
 use shanzhi_domain::event::figures::Counters;
 use shanzhi_domain::event::state::{
     centre_level, first_stage, GridStage, Summoned, DEFAULT_BOUNCE_LIMIT,
@@ -19,28 +18,10 @@ use shanzhi_store::event::{
 };
 use shanzhi_store::StoreError;
 
+use crate::calendar::{calendar, day_of, YELLOW_SHARE};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::reference::Snapshot;
-
-/// Share of a stage's working time after which its light turns yellow (the last 20%).
-pub const YELLOW_SHARE: f64 = 0.2;
-
-/// The working-time calendar in force: the administrators' one, or China's default (from the
-/// reference cache, so another instance's change shows within its TTL).
-pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
-    Ok(app.reference.get(&app.db).await?.calendar.clone())
-}
-
-/// yyyymmdd of an instant, in China time.
-pub fn day_of(ms: i64) -> i64 {
-    day_number(local_date(ms))
-}
-
-/// yyyymmdd of a date: the day key of the figures counters.
-pub fn day_number(d: chrono::NaiveDate) -> i64 {
-    i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
-}
 
 /// The domain's view of a stored event.
 pub fn state_of(row: &EventRow, category: &Category) -> Result<EventState, ApiError> {
@@ -75,9 +56,7 @@ pub fn refusal(r: Refusal) -> ApiError {
 
 /// When the light of a stage running from `start` to `due` turns yellow.
 fn yellow_at(cal: &WorkCalendar, start: i64, due: i64) -> i64 {
-    let total = cal.working_minutes_between(start, due);
-    let green = total - (total as f64 * YELLOW_SHARE).floor() as i64;
-    cal.add_working_minutes(start, green)
+    cal.yellow_at(start, due, YELLOW_SHARE)
 }
 
 /// Starts a stage clock of `minutes` working minutes at `now` on the row.

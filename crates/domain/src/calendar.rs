@@ -1,5 +1,5 @@
-//! The working-time calendar for work-order deadlines: which days are worked, the working
-//! periods of a day, and arithmetic in working minutes.
+//! The working-time calendar shared by every deadline (work orders, dispute cases…): which
+//! days are worked, the working periods of a day, and arithmetic in working minutes.
 //!
 //! Pure: every instant comes in as unix milliseconds (UTC) and is read in China's single
 //! time zone, UTC+8 with no daylight saving.
@@ -289,6 +289,25 @@ impl WorkCalendar {
             }
         }
         total_ms / MINUTE_MS
+    }
+
+    /// Working minutes in one full working day (the sum of the daily periods).
+    pub fn minutes_per_day(&self) -> i64 {
+        self.periods.iter().map(|&(s, e)| i64::from(e - s)).sum()
+    }
+
+    /// The instant at which `days` full working days have elapsed after `start_ms`, counted
+    /// in working time: a clock started mid-morning ends mid-morning of its last day.
+    pub fn add_working_days(&self, start_ms: i64, days: i64) -> i64 {
+        self.add_working_minutes(start_ms, days.saturating_mul(self.minutes_per_day()))
+    }
+
+    /// When the light of a clock running from `start_ms` to `due_ms` turns yellow: after the
+    /// working time except the last `yellow_share` of it (see [`WorkCalendar::light`]).
+    pub fn yellow_at(&self, start_ms: i64, due_ms: i64, yellow_share: f64) -> i64 {
+        let total = self.working_minutes_between(start_ms, due_ms);
+        let green = total - (total as f64 * yellow_share).floor() as i64;
+        self.add_working_minutes(start_ms, green)
     }
 
     /// The traffic light of a deadline at `now_ms`: Red once `now_ms >= due_ms`; Yellow when
