@@ -52,7 +52,9 @@ export async function walk(ctx) {
   const d0 = await apiGet(admin, `disputes/${id}`);
   const town = d0.node_code.slice(0, 9);
   const townDispatcher = `disp-${town}`;
-  const mediatorUser = await apiGet(await apiLogin('mediator'), 'me');
+  // The demo links each town's mediator login (med-<town>) to a mediator of that town's pool.
+  const mediatorLogin = `med-${town}`;
+  const mediatorUser = await apiGet(await apiLogin(mediatorLogin), 'me');
   const pool = await apiGet(admin, 'mediators?limit=200');
   const mediator = (pool.items || pool).find((m) => m.user_id === mediatorUser.id);
   check(!!mediator, 'the demo links the mediator login to a mediator of the pool');
@@ -76,7 +78,7 @@ export async function walk(ctx) {
 
   const med = await (await context(DESKTOP)).newPage();
   await step('the mediator schedules and holds a session, then records the agreement', async () => {
-    await consoleLogin(med, 'mediator');
+    await consoleLogin(med, mediatorLogin);
     await med.goto(`${BASE}/console/mediation`);
     await med.locator(`#work-cases tr[data-id="${id}"]`).waitFor();
     await med.goto(`${BASE}/console/disputes/${id}`);
