@@ -64,7 +64,7 @@ export async function render(ctx) {
     get('figures/base', { node }).catch(() => null),
   ]);
   // Disputes: for the roles that read them (others are refused and see no panel).
-  const [dfig, dtypes] = await Promise.all([get('figures/disputes', { node, ...rangeQuery(days) }).catch(() => null), disputeTypes()]);
+  const [dfig, dtypes] = await Promise.all([get('figures/disputes', { node }).catch(() => null), disputeTypes()]);
   const tags = base ? await tagCatalogue().catch(() => new Map()) : new Map();
   if (!ctx.isCurrent()) return;
   ctx.setTitle(`${t('dash.title')} · ${fig.node.name}`);

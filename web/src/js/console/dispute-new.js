@@ -27,7 +27,7 @@ export async function render(ctx) {
     h('div', { class: 'form-grid' },
       field(t('dispute.node'), areaPicker({ name: 'node', value: me.scope_node || '', required: true })),
       field(t('dispute.type'), h('select', { name: 'type', required: true }, types.items.map((x) => h('option', { value: x.code }, types.name(x.code))))),
-      field(t('dispute.source'), h('select', { name: 'source', required: true }, SOURCES.filter((s) => s !== 'event' && s !== 'citizen').map((s) => h('option', { value: s }, label('dsource', s))))),
+      field(t('dispute.source'), h('select', { name: 'source', required: true }, SOURCES.filter((s) => s !== 'event' && s !== 'online').map((s) => h('option', { value: s }, label('dsource', s))))),
       field(t('dispute.amountYuan'), h('input', { name: 'amount', type: 'number', min: 0, step: '0.01' })),
       field(t('dispute.people'), h('input', { name: 'people_involved', type: 'number', min: 1, max: 100000 })),
       field(t('dispute.risk.violence'), h('input', { name: 'violence', type: 'checkbox' }), null, { inline: true })),

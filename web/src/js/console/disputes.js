@@ -8,7 +8,7 @@ import { h, put, loading, empty, errorBox, fmtTime, fmtNum, lightBadge } from '.
 export const STATES = ['intake', 'accepted', 'assigned', 'in_session', 'agreed', 'failed', 'withdrawn', 'declined', 'closed'];
 export const OPEN = new Set(['intake', 'accepted', 'assigned', 'in_session']);
 export const LEVELS = ['village', 'town', 'county'];
-export const SOURCES = ['patrol', 'walk_in', 'hotline', 'petition', 'court', 'police', 'procuratorate', 'event', 'citizen'];
+export const SOURCES = ['patrol', 'walk_in', 'hotline', 'petition', 'court', 'police', 'procuratorate', 'event', 'online'];
 
 /** A label for a code of `prefix`, or the code itself when there is no translation. */
 export const label = (prefix, code) => (code && has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : code || '—');

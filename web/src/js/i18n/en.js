@@ -1186,7 +1186,7 @@ export default {
   'dsource.police': 'Police referral',
   'dsource.procuratorate': 'Procuratorate referral',
   'dsource.event': 'From an event',
-  'dsource.citizen': 'Citizen application',
+  'dsource.online': 'Online application',
   'daction.intake': 'Taken in',
   'daction.accept': 'Accept',
   'daction.decline': 'Decline',

@@ -1186,7 +1186,7 @@ export default {
   'dsource.police': '警调对接',
   'dsource.procuratorate': '检调对接',
   'dsource.event': '事件转入',
-  'dsource.citizen': '群众申请',
+  'dsource.online': '网上申请',
   'daction.intake': '登记',
   'daction.accept': '受理',
   'daction.decline': '不予受理',
