@@ -6,6 +6,7 @@ pub mod clock;
 pub mod commit;
 pub mod config;
 pub mod demo;
+pub mod dispute;
 pub mod event;
 pub mod http;
 pub mod metrics;

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod browser;
 mod dashboard;
+mod dispute;
 mod emergency;
 mod errors;
 mod event;
