@@ -9,6 +9,8 @@ mod audit;
 mod auth;
 mod browser;
 mod dashboard;
+mod dispute;
+mod dispute_agreement;
 mod emergency;
 mod errors;
 mod event;

@@ -16,7 +16,9 @@ use shanzhi_domain::user::Actor;
 
 use super::doc::{schema as s, Doc, Routes};
 use super::person::check_purpose;
-use crate::dispute::agreement::{render_docx, terms_from_text, Agreement, AgreementParty, PartyRole};
+use crate::dispute::agreement::{
+    render_docx, terms_from_text, Agreement, AgreementParty, PartyRole,
+};
 use crate::dispute::{involvement, node_of, visible};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
@@ -75,8 +77,15 @@ async fn agreement(
     let parties = shanzhi_store::dispute::parties(&app.db, id).await?;
     let revealed = match purpose {
         Some(p) => Some(
-            shanzhi_store::dispute::reveal_ids(&app.db, &app.pii, id, p, actor.user_id, app.clock.now_ms())
-                .await?,
+            shanzhi_store::dispute::reveal_ids(
+                &app.db,
+                &app.pii,
+                id,
+                p,
+                actor.user_id,
+                app.clock.now_ms(),
+            )
+            .await?,
         ),
         None => None,
     };
@@ -93,7 +102,11 @@ async fn agreement(
                     "respondent" => PartyRole::Respondent,
                     _ => PartyRole::Other,
                 },
-                name: if entitled { p.name.clone() } else { mask_name(&p.name) },
+                name: if entitled {
+                    p.name.clone()
+                } else {
+                    mask_name(&p.name)
+                },
                 gender: match p.gender.as_deref() {
                     Some("male") => Some("男".to_owned()),
                     Some("female") => Some("女".to_owned()),
@@ -152,7 +165,8 @@ async fn docx(
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    let zh: String = form_urlencoded::byte_serialize(format!("调解协议书-{number}.docx").as_bytes()).collect();
+    let zh: String =
+        form_urlencoded::byte_serialize(format!("调解协议书-{number}.docx").as_bytes()).collect();
     let disposition = format!(
         "attachment; filename=\"agreement-{ascii}.docx\"; filename*=UTF-8''{}",
         zh.replace('+', "%20")
