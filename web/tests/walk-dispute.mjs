@@ -3,7 +3,7 @@
 // schedules and holds a session, writes its record, records an agreement, reveals the parties'
 // ID numbers for signature (audited), prints the A4 agreement and downloads the .docx; a
 // follow-up finds the agreement honoured and closes the case, which the citizen sees closed.
-// Screenshots: dispute-apply, dispute-case, dispute-agreement.
+// Screenshots: dispute-apply, dispute-case, dispute-agreement. Answers {id} of the case.
 import path from 'node:path';
 
 const TERMS = ['李某于本月20日前将围墙后移0.5米', '王某承担拆墙费用的一半，计人民币800元'];
@@ -45,7 +45,7 @@ export async function walk(ctx) {
     check((await phone.locator('#pd-case .steps [aria-current=step]').innerText()).length > 0, 'the citizen sees where the case stands');
     await phone.screenshot({ path: path.join(SHOTS, 'dispute-apply.png'), fullPage: true });
   });
-  if (!id) return;
+  if (!id) return { id };
 
   // The town centre above the case's node, and the pool's mediator who can log in.
   const admin = await apiLogin('admin');
@@ -55,10 +55,10 @@ export async function walk(ctx) {
   // The demo links each town's mediator login (med-<town>) to a mediator of that town's pool.
   const mediatorLogin = `med-${town}`;
   const mediatorUser = await apiGet(await apiLogin(mediatorLogin), 'me');
-  const pool = await apiGet(admin, 'mediators?limit=200');
+  const pool = await apiGet(admin, `mediators?node=${town}000&limit=500`);
   const mediator = (pool.items || pool).find((m) => m.user_id === mediatorUser.id);
   check(!!mediator, 'the demo links the mediator login to a mediator of the pool');
-  if (!mediator) return;
+  if (!mediator) return { id };
 
   const desk = await (await context(DESKTOP)).newPage();
   await step('the town centre accepts the case and assigns the mediator from the ranked suggestions', async () => {
@@ -140,4 +140,5 @@ export async function walk(ctx) {
     check((await phone.locator('#pd-timeline').innerText()).includes('回访'), 'the citizen\'s timeline shows the follow-up');
   });
   await phoneCtx.close();
+  return { id };
 }
