@@ -11,6 +11,7 @@ mod browser;
 mod dashboard;
 mod dispute;
 mod dispute_agreement;
+mod dispute_map;
 mod emergency;
 mod errors;
 mod event;

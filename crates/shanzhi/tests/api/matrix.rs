@@ -1956,6 +1956,22 @@ fn dispute_rows() -> Vec<Row> {
                 )
             },
         },
+        // The map's disputes layer: for the staff who read cases of their area.
+        Row {
+            method: "get",
+            path: "/api/v1/map/disputes",
+            want: |r, s| match (case_reader(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/map/disputes?node={}", village(s)),
+                )
+            },
+        },
     ]
 }
 

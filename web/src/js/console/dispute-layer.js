@@ -1,6 +1,6 @@
-// The disputes layer of the people's map: open cases per node (or per case where the server
-// answers points), as circles sized by their count and red where some are overdue. The server's
-// /map/disputes answers GeoJSON points or a list of {lon, lat, name, open, overdue, node_code}.
+// The disputes layer of the people's map: open cases per holding centre under the map's area, as
+// circles sized by their count and red where some are overdue (GET /map/disputes, GeoJSON points
+// with {node_code, name, open, overdue}). Read once per area, not per pan.
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { h, fmtNum } from '../dom.js';
@@ -16,14 +16,14 @@ export function disputePoints(r) {
 }
 
 /** A layer group that redraws for the map's view while `enabled()` says so. */
-export function disputeLayer(L, map, { enabled, bbox }) {
+export function disputeLayer(L, map, { enabled, node }) {
   const group = L.layerGroup().addTo(map);
   let seq = 0;
   async function load() {
     const mine = ++seq;
     group.clearLayers();
     if (!enabled()) return;
-    const r = await get('map/disputes', { bbox: bbox() }).catch(() => null);
+    const r = await get('map/disputes', node() ? { node: node() } : {}).catch(() => null);
     if (mine !== seq) return;
     for (const p of disputePoints(r)) {
       const open = p.open ?? p.count ?? 1;

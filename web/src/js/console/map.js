@@ -387,7 +387,7 @@ export async function render(ctx) {
     }
   }
   buildingBox.addEventListener('change', () => loadBase());
-  const disputes = disputeLayer(L, map, { enabled: () => disputeBox.checked, bbox: bboxParam });
+  const disputes = disputeLayer(L, map, { enabled: () => disputeBox.checked, node: () => root.code });
   disputeBox.addEventListener('change', () => disputes.load());
   placeBox.addEventListener('change', () => loadBase());
 
@@ -396,7 +396,6 @@ export async function render(ctx) {
     loadNodes();
     loadEvents();
     loadBase();
-    disputes.load();
   }, 200);
   map.on('moveend', refresh);
   map.on('click', closeCard);

@@ -8,6 +8,7 @@ pub mod correction;
 pub mod department;
 pub mod dispute;
 pub mod dispute_agreement;
+pub mod dispute_map;
 pub mod doc;
 pub mod duplicate;
 pub mod emergency;
@@ -78,6 +79,7 @@ pub fn routes() -> Routes {
         .merge(resident_import::routes())
         .merge(dispute::routes())
         .merge(dispute_agreement::routes())
+        .merge(dispute_map::routes())
         .merge(mediator::routes())
 }
 
