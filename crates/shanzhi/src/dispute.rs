@@ -151,6 +151,9 @@ pub async fn act(
     let cal = calendar(app).await?;
     let (after, writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
     save(app, &row, &after, &writes, now).await?;
+    if to_closed(&row, &after) {
+        close_event(app, &after, actor.user_id).await?;
+    }
     Ok(shanzhi_store::dispute::get(&app.db, id).await?)
 }
 
@@ -312,6 +315,42 @@ fn apply(
             panel_id: t.panel_id,
         },
     ))
+}
+
+fn to_closed(before: &DisputeRow, after: &DisputeRow) -> bool {
+    before.state != "closed" && after.state == "closed"
+}
+
+/// The case converted from an event closes it, with the case's outcome on the event's
+/// timeline (an event closed meanwhile by the loop stays as it is).
+async fn close_event(app: &AppState, case: &DisputeRow, actor_id: i64) -> Result<(), ApiError> {
+    let Some(event_id) = case.event_id else {
+        return Ok(());
+    };
+    let ev = shanzhi_store::event::get(&app.db, event_id).await?;
+    if matches!(ev.state.as_str(), "closed" | "rejected" | "merged") {
+        return Ok(());
+    }
+    let outcome = case.outcome.as_deref().unwrap_or("closed");
+    let word = match outcome {
+        "agreement" => "调解成功，达成协议",
+        "failure" => "调解不成，已引导至其他途径",
+        "withdrawal" => "当事人撤回调解申请",
+        _ => "结案",
+    };
+    let note = format!("矛盾纠纷案件 {} 结案：{word}", case.number);
+    let data = json!({"dispute_id": case.id, "number": case.number, "outcome": outcome,
+                      "referral": case.referral, "honoured": case.honoured});
+    crate::event::handled_elsewhere(
+        app,
+        &ev,
+        Some(shanzhi_domain::event::State::Closed),
+        "dispute_closed",
+        note,
+        data,
+        Some(actor_id),
+    )
+    .await
 }
 
 /// What the deadline sweep did.

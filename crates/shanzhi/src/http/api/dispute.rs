@@ -206,6 +206,14 @@ pub fn routes() -> Routes {
                 ])
                 .created(),
         )
+        .post(
+            "/api/v1/events/{id}/dispute",
+            convert,
+            Doc::new("dispute", "Convert an event of the 矛盾纠纷 category into a case held by its village's centre (dispatchers of the event's centre): both link to each other, the event's clock stops, and the event closes when the case closes")
+                .path("id", s::int64())
+                .body(&[("type?", s::nullable(type_code_schema()))])
+                .created(),
+        )
         .get(
             "/api/v1/figures/disputes",
             figures,
@@ -1249,4 +1257,127 @@ async fn figures(
         out[name] = Value::Object(by);
     }
     Ok(axum::Json(out))
+}
+
+/// The code of the event category tree whose events are disputes (its children too).
+pub const DISPUTE_CATEGORY: &str = "dispute";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConvertBody {
+    #[serde(rename = "type")]
+    type_code: Option<String>,
+}
+
+/// Whether the event category `id` is the dispute category or under it.
+async fn is_dispute_category(app: &AppState, mut id: i64) -> ApiResult<bool> {
+    for _ in 0..16 {
+        let c = shanzhi_store::category::get(&app.db, id).await?;
+        if c.code == DISPUTE_CATEGORY {
+            return Ok(true);
+        }
+        match c.parent_id {
+            Some(p) => id = p,
+            None => return Ok(false),
+        }
+    }
+    Ok(false)
+}
+
+async fn convert(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<ConvertBody>,
+) -> ApiResult<impl IntoResponse> {
+    let (row, _, ev) = crate::event::visible(&app, &user.actor, id).await?;
+    if !matches!(user.actor.role, Role::Admin | Role::Dispatcher) || !user.actor.reaches(&ev.centre)
+    {
+        return Err(ApiError::forbidden(
+            "the dispatchers of the event's centre convert it",
+        ));
+    }
+    if !is_dispute_category(&app, row.category_id).await? {
+        return Err(ApiError::conflict(
+            Some("category"),
+            "only an event of the 矛盾纠纷 (dispute) category becomes a case",
+        ));
+    }
+    if !matches!(row.state.as_str(), "reported" | "accepted") {
+        return Err(ApiError::conflict(
+            Some("state"),
+            "only a new or accepted event is converted; this one is on its way already",
+        ));
+    }
+    if shanzhi_store::dispute::of_event(&app.db, id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(None, "this event is a case already"));
+    }
+    let t = type_of(&app, b.type_code.as_deref().unwrap_or("other"), "type").await?;
+    let centre = intake_centre(&ev.grid)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("event {id} has no village")))?;
+    let now = app.clock.now_ms();
+    let reporter = match row.reporter_id {
+        Some(r) => shanzhi_store::user::people(&app.db, &[r])
+            .await?
+            .into_iter()
+            .next()
+            .map(|p| p.display_name),
+        None => None,
+    };
+    let parties = vec![NewParty {
+        role: "applicant".into(),
+        resident_id: None,
+        name: reporter.unwrap_or_else(|| "事件反映人".into()),
+        gender: None,
+        id_number: None,
+        phone: None,
+        address: None,
+    }];
+    let summary = summary_of(&row.description).unwrap_or_else(|_| "由网格事件转入".into());
+    let mut case = new_row(
+        &centre,
+        t.code,
+        Source::Event,
+        summary,
+        None,
+        None,
+        false,
+        parties.len(),
+        0,
+        now,
+    )?;
+    case.event_id = Some(id);
+    case.intake_user_id = Some(user.user.id);
+    let new = NewDispute {
+        row: case,
+        parties,
+        log: LogEntry {
+            data: json!({"event_id": id}),
+            ..intake_log(user.user.id, "converted from an event (事件转矛盾纠纷)")
+        },
+        notifications: vec![to_centre(
+            &centre,
+            "网格事件转为矛盾纠纷案件，待受理".into(),
+        )],
+    };
+    let case_id = shanzhi_store::dispute::insert(&app.db, &new, now).await?;
+    app.notices.announce(&new.notifications);
+    let number = shanzhi_store::dispute::get(&app.db, case_id).await?.number;
+    crate::event::handled_elsewhere(
+        &app,
+        &row,
+        None,
+        "to_dispute",
+        format!("转为矛盾纠纷案件 {number}，由调解结果办结"),
+        json!({"dispute_id": case_id, "number": number}),
+        Some(user.user.id),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(detail(&app, &user.actor, case_id).await?),
+    ))
 }
