@@ -845,3 +845,69 @@ db_test!(
         assert_eq!(app.event(&cast.citizen, event).await["state"], "closed");
     }
 );
+
+db_test!(
+    the_agreement_shows_id_numbers_only_to_the_mediator_printing_it_and_audits_that,
+    |app| {
+        let cast = app.seed_loop().await;
+        let mediator = app
+            .user("ag-mediator", Role::Mediator, Some("441502001001"))
+            .await;
+        let mid = add_mediator(
+            &app,
+            &cast.dispatcher,
+            "441502001001",
+            "调解员庚",
+            &["neighbours"],
+            Some(mediator.user_id),
+        )
+        .await;
+        let id = take_in(&app, &cast.dispatcher, "441502001001", "neighbours").await;
+        act_ok(&app, &cast.dispatcher, id, json!({"action": "accept"})).await;
+        act_ok(
+            &app,
+            &cast.dispatcher,
+            id,
+            json!({"action": "assign", "mediator_id": mid}),
+        )
+        .await;
+        let r = app
+            .get(&format!("/api/v1/disputes/{id}/agreement"), Some(&mediator))
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT, "no agreement yet");
+        act_ok(&app, &mediator, id, json!({"action": "record_outcome", "outcome": "agreement", "terms": "赔偿维修费两千元"})).await;
+        let v = app
+            .get_json(&format!("/api/v1/disputes/{id}/agreement"), &mediator)
+            .await;
+        assert_eq!(v["terms"], "赔偿维修费两千元");
+        assert_eq!(v["facts"], "邻里漏水纠纷");
+        assert!(v["parties"][0]["id_number"].as_str().unwrap().contains('*'));
+        let leader = app
+            .user("ag-leader", Role::Leader, Some("441502000000"))
+            .await;
+        let r = app
+            .get(
+                &format!("/api/v1/disputes/{id}/agreement?purpose=print"),
+                Some(&leader),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let v = app
+            .get_json(
+                &format!("/api/v1/disputes/{id}/agreement?purpose=%E7%AD%BE%E5%AD%97"),
+                &mediator,
+            )
+            .await;
+        assert_eq!(v["parties"][0]["id_number"], applicant_id());
+        assert_eq!(v["parties"][0]["revealed"], true);
+        let audit = shanzhi_store::audit::list(&app.state.db, &Default::default(), None, 500)
+            .await
+            .unwrap();
+        assert!(
+            audit.iter().any(|a| a.action == "dispute.reveal"
+                && a.actor_id == Some(mediator.user_id)
+                && a.after_json.as_deref().is_some_and(|x| x.contains("签字"))),
+            "the reveal is audited with its purpose"
+        );
+    }
+);
