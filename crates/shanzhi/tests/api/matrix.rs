@@ -1784,24 +1784,6 @@ fn dispute_rows() -> Vec<Row> {
         },
         Row {
             method: "get",
-            path: "/api/v1/disputes/{id}/agreement",
-            // The in-scope case has no agreement yet: past the check, a 409.
-            want: |r, s| match (r, s) {
-                (Role::Handler | Role::Citizen, _) | (_, Side::Out) => Want::Hidden,
-                _ => Want::Allowed,
-            },
-            build: |w, _, s, _| {
-                call(
-                    Method::GET,
-                    format!(
-                        "/api/v1/disputes/{}/agreement",
-                        side_of(&w.disputes.case, s)
-                    ),
-                )
-            },
-        },
-        Row {
-            method: "get",
             path: "/api/v1/disputes/{id}/suggestions",
             want: |r, s| match (centre(r), s) {
                 (true, Side::In) => Want::Ok,

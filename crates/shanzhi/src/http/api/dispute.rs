@@ -10,11 +10,9 @@
 //!   (converted), online (a citizen's application).
 //! - Figures: `/figures/disputes?node=` answers the measures of `domain::dispute::MEASURES` at
 //!   the node, and per type / level / source / mediator, from the counters (Σ/Σ).
-//! - `GET /disputes/{id}/agreement` answers the agreement's data ([`agreement_json`]): ID
-//!   numbers masked, or in full with `?purpose=` for the assigned mediator or the centre
-//!   (audited as `dispute.reveal`); 409 before an agreement. The `.docx` route is the web
-//!   helper's to wire on `crate::dispute::agreement` (the module `crate::dispute` is a folder
-//!   for it) from the same data.
+//! - The agreement routes (`/disputes/{id}/agreement`, `.docx`) are the web helper's
+//!   (http/api/dispute_agreement.rs, on `crate::dispute::agreement`; `crate::dispute` is a
+//!   folder for it); the store gives them `store::dispute::reveal_ids` (audited reveal).
 //! - `POST /events/{id}/dispute` takes `{type?}` (default `other`); the event category tree
 //!   must hold a category with code `dispute` (the demo's) — none is seeded by migration.
 
@@ -194,13 +192,6 @@ pub fn routes() -> Routes {
                     ("attendees?", s::nullable(s::array_max(s::name(), 50))),
                     ("held?", s::nullable(s::boolean())),
                 ]),
-        )
-        .get(
-            "/api/v1/disputes/{id}/agreement",
-            agreement,
-            Doc::new("dispute", "The agreement (调解协议书) for the printable page: parties, facts, terms, signature lines; ID numbers masked, or with `purpose` (the assigned mediator or the centre, printing for signature) in full, audited")
-                .path("id", s::int64())
-                .query("purpose", s::note(200, true), "why the ID numbers are needed in full (audited)"),
         )
         .get(
             "/api/v1/disputes/{id}/suggestions",
@@ -1399,95 +1390,5 @@ async fn convert(
     Ok((
         StatusCode::CREATED,
         axum::Json(detail(&app, &user.actor, case_id).await?),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AgreementQuery {
-    purpose: Option<String>,
-}
-
-/// The agreement of a case as `actor` may see it; `purpose` reveals the parties' ID numbers
-/// (the assigned mediator or the centre only; written to the audit log).
-pub async fn agreement_json(
-    app: &AppState,
-    actor: &Actor,
-    id: i64,
-    purpose: Option<&str>,
-) -> ApiResult<Value> {
-    let (row, st) = visible(app, actor, id).await?;
-    if row.outcome.as_deref() != Some("agreement") {
-        return Err(ApiError::conflict(
-            Some("state"),
-            "the case has no agreement",
-        ));
-    }
-    let me = involvement(&row, &st, actor);
-    let entitled = sees_names(actor, &st.node, me);
-    let revealed = match purpose {
-        None => None,
-        Some(p) => {
-            if !entitled {
-                return Err(ApiError::forbidden(
-                    "only the assigned mediator or the centre prints the agreement for signature",
-                ));
-            }
-            let purpose = super::person::check_purpose(p)?;
-            Some(
-                shanzhi_store::dispute::reveal_ids(
-                    &app.db,
-                    &app.pii,
-                    id,
-                    purpose,
-                    actor.user_id,
-                    app.clock.now_ms(),
-                )
-                .await?,
-            )
-        }
-    };
-    let parties: Vec<Value> = shanzhi_store::dispute::parties(&app.db, id)
-        .await?
-        .iter()
-        .map(|p| {
-            let full = revealed.as_ref().and_then(|r| r.iter().find(|(pid, _)| *pid == p.id)).and_then(|(_, n)| n.clone());
-            json!({"role": p.role, "name": if entitled { p.name.clone() } else { mask_name(&p.name) },
-                   "gender": p.gender, "id_number": full.or(p.id_mask.clone()), "revealed": revealed.is_some(),
-                   "address": p.address.as_ref().filter(|_| entitled)})
-        })
-        .collect();
-    let t = type_of(app, &row.type_code, "type").await?;
-    let centre = shanzhi_store::node::get(&app.db, &st.node)
-        .await
-        .ok()
-        .map(|n| n.name);
-    let mediator = match row.mediator_id {
-        Some(m) => shanzhi_store::mediator::get(&app.db, m)
-            .await
-            .ok()
-            .map(|m| json!({"id": m.id, "name": m.name, "organisation": m.organisation})),
-        None => None,
-    };
-    let judicial: Option<Value> = row
-        .judicial
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok());
-    Ok(
-        json!({"id": row.id, "number": row.number, "centre": centre, "node_code": row.node_code,
-              "type": {"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en},
-              "parties": parties, "facts": row.summary, "terms": row.outcome_text, "signed_at": row.outcome_at,
-              "mediator": mediator, "judicial": judicial}),
-    )
-}
-
-async fn agreement(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Query(q): Query<AgreementQuery>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(axum::Json(
-        agreement_json(&app, &user.actor, id, q.purpose.as_deref()).await?,
     ))
 }
