@@ -667,6 +667,21 @@ db_test!(dispute_figures_equal_a_recount_of_the_cases, |app| {
     assert_eq!(f["by_type"]["family"]["found"], 2);
     assert_eq!(f["by_level"]["town"]["agreements"], 1);
     assert_eq!(f["by_mediator"][mid.to_string()]["mediated"], 3);
+    // The map layer: each village of the town with its counts (the transferred case is the town's).
+    let m = app
+        .get_json("/api/v1/map/disputes?node=441502001000", town)
+        .await;
+    let village = |code: &str| {
+        m["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["node_code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(village("441502001001")["found"], 1, "{m}");
+    assert_eq!(village("441502001002")["concluded"], 1, "{m}");
     // Every counter row equals a recount from the cases, at every node.
     let recount = shanzhi_store::dispute::recount(&app.state.db, "44")
         .await

@@ -1828,6 +1828,21 @@ fn dispute_rows() -> Vec<Row> {
         },
         Row {
             method: "get",
+            path: "/api/v1/map/disputes",
+            want: |r, s| match (case_reader(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/map/disputes?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
             path: "/api/v1/figures/disputes",
             want: |r, s| match (case_reader(r), s) {
                 (false, _) => Want::Forbidden,

@@ -13,6 +13,8 @@
 //! - The agreement routes (`/disputes/{id}/agreement`, `.docx`) are the web helper's
 //!   (http/api/dispute_agreement.rs, on `crate::dispute::agreement`; `crate::dispute` is a
 //!   folder for it); the store gives them `store::dispute::reveal_ids` (audited reveal).
+//! - `GET /map/disputes?node=` answers per-child counts (the measures) for colouring the
+//!   child regions; cases are held by centres, so there are no points.
 //! - `POST /events/{id}/dispute` takes `{type?}` (default `other`); the event category tree
 //!   must hold a category with code `dispute` (the demo's) — none is seeded by migration.
 
@@ -224,6 +226,12 @@ pub fn routes() -> Routes {
                 .path("id", s::int64())
                 .body(&[("type?", s::nullable(type_code_schema()))])
                 .created(),
+        )
+        .get(
+            "/api/v1/map/disputes",
+            map_layer,
+            Doc::new("dispute", "The dispute layer of the map: for each child of a node, its dispute measures from the counters (found, accepted, mediated, agreements, concluded, on time, followed up, honoured)")
+                .query("node", s::region_code(), "region code (default: the user's scope)"),
         )
         .get(
             "/api/v1/figures/disputes",
@@ -1391,4 +1399,65 @@ async fn convert(
         StatusCode::CREATED,
         axum::Json(detail(&app, &user.actor, case_id).await?),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapQuery {
+    node: Option<String>,
+}
+
+/// Path length of the children of a region path (province 2 → city 4 → county 6 → town 9 →
+/// village 12); `None` below villages, where no case is held.
+fn child_path_len(path: &str) -> Option<i64> {
+    match path.len() {
+        2 => Some(4),
+        4 => Some(6),
+        6 => Some(9),
+        9 => Some(12),
+        _ => None,
+    }
+}
+
+async fn map_layer(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<MapQuery>,
+) -> ApiResult<impl IntoResponse> {
+    if !matches!(
+        user.actor.role,
+        Role::Admin | Role::Dispatcher | Role::Leader | Role::Analyst
+    ) {
+        return Err(ApiError::forbidden(
+            "the dispute layer is for centres, leaders and analysts",
+        ));
+    }
+    let node = match &q.node {
+        Some(n) => {
+            NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region code"))?
+        }
+        None => user
+            .actor
+            .scope
+            .node()
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("no scope"))?,
+    };
+    visible_node(&app, &user, &node).await?;
+    let mut by: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    if let Some(len) = child_path_len(node.path()) {
+        for (path, key, n) in
+            shanzhi_store::tally::of_level(&app.db, node.path(), len, "dispute").await?
+        {
+            let code = NodeCode::from_path(&path)
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or(path);
+            let entry = by
+                .entry(code.clone())
+                .or_insert_with(|| json!({"node_code": code}));
+            entry[key.as_str()] = json!(n);
+        }
+    }
+    let items: Vec<Value> = by.into_values().collect();
+    Ok(axum::Json(json!({"node": node.as_str(), "items": items})))
 }
