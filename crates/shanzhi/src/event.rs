@@ -928,28 +928,43 @@ pub struct Sweep {
 /// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
 /// 红牌督办) with a reminder, and escalates orders red past their category's limit.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let cal = calendar(app).await?;
-    let mut out = Sweep::default();
-    loop {
-        let rows = shanzhi_store::event::due_for_check(&app.db, now, 500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for row in rows {
-            out.checked += 1;
-            let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
-            match sweep_one(app, &cal, &row, &category, now, &mut out).await {
-                Ok(()) => progressed = true,
-                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut s = EventSweep {
+        app,
+        cal: calendar(app).await?,
+        now,
+        out: Sweep::default(),
+    };
+    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
+    Ok(s.out)
+}
+
+/// The event loop's part of a sweep.
+struct EventSweep<'a> {
+    app: &'a AppState,
+    cal: WorkCalendar,
+    now: i64,
+    out: Sweep,
+}
+
+impl crate::calendar::Sweeper for EventSweep<'_> {
+    type Row = EventRow;
+
+    async fn due(&self) -> Result<Vec<EventRow>, ApiError> {
+        Ok(shanzhi_store::event::due_for_check(&self.app.db, self.now, 500).await?)
     }
-    Ok(out)
+
+    async fn check(&mut self, row: EventRow) -> Result<(), ApiError> {
+        let category = shanzhi_store::category::get(&self.app.db, row.category_id).await?;
+        sweep_one(
+            self.app,
+            &self.cal,
+            &row,
+            &category,
+            self.now,
+            &mut self.out,
+        )
+        .await
+    }
 }
 
 async fn sweep_one(

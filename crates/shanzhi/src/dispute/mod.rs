@@ -364,27 +364,34 @@ pub struct Sweep {
 /// The disputes' deadline sweep at `now`: lights turn yellow (普通督办) and red (黄牌督办),
 /// said on the timeline and to the holding centre.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let cal = calendar(app).await?;
-    let mut out = Sweep::default();
-    loop {
-        let rows = shanzhi_store::dispute::due_for_check(&app.db, now, 500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for row in rows {
-            out.checked += 1;
-            match sweep_one(app, &cal, &row, now, &mut out).await {
-                Ok(()) => progressed = true,
-                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut s = CaseSweep {
+        app,
+        cal: calendar(app).await?,
+        now,
+        out: Sweep::default(),
+    };
+    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
+    Ok(s.out)
+}
+
+/// The disputes' part of a sweep.
+struct CaseSweep<'a> {
+    app: &'a AppState,
+    cal: WorkCalendar,
+    now: i64,
+    out: Sweep,
+}
+
+impl crate::calendar::Sweeper for CaseSweep<'_> {
+    type Row = DisputeRow;
+
+    async fn due(&self) -> Result<Vec<DisputeRow>, ApiError> {
+        Ok(shanzhi_store::dispute::due_for_check(&self.app.db, self.now, 500).await?)
     }
-    Ok(out)
+
+    async fn check(&mut self, row: DisputeRow) -> Result<(), ApiError> {
+        sweep_one(self.app, &self.cal, &row, self.now, &mut self.out).await
+    }
 }
 
 async fn sweep_one(
