@@ -532,6 +532,59 @@ pub async fn act(
     Ok(shanzhi_store::event::get(&app.db, id).await?)
 }
 
+/// A move of the loop for a matter another module handles (a dispute case, 矛盾纠纷): with
+/// `to: None` the order stays where it is and its clock stops (it is handled elsewhere); with
+/// `to: Some(Closed)` it closes with the loop's own clocks and counters (a close counts as
+/// closed, on time or not). The timeline line is named `line`, with `note` and `data`.
+pub async fn handled_elsewhere(
+    app: &AppState,
+    row: &EventRow,
+    to: Option<State>,
+    line: &str,
+    note: String,
+    data: Value,
+    actor_id: Option<i64>,
+) -> Result<(), ApiError> {
+    let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
+    let ev = state_of(row, &category)?;
+    let now = app.clock.now_ms();
+    let cal = calendar(app).await?;
+    let t = Transition {
+        to,
+        note: Some(note.clone()),
+        ..Transition::default()
+    };
+    // The nearest move of the loop: closed without a department, by the level that holds it.
+    let action = Action::ResolveOnSpot { note };
+    let (mut after, mut writes) = apply(
+        app, row, &category, &ev, &action, &t, actor_id, now, &cal, None,
+    )
+    .await?;
+    if to.is_none() {
+        stop_clock(&mut after);
+    }
+    if let Some(log) = writes.log.as_mut() {
+        log.action = line.to_owned();
+        if let (Value::Object(m), Value::Object(extra)) = (&mut log.data, data) {
+            m.extend(extra);
+        }
+    }
+    if let Some(a) = writes.audit.as_mut() {
+        a.action = format!("event.{line}");
+    }
+    match shanzhi_store::event::save_move(&app.db, &after, &writes, now).await {
+        Ok(()) => {
+            app.notices.announce(&writes.notifications);
+            Ok(())
+        }
+        Err(StoreError::Stale) => Err(ApiError::conflict(
+            Some("version"),
+            "the event was changed by someone else at the same moment; reload and try again",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Sets the position of an event filed without one (an Open311 request that named only an
 /// address): the grid is found by the in-memory locator and must lie in the region the event
 /// was filed under. The counters the event has made so far move down with it to the nodes
@@ -875,28 +928,43 @@ pub struct Sweep {
 /// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
 /// 红牌督办) with a reminder, and escalates orders red past their category's limit.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let cal = calendar(app).await?;
-    let mut out = Sweep::default();
-    loop {
-        let rows = shanzhi_store::event::due_for_check(&app.db, now, 500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for row in rows {
-            out.checked += 1;
-            let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
-            match sweep_one(app, &cal, &row, &category, now, &mut out).await {
-                Ok(()) => progressed = true,
-                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut s = EventSweep {
+        app,
+        cal: calendar(app).await?,
+        now,
+        out: Sweep::default(),
+    };
+    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
+    Ok(s.out)
+}
+
+/// The event loop's part of a sweep.
+struct EventSweep<'a> {
+    app: &'a AppState,
+    cal: WorkCalendar,
+    now: i64,
+    out: Sweep,
+}
+
+impl crate::calendar::Sweeper for EventSweep<'_> {
+    type Row = EventRow;
+
+    async fn due(&self) -> Result<Vec<EventRow>, ApiError> {
+        Ok(shanzhi_store::event::due_for_check(&self.app.db, self.now, 500).await?)
     }
-    Ok(out)
+
+    async fn check(&mut self, row: EventRow) -> Result<(), ApiError> {
+        let category = shanzhi_store::category::get(&self.app.db, row.category_id).await?;
+        sweep_one(
+            self.app,
+            &self.cal,
+            &row,
+            &category,
+            self.now,
+            &mut self.out,
+        )
+        .await
+    }
 }
 
 async fn sweep_one(

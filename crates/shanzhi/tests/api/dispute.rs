@@ -667,6 +667,21 @@ db_test!(dispute_figures_equal_a_recount_of_the_cases, |app| {
     assert_eq!(f["by_type"]["family"]["found"], 2);
     assert_eq!(f["by_level"]["town"]["agreements"], 1);
     assert_eq!(f["by_mediator"][mid.to_string()]["mediated"], 3);
+    // The map layer: each village of the town with its counts (the transferred case is the town's).
+    let m = app
+        .get_json("/api/v1/map/disputes?node=441502001000", town)
+        .await;
+    let village = |code: &str| {
+        m["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["node_code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(village("441502001001")["found"], 1, "{m}");
+    assert_eq!(village("441502001002")["concluded"], 1, "{m}");
     // Every counter row equals a recount from the cases, at every node.
     let recount = shanzhi_store::dispute::recount(&app.state.db, "44")
         .await
@@ -703,3 +718,145 @@ db_test!(dispute_figures_equal_a_recount_of_the_cases, |app| {
         }
     }
 });
+
+/// A 矛盾纠纷 category with a child, as administrators set them up.
+async fn dispute_category(app: &TestApp) -> i64 {
+    let input = |code: &str, parent_id: Option<i64>| shanzhi_store::category::CategoryInput {
+        code: code.into(),
+        parent_id,
+        name: "矛盾纠纷".into(),
+        department_kind: None,
+        accept_minutes: 120,
+        handle_minutes: 2100,
+        verify_minutes: 420,
+        priority: 2,
+        on_spot: true,
+        escalate_after_minutes: None,
+        active: true,
+        grid_first: false,
+    };
+    let parent = shanzhi_store::category::insert(&app.state.db, &input("dispute", None), None, 0)
+        .await
+        .unwrap();
+    shanzhi_store::category::insert(
+        &app.state.db,
+        &input("neighbour_dispute", Some(parent.id)),
+        None,
+        0,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+db_test!(
+    an_event_of_the_dispute_category_becomes_a_case_and_closes_with_it,
+    |app| {
+        let cast = app.seed_loop().await;
+        app.set_local(2026, 3, 2, 9, 0);
+        let category = dispute_category(&app).await;
+        let event = app.report(&cast.citizen, category).await;
+        // Not every event is a dispute; only the centre converts.
+        let garbage = app.report(&cast.citizen, cast.garbage).await;
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{garbage}/dispute"),
+                Some(&cast.dispatcher),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{event}/dispute"),
+                Some(&cast.worker),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{event}/dispute"),
+                Some(&cast.dispatcher),
+                json!({"type": "neighbours"}),
+            )
+            .await;
+        let status = r.status();
+        let case: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        let id = case["id"].as_i64().unwrap();
+        assert_eq!(case["event_id"], event);
+        assert_eq!(case["source"], "event");
+        assert_eq!(case["node_code"], "441502001001");
+        // The event links to the case and waits for it: no clock of its own.
+        let ev = app.event(&cast.dispatcher, event).await;
+        let line = ev["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["action"] == "to_dispute")
+            .cloned()
+            .expect("a conversion line");
+        assert_eq!(line["data"]["dispute_id"], id);
+        assert!(ev["due_at"].is_null(), "{ev}");
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{event}/dispute"),
+                Some(&cast.dispatcher),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT, "converted once");
+        // The case runs; its close closes the event with the outcome on the event's timeline.
+        let mediator = app
+            .user("ev-mediator", Role::Mediator, Some("441502001001"))
+            .await;
+        let mid = add_mediator(
+            &app,
+            &cast.dispatcher,
+            "441502001001",
+            "调解员己",
+            &["neighbours"],
+            Some(mediator.user_id),
+        )
+        .await;
+        act_ok(&app, &cast.dispatcher, id, json!({"action": "accept"})).await;
+        act_ok(
+            &app,
+            &cast.dispatcher,
+            id,
+            json!({"action": "assign", "mediator_id": mid}),
+        )
+        .await;
+        act_ok(
+            &app,
+            &mediator,
+            id,
+            json!({"action": "record_outcome", "outcome": "agreement", "terms": "楼上修复防水层"}),
+        )
+        .await;
+        assert_ne!(
+            app.event(&cast.dispatcher, event).await["state"],
+            "closed",
+            "an agreement alone does not close the event"
+        );
+        act_ok(
+            &app,
+            &mediator,
+            id,
+            json!({"action": "follow_up", "honoured": true}),
+        )
+        .await;
+        let ev = app.event(&cast.dispatcher, event).await;
+        assert_eq!(ev["state"], "closed");
+        let line = ev["timeline"].as_array().unwrap().last().cloned().unwrap();
+        assert_eq!(line["action"], "dispute_closed");
+        assert_eq!(line["data"]["outcome"], "agreement");
+        assert!(
+            line["note"].as_str().unwrap().contains("调解成功"),
+            "{line}"
+        );
+        // The reporter follows it closed too.
+        assert_eq!(app.event(&cast.citizen, event).await["state"], "closed");
+    }
+);

@@ -25,7 +25,7 @@ db_test!(
         let leader = app
             .user("map-leader", Role::Leader, Some("441502000000"))
             .await;
-        let layer = app.get_json("/api/v1/map/disputes", &leader).await;
+        let layer = app.get_json("/api/v1/map/dispute-centres", &leader).await;
         assert_eq!(layer["type"], "FeatureCollection");
         let f = feature(&layer, "441502001001").expect("the village centre is drawn");
         assert_eq!(f["properties"]["open"], 2);
@@ -49,7 +49,7 @@ db_test!(
             app.clock.now_ms()
         };
         shanzhi::dispute::sweep(&app.state, now).await.unwrap();
-        let layer = app.get_json("/api/v1/map/disputes", &leader).await;
+        let layer = app.get_json("/api/v1/map/dispute-centres", &leader).await;
         assert_eq!(
             feature(&layer, "441502001001").unwrap()["properties"]["overdue"],
             1
@@ -63,7 +63,10 @@ db_test!(
         )
         .await;
         let layer = app
-            .get_json("/api/v1/map/disputes?node=441502001001", &cast.dispatcher)
+            .get_json(
+                "/api/v1/map/dispute-centres?node=441502001001",
+                &cast.dispatcher,
+            )
             .await;
         assert_eq!(
             feature(&layer, "441502001001").unwrap()["properties"]["open"],
@@ -72,12 +75,14 @@ db_test!(
         // Out of scope: hidden; not a reader of cases: refused.
         let r = app
             .get(
-                "/api/v1/map/disputes?node=441502001002",
+                "/api/v1/map/dispute-centres?node=441502001002",
                 Some(&cast.dispatcher),
             )
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
-        let r = app.get("/api/v1/map/disputes", Some(&cast.citizen)).await;
+        let r = app
+            .get("/api/v1/map/dispute-centres", Some(&cast.citizen))
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 );

@@ -1656,6 +1656,22 @@ fn village(s: Side) -> &'static str {
 fn dispute_rows() -> Vec<Row> {
     vec![
         Row {
+            method: "post",
+            path: "/api/v1/events/{id}/dispute",
+            // The in-scope order is not of the dispute category: past the check, a 409.
+            want: |r, s| match (centre(r), s) {
+                (true, Side::In) => Want::Allowed,
+                _ => Want::Refused,
+            },
+            build: |w, _, s, _| {
+                let id = match s {
+                    Side::In => w.in_event,
+                    Side::Out => w.out_event,
+                };
+                call(Method::POST, format!("/api/v1/events/{id}/dispute")).json(json!({}))
+            },
+        },
+        Row {
             method: "get",
             path: "/api/v1/dispute-types",
             want: anyone,
@@ -1812,6 +1828,21 @@ fn dispute_rows() -> Vec<Row> {
         },
         Row {
             method: "get",
+            path: "/api/v1/map/disputes",
+            want: |r, s| match (case_reader(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/map/disputes?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
             path: "/api/v1/figures/disputes",
             want: |r, s| match (case_reader(r), s) {
                 (false, _) => Want::Forbidden,
@@ -1959,7 +1990,7 @@ fn dispute_rows() -> Vec<Row> {
         // The map's disputes layer: for the staff who read cases of their area.
         Row {
             method: "get",
-            path: "/api/v1/map/disputes",
+            path: "/api/v1/map/dispute-centres",
             want: |r, s| match (case_reader(r), s) {
                 (false, _) => Want::Forbidden,
                 (true, Side::In) => Want::Ok,
@@ -1968,7 +1999,7 @@ fn dispute_rows() -> Vec<Row> {
             build: |_, _, s, _| {
                 call(
                     Method::GET,
-                    format!("/api/v1/map/disputes?node={}", village(s)),
+                    format!("/api/v1/map/dispute-centres?node={}", village(s)),
                 )
             },
         },

@@ -1,5 +1,5 @@
 // The disputes layer of the people's map: open cases per holding centre under the map's area, as
-// circles sized by their count and red where some are overdue (GET /map/disputes, GeoJSON points
+// circles sized by their count and red where some are overdue (GET /map/dispute-centres, GeoJSON points
 // with {node_code, name, open, overdue}). Read once per area, not per pan.
 import { t } from '../i18n.js';
 import { get } from '../api.js';
@@ -23,7 +23,7 @@ export function disputeLayer(L, map, { enabled, node }) {
     const mine = ++seq;
     group.clearLayers();
     if (!enabled()) return;
-    const r = await get('map/disputes', node() ? { node: node() } : {}).catch(() => null);
+    const r = await get('map/dispute-centres', node() ? { node: node() } : {}).catch(() => null);
     if (mine !== seq) return;
     for (const p of disputePoints(r)) {
       const open = p.open ?? p.count ?? 1;

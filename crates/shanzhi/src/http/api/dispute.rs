@@ -10,7 +10,13 @@
 //!   (converted), online (a citizen's application).
 //! - Figures: `/figures/disputes?node=` answers the measures of `domain::dispute::MEASURES` at
 //!   the node, and per type / level / source / mediator, from the counters (Σ/Σ).
-//! - No map layer route yet; the agreement routes are left to the web helper to wire.
+//! - The agreement routes (`/disputes/{id}/agreement`, `.docx`) are the web helper's
+//!   (http/api/dispute_agreement.rs, on `crate::dispute::agreement`; `crate::dispute` is a
+//!   folder for it); the store gives them `store::dispute::reveal_ids` (audited reveal).
+//! - `GET /map/disputes?node=` answers per-child counts (the measures) for colouring the
+//!   child regions; cases are held by centres, so there are no points.
+//! - `POST /events/{id}/dispute` takes `{type?}` (default `other`); the event category tree
+//!   must hold a category with code `dispute` (the demo's) — none is seeded by migration.
 
 use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
@@ -63,6 +69,13 @@ fn states() -> Vec<&'static str> {
 
 fn type_code_schema() -> Value {
     s::pattern(r"^[a-z][a-z0-9_]{1,31}$")
+}
+
+/// A person's name as `parse_person_name` takes it (at most 50 characters).
+fn person_name() -> Value {
+    let mut v = s::name();
+    v["maxLength"] = json!(50);
+    v
 }
 
 fn party_schema() -> Value {
@@ -200,11 +213,25 @@ pub fn routes() -> Routes {
                 .body(&[
                     ("type", type_code_schema()),
                     ("summary", s::note(MAX_SUMMARY_CHARS, true)),
-                    ("respondent_name?", s::nullable(s::name())),
+                    ("respondent_name?", s::nullable(person_name())),
                     ("node?", s::nullable(s::node_code())),
                     ("amount_cents?", s::nullable(s::integer(0, MAX_AMOUNT_CENTS))),
                 ])
                 .created(),
+        )
+        .post(
+            "/api/v1/events/{id}/dispute",
+            convert,
+            Doc::new("dispute", "Convert an event of the 矛盾纠纷 category into a case held by its village's centre (dispatchers of the event's centre): both link to each other, the event's clock stops, and the event closes when the case closes")
+                .path("id", s::int64())
+                .body(&[("type?", s::nullable(type_code_schema()))])
+                .created(),
+        )
+        .get(
+            "/api/v1/map/disputes",
+            map_layer,
+            Doc::new("dispute", "The dispute layer of the map: for each child of a node, its dispute measures from the counters (found, accepted, mediated, agreements, concluded, on time, followed up, honoured)")
+                .query("node", s::region_code(), "region code (default: the user's scope)"),
         )
         .get(
             "/api/v1/figures/disputes",
@@ -1249,4 +1276,188 @@ async fn figures(
         out[name] = Value::Object(by);
     }
     Ok(axum::Json(out))
+}
+
+/// The code of the event category tree whose events are disputes (its children too).
+pub const DISPUTE_CATEGORY: &str = "dispute";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConvertBody {
+    #[serde(rename = "type")]
+    type_code: Option<String>,
+}
+
+/// Whether the event category `id` is the dispute category or under it.
+async fn is_dispute_category(app: &AppState, mut id: i64) -> ApiResult<bool> {
+    for _ in 0..16 {
+        let c = shanzhi_store::category::get(&app.db, id).await?;
+        if c.code == DISPUTE_CATEGORY {
+            return Ok(true);
+        }
+        match c.parent_id {
+            Some(p) => id = p,
+            None => return Ok(false),
+        }
+    }
+    Ok(false)
+}
+
+async fn convert(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<ConvertBody>,
+) -> ApiResult<impl IntoResponse> {
+    let (row, _, ev) = crate::event::visible(&app, &user.actor, id).await?;
+    if !matches!(user.actor.role, Role::Admin | Role::Dispatcher) || !user.actor.reaches(&ev.centre)
+    {
+        return Err(ApiError::forbidden(
+            "the dispatchers of the event's centre convert it",
+        ));
+    }
+    if !is_dispute_category(&app, row.category_id).await? {
+        return Err(ApiError::conflict(
+            Some("category"),
+            "only an event of the 矛盾纠纷 (dispute) category becomes a case",
+        ));
+    }
+    if !matches!(row.state.as_str(), "reported" | "accepted") {
+        return Err(ApiError::conflict(
+            Some("state"),
+            "only a new or accepted event is converted; this one is on its way already",
+        ));
+    }
+    if shanzhi_store::dispute::of_event(&app.db, id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(None, "this event is a case already"));
+    }
+    let t = type_of(&app, b.type_code.as_deref().unwrap_or("other"), "type").await?;
+    let centre = intake_centre(&ev.grid)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("event {id} has no village")))?;
+    let now = app.clock.now_ms();
+    let reporter = match row.reporter_id {
+        Some(r) => shanzhi_store::user::people(&app.db, &[r])
+            .await?
+            .into_iter()
+            .next()
+            .map(|p| p.display_name),
+        None => None,
+    };
+    let parties = vec![NewParty {
+        role: "applicant".into(),
+        resident_id: None,
+        name: reporter.unwrap_or_else(|| "事件反映人".into()),
+        gender: None,
+        id_number: None,
+        phone: None,
+        address: None,
+    }];
+    let summary = summary_of(&row.description).unwrap_or_else(|_| "由网格事件转入".into());
+    let mut case = new_row(
+        &centre,
+        t.code,
+        Source::Event,
+        summary,
+        None,
+        None,
+        false,
+        parties.len(),
+        0,
+        now,
+    )?;
+    case.event_id = Some(id);
+    case.intake_user_id = Some(user.user.id);
+    let new = NewDispute {
+        row: case,
+        parties,
+        log: LogEntry {
+            data: json!({"event_id": id}),
+            ..intake_log(user.user.id, "converted from an event (事件转矛盾纠纷)")
+        },
+        notifications: vec![to_centre(
+            &centre,
+            "网格事件转为矛盾纠纷案件，待受理".into(),
+        )],
+    };
+    let case_id = shanzhi_store::dispute::insert(&app.db, &new, now).await?;
+    app.notices.announce(&new.notifications);
+    let number = shanzhi_store::dispute::get(&app.db, case_id).await?.number;
+    crate::event::handled_elsewhere(
+        &app,
+        &row,
+        None,
+        "to_dispute",
+        format!("转为矛盾纠纷案件 {number}，由调解结果办结"),
+        json!({"dispute_id": case_id, "number": number}),
+        Some(user.user.id),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(detail(&app, &user.actor, case_id).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapQuery {
+    node: Option<String>,
+}
+
+/// Path length of the children of a region path (province 2 → city 4 → county 6 → town 9 →
+/// village 12); `None` below villages, where no case is held.
+fn child_path_len(path: &str) -> Option<i64> {
+    match path.len() {
+        2 => Some(4),
+        4 => Some(6),
+        6 => Some(9),
+        9 => Some(12),
+        _ => None,
+    }
+}
+
+async fn map_layer(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<MapQuery>,
+) -> ApiResult<impl IntoResponse> {
+    if !matches!(
+        user.actor.role,
+        Role::Admin | Role::Dispatcher | Role::Leader | Role::Analyst
+    ) {
+        return Err(ApiError::forbidden(
+            "the dispute layer is for centres, leaders and analysts",
+        ));
+    }
+    let node = match &q.node {
+        Some(n) => {
+            NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region code"))?
+        }
+        None => user
+            .actor
+            .scope
+            .node()
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("no scope"))?,
+    };
+    visible_node(&app, &user, &node).await?;
+    let mut by: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    if let Some(len) = child_path_len(node.path()) {
+        for (path, key, n) in
+            shanzhi_store::tally::of_level(&app.db, node.path(), len, "dispute").await?
+        {
+            let code = NodeCode::from_path(&path)
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or(path);
+            let entry = by
+                .entry(code.clone())
+                .or_insert_with(|| json!({"node_code": code}));
+            entry[key.as_str()] = json!(n);
+        }
+    }
+    let items: Vec<Value> = by.into_values().collect();
+    Ok(axum::Json(json!({"node": node.as_str(), "items": items})))
 }

@@ -1,6 +1,8 @@
 //! The disputes layer of the people's map: the open cases (intake, accepted, assigned, in
 //! session) per holding centre under a node, as GeoJSON points inside each centre's area, with
 //! how many are overdue (red). For the staff who read cases of their area (the figures' rule).
+//! `/map/disputes` (api/dispute.rs) answers the measures per child region from the counters, for
+//! colouring; this one counts the cases still being mediated, which no counter holds.
 
 use std::collections::BTreeMap;
 
@@ -24,10 +26,10 @@ use crate::http::state::AppState;
 const PAGE: i64 = 2_000;
 const MAX_CASES: usize = 50_000;
 
-/// `/api/v1/map/disputes`.
+/// `/api/v1/map/dispute-centres`.
 pub fn routes() -> Routes {
     Routes::new().get(
-        "/api/v1/map/disputes",
+        "/api/v1/map/dispute-centres",
         layer,
         Doc::new("map", "Open dispute cases per holding centre under a node, as GeoJSON points (open, overdue), for the map's disputes layer")
             .query("node", s::region_code(), "region code (default: the user's scope)"),

@@ -33,7 +33,7 @@ fn mediator_body(required: bool) -> Vec<(&'static str, Value)> {
         ),
         ("organisation?", s::nullable(s::note(100, false))),
         (o("node", "node?"), s::region_code()),
-        ("dialects?", s::array_max(s::text(1, 20), 10)),
+        ("dialects?", s::array_max(s::note(20, true), 10)),
         ("rating?", s::nullable(s::number(0.0, 5.0))),
         ("user_id?", s::nullable(s::int64())),
         ("active?", s::nullable(s::boolean())),

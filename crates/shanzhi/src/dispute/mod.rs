@@ -154,6 +154,9 @@ pub async fn act(
     let cal = calendar(app).await?;
     let (after, writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
     save(app, &row, &after, &writes, now).await?;
+    if to_closed(&row, &after) {
+        close_event(app, &after, actor.user_id).await?;
+    }
     Ok(shanzhi_store::dispute::get(&app.db, id).await?)
 }
 
@@ -317,6 +320,42 @@ fn apply(
     ))
 }
 
+fn to_closed(before: &DisputeRow, after: &DisputeRow) -> bool {
+    before.state != "closed" && after.state == "closed"
+}
+
+/// The case converted from an event closes it, with the case's outcome on the event's
+/// timeline (an event closed meanwhile by the loop stays as it is).
+async fn close_event(app: &AppState, case: &DisputeRow, actor_id: i64) -> Result<(), ApiError> {
+    let Some(event_id) = case.event_id else {
+        return Ok(());
+    };
+    let ev = shanzhi_store::event::get(&app.db, event_id).await?;
+    if matches!(ev.state.as_str(), "closed" | "rejected" | "merged") {
+        return Ok(());
+    }
+    let outcome = case.outcome.as_deref().unwrap_or("closed");
+    let word = match outcome {
+        "agreement" => "调解成功，达成协议",
+        "failure" => "调解不成，已引导至其他途径",
+        "withdrawal" => "当事人撤回调解申请",
+        _ => "结案",
+    };
+    let note = format!("矛盾纠纷案件 {} 结案：{word}", case.number);
+    let data = json!({"dispute_id": case.id, "number": case.number, "outcome": outcome,
+                      "referral": case.referral, "honoured": case.honoured});
+    crate::event::handled_elsewhere(
+        app,
+        &ev,
+        Some(shanzhi_domain::event::State::Closed),
+        "dispute_closed",
+        note,
+        data,
+        Some(actor_id),
+    )
+    .await
+}
+
 /// What the deadline sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Sweep {
@@ -328,27 +367,34 @@ pub struct Sweep {
 /// The disputes' deadline sweep at `now`: lights turn yellow (普通督办) and red (黄牌督办),
 /// said on the timeline and to the holding centre.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let cal = calendar(app).await?;
-    let mut out = Sweep::default();
-    loop {
-        let rows = shanzhi_store::dispute::due_for_check(&app.db, now, 500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for row in rows {
-            out.checked += 1;
-            match sweep_one(app, &cal, &row, now, &mut out).await {
-                Ok(()) => progressed = true,
-                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut s = CaseSweep {
+        app,
+        cal: calendar(app).await?,
+        now,
+        out: Sweep::default(),
+    };
+    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
+    Ok(s.out)
+}
+
+/// The disputes' part of a sweep.
+struct CaseSweep<'a> {
+    app: &'a AppState,
+    cal: WorkCalendar,
+    now: i64,
+    out: Sweep,
+}
+
+impl crate::calendar::Sweeper for CaseSweep<'_> {
+    type Row = DisputeRow;
+
+    async fn due(&self) -> Result<Vec<DisputeRow>, ApiError> {
+        Ok(shanzhi_store::dispute::due_for_check(&self.app.db, self.now, 500).await?)
     }
-    Ok(out)
+
+    async fn check(&mut self, row: DisputeRow) -> Result<(), ApiError> {
+        sweep_one(self.app, &self.cal, &row, self.now, &mut self.out).await
+    }
 }
 
 async fn sweep_one(
