@@ -8,19 +8,13 @@ import path from 'node:path';
 
 const TERMS = ['李某于本月20日前将围墙后移0.5米', '王某承担拆墙费用的一半，计人民币800元'];
 
-/** Runs a case action from the case page: opens its dialog, fills it, confirms, waits for the new state. */
-async function caseAct(page, action, fill, expectState) {
-  await page.click(`#actions button[data-action="${action}"]`);
-  const dlg = page.locator('dialog.dialog[open]');
-  await dlg.waitFor();
-  if (fill) await fill(dlg);
-  await dlg.locator('button[type=submit]').click();
-  await dlg.waitFor({ state: 'detached' });
-  if (expectState) await page.locator(`.event-head .badge.dstate-${expectState}`).waitFor();
-}
-
 export async function walk(ctx) {
-  const { BASE, SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, PHONE, DESKTOP } = ctx;
+  const { BASE, SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, PHONE, DESKTOP } = ctx;
+  /** A move from the case page through e2e's `act` (its dialog), then the case's new state. */
+  const caseAct = async (page, action, fill, expectState) => {
+    await act(page, action, fill);
+    await page.locator(`.event-head .badge.dstate-${expectState}`).waitFor();
+  };
   const phoneCtx = await context(PHONE);
   const phone = await phoneCtx.newPage();
   let id = null;

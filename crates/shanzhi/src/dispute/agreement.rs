@@ -14,27 +14,14 @@ use docx_rs::{
     WidthType,
 };
 use serde::Serialize;
+pub use shanzhi_domain::dispute::PartyRole;
 
-/// What a party is to the case, as the form names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartyRole {
-    /// 申请人
-    Applicant,
-    /// 被申请人
-    Respondent,
-    /// 其他当事人
-    Other,
-}
-
-impl PartyRole {
-    /// The label on the form.
-    pub fn label(self) -> &'static str {
-        match self {
-            PartyRole::Applicant => "申请人",
-            PartyRole::Respondent => "被申请人",
-            PartyRole::Other => "其他当事人",
-        }
+/// A party's role as the form names it.
+pub fn role_label(role: PartyRole) -> &'static str {
+    match role {
+        PartyRole::Applicant => "申请人",
+        PartyRole::Respondent => "被申请人",
+        PartyRole::Other => "其他当事人",
     }
 }
 
@@ -169,7 +156,7 @@ fn parties_table(parties: &[AgreementParty]) -> Table {
     )];
     for p in parties {
         let values = [
-            p.role.label(),
+            role_label(p.role),
             p.name.as_str(),
             p.gender.as_deref().unwrap_or(""),
             p.id_number.as_deref().unwrap_or(""),
@@ -219,7 +206,7 @@ pub fn render_docx(agreement: &Agreement) -> std::io::Result<Vec<u8>> {
     for p in &agreement.parties {
         doc = doc.add_paragraph(para(format!(
             "{}：{}　　签名：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日",
-            p.role.label(),
+            role_label(p.role),
             p.name
         )));
     }

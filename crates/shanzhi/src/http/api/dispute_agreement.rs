@@ -97,11 +97,7 @@ async fn agreement(
                 .and_then(|r| r.iter().find(|(pid, _)| *pid == p.id))
                 .and_then(|(_, n)| n.clone());
             AgreementParty {
-                role: match p.role.as_str() {
-                    "applicant" => PartyRole::Applicant,
-                    "respondent" => PartyRole::Respondent,
-                    _ => PartyRole::Other,
-                },
+                role: PartyRole::parse(&p.role).unwrap_or(PartyRole::Other),
                 name: if entitled {
                     p.name.clone()
                 } else {
