@@ -1201,6 +1201,7 @@ export default {
   'daction.decide_extension': 'Decide the extension',
   'daction.judicial_confirmation': 'Record judicial confirmation',
   'daction.invite_panel': 'Invite a panel',
+  'daction.supervise': 'Supervised',
   'daction.reopen': 'Reopen',
   'mkind.peoples': 'People\'s mediator',
   'mkind.lawyer': 'Lawyer',

@@ -1201,6 +1201,7 @@ export default {
   'daction.decide_extension': '审批延期',
   'daction.judicial_confirmation': '登记司法确认',
   'daction.invite_panel': '邀请专家组',
+  'daction.supervise': '督办',
   'daction.reopen': '重新调解',
   'mkind.peoples': '人民调解员',
   'mkind.lawyer': '律师',

@@ -94,7 +94,7 @@ export async function myDisputePage(content, id) {
       h('li', { class: 'p-item' }, h('strong', fmtTime(s.at)), ' · ', s.place)))) : null,
     d.agreement ? h('section', { class: 'p-card', id: 'pd-agreement' }, h('h2', t('pdispute.agreement')),
       Array.isArray(d.agreement.terms) ? h('ol', d.agreement.terms.map((x) => h('li', x))) : h('p', { style: { whiteSpace: 'pre-wrap' } }, String(d.agreement.terms || ''))) : null,
-    h('section', { class: 'p-card' }, h('h2', t('portal.progress')), h('ol', { class: 'timeline', id: 'pd-timeline' }, (d.log || []).slice().reverse().map((l) => h('li',
+    h('section', { class: 'p-card' }, h('h2', t('portal.progress')), h('ol', { class: 'timeline', id: 'pd-timeline' }, (d.log || []).filter((l) => l.action !== 'supervise').reverse().map((l) => h('li',
       h('div', { class: 'when' }, fmtTime(l.at)), h('div', { class: 'what' }, label('daction', l.action)),
       l.note && ['decline', 'record_outcome', 'follow_up', 'close'].includes(l.action) ? h('div', { class: 'note' }, l.note) : null)))),
     h('p', { style: { textAlign: 'center' } }, h('a', { href: '/m/mediation' }, '← ', t('pdispute.mine'))));
