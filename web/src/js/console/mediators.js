@@ -52,33 +52,49 @@ export async function render(ctx) {
   put(content, form, h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('mediator.pool'))), list),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('panel.title'))), panels));
 
-  async function load() {
-    put(list, loading());
-    const filters = {};
-    for (const [k, v] of new FormData(form).entries()) if (String(v).trim()) filters[k] = String(v).trim();
+  const more = h('button', { class: 'btn', type: 'button', hidden: true, id: 'med-more' }, t('dispute.more'));
+  list.after(more);
+  let after = null;
+  let filters = {};
+  const row = (m) => h('tr', { dataset: { id: m.id }, class: m.active === false ? 'muted' : '' },
+    h('td', { 'data-label': t('mediator.name') }, h('strong', m.name), m.organisation ? h('div', { class: 'muted' }, m.organisation) : null),
+    h('td', { 'data-label': t('mediator.kind') }, label('mkind', m.kind)),
+    h('td', { 'data-label': t('mediator.specialties') }, (m.specialties || []).map(types.name).join('、')),
+    h('td', { 'data-label': t('dispute.level') }, label('dlevel', m.level)),
+    h('td', { 'data-label': t('mediator.load') }, String(m.load ?? 0)),
+    h('td', { 'data-label': t('mediator.rating') }, m.rating === null || m.rating === undefined ? '—' : Number(m.rating).toFixed(1)),
+    h('td', { 'data-label': t('mediator.success') }, fmtPct(m.success_rate)),
+    h('td', canWrite ? h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+      const r2 = await formDialog({ title: t('mediator.edit'), body: mediatorForm(types, m), submitLabel: t('common.save'), onSubmit: (f) => patch(`mediators/${m.id}`, bodyOf(f, false)) });
+      if (r2) { toast(t('mediator.saved')); load(); }
+    } }, t('mediator.edit')) : null));
+
+  /** The pool, a page at a time (`append` adds the next page to the table). */
+  async function load(append = false) {
+    if (!append) {
+      put(list, loading());
+      filters = {};
+      for (const [k, v] of new FormData(form).entries()) if (String(v).trim()) filters[k] = String(v).trim();
+    }
     try {
-      const r = await get('mediators', { ...filters, limit: 100 });
+      const r = await get('mediators', { ...filters, limit: 100, after: append ? after : undefined });
       if (!ctx.isCurrent()) return;
       const items = r.items || r;
+      after = r.next_cursor ?? null;
+      more.hidden = after === null;
+      if (append) {
+        list.querySelector('tbody').append(...items.map(row));
+        return;
+      }
       if (!items.length) return put(list, empty(t('mediator.none')));
       put(list, h('table', { class: 'data responsive' },
         h('thead', h('tr', ['mediator.name', 'mediator.kind', 'mediator.specialties', 'dispute.level', 'mediator.load', 'mediator.rating', 'mediator.success', ''].map((c) => h('th', { scope: 'col' }, c ? t(c) : '')))),
-        h('tbody', items.map((m) => h('tr', { dataset: { id: m.id }, class: m.active === false ? 'muted' : '' },
-          h('td', { 'data-label': t('mediator.name') }, h('strong', m.name), m.organisation ? h('div', { class: 'muted' }, m.organisation) : null),
-          h('td', { 'data-label': t('mediator.kind') }, label('mkind', m.kind)),
-          h('td', { 'data-label': t('mediator.specialties') }, (m.specialties || []).map(types.name).join('、')),
-          h('td', { 'data-label': t('dispute.level') }, label('dlevel', m.level)),
-          h('td', { 'data-label': t('mediator.load') }, String(m.load ?? 0)),
-          h('td', { 'data-label': t('mediator.rating') }, m.rating === null || m.rating === undefined ? '—' : Number(m.rating).toFixed(1)),
-          h('td', { 'data-label': t('mediator.success') }, fmtPct(m.success_rate)),
-          h('td', canWrite ? h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
-            const r2 = await formDialog({ title: t('mediator.edit'), body: mediatorForm(types, m), submitLabel: t('common.save'), onSubmit: (f) => patch(`mediators/${m.id}`, bodyOf(f, false)) });
-            if (r2) { toast(t('mediator.saved')); load(); }
-          } }, t('mediator.edit')) : null))))));
+        h('tbody', items.map(row))));
     } catch (err) {
-      put(list, errorBox(err, load));
+      put(list, errorBox(err, () => load(false)));
     }
   }
+  more.addEventListener('click', () => load(true));
   async function loadPanels() {
     try {
       const r = await get('panels');
@@ -90,6 +106,6 @@ export async function render(ctx) {
       put(panels, errorBox(err, loadPanels));
     }
   }
-  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  form.addEventListener('submit', (e) => { e.preventDefault(); load(false); });
   await Promise.all([load(), loadPanels()]);
 }
