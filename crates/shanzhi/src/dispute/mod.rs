@@ -149,7 +149,15 @@ pub async fn act(
     check_refs(app, &st, action).await?;
     let now = app.clock.now_ms();
     let cal = calendar(app).await?;
-    let (after, writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
+    let (after, mut writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
+    if let (Action::Assign { .. }, Some(user)) = (action, mediator_user(app, &after).await?) {
+        writes.notifications.push(NewNotification::to_user(
+            user,
+            "dispute_assigned",
+            json!({"dispute_id": row.id, "number": row.number}),
+            format!("矛盾纠纷案件 {} 已指派给您调解", row.number),
+        ));
+    }
     save(app, &row, &after, &writes, now).await?;
     if to_closed(&row, &after) {
         close_event(app, &after, actor.user_id).await?;
@@ -459,6 +467,17 @@ async fn sweep_one(
                 );
             }
         }
+    }
+    // The assigned mediator hears of it too.
+    if let (Some(note), Some(user)) = (
+        writes.notifications.first().cloned(),
+        mediator_user(app, row).await?,
+    ) {
+        writes.notifications.push(NewNotification {
+            centre_code: None,
+            user_id: Some(user),
+            ..note
+        });
     }
     save(app, row, &a, &writes, now).await
 }

@@ -232,6 +232,15 @@ db_test!(
             json!({"action": "assign", "mediator_id": mid}),
         )
         .await;
+        let notes = app.get_json("/api/v1/notifications", &mediator).await;
+        assert!(
+            notes["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "dispute_assigned"),
+            "{notes}"
+        );
         // The mediator sees it in their list, holds a session and writes its record.
         let list = app.get_json("/api/v1/disputes", &mediator).await;
         assert_eq!(list["items"][0]["id"], id);
