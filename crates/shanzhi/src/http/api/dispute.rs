@@ -1388,7 +1388,7 @@ async fn convert(
     crate::event::handled_elsewhere(
         &app,
         &row,
-        None,
+        crate::event::Elsewhere::Handled,
         "to_dispute",
         format!("转为矛盾纠纷案件 {number}，由调解结果办结"),
         json!({"dispute_id": case_id, "number": number}),
