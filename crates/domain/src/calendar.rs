@@ -608,4 +608,37 @@ mod tests {
         let empty = WorkCalendar::from_json(&json!({})).expect("all keys optional");
         assert_eq!(empty.periods(), &DEFAULT_PERIODS[..]);
     }
+
+    #[test]
+    fn working_days_are_whole_days_of_working_time_and_skip_days_off() {
+        let cal = WorkCalendar::china_default();
+        assert_eq!(cal.minutes_per_day(), 420);
+        // Friday 2026-09-18 10:00 + 1 working day: Saturday 19 off, Sunday 20 a make-up day.
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 18, 10, 0), 1),
+            at(2026, 9, 20, 10, 0)
+        );
+        // Thursday 2026-09-24 10:00 + 1: 中秋 Sep 25–27 off, back on Monday 28.
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 24, 10, 0), 1),
+            at(2026, 9, 28, 10, 0)
+        );
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 24, 10, 0), 0),
+            at(2026, 9, 24, 10, 0)
+        );
+    }
+
+    #[test]
+    fn the_yellow_instant_leaves_the_last_share_of_working_time() {
+        let cal = WorkCalendar::china_default();
+        let start = at(2026, 3, 2, 8, 30);
+        let due = cal.add_working_days(start, 5);
+        let yellow = cal.yellow_at(start, due, 0.2);
+        // Due at the close of Friday; yellow at the close of Thursday: one day of five left.
+        assert_eq!(due, at(2026, 3, 6, 17, 30));
+        assert_eq!(yellow, at(2026, 3, 5, 17, 30));
+        assert_eq!(cal.light(start, due, yellow - 60_000, 0.2), Light::Green);
+        assert_eq!(cal.light(start, due, yellow, 0.2), Light::Yellow);
+    }
 }

@@ -532,14 +532,23 @@ pub async fn act(
     Ok(shanzhi_store::event::get(&app.db, id).await?)
 }
 
-/// A move of the loop for a matter another module handles (a dispute case, 矛盾纠纷): with
-/// `to: None` the order stays where it is and its clock stops (it is handled elsewhere); with
-/// `to: Some(Closed)` it closes with the loop's own clocks and counters (a close counts as
-/// closed, on time or not). The timeline line is named `line`, with `note` and `data`.
+/// What happens to an order another module handles (a dispute case, 矛盾纠纷).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// Taken over: the order stays where it is and its clock stops.
+    Handled,
+    /// Given back (the other module declined it): the clock of its state starts again.
+    Back,
+    /// Done there: the order closes with the loop's own counters (closed, on time or not).
+    Closed,
+}
+
+/// A move of the loop for a matter another module handles (see [`Elsewhere`]). The timeline
+/// line is named `line`, with `note` and `data`.
 pub async fn handled_elsewhere(
     app: &AppState,
     row: &EventRow,
-    to: Option<State>,
+    what: Elsewhere,
     line: &str,
     note: String,
     data: Value,
@@ -549,6 +558,7 @@ pub async fn handled_elsewhere(
     let ev = state_of(row, &category)?;
     let now = app.clock.now_ms();
     let cal = calendar(app).await?;
+    let to = (what == Elsewhere::Closed).then_some(State::Closed);
     let t = Transition {
         to,
         note: Some(note.clone()),
@@ -560,8 +570,15 @@ pub async fn handled_elsewhere(
         app, row, &category, &ev, &action, &t, actor_id, now, &cal, None,
     )
     .await?;
-    if to.is_none() {
-        stop_clock(&mut after);
+    match what {
+        Elsewhere::Handled => stop_clock(&mut after),
+        Elsewhere::Back => {
+            let level = centre_level(&ev.centre);
+            let (accept, _, _) =
+                shanzhi_store::category::clocks(&app.db, &category, level.as_str()).await?;
+            start_clock(&mut after, &cal, now, accept);
+        }
+        Elsewhere::Closed => {}
     }
     if let Some(log) = writes.log.as_mut() {
         log.action = line.to_owned();

@@ -152,10 +152,21 @@ pub async fn act(
     check_refs(app, &st, action).await?;
     let now = app.clock.now_ms();
     let cal = calendar(app).await?;
-    let (after, writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
+    let (after, mut writes) = apply(&row, &st, action, &t, Some(actor.user_id), now, &cal)?;
+    if let (Action::Assign { .. }, Some(user)) = (action, mediator_user(app, &after).await?) {
+        writes.notifications.push(NewNotification::to_user(
+            user,
+            "dispute_assigned",
+            json!({"dispute_id": row.id, "number": row.number}),
+            format!("矛盾纠纷案件 {} 已指派给您调解", row.number),
+        ));
+    }
     save(app, &row, &after, &writes, now).await?;
     if to_closed(&row, &after) {
         close_event(app, &after, actor.user_id).await?;
+    }
+    if let (Action::Decline { .. }, Some(event_id)) = (action, after.event_id) {
+        give_back_event(app, &after, event_id, actor.user_id).await?;
     }
     Ok(shanzhi_store::dispute::get(&app.db, id).await?)
 }
@@ -347,10 +358,33 @@ async fn close_event(app: &AppState, case: &DisputeRow, actor_id: i64) -> Result
     crate::event::handled_elsewhere(
         app,
         &ev,
-        Some(shanzhi_domain::event::State::Closed),
+        crate::event::Elsewhere::Closed,
         "dispute_closed",
         note,
         data,
+        Some(actor_id),
+    )
+    .await
+}
+
+/// A declined case gives its event back to the loop, whose clock starts again.
+async fn give_back_event(
+    app: &AppState,
+    case: &DisputeRow,
+    event_id: i64,
+    actor_id: i64,
+) -> Result<(), ApiError> {
+    let ev = shanzhi_store::event::get(&app.db, event_id).await?;
+    if matches!(ev.state.as_str(), "closed" | "rejected" | "merged") {
+        return Ok(());
+    }
+    crate::event::handled_elsewhere(
+        app,
+        &ev,
+        crate::event::Elsewhere::Back,
+        "dispute_declined",
+        format!("矛盾纠纷案件 {} 不予受理，退回事件办理", case.number),
+        json!({"dispute_id": case.id, "number": case.number}),
         Some(actor_id),
     )
     .await
@@ -462,6 +496,17 @@ async fn sweep_one(
                 );
             }
         }
+    }
+    // The assigned mediator hears of it too.
+    if let (Some(note), Some(user)) = (
+        writes.notifications.first().cloned(),
+        mediator_user(app, row).await?,
+    ) {
+        writes.notifications.push(NewNotification {
+            centre_code: None,
+            user_id: Some(user),
+            ..note
+        });
     }
     save(app, row, &a, &writes, now).await
 }

@@ -232,6 +232,15 @@ db_test!(
             json!({"action": "assign", "mediator_id": mid}),
         )
         .await;
+        let notes = app.get_json("/api/v1/notifications", &mediator).await;
+        assert!(
+            notes["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "dispute_assigned"),
+            "{notes}"
+        );
         // The mediator sees it in their list, holds a session and writes its record.
         let list = app.get_json("/api/v1/disputes", &mediator).await;
         assert_eq!(list["items"][0]["id"], id);
@@ -798,6 +807,7 @@ db_test!(
             .cloned()
             .expect("a conversion line");
         assert_eq!(line["data"]["dispute_id"], id);
+        assert_eq!(ev["dispute_id"], id);
         assert!(ev["due_at"].is_null(), "{ev}");
         let r = app
             .post_json(
@@ -858,5 +868,39 @@ db_test!(
         );
         // The reporter follows it closed too.
         assert_eq!(app.event(&cast.citizen, event).await["state"], "closed");
+    }
+);
+
+db_test!(
+    a_declined_case_gives_its_event_back_to_the_loop_with_a_new_clock,
+    |app| {
+        let cast = app.seed_loop().await;
+        app.set_local(2026, 3, 2, 9, 0);
+        let category = dispute_category(&app).await;
+        let event = app.report(&cast.citizen, category).await;
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{event}/dispute"),
+                Some(&cast.dispatcher),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        assert!(app.event(&cast.dispatcher, event).await["due_at"].is_null());
+        act_ok(
+            &app,
+            &cast.dispatcher,
+            id,
+            json!({"action": "decline", "reason": "不属于民间纠纷"}),
+        )
+        .await;
+        let ev = app.event(&cast.dispatcher, event).await;
+        assert_eq!(ev["state"], "reported");
+        assert!(ev["due_at"].as_i64().unwrap() > app.clock.now_ms(), "{ev}");
+        assert_eq!(
+            ev["timeline"].as_array().unwrap().last().unwrap()["action"],
+            "dispute_declined"
+        );
     }
 );

@@ -298,6 +298,40 @@ async fn add_type(
     }
 }
 
+/// The node a staff read is about: `node`, or the user's own scope; 404 outside their reach.
+pub(super) async fn scope_node(
+    app: &AppState,
+    user: &CurrentUser,
+    node: Option<&str>,
+) -> ApiResult<NodeCode> {
+    let node = match node {
+        Some(n) => NodeCode::parse(n)
+            .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
+        None => user
+            .actor
+            .scope
+            .node()
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("no scope"))?,
+    };
+    visible_node(app, user, &node).await?;
+    Ok(node)
+}
+
+/// Writes a new case and answers its page (201).
+async fn file(
+    app: &AppState,
+    user: &CurrentUser,
+    new: &NewDispute,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let id = shanzhi_store::dispute::insert(&app.db, new, new.row.created_at).await?;
+    app.notices.announce(&new.notifications);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(detail(app, &user.actor, id).await?),
+    ))
+}
+
 /// The type `code` with its parent (404 naming `field` if there is none).
 async fn type_of(app: &AppState, code: &str, field: &str) -> ApiResult<DisputeType> {
     let all = shanzhi_store::dispute::types(&app.db).await?;
@@ -580,12 +614,7 @@ async fn create(
         log: intake_log(user.user.id, "taken in (登记)"),
         notifications: vec![to_centre(&centre, "新的矛盾纠纷案件待受理".into())],
     };
-    let id = shanzhi_store::dispute::insert(&app.db, &new, now).await?;
-    app.notices.announce(&new.notifications);
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(detail(&app, &user.actor, id).await?),
-    ))
+    file(&app, &user, &new).await
 }
 
 #[derive(Deserialize)]
@@ -676,12 +705,7 @@ async fn apply(
         log: intake_log(user.user.id, "applied for mediation (申请调解)"),
         notifications: vec![to_centre(&centre, "群众申请调解，待受理".into())],
     };
-    let id = shanzhi_store::dispute::insert(&app.db, &new, now).await?;
-    app.notices.announce(&new.notifications);
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(detail(&app, &user.actor, id).await?),
-    ))
+    file(&app, &user, &new).await
 }
 
 /// The node of a citizen's own resident record, if they have one.
@@ -741,17 +765,7 @@ async fn list(
     }
     match user.actor.role {
         Role::Admin | Role::Dispatcher | Role::Leader | Role::Analyst => {
-            let node = match &q.node {
-                Some(n) => NodeCode::parse(n)
-                    .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
-                None => user
-                    .actor
-                    .scope
-                    .node()
-                    .cloned()
-                    .ok_or_else(|| ApiError::forbidden("no scope"))?,
-            };
-            visible_node(&app, &user, &node).await?;
+            let node = scope_node(&app, &user, q.node.as_deref()).await?;
             f.under = Some(node.path().to_owned());
         }
         Role::Mediator => f.mediator_user_id = Some(user.user.id),
@@ -1231,17 +1245,7 @@ async fn figures(
             "figures are for centres, leaders and analysts",
         ));
     }
-    let node = match &q.node {
-        Some(n) => NodeCode::parse(n)
-            .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?,
-        None => user
-            .actor
-            .scope
-            .node()
-            .cloned()
-            .ok_or_else(|| ApiError::forbidden("no scope"))?,
-    };
-    visible_node(&app, &user, &node).await?;
+    let node = scope_node(&app, &user, q.node.as_deref()).await?;
     let path = node.path();
     let totals = shanzhi_store::tally::at(&app.db, path, "dispute").await?;
     let get = |k: &str| totals.get(k).copied().unwrap_or(0);
@@ -1388,7 +1392,7 @@ async fn convert(
     crate::event::handled_elsewhere(
         &app,
         &row,
-        None,
+        crate::event::Elsewhere::Handled,
         "to_dispute",
         format!("转为矛盾纠纷案件 {number}，由调解结果办结"),
         json!({"dispute_id": case_id, "number": number}),
@@ -1432,18 +1436,7 @@ async fn map_layer(
             "the dispute layer is for centres, leaders and analysts",
         ));
     }
-    let node = match &q.node {
-        Some(n) => {
-            NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region code"))?
-        }
-        None => user
-            .actor
-            .scope
-            .node()
-            .cloned()
-            .ok_or_else(|| ApiError::forbidden("no scope"))?,
-    };
-    visible_node(&app, &user, &node).await?;
+    let node = scope_node(&app, &user, q.node.as_deref()).await?;
     let mut by: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
     if let Some(len) = child_path_len(node.path()) {
         for (path, key, n) in

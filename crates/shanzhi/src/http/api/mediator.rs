@@ -13,7 +13,6 @@ use shanzhi_domain::user::{Actor, Role, Scope};
 use shanzhi_store::mediator::{Filter, MediatorInput, MediatorRow};
 use shanzhi_store::StoreError;
 
-use super::node::visible_node;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{page_limit, CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -133,18 +132,7 @@ async fn list(
         return Err(ApiError::forbidden("the mediator pool is for the centres"));
     }
     let limit = page_limit(q.limit, 100, 500)?;
-    let node = match &q.node {
-        Some(n) => {
-            NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region code"))?
-        }
-        None => user
-            .actor
-            .scope
-            .node()
-            .cloned()
-            .ok_or_else(|| ApiError::forbidden("no scope"))?,
-    };
-    visible_node(&app, &user, &node).await?;
+    let node = super::dispute::scope_node(&app, &user, q.node.as_deref()).await?;
     if let Some(sp) = &q.specialty {
         parse_type_code(sp).map_err(|e| ApiError::from(e).with_field("specialty"))?;
     }
