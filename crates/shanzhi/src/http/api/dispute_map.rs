@@ -16,8 +16,8 @@ use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::Role;
 use shanzhi_store::dispute::Filter;
 
+use super::dispute::scope_node;
 use super::doc::{schema as s, Doc, Routes};
-use super::node::visible_node;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
@@ -55,18 +55,7 @@ async fn layer(
             "the disputes layer is for centres, leaders and analysts",
         ));
     }
-    let node = match &q.node {
-        Some(n) => {
-            NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region code"))?
-        }
-        None => user
-            .actor
-            .scope
-            .node()
-            .cloned()
-            .ok_or_else(|| ApiError::forbidden("no scope"))?,
-    };
-    visible_node(&app, &user, &node).await?;
+    let node = scope_node(&app, &user, q.node.as_deref()).await?;
     // (open, overdue) per holding centre.
     let mut per: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut read = 0usize;
