@@ -1281,4 +1281,12 @@ export default {
   'dmap.layer': 'Disputes',
   'dmap.open': '{n} open',
   'dmap.overdue': '{n} overdue',
+  'eventDispute.case': 'Dispute case',
+  'eventDispute.open': 'Case #{id}',
+  'eventDispute.button': 'Make it a dispute case',
+  'eventDispute.title': 'Order #{id} becomes a dispute case',
+  'eventDispute.lead': 'The village centre of the event holds the case; the order\'s clock stops, and the order closes when the case closes.',
+  'eventDispute.typeDefault': 'From the event\'s category',
+  'eventDispute.submit': 'Convert',
+  'eventDispute.done': 'Now case {number}',
 };

@@ -1281,4 +1281,12 @@ export default {
   'dmap.layer': '矛盾纠纷',
   'dmap.open': '在办 {n} 件',
   'dmap.overdue': '超期 {n} 件',
+  'eventDispute.case': '矛盾纠纷案件',
+  'eventDispute.open': '案件 #{id}',
+  'eventDispute.button': '转为矛盾纠纷案件',
+  'eventDispute.title': '工单 #{id} 转为矛盾纠纷案件',
+  'eventDispute.lead': '由事件所在村（社区）的矛调中心受理；工单停止计时，案件结案时工单随之办结。',
+  'eventDispute.typeDefault': '按事件分类',
+  'eventDispute.submit': '转为案件',
+  'eventDispute.done': '已转为案件 {number}',
 };
