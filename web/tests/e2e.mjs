@@ -572,7 +572,7 @@ try {
   await walkCare({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, noSidewaysScroll, labelled });
   await walkPlaces({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, DESKTOP, PHONE });
   await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
-  const dispute = await walkDispute({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, PHONE, DESKTOP });
+  const dispute = await walkDispute({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, demo, PHONE, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -2,14 +2,15 @@
 // town centre accepts the case and assigns a mediator from the ranked suggestions; the mediator
 // schedules and holds a session, writes its record, records an agreement, reveals the parties'
 // ID numbers for signature (audited), prints the A4 agreement and downloads the .docx; a
-// follow-up finds the agreement honoured and closes the case, which the citizen sees closed.
+// follow-up finds the agreement honoured and closes the case, which the citizen sees closed. Then a
+// village dispatcher turns a 矛盾纠纷 work order into a case, and each links to the other.
 // Screenshots: dispute-apply, dispute-case, dispute-agreement. Answers {id} of the case.
 import path from 'node:path';
 
 const TERMS = ['李某于本月20日前将围墙后移0.5米', '王某承担拆墙费用的一半，计人民币800元'];
 
 export async function walk(ctx) {
-  const { BASE, SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, PHONE, DESKTOP } = ctx;
+  const { BASE, SHOTS, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, demo, PHONE, DESKTOP } = ctx;
   /** A move from the case page through e2e's `act` (its dialog), then the case's new state. */
   const caseAct = async (page, action, fill, expectState) => {
     await act(page, action, fill);
@@ -133,6 +134,33 @@ export async function walk(ctx) {
     check(state === '已结案', `the citizen sees the case closed (${state})`);
     check((await phone.locator('#pd-timeline').innerText()).includes('回访'), 'the citizen\'s timeline shows the follow-up');
   });
+  await step('a village dispatcher turns a 矛盾纠纷 work order into a case; each names the other', async () => {
+    const cats = await apiGet(admin, 'categories');
+    const cat = cats.items.find((c) => c.code === 'neighbour_dispute') || cats.items.find((c) => c.code === 'dispute');
+    const r = await fetch(`${BASE}/api/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await apiLogin('citizen')}`, 'content-type': 'application/json', 'idempotency-key': `walk-dispute-${Date.now()}` },
+      body: JSON.stringify({ category_id: cat.id, description: '邻居装修噪音扰民，多次沟通无果（转调解测试）', lon: demo.point.lon, lat: demo.point.lat }),
+    });
+    check(r.ok, `the citizen reports a neighbours' dispute (${r.status})`);
+    const ev = await r.json();
+    const deskCtx = await context(DESKTOP);
+    const page = await deskCtx.newPage();
+    await consoleLogin(page, demo.dispatcher);
+    await page.goto(`${BASE}/console/events/${ev.id}`);
+    await page.locator('#event-to-dispute').click();
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.waitFor();
+    await dlg.locator('button[type=submit]').click();
+    await page.waitForURL(/\/console\/disputes\/\d+$/);
+    await page.locator('.event-head .badge.dstate-intake').waitFor();
+    check((await page.locator('.facts').innerText()).includes(`#${ev.id}`), 'the case names the work order it came from');
+    await page.goto(`${BASE}/console/events/${ev.id}`);
+    await page.locator('#event-dispute').waitFor();
+    check(!(await page.locator('#event-to-dispute').count()), 'a converted order offers no second conversion');
+    await deskCtx.close();
+  });
+
   await phoneCtx.close();
   return { id };
 }
