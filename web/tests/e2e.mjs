@@ -17,6 +17,7 @@ import { walk as walkPeople } from './walk-people.mjs';
 import { walk as walkCare } from './walk-care.mjs';
 import { walk as walkPlaces } from './walk-places.mjs';
 import { walk as walkImport } from './walk-import.mjs';
+import { walk as walkDispute } from './walk-dispute.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -571,6 +572,7 @@ try {
   await walkCare({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, noSidewaysScroll, labelled });
   await walkPlaces({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, DESKTOP, PHONE });
   await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
+  const dispute = await walkDispute({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, demo, PHONE, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -679,7 +681,8 @@ try {
     };
     // The citizen on the phone (and before logging in).
     for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
-      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household']]) await visit(phone, url, ready);
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'],
+      ['/m/mediation', '#my-disputes'], ['/m/mediation/apply', '#pd-form'], [`/m/mediation/${dispute.id}`, '#pd-case']]) await visit(phone, url, ready);
     const anon = await (await context(PHONE)).newPage();
     await visit(anon, '/m/login', '#p-username');
     await visit(anon, '/login', '#username');
@@ -694,6 +697,8 @@ try {
     await consoleLogin(apage, 'admin');
     for (const tab of ['users', 'departments', 'categories', 'import', 'audit']) await visit(apage, `/console/admin/${tab}`, 'section.card, .card');
     await visit(apage, '/console/tags', '#tag-table');
+    for (const [url, ready] of [['/console/disputes', '#dispute-table'], [`/console/disputes/${dispute.id}`, '#actions'], [`/console/disputes/${dispute.id}/agreement`, '#agreement-sheet'],
+      ['/console/disputes/new', '#dispute-new'], ['/console/mediators', '#med-list table, #med-list .state-box']]) await visit(apage, url, ready);
     await admin.close();
     check(found.length === 0, `axe-core found serious or critical violations:\n      ${found.join('\n      ')}`);
   });

@@ -4,6 +4,8 @@
 //! asks these functions what is allowed. Time comes in as an argument, never from a clock.
 
 pub mod audit;
+pub mod calendar;
+pub mod dispute;
 pub mod emergency;
 pub mod error;
 pub mod event;

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use crate::event::deadline::local_date;
+use crate::calendar::local_date;
 use crate::text::{label, note};
 use crate::DomainError;
 

@@ -1,9 +1,8 @@
 //! The closed loop as the application runs it: load, ask the domain, compute the clocks, save
 //! in one transaction. Used by the HTTP handlers, the deadline sweep and the demo.
 
-use chrono::Datelike;
 use serde_json::{json, Value};
-use shanzhi_domain::event::deadline::{local_date, Light, WorkCalendar};
+use shanzhi_domain::calendar::{Light, WorkCalendar};
 use shanzhi_domain::event::figures::Counters;
 use shanzhi_domain::event::state::{
     centre_level, first_stage, GridStage, Summoned, DEFAULT_BOUNCE_LIMIT,
@@ -19,28 +18,10 @@ use shanzhi_store::event::{
 };
 use shanzhi_store::StoreError;
 
+use crate::calendar::{calendar, day_of, YELLOW_SHARE};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::reference::Snapshot;
-
-/// Share of a stage's working time after which its light turns yellow (the last 20%).
-pub const YELLOW_SHARE: f64 = 0.2;
-
-/// The working-time calendar in force: the administrators' one, or China's default (from the
-/// reference cache, so another instance's change shows within its TTL).
-pub async fn calendar(app: &AppState) -> Result<WorkCalendar, ApiError> {
-    Ok(app.reference.get(&app.db).await?.calendar.clone())
-}
-
-/// yyyymmdd of an instant, in China time.
-pub fn day_of(ms: i64) -> i64 {
-    day_number(local_date(ms))
-}
-
-/// yyyymmdd of a date: the day key of the figures counters.
-pub fn day_number(d: chrono::NaiveDate) -> i64 {
-    i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
-}
 
 /// The domain's view of a stored event.
 pub fn state_of(row: &EventRow, category: &Category) -> Result<EventState, ApiError> {
@@ -75,9 +56,7 @@ pub fn refusal(r: Refusal) -> ApiError {
 
 /// When the light of a stage running from `start` to `due` turns yellow.
 fn yellow_at(cal: &WorkCalendar, start: i64, due: i64) -> i64 {
-    let total = cal.working_minutes_between(start, due);
-    let green = total - (total as f64 * YELLOW_SHARE).floor() as i64;
-    cal.add_working_minutes(start, green)
+    cal.yellow_at(start, due, YELLOW_SHARE)
 }
 
 /// Starts a stage clock of `minutes` working minutes at `now` on the row.
@@ -553,6 +532,76 @@ pub async fn act(
     Ok(shanzhi_store::event::get(&app.db, id).await?)
 }
 
+/// What happens to an order another module handles (a dispute case, 矛盾纠纷).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// Taken over: the order stays where it is and its clock stops.
+    Handled,
+    /// Given back (the other module declined it): the clock of its state starts again.
+    Back,
+    /// Done there: the order closes with the loop's own counters (closed, on time or not).
+    Closed,
+}
+
+/// A move of the loop for a matter another module handles (see [`Elsewhere`]). The timeline
+/// line is named `line`, with `note` and `data`.
+pub async fn handled_elsewhere(
+    app: &AppState,
+    row: &EventRow,
+    what: Elsewhere,
+    line: &str,
+    note: String,
+    data: Value,
+    actor_id: Option<i64>,
+) -> Result<(), ApiError> {
+    let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
+    let ev = state_of(row, &category)?;
+    let now = app.clock.now_ms();
+    let cal = calendar(app).await?;
+    let to = (what == Elsewhere::Closed).then_some(State::Closed);
+    let t = Transition {
+        to,
+        note: Some(note.clone()),
+        ..Transition::default()
+    };
+    // The nearest move of the loop: closed without a department, by the level that holds it.
+    let action = Action::ResolveOnSpot { note };
+    let (mut after, mut writes) = apply(
+        app, row, &category, &ev, &action, &t, actor_id, now, &cal, None,
+    )
+    .await?;
+    match what {
+        Elsewhere::Handled => stop_clock(&mut after),
+        Elsewhere::Back => {
+            let level = centre_level(&ev.centre);
+            let (accept, _, _) =
+                shanzhi_store::category::clocks(&app.db, &category, level.as_str()).await?;
+            start_clock(&mut after, &cal, now, accept);
+        }
+        Elsewhere::Closed => {}
+    }
+    if let Some(log) = writes.log.as_mut() {
+        log.action = line.to_owned();
+        if let (Value::Object(m), Value::Object(extra)) = (&mut log.data, data) {
+            m.extend(extra);
+        }
+    }
+    if let Some(a) = writes.audit.as_mut() {
+        a.action = format!("event.{line}");
+    }
+    match shanzhi_store::event::save_move(&app.db, &after, &writes, now).await {
+        Ok(()) => {
+            app.notices.announce(&writes.notifications);
+            Ok(())
+        }
+        Err(StoreError::Stale) => Err(ApiError::conflict(
+            Some("version"),
+            "the event was changed by someone else at the same moment; reload and try again",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Sets the position of an event filed without one (an Open311 request that named only an
 /// address): the grid is found by the in-memory locator and must lie in the region the event
 /// was filed under. The counters the event has made so far move down with it to the nodes
@@ -896,28 +945,43 @@ pub struct Sweep {
 /// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
 /// 红牌督办) with a reminder, and escalates orders red past their category's limit.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let cal = calendar(app).await?;
-    let mut out = Sweep::default();
-    loop {
-        let rows = shanzhi_store::event::due_for_check(&app.db, now, 500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for row in rows {
-            out.checked += 1;
-            let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
-            match sweep_one(app, &cal, &row, &category, now, &mut out).await {
-                Ok(()) => progressed = true,
-                Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut s = EventSweep {
+        app,
+        cal: calendar(app).await?,
+        now,
+        out: Sweep::default(),
+    };
+    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
+    Ok(s.out)
+}
+
+/// The event loop's part of a sweep.
+struct EventSweep<'a> {
+    app: &'a AppState,
+    cal: WorkCalendar,
+    now: i64,
+    out: Sweep,
+}
+
+impl crate::calendar::Sweeper for EventSweep<'_> {
+    type Row = EventRow;
+
+    async fn due(&self) -> Result<Vec<EventRow>, ApiError> {
+        Ok(shanzhi_store::event::due_for_check(&self.app.db, self.now, 500).await?)
     }
-    Ok(out)
+
+    async fn check(&mut self, row: EventRow) -> Result<(), ApiError> {
+        let category = shanzhi_store::category::get(&self.app.db, row.category_id).await?;
+        sweep_one(
+            self.app,
+            &self.cal,
+            &row,
+            &category,
+            self.now,
+            &mut self.out,
+        )
+        .await
+    }
 }
 
 async fn sweep_one(

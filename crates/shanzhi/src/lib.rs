@@ -1,10 +1,12 @@
 //! Shanzhi: grid-based grassroots governance in one binary.
 
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod commit;
 pub mod config;
 pub mod demo;
+pub mod dispute;
 pub mod event;
 pub mod http;
 pub mod metrics;

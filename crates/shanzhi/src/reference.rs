@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shanzhi_domain::event::deadline::WorkCalendar;
+use shanzhi_domain::calendar::WorkCalendar;
 use shanzhi_store::category::Category;
 use shanzhi_store::Db;
 

@@ -95,6 +95,11 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline sweep failed"),
             }
+            match crate::dispute::sweep(&state, now).await {
+                Ok(s) if s.yellow + s.red > 0 => tracing::info!(?s, "dispute deadline sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "dispute deadline sweep failed"),
+            }
         }
         if n % 720 == 0 {
             match shanzhi_store::session::purge_expired(&state.db, state.clock.now_ms()).await {

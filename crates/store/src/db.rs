@@ -354,6 +354,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_care",
         include_str!("../migrations/sqlite/0016_care.sql"),
     ),
+    (
+        17,
+        "0017_dispute",
+        include_str!("../migrations/sqlite/0017_dispute.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -435,6 +440,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "0016_care",
         include_str!("../migrations/postgres/0016_care.sql"),
+    ),
+    (
+        17,
+        "0017_dispute",
+        include_str!("../migrations/postgres/0017_dispute.sql"),
     ),
 ];
 

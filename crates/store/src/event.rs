@@ -411,10 +411,16 @@ pub async fn insert_reports(
     Ok(out)
 }
 
+/// Writes a timeline line (`&LogEntry`) inside the open transaction `$tx`: an event's, or with
+/// a table and key column, another module's timeline of the same shape (dispute_log).
+#[macro_export]
 macro_rules! write_log {
-    ($tx:expr, $id:expr, $log:expr, $now:expr) => {{
-        let l: &LogEntry = $log;
-        sqlx::query("INSERT INTO event_log (event_id, at, actor_id, action, from_state, to_state, note, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    ($tx:expr, $id:expr, $log:expr, $now:expr) => {
+        $crate::write_log!($tx, "event_log", "event_id", $id, $log, $now)
+    };
+    ($tx:expr, $table:literal, $key:literal, $id:expr, $log:expr, $now:expr) => {{
+        let l: &$crate::event::LogEntry = $log;
+        sqlx::query(concat!("INSERT INTO ", $table, " (", $key, ", at, actor_id, action, from_state, to_state, note, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
             .bind($id).bind($now).bind(l.actor_id).bind(&l.action).bind(&l.from_state).bind(&l.to_state).bind(&l.note).bind(l.data.to_string())
             .execute(&mut *$tx).await?;
     }};

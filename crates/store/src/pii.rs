@@ -426,6 +426,16 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         key: "id",
         column: "value_enc",
     },
+    SealedColumn {
+        table: "dispute_party",
+        key: "id",
+        column: "id_enc",
+    },
+    SealedColumn {
+        table: "dispute_party",
+        key: "id",
+        column: "phone_enc",
+    },
 ];
 
 /// Seals the phones written in plain text before 0012 (app_user, event_caller, open311_request)

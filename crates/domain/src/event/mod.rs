@@ -1,7 +1,6 @@
 //! Events and work orders (网格事件 / 工单): the closed loop from report to rating.
 
 pub mod caller;
-pub mod deadline;
 pub mod duplicate;
 pub mod figures;
 pub mod inbox;

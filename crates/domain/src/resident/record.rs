@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::Datelike;
 
 use super::id_number::{mask_id_number, IdNumber, Sex};
-use crate::event::deadline::local_date;
+use crate::calendar::local_date;
 use crate::user::person::Phone;
 use crate::DomainError;
 

@@ -293,13 +293,25 @@ fn staff(
         .filter(|n| root.contains(&n.code) && n.code != *root)
     {
         match n.level {
-            Level::County | Level::Town | Level::Village => users.push(DemoUser {
-                username: format!("disp-{}", n.code.path()),
-                display_name: format!("{}调度员", n.name),
-                role: Role::Dispatcher,
-                scope: Some(n.code.clone()),
-                department: None,
-            }),
+            Level::County | Level::Town | Level::Village => {
+                users.push(DemoUser {
+                    username: format!("disp-{}", n.code.path()),
+                    display_name: format!("{}调度员", n.name),
+                    role: Role::Dispatcher,
+                    scope: Some(n.code.clone()),
+                    department: None,
+                });
+                // A town's mediator login, linked to one of its mediators (demo::mediator).
+                if n.level == Level::Town {
+                    users.push(DemoUser {
+                        username: format!("med-{}", n.code.path()),
+                        display_name: format!("{}调解员", n.name),
+                        role: Role::Mediator,
+                        scope: Some(n.code.clone()),
+                        department: None,
+                    });
+                }
+            }
             l if l.is_grid() => users.push(DemoUser {
                 username: format!("gw-{}", n.code.path()),
                 display_name: format!("{}网格员", n.name),

@@ -9,7 +9,7 @@ use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use shanzhi_domain::event::deadline::{local_date, local_ms, WorkCalendar};
+use shanzhi_domain::calendar::{local_date, local_ms, WorkCalendar};
 use shanzhi_domain::event::state::{centre_level, DEFAULT_BOUNCE_LIMIT};
 use shanzhi_domain::event::State;
 use shanzhi_domain::grid::tiling::Pt;
@@ -18,7 +18,7 @@ use shanzhi_store::category::{Category, CategoryInput};
 use shanzhi_store::event::{EventRow, LogEntry, LogRow};
 
 use super::generate::{DemoCity, DemoNode, Scale};
-use crate::event::YELLOW_SHARE;
+use crate::calendar::YELLOW_SHARE;
 
 const MINUTE: i64 = 60_000;
 
@@ -643,9 +643,7 @@ impl<'a> World<'a> {
 
     /// When the light of a stage from `start` to `due` turns yellow (as the service computes it).
     fn yellow_at(&self, start: i64, due: i64) -> i64 {
-        let total = self.cal.working_minutes_between(start, due);
-        let green = total - (total as f64 * YELLOW_SHARE).floor() as i64;
-        self.cal.add_working_minutes(start, green)
+        self.cal.yellow_at(start, due, YELLOW_SHARE)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod division;
 pub mod generate;
 pub mod history;
+pub mod mediator;
 pub mod places;
 pub mod progress;
 
@@ -129,6 +130,11 @@ pub async fn write_with_events(
         .await
         .context("writing the places and organisations")?;
     registers.finish_and_clear();
+    let mediators = progress::spinner("mediators");
+    mediator::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the mediator pool")?;
+    mediators.finish_and_clear();
     write_history(
         db,
         city,

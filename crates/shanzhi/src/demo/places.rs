@@ -96,7 +96,7 @@ fn place(
     } else {
         rng.gen_range(30..1460)
     };
-    let expires = shanzhi_domain::event::deadline::local_date(now_ms + expires_in * DAY);
+    let expires = shanzhi_domain::calendar::local_date(now_ms + expires_in * DAY);
     let (next, last) = if rng.gen_bool(0.85) {
         // Checked: usually within its interval, sometimes late (overdue now).
         let age = (rng.gen_range(0.0..1.15) * kind.check_days() as f64 * DAY as f64) as i64;

@@ -548,16 +548,14 @@ impl TestApp {
     /// Sets the manual clock to a China-time wall clock.
     pub fn set_local(&self, y: i32, m: u32, d: u32, h: u32, min: u32) {
         let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        self.clock.set(shanzhi_domain::event::deadline::local_ms(
-            date,
-            h * 60 + min,
-        ));
+        self.clock
+            .set(shanzhi_domain::calendar::local_ms(date, h * 60 + min));
     }
 }
 
 /// China-time wall clock as unix milliseconds.
 pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
-    shanzhi_domain::event::deadline::local_ms(
+    shanzhi_domain::calendar::local_ms(
         chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
         h * 60 + min,
     )

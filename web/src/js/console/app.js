@@ -29,6 +29,12 @@ const ROUTES = [
   { re: /^\/console\/emergency\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/residents\/import\/?$/, page: 'residents-import', title: 'nav.residentsImport' },
+  { re: /^\/console\/disputes\/?$/, page: 'disputes', title: 'nav.disputes' },
+  { re: /^\/console\/disputes\/new\/?$/, page: 'dispute-new', title: 'nav.disputes' },
+  { re: /^\/console\/disputes\/(\d+)\/?$/, page: 'dispute', title: 'nav.disputes' },
+  { re: /^\/console\/disputes\/(\d+)\/agreement\/?$/, page: 'dispute-agreement', title: 'nav.disputes' },
+  { re: /^\/console\/mediation\/?$/, page: 'mediation', title: 'nav.mediation' },
+  { re: /^\/console\/mediators\/?$/, page: 'mediators', title: 'nav.mediators' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -40,6 +46,9 @@ const NAV = [
   { path: '/console/grid', key: 'nav.grid', ico: '⌖', show: (me) => me.role === 'grid_worker' },
   { path: '/console/visits', key: 'nav.visits', ico: '♡', show: (me) => ['grid_worker', 'dispatcher', 'admin'].includes(me.role) },
   { path: '/console/events', key: 'nav.events', ico: '☰', show: () => true },
+  { path: '/console/mediation', key: 'nav.mediation', ico: '⚖', show: (me) => me.role === 'mediator' },
+  { path: '/console/disputes', key: 'nav.disputes', ico: '⚖', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin', 'grid_worker', 'mediator'].includes(me.role) },
+  { path: '/console/mediators', key: 'nav.mediators', ico: '☺', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin'].includes(me.role) },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },
   { path: '/console/corrections', key: 'nav.corrections', ico: '✎', show: (me) => BASE_READERS.includes(me.role) },
@@ -69,6 +78,7 @@ let cleanup = null;
 let renderSeq = 0;
 
 function defaultPath() {
+  if (me.role === 'mediator') return '/console/mediation';
   if (['dispatcher', 'handler', 'grid_worker'].includes(me.role)) return '/console/inbox';
   if (me.scope_node) return '/console/dashboard';
   return '/console/events';

@@ -7,6 +7,8 @@ import { h, put, echarts as loadEcharts, fmtNum, fmtPct, fmtMinutes, chinaDate, 
 import { contains } from '../codes.js';
 import { exportLink } from './table.js';
 import { tagCatalogue, tagName } from './visits.js';
+import { disputeFigures } from './dispute-figures.js';
+import { disputeTypes } from './disputes.js';
 import { trendOption, barOption, rankOption, shareOption, fillDays, byTopCategory, mount } from './charts.js';
 
 const RANGES = [7, 30, 90, 365];
@@ -61,6 +63,8 @@ export async function render(ctx) {
     // Base data: for the roles that hold it (others are refused and see no panel).
     get('figures/base', { node }).catch(() => null),
   ]);
+  // Disputes: for the roles that read them (others are refused and see no panel).
+  const [dfig, dtypes] = await Promise.all([get('figures/disputes', { node }).catch(() => null), disputeTypes()]);
   const tags = base ? await tagCatalogue().catch(() => new Map()) : new Map();
   if (!ctx.isCurrent()) return;
   ctx.setTitle(`${t('dash.title')} · ${fig.node.name}`);
@@ -93,6 +97,7 @@ export async function render(ctx) {
       h('a', { class: 'btn', href: '/console/wall' }, '▣ ', t('dash.wall'))),
     h('div', { class: 'kpis', id: 'kpis' }, kpiCards(f, live)),
     base ? baseFigures(base, tags) : null,
+    dfig ? disputeFigures(dfig.figures || dfig, dtypes) : null,
     hasData
       ? h('div', { class: 'charts' },
         chartBox('chart-trend', t('dash.trend'), 'wide'),

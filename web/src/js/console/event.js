@@ -4,6 +4,7 @@ import { get, post, categories, ApiError } from '../api.js';
 import { h, put, fmtTime, fmtMinutes, stateBadge, lightBadge, supervisionBadge, isOpen, empty, toast, leaflet, formDialog, field } from '../dom.js';
 import { openAction, ORDER, PRIMARY } from './actions.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
+import { disputeFact, convertButton } from './event-dispute.js';
 
 export async function render(ctx) {
   const { content, me } = ctx;
@@ -82,6 +83,7 @@ export async function render(ctx) {
     attributeFacts(ev.attributes, fact),
     ev.source === 'hotline' ? fact('event.caller', callerName) : null,
     ev.visit_id ? fact('event.visitResident', h('a', { href: `/console/visits/${ev.visit_resident_id}`, id: 'event-visit' }, t('event.visit', { id: ev.visit_id }))) : null,
+    disputeFact(ev),
     ev.rating ? fact('event.rating', `${'★'.repeat(ev.rating)}${'☆'.repeat(5 - ev.rating)}${ev.rating_comment ? ' · ' + ev.rating_comment : ''}`) : null);
 
   const photos = ev.photos.length
@@ -113,6 +115,7 @@ export async function render(ctx) {
     }, t(`action.${a}`))))
     : h('div', h('p', t('event.noActions')), h('p', { class: 'muted' }, t('event.noActionsHint')));
   const phoneOut = h('p', { class: 'callback-phone', id: 'callback-phone', 'aria-live': 'polite' });
+  const toDispute = convertButton(ev, cats, me, (caseId) => ctx.navigate(`/console/disputes/${caseId}`));
   const callBackBtn = ev.may_call_back
     ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', id: 'callback', onclick: async () => {
       const phone = await callBack(ev);
@@ -132,7 +135,7 @@ export async function render(ctx) {
         mergedCard(ev),
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.timeline'))), h('div', { class: 'card-body' }, timeline))),
       h('div',
-        h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions, callBackBtn)),
+        h('section', { class: 'card', id: 'actions' }, h('div', { class: 'card-head' }, h('h2', t('event.actions'))), h('div', { class: 'card-body' }, actions, toDispute ? h('div', { class: 'actions' }, toDispute) : null, callBackBtn)),
         summoned,
         h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('event.position')),
           me.scope_node && placed ? h('a', { class: 'btn btn-small', href: `/console/map?lon=${ev.lon}&lat=${ev.lat}&z=16&event=${ev.id}` }, t('event.onMap')) : null),

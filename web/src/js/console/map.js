@@ -7,6 +7,7 @@ import { h, put, leaflet, debounce, fmtNum, fmtPct, fmtTime, fmtMinutes, stateBa
 import { baseLayer, mapOptions, geometryBounds, removeMap } from '../map/base.js';
 import { FIGURES, scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
 import { tagCatalogue, tagName } from './visits.js';
+import { disputeLayer } from './dispute-layer.js';
 
 const LEVELS = ['province', 'city', 'county', 'town', 'village', 'grid'];
 const GRID_LEVELS = ['big', 'middle', 'small', 'micro', 'unit', 'grid'];
@@ -57,6 +58,7 @@ export async function render(ctx) {
   const openBox = h('input', { type: 'checkbox', id: 'map-open', checked: true });
   const buildingBox = h('input', { type: 'checkbox', id: 'map-buildings' });
   const placeBox = h('input', { type: 'checkbox', id: 'map-places' });
+  const disputeBox = h('input', { type: 'checkbox', id: 'map-disputes' });
   const tops = cats.items.filter((c) => !c.parent_id);
   const catBoxes = h('div', { class: 'checks' }, tops.map((c) => h('label', h('input', { type: 'checkbox', value: c.id, checked: true }), h('span', c.name))));
   const panelBody = h('div', { class: 'panel-body' },
@@ -66,6 +68,7 @@ export async function render(ctx) {
     h('div', { class: 'field field-inline' }, openBox, h('label', { for: 'map-open' }, t('map.openOnly'))),
     h('div', { class: 'field field-inline' }, buildingBox, h('label', { for: 'map-buildings' }, t('map.buildings'))),
     h('div', { class: 'field field-inline' }, placeBox, h('label', { for: 'map-places' }, t('map.places'))),
+    h('div', { class: 'field field-inline' }, disputeBox, h('label', { for: 'map-disputes' }, t('dmap.layer'))),
     h('fieldset', { class: 'plain' }, h('legend', t('map.layers')), catBoxes),
     status);
   const toggle = h('button', { type: 'button', class: 'btn btn-small map-panel-toggle', 'aria-expanded': 'true' }, t('map.controls'));
@@ -384,6 +387,8 @@ export async function render(ctx) {
     }
   }
   buildingBox.addEventListener('change', () => loadBase());
+  const disputes = disputeLayer(L, map, { enabled: () => disputeBox.checked, node: () => root.code });
+  disputeBox.addEventListener('change', () => disputes.load());
   placeBox.addEventListener('change', () => loadBase());
 
   // ----- wiring -----

@@ -9,6 +9,7 @@ import { photoPicker } from '../photos.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 import { householdPage } from './household.js';
+import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
 const tabs = document.getElementById('p-tabs');
@@ -27,6 +28,9 @@ const ROUTES = [
   [/^\/m\/notices\/?$/, noticesPage],
   [/^\/m\/messages\/?$/, messagesPage],
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
+  [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
+  [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
+  [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
 ];
 
 const TABS = [
@@ -121,7 +125,8 @@ async function home() {
       h('a', { class: 'btn', href: '/m/report', id: 'start-report' }, icon('camera', 22), t('portal.report'))),
     h('div', { class: 'p-quick' },
       h('a', { href: '/m/mine' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('portal.mine'))),
-      h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices')))),
+      h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices'))),
+      h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);
   if (!me) {

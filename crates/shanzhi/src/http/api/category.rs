@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shanzhi_domain::event::deadline::WorkCalendar;
+use shanzhi_domain::calendar::WorkCalendar;
 use shanzhi_domain::tree::{parse_name, Level};
 use shanzhi_store::category::{Category, CategoryInput};
 use shanzhi_store::StoreError;
@@ -325,7 +325,7 @@ async fn set_level(
 }
 
 async fn calendar(State(app): State<AppState>, _user: CurrentUser) -> ApiResult<impl IntoResponse> {
-    Ok(axum::Json(crate::event::calendar(&app).await?.to_json()))
+    Ok(axum::Json(crate::calendar::calendar(&app).await?.to_json()))
 }
 
 async fn set_calendar(

@@ -350,6 +350,10 @@ async fn show(
             && shanzhi_domain::user::person::can_reveal_reporter_contact(&user.actor, &ev)
     );
     v["reporter_name"] = json!(name_of(row.reporter_id).and_then(|p| p.name.clone()));
+    // The dispute case this order became (矛盾纠纷), if any: it closes the order.
+    v["dispute_id"] = json!(shanzhi_store::dispute::of_event(&app.db, row.id)
+        .await?
+        .map(|d| d.id));
     v["timeline"] = Value::Array(
         timeline
             .iter()

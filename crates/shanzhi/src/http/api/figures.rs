@@ -101,7 +101,7 @@ pub(super) async fn figures_json(
             .ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
     };
     let n = visible_node(app, user, &node).await?;
-    let today = shanzhi_domain::event::deadline::local_date(app.clock.now_ms());
+    let today = shanzhi_domain::calendar::local_date(app.clock.now_ms());
     let to = match &q.to {
         Some(s) => parse_day("to", s)?,
         None => today,
@@ -116,7 +116,10 @@ pub(super) async fn figures_json(
     if (to - from).num_days() > 3660 {
         return Err(ApiError::invalid("from", "at most ten years at once"));
     }
-    let (f, t) = (crate::event::day_number(from), crate::event::day_number(to));
+    let (f, t) = (
+        crate::calendar::day_number(from),
+        crate::calendar::day_number(to),
+    );
     let path = node.path().to_owned();
     // Every department with work under the node by default: a city's dashboard ranks the
     // county and town departments that did its work (few departments sit at the city itself).

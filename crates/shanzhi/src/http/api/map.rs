@@ -161,8 +161,8 @@ async fn nodes(
         }
         "reported" | "closed" | "on_time_rate" | "satisfaction" => {
             let now = app.clock.now_ms();
-            let to = crate::event::day_of(now);
-            let from = crate::event::day_of(now - days * 86_400_000);
+            let to = crate::calendar::day_of(now);
+            let from = crate::calendar::day_of(now - days * 86_400_000);
             for (path, c) in shanzhi_store::event::counters_of_level(
                 &app.db,
                 root.path(),
@@ -282,8 +282,8 @@ async fn card(
     let figures = super::figures::node_figures(
         &app,
         code.path(),
-        crate::event::day_of(now - 29 * 86_400_000),
-        crate::event::day_of(now),
+        crate::calendar::day_of(now - 29 * 86_400_000),
+        crate::calendar::day_of(now),
         dep,
     )
     .await?;

@@ -6,6 +6,9 @@ pub mod base;
 pub mod category;
 pub mod correction;
 pub mod department;
+pub mod dispute;
+pub mod dispute_agreement;
+pub mod dispute_map;
 pub mod doc;
 pub mod duplicate;
 pub mod emergency;
@@ -20,6 +23,7 @@ pub mod household;
 pub mod inbox;
 pub mod locate;
 pub mod map;
+pub mod mediator;
 pub mod names;
 pub mod node;
 pub mod notification;
@@ -73,6 +77,10 @@ pub fn routes() -> Routes {
         .merge(organisation::routes())
         .merge(emergency::routes())
         .merge(resident_import::routes())
+        .merge(dispute::routes())
+        .merge(dispute_agreement::routes())
+        .merge(dispute_map::routes())
+        .merge(mediator::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.

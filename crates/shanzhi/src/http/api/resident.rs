@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shanzhi_domain::event::deadline::local_date;
+use shanzhi_domain::calendar::local_date;
 use shanzhi_domain::resident::record::{
     birth_years_of_ages, parse_ethnicity, parse_gender, parse_identity, parse_person_name,
     parse_workplace, IdKind, Identity,

@@ -1,5 +1,5 @@
-//! The working-time calendar for work-order deadlines: which days are worked, the working
-//! periods of a day, and arithmetic in working minutes.
+//! The working-time calendar shared by every deadline (work orders, dispute cases…): which
+//! days are worked, the working periods of a day, and arithmetic in working minutes.
 //!
 //! Pure: every instant comes in as unix milliseconds (UTC) and is read in China's single
 //! time zone, UTC+8 with no daylight saving.
@@ -289,6 +289,25 @@ impl WorkCalendar {
             }
         }
         total_ms / MINUTE_MS
+    }
+
+    /// Working minutes in one full working day (the sum of the daily periods).
+    pub fn minutes_per_day(&self) -> i64 {
+        self.periods.iter().map(|&(s, e)| i64::from(e - s)).sum()
+    }
+
+    /// The instant at which `days` full working days have elapsed after `start_ms`, counted
+    /// in working time: a clock started mid-morning ends mid-morning of its last day.
+    pub fn add_working_days(&self, start_ms: i64, days: i64) -> i64 {
+        self.add_working_minutes(start_ms, days.saturating_mul(self.minutes_per_day()))
+    }
+
+    /// When the light of a clock running from `start_ms` to `due_ms` turns yellow: after the
+    /// working time except the last `yellow_share` of it (see [`WorkCalendar::light`]).
+    pub fn yellow_at(&self, start_ms: i64, due_ms: i64, yellow_share: f64) -> i64 {
+        let total = self.working_minutes_between(start_ms, due_ms);
+        let green = total - (total as f64 * yellow_share).floor() as i64;
+        self.add_working_minutes(start_ms, green)
     }
 
     /// The traffic light of a deadline at `now_ms`: Red once `now_ms >= due_ms`; Yellow when
@@ -588,5 +607,38 @@ mod tests {
         assert_eq!(json["workdays"][0], json!("2025-01-26"));
         let empty = WorkCalendar::from_json(&json!({})).expect("all keys optional");
         assert_eq!(empty.periods(), &DEFAULT_PERIODS[..]);
+    }
+
+    #[test]
+    fn working_days_are_whole_days_of_working_time_and_skip_days_off() {
+        let cal = WorkCalendar::china_default();
+        assert_eq!(cal.minutes_per_day(), 420);
+        // Friday 2026-09-18 10:00 + 1 working day: Saturday 19 off, Sunday 20 a make-up day.
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 18, 10, 0), 1),
+            at(2026, 9, 20, 10, 0)
+        );
+        // Thursday 2026-09-24 10:00 + 1: 中秋 Sep 25–27 off, back on Monday 28.
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 24, 10, 0), 1),
+            at(2026, 9, 28, 10, 0)
+        );
+        assert_eq!(
+            cal.add_working_days(at(2026, 9, 24, 10, 0), 0),
+            at(2026, 9, 24, 10, 0)
+        );
+    }
+
+    #[test]
+    fn the_yellow_instant_leaves_the_last_share_of_working_time() {
+        let cal = WorkCalendar::china_default();
+        let start = at(2026, 3, 2, 8, 30);
+        let due = cal.add_working_days(start, 5);
+        let yellow = cal.yellow_at(start, due, 0.2);
+        // Due at the close of Friday; yellow at the close of Thursday: one day of five left.
+        assert_eq!(due, at(2026, 3, 6, 17, 30));
+        assert_eq!(yellow, at(2026, 3, 5, 17, 30));
+        assert_eq!(cal.light(start, due, yellow - 60_000, 0.2), Light::Green);
+        assert_eq!(cal.light(start, due, yellow, 0.2), Light::Yellow);
     }
 }
