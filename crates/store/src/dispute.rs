@@ -207,7 +207,15 @@ pub async fn insert(db: &Db, d: &NewDispute, now: i64) -> Result<i64, StoreError
         let stored = DisputeRow { id, number: number.clone(), ..r.clone() };
         stored.count(&mut t, 1)?;
         write_tally!(tx, &t);
-        write_notifications!(tx, r.event_id, &d.notifications, now);
+        // The notices name the case they are about (known only now).
+        let notifications: Vec<NewNotification> = d.notifications.iter().cloned().map(|mut n| {
+            if let Value::Object(m) = &mut n.params {
+                m.insert("dispute_id".into(), json!(id));
+                m.insert("number".into(), json!(number));
+            }
+            n
+        }).collect();
+        write_notifications!(tx, r.event_id, &notifications, now);
         let parties: Vec<Value> = d.parties.iter().map(|p| json!({
             "role": p.role, "resident_id": p.resident_id, "name": p.name,
             "id_number": p.id_number.as_ref().map(|s| s.mask.clone()),

@@ -496,7 +496,9 @@ pub async fn check_keys(db: &Db, keys: &Keyring) -> Result<(), StoreError> {
             let row: Option<(Vec<u8>, Option<Vec<u8>>)> = with_pool!(db, pool => {
                 sqlx::query_as(&sql).fetch_optional(pool).await?
             });
-            let Some((sealed, stored_index)) = row else { break };
+            let Some((sealed, stored_index)) = row else {
+                break;
+            };
             let kid = key_id(&sealed).unwrap_or("(malformed)").to_owned();
             let plain = keys.decrypt(&sealed).map_err(|_| {
                 StoreError::Other(anyhow!(

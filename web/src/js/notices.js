@@ -8,7 +8,8 @@ import { fmtTime } from './dom.js';
 /** The sentence for one notice. */
 export function noticeText(n) {
   const p = { id: n.event_id, ...(n.params || {}) };
-  if (n.kind === 'supervise' && p.level) p.level = t(`notice.level.${p.level}`);
+  if ((n.kind === 'supervise' || n.kind === 'dispute_supervise') && p.level) p.level = t(`notice.level.${p.level}`);
+  if (p.number === undefined) p.number = p.dispute_id ? `#${p.dispute_id}` : '';
   if (n.kind === 'summon') {
     p.lead = p.lead ? t('notice.lead') : '';
     // When and where to report, if the dispatcher said so.
@@ -25,6 +26,13 @@ export function noticeText(n) {
   if (p.department === undefined || p.department === null) p.department = '';
   const key = `notice.${n.kind}`;
   return has(key) ? t(key, p) : n.message;
+}
+
+/** Where a notice leads in the console: its work order, or its dispute case; null if nowhere. */
+export function noticeHref(n) {
+  if (n.event_id) return `/console/events/${n.event_id}`;
+  const d = n.params && n.params.dispute_id;
+  return d ? `/console/disputes/${d}` : null;
 }
 
 /** The reader's notices (a page), with the unread count. */

@@ -2,6 +2,7 @@
 
 pub mod base;
 pub mod boundary;
+pub mod dispute;
 pub mod division;
 pub mod generate;
 pub mod history;
@@ -131,10 +132,17 @@ pub async fn write_with_events(
         .context("writing the places and organisations")?;
     registers.finish_and_clear();
     let mediators = progress::spinner("mediators");
-    mediator::write(db, city, &user_ids, now_ms)
+    let mediator_ids = mediator::write(db, city, &user_ids, now_ms)
         .await
         .context("writing the mediator pool")?;
     mediators.finish_and_clear();
+    // A year of dispute cases goes with the year of events, in proportion (none when the tree
+    // alone is asked).
+    let cases =
+        dispute::cases_a_year(city.scale) * events / history::events_a_year(city.scale).max(1);
+    dispute::write(db, keys, city, &user_ids, &mediator_ids, cases, now_ms)
+        .await
+        .context("writing the year of dispute cases")?;
     write_history(
         db,
         city,

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use shanzhi_domain::calendar::{Light, WorkCalendar};
 use shanzhi_domain::dispute::state::{Judicial, DEADLINE_DAYS};
 use shanzhi_domain::dispute::{
-    can_view, centre_level, transition, Action, DisputeState, Extension, Involvement, Outcome,
-    State, Transition,
+    can_view, centre_level, risk, transition, Action, DisputeState, Extension, Involvement,
+    Outcome, Source, State, Transition,
 };
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::Actor;
@@ -45,16 +45,29 @@ async fn mediator_user(app: &AppState, row: &DisputeRow) -> Result<Option<i64>, 
 /// The domain's view of a stored case.
 pub async fn state_of(app: &AppState, row: &DisputeRow) -> Result<DisputeState, ApiError> {
     let panels = shanzhi_store::dispute::panels_of(&app.db, row.id).await?;
+    state_from(
+        row,
+        mediator_user(app, row).await?,
+        panels.iter().map(|p| p.0).collect(),
+    )
+}
+
+/// The domain's view of a stored case, given its mediator's account and invited panels.
+pub fn state_from(
+    row: &DisputeRow,
+    mediator_user_id: Option<i64>,
+    panels: Vec<i64>,
+) -> Result<DisputeState, ApiError> {
     Ok(DisputeState {
         id: row.id,
         state: State::parse(&row.state).ok_or_else(|| bad(row, "state"))?,
         node: node_of(row)?,
         mediator_id: row.mediator_id,
-        mediator_user_id: mediator_user(app, row).await?,
+        mediator_user_id,
         extension: Extension::parse(&row.extension).ok_or_else(|| bad(row, "extension"))?,
         agreement: row.outcome.as_deref() == Some("agreement"),
         judicial: row.judicial.is_some(),
-        panels: panels.iter().map(|p| p.0).collect(),
+        panels,
     })
 }
 
@@ -83,6 +96,76 @@ pub async fn visible(
         return Err(ApiError::not_found("dispute"));
     }
     Ok((row, st))
+}
+
+/// A new case row held at `centre`.
+#[allow(clippy::too_many_arguments)]
+pub fn new_row(
+    centre: &NodeCode,
+    type_code: String,
+    source: Source,
+    summary: String,
+    amount_cents: Option<i64>,
+    people_involved: Option<i64>,
+    violence: bool,
+    parties: usize,
+    earlier: i64,
+    now: i64,
+) -> Result<DisputeRow, ApiError> {
+    let level = centre_level(centre).ok_or_else(|| {
+        ApiError::invalid("node", "cases are held by a village, town or county centre")
+    })?;
+    let r = risk(parties, people_involved, violence, earlier);
+    Ok(DisputeRow {
+        id: 0,
+        number: String::new(),
+        node_code: centre.as_str().to_owned(),
+        level: level.as_str().to_owned(),
+        type_code,
+        source: source.as_str().to_owned(),
+        summary,
+        amount_cents,
+        people_involved,
+        violence: r.violence,
+        many_parties: r.many_parties,
+        repeat_case: r.repeat,
+        state: State::Intake.as_str().to_owned(),
+        mediator_id: None,
+        applicant_user_id: None,
+        intake_user_id: None,
+        event_id: None,
+        accepted_at: None,
+        started_at: None,
+        due_at: None,
+        light: "green".into(),
+        supervision: "none".into(),
+        next_check_at: None,
+        extension: "none".into(),
+        outcome: None,
+        outcome_text: None,
+        referral: None,
+        outcome_at: None,
+        on_time: None,
+        honoured: None,
+        follow_up_note: None,
+        reopened: false,
+        judicial: None,
+        closed_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+pub fn intake_log(actor_id: i64, note: &str) -> LogEntry {
+    LogEntry {
+        actor_id: Some(actor_id),
+        action: "intake".into(),
+        from_state: None,
+        to_state: State::Intake.as_str().to_owned(),
+        note: Some(note.to_owned()),
+        data: json!({}),
+    }
 }
 
 /// Starts the mediation clock at `now`: [`DEADLINE_DAYS`] working days.
@@ -192,7 +275,7 @@ async fn save(
 }
 
 /// The new row and its writes for a transition.
-fn apply(
+pub(crate) fn apply(
     row: &DisputeRow,
     st: &DisputeState,
     action: &Action,
@@ -431,6 +514,20 @@ impl crate::calendar::Sweeper for CaseSweep<'_> {
     }
 }
 
+/// Working days past its due time after which an overdue case gets a red card and the centre
+/// one level up hears of it.
+pub const RED_CARD_DAYS: i64 = 5;
+
+/// The centre one level above a village or town centre (none above a county's).
+fn upper_centre(node_code: &str) -> Option<String> {
+    let node = NodeCode::parse(node_code).ok()?;
+    if centre_level(&node)?.as_str() == "county" {
+        return None;
+    }
+    let up = node.natural_parent()?;
+    centre_level(&up).map(|_| up.as_str().to_owned())
+}
+
 async fn sweep_one(
     app: &AppState,
     cal: &WorkCalendar,
@@ -485,8 +582,28 @@ async fn sweep_one(
         }
         Light::Red => {
             a.light = "red".into();
-            a.next_check_at = None;
-            if row.light != "red" {
+            let red_card_at = cal.add_working_days(due, RED_CARD_DAYS);
+            a.next_check_at = Some(red_card_at);
+            if now >= red_card_at {
+                // Long overdue: a red card, and the centre one level up is told (提级督办).
+                a.next_check_at = None;
+                if row.supervision != "red" {
+                    if row.light != "red" {
+                        out.red += 1;
+                    }
+                    a.supervision = "red".into();
+                    say(
+                        "red",
+                        "long overdue: red-card supervision, the centre above told (红牌督办)",
+                        format!("红牌督办：矛盾纠纷案件 {} 严重超期", row.number),
+                    );
+                    if let Some(up) = upper_centre(&row.node_code) {
+                        let mut note = writes.notifications[0].clone();
+                        note.centre_code = Some(up);
+                        writes.notifications.push(note);
+                    }
+                }
+            } else if row.light != "red" {
                 out.red += 1;
                 a.supervision = "yellow".into();
                 say(

@@ -359,27 +359,30 @@ impl Reader {
         Ok(Draft {
             row,
             id_index,
-            resident: SealedResident::seal(&self.keys, NewResident {
-                node_code,
-                birth_year: id.as_ref().map(|n| i64::from(n.born().year)),
-                name,
-                gender: gender.to_owned(),
-                id_number: id,
-                phone,
-                ethnicity: text.remove(&Column::Ethnicity),
-                residence: residence.to_owned(),
-                workplace: text.remove(&Column::Workplace),
-                household: text
-                    .remove(&Column::Household)
-                    .or_else(|| code.remove(&Column::Household)),
-                relation: relation.map(str::to_owned),
-                building,
-                room,
-                house_use: None,
-                building_at: None,
-                tags,
-                user_id: None,
-            }),
+            resident: SealedResident::seal(
+                &self.keys,
+                NewResident {
+                    node_code,
+                    birth_year: id.as_ref().map(|n| i64::from(n.born().year)),
+                    name,
+                    gender: gender.to_owned(),
+                    id_number: id,
+                    phone,
+                    ethnicity: text.remove(&Column::Ethnicity),
+                    residence: residence.to_owned(),
+                    workplace: text.remove(&Column::Workplace),
+                    household: text
+                        .remove(&Column::Household)
+                        .or_else(|| code.remove(&Column::Household)),
+                    relation: relation.map(str::to_owned),
+                    building,
+                    room,
+                    house_use: None,
+                    building_at: None,
+                    tags,
+                    user_id: None,
+                },
+            ),
         })
     }
 }
@@ -517,7 +520,9 @@ pub async fn import(
     let (drafts_tx, mut drafts) = tokio::sync::mpsc::channel::<Vec<Draft>>(4);
     let reading = {
         let (bytes, format, bad) = (req.bytes.clone(), req.format, bad.clone());
-        tokio::task::spawn_blocking(move || read_file(reader, bytes, format, drafts_tx, bad, progress))
+        tokio::task::spawn_blocking(move || {
+            read_file(reader, bytes, format, drafts_tx, bad, progress)
+        })
     };
     let (load_tx, load_rx) = tokio::sync::mpsc::channel::<Load>(2);
     let all_or_nothing = req.mode == Mode::AllOrNothing;
@@ -564,7 +569,11 @@ pub async fn import(
             let mut good = Vec::with_capacity(batch.len());
             for d in batch {
                 if let Some(Some(reason)) = nodes.get(d.resident.r.node_code.as_str()) {
-                    late.push(Late { row: d.row, column: Column::Node, reason: reason.clone() });
+                    late.push(Late {
+                        row: d.row,
+                        column: Column::Node,
+                        reason: reason.clone(),
+                    });
                 } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
                     late.push(Late {
                         row: d.row,
@@ -598,15 +607,18 @@ pub async fn import(
             // The reader is done (its channel closed): decide, then let the writer finish.
             let read = match reading.await {
                 Ok(r) => r,
-                Err(e) => Err(Refusal::Store(shanzhi_store::StoreError::Other(anyhow::anyhow!(
-                    "the import's reader stopped: {e}"
-                )))),
+                Err(e) => Err(Refusal::Store(shanzhi_store::StoreError::Other(
+                    anyhow::anyhow!("the import's reader stopped: {e}"),
+                ))),
             };
             let outcome = match (checked, read) {
                 (Ok((late, load_tx, written_rows)), Ok(read)) => {
                     let report = report_of(req.mode, read, late);
                     match load_tx {
-                        Some(tx) if written_rows > 0 && !(all_or_nothing && report.report.refused > 0) => {
+                        Some(tx)
+                            if written_rows > 0
+                                && !(all_or_nothing && report.report.refused > 0) =>
+                        {
                             let audit = AuditEntry::new(
                                 req.actor.map(|a| a.user_id),
                                 "resident.import",

@@ -372,6 +372,21 @@ db_test!(
                 .any(|n| n["kind"] == "dispute_supervise"),
             "{notes}"
         );
+        // Five working days later still open: a red card, and the town's centre hears of it.
+        assert_eq!(supervise_notes(&app, &cast.town_dispatcher, id).await, 0);
+        let s = sweep(cal.add_working_days(want, 5) - 60_000).await.unwrap();
+        assert_eq!(s.red, 0);
+        let s = sweep(cal.add_working_days(want, 5) + 60_000).await.unwrap();
+        assert_eq!(s.checked, 1);
+        let v = app
+            .get_json(&format!("/api/v1/disputes/{id}"), &cast.dispatcher)
+            .await;
+        assert_eq!(v["clocks"]["supervision"], "red", "{v}");
+        assert_eq!(supervise_notes(&app, &cast.town_dispatcher, id).await, 1);
+        // Nothing more to check on it: a later sweep says nothing again.
+        let s = sweep(cal.add_working_days(want, 9)).await.unwrap();
+        assert_eq!(s.checked, 0);
+        assert_eq!(supervise_notes(&app, &cast.town_dispatcher, id).await, 1);
     }
 );
 
@@ -904,3 +919,85 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    the_demo_year_of_cases_walks_every_path_and_its_figures_equal_a_recount,
+    |app| {
+        let city =
+            tokio::task::spawn_blocking(|| shanzhi::demo::generate(shanzhi::demo::Scale::Town, 3))
+                .await
+                .unwrap()
+                .unwrap();
+        let events = shanzhi::demo::history::events_a_year(city.scale);
+        shanzhi::demo::write_with_events(
+            &app.state.db,
+            &app.state.pii,
+            &city,
+            app.state.clock.now_ms(),
+            events,
+        )
+        .await
+        .unwrap();
+        let states: Vec<(String, i64)> = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_as("SELECT state, COUNT(*) FROM dispute GROUP BY state ORDER BY state").fetch_all(pool).await.unwrap()
+        });
+        let total: i64 = states.iter().map(|s| s.1).sum();
+        assert_eq!(
+            total as usize,
+            shanzhi::demo::dispute::cases_a_year(city.scale),
+            "{states:?}"
+        );
+        // Most cases are over; some are declined; some still wait where "now" found them.
+        let n = |s: &str| states.iter().find(|x| x.0 == s).map_or(0, |x| x.1);
+        assert!(n("closed") * 2 > total, "{states:?}");
+        assert!(n("declined") > 0, "{states:?}");
+        assert!(total - n("closed") - n("declined") > 0, "{states:?}");
+        // Every closed case walked its path: an outcome, and a follow-up where it was an agreement.
+        let odd: i64 = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM dispute WHERE state = 'closed' AND (outcome IS NULL \
+                OR mediator_id IS NULL OR (outcome = 'agreement' AND honoured IS NULL))").fetch_one(pool).await.unwrap()
+        });
+        assert_eq!(odd, 0);
+        // The staff read them: the town's board lists cases, a mediator of the pool has a record.
+        let town = app
+            .login_with("dispatcher", shanzhi::demo::DEMO_PASSWORD)
+            .await;
+        let list = app.get_json("/api/v1/disputes?limit=5", &town).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 5, "{list}");
+        let f = app
+            .get_json(
+                &format!("/api/v1/figures/disputes?node={}", city.root.as_str()),
+                &town,
+            )
+            .await;
+        assert_eq!(f["found"], total, "{f}");
+        assert!(f["success_rate"].as_f64().unwrap() > 0.7, "{f}");
+        // Every counter equals a recount from the cases.
+        let root = city.root.path().to_owned();
+        let recount = shanzhi_store::dispute::recount(&app.state.db, &root)
+            .await
+            .unwrap();
+        assert!(!recount.rows.is_empty());
+        for ((path, kind, key), n) in &recount.rows {
+            let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
+                .await
+                .unwrap();
+            assert_eq!(
+                stored.get(key).copied().unwrap_or(0),
+                *n,
+                "{path} {kind} {key}"
+            );
+        }
+    }
+);
+
+/// How many supervision notices about case `id` the user has.
+async fn supervise_notes(app: &TestApp, who: &Session, id: i64) -> usize {
+    let v = app.get_json("/api/v1/notifications", who).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "dispute_supervise" && n["params"]["dispute_id"] == id)
+        .count()
+}

@@ -245,7 +245,10 @@ db_test!(
         let c = app.seed_loop().await;
         let r = app
             .client
-            .put(format!("{}/api/v1/users/{}/phone", app.url, c.citizen.user_id))
+            .put(format!(
+                "{}/api/v1/users/{}/phone",
+                app.url, c.citizen.user_id
+            ))
             .bearer_auth(&c.citizen.token)
             .json(&json!({"phone": USER_PHONE}))
             .send()
@@ -266,12 +269,21 @@ db_test!(
         // sealing new values under keys that cannot read the old ones.
         let missing = app.dir().join("lost.pii-keys");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_shanzhi"))
-            .args(["serve", "--database-url", &app.database_url, "--bind", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--database-url",
+                &app.database_url,
+                "--bind",
+                "127.0.0.1:0",
+            ])
             .env("SHANZHI_PII_KEY_FILE", &missing)
             .stdin(Stdio::null())
             .output()
             .expect("run shanzhi serve");
-        assert!(!out.status.success(), "the server started with a fresh key file");
+        assert!(
+            !out.status.success(),
+            "the server started with a fresh key file"
+        );
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(said.contains("do not open"), "{said}");
     }

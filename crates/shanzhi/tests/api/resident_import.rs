@@ -220,7 +220,9 @@ db_test!(
             })
         };
         let written = tally().await;
-        shanzhi_store::resident::bulk::recount(&app.state.db).await.unwrap();
+        shanzhi_store::resident::bulk::recount(&app.state.db)
+            .await
+            .unwrap();
         assert_eq!(written, tally().await);
         assert!(!written.is_empty());
         // One audit row for the import, with the counts and no personal data.

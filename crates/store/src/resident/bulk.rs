@@ -17,7 +17,10 @@ use shanzhi_domain::tree::NodeCode;
 use crate::audit::AuditEntry;
 use crate::db::Insert;
 use crate::pii::{IndexKind, Keyring, Sealed};
-use crate::sqlite_load::{Loader, MaybeSqlite, Value::{Int, Text}};
+use crate::sqlite_load::{
+    Loader, MaybeSqlite,
+    Value::{Int, Text},
+};
 use crate::tally::{self, Tally};
 use crate::{Db, StoreError};
 
@@ -225,17 +228,75 @@ pub async fn write_stream(
         .map(|t| (t.code, t.visit_days))
         .collect();
     let day = 86_400_000i64;
-    let building_insert = Insert::new(db, "building", &["id", "node_code", "name", "lon", "lat", "created_at", "updated_at"], "");
-    let house_insert = Insert::new(db, "house", &["id", "building_id", "node_code", "room", "use_kind", "created_at", "updated_at"], "");
-    const HOUSEHOLD_COLUMNS: [&str; 6] = ["id", "node_code", "number", "house_id", "created_at", "updated_at"];
+    let building_insert = Insert::new(
+        db,
+        "building",
+        &[
+            "id",
+            "node_code",
+            "name",
+            "lon",
+            "lat",
+            "created_at",
+            "updated_at",
+        ],
+        "",
+    );
+    let house_insert = Insert::new(
+        db,
+        "house",
+        &[
+            "id",
+            "building_id",
+            "node_code",
+            "room",
+            "use_kind",
+            "created_at",
+            "updated_at",
+        ],
+        "",
+    );
+    const HOUSEHOLD_COLUMNS: [&str; 6] = [
+        "id",
+        "node_code",
+        "number",
+        "house_id",
+        "created_at",
+        "updated_at",
+    ];
     let household_insert = Insert::new(db, "household", &HOUSEHOLD_COLUMNS, "");
     const COLUMNS: [&str; 22] = [
-        "id", "node_code", "household_id", "relation", "house_id", "name", "gender", "birth_year",
-        "id_kind", "id_enc", "id_idx", "id_mask", "phone_enc", "phone_idx", "phone_mask",
-        "ethnicity", "residence", "workplace", "status", "user_id", "created_at", "updated_at",
+        "id",
+        "node_code",
+        "household_id",
+        "relation",
+        "house_id",
+        "name",
+        "gender",
+        "birth_year",
+        "id_kind",
+        "id_enc",
+        "id_idx",
+        "id_mask",
+        "phone_enc",
+        "phone_idx",
+        "phone_mask",
+        "ethnicity",
+        "residence",
+        "workplace",
+        "status",
+        "user_id",
+        "created_at",
+        "updated_at",
     ];
     let resident_insert = Insert::new(db, "resident", &COLUMNS, "");
-    const TAG_COLUMNS: [&str; 5] = ["resident_id", "tag_code", "node_code", "since", "next_visit_at"];
+    const TAG_COLUMNS: [&str; 5] = [
+        "resident_id",
+        "tag_code",
+        "node_code",
+        "since",
+        "next_visit_at",
+    ];
     let tag_insert = Insert::new(db, "resident_tag", &TAG_COLUMNS, " ON CONFLICT DO NOTHING");
     let written = with_tx!(db, tx => {
         if let crate::Engine::Postgres = crate::db::engine_of(&tx) {

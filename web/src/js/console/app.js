@@ -3,7 +3,7 @@
 import { t, applyI18n, toggleLang } from '../i18n.js';
 import { get, post, ApiError } from '../api.js';
 import { h, put, loading, errorBox, empty, fmtTime, toast, icon } from '../dom.js';
-import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
+import { noticeText, noticeHref, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 
 const ROUTES = [
   { re: /^\/console\/?$/, page: null },
@@ -156,7 +156,7 @@ function noticeItem(n, onRead) {
     }
   };
   return h('li', { class: n.read ? 'notice' : 'notice unread', dataset: { kind: n.kind, id: n.id } },
-    n.event_id ? h('a', { href: `/console/events/${n.event_id}`, onclick: open }, noticeText(n)) : h('span', noticeText(n)),
+    noticeHref(n) ? h('a', { href: noticeHref(n), onclick: open }, noticeText(n)) : h('span', noticeText(n)),
     h('small', { class: 'muted' }, fmtTime(n.created_at)));
 }
 

@@ -2,7 +2,7 @@
 // mark one or all read. New notices from the live stream appear on top without a reload.
 import { t } from '../i18n.js';
 import { h, put, loading, empty, errorBox, fmtTime } from '../dom.js';
-import { noticeText, listNotices, markRead, markAllRead } from '../notices.js';
+import { noticeText, noticeHref, listNotices, markRead, markAllRead } from '../notices.js';
 
 export async function render(ctx) {
   const { content } = ctx;
@@ -22,7 +22,7 @@ export async function render(ctx) {
     } }, t('bell.markRead'));
     const li = h('li', { class: n.read ? 'notice' : 'notice unread', dataset: { kind: n.kind, id: n.id } },
       h('span', { class: 'kind' }, t(`notice.kindName.${n.kind}`)),
-      n.event_id ? h('a', { href: `/console/events/${n.event_id}` }, noticeText(n)) : h('span', noticeText(n)),
+      noticeHref(n) ? h('a', { href: noticeHref(n) }, noticeText(n)) : h('span', noticeText(n)),
       h('small', { class: 'muted' }, fmtTime(n.created_at)),
       h('span', { class: 'muted' }, t(n.read ? 'bell.read' : 'bell.unread')), readBtn);
     return li;

@@ -27,8 +27,8 @@ use serde_json::{json, Value};
 use shanzhi_domain::dispute::rank::{rank, Candidate, Need};
 use shanzhi_domain::dispute::state::{Judicial, MAX_NOTE_CHARS, MAX_TERMS_CHARS};
 use shanzhi_domain::dispute::{
-    can_take_in, centre_level, intake_centre, parse_type_code, risk, sees_names, Action,
-    CentreLevel, Outcome, PartyRole, Referral, Source, State as CaseState, MEASURES, REPEAT_DAYS,
+    can_take_in, centre_level, intake_centre, parse_type_code, sees_names, Action, CentreLevel,
+    Outcome, PartyRole, Referral, Source, State as CaseState, MEASURES, REPEAT_DAYS,
 };
 use shanzhi_domain::resident::record::{parse_identity, parse_person_name, IdKind};
 use shanzhi_domain::tree::NodeCode;
@@ -40,7 +40,9 @@ use shanzhi_store::notification::NewNotification;
 use shanzhi_store::StoreError;
 
 use super::node::visible_node;
-use crate::dispute::{allowed_actions, clocks_json, involvement, node_of, visible};
+use crate::dispute::{
+    allowed_actions, clocks_json, intake_log, involvement, new_row, node_of, visible,
+};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{page_limit, CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -486,76 +488,6 @@ async fn parties_of(
         });
     }
     Ok((out, earlier))
-}
-
-/// A new case row held at `centre`.
-#[allow(clippy::too_many_arguments)]
-fn new_row(
-    centre: &NodeCode,
-    type_code: String,
-    source: Source,
-    summary: String,
-    amount_cents: Option<i64>,
-    people_involved: Option<i64>,
-    violence: bool,
-    parties: usize,
-    earlier: i64,
-    now: i64,
-) -> ApiResult<DisputeRow> {
-    let level = centre_level(centre).ok_or_else(|| {
-        ApiError::invalid("node", "cases are held by a village, town or county centre")
-    })?;
-    let r = risk(parties, people_involved, violence, earlier);
-    Ok(DisputeRow {
-        id: 0,
-        number: String::new(),
-        node_code: centre.as_str().to_owned(),
-        level: level.as_str().to_owned(),
-        type_code,
-        source: source.as_str().to_owned(),
-        summary,
-        amount_cents,
-        people_involved,
-        violence: r.violence,
-        many_parties: r.many_parties,
-        repeat_case: r.repeat,
-        state: CaseState::Intake.as_str().to_owned(),
-        mediator_id: None,
-        applicant_user_id: None,
-        intake_user_id: None,
-        event_id: None,
-        accepted_at: None,
-        started_at: None,
-        due_at: None,
-        light: "green".into(),
-        supervision: "none".into(),
-        next_check_at: None,
-        extension: "none".into(),
-        outcome: None,
-        outcome_text: None,
-        referral: None,
-        outcome_at: None,
-        on_time: None,
-        honoured: None,
-        follow_up_note: None,
-        reopened: false,
-        judicial: None,
-        closed_at: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    })
-}
-
-fn intake_log(actor_id: i64, note: &str) -> LogEntry {
-    LogEntry {
-        actor_id: Some(actor_id),
-        action: "intake".into(),
-        from_state: None,
-        to_state: CaseState::Intake.as_str().to_owned(),
-        note: Some(note.to_owned()),
-        data: json!({}),
-    }
 }
 
 fn to_centre(centre: &NodeCode, message: String) -> NewNotification {
