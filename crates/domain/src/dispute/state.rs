@@ -551,12 +551,15 @@ fn transfer(case: &DisputeState, t: &mut Transition, to: NodeCode) {
     }
 }
 
-/// The centre one level up: a village's town, a town's county; `None` for a county (and for
-/// a node that holds no centre).
+/// The centre one level up: a village's town, a town's county; `None` for a county, for a
+/// town of a city without counties (county digits 00: 东莞, 中山 — the city holds no centre), and
+/// for a node that holds no centre.
 pub fn centre_parent(node: &NodeCode) -> Option<NodeCode> {
     match centre_level(node)? {
         CentreLevel::County => None,
-        CentreLevel::Town | CentreLevel::Village => node.natural_parent(),
+        CentreLevel::Town | CentreLevel::Village => node
+            .natural_parent()
+            .filter(|up| centre_level(up).is_some()),
     }
 }
 
@@ -882,6 +885,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_town_of_a_city_without_counties_has_no_centre_above_it() {
+        // 东莞's towns hang under the city (county digits 00), which holds no centre.
+        assert_eq!(centre_parent(&code("441900003")), None);
+        assert_eq!(
+            centre_parent(&code("441900003001")),
+            Some(code("441900003"))
+        );
+        assert_eq!(centre_parent(&code("441502001")), Some(code("441502")));
+        assert_eq!(centre_parent(&code("441502")), None);
     }
 
     #[test]

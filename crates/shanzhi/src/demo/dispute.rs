@@ -11,10 +11,8 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shanzhi_domain::calendar::WorkCalendar;
-use shanzhi_domain::dispute::state::Judicial;
-use shanzhi_domain::dispute::{
-    centre_level, transition, Action, Extension, Outcome, Referral, Source, State,
-};
+use shanzhi_domain::dispute::state::{centre_parent, Judicial};
+use shanzhi_domain::dispute::{transition, Action, Extension, Outcome, Referral, Source, State};
 use shanzhi_domain::tree::{Level, NodeCode};
 use shanzhi_domain::user::person::mask_phone;
 use shanzhi_domain::user::{Actor, Role, Scope};
@@ -431,7 +429,7 @@ fn next(
             if x < 0.03 {
                 let reason = "不属于人民调解受理范围，已告知当事人向有关部门反映".to_owned();
                 (Action::Decline { reason }, soon(rng))
-            } else if x < 0.12 && holder != &w.root && centre_level(holder).is_some() {
+            } else if x < 0.12 && centre_parent(holder).is_some_and(|p| w.root.contains(&p)) {
                 let reason = "案情复杂、涉及人数多，提请上级矛调中心调处".to_owned();
                 (Action::TransferUp { reason }, soon(rng))
             } else {

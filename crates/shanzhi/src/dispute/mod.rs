@@ -7,7 +7,7 @@ pub mod agreement;
 
 use serde_json::{json, Value};
 use shanzhi_domain::calendar::{Light, WorkCalendar};
-use shanzhi_domain::dispute::state::{Judicial, DEADLINE_DAYS};
+use shanzhi_domain::dispute::state::{centre_parent, Judicial, DEADLINE_DAYS};
 use shanzhi_domain::dispute::{
     can_view, centre_level, risk, transition, Action, DisputeState, Extension, Involvement,
     Outcome, Source, State, Transition,
@@ -518,14 +518,10 @@ impl crate::calendar::Sweeper for CaseSweep<'_> {
 /// one level up hears of it.
 pub const RED_CARD_DAYS: i64 = 5;
 
-/// The centre one level above a village or town centre (none above a county's).
+/// The centre one level above a case's holder (none above a county's).
 fn upper_centre(node_code: &str) -> Option<String> {
     let node = NodeCode::parse(node_code).ok()?;
-    if centre_level(&node)?.as_str() == "county" {
-        return None;
-    }
-    let up = node.natural_parent()?;
-    centre_level(&up).map(|_| up.as_str().to_owned())
+    centre_parent(&node).map(|up| up.as_str().to_owned())
 }
 
 async fn sweep_one(
