@@ -143,7 +143,8 @@ pub struct NewParty {
     pub gender: Option<String>,
     pub id_number: Option<Sealed>,
     pub phone: Option<Sealed>,
-    pub address: Option<String>,
+    /// Sealed with an empty blind index (nobody searches by address).
+    pub address: Option<Sealed>,
 }
 
 /// A party as stored (masked columns only; the sealed ones stay in the database).
@@ -157,6 +158,7 @@ pub struct PartyRow {
     pub gender: Option<String>,
     pub id_mask: Option<String>,
     pub phone_mask: Option<String>,
+    /// Masked (the sealed address opens only through the audited reveal).
     pub address: Option<String>,
 }
 
@@ -191,15 +193,15 @@ pub async fn insert(db: &Db, d: &NewDispute, now: i64) -> Result<i64, StoreError
         for (i, p) in d.parties.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO dispute_party (dispute_id, position, role, resident_id, name, gender, id_enc, id_idx, id_mask, \
-                 phone_enc, phone_idx, phone_mask, address, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 phone_enc, phone_idx, phone_mask, address_enc, address_mask, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(id).bind(i as i64).bind(&p.role).bind(p.resident_id).bind(&p.name).bind(&p.gender)
             .bind(p.id_number.as_ref().map(|s| s.cipher.clone())).bind(p.id_number.as_ref().map(|s| s.index.clone()))
             .bind(p.id_number.as_ref().map(|s| s.mask.clone()))
             .bind(p.phone.as_ref().map(|s| s.cipher.clone())).bind(p.phone.as_ref().map(|s| s.index.clone()))
             .bind(p.phone.as_ref().map(|s| s.mask.clone()))
-            .bind(&p.address).bind(now)
+            .bind(p.address.as_ref().map(|s| s.cipher.clone())).bind(p.address.as_ref().map(|s| s.mask.clone())).bind(now)
             .execute(&mut *tx).await?;
         }
         crate::write_log!(tx, "dispute_log", "dispute_id", id, &d.log, now);
@@ -251,13 +253,20 @@ pub async fn of_event(db: &Db, event_id: i64) -> Result<Option<DisputeRow>, Stor
 /// The parties of a case, in order.
 pub async fn parties(db: &Db, id: i64) -> Result<Vec<PartyRow>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(
-        "SELECT id, dispute_id, role, resident_id, name, gender, id_mask, phone_mask, address FROM dispute_party \
+        "SELECT id, dispute_id, role, resident_id, name, gender, id_mask, phone_mask, address_mask AS address FROM dispute_party \
          WHERE dispute_id = $1 ORDER BY position",
     ).bind(id).fetch_all(pool).await?))
 }
 
-/// The parties' ID numbers in plain text, for the agreement printed for signature: written to
-/// the audit log with the purpose in the same transaction. (party id, number) in order.
+/// A party's sealed fields opened.
+pub struct Revealed {
+    pub party_id: i64,
+    pub id_number: Option<String>,
+    pub address: Option<String>,
+}
+
+/// The parties' ID numbers and addresses in plain text, for the agreement printed for
+/// signature: written to the audit log with the purpose. (party id, number, address) in order.
 pub async fn reveal_ids(
     db: &Db,
     keys: &Keyring,
@@ -265,17 +274,21 @@ pub async fn reveal_ids(
     purpose: &str,
     actor: i64,
     now: i64,
-) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-    let rows: Vec<(i64, Option<Vec<u8>>)> = with_pool!(db, pool => sqlx::query_as(
-        "SELECT id, id_enc FROM dispute_party WHERE dispute_id = $1 ORDER BY position",
+) -> Result<Vec<Revealed>, StoreError> {
+    let rows: Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT id, id_enc, address_enc FROM dispute_party WHERE dispute_id = $1 ORDER BY position",
     ).bind(id).fetch_all(pool).await?);
     let mut out = Vec::with_capacity(rows.len());
-    for (pid, enc) in rows {
-        out.push((pid, enc.map(|b| keys.decrypt(&b)).transpose()?));
+    for (party_id, id_enc, address_enc) in rows {
+        out.push(Revealed {
+            party_id,
+            id_number: id_enc.map(|b| keys.decrypt(&b)).transpose()?,
+            address: address_enc.map(|b| keys.decrypt(&b)).transpose()?,
+        });
     }
     with_tx!(db, tx => {
         let entry = AuditEntry::new(Some(actor), "dispute.reveal", "dispute", id.to_string())
-            .after(json!({"field": "id_number", "purpose": purpose, "parties": out.len()}));
+            .after(json!({"fields": ["id_number", "address"], "purpose": purpose, "parties": out.len()}));
         append_audit!(tx, &entry, now);
     });
     Ok(out)

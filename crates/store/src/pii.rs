@@ -436,6 +436,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         key: "id",
         column: "phone_enc",
     },
+    SealedColumn {
+        table: "dispute_party",
+        key: "id",
+        column: "address_enc",
+    },
 ];
 
 /// Seals the phones written in plain text before 0012 (app_user, event_caller, open311_request)

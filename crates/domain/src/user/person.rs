@@ -65,6 +65,14 @@ pub fn mask_phone(s: &str) -> String {
     format!("{head}****{tail}")
 }
 
+/// A person's address masked: the first half kept (at most six characters: the street, not the
+/// door), the rest starred (汕尾市城区东风路12号 → 汕尾市城区****).
+pub fn mask_address(s: &str) -> String {
+    let chars: Vec<char> = s.trim().chars().collect();
+    let keep = (chars.len() / 2).min(6);
+    format!("{}****", chars[..keep].iter().collect::<String>())
+}
+
 /// A citizen's name as staff see it: the first character and one star (张三丰 → 张*).
 pub fn mask_name(name: &str) -> String {
     match name.trim().chars().next() {

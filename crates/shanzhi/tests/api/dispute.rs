@@ -55,7 +55,8 @@ pub async fn take_in(app: &TestApp, who: &Session, node: &str, type_code: &str) 
             Some(who),
             json!({"node": node, "type": type_code, "source": "walk_in", "summary": "邻里漏水纠纷",
                    "parties": [
-                       {"role": "applicant", "name": "王小明", "id_number": applicant_id(), "phone": "13800001111"},
+                       {"role": "applicant", "name": "王小明", "id_number": applicant_id(), "phone": "13800001111",
+                        "address": "汕尾市城区东风路12号"},
                        {"role": "respondent", "name": "李大华"}]}),
         )
         .await;
@@ -565,7 +566,9 @@ db_test!(
                 .unwrap();
             assert!(!text.contains(&applicant_id()), "{text}");
             assert!(!text.contains("13800001111"), "{text}");
+            assert!(!text.contains("东风路12号"), "{text}");
             let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["parties"][0]["address"], "汕尾市城区****");
             assert_eq!(v["parties"][0]["name"], "王小明");
             assert!(v["parties"][0]["id_mask"].as_str().unwrap().contains('*'));
             assert!(v["parties"][0]["phone_mask"]
@@ -593,6 +596,11 @@ db_test!(
             .iter()
             .all(|(i, p)| i.as_deref().is_none_or(|x| x.contains('*'))
                 && p.as_deref().is_none_or(|x| x.contains('*'))));
+        let stored: i64 = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM dispute_party WHERE address_mask LIKE '%12号%' OR name LIKE '%12号%'")
+                .fetch_one(pool).await.unwrap()
+        });
+        assert_eq!(stored, 0);
         let again = take_in(&app, &cast.dispatcher, "441502001001", "debt").await;
         let v = app
             .get_json(&format!("/api/v1/disputes/{again}"), &cast.dispatcher)

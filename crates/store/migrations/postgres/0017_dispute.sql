@@ -135,7 +135,8 @@ CREATE TABLE dispute_party (
     phone_enc    BYTEA,
     phone_idx    BYTEA,
     phone_mask   TEXT,
-    address      TEXT,
+    address_enc  BYTEA,                        -- sealed like the ID number (no index)
+    address_mask TEXT,
     created_at   BIGINT NOT NULL
 );
 CREATE INDEX dispute_party_case_idx ON dispute_party (dispute_id, position);

@@ -135,7 +135,8 @@ CREATE TABLE dispute_party (
     phone_enc    BLOB,
     phone_idx    BLOB,
     phone_mask   TEXT,
-    address      TEXT,
+    address_enc  BLOB,                        -- sealed like the ID number (no index)
+    address_mask TEXT,
     created_at   INTEGER NOT NULL
 );
 CREATE INDEX dispute_party_case_idx ON dispute_party (dispute_id, position);

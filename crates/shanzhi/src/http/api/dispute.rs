@@ -32,7 +32,7 @@ use shanzhi_domain::dispute::{
 };
 use shanzhi_domain::resident::record::{parse_identity, parse_person_name, IdKind};
 use shanzhi_domain::tree::NodeCode;
-use shanzhi_domain::user::person::{mask_name, Phone};
+use shanzhi_domain::user::person::{mask_address, mask_name, Phone};
 use shanzhi_domain::user::{Actor, Role};
 use shanzhi_store::dispute::{DisputeRow, DisputeType, Filter, NewDispute, NewParty};
 use shanzhi_store::event::LogEntry;
@@ -409,7 +409,13 @@ async fn parties_of(
             ApiError::invalid(field("role"), "must be applicant, respondent or other")
         })?;
         let address = match &p.address {
-            Some(a) => shanzhi_domain::text::note(&field("address"), a, 200)?,
+            Some(a) => shanzhi_domain::text::note(&field("address"), a, 200)?.map(|a| {
+                shanzhi_store::pii::Sealed {
+                    cipher: app.pii.encrypt(&a),
+                    index: Vec::new(),
+                    mask: mask_address(&a),
+                }
+            }),
             None => None,
         };
         let gender = match p.gender.as_deref() {

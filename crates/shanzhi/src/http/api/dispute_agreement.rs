@@ -92,10 +92,11 @@ async fn agreement(
     let parties = parties
         .into_iter()
         .map(|p| {
-            let plain = revealed
+            let opened = revealed
                 .as_ref()
-                .and_then(|r| r.iter().find(|(pid, _)| *pid == p.id))
-                .and_then(|(_, n)| n.clone());
+                .and_then(|r| r.iter().find(|x| x.party_id == p.id));
+            let plain = opened.and_then(|x| x.id_number.clone());
+            let address = opened.and_then(|x| x.address.clone());
             AgreementParty {
                 role: PartyRole::parse(&p.role).unwrap_or(PartyRole::Other),
                 name: if entitled {
@@ -109,7 +110,7 @@ async fn agreement(
                     _ => None,
                 },
                 id_number: plain.or(p.id_mask),
-                address: p.address.filter(|_| entitled),
+                address: address.or(p.address.filter(|_| entitled)),
             }
         })
         .collect();
