@@ -26,34 +26,44 @@ pub fn day_number(d: chrono::NaiveDate) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 
-/// One module's deadline sweep, for [`sweep_batches`]: the rows due for a check, and the
-/// check of one row.
-pub trait Sweeper {
+/// One module's deadline sweep, for [`sweep`]: the rows due for a check, and the check of
+/// one row. The implementor is the sweep's tally (what it did).
+pub trait Sweeper: Default + Send {
     type Row: Send;
-    /// The next batch of rows due.
-    fn due(&self) -> impl std::future::Future<Output = Result<Vec<Self::Row>, ApiError>> + Send;
-    /// Checks one row (lights, supervision, escalation) and saves what changed.
+    /// The next batch of rows due by `now`.
+    fn due(
+        app: &AppState,
+        now: i64,
+    ) -> impl std::future::Future<Output = Result<Vec<Self::Row>, ApiError>> + Send;
+    /// Checks one row (lights, supervision, escalation), saves what changed and counts it.
     fn check(
         &mut self,
+        app: &AppState,
+        cal: &WorkCalendar,
+        now: i64,
         row: Self::Row,
     ) -> impl std::future::Future<Output = Result<(), ApiError>> + Send;
+    /// Where the sweep keeps how many rows it checked.
+    fn checked(&mut self) -> &mut usize;
 }
 
-/// Runs a deadline sweep: batch after batch of rows due, each checked, until none is left or a
-/// whole batch made no progress (a row changed meanwhile, a 409, waits for the next sweep).
-/// Answers how many rows were checked. Shared by every module with clocks (work orders,
-/// dispute cases).
-pub async fn sweep_batches<S: Sweeper + Send>(s: &mut S) -> Result<usize, ApiError> {
+/// Runs a module's deadline sweep at `now` on the calendar in force: batch after batch of rows
+/// due, each checked, until none is left or a whole batch made no progress (a row changed
+/// meanwhile, a 409, waits for the next sweep). Answers the sweep's tally. Shared by every
+/// module with clocks (work orders, dispute cases).
+pub async fn sweep<S: Sweeper>(app: &AppState, now: i64) -> Result<S, ApiError> {
+    let cal = calendar(app).await?;
+    let mut s = S::default();
     let mut checked = 0;
     loop {
-        let rows = s.due().await?;
+        let rows = S::due(app, now).await?;
         if rows.is_empty() {
             break;
         }
         let mut progressed = false;
         for row in rows {
             checked += 1;
-            match s.check(row).await {
+            match s.check(app, &cal, now, row).await {
                 Ok(()) => progressed = true,
                 Err(ApiError { status, .. }) if status == axum::http::StatusCode::CONFLICT => {}
                 Err(e) => return Err(e),
@@ -63,5 +73,6 @@ pub async fn sweep_batches<S: Sweeper + Send>(s: &mut S) -> Result<usize, ApiErr
             break;
         }
     }
-    Ok(checked)
+    *s.checked() = checked;
+    Ok(s)
 }

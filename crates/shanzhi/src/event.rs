@@ -945,42 +945,29 @@ pub struct Sweep {
 /// The deadline sweep at `now`: turns lights yellow and red, raises supervision (普通 / 黄牌 /
 /// 红牌督办) with a reminder, and escalates orders red past their category's limit.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let mut s = EventSweep {
-        app,
-        cal: calendar(app).await?,
-        now,
-        out: Sweep::default(),
-    };
-    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
-    Ok(s.out)
+    crate::calendar::sweep(app, now).await
 }
 
-/// The event loop's part of a sweep.
-struct EventSweep<'a> {
-    app: &'a AppState,
-    cal: WorkCalendar,
-    now: i64,
-    out: Sweep,
-}
-
-impl crate::calendar::Sweeper for EventSweep<'_> {
+impl crate::calendar::Sweeper for Sweep {
     type Row = EventRow;
 
-    async fn due(&self) -> Result<Vec<EventRow>, ApiError> {
-        Ok(shanzhi_store::event::due_for_check(&self.app.db, self.now, 500).await?)
+    async fn due(app: &AppState, now: i64) -> Result<Vec<EventRow>, ApiError> {
+        Ok(shanzhi_store::event::due_for_check(&app.db, now, 500).await?)
     }
 
-    async fn check(&mut self, row: EventRow) -> Result<(), ApiError> {
-        let category = shanzhi_store::category::get(&self.app.db, row.category_id).await?;
-        sweep_one(
-            self.app,
-            &self.cal,
-            &row,
-            &category,
-            self.now,
-            &mut self.out,
-        )
-        .await
+    async fn check(
+        &mut self,
+        app: &AppState,
+        cal: &WorkCalendar,
+        now: i64,
+        row: EventRow,
+    ) -> Result<(), ApiError> {
+        let category = shanzhi_store::category::get(&app.db, row.category_id).await?;
+        sweep_one(app, cal, &row, &category, now, self).await
+    }
+
+    fn checked(&mut self) -> &mut usize {
+        &mut self.checked
     }
 }
 

@@ -481,36 +481,31 @@ pub struct Sweep {
     pub red: usize,
 }
 
-/// The disputes' deadline sweep at `now`: lights turn yellow (普通督办) and red (黄牌督办),
-/// said on the timeline and to the holding centre.
+/// The disputes' deadline sweep at `now`: lights turn yellow (普通督办) and red (黄牌督办, then
+/// 红牌督办 to the centre above), said on the timeline and to the holding centre.
 pub async fn sweep(app: &AppState, now: i64) -> Result<Sweep, ApiError> {
-    let mut s = CaseSweep {
-        app,
-        cal: calendar(app).await?,
-        now,
-        out: Sweep::default(),
-    };
-    s.out.checked = crate::calendar::sweep_batches(&mut s).await?;
-    Ok(s.out)
+    crate::calendar::sweep(app, now).await
 }
 
-/// The disputes' part of a sweep.
-struct CaseSweep<'a> {
-    app: &'a AppState,
-    cal: WorkCalendar,
-    now: i64,
-    out: Sweep,
-}
-
-impl crate::calendar::Sweeper for CaseSweep<'_> {
+impl crate::calendar::Sweeper for Sweep {
     type Row = DisputeRow;
 
-    async fn due(&self) -> Result<Vec<DisputeRow>, ApiError> {
-        Ok(shanzhi_store::dispute::due_for_check(&self.app.db, self.now, 500).await?)
+    async fn due(app: &AppState, now: i64) -> Result<Vec<DisputeRow>, ApiError> {
+        Ok(shanzhi_store::dispute::due_for_check(&app.db, now, 500).await?)
     }
 
-    async fn check(&mut self, row: DisputeRow) -> Result<(), ApiError> {
-        sweep_one(self.app, &self.cal, &row, self.now, &mut self.out).await
+    async fn check(
+        &mut self,
+        app: &AppState,
+        cal: &WorkCalendar,
+        now: i64,
+        row: DisputeRow,
+    ) -> Result<(), ApiError> {
+        sweep_one(app, cal, &row, now, self).await
+    }
+
+    fn checked(&mut self) -> &mut usize {
+        &mut self.checked
     }
 }
 
