@@ -673,6 +673,10 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let limit = page_limit(q.limit, 50, 200)?;
+    // Read by staff only, but a node that is no code is a mistake whoever sends it.
+    if let Some(n) = &q.node {
+        NodeCode::parse(n).map_err(|_| ApiError::invalid("node", "not a region or grid code"))?;
+    }
     let mut f = Filter {
         limit,
         after: q.after,

@@ -80,6 +80,14 @@ pub mod schema {
             "pattern": format!(r"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$")})
     }
 
+    /// A short label like a name but of at most `max` characters: not blank, no control
+    /// characters.
+    pub fn label(max: usize) -> Value {
+        let mut v = name();
+        v["maxLength"] = json!(max);
+        v
+    }
+
     /// A region code (12 digits: significant parts, then zeros) or a grid code (a village code
     /// and 1 to 5 segments of 3 digits), as `NodeCode::parse` takes it.
     pub fn node_code() -> Value {

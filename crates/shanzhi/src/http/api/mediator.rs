@@ -32,7 +32,7 @@ fn mediator_body(required: bool) -> Vec<(&'static str, Value)> {
         ),
         ("organisation?", s::nullable(s::note(100, false))),
         (o("node", "node?"), s::region_code()),
-        ("dialects?", s::array_max(s::note(20, true), 10)),
+        ("dialects?", s::array_max(s::label(20), 10)),
         ("rating?", s::nullable(s::number(0.0, 5.0))),
         ("user_id?", s::nullable(s::int64())),
         ("active?", s::nullable(s::boolean())),
@@ -49,7 +49,7 @@ pub fn routes() -> Routes {
                 .query("specialty", type_code_schema(), "dispute type code")
                 .query("level", s::one_of(&["village", "town", "county"]), "level served")
                 .query("node", s::region_code(), "serving under this node (default: the user's scope)")
-                .query("q", s::text(1, 50), "name prefix")
+                .query("q", s::note(50, false), "name prefix")
                 .query("after", s::int64(), "page: mediators after this id")
                 .query("limit", s::integer(1, 500), "page size (default 100)"),
         )
@@ -144,17 +144,10 @@ async fn list(
             ));
         }
     }
-    let qtext =
-        q.q.as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-    if qtext
-        .as_ref()
-        .is_some_and(|t| t.chars().any(char::is_control))
-    {
-        return Err(ApiError::invalid("q", "no control characters"));
-    }
+    let qtext = match q.q.as_deref() {
+        Some(raw) => shanzhi_domain::text::note("q", raw, 50)?,
+        None => None,
+    };
     let rows = shanzhi_store::mediator::list(
         &app.db,
         &Filter {
