@@ -1,7 +1,8 @@
 // Browser walk of the resident import (issue 13, point 4): the grid worker downloads the
 // template, uploads a CSV with one good row and one whose ID number has a wrong check digit in
 // "valid rows" mode, watches the upload's progress bar, and reads the report naming the bad
-// row, its column and the reason. Screenshot: import-report.
+// row, its column and the reason. Screenshot: import-report. Then the places register the same
+// way, from the places page: one good place and one of an unknown kind; the good one is listed.
 import path from 'node:path';
 
 /** 17 digits and their GB 11643 check digit. */
@@ -38,6 +39,25 @@ export async function walk(ctx) {
     const status = await page.locator('[role=status]').first().textContent();
     check(/写入 1 人/.test(status), `one resident written (got ${status})`);
     await page.screenshot({ path: path.join(SHOTS, 'import-report.png'), fullPage: true });
+  });
+  await step('a grid worker imports places from the places page', async () => {
+    await page.goto(`${BASE}/console/places`);
+    await page.click('#place-import');
+    await page.locator('#rimport-file').waitFor();
+    const name = `导入测试店${Date.now() % 100000}`;
+    const csv = `场所名称,场所类型,所属网格代码,上次安全检查日期,检查结果\n${name},小餐饮,${demo.grid.code},2026-01-05,发现隐患\n错误类型店,酒吧,${demo.grid.code},,\n`;
+    await page.setInputFiles('#rimport-file', { name: 'places.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await page.selectOption('#rimport-mode', 'valid_rows');
+    await page.click('form button[type=submit]');
+    await page.locator('#rimport-errors').waitFor();
+    const cells = await page.locator('#rimport-errors tbody tr').first().locator('td').allTextContents();
+    check(cells[0] === '3' && cells[1] === '场所类型' && /kind of place/.test(cells[2]), `the report names row 3's kind (got ${cells.join(' | ')})`);
+    const status = await page.locator('[role=status]').first().textContent();
+    check(/写入 1 个场所/.test(status), `one place written (got ${status})`);
+    await page.goto(`${BASE}/console/places?kind=small_restaurant`);
+    await page.locator('#place-list').waitFor();
+    const listed = await page.locator('#place-list tbody').textContent();
+    check(listed.includes(name) && listed.includes('发现隐患'), `the imported place is listed with its last check (${name})`);
   });
   await browserCtx.close();
 }

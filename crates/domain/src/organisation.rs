@@ -34,6 +34,32 @@ impl OrganisationKind {
         }
     }
 
+    /// The name a spreadsheet and the console show in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            OrganisationKind::Enterprise => "企业",
+            OrganisationKind::SocialOrganisation => "社会组织",
+            OrganisationKind::PartyBranch => "网格党支部",
+        }
+    }
+
+    /// The kind a spreadsheet's cell names: its Chinese name (or a common short form), or the
+    /// API word.
+    pub fn of_word(s: &str) -> Option<OrganisationKind> {
+        let w = s.trim();
+        OrganisationKind::ALL
+            .into_iter()
+            .find(|k| k.label_zh() == w || k.as_str() == w.to_lowercase())
+            .or(match w {
+                "公司" | "个体工商户" | "非公企业" => Some(OrganisationKind::Enterprise),
+                "社团" | "民办非企业单位" | "基金会" => {
+                    Some(OrganisationKind::SocialOrganisation)
+                }
+                "党支部" | "支部" => Some(OrganisationKind::PartyBranch),
+                _ => None,
+            })
+    }
+
     pub fn parse(s: &str) -> Result<OrganisationKind, DomainError> {
         OrganisationKind::ALL
             .into_iter()
@@ -175,6 +201,17 @@ mod tests {
             Member::parse(Some(3), Some("李四")).unwrap(),
             Member::Resident(3)
         );
+    }
+
+    #[test]
+    fn kinds_are_read_from_their_chinese_names() {
+        for k in OrganisationKind::ALL {
+            assert_eq!(OrganisationKind::of_word(k.label_zh()), Some(k));
+            assert_eq!(OrganisationKind::of_word(k.as_str()), Some(k));
+        }
+        assert_eq!(OrganisationKind::of_word(" 公司 "), Some(Enterprise));
+        assert_eq!(OrganisationKind::of_word("党支部"), Some(PartyBranch));
+        assert_eq!(OrganisationKind::of_word("俱乐部"), None);
     }
 
     #[test]

@@ -102,6 +102,49 @@ impl PlaceKind {
             .ok_or_else(|| DomainError::invalid("kind", "is not a kind of place"))
     }
 
+    /// The name a spreadsheet and the console show in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PlaceKind::Shop => "商铺",
+            PlaceKind::School => "学校",
+            PlaceKind::Hospital => "医院",
+            PlaceKind::EnterpriseSite => "企业场所",
+            PlaceKind::SmallShop => "小商店",
+            PlaceKind::SmallRestaurant => "小餐饮",
+            PlaceKind::SmallHotel => "小旅馆",
+            PlaceKind::SmallEntertainment => "小歌舞娱乐",
+            PlaceKind::SmallInternetCafe => "小网吧",
+            PlaceKind::SmallBeautyBath => "小美容洗浴",
+            PlaceKind::SmallSchool => "小学校/幼儿园",
+            PlaceKind::SmallClinic => "小医院/诊所",
+            PlaceKind::SmallWorkshop => "小生产加工",
+        }
+    }
+
+    /// The kind a spreadsheet's cell names: its Chinese name (or a common short form), or the
+    /// API word.
+    pub fn of_word(s: &str) -> Option<PlaceKind> {
+        let w = s.trim();
+        if let Some(k) = PlaceKind::ALL
+            .into_iter()
+            .find(|k| k.label_zh() == w || k.as_str() == w.to_lowercase())
+        {
+            return Some(k);
+        }
+        Some(match w {
+            "商店" | "门店" => PlaceKind::Shop,
+            "企业" => PlaceKind::EnterpriseSite,
+            "小餐馆" | "餐饮" => PlaceKind::SmallRestaurant,
+            "小歌舞厅" | "歌舞娱乐" => PlaceKind::SmallEntertainment,
+            "网吧" => PlaceKind::SmallInternetCafe,
+            "美容洗浴" | "小美容" => PlaceKind::SmallBeautyBath,
+            "小学校" | "幼儿园" => PlaceKind::SmallSchool,
+            "小医院" | "诊所" => PlaceKind::SmallClinic,
+            "小作坊" | "小加工" => PlaceKind::SmallWorkshop,
+            _ => return None,
+        })
+    }
+
     /// One of the nine small places (九小场所).
     pub fn is_small(self) -> bool {
         self.as_str().starts_with("small_")
@@ -165,6 +208,27 @@ impl CheckResult {
             CheckResult::HazardsFound => "hazards_found",
             CheckResult::Failed => "failed",
         }
+    }
+
+    /// 合格, 发现隐患, 不合格.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CheckResult::Passed => "合格",
+            CheckResult::HazardsFound => "发现隐患",
+            CheckResult::Failed => "不合格",
+        }
+    }
+
+    /// The result a spreadsheet's cell names, in Chinese or as the API word.
+    pub fn of_word(s: &str) -> Option<CheckResult> {
+        let w = s.trim();
+        CheckResult::ALL
+            .into_iter()
+            .find(|r| r.label_zh() == w || r.as_str() == w.to_lowercase())
+            .or(match w {
+                "有隐患" | "隐患" => Some(CheckResult::HazardsFound),
+                _ => None,
+            })
     }
 
     pub fn parse(s: &str) -> Result<CheckResult, DomainError> {
@@ -257,6 +321,25 @@ mod tests {
         }
         assert_eq!(PlaceKind::ALL.iter().filter(|k| k.is_small()).count(), 9);
         assert!(PlaceKind::parse("bar").is_err());
+    }
+
+    #[test]
+    fn kinds_and_results_are_read_from_their_chinese_names() {
+        for k in PlaceKind::ALL {
+            assert_eq!(PlaceKind::of_word(k.label_zh()), Some(k));
+            assert_eq!(PlaceKind::of_word(k.as_str()), Some(k));
+        }
+        assert_eq!(
+            PlaceKind::of_word(" 网吧 "),
+            Some(PlaceKind::SmallInternetCafe)
+        );
+        assert_eq!(PlaceKind::of_word("幼儿园"), Some(PlaceKind::SmallSchool));
+        assert_eq!(PlaceKind::of_word("酒吧"), None);
+        for r in CheckResult::ALL {
+            assert_eq!(CheckResult::of_word(r.label_zh()), Some(r));
+            assert_eq!(CheckResult::of_word(r.as_str()), Some(r));
+        }
+        assert_eq!(CheckResult::of_word("良好"), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Flags, DEFAULT_DATABASE_URL};
 use crate::demo::{self, Scale};
 use crate::http::error::ApiError;
+use crate::import::Register;
 use crate::startup;
 use crate::tree::sheet::{self, Format};
 use crate::tree::template::{self, TemplateFormat};
@@ -168,7 +169,31 @@ enum ImportCommand {
         /// all-or-nothing (default): any bad row and nothing is written; valid-rows: the good
         /// rows are written and the bad ones reported.
         #[arg(long, value_enum, default_value = "all-or-nothing")]
-        mode: crate::resident::import::Mode,
+        mode: crate::import::Mode,
+    },
+    /// Import organisations (企业, 社会组织, 网格党支部) from an .xlsx or CSV file (the
+    /// template: GET /api/v1/organisations/import/template); prints the report by row.
+    Organisations {
+        file: PathBuf,
+        /// The grid of rows that name none.
+        #[arg(long)]
+        node: Option<String>,
+        /// all-or-nothing (default): any bad row and nothing is written; valid-rows: the good
+        /// rows are written and the bad ones reported.
+        #[arg(long, value_enum, default_value = "all-or-nothing")]
+        mode: crate::import::Mode,
+    },
+    /// Import places (场所) from an .xlsx or CSV file (the template: GET
+    /// /api/v1/places/import/template); prints the report by row. See README.
+    Places {
+        file: PathBuf,
+        /// The grid of rows that name none.
+        #[arg(long)]
+        node: Option<String>,
+        /// all-or-nothing (default): any bad row and nothing is written; valid-rows: the good
+        /// rows are written and the bad ones reported.
+        #[arg(long, value_enum, default_value = "all-or-nothing")]
+        mode: crate::import::Mode,
     },
 }
 
@@ -477,6 +502,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import {
             command: ImportCommand::Residents { file, node, mode },
         } => return import_residents(&config, clock, &file, node, mode).await,
+        Command::Import {
+            command: ImportCommand::Places { file, node, mode },
+        } => return import_register(&config, clock, &file, node, mode, Register::Places).await,
+        Command::Import {
+            command: ImportCommand::Organisations { file, node, mode },
+        } => {
+            return import_register(&config, clock, &file, node, mode, Register::Organisations)
+                .await
+        }
         Command::Tree {
             command:
                 TreeCommand::Import {
@@ -548,23 +582,12 @@ async fn import_residents(
     clock: Arc<dyn Clock>,
     file: &std::path::Path,
     node: Option<String>,
-    mode: crate::resident::import::Mode,
+    mode: crate::import::Mode,
 ) -> anyhow::Result<ExitCode> {
     use crate::resident::import;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let format = match Format::of_path(file) {
-        Format::Geojson => anyhow::bail!("{}: an import file is .xlsx or .csv", file.display()),
-        f => f,
-    };
-    let node = node
-        .map(|c| NodeCode::parse(&c).map_err(|e| anyhow::anyhow!("--node: {e}")))
-        .transpose()?;
+    let (bytes, format, node, name) = import_file(file, node)?;
     let state = startup::build_state(config.clone(), clock).await?;
     let bar = crate::demo::progress::counter("residents");
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let started = std::time::Instant::now();
     let done = import::import(
         &state.db,
@@ -586,32 +609,124 @@ async fn import_residents(
     .await;
     bar.finish_and_clear();
     state.db.close().await;
-    let (report, code) = match done {
-        Ok(r) => (r, ExitCode::SUCCESS),
-        Err(import::Refusal::Rows(r)) => (r, ExitCode::from(2)),
-        Err(e) => {
-            print_refusal(&ApiError::from(e));
-            return Ok(ExitCode::from(2));
-        }
+    let Some((report, code)) = reported(done) else {
+        return Ok(ExitCode::from(2));
     };
     let secs = started.elapsed().as_secs_f64();
     println!(
         "read {} rows in {secs:.1} s: {} residents, {} households, {} buildings, {} houses, {} tags written; {} rows refused",
         report.rows, report.residents, report.households, report.buildings, report.houses, report.tags, report.refused
     );
+    print_rows(
+        code,
+        &report.errors,
+        report.errors_total,
+        &report.ignored_columns,
+    );
+    Ok(code)
+}
+
+/// `shanzhi import places|organisations`: the report on standard output, one bad row a line.
+async fn import_register(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    file: &std::path::Path,
+    node: Option<String>,
+    mode: crate::import::Mode,
+    register: Register,
+) -> anyhow::Result<ExitCode> {
+    let (bytes, format, node, name) = import_file(file, node)?;
+    let state = startup::build_state(config.clone(), clock).await?;
+    let started = std::time::Instant::now();
+    let done = register
+        .import(
+            &state.db,
+            crate::import::Request {
+                bytes: bytes.into(),
+                format,
+                mode,
+                node,
+                actor: None,
+                file_name: &name,
+                now_ms: state.clock.now_ms(),
+            },
+        )
+        .await;
+    state.db.close().await;
+    let Some((report, code)) = reported(done) else {
+        return Ok(ExitCode::from(2));
+    };
+    println!(
+        "read {} rows in {:.1} s: {} {} written; {} rows refused",
+        report.rows,
+        started.elapsed().as_secs_f64(),
+        report.written,
+        register.word(),
+        report.refused
+    );
+    print_rows(
+        code,
+        &report.errors,
+        report.errors_total,
+        &report.ignored_columns,
+    );
+    Ok(code)
+}
+
+/// An import's report and the exit code it means (2: all or nothing, and rows are bad), or
+/// None when the file as a whole was refused (said on standard error).
+fn reported<R: crate::import::RowReport>(
+    done: Result<R, crate::import::Refusal<R>>,
+) -> Option<(R, ExitCode)> {
+    match done {
+        Ok(r) => Some((r, ExitCode::SUCCESS)),
+        Err(crate::import::Refusal::Rows(r)) => Some((r, ExitCode::from(2))),
+        Err(e) => {
+            print_refusal(&ApiError::from(e));
+            None
+        }
+    }
+}
+
+/// An import file's bytes, its kind by extension, the `--node` given and the file's name.
+fn import_file(
+    file: &std::path::Path,
+    node: Option<String>,
+) -> anyhow::Result<(Vec<u8>, Format, Option<NodeCode>, String)> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let format = match Format::of_path(file) {
+        Format::Geojson => anyhow::bail!("{}: an import file is .xlsx or .csv", file.display()),
+        f => f,
+    };
+    let node = node
+        .map(|c| NodeCode::parse(&c).map_err(|e| anyhow::anyhow!("--node: {e}")))
+        .transpose()?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((bytes, format, node, name))
+}
+
+/// An import report's bad rows, one a line, and the columns it did not read.
+fn print_rows(
+    code: ExitCode,
+    errors: &[crate::import::RowError],
+    total: usize,
+    ignored: &[String],
+) {
     if code != ExitCode::SUCCESS {
         println!("nothing was written (all or nothing)");
     }
-    for e in &report.errors {
+    for e in errors {
         println!("  row {} {}: {}", e.row, e.column, e.reason);
     }
-    if report.errors_total > report.errors.len() {
-        println!("  … and {} more", report.errors_total - report.errors.len());
+    if total > errors.len() {
+        println!("  … and {} more", total - errors.len());
     }
-    if !report.ignored_columns.is_empty() {
-        println!("columns not read: {}", report.ignored_columns.join(", "));
+    if !ignored.is_empty() {
+        println!("columns not read: {}", ignored.join(", "));
     }
-    Ok(code)
 }
 
 fn parse_crs(s: &str) -> Result<Crs, String> {

@@ -22,7 +22,9 @@ pub enum Cell {
     Text(String),
     Int(i64),
     Float(f64),
-    /// A date, an error value or a boolean: never a code, a name or a level.
+    /// A date or date-time cell: Excel's serial day number (days since 1899-12-30).
+    Date(f64),
+    /// An error value or a boolean: never a code, a name or a level.
     Other(String),
 }
 
@@ -42,6 +44,7 @@ impl Cell {
             Cell::Int(i) => Ok(Some(i.to_string())),
             Cell::Float(f) => float_code(*f).map(Some),
             Cell::Text(s) => text_code(s.trim()),
+            Cell::Date(_) => Err("a date is not a code".into()),
             Cell::Other(s) => Err(format!("{s} is not a code")),
         }
     }
@@ -53,10 +56,50 @@ impl Cell {
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
             Cell::Float(f) => f.to_string(),
+            Cell::Date(d) => match serial_date(*d) {
+                Some(day) => day.format("%Y-%m-%d").to_string(),
+                None => format!("the date {d}"),
+            },
             Cell::Text(s) | Cell::Other(s) => s.trim().to_owned(),
         };
         (!s.is_empty()).then_some(s)
     }
+
+    /// The cell as a day: a date cell, or text written 2026-12-31, 2026/12/31, 2026.12.31,
+    /// 20261231 or 2026年12月31日.
+    pub fn date(&self) -> Result<Option<chrono::NaiveDate>, String> {
+        let text = match self {
+            Cell::Empty => return Ok(None),
+            Cell::Date(d) => {
+                return serial_date(*d)
+                    .map(Some)
+                    .ok_or_else(|| format!("the date {d} is out of range"))
+            }
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Cell::Text(s) => s.trim().to_owned(),
+            Cell::Float(_) | Cell::Other(_) => return Err("is not a date YYYY-MM-DD".into()),
+        };
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let t = text
+            .trim_end_matches('日')
+            .replace(['年', '月', '/', '.'], "-");
+        chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .or_else(|_| chrono::NaiveDate::parse_from_str(&t, "%Y%m%d"))
+            .map(Some)
+            .map_err(|_| format!("{text} is not a date YYYY-MM-DD"))
+    }
+}
+
+/// Excel's serial day (1900 date system; the days after 1900-02-28, as every date in use is).
+fn serial_date(d: f64) -> Option<chrono::NaiveDate> {
+    if !d.is_finite() || !(61.0..2_958_466.0).contains(&d) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .checked_add_days(chrono::Days::new(d.floor() as u64))
 }
 
 /// Excel holds 15 significant digits: a whole number below 10^15 is exact.
@@ -284,7 +327,7 @@ pub fn read_rows<E: From<WorkbookError>>(
                 DataRef::Int(i) => Cell::Int(*i),
                 DataRef::Float(f) => Cell::Float(*f),
                 DataRef::Bool(b) => Cell::Other(b.to_string()),
-                DataRef::DateTime(d) => Cell::Other(format!("the date {}", d.as_f64())),
+                DataRef::DateTime(d) => Cell::Date(d.as_f64()),
                 DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Other(s.clone()),
                 DataRef::Error(e) => Cell::Other(format!("the error value {e}")),
             };
@@ -378,5 +421,36 @@ mod tests {
         );
         let e = read_rows::<WorkbookError>(&bytes, 2, |_, _| Ok(())).unwrap_err();
         assert_eq!(e, WorkbookError::TooManyRows { limit: 2 });
+    }
+
+    #[test]
+    fn dates_are_read_from_date_cells_and_the_ways_people_type_them() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet.write_number_with_format(0, 0, 46387.0, &day).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut cells = Vec::new();
+        read_rows::<WorkbookError>(&bytes, 10, |_, c| {
+            cells = c;
+            Ok(())
+        })
+        .unwrap();
+        let want = chrono::NaiveDate::from_ymd_opt(2026, 12, 31);
+        assert_eq!(cells[0].date().unwrap(), want);
+        assert_eq!(cells[0].text().as_deref(), Some("2026-12-31"));
+        for typed in [
+            "2026-12-31",
+            "2026/12/31",
+            "2026.12.31",
+            "20261231",
+            "2026年12月31日",
+        ] {
+            assert_eq!(Cell::Text(typed.into()).date().unwrap(), want, "{typed}");
+        }
+        assert_eq!(Cell::Empty.date().unwrap(), None);
+        assert!(Cell::Text("2026-13-01".into()).date().is_err());
+        assert!(Cell::Text("明年".into()).date().is_err());
+        assert!(Cell::Date(46387.0).code().is_err());
     }
 }

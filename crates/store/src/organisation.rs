@@ -295,3 +295,63 @@ pub async fn insert_branches(
     });
     Ok(())
 }
+
+/// Writes the organisations of an import in multi-row inserts, with the import's audit row, in
+/// one transaction.
+pub async fn import_many(
+    db: &Db,
+    organisations: &[OrganisationInput],
+    audit: &AuditEntry,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    const COLS: usize = 6;
+    with_tx!(db, tx => {
+        let engine = crate::db::engine_of(&tx);
+        for chunk in crate::db::pow2_chunks(organisations, 256) {
+            let sql = format!(
+                "INSERT INTO organisation (node_code, kind, name, address, created_at, updated_at) VALUES {}",
+                crate::db::tuples(engine, chunk.len(), COLS)
+            );
+            let mut q = sqlx::query(&sql);
+            for o in chunk {
+                q = q.bind(o.node_code.as_str()).bind(&o.kind).bind(&o.name).bind(&o.address)
+                    .bind(now_ms).bind(now_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        append_audit!(tx, audit, now_ms);
+    });
+    Ok(())
+}
+
+/// The (node, name) of the organisations registered at each of `nodes`, and the nodes among
+/// them that have a party branch.
+pub async fn names_at(
+    db: &Db,
+    nodes: &[String],
+) -> Result<(Vec<(String, String)>, Vec<String>), StoreError> {
+    let mut names = Vec::new();
+    let mut branches = Vec::new();
+    for chunk in nodes.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT node_code, name, kind FROM organisation WHERE node_code IN ({marks})");
+        let rows: Vec<(String, String, String)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(c.as_str());
+            }
+            q.fetch_all(pool).await?
+        });
+        for (node, name, kind) in rows {
+            if kind == "party_branch" {
+                branches.push(node.clone());
+            }
+            names.push((node, name));
+        }
+    }
+    Ok((names, branches))
+}

@@ -227,12 +227,13 @@ pub async fn overdue_counts(
     Ok((total, children))
 }
 
-/// A place of a bulk load (the demo): with its licence and the state of its checks.
+/// A place of a bulk load (the demo, an import): with its licence and the state of its checks.
 #[derive(Debug, Clone)]
 pub struct NewPlace {
     pub node_code: String,
     pub kind: String,
     pub name: String,
+    pub address: Option<String>,
     pub point: Option<(f64, f64)>,
     pub licence_no: Option<String>,
     pub licence_expires: Option<String>,
@@ -241,10 +242,23 @@ pub struct NewPlace {
     pub last_check: Option<(i64, String)>,
 }
 
-/// Writes many places in multi-row inserts, one check row for each last check, and their
-/// counts (tally kind place, replaced whole: call it on a database with no other places).
-pub async fn insert_many(db: &Db, places: &[NewPlace], now_ms: i64) -> Result<(), StoreError> {
-    const COLS: usize = 12;
+/// What a bulk load does with the counts of places.
+pub enum Counts<'a> {
+    /// Replaced whole (the demo, on a database with no other places).
+    Replace,
+    /// Added to, with the import's audit row.
+    Add(&'a AuditEntry),
+}
+
+/// Writes many places in multi-row inserts in one transaction, one check row for each last
+/// check, and their counts (tally kind place).
+pub async fn insert_many(
+    db: &Db,
+    places: &[NewPlace],
+    counts: Counts<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    const COLS: usize = 13;
     let mut t = Tally::new();
     for p in places {
         if let Ok(c) = NodeCode::parse(&p.node_code) {
@@ -253,14 +267,15 @@ pub async fn insert_many(db: &Db, places: &[NewPlace], now_ms: i64) -> Result<()
     }
     with_tx!(db, tx => {
         let engine = crate::db::engine_of(&tx);
+        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM place").fetch_one(&mut *tx).await?;
         for chunk in crate::db::pow2_chunks(places, 256) {
             let sql = format!(
-                "INSERT INTO place (node_code, kind, name, lon, lat, licence_no, licence_expires, next_check_at, last_check_at, last_result, created_at, updated_at) VALUES {}",
+                "INSERT INTO place (node_code, kind, name, address, lon, lat, licence_no, licence_expires, next_check_at, last_check_at, last_result, created_at, updated_at) VALUES {}",
                 crate::db::tuples(engine, chunk.len(), COLS)
             );
             let mut q = sqlx::query(&sql);
             for p in chunk {
-                q = q.bind(&p.node_code).bind(&p.kind).bind(&p.name)
+                q = q.bind(&p.node_code).bind(&p.kind).bind(&p.name).bind(&p.address)
                     .bind(p.point.map(|x| x.0)).bind(p.point.map(|x| x.1))
                     .bind(&p.licence_no).bind(&p.licence_expires).bind(p.next_check_at)
                     .bind(p.last_check.as_ref().map(|c| c.0)).bind(p.last_check.as_ref().map(|c| c.1.clone()))
@@ -269,10 +284,36 @@ pub async fn insert_many(db: &Db, places: &[NewPlace], now_ms: i64) -> Result<()
             q.execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO place_check (place_id, at, result) SELECT id, last_check_at, last_result FROM place \
-                     WHERE last_check_at IS NOT NULL AND id NOT IN (SELECT place_id FROM place_check)")
-            .execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM tally WHERE kind = 'place'").execute(&mut *tx).await?;
+                     WHERE id > $1 AND last_check_at IS NOT NULL")
+            .bind(before).execute(&mut *tx).await?;
+        match counts {
+            Counts::Replace => {
+                sqlx::query("DELETE FROM tally WHERE kind = 'place'").execute(&mut *tx).await?;
+            }
+            Counts::Add(entry) => append_audit!(tx, entry, now_ms),
+        }
         write_tally!(tx, &t);
     });
     Ok(())
+}
+
+/// The names of the places registered at each of `nodes` (an import refuses a place twice).
+pub async fn names_at(db: &Db, nodes: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in nodes.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT node_code, name FROM place WHERE node_code IN ({marks})");
+        let rows: Vec<(String, String)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(c.as_str());
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }

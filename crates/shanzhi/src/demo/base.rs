@@ -19,7 +19,7 @@ use shanzhi_store::resident::bulk::{self, NewResident, TagSeed, Written};
 use shanzhi_store::Db;
 
 use super::DemoCity;
-use crate::resident::import::china_today;
+use crate::import::china_today;
 
 /// Residents a demo holds unless told otherwise: the town's full population, a sample of the
 /// city's and the province's.

@@ -119,6 +119,7 @@ fn place(
         node_code: node.code.as_str().to_owned(),
         kind: kind.as_str().to_owned(),
         name: place_name(kind, rng),
+        address: None,
         point: (p != (0.0, 0.0)).then_some(p),
         licence_no: licensed.then(|| format!("DEMO{}{serial:06}", node.code.path())),
         licence_expires: licensed.then(|| expires.format("%Y-%m-%d").to_string()),
@@ -150,7 +151,8 @@ pub async fn write(db: &Db, _keys: &Keyring, city: &DemoCity, now_ms: i64) -> an
             members,
         });
     }
-    shanzhi_store::place::insert_many(db, &places, now_ms).await?;
+    shanzhi_store::place::insert_many(db, &places, shanzhi_store::place::Counts::Replace, now_ms)
+        .await?;
     shanzhi_store::organisation::insert_branches(
         db,
         &branches,

@@ -80,15 +80,7 @@ impl Column {
 
     /// The column a header names, if the import reads it.
     pub fn of_header(h: &str) -> Option<Column> {
-        let h: String = h
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .trim_matches('*')
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '_')
-            .collect::<String>()
-            .to_lowercase();
-        Some(match h.as_str() {
+        Some(match crate::import::header_key(h).as_str() {
             "姓名" | "name" => Column::Name,
             "性别" | "gender" | "sex" => Column::Gender,
             "公民身份号码" | "身份证号" | "身份证号码" | "身份号码" | "idnumber" | "id" => {

@@ -4,61 +4,26 @@
 //! every bad row and column, and the good rows written by the bulk writer — all or nothing, or
 //! the valid rows only. One audit row records the import (who, the file's name, the counts).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use chrono::{Datelike, FixedOffset, TimeZone};
 use serde::Serialize;
 use serde_json::json;
 use shanzhi_domain::event::caller::Phone;
-use shanzhi_domain::resident::{base_access, IdNumber};
+use shanzhi_domain::resident::IdNumber;
 use shanzhi_domain::tree::NodeCode;
-use shanzhi_domain::user::Actor;
-use shanzhi_domain::DomainError;
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::pii::{IndexKind, Keyring};
 use shanzhi_store::resident::bulk::{self, Load, NewResident, SealedResident, Written};
 use shanzhi_store::Db;
 
 use super::column::{gender_word, relation_word, residence_word, tag_words, Column};
-use crate::http::error::ApiError;
 use crate::tree::sheet::Format;
-use crate::workbook::{Cell, WorkbookError};
+use crate::workbook::Cell;
 
-/// The most rows one import reads (an Excel worksheet's limit).
-pub const MAX_ROWS: usize = 1_048_576;
-/// The most bad rows an answer lists one by one (`errors_total` counts them all).
-pub const MAX_LISTED: usize = 1_000;
-
-/// What happens to the good rows when some are bad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Any bad row: nothing is written.
-    AllOrNothing,
-    /// The good rows are written, the bad ones reported.
-    ValidRows,
-}
-
-impl Mode {
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "all_or_nothing" => Some(Mode::AllOrNothing),
-            "valid_rows" => Some(Mode::ValidRows),
-            _ => None,
-        }
-    }
-}
-
-/// What is wrong with one row: its number as the spreadsheet shows it, the column's header as
-/// the file has it, and the reason (in English).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    pub row: usize,
-    pub column: String,
-    pub reason: String,
-}
+pub use crate::import::{china_today, Mode, Request, RowError, MAX_LISTED, MAX_ROWS};
+use crate::import::{file_error, reason_of, Nodes, RowReport};
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
@@ -80,79 +45,17 @@ pub struct Report {
     pub ignored_columns: Vec<String>,
 }
 
-/// One import's input.
-pub struct Request<'a> {
-    pub bytes: axum::body::Bytes,
-    pub format: Format,
-    pub mode: Mode,
-    /// The grid of rows that name none.
-    pub node: Option<NodeCode>,
-    /// Who imports (None: the command line, which reaches every node).
-    pub actor: Option<&'a Actor>,
-    /// The file's name, for the audit row.
-    pub file_name: &'a str,
-    pub now_ms: i64,
-}
-
-/// Why an import wrote nothing.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The file cannot be read, or its header names no usable columns.
-    File(ApiError),
-    /// All or nothing, and rows are bad: the report names them.
-    Rows(Report),
-    Store(shanzhi_store::StoreError),
-}
-
-impl From<Refusal> for ApiError {
-    fn from(r: Refusal) -> ApiError {
-        match r {
-            Refusal::File(e) => e,
-            Refusal::Store(e) => e.into(),
-            Refusal::Rows(report) => {
-                let first = &report.errors[0];
-                let mut e = ApiError::invalid(
-                    format!("rows[{}].{}", first.row, first.column),
-                    format!(
-                        "{} row(s) refused, nothing was written; first: row {}, {}: {}",
-                        report.refused, first.row, first.column, first.reason
-                    ),
-                );
-                e.code = "invalid_import";
-                e.with_details(json!({ "report": report }))
-            }
-        }
+impl RowReport for Report {
+    fn refused(&self) -> usize {
+        self.refused
+    }
+    fn errors(&self) -> &[RowError] {
+        &self.errors
     }
 }
 
-impl From<shanzhi_store::StoreError> for Refusal {
-    fn from(e: shanzhi_store::StoreError) -> Self {
-        Refusal::Store(e)
-    }
-}
-
-fn file_error(field: &str, message: impl Into<String>) -> Refusal {
-    let mut e = ApiError::invalid(field, message);
-    e.code = "invalid_import";
-    Refusal::File(e)
-}
-
-impl From<WorkbookError> for Refusal {
-    fn from(e: WorkbookError) -> Self {
-        file_error("body", e.to_string())
-    }
-}
-
-/// (year, month, day) of `now_ms` in China.
-pub fn china_today(now_ms: i64) -> (u16, u8, u8) {
-    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    let d = china
-        .timestamp_millis_opt(now_ms)
-        .single()
-        .map(|t| t.date_naive())
-        .unwrap_or_default();
-    (d.year() as u16, d.month() as u8, d.day() as u8)
-}
+/// Why an import of residents wrote nothing.
+pub type Refusal = crate::import::Refusal<Report>;
 
 /// What reading rows needs to know.
 struct Reader {
@@ -171,13 +74,6 @@ struct Draft {
     row: usize,
     resident: SealedResident,
     id_index: Option<Vec<u8>>,
-}
-
-fn reason_of(e: DomainError) -> String {
-    match e {
-        DomainError::Invalid { reason, .. } => reason,
-        other => other.to_string(),
-    }
 }
 
 /// The header a file has for column `c` (the template's word when it has none).
@@ -529,50 +425,22 @@ pub async fn import(
     let check = async {
         let mut load_tx = Some(load_tx);
         let mut late: Vec<Late> = Vec::new();
-        let mut nodes: HashMap<String, Option<String>> = HashMap::new();
+        let mut nodes = Nodes::default();
         let mut written_rows = 0usize;
         while let Some(batch) = drafts.recv().await {
             // The grids of the batch not seen before: known, and inside the importer's scope.
-            let new: Vec<&str> = batch
-                .iter()
-                .map(|d| d.resident.r.node_code.as_str())
-                .filter(|c| !nodes.contains_key(*c))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            if !new.is_empty() {
-                let known: HashSet<String> = shanzhi_store::node::by_codes(db, &new)
-                    .await?
-                    .into_iter()
-                    .map(|n| n.code.as_str().to_owned())
-                    .collect();
-                for code in new {
-                    let node = &batch
-                        .iter()
-                        .find(|d| d.resident.r.node_code.as_str() == code)
-                        .expect("a row of the batch")
-                        .resident
-                        .r
-                        .node_code;
-                    let refusal = if !known.contains(code) {
-                        Some(format!("no grid or region {node}"))
-                    } else if req.actor.is_some_and(|a| !base_access(a, node).write) {
-                        Some(format!("{node} is outside your scope"))
-                    } else {
-                        None
-                    };
-                    nodes.insert(code.to_owned(), refusal);
-                }
-            }
+            nodes
+                .check(db, req.actor, batch.iter().map(|d| &d.resident.r.node_code))
+                .await?;
             let indexes: Vec<Vec<u8>> = batch.iter().filter_map(|d| d.id_index.clone()).collect();
             let stored = bulk::stored_ids(db, &indexes).await?;
             let mut good = Vec::with_capacity(batch.len());
             for d in batch {
-                if let Some(Some(reason)) = nodes.get(d.resident.r.node_code.as_str()) {
+                if let Some(reason) = nodes.refusal(&d.resident.r.node_code) {
                     late.push(Late {
                         row: d.row,
                         column: Column::Node,
-                        reason: reason.clone(),
+                        reason: reason.to_owned(),
                     });
                 } else if d.id_index.as_ref().is_some_and(|i| stored.contains(i)) {
                     late.push(Late {
@@ -675,8 +543,7 @@ fn report_of(mode: Mode, read: Read, late: Vec<Late>) -> Reported {
         column: header_of(&read.columns, l.column),
         reason: l.reason,
     }));
-    errors.sort_by_key(|e| e.row);
-    let refused = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
+    let (errors, errors_total, refused) = crate::import::listed(errors);
     Reported {
         header_seen: read.header_seen,
         report: Report {
@@ -688,8 +555,8 @@ fn report_of(mode: Mode, read: Read, late: Vec<Late>) -> Reported {
             houses: 0,
             tags: 0,
             refused,
-            errors_total: errors.len(),
-            errors: errors.into_iter().take(MAX_LISTED).collect(),
+            errors_total,
+            errors,
             ignored_columns: read.ignored,
         },
     }

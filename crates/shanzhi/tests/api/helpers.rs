@@ -337,6 +337,25 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POSTs a file (`media`: its content type) as `who`: an import's upload.
+    pub async fn upload(&self, path: &str, who: &Session, body: Vec<u8>, media: &str) -> Response {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&who.token)
+            .header("content-type", media)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// One number a query answers (a count, a sum).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        shanzhi_store::with_pool!(&self.state.db, pool => {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap()
+        })
+    }
+
     /// Number of regions and grids stored.
     pub async fn node_count(&self) -> i64 {
         let all = shanzhi_store::node::roots(&self.state.db).await.unwrap();

@@ -1334,6 +1334,56 @@ fn rows() -> Vec<Row> {
             build: |_, _, _, _| call(Method::GET, "/api/v1/residents/import/template"),
         },
         Row {
+            method: "post",
+            path: "/api/v1/places/import",
+            want: base_write,
+            // A body that is no place sheet: a writer is refused by its header (422), never by
+            // scope; outside the scope the node is not found.
+            build: |_, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/places/import?node={}", node(s)),
+                )
+                .json(json!("场所名称"))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/places/import/template",
+            want: |r, _| {
+                if base_writer(r) {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/places/import/template"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/organisations/import",
+            want: base_write,
+            build: |_, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/organisations/import?node={}", node(s)),
+                )
+                .json(json!("组织名称"))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/organisations/import/template",
+            want: |r, _| {
+                if base_writer(r) {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/organisations/import/template"),
+        },
+        Row {
             method: "get",
             path: "/api/v1/residents/export",
             want: |r, s| match (r, s) {

@@ -47,20 +47,13 @@ async fn upload(
     body: Vec<u8>,
     media: &str,
 ) -> reqwest::Response {
-    app.client
-        .post(format!("{}/api/v1/residents/import?{query}", app.url))
-        .bearer_auth(&who.token)
-        .header("content-type", media)
-        .body(body)
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    shanzhi_store::with_pool!(&app.state.db, pool => {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap()
-    })
+    app.upload(
+        &format!("/api/v1/residents/import?{query}"),
+        who,
+        body,
+        media,
+    )
+    .await
 }
 
 const HEADER: &str =
@@ -148,8 +141,8 @@ db_test!(
         assert!(reason(9).contains("row 2"), "{}", reason(9));
         assert!(reason(10).contains("register already"), "{}", reason(10));
         assert_eq!(v["report"]["refused"], 8);
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM resident").await, 1);
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM household").await, 0);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM resident").await, 1);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM household").await, 0);
     }
 );
 
@@ -180,11 +173,8 @@ db_test!(
         });
         assert_eq!(head, "张一");
         assert_eq!(
-            count(
-                &app,
-                "SELECT COUNT(*) FROM resident WHERE house_id IS NOT NULL"
-            )
-            .await,
+            app.scalar("SELECT COUNT(*) FROM resident WHERE house_id IS NOT NULL")
+                .await,
             2
         );
         // The phone and the ID number are sealed: masked text only.
@@ -256,19 +246,13 @@ db_test!(a_gbk_csv_from_chinese_excel_imports, |app| {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["residents"], 1, "{v}");
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM resident WHERE name = '刘一' AND residence = 'overseas'"
-        )
-        .await,
+        app.scalar("SELECT COUNT(*) FROM resident WHERE name = '刘一' AND residence = 'overseas'")
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM resident_tag WHERE tag_code = 'disabled'"
-        )
-        .await,
+        app.scalar("SELECT COUNT(*) FROM resident_tag WHERE tag_code = 'disabled'")
+            .await,
         1
     );
 });
@@ -409,5 +393,5 @@ db_test!(who_may_not_write_base_data_may_not_import, |app| {
         .get("/api/v1/residents/import/template", Some(&leader))
         .await;
     assert_error(r, StatusCode::FORBIDDEN).await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM resident").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM resident").await, 0);
 });

@@ -29,6 +29,8 @@ const ROUTES = [
   { re: /^\/console\/emergency\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/residents\/import\/?$/, page: 'residents-import', title: 'nav.residentsImport' },
+  { re: /^\/console\/places\/import\/?$/, page: 'places-import', title: 'nav.placesImport' },
+  { re: /^\/console\/organisations\/import\/?$/, page: 'organisations-import', title: 'nav.organisationsImport' },
   { re: /^\/console\/disputes\/?$/, page: 'disputes', title: 'nav.disputes' },
   { re: /^\/console\/disputes\/new\/?$/, page: 'dispute-new', title: 'nav.disputes' },
   { re: /^\/console\/disputes\/(\d+)\/?$/, page: 'dispute', title: 'nav.disputes' },

@@ -30,7 +30,8 @@ export async function render(ctx) {
   put(content,
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('organisation.branchTitle'))),
       h('div', { class: 'card-body' }, field(t('organisation.grid'), picker), gridOut)),
-    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('organisation.title'))), body));
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('organisation.title')),
+      ['admin', 'dispatcher', 'grid_worker'].includes(me.role) ? h('a', { class: 'btn btn-small', href: '/console/organisations/import', id: 'organisation-import' }, t('place.import')) : null), body));
   try {
     const r = await get('organisations', { limit: 500 });
     if (!ctx.isCurrent()) return;

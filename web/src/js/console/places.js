@@ -65,6 +65,7 @@ export async function render(ctx) {
   form.addEventListener('submit', (e) => e.preventDefault());
   put(content, h('p', { class: 'lead' }, t('place.lead')),
     h('section', { class: 'card' }, h('div', { class: 'card-body' }, form)),
-    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('place.title'))), body));
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('place.title')),
+      canCheck ? h('a', { class: 'btn btn-small', href: '/console/places/import', id: 'place-import' }, t('place.import')) : null), body));
   run();
 }

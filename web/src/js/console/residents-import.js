@@ -1,6 +1,7 @@
 // 居民导入: choose an .xlsx or CSV file and a mode, upload it with a progress bar
 // (XMLHttpRequest reports upload progress; fetch does not), then the report as a table of
-// row / column / reason. The template downloads from the same page.
+// row / column / reason. The template downloads from the same page. The page is every
+// register's import (`importPage`): places use it too.
 import { t } from '../i18n.js';
 import { ApiError, csrfToken } from '../api.js';
 import { h, put, field, icon } from '../dom.js';
@@ -8,10 +9,10 @@ import { h, put, field, icon } from '../dom.js';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** POSTs `file` to the import with upload progress; resolves to the report, rejects with ApiError. */
-function upload(file, query, onProgress) {
+function upload(url, file, query, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/v1/residents/import?${query}`);
+    xhr.open('POST', `${url}?${query}`);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Content-Type', file.name.toLowerCase().endsWith('.csv') ? 'text/csv' : XLSX);
     xhr.setRequestHeader('X-CSRF-Token', csrfToken());
@@ -47,11 +48,24 @@ function reportTable(report) {
         h('td', { 'data-label': t('rimport.reason') }, e.reason)))))));
 }
 
-function summary(r) {
-  return t('rimport.done', { rows: r.rows, residents: r.residents, households: r.households, buildings: r.buildings, houses: r.houses, refused: r.refused });
+/** The residents' import. */
+export async function render(ctx) {
+  importPage(ctx, {
+    url: '/api/v1/residents/import',
+    template: '/api/v1/residents/import/template',
+    templateName: '居民导入模板.xlsx',
+    title: 'rimport.title',
+    lead: 'rimport.lead',
+    fileHint: 'rimport.fileHint',
+    summary: (r) => t('rimport.done', { rows: r.rows, residents: r.residents, households: r.households, buildings: r.buildings, houses: r.houses, refused: r.refused }),
+  });
 }
 
-export async function render(ctx) {
+/**
+ * An import page: `cfg` names the upload and template URLs, the template's file name, the
+ * i18n keys of the title, lead and file hint, and how a report is summed up.
+ */
+export function importPage(ctx, cfg) {
   const input = h('input', { type: 'file', id: 'rimport-file', accept: `.csv,.xlsx,text/csv,${XLSX}`, required: true });
   const mode = h('select', { name: 'mode', id: 'rimport-mode' },
     h('option', { value: 'all_or_nothing' }, t('rimport.allOrNothing')),
@@ -60,11 +74,11 @@ export async function render(ctx) {
   const result = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, t('rimport.submit'));
   const form = h('form', { novalidate: true },
-    h('div', { class: 'drop' }, field(t('rimport.file'), input, t('rimport.fileHint'))),
+    h('div', { class: 'drop' }, field(t('rimport.file'), input, t(cfg.fileHint))),
     h('div', { class: 'form-grid' }, field(t('rimport.mode'), mode, t('rimport.modeHint'))),
     h('div', { style: { marginTop: '12px', display: 'flex', gap: '8px', alignItems: 'center' } },
       submit,
-      h('a', { class: 'btn', href: '/api/v1/residents/import/template', download: '居民导入模板.xlsx', id: 'rimport-template' }, icon('download', 16), t('rimport.template')),
+      h('a', { class: 'btn', href: cfg.template, download: cfg.templateName, id: 'rimport-template' }, icon('download', 16), t('rimport.template')),
       bar));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -80,8 +94,8 @@ export async function render(ctx) {
     put(result);
     const q = new URLSearchParams({ mode: mode.value, name: file.name.slice(0, 200) });
     try {
-      const r = await upload(file, q, (p) => { bar.value = p; });
-      put(result, h('div', { class: r.refused ? 'form-error' : 'form-ok', role: 'status' }, summary(r)), reportTable(r));
+      const r = await upload(cfg.url, file, q, (p) => { bar.value = p; });
+      put(result, h('div', { class: r.refused ? 'form-error' : 'form-ok', role: 'status' }, cfg.summary(r)), reportTable(r));
     } catch (err) {
       const report = err.body && err.body.report;
       put(result, h('div', { class: 'form-error', role: 'alert' }, report ? t('rimport.refused', { refused: report.refused }) : err.describe()),
@@ -94,8 +108,8 @@ export async function render(ctx) {
   });
   put(ctx.content,
     h('section', { class: 'card' },
-      h('div', { class: 'card-head' }, h('h2', t('rimport.title'))),
-      h('p', { class: 'muted' }, t('rimport.lead')),
+      h('div', { class: 'card-head' }, h('h2', t(cfg.title))),
+      h('p', { class: 'muted' }, t(cfg.lead)),
       form),
     result);
 }

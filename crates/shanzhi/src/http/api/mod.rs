@@ -32,6 +32,7 @@ pub mod organisation;
 pub mod person;
 pub mod photo;
 pub mod place;
+pub mod register_import;
 pub mod resident;
 pub mod resident_import;
 pub mod tag;
@@ -76,6 +77,7 @@ pub fn routes() -> Routes {
         .merge(place::routes())
         .merge(organisation::routes())
         .merge(emergency::routes())
+        .merge(register_import::routes())
         .merge(resident_import::routes())
         .merge(dispute::routes())
         .merge(dispute_agreement::routes())

@@ -9,17 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
-use shanzhi_domain::resident::base_access;
 use shanzhi_domain::tree::NodeCode;
-use shanzhi_domain::user::{Actor, Scope};
 
 use super::export::download;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
+use crate::import::{may_import, ImportQuery};
 use crate::resident::export::{self, ExportFormat};
-use crate::resident::import::{self, Mode};
-use crate::tree::sheet::{Format, XLSX_MEDIA};
+use crate::resident::import;
+use crate::tree::sheet::XLSX_MEDIA;
 
 /// Largest import body: a million residents as CSV is about 100 MB.
 pub const IMPORT_LIMIT: usize = 160 * 1024 * 1024;
@@ -66,23 +65,6 @@ pub fn routes() -> Routes {
         )
 }
 
-/// The node the actor's own scope starts from, if they may write base data there.
-fn may_import(actor: &Actor) -> ApiResult<()> {
-    match &actor.scope {
-        Scope::Node(n) if base_access(actor, n).write => Ok(()),
-        _ => Err(ApiError::forbidden("you may not import residents")),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportQuery {
-    mode: Option<String>,
-    format: Option<String>,
-    node: Option<String>,
-    name: Option<String>,
-}
-
 async fn import(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -90,40 +72,10 @@ async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    may_import(&user.actor)?;
-    let mode = match q.mode.as_deref() {
-        None => Mode::AllOrNothing,
-        Some(m) => Mode::parse(m)
-            .ok_or_else(|| ApiError::invalid("mode", "must be all_or_nothing or valid_rows"))?,
-    };
-    let format = match q.format.as_deref() {
-        Some("xlsx") => Format::Xlsx,
-        Some("csv") => Format::Csv,
-        Some(_) => return Err(ApiError::invalid("format", "must be xlsx or csv")),
-        None => match Format::of_content_type(
-            headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
-        ) {
-            Format::Geojson if body.starts_with(b"PK") => Format::Xlsx,
-            Format::Geojson => Format::Csv,
-            f => f,
-        },
-    };
-    let node = match q.node.as_deref() {
-        None => None,
-        Some(c) => {
-            let code = NodeCode::parse(c).map_err(|_| ApiError::not_found("node"))?;
-            let access = base_access(&user.actor, &code);
-            if !access.read {
-                return Err(ApiError::not_found("node"));
-            }
-            if !access.write {
-                return Err(ApiError::forbidden("you may not import residents here"));
-            }
-            Some(code)
-        }
-    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (mode, format, node) = q.params(&user.actor, "residents", content_type, &body)?;
     let report = import::import(
         &app.db,
         &app.pii,
@@ -143,7 +95,7 @@ async fn import(
 }
 
 async fn template(user: CurrentUser) -> ApiResult<Response> {
-    may_import(&user.actor)?;
+    may_import(&user.actor, "residents")?;
     let bytes = crate::resident::template::template()
         .map_err(|e| ApiError::internal(anyhow::anyhow!("xlsx: {e}")))?;
     Ok(download(
