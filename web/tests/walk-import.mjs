@@ -2,7 +2,8 @@
 // template, uploads a CSV with one good row and one whose ID number has a wrong check digit in
 // "valid rows" mode, watches the upload's progress bar, and reads the report naming the bad
 // row, its column and the reason. Screenshot: import-report. Then the places register the same
-// way, from the places page: one good place and one of an unknown kind; the good one is listed.
+// way, from the places page: one good place and one of an unknown kind; the good one is listed;
+// then one place registered by hand in the page's dialog.
 import path from 'node:path';
 
 /** 17 digits and their GB 11643 check digit. */
@@ -35,7 +36,7 @@ export async function walk(ctx) {
     await page.click('form button[type=submit]');
     await page.locator('#rimport-errors').waitFor();
     const cells = await page.locator('#rimport-errors tbody tr').first().locator('td').allTextContents();
-    check(cells[0] === '3' && cells[1] === '公民身份号码' && /check digit/.test(cells[2]), `the report names row 3's ID number (got ${cells.join(' | ')})`);
+    check(cells[0] === '3' && cells[1] === '公民身份号码' && /校验码不符/.test(cells[2]), `the report names row 3's ID number (got ${cells.join(' | ')})`);
     const status = await page.locator('[role=status]').first().textContent();
     check(/写入 1 人/.test(status), `one resident written (got ${status})`);
     await page.screenshot({ path: path.join(SHOTS, 'import-report.png'), fullPage: true });
@@ -51,13 +52,22 @@ export async function walk(ctx) {
     await page.click('form button[type=submit]');
     await page.locator('#rimport-errors').waitFor();
     const cells = await page.locator('#rimport-errors tbody tr').first().locator('td').allTextContents();
-    check(cells[0] === '3' && cells[1] === '场所类型' && /kind of place/.test(cells[2]), `the report names row 3's kind (got ${cells.join(' | ')})`);
+    check(cells[0] === '3' && cells[1] === '场所类型' && /“酒吧”不是场所类型/.test(cells[2]), `the report names row 3's kind (got ${cells.join(' | ')})`);
     const status = await page.locator('[role=status]').first().textContent();
     check(/写入 1 个场所/.test(status), `one place written (got ${status})`);
     await page.goto(`${BASE}/console/places?kind=small_restaurant`);
     await page.locator('#place-list').waitFor();
     const listed = await page.locator('#place-list tbody').textContent();
     check(listed.includes(name) && listed.includes('发现隐患'), `the imported place is listed with its last check (${name})`);
+    // And one by hand: 新增场所 in a dialog, at the worker's own grid.
+    const byHand = `手工登记店${Date.now() % 100000}`;
+    await page.click('#place-new');
+    await page.fill('#new-place-name', byHand);
+    await page.selectOption('#new-place-kind', 'small_restaurant');
+    await page.click('dialog form button[type=submit]');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    await page.locator(`#place-list tbody tr:has-text("${byHand}")`).waitFor();
+    check(true, `a place registered by hand is listed (${byHand})`);
   });
   await browserCtx.close();
 }

@@ -45,12 +45,28 @@ impl Mode {
 }
 
 /// What is wrong with one row: its number as the spreadsheet shows it, the column's header as
-/// the file has it, and the reason (in English).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// the file has it, and the reason (in English). Answered with the reason's stable key and its
+/// values (`reason_key`, `params`: see [`crate::http::reason`]), so that a page can say it in
+/// its user's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     pub row: usize,
     pub column: String,
     pub reason: String,
+}
+
+impl Serialize for RowError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (key, params) = crate::http::reason::reason_of("invalid_row", &self.reason);
+        json!({
+            "row": self.row,
+            "column": self.column,
+            "reason": self.reason,
+            "reason_key": key,
+            "params": params,
+        })
+        .serialize(s)
+    }
 }
 
 /// An import's answer, as far as a refusal needs it.

@@ -71,6 +71,46 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("resident_status", "a resident who is {from} cannot become {to}"),
     ("correction_decided", "this correction was {state} already"),
     ("purpose_required", "say why you need it (目的)"),
+    // The rows of an import (residents, places, organisations).
+    ("name_missing", "the name is missing"),
+    ("name_long", "a name has at most {max} characters"),
+    ("gender_word", "{word} is not 男 or 女"),
+    ("gender_mismatch", "the gender does not match the ID number's"),
+    ("gender_needed", "the gender is needed when there is no ID number"),
+    ("residence_word", "{word} is not 户籍, 流动 or 境外"),
+    ("relation_word", "{word} is not a relation to the head (户主, 配偶, 子女, 父母, 孙子女, 兄弟姐妹, 其他)"),
+    ("grid_code", "{code} is not a grid code: {why}"),
+    ("grid_missing", "the grid is missing (or name one for the whole import)"),
+    ("not_a_tag", "{word} is not a tag of the catalogue"),
+    ("id_on_row", "the same ID number is on row {row}"),
+    ("id_in_register", "the ID number is in the register already"),
+    ("room_needs_building", "a room needs its building"),
+    ("at_most", "at most {max} characters"),
+    ("no_node", "no grid or region {node}"),
+    ("outside_scope", "{node} is outside your scope"),
+    ("code_15_digits", "the code is stored as a number of more than 15 digits, and Excel keeps only 15: format the column as text and type the codes again"),
+    ("code_whole", "{value} is not a code: codes are whole numbers"),
+    ("code_scientific", "the code is written in scientific notation ({value}), which has lost its last digits: format the column as text and type the codes again"),
+    ("date_not_code", "a date is not a code"),
+    ("not_code", "{value} is not a code"),
+    ("place_kind_missing", "the kind of place is missing"),
+    ("place_kind", "{word} is not a kind of place (商铺, 学校, 医院, 企业场所 or one of the nine small places)"),
+    ("degrees", "{value} is not a number of degrees"),
+    ("lat_with_lon", "give lat with lon"),
+    ("lon_with_lat", "give lon with lat"),
+    ("not_date", "{value} is not a date YYYY-MM-DD"),
+    ("not_date", "is not a date YYYY-MM-DD"),
+    ("licence_with_number", "give the licence number with its expiry date"),
+    ("check_after_today", "the last check cannot be after today"),
+    ("check_result", "{word} is not 合格, 发现隐患 or 不合格"),
+    ("result_with_date", "give the result with the check's date"),
+    ("date_with_result", "give the check's date with its result"),
+    ("name_registered", "{name} is registered here already"),
+    ("name_on_row", "the same name is on row {row}"),
+    ("org_kind_missing", "the kind of organisation is missing"),
+    ("org_kind", "{word} is not 企业, 社会组织 or 网格党支部"),
+    ("branch_exists", "{node} has a party branch already"),
+    ("branch_on_row", "the party branch of {node} is on row {row}"),
 ];
 
 /// Matches `message` against `template`; the parameters when the whole message fits.
@@ -186,6 +226,17 @@ mod tests {
                 (key.to_owned(), params),
                 "{message}"
             );
+        }
+    }
+
+    #[test]
+    fn every_key_is_said_in_chinese_and_in_english() {
+        let zh = include_str!("../../../../web/src/js/i18n/zh-CN.js");
+        let en = include_str!("../../../../web/src/js/i18n/en.js");
+        for (key, _) in TEMPLATES {
+            let entry = format!("'reason.{key}':");
+            assert!(zh.contains(&entry), "no Chinese for reason.{key}");
+            assert!(en.contains(&entry), "no English for reason.{key}");
         }
     }
 

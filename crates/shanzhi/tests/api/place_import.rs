@@ -108,6 +108,20 @@ db_test!(
                 .collect()
         };
         assert!(reason(5).contains("not a kind of place"), "{}", reason(5));
+        // Each reason comes with its stable key and values, for the page to say it in Chinese.
+        let keyed = |row: u64| {
+            let e = errors.iter().find(|e| e["row"] == row).unwrap();
+            (
+                e["reason_key"].as_str().unwrap().to_owned(),
+                e["params"].clone(),
+            )
+        };
+        assert_eq!(
+            keyed(5),
+            ("place_kind".to_owned(), serde_json::json!({"word": "酒吧"}))
+        );
+        assert_eq!(keyed(7).0, "outside_scope");
+        assert_eq!(keyed(13).0, "name_on_row");
         assert!(reason(6).contains("no grid"), "{}", reason(6));
         assert!(reason(7).contains("outside your scope"), "{}", reason(7));
         assert!(reason(10).contains("not a date"), "{}", reason(10));

@@ -3,6 +3,7 @@
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
 import { h, put, field, loading, empty, errorBox, fmtTime, formDialog, toast } from '../dom.js';
+import { areaPicker } from './picker.js';
 
 export const KINDS = ['shop', 'school', 'hospital', 'enterprise_site', 'small_shop', 'small_restaurant', 'small_hotel',
   'small_entertainment', 'small_internet_cafe', 'small_beauty_bath', 'small_school', 'small_clinic', 'small_workshop'];
@@ -30,6 +31,34 @@ export async function render(ctx) {
     });
     if (ok) {
       toast(t('place.recorded'));
+      load();
+    }
+  }
+
+  // 新增场所: one place by hand (many come in through the import).
+  async function create() {
+    const name = h('input', { name: 'name', id: 'new-place-name', required: true, maxlength: 100 });
+    const kindSel = h('select', { name: 'kind', id: 'new-place-kind', required: true }, KINDS.map((k) => h('option', { value: k }, t(`place.kind.${k}`))));
+    const node = areaPicker({ name: 'new-place-node', root: me.scope_node, value: query.get('node') || me.scope_node, required: true });
+    const address = h('input', { name: 'address', id: 'new-place-address', maxlength: 200 });
+    const licence = h('input', { name: 'licence_no', id: 'new-place-licence', maxlength: 64 });
+    const expires = h('input', { type: 'date', name: 'licence_expires', id: 'new-place-expires' });
+    const ok = await formDialog({
+      title: t('place.new'),
+      body: h('div', field(t('place.fName'), name), field(t('place.kind'), kindSel), field(t('place.fNode'), node),
+        field(t('place.fAddress'), address), field(t('place.fLicence'), licence), field(t('place.fExpires'), expires)),
+      submitLabel: t('place.create'),
+      onSubmit: (form) => post('places', {
+        node_code: form.elements['new-place-node'].value || me.scope_node,
+        kind: kindSel.value,
+        name: name.value,
+        address: address.value || null,
+        licence_no: licence.value || null,
+        licence_expires: expires.value || null,
+      }),
+    });
+    if (ok) {
+      toast(t('place.created', { name: ok.name }));
       load();
     }
   }
@@ -66,6 +95,8 @@ export async function render(ctx) {
   put(content, h('p', { class: 'lead' }, t('place.lead')),
     h('section', { class: 'card' }, h('div', { class: 'card-body' }, form)),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('place.title')),
-      canCheck ? h('a', { class: 'btn btn-small', href: '/console/places/import', id: 'place-import' }, t('place.import')) : null), body));
+      canCheck ? h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'btn btn-small btn-primary', id: 'place-new', onclick: () => create() }, t('place.new')), ' ',
+        h('a', { class: 'btn btn-small', href: '/console/places/import', id: 'place-import' }, t('place.import'))) : null), body));
   run();
 }

@@ -2,7 +2,7 @@
 // (XMLHttpRequest reports upload progress; fetch does not), then the report as a table of
 // row / column / reason. The template downloads from the same page. The page is every
 // register's import (`importPage`): places use it too.
-import { t } from '../i18n.js';
+import { t, has } from '../i18n.js';
 import { ApiError, csrfToken } from '../api.js';
 import { h, put, field, icon } from '../dom.js';
 
@@ -35,6 +35,12 @@ function upload(url, file, query, onProgress) {
   });
 }
 
+/** A bad row's reason in the user's language: by its key and values, else as the server said it. */
+function rowReason(e) {
+  const key = `reason.${e.reason_key}`;
+  return e.reason_key && has(key) ? t(key, { ...(e.params || {}), field: e.column }) : e.reason;
+}
+
 function reportTable(report) {
   const errors = report.errors || [];
   if (!errors.length) return null;
@@ -45,7 +51,7 @@ function reportTable(report) {
       h('tbody', errors.map((e) => h('tr', {},
         h('td', { 'data-label': t('rimport.row'), class: 'mono' }, String(e.row)),
         h('td', { 'data-label': t('rimport.column') }, e.column),
-        h('td', { 'data-label': t('rimport.reason') }, e.reason)))))));
+        h('td', { 'data-label': t('rimport.reason'), title: e.reason }, rowReason(e))))))));
 }
 
 /** The residents' import. */
