@@ -212,6 +212,20 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// Is `path` the code of a grid that has no nodes under it?
+async fn is_leaf_grid(db: &Db, path: &str) -> Result<bool, StoreError> {
+    if path.len() <= shanzhi_domain::tree::REGION_CODE_LEN {
+        return Ok(false);
+    }
+    let children: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM node WHERE parent_code = $1 LIMIT 1) c")
+            .bind(path)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(children == 0)
+}
+
 /// Residents of a subtree matching the filter, by id.
 pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Vec<ResidentRow>, StoreError> {
     let mut cond: Vec<String> = Vec::new();
@@ -222,7 +236,14 @@ pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Vec<ResidentRow
     };
     let a = p(Bind::Text(f.under.clone()), &mut binds);
     let b = p(Bind::Text(subtree_end(&f.under)), &mut binds);
-    cond.push(format!("node_code >= {a} AND node_code < {b}"));
+    // A grid with no grids under it holds its residents at its own code: equality lets the
+    // (node_code, id) index hand them over in order, a page at a time, where a range of codes
+    // has every resident of the grid read and sorted for each page.
+    if is_leaf_grid(db, &f.under).await? {
+        cond.push(format!("node_code = {a}"));
+    } else {
+        cond.push(format!("node_code >= {a} AND node_code < {b}"));
+    }
     if let Some(n) = &f.name_prefix {
         let a = p(Bind::Text(format!("{}%", escape_like(n))), &mut binds);
         cond.push(format!("name LIKE {a} ESCAPE '\\'"));
@@ -244,9 +265,11 @@ pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Vec<ResidentRow
         cond.push(format!("gender = {a}"));
     }
     if let Some(t) = &f.tag {
-        let a = p(Bind::Text(t.clone()), &mut binds);
+        // The tags of the subtree only (resident_tag's (node_code, tag_code) index): a tag of
+        // the whole register would be read whole for every page of one grid.
+        let c = p(Bind::Text(t.clone()), &mut binds);
         cond.push(format!(
-            "id IN (SELECT resident_id FROM resident_tag WHERE tag_code = {a})"
+            "id IN (SELECT resident_id FROM resident_tag WHERE node_code >= {a} AND node_code < {b} AND tag_code = {c})"
         ));
     }
     if let Some(y) = f.born_from {
