@@ -476,7 +476,7 @@ pub struct Columns<C> {
     pub found: Vec<(usize, C, String)>,
 }
 
-impl<C: Copy + Eq> Columns<C> {
+impl<C: SheetColumn> Columns<C> {
     /// The cell of column `c` in `cells` (empty when the file has no such column).
     pub fn cell<'a>(&self, cells: &'a [Cell], c: C) -> &'a Cell {
         self.found
@@ -486,12 +486,12 @@ impl<C: Copy + Eq> Columns<C> {
             .unwrap_or(&Cell::Empty)
     }
 
-    /// The header the file has for column `c`, or `fallback` (the template's word).
-    pub fn header_of(&self, c: C, fallback: &str) -> String {
+    /// The header the file has for column `c`, or the template's when it has none.
+    pub fn header_of(&self, c: C) -> String {
         self.found
             .iter()
             .find(|(_, k, _)| *k == c)
-            .map_or_else(|| fallback.to_owned(), |(_, _, h)| h.clone())
+            .map_or_else(|| c.header().to_owned(), |(_, _, h)| h.clone())
     }
 }
 
@@ -584,16 +584,14 @@ impl<C, R: Named> SheetRead<C, R> {
 
 /// Checks the good rows of `read` against the register: the node known and inside `actor`'s
 /// scope, the name not registered at its node (`stored`: the (node, name) pairs there already)
-/// nor on an earlier row. The rows refused move to the errors, under the node or name column
-/// (`columns`: each with the template's header for a file that lacks it).
-pub async fn check_rows<C: Copy + Eq, R: Named>(
+/// nor on an earlier row. The rows refused move to the errors, under the `node` or `name` column.
+pub async fn check_rows<C: SheetColumn, R: Named>(
     db: &Db,
     actor: Option<&Actor>,
     read: &mut SheetRead<C, R>,
     stored: &std::collections::HashSet<(String, String)>,
-    columns: ((C, &str), (C, &str)),
+    (node_col, name_col): (C, C),
 ) -> Result<(), shanzhi_store::StoreError> {
-    let ((node_col, node_header), (name_col, name_header)) = columns;
     let mut nodes = Nodes::default();
     nodes
         .check(db, actor, read.good.iter().map(|(_, r)| r.node()))
@@ -603,18 +601,15 @@ pub async fn check_rows<C: Copy + Eq, R: Named>(
     for (row, r) in std::mem::take(&mut read.good) {
         let key = (r.node().as_str().to_owned(), r.name().to_owned());
         let refusal = if let Some(reason) = nodes.refusal(r.node()) {
-            Some((
-                read.columns.header_of(node_col, node_header),
-                reason.to_owned(),
-            ))
+            Some((read.columns.header_of(node_col), reason.to_owned()))
         } else if stored.contains(&key) {
             Some((
-                read.columns.header_of(name_col, name_header),
+                read.columns.header_of(name_col),
                 format!("{} is registered here already", r.name()),
             ))
         } else if let Some(first) = first_row.get(&key) {
             Some((
-                read.columns.header_of(name_col, name_header),
+                read.columns.header_of(name_col),
                 format!("the same name is on row {first}"),
             ))
         } else {

@@ -97,7 +97,7 @@ impl Sheet for Organisations<'_> {
         let mut bad = |c: Column, reason: String| {
             errors.push(RowError {
                 row,
-                column: columns.header_of(c, c.header()),
+                column: columns.header_of(c),
                 reason,
             })
         };
@@ -154,16 +154,13 @@ pub async fn import(db: &Db, req: Request<'_>) -> Result<RegisterReport, Refusal
         req.actor,
         &mut read,
         &stored,
-        (
-            (Column::Node, Column::Node.header()),
-            (Column::Name, Column::Name.header()),
-        ),
+        (Column::Node, Column::Name),
     )
     .await?;
     // One party branch a grid: not one registered there already, nor one on an earlier row.
     let has_branch: HashSet<String> = branches.into_iter().collect();
     let mut first_branch: HashMap<String, usize> = HashMap::new();
-    let kind_header = read.columns.header_of(Column::Kind, Column::Kind.header());
+    let kind_header = read.columns.header_of(Column::Kind);
     let mut kept = Vec::with_capacity(read.good.len());
     for (row, d) in std::mem::take(&mut read.good) {
         let node = d.0.node_code.as_str().to_owned();

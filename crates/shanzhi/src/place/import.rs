@@ -74,7 +74,7 @@ fn read_row(
     let mut bad = |c: Column, reason: String| {
         errors.push(RowError {
             row,
-            column: columns.header_of(c, c.header()),
+            column: columns.header_of(c),
             reason,
         })
     };
@@ -239,10 +239,7 @@ pub async fn import(db: &Db, req: Request<'_>) -> Result<RegisterReport, Refusal
         req.actor,
         &mut read,
         &stored,
-        (
-            (Column::Node, Column::Node.header()),
-            (Column::Name, Column::Name.header()),
-        ),
+        (Column::Node, Column::Name),
     )
     .await?;
     let (mut report, good) = read.report(req.mode)?;
