@@ -359,6 +359,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0017_dispute",
         include_str!("../migrations/sqlite/0017_dispute.sql"),
     ),
+    (
+        18,
+        "0018_resident_idx",
+        include_str!("../migrations/sqlite/0018_resident_idx.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -445,6 +450,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         17,
         "0017_dispute",
         include_str!("../migrations/postgres/0017_dispute.sql"),
+    ),
+    (
+        18,
+        "0018_resident_idx",
+        include_str!("../migrations/postgres/0018_resident_idx.sql"),
     ),
 ];
 

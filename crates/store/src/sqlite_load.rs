@@ -79,12 +79,22 @@ impl<'h> Loader<'h> {
         table: &str,
         columns: &[&str],
     ) -> Result<Loader<'h>, StoreError> {
-        let db = handle.as_raw_handle();
         let sql = format!(
             "INSERT INTO {table} ({}) VALUES ({})",
             columns.join(", "),
             vec!["?"; columns.len()].join(", ")
         );
+        Loader::prepare(handle, &sql, columns.len())
+    }
+
+    /// Prepares any one statement of `params` positional parameters (`?`) that returns no
+    /// rows — an `UPDATE` stepped once per row, say; [`Loader::insert`] runs it.
+    pub fn prepare(
+        handle: &'h mut LockedSqliteHandle<'_>,
+        sql: &str,
+        params: usize,
+    ) -> Result<Loader<'h>, StoreError> {
+        let db = handle.as_raw_handle();
         let mut stmt = std::ptr::null_mut();
         // SAFETY: `db` is valid while `handle` is borrowed; the SQL text outlives the call and
         // its length is given.
@@ -104,7 +114,7 @@ impl<'h> Loader<'h> {
         Ok(Loader {
             db,
             stmt,
-            columns: columns.len(),
+            columns: params,
             _handle: PhantomData,
         })
     }

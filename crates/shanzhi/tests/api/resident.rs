@@ -267,6 +267,17 @@ db_test!(
             .await;
         assert_eq!(ids(&first).len() + ids(&second).len(), 3);
         assert!(second["next_cursor"].is_null());
+        // The list's items (written by the database) say what the card says (written here).
+        for item in first["items"].as_array().unwrap() {
+            let card = app
+                .get_json(&format!("/api/v1/residents/{}", item["id"]), &cast.worker)
+                .await;
+            let item = item.as_object().unwrap();
+            assert_eq!(item.len(), 19, "{item:?}");
+            for (k, v) in item {
+                assert_eq!(&card[k], v, "{k}");
+            }
+        }
         // Age bands: everyone is 1980-born.
         let old = app
             .get_json("/api/v1/residents?age_from=90", &cast.worker)
@@ -561,6 +572,12 @@ db_test!(
             .map(|r| r["id"].as_i64().unwrap())
             .collect();
         assert_eq!(ids, [rid]);
+        // A grid's tagged residents page by id like the others.
+        let page = app
+            .get_json("/api/v1/residents?tag=elderly_alone&limit=1", &cast.worker)
+            .await;
+        assert_eq!(page["items"][0]["id"], rid);
+        assert!(page["next_cursor"].is_null());
         assert_eq!(
             app.get_json(&format!("/api/v1/residents/{rid}"), &cast.worker)
                 .await["tags"],

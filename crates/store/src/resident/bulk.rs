@@ -166,7 +166,9 @@ struct Plan {
     /// Counts per (node, kind, key), spread over the ancestors at the end.
     counts: HashMap<(String, &'static str, String), i64>,
     written: Written,
-    first_resident: Option<i64>,
+    /// (household, its first head in this load) for households given a head by this load.
+    heads: Vec<(i64, i64)>,
+    headed: HashSet<i64>,
 }
 
 impl Plan {
@@ -403,7 +405,11 @@ pub async fn write_stream(
                     None => None,
                 };
                 let id = plan.take("resident");
-                plan.first_resident.get_or_insert(id);
+                if let (Some(h), Some("head")) = (household, r.relation.as_deref()) {
+                    if plan.headed.insert(h) {
+                        plan.heads.push((h, id));
+                    }
+                }
                 plan.count(node, "resident", "");
                 plan.count(node, "residence", &r.residence);
                 links.push((id, household, house));
@@ -509,17 +515,39 @@ pub async fn write_stream(
             plan.written.buildings += new_buildings.len();
             plan.written.houses += new_houses.len();
             plan.written.tags += tags.len();
+            // Freeing a batch's strings is a good share of the single writer's time: another
+            // thread does it.
+            drop(tags);
+            drop(both);
+            tokio::task::spawn_blocking(move || drop(rows));
         };
 
-        if let Some(first) = plan.first_resident {
-            // Heads are known only now that the residents have ids; a stored household without
-            // a head takes one this load brings.
-            sqlx::query(
-                "UPDATE household SET head_resident_id = (SELECT MIN(r.id) FROM resident r \
-                 WHERE r.household_id = household.id AND r.relation = 'head') \
-                 WHERE head_resident_id IS NULL AND id IN (SELECT household_id FROM resident WHERE id >= $1 AND relation = 'head')")
-                .bind(first)
-                .execute(&mut *tx).await?;
+        // Heads are known only now that the residents have ids (a household row is written
+        // before its members, whose rows point at it); a stored household without a head takes
+        // the first one this load brings.
+        const HEAD: &str = "UPDATE household SET head_resident_id = ? WHERE id = ? AND head_resident_id IS NULL";
+        if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+            let mut handle = conn.lock_handle().await?;
+            let mut update = Loader::prepare(&mut handle, HEAD, 2)?;
+            for (household, head) in &plan.heads {
+                update.insert(&[Int(*head), Int(*household)])?;
+            }
+        } else {
+            for chunk in plan.heads.chunks(1000) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                    .collect();
+                let sql = format!(
+                    "UPDATE household SET head_resident_id = v.head FROM (VALUES {}) AS v(id, head) \
+                     WHERE household.id = v.id AND household.head_resident_id IS NULL",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for (household, head) in chunk {
+                    q = q.bind(household).bind(head);
+                }
+                q.execute(&mut *tx).await?;
+            }
         }
         if let crate::Engine::Postgres = crate::db::engine_of(&tx) {
             for table in ["building", "house", "household", "resident"] {
