@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { get, post } from '../api.js';
 
 const num = (v) => (v === undefined || v === '' ? null : Number(v));
-import { h, put, field, loading, empty, errorBox } from '../dom.js';
+import { h, put, field, loading, empty, errorBox, formDialog, toast } from '../dom.js';
 import { areaPicker } from './picker.js';
 import { exportButton } from './resident-export.js';
 
@@ -21,6 +21,7 @@ export function residentCard(r) {
 
 export async function render(ctx) {
   const { content, query } = ctx;
+  const canWrite = Boolean(ctx.me.scope_node) && ['admin', 'dispatcher', 'grid_worker'].includes(ctx.me.role);
   const q = h('input', { name: 'q', type: 'search', id: 'res-q', maxlength: 50, value: query.get('q') || '', autocomplete: 'off' });
   const idn = h('input', { name: 'id_number', id: 'res-id', maxlength: 18, value: query.get('id_number') || '', autocomplete: 'off', inputmode: 'text' });
   const phone = h('input', { name: 'phone', id: 'res-phone', type: 'tel', maxlength: 20, value: query.get('phone') || '', autocomplete: 'off' });
@@ -40,9 +41,52 @@ export async function render(ctx) {
     h('div', { style: { marginTop: '8px', display: 'flex', gap: '8px', flexWrap: 'wrap' } },
       h('button', { class: 'btn btn-primary', type: 'submit', id: 'res-search' }, t('resident.searchBtn')),
       h('a', { class: 'btn', href: '/console/corrections' }, t('nav.corrections')),
+      canWrite ? h('button', { class: 'btn', type: 'button', id: 'res-new', onclick: () => create() }, t('resident.new')) : null,
       ctx.me.scope_node ? exportButton(() => area.querySelector('input[type=hidden]')?.value || ctx.me.scope_node,
         { canReveal: ['admin', 'dispatcher', 'grid_worker'].includes(ctx.me.role) }) : null));
   const list = h('div', { class: 'card-body', id: 'res-list' });
+
+  // 新增居民: one person by hand (the import and the demo bring most); the card opens after.
+  async function create() {
+    const v = (name, attrs = {}) => h('input', { name, id: `new-res-${name}`, autocomplete: 'off', ...attrs });
+    const name = v('name', { required: true, maxlength: 50 });
+    const kind = h('select', { name: 'id_kind', id: 'new-res-id_kind' },
+      ['resident_id', 'passport', 'other'].map((k) => h('option', { value: k }, t(`resident.idKind.${k}`))));
+    const idNo = v('id_number', { maxlength: 32 });
+    const sex = h('select', { name: 'gender', id: 'new-res-gender' }, h('option', { value: '' }, t('resident.fromIdNumber')),
+      ['male', 'female'].map((g) => h('option', { value: g }, t(`resident.gender.${g}`))));
+    const born = v('birth_year', { type: 'number', min: 1900, max: 2100 });
+    const tel = v('phone', { type: 'tel', maxlength: 20 });
+    const kindOf = h('select', { name: 'residence', id: 'new-res-residence' },
+      ['registered', 'floating', 'overseas'].map((r) => h('option', { value: r }, t(`resident.residence.${r}`))));
+    const ethnicity = v('ethnicity', { maxlength: 20 });
+    const workplace = v('workplace', { maxlength: 100 });
+    const node = areaPicker({ name: 'new-res-node', root: ctx.me.scope_node, value: query.get('node') || ctx.me.scope_node, required: true });
+    const ok = await formDialog({
+      title: t('resident.new'),
+      body: h('div', field(t('resident.name'), name), field(t('resident.idKind'), kind), field(t('resident.idNumber'), idNo, t('resident.idNumberHint')),
+        field(t('resident.gender'), sex), field(t('resident.birthYear'), born), field(t('resident.phone'), tel),
+        field(t('resident.residence'), kindOf), field(t('resident.ethnicity'), ethnicity), field(t('resident.workplace'), workplace),
+        field(t('resident.area'), node)),
+      submitLabel: t('resident.create'),
+      onSubmit: (form) => post('residents', {
+        node: form.elements['new-res-node'].value || ctx.me.scope_node,
+        name: name.value,
+        id_kind: kind.value,
+        id_number: idNo.value.trim() || null,
+        gender: sex.value || null,
+        birth_year: born.value ? Number(born.value) : null,
+        phone: tel.value.trim() || null,
+        residence: kindOf.value,
+        ethnicity: ethnicity.value.trim() || null,
+        workplace: workplace.value.trim() || null,
+      }),
+    });
+    if (ok) {
+      toast(t('resident.created', { name: ok.name }));
+      ctx.navigate(`/console/residents/${ok.id}`);
+    }
+  }
   const more = h('button', { class: 'btn', type: 'button', hidden: true, id: 'res-more' }, t('resident.more'));
   put(content, h('div', { class: 'residents-page' }, form, h('section', { class: 'card' }, list, more)));
 
