@@ -16,10 +16,13 @@ use crate::StoreError;
 pub enum Db {
     /// SQLite: readers share `read`; every write transaction queues for the one connection of
     /// `write` (SQLite has one writer anyway: a queue in the pool is fairer and cheaper than
-    /// sleeping on the busy timeout). The writer commits with `synchronous=FULL`.
+    /// sleeping on the busy timeout). The writer commits with `synchronous=FULL`. `direct`
+    /// reads a file's short, bounded questions on the caller's thread
+    /// ([`crate::sqlite_read`]); `None` for an in-memory database.
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        direct: Option<std::sync::Arc<crate::sqlite_read::Readers>>,
     },
     Postgres(PgPool),
 }
@@ -499,7 +502,15 @@ impl Db {
                     )
                     .await
                     .with_context(|| format!("cannot open {}", redact_url(url)))?;
-                Ok(Db::Sqlite { read, write })
+                let direct =
+                    crate::sqlite_read::Readers::open(read.connect_options().get_filename())
+                        .with_context(|| format!("cannot open {}", redact_url(url)))?
+                        .map(std::sync::Arc::new);
+                Ok(Db::Sqlite {
+                    read,
+                    write,
+                    direct,
+                })
             }
             Engine::Postgres => {
                 let opts = PgConnectOptions::from_str(url)
@@ -512,6 +523,15 @@ impl Db {
                     .with_context(|| format!("cannot connect to {}", redact_url(url)))?;
                 Ok(Db::Postgres(pool))
             }
+        }
+    }
+
+    /// The direct readers of a SQLite file ([`crate::sqlite_read`]), for short bounded reads;
+    /// `None` on PostgreSQL and for an in-memory SQLite database.
+    pub fn direct(&self) -> Option<&crate::sqlite_read::Readers> {
+        match self {
+            Db::Sqlite { direct, .. } => direct.as_deref(),
+            Db::Postgres(_) => None,
         }
     }
 
@@ -621,7 +641,14 @@ impl Db {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite {
+                read,
+                write,
+                direct,
+            } => {
+                if let Some(d) = direct {
+                    d.close();
+                }
                 read.close().await;
                 write.close().await;
             }

@@ -34,6 +34,7 @@ pub mod place;
 pub mod resident;
 pub mod session;
 pub mod sqlite_load;
+pub mod sqlite_read;
 pub mod tag;
 pub mod throttle;
 pub mod user;

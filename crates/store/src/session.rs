@@ -1,5 +1,6 @@
 //! Sessions: stored in the database (as token hashes) so that any server instance accepts them.
 
+use crate::event::Bind;
 use crate::user::UserRow;
 use crate::{Db, StoreError};
 
@@ -40,6 +41,27 @@ pub async fn find(
     let sql = "SELECT u.id, u.username, u.display_name, u.role, u.scope_code, u.department_id, u.failed_logins, \
                u.locked_until, u.disabled, u.created_at, u.updated_at, s.csrf_token \
                FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled";
+    // Asked on every request: a direct read on SQLite (one index probe).
+    if let Some(direct) = db.direct() {
+        let binds = [Bind::Text(token_hash.to_owned()), Bind::Int(now_ms)];
+        let Some(r) = direct.row(sql, &binds)? else {
+            return Ok(None);
+        };
+        let user = UserRow {
+            id: r.int(0)?,
+            username: r.text(1)?,
+            display_name: r.text(2)?,
+            role: r.text(3)?,
+            scope_code: r.opt_text(4)?,
+            department_id: r.opt_int(5)?,
+            failed_logins: r.int(6)?,
+            locked_until: r.opt_int(7)?,
+            disabled: r.bool(8)?,
+            created_at: r.int(9)?,
+            updated_at: r.int(10)?,
+        };
+        return Ok(Some((user, r.text(11)?)));
+    }
     let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sql).bind(token_hash).bind(now_ms).fetch_optional(pool).await?);
     Ok(row.map(|r| (r.user, r.csrf_token)))
 }

@@ -238,8 +238,13 @@ async fn is_leaf_grid(db: &Db, path: &str) -> Result<bool, StoreError> {
     if path.len() <= shanzhi_domain::tree::REGION_CODE_LEN {
         return Ok(false);
     }
+    let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM node WHERE parent_code = $1 LIMIT 1) c";
+    if let Some(direct) = db.direct() {
+        let row = direct.row(sql, &[Bind::Text(path.to_owned())])?;
+        return Ok(row.map(|r| r.int(0)).transpose()? == Some(0));
+    }
     let children: i64 = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM node WHERE parent_code = $1 LIMIT 1) c")
+        sqlx::query_scalar(sql)
             .bind(path)
             .fetch_one(pool)
             .await?
@@ -305,7 +310,8 @@ pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Page, StoreErro
     } else {
         cond.push(format!("r.node_code >= {a} AND r.node_code < {b}"));
     }
-    let mut from = "resident r".to_owned();
+    let mut from = "resident r";
+    let mut tag_join = false;
     if let Some(n) = &f.name_prefix {
         // The same on both engines (PostgreSQL's LIKE is case-sensitive, SQLite's is not for
         // ASCII) and a plain comparison on the index entry rather than a pattern match. The
@@ -335,7 +341,8 @@ pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Page, StoreErro
         // A grid's tagged residents come from that index in id order, a page at a time.
         let c = p(Bind::Text(t.clone()), &mut binds);
         if leaf {
-            from = "resident_tag t JOIN resident r ON r.id = t.resident_id".to_owned();
+            from = "resident_tag t JOIN resident r ON r.id = t.resident_id";
+            tag_join = true;
             cond.push(format!("t.node_code = {a} AND t.tag_code = {c}"));
         } else {
             cond.push(format!(
@@ -363,41 +370,49 @@ pub async fn list(db: &Db, keys: &Keyring, f: &Filter) -> Result<Page, StoreErro
         let a = p(Bind::Int(after), &mut binds);
         cond.push(format!("r.id > {a}"));
     }
-    // One more than a page tells whether another follows.
-    let more = p(Bind::Int(f.limit + 1), &mut binds);
-    let lim = p(Bind::Int(f.limit), &mut binds);
-    let columns: Vec<String> = COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{}", c.trim()))
-        .collect();
+    // The page's columns: those the answer's keys come from.
+    let columns: Vec<String> = FIELDS.iter().map(|(_, c)| format!("r.{c}")).collect();
     let columns = columns.join(", ");
-    let order = if from.starts_with("resident_tag") {
-        "t.resident_id"
-    } else {
-        "r.id"
-    };
+    let order = if tag_join { "t.resident_id" } else { "r.id" };
+    let cond = cond.join(" AND ");
+    // A grid's page is read in index order and bounded: directly on SQLite, one more row than
+    // a page telling whether another follows, written as JSON on the way out. A subtree's page
+    // may sort the whole subtree, so it waits on sqlx's own thread instead.
+    if let (Some(direct), true) = (db.direct(), leaf) {
+        let more = p(Bind::Int(f.limit + 1), &mut binds);
+        let sql =
+            format!("SELECT {columns} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {more}");
+        let keys: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
+        let page = direct.json_page(&sql, &binds, &keys, f.limit as usize)?;
+        return Ok(Page {
+            items: page.json,
+            next_cursor: if page.more { page.last } else { None },
+        });
+    }
+    let lim = p(Bind::Int(f.limit), &mut binds);
     let pairs: Vec<String> = FIELDS.iter().map(|(k, c)| format!("'{k}', {c}")).collect();
     let items = match db.engine() {
         crate::Engine::Sqlite => format!(
-            "json_group_array(json_object({}) ORDER BY id) FILTER (WHERE rn <= {lim})",
+            "json_group_array(json_object({}) ORDER BY id)",
             pairs.join(", ")
         ),
         crate::Engine::Postgres => format!(
-            "COALESCE(json_agg(json_build_object({}) ORDER BY id) FILTER (WHERE rn <= {lim}), '[]'::json)::TEXT",
+            "COALESCE(json_agg(json_build_object({}) ORDER BY id), '[]'::json)::TEXT",
             pairs.join(", ")
         ),
     };
+    // Whether more follow: the first match past the page's last, read from the same index
+    // (no counting, no numbering of the rows).
     let sql = format!(
-        "SELECT {items}, MAX(id) FILTER (WHERE rn <= {lim}), COUNT(*) \
-         FROM (SELECT w.*, ROW_NUMBER() OVER (ORDER BY id) AS rn \
-               FROM (SELECT {columns} FROM {from} WHERE {} ORDER BY {order} LIMIT {more}) w) p",
-        cond.join(" AND ")
+        "SELECT items, last, EXISTS (SELECT 1 FROM {from} WHERE {cond} AND {order} > last) \
+         FROM (SELECT {items} AS items, MAX(id) AS last \
+               FROM (SELECT {columns} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {lim}) w) p"
     );
-    let (items, last, count): (String, Option<i64>, i64) =
+    let (items, last, more): (String, Option<i64>, bool) =
         with_pool!(db, pool => bind_all!(sqlx::query_as(&sql), &binds).fetch_one(pool).await?);
     Ok(Page {
         items,
-        next_cursor: if count > f.limit { last } else { None },
+        next_cursor: if more { last } else { None },
     })
 }
 
