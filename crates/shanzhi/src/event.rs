@@ -14,7 +14,8 @@ use shanzhi_domain::user::{Actor, Role, Scope};
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::category::Category;
 use shanzhi_store::event::{
-    EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, ReportWrite, StatDelta, StatRows,
+    Attached, EventRow, LogEntry, MoveWrites, NewEvent, NewNotification, ReportWrite, StatDelta,
+    StatRows,
 };
 use shanzhi_store::StoreError;
 
@@ -101,6 +102,9 @@ pub struct Report {
     /// filed under this region and held by its centre, `lon`/`lat` are ignored, and a
     /// dispatcher sets the position later with [`locate`].
     pub unknown_position_in: Option<NodeCode>,
+    /// Written in the report's own transaction when the report is new: the visit it was
+    /// found on, the hotline caller.
+    pub attached: Attached,
 }
 
 /// Longest description, in characters: GeoReport v2's limit, so that every Open311 request
@@ -320,6 +324,7 @@ async fn file_report(
         log,
         delta,
         audit,
+        attached: r.attached.clone(),
     };
     let mut row = write.new.row.clone();
     match app.reports.submit(write).await {

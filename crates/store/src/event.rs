@@ -243,6 +243,20 @@ pub struct ReportWrite {
     pub delta: StatDelta,
     /// Its `entity_id` is filled in with the new event's id.
     pub audit: AuditEntry,
+    /// Written with the report, in its transaction, when the report is new.
+    pub attached: Attached,
+}
+
+/// What a report brings along, written in the report's own transaction so that neither is
+/// ever stored without the other: the visit a problem was found on (its `event_id` is set to
+/// the new event), or the hotline caller who rang about it. A repeated report (a key used
+/// before) writes nothing new: the first one's stay.
+#[derive(Debug, Clone, Default)]
+pub enum Attached {
+    #[default]
+    Nothing,
+    Visit(crate::visit::NewVisit),
+    Caller(crate::caller::NewCaller),
 }
 
 /// Inserts reports in one transaction (a group commit): per report, in order, its event id and
@@ -398,6 +412,16 @@ pub async fn insert_reports(
             .collect();
         let at = fresh.iter().map(|i| batch[*i].new.row.created_at).max().unwrap_or(0);
         append_audits!(tx, &audits, at);
+        for i in &fresh {
+            match &batch[*i].attached {
+                Attached::Nothing => {}
+                Attached::Visit(v) => {
+                    let v = crate::visit::NewVisit { event_id: Some(id_of[*i]), ..v.clone() };
+                    crate::write_visit!(tx, &v);
+                }
+                Attached::Caller(c) => crate::write_caller!(tx, id_of[*i], c),
+            }
+        }
         fates
             .iter()
             .enumerate()

@@ -3,10 +3,8 @@
 //! visit and the event a problem found on it became.
 
 use serde_json::{json, Value};
-use shanzhi_domain::tag::next_visit_at;
 use shanzhi_domain::tree::subtree_end;
 
-use crate::audit::AuditEntry;
 use crate::db::fetch_by_ids;
 use crate::{Db, StoreError};
 
@@ -76,35 +74,45 @@ const SELECT: &str =
 /// Records a visit: its photos, the next due time of each of the person's tags (one interval
 /// from the visit), and its audit row, in one transaction. Answers the new visit's id.
 pub async fn insert(db: &Db, v: &NewVisit) -> Result<i64, StoreError> {
-    Ok(with_tx!(db, tx => {
+    Ok(with_tx!(db, tx => crate::write_visit!(tx, v)))
+}
+
+/// Writes the visit `$v` (an `&NewVisit`) inside the open transaction `$tx` — its photos, the
+/// tags' next due times and its audit row — and evaluates to its id. [`insert`] runs it alone;
+/// a report filed from a visit runs it in the report's own transaction
+/// ([`crate::event::Attached::Visit`]).
+#[macro_export]
+macro_rules! write_visit {
+    ($tx:expr, $v:expr) => {{
+        let v: &$crate::visit::NewVisit = $v;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO visit (resident_id, node_code, user_id, at, lon, lat, notes, found, event_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) RETURNING id",
         )
         .bind(v.resident_id).bind(&v.node_code).bind(v.user_id).bind(v.at).bind(v.lon).bind(v.lat)
         .bind(&v.notes).bind(&v.found).bind(v.event_id)
-        .fetch_one(&mut *tx).await?;
+        .fetch_one(&mut *$tx).await?;
         for (i, hash) in v.photos.iter().enumerate() {
             sqlx::query("INSERT INTO visit_photo (visit_id, hash, position) VALUES ($1, $2, $3)")
-                .bind(id).bind(hash).bind(i as i64).execute(&mut *tx).await?;
+                .bind(id).bind(hash).bind(i as i64).execute(&mut *$tx).await?;
         }
         let tags: Vec<(String, Option<i64>)> = sqlx::query_as(
             "SELECT rt.tag_code, t.visit_days FROM resident_tag rt JOIN tag t ON t.code = rt.tag_code \
              WHERE rt.resident_id = $1",
-        ).bind(v.resident_id).fetch_all(&mut *tx).await?;
+        ).bind(v.resident_id).fetch_all(&mut *$tx).await?;
         for (code, days) in &tags {
             sqlx::query("UPDATE resident_tag SET next_visit_at = $1 WHERE resident_id = $2 AND tag_code = $3")
-                .bind(next_visit_at(v.at, *days)).bind(v.resident_id).bind(code)
-                .execute(&mut *tx).await?;
+                .bind(shanzhi_domain::tag::next_visit_at(v.at, *days)).bind(v.resident_id).bind(code)
+                .execute(&mut *$tx).await?;
         }
-        let entry = AuditEntry::new(Some(v.user_id), "visit.create", "visit", id.to_string()).after(json!({
+        let entry = $crate::audit::AuditEntry::new(Some(v.user_id), "visit.create", "visit", id.to_string()).after(serde_json::json!({
             "resident_id": v.resident_id, "node": v.node_code, "at": v.at, "found": v.found,
             "notes": v.notes, "event_id": v.event_id, "photos": v.photos,
             "position": v.lon.is_some(),
         }));
-        append_audit!(tx, &entry, v.at);
+        $crate::append_audit!($tx, &entry, v.at);
         id
-    }))
+    }};
 }
 
 /// One visit.

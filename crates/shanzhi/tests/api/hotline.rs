@@ -191,3 +191,37 @@ db_test!(place_search_finds_names_in_the_callers_area_only, |app| {
     )
     .await;
 });
+
+db_test!(
+    a_hotline_report_and_its_caller_are_written_together_or_not_at_all,
+    |app| {
+        let c = app.seed_loop().await;
+        crate::visit::fail_inserts(&app, "event_caller").await;
+        let r = hotline(
+            &app,
+            &c.dispatcher,
+            "call-9",
+            call(c.garbage, "13812345678"),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        crate::visit::allow_inserts(&app, "event_caller").await;
+        let events = app.get_json("/api/v1/events", &c.dispatcher).await;
+        assert_eq!(
+            events["items"],
+            json!([]),
+            "a hotline report without its caller"
+        );
+        // The same call again (same key: nothing of the first attempt stayed) files both.
+        let r = hotline(
+            &app,
+            &c.dispatcher,
+            "call-9",
+            call(c.garbage, "13812345678"),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["caller"]["phone"], "138****5678");
+    }
+);

@@ -336,3 +336,55 @@ db_test!(visits_are_scoped_like_the_register, |app| {
         vec![id]
     );
 });
+
+/// Makes every insert into `table` fail (a trigger raising an error) until [`allow_inserts`]:
+/// a write failing half-way through a transaction, for the tests that check nothing of it stays.
+pub async fn fail_inserts(app: &TestApp, table: &str) {
+    let sql = match app.state.db.engine() {
+        shanzhi_store::Engine::Sqlite => format!(
+            "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        shanzhi_store::Engine::Postgres => format!(
+            "CREATE OR REPLACE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+             CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_insert();"
+        ),
+    };
+    crate::house::exec(&app.state.db, &sql).await;
+}
+
+/// Undoes [`fail_inserts`].
+pub async fn allow_inserts(app: &TestApp, table: &str) {
+    let sql = match app.state.db.engine() {
+        shanzhi_store::Engine::Sqlite => format!("DROP TRIGGER fail_{table};"),
+        shanzhi_store::Engine::Postgres => format!("DROP TRIGGER fail_{table} ON {table};"),
+    };
+    crate::house::exec(&app.state.db, &sql).await;
+}
+
+db_test!(
+    a_visit_and_the_event_it_files_are_written_together_or_not_at_all,
+    |app| {
+        let c = app.seed_loop().await;
+        let a = insert_resident(&app, GRID, "王秀英").await;
+        let log = format!("/api/v1/visits?resident={a}");
+        let body = json!({"resident_id": a, "found": "need", "notes": "燃气管老化",
+        "report": {"category_id": c.gas, "description": "独居老人家中燃气管老化漏气"}});
+        // The visit's row fails after the event's rows went in: the report's transaction takes
+        // the event back with it.
+        fail_inserts(&app, "visit").await;
+        let r = visit(&app, &c.worker, body.clone()).await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        allow_inserts(&app, "visit").await;
+        assert_eq!(app.get_json(&log, &c.worker).await["items"], json!([]));
+        let events = app.get_json("/api/v1/events", &c.dispatcher).await;
+        assert_eq!(events["items"], json!([]), "an event without its visit");
+        // Sent again, both are written and linked.
+        let v = visit_ok(&app, &c.worker, body).await;
+        let event = v["event"]["id"].as_i64().unwrap();
+        assert_eq!(v["event_id"], event);
+        let log = app.get_json(&log, &c.worker).await;
+        assert_eq!(log["items"].as_array().unwrap().len(), 1);
+        let events = app.get_json("/api/v1/events", &c.dispatcher).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 1);
+    }
+);

@@ -300,6 +300,7 @@ async fn create(
         idempotency_key: key,
         source: None,
         unknown_position_in: None,
+        attached: Default::default(),
     };
     let (row, created) = service::report(&app, &user.actor, &r).await?;
     let status = if created {

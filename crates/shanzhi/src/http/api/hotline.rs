@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use shanzhi_domain::event::caller::{caller_name, Phone, MAX_CALLER_NAME_CHARS};
 use shanzhi_domain::event::photo::MAX_PHOTOS;
 use shanzhi_domain::user::Role;
-use shanzhi_store::caller::Caller;
+use shanzhi_store::caller::{Caller, NewCaller};
+use shanzhi_store::event::Attached;
 
 use super::event::{to_json, wgs84};
 use super::names::with_names;
@@ -100,19 +101,17 @@ async fn create(
         idempotency_key: key,
         source: Some("hotline".into()),
         unknown_position_in: None,
+        // The caller is written with the report, in its transaction.
+        attached: Attached::Caller(NewCaller::seal(
+            &app.pii,
+            &name,
+            &phone,
+            b.callback,
+            user.user.id,
+            app.clock.now_ms(),
+        )),
     };
     let (row, created) = service::report(&app, &user.actor, &r).await?;
-    shanzhi_store::caller::insert(
-        &app.db,
-        &app.pii,
-        row.id,
-        &name,
-        &phone,
-        b.callback,
-        user.user.id,
-        app.clock.now_ms(),
-    )
-    .await?;
     let caller = shanzhi_store::caller::get(&app.db, &app.pii, row.id).await?;
     let mut items = [to_json(&row)];
     with_names(&app, &mut items).await?;

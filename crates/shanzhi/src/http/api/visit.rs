@@ -14,6 +14,7 @@ use shanzhi_domain::grid::LonLat;
 use shanzhi_domain::resident::access::base_access;
 use shanzhi_domain::tag::{check_notes, is_overdue, Found, DAY_MS, MAX_NOTES_CHARS};
 use shanzhi_domain::tree::NodeCode;
+use shanzhi_store::event::Attached;
 use shanzhi_store::visit::{Filter, NewVisit, Visit};
 use shanzhi_store::StoreError;
 
@@ -120,10 +121,22 @@ async fn create(
     }
     service::check_uploaded(&app, &user.actor, &b.photos).await?;
     let now = app.clock.now_ms();
-    // The problem found goes into the loop first: if the report is refused, no visit is
-    // written and the worker corrects it and sends both again.
-    let event = match &b.report {
-        None => None,
+    let visit = NewVisit {
+        resident_id: subject.id,
+        node_code: subject.node_code.clone(),
+        user_id: user.user.id,
+        at: now,
+        lon: at.map(LonLat::lon),
+        lat: at.map(LonLat::lat),
+        notes: b.notes,
+        found: found.as_str().to_owned(),
+        event_id: None,
+        photos: b.photos.clone(),
+    };
+    // A problem found goes into the loop with the visit attached: the report's transaction
+    // writes both (linked) or neither, and a refused report writes no visit either.
+    let (id, event) = match &b.report {
+        None => (shanzhi_store::visit::insert(&app.db, &visit).await?, None),
         Some(r) => {
             let place = match at {
                 Some(p) => p,
@@ -135,34 +148,24 @@ async fn create(
                 lon: place.lon(),
                 lat: place.lat(),
                 address: None,
-                photos: b.photos.clone(),
+                photos: b.photos,
                 // Each visit files its own report (a visit is not retried as a whole).
                 idempotency_key: format!("visit-{:016x}", rand::random::<u64>()),
                 source: Some("visit".into()),
                 unknown_position_in: None,
+                attached: Attached::Visit(visit),
             };
             let (row, _) = service::report(&app, &user.actor, &report)
                 .await
                 .map_err(in_report)?;
-            Some(row)
+            let (id, _) = shanzhi_store::visit::of_event(&app.db, row.id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("event {} has no visit", row.id))
+                })?;
+            (id, Some(row))
         }
     };
-    let id = shanzhi_store::visit::insert(
-        &app.db,
-        &NewVisit {
-            resident_id: subject.id,
-            node_code: subject.node_code.clone(),
-            user_id: user.user.id,
-            at: now,
-            lon: at.map(LonLat::lon),
-            lat: at.map(LonLat::lat),
-            notes: b.notes,
-            found: found.as_str().to_owned(),
-            event_id: event.as_ref().map(|e| e.id),
-            photos: b.photos,
-        },
-    )
-    .await?;
     let mut v = answer(&app, shanzhi_store::visit::get(&app.db, id).await?).await?;
     if let Some(e) = &event {
         v["event"] = json!({"id": e.id, "state": e.state, "grid": e.grid_code});

@@ -420,6 +420,7 @@ pub async fn create(app: &AppState, format: Format, req: Request) -> Open311Resu
         idempotency_key,
         source: Some("open311".into()),
         unknown_position_in,
+        attached: Default::default(),
     };
     let (row, created) = loop_service::report(app, &actor, &report)
         .await
