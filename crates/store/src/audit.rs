@@ -233,10 +233,26 @@ pub async fn list(
     Ok(rows)
 }
 
+/// The records that lie at a node of the tree (`node_code`): an audit row about one of them
+/// belongs to the subtrees above that node. The entity is the table's name.
+const AT_NODE: [&str; 11] = [
+    "resident",
+    "household",
+    "correction",
+    "building",
+    "house",
+    "place",
+    "organisation",
+    "visit",
+    "roster",
+    "dispute",
+    "mediator",
+];
+
 /// Which of `rows` are about records under the tree path `root` (an event in a grid there, a
-/// node, a user or a department whose scope lies there, a resident, household or correction
-/// at a node there). Rows about shared settings (categories,
-/// the calendar, Open311 clients) and bulk rows (`*`) belong to no subtree and are not kept.
+/// node, a user or a department whose scope lies there, a record of [`AT_NODE`] at a node
+/// there). Rows about shared settings (categories, the calendar, Open311 clients, dispute
+/// types) and bulk rows (`*`) belong to no subtree and are not kept.
 pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, StoreError> {
     let end = subtree_end(root);
     let ids = |entity: &str| -> Vec<i64> {
@@ -249,27 +265,31 @@ pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, 
         v.dedup();
         v
     };
-    let (events, users, departments) = (ids("event"), ids("user"), ids("department"));
-    let (residents, households, corrections) =
-        (ids("resident"), ids("household"), ids("correction"));
-    let mut seen: HashSet<(String, i64)> = HashSet::new();
-    for (entity, list, sql) in [
-        ("event", &events, "SELECT id FROM event WHERE id IN ({}) AND grid_code >= ? AND grid_code < ?"),
+    let mut queries: Vec<(&str, String)> = vec![
+        ("event", "SELECT id FROM event WHERE id IN ({}) AND grid_code >= ? AND grid_code < ?".to_owned()),
         (
             "user",
-            &users,
             "SELECT u.id FROM app_user u LEFT JOIN department d ON d.id = u.department_id \
-             JOIN node n ON n.code = COALESCE(u.scope_code, d.region_code) WHERE u.id IN ({}) AND n.path >= ? AND n.path < ?",
+             JOIN node n ON n.code = COALESCE(u.scope_code, d.region_code) WHERE u.id IN ({}) AND n.path >= ? AND n.path < ?"
+                .to_owned(),
         ),
         (
             "department",
-            &departments,
-            "SELECT d.id FROM department d JOIN node n ON n.code = d.region_code WHERE d.id IN ({}) AND n.path >= ? AND n.path < ?",
+            "SELECT d.id FROM department d JOIN node n ON n.code = d.region_code WHERE d.id IN ({}) AND n.path >= ? AND n.path < ?"
+                .to_owned(),
         ),
-        ("resident", &residents, "SELECT id FROM resident WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
-        ("household", &households, "SELECT id FROM household WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
-        ("correction", &corrections, "SELECT id FROM correction WHERE id IN ({}) AND node_code >= ? AND node_code < ?"),
-    ] {
+    ];
+    for table in AT_NODE {
+        queries.push((
+            table,
+            format!(
+                "SELECT id FROM {table} WHERE id IN ({{}}) AND node_code >= ? AND node_code < ?"
+            ),
+        ));
+    }
+    let mut seen: HashSet<(String, i64)> = HashSet::new();
+    for (entity, sql) in &queries {
+        let list = ids(entity);
         for chunk in list.chunks(500) {
             // `?` placeholders numbered for PostgreSQL by position.
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -284,14 +304,14 @@ pub async fn under(db: &Db, rows: &[AuditRow], root: &str) -> Result<Vec<bool>, 
                 }
                 q.bind(root).bind(&end).fetch_all(pool).await?
             });
-            seen.extend(found.into_iter().map(|id| (entity.to_owned(), id)));
+            seen.extend(found.into_iter().map(|id| (entity.to_string(), id)));
         }
     }
     Ok(rows
         .iter()
         .map(|r| match r.entity.as_str() {
             "node" => NodeCode::parse(&r.entity_id).is_ok_and(|c| c.path().starts_with(root)),
-            "event" | "user" | "department" | "resident" | "household" | "correction" => r
+            e if e == "event" || e == "user" || e == "department" || AT_NODE.contains(&e) => r
                 .entity_id
                 .parse::<i64>()
                 .is_ok_and(|id| seen.contains(&(r.entity.clone(), id))),

@@ -108,6 +108,14 @@ db_test!(
             .collect();
         assert_eq!(reveals.len(), 2, "{audit}");
         assert!(!audit.to_string().contains(&number), "the audit log never holds the number");
+        // An administrator of the town reads the case's audit rows too; one of another
+        // village's subtree does not.
+        let q = format!("/api/v1/audit?entity=dispute&entity_id={id}");
+        let town = app.user("ag-town-admin", Role::Admin, Some("441502001000")).await;
+        let seen = app.get_json(&q, &town).await;
+        assert_eq!(seen["items"], audit["items"], "{seen}");
+        let other = app.user("ag-other-admin", Role::Admin, Some("441502001002")).await;
+        assert_eq!(app.get_json(&q, &other).await["items"], json!([]));
     }
 );
 
