@@ -183,6 +183,19 @@ enum ImportCommand {
         #[arg(long, value_enum, default_value = "all-or-nothing")]
         mode: crate::import::Mode,
     },
+    /// Import buildings (楼栋) and their houses (房屋) from an .xlsx or CSV file, a row a
+    /// house or a building without houses (the template: GET
+    /// /api/v1/buildings/import/template); prints the report by row.
+    Buildings {
+        file: PathBuf,
+        /// The grid of rows that name none.
+        #[arg(long)]
+        node: Option<String>,
+        /// all-or-nothing (default): any bad row and nothing is written; valid-rows: the good
+        /// rows are written and the bad ones reported.
+        #[arg(long, value_enum, default_value = "all-or-nothing")]
+        mode: crate::import::Mode,
+    },
     /// Import places (场所) from an .xlsx or CSV file (the template: GET
     /// /api/v1/places/import/template); prints the report by row. See README.
     Places {
@@ -506,6 +519,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: ImportCommand::Places { file, node, mode },
         } => return import_register(&config, clock, &file, node, mode, Register::Places).await,
         Command::Import {
+            command: ImportCommand::Buildings { file, node, mode },
+        } => return import_register(&config, clock, &file, node, mode, Register::Buildings).await,
+        Command::Import {
             command: ImportCommand::Organisations { file, node, mode },
         } => {
             return import_register(&config, clock, &file, node, mode, Register::Organisations)
@@ -626,7 +642,8 @@ async fn import_residents(
     Ok(code)
 }
 
-/// `shanzhi import places|organisations`: the report on standard output, one bad row a line.
+/// `shanzhi import places|organisations|buildings`: the report on standard output, one bad
+/// row a line.
 async fn import_register(
     config: &Config,
     clock: Arc<dyn Clock>,
@@ -656,12 +673,14 @@ async fn import_register(
     let Some((report, code)) = reported(done) else {
         return Ok(ExitCode::from(2));
     };
+    let written = match (report.buildings, report.houses) {
+        (Some(b), Some(h)) => format!("{b} buildings and {h} houses"),
+        _ => format!("{} {}", report.written, register.word()),
+    };
     println!(
-        "read {} rows in {:.1} s: {} {} written; {} rows refused",
+        "read {} rows in {:.1} s: {written} written; {} rows refused",
         report.rows,
         started.elapsed().as_secs_f64(),
-        report.written,
-        register.word(),
         report.refused
     );
     print_rows(

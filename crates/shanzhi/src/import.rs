@@ -1,12 +1,14 @@
 //! What every import of a register from a spreadsheet shares (residents, places,
-//! organisations): the two modes, the errors of a row and the answer naming them, the refusal,
-//! and the check that a row's node exists and lies in the importer's scope.
+//! organisations, buildings and houses): the two modes, the errors of a row and the answer
+//! naming them, the refusal, the check that a row's node exists and lies in the importer's
+//! scope, and the reading of a row's grid and point.
 
 use std::collections::HashMap;
 
 use chrono::{Datelike, FixedOffset, TimeZone};
 use serde::Serialize;
 use serde_json::json;
+use shanzhi_domain::house::parse_point;
 use shanzhi_domain::resident::base_access;
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::{Actor, Scope};
@@ -337,6 +339,8 @@ pub struct Request<'a> {
 pub enum Register {
     Places,
     Organisations,
+    /// Buildings and their houses (楼栋 / 房屋): a row a house, or a building without houses.
+    Buildings,
 }
 
 impl Register {
@@ -345,6 +349,7 @@ impl Register {
         match self {
             Register::Places => "places",
             Register::Organisations => "organisations",
+            Register::Buildings => "buildings",
         }
     }
 
@@ -357,6 +362,7 @@ impl Register {
         match self {
             Register::Places => crate::place::import::import(db, req).await,
             Register::Organisations => crate::organisation::import::import(db, req).await,
+            Register::Buildings => crate::house::import::import(db, req).await,
         }
     }
 
@@ -372,6 +378,11 @@ impl Register {
                 crate::organisation::import::template()?,
                 "organisations-template.xlsx",
                 "组织导入模板.xlsx",
+            ),
+            Register::Buildings => (
+                crate::house::import::template()?,
+                "buildings-template.xlsx",
+                "楼栋房屋导入模板.xlsx",
             ),
         })
     }
@@ -430,6 +441,50 @@ pub fn required<T>(
     }
 }
 
+/// Which coordinate of a point a reason is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    Lon,
+    Lat,
+}
+
+/// Why a row's point is refused: the reasons, each with the coordinate it is about.
+pub type PointErrors = Vec<(Axis, String)>;
+
+/// A row's point (lon, lat) from its longitude and latitude cells (numbers, or text of
+/// numbers): both or neither, each in range; else what is wrong.
+pub fn point_of(lon: &Cell, lat: &Cell) -> Result<Option<(f64, f64)>, PointErrors> {
+    let degrees = |c: &Cell| -> Result<Option<f64>, String> {
+        match c {
+            Cell::Int(i) => Ok(Some(*i as f64)),
+            Cell::Float(f) => Ok(Some(*f)),
+            other => match other.text() {
+                None => Ok(None),
+                Some(t) => t
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| format!("{t} is not a number of degrees")),
+            },
+        }
+    };
+    match (degrees(lon), degrees(lat)) {
+        (Ok(lon), Ok(lat)) => match parse_point(lon, lat) {
+            Ok(p) => Ok(p.map(|p| (p.lon(), p.lat()))),
+            Err(e) => {
+                let axis = match &e {
+                    DomainError::Invalid { field, .. } if field == "lon" => Axis::Lon,
+                    _ => Axis::Lat,
+                };
+                Err(vec![(axis, reason_of(e))])
+            }
+        },
+        (lon, lat) => Err([(Axis::Lon, lon.err()), (Axis::Lat, lat.err())]
+            .into_iter()
+            .filter_map(|(axis, reason)| reason.map(|r| (axis, r)))
+            .collect()),
+    }
+}
+
 /// A row's grid: the code in its cell, else the import's; the reason when neither will do.
 pub fn node_of(cell: &Cell, default: Option<&NodeCode>) -> Result<NodeCode, String> {
     match cell.code()? {
@@ -469,6 +524,51 @@ pub trait Sheet {
         row: usize,
         cells: &[Cell],
     ) -> Result<Self::Row, Vec<RowError>>;
+}
+
+/// The columns of a sheet that say where a record is: its grid, address and point.
+pub struct Whereabouts<C> {
+    pub node: C,
+    pub address: C,
+    pub lon: C,
+    pub lat: C,
+}
+
+/// A row's grid (its cell's, else `default_node`), address and point; each bad cell is
+/// reported through `bad` (column, reason) and read as missing.
+pub fn whereabouts<C: SheetColumn>(
+    columns: &Columns<C>,
+    cells: &[Cell],
+    default_node: Option<&NodeCode>,
+    w: &Whereabouts<C>,
+    bad: &mut impl FnMut(C, String),
+) -> (Option<NodeCode>, Option<String>, Option<(f64, f64)>) {
+    let node = node_of(columns.cell(cells, w.node), default_node)
+        .map_err(|reason| bad(w.node, reason))
+        .ok();
+    let address = columns
+        .cell(cells, w.address)
+        .text()
+        .and_then(|a| {
+            shanzhi_domain::house::parse_address(&a)
+                .map_err(|e| bad(w.address, reason_of(e)))
+                .ok()
+        })
+        .flatten();
+    let point = match point_of(columns.cell(cells, w.lon), columns.cell(cells, w.lat)) {
+        Ok(p) => p,
+        Err(reasons) => {
+            for (axis, reason) in reasons {
+                let column = match axis {
+                    Axis::Lon => w.lon,
+                    Axis::Lat => w.lat,
+                };
+                bad(column, reason);
+            }
+            None
+        }
+    };
+    (node, address, point)
 }
 
 /// The columns a file's header names: each with its position and the header as written.
@@ -631,7 +731,7 @@ pub async fn check_rows<C: SheetColumn, R: Named>(
     Ok(())
 }
 
-/// What an import of a register of named records (places, organisations) did.
+/// What an import of a register (places, organisations, buildings and houses) did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterReport {
     pub mode: Mode,
@@ -639,6 +739,12 @@ pub struct RegisterReport {
     pub rows: usize,
     /// Records written.
     pub written: usize,
+    /// Of the records written, the buildings created (the building import only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buildings: Option<usize>,
+    /// Of the records written, the houses created (the building import only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub houses: Option<usize>,
     /// Rows not written because they are bad.
     pub refused: usize,
     /// The bad rows' errors, at most [`MAX_LISTED`], in row order.
@@ -666,6 +772,8 @@ impl<C, R> SheetRead<C, R> {
             mode,
             rows: self.rows,
             written: 0,
+            buildings: None,
+            houses: None,
             refused,
             errors,
             errors_total,

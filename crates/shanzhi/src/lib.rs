@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod dispute;
 pub mod event;
+pub mod house;
 pub mod http;
 pub mod import;
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! Buildings (楼栋) and houses (房屋) of the base data, with their counts (tally kinds
-//! building '' and house <use>) and the occupants of a house read from the resident table
-//! (masked fields only: the resident module owns the rest).
+//! building '' and house <use>), their import in one transaction, and the occupants of a house
+//! read from the resident table (masked fields only: the resident module owns the rest).
 
 use serde_json::{json, Value};
 use shanzhi_domain::tree::{subtree_end, NodeCode};
@@ -318,4 +318,137 @@ pub async fn resident_node(db: &Db, resident_id: i64) -> Result<String, StoreErr
     Ok(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT node_code FROM resident WHERE id = $1").bind(resident_id).fetch_one(pool).await?
     }))
+}
+
+/// The buildings registered at each of `nodes`, by id (an import reuses a building by its
+/// grid and name).
+pub async fn buildings_at(db: &Db, nodes: &[String]) -> Result<Vec<Building>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in nodes.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {BUILDING_COLUMNS} FROM building WHERE node_code IN ({marks}) ORDER BY id"
+        );
+        let rows: Vec<Building> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(c.as_str());
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The (building id, room) of every house of `building_ids` (an import refuses a room twice).
+pub async fn rooms_of(db: &Db, building_ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    crate::db::fetch_by_ids(db, building_ids, 500, |list| {
+        format!("SELECT building_id, room FROM house WHERE building_id IN ({list})")
+    })
+    .await
+}
+
+/// A house an import adds to a building: filed at the building's node.
+#[derive(Debug, Clone)]
+pub struct NewHouse {
+    pub room: String,
+    pub use_kind: String,
+    pub area: Option<f64>,
+    pub owner_name: Option<String>,
+}
+
+/// A building of an import: one registered already (`stored`, its id) or one to create from
+/// `building`, with the houses the import adds to it.
+#[derive(Debug, Clone)]
+pub struct ImportedBuilding {
+    pub stored: Option<i64>,
+    pub building: BuildingInput,
+    pub houses: Vec<NewHouse>,
+}
+
+/// What an import of buildings and houses created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub buildings: usize,
+    pub houses: usize,
+}
+
+/// Writes the buildings an import creates and the houses it adds (to those and to stored
+/// ones) in multi-row inserts in one transaction, with their counts (tally kinds building ''
+/// and house <use>, as [`insert_building`] and [`insert_house`] keep them) and the import's
+/// audit row. The new buildings' ids are read back by (node, name), which the caller keeps
+/// unique among them.
+pub async fn import_many(
+    db: &Db,
+    buildings: &[ImportedBuilding],
+    audit: &AuditEntry,
+    now_ms: i64,
+) -> Result<Imported, StoreError> {
+    const BUILDING_COLS: usize = 8;
+    const HOUSE_COLS: usize = 8;
+    let mut t = Tally::new();
+    let mut done = Imported::default();
+    for b in buildings {
+        if b.stored.is_none() {
+            t.add(&b.building.node_code, "building", "", 1);
+            done.buildings += 1;
+        }
+        for h in &b.houses {
+            t.add(&b.building.node_code, "house", &h.use_kind, 1);
+            done.houses += 1;
+        }
+    }
+    let new: Vec<&BuildingInput> = buildings
+        .iter()
+        .filter(|b| b.stored.is_none())
+        .map(|b| &b.building)
+        .collect();
+    with_tx!(db, tx => {
+        let engine = crate::db::engine_of(&tx);
+        let mut ids: std::collections::HashMap<(String, String), i64> = std::collections::HashMap::new();
+        for chunk in crate::db::pow2_chunks(&new, 256) {
+            let sql = format!(
+                "INSERT INTO building (node_code, name, address, lon, lat, floors, created_at, updated_at) VALUES {} \
+                 RETURNING id, node_code, name",
+                crate::db::tuples(engine, chunk.len(), BUILDING_COLS)
+            );
+            let mut q = sqlx::query_as(&sql);
+            for b in chunk {
+                q = q.bind(b.node_code.as_str()).bind(&b.name).bind(&b.address)
+                    .bind(b.point.map(|p| p.0)).bind(b.point.map(|p| p.1)).bind(b.floors)
+                    .bind(now_ms).bind(now_ms);
+            }
+            let rows: Vec<(i64, String, String)> = q.fetch_all(&mut *tx).await?;
+            ids.extend(rows.into_iter().map(|(id, node, name)| ((node, name), id)));
+        }
+        let mut houses: Vec<(i64, &str, &NewHouse)> = Vec::with_capacity(done.houses);
+        for b in buildings {
+            let id = match b.stored {
+                Some(id) => id,
+                None => *ids
+                    .get(&(b.building.node_code.as_str().to_owned(), b.building.name.clone()))
+                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("a new building's id was not returned")))?,
+            };
+            houses.extend(b.houses.iter().map(|h| (id, b.building.node_code.as_str(), h)));
+        }
+        for chunk in crate::db::pow2_chunks(&houses, 256) {
+            let sql = format!(
+                "INSERT INTO house (building_id, node_code, room, use_kind, area, owner_name, created_at, updated_at) VALUES {}",
+                crate::db::tuples(engine, chunk.len(), HOUSE_COLS)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, node, h) in chunk {
+                q = q.bind(*id).bind(*node).bind(&h.room).bind(&h.use_kind).bind(h.area)
+                    .bind(&h.owner_name).bind(now_ms).bind(now_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        append_audit!(tx, audit, now_ms);
+        write_tally!(tx, &t);
+    });
+    Ok(done)
 }

@@ -71,7 +71,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("resident_status", "a resident who is {from} cannot become {to}"),
     ("correction_decided", "this correction was {state} already"),
     ("purpose_required", "say why you need it (目的)"),
-    // The rows of an import (residents, places, organisations).
+    // The rows of an import (residents, places, organisations, buildings and houses).
     ("name_missing", "the name is missing"),
     ("name_long", "a name has at most {max} characters"),
     ("gender_word", "{word} is not 男 or 女"),
@@ -111,6 +111,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("org_kind", "{word} is not 企业, 社会组织 or 网格党支部"),
     ("branch_exists", "{node} has a party branch already"),
     ("branch_on_row", "the party branch of {node} is on row {row}"),
+    ("house_needs_room", "a house's use, area or owner needs its room"),
+    ("house_use_missing", "the use of the house is missing"),
+    ("house_use", "{word} is not 自住, 出租, 空置 or 商用"),
+    ("floors_word", "{value} is not a whole number of floors"),
+    ("area_word", "{value} is not an area in m²"),
+    ("area_range", "the area must be more than 0 and at most {max} m²"),
+    ("building_registered_differs", "the building {name} is registered with another value"),
+    ("building_on_row", "the building {name} has another value on row {row}"),
+    ("room_on_row", "{room} of {building} is on row {row}"),
+    ("room_registered", "{room} of {building} is registered already"),
 ];
 
 /// Matches `message` against `template`; the parameters when the whole message fits.

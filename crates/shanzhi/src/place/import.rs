@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 
 use shanzhi_domain::calendar::{local_date, local_ms};
-use shanzhi_domain::house::{parse_address, parse_point};
 use shanzhi_domain::place::{parse_place_name, CheckResult, Licence, PlaceKind};
 use shanzhi_domain::tree::NodeCode;
 use shanzhi_store::place::{Counts, NewPlace};
@@ -16,8 +15,8 @@ use shanzhi_store::Db;
 
 use super::column::Column;
 use crate::import::{
-    audit_entry, check_rows, node_of, read_sheet, reason_of, required, Columns, Named,
-    RegisterReport, Request, RowError, Sheet, SheetColumn, TemplateColumn,
+    audit_entry, check_rows, read_sheet, reason_of, required, whereabouts, Columns, Named,
+    RegisterReport, Request, RowError, Sheet, SheetColumn, TemplateColumn, Whereabouts,
 };
 use crate::workbook::Cell;
 
@@ -92,44 +91,18 @@ fn read_row(
     })
     .map_err(|r| bad(Column::Kind, r))
     .ok();
-    let node = node_of(cell(Column::Node), default_node)
-        .map_err(|reason| bad(Column::Node, reason))
-        .ok();
-    let address = text(Column::Address)
-        .and_then(|a| {
-            parse_address(&a)
-                .map_err(|e| bad(Column::Address, reason_of(e)))
-                .ok()
-        })
-        .flatten();
-    let mut coordinate = |c: Column| -> Result<Option<f64>, ()> {
-        match cell(c) {
-            Cell::Int(i) => Ok(Some(*i as f64)),
-            Cell::Float(f) => Ok(Some(*f)),
-            other => match other.text() {
-                None => Ok(None),
-                Some(t) => t.parse::<f64>().map(Some).map_err(|_| {
-                    bad(c, format!("{t} is not a number of degrees"));
-                }),
-            },
-        }
-    };
-    let (lon, lat) = (coordinate(Column::Lon), coordinate(Column::Lat));
-    let point = match (lon, lat) {
-        (Ok(lon), Ok(lat)) => match parse_point(lon, lat) {
-            Ok(p) => p.map(|p| (p.lon(), p.lat())),
-            Err(e) => {
-                let column = if lon.is_none() {
-                    Column::Lon
-                } else {
-                    Column::Lat
-                };
-                bad(column, reason_of(e));
-                None
-            }
+    let (node, address, point) = whereabouts(
+        columns,
+        cells,
+        default_node,
+        &Whereabouts {
+            node: Column::Node,
+            address: Column::Address,
+            lon: Column::Lon,
+            lat: Column::Lat,
         },
-        _ => None,
-    };
+        &mut bad,
+    );
     let expires = match cell(Column::LicenceExpires).date() {
         Ok(d) => d.map(|d| d.format("%Y-%m-%d").to_string()),
         Err(reason) => {

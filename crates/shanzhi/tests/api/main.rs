@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod auth;
 mod browser;
+mod building_import;
 mod dashboard;
 mod dispute;
 mod dispute_agreement;

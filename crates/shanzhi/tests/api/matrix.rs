@@ -1384,6 +1384,32 @@ fn rows() -> Vec<Row> {
             build: |_, _, _, _| call(Method::GET, "/api/v1/organisations/import/template"),
         },
         Row {
+            method: "post",
+            path: "/api/v1/buildings/import",
+            want: base_write,
+            // A body that is no building sheet: a writer is refused by its header (422), never
+            // by scope; outside the scope the node is not found.
+            build: |_, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/buildings/import?node={}", node(s)),
+                )
+                .json(json!("楼栋名称"))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/buildings/import/template",
+            want: |r, _| {
+                if base_writer(r) {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/buildings/import/template"),
+        },
+        Row {
             method: "get",
             path: "/api/v1/residents/export",
             want: |r, s| match (r, s) {
@@ -2659,6 +2685,14 @@ db_test!(
                             "node" => format!("/api/v1/nodes/{id}"),
                             "resident" => format!("/api/v1/residents/{id}"),
                             "household" => format!("/api/v1/households/{id}"),
+                            "dispute" => format!("/api/v1/disputes/{id}"),
+                            "mediator" => format!("/api/v1/mediators/{id}"),
+                            "place" => format!("/api/v1/places/{id}"),
+                            "organisation" => format!("/api/v1/organisations/{id}"),
+                            "building" => format!("/api/v1/buildings/{id}"),
+                            "house" => format!("/api/v1/houses/{id}"),
+                            "visit" => format!("/api/v1/visits/{id}"),
+                            "roster" => format!("/api/v1/emergency/rosters/{id}"),
                             // Corrections are opened through their list only.
                             "correction" => continue,
                             // Departments at or under the admin's node (no read of one by id).

@@ -221,11 +221,12 @@ def map_case(context, case):
         if os.environ["SZ_SCOPE"] not in ("", "None"):
             case.query["node"] = os.environ["SZ_SCOPE"]
         return case
-    if path in ("/api/v1/places/import", "/api/v1/organisations/import") and getattr(case, "media_type", None) == "text/csv":
-        # A valid sheet: one place or organisation in the run's area, good rows kept (see
-        # residents above).
-        case.body = ("场所名称,场所类型\nschemathesis,小商店\n" if "places" in path
-                     else "组织名称,组织类型\nschemathesis,社会组织\n")
+    if path in ("/api/v1/places/import", "/api/v1/organisations/import", "/api/v1/buildings/import") and getattr(case, "media_type", None) == "text/csv":
+        # A valid sheet: one place, organisation or building in the run's area, good rows kept
+        # (see residents above).
+        case.body = {"places": "场所名称,场所类型\nschemathesis,小商店\n",
+                     "organisations": "组织名称,组织类型\nschemathesis,社会组织\n",
+                     "buildings": "楼栋名称\nschemathesis\n"}[path.split("/")[3]]
         case.query = {"mode": "valid_rows", "format": "csv"}
         if os.environ["SZ_SCOPE"] not in ("", "None"):
             case.query["node"] = os.environ["SZ_SCOPE"]

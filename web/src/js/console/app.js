@@ -30,6 +30,7 @@ const ROUTES = [
   { re: /^\/console\/emergency\/(\d+)\/?$/, page: 'emergency', title: 'nav.emergency' },
   { re: /^\/console\/residents\/import\/?$/, page: 'residents-import', title: 'nav.residentsImport' },
   { re: /^\/console\/places\/import\/?$/, page: 'places-import', title: 'nav.placesImport' },
+  { re: /^\/console\/buildings\/import\/?$/, page: 'buildings-import', title: 'nav.buildingsImport' },
   { re: /^\/console\/organisations\/import\/?$/, page: 'organisations-import', title: 'nav.organisationsImport' },
   { re: /^\/console\/disputes\/?$/, page: 'disputes', title: 'nav.disputes' },
   { re: /^\/console\/disputes\/new\/?$/, page: 'dispute-new', title: 'nav.disputes' },

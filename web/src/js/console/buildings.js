@@ -10,9 +10,13 @@ export async function render(ctx) {
 }
 
 async function list(ctx) {
-  const { content, query } = ctx;
+  const { content, me, query } = ctx;
+  // Those who write base data bring buildings and houses in from a spreadsheet.
+  const canImport = ['admin', 'dispatcher', 'grid_worker'].includes(me.role);
   const body = h('div', { class: 'table-wrap' }, loading());
-  put(content, h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('building.title'))), body));
+  put(content, h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', t('building.title')),
+    canImport ? h('div', { class: 'row-actions' },
+      h('a', { class: 'btn btn-small', href: '/console/buildings/import', id: 'building-import' }, t('building.import'))) : null), body));
   try {
     const r = await get('buildings', { node: query.get('node') || undefined, limit: 500 });
     if (!ctx.isCurrent()) return;

@@ -1,5 +1,6 @@
-//! Places and organisations in from spreadsheets: `POST /api/v1/places/import` and
-//! `POST /api/v1/organisations/import` (.xlsx or CSV, a report by row), and their templates.
+//! Places, organisations, and buildings with their houses in from spreadsheets:
+//! `POST /api/v1/places/import`, `POST /api/v1/organisations/import` and
+//! `POST /api/v1/buildings/import` (.xlsx or CSV, a report by row), and their templates.
 //! (Residents, with their personal data and households, have their own: resident_import.rs.)
 
 use axum::body::Bytes;
@@ -44,6 +45,19 @@ fn doc(r: Register) -> [&'static str; 5] {
             "The organisation import's template (.xlsx): the columns with notes and a \
                  drop-down list of the kinds",
         ],
+        Register::Buildings => [
+            "house",
+            "/api/v1/buildings/import",
+            "Import buildings and their houses from .xlsx or CSV (UTF-8 or GBK): a row a \
+                 house (room, use, area, owner) or a building without houses (name, grid, \
+                 address, point, floors); rows of one building share it, a registered one is \
+                 reused, a room is used once per building. A report names every bad row and \
+                 column. all_or_nothing (default) writes nothing when a row is bad; valid_rows \
+                 writes the good rows",
+            "/api/v1/buildings/import/template",
+            "The building import's template (.xlsx): the columns with notes and a drop-down \
+                 list of the houses' uses",
+        ],
     }
 }
 
@@ -83,10 +97,16 @@ fn register_routes(routes: Routes, r: Register) -> Routes {
         )
 }
 
-/// `/api/v1/places/import`, `/api/v1/organisations/import` and their templates.
+/// `/api/v1/places/import`, `/api/v1/organisations/import`, `/api/v1/buildings/import` and
+/// their templates.
 pub fn routes() -> Routes {
-    let routes = register_routes(Routes::new(), Register::Places);
-    register_routes(routes, Register::Organisations)
+    [
+        Register::Places,
+        Register::Organisations,
+        Register::Buildings,
+    ]
+    .into_iter()
+    .fold(Routes::new(), register_routes)
 }
 
 async fn import(
