@@ -18,6 +18,7 @@ export function noticeText(n) {
     if (p.brief) p.brief = `${t('notice.summon.sep')}${p.brief}`;
   }
   if (n.kind === 'extension_decided') p.answer = t(p.approve ? 'notice.approved' : 'notice.refused');
+  if (n.kind === 'dispute_step' && p.state) p.state = t(`dstate.${p.state}`);
   if (n.kind === 'correction_decided') {
     p.answer = t(p.accept ? 'correction.state.accepted' : 'correction.state.rejected');
     p.reason = p.reason ? ` (${p.reason})` : '';

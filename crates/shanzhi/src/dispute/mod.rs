@@ -244,6 +244,19 @@ pub async fn act(
             format!("矛盾纠纷案件 {} 已指派给您调解", row.number),
         ));
     }
+    // The citizen who applied online follows each step of their case (the portal's 消息).
+    if let (Some(user), true) = (row.applicant_user_id, after.state != row.state) {
+        writes.notifications.push(NewNotification::to_user(
+            user,
+            "dispute_step",
+            json!({"dispute_id": row.id, "number": row.number, "state": after.state}),
+            format!(
+                "您申请调解的矛盾纠纷 {}：{}",
+                row.number,
+                state_word(&after.state)
+            ),
+        ));
+    }
     save(app, &row, &after, &writes, now).await?;
     if to_closed(&row, &after) {
         close_event(app, &after, actor.user_id).await?;
@@ -252,6 +265,23 @@ pub async fn act(
         give_back_event(app, &after, event_id, actor.user_id).await?;
     }
     Ok(shanzhi_store::dispute::get(&app.db, id).await?)
+}
+
+/// A state's name in Chinese, for the stored text of a notice (clients word notices by their
+/// kind and parameters, in the reader's language).
+fn state_word(state: &str) -> &'static str {
+    match state {
+        "intake" => "已登记",
+        "accepted" => "已受理",
+        "declined" => "不予受理",
+        "assigned" => "已指派调解员",
+        "in_session" => "调解中",
+        "agreed" => "已达成调解协议",
+        "failed" => "调解不成",
+        "withdrawn" => "已撤回",
+        "closed" => "已结案",
+        _ => "状态已更新",
+    }
 }
 
 async fn save(

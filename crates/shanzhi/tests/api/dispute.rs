@@ -309,11 +309,28 @@ db_test!(
             )
             .await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
-        // The citizen sees their case, closed.
+        // The citizen sees their case, closed, and heard of each step of it.
         let r = app
             .get(&format!("/api/v1/disputes/{id}"), Some(&cast.citizen))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
+        let notes = app.get_json("/api/v1/notifications?limit=50", &cast.citizen).await;
+        let mut steps: Vec<String> = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "dispute_step" && n["params"]["dispute_id"] == id)
+            .map(|n| n["params"]["state"].as_str().unwrap().to_owned())
+            .collect();
+        steps.reverse(); // newest first
+        assert_eq!(
+            steps,
+            ["accepted", "assigned", "in_session", "agreed", "assigned", "agreed", "closed"],
+            "{notes}"
+        );
+        // Nobody else hears of it.
+        let other = app.get_json("/api/v1/notifications?limit=50", &cast.citizen2).await;
+        assert!(!other.to_string().contains("dispute_step"), "{other}");
     }
 );
 

@@ -506,6 +506,9 @@ function follow() {
 
 function messageItem(n) {
   const order = n.kind === 'report_merged' && n.params && n.params.into ? n.params.into : n.event_id;
+  // A notice of a dispute case leads to the case, one of a report to the report.
+  const dispute = n.params && n.params.dispute_id;
+  const href = dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
   const open = async () => {
     if (n.read) return;
     n.read = true;
@@ -516,7 +519,7 @@ function messageItem(n) {
     }
   };
   return h('li', { class: n.read ? 'p-message' : 'p-message unread', dataset: { kind: n.kind, id: n.id } },
-    h('a', { href: `/m/mine/${order}`, onclick: open },
+    h('a', { href, onclick: open },
       h('span', { class: 'text' }, noticeText(n)),
       h('small', { class: 'muted' }, fmtTime(n.created_at), n.read ? '' : ` · ${t('bell.unread')}`)));
 }
