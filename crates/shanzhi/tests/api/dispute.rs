@@ -314,7 +314,9 @@ db_test!(
             .get(&format!("/api/v1/disputes/{id}"), Some(&cast.citizen))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let notes = app.get_json("/api/v1/notifications?limit=50", &cast.citizen).await;
+        let notes = app
+            .get_json("/api/v1/notifications?limit=50", &cast.citizen)
+            .await;
         let mut steps: Vec<String> = notes["items"]
             .as_array()
             .unwrap()
@@ -325,11 +327,21 @@ db_test!(
         steps.reverse(); // newest first
         assert_eq!(
             steps,
-            ["accepted", "assigned", "in_session", "agreed", "assigned", "agreed", "closed"],
+            [
+                "accepted",
+                "assigned",
+                "in_session",
+                "agreed",
+                "assigned",
+                "agreed",
+                "closed"
+            ],
             "{notes}"
         );
         // Nobody else hears of it.
-        let other = app.get_json("/api/v1/notifications?limit=50", &cast.citizen2).await;
+        let other = app
+            .get_json("/api/v1/notifications?limit=50", &cast.citizen2)
+            .await;
         assert!(!other.to_string().contains("dispute_step"), "{other}");
     }
 );
