@@ -15,6 +15,7 @@ pub mod household;
 pub mod organisation;
 pub mod place;
 pub mod resident;
+pub mod risk;
 pub mod tag;
 pub mod text;
 pub mod tree;

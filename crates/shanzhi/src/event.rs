@@ -150,6 +150,13 @@ pub async fn report(
             "this Idempotency-Key was already used for a different report; use a new key for a new report",
         ));
     }
+    if created {
+        // The risk rules watching reports. The report stands whatever they do; a burst they
+        // miss here is found by the sweep from the counters.
+        if let Err(e) = crate::risk::rule::after_report(app, &row).await {
+            tracing::warn!(error = %e.message, event = row.id, "risk rules after a report failed");
+        }
+    }
     Ok((row, created))
 }
 

@@ -19,6 +19,7 @@ pub mod person;
 pub mod place;
 pub mod reference;
 pub mod resident;
+pub mod risk;
 pub mod startup;
 pub mod telemetry;
 pub mod tree;

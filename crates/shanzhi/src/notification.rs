@@ -78,7 +78,8 @@ impl Default for NoticeHub {
     }
 }
 
-/// The notices a user reads: their own, their department's, and (dispatchers) their centre's.
+/// The notices a user reads: their own, their department's, and (dispatchers and analysts, the
+/// centre's staff) their centre's.
 pub fn reader_of(user: &CurrentUser) -> Reader {
     Reader {
         user_id: user.user.id,
@@ -87,7 +88,7 @@ pub fn reader_of(user: &CurrentUser) -> Reader {
             _ => None,
         },
         centre_code: match (&user.actor.role, &user.actor.scope) {
-            (Role::Dispatcher, Scope::Node(c)) => Some(c.as_str().to_owned()),
+            (Role::Dispatcher | Role::Analyst, Scope::Node(c)) => Some(c.as_str().to_owned()),
             _ => None,
         },
     }

@@ -1,5 +1,5 @@
-//! Reference data every report reads — categories, their per-level clocks and the working-time
-//! calendar — held in memory so that filing a report costs no reads. A snapshot lives for
+//! Reference data every report reads — categories, their per-level clocks, the working-time
+//! calendar and the risk rules — held in memory so that filing a report costs no reads. A snapshot lives for
 //! [`TTL`]; this process drops it at once when it changes any of them, and another instance's
 //! change is seen within the TTL. A category id the snapshot does not know reloads it once.
 
@@ -24,12 +24,19 @@ pub struct Snapshot {
     clocks: HashMap<(i64, String), (i64, i64, i64)>,
     /// The calendar in force: the administrators' one, or China's default.
     pub calendar: WorkCalendar,
+    /// The rules that raise risk clues (evaluated after each report).
+    pub risk_rules: Vec<shanzhi_store::risk::RuleRow>,
 }
 
 impl Snapshot {
     /// A category by id.
     pub fn category(&self, id: i64) -> Option<&Category> {
         self.categories.get(&id)
+    }
+
+    /// Every category.
+    pub fn categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.values()
     }
 
     /// A category's (accept, handle, verify) minutes at a centre level: the override, or its own.
@@ -95,6 +102,7 @@ impl Reference {
             categories: categories.into_iter().map(|c| (c.id, c)).collect(),
             clocks: clocks.into_iter().map(|(c, l, m)| ((c, l), m)).collect(),
             calendar,
+            risk_rules: shanzhi_store::risk::rules(db).await?,
         });
         if let Ok(mut g) = self.inner.write() {
             if self.generation.load(Ordering::SeqCst) == generation {

@@ -100,6 +100,16 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "dispute deadline sweep failed"),
             }
+            match crate::risk::sweep(&state, now).await {
+                Ok(s) if s.yellow + s.red + s.lagging > 0 => tracing::info!(?s, "risk sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "risk sweep failed"),
+            }
+            match crate::risk::rule::sweep(&state, now).await {
+                Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
+            }
         }
         if n % 720 == 0 {
             match shanzhi_store::session::purge_expired(&state.db, state.clock.now_ms()).await {

@@ -32,6 +32,7 @@ pub mod organisation;
 pub mod pii;
 pub mod place;
 pub mod resident;
+pub mod risk;
 pub mod session;
 pub mod sqlite_load;
 pub mod sqlite_read;

@@ -328,10 +328,23 @@ async fn file(
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let id = shanzhi_store::dispute::insert(&app.db, new, new.row.created_at).await?;
     app.notices.announce(&new.notifications);
+    watch(app, id, new.parties.len()).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(detail(app, &user.actor, id).await?),
     ))
+}
+
+/// The risk rules watching new cases (many parties, violence). The case stands whatever they
+/// do; a failure is logged.
+async fn watch(app: &AppState, id: i64, parties: usize) {
+    let run = async {
+        let row = shanzhi_store::dispute::get(&app.db, id).await?;
+        crate::risk::rule::after_dispute(app, &row, u32::try_from(parties).unwrap_or(u32::MAX)).await
+    };
+    if let Err(e) = run.await {
+        tracing::warn!(error = %e.message, dispute = id, "risk rules after a dispute failed");
+    }
 }
 
 /// The type `code` with its parent (404 naming `field` if there is none).
@@ -1329,6 +1342,7 @@ async fn convert(
         )],
     };
     let case_id = shanzhi_store::dispute::insert(&app.db, &new, now).await?;
+    watch(&app, case_id, new.parties.len()).await;
     app.notices.announce(&new.notifications);
     let number = shanzhi_store::dispute::get(&app.db, case_id).await?.number;
     crate::event::handled_elsewhere(

@@ -35,6 +35,7 @@ pub mod place;
 pub mod register_import;
 pub mod resident;
 pub mod resident_import;
+pub mod risk;
 pub mod tag;
 pub mod tree;
 pub mod user;
@@ -83,6 +84,7 @@ pub fn routes() -> Routes {
         .merge(dispute_agreement::routes())
         .merge(dispute_map::routes())
         .merge(mediator::routes())
+        .merge(risk::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
