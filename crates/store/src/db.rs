@@ -367,6 +367,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0018_resident_idx",
         include_str!("../migrations/sqlite/0018_resident_idx.sql"),
     ),
+    (
+        19,
+        "0019_risk",
+        include_str!("../migrations/sqlite/0019_risk.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -458,6 +463,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         18,
         "0018_resident_idx",
         include_str!("../migrations/postgres/0018_resident_idx.sql"),
+    ),
+    (
+        19,
+        "0019_risk",
+        include_str!("../migrations/postgres/0019_risk.sql"),
     ),
 ];
 

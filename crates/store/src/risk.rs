@@ -186,7 +186,13 @@ const COLUMNS: &str = "id, number, node_code, type_code, source, title, detail, 
 
 impl RiskRow {
     /// A new clue's row (id and number are set on insert).
-    pub fn clue(node_code: &str, type_code: &str, source: &str, title: String, now: i64) -> RiskRow {
+    pub fn clue(
+        node_code: &str,
+        type_code: &str,
+        source: &str,
+        title: String,
+        now: i64,
+    ) -> RiskRow {
         RiskRow {
             id: 0,
             number: String::new(),
@@ -564,7 +570,10 @@ fn id_list(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "NULL".into();
     }
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Events of some categories (a category and its children) reported in one grid on days

@@ -163,7 +163,13 @@ mod tests {
         );
         assert_eq!(
             measures(&f(State::Closed, Some(true))),
-            ["clues", "clues_by_rule", "converted", "closed", "closed_on_time"]
+            [
+                "clues",
+                "clues_by_rule",
+                "converted",
+                "closed",
+                "closed_on_time"
+            ]
         );
         assert_eq!(
             measures(&f(State::Review, None)),

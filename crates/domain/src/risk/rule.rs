@@ -140,7 +140,9 @@ impl RuleKind {
             RuleKind::DisputeFlags {
                 min_parties,
                 violence,
-            } => json!({"min_parties": (*min_parties > 0).then_some(*min_parties), "violence": violence}),
+            } => {
+                json!({"min_parties": (*min_parties > 0).then_some(*min_parties), "violence": violence})
+            }
             RuleKind::RepeatReporter { min_reports, days } => {
                 json!({"min_reports": min_reports, "days": days})
             }
@@ -222,8 +224,14 @@ mod tests {
     #[test]
     fn each_kind_parses_and_round_trips() {
         let cases = [
-            ("category_burst", json!({"category_id": 3, "min_events": 5, "days": 3})),
-            ("dispute_flags", json!({"min_parties": 10, "violence": true})),
+            (
+                "category_burst",
+                json!({"category_id": 3, "min_events": 5, "days": 3}),
+            ),
+            (
+                "dispute_flags",
+                json!({"min_parties": 10, "violence": true}),
+            ),
             ("repeat_reporter", json!({"min_reports": 4, "days": 7})),
             (
                 "dispute_rise",
@@ -240,17 +248,39 @@ mod tests {
     #[test]
     fn bad_parameters_name_their_field() {
         let bad = [
-            ("category_burst", json!({"min_events": 5, "days": 3}), "params.category_id"),
-            ("category_burst", json!({"category_id": 1, "min_events": 0, "days": 3}), "params.min_events"),
-            ("category_burst", json!({"category_id": 1, "min_events": 2, "days": 400}), "params.days"),
+            (
+                "category_burst",
+                json!({"min_events": 5, "days": 3}),
+                "params.category_id",
+            ),
+            (
+                "category_burst",
+                json!({"category_id": 1, "min_events": 0, "days": 3}),
+                "params.min_events",
+            ),
+            (
+                "category_burst",
+                json!({"category_id": 1, "min_events": 2, "days": 400}),
+                "params.days",
+            ),
             ("dispute_flags", json!({}), "params.min_parties"),
-            ("dispute_flags", json!({"violence": "yes"}), "params.violence"),
-            ("dispute_rise", json!({"days": 3, "min_cases": 1}), "params.type_code"),
+            (
+                "dispute_flags",
+                json!({"violence": "yes"}),
+                "params.violence",
+            ),
+            (
+                "dispute_rise",
+                json!({"days": 3, "min_cases": 1}),
+                "params.type_code",
+            ),
             ("weather", json!({}), "kind"),
         ];
         for (kind, params, field) in bad {
             match RuleKind::parse(kind, &params) {
-                Err(DomainError::Invalid { field: f, .. }) => assert_eq!(f, field, "{kind} {params}"),
+                Err(DomainError::Invalid { field: f, .. }) => {
+                    assert_eq!(f, field, "{kind} {params}")
+                }
                 other => panic!("{kind} {params}: {other:?}"),
             }
         }

@@ -358,8 +358,18 @@ mod tests {
                 },
                 centre(),
             ),
-            (Action::Dismiss { reason: "已核实无风险".into() }, centre()),
-            (Action::Report { text: "已转移12户".into() }, handler(8)),
+            (
+                Action::Dismiss {
+                    reason: "已核实无风险".into(),
+                },
+                centre(),
+            ),
+            (
+                Action::Report {
+                    text: "已转移12户".into(),
+                },
+                handler(8),
+            ),
             (
                 Action::Regrade {
                     level: Level::Red,
@@ -374,7 +384,12 @@ mod tests {
                 },
                 centre(),
             ),
-            (Action::Finish { summary: "险情解除".into() }, handler(7)),
+            (
+                Action::Finish {
+                    summary: "险情解除".into(),
+                },
+                handler(7),
+            ),
             (
                 Action::Review {
                     approve: true,
@@ -417,7 +432,12 @@ mod tests {
             for (action, actor) in &moves {
                 let got = transition(&record(state), action, actor);
                 let expect_ok = allowed(action.name()).contains(&state);
-                assert_eq!(got.is_ok(), expect_ok, "{} from {state:?}: {got:?}", action.name());
+                assert_eq!(
+                    got.is_ok(),
+                    expect_ok,
+                    "{} from {state:?}: {got:?}",
+                    action.name()
+                );
                 match got {
                     Ok(t) => assert_eq!(t.to, leads_to(action.name()), "{}", action.name()),
                     Err(e) => assert!(matches!(e, Refusal::WrongState(_)), "{e:?}"),
@@ -452,7 +472,9 @@ mod tests {
             transition(&record(State::Active), &report, &handler(3)),
             Err(Refusal::Forbidden(_))
         ));
-        let finish = Action::Finish { summary: "x".into() };
+        let finish = Action::Finish {
+            summary: "x".into(),
+        };
         assert!(matches!(
             transition(&record(State::Active), &finish, &handler(8)),
             Err(Refusal::Forbidden(_))

@@ -79,7 +79,9 @@ pub async fn visible(
         Err(e) => return Err(e.into()),
     };
     let st = state_of(&row)?;
-    if !can_view(&st, actor) {
+    // A department's handler also follows the clues they entered themselves.
+    let own = actor.role == Role::Handler && row.created_by == Some(actor.user_id);
+    if !can_view(&st, actor) && !own {
         return Err(ApiError::not_found("risk"));
     }
     Ok((row, st))
@@ -149,7 +151,14 @@ fn next_check(row: &RiskRow, now: i64) -> Option<i64> {
     next.map(|t| t.max(now + 1_000))
 }
 
-fn log(actor_id: Option<i64>, action: &str, from: &RiskRow, to: &RiskRow, note: Option<String>, data: Value) -> LogEntry {
+fn log(
+    actor_id: Option<i64>,
+    action: &str,
+    from: &RiskRow,
+    to: &RiskRow,
+    note: Option<String>,
+    data: Value,
+) -> LogEntry {
     LogEntry {
         actor_id,
         action: action.to_owned(),
@@ -233,7 +242,11 @@ fn apply(
         "helper_ids": t.helper_ids,
         "due_at": if t.start_clock { json!(a.due_at) } else { Value::Null },
     });
-    let note = t.note.clone().or_else(|| t.report.clone()).or_else(|| t.measures.clone());
+    let note = t
+        .note
+        .clone()
+        .or_else(|| t.report.clone())
+        .or_else(|| t.measures.clone());
     writes.log = Some(log(Some(actor.user_id), action.name(), row, &a, note, data));
     writes.audit = Some(
         AuditEntry::new(Some(actor.user_id), &format!("risk.{}", action.name()), "risk", row.id.to_string())
@@ -274,7 +287,12 @@ async fn check_departments(app: &AppState, action: &Action) -> Result<(), ApiErr
 
 /// Makes a move on a record: the domain decides, the clock runs, everything is saved at once;
 /// the departments named hear of it.
-pub async fn act(app: &AppState, actor: &Actor, id: i64, action: &Action) -> Result<RiskRow, ApiError> {
+pub async fn act(
+    app: &AppState,
+    actor: &Actor,
+    id: i64,
+    action: &Action,
+) -> Result<RiskRow, ApiError> {
     let (row, st) = visible(app, actor, id).await?;
     let t = transition(&st, action, actor).map_err(refusal)?;
     check_departments(app, action).await?;
@@ -287,7 +305,11 @@ pub async fn act(app: &AppState, actor: &Actor, id: i64, action: &Action) -> Res
     let params = json!({"risk_id": row.id, "number": row.number, "level": after.level, "action": action.name()});
     match action {
         Action::Assess { .. } | Action::Reassign { .. } | Action::Regrade { .. } => {
-            let level = after.level.as_deref().and_then(Level::parse).map_or("", Level::zh);
+            let level = after
+                .level
+                .as_deref()
+                .and_then(Level::parse)
+                .map_or("", Level::zh);
             let mut told: Vec<i64> = after.lead_department_id.into_iter().collect();
             told.extend(after.helpers());
             for d in told {
@@ -295,7 +317,10 @@ pub async fn act(app: &AppState, actor: &Actor, id: i64, action: &Action) -> Res
                     d,
                     "risk_assigned",
                     params.clone(),
-                    format!("{level}风险 {}：{}，请按要求处置并每日报告进展", row.number, row.title),
+                    format!(
+                        "{level}风险 {}：{}，请按要求处置并每日报告进展",
+                        row.number, row.title
+                    ),
                 ));
             }
         }
@@ -325,7 +350,13 @@ pub async fn act(app: &AppState, actor: &Actor, id: i64, action: &Action) -> Res
     Ok(shanzhi_store::risk::get(&app.db, id).await?)
 }
 
-async fn save(app: &AppState, before: &RiskRow, after: &RiskRow, writes: &MoveWrites, now: i64) -> Result<(), ApiError> {
+async fn save(
+    app: &AppState,
+    before: &RiskRow,
+    after: &RiskRow,
+    writes: &MoveWrites,
+    now: i64,
+) -> Result<(), ApiError> {
     match shanzhi_store::risk::save_move(&app.db, before, after, writes, now).await {
         Ok(()) => {
             app.notices.announce(&writes.notifications);
@@ -341,7 +372,11 @@ async fn save(app: &AppState, before: &RiskRow, after: &RiskRow, writes: &MoveWr
 
 /// The actions this actor could take on the record now (for clients to show the buttons).
 pub fn allowed_actions(st: &RiskState, actor: &Actor) -> Vec<&'static str> {
-    let other = if st.level == Some(Level::Blue) { Level::Red } else { Level::Blue };
+    let other = if st.level == Some(Level::Blue) {
+        Level::Red
+    } else {
+        Level::Blue
+    };
     let lead = st.lead_department_id.unwrap_or(-1);
     let probes = [
         Action::Assess {
@@ -360,7 +395,9 @@ pub fn allowed_actions(st: &RiskState, actor: &Actor) -> Vec<&'static str> {
             lead_department_id: lead,
             helper_ids: vec![],
         },
-        Action::Finish { summary: "x".into() },
+        Action::Finish {
+            summary: "x".into(),
+        },
         Action::Review {
             approve: true,
             note: None,
@@ -398,7 +435,13 @@ impl crate::calendar::Sweeper for Sweep {
         Ok(shanzhi_store::risk::due_for_check(&app.db, now, 500).await?)
     }
 
-    async fn check(&mut self, app: &AppState, cal: &WorkCalendar, now: i64, row: RiskRow) -> Result<(), ApiError> {
+    async fn check(
+        &mut self,
+        app: &AppState,
+        cal: &WorkCalendar,
+        now: i64,
+        row: RiskRow,
+    ) -> Result<(), ApiError> {
         sweep_one(app, cal, &row, now, self).await
     }
 
@@ -418,7 +461,13 @@ fn days_to_check(checked: Option<i64>, now: i64) -> Vec<NaiveDate> {
     first.iter_days().take_while(|d| *d <= yesterday).collect()
 }
 
-async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &RiskRow, now: i64, out: &mut Sweep) -> Result<(), ApiError> {
+async fn sweep_one(
+    app: &AppState,
+    cal: &WorkCalendar,
+    row: &RiskRow,
+    now: i64,
+    out: &mut Sweep,
+) -> Result<(), ApiError> {
     let mut a = row.clone();
     let mut writes = MoveWrites::default();
     let params = json!({"risk_id": row.id, "number": row.number, "level": row.level});
@@ -431,29 +480,49 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &RiskRow, now: i64, 
                 let (kind, message) = match light {
                     "yellow" => {
                         out.yellow += 1;
-                        ("risk_due_soon", format!("风险 {} 即将到期，请抓紧处置", row.number))
+                        (
+                            "risk_due_soon",
+                            format!("风险 {} 即将到期，请抓紧处置", row.number),
+                        )
                     }
                     "red" => {
                         out.red += 1;
-                        ("risk_overdue", format!("督办：风险 {} 已超过处置时限", row.number))
+                        (
+                            "risk_overdue",
+                            format!("督办：风险 {} 已超过处置时限", row.number),
+                        )
                     }
                     _ => ("", String::new()),
                 };
                 if !kind.is_empty() {
                     notes.push(format!("light {light}"));
                     if let Some(d) = row.lead_department_id {
-                        writes.notifications.push(NewNotification::to_department(d, kind, params.clone(), message.clone()));
+                        writes.notifications.push(NewNotification::to_department(
+                            d,
+                            kind,
+                            params.clone(),
+                            message.clone(),
+                        ));
                     }
                     if light == "red" {
                         let node = NodeCode::parse(&row.node_code).map_err(|_| bad(row, "node"))?;
                         for c in centres_of(&node) {
-                            writes.notifications.push(NewNotification::to_centre(&c, kind, params.clone(), message.clone()));
+                            writes.notifications.push(NewNotification::to_centre(
+                                &c,
+                                kind,
+                                params.clone(),
+                                message.clone(),
+                            ));
                         }
                     }
                 }
             }
         }
-        let daily = row.level.as_deref().and_then(Level::parse).is_some_and(Level::needs_daily_report);
+        let daily = row
+            .level
+            .as_deref()
+            .and_then(Level::parse)
+            .is_some_and(Level::needs_daily_report);
         let days = days_to_check(row.report_checked_day, now);
         if let (true, Some(lead)) = (daily, row.lead_department_id) {
             for d in &days {
@@ -481,13 +550,25 @@ async fn sweep_one(app: &AppState, cal: &WorkCalendar, row: &RiskRow, now: i64, 
     if !writes.lags.is_empty() {
         notes.push(format!(
             "no progress report on {}",
-            writes.lags.iter().map(|(_, d)| d.to_string()).collect::<Vec<_>>().join(", ")
+            writes
+                .lags
+                .iter()
+                .map(|(_, d)| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !notes.is_empty() {
-        writes.log = Some(log(None, "supervise", row, &a, Some(notes.join("; ")), json!({
-            "light": a.light, "lagging_days": writes.lags.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
-        })));
+        writes.log = Some(log(
+            None,
+            "supervise",
+            row,
+            &a,
+            Some(notes.join("; ")),
+            json!({
+                "light": a.light, "lagging_days": writes.lags.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+            }),
+        ));
         writes.audit = Some(
             AuditEntry::new(None, "risk.supervise", "risk", row.id.to_string())
                 .before(json!({"light": row.light}))
@@ -509,6 +590,8 @@ pub fn clocks_json(row: &RiskRow, now: i64) -> Value {
 /// Today's board's date range helper: yyyymmdd of `days` back from `now`'s day, and today.
 pub fn day_range(now: i64, days: i64) -> (i64, i64) {
     let today = local_date(now);
-    (day_number(today - Duration::days(days - 1)), day_number(today))
+    (
+        day_number(today - Duration::days(days - 1)),
+        day_number(today),
+    )
 }
-

@@ -52,7 +52,11 @@ fn with_children(snap: &Snapshot, id: i64) -> Vec<i64> {
     let mut i = 0;
     while i < out.len() {
         let parent = out[i];
-        out.extend(snap.categories().filter(|c| c.parent_id == Some(parent)).map(|c| c.id));
+        out.extend(
+            snap.categories()
+                .filter(|c| c.parent_id == Some(parent))
+                .map(|c| c.id),
+        );
         i += 1;
     }
     out
@@ -162,8 +166,18 @@ pub async fn after_report(app: &AppState, ev: &EventRow) -> Result<usize, ApiErr
                 if n >= i64::from(*min_reports) {
                     let title = format!("同一群众{days}天内反映问题{n}次以上（重复反映）");
                     let detail = format!("最近一次反映：事件 #{}，网格 {}", ev.id, grid.as_str());
-                    let id = raise(app, r.row, &grid, format!("user:{user}"), *days, title, detail, (Some(ev.id), None), now)
-                        .await?;
+                    let id = raise(
+                        app,
+                        r.row,
+                        &grid,
+                        format!("user:{user}"),
+                        *days,
+                        title,
+                        detail,
+                        (Some(ev.id), None),
+                        now,
+                    )
+                    .await?;
                     raised += usize::from(id.is_some());
                 }
             }
@@ -184,28 +198,53 @@ async fn burst(
     event_id: Option<i64>,
     now: i64,
 ) -> Result<usize, ApiError> {
-    let name = shanzhi_store::node::get(&app.db, grid).await.map(|n| n.name).unwrap_or_else(|_| grid.as_str().to_owned());
+    let name = shanzhi_store::node::get(&app.db, grid)
+        .await
+        .map(|n| n.name)
+        .unwrap_or_else(|_| grid.as_str().to_owned());
     let title = format!("{name}{days}天内{category}类事件{n}件");
     let detail = format!("规则“{}”：同一网格{days}天内同类事件达到阈值", rule.name);
-    let id = raise(app, rule, grid, format!("grid:{}", grid.as_str()), days, title, detail, (event_id, None), now).await?;
+    let id = raise(
+        app,
+        rule,
+        grid,
+        format!("grid:{}", grid.as_str()),
+        days,
+        title,
+        detail,
+        (event_id, None),
+        now,
+    )
+    .await?;
     Ok(usize::from(id.is_some()))
 }
 
 /// After a dispute is taken in: its parties and violence flag.
-pub async fn after_dispute(app: &AppState, d: &DisputeRow, parties: u32) -> Result<usize, ApiError> {
+pub async fn after_dispute(
+    app: &AppState,
+    d: &DisputeRow,
+    parties: u32,
+) -> Result<usize, ApiError> {
     let snap = app.reference.get(&app.db).await?;
     let Ok(node) = NodeCode::parse(&d.node_code) else {
         return Ok(0);
     };
     let mut raised = 0;
     for r in live(&snap).iter().filter(|r| r.node.contains(&node)) {
-        let RuleKind::DisputeFlags { min_parties, violence } = r.kind else {
+        let RuleKind::DisputeFlags {
+            min_parties,
+            violence,
+        } = r.kind
+        else {
             continue;
         };
         if !dispute_hits(min_parties, violence, parties, d.violence) {
             continue;
         }
-        let why = match (d.violence && violence, min_parties > 0 && parties >= min_parties) {
+        let why = match (
+            d.violence && violence,
+            min_parties > 0 && parties >= min_parties,
+        ) {
             (true, true) => format!("{parties}方当事人，有暴力倾向"),
             (true, false) => "有暴力倾向".to_owned(),
             _ => format!("{parties}方当事人"),
@@ -213,8 +252,18 @@ pub async fn after_dispute(app: &AppState, d: &DisputeRow, parties: u32) -> Resu
         let title = format!("矛盾纠纷 {}：{why}", d.number);
         let detail = d.summary.chars().take(200).collect();
         // One clue per case, ever: the window is the day it was taken in, the subject the case.
-        let id = raise(app, r.row, &node, format!("dispute:{}", d.id), 1, title, detail, (None, Some(d.id)), d.created_at)
-            .await?;
+        let id = raise(
+            app,
+            r.row,
+            &node,
+            format!("dispute:{}", d.id),
+            1,
+            title,
+            detail,
+            (None, Some(d.id)),
+            d.created_at,
+        )
+        .await?;
         raised += usize::from(id.is_some());
     }
     Ok(raised)
@@ -246,7 +295,9 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
                 .await?;
                 let cat = snap.category(*category_id).map_or("", |c| c.name.as_str());
                 for (grid, n) in hits {
-                    let Ok(grid) = NodeCode::parse(&grid) else { continue };
+                    let Ok(grid) = NodeCode::parse(&grid) else {
+                        continue;
+                    };
                     raised += burst(app, r.row, &grid, cat, n, *days, None, now).await?;
                 }
             }
@@ -263,14 +314,40 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
                 let start = local_ms(today - Duration::days(i64::from(*days) - 1), 0);
                 let span = local_ms(today + Duration::days(1), 0) - start;
                 let path = r.node.path();
-                let now_n = shanzhi_store::risk::disputes_of_type(&app.db, path, type_code, start, start + span).await?;
-                let before_n =
-                    shanzhi_store::risk::disputes_of_type(&app.db, path, type_code, start - span, start).await?;
+                let now_n = shanzhi_store::risk::disputes_of_type(
+                    &app.db,
+                    path,
+                    type_code,
+                    start,
+                    start + span,
+                )
+                .await?;
+                let before_n = shanzhi_store::risk::disputes_of_type(
+                    &app.db,
+                    path,
+                    type_code,
+                    start - span,
+                    start,
+                )
+                .await?;
                 if rise_hits(now_n as u64, before_n as u64, *min_cases, *rise_percent) {
-                    let title = format!("{}类矛盾纠纷{days}天内{now_n}件，前期{before_n}件，呈上升趋势", type_code);
+                    let title = format!(
+                        "{}类矛盾纠纷{days}天内{now_n}件，前期{before_n}件，呈上升趋势",
+                        type_code
+                    );
                     let detail = format!("规则“{}”", r.row.name);
-                    let id = raise(app, r.row, &r.node, format!("node:{}", r.node.as_str()), *days, title, detail, (None, None), now)
-                        .await?;
+                    let id = raise(
+                        app,
+                        r.row,
+                        &r.node,
+                        format!("node:{}", r.node.as_str()),
+                        *days,
+                        title,
+                        detail,
+                        (None, None),
+                        now,
+                    )
+                    .await?;
                     raised += usize::from(id.is_some());
                 }
             }

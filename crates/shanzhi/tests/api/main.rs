@@ -42,6 +42,7 @@ mod place;
 mod place_import;
 mod resident;
 mod resident_import;
+mod risk;
 mod security;
 mod tag;
 mod tree;

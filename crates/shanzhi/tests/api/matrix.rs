@@ -150,6 +150,8 @@ struct World {
     places: crate::house::BaseWorld,
     /// Dispute cases, sessions, mediators and panels in and out of scope.
     disputes: crate::dispute::DisputeWorld,
+    /// Risks and risk rules in and out of scope.
+    risks: crate::risk::RiskWorld,
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -1701,6 +1703,16 @@ fn side_of(a: &[i64; 2], s: Side) -> i64 {
     Base::of(a, s)
 }
 
+/// The risk centre: analysts, dispatchers and administrators.
+fn risk_centre(r: Role) -> bool {
+    matches!(r, Role::Analyst | Role::Dispatcher | Role::Admin)
+}
+
+/// Who reads risks: the centre, leaders, and handlers (of the departments working on them).
+fn risk_reader(r: Role) -> bool {
+    risk_centre(r) || matches!(r, Role::Leader | Role::Handler)
+}
+
 /// The centres: dispatchers and administrators.
 fn centre(r: Role) -> bool {
     matches!(r, Role::Admin | Role::Dispatcher)
@@ -1929,6 +1941,150 @@ fn dispute_rows() -> Vec<Row> {
                 call(
                     Method::GET,
                     format!("/api/v1/figures/disputes?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/risk-rules",
+            want: |r, _| {
+                if risk_centre(r) || r == Role::Leader {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/risk-rules"),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/risk-rules",
+            want: |r, s| match (r, s) {
+                (Role::Admin, Side::In) => Want::Ok,
+                (Role::Admin, Side::Out) => Want::Hidden,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, n| {
+                call(Method::POST, "/api/v1/risk-rules").json(json!({"name": format!("矩阵{n}"),
+                    "kind": "dispute_flags", "params": {"violence": true}, "node": village(s), "risk_type": "dispute"}))
+            },
+        },
+        Row {
+            method: "patch",
+            path: "/api/v1/risk-rules/{id}",
+            want: |r, s| match (r, s) {
+                (Role::Admin, Side::In) => Want::Ok,
+                (Role::Admin, Side::Out) => Want::Hidden,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::PATCH,
+                    format!("/api/v1/risk-rules/{}", side_of(&w.risks.rule, s)),
+                )
+                .json(json!({"enabled": true}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/risk-levels",
+            want: |r, _| {
+                if risk_reader(r) {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/risk-levels"),
+        },
+        Row {
+            method: "patch",
+            path: "/api/v1/risk-levels/{level}",
+            // Only the deployment's top administrators; the matrix's sit at a village.
+            want: |_, _| Want::Forbidden,
+            build: |_, _, _, _| {
+                call(Method::PATCH, "/api/v1/risk-levels/red").json(json!({"deadline_hours": 24}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/risks",
+            want: |r, s| match (risk_reader(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/risks?node={}", node(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/risks",
+            want: |r, s| match (risk_centre(r) || r == Role::Handler, s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/risks")
+                    .json(json!({"node": node(s), "type": "safety", "title": "矩阵"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/risks/board",
+            want: |r, s| match (risk_centre(r) || r == Role::Leader, s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/risks/board?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/risks/{id}",
+            want: |r, s| match (risk_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/risks/{}", side_of(&w.risks.risk, s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/risks/{id}/actions",
+            want: |r, s| match (risk_centre(r) || r == Role::Handler, s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Refused,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/risks/{}/actions", side_of(&w.risks.risk, s)),
+                )
+                .json(json!({"action": "report", "text": "矩阵"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/figures/risks",
+            want: |r, s| match (risk_centre(r) || r == Role::Leader, s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/figures/risks?node={}", village(s)),
                 )
             },
         },
@@ -2259,7 +2415,9 @@ async fn world(app: &TestApp) -> World {
         .map(|(_, id)| *id)
         .unwrap();
     let disputes = crate::dispute::dispute_world(app, &cast, mediator).await;
+    let risks = crate::risk::risk_world(app, &cast).await;
     World {
+        risks,
         disputes,
         places,
         base,

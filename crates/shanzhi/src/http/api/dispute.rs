@@ -340,7 +340,8 @@ async fn file(
 async fn watch(app: &AppState, id: i64, parties: usize) {
     let run = async {
         let row = shanzhi_store::dispute::get(&app.db, id).await?;
-        crate::risk::rule::after_dispute(app, &row, u32::try_from(parties).unwrap_or(u32::MAX)).await
+        crate::risk::rule::after_dispute(app, &row, u32::try_from(parties).unwrap_or(u32::MAX))
+            .await
     };
     if let Err(e) = run.await {
         tracing::warn!(error = %e.message, dispute = id, "risk rules after a dispute failed");

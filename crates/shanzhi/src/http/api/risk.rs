@@ -161,10 +161,15 @@ fn centre_staff(role: Role) -> bool {
 }
 
 fn rule_readers(user: &CurrentUser) -> ApiResult<()> {
-    if matches!(user.actor.role, Role::Analyst | Role::Dispatcher | Role::Admin | Role::Leader) {
+    if matches!(
+        user.actor.role,
+        Role::Analyst | Role::Dispatcher | Role::Admin | Role::Leader
+    ) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("the risk rules are for the centre, leaders and administrators"))
+        Err(ApiError::forbidden(
+            "the risk rules are for the centre, leaders and administrators",
+        ))
     }
 }
 
@@ -172,7 +177,9 @@ fn admin(user: &CurrentUser) -> ApiResult<()> {
     if user.actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only administrators change the risk rules and levels"))
+        Err(ApiError::forbidden(
+            "only administrators change the risk rules and levels",
+        ))
     }
 }
 
@@ -209,10 +216,16 @@ async fn rule_values(app: &AppState, user: &CurrentUser, b: RuleBody) -> ApiResu
         .map_err(|_| ApiError::invalid("name", "1 to 100 characters, no control characters"))?;
     let kind = RuleKind::parse(&b.kind, &b.params)?;
     if !is_type(&b.risk_type) {
-        return Err(ApiError::invalid("risk_type", format!("one of {}", types().join(", "))));
+        return Err(ApiError::invalid(
+            "risk_type",
+            format!("one of {}", types().join(", ")),
+        ));
     }
-    let node = NodeCode::parse(&b.node).map_err(|_| ApiError::invalid("node", "not a region or grid code"))?;
-    super::node::visible_node(app, user, &node).await.map_err(|e| e.with_field("node"))?;
+    let node = NodeCode::parse(&b.node)
+        .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?;
+    super::node::visible_node(app, user, &node)
+        .await
+        .map_err(|e| e.with_field("node"))?;
     match &kind {
         RuleKind::CategoryBurst { category_id, .. } => {
             let snap = app.reference.with_category(&app.db, *category_id).await?;
@@ -245,9 +258,13 @@ async fn add_rule(
 ) -> ApiResult<impl IntoResponse> {
     admin(&user)?;
     let values = rule_values(&app, &user, b).await?;
-    let id = shanzhi_store::risk::add_rule(&app.db, &values, user.user.id, app.clock.now_ms()).await?;
+    let id =
+        shanzhi_store::risk::add_rule(&app.db, &values, user.user.id, app.clock.now_ms()).await?;
     app.reference.invalidate();
-    Ok((StatusCode::CREATED, axum::Json(shanzhi_store::risk::rule(&app.db, id).await?.to_json())))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(shanzhi_store::risk::rule(&app.db, id).await?.to_json()),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -280,27 +297,44 @@ async fn change_rule(
         kind: before.kind.clone(),
         params: match b.params {
             Some(p) => p,
-            None => serde_json::from_str(&before.params).map_err(|e| ApiError::internal(e.into()))?,
+            None => {
+                serde_json::from_str(&before.params).map_err(|e| ApiError::internal(e.into()))?
+            }
         },
         node: before.node_code.clone(),
         risk_type: b.risk_type.unwrap_or_else(|| before.risk_type.clone()),
         enabled: Some(b.enabled.unwrap_or(before.enabled)),
     };
     let values = rule_values(&app, &user, body).await?;
-    match shanzhi_store::risk::update_rule(&app.db, &before, &values, user.user.id, app.clock.now_ms()).await {
+    match shanzhi_store::risk::update_rule(
+        &app.db,
+        &before,
+        &values,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await
+    {
         Ok(()) => {}
         Err(StoreError::Stale) => {
-            return Err(ApiError::conflict(Some("version"), "the rule was changed at the same moment; reload and try again"))
+            return Err(ApiError::conflict(
+                Some("version"),
+                "the rule was changed at the same moment; reload and try again",
+            ))
         }
         Err(e) => return Err(e.into()),
     }
     app.reference.invalidate();
-    Ok(axum::Json(shanzhi_store::risk::rule(&app.db, id).await?.to_json()))
+    Ok(axum::Json(
+        shanzhi_store::risk::rule(&app.db, id).await?.to_json(),
+    ))
 }
 
 async fn deadlines(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     if !reads_risks(&user.actor) {
-        return Err(ApiError::forbidden("risks are for the centre, leaders and departments"));
+        return Err(ApiError::forbidden(
+            "risks are for the centre, leaders and departments",
+        ));
     }
     let items: Vec<Value> = shanzhi_store::risk::deadlines(&app.db)
         .await?
@@ -324,14 +358,28 @@ async fn set_deadline(
 ) -> ApiResult<impl IntoResponse> {
     admin(&user)?;
     if !matches!(user.actor.scope, Scope::Node(ref n) if n.path().len() <= 2) {
-        return Err(ApiError::forbidden("the levels' hours are set for the whole deployment, by its top administrators"));
+        return Err(ApiError::forbidden(
+            "the levels' hours are set for the whole deployment, by its top administrators",
+        ));
     }
     let level = Level::parse(&level).ok_or_else(|| ApiError::not_found("risk level"))?;
     if !(1..=24 * 366).contains(&b.deadline_hours) {
-        return Err(ApiError::invalid("deadline_hours", "between 1 and 8784 hours"));
+        return Err(ApiError::invalid(
+            "deadline_hours",
+            "between 1 and 8784 hours",
+        ));
     }
-    shanzhi_store::risk::set_deadline(&app.db, level, b.deadline_hours, user.user.id, app.clock.now_ms()).await?;
-    Ok(axum::Json(json!({"level": level.as_str(), "deadline_hours": b.deadline_hours})))
+    shanzhi_store::risk::set_deadline(
+        &app.db,
+        level,
+        b.deadline_hours,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await?;
+    Ok(axum::Json(
+        json!({"level": level.as_str(), "deadline_hours": b.deadline_hours}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -350,9 +398,10 @@ struct ListQuery {
 
 fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> ApiResult<()> {
     match v {
-        Some(x) if !allowed.contains(&x.as_str()) => {
-            Err(ApiError::invalid(field, format!("one of {}", allowed.join(", "))))
-        }
+        Some(x) if !allowed.contains(&x.as_str()) => Err(ApiError::invalid(
+            field,
+            format!("one of {}", allowed.join(", ")),
+        )),
         _ => Ok(()),
     }
 }
@@ -363,7 +412,9 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     if !reads_risks(&user.actor) {
-        return Err(ApiError::forbidden("risks are for the centre, leaders and departments"));
+        return Err(ApiError::forbidden(
+            "risks are for the centre, leaders and departments",
+        ));
     }
     let limit = page_limit(q.limit, 50, 200)?;
     one_of("state", &q.state, &states())?;
@@ -382,12 +433,25 @@ async fn list(
     };
     match (&user.actor.role, &user.actor.scope) {
         (Role::Handler, Scope::Department { id, .. }) => {
-            if q.node.is_some() {
-                return Err(ApiError::invalid("node", "departments list the risks they work on"));
-            }
+            // A department lists the risks it leads or helps with (under a node, if given).
             f.department_id = Some(*id);
+            if q.node.is_some() {
+                f.under = Some(
+                    scope_node(&app, &user, q.node.as_deref())
+                        .await?
+                        .path()
+                        .to_owned(),
+                );
+            }
         }
-        _ => f.under = Some(scope_node(&app, &user, q.node.as_deref()).await?.path().to_owned()),
+        _ => {
+            f.under = Some(
+                scope_node(&app, &user, q.node.as_deref())
+                    .await?
+                    .path()
+                    .to_owned(),
+            )
+        }
     }
     let mut rows = shanzhi_store::risk::list(&app.db, &f).await?;
     let more = rows.len() as i64 > limit;
@@ -397,7 +461,11 @@ async fn list(
     for r in &rows {
         items.push(summary_json(&app, r, now).await?);
     }
-    let next = if more { rows.last().map(|r| r.id) } else { None };
+    let next = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
     Ok(axum::Json(json!({"items": items, "next_cursor": next})))
 }
 
@@ -408,7 +476,10 @@ async fn summary_json(app: &AppState, r: &RiskRow, now: i64) -> ApiResult<Value>
         None => None,
     };
     let node = NodeCode::parse(&r.node_code).map_err(|e| ApiError::internal(e.into()))?;
-    let node_name = shanzhi_store::node::get(&app.db, &node).await.map(|n| n.name).ok();
+    let node_name = shanzhi_store::node::get(&app.db, &node)
+        .await
+        .map(|n| n.name)
+        .ok();
     Ok(json!({
         "id": r.id, "number": r.number, "node": r.node_code, "node_name": node_name, "type": r.type_code,
         "source": r.source, "title": r.title, "state": r.state, "level": r.level,
@@ -439,18 +510,28 @@ async fn create(
     let source = match (&user.actor.role, &user.actor.scope) {
         (r, _) if centre_staff(*r) => "manual",
         (Role::Handler, Scope::Department { .. }) => "department",
-        _ => return Err(ApiError::forbidden("clues are entered by the centre and the departments")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "clues are entered by the centre and the departments",
+            ))
+        }
     };
-    let node = NodeCode::parse(&b.node).map_err(|_| ApiError::invalid("node", "not a region or grid code"))?;
+    let node = NodeCode::parse(&b.node)
+        .map_err(|_| ApiError::invalid("node", "not a region or grid code"))?;
     if !user.actor.reaches(&node) {
         return Err(ApiError::not_found("node").with_field("node"));
     }
-    shanzhi_store::node::get(&app.db, &node).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("node").with_field("node"),
-        e => e.into(),
-    })?;
+    shanzhi_store::node::get(&app.db, &node)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("node").with_field("node"),
+            e => e.into(),
+        })?;
     if !is_type(&b.type_code) {
-        return Err(ApiError::invalid("type", format!("one of {}", types().join(", "))));
+        return Err(ApiError::invalid(
+            "type",
+            format!("one of {}", types().join(", ")),
+        ));
     }
     let title = shanzhi_domain::text::label("title", &b.title, MAX_TITLE_CHARS)?;
     let detail = match &b.detail {
@@ -495,14 +576,21 @@ async fn create(
         },
         notifications: centres_of(&node)
             .into_iter()
-            .map(|c| NewNotification::to_centre(&c, "risk_clue", json!({}), format!("风险线索：{title}")))
+            .map(|c| {
+                NewNotification::to_centre(&c, "risk_clue", json!({}), format!("风险线索：{title}"))
+            })
             .collect(),
     };
     let id = shanzhi_store::risk::raise(&app.db, &clue, now)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a clue without a rule was not written")))?;
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("a clue without a rule was not written"))
+        })?;
     app.notices.announce(&clue.notifications);
-    Ok((StatusCode::CREATED, axum::Json(detail_json(&app, &user, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(detail_json(&app, &user, id).await?),
+    ))
 }
 
 async fn detail_json(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Value> {
@@ -515,7 +603,10 @@ async fn detail_json(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<V
     v["closed_at"] = json!(row.closed_at);
     let mut helpers = Vec::new();
     for h in row.helpers() {
-        let name = shanzhi_store::department::get(&app.db, h).await.map(|d| d.name).ok();
+        let name = shanzhi_store::department::get(&app.db, h)
+            .await
+            .map(|d| d.name)
+            .ok();
         helpers.push(json!({"id": h, "name": name}));
     }
     v["helpers"] = json!(helpers);
@@ -571,7 +662,8 @@ fn need<T>(v: Option<T>, field: &str) -> ApiResult<T> {
 
 fn level_of(v: Option<String>) -> ApiResult<Level> {
     let l = need(v, "level")?;
-    Level::parse(&l).ok_or_else(|| ApiError::invalid("level", format!("one of {}", levels().join(", "))))
+    Level::parse(&l)
+        .ok_or_else(|| ApiError::invalid("level", format!("one of {}", levels().join(", "))))
 }
 
 impl TryFrom<ActBody> for Action {
@@ -585,8 +677,12 @@ impl TryFrom<ActBody> for Action {
                 helper_ids: b.helper_ids.unwrap_or_default(),
                 measures: need(b.measures, "measures")?,
             },
-            "dismiss" => Action::Dismiss { reason: need(b.reason, "reason")? },
-            "report" => Action::Report { text: need(b.text, "text")? },
+            "dismiss" => Action::Dismiss {
+                reason: need(b.reason, "reason")?,
+            },
+            "report" => Action::Report {
+                text: need(b.text, "text")?,
+            },
             "regrade" => Action::Regrade {
                 level: level_of(b.level)?,
                 reason: need(b.reason, "reason")?,
@@ -595,7 +691,9 @@ impl TryFrom<ActBody> for Action {
                 lead_department_id: need(b.lead_department_id, "lead_department_id")?,
                 helper_ids: b.helper_ids.unwrap_or_default(),
             },
-            "finish" => Action::Finish { summary: need(b.summary, "summary")? },
+            "finish" => Action::Finish {
+                summary: need(b.summary, "summary")?,
+            },
             "review" => Action::Review {
                 approve: need(b.approve, "approve")?,
                 note: b.note,
@@ -633,8 +731,13 @@ async fn board(
     user: CurrentUser,
     Query(q): Query<BoardQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    if !matches!(user.actor.role, Role::Analyst | Role::Dispatcher | Role::Admin | Role::Leader) {
-        return Err(ApiError::forbidden("the board is for the centre and leaders"));
+    if !matches!(
+        user.actor.role,
+        Role::Analyst | Role::Dispatcher | Role::Admin | Role::Leader
+    ) {
+        return Err(ApiError::forbidden(
+            "the board is for the centre and leaders",
+        ));
     }
     let days = q.days.unwrap_or(1);
     if !(1..=31).contains(&days) {
@@ -645,9 +748,15 @@ async fn board(
     // Missed days are found at the next midnight: "1 day" ranks yesterday's (and today's).
     let (from, to) = day_range(now, days + 1);
     let mut lagging = Vec::new();
-    for (d, missed, risks) in shanzhi_store::risk::lag_board(&app.db, node.path(), from, to).await? {
-        let name = shanzhi_store::department::get(&app.db, d).await.map(|x| x.name).ok();
-        lagging.push(json!({"department_id": d, "department": name, "missed_days": missed, "risks": risks}));
+    for (d, missed, risks) in shanzhi_store::risk::lag_board(&app.db, node.path(), from, to).await?
+    {
+        let name = shanzhi_store::department::get(&app.db, d)
+            .await
+            .map(|x| x.name)
+            .ok();
+        lagging.push(
+            json!({"department_id": d, "department": name, "missed_days": missed, "risks": risks}),
+        );
     }
     let open = shanzhi_store::risk::list(
         &app.db,
@@ -692,8 +801,13 @@ async fn figures(
     user: CurrentUser,
     Query(q): Query<FiguresQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    if !matches!(user.actor.role, Role::Admin | Role::Dispatcher | Role::Leader | Role::Analyst) {
-        return Err(ApiError::forbidden("figures are for centres, leaders and analysts"));
+    if !matches!(
+        user.actor.role,
+        Role::Admin | Role::Dispatcher | Role::Leader | Role::Analyst
+    ) {
+        return Err(ApiError::forbidden(
+            "figures are for centres, leaders and analysts",
+        ));
     }
     let node = scope_node(&app, &user, q.node.as_deref()).await?;
     let path = node.path();
@@ -703,10 +817,20 @@ async fn figures(
     for m in shanzhi_domain::risk::MEASURES {
         out[m] = json!(get(m));
     }
-    let rate = |n: i64, d: i64| if d > 0 { json!(n as f64 / d as f64) } else { Value::Null };
+    let rate = |n: i64, d: i64| {
+        if d > 0 {
+            json!(n as f64 / d as f64)
+        } else {
+            Value::Null
+        }
+    };
     out["conversion_rate"] = rate(get("converted"), get("clues"));
     out["on_time_rate"] = rate(get("closed_on_time"), get("closed"));
-    for (kind, name) in [("risk_level", "by_level"), ("risk_type", "by_type"), ("risk_source", "by_source")] {
+    for (kind, name) in [
+        ("risk_level", "by_level"),
+        ("risk_type", "by_type"),
+        ("risk_source", "by_source"),
+    ] {
         let rows = shanzhi_store::tally::at(&app.db, path, kind).await?;
         let mut by: serde_json::Map<String, Value> = serde_json::Map::new();
         for (key, n) in rows {
