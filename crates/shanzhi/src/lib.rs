@@ -22,4 +22,5 @@ pub mod resident;
 pub mod startup;
 pub mod telemetry;
 pub mod tree;
+pub mod warning;
 pub mod workbook;

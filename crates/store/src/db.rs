@@ -367,6 +367,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0018_resident_idx",
         include_str!("../migrations/sqlite/0018_resident_idx.sql"),
     ),
+    // 0019 is the risk module's (landing apart).
+    (
+        20,
+        "0020_warning",
+        include_str!("../migrations/sqlite/0020_warning.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -458,6 +464,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         18,
         "0018_resident_idx",
         include_str!("../migrations/postgres/0018_resident_idx.sql"),
+    ),
+    // 0019 is the risk module's (landing apart).
+    (
+        20,
+        "0020_warning",
+        include_str!("../migrations/postgres/0020_warning.sql"),
     ),
 ];
 

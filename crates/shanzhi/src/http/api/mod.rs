@@ -39,6 +39,7 @@ pub mod tag;
 pub mod tree;
 pub mod user;
 pub mod visit;
+pub mod warning;
 
 use axum::Router;
 
@@ -83,6 +84,7 @@ pub fn routes() -> Routes {
         .merge(dispute_agreement::routes())
         .merge(dispute_map::routes())
         .merge(mediator::routes())
+        .merge(warning::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
