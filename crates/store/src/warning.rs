@@ -126,8 +126,8 @@ pub async fn create(
         let (mut emails, mut phones) = (0i64, 0i64);
         for u in &people {
             let (email, phone): (i64, i64) = sqlx::query_as(
-                "SELECT CASE WHEN email IS NOT NULL AND email <> '' THEN 1 ELSE 0 END, \
-                 CASE WHEN phone_enc IS NOT NULL THEN 1 ELSE 0 END FROM app_user WHERE id = $1")
+                "SELECT CAST(CASE WHEN email IS NOT NULL AND email <> '' THEN 1 ELSE 0 END AS BIGINT), \
+                 CAST(CASE WHEN phone_enc IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) FROM app_user WHERE id = $1")
                 .bind(u).fetch_one(&mut *tx).await?;
             for (has, channel) in [(email, "email"), (phone, "sms")] {
                 if has == 1 {
