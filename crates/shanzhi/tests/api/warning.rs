@@ -481,22 +481,23 @@ db_test!(
         app.clock.advance_ms(3_600_000);
         app.state.outbox.wake();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let g = gateway.lock().unwrap();
-        let mut keys: Vec<&str> = g.accepted.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort();
-        keys.dedup();
-        assert_eq!(keys.len(), 2);
-        assert_eq!(g.accepted.len(), 2);
-        let phones: Vec<&str> = g
-            .accepted
-            .iter()
-            .filter_map(|(_, b)| b["to"].as_str())
-            .collect();
-        assert!(
-            phones.contains(&"13800138000") && phones.contains(&"13900139000"),
-            "{phones:?}"
-        );
-        drop(g);
+        {
+            let g = gateway.lock().unwrap();
+            let mut keys: Vec<&str> = g.accepted.iter().map(|(k, _)| k.as_str()).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), 2);
+            assert_eq!(g.accepted.len(), 2);
+            let phones: Vec<&str> = g
+                .accepted
+                .iter()
+                .filter_map(|(_, b)| b["to"].as_str())
+                .collect();
+            assert!(
+                phones.contains(&"13800138000") && phones.contains(&"13900139000"),
+                "{phones:?}"
+            );
+        }
         assert_eq!(mails.lock().unwrap().len(), 1);
         let shown = app
             .get_json(
