@@ -20,5 +20,6 @@ pub mod tag;
 pub mod text;
 pub mod tree;
 pub mod user;
+pub mod warning;
 
 pub use error::DomainError;

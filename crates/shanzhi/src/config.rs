@@ -50,6 +50,81 @@ pub struct Config {
     /// The key file (default: beside the SQLite database, `FILE.pii-keys`; with PostgreSQL
     /// `shanzhi.pii-keys` in the working directory). Created with fresh keys when missing.
     pub pii_key_file: Option<PathBuf>,
+    /// How warnings (预警发布) leave the building: the outbox's senders and retry rules.
+    pub warning: WarningSettings,
+}
+
+/// The warning outbox's senders and rules. A channel without its setting is not sent: its
+/// rows wait in the outbox (and are counted as pending) until a server that has it starts.
+#[derive(Clone, PartialEq)]
+pub struct WarningSettings {
+    /// SMTP relay for e-mail, `HOST` (plain SMTP on `smtp_port`; an intranet relay, no TLS).
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// The From address of warning e-mail.
+    pub smtp_from: String,
+    /// The SMS gateway's webhook (`http://…`): one JSON POST per message, with an
+    /// `Idempotency-Key` header (the outbox row id) the gateway may deduplicate on.
+    pub sms_webhook_url: Option<String>,
+    /// How often the outbox is polled, in milliseconds (a new warning also wakes it).
+    pub poll_ms: u64,
+    /// Attempts before a row is given up as failed.
+    pub max_attempts: i64,
+    /// The first retry's delay in seconds; each further one doubles it (capped at an hour).
+    pub backoff_seconds: i64,
+    /// The CAP `<sender>` and the Atom feed's author (an e-mail-like id of this centre).
+    pub cap_sender: String,
+    /// The public base URL (`https://gov.example.cn`) for absolute links in the CAP/Atom feed;
+    /// without it the links are relative to the feed.
+    pub public_url: Option<String>,
+}
+
+impl Default for WarningSettings {
+    fn default() -> Self {
+        WarningSettings {
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_from: "shanzhi@localhost".to_owned(),
+            sms_webhook_url: None,
+            poll_ms: 5_000,
+            max_attempts: 8,
+            backoff_seconds: 30,
+            cap_sender: "shanzhi@localhost".to_owned(),
+            public_url: None,
+        }
+    }
+}
+
+impl fmt::Debug for WarningSettings {
+    /// The webhook URL may carry a token: only its scheme and host are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WarningSettings")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_from", &self.smtp_from)
+            .field(
+                "sms_webhook_url",
+                &self.sms_webhook_url.as_deref().map(redact_webhook),
+            )
+            .field("poll_ms", &self.poll_ms)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_seconds", &self.backoff_seconds)
+            .field("cap_sender", &self.cap_sender)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+/// `http://host:port/…?token` → `http://host:port/***`.
+fn redact_webhook(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?']).next().unwrap_or("");
+            let host = host.rsplit('@').next().unwrap_or(host);
+            format!("{scheme}://{host}/***")
+        }
+        None => "***".to_owned(),
+    }
 }
 
 impl Config {
@@ -86,6 +161,7 @@ impl Default for Config {
             pii_active_key: None,
             pii_index_key: None,
             pii_key_file: None,
+            warning: WarningSettings::default(),
         }
     }
 }
@@ -111,6 +187,7 @@ impl fmt::Debug for Config {
             .field("pii_keys", &self.pii_keys.as_ref().map(|_| "***"))
             .field("pii_active_key", &self.pii_active_key)
             .field("pii_key_file", &self.pii_key_file)
+            .field("warning", &self.warning)
             .finish()
     }
 }
@@ -133,6 +210,15 @@ struct FileConfig {
     open311_cors_origins: Option<Vec<String>>,
     pii_key_file: Option<PathBuf>,
     pii_active_key: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_from: Option<String>,
+    sms_webhook_url: Option<String>,
+    outbox_poll_ms: Option<u64>,
+    outbox_max_attempts: Option<i64>,
+    outbox_backoff_seconds: Option<i64>,
+    cap_sender: Option<String>,
+    public_url: Option<String>,
 }
 
 /// Values given as command-line flags.
@@ -207,6 +293,28 @@ impl Config {
         if let Some(v) = env("SHANZHI_PII_KEY_FILE") {
             c.pii_key_file = Some(PathBuf::from(v));
         }
+        let w = &mut c.warning;
+        let some = |v: String| Some(v).filter(|t| !t.trim().is_empty());
+        if let Some(v) = env("SHANZHI_SMTP_HOST") {
+            w.smtp_host = some(v);
+        }
+        if let Some(v) = env("SHANZHI_SMTP_PORT") {
+            w.smtp_port = v
+                .parse()
+                .context("SHANZHI_SMTP_PORT must be a port number")?;
+        }
+        if let Some(v) = env("SHANZHI_SMTP_FROM") {
+            w.smtp_from = parse("SHANZHI_SMTP_FROM", v)?;
+        }
+        if let Some(v) = env("SHANZHI_SMS_WEBHOOK_URL") {
+            w.sms_webhook_url = some(v);
+        }
+        if let Some(v) = env("SHANZHI_CAP_SENDER") {
+            w.cap_sender = parse("SHANZHI_CAP_SENDER", v)?;
+        }
+        if let Some(v) = env("SHANZHI_PUBLIC_URL") {
+            w.public_url = some(v);
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -249,6 +357,35 @@ impl Config {
         }
         if let Some(v) = f.metrics_token {
             self.metrics_token = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        let w = &mut self.warning;
+        let some = |v: String| Some(v).filter(|t| !t.trim().is_empty());
+        if let Some(v) = f.smtp_host {
+            w.smtp_host = some(v);
+        }
+        if let Some(v) = f.smtp_port {
+            w.smtp_port = v;
+        }
+        if let Some(v) = f.smtp_from {
+            w.smtp_from = v;
+        }
+        if let Some(v) = f.sms_webhook_url {
+            w.sms_webhook_url = some(v);
+        }
+        if let Some(v) = f.outbox_poll_ms {
+            w.poll_ms = v;
+        }
+        if let Some(v) = f.outbox_max_attempts {
+            w.max_attempts = v;
+        }
+        if let Some(v) = f.outbox_backoff_seconds {
+            w.backoff_seconds = v;
+        }
+        if let Some(v) = f.cap_sender {
+            w.cap_sender = v;
+        }
+        if let Some(v) = f.public_url {
+            w.public_url = some(v);
         }
         Ok(())
     }
@@ -309,6 +446,22 @@ impl Config {
             (0.0..1.0).contains(&self.outside_tolerance),
             "outside_tolerance must be in [0, 1)"
         );
+        let w = &self.warning;
+        anyhow::ensure!(
+            w.max_attempts >= 1,
+            "outbox_max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            w.backoff_seconds >= 1,
+            "outbox_backoff_seconds must be at least 1"
+        );
+        anyhow::ensure!(w.poll_ms >= 10, "outbox_poll_ms must be at least 10");
+        if let Some(u) = &w.sms_webhook_url {
+            anyhow::ensure!(
+                u.starts_with("http://"),
+                "sms_webhook_url must be an http:// URL (the gateway on the intranet)"
+            );
+        }
         for o in &self.open311_cors_origins {
             anyhow::ensure!(
                 is_origin(o),

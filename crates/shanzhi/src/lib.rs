@@ -23,4 +23,5 @@ pub mod risk;
 pub mod startup;
 pub mod telemetry;
 pub mod tree;
+pub mod warning;
 pub mod workbook;

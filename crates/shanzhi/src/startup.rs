@@ -33,7 +33,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             "sealed phones kept in plain text by an earlier version"
         );
     }
+    let senders = crate::warning::sender::from_settings(&config.warning)
+        .context("the warning senders (smtp_host, sms_webhook_url)")?;
     let state = AppState {
+        outbox: Arc::new(crate::warning::outbox::Outbox::new(senders)),
         pii,
         reports: Arc::new(ReportQueue::start(db.clone())),
         reference: Arc::new(Reference::default()),
@@ -59,6 +62,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = tokio::spawn(housekeeping(state.clone()));
+    let outbox = tokio::spawn(crate::warning::outbox::run(state.clone()));
     let app = crate::http::router(state.clone());
     axum::serve(
         listener,
@@ -68,6 +72,7 @@ pub async fn serve(
     .await
     .context("serving HTTP")?;
     background.abort();
+    outbox.abort();
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

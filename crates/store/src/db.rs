@@ -372,6 +372,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0019_risk",
         include_str!("../migrations/sqlite/0019_risk.sql"),
     ),
+    (
+        20,
+        "0020_warning",
+        include_str!("../migrations/sqlite/0020_warning.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -468,6 +473,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         19,
         "0019_risk",
         include_str!("../migrations/postgres/0019_risk.sql"),
+    ),
+    (
+        20,
+        "0020_warning",
+        include_str!("../migrations/postgres/0020_warning.sql"),
     ),
 ];
 

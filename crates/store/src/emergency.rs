@@ -49,9 +49,64 @@ pub struct NewRoster {
     pub choice: Choice,
 }
 
-const VULNERABLE: &str = "SELECT DISTINCT $1, r.id, r.node_code FROM resident r \
+/// Who goes on a roster: the present residents with a vulnerable tag (`$1` is the roster id).
+pub const VULNERABLE: &str = "SELECT DISTINCT $1, r.id, r.node_code FROM resident r \
      JOIN resident_tag rt ON rt.resident_id = r.id JOIN tag t ON t.code = rt.tag_code \
      WHERE t.vulnerable AND r.status = 'present'";
+
+/// Builds the roster `$new` (a `&NewRoster`) inside the open transaction `$tx` and writes its
+/// audit row (purpose: its name); evaluates to `(Roster, entries)`. Shared by
+/// [`create`] and the warnings, which open a roster in their own transaction.
+#[macro_export]
+macro_rules! insert_roster {
+    ($tx:expr, $new:expr, $actor_id:expr, $now_ms:expr) => {{
+        let new: &$crate::emergency::NewRoster = $new;
+        let actor_id: i64 = $actor_id;
+        let now_ms: i64 = $now_ms;
+        let by_node = format!(
+            "INSERT INTO roster_entry (roster_id, resident_id, node_code) {} \
+             AND r.node_code >= $2 AND r.node_code < $3 ON CONFLICT DO NOTHING",
+            $crate::emergency::VULNERABLE
+        );
+        let by_building = format!(
+            "INSERT INTO roster_entry (roster_id, resident_id, node_code) {} \
+             AND r.house_id IN (SELECT id FROM house WHERE building_id = $2) ON CONFLICT DO NOTHING",
+            $crate::emergency::VULNERABLE
+        );
+        let roster: $crate::emergency::Roster = sqlx::query_as(
+            "INSERT INTO roster (name, node_code, area, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, name, node_code, area, created_by, created_at")
+            .bind(&new.name).bind(&new.node_code).bind(new.area.to_string()).bind(actor_id).bind(now_ms)
+            .fetch_one(&mut *$tx).await?;
+        for node in &new.nodes {
+            sqlx::query("INSERT INTO roster_node (roster_id, node_code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(roster.id).bind(node).execute(&mut *$tx).await?;
+        }
+        match &new.choice {
+            $crate::emergency::Choice::Nodes => {
+                for node in &new.nodes {
+                    let path = shanzhi_domain::tree::NodeCode::parse(node)
+                        .map(|c| c.path().to_owned())
+                        .unwrap_or_else(|_| node.clone());
+                    sqlx::query(&by_node).bind(roster.id).bind(&path)
+                        .bind(shanzhi_domain::tree::subtree_end(&path))
+                        .execute(&mut *$tx).await?;
+                }
+            }
+            $crate::emergency::Choice::Buildings(ids) => {
+                for b in ids {
+                    sqlx::query(&by_building).bind(roster.id).bind(b).execute(&mut *$tx).await?;
+                }
+            }
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roster_entry WHERE roster_id = $1")
+            .bind(roster.id).fetch_one(&mut *$tx).await?;
+        let entry = $crate::audit::AuditEntry::new(Some(actor_id), "roster.create", "roster", roster.id.to_string())
+            .after(serde_json::json!({"purpose": new.name, "name": new.name, "nodes": new.nodes, "area": new.area, "entries": n}));
+        append_audit!($tx, &entry, now_ms);
+        (roster, n)
+    }};
+}
 
 /// Builds a roster and writes an audit row whose purpose is its name. Returns it and its
 /// number of entries.
@@ -61,47 +116,7 @@ pub async fn create(
     actor_id: i64,
     now_ms: i64,
 ) -> Result<(Roster, i64), StoreError> {
-    let by_node = format!(
-        "INSERT INTO roster_entry (roster_id, resident_id, node_code) {VULNERABLE} \
-         AND r.node_code >= $2 AND r.node_code < $3 ON CONFLICT DO NOTHING"
-    );
-    let by_building = format!(
-        "INSERT INTO roster_entry (roster_id, resident_id, node_code) {VULNERABLE} \
-         AND r.house_id IN (SELECT id FROM house WHERE building_id = $2) ON CONFLICT DO NOTHING"
-    );
-    Ok(with_tx!(db, tx => {
-        let roster: Roster = sqlx::query_as(
-            "INSERT INTO roster (name, node_code, area, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             RETURNING id, name, node_code, area, created_by, created_at")
-            .bind(&new.name).bind(&new.node_code).bind(new.area.to_string()).bind(actor_id).bind(now_ms)
-            .fetch_one(&mut *tx).await?;
-        for node in &new.nodes {
-            sqlx::query("INSERT INTO roster_node (roster_id, node_code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(roster.id).bind(node).execute(&mut *tx).await?;
-        }
-        match &new.choice {
-            Choice::Nodes => {
-                for node in &new.nodes {
-                    let path = shanzhi_domain::tree::NodeCode::parse(node)
-                        .map(|c| c.path().to_owned())
-                        .unwrap_or_else(|_| node.clone());
-                    sqlx::query(&by_node).bind(roster.id).bind(&path).bind(subtree_end(&path))
-                        .execute(&mut *tx).await?;
-                }
-            }
-            Choice::Buildings(ids) => {
-                for b in ids {
-                    sqlx::query(&by_building).bind(roster.id).bind(b).execute(&mut *tx).await?;
-                }
-            }
-        }
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roster_entry WHERE roster_id = $1")
-            .bind(roster.id).fetch_one(&mut *tx).await?;
-        let entry = AuditEntry::new(Some(actor_id), "roster.create", "roster", roster.id.to_string())
-            .after(json!({"purpose": new.name, "name": new.name, "nodes": new.nodes, "area": new.area, "entries": n}));
-        append_audit!(tx, &entry, now_ms);
-        (roster, n)
-    }))
+    Ok(with_tx!(db, tx => { insert_roster!(tx, new, actor_id, now_ms) }))
 }
 
 /// One roster.

@@ -40,6 +40,7 @@ pub mod tag;
 pub mod throttle;
 pub mod user;
 pub mod visit;
+pub mod warning;
 
 pub use db::{Db, Engine};
 pub use error::StoreError;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub notices: Arc<NoticeHub>,
     /// The keys personal data (ID numbers, phones) is sealed with.
     pub pii: shanzhi_store::pii::Keyring,
+    /// The warning outbox's senders and the bell that wakes its worker.
+    pub outbox: Arc<crate::warning::outbox::Outbox>,
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

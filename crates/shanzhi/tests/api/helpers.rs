@@ -126,7 +126,7 @@ pub async fn spawn_on(engine: Engine, database_url: String, dir: tempfile::TempD
     spawn_with(engine, database_url, dir, |_| {}).await
 }
 
-async fn spawn_with(
+pub async fn spawn_with(
     engine: Engine,
     database_url: String,
     dir: tempfile::TempDir,

@@ -49,3 +49,4 @@ mod tree;
 mod tree_io;
 mod user;
 mod visit;
+mod warning;

@@ -152,6 +152,8 @@ struct World {
     disputes: crate::dispute::DisputeWorld,
     /// Risks and risk rules in and out of scope.
     risks: crate::risk::RiskWorld,
+    /// Warnings to grid 441502001001001 and to the other county's grid.
+    warnings: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2416,8 +2418,10 @@ async fn world(app: &TestApp) -> World {
         .unwrap();
     let disputes = crate::dispute::dispute_world(app, &cast, mediator).await;
     let risks = crate::risk::risk_world(app, &cast).await;
+    let warnings = warning_world(app, &cast.dispatcher).await;
     World {
         risks,
+        warnings,
         disputes,
         places,
         base,
@@ -2514,6 +2518,111 @@ async fn base_world(app: &TestApp, cast: &Cast) -> Base {
     }
 }
 
+/// A warning sent by the village's dispatcher to the in-scope grid, and one sent by the other
+/// county's administrator to its grid.
+async fn warning_world(app: &TestApp, dispatcher: &Session) -> [i64; 2] {
+    let other = app
+        .user("warn-admin-out", Role::Admin, Some("441521000000"))
+        .await;
+    let mut ids = [0; 2];
+    for (i, (who, grid)) in [(dispatcher, node(Side::In)), (&other, node(Side::Out))]
+        .into_iter()
+        .enumerate()
+    {
+        let r = app
+            .post_json(
+                "/api/v1/warnings",
+                Some(who),
+                json!({"title": "矩阵预警", "message": "矩阵", "level": "blue", "grids": [grid]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids[i] = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    }
+    ids
+}
+
+/// Reading warnings: staff of an area (handlers and citizens apart), hidden outside it.
+fn warning_read(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (Role::Citizen | Role::Handler, _) => Want::Forbidden,
+        (_, Side::In) => Want::Ok,
+        (_, Side::Out) => Want::Hidden,
+    }
+}
+
+/// Sending a warning: administrators, dispatchers and analysts, for grids of their area.
+fn warning_send(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (Role::Admin | Role::Dispatcher | Role::Analyst, Side::In) => Want::Ok,
+        (Role::Admin | Role::Dispatcher | Role::Analyst, Side::Out) => Want::Hidden,
+        _ => Want::Forbidden,
+    }
+}
+
+/// The rows of the warnings (预警发布).
+fn warning_rows() -> Vec<Row> {
+    vec![
+        Row {
+            method: "get",
+            path: "/api/v1/warnings",
+            want: warning_read,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/warnings?node={}", node(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/warnings",
+            want: warning_send,
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/warnings").json(
+                    json!({"title": "矩阵", "message": "矩阵", "level": "yellow", "grids": [node(s)]}),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/warnings/{id}",
+            want: warning_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/warnings/{}", w.warnings[ix(s)]),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/warnings/{id}/cap",
+            // Public broadcasts: anyone, with or without a session.
+            want: anyone,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/warnings/{}/cap", w.warnings[ix(s)]),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/warnings/feed",
+            want: anyone,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/warnings/feed"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/warnings",
+            want: |r, _| {
+                if r == Role::Citizen {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/warnings"),
+        },
+    ]
+}
+
 /// The operations the OpenAPI document lists, as `method path`.
 async fn documented(app: &TestApp) -> BTreeSet<String> {
     let doc: Value = app
@@ -2536,6 +2645,7 @@ db_test!(every_operation_answers_every_role_as_the_rules_say, |app| {
     let mut table = rows();
     table.extend(base_rows());
     table.extend(dispute_rows());
+    table.extend(warning_rows());
     let named: BTreeSet<String> = table
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))

@@ -40,6 +40,7 @@ pub mod tag;
 pub mod tree;
 pub mod user;
 pub mod visit;
+pub mod warning;
 
 use axum::Router;
 
@@ -85,6 +86,7 @@ pub fn routes() -> Routes {
         .merge(dispute_map::routes())
         .merge(mediator::routes())
         .merge(risk::routes())
+        .merge(warning::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
