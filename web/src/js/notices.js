@@ -23,17 +23,22 @@ export function noticeText(n) {
     p.answer = t(p.accept ? 'correction.state.accepted' : 'correction.state.rejected');
     p.reason = p.reason ? ` (${p.reason})` : '';
   }
+  if (p.level && has(`risk.level.${p.level}`)) p.levelName = t(`risk.level.${p.level}`);
+  else p.levelName = '';
+  if (n.kind === 'risk_lag' && p.day) p.day = `${String(p.day).slice(0, 4)}-${String(p.day).slice(4, 6)}-${String(p.day).slice(6)}`;
   if (p.reason === undefined) p.reason = '';
   if (p.department === undefined || p.department === null) p.department = '';
   const key = `notice.${n.kind}`;
   return has(key) ? t(key, p) : n.message;
 }
 
-/** Where a notice leads in the console: its work order, or its dispute case; null if nowhere. */
+/** Where a notice leads in the console: its work order, risk, warning or dispute case; null if nowhere. */
 export function noticeHref(n) {
   if (n.event_id) return `/console/events/${n.event_id}`;
-  const d = n.params && n.params.dispute_id;
-  return d ? `/console/disputes/${d}` : null;
+  const p = n.params || {};
+  if (p.risk_id) return `/console/risks/${p.risk_id}`;
+  if (p.warning_id) return '/console/warnings';
+  return p.dispute_id ? `/console/disputes/${p.dispute_id}` : null;
 }
 
 /** The reader's notices (a page), with the unread count. */

@@ -124,7 +124,7 @@ const fn leaf(
 }
 
 /// The demo's category tree, parents before their children.
-pub const CATEGORIES: [CategorySeed; 24] = [
+pub const CATEGORIES: [CategorySeed; 25] = [
     parent("city_appearance", "市容环境", (60, 420, 420), 3, true),
     leaf(
         "city_appearance",
@@ -395,6 +395,26 @@ pub const CATEGORIES: [CategorySeed; 24] = [
             "无证食品摊点卫生差",
             "学校周边销售过期食品",
             "餐馆后厨卫生脏乱",
+        ],
+    ),
+    // 汛情险情: rising water, reported on patrol in a storm; never drawn for the demo's history
+    // (weight 0), it is what the typhoon story and the demo's risk rule watch. Last, so that the
+    // ids of the categories above stay as they were.
+    leaf(
+        "safety_hazard",
+        "flood_risk",
+        "汛情险情",
+        "yj",
+        (30, 240, 240),
+        1,
+        false,
+        Some(120),
+        0,
+        true,
+        &[
+            "河道水位快速上涨",
+            "低洼处积水漫入民房",
+            "山塘水位超过警戒线",
         ],
     ),
 ];

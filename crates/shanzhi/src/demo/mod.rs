@@ -9,6 +9,7 @@ pub mod history;
 pub mod mediator;
 pub mod places;
 pub mod progress;
+pub mod risk;
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -143,6 +144,21 @@ pub async fn write_with_events(
     dispute::write(db, keys, city, &user_ids, &mediator_ids, cases, now_ms)
         .await
         .context("writing the year of dispute cases")?;
+    // The stability centre's rules and a year of clues and risks, in proportion too.
+    let risks = risk::clues_a_year(city.scale) * events / history::events_a_year(city.scale).max(1);
+    let board = progress::spinner("risks");
+    risk::write(
+        db,
+        city,
+        &categories,
+        &department_ids,
+        &user_ids,
+        risks,
+        now_ms,
+    )
+    .await
+    .context("writing the year of risks")?;
+    board.finish_and_clear();
     write_history(
         db,
         city,

@@ -169,8 +169,8 @@ fn log(
     }
 }
 
-/// The new row and its writes for a transition.
-fn apply(
+/// The new row and its writes for a transition (also the demo's, walking a year of records).
+pub(crate) fn apply(
     row: &RiskRow,
     action: &Action,
     t: &Transition,
