@@ -18,6 +18,7 @@ import { walk as walkCare } from './walk-care.mjs';
 import { walk as walkPlaces } from './walk-places.mjs';
 import { walk as walkImport } from './walk-import.mjs';
 import { walk as walkDispute } from './walk-dispute.mjs';
+import { walk as walkRisk } from './walk-risk.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -573,6 +574,7 @@ try {
   await walkPlaces({ BASE, SHOTS, step, check, context, consoleLogin, demo, apiLogin, apiGet, DESKTOP, PHONE });
   await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
   const dispute = await walkDispute({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, demo, PHONE, DESKTOP });
+  const risk = await walkRisk({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, labelled, demo, PHONE, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -698,7 +700,9 @@ try {
     for (const tab of ['users', 'departments', 'categories', 'import', 'audit']) await visit(apage, `/console/admin/${tab}`, 'section.card, .card');
     await visit(apage, '/console/tags', '#tag-table');
     for (const [url, ready] of [['/console/disputes', '#dispute-table'], [`/console/disputes/${dispute.id}`, '#actions'], [`/console/disputes/${dispute.id}/agreement`, '#agreement-sheet'],
-      ['/console/disputes/new', '#dispute-new'], ['/console/mediators', '#med-list table, #med-list .state-box']]) await visit(apage, url, ready);
+      ['/console/disputes/new', '#dispute-new'], ['/console/mediators', '#med-list table, #med-list .state-box'],
+      ['/console/risks', '#risk-board .risk-tile'], [`/console/risks/${risk.riskId}`, '#actions'], ['/console/risks/rules', '#rule-table'],
+      ['/console/warnings', '#warning-table tbody tr']]) await visit(apage, url, ready);
     await admin.close();
     check(found.length === 0, `axe-core found serious or critical violations:\n      ${found.join('\n      ')}`);
   });

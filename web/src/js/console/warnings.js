@@ -80,28 +80,43 @@ async function composer(ctx, onSent) {
       err.hidden = false;
     }
   });
-  // The grids of the user's area, on the map and as a list.
+  // The grids in view (of the user's area), on the map and as a list; the map opens on the
+  // risk's place when the composer comes from a risk, else on the whole area.
   setTimeout(async () => {
     try {
       const L = await leaflet();
       const root = await get(`nodes/${me.scope_node}`);
+      const focus = query.get('node') ? await get(`nodes/${query.get('node')}`).catch(() => null) : null;
       const map = L.map(canvas, mapOptions(L, { zoomSnap: 0.5, attributionControl: false }));
       baseLayer(L, map, canvas);
-      const bounds = root.geometry ? geometryBounds(root.geometry) : null;
-      if (bounds) map.fitBounds(bounds); else map.setView([22.78, 115.36], 12);
-      const b = map.getBounds();
-      const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
-      const fc = await get('map/nodes', { level: 'grid', bbox, zoom: Math.max(14, Math.round(map.getZoom())) });
-      const feats = (fc.features || []).filter((f) => String(f.properties.code).startsWith(root.path));
-      for (const f of feats) {
-        const { code, name } = f.properties;
-        const layer = L.geoJSON(f, { style: style(false) }).addTo(map);
-        layer.on('click', () => toggle(code, name));
-        layer.bindTooltip(name);
-        layers.set(code, layer);
-      }
-      put(list, feats.map((f) => h('label', h('input', { type: 'checkbox', value: f.properties.code, onchange: () => toggle(f.properties.code, f.properties.name) }), ' ', f.properties.name)));
-      if (!feats.length) put(list, h('p', { class: 'muted' }, t('warning.noGridsHere')));
+      const target = (focus && focus.geometry) || root.geometry;
+      if (target) map.fitBounds(geometryBounds(target)); else map.setView([22.78, 115.36], 12);
+      if (focus && focus.geometry) map.setZoom(Math.min(map.getZoom() - 1.5, 16));
+      const grid = L.layerGroup().addTo(map);
+      let seq = 0;
+      const load = async () => {
+        const mine = ++seq;
+        const b = map.getBounds();
+        const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
+        const fc = map.getZoom() >= 12 ? await get('map/nodes', { level: 'grid', bbox, zoom: Math.round(map.getZoom()) }) : { features: [] };
+        if (mine !== seq) return;
+        const feats = (fc.features || []).filter((f) => String(f.properties.code).startsWith(root.path)).slice(0, 400);
+        grid.clearLayers();
+        layers.clear();
+        for (const f of feats) {
+          const { code, name } = f.properties;
+          const layer = L.geoJSON(f, { style: style(chosen.has(code)) }).addTo(grid);
+          layer.on('click', () => toggle(code, name));
+          layer.bindTooltip(name);
+          layers.set(code, layer);
+        }
+        put(list, feats.length
+          ? feats.map((f) => h('label', { dataset: { code: f.properties.code } },
+            h('input', { type: 'checkbox', value: f.properties.code, checked: chosen.has(f.properties.code), onchange: () => toggle(f.properties.code, f.properties.name) }), ' ', f.properties.name))
+          : h('p', { class: 'muted' }, t(map.getZoom() >= 12 ? 'warning.noGridsHere' : 'warning.zoomIn')));
+      };
+      map.on('moveend', () => load().catch((x) => put(list, errorBox(x))));
+      await load();
     } catch (x) {
       put(list, errorBox(x));
     }

@@ -1570,4 +1570,5 @@ export default {
   'field.params.min_cases': 'Cases',
   'field.params.rise_percent': 'Rise',
   'field.params.before_spring_festival': 'Days before Spring Festival',
+  'warning.zoomIn': 'Zoom in to choose grids.',
 };

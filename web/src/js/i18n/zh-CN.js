@@ -1570,4 +1570,5 @@ export default {
   'field.params.min_cases': '案件数',
   'field.params.rise_percent': '上升比例',
   'field.params.before_spring_festival': '春节前天数',
+  'warning.zoomIn': '请放大地图以选择网格。',
 };
