@@ -370,3 +370,20 @@ pub async fn pending_by_channel(db: &Db) -> Result<Vec<(String, i64)>, StoreErro
             .fetch_all(pool).await?
     }))
 }
+
+/// Warnings sent from nodes under `path` (their lowest common node lies there): (warnings,
+/// people notified in the apps, deliveries by (channel, state) → n).
+pub async fn figures_under(
+    db: &Db,
+    path: &str,
+) -> Result<(i64, i64, Vec<(String, String, i64)>), StoreError> {
+    let end = subtree_end(path);
+    let (n, notified): (i64, Option<i64>) = with_pool!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*), CAST(SUM(notified) AS BIGINT) FROM warning WHERE node_code >= $1 AND node_code < $2",
+    ).bind(path).bind(&end).fetch_one(pool).await?);
+    let deliveries: Vec<(String, String, i64)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT d.channel, d.state, COUNT(*) FROM warning_delivery d JOIN warning w ON w.id = d.warning_id \
+         WHERE w.node_code >= $1 AND w.node_code < $2 GROUP BY d.channel, d.state ORDER BY d.channel, d.state",
+    ).bind(path).bind(&end).fetch_all(pool).await?);
+    Ok((n, notified.unwrap_or(0), deliveries))
+}

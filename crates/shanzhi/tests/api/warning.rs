@@ -506,6 +506,20 @@ db_test!(
             )
             .await;
         assert_eq!(shown["deliveries"]["sms"]["sent"], 2, "{shown}");
+        // The risk figures count the warning and its deliveries for the area it was sent from.
+        let f = app
+            .get_json(
+                &format!(
+                    "/api/v1/figures/risks?node={}",
+                    shown["node_code"].as_str().unwrap()
+                ),
+                of(&cast, Role::Dispatcher),
+            )
+            .await;
+        assert_eq!(f["warnings"]["sent"], 1, "{f}");
+        assert_eq!(f["warnings"]["notified"], shown["notified"], "{f}");
+        assert_eq!(f["warnings"]["deliveries"]["sms"]["sent"], 2, "{f}");
+        assert_eq!(f["warnings"]["deliveries"]["email"]["sent"], 1, "{f}");
         app2.stop().await;
     }
 );

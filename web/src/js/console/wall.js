@@ -1,7 +1,7 @@
 // The wall screen (大屏) of a command centre: dark, full screen, refreshing itself every 60 s.
 import { t } from '../i18n.js';
 import { get, categories } from '../api.js';
-import { h, put, echarts as loadEcharts, leaflet, fmtNum, fmtPct, fmtTime, fmtClock, stateBadge, chinaDate, OPEN_STATES } from '../dom.js';
+import { h, put, echarts as loadEcharts, leaflet, fmtNum, fmtPct, fmtTime, fmtClock, stateBadge, chinaDate, OPEN_STATES, dueText } from '../dom.js';
 import { geometryBounds, removeMap } from '../map/base.js';
 import { scaleFor, legendEl, STATE_COLOURS } from '../map/scale.js';
 import { trendOption, rankOption, pieOption, fillDays, byTopCategory, mount } from './charts.js';
@@ -32,6 +32,7 @@ export async function render(ctx) {
   const depEl = chartEl(t('dash.rankDepartments'));
   const cards = h('ul', { class: 'wall-list', id: 'wall-cards' });
   const rosters = h('ul', { class: 'wall-list', id: 'wall-rosters' });
+  const risks = h('ul', { class: 'wall-list', id: 'wall-risks' });
 
   const screen = h('div', { class: 'wall-screen' });
   put(content, put(screen,
@@ -44,6 +45,7 @@ export async function render(ctx) {
       h('div', { class: 'wall-col', style: { gridAutoRows: 'minmax(0,1fr)' } }, panel(t('wall.map'), mapEl)),
       h('div', { class: 'wall-col' }, panel(t('dash.rankRegions'), rankEl),
         h('section', { class: 'wall-panel', id: 'wall-cards-panel' }, h('h2', t('wall.cards')), cards),
+        h('section', { class: 'wall-panel', id: 'wall-risks-panel' }, h('h2', t('wall.risks')), risks),
         h('section', { class: 'wall-panel', id: 'wall-rosters-panel' }, h('h2', t('wall.emergency')), rosters),
         panel(t('wall.latest'), latest)))));
 
@@ -153,6 +155,36 @@ export async function render(ctx) {
   }
   const rosterTimer = setInterval(() => refreshRosters(), 15000);
 
+  // The risk layer (风险预警): open risks on the map by colour level, the red and orange ones
+  // with their countdowns, and the departments that missed yesterday's report.
+  const riskLayer = L.layerGroup().addTo(map);
+  const RISK_COLOURS = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#42a5f5' };
+  async function refreshRisks() {
+    const b = await get('risks/board', { days: 1 }).catch(() => null);
+    if (!ctx.isCurrent()) return;
+    // The board is the centre's and leaders' (others see the wall without it).
+    risks.closest('section').hidden = !b;
+    if (!b) return;
+    riskLayer.clearLayers();
+    const open = ['red', 'orange', 'yellow', 'blue'].flatMap((l) => b.open[l] || []);
+    for (const r of open) {
+      if (!r.at) continue;
+      L.circleMarker([r.at[1], r.at[0]], { radius: r.level === 'red' ? 9 : 7, color: '#fff', weight: 1.5, fillColor: RISK_COLOURS[r.level], fillOpacity: 0.95 })
+        .bindTooltip(`${t(`risk.level.${r.level}`)} · ${r.title}`).addTo(riskLayer);
+    }
+    const urgent = ['red', 'orange'].flatMap((l) => b.open[l] || []).slice(0, 5);
+    const lag = (b.lagging_departments || []).slice(0, 3);
+    put(risks, urgent.length || lag.length
+      ? [...urgent.map((r) => h('li', { dataset: { level: r.level } },
+        h('span', { class: `badge risk-${r.level}` }, t(`risk.level.${r.level}`)), ' ', h('span', { class: 'desc' }, r.title),
+        h('span', { class: 'when' }, r.clock && r.clock.due_at ? dueText(r.clock.due_at) : ''))),
+      ...lag.map((d) => h('li', { class: 'lag' }, h('span', { class: 'desc' }, t('wall.lagging', { name: d.department || `#${d.department_id}` })),
+        h('span', { class: 'when' }, t('risk.missedDays', { n: d.missed_days, risks: d.risks }))))]
+      : h('li', { class: 'muted' }, t('risk.noUrgent')));
+  }
+  refreshRisks();
+  const riskTimer = setInterval(() => refreshRisks(), 30000);
+
   try {
     await refresh();
   } catch (err) {
@@ -167,6 +199,7 @@ export async function render(ctx) {
     clearInterval(timer);
     clearInterval(clockTimer);
     clearInterval(rosterTimer);
+    clearInterval(riskTimer);
     ro.disconnect();
     [trend, cat, rank, deps].forEach((c) => c.dispose());
     removeMap(map);

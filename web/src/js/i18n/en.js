@@ -1571,4 +1571,6 @@ export default {
   'field.params.rise_percent': 'Rise',
   'field.params.before_spring_festival': 'Days before Spring Festival',
   'warning.zoomIn': 'Zoom in to choose grids.',
+  'wall.risks': 'Risks',
+  'wall.lagging': '{name} missed a daily report',
 };

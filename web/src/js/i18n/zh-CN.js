@@ -1571,4 +1571,6 @@ export default {
   'field.params.rise_percent': '上升比例',
   'field.params.before_spring_festival': '春节前天数',
   'warning.zoomIn': '请放大地图以选择网格。',
+  'wall.risks': '风险预警',
+  'wall.lagging': '{name}未按日报告',
 };

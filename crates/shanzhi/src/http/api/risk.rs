@@ -151,7 +151,7 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/figures/risks",
             figures,
-            Doc::new("risk", "Risk figures at a node from the counters (Σ/Σ): clues, raised by rules, converted, dismissed, open, closed, closed on time; by level, type and source")
+            Doc::new("risk", "Risk figures at a node from the counters (Σ/Σ): clues, raised by rules, converted, dismissed, open, closed, closed on time; by level, type and source; warnings sent from the area, people notified and messages delivered by channel")
                 .query("node", s::node_code(), "region code (default: the user's scope)"),
         )
 }
@@ -476,12 +476,15 @@ async fn summary_json(app: &AppState, r: &RiskRow, now: i64) -> ApiResult<Value>
         None => None,
     };
     let node = NodeCode::parse(&r.node_code).map_err(|e| ApiError::internal(e.into()))?;
-    let node_name = shanzhi_store::node::get(&app.db, &node)
-        .await
-        .map(|n| n.name)
-        .ok();
+    let found = shanzhi_store::node::get(&app.db, &node).await.ok();
+    // Where to draw it: the middle of its node's box (the wall's risk layer).
+    let at = found.as_ref().and_then(|n| n.shape.as_ref()).map(|s| {
+        let b = s.bbox();
+        [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]
+    });
+    let node_name = found.map(|n| n.name);
     Ok(json!({
-        "id": r.id, "number": r.number, "node": r.node_code, "node_name": node_name, "type": r.type_code,
+        "id": r.id, "number": r.number, "node": r.node_code, "node_name": node_name, "at": at, "type": r.type_code,
         "source": r.source, "title": r.title, "state": r.state, "level": r.level,
         "lead_department_id": r.lead_department_id, "lead_department": lead, "helper_ids": r.helpers(),
         "rule_id": r.rule_id, "event_id": r.event_id, "dispute_id": r.dispute_id,
@@ -841,5 +844,15 @@ async fn figures(
         }
         out[name] = Value::Object(by);
     }
+    // Warnings sent from the area and what became of their messages (预警发布).
+    let (sent, notified, deliveries) = shanzhi_store::warning::figures_under(&app.db, path).await?;
+    let mut by_channel = json!({});
+    for (channel, state, n) in deliveries {
+        if by_channel.get(&channel).is_none() {
+            by_channel[&channel] = json!({"pending": 0, "sent": 0, "failed": 0});
+        }
+        by_channel[&channel][&state] = json!(n);
+    }
+    out["warnings"] = json!({"sent": sent, "notified": notified, "deliveries": by_channel});
     Ok(axum::Json(out))
 }
