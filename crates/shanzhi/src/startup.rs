@@ -110,10 +110,14 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "risk sweep failed"),
             }
-            match crate::risk::rule::sweep(&state, now).await {
-                Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
+            // The rules run after each write they watch; their sweep (what a failed evaluation
+            // missed, and rises that depend on the date) is a safety net: every quarter hour.
+            if n % (900 / state.config.tree_poll_seconds.clamp(1, 900)) == 0 {
+                match crate::risk::rule::sweep(&state, now).await {
+                    Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
+                }
             }
         }
         if n % 720 == 0 {

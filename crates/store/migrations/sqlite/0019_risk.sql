@@ -124,3 +124,5 @@ CREATE INDEX risk_log_risk_idx ON risk_log (risk_id, id);
 DROP INDEX event_reporter_idx;
 CREATE INDEX event_reporter_idx ON event (reporter_id, created_at);
 CREATE INDEX dispute_type_time_idx ON dispute (type_code, created_at);
+-- The rules' sweep reads one category's counters over a few days across a subtree.
+CREATE INDEX event_stat_dim_day_idx ON event_stat (dim, dim_id, day);
