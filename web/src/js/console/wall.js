@@ -158,7 +158,7 @@ export async function render(ctx) {
   // The risk layer (风险预警): open risks on the map by colour level, the red and orange ones
   // with their countdowns, and the departments that missed yesterday's report.
   const riskLayer = L.layerGroup().addTo(map);
-  const RISK_COLOURS = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#42a5f5' };
+  const RISK_COLOURS = { red: '#e53935', orange: '#e65100', yellow: '#fdd835', blue: '#42a5f5' };
   async function refreshRisks() {
     const b = await get('risks/board', { days: 1 }).catch(() => null);
     if (!ctx.isCurrent()) return;

@@ -1202,39 +1202,24 @@ async fn figures(
         ));
     }
     let node = scope_node(&app, &user, q.node.as_deref()).await?;
-    let path = node.path();
-    let totals = shanzhi_store::tally::at(&app.db, path, "dispute").await?;
+    let (mut out, totals) = super::figures::tally_figures(
+        &app,
+        &node,
+        "dispute",
+        &MEASURES,
+        &[
+            ("dispute_type", "by_type"),
+            ("dispute_level", "by_level"),
+            ("dispute_source", "by_source"),
+            ("dispute_mediator", "by_mediator"),
+        ],
+    )
+    .await?;
     let get = |k: &str| totals.get(k).copied().unwrap_or(0);
-    let mut out = json!({"node": node.as_str()});
-    for m in MEASURES {
-        out[m] = json!(get(m));
-    }
-    let rate = |n: i64, d: i64| {
-        if d > 0 {
-            json!(n as f64 / d as f64)
-        } else {
-            Value::Null
-        }
-    };
+    let rate = super::figures::rate;
     out["success_rate"] = rate(get("agreements"), get("concluded"));
     out["on_time_rate"] = rate(get("on_time"), get("mediated"));
     out["honoured_rate"] = rate(get("honoured"), get("followed_up"));
-    for (kind, name) in [
-        ("dispute_type", "by_type"),
-        ("dispute_level", "by_level"),
-        ("dispute_source", "by_source"),
-        ("dispute_mediator", "by_mediator"),
-    ] {
-        let rows = shanzhi_store::tally::at(&app.db, path, kind).await?;
-        let mut by: serde_json::Map<String, Value> = serde_json::Map::new();
-        for (key, n) in rows {
-            if let Some((value, measure)) = key.split_once('|') {
-                let entry = by.entry(value.to_owned()).or_insert_with(|| json!({}));
-                entry[measure] = json!(n);
-            }
-        }
-        out[name] = Value::Object(by);
-    }
     Ok(axum::Json(out))
 }
 

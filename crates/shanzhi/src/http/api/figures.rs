@@ -266,3 +266,43 @@ async fn department_figures(
     }
     Ok(out)
 }
+
+/// A Σ/Σ rate, or null when nothing was counted below the line.
+pub(super) fn rate(n: i64, d: i64) -> Value {
+    if d > 0 {
+        json!(n as f64 / d as f64)
+    } else {
+        Value::Null
+    }
+}
+
+/// A module's figures at one node from its tally counters (disputes, risks): `{node, <measure>:
+/// n…, <name>: {<value>: {<measure>: n}}…}`, with `kind`'s keys as the measures and each of
+/// `groups` (tally kind, answer name) keyed "<value>|<measure>". Answers the totals too, for the
+/// module's rates.
+pub(super) async fn tally_figures(
+    app: &AppState,
+    node: &NodeCode,
+    kind: &str,
+    measures: &[&str],
+    groups: &[(&str, &str)],
+) -> ApiResult<(Value, std::collections::BTreeMap<String, i64>)> {
+    let path = node.path();
+    let totals = shanzhi_store::tally::at(&app.db, path, kind).await?;
+    let mut out = json!({"node": node.as_str()});
+    for m in measures {
+        out[*m] = json!(totals.get(*m).copied().unwrap_or(0));
+    }
+    for (kind, name) in groups {
+        let rows = shanzhi_store::tally::at(&app.db, path, kind).await?;
+        let mut by: serde_json::Map<String, Value> = serde_json::Map::new();
+        for (key, n) in rows {
+            if let Some((value, measure)) = key.split_once('|') {
+                let entry = by.entry(value.to_owned()).or_insert_with(|| json!({}));
+                entry[measure] = json!(n);
+            }
+        }
+        out[*name] = Value::Object(by);
+    }
+    Ok((out, totals))
+}

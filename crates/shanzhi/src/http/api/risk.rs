@@ -814,36 +814,18 @@ async fn figures(
     }
     let node = scope_node(&app, &user, q.node.as_deref()).await?;
     let path = node.path();
-    let totals = shanzhi_store::tally::at(&app.db, path, "risk").await?;
+    let (mut out, totals) = super::figures::tally_figures(
+        &app,
+        &node,
+        "risk",
+        &shanzhi_domain::risk::MEASURES,
+        &[("risk_level", "by_level"), ("risk_type", "by_type"), ("risk_source", "by_source")],
+    )
+    .await?;
     let get = |k: &str| totals.get(k).copied().unwrap_or(0);
-    let mut out = json!({"node": node.as_str()});
-    for m in shanzhi_domain::risk::MEASURES {
-        out[m] = json!(get(m));
-    }
-    let rate = |n: i64, d: i64| {
-        if d > 0 {
-            json!(n as f64 / d as f64)
-        } else {
-            Value::Null
-        }
-    };
+    let rate = super::figures::rate;
     out["conversion_rate"] = rate(get("converted"), get("clues"));
     out["on_time_rate"] = rate(get("closed_on_time"), get("closed"));
-    for (kind, name) in [
-        ("risk_level", "by_level"),
-        ("risk_type", "by_type"),
-        ("risk_source", "by_source"),
-    ] {
-        let rows = shanzhi_store::tally::at(&app.db, path, kind).await?;
-        let mut by: serde_json::Map<String, Value> = serde_json::Map::new();
-        for (key, n) in rows {
-            if let Some((value, measure)) = key.split_once('|') {
-                let entry = by.entry(value.to_owned()).or_insert_with(|| json!({}));
-                entry[measure] = json!(n);
-            }
-        }
-        out[name] = Value::Object(by);
-    }
     // Warnings sent from the area and what became of their messages (预警发布).
     let (sent, notified, deliveries) = shanzhi_store::warning::figures_under(&app.db, path).await?;
     let mut by_channel = json!({});
