@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`,
-//! `tree import|export|template`, `open311 add-client`. Standard output carries only what a
+//! `tree import|export|template`, `open311 add-client`, `briefing`. Standard output carries only what a
 //! command prints (an export, a template, a summary); logs and errors go to standard error.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -638,6 +638,10 @@ async fn briefing(
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?,
     };
+    if nodes.is_empty() {
+        eprintln!("no county or town in the tree to brief: give --node CODE or set briefing_nodes");
+        return Ok(ExitCode::from(2));
+    }
     for n in nodes {
         if n.is_grid() {
             anyhow::bail!("{n} is a grid: a briefing is for a region's centre");
