@@ -4,6 +4,7 @@
 //! asks these functions what is allowed. Time comes in as an argument, never from a clock.
 
 pub mod audit;
+pub mod briefing;
 pub mod calendar;
 pub mod dispute;
 pub mod emergency;

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`,
-//! `tree import|export|template`, `open311 add-client`. Standard output carries only what a
+//! `tree import|export|template`, `open311 add-client`, `briefing`. Standard output carries only what a
 //! command prints (an export, a template, a summary); logs and errors go to standard error.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -36,7 +36,7 @@ struct Cli {
     #[arg(long, global = true)]
     bind: Option<String>,
     /// sqlite://FILE or postgres://USER:PASS@HOST/DB (overrides SHANZHI_DATABASE_URL).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, alias = "database")]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -97,6 +97,21 @@ enum Command {
     Pii {
         #[command(subcommand)]
         command: PiiCommand,
+    },
+    /// Write the morning or evening briefing (早晚报) due at a moment, and print where it is
+    /// archived. Already archived: prints the archived one (a briefing is written once).
+    Briefing {
+        /// The moment: RFC 3339 or "YYYY-MM-DD HH:MM" (China time); default now. The latest
+        /// briefing due then is written (at 07:00, yesterday's evening one).
+        #[arg(long)]
+        at: Option<String>,
+        /// A region code; default: the scheduled nodes (briefing_nodes, else every county and
+        /// town).
+        #[arg(long)]
+        node: Option<String>,
+        /// morning or evening (default: whichever is due last at --at).
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 
@@ -329,6 +344,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", demo::summary(&city, &url, &database));
             println!("Press Ctrl-C to stop.");
             startup::serve(listener, state, startup::shutdown_signal()).await?;
+        }
+        Command::Briefing { at, node, kind } => {
+            let state = startup::build_state(config.clone(), clock).await?;
+            let result = briefing(&state, at.as_deref(), node.as_deref(), kind.as_deref()).await;
+            state.db.close().await;
+            return result;
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;
@@ -588,6 +609,65 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shanzhi briefing`: one line per node, naming the archived briefing.
+async fn briefing(
+    state: &crate::http::state::AppState,
+    at: Option<&str>,
+    node: Option<&str>,
+    kind: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let refused = |e: ApiError| {
+        eprintln!(
+            "error: {}: {}",
+            e.field.as_deref().unwrap_or("briefing"),
+            e.message
+        );
+        Ok(ExitCode::from(2))
+    };
+    let period = match crate::briefing::period_at(state, at, kind) {
+        Ok(p) => p,
+        Err(e) => return refused(e),
+    };
+    let nodes = match node {
+        Some(code) => vec![NodeCode::parse(code).context("--node is not a region code")?],
+        None => crate::briefing::scheduled_nodes(state)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+    };
+    if nodes.is_empty() {
+        eprintln!("no county or town in the tree to brief: give --node CODE or set briefing_nodes");
+        return Ok(ExitCode::from(2));
+    }
+    for n in nodes {
+        if n.is_grid() {
+            anyhow::bail!("{n} is a grid: a briefing is for a region's centre");
+        }
+        match shanzhi_store::node::get(&state.db, &n).await {
+            Ok(_) => {}
+            Err(shanzhi_store::StoreError::NotFound) => {
+                anyhow::bail!("no node {n} in the database")
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (row, written) = match crate::briefing::generate(state, &n, &period, None).await {
+            Ok(r) => r,
+            Err(e) => return refused(e),
+        };
+        println!(
+            "{} briefing {} of {} for {}: {} as #{} (GET /api/v1/briefings/{}, .docx at /api/v1/briefings/{}/docx)",
+            if written { "wrote" } else { "already archived:" },
+            row.kind,
+            row.day,
+            row.node_code,
+            if written { "archived" } else { "kept" },
+            row.id,
+            row.id,
+            row.id
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -52,6 +52,17 @@ pub struct Config {
     pub pii_key_file: Option<PathBuf>,
     /// How warnings (预警发布) leave the building: the outbox's senders and retry rules.
     pub warning: WarningSettings,
+    /// The morning and evening briefings' times of day (早晚报), `HH:MM` China time, the
+    /// morning one first. Each briefing covers the time since the one before.
+    pub briefing_times: Vec<String>,
+    /// The nodes whose centres get the scheduled briefings. Empty (the default): every county
+    /// and town of the tree — the levels that hold a governance centre with analysts; a
+    /// village's or a city's centre gets them on demand, or by naming it here.
+    pub briefing_nodes: Vec<String>,
+    /// A TrueType/OpenType font (a CJK one such as Noto Sans CJK, `.ttf`, `.otf` or `.ttc`)
+    /// for the briefing charts' labels. Without it a few usual system paths are tried; with
+    /// none found, charts are drawn without text (the .docx tables carry every figure).
+    pub briefing_font: Option<PathBuf>,
 }
 
 /// The warning outbox's senders and rules. A channel without its setting is not sent: its
@@ -162,6 +173,9 @@ impl Default for Config {
             pii_index_key: None,
             pii_key_file: None,
             warning: WarningSettings::default(),
+            briefing_times: vec!["08:00".to_owned(), "18:00".to_owned()],
+            briefing_nodes: Vec::new(),
+            briefing_font: None,
         }
     }
 }
@@ -188,6 +202,9 @@ impl fmt::Debug for Config {
             .field("pii_active_key", &self.pii_active_key)
             .field("pii_key_file", &self.pii_key_file)
             .field("warning", &self.warning)
+            .field("briefing_times", &self.briefing_times)
+            .field("briefing_nodes", &self.briefing_nodes)
+            .field("briefing_font", &self.briefing_font)
             .finish()
     }
 }
@@ -219,6 +236,9 @@ struct FileConfig {
     outbox_backoff_seconds: Option<i64>,
     cap_sender: Option<String>,
     public_url: Option<String>,
+    briefing_times: Option<Vec<String>>,
+    briefing_nodes: Option<Vec<String>>,
+    briefing_font: Option<PathBuf>,
 }
 
 /// Values given as command-line flags.
@@ -315,6 +335,22 @@ impl Config {
         if let Some(v) = env("SHANZHI_PUBLIC_URL") {
             w.public_url = some(v);
         }
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if let Some(v) = env("SHANZHI_BRIEFING_TIMES") {
+            c.briefing_times = list(v);
+        }
+        if let Some(v) = env("SHANZHI_BRIEFING_NODES") {
+            c.briefing_nodes = list(v);
+        }
+        if let Some(v) = env("SHANZHI_BRIEFING_FONT") {
+            c.briefing_font = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
         if let Some(v) = &flags.bind {
             c.bind = v.clone();
         }
@@ -343,8 +379,13 @@ impl Config {
             overlap_tolerance,
             outside_tolerance,
             tree_poll_seconds,
-            open311_cors_origins
+            open311_cors_origins,
+            briefing_times,
+            briefing_nodes
         );
+        if let Some(v) = f.briefing_font {
+            self.briefing_font = Some(v);
+        }
         // Keys themselves are never read from the settings file: from the environment or the key file.
         if let Some(v) = f.pii_key_file {
             self.pii_key_file = Some(v);
@@ -446,6 +487,12 @@ impl Config {
             (0.0..1.0).contains(&self.outside_tolerance),
             "outside_tolerance must be in [0, 1)"
         );
+        shanzhi_domain::briefing::Times::parse(&self.briefing_times)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for code in &self.briefing_nodes {
+            shanzhi_domain::tree::NodeCode::parse(code)
+                .map_err(|_| anyhow::anyhow!("briefing_nodes: {code} is not a node code"))?;
+        }
         let w = &self.warning;
         anyhow::ensure!(
             w.max_attempts >= 1,

@@ -78,8 +78,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Work on a timer: pick up tree changes made by other instances; sweep deadlines; drop
-/// expired sessions.
+/// Work on a timer: pick up tree changes made by other instances; sweep deadlines; write the
+/// briefings due; drop expired sessions.
 async fn housekeeping(state: AppState) {
     let mut tick =
         tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
@@ -118,6 +118,12 @@ async fn housekeeping(state: AppState) {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
                 }
+            }
+            // The morning and evening briefings due (早晚报), once per node and day.
+            match crate::briefing::sweep(&state, now).await {
+                Ok(n) if n > 0 => tracing::info!(briefings = n, "wrote the briefings due"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "briefing schedule failed"),
             }
         }
         if n % 720 == 0 {

@@ -377,6 +377,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0020_warning",
         include_str!("../migrations/sqlite/0020_warning.sql"),
     ),
+    (
+        21,
+        "0021_briefing",
+        include_str!("../migrations/sqlite/0021_briefing.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -478,6 +483,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         20,
         "0020_warning",
         include_str!("../migrations/postgres/0020_warning.sql"),
+    ),
+    (
+        21,
+        "0021_briefing",
+        include_str!("../migrations/postgres/0021_briefing.sql"),
     ),
 ];
 

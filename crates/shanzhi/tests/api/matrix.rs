@@ -154,6 +154,8 @@ struct World {
     risks: crate::risk::RiskWorld,
     /// Warnings to grid 441502001001001 and to the other county's grid.
     warnings: [i64; 2],
+    /// Briefings of village 441502001001 and of the other county's village.
+    briefings: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2419,7 +2421,9 @@ async fn world(app: &TestApp) -> World {
     let disputes = crate::dispute::dispute_world(app, &cast, mediator).await;
     let risks = crate::risk::risk_world(app, &cast).await;
     let warnings = warning_world(app, &cast.dispatcher).await;
+    let briefings = crate::briefing::briefing_world(app).await;
     World {
+        briefings,
         risks,
         warnings,
         disputes,
@@ -2646,6 +2650,7 @@ db_test!(every_operation_answers_every_role_as_the_rules_say, |app| {
     table.extend(base_rows());
     table.extend(dispute_rows());
     table.extend(warning_rows());
+    table.extend(briefing_rows());
     let named: BTreeSet<String> = table
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
@@ -2990,3 +2995,70 @@ db_test!(
         );
     }
 );
+
+/// Who reads briefings: the centre (analysts, dispatchers, administrators) and leaders.
+fn briefing_reader(r: Role) -> bool {
+    risk_centre(r) || r == Role::Leader
+}
+
+/// The rows of the briefings (早晚报): the centre and leaders read their area's, the centre
+/// generates them; hidden outside the area.
+fn briefing_rows() -> Vec<Row> {
+    vec![
+        Row {
+            method: "get",
+            path: "/api/v1/briefings",
+            want: |r, s| match (briefing_reader(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/briefings?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/briefings",
+            want: |r, s| match (risk_centre(r), s) {
+                (false, _) => Want::Forbidden,
+                (true, Side::In) => Want::Ok,
+                (true, Side::Out) => Want::Hidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/briefings").json(json!({"node": village(s)}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/briefings/{id}",
+            want: |r, s| match (briefing_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/briefings/{}", side_of(&w.briefings, s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/briefings/{id}/docx",
+            want: |r, s| match (briefing_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/briefings/{}/docx", side_of(&w.briefings, s)),
+                )
+            },
+        },
+    ]
+}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod base;
+pub mod briefing;
 pub mod category;
 pub mod correction;
 pub mod department;
@@ -87,6 +88,7 @@ pub fn routes() -> Routes {
         .merge(mediator::routes())
         .merge(risk::routes())
         .merge(warning::routes())
+        .merge(briefing::routes())
 }
 
 /// Every route: the API, its OpenAPI document, and the operational endpoints.
