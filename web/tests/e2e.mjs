@@ -702,7 +702,8 @@ try {
     for (const [url, ready] of [['/console/disputes', '#dispute-table'], [`/console/disputes/${dispute.id}`, '#actions'], [`/console/disputes/${dispute.id}/agreement`, '#agreement-sheet'],
       ['/console/disputes/new', '#dispute-new'], ['/console/mediators', '#med-list table, #med-list .state-box'],
       ['/console/risks', '#risk-board .risk-tile'], [`/console/risks/${risk.riskId}`, '#actions'], ['/console/risks/rules', '#rule-table'],
-      ['/console/warnings', '#warning-table tbody tr']]) await visit(apage, url, ready);
+      ['/console/warnings', '#warning-table tbody tr'], ['/console/briefings', '#brief-list'],
+      ...(risk.briefingId ? [[`/console/briefings/${risk.briefingId}`, '#brief-totals']] : [])]) await visit(apage, url, ready);
     await admin.close();
     check(found.length === 0, `axe-core found serious or critical violations:\n      ${found.join('\n      ')}`);
   });

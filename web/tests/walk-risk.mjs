@@ -108,5 +108,18 @@ export async function walk(ctx) {
     check(title.includes(warning.title), `the roster is named after the warning (${title})`);
     await lead.screenshot({ path: path.join(SHOTS, 'warning-roster.png'), fullPage: true });
   });
-  return { riskId, warningId: warning && warning.id };
+  let briefingId = null;
+  await step('the analyst generates the briefing now and reads it as an A4 page with its Word copy', async () => {
+    await desk.goto(`${BASE}/console/briefings`);
+    await desk.click('#brief-generate');
+    await desk.waitForURL(/\/console\/briefings\/\d+/);
+    briefingId = Number(new URL(desk.url()).pathname.split('/').pop());
+    await desk.locator('#brief-totals [data-total="clues_new"]').waitFor();
+    await desk.locator('#brief-sheet canvas').first().waitFor();
+    const href = await desk.locator('#brief-docx').getAttribute('href');
+    const docx = await desk.request.get(`${BASE}${href}`);
+    check(docx.ok() && (await docx.body()).slice(0, 2).toString() === 'PK', 'the Word copy downloads');
+    await desk.screenshot({ path: path.join(SHOTS, 'briefing.png'), fullPage: true });
+  });
+  return { riskId, warningId: warning && warning.id, briefingId };
 }

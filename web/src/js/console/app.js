@@ -41,6 +41,8 @@ const ROUTES = [
   { re: /^\/console\/risks\/rules\/?$/, page: 'risk-rules', title: 'nav.risks' },
   { re: /^\/console\/risks\/(\d+)\/?$/, page: 'risk', title: 'nav.risks' },
   { re: /^\/console\/warnings\/?$/, page: 'warnings', title: 'nav.warnings' },
+  { re: /^\/console\/briefings\/?$/, page: 'briefings', title: 'nav.briefings' },
+  { re: /^\/console\/briefings\/(\d+)\/?$/, page: 'briefings', title: 'nav.briefings' },
   { re: /^\/console\/mediators\/?$/, page: 'mediators', title: 'nav.mediators' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
@@ -56,6 +58,7 @@ const NAV = [
   { path: '/console/mediation', key: 'nav.mediation', ico: '⚖', show: (me) => me.role === 'mediator' },
   { path: '/console/disputes', key: 'nav.disputes', ico: '⚖', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin', 'grid_worker', 'mediator'].includes(me.role) },
   { path: '/console/risks', key: 'nav.risks', ico: '⚠', show: (me) => ['analyst', 'dispatcher', 'leader', 'admin', 'handler'].includes(me.role) },
+  { path: '/console/briefings', key: 'nav.briefings', ico: '≣', show: (me) => !!me.scope_node && ['analyst', 'dispatcher', 'leader', 'admin'].includes(me.role) },
   { path: '/console/warnings', key: 'nav.warnings', ico: '⚐', show: (me) => !!me.scope_node && ['analyst', 'dispatcher', 'leader', 'admin', 'grid_worker'].includes(me.role) },
   { path: '/console/mediators', key: 'nav.mediators', ico: '☺', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin'].includes(me.role) },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },

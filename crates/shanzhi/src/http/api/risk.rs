@@ -819,7 +819,11 @@ async fn figures(
         &node,
         "risk",
         &shanzhi_domain::risk::MEASURES,
-        &[("risk_level", "by_level"), ("risk_type", "by_type"), ("risk_source", "by_source")],
+        &[
+            ("risk_level", "by_level"),
+            ("risk_type", "by_type"),
+            ("risk_source", "by_source"),
+        ],
     )
     .await?;
     let get = |k: &str| totals.get(k).copied().unwrap_or(0);
