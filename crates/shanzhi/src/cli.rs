@@ -327,16 +327,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = config.keyring()?;
             demo::write_with_events(&db, &keys, &city, clock.now_ms(), events).await?;
             db.close().await;
+            let state = startup::build_state(config.clone(), clock.clone()).await?;
+            // The last week's morning and evening briefings, by the schedule's own code.
+            let briefs = demo::progress::spinner("briefings");
+            demo::briefing::write(&state, clock.now_ms()).await?;
+            briefs.finish_and_clear();
             eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
             let database = shanzhi_store::db::redact_url(&config.database_url);
             if no_serve {
+                state.db.close().await;
                 print!(
                     "{}",
                     demo::summary(&city, "(not serving: --no-serve)", &database)
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let state = startup::build_state(config.clone(), clock).await?;
             let listener = tokio::net::TcpListener::bind(&config.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.bind))?;

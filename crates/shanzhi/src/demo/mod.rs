@@ -2,6 +2,7 @@
 
 pub mod base;
 pub mod boundary;
+pub mod briefing;
 pub mod dispute;
 pub mod division;
 pub mod generate;
