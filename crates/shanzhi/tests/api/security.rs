@@ -155,25 +155,48 @@ db_test!(framework_errors_answer_in_the_api_shape, |app| {
             .build()
             .unwrap()
     };
-    let r = once()
-        .post(format!("{}/api/v1/events/1/accept", app.url))
-        .bearer_auth(&c.dispatcher.token)
-        .header("content-type", "application/json")
-        .body(format!("{{\"note\": \"{big}\"}}"))
-        .send()
-        .await
-        .unwrap();
+    // The server may answer and close before the client has written the whole body (the client
+    // then sees a broken pipe instead of the answer): such a send is tried again a few times.
+    let send = |path: &'static str, token: String, media: &'static str, body: Vec<u8>| {
+        let url = format!("{}{path}", app.url);
+        let once = &once;
+        async move {
+            for tries in 1.. {
+                match once()
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", media)
+                    .body(body.clone())
+                    .send()
+                    .await
+                {
+                    Ok(r) => return r,
+                    Err(e) if e.is_request() && tries < 10 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("{path}: no answer in {tries} tries: {e}"),
+                }
+            }
+            unreachable!()
+        }
+    };
+    let r = send(
+        "/api/v1/events/1/accept",
+        c.dispatcher.token.clone(),
+        "application/json",
+        format!("{{\"note\": \"{big}\"}}").into_bytes(),
+    )
+    .await;
     let v = assert_error(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(v["code"], "too_large");
     // A photo over the limit.
-    let r = once()
-        .post(format!("{}/api/v1/photos", app.url))
-        .bearer_auth(&c.citizen.token)
-        .header("content-type", "image/jpeg")
-        .body(vec![0xFFu8; 9 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
+    let r = send(
+        "/api/v1/photos",
+        c.citizen.token.clone(),
+        "image/jpeg",
+        vec![0xFFu8; 9 * 1024 * 1024],
+    )
+    .await;
     let v = assert_error(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(v["code"], "too_large");
     // Rewritten errors stay readable for clients that take gzip: the body is what the
