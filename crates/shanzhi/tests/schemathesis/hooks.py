@@ -309,6 +309,36 @@ def map_case(context, case):
             body[field] = value
         if body.get("outcome") == "failure" and body.get("referral") is None:
             body["referral"] = "court"
+    elif path == "/api/v1/risk-rules" and method == "POST":
+        # Each kind's parameters (one object for every kind, so the schema cannot say which).
+        body["node"] = os.environ["SZ_SCOPE"]
+        body["params"] = {
+            "category_burst": {"category_id": int(os.environ["SZ_CATEGORY"]), "min_events": 3, "days": 2},
+            "dispute_flags": {"violence": True},
+            "repeat_reporter": {"min_reports": 4, "days": 7},
+            "dispute_rise": {"type_code": "wages", "days": 30, "min_cases": 2},
+        }[body.get("kind", "dispute_flags")]
+    elif path == "/api/v1/risk-rules/{id}":
+        body.pop("params", None)  # the parameters of the rule's own kind, unknown here
+    elif path == "/api/v1/risks" and method == "POST":
+        body.update(node=os.environ["SZ_SCOPE"], title="schemathesis", event_id=None, dispute_id=None)
+    elif path == "/api/v1/risks/{id}/actions":
+        # What each move needs besides its name (one body for every move, as for disputes).
+        needs = {
+            "assess": {"level": "orange", "lead_department_id": departments[0], "helper_ids": [], "measures": "schemathesis"},
+            "dismiss": {"reason": "schemathesis"},
+            "report": {"text": "schemathesis"},
+            "regrade": {"level": "red", "reason": "schemathesis"},
+            "reassign": {"lead_department_id": departments[0], "helper_ids": []},
+            "finish": {"summary": "schemathesis"},
+            "review": {"approve": True},
+        }
+        body.update(needs.get(body.get("action"), {}))
+    elif path == "/api/v1/warnings" and method == "POST":
+        # One grid of the run's area by code (a drawn area and a risk id are tested elsewhere).
+        body.update(grids=[os.environ["SZ_GRID"]], polygon=None, risk_id=None)
+    elif path == "/api/v1/briefings" and method == "POST":
+        body.update(node=os.environ["SZ_SCOPE"], at=None)
     elif path.startswith("/api/v1/events/{id}/"):
         body["photos"] = []
         if body.get("department_id") is not None or path.endswith("/dispatch"):

@@ -46,7 +46,8 @@ pub fn routes() -> Routes {
                     ("kind?", s::nullable(s::one_of(&Kind::NAMES))),
                     ("at?", s::nullable(s::text(1, 40))),
                 ])
-                .created(),
+                .created()
+                .also(200),
         )
         .get(
             "/api/v1/briefings/{id}",

@@ -163,6 +163,12 @@ pub mod schema {
     /// `v`, or `null` (which means the same as leaving the field out).
     pub fn nullable(mut v: Value) -> Value {
         v["nullable"] = json!(true);
+        // OpenAPI 3.0.3: with an enum, `nullable` allows null only when the enum lists it.
+        if let Some(words) = v.get_mut("enum").and_then(Value::as_array_mut) {
+            if !words.contains(&Value::Null) {
+                words.push(Value::Null);
+            }
+        }
         v
     }
 }

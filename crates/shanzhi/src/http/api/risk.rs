@@ -699,7 +699,8 @@ impl TryFrom<ActBody> for Action {
             },
             "review" => Action::Review {
                 approve: need(b.approve, "approve")?,
-                note: b.note,
+                // A blank note is no note (the schema allows an empty one).
+                note: b.note.filter(|n| !n.trim().is_empty()),
             },
             _ => {
                 return Err(ApiError::invalid(
