@@ -597,3 +597,13 @@ pub fn jpeg_of_size(size: usize) -> Vec<u8> {
     out.extend_from_slice(&TINY_JPEG[2..]);
     out
 }
+
+/// The Python of the test venv `.ci/run` makes (`.venv-ci`, with georeport, schemathesis and
+/// aiosmtpd), or `SHANZHI_TEST_PYTHON`; None when there is none here.
+pub fn python() -> Option<std::path::PathBuf> {
+    let p = match std::env::var("SHANZHI_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => std::path::PathBuf::from(p),
+        _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv-ci/bin/python"),
+    };
+    p.exists().then_some(p)
+}

@@ -325,15 +325,6 @@ async fn three_requests(app: &TestApp, c: &Cast, client: &Client) -> (i64, i64, 
     (form, media, refused)
 }
 
-/// The venv python with georeport installed, if there is one.
-fn python() -> Option<PathBuf> {
-    let p = match std::env::var("SHANZHI_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv-ci/bin/python"),
-    };
-    p.exists().then_some(p)
-}
-
 db_test!(
     georeport_reads_what_spec_built_posts_filed_in_json_and_xml,
     |app| {
@@ -361,7 +352,7 @@ db_test!(
         );
         assert_eq!(gas["photos"].as_array().unwrap().len(), 1);
 
-        if let Some(python) = python() {
+        if let Some(python) = crate::helpers::python() {
             run_georeport(&app, python, &client, form, refused, media).await;
         } else {
             static SKIPPED: std::sync::Once = std::sync::Once::new();

@@ -17,7 +17,8 @@ struct Served {
 }
 
 impl Served {
-    async fn start(app: &TestApp) -> (Served, String) {
+    /// `sms_webhook`: where the server's outbox sends a warning's SMS.
+    async fn start(app: &TestApp, sms_webhook: &str) -> (Served, String) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -29,6 +30,7 @@ impl Served {
             .args(["serve", "--database-url", &app.database_url])
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .env("SHANZHI_PII_KEY_FILE", app.dir().join("test.pii-keys"))
+            .env("SHANZHI_SMS_WEBHOOK_URL", sms_webhook)
             // Everything the server could say, our code's and its libraries'.
             .env("RUST_LOG", "trace")
             .stdout(out.try_clone().unwrap())
@@ -91,6 +93,8 @@ fn holds(haystack: &[u8], needle: &str) -> bool {
 const USER_PHONE: &str = "13912345678";
 const CALLER_PHONE: &str = "13787654321";
 const RESIDENT_PHONE: &str = "13655554444";
+/// The grid worker's phone, which a warning's SMS goes to.
+const WORKER_PHONE: &str = "13511112222";
 /// 17 digits under 城区 (441502), completed with their check digit.
 const RESIDENT_ID17: &str = "44150219761203471";
 
@@ -99,7 +103,8 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     let mut app = spawn_app(Engine::Sqlite).await;
     let c = app.seed_loop().await;
     app.stop().await;
-    let (served, url) = Served::start(&app).await;
+    let (hook, gateway) = crate::warning::webhook(0).await;
+    let (served, url) = Served::start(&app, &hook).await;
     app.url = url;
 
     // A citizen leaves a call-back phone; a dispatcher files a hotline call with the caller's.
@@ -169,6 +174,40 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
         .unwrap();
     assert_eq!(shown["value"], RESIDENT_PHONE);
 
+    // The centre warns the grid: the outbox unseals the worker's phone for the SMS gateway only.
+    let r = app
+        .client
+        .put(format!("{}/api/v1/users/{}/phone", app.url, c.worker.user_id))
+        .bearer_auth(&c.worker.token)
+        .json(&json!({"phone": WORKER_PHONE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json(
+            "/api/v1/warnings",
+            Some(&c.dispatcher),
+            json!({"title": "暴雨黄色预警", "message": "今夜有暴雨，请勿外出。", "level": "yellow",
+                "grids": ["441502001001001"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    for _ in 0..500 {
+        if !gateway.lock().unwrap().accepted.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sent: Vec<String> = gateway
+        .lock()
+        .unwrap()
+        .accepted
+        .iter()
+        .filter_map(|(_, b)| b["to"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(sent, [WORKER_PHONE], "the gateway got the worker's phone");
+
     let log = served.stop();
     assert!(
         log.lines().count() > 50 && log.contains("DEBUG"),
@@ -185,7 +224,7 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     assert!(holds(&db, "139****5678") && holds(&db, "137****4321") && holds(&db, "136****4444"));
     assert!(log.contains("/api/v1/residents/search"));
     // … and no phone or ID number in plain text, in the log or the database.
-    for secret in [USER_PHONE, CALLER_PHONE, RESIDENT_PHONE, id_number.as_str()] {
+    for secret in [USER_PHONE, CALLER_PHONE, RESIDENT_PHONE, WORKER_PHONE, id_number.as_str()] {
         assert!(!log.contains(secret), "{secret} in the server's log");
         assert!(!holds(&db, secret), "{secret} in the database file");
     }

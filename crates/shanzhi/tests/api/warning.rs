@@ -286,8 +286,105 @@ db_test!(only_the_centre_sends_warnings, |app| {
 
 // ---- Real receivers ---------------------------------------------------------------------
 
+/// The SMTP server the outbox sends to: aiosmtpd (PyPI; `.ci/run` installs it in the test
+/// venv) writing each message it accepts to a maildir, or — where there is no venv — a minimal
+/// SMTP server written here, so that a plain `cargo test` still sends over real SMTP.
+struct SmtpSink {
+    port: u16,
+    got: Got,
+}
+
+enum Got {
+    /// aiosmtpd, kept running while the sink lives, and the folder its maildir is in.
+    Maildir {
+        _server: Server,
+        dir: tempfile::TempDir,
+    },
+    Here(Arc<Mutex<Vec<String>>>),
+}
+
+/// A server process, killed when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl SmtpSink {
+    /// Every message accepted so far, as received (headers and body).
+    fn mails(&self) -> Vec<String> {
+        match &self.got {
+            Got::Here(kept) => kept.lock().unwrap().clone(),
+            Got::Maildir { dir, .. } => {
+                let Ok(entries) = std::fs::read_dir(dir.path().join("mail/new")) else {
+                    return Vec::new();
+                };
+                entries
+                    .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .collect()
+            }
+        }
+    }
+}
+
+async fn smtp_sink() -> SmtpSink {
+    match crate::helpers::python() {
+        Some(python) => aiosmtpd(python).await,
+        None => {
+            static SKIPPED: std::sync::Once = std::sync::Once::new();
+            SKIPPED.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "aiosmtpd not used: no venv python (set SHANZHI_TEST_PYTHON or run .ci/run); the warnings go to an SMTP sink written in the test"
+                );
+            });
+            smtp_here().await
+        }
+    }
+}
+
+/// aiosmtpd's own `Mailbox` handler on a free loopback port; killed when the sink is dropped.
+async fn aiosmtpd(python: PathBuf) -> SmtpSink {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Server(std::process::Command::new(python)
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        // A folder that does not exist yet, which Python's Maildir then makes with its parts.
+        .arg(dir.path().join("mail"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start aiosmtpd (pip install aiosmtpd in the test venv; .ci/run does)"));
+    for _ in 0..500 {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            let mut greeting = [0u8; 3];
+            use tokio::io::AsyncReadExt;
+            if s.read_exact(&mut greeting).await.is_ok() && &greeting == b"220" {
+                return SmtpSink {
+                    port,
+                    got: Got::Maildir {
+                        _server: child,
+                        dir,
+                    },
+                };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("aiosmtpd did not answer on port {port} (is it installed in the test venv?)");
+}
+
 /// A minimal SMTP server speaking real SMTP over TCP: it keeps every message it accepts.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+async fn smtp_here() -> SmtpSink {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -333,19 +430,22 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
             });
         }
     });
-    (port, mails)
+    SmtpSink {
+        port,
+        got: Got::Here(mails),
+    }
 }
 
 /// What the webhook receiver saw: failures still to give, and each accepted (key, body).
 #[derive(Default)]
-struct Gateway {
+pub(crate) struct Gateway {
     fail_next: usize,
     refused: usize,
-    accepted: Vec<(String, Value)>,
+    pub(crate) accepted: Vec<(String, Value)>,
 }
 
 /// An SMS gateway's webhook that answers 503 to the first `fail` requests.
-async fn webhook(fail: usize) -> (String, Arc<Mutex<Gateway>>) {
+pub(crate) async fn webhook(fail: usize) -> (String, Arc<Mutex<Gateway>>) {
     let seen = Arc::new(Mutex::new(Gateway {
         fail_next: fail,
         ..Gateway::default()
@@ -427,11 +527,11 @@ fn senders(c: &mut shanzhi::config::Config, smtp: u16, hook: &str) {
 db_test!(
     a_broadcast_reaches_a_real_smtp_sink_and_a_retried_webhook_once_each,
     |app| {
-        let (smtp, mails) = smtp_sink().await;
+        let smtp = smtp_sink().await;
         let (hook, gateway) = webhook(3).await;
         let dir = tempfile::tempdir().unwrap();
         let url = crate::helpers::fresh_database(app.engine, dir.path()).await;
-        let mut app2 = spawn_with(app.engine, url, dir, |c| senders(c, smtp, &hook)).await;
+        let mut app2 = spawn_with(app.engine, url, dir, |c| senders(c, smtp.port, &hook)).await;
         let app = &app2;
         seed_two_counties(app).await;
         let cast = cast(app).await;
@@ -447,14 +547,15 @@ db_test!(
         )
         .await;
         // The e-mail goes at once; each SMS is refused on its first try(s) and waits.
-        until("the e-mail arrived", || mails.lock().unwrap().len() == 1).await;
+        until("the e-mail arrived", || smtp.mails().len() == 1).await;
         until("the gateway refused both", || {
             gateway.lock().unwrap().refused == 2
         })
         .await;
         assert!(gateway.lock().unwrap().accepted.is_empty());
-        let mail = mails.lock().unwrap()[0].clone();
+        let mail = smtp.mails()[0].clone();
         assert!(mail.contains("warning-delivery-"), "{mail}");
+        assert!(mail.contains("To: home@example.org"), "{mail}");
         // Nothing more happens until the backoff has passed on the clock…
         app.clock.advance_ms(30_000);
         app.state.outbox.wake();
@@ -498,7 +599,7 @@ db_test!(
                 "{phones:?}"
             );
         }
-        assert_eq!(mails.lock().unwrap().len(), 1);
+        assert_eq!(smtp.mails().len(), 1);
         let shown = app
             .get_json(
                 &format!("/api/v1/warnings/{}", w["id"]),
@@ -527,11 +628,11 @@ db_test!(
 db_test!(
     a_failing_gateway_is_given_up_after_the_last_attempt,
     |app| {
-        let (smtp, _) = smtp_sink().await;
+        let smtp = smtp_sink().await;
         let (hook, gateway) = webhook(usize::MAX).await;
         let dir = tempfile::tempdir().unwrap();
         let url = crate::helpers::fresh_database(app.engine, dir.path()).await;
-        let mut app2 = spawn_with(app.engine, url, dir, |c| senders(c, smtp, &hook)).await;
+        let mut app2 = spawn_with(app.engine, url, dir, |c| senders(c, smtp.port, &hook)).await;
         let app = &app2;
         seed_two_counties(app).await;
         let cast = cast(app).await;
@@ -565,7 +666,7 @@ db_test!(
 );
 
 db_test!(the_outbox_survives_a_restart_and_sends_once, |app| {
-    let (smtp, mails) = smtp_sink().await;
+    let smtp = smtp_sink().await;
     let (hook, gateway) = webhook(0).await;
     seed_two_counties(&app).await;
     let cast = cast(&app).await;
@@ -588,19 +689,19 @@ db_test!(the_outbox_survives_a_restart_and_sends_once, |app| {
         app.database_url.clone(),
         tempfile::tempdir().unwrap(),
         |c| {
-            senders(c, smtp, &hook);
+            senders(c, smtp.port, &hook);
             c.pii_key_file = Some(keys);
         },
     )
     .await;
     until("the restarted server sent everything", || {
-        mails.lock().unwrap().len() == 1 && gateway.lock().unwrap().accepted.len() == 2
+        smtp.mails().len() == 1 && gateway.lock().unwrap().accepted.len() == 2
     })
     .await;
     next.clock.advance_ms(3_600_000);
     next.state.outbox.wake();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(mails.lock().unwrap().len(), 1);
+    assert_eq!(smtp.mails().len(), 1);
     assert_eq!(gateway.lock().unwrap().accepted.len(), 2);
     let states = delivery_states(&next).await;
     assert_eq!(states.get("sms:sent"), Some(&2), "{states:?}");
