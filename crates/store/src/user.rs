@@ -248,6 +248,38 @@ pub async fn phone_mask(db: &Db, id: i64) -> Result<Option<String>, StoreError> 
 
 /// Sets or clears a user's phone (`phone`: the parsed digits), sealed; the audit row holds it
 /// masked before and after.
+/// Sets or clears the user's e-mail address for warnings; the audit row holds it masked.
+pub async fn set_email(
+    db: &Db,
+    id: i64,
+    email: Option<(&str, &str)>,
+    actor_id: Option<i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let (address, mask) = email.unzip();
+    with_tx!(db, tx => {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM app_user WHERE id = $1")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("UPDATE app_user SET email = $1, updated_at = $2 WHERE id = $3")
+            .bind(address).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        let entry = AuditEntry::new(actor_id, "user.email", "user", id.to_string())
+            .after(json!({"email": mask}));
+        append_audit!(tx, &entry, now_ms);
+    });
+    Ok(())
+}
+
+/// The user's own ways to be reached: (masked phone, e-mail address).
+pub async fn contact(db: &Db, id: i64) -> Result<(Option<String>, Option<String>), StoreError> {
+    let row: Option<(Option<String>, Option<String>)> = with_pool!(db, pool =>
+        sqlx::query_as("SELECT phone_mask, email FROM app_user WHERE id = $1")
+            .bind(id).fetch_optional(pool).await?);
+    row.ok_or(StoreError::NotFound)
+}
+
 pub async fn set_phone(
     db: &Db,
     keys: &Keyring,

@@ -1153,6 +1153,29 @@ fn rows() -> Vec<Row> {
                 .json(json!({"phone": "13800001111"}))
             },
         },
+        // The e-mail address warnings go to: as the phone (the user themselves is tested in
+        // tests/api/person.rs).
+        Row {
+            method: "put",
+            path: "/api/v1/users/{id}/email",
+            want: |r, s| {
+                if r == Role::Admin && s == Side::In {
+                    Want::Ok
+                } else {
+                    Want::Hidden
+                }
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::PUT,
+                    format!(
+                        "/api/v1/users/{}/email",
+                        if s == Side::In { w.in_user } else { w.out_user }
+                    ),
+                )
+                .json(json!({"email": "someone@example.org"}))
+            },
+        },
         // The reporter's phone: dispatchers of the holding centre only; hidden outside.
         Row {
             method: "post",

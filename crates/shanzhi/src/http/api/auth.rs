@@ -190,8 +190,12 @@ async fn logout(State(app): State<AppState>, user: CurrentUser) -> ApiResult<imp
     Ok((headers, axum::Json(json!({"ok": true}))))
 }
 
-async fn me(user: CurrentUser) -> ApiResult<impl IntoResponse> {
+async fn me(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl IntoResponse> {
     let mut v = user.user.to_json();
     v["scope_node"] = json!(user.actor.scope.node().map(|c| c.as_str().to_owned()));
+    // How warnings reach the user: the phone masked, the e-mail address as set.
+    let (phone, email) = shanzhi_store::user::contact(&app.db, user.user.id).await?;
+    v["phone"] = json!(phone);
+    v["email"] = json!(email);
     Ok(axum::Json(v))
 }

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use shanzhi_domain::event::state::MAX_NOTE_CHARS;
-use shanzhi_domain::user::person::{can_reveal_reporter_contact, Phone};
+use shanzhi_domain::user::person::{can_reveal_reporter_contact, Email, Phone};
 use shanzhi_domain::user::Role;
 use shanzhi_store::audit::AuditEntry;
 
@@ -31,6 +31,10 @@ pub fn routes() -> Routes {
             "Set or clear a call-back phone (the user themselves, or an administrator who manages them); answered masked")
             .path("id", s::int64())
             .body(&[("phone?", s::nullable(s::pattern(r"^[ -]*(\+[ -]*8[ -]*6)?[ -]*1([ -]*[0-9]){10}[ -]*$")))]))
+        .put("/api/v1/users/{id}/email", set_email, Doc::new("user",
+            "Set or clear the e-mail address warnings are sent to (the user themselves, or an administrator who manages them)")
+            .path("id", s::int64())
+            .body(&[("email?", s::nullable(s::text(0, 254)))]))
         .post("/api/v1/events/{id}/reporter_contact", reporter_contact, Doc::new("event",
             "Reveal the reporter's phone for a call-back (回访), with a stated purpose that is audited (dispatchers of the holding centre)")
             .path("id", s::int64())
@@ -97,6 +101,43 @@ async fn set_phone(
     )
     .await?;
     Ok(axum::Json(json!({"id": id, "phone": masked})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    email: Option<String>,
+}
+
+async fn set_email(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<EmailBody>,
+) -> ApiResult<impl IntoResponse> {
+    let target = super::user::managed_user(&app, &user, id).await?;
+    if target.id != user.user.id && user.actor.role != Role::Admin {
+        return Err(ApiError::not_found("user"));
+    }
+    // A blank address clears it, as null does.
+    let email = b
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(Email::parse)
+        .transpose()?;
+    let masked = email.as_ref().map(Email::masked);
+    shanzhi_store::user::set_email(
+        &app.db,
+        id,
+        email.as_ref().map(|e| e.as_str()).zip(masked.as_deref()),
+        Some(user.user.id),
+        app.clock.now_ms(),
+    )
+    .await?;
+    Ok(axum::Json(
+        json!({"id": id, "email": email.as_ref().map(Email::as_str)}),
+    ))
 }
 
 /// The stated purpose of a reveal (回访目的, 查看目的): not blank, at most 200 characters, no
