@@ -4,7 +4,8 @@
 // two grids from the map; the grid workers there hear of it in the apps, the warning is published
 // as CAP 1.2, and the roster of vulnerable people in the area opens with it (read by the leader:
 // analysts do not read people's addresses).
-// Screenshots: risk-board, risk-assessed, warning-composer, warning-roster.
+// A citizen reads the warnings of their grid on a phone and gives an e-mail address for them.
+// Screenshots: risk-board, risk-assessed, warning-composer, warning-roster, portal-warnings.
 import path from 'node:path';
 
 export async function walk(ctx) {
@@ -107,6 +108,35 @@ export async function walk(ctx) {
     const title = await lead.locator('#roster-title').innerText();
     check(title.includes(warning.title), `the roster is named after the warning (${title})`);
     await lead.screenshot({ path: path.join(SHOTS, 'warning-roster.png'), fullPage: true });
+  });
+  await step('a citizen reads the warnings of their grid on a phone and gives an e-mail address for the next', async () => {
+    const phoneCtx = await context(PHONE);
+    const phone = await phoneCtx.newPage();
+    await phone.goto(`${BASE}/m/login?next=/m/`);
+    await phone.fill('#p-username', 'citizen');
+    await phone.fill('#p-password', PASSWORD);
+    await Promise.all([phone.waitForURL(/\/m\/$/), phone.click('form button[type=submit]')]);
+    await phone.click('#go-warnings');
+    await phone.locator('#pw-contact').waitFor();
+    const token = await apiLogin('citizen');
+    const mine = await apiGet(token, 'me/warnings');
+    check(await phone.locator('.p-warning').count() === mine.items.length, `the page lists the citizen's warnings (${mine.items.length})`);
+    if (warning && mine.items.some((w) => w.id === warning.id)) {
+      check(await phone.locator(`#w-${warning.id}`, { hasText: warning.title }).count() === 1, 'the typhoon warning is on the page');
+    }
+    await phone.fill('#pw-email', 'lisi@localhost'); // the browser takes it; the server wants a domain with a dot
+    await phone.click('#pw-save');
+    await phone.locator('#pw-contact .form-error:not([hidden])').waitFor();
+    await phone.fill('#pw-email', 'citizen.li@example.org');
+    await phone.click('#pw-save');
+    let me = null;
+    for (let i = 0; i < 50 && !(me && me.email); i++) {
+      await phone.waitForTimeout(100);
+      me = await apiGet(token, 'me');
+    }
+    check(me.email === 'citizen.li@example.org', `the address is saved (${me.email})`);
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-warnings.png'), fullPage: true });
+    await phoneCtx.close();
   });
   let briefingId = null;
   await step('the analyst generates the briefing now and reads it as an A4 page with its Word copy', async () => {

@@ -458,14 +458,52 @@ pub async fn names(
     db: &Db,
     codes: &[&str],
 ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    Ok(labels(db, codes)
+        .await?
+        .into_iter()
+        .map(|l| (l.0, l.1, l.2))
+        .collect())
+}
+
+/// (code, name, the middle of its bounding box if it has a shape) of the given nodes, without
+/// reading their shapes: where a list draws a record of the node on a map.
+pub async fn centres(
+    db: &Db,
+    codes: &[&str],
+) -> Result<Vec<(String, String, Option<[f64; 2]>)>, StoreError> {
+    Ok(labels(db, codes)
+        .await?
+        .into_iter()
+        .map(|(code, name, _, x0, y0, x1, y1)| {
+            let at = match (x0, y0, x1, y1) {
+                (Some(x0), Some(y0), Some(x1), Some(y1)) => Some([(x0 + x1) / 2.0, (y0 + y1) / 2.0]),
+                _ => None,
+            };
+            (code, name, at)
+        })
+        .collect())
+}
+
+type Label = (
+    String,
+    String,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
+/// Code, name, parent and bounding box of the given nodes, 500 codes a query.
+async fn labels(db: &Db, codes: &[&str]) -> Result<Vec<Label>, StoreError> {
     let mut out = Vec::with_capacity(codes.len());
     for chunk in codes.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT code, name, parent_code FROM node WHERE code IN ({})",
+            "SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node WHERE code IN ({})",
             placeholders.join(", ")
         );
-        let rows: Vec<(String, String, Option<String>)> = with_pool!(db, pool => {
+        let rows: Vec<Label> = with_pool!(db, pool => {
             let mut q = sqlx::query_as(&sql);
             for c in chunk {
                 q = q.bind(*c);

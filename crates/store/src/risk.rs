@@ -622,6 +622,20 @@ pub async fn reports_by(db: &Db, user_id: i64, since: i64, cap: i64) -> Result<i
     ).bind(user_id).bind(since).bind(cap).fetch_one(pool).await?))
 }
 
+/// Citizens with at least `min` reports since `since` (ms): (user, reports, their latest
+/// report). Reads the window's events by their time (`event_created_idx`).
+pub async fn repeat_reporters(
+    db: &Db,
+    since: i64,
+    min: i64,
+) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT reporter_id, CAST(COUNT(*) AS BIGINT), MAX(id) FROM event \
+         WHERE created_at >= $1 AND source = 'citizen' AND reporter_id IS NOT NULL \
+         GROUP BY reporter_id HAVING COUNT(*) >= $2 ORDER BY reporter_id",
+    ).bind(since).bind(min).fetch_all(pool).await?))
+}
+
 /// Disputes of one type taken in under `path` in `[from, to)` (ms).
 pub async fn disputes_of_type(
     db: &Db,

@@ -281,6 +281,7 @@ const ICONS = {
   check: 'M5 12.5l4.5 4.5L19 7.5',
   family: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.1a4 4 0 0 1 0 7.8M22 21v-1a6 6 0 0 0-4-5.7',
   download: 'M12 3v12M7 10l5 5 5-5M5 21h14',
+  alert: 'M12 3l10 18H2L12 3zM12 10v5M12 18h.01',
 };
 
 /** A 24×24 stroke icon. */

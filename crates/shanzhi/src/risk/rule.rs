@@ -164,27 +164,42 @@ pub async fn after_report(app: &AppState, ev: &EventRow) -> Result<usize, ApiErr
                 )
                 .await?;
                 if n >= i64::from(*min_reports) {
-                    let title = format!("同一群众{days}天内反映问题{n}次以上（重复反映）");
-                    let detail = format!("最近一次反映：事件 #{}，网格 {}", ev.id, grid.as_str());
-                    let id = raise(
-                        app,
-                        r.row,
-                        &grid,
-                        format!("user:{user}"),
-                        *days,
-                        title,
-                        detail,
-                        (Some(ev.id), None),
-                        now,
-                    )
-                    .await?;
-                    raised += usize::from(id.is_some());
+                    raised += repeat(app, r.row, user, n, *days, ev.id, &grid, now).await?;
                 }
             }
             _ => {}
         }
     }
     Ok(raised)
+}
+
+/// A clue for a citizen who reported `n` times in `days` days, the latest report `event_id`.
+#[allow(clippy::too_many_arguments)]
+async fn repeat(
+    app: &AppState,
+    rule: &RuleRow,
+    user: i64,
+    n: i64,
+    days: u32,
+    event_id: i64,
+    grid: &NodeCode,
+    now: i64,
+) -> Result<usize, ApiError> {
+    let title = format!("同一群众{days}天内反映问题{n}次以上（重复反映）");
+    let detail = format!("最近一次反映：事件 #{event_id}，网格 {}", grid.as_str());
+    let id = raise(
+        app,
+        rule,
+        grid,
+        format!("user:{user}"),
+        days,
+        title,
+        detail,
+        (Some(event_id), None),
+        now,
+    )
+    .await?;
+    Ok(usize::from(id.is_some()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -270,7 +285,8 @@ pub async fn after_dispute(
 }
 
 /// The rules' part of the sweep at `now`: bursts from the counters over each rule's subtree,
-/// and rising dispute types. Answers the clues raised.
+/// citizens' repeat reports whose latest report lies in it, and rising dispute types. Answers
+/// the clues raised.
 pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
     let snap = app.reference.get(&app.db).await?;
     let today = local_date(now);
@@ -299,6 +315,28 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
                         continue;
                     };
                     raised += burst(app, r.row, &grid, cat, n, *days, None, now).await?;
+                }
+            }
+            RuleKind::RepeatReporter { min_reports, days } => {
+                let since = now - i64::from(*days) * DAY_MS;
+                let who = shanzhi_store::risk::repeat_reporters(
+                    &app.db,
+                    since,
+                    i64::from(*min_reports),
+                )
+                .await?;
+                for (user, n, last) in who {
+                    let ev = match shanzhi_store::event::get(&app.db, last).await {
+                        Ok(ev) => ev,
+                        Err(shanzhi_store::StoreError::NotFound) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let Ok(grid) = NodeCode::parse(&ev.grid_code) else {
+                        continue;
+                    };
+                    if r.node.contains(&grid) {
+                        raised += repeat(app, r.row, user, n, *days, last, &grid, now).await?;
+                    }
                 }
             }
             RuleKind::DisputeRise {

@@ -203,6 +203,27 @@ db_test!(each_rule_raises_its_clue_once_per_window, |app| {
         .collect();
     assert_eq!(repeat.len(), 1, "{repeat:?}");
     assert!(!repeat[0]["title"].as_str().unwrap().contains("测试"));
+    // A rule that no report met as it came in (added after them) is met by the sweep, once
+    // per person: the other citizen's three reports and the first citizen's six.
+    for _ in 0..3 {
+        app.report(&cast.citizen2, cast.gas).await;
+    }
+    add_rule(
+        &app,
+        &admin,
+        json!({"name": "频繁反映", "kind": "repeat_reporter", "node": "441502000000",
+               "params": {"min_reports": 3, "days": 7}, "risk_type": "stability"}),
+    )
+    .await;
+    let now = app.clock.now_ms();
+    assert_eq!(
+        shanzhi::risk::rule::sweep(&app.state, now).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        shanzhi::risk::rule::sweep(&app.state, now).await.unwrap(),
+        0
+    );
 
     // A dispute with a violence flag: a clue; a plain one: none.
     let plain = crate::dispute::take_in(&app, &cast.dispatcher, "441502001001", "neighbours").await;
@@ -243,7 +264,7 @@ db_test!(each_rule_raises_its_clue_once_per_window, |app| {
     let f = app
         .get_json("/api/v1/figures/risks?node=441502000000", &admin)
         .await;
-    assert_eq!(f["clues_by_rule"], 5, "{f}");
+    assert_eq!(f["clues_by_rule"], 7, "{f}");
 });
 
 db_test!(a_clue_is_assessed_handled_and_closed_after_review, |app| {

@@ -9,6 +9,7 @@ import { photoPicker } from '../photos.js';
 import { baseLayer, mapOptions, removeMap } from '../map/base.js';
 import { noticeText, listNotices, markRead, markAllRead, followNotices } from '../notices.js';
 import { householdPage } from './household.js';
+import { warningsPage } from './warnings.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^\/m\/notices\/?$/, noticesPage],
   [/^\/m\/messages\/?$/, messagesPage],
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
+  [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
   [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
   [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
   [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
@@ -126,6 +128,7 @@ async function home() {
     h('div', { class: 'p-quick' },
       h('a', { href: '/m/mine' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('portal.mine'))),
       h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices'))),
+      h('a', { href: '/m/warnings', id: 'go-warnings' }, h('span', { class: 'ico' }, icon('alert', 24)), h('span', t('pwarning.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);
@@ -508,7 +511,8 @@ function messageItem(n) {
   const order = n.kind === 'report_merged' && n.params && n.params.into ? n.params.into : n.event_id;
   // A notice of a dispute case leads to the case, one of a report to the report.
   const dispute = n.params && n.params.dispute_id;
-  const href = dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
+  const warning = n.params && n.params.warning_id;
+  const href = warning ? `/m/warnings#w-${warning}` : dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
   const open = async () => {
     if (n.read) return;
     n.read = true;

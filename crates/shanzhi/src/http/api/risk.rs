@@ -7,6 +7,8 @@
 //!   record's node assess, regrade, reassign and review; leaders read; handlers read and report
 //!   on the records their department leads or helps with, and file clues of their own.
 
+use std::collections::HashMap;
+
 use super::doc::{schema as s, Doc, Routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -457,10 +459,7 @@ async fn list(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let now = app.clock.now_ms();
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(summary_json(&app, r, now).await?);
-    }
+    let items = summaries(&app, &rows, now).await?;
     let next = if more {
         rows.last().map(|r| r.id)
     } else {
@@ -471,26 +470,51 @@ async fn list(
 
 /// A record as the lists show it.
 async fn summary_json(app: &AppState, r: &RiskRow, now: i64) -> ApiResult<Value> {
-    let lead = match r.lead_department_id {
-        Some(d) => Some(shanzhi_store::department::get(&app.db, d).await?.name),
-        None => None,
-    };
-    let node = NodeCode::parse(&r.node_code).map_err(|e| ApiError::internal(e.into()))?;
-    let found = shanzhi_store::node::get(&app.db, &node).await.ok();
-    // Where to draw it: the middle of its node's box (the wall's risk layer).
-    let at = found.as_ref().and_then(|n| n.shape.as_ref()).map(|s| {
-        let b = s.bbox();
-        [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]
-    });
-    let node_name = found.map(|n| n.name);
-    Ok(json!({
-        "id": r.id, "number": r.number, "node": r.node_code, "node_name": node_name, "at": at, "type": r.type_code,
-        "source": r.source, "title": r.title, "state": r.state, "level": r.level,
-        "lead_department_id": r.lead_department_id, "lead_department": lead, "helper_ids": r.helpers(),
-        "rule_id": r.rule_id, "event_id": r.event_id, "dispute_id": r.dispute_id,
-        "clock": clocks_json(r, now), "last_report_at": r.last_report_at,
-        "created_at": r.created_at, "updated_at": r.updated_at, "version": r.version,
-    }))
+    Ok(summaries(app, std::slice::from_ref(r), now)
+        .await?
+        .pop()
+        .unwrap_or(Value::Null))
+}
+
+/// Records as the lists show them: their departments' and nodes' names read in one query each,
+/// the point from each node's bounding box (no shape is read).
+async fn summaries(app: &AppState, rows: &[RiskRow], now: i64) -> ApiResult<Vec<Value>> {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.lead_department_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let departments: HashMap<i64, String> = shanzhi_store::department::by_ids(&app.db, &ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let mut codes: Vec<&str> = rows.iter().map(|r| r.node_code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let nodes: HashMap<String, (String, Option<[f64; 2]>)> =
+        shanzhi_store::node::centres(&app.db, &codes)
+            .await?
+            .into_iter()
+            .map(|(code, name, at)| (code, (name, at)))
+            .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let lead = r.lead_department_id.and_then(|d| departments.get(&d));
+            // Where to draw it: the middle of its node's box (the wall's risk layer).
+            let (node_name, at) = match nodes.get(&r.node_code) {
+                Some((name, at)) => (Some(name), *at),
+                None => (None, None),
+            };
+            json!({
+                "id": r.id, "number": r.number, "node": r.node_code, "node_name": node_name, "at": at, "type": r.type_code,
+                "source": r.source, "title": r.title, "state": r.state, "level": r.level,
+                "lead_department_id": r.lead_department_id, "lead_department": lead, "helper_ids": r.helpers(),
+                "rule_id": r.rule_id, "event_id": r.event_id, "dispute_id": r.dispute_id,
+                "clock": clocks_json(r, now), "last_report_at": r.last_report_at,
+                "created_at": r.created_at, "updated_at": r.updated_at, "version": r.version,
+            })
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -773,14 +797,14 @@ async fn board(
     )
     .await?;
     let mut by_level = json!({"red": [], "orange": [], "yellow": [], "blue": [], "clue": []});
-    for r in &open {
+    for (r, v) in open.iter().zip(summaries(&app, &open, now).await?) {
         let key = match (&r.state[..], r.level.as_deref()) {
             ("clue", _) => "clue",
             (_, Some(l)) => l,
             _ => continue,
         };
         if let Some(a) = by_level[key].as_array_mut() {
-            a.push(summary_json(&app, r, now).await?);
+            a.push(v);
         }
     }
     for l in ["red", "orange", "yellow", "blue"] {
