@@ -33,8 +33,8 @@ function contactForm(me, again) {
   const form = h('form', { class: 'p-card', id: 'pw-contact' },
     h('h2', t('pwarning.contact')),
     h('p', { class: 'p-note' }, t('pwarning.contactLead')),
-    h('label', { for: phone.id }, t('pwarning.phone'), me.phone ? h('span', { class: 'muted' }, ` (${t('pwarning.phoneNow', { phone: me.phone })})`) : null), phone,
-    h('label', { for: email.id }, t('pwarning.email')), email,
+    h('div', { class: 'field' }, h('label', { for: phone.id }, t('pwarning.phone'), me.phone ? h('span', { class: 'muted' }, ` (${t('pwarning.phoneNow', { phone: me.phone })})`) : null), phone),
+    h('div', { class: 'field' }, h('label', { for: email.id }, t('pwarning.email')), email),
     errorEl,
     h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'pw-save' }, t('pwarning.save')));
   form.addEventListener('submit', async (e) => {
