@@ -476,7 +476,9 @@ pub async fn centres(
         .into_iter()
         .map(|(code, name, _, x0, y0, x1, y1)| {
             let at = match (x0, y0, x1, y1) {
-                (Some(x0), Some(y0), Some(x1), Some(y1)) => Some([(x0 + x1) / 2.0, (y0 + y1) / 2.0]),
+                (Some(x0), Some(y0), Some(x1), Some(y1)) => {
+                    Some([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
+                }
                 _ => None,
             };
             (code, name, at)
