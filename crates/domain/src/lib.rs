@@ -13,6 +13,7 @@ pub mod event;
 pub mod grid;
 pub mod house;
 pub mod household;
+pub mod ledger;
 pub mod organisation;
 pub mod place;
 pub mod resident;
