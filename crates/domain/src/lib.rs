@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod briefing;
 pub mod calendar;
+pub mod contract;
 pub mod dispute;
 pub mod emergency;
 pub mod error;
