@@ -382,6 +382,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0021_briefing",
         include_str!("../migrations/sqlite/0021_briefing.sql"),
     ),
+    (
+        22,
+        "0022_ledger",
+        include_str!("../migrations/sqlite/0022_ledger.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -488,6 +493,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         21,
         "0021_briefing",
         include_str!("../migrations/postgres/0021_briefing.sql"),
+    ),
+    (
+        22,
+        "0022_ledger",
+        include_str!("../migrations/postgres/0022_ledger.sql"),
     ),
 ];
 

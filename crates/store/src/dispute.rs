@@ -377,24 +377,12 @@ pub async fn save_move(
     Ok(())
 }
 
-/// A timeline line as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LogRow {
-    pub id: i64,
-    pub at: i64,
-    pub actor_id: Option<i64>,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub note: Option<String>,
-    pub data: String,
-}
+/// A timeline line as stored (the shared shape).
+pub use crate::event::TimelineRow as LogRow;
 
 /// The timeline of a case, oldest first.
 pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_as(
-        "SELECT id, at, actor_id, action, from_state, to_state, note, data FROM dispute_log WHERE dispute_id = $1 ORDER BY id",
-    ).bind(id).fetch_all(pool).await?))
+    crate::event::timeline_of(db, "dispute_log", "dispute_id", id).await
 }
 
 /// The panels invited to a case: (panel id, name, invited at).

@@ -528,6 +528,33 @@ pub async fn get(db: &Db, id: i64) -> Result<EventRow, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_one(pool).await?))
 }
 
+/// A line of another module's timeline of the same shape as the event's (dispute_log,
+/// risk_log, ledger_log), without its key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimelineRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: String,
+}
+
+/// The timeline of record `id` in a module's log table keyed by `key`, oldest first.
+pub async fn timeline_of(
+    db: &Db,
+    table: &'static str,
+    key: &'static str,
+    id: i64,
+) -> Result<Vec<TimelineRow>, StoreError> {
+    let sql = format!(
+        "SELECT id, at, actor_id, action, from_state, to_state, note, data FROM {table} WHERE {key} = $1 ORDER BY id"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await?))
+}
+
 /// The timeline of an event, oldest first.
 pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
     Ok(with_pool!(db, pool => {

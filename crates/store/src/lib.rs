@@ -26,6 +26,7 @@ pub mod grid_first;
 pub mod history;
 pub mod house;
 pub mod household;
+pub mod ledger;
 pub mod mediator;
 pub mod node;
 pub mod open311;

@@ -419,13 +419,11 @@ pub async fn save_move(
 }
 
 /// A timeline line as stored.
-pub use crate::dispute::LogRow;
+pub use crate::event::TimelineRow as LogRow;
 
 /// The timeline of a record, oldest first.
 pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
-    Ok(with_pool!(db, pool => sqlx::query_as(
-        "SELECT id, at, actor_id, action, from_state, to_state, note, data FROM risk_log WHERE risk_id = $1 ORDER BY id",
-    ).bind(id).fetch_all(pool).await?))
+    crate::event::timeline_of(db, "risk_log", "risk_id", id).await
 }
 
 /// A progress report as stored.

@@ -5,6 +5,7 @@
 //! approved by the village committee, reviewed by the town's agency (三资代理中心) — is
 //! [`state`]: an expense is never approved without an invoice image (不上图不给报销).
 
+pub mod chart;
 pub mod state;
 
 use crate::DomainError;

@@ -7,6 +7,7 @@ pub mod dispute;
 pub mod division;
 pub mod generate;
 pub mod history;
+pub mod ledger;
 pub mod mediator;
 pub mod places;
 pub mod progress;
@@ -160,6 +161,11 @@ pub async fn write_with_events(
     .await
     .context("writing the year of risks")?;
     board.finish_and_clear();
+    let books = progress::spinner("village books");
+    ledger::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the village books")?;
+    books.finish_and_clear();
     write_history(
         db,
         city,

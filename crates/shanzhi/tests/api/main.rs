@@ -43,6 +43,7 @@ mod place;
 mod place_import;
 mod resident;
 mod resident_import;
+mod ledger;
 mod risk;
 mod security;
 mod tag;

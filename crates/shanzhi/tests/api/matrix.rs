@@ -156,6 +156,8 @@ struct World {
     warnings: [i64; 2],
     /// Briefings of village 441502001001 and of the other county's village.
     briefings: [i64; 2],
+    /// Draft ledger entries of village 441502001001 and of the other county's village.
+    ledger: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2445,7 +2447,9 @@ async fn world(app: &TestApp) -> World {
     let risks = crate::risk::risk_world(app, &cast).await;
     let warnings = warning_world(app, &cast.dispatcher).await;
     let briefings = crate::briefing::briefing_world(app).await;
+    let ledger = crate::ledger::ledger_world(app, cast.worker.user_id).await;
     World {
+        ledger,
         briefings,
         risks,
         warnings,
@@ -2647,7 +2651,111 @@ fn warning_rows() -> Vec<Row> {
             },
             build: |_, _, _, _| call(Method::GET, "/api/v1/me/warnings"),
         },
+        // The village books: read by staff whose area holds the village; every move needs a
+        // duty no matrix actor holds (tests/api/ledger.rs walks the duties).
+        Row {
+            method: "get",
+            path: "/api/v1/ledger/entries",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/ledger/entries?node={}", village(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/ledger/entries",
+            want: |_, _| Want::Forbidden,
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/ledger/entries").json(json!({"node": village(s), "kind": "income",
+                    "date": "2026-09-08", "summary": "矩阵", "lines": [{"account": "101", "side": "debit", "amount": "1"},
+                    {"account": "501", "side": "credit", "amount": "1"}]}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/ledger/entries/{id}",
+            want: ledger_read,
+            build: |w, _, s, _| call(Method::GET, format!("/api/v1/ledger/entries/{}", Base::of(&w.ledger, s))),
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/ledger/entries/{id}",
+            want: ledger_move,
+            build: |w, _, s, _| {
+                call(Method::PUT, format!("/api/v1/ledger/entries/{}", Base::of(&w.ledger, s))).json(json!({"kind": "income",
+                    "date": "2026-09-08", "summary": "矩阵", "version": 1, "lines": [{"account": "101", "side": "debit", "amount": "1"},
+                    {"account": "501", "side": "credit", "amount": "1"}]}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/ledger/entries/{id}/actions",
+            want: ledger_move,
+            build: |w, _, s, _| {
+                call(Method::POST, format!("/api/v1/ledger/entries/{}/actions", Base::of(&w.ledger, s)))
+                    .json(json!({"action": "submit", "version": 1}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/ledger/balances",
+            want: ledger_read,
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/ledger/balances?node={}&month=2026-09", village(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/ledger/closes",
+            want: |_, _| Want::Forbidden,
+            build: |_, _, s, _| call(Method::POST, "/api/v1/ledger/closes").json(json!({"node": village(s), "month": "2026-09"})),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/ledger",
+            want: |r, _| if r == Role::Citizen { Want::Ok } else { Want::Forbidden },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/ledger"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/users/{id}/duties",
+            want: |r, s| if r == Role::Admin && s == Side::In { Want::Ok } else { Want::Hidden },
+            build: |w, _, s, _| call(Method::GET, format!("/api/v1/users/{}/duties", if s == Side::In { w.in_user } else { w.out_user })),
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/users/{id}/duties",
+            want: |r, s| match (r, s) {
+                (Role::Admin, Side::In) => Want::Ok,
+                (Role::Admin, Side::Out) => Want::Hidden,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(Method::PUT, format!("/api/v1/users/{}/duties", if s == Side::In { w.in_user } else { w.out_user }))
+                    .json(json!({"duties": []}))
+            },
+        },
     ]
+}
+
+/// Staff who read a village's books when their area holds it: not citizens nor departments,
+/// and not the matrix's grid worker, whose area is one grid of the village.
+fn ledger_reader(r: Role) -> bool {
+    !matches!(r, Role::Citizen | Role::Handler | Role::GridWorker)
+}
+
+fn ledger_read(r: Role, s: Side) -> Want {
+    match (ledger_reader(r), s) {
+        (true, Side::In) => Want::Ok,
+        _ => Want::Hidden,
+    }
+}
+
+/// A move on an entry: readers are told it is not their move; others do not see the entry.
+fn ledger_move(r: Role, s: Side) -> Want {
+    match (ledger_reader(r), s) {
+        (true, Side::In) => Want::Forbidden,
+        _ => Want::Hidden,
+    }
 }
 
 /// The operations the OpenAPI document lists, as `method path`.

@@ -36,6 +36,7 @@ pub mod place;
 pub mod register_import;
 pub mod resident;
 pub mod resident_import;
+pub mod ledger;
 pub mod risk;
 pub mod tag;
 pub mod tree;
@@ -86,6 +87,7 @@ pub fn routes() -> Routes {
         .merge(dispute_agreement::routes())
         .merge(dispute_map::routes())
         .merge(mediator::routes())
+        .merge(ledger::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())

@@ -15,7 +15,6 @@ use sha2::{Digest, Sha256};
 use shanzhi_domain::event::photo::{sniff, MAX_PHOTO_BYTES};
 use shanzhi_domain::resident::access::base_access;
 use shanzhi_domain::tree::NodeCode;
-use shanzhi_domain::user::Actor;
 use shanzhi_store::StoreError;
 
 use crate::http::error::{ApiError, ApiResult};
@@ -78,7 +77,7 @@ async fn download(
         return Err(ApiError::not_found("photo"));
     }
     let hash = hash.to_ascii_lowercase();
-    if !may_read(&app, &user.actor, &hash).await? {
+    if !may_read(&app, &user, &hash).await? {
         return Err(ApiError::not_found("photo"));
     }
     match shanzhi_store::event::photo(&app.db, &hash).await {
@@ -101,7 +100,8 @@ async fn download(
 /// May `actor` read the photo `hash`? Yes if they may read an event it is attached to (the
 /// event detail's own rule) or base data where a visit it is attached to was made, or, while
 /// it is attached to none, if they uploaded it.
-async fn may_read(app: &AppState, actor: &Actor, hash: &str) -> ApiResult<bool> {
+async fn may_read(app: &AppState, user: &CurrentUser, hash: &str) -> ApiResult<bool> {
+    let actor = &user.actor;
     // A photo of a visit (走访): whoever may read base data where the visit was.
     let visits = shanzhi_store::visit::photo_nodes(&app.db, hash).await?;
     if visits
@@ -111,8 +111,13 @@ async fn may_read(app: &AppState, actor: &Actor, hash: &str) -> ApiResult<bool> 
     {
         return Ok(true);
     }
+    // An invoice image of the village books (三资): whoever reads those books.
+    let ledgers = shanzhi_store::ledger::invoice_nodes(&app.db, hash).await?;
+    if super::ledger::reads_invoices_of(app, user, &ledgers).await? {
+        return Ok(true);
+    }
     let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
-    if events.is_empty() && visits.is_empty() {
+    if events.is_empty() && visits.is_empty() && ledgers.is_empty() {
         let mine =
             shanzhi_store::event::photos_uploaded_by(&app.db, &[hash.to_owned()], actor.user_id)
                 .await?;
