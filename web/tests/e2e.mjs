@@ -19,6 +19,7 @@ import { walk as walkPlaces } from './walk-places.mjs';
 import { walk as walkImport } from './walk-import.mjs';
 import { walk as walkDispute } from './walk-dispute.mjs';
 import { walk as walkRisk } from './walk-risk.mjs';
+import { walk as walkLedger } from './walk-ledger.mjs';
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 if (!/^https?:\/\//.test(BASE)) {
@@ -575,6 +576,7 @@ try {
   await walkImport({ BASE, SHOTS, step, check, context, consoleLogin, demo, DESKTOP });
   const dispute = await walkDispute({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, noSidewaysScroll, labelled, act, demo, PHONE, DESKTOP });
   const risk = await walkRisk({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, labelled, demo, PHONE, DESKTOP });
+  await walkLedger({ BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, PHONE, DESKTOP });
   await step('the dispatcher summons departments (吹哨) with a report-by time, a place and a reason', async () => {
     const post = async (token, p, body, headers = {}) => {
       const r = await fetch(`${BASE}/api/v1/${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -683,7 +685,7 @@ try {
     };
     // The citizen on the phone (and before logging in).
     for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
-      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'],
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '.p-card, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'], ['/m/ledger', '#my-ledger, .state-box'],
       ['/m/mediation', '#my-disputes'], ['/m/mediation/apply', '#pd-form'], [`/m/mediation/${dispute.id}`, '#pd-case']]) await visit(phone, url, ready);
     const anon = await (await context(PHONE)).newPage();
     await visit(anon, '/m/login', '#p-username');
@@ -692,7 +694,7 @@ try {
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
       ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'],
       ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box'], ['/console/visits', '.card'],
-      ['/console/emergency', '#roster-form'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
+      ['/console/emergency', '#roster-form'], ['/console/ledger', '#ledger-list, .state-box'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
       ['/console/residents/import', 'section.card'], ['/console/places/import', 'section.card'], ['/console/organisations/import', 'section.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();

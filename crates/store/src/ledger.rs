@@ -182,6 +182,14 @@ pub async fn invoices(db: &Db, id: i64) -> Result<Vec<String>, StoreError> {
     ).bind(id).fetch_all(pool).await?))
 }
 
+/// How many invoice images each of the entries holds: (entry, count); entries without none.
+pub async fn invoice_counts(db: &Db, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    crate::db::fetch_by_ids(db, ids, 500, |list| {
+        format!("SELECT entry_id, CAST(COUNT(*) AS BIGINT) FROM ledger_invoice WHERE entry_id IN ({list}) GROUP BY entry_id")
+    })
+    .await
+}
+
 /// The villages whose entries hold the invoice image `hash`.
 pub async fn invoice_nodes(db: &Db, hash: &str) -> Result<Vec<String>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_scalar(

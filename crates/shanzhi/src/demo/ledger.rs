@@ -160,12 +160,27 @@ pub async fn write(
     now: i64,
 ) -> anyhow::Result<usize> {
     let mut rng = StdRng::seed_from_u64(city.seed ^ 0x1ed6e4);
-    let villages: Vec<_> = city
+    // The villages the demo's citizens live in first (so that 我要看帐 shows them books), then
+    // the first ones in code order.
+    let mut homes = Vec::new();
+    for name in ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"] {
+        if let Some(&id) = users.get(name) {
+            homes.extend(shanzhi_store::warning::home_nodes(db, id).await?);
+        }
+    }
+    let mut villages: Vec<_> = city
         .nodes
         .iter()
-        .filter(|n| n.level == Level::Village)
-        .take(MAX_VILLAGES)
+        .filter(|n| n.level == Level::Village && homes.iter().any(|g| g.starts_with(n.code.path())))
         .collect();
+    for n in city.nodes.iter().filter(|n| n.level == Level::Village) {
+        if villages.len() >= MAX_VILLAGES {
+            break;
+        }
+        if !villages.iter().any(|v| v.code == n.code) {
+            villages.push(n);
+        }
+    }
     let today = local_date(now);
     let this_month = month_index(today.year(), today.month());
     let mut written = 0;

@@ -2655,6 +2655,12 @@ fn warning_rows() -> Vec<Row> {
         // duty no matrix actor holds (tests/api/ledger.rs walks the duties).
         Row {
             method: "get",
+            path: "/api/v1/ledger/accounts",
+            want: anyone,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/ledger/accounts"),
+        },
+        Row {
+            method: "get",
             path: "/api/v1/ledger/entries",
             want: |r, s| match (ledger_reader(r), s) {
                 (true, Side::In) => Want::Ok,

@@ -82,6 +82,11 @@ fn entry_body(with_node: bool) -> Vec<(&'static str, Value)> {
 pub fn routes() -> Routes {
     Routes::new()
         .get(
+            "/api/v1/ledger/accounts",
+            accounts,
+            Doc::new("ledger", "The chart of accounts the books post to (the 2023 rules' level-one accounts)"),
+        )
+        .get(
             "/api/v1/ledger/entries",
             list,
             Doc::new("ledger", "Entries of the villages of an area, newest first")
@@ -684,11 +689,14 @@ async fn page(app: &AppState, f: Filter, staff: bool) -> ApiResult<axum::Json<Va
         .into_iter()
         .map(|(c, n, _)| (c, n))
         .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let invoices: HashMap<i64, i64> = shanzhi_store::ledger::invoice_counts(&app.db, &ids).await?.into_iter().collect();
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
             let mut v = if staff { r.to_json() } else { public_json(r) };
             v["node_name"] = json!(names.get(&r.node_code));
+            v["invoices"] = json!(invoices.get(&r.id).copied().unwrap_or(0));
             v
         })
         .collect();
@@ -851,6 +859,14 @@ async fn close(
         StatusCode::CREATED,
         axum::Json(json!({"node": node.as_str(), "month": month_text(month)})),
     ))
+}
+
+async fn accounts(_user: CurrentUser) -> ApiResult<impl IntoResponse> {
+    let items: Vec<Value> = CHART
+        .iter()
+        .map(|a| json!({"code": a.code, "name": a.name, "category": a.category.as_str(), "normal": a.normal.as_str()}))
+        .collect();
+    Ok(axum::Json(json!({"items": items})))
 }
 
 // ---- duties ---------------------------------------------------------------------------------

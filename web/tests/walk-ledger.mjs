@@ -1,0 +1,110 @@
+// Browser walk of the village books (issue 16, seed 000: 不上图不给报销): the administrator gives
+// the citizen's village its keepers; the treasurer enters an expense without an invoice image and submits it; the committee
+// is refused its approval with the reason and sends it back; the treasurer attaches the invoice
+// and submits again; the committee approves, the town's agency posts it; the villager finds it at
+// the top of 我要看帐 on a phone.
+// Screenshots: ledger-entry, portal-ledger.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const INVOICE = fileURLToPath(new URL('../../crates/domain/src/event/testdata/tiny.png', import.meta.url));
+
+export async function walk(ctx) {
+  const { BASE, SHOTS, PASSWORD, step, check, context, consoleLogin, apiLogin, apiGet, PHONE, DESKTOP } = ctx;
+  const summary = `购买防汛沙袋 ${Date.now() % 100000}`;
+  let village = null;
+  let entryId = null;
+  let who = null;
+  await step('the administrator gives the citizen\'s village its keepers (treasurer, committee, the town\'s agency)', async () => {
+    const home = await apiGet(await apiLogin('citizen'), 'me/household');
+    village = home.resident.node.slice(0, 12);
+    const admin = await apiLogin('admin');
+    const kids = await apiGet(admin, `nodes/${village}/children`);
+    const grids = (kids.items || kids).filter((n) => n.kind === 'grid').map((n) => n.code).sort();
+    who = { treasurer: `gw-${grids[0]}`, committee: `disp-${village}`, agency: `disp-${village.slice(0, 9)}` };
+    for (const [role, duty, node] of [['treasurer', 'treasurer', village], ['committee', 'committee', village], ['agency', 'town_agency', `${village.slice(0, 9)}000`]]) {
+      const id = (await apiGet(await apiLogin(who[role]), 'me')).id;
+      const held = (await apiGet(admin, `users/${id}/duties`)).duties;
+      const want = [...held.filter((d) => !(d.node === node && d.duty === duty)), { node, duty }];
+      const r = await fetch(`${BASE}/api/v1/users/${id}/duties`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ duties: want }) });
+      check(r.ok, `${who[role]} is given the ${duty} duty (${r.status})`);
+    }
+  });
+  if (!village) return {};
+
+  const openEntry = async (username) => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, username);
+    await page.goto(`${BASE}/console/ledger/${entryId}`);
+    await page.locator('#ledger-entry').waitFor();
+    return page;
+  };
+
+  await step('the treasurer enters an expense without an invoice image and submits it', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.treasurer);
+    await page.goto(`${BASE}/console/ledger?node=${village}`);
+    await page.locator('#ledger-list').waitFor();
+    await page.click('#ledger-new');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('select[name=kind]').selectOption('expense');
+    await dlg.locator('input[name=summary]').fill(summary);
+    await dlg.locator('input[name=counterparty]').fill('城区五金店');
+    const lines = dlg.locator('tr.ledger-line');
+    await lines.nth(0).locator('select').first().selectOption('514');
+    await lines.nth(0).locator('input').fill('860.50');
+    await lines.nth(1).locator('select').first().selectOption('102');
+    await lines.nth(1).locator('input').fill('860.50');
+    await Promise.all([page.waitForURL(/\/console\/ledger\/\d+/), dlg.locator('button[type=submit]').click()]);
+    entryId = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.locator('#ledger-no-invoice').waitFor();
+    await page.click('#ledger-actions button[data-act=submit]');
+    await page.locator('#ledger-entry .lstate-submitted').waitFor();
+  });
+  if (!entryId) return {};
+
+  await step('the committee is refused the approval for want of an invoice, and sends it back', async () => {
+    const page = await openEntry(who.committee);
+    await page.click('#ledger-actions button[data-act=approve]');
+    const toast = page.locator('.toast', { hasText: '不上图不给报销' });
+    await toast.first().waitFor();
+    await page.click('#ledger-actions button[data-act=approveBack]');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('textarea').fill('请上传发票图片');
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#ledger-entry .lstate-returned').waitFor();
+  });
+
+  await step('the treasurer attaches the invoice image and submits again; the committee approves, the town posts it', async () => {
+    const page = await openEntry(who.treasurer);
+    await page.click('#ledger-actions button[data-act=edit]');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('#ledger-invoice-files').setInputFiles(INVOICE);
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#ledger-invoices img').first().waitFor();
+    await page.click('#ledger-actions button[data-act=submit]');
+    await page.locator('#ledger-entry .lstate-submitted').waitFor();
+    const committee = await openEntry(who.committee);
+    await committee.click('#ledger-actions button[data-act=approve]');
+    await committee.locator('#ledger-entry .lstate-approved').waitFor();
+    const agency = await openEntry(who.agency);
+    await agency.locator('#ledger-invoices img').first().waitFor();
+    await agency.click('#ledger-actions button[data-act=review]');
+    await agency.locator('#ledger-entry .lstate-posted').waitFor();
+    await agency.screenshot({ path: path.join(SHOTS, 'ledger-entry.png'), fullPage: true });
+  });
+
+  await step('the villager finds the new expense at the top of 我要看帐 on a phone', async () => {
+    const phone = await (await context(PHONE)).newPage();
+    await phone.goto(`${BASE}/m/login?next=/m/ledger`);
+    await phone.fill('#p-username', 'citizen');
+    await phone.fill('#p-password', PASSWORD);
+    await Promise.all([phone.waitForURL(/\/m\/ledger/), phone.click('form button[type=submit]')]);
+    const first = phone.locator('#my-ledger li').first();
+    await first.waitFor();
+    check((await first.innerText()).includes(summary), 'the posted expense is first in the list');
+    check((await first.getAttribute('data-id')) === String(entryId), 'it is the entry just posted');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-ledger.png'), fullPage: true });
+  });
+  return { entryId };
+}
