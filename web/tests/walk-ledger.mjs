@@ -32,6 +32,24 @@ export async function walk(ctx) {
   });
   if (!village) return {};
 
+  await step('on the users page, the administrator gives the centre\'s dispatcher the town\'s agency as well', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, 'admin');
+    await page.goto(`${BASE}/console/admin/users`);
+    await page.click('button[data-duties="dispatcher"]');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('#duty-add').click();
+    const row = dlg.locator('tr.duty-row').last();
+    await row.locator('input').fill(`${village.slice(0, 9)}000`);
+    await row.locator('select').selectOption('town_agency');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.waitFor({ state: 'detached' });
+    const admin = await apiLogin('admin');
+    const id = (await apiGet(await apiLogin('dispatcher'), 'me')).id;
+    const held = (await apiGet(admin, `users/${id}/duties`)).duties;
+    check(held.some((d) => d.duty === 'town_agency' && d.node === `${village.slice(0, 9)}000`), 'the dispatcher holds the duty');
+  });
+
   const openEntry = async (username) => {
     const page = await (await context(DESKTOP)).newPage();
     await consoleLogin(page, username);

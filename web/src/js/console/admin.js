@@ -64,6 +64,32 @@ function submitForm(form, send, done) {
 
 // ---------------- users ----------------
 
+/** The duties dialog: one line per duty (a region code and which duty), added and removed. */
+async function dutiesDialog(u) {
+  let held;
+  try {
+    held = (await get(`users/${u.id}/duties`)).duties;
+  } catch (err) {
+    toast(errorText(err), 'error');
+    return;
+  }
+  const rows = h('tbody');
+  const add = (d = {}) => {
+    const node = h('input', { class: 'mono', 'aria-label': t('admin.dutyNode'), pattern: '[0-9]{12}', required: true, size: 14, value: d.node || '' });
+    const duty = h('select', { 'aria-label': t('admin.duty') }, ['treasurer', 'committee', 'town_agency'].map((k) => h('option', { value: k }, t(`admin.duty.${k}`))));
+    if (d.duty) duty.value = d.duty;
+    const tr = h('tr', { class: 'duty-row' }, h('td', node), h('td', duty), h('td', h('button', { type: 'button', class: 'btn btn-small', 'aria-label': t('admin.dutyRemove'), onclick: () => tr.remove() }, '×')));
+    rows.append(tr);
+  };
+  held.forEach(add);
+  const body = h('div', { id: 'duties-form' }, h('p', { class: 'muted' }, t('admin.dutiesHint')),
+    h('table', { class: 'data' }, h('thead', h('tr', ['admin.dutyNode', 'admin.duty', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))), rows),
+    h('button', { type: 'button', class: 'btn btn-small', id: 'duty-add', onclick: () => add() }, t('admin.dutyAdd')));
+  const r = await formDialog({ title: `${t('admin.duties')} · ${u.username}`, body, submitLabel: t('common.save'),
+    onSubmit: () => api(`users/${u.id}/duties`, { method: 'PUT', body: { duties: [...rows.querySelectorAll('tr')].map((tr) => ({ node: tr.querySelector('input').value.trim(), duty: tr.querySelector('select').value })) } }) });
+  if (r) toast(t('common.saved'));
+}
+
 async function users(ctx, host) {
   const { me } = ctx;
   const deps = (await get('departments').catch(() => ({ items: [] }))).items;
@@ -97,13 +123,15 @@ async function users(ctx, host) {
         toast(errorText(err), 'error');
       }
     } }, t('admin.unlock'));
+    // Duties for the village books (三资): treasurer or committee of a village, agency of a town.
+    const duties = u.role === 'citizen' ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { duties: u.username }, onclick: () => dutiesDialog(u) }, t('admin.duties'));
     const tr = h('tr',
       h('td', { 'data-label': t('admin.username') }, h('span', { class: 'mono' }, u.username)),
       h('td', { 'data-label': t('admin.displayName') }, u.display_name),
       h('td', { 'data-label': t('admin.role') }, t(`role.${u.role}`)),
       h('td', { 'data-label': t('admin.scope') }, u.department_id ? depName.get(u.department_id) || `#${u.department_id}` : u.scope ? h('span', { class: 'mono' }, u.scope) : '—'),
       h('td', { 'data-label': t('admin.status') }, h('span', { class: `badge ${u.disabled ? 'state-rejected' : locked ? 'sup-yellow' : 'state-closed'}` }, status)),
-      h('td', { style: { whiteSpace: 'nowrap' } }, u.id === me.id ? null : toggle, ' ', unlock));
+      h('td', { style: { whiteSpace: 'nowrap' } }, u.id === me.id ? null : toggle, ' ', unlock, ' ', duties));
     return tr;
   };
 
