@@ -319,12 +319,9 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
             }
             RuleKind::RepeatReporter { min_reports, days } => {
                 let since = now - i64::from(*days) * DAY_MS;
-                let who = shanzhi_store::risk::repeat_reporters(
-                    &app.db,
-                    since,
-                    i64::from(*min_reports),
-                )
-                .await?;
+                let who =
+                    shanzhi_store::risk::repeat_reporters(&app.db, since, i64::from(*min_reports))
+                        .await?;
                 for (user, n, last) in who {
                     let ev = match shanzhi_store::event::get(&app.db, last).await {
                         Ok(ev) => ev,

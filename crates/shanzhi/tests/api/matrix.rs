@@ -2666,7 +2666,12 @@ fn warning_rows() -> Vec<Row> {
                 (true, Side::In) => Want::Ok,
                 _ => Want::Forbidden,
             },
-            build: |_, _, s, _| call(Method::GET, format!("/api/v1/ledger/entries?node={}", village(s))),
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/ledger/entries?node={}", village(s)),
+                )
+            },
         },
         Row {
             method: "post",
@@ -2682,7 +2687,12 @@ fn warning_rows() -> Vec<Row> {
             method: "get",
             path: "/api/v1/ledger/entries/{id}",
             want: ledger_read,
-            build: |w, _, s, _| call(Method::GET, format!("/api/v1/ledger/entries/{}", Base::of(&w.ledger, s))),
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/ledger/entries/{}", Base::of(&w.ledger, s)),
+                )
+            },
         },
         Row {
             method: "put",
@@ -2699,33 +2709,64 @@ fn warning_rows() -> Vec<Row> {
             path: "/api/v1/ledger/entries/{id}/actions",
             want: ledger_move,
             build: |w, _, s, _| {
-                call(Method::POST, format!("/api/v1/ledger/entries/{}/actions", Base::of(&w.ledger, s)))
-                    .json(json!({"action": "submit", "version": 1}))
+                call(
+                    Method::POST,
+                    format!("/api/v1/ledger/entries/{}/actions", Base::of(&w.ledger, s)),
+                )
+                .json(json!({"action": "submit", "version": 1}))
             },
         },
         Row {
             method: "get",
             path: "/api/v1/ledger/balances",
             want: ledger_read,
-            build: |_, _, s, _| call(Method::GET, format!("/api/v1/ledger/balances?node={}&month=2026-09", village(s))),
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/ledger/balances?node={}&month=2026-09", village(s)),
+                )
+            },
         },
         Row {
             method: "post",
             path: "/api/v1/ledger/closes",
             want: |_, _| Want::Forbidden,
-            build: |_, _, s, _| call(Method::POST, "/api/v1/ledger/closes").json(json!({"node": village(s), "month": "2026-09"})),
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/ledger/closes")
+                    .json(json!({"node": village(s), "month": "2026-09"}))
+            },
         },
         Row {
             method: "get",
             path: "/api/v1/me/ledger",
-            want: |r, _| if r == Role::Citizen { Want::Ok } else { Want::Forbidden },
+            want: |r, _| {
+                if r == Role::Citizen {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
             build: |_, _, _, _| call(Method::GET, "/api/v1/me/ledger"),
         },
         Row {
             method: "get",
             path: "/api/v1/users/{id}/duties",
-            want: |r, s| if r == Role::Admin && s == Side::In { Want::Ok } else { Want::Hidden },
-            build: |w, _, s, _| call(Method::GET, format!("/api/v1/users/{}/duties", if s == Side::In { w.in_user } else { w.out_user })),
+            want: |r, s| {
+                if r == Role::Admin && s == Side::In {
+                    Want::Ok
+                } else {
+                    Want::Hidden
+                }
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!(
+                        "/api/v1/users/{}/duties",
+                        if s == Side::In { w.in_user } else { w.out_user }
+                    ),
+                )
+            },
         },
         Row {
             method: "put",
@@ -2736,8 +2777,14 @@ fn warning_rows() -> Vec<Row> {
                 _ => Want::Forbidden,
             },
             build: |w, _, s, _| {
-                call(Method::PUT, format!("/api/v1/users/{}/duties", if s == Side::In { w.in_user } else { w.out_user }))
-                    .json(json!({"duties": []}))
+                call(
+                    Method::PUT,
+                    format!(
+                        "/api/v1/users/{}/duties",
+                        if s == Side::In { w.in_user } else { w.out_user }
+                    ),
+                )
+                .json(json!({"duties": []}))
             },
         },
     ]

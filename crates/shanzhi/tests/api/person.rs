@@ -210,60 +210,79 @@ db_test!(
     }
 );
 
-db_test!(
-    a_user_sets_the_e_mail_address_warnings_go_to,
-    |app| {
-        let c = app.seed_loop().await;
-        let put = |who: &Session, id: i64, body: Value| {
-            let req = app
-                .client
-                .put(format!("{}/api/v1/users/{id}/email", app.url))
-                .bearer_auth(&who.token)
-                .json(&body);
-            async move { req.send().await.unwrap() }
-        };
-        let r = put(&c.citizen, c.citizen.user_id, json!({"email": " Li.Si@Example.ORG "})).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.json::<Value>().await.unwrap()["email"], "Li.Si@example.org");
-        let me = app.get_json("/api/v1/me", &c.citizen).await;
-        assert_eq!(me["email"], "Li.Si@example.org");
-        // A bad address is refused with the field named and changes nothing.
-        for bad in ["lisi", "li si@example.org", "lisi@localhost"] {
-            let e = assert_error(
-                put(&c.citizen, c.citizen.user_id, json!({"email": bad})).await,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-            assert_eq!(e["field"], "email", "{bad}");
-        }
-        assert_eq!(
-            app.get_json("/api/v1/me", &c.citizen).await["email"],
-            "Li.Si@example.org"
-        );
-        // Nobody else's but an administrator's over them; blank or null clears it.
-        assert_error(
-            put(&c.citizen2, c.citizen.user_id, json!({"email": "x@example.org"})).await,
-            StatusCode::NOT_FOUND,
+db_test!(a_user_sets_the_e_mail_address_warnings_go_to, |app| {
+    let c = app.seed_loop().await;
+    let put = |who: &Session, id: i64, body: Value| {
+        let req = app
+            .client
+            .put(format!("{}/api/v1/users/{id}/email", app.url))
+            .bearer_auth(&who.token)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let r = put(
+        &c.citizen,
+        c.citizen.user_id,
+        json!({"email": " Li.Si@Example.ORG "}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["email"],
+        "Li.Si@example.org"
+    );
+    let me = app.get_json("/api/v1/me", &c.citizen).await;
+    assert_eq!(me["email"], "Li.Si@example.org");
+    // A bad address is refused with the field named and changes nothing.
+    for bad in ["lisi", "li si@example.org", "lisi@localhost"] {
+        let e = assert_error(
+            put(&c.citizen, c.citizen.user_id, json!({"email": bad})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-        let r = put(&c.citizen, c.citizen.user_id, json!({"email": "  "})).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(app.get_json("/api/v1/me", &c.citizen).await["email"], Value::Null);
-        // The audit row holds the address masked.
-        let rows = shanzhi_store::audit::list(
-            &app.state.db,
-            &shanzhi_store::audit::AuditFilter {
-                entity: Some("user"),
-                ..Default::default()
-            },
-            None,
-            50,
-        )
-        .await
-        .unwrap();
-        let set: Vec<_> = rows.iter().filter(|r| r.action == "user.email").collect();
-        assert_eq!(set.len(), 2);
-        let text = format!("{:?}", set.iter().map(|r| &r.after_json).collect::<Vec<_>>());
-        assert!(text.contains("L***@example.org") && !text.contains("Li.Si"), "{text}");
+        assert_eq!(e["field"], "email", "{bad}");
     }
-);
+    assert_eq!(
+        app.get_json("/api/v1/me", &c.citizen).await["email"],
+        "Li.Si@example.org"
+    );
+    // Nobody else's but an administrator's over them; blank or null clears it.
+    assert_error(
+        put(
+            &c.citizen2,
+            c.citizen.user_id,
+            json!({"email": "x@example.org"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let r = put(&c.citizen, c.citizen.user_id, json!({"email": "  "})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_json("/api/v1/me", &c.citizen).await["email"],
+        Value::Null
+    );
+    // The audit row holds the address masked.
+    let rows = shanzhi_store::audit::list(
+        &app.state.db,
+        &shanzhi_store::audit::AuditFilter {
+            entity: Some("user"),
+            ..Default::default()
+        },
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    let set: Vec<_> = rows.iter().filter(|r| r.action == "user.email").collect();
+    assert_eq!(set.len(), 2);
+    let text = format!(
+        "{:?}",
+        set.iter().map(|r| &r.after_json).collect::<Vec<_>>()
+    );
+    assert!(
+        text.contains("L***@example.org") && !text.contains("Li.Si"),
+        "{text}"
+    );
+});

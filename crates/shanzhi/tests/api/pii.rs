@@ -177,7 +177,10 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     // The centre warns the grid: the outbox unseals the worker's phone for the SMS gateway only.
     let r = app
         .client
-        .put(format!("{}/api/v1/users/{}/phone", app.url, c.worker.user_id))
+        .put(format!(
+            "{}/api/v1/users/{}/phone",
+            app.url, c.worker.user_id
+        ))
         .bearer_auth(&c.worker.token)
         .json(&json!({"phone": WORKER_PHONE}))
         .send()
@@ -192,7 +195,12 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
                 "grids": ["441502001001001"]}),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
     for _ in 0..500 {
         if !gateway.lock().unwrap().accepted.is_empty() {
             break;
@@ -224,7 +232,13 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     assert!(holds(&db, "139****5678") && holds(&db, "137****4321") && holds(&db, "136****4444"));
     assert!(log.contains("/api/v1/residents/search"));
     // … and no phone or ID number in plain text, in the log or the database.
-    for secret in [USER_PHONE, CALLER_PHONE, RESIDENT_PHONE, WORKER_PHONE, id_number.as_str()] {
+    for secret in [
+        USER_PHONE,
+        CALLER_PHONE,
+        RESIDENT_PHONE,
+        WORKER_PHONE,
+        id_number.as_str(),
+    ] {
         assert!(!log.contains(secret), "{secret} in the server's log");
         assert!(!holds(&db, secret), "{secret} in the database file");
     }

@@ -53,7 +53,10 @@ async fn people(app: &TestApp) -> (Session, Session, Session) {
     // The citizen gives the address warnings go to, as a user does.
     let r = app
         .client
-        .put(format!("{}/api/v1/users/{}/email", app.url, citizen.user_id))
+        .put(format!(
+            "{}/api/v1/users/{}/email",
+            app.url, citizen.user_id
+        ))
         .bearer_auth(&citizen.token)
         .json(&json!({"email": "home@example.org"}))
         .send()
@@ -357,15 +360,17 @@ async fn aiosmtpd(python: PathBuf) -> SmtpSink {
         .local_addr()
         .unwrap()
         .port();
-    let child = Server(std::process::Command::new(python)
-        .args(["-m", "aiosmtpd", "-n", "-l"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        // A folder that does not exist yet, which Python's Maildir then makes with its parts.
-        .arg(dir.path().join("mail"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start aiosmtpd (pip install aiosmtpd in the test venv; .ci/run does)"));
+    let child = Server(
+        std::process::Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            // A folder that does not exist yet, which Python's Maildir then makes with its parts.
+            .arg(dir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd (pip install aiosmtpd in the test venv; .ci/run does)"),
+    );
     for _ in 0..500 {
         if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
             let mut greeting = [0u8; 3];

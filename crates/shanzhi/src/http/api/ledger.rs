@@ -690,7 +690,10 @@ async fn page(app: &AppState, f: Filter, staff: bool) -> ApiResult<axum::Json<Va
         .map(|(c, n, _)| (c, n))
         .collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let invoices: HashMap<i64, i64> = shanzhi_store::ledger::invoice_counts(&app.db, &ids).await?.into_iter().collect();
+    let invoices: HashMap<i64, i64> = shanzhi_store::ledger::invoice_counts(&app.db, &ids)
+        .await?
+        .into_iter()
+        .collect();
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
