@@ -65,6 +65,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ledger_sides", "an entry has at least one debit and one credit line"),
     ("ledger_lines", "an entry has 2 to {max} lines"),
     ("ledger_account", "{code} is not an account of this village's chart"),
+    ("ledger_expense_kind", "a debit to a cost or expenditure account is an expense: give the entry kind expense"),
     ("amount", "must be an amount in yuan with at most two decimals, e.g. 1234.50"),
     ("email", "must be an e-mail address such as name@example.org"),
     // Any form.

@@ -349,6 +349,15 @@ db_test!(
                 "lines[0].amount",
             ),
             (json!({"date": "2026-02-30"}), "date"),
+            // Spending called a transfer or an income is refused: the invoice rule cannot be sidestepped.
+            (
+                json!({"kind": "transfer", "lines": [{"account": "513", "side": "debit", "amount": "10"}, {"account": "101", "side": "credit", "amount": "10"}]}),
+                "lines[0].account",
+            ),
+            (
+                json!({"kind": "income", "lines": [{"account": "514", "side": "debit", "amount": "10"}, {"account": "102", "side": "credit", "amount": "10"}]}),
+                "lines[0].account",
+            ),
             (json!({"summary": "  "}), "summary"),
             (json!({"node": GRID}), "node"),
         ] {

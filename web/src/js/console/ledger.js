@@ -119,7 +119,7 @@ async function entryForm(ctx, village, entry) {
   const date = h('input', { type: 'date', name: 'date', required: true, value: new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10) });
   const summary = h('input', { name: 'summary', required: true, maxlength: 200 });
   const party = h('input', { name: 'counterparty', maxlength: 100 });
-  const priv = h('input', { type: 'checkbox', name: 'private_party' });
+  const priv = h('input', { type: 'checkbox', name: 'private_party', checked: true });
   const rows = h('tbody');
   const addLine = (l = {}) => {
     const acc = h('select', { 'aria-label': t('ledger.col.account') }, accounts.map((a) => h('option', { value: a.code }, `${a.code} ${a.name}`)));

@@ -116,6 +116,7 @@ export default {
   'err.5xx': 'The server had a problem; try again shortly.',
   'err.field': ' ({field})',
   'err.thisField': 'this field',
+  'reason.ledger_expense_kind': 'A debit to a cost or expenditure account is an expense: choose the kind expense (it needs an invoice).',
   'reason.ledger_invoice': 'An expense needs at least one invoice image before it can be approved.',
   'reason.ledger_state': 'This entry cannot take that step in its present state.',
   'reason.ledger_duty': "You hold no duty for this village's books (treasurer, committee or the town's agency).",

@@ -116,6 +116,7 @@ export default {
   'err.5xx': '服务器暂时出错，请稍后再试。',
   'err.field': '（{field}）',
   'err.thisField': '此项',
+  'reason.ledger_expense_kind': '借记成本或支出科目的凭证属于支出，请选择“支出”类别（须附发票）。',
   'reason.ledger_invoice': '支出须上传至少一张发票图片才能审批（不上图不给报销）。',
   'reason.ledger_state': '该凭证当前状态不能办理此操作。',
   'reason.ledger_duty': '您没有此村账目的相应岗位（报账员、村委会或镇三资代理中心）。',

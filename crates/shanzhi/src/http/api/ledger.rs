@@ -293,6 +293,24 @@ async fn values(app: &AppState, user: &CurrentUser, b: &EntryBody) -> ApiResult<
     }
     // Postings go to the chart's level-one accounts (sub-accounts come with the chart page).
     let total = check_lines(&lines, |c| c.len() == 3 && chart::top(c).is_some())?;
+    // Spending is an expense whatever it is called, so that the invoice rule cannot be
+    // sidestepped by the kind: a debit to a cost or expenditure account needs kind expense.
+    if kind != Kind::Expense {
+        if let Some(i) = lines.iter().position(|l| {
+            l.side == Side::Debit
+                && chart::top(&l.account).is_some_and(|a| {
+                    matches!(
+                        a.category,
+                        chart::Category::Expenditure | chart::Category::Cost
+                    )
+                })
+        }) {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].account"),
+                "a debit to a cost or expenditure account is an expense: give the entry kind expense",
+            ));
+        }
+    }
     let invoices: Vec<String> = b
         .invoices
         .clone()
@@ -335,7 +353,8 @@ async fn values(app: &AppState, user: &CurrentUser, b: &EntryBody) -> ApiResult<
         month: month_index(date.year(), date.month()),
         summary,
         counterparty,
-        private_party: b.private_party.unwrap_or(false),
+        // A counterparty is masked in public unless it is said to be no private person.
+        private_party: b.private_party.unwrap_or(true),
         lines: lines
             .into_iter()
             .map(|l| (l.account, l.side.as_str().to_owned(), l.fen))
