@@ -41,6 +41,7 @@ pub mod risk;
 pub mod tag;
 pub mod tree;
 pub mod user;
+pub mod village;
 pub mod visit;
 pub mod warning;
 

@@ -113,7 +113,7 @@ async fn may_read(app: &AppState, user: &CurrentUser, hash: &str) -> ApiResult<b
     }
     // An invoice image of the village books (三资): whoever reads those books.
     let ledgers = shanzhi_store::ledger::invoice_nodes(&app.db, hash).await?;
-    if super::ledger::reads_invoices_of(app, user, &ledgers).await? {
+    if super::village::reads_invoices_of(app, user, &ledgers).await? {
         return Ok(true);
     }
     let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
