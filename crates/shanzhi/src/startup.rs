@@ -105,6 +105,11 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "dispute deadline sweep failed"),
             }
+            match crate::question::sweep(&state, now).await {
+                Ok(s) if s.supervised > 0 => tracing::info!(?s, "question sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "question sweep failed"),
+            }
             match crate::risk::sweep(&state, now).await {
                 Ok(s) if s.yellow + s.red + s.lagging > 0 => tracing::info!(?s, "risk sweep"),
                 Ok(_) => {}

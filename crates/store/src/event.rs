@@ -542,6 +542,14 @@ pub struct TimelineRow {
     pub data: String,
 }
 
+impl TimelineRow {
+    /// As the API answers a line of a module's timeline.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"at": self.at, "actor_id": self.actor_id, "action": self.action,
+            "from": self.from_state, "to": self.to_state, "note": self.note})
+    }
+}
+
 /// The timeline of record `id` in a module's log table keyed by `key`, oldest first.
 pub async fn timeline_of(
     db: &Db,

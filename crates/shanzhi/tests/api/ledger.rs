@@ -15,14 +15,14 @@ const TOWN: &str = "441502001000";
 const GRID: &str = "441502001001001";
 
 /// The people of the books: (treasurer, committee member, town agency, administrator).
-struct Books {
-    treasurer: Session,
-    committee: Session,
-    agency: Session,
-    admin: Session,
+pub(crate) struct Books {
+    pub treasurer: Session,
+    pub committee: Session,
+    pub agency: Session,
+    pub admin: Session,
 }
 
-async fn put_json(app: &TestApp, path: &str, who: &Session, body: Value) -> reqwest::Response {
+pub(crate) async fn put_json(app: &TestApp, path: &str, who: &Session, body: Value) -> reqwest::Response {
     app.client
         .put(format!("{}{path}", app.url))
         .bearer_auth(&who.token)
@@ -32,7 +32,7 @@ async fn put_json(app: &TestApp, path: &str, who: &Session, body: Value) -> reqw
         .unwrap()
 }
 
-async fn books(app: &TestApp) -> Books {
+pub(crate) async fn books(app: &TestApp) -> Books {
     app.seed_loop().await;
     let admin = app.user("l-admin", Role::Admin, Some("441502000000")).await;
     let treasurer = app.user("l-treasurer", Role::GridWorker, Some(GRID)).await;
@@ -79,14 +79,14 @@ fn expense(amount: &str, invoices: &[&str]) -> Value {
         "invoices": invoices})
 }
 
-fn income(amount: &str, party: &str) -> Value {
+pub(crate) fn income(amount: &str, party: &str) -> Value {
     json!({"node": VILLAGE, "kind": "income", "date": "2026-09-09", "summary": "鱼塘承包费",
         "counterparty": party, "private_party": true, "lines": [
             {"account": "102", "side": "debit", "amount": amount},
             {"account": "501", "side": "credit", "amount": amount}]})
 }
 
-async fn created(r: reqwest::Response) -> Value {
+pub(crate) async fn created(r: reqwest::Response) -> Value {
     let status = r.status();
     let v: Value = r.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{v}");
@@ -94,7 +94,7 @@ async fn created(r: reqwest::Response) -> Value {
 }
 
 /// Sends an action; answers the response.
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     who: &Session,
     e: &Value,
@@ -113,7 +113,7 @@ async fn act(
     .await
 }
 
-async fn ok(r: reqwest::Response) -> Value {
+pub(crate) async fn ok(r: reqwest::Response) -> Value {
     let status = r.status();
     let v: Value = r.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -121,7 +121,7 @@ async fn ok(r: reqwest::Response) -> Value {
 }
 
 /// Submitted, approved and posted by the right people.
-async fn post_through(app: &TestApp, b: &Books, e: Value) -> Value {
+pub(crate) async fn post_through(app: &TestApp, b: &Books, e: Value) -> Value {
     let e = ok(act(app, &b.treasurer, &e, "submit", json!({})).await).await;
     let e = ok(act(app, &b.committee, &e, "approve", json!({"approve": true})).await).await;
     ok(act(app, &b.agency, &e, "review", json!({"approve": true})).await).await

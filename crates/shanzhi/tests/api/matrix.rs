@@ -158,6 +158,9 @@ struct World {
     briefings: [i64; 2],
     /// Draft ledger entries of village 441502001001 and of the other county's village.
     ledger: [i64; 2],
+    /// Published notices (四务公开) and questions on them, in the same two villages.
+    notices: [i64; 2],
+    questions: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2448,8 +2451,12 @@ async fn world(app: &TestApp) -> World {
     let warnings = warning_world(app, &cast.dispatcher).await;
     let briefings = crate::briefing::briefing_world(app).await;
     let ledger = crate::ledger::ledger_world(app, cast.worker.user_id).await;
+    let (notices, questions) =
+        crate::question::public_affairs_world(app, cast.worker.user_id).await;
     World {
         ledger,
+        notices,
+        questions,
         briefings,
         risks,
         warnings,
@@ -2787,7 +2794,131 @@ fn warning_rows() -> Vec<Row> {
                 .json(json!({"duties": []}))
             },
         },
+        // Public affairs: read by the books' readers; written and answered by whoever speaks
+        // for the village (dispatchers and administrators over it, or a duty); the matrix's
+        // citizen lives in village 441502001001: they read its published notices and its
+        // questions, and ask about them.
+        Row {
+            method: "get",
+            path: "/api/v1/disclosures",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/disclosures?node={}", village(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/disclosures",
+            want: |r, s| match (r, s) {
+                (Role::Dispatcher | Role::Admin, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/disclosures")
+                    .json(json!({"node": village(s), "kind": "village", "title": "矩阵", "body": "正文"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/disclosures/{id}",
+            want: public_read,
+            build: |w, _, s, _| call(Method::GET, format!("/api/v1/disclosures/{}", Base::of(&w.notices, s))),
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/disclosures/{id}",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(Method::PUT, format!("/api/v1/disclosures/{}", Base::of(&w.notices, s)))
+                    .json(json!({"kind": "village", "title": "矩阵", "body": "正文", "version": 0}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/disclosures/{id}/actions",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(Method::POST, format!("/api/v1/disclosures/{}/actions", Base::of(&w.notices, s)))
+                    .json(json!({"action": "pin", "version": 0}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/disclosures",
+            want: citizen_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/disclosures"),
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/questions",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| call(Method::GET, format!("/api/v1/questions?node={}", village(s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/questions",
+            want: |r, s| match (r, s) {
+                (Role::Citizen, Side::In) => Want::Ok,
+                (Role::Citizen, Side::Out) => Want::Hidden,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(Method::POST, "/api/v1/questions")
+                    .json(json!({"subject": "disclosure", "subject_id": Base::of(&w.notices, s), "text": "矩阵？"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/questions/{id}",
+            want: public_read,
+            build: |w, _, s, _| call(Method::GET, format!("/api/v1/questions/{}", Base::of(&w.questions, s))),
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/questions/{id}/answer",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(Method::POST, format!("/api/v1/questions/{}/answer", Base::of(&w.questions, s)))
+                    .json(json!({"text": "矩阵", "version": 0}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/questions",
+            want: citizen_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/questions"),
+        },
     ]
+}
+
+fn citizen_only(r: Role, _: Side) -> Want {
+    if r == Role::Citizen {
+        Want::Ok
+    } else {
+        Want::Forbidden
+    }
+}
+
+/// A change for the village to make (with a stale version): those who speak for it get past
+/// the permission check (409); other readers are refused; the rest do not see the record.
+fn speaker_move(r: Role, s: Side) -> Want {
+    match (r, ledger_reader(r) || r == Role::Citizen, s) {
+        (Role::Dispatcher | Role::Admin, _, Side::In) => Want::Allowed,
+        (_, true, Side::In) => Want::Forbidden,
+        _ => Want::Hidden,
+    }
+}
+
+/// What the village makes public: its staff and its residents read it.
+fn public_read(r: Role, s: Side) -> Want {
+    match (ledger_reader(r) || r == Role::Citizen, s) {
+        (true, Side::In) => Want::Ok,
+        _ => Want::Hidden,
+    }
 }
 
 /// Staff who read a village's books when their area holds it: not citizens nor departments,

@@ -243,6 +243,9 @@ def map_case(context, case):
         # The books are kept per village: the run's village (the run's accounts hold no duty,
         # so the answer is a refusal of the duty, not of the body).
         body["node"] = os.environ["SZ_GRID"][:12]
+    if path == "/api/v1/disclosures" and method == "POST":
+        # Notices are a village's: the run's village (the admin's area holds it).
+        body["node"] = os.environ["SZ_GRID"][:12]
     if path == "/api/v1/users/{id}/duties":
         # Which region a duty may sit at is the handler's rule: no duties is always valid.
         body["duties"] = []

@@ -29,7 +29,7 @@ use shanzhi_store::ledger::{Entry, Filter, Values};
 use shanzhi_store::StoreError;
 
 use super::doc::{schema as s, Doc, Routes};
-use super::village::{duties, holding, home_villages, reads, village};
+use super::village::{duties, holding, home_villages, list_root, reads, village};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -559,7 +559,7 @@ async fn detail(app: &AppState, e: &Entry, staff: bool) -> ApiResult<Value> {
         v["timeline"] = json!(shanzhi_store::ledger::timeline(&app.db, e.id)
             .await?
             .iter()
-            .map(|l| json!({"at": l.at, "actor_id": l.actor_id, "action": l.action, "from": l.from_state, "to": l.to_state, "note": l.note}))
+            .map(|l| l.to_json())
             .collect::<Vec<_>>());
     } else {
         v["invoices"] = json!(shanzhi_store::ledger::invoices(&app.db, e.id).await?.len());
@@ -597,17 +597,12 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let held = duties(&app, &user).await?;
-    let root = match q.node.as_deref() {
-        Some(raw) => NodeCode::parse(raw).map_err(|_| ApiError::invalid("node", "not a region code"))?,
-        None => match (user.actor.scope.node(), held.first()) {
-            (Some(n), _) if !matches!(user.actor.role, Role::Citizen | Role::Handler) => n.clone(),
-            (_, Some((n, _))) => n.clone(),
-            _ => return Err(ApiError::forbidden("the village books are read by staff of an area; citizens read theirs under /api/v1/me/ledger")),
-        },
-    };
-    if !reads(&user, &held, &root) {
-        return Err(ApiError::forbidden("outside your area"));
-    }
+    let root = list_root(
+        &user,
+        &held,
+        q.node.as_deref(),
+        "the village books are read by staff of an area; citizens read theirs under /api/v1/me/ledger",
+    )?;
     let state = match q.state.as_deref() {
         Some(s) => Some(
             EntryStateName::parse(s)

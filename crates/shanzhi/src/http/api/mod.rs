@@ -7,6 +7,7 @@ pub mod briefing;
 pub mod category;
 pub mod correction;
 pub mod department;
+pub mod disclosure;
 pub mod dispute;
 pub mod dispute_agreement;
 pub mod dispute_map;
@@ -33,6 +34,7 @@ pub mod ops;
 pub mod organisation;
 pub mod person;
 pub mod photo;
+pub mod question;
 pub mod place;
 pub mod register_import;
 pub mod resident;
@@ -89,6 +91,8 @@ pub fn routes() -> Routes {
         .merge(dispute_map::routes())
         .merge(mediator::routes())
         .merge(ledger::routes())
+        .merge(disclosure::routes())
+        .merge(question::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())

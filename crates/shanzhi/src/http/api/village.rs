@@ -95,3 +95,38 @@ pub(crate) async fn home_villages(app: &AppState, user_id: i64) -> ApiResult<Vec
     }
     Ok(villages)
 }
+
+/// The area a list of village affairs reads: `node` if given, else the user's area (staff) or
+/// their first duty's node; refused outside what the user reads (`citizens` says where a
+/// citizen reads instead).
+pub(crate) fn list_root(
+    user: &CurrentUser,
+    held: &[(NodeCode, String)],
+    node: Option<&str>,
+    citizens: &str,
+) -> ApiResult<NodeCode> {
+    let root = match node {
+        Some(raw) => {
+            NodeCode::parse(raw).map_err(|_| ApiError::invalid("node", "not a region code"))?
+        }
+        None => match (user.actor.scope.node(), held.first()) {
+            (Some(n), _) if !matches!(user.actor.role, Role::Citizen | Role::Handler) => n.clone(),
+            (_, Some((n, _))) => n.clone(),
+            _ => return Err(ApiError::forbidden(citizens.to_owned())),
+        },
+    };
+    if !reads(user, held, &root) {
+        return Err(ApiError::forbidden("outside your area"));
+    }
+    Ok(root)
+}
+
+/// May the user speak for the village (publish its notices, answer its villagers' questions)?
+/// Its treasurer or committee, the town's agency over it, and dispatchers or administrators
+/// whose area holds it.
+pub(crate) fn speaks_for(user: &CurrentUser, held: &[(NodeCode, String)], village: &NodeCode) -> bool {
+    (matches!(user.actor.role, Role::Dispatcher | Role::Admin) && user.actor.reaches(village))
+        || [Duty::Treasurer, Duty::Committee, Duty::TownAgency]
+            .into_iter()
+            .any(|d| holding(held, village, d) != Duty::None)
+}
