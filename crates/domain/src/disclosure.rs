@@ -155,7 +155,12 @@ mod tests {
             (Published, true, Action::Pin, None),
             (Published, true, Action::Unpin, Some((Published, false))),
             (Published, false, Action::Unpin, None),
-            (Published, true, w("数据有误，更正后重发"), Some((Withdrawn, false))),
+            (
+                Published,
+                true,
+                w("数据有误，更正后重发"),
+                Some((Withdrawn, false)),
+            ),
             (Published, false, w("  "), None),
             (Draft, false, w("理由"), None),
             (Draft, false, Action::Pin, None),

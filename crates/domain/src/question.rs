@@ -169,8 +169,18 @@ mod tests {
             (open, answer("   "), 10, Err(())),
             (answered, answer("再答"), 10, Err(())),
             (open, Action::Check { now: 999 }, 999, Ok(Outcome::Wait)),
-            (open, Action::Check { now: 1_000 }, 0, Ok(Outcome::Supervise)),
-            (supervised, Action::Check { now: 9_000 }, 0, Ok(Outcome::Wait)),
+            (
+                open,
+                Action::Check { now: 1_000 },
+                0,
+                Ok(Outcome::Supervise),
+            ),
+            (
+                supervised,
+                Action::Check { now: 9_000 },
+                0,
+                Ok(Outcome::Wait),
+            ),
             (answered, Action::Check { now: 9_000 }, 0, Ok(Outcome::Wait)),
         ];
         for (f, a, now, want) in cases {

@@ -58,7 +58,10 @@ impl crate::calendar::Sweeper for Sweep {
             params.clone(),
             format!("督办：村民提问 #{} 已超过答复时限", q.id),
         )];
-        if let Some(town) = NodeCode::parse(&q.node_code).ok().and_then(|v| v.natural_parent()) {
+        if let Some(town) = NodeCode::parse(&q.node_code)
+            .ok()
+            .and_then(|v| v.natural_parent())
+        {
             notes.push(NewNotification::to_centre(
                 town.as_str(),
                 "question_supervise",

@@ -146,7 +146,8 @@ pub struct Filter {
 /// the pinned ones come first and paging is by id within each group (the portal reads the
 /// first page; pinned notices are few).
 pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Disclosure>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM disclosure WHERE node_code >= $1 AND node_code < $2");
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM disclosure WHERE node_code >= $1 AND node_code < $2");
     let mut n = 2;
     let mut next = |sql: &mut String, cond: &str| {
         n += 1;
@@ -168,9 +169,21 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Disclosure>, StoreError> {
     }
     let villages = f.villages.clone().unwrap_or_default();
     if f.villages.is_some() {
-        let marks: Vec<String> = villages.iter().map(|_| { n += 1; format!("${n}") }).collect();
-        sql.push_str(&format!(" AND node_code IN ({})",
-            if marks.is_empty() { "NULL".to_owned() } else { marks.join(", ") }));
+        let marks: Vec<String> = villages
+            .iter()
+            .map(|_| {
+                n += 1;
+                format!("${n}")
+            })
+            .collect();
+        sql.push_str(&format!(
+            " AND node_code IN ({})",
+            if marks.is_empty() {
+                "NULL".to_owned()
+            } else {
+                marks.join(", ")
+            }
+        ));
     }
     n += 1;
     sql.push_str(&format!(

@@ -30,7 +30,8 @@ pub struct Question {
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, node_code, subject, subject_id, asked_by, text, state, asked_at, due_at, \
+const COLUMNS: &str =
+    "id, node_code, subject, subject_id, asked_by, text, state, asked_at, due_at, \
                        supervised_at, answer, answered_by, answered_at, next_check_at, version";
 
 /// What a new question holds.
@@ -163,7 +164,8 @@ pub struct Filter {
 
 /// Questions newest first, `limit + 1` at most.
 pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM question WHERE node_code >= $1 AND node_code < $2");
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM question WHERE node_code >= $1 AND node_code < $2");
     let mut n = 2;
     let mut next = |sql: &mut String, cond: &str| {
         n += 1;
@@ -186,9 +188,21 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
     }
     let villages = f.villages.clone().unwrap_or_default();
     if f.villages.is_some() {
-        let marks: Vec<String> = villages.iter().map(|_| { n += 1; format!("${n}") }).collect();
-        sql.push_str(&format!(" AND node_code IN ({})",
-            if marks.is_empty() { "NULL".to_owned() } else { marks.join(", ") }));
+        let marks: Vec<String> = villages
+            .iter()
+            .map(|_| {
+                n += 1;
+                format!("${n}")
+            })
+            .collect();
+        sql.push_str(&format!(
+            " AND node_code IN ({})",
+            if marks.is_empty() {
+                "NULL".to_owned()
+            } else {
+                marks.join(", ")
+            }
+        ));
     }
     n += 1;
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));

@@ -22,7 +22,12 @@ pub(crate) struct Books {
     pub admin: Session,
 }
 
-pub(crate) async fn put_json(app: &TestApp, path: &str, who: &Session, body: Value) -> reqwest::Response {
+pub(crate) async fn put_json(
+    app: &TestApp,
+    path: &str,
+    who: &Session,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .put(format!("{}{path}", app.url))
         .bearer_auth(&who.token)

@@ -2805,7 +2805,12 @@ fn warning_rows() -> Vec<Row> {
                 (true, Side::In) => Want::Ok,
                 _ => Want::Forbidden,
             },
-            build: |_, _, s, _| call(Method::GET, format!("/api/v1/disclosures?node={}", village(s))),
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/disclosures?node={}", village(s)),
+                )
+            },
         },
         Row {
             method: "post",
@@ -2815,23 +2820,32 @@ fn warning_rows() -> Vec<Row> {
                 _ => Want::Forbidden,
             },
             build: |_, _, s, _| {
-                call(Method::POST, "/api/v1/disclosures")
-                    .json(json!({"node": village(s), "kind": "village", "title": "矩阵", "body": "正文"}))
+                call(Method::POST, "/api/v1/disclosures").json(
+                    json!({"node": village(s), "kind": "village", "title": "矩阵", "body": "正文"}),
+                )
             },
         },
         Row {
             method: "get",
             path: "/api/v1/disclosures/{id}",
             want: public_read,
-            build: |w, _, s, _| call(Method::GET, format!("/api/v1/disclosures/{}", Base::of(&w.notices, s))),
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/disclosures/{}", Base::of(&w.notices, s)),
+                )
+            },
         },
         Row {
             method: "put",
             path: "/api/v1/disclosures/{id}",
             want: speaker_move,
             build: |w, _, s, _| {
-                call(Method::PUT, format!("/api/v1/disclosures/{}", Base::of(&w.notices, s)))
-                    .json(json!({"kind": "village", "title": "矩阵", "body": "正文", "version": 0}))
+                call(
+                    Method::PUT,
+                    format!("/api/v1/disclosures/{}", Base::of(&w.notices, s)),
+                )
+                .json(json!({"kind": "village", "title": "矩阵", "body": "正文", "version": 0}))
             },
         },
         Row {
@@ -2839,8 +2853,11 @@ fn warning_rows() -> Vec<Row> {
             path: "/api/v1/disclosures/{id}/actions",
             want: speaker_move,
             build: |w, _, s, _| {
-                call(Method::POST, format!("/api/v1/disclosures/{}/actions", Base::of(&w.notices, s)))
-                    .json(json!({"action": "pin", "version": 0}))
+                call(
+                    Method::POST,
+                    format!("/api/v1/disclosures/{}/actions", Base::of(&w.notices, s)),
+                )
+                .json(json!({"action": "pin", "version": 0}))
             },
         },
         Row {
@@ -2856,7 +2873,12 @@ fn warning_rows() -> Vec<Row> {
                 (true, Side::In) => Want::Ok,
                 _ => Want::Forbidden,
             },
-            build: |_, _, s, _| call(Method::GET, format!("/api/v1/questions?node={}", village(s))),
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/questions?node={}", village(s)),
+                )
+            },
         },
         Row {
             method: "post",
@@ -2875,15 +2897,23 @@ fn warning_rows() -> Vec<Row> {
             method: "get",
             path: "/api/v1/questions/{id}",
             want: public_read,
-            build: |w, _, s, _| call(Method::GET, format!("/api/v1/questions/{}", Base::of(&w.questions, s))),
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/questions/{}", Base::of(&w.questions, s)),
+                )
+            },
         },
         Row {
             method: "post",
             path: "/api/v1/questions/{id}/answer",
             want: speaker_move,
             build: |w, _, s, _| {
-                call(Method::POST, format!("/api/v1/questions/{}/answer", Base::of(&w.questions, s)))
-                    .json(json!({"text": "矩阵", "version": 0}))
+                call(
+                    Method::POST,
+                    format!("/api/v1/questions/{}/answer", Base::of(&w.questions, s)),
+                )
+                .json(json!({"text": "矩阵", "version": 0}))
             },
         },
         Row {

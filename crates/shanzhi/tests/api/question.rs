@@ -29,14 +29,24 @@ async fn villager(app: &TestApp, name: &str, grid: &str) -> Session {
 
 async fn posted_entry(app: &TestApp, b: &Books) -> Value {
     let e = created(
-        app.post_json("/api/v1/ledger/entries", Some(&b.treasurer), income("800", "王小明"))
-            .await,
+        app.post_json(
+            "/api/v1/ledger/entries",
+            Some(&b.treasurer),
+            income("800", "王小明"),
+        )
+        .await,
     )
     .await;
     post_through(app, b, e).await
 }
 
-async fn ask(app: &TestApp, who: &Session, subject: &str, id: &Value, text: &str) -> reqwest::Response {
+async fn ask(
+    app: &TestApp,
+    who: &Session,
+    subject: &str,
+    id: &Value,
+    text: &str,
+) -> reqwest::Response {
     app.post_json(
         "/api/v1/questions",
         Some(who),
@@ -59,7 +69,17 @@ db_test!(
         // Asked on Wednesday 2026-09-30 at 10:00, the eve of 国庆 (Oct 1–7 off, Saturday Oct 10
         // worked): five working days are Oct 8, 9, 10, 12 and 13.
         app.set_local(2026, 9, 30, 10, 0);
-        let q = created(ask(&app, &asker, "entry", &entry["id"], "这笔鱼塘承包费为什么比去年少？").await).await;
+        let q = created(
+            ask(
+                &app,
+                &asker,
+                "entry",
+                &entry["id"],
+                "这笔鱼塘承包费为什么比去年少？",
+            )
+            .await,
+        )
+        .await;
         let cal = shanzhi_domain::calendar::WorkCalendar::china_default();
         let mut day = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
         let mut counted = 0;
@@ -91,12 +111,17 @@ db_test!(
         // Once only.
         assert_eq!(sweep(due + 86_400_000).await.unwrap().supervised, 0);
         let listed = app
-            .get_json(&format!("/api/v1/questions?node={VILLAGE}&supervised=true"), &b.committee)
+            .get_json(
+                &format!("/api/v1/questions?node={VILLAGE}&supervised=true"),
+                &b.committee,
+            )
             .await;
         assert_eq!(listed["items"][0]["id"], q["id"], "{listed}");
 
         // The village answers, late; the asker hears of it and every villager reads it.
-        let staff = app.get_json(&format!("/api/v1/questions/{}", q["id"]), &b.committee).await;
+        let staff = app
+            .get_json(&format!("/api/v1/questions/{}", q["id"]), &b.committee)
+            .await;
         let answered = ok(app
             .post_json(
                 &format!("/api/v1/questions/{}/answer", q["id"]),
@@ -109,16 +134,31 @@ db_test!(
         assert_eq!(answered["on_time"], false);
         assert_eq!(answered["supervised"], true);
         let mine = notices_of(&app, &asker).await;
-        assert!(mine.iter().any(|n| n["kind"] == "question_answered"), "{mine:?}");
+        assert!(
+            mine.iter().any(|n| n["kind"] == "question_answered"),
+            "{mine:?}"
+        );
         let neighbour = villager(&app, "q-neighbour", GRID).await;
         let public = app
-            .get_json(&format!("/api/v1/me/questions?subject=entry&subject_id={}", entry["id"]), &neighbour)
+            .get_json(
+                &format!(
+                    "/api/v1/me/questions?subject=entry&subject_id={}",
+                    entry["id"]
+                ),
+                &neighbour,
+            )
             .await;
         let items = public["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{public}");
-        assert_eq!(items[0]["answer"], "去年含两年租金，今年按年收取，明细见公示。");
+        assert_eq!(
+            items[0]["answer"],
+            "去年含两年租金，今年按年收取，明细见公示。"
+        );
         assert_eq!(items[0]["mine"], false);
-        assert!(items[0].get("asked_by").is_none(), "the asker is not named: {public}");
+        assert!(
+            items[0].get("asked_by").is_none(),
+            "the asker is not named: {public}"
+        );
         // Answered once.
         assert_error(
             app.post_json(
@@ -131,8 +171,15 @@ db_test!(
         )
         .await;
         // The timeline says it all: asked, supervised, answered.
-        let t = app.get_json(&format!("/api/v1/questions/{}", q["id"]), &b.agency).await;
-        let actions: Vec<&str> = t["timeline"].as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+        let t = app
+            .get_json(&format!("/api/v1/questions/{}", q["id"]), &b.agency)
+            .await;
+        let actions: Vec<&str> = t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["action"].as_str().unwrap())
+            .collect();
         assert_eq!(actions, ["ask", "supervise", "answer"], "{t}");
     }
 );
@@ -143,30 +190,67 @@ db_test!(
         let b = books(&app).await;
         let entry = posted_entry(&app, &b).await;
         let draft = created(
-            app.post_json("/api/v1/ledger/entries", Some(&b.treasurer), income("5", "草稿"))
-                .await,
+            app.post_json(
+                "/api/v1/ledger/entries",
+                Some(&b.treasurer),
+                income("5", "草稿"),
+            )
+            .await,
         )
         .await;
         let asker = villager(&app, "q-asker", GRID).await;
         let outsider = villager(&app, "q-outsider", OTHER_GRID).await;
         // Not about a draft, not about another village's books, not by staff, not blank.
-        assert_error(ask(&app, &asker, "entry", &draft["id"], "草稿是什么？").await, StatusCode::NOT_FOUND).await;
-        assert_error(ask(&app, &outsider, "entry", &entry["id"], "这是什么？").await, StatusCode::NOT_FOUND).await;
-        assert_error(ask(&app, &b.committee, "entry", &entry["id"], "自问自答").await, StatusCode::FORBIDDEN).await;
-        let e = assert_error(ask(&app, &asker, "entry", &entry["id"], "   ").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_error(
+            ask(&app, &asker, "entry", &draft["id"], "草稿是什么？").await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            ask(&app, &outsider, "entry", &entry["id"], "这是什么？").await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            ask(&app, &b.committee, "entry", &entry["id"], "自问自答").await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        let e = assert_error(
+            ask(&app, &asker, "entry", &entry["id"], "   ").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(e["field"], "text");
-        let e = assert_error(ask(&app, &asker, "event", &entry["id"], "什么？").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let e = assert_error(
+            ask(&app, &asker, "event", &entry["id"], "什么？").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(e["field"], "subject");
-        let q = created(ask(&app, &asker, "entry", &entry["id"], "付款凭证在哪里能看？").await).await;
+        let q =
+            created(ask(&app, &asker, "entry", &entry["id"], "付款凭证在哪里能看？").await).await;
         // The outsider does not see it; a leader of the village reads it but does not
         // answer for the village; the treasurer does, on time.
-        assert_eq!(app.get_json("/api/v1/me/questions", &outsider).await["items"], json!([]));
-        assert_error(app.get(&format!("/api/v1/questions/{}", q["id"]), Some(&outsider)).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            app.get_json("/api/v1/me/questions", &outsider).await["items"],
+            json!([])
+        );
+        assert_error(
+            app.get(&format!("/api/v1/questions/{}", q["id"]), Some(&outsider))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
         // (a leader of the village reads everything in it and changes nothing)
         let worker = app.user("q-leader", Role::Leader, Some(VILLAGE)).await;
-        let worker_list = app.get_json(&format!("/api/v1/questions?node={VILLAGE}"), &worker).await;
+        let worker_list = app
+            .get_json(&format!("/api/v1/questions?node={VILLAGE}"), &worker)
+            .await;
         assert_eq!(worker_list["items"][0]["id"], q["id"]);
-        let staff = app.get_json(&format!("/api/v1/questions/{}", q["id"]), &b.treasurer).await;
+        let staff = app
+            .get_json(&format!("/api/v1/questions/{}", q["id"]), &b.treasurer)
+            .await;
         assert_error(
             app.post_json(
                 &format!("/api/v1/questions/{}/answer", q["id"]),
@@ -197,7 +281,12 @@ db_test!(
             .await)
         .await;
         assert_eq!(a["on_time"], true);
-        let figures = app.get_json(&format!("/api/v1/questions?node={VILLAGE}&state=answered"), &b.agency).await;
+        let figures = app
+            .get_json(
+                &format!("/api/v1/questions?node={VILLAGE}&state=answered"),
+                &b.agency,
+            )
+            .await;
         assert_eq!(figures["items"].as_array().unwrap().len(), 1);
     }
 );
@@ -208,61 +297,182 @@ db_test!(
         let b = books(&app).await;
         let villager = villager(&app, "n-villager", GRID).await;
         let outsider = villager_of_other(&app).await;
-        let write = |title: &str, kind: &str| {
-            json!({"node": VILLAGE, "kind": kind, "title": title, "body": "详见附表。\n如有疑问请在「我要监督」提问。"})
-        };
-        let first = created(app.post_json("/api/v1/disclosures", Some(&b.committee), write("2026年9月财务收支公示", "finance")).await).await;
-        let second = created(app.post_json("/api/v1/disclosures", Some(&b.admin), write("村“两委”换届选举公告", "party")).await).await;
+        let write = |title: &str, kind: &str| json!({"node": VILLAGE, "kind": kind, "title": title, "body": "详见附表。\n如有疑问请在「我要监督」提问。"});
+        let first = created(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&b.committee),
+                write("2026年9月财务收支公示", "finance"),
+            )
+            .await,
+        )
+        .await;
+        let second = created(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&b.admin),
+                write("村“两委”换届选举公告", "party"),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(first["state"], "draft");
         // Bad input is named; a grid worker and a citizen do not write notices.
-        let e = assert_error(app.post_json("/api/v1/disclosures", Some(&b.committee), write("标题", "money")).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let e = assert_error(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&b.committee),
+                write("标题", "money"),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(e["field"], "kind");
-        let e = assert_error(app.post_json("/api/v1/disclosures", Some(&b.committee), json!({"node": "441502001000", "kind": "village", "title": "镇", "body": "正文"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let e = assert_error(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&b.committee),
+                json!({"node": "441502001000", "kind": "village", "title": "镇", "body": "正文"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(e["field"], "node");
         let worker = app.user("n-worker", Role::GridWorker, Some(GRID)).await;
-        assert_error(app.post_json("/api/v1/disclosures", Some(&worker), write("网格员", "village")).await, StatusCode::FORBIDDEN).await;
-        assert_error(app.post_json("/api/v1/disclosures", Some(&villager), write("村民", "village")).await, StatusCode::FORBIDDEN).await;
+        assert_error(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&worker),
+                write("网格员", "village"),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_error(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&villager),
+                write("村民", "village"),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
         // A draft is not public.
-        assert_eq!(app.get_json("/api/v1/me/disclosures", &villager).await["items"], json!([]));
-        assert_error(app.get(&format!("/api/v1/disclosures/{}", first["id"]), Some(&villager)).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            app.get_json("/api/v1/me/disclosures", &villager).await["items"],
+            json!([])
+        );
+        assert_error(
+            app.get(
+                &format!("/api/v1/disclosures/{}", first["id"]),
+                Some(&villager),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
 
         let first = ok(move_(&app, &b.committee, &first, "publish", None).await).await;
         let second = ok(move_(&app, &b.committee, &second, "publish", None).await).await;
         let first = ok(move_(&app, &b.committee, &first, "pin", None).await).await;
-        assert_error(move_(&app, &b.committee, &first, "pin", None).await, StatusCode::CONFLICT).await;
+        assert_error(
+            move_(&app, &b.committee, &first, "pin", None).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         // A published notice is not edited in place.
         assert_error(
-            put_json(&app, &format!("/api/v1/disclosures/{}", second["id"]), &b.committee,
-                json!({"kind": "party", "title": "改", "body": "改", "version": second["version"]})).await,
+            put_json(
+                &app,
+                &format!("/api/v1/disclosures/{}", second["id"]),
+                &b.committee,
+                json!({"kind": "party", "title": "改", "body": "改", "version": second["version"]}),
+            )
+            .await,
             StatusCode::CONFLICT,
         )
         .await;
         // Pinned first for the villager; nothing for the outsider.
         let mine = app.get_json("/api/v1/me/disclosures", &villager).await;
-        let ids: Vec<&Value> = mine["items"].as_array().unwrap().iter().map(|d| &d["id"]).collect();
+        let ids: Vec<&Value> = mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| &d["id"])
+            .collect();
         assert_eq!(ids, [&first["id"], &second["id"]], "{mine}");
         assert_eq!(mine["items"][0]["pinned"], true);
-        assert!(mine["items"][0].get("timeline").is_none() && mine["items"][0].get("created_by").is_none());
-        assert_eq!(app.get_json("/api/v1/me/disclosures", &outsider).await["items"], json!([]));
+        assert!(
+            mine["items"][0].get("timeline").is_none()
+                && mine["items"][0].get("created_by").is_none()
+        );
+        assert_eq!(
+            app.get_json("/api/v1/me/disclosures", &outsider).await["items"],
+            json!([])
+        );
         // A question on a notice.
-        created(ask(&app, &villager, "disclosure", &first["id"], "附表在哪里下载？").await).await;
+        created(
+            ask(
+                &app,
+                &villager,
+                "disclosure",
+                &first["id"],
+                "附表在哪里下载？",
+            )
+            .await,
+        )
+        .await;
         // Withdrawn only with a reason; then gone from the portal, kept on record with its reason.
-        let e = assert_error(move_(&app, &b.committee, &second, "withdraw", Some("  ")).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let e = assert_error(
+            move_(&app, &b.committee, &second, "withdraw", Some("  ")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(e["field"], "reason");
-        let second = ok(move_(&app, &b.committee, &second, "withdraw", Some("日期有误，更正后重新发布")).await).await;
+        let second = ok(move_(
+            &app,
+            &b.committee,
+            &second,
+            "withdraw",
+            Some("日期有误，更正后重新发布"),
+        )
+        .await)
+        .await;
         assert_eq!(second["state"], "withdrawn");
-        let last = second["timeline"].as_array().unwrap().last().unwrap().clone();
+        let last = second["timeline"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
         assert_eq!(last["note"], "日期有误，更正后重新发布");
         let mine = app.get_json("/api/v1/me/disclosures", &villager).await;
         assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
-        let audit = app.scalar("SELECT COUNT(*) FROM audit WHERE action LIKE 'disclosure.%'").await;
+        let audit = app
+            .scalar("SELECT COUNT(*) FROM audit WHERE action LIKE 'disclosure.%'")
+            .await;
         assert!(audit >= 6, "{audit}");
         // Corrected and published again.
         let second = ok(put_json(&app, &format!("/api/v1/disclosures/{}", second["id"]), &b.committee,
             json!({"kind": "party", "title": "村“两委”换届选举公告（更正）", "body": "选举日期更正为10月18日。", "version": second["version"]})).await).await;
         ok(move_(&app, &b.committee, &second, "publish", None).await).await;
-        assert_eq!(app.get_json("/api/v1/me/disclosures", &villager).await["items"].as_array().unwrap().len(), 2);
-        let staff = app.get_json(&format!("/api/v1/disclosures?node={VILLAGE}&state=published"), &b.agency).await;
+        assert_eq!(
+            app.get_json("/api/v1/me/disclosures", &villager).await["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        let staff = app
+            .get_json(
+                &format!("/api/v1/disclosures?node={VILLAGE}&state=published"),
+                &b.agency,
+            )
+            .await;
         assert_eq!(staff["items"].as_array().unwrap().len(), 2, "{staff}");
     }
 );
@@ -270,7 +480,6 @@ db_test!(
 async fn villager_of_other(app: &TestApp) -> Session {
     villager(app, "n-outsider", OTHER_GRID).await
 }
-
 
 async fn move_(
     app: &TestApp,
@@ -292,14 +501,43 @@ async fn move_(
 pub async fn public_affairs_world(app: &TestApp, by: i64) -> ([i64; 2], [i64; 2]) {
     let (mut notices, mut questions) = ([0; 2], [0; 2]);
     for (i, node) in ["441502001001", "441521001001"].iter().enumerate() {
-        let d = shanzhi_store::disclosure::insert(&app.state.db, node, "finance", "矩阵公示", "正文", by, 0)
-            .await
-            .unwrap();
-        exec(&app.state.db, &format!("UPDATE disclosure SET state = 'published', published_at = 0 WHERE id = {}", d.id)).await;
+        let d = shanzhi_store::disclosure::insert(
+            &app.state.db,
+            node,
+            "finance",
+            "矩阵公示",
+            "正文",
+            by,
+            0,
+        )
+        .await
+        .unwrap();
+        exec(
+            &app.state.db,
+            &format!(
+                "UPDATE disclosure SET state = 'published', published_at = 0 WHERE id = {}",
+                d.id
+            ),
+        )
+        .await;
         notices[i] = d.id;
-        let note = shanzhi_store::notification::NewNotification::to_centre(node, "question_asked", json!({}), "矩阵".into());
-        let asked = shanzhi_store::question::Asked { node, subject: "disclosure", subject_id: d.id, text: "矩阵？", due_at: 1 };
-        questions[i] = shanzhi_store::question::insert(&app.state.db, &asked, by, &note, 0).await.unwrap().id;
+        let note = shanzhi_store::notification::NewNotification::to_centre(
+            node,
+            "question_asked",
+            json!({}),
+            "矩阵".into(),
+        );
+        let asked = shanzhi_store::question::Asked {
+            node,
+            subject: "disclosure",
+            subject_id: d.id,
+            text: "矩阵？",
+            due_at: 1,
+        };
+        questions[i] = shanzhi_store::question::insert(&app.state.db, &asked, by, &note, 0)
+            .await
+            .unwrap()
+            .id;
     }
     (notices, questions)
 }

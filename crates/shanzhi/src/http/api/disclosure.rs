@@ -116,7 +116,9 @@ async fn readable(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<(Dis
     }
     if user.actor.role == Role::Citizen
         && d.state == "published"
-        && home_villages(app, user.user.id).await?.contains(&d.node_code)
+        && home_villages(app, user.user.id)
+            .await?
+            .contains(&d.node_code)
     {
         return Ok((d, false));
     }
@@ -138,16 +140,32 @@ async fn create(
     user: CurrentUser,
     Json(b): Json<WordsBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let node = village(b.node.as_deref().ok_or_else(|| ApiError::invalid("node", "the village"))?, "node")?;
+    let node = village(
+        b.node
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid("node", "the village"))?,
+        "node",
+    )?;
     if !speaks_for(&user, &duties(&app, &user).await?, &node) {
-        return Err(ApiError::forbidden("only the village, or the staff over it, writes its notices"));
+        return Err(ApiError::forbidden(
+            "only the village, or the staff over it, writes its notices",
+        ));
     }
     if b.version.is_some() {
         return Err(ApiError::invalid("version", "a new notice has no version"));
     }
     let k = kind(&b.kind)?;
     let (title, body) = rules::words(&b.title, &b.body)?;
-    let d = shanzhi_store::disclosure::insert(&app.db, node.as_str(), k.as_str(), &title, &body, user.user.id, app.clock.now_ms()).await?;
+    let d = shanzhi_store::disclosure::insert(
+        &app.db,
+        node.as_str(),
+        k.as_str(),
+        &title,
+        &body,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(detail(&app, &d).await?)))
 }
 
@@ -160,18 +178,32 @@ async fn replace(
     let (d, staff) = readable(&app, &user, id).await?;
     let node = NodeCode::parse(&d.node_code).map_err(|e| ApiError::internal(e.into()))?;
     if !staff || !speaks_for(&user, &duties(&app, &user).await?, &node) {
-        return Err(ApiError::forbidden("only the village, or the staff over it, changes its notices"));
+        return Err(ApiError::forbidden(
+            "only the village, or the staff over it, changes its notices",
+        ));
     }
     if b.node.is_some() {
         return Err(ApiError::invalid("node", "a notice stays in its village"));
     }
-    let version = b.version.ok_or_else(|| ApiError::invalid("version", "the version read"))?;
+    let version = b
+        .version
+        .ok_or_else(|| ApiError::invalid("version", "the version read"))?;
     let k = kind(&b.kind)?;
     let (title, body) = rules::words(&b.title, &b.body)?;
     if d.state == "published" {
         return Err(ApiError::conflict(Some("state"), "a published notice is not changed: withdraw it with a reason, correct it and publish it again"));
     }
-    shanzhi_store::disclosure::replace(&app.db, &d, version, k.as_str(), &title, &body, user.user.id, app.clock.now_ms()).await?;
+    shanzhi_store::disclosure::replace(
+        &app.db,
+        &d,
+        version,
+        k.as_str(),
+        &title,
+        &body,
+        user.user.id,
+        app.clock.now_ms(),
+    )
+    .await?;
     let d = shanzhi_store::disclosure::get(&app.db, id).await?;
     Ok(axum::Json(detail(&app, &d).await?))
 }
@@ -193,17 +225,29 @@ async fn act(
     let (d, staff) = readable(&app, &user, id).await?;
     let action = match b.action.as_str() {
         "publish" => Action::Publish,
-        "withdraw" => Action::Withdraw { reason: b.reason.clone().unwrap_or_default() },
+        "withdraw" => Action::Withdraw {
+            reason: b.reason.clone().unwrap_or_default(),
+        },
         "pin" => Action::Pin,
         "unpin" => Action::Unpin,
-        _ => return Err(ApiError::invalid("action", "publish, withdraw, pin or unpin")),
+        _ => {
+            return Err(ApiError::invalid(
+                "action",
+                "publish, withdraw, pin or unpin",
+            ))
+        }
     };
     let node = NodeCode::parse(&d.node_code).map_err(|e| ApiError::internal(e.into()))?;
     if !staff || !speaks_for(&user, &duties(&app, &user).await?, &node) {
-        return Err(ApiError::forbidden("only the village, or the staff over it, publishes its notices"));
+        return Err(ApiError::forbidden(
+            "only the village, or the staff over it, publishes its notices",
+        ));
     }
     if b.version != d.version {
-        return Err(ApiError::conflict(Some("version"), "the notice was changed by someone else; reload and try again"));
+        return Err(ApiError::conflict(
+            Some("version"),
+            "the notice was changed by someone else; reload and try again",
+        ));
     }
     let state = NoticeState::parse(&d.state).unwrap_or(NoticeState::Withdrawn);
     let m = rules::transition(state, d.pinned, &action)?;
@@ -215,10 +259,24 @@ async fn act(
         note: m.note.clone(),
         data: json!({"pinned": m.pinned}),
     };
-    let audit = AuditEntry::new(Some(user.user.id), &format!("disclosure.{}", action.name()), "disclosure", id.to_string())
-        .before(json!({"state": d.state, "pinned": d.pinned}))
-        .after(json!({"state": m.to.as_str(), "pinned": m.pinned, "reason": m.note}));
-    shanzhi_store::disclosure::save_move(&app.db, &d, m.to.as_str(), m.pinned, &log, &audit, app.clock.now_ms()).await?;
+    let audit = AuditEntry::new(
+        Some(user.user.id),
+        &format!("disclosure.{}", action.name()),
+        "disclosure",
+        id.to_string(),
+    )
+    .before(json!({"state": d.state, "pinned": d.pinned}))
+    .after(json!({"state": m.to.as_str(), "pinned": m.pinned, "reason": m.note}));
+    shanzhi_store::disclosure::save_move(
+        &app.db,
+        &d,
+        m.to.as_str(),
+        m.pinned,
+        &log,
+        &audit,
+        app.clock.now_ms(),
+    )
+    .await?;
     let d = shanzhi_store::disclosure::get(&app.db, id).await?;
     Ok(axum::Json(detail(&app, &d).await?))
 }
@@ -263,16 +321,31 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let held = duties(&app, &user).await?;
-    let root = list_root(&user, &held, q.node.as_deref(), "citizens read their villages' notices under /api/v1/me/disclosures")?;
+    let root = list_root(
+        &user,
+        &held,
+        q.node.as_deref(),
+        "citizens read their villages' notices under /api/v1/me/disclosures",
+    )?;
     let state = match q.state.as_deref() {
-        Some(x) => Some(NoticeState::parse(x).ok_or_else(|| ApiError::invalid("state", "draft, published or withdrawn"))?.as_str().to_owned()),
+        Some(x) => Some(
+            NoticeState::parse(x)
+                .ok_or_else(|| ApiError::invalid("state", "draft, published or withdrawn"))?
+                .as_str()
+                .to_owned(),
+        ),
         None => None,
     };
     let f = Filter {
         under: root.path().to_owned(),
         villages: None,
         state,
-        kind: q.kind.as_deref().map(kind).transpose()?.map(|k| k.as_str().to_owned()),
+        kind: q
+            .kind
+            .as_deref()
+            .map(kind)
+            .transpose()?
+            .map(|k| k.as_str().to_owned()),
         pinned_first: false,
         pinned: None,
         before: q.before,
@@ -295,13 +368,20 @@ async fn mine(
     Query(q): Query<MineQuery>,
 ) -> ApiResult<impl IntoResponse> {
     if user.actor.role != Role::Citizen {
-        return Err(ApiError::forbidden("these are a villager's notices; staff read /api/v1/disclosures"));
+        return Err(ApiError::forbidden(
+            "these are a villager's notices; staff read /api/v1/disclosures",
+        ));
     }
     let f = Filter {
         under: String::new(),
         villages: Some(home_villages(&app, user.user.id).await?),
         state: Some("published".to_owned()),
-        kind: q.kind.as_deref().map(kind).transpose()?.map(|k| k.as_str().to_owned()),
+        kind: q
+            .kind
+            .as_deref()
+            .map(kind)
+            .transpose()?
+            .map(|k| k.as_str().to_owned()),
         // The first page: pinned notices first; the pages after it go on with the others.
         pinned_first: q.before.is_none(),
         pinned: q.before.is_some().then_some(false),
@@ -333,6 +413,13 @@ async fn page(app: &AppState, f: Filter, staff: bool) -> ApiResult<axum::Json<Va
         })
         .collect();
     // Pinned first: the next page goes on from the smallest id seen among the unpinned.
-    let next = if more { rows.iter().filter(|r| !f.pinned_first || !r.pinned).map(|r| r.id).min() } else { None };
+    let next = if more {
+        rows.iter()
+            .filter(|r| !f.pinned_first || !r.pinned)
+            .map(|r| r.id)
+            .min()
+    } else {
+        None
+    };
     Ok(axum::Json(json!({"items": items, "next_cursor": next})))
 }

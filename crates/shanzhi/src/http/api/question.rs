@@ -33,52 +33,100 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/questions",
             list,
-            Doc::new("question", "Villagers' questions in an area (我要监督), newest first")
-                .query("node", s::node_code(), "a village, or an area whose villages are listed (default: the user's area)")
-                .query("state", s::one_of(&["open", "answered"]), "one state")
-                .query("supervised", s::boolean(), "only those supervised (true) or not (false)")
-                .query("subject", s::one_of(&SUBJECTS), "what they are about (with subject_id)")
-                .query("subject_id", s::int64(), "the entry's or the notice's id")
-                .query("before", s::int64(), "questions with a smaller id (the next page)")
-                .query("limit", s::integer(1, 200), "page size (default 50)"),
+            Doc::new(
+                "question",
+                "Villagers' questions in an area (我要监督), newest first",
+            )
+            .query(
+                "node",
+                s::node_code(),
+                "a village, or an area whose villages are listed (default: the user's area)",
+            )
+            .query("state", s::one_of(&["open", "answered"]), "one state")
+            .query(
+                "supervised",
+                s::boolean(),
+                "only those supervised (true) or not (false)",
+            )
+            .query(
+                "subject",
+                s::one_of(&SUBJECTS),
+                "what they are about (with subject_id)",
+            )
+            .query("subject_id", s::int64(), "the entry's or the notice's id")
+            .query(
+                "before",
+                s::int64(),
+                "questions with a smaller id (the next page)",
+            )
+            .query("limit", s::integer(1, 200), "page size (default 50)"),
         )
         .post(
             "/api/v1/questions",
             ask,
-            Doc::new("question", "Ask about a posted entry or a published notice of one's village (citizens)")
-                .body(&[
-                    ("subject", s::one_of(&SUBJECTS)),
-                    ("subject_id", s::int64()),
-                    ("text", s::note(rules::MAX_QUESTION_CHARS, true)),
-                ])
-                .created(),
+            Doc::new(
+                "question",
+                "Ask about a posted entry or a published notice of one's village (citizens)",
+            )
+            .body(&[
+                ("subject", s::one_of(&SUBJECTS)),
+                ("subject_id", s::int64()),
+                ("text", s::note(rules::MAX_QUESTION_CHARS, true)),
+            ])
+            .created(),
         )
         .get(
             "/api/v1/questions/{id}",
             show,
-            Doc::new("question", "A question with its answer (and, for staff, its timeline)").path("id", s::int64()),
+            Doc::new(
+                "question",
+                "A question with its answer (and, for staff, its timeline)",
+            )
+            .path("id", s::int64()),
         )
         .post(
             "/api/v1/questions/{id}/answer",
             answer,
-            Doc::new("question", "Answer a question (the village, or the staff over it)")
-                .path("id", s::int64())
-                .body(&[("text", s::note(rules::MAX_ANSWER_CHARS, true)), ("version", s::int64())]),
+            Doc::new(
+                "question",
+                "Answer a question (the village, or the staff over it)",
+            )
+            .path("id", s::int64())
+            .body(&[
+                ("text", s::note(rules::MAX_ANSWER_CHARS, true)),
+                ("version", s::int64()),
+            ]),
         )
         .get(
             "/api/v1/me/questions",
             mine,
-            Doc::new("question", "The questions and answers of the citizen's villages, newest first")
-                .query("subject", s::one_of(&SUBJECTS), "what they are about (with subject_id)")
-                .query("subject_id", s::int64(), "the entry's or the notice's id")
-                .query("before", s::int64(), "questions with a smaller id (the next page)")
-                .query("limit", s::integer(1, 200), "page size (default 50)"),
+            Doc::new(
+                "question",
+                "The questions and answers of the citizen's villages, newest first",
+            )
+            .query(
+                "subject",
+                s::one_of(&SUBJECTS),
+                "what they are about (with subject_id)",
+            )
+            .query("subject_id", s::int64(), "the entry's or the notice's id")
+            .query(
+                "before",
+                s::int64(),
+                "questions with a smaller id (the next page)",
+            )
+            .query("limit", s::integer(1, 200), "page size (default 50)"),
         )
 }
 
 /// The village of a subject a citizen may ask about: a posted entry or a published notice of
 /// one of their villages; else 404 (what they cannot read does not exist for them).
-async fn subject_village(app: &AppState, subject: Subject, id: i64, villages: &[String]) -> ApiResult<String> {
+async fn subject_village(
+    app: &AppState,
+    subject: Subject,
+    id: i64,
+    villages: &[String],
+) -> ApiResult<String> {
     let (node, public) = match subject {
         Subject::Entry => match shanzhi_store::ledger::get(&app.db, id).await {
             Ok(e) => (e.node_code, e.state == "posted"),
@@ -128,17 +176,34 @@ async fn ask(
         &node,
         "question_asked",
         json!({"subject": subj.as_str(), "subject_id": b.subject_id}),
-        format!("村民就{}提出了问题，请在 {} 个工作日内答复", if subj == Subject::Entry { "账目" } else { "公开事项" }, rules::ANSWER_DAYS),
+        format!(
+            "村民就{}提出了问题，请在 {} 个工作日内答复",
+            if subj == Subject::Entry {
+                "账目"
+            } else {
+                "公开事项"
+            },
+            rules::ANSWER_DAYS
+        ),
     );
     let q = shanzhi_store::question::insert(
         &app.db,
-        &Asked { node: &node, subject: subj.as_str(), subject_id: b.subject_id, text: &text, due_at: due },
+        &Asked {
+            node: &node,
+            subject: subj.as_str(),
+            subject_id: b.subject_id,
+            text: &text,
+            due_at: due,
+        },
         user.user.id,
         &note,
         now,
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(q.public_json(Some(user.user.id)))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(q.public_json(Some(user.user.id))),
+    ))
 }
 
 /// The question if the user may read it: staff over its village, or its village's residents.
@@ -152,7 +217,11 @@ async fn readable(app: &AppState, user: &CurrentUser, id: i64) -> ApiResult<(Que
     if reads(user, &duties(app, user).await?, &node) {
         return Ok((q, true));
     }
-    if user.actor.role == Role::Citizen && home_villages(app, user.user.id).await?.contains(&q.node_code) {
+    if user.actor.role == Role::Citizen
+        && home_villages(app, user.user.id)
+            .await?
+            .contains(&q.node_code)
+    {
         return Ok((q, false));
     }
     Err(ApiError::not_found("question"))
@@ -192,10 +261,15 @@ async fn answer(
     let (q, staff) = readable(&app, &user, id).await?;
     let node = NodeCode::parse(&q.node_code).map_err(|e| ApiError::internal(e.into()))?;
     if !staff || !speaks_for(&user, &duties(&app, &user).await?, &node) {
-        return Err(ApiError::forbidden("the village, or the staff over it, answers its villagers"));
+        return Err(ApiError::forbidden(
+            "the village, or the staff over it, answers its villagers",
+        ));
     }
     if b.version != q.version {
-        return Err(ApiError::conflict(Some("version"), "the question was changed meanwhile; reload and try again"));
+        return Err(ApiError::conflict(
+            Some("version"),
+            "the question was changed meanwhile; reload and try again",
+        ));
     }
     let now = app.clock.now_ms();
     let facts = Facts {
@@ -203,8 +277,18 @@ async fn answer(
         supervised: q.supervised_at.is_some(),
         due_at: q.due_at,
     };
-    let Outcome::Answered { text, late } = rules::transition(&facts, &Action::Answer { text: b.text.clone() }, now)? else {
-        return Err(ApiError::conflict(Some("state"), "the question was answered already"));
+    let Outcome::Answered { text, late } = rules::transition(
+        &facts,
+        &Action::Answer {
+            text: b.text.clone(),
+        },
+        now,
+    )?
+    else {
+        return Err(ApiError::conflict(
+            Some("state"),
+            "the question was answered already",
+        ));
     };
     let note = NewNotification::to_user(
         q.asked_by,
@@ -233,8 +317,14 @@ fn subject_filter(subj: Option<&str>, id: Option<i64>) -> ApiResult<Option<(Stri
     match (subj, id) {
         (Some(x), Some(id)) => Ok(Some((subject(x)?.as_str().to_owned(), id))),
         (None, None) => Ok(None),
-        (Some(_), None) => Err(ApiError::invalid("subject_id", "the id of the entry or the notice, with subject")),
-        (None, Some(_)) => Err(ApiError::invalid("subject", "entry or disclosure, with subject_id")),
+        (Some(_), None) => Err(ApiError::invalid(
+            "subject_id",
+            "the id of the entry or the notice, with subject",
+        )),
+        (None, Some(_)) => Err(ApiError::invalid(
+            "subject",
+            "entry or disclosure, with subject_id",
+        )),
     }
 }
 
@@ -244,9 +334,19 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let held = duties(&app, &user).await?;
-    let root = list_root(&user, &held, q.node.as_deref(), "citizens read their villages' questions under /api/v1/me/questions")?;
+    let root = list_root(
+        &user,
+        &held,
+        q.node.as_deref(),
+        "citizens read their villages' questions under /api/v1/me/questions",
+    )?;
     let state = match q.state.as_deref() {
-        Some(x) => Some(QState::parse(x).ok_or_else(|| ApiError::invalid("state", "open or answered"))?.as_str().to_owned()),
+        Some(x) => Some(
+            QState::parse(x)
+                .ok_or_else(|| ApiError::invalid("state", "open or answered"))?
+                .as_str()
+                .to_owned(),
+        ),
         None => None,
     };
     let f = Filter {
@@ -276,7 +376,9 @@ async fn mine(
     Query(q): Query<MineQuery>,
 ) -> ApiResult<impl IntoResponse> {
     if user.actor.role != Role::Citizen {
-        return Err(ApiError::forbidden("these are a villager's questions; staff read /api/v1/questions"));
+        return Err(ApiError::forbidden(
+            "these are a villager's questions; staff read /api/v1/questions",
+        ));
     }
     let f = Filter {
         under: String::new(),
@@ -298,8 +400,18 @@ async fn page(app: &AppState, f: Filter, reader: Option<i64>) -> ApiResult<axum:
     rows.truncate(limit as usize);
     let items: Vec<Value> = rows
         .iter()
-        .map(|r| if reader.is_some() { r.public_json(reader) } else { r.to_json() })
+        .map(|r| {
+            if reader.is_some() {
+                r.public_json(reader)
+            } else {
+                r.to_json()
+            }
+        })
         .collect();
-    let next = if more { rows.last().map(|r| r.id) } else { None };
+    let next = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
     Ok(axum::Json(json!({"items": items, "next_cursor": next})))
 }

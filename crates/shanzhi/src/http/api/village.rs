@@ -124,7 +124,11 @@ pub(crate) fn list_root(
 /// May the user speak for the village (publish its notices, answer its villagers' questions)?
 /// Its treasurer or committee, the town's agency over it, and dispatchers or administrators
 /// whose area holds it.
-pub(crate) fn speaks_for(user: &CurrentUser, held: &[(NodeCode, String)], village: &NodeCode) -> bool {
+pub(crate) fn speaks_for(
+    user: &CurrentUser,
+    held: &[(NodeCode, String)],
+    village: &NodeCode,
+) -> bool {
     (matches!(user.actor.role, Role::Dispatcher | Role::Admin) && user.actor.reaches(village))
         || [Duty::Treasurer, Duty::Committee, Duty::TownAgency]
             .into_iter()
