@@ -2,8 +2,10 @@
 // the citizen's village its keepers; the treasurer enters an expense without an invoice image and submits it; the committee
 // is refused its approval with the reason and sends it back; the treasurer attaches the invoice
 // and submits again; the committee approves, the town's agency posts it; the villager finds it at
-// the top of 我要看帐 on a phone.
-// Screenshots: ledger-entry, portal-ledger.
+// the top of 我要看帐 on a phone, asks about it (我要监督), the committee answers in the console and
+// the villager reads the answer; the committee publishes and pins a notice (四务公开), which the
+// villager reads first on the phone.
+// Screenshots: ledger-entry, portal-ledger, console-questions, portal-notices.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -123,6 +125,75 @@ export async function walk(ctx) {
     check((await first.innerText()).includes(summary), 'the posted expense is first in the list');
     check((await first.getAttribute('data-id')) === String(entryId), 'it is the entry just posted');
     await phone.screenshot({ path: path.join(SHOTS, 'portal-ledger.png'), fullPage: true });
+  });
+
+  const question = `这笔防汛沙袋的钱是从哪个账户支出的？${Date.now() % 1000}`;
+  const answer = '从村集体银行存款支出，发票已上传，可在账目中查看。';
+  const phoneAt = async (where) => {
+    const phone = await (await context(PHONE)).newPage();
+    await phone.goto(`${BASE}/m/login?next=${where}`);
+    await phone.fill('#p-username', 'citizen');
+    await phone.fill('#p-password', PASSWORD);
+    await Promise.all([phone.waitForURL(new RegExp(where)), phone.click('form button[type=submit]')]);
+    return phone;
+  };
+  await step('the villager asks about the expense under it (我要监督)', async () => {
+    const phone = await phoneAt('/m/ledger');
+    const item = phone.locator(`#my-ledger li[data-id="${entryId}"]`);
+    await item.locator('.p-supervise').click();
+    // Nothing written: the server's refusal in the villager's language, and nothing sent.
+    await item.locator('.p-qa-form button[type=submit]').click();
+    await item.locator('.p-qa-form .form-error').waitFor();
+    check(/[\u4e00-\u9fff]/.test(await item.locator('.p-qa-form .form-error').innerText()), 'the refusal of an empty question is said in Chinese');
+    await item.locator('.p-qa-form textarea').fill(question);
+    await item.locator('.p-qa-form button[type=submit]').click();
+    await item.locator('.p-qa-item', { hasText: question }).waitFor();
+    check((await item.locator('.p-qa-item', { hasText: question }).innerText()).includes('我的提问'), 'the question is marked as the villager\'s own');
+  });
+
+  await step('the committee answers it in the console (村民监督)', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/questions?node=${village}`);
+    const item = page.locator('#questions-list li.question', { hasText: question });
+    await item.waitFor();
+    await item.locator('textarea[name=answer]').fill(answer);
+    await item.locator('button[type=submit]').click();
+    await page.locator('#questions-list li.question', { hasText: question }).waitFor({ state: 'detached' });
+    await page.selectOption('#questions-state', 'answered');
+    await page.locator('#questions-list li.question', { hasText: answer }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'console-questions.png'), fullPage: true });
+  });
+
+  await step('the villager reads the answer under the entry and in 我要监督', async () => {
+    const phone = await phoneAt('/m/ledger');
+    const item = phone.locator(`#my-ledger li[data-id="${entryId}"]`);
+    await item.locator('.p-supervise').click();
+    await item.locator('.p-qa-a', { hasText: answer }).waitFor();
+    await phone.goto(`${BASE}/m/questions`);
+    await phone.locator('#my-questions .p-qa-a', { hasText: answer }).first().waitFor();
+  });
+
+  const title = `关于防汛物资采购的财务公开 ${Date.now() % 100000}`;
+  await step('the committee publishes and pins a finance notice; the villager reads it first', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/disclosures?node=${village}`);
+    await page.click('#disclosure-new');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('select[name=kind]').selectOption('finance');
+    await dlg.locator('input[name=title]').fill(title);
+    await dlg.locator('textarea[name=body]').fill('本月采购防汛沙袋 860.50 元，发票已上传，欢迎村民监督。');
+    await Promise.all([page.waitForURL(/\/console\/disclosures\/\d+/), dlg.locator('button[type=submit]').click()]);
+    await page.click('#disclosure-actions button[data-act=publish]');
+    await page.locator('#disclosure .dstate-published').waitFor();
+    await page.click('#disclosure-actions button[data-act=pin]');
+    await page.locator('#disclosure-actions button[data-act=unpin]').waitFor();
+    const phone = await phoneAt('/m/notices');
+    const first = phone.locator('#my-notices article').first();
+    await first.waitFor();
+    check((await first.innerText()).includes(title), 'the pinned notice is first');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-notices.png'), fullPage: true });
   });
   return { entryId };
 }

@@ -394,3 +394,10 @@ impl Entry {
             "created_at": self.created_at, "updated_at": self.updated_at})
     }
 }
+
+/// The villages that keep books (a committee sits there), and who sits on each committee.
+pub async fn committees(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT node_code, user_id FROM ledger_duty WHERE duty = 'committee' ORDER BY node_code, user_id",
+    ).fetch_all(pool).await?))
+}

@@ -38,6 +38,7 @@ export function noticeHref(n) {
   const p = n.params || {};
   if (p.risk_id) return `/console/risks/${p.risk_id}`;
   if (p.warning_id) return '/console/warnings';
+  if (n.kind === 'question_asked' || n.kind === 'question_supervise') return `/console/questions?node=${p.node}`;
   return p.dispute_id ? `/console/disputes/${p.dispute_id}` : null;
 }
 

@@ -3,6 +3,7 @@
 pub mod base;
 pub mod boundary;
 pub mod briefing;
+pub mod disclosure;
 pub mod dispute;
 pub mod division;
 pub mod generate;
@@ -165,6 +166,9 @@ pub async fn write_with_events(
     ledger::write(db, city, &user_ids, now_ms)
         .await
         .context("writing the village books")?;
+    disclosure::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the village notices and questions")?;
     books.finish_and_clear();
     write_history(
         db,

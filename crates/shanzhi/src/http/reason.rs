@@ -66,6 +66,17 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ledger_lines", "an entry has 2 to {max} lines"),
     ("ledger_account", "{code} is not an account of this village's chart"),
     ("ledger_expense_kind", "a debit to a cost or expenditure account is an expense: give the entry kind expense"),
+    // Public notices (四务公开) and villagers' questions (我要监督).
+    ("notice_speaker", "only the village, or the staff over it, writes its notices"),
+    ("notice_speaker", "only the village, or the staff over it, changes its notices"),
+    ("notice_speaker", "only the village, or the staff over it, publishes its notices"),
+    ("notice_published", "a published notice is not changed: withdraw it with a reason, correct it and publish it again"),
+    ("notice_move", "{why} (the notice is {state})"),
+    ("question_asker", "villagers ask; the village answers"),
+    ("question_answerer", "the village, or the staff over it, answers its villagers"),
+    ("question_answered", "the question was answered already"),
+    ("changed_meanwhile", "the notice was changed by someone else; reload and try again"),
+    ("changed_meanwhile", "the question was changed meanwhile; reload and try again"),
     ("amount", "must be an amount in yuan with at most two decimals, e.g. 1234.50"),
     ("email", "must be an e-mail address such as name@example.org"),
     // Any form.

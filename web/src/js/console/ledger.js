@@ -6,6 +6,8 @@
 import { t } from '../i18n.js';
 import { api, get, post, uploadPhoto } from '../api.js';
 import { h, put, loading, empty, errorBox, fmtTime, toast, field, formDialog } from '../dom.js';
+import { duties, villages, holds } from './village.js';
+import { questionsPanel } from './questions.js';
 
 const STATES = ['draft', 'submitted', 'approved', 'posted', 'returned', 'voided'];
 const KINDS = ['income', 'expense', 'transfer'];
@@ -15,37 +17,6 @@ const badge = (state) => h('span', { class: `badge lstate-${state}` }, t(`ledger
 
 let chartCache = null;
 const chart = async () => (chartCache ||= (await get('ledger/accounts')).items);
-
-/** The user's duties: [{node, duty}]. */
-const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
-
-/** The villages this user can open: those of their duties, and the villages of their area. */
-async function villages(me, held) {
-  const out = new Map();
-  const add = (code, name) => { if (!out.has(code)) out.set(code, name || code); };
-  const villagesUnder = async (code) => {
-    if (code.length !== 12 || code.endsWith('000')) {
-      try {
-        const kids = await get(`nodes/${code}/children`);
-        for (const n of kids.items || kids) if (n.level === 'village') add(n.code, n.name);
-      } catch { /* not readable */ }
-    } else {
-      let name = code;
-      try {
-        name = (await get(`nodes/${code}`)).name;
-      } catch { /* keep the code */ }
-      add(code, name);
-    }
-  };
-  for (const d of held) await villagesUnder(d.node);
-  if (me.scope_node && !['citizen', 'handler'].includes(me.role)) await villagesUnder(me.scope_node);
-  return [...out.entries()];
-}
-
-function holds(held, village, duty) {
-  // A town's agency serves the villages under the town (a town's path is its first nine digits).
-  return held.some((d) => d.duty === duty && (duty === 'town_agency' ? village.startsWith(d.node.slice(0, 9)) : d.node === village));
-}
 
 export async function render(ctx) {
   const { params } = ctx;
@@ -217,6 +188,7 @@ async function entryPage(ctx, id) {
         ? h('div', { class: 'photos', id: 'ledger-invoices' }, e.invoices.map((i) => h('a', { href: i.url, target: '_blank', rel: 'noopener' }, h('img', { src: i.url, alt: t('ledger.invoiceAlt'), loading: 'lazy' }))))
         : h('p', { class: 'muted', id: 'ledger-no-invoice' }, e.kind === 'expense' ? t('ledger.noInvoice') : t('ledger.noInvoiceNeeded')),
       mine.length ? h('div', { class: 'actions', id: 'ledger-actions', style: { display: 'flex', gap: '8px', marginTop: '12px' } }, mine) : null)),
+    e.state === 'posted' ? questionsPanel(me, held, e.node, 'entry', e.id) : null,
     h('section', { class: 'card' }, h('h2', t('ledger.timeline')), h('ol', { class: 'timeline' }, e.timeline.map((l) => h('li',
       h('strong', t(`ledger.act.${l.action === 'approve' && l.to === 'returned' ? 'approveBack' : l.action === 'review' && l.to === 'returned' ? 'reviewBack' : l.action}`)), ' · ', fmtTime(l.at),
       l.note ? h('div', { class: 'muted' }, l.note) : null)))));

@@ -11,6 +11,8 @@ import { noticeText, listNotices, markRead, markAllRead, followNotices } from '.
 import { householdPage } from './household.js';
 import { warningsPage } from './warnings.js';
 import { ledgerPage } from './ledger.js';
+import { disclosuresPage } from './disclosures.js';
+import { questionsPage } from './questions.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -27,7 +29,8 @@ const ROUTES = [
   [/^\/m\/report\/?$/, reportPage],
   [/^\/m\/mine\/?$/, minePage],
   [/^\/m\/mine\/(\d+)\/?$/, reportDetail],
-  [/^\/m\/notices\/?$/, noticesPage],
+  [/^\/m\/notices\/?$/, () => disclosuresPage(content, me)],
+  [/^\/m\/questions\/?$/, () => (needLogin() ? undefined : questionsPage(content, me))],
   [/^\/m\/messages\/?$/, messagesPage],
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
   [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
@@ -132,6 +135,7 @@ async function home() {
       h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices'))),
       h('a', { href: '/m/warnings', id: 'go-warnings' }, h('span', { class: 'ico' }, icon('alert', 24)), h('span', t('pwarning.title'))),
       h('a', { href: '/m/ledger', id: 'go-ledger' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pledger.title'))),
+      h('a', { href: '/m/questions', id: 'go-questions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pquestion.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);
@@ -477,14 +481,6 @@ function rateForm(e) {
   return form;
 }
 
-// ---------------- notices ----------------
-
-async function noticesPage() {
-  put(content, h('section', { class: 'p-card' }, h('h2', t('portal.notices')),
-    h('p', { class: 'p-note', role: 'note' }, t('portal.notices.note')),
-    [1, 2, 3].map((n) => h('article', { class: 'p-notice' }, h('h3', t(`portal.notice${n}.title`)), h('p', { class: 'muted', style: { fontSize: '12px' } }, t('portal.noticeDate')), h('p', t(`portal.notice${n}.body`))))));
-}
-
 // ---------------- messages: every step of my reports ----------------
 
 function setUnread(n) {
@@ -515,7 +511,8 @@ function messageItem(n) {
   // A notice of a dispute case leads to the case, one of a report to the report.
   const dispute = n.params && n.params.dispute_id;
   const warning = n.params && n.params.warning_id;
-  const href = warning ? `/m/warnings#w-${warning}` : dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
+  const href = n.kind === 'question_answered' ? '/m/questions'
+    : warning ? `/m/warnings#w-${warning}` : dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
   const open = async () => {
     if (n.read) return;
     n.read = true;

@@ -3,6 +3,7 @@
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { h, put, empty, fmtNum } from '../dom.js';
+import { superviseButton } from './questions.js';
 
 const yuan = (fen) => (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -16,9 +17,14 @@ export async function ledgerPage(content, me) {
   let income = 0;
   let expense = 0;
   const sums = h('p', { class: 'p-note', id: 'pledger-sums' });
-  const row = (e) => h('li', { class: 'p-item p-ledger', dataset: { id: e.id } },
+  const row = (e) => {
+    const li = rowOf(e);
+    li.querySelector('.p-ledger-text').append(superviseButton(li, 'entry', e.id));
+    return li;
+  };
+  const rowOf = (e) => h('li', { class: 'p-item p-ledger', dataset: { id: e.id } },
     h('div', { class: `thumb ledger-${e.kind}`, 'aria-hidden': 'true' }, e.kind === 'income' ? '收' : e.kind === 'expense' ? '支' : '转'),
-    h('div', { style: { flex: '1', minWidth: '0' } },
+    h('div', { class: 'p-ledger-text', style: { flex: '1', minWidth: '0' } },
       h('strong', e.summary),
       h('div', { class: 'muted' }, [e.date, e.node_name, e.counterparty].filter(Boolean).join(' · ')),
       e.kind === 'expense' ? h('div', { class: 'muted' }, e.invoices ? t('pledger.invoices', { n: e.invoices }) : '') : null),
@@ -36,7 +42,14 @@ export async function ledgerPage(content, me) {
     put(sums, t('pledger.sums', { income: yuan(income), expense: yuan(expense), n: fmtNum(list.children.length) }));
     return page.items.length;
   };
-  more.addEventListener('click', () => load());
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await load();
+    } finally {
+      more.disabled = false;
+    }
+  });
   const first = await load();
   if (!first) {
     put(content, h('h2', t('pledger.title')), empty(t('pledger.none'), t('pledger.noneHint')));

@@ -175,7 +175,7 @@ async fn ask(
     let note = NewNotification::to_centre(
         &node,
         "question_asked",
-        json!({"subject": subj.as_str(), "subject_id": b.subject_id}),
+        json!({"subject": subj.as_str(), "subject_id": b.subject_id, "node": node}),
         format!(
             "村民就{}提出了问题，请在 {} 个工作日内答复",
             if subj == Subject::Entry {
