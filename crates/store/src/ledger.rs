@@ -12,6 +12,22 @@ use crate::{Db, StoreError};
 
 pub use crate::event::TimelineRow as LogRow;
 
+/// Takes the village-month's row of `ledger_seq` for the rest of the transaction: postings into
+/// a month and its close wait for each other (PostgreSQL holds the row lock; SQLite has one
+/// writer at a time anyway).
+macro_rules! lock_month {
+    ($tx:expr, $node:expr, $month:expr) => {{
+        sqlx::query(
+            "INSERT INTO ledger_seq (node_code, month, n) VALUES ($1, $2, 0) \
+             ON CONFLICT (node_code, month) DO UPDATE SET n = ledger_seq.n",
+        )
+        .bind($node)
+        .bind($month)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 /// The duties (岗位) a user holds: (node code, duty).
 pub async fn duties_of(db: &Db, user_id: i64) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(
@@ -231,6 +247,7 @@ pub async fn save_move(
             return Err(StoreError::Stale);
         }
         if post {
+            lock_month!(tx, &before.node_code, before.month);
             let closed: Option<i64> = sqlx::query_scalar("SELECT month FROM ledger_close WHERE node_code = $1 AND month = $2")
                 .bind(&before.node_code).bind(before.month).fetch_optional(&mut *tx).await?;
             if closed.is_some() {
@@ -254,7 +271,9 @@ pub async fn save_move(
     Ok(())
 }
 
-/// Closes a village's month (月结); closing it twice is a conflict.
+/// Closes a village's month (月结): refused (Conflict `ledger_waiting`) while approved entries
+/// of the month wait for the review, and (Conflict `ledger_close`) when it is closed already —
+/// both checked under the month's lock, so a posting cannot slip in between.
 pub async fn close(
     db: &Db,
     node: &str,
@@ -263,6 +282,13 @@ pub async fn close(
     now: i64,
 ) -> Result<(), StoreError> {
     with_tx!(db, tx => {
+        lock_month!(tx, node, month);
+        let waiting: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM ledger_entry WHERE node_code = $1 AND month = $2 AND state = 'approved' LIMIT 1",
+        ).bind(node).bind(month).fetch_optional(&mut *tx).await?;
+        if waiting.is_some() {
+            return Err(StoreError::Conflict { constraint: "ledger_waiting".into() });
+        }
         let done = sqlx::query(
             "INSERT INTO ledger_close (node_code, month, closed_by, closed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         ).bind(node).bind(month).bind(actor_id).bind(now).execute(&mut *tx).await?;
@@ -274,6 +300,14 @@ pub async fn close(
         append_audit!(tx, &audit, now);
     });
     Ok(())
+}
+
+/// The earliest month of a village with live entries (not voided) that is not closed.
+pub async fn first_open_month(db: &Db, node: &str) -> Result<Option<i64>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MIN(e.month) FROM ledger_entry e WHERE e.node_code = $1 AND e.state <> 'voided' \
+         AND NOT EXISTS (SELECT 1 FROM ledger_close c WHERE c.node_code = e.node_code AND c.month = e.month)",
+    ).bind(node).fetch_one(pool).await?))
 }
 
 /// The closed months of a village, latest first.
@@ -400,4 +434,16 @@ pub async fn committees(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(
         "SELECT node_code, user_id FROM ledger_duty WHERE duty = 'committee' ORDER BY node_code, user_id",
     ).fetch_all(pool).await?))
+}
+
+/// The number of a live entry (not voided) other than `except` that holds invoice image `hash`.
+pub async fn invoice_in_use(
+    db: &Db,
+    hash: &str,
+    except: Option<i64>,
+) -> Result<Option<String>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT e.number FROM ledger_invoice i JOIN ledger_entry e ON e.id = i.entry_id \
+         WHERE i.hash = $1 AND e.state <> 'voided' AND e.id <> $2 LIMIT 1",
+    ).bind(hash).bind(except.unwrap_or(0)).fetch_optional(pool).await?))
 }

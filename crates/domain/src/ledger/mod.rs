@@ -71,14 +71,16 @@ impl Kind {
     }
 }
 
-/// Parses an amount in yuan as written ("1234.5", "1,234.50", "0.01") into fen. Positive, at
+/// Parses an amount in yuan as written ("1234.5", "0.01") into fen. Positive, at
 /// most two decimals, at most [`MAX_FEN`].
 pub fn parse_yuan(field: &str, s: &str) -> Result<i64, DomainError> {
     let bad = |why: &str| DomainError::invalid(field, why);
-    let t: String = s.trim().chars().filter(|c| *c != ',').collect();
-    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    // Digits only (no thousands separators: "1,2,3" is not 123), a point only before decimals.
+    let t = s.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, "0"));
     if whole.is_empty()
         || whole.len() > 13
+        || frac.is_empty()
         || frac.len() > 2
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
@@ -197,7 +199,7 @@ mod tests {
             ("1", 100),
             ("0.01", 1),
             ("1234.5", 123_450),
-            (" 1,234.50 ", 123_450),
+            (" 1234.50 ", 123_450),
             ("1000000000000", MAX_FEN),
         ] {
             assert_eq!(parse_yuan("amount", s).unwrap(), fen, "{s}");
@@ -212,6 +214,9 @@ mod tests {
             "abc",
             "1.2.3",
             ".5",
+            "1.",
+            "1,234.50",
+            "1,2,3",
             "10000000000000",
         ] {
             assert!(parse_yuan("amount", s).is_err(), "{s}");

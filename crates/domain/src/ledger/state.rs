@@ -106,7 +106,14 @@ pub struct EntryState {
     pub invoices: u32,
     /// The month of the entry's date is closed (月结).
     pub month_closed: bool,
+    /// The one moving it is the one who entered it: they do not approve or review their own
+    /// entry (不相容岗位分离), whatever duties they hold.
+    pub by_creator: bool,
 }
+
+/// Why the one who entered an entry may not approve or review it.
+pub const OWN_ENTRY: &str =
+    "whoever entered an entry does not approve or review it (不相容岗位相分离)";
 
 /// What a move changes; the adapter applies it and writes the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +194,9 @@ pub fn transition(e: &EntryState, action: &Action, duty: Duty) -> Result<Transit
             action.name()
         )));
     }
+    if e.by_creator && matches!(action, Action::Approve { .. } | Action::Review { .. }) {
+        return Err(Refusal::Forbidden(OWN_ENTRY));
+    }
     let needs_invoice = e.kind == super::Kind::Expense && e.invoices == 0;
     Ok(match action {
         Action::Submit => Transition {
@@ -219,7 +229,7 @@ pub fn transition(e: &EntryState, action: &Action, duty: Duty) -> Result<Transit
                 },
                 _ if e.month_closed => {
                     return Err(Refusal::Conflict(
-                        "the entry's month is closed: date it in an open month or reopen the month"
+                        "the entry's month is closed: send it back to be dated in an open month"
                             .to_owned(),
                     ))
                 }
@@ -243,6 +253,7 @@ mod tests {
             kind,
             invoices,
             month_closed: false,
+            by_creator: false,
         }
     }
 
@@ -384,6 +395,22 @@ mod tests {
             .to,
             State::Returned
         );
+    }
+
+    #[test]
+    fn nobody_approves_or_reviews_their_own_entry() {
+        for (m, duty) in moves() {
+            let (from, to) = table(&m);
+            let mut e = entry(from[0], Kind::Income, 0);
+            e.by_creator = true;
+            let got = transition(&e, &m, duty);
+            match m {
+                Action::Approve { .. } | Action::Review { .. } => {
+                    assert_eq!(got, Err(Refusal::Forbidden(OWN_ENTRY)), "{m:?}")
+                }
+                _ => assert_eq!(got.map(|t| t.to), Ok(to), "{m:?}"),
+            }
+        }
     }
 
     #[test]

@@ -306,6 +306,7 @@ pub async fn write(
                         kind,
                         invoices: values.invoices.len() as u32,
                         month_closed: false,
+                        by_creator: who == treasurer && duty != Duty::Treasurer,
                     };
                     let t = transition(&facts, &action, duty)
                         .map_err(|r| anyhow::anyhow!("demo entry refused: {r:?}"))?;

@@ -636,6 +636,160 @@ db_test!(
     }
 );
 
+async fn duties(app: &TestApp, b: &Books, who: &Session, list: Value) -> reqwest::Response {
+    let path = format!("/api/v1/users/{}/duties", who.user_id);
+    put_json(app, &path, &b.admin, json!({"duties": list})).await
+}
+
+db_test!(duties_are_kept_apart_and_an_invoice_pays_once, |app| {
+    let b = books(&app).await;
+    // Nobody keeps and approves the same books, nor reviews for the town what they keep.
+    let e = assert_error(
+        duties(
+            &app,
+            &b,
+            &b.treasurer,
+            json!([{"node": VILLAGE, "duty": "treasurer"}, {"node": VILLAGE, "duty": "committee"}]),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["field"], "duties");
+    assert_eq!(e["reason"], "ledger_incompatible", "{e}");
+    assert_error(
+        duties(
+            &app,
+            &b,
+            &b.agency,
+            json!([{"node": TOWN, "duty": "town_agency"}, {"node": VILLAGE, "duty": "committee"}]),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    // The treasurer's entry, then the treasurer moved to the committee: not their own approval.
+    let invoice = upload(&app, &b.treasurer, TINY_PNG, "image/png").await;
+    let first = created(
+        app.post_json(
+            "/api/v1/ledger/entries",
+            Some(&b.treasurer),
+            expense("10", &[&invoice]),
+        )
+        .await,
+    )
+    .await;
+    // One invoice image backs one entry.
+    let e = assert_error(
+        app.post_json(
+            "/api/v1/ledger/entries",
+            Some(&b.treasurer),
+            expense("10", &[&invoice]),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["field"], "invoices[0]");
+    assert_eq!(e["reason"], "ledger_invoice_used", "{e}");
+    let first = ok(act(&app, &b.treasurer, &first, "submit", json!({})).await).await;
+    ok(duties(
+        &app,
+        &b,
+        &b.treasurer,
+        json!([{"node": VILLAGE, "duty": "committee"}]),
+    )
+    .await)
+    .await;
+    let e = assert_error(
+        act(
+            &app,
+            &b.treasurer,
+            &first,
+            "approve",
+            json!({"approve": true}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(e["reason"], "ledger_own_entry", "{e}");
+    // The colleague who keeps the books now may change it, keeping the invoice uploaded
+    // by the one before.
+    let e = ok(act(
+        &app,
+        &b.committee,
+        &first,
+        "approve",
+        json!({"approve": false, "note": "摘要写清楚"}),
+    )
+    .await)
+    .await;
+    let colleague = app.user("l-colleague", Role::GridWorker, Some(GRID)).await;
+    ok(duties(
+        &app,
+        &b,
+        &colleague,
+        json!([{"node": VILLAGE, "duty": "treasurer"}]),
+    )
+    .await)
+    .await;
+    let mut body = expense("10", &[&invoice]);
+    body.as_object_mut().unwrap().remove("node");
+    body["version"] = e["version"].clone();
+    body["summary"] = json!("购买村委会办公用品（打印纸）");
+    ok(put_json(
+        &app,
+        &format!("/api/v1/ledger/entries/{}", e["id"]),
+        &colleague,
+        body,
+    )
+    .await)
+    .await;
+    // No entry dated ahead of today or before 2000.
+    for date in ["2099-01-01", "1999-12-31"] {
+        let mut body = income("1", "甲");
+        body["date"] = json!(date);
+        let e = assert_error(
+            app.post_json("/api/v1/ledger/entries", Some(&colleague), body)
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["field"], "date");
+    }
+});
+
+db_test!(months_close_once_over_and_in_order, |app| {
+    let b = books(&app).await;
+    app.set_local(2026, 11, 18, 10, 0);
+    let august = {
+        let mut body = income("30", "甲");
+        body["date"] = json!("2026-08-20");
+        created(
+            app.post_json("/api/v1/ledger/entries", Some(&b.treasurer), body)
+                .await,
+        )
+        .await
+    };
+    post_through(&app, &b, august).await;
+    let close = |month: &str| {
+        let body = json!({"node": VILLAGE, "month": month});
+        app.post_json("/api/v1/ledger/closes", Some(&b.agency), body)
+    };
+    // Not this month nor a month ahead; not September before August.
+    for month in ["2026-11", "2027-01"] {
+        let e = assert_error(close(month).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(e["reason"], "ledger_close_over", "{e}");
+    }
+    let e = assert_error(close("2026-09").await, StatusCode::CONFLICT).await;
+    assert_eq!(e["reason"], "ledger_close_order", "{e}");
+    created(close("2026-08").await).await;
+    created(close("2026-09").await).await;
+    let e = assert_error(close("2026-09").await, StatusCode::CONFLICT).await;
+    assert_eq!(e["reason"], "ledger_closed_already", "{e}");
+});
+
 /// A draft income entry in village 441502001001 and one in the other county's village, for the
 /// authorization matrix (written by the store, as no matrix actor holds a duty).
 pub async fn ledger_world(app: &TestApp, by: i64) -> [i64; 2] {

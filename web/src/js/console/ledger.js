@@ -60,7 +60,7 @@ async function booksPage(ctx) {
         ? h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'ledger-balance-table' },
           h('thead', h('tr', ['ledger.col.account', 'ledger.col.debit', 'ledger.col.credit', 'ledger.col.balance'].map((c) => h('th', { scope: 'col' }, t(c))))),
           h('tbody', bal.accounts.map((a) => h('tr', h('td', `${a.account} ${a.name}`), h('td', { class: 'num' }, yuan(a.debit_fen)), h('td', { class: 'num' }, yuan(a.credit_fen)), h('td', { class: 'num' }, yuan(a.balance_fen))))),
-          h('tfoot', h('tr', h('th', { scope: 'row' }, t('ledger.total')), h('td', { class: 'num' }, yuan(bal.debit_fen)), h('td', { class: 'num' }, yuan(bal.credit_fen)), h('td', bal.balanced ? t('ledger.balanced') : '≠')))))
+          h('tfoot', h('tr', h('th', { scope: 'row' }, t('ledger.total')), h('td', { class: 'num' }, yuan(bal.debit_fen)), h('td', { class: 'num' }, yuan(bal.credit_fen)), h('td', bal.balanced ? t('ledger.balanced') : t('ledger.unbalanced'))))))
         : h('p', { class: 'muted' }, t('ledger.noBalances')),
         bal.closed_months.length ? h('p', { class: 'muted' }, t('ledger.closed', { months: bal.closed_months.slice(0, 6).join('、') })) : null);
       put(actions,
@@ -129,7 +129,11 @@ async function entryForm(ctx, village, entry) {
     body,
     submitLabel: t('ledger.save'),
     onSubmit: async () => {
-      for (const f of files.files) invoices.push((await uploadPhoto(f)).hash);
+      for (const f of files.files) {
+        // A retry after a failed save uploads again: the same image is attached once.
+        const { hash } = await uploadPhoto(f);
+        if (!invoices.includes(hash)) invoices.push(hash);
+      }
       files.value = '';
       const lines = [...rows.querySelectorAll('tr')].map((tr) => {
         const [acc, side, amount] = tr.querySelectorAll('select, input');
@@ -158,12 +162,15 @@ async function entryPage(ctx, id) {
       const ok = await formDialog({ title: t(`ledger.act.${action}${approve === false ? 'Back' : ''}`), body: field(t('ledger.reason'), input), onSubmit: () => { note = input.value.trim(); } });
       if (!ok) return;
     }
+    const buttons = [...content.querySelectorAll('#ledger-actions button')];
+    for (const b of buttons) b.disabled = true;
     try {
       await post(`ledger/entries/${id}/actions`, { action, version: e.version, ...(approve === undefined ? {} : { approve }), ...(note ? { note } : {}) });
       toast(t('ledger.moved'));
       await entryPage(ctx, id);
     } catch (err) {
       toast(err.describe ? err.describe() : String(err), 'error');
+      for (const b of buttons) b.disabled = false;
     }
   };
   const btn = (key, fn, cls = 'btn') => h('button', { type: 'button', class: cls, dataset: { act: key }, onclick: fn }, t(`ledger.act.${key}`));

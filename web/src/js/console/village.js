@@ -10,11 +10,15 @@ export const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
 export async function villages(me, held) {
   const out = new Map();
   const add = (code, name) => { if (!out.has(code)) out.set(code, name || code); };
-  const villagesUnder = async (code) => {
+  const villagesUnder = async (code, depth = 0) => {
     if (code.length !== 12 || code.endsWith('000')) {
       try {
+        // A town's villages, or a county's through its towns.
         const kids = await get(`nodes/${code}/children`);
-        for (const n of kids.items || kids) if (n.level === 'village') add(n.code, n.name);
+        for (const n of kids.items || kids) {
+          if (n.level === 'village') add(n.code, n.name);
+          else if (n.level === 'town' && depth < 1) await villagesUnder(n.code, depth + 1);
+        }
       } catch { /* not readable */ }
     } else {
       let name = code;

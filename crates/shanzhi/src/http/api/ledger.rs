@@ -207,12 +207,26 @@ fn month_text(m: i64) -> String {
 }
 
 /// Checks an entry's body into what the store writes; the invoices must be the user's uploads.
-async fn values(app: &AppState, user: &CurrentUser, b: &EntryBody) -> ApiResult<Values> {
+/// What a body asks an entry to hold, checked; `entry` is the entry it replaces (its invoice
+/// images stay attachable whoever uploaded them).
+async fn values(
+    app: &AppState,
+    user: &CurrentUser,
+    b: &EntryBody,
+    entry: Option<&Entry>,
+) -> ApiResult<Values> {
     let kind = Kind::parse(&b.kind)
         .ok_or_else(|| ApiError::invalid("kind", "income, expense or transfer"))?;
     let date = chrono::NaiveDate::parse_from_str(&b.date, "%Y-%m-%d")
         .map_err(|_| ApiError::invalid("date", "a day as YYYY-MM-DD"))?;
     use chrono::Datelike;
+    let today = shanzhi_domain::calendar::local_date(app.clock.now_ms());
+    if date > today || date.year() < 2000 {
+        return Err(ApiError::invalid(
+            "date",
+            "an entry is dated between 2000-01-01 and today",
+        ));
+    }
     let summary = shanzhi_domain::text::label("summary", &b.summary, MAX_SUMMARY)?;
     let counterparty = match b.counterparty.as_deref() {
         Some(c) => shanzhi_domain::text::note("counterparty", c, MAX_PARTY)?,
@@ -262,11 +276,27 @@ async fn values(app: &AppState, user: &CurrentUser, b: &EntryBody) -> ApiResult<
             format!("at most {MAX_INVOICES} images"),
         ));
     }
+    let kept = match entry {
+        Some(e) => shanzhi_store::ledger::invoices(&app.db, e.id).await?,
+        None => Vec::new(),
+    };
     for (i, h) in invoices.iter().enumerate() {
         if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
             return Err(ApiError::invalid(
                 format!("invoices[{i}]"),
                 "a photo's hash",
+            ));
+        }
+        if kept.contains(h) {
+            continue;
+        }
+        // One invoice backs one entry: the same image on a second entry would pay twice.
+        if let Some(number) =
+            shanzhi_store::ledger::invoice_in_use(&app.db, h, entry.map(|e| e.id)).await?
+        {
+            return Err(ApiError::invalid(
+                format!("invoices[{i}]"),
+                format!("this invoice image is attached to entry {number} already"),
             ));
         }
         if shanzhi_store::event::photos_uploaded_by(&app.db, std::slice::from_ref(h), user.user.id)
@@ -362,7 +392,7 @@ async fn create(
     if b.version.is_some() {
         return Err(ApiError::invalid("version", "a new entry has no version"));
     }
-    let v = values(&app, &user, &b).await?;
+    let v = values(&app, &user, &b, None).await?;
     open_month(&app, &node, v.month).await?;
     let e = shanzhi_store::ledger::insert(
         &app.db,
@@ -406,7 +436,7 @@ async fn replace(
             format!("an entry that is {} cannot be changed", e.state),
         ));
     }
-    let v = values(&app, &user, &b).await?;
+    let v = values(&app, &user, &b, Some(&e)).await?;
     open_month(&app, &node, v.month).await?;
     shanzhi_store::ledger::replace(
         &app.db,
@@ -476,6 +506,7 @@ async fn act(
         kind: Kind::parse(&e.kind).unwrap_or(Kind::Transfer),
         invoices: shanzhi_store::ledger::invoices(&app.db, id).await?.len() as u32,
         month_closed: shanzhi_store::ledger::is_closed(&app.db, &e.node_code, e.month).await?,
+        by_creator: e.created_by == user.user.id,
     };
     let t = shanzhi_domain::ledger::transition(&facts, &action, holding(&held, &node, needed))
         .map_err(refusal)?;
@@ -506,7 +537,7 @@ async fn act(
     .await
     {
         Ok(()) => {}
-        Err(StoreError::Conflict { .. }) => {
+        Err(StoreError::Conflict { constraint }) if constraint == "ledger_close" => {
             return Err(ApiError::conflict(
                 Some("state"),
                 "the entry's month was closed meanwhile: send it back to be re-dated",
@@ -760,25 +791,28 @@ async fn close(
             "only the town's agency closes a village's month",
         ));
     }
-    // Entries on their way into the month must be posted or sent back first.
-    let waiting = shanzhi_store::ledger::list(
-        &app.db,
-        &Filter {
-            under: node.path().to_owned(),
-            state: Some("approved".into()),
-            month: Some(month),
-            villages: None,
-            before: None,
-            limit: 1,
-        },
-    )
-    .await?;
-    if !waiting.is_empty() {
-        return Err(ApiError::conflict(
-            Some("month"),
-            "approved entries of the month wait for the review: post or send them back first",
+    // Months close once they are over, and in order.
+    let today = shanzhi_domain::calendar::local_date(app.clock.now_ms());
+    use chrono::Datelike;
+    if month >= month_index(today.year(), today.month()) {
+        return Err(ApiError::invalid(
+            "month",
+            "a month is closed once it is over",
         ));
     }
+    if let Some(first) = shanzhi_store::ledger::first_open_month(&app.db, node.as_str()).await? {
+        if first < month {
+            return Err(ApiError::conflict(
+                Some("month"),
+                format!(
+                    "{} is not closed yet: months close in order",
+                    month_text(first)
+                ),
+            ));
+        }
+    }
+    // Entries on their way into the month must be posted or sent back first (checked again
+    // under the month's lock by the store).
     shanzhi_store::ledger::close(
         &app.db,
         node.as_str(),
@@ -788,7 +822,13 @@ async fn close(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict { .. } => {
+        StoreError::Conflict { constraint } if constraint == "ledger_waiting" => {
+            ApiError::conflict(
+                Some("month"),
+                "approved entries of the month wait for the review: post or send them back first",
+            )
+        }
+        StoreError::Conflict { constraint } if constraint == "ledger_close" => {
             ApiError::conflict(Some("month"), "the month is already closed")
         }
         e => e.into(),
@@ -891,6 +931,25 @@ async fn set_duties(
     }
     out.sort();
     out.dedup();
+    // Separation of duties (不相容岗位相分离): the one who enters an entry is not the one who
+    // approves it, nor the one who reviews it for the town.
+    for (v, d) in out.iter().filter(|(_, d)| d != "town_agency") {
+        let village = NodeCode::parse(v).map_err(|e| ApiError::internal(e.into()))?;
+        let clash = out.iter().find(|(n, other)| {
+            other != d
+                && (n == v
+                    || (other == "town_agency"
+                        && NodeCode::parse(n).is_ok_and(|t| t.contains(&village))))
+        });
+        if let Some((n, other)) = clash {
+            return Err(ApiError::invalid(
+                "duties",
+                format!(
+                    "one person cannot be both {d} of {v} and {other} of {n} (不相容岗位相分离)"
+                ),
+            ));
+        }
+    }
     shanzhi_store::ledger::set_duties(&app.db, id, &out, user.user.id, app.clock.now_ms()).await?;
     let items: Vec<Value> = out
         .into_iter()

@@ -109,7 +109,12 @@ pub(crate) fn list_root(
         Some(raw) => {
             NodeCode::parse(raw).map_err(|_| ApiError::invalid("node", "not a region code"))?
         }
+        // The user's area, unless it lies inside the village of their duty (a grid worker who
+        // keeps the village's books reads the village's).
         None => match (user.actor.scope.node(), held.first()) {
+            (_, Some((d, _))) if user.actor.scope.node().is_none_or(|n| !n.contains(d)) => {
+                d.clone()
+            }
             (Some(n), _) if !matches!(user.actor.role, Role::Citizen | Role::Handler) => n.clone(),
             (_, Some((n, _))) => n.clone(),
             _ => return Err(ApiError::forbidden(citizens.to_owned())),
