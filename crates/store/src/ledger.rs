@@ -401,6 +401,19 @@ pub async fn sums_to(
     ).bind(node).bind(month).fetch_all(pool).await?))
 }
 
+/// The posted sums of a village's accounts over the months `from..=to`.
+pub async fn sums_between(
+    db: &Db,
+    node: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT account_code, CAST(SUM(debit_fen) AS BIGINT), CAST(SUM(credit_fen) AS BIGINT) FROM ledger_sum \
+         WHERE node_code = $1 AND month >= $2 AND month <= $3 GROUP BY account_code ORDER BY account_code",
+    ).bind(node).bind(from).bind(to).fetch_all(pool).await?))
+}
+
 /// The same sums recounted from the posted entries' lines (tests and checks).
 pub async fn recount(
     db: &Db,

@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod state;
+pub mod statement;
 
 use crate::DomainError;
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::helpers::{Session, TestApp};
 
 /// The sheets of an .xlsx answer: name → rows of cells as text.
-async fn sheets(app: &TestApp, path: &str, who: &Session) -> Vec<(String, Vec<Vec<String>>)> {
+pub async fn sheets(app: &TestApp, path: &str, who: &Session) -> Vec<(String, Vec<Vec<String>>)> {
     let r = app.get(path, Some(who)).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
     assert_eq!(

@@ -636,6 +636,91 @@ db_test!(
     }
 );
 
+db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
+    let b = books(&app).await;
+    let invoice = upload(&app, &b.treasurer, TINY_PNG, "image/png").await;
+    for body in [income("8000", "陈建国"), expense("1200.50", &[&invoice])] {
+        let e = created(
+            app.post_json("/api/v1/ledger/entries", Some(&b.treasurer), body)
+                .await,
+        )
+        .await;
+        post_through(&app, &b, e).await;
+    }
+    let s = app
+        .get_json(
+            &format!("/api/v1/ledger/statements?node={VILLAGE}&month=2026-09"),
+            &b.agency,
+        )
+        .await;
+    let sheet = &s["balance_sheet"];
+    assert_eq!(sheet["balanced"], true, "{s}");
+    // The bank: 8000 in, 1200.50 out of cash (101) — the month-end column of each.
+    let end_of = |code: &str| {
+        sheet["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["account"] == code)
+            .map_or(0, |l| l["second_fen"].as_i64().unwrap())
+    };
+    assert_eq!(end_of("102"), 800_000);
+    assert_eq!(end_of("101"), -120_050);
+    assert_eq!(sheet["unallocated_fen"][1], 800_000 - 120_050);
+    assert_eq!(s["income_statement"]["net_fen"], json!([679_950, 679_950]));
+    // October: nothing in the month, the year to date as September left it.
+    let oct = app
+        .get_json(
+            &format!("/api/v1/ledger/statements?node={VILLAGE}&month=2026-10"),
+            &b.agency,
+        )
+        .await;
+    assert_eq!(
+        oct["income_statement"]["net_fen"],
+        json!([0, 679_950]),
+        "{oct}"
+    );
+    // The workbook: both statements, the figures in yuan.
+    let books = crate::export::sheets(
+        &app,
+        &format!("/api/v1/ledger/statements?node={VILLAGE}&month=2026-09&format=xlsx"),
+        &b.agency,
+    )
+    .await;
+    let names: Vec<&str> = books.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["资产负债表", "收益及收益分配表"]);
+    let rows = &books[0].1;
+    let total = |label: &str| {
+        rows.iter()
+            .find(|r| r.get(1).is_some_and(|c| c == label))
+            .map(|r| r[3].clone())
+            .unwrap()
+    };
+    assert_eq!(total("资产合计"), total("负债和所有者权益合计"));
+    assert_eq!(total("资产合计"), "6799.5");
+    // Villagers and the other county do not read them; a bad format is named.
+    let villager = app.user("l-stat-citizen", Role::Citizen, None).await;
+    assert_error(
+        app.get(
+            &format!("/api/v1/ledger/statements?node={VILLAGE}"),
+            Some(&villager),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let e = assert_error(
+        app.get(
+            &format!("/api/v1/ledger/statements?node={VILLAGE}&format=pdf"),
+            Some(&b.agency),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["field"], "format");
+});
+
 async fn duties(app: &TestApp, b: &Books, who: &Session, list: Value) -> reqwest::Response {
     let path = format!("/api/v1/users/{}/duties", who.user_id);
     put_json(app, &path, &b.admin, json!({"duties": list})).await

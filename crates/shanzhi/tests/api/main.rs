@@ -17,7 +17,7 @@ mod dispute_map;
 mod emergency;
 mod errors;
 mod event;
-mod export;
+pub mod export;
 mod figures_base;
 mod grid_take;
 mod hotline;

@@ -65,7 +65,8 @@ async function booksPage(ctx) {
         bal.closed_months.length ? h('p', { class: 'muted' }, t('ledger.closed', { months: bal.closed_months.slice(0, 6).join('、') })) : null);
       put(actions,
         holds(held, village.value, 'treasurer') ? h('button', { type: 'button', class: 'btn btn-primary', id: 'ledger-new', onclick: () => entryForm(ctx, village.value, null) }, t('ledger.new')) : null,
-        holds(held, village.value, 'town_agency') ? h('button', { type: 'button', class: 'btn', id: 'ledger-close', onclick: () => closeMonth(village.value, month.value || thisMonth(), load) }, t('ledger.closeMonth')) : null);
+        holds(held, village.value, 'town_agency') ? h('button', { type: 'button', class: 'btn', id: 'ledger-close', onclick: () => closeMonth(village.value, month.value || thisMonth(), load) }, t('ledger.closeMonth')) : null,
+        h('a', { class: 'btn', id: 'ledger-statements', download: '', href: `/api/v1/ledger/statements?node=${village.value}&month=${month.value || thisMonth()}&format=xlsx` }, t('ledger.statements')));
     } catch (err) {
       put(status, errorBox(err, load));
     }

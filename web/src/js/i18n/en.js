@@ -1551,6 +1551,7 @@ export default {
   'ledger.closedOk': '{month} closed',
   'ledger.total': 'Total',
   'ledger.unbalanced': 'Debits and credits differ',
+  'ledger.statements': 'Monthly statements (balance sheet, income and distribution) as Excel',
   'ledger.balanced': 'Balanced',
   'ledger.col.number': 'Number',
   'ledger.col.date': 'Date',

@@ -1551,6 +1551,7 @@ export default {
   'ledger.closedOk': '{month} 已月结',
   'ledger.total': '合计',
   'ledger.unbalanced': '借贷不平',
+  'ledger.statements': '导出月度会计报表（资产负债表、收益及收益分配表）',
   'ledger.balanced': '借贷平衡',
   'ledger.col.number': '凭证号',
   'ledger.col.date': '日期',

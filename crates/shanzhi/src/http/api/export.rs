@@ -22,7 +22,7 @@ use crate::http::state::AppState;
 pub const MAX_ROWS: usize = 10_000;
 /// Rows read from the store at a time.
 const PAGE: i64 = 500;
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `/api/v1/…/export.xlsx`.
 pub fn routes() -> Routes {

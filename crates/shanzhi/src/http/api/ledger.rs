@@ -135,6 +135,15 @@ pub fn routes() -> Routes {
                 .query_required("node", s::node_code(), "the village")
                 .query("month", s::pattern(MONTH), "YYYY-MM (default: this month)"),
         )
+        .get(
+            "/api/v1/ledger/statements",
+            statements,
+            Doc::new("ledger", "A village's monthly statements: the balance sheet (资产负债表) and the income and distribution statement (收益及收益分配表), as JSON or an Excel workbook")
+                .query_required("node", s::node_code(), "the village")
+                .query("month", s::pattern(MONTH), "the month, YYYY-MM (default: this month)")
+                .query("format", s::one_of(&["json", "xlsx"]), "json (default) or xlsx")
+                .produces(super::export::XLSX),
+        )
         .post(
             "/api/v1/ledger/closes",
             close,
@@ -769,6 +778,122 @@ async fn balances(
         "debit_fen": d, "credit_fen": c, "balanced": d == c,
         "closed_months": shanzhi_store::ledger::closed_months(&app.db, node.as_str()).await?.into_iter().map(month_text).collect::<Vec<_>>()}),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementQuery {
+    node: String,
+    month: Option<String>,
+    format: Option<String>,
+}
+
+async fn statements(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<StatementQuery>,
+) -> ApiResult<axum::response::Response> {
+    use shanzhi_domain::ledger::statement::{balance_sheet, income_statement, Line};
+    let node = village(&q.node, "node")?;
+    let xlsx = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or xlsx")),
+    };
+    if !reads(&user, &duties(&app, &user).await?, &node) {
+        return Err(ApiError::not_found("village"));
+    }
+    let month = match q.month.as_deref() {
+        Some(m) => parse_month(m, "month")?,
+        None => {
+            use chrono::Datelike;
+            let d = shanzhi_domain::calendar::local_date(app.clock.now_ms());
+            month_index(d.year(), d.month())
+        }
+    };
+    let year_start = month - month.rem_euclid(12);
+    let db = &app.db;
+    let v = node.as_str();
+    let (start, end, in_month, in_year) = (
+        shanzhi_store::ledger::sums_to(db, v, year_start - 1).await?,
+        shanzhi_store::ledger::sums_to(db, v, month).await?,
+        shanzhi_store::ledger::sums_between(db, v, month, month).await?,
+        shanzhi_store::ledger::sums_between(db, v, year_start, month).await?,
+    );
+    let sheet = balance_sheet(&start, &end);
+    let income = income_statement(&in_month, &in_year);
+    let name = shanzhi_store::node::get(db, &node)
+        .await
+        .map(|n| n.name)
+        .unwrap_or_default();
+    if xlsx {
+        use super::export::{download, workbook, Cell, Sheet};
+        let y = |fen: i64| Cell::Number(fen as f64 / 100.0);
+        let row = |l: &Line| {
+            vec![
+                Cell::Text(l.code.to_owned()),
+                Cell::Text(l.name.to_owned()),
+                y(l.first),
+                y(l.second),
+            ]
+        };
+        let total = |label: &str, (a, b): (i64, i64)| {
+            vec![Cell::Empty, Cell::Text(label.to_owned()), y(a), y(b)]
+        };
+        let mut rows = Vec::new();
+        rows.push(vec![Cell::Text("资产".into())]);
+        rows.extend(sheet.assets.iter().map(row));
+        rows.push(total("资产合计", sheet.total_assets));
+        rows.push(vec![Cell::Text("负债".into())]);
+        rows.extend(sheet.liabilities.iter().map(row));
+        rows.push(vec![Cell::Text("所有者权益".into())]);
+        rows.extend(sheet.equity.iter().map(row));
+        rows.push(total("未结转收益", sheet.unallocated));
+        rows.push(total("负债和所有者权益合计", sheet.total_claims));
+        let mut rows2 = Vec::new();
+        rows2.push(vec![Cell::Text("收入".into())]);
+        rows2.extend(income.income.iter().map(row));
+        rows2.push(vec![Cell::Text("支出".into())]);
+        rows2.extend(income.expenditure.iter().map(row));
+        rows2.push(total("本年收益", income.net));
+        rows2.push(total("收益分配", income.distributed));
+        let title = format!("{name}（{}）{}", v, month_text(month));
+        let bytes = workbook(&[
+            Sheet {
+                name: "资产负债表",
+                headers: &["科目编码", "项目", "年初数（元）", "期末数（元）"],
+                rows,
+                note: Some(title.clone()),
+            },
+            Sheet {
+                name: "收益及收益分配表",
+                headers: &["科目编码", "项目", "本月数（元）", "本年累计数（元）"],
+                rows: rows2,
+                note: Some(title),
+            },
+        ])?;
+        return Ok(download(
+            bytes,
+            &format!("statements-{v}-{}.xlsx", month_text(month)),
+            &format!("{name}会计报表-{}.xlsx", month_text(month)),
+        ));
+    }
+    let lines = |ls: &[Line]| -> Vec<Value> {
+        ls.iter().map(|l| json!({"account": l.code, "name": l.name, "first_fen": l.first, "second_fen": l.second})).collect()
+    };
+    Ok(axum::Json(json!({
+        "node": v, "name": name, "month": month_text(month),
+        "balance_sheet": {"columns": ["year_start", "month_end"], "assets": lines(&sheet.assets),
+            "liabilities": lines(&sheet.liabilities), "equity": lines(&sheet.equity),
+            "unallocated_fen": [sheet.unallocated.0, sheet.unallocated.1],
+            "total_assets_fen": [sheet.total_assets.0, sheet.total_assets.1],
+            "total_claims_fen": [sheet.total_claims.0, sheet.total_claims.1],
+            "balanced": sheet.total_assets == sheet.total_claims},
+        "income_statement": {"columns": ["month", "year_to_date"], "income": lines(&income.income),
+            "expenditure": lines(&income.expenditure), "net_fen": [income.net.0, income.net.1],
+            "distributed_fen": [income.distributed.0, income.distributed.1]},
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
