@@ -5,6 +5,7 @@ pub mod auth;
 pub mod base;
 pub mod briefing;
 pub mod category;
+pub mod contract;
 pub mod correction;
 pub mod department;
 pub mod dispute;
@@ -89,6 +90,7 @@ pub fn routes() -> Routes {
         .merge(dispute_map::routes())
         .merge(mediator::routes())
         .merge(ledger::routes())
+        .merge(contract::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())
