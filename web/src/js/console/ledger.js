@@ -17,10 +17,10 @@ let chartCache = null;
 const chart = async () => (chartCache ||= (await get('ledger/accounts')).items);
 
 /** The user's duties: [{node, duty}]. */
-const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
+export const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
 
 /** The villages this user can open: those of their duties, and the villages of their area. */
-async function villages(me, held) {
+export async function villages(me, held) {
   const out = new Map();
   const add = (code, name) => { if (!out.has(code)) out.set(code, name || code); };
   const villagesUnder = async (code) => {
@@ -42,7 +42,7 @@ async function villages(me, held) {
   return [...out.entries()];
 }
 
-function holds(held, village, duty) {
+export function holds(held, village, duty) {
   // A town's agency serves the villages under the town (a town's path is its first nine digits).
   return held.some((d) => d.duty === duty && (duty === 'town_agency' ? village.startsWith(d.node.slice(0, 9)) : d.node === village));
 }
