@@ -203,7 +203,7 @@ async function contractPage(ctx, id) {
     flagBadge(f), ' ',
     h('span', { class: 'muted' }, f.open ? t('contract.raisedAt', { at: fmtTime(f.raised_at) }) : t('contract.closedAt', { at: fmtTime(f.closed_at) })),
     f.note ? h('div', { class: 'muted' }, f.note) : null,
-    f.open && mayWrite ? h('div', { class: 'actions', style: { display: 'flex', gap: '8px', marginTop: '4px' } },
+    f.open && mayWrite ? h('div', { class: 'cflag-actions' },
       nexts[f.status].map((to) => h('button', { type: 'button', class: to === 'cleaned' ? 'btn btn-small btn-primary' : 'btn btn-small', dataset: { to }, onclick: () => move(f, to) }, t(`contract.to.${to}`)))) : null);
   const kv = (k, v) => [h('dt', t(k)), h('dd', v ?? '—')];
   put(content,
@@ -217,8 +217,8 @@ async function contractPage(ctx, id) {
         kv('contract.unitPrice', c.unit_price_fen == null ? null : `¥${yuan(c.unit_price_fen)} / ${t(`contract.unit.${c.unit}`)}`),
         kv('contract.paymentTerms', c.payment_terms), kv('contract.meetingDate', c.meeting_date), kv('contract.meetingRef', c.meeting_ref)),
       mayWrite ? h('button', { type: 'button', class: 'btn', id: 'contract-edit', onclick: () => contractForm(ctx, c.node, c) }, t('contract.edit')) : null)),
-    h('section', { class: 'card', id: 'contract-flags' }, h('h2', t('contract.flags')),
-      c.flags.length ? h('ul', { class: 'plain' }, c.flags.map(flagRow)) : h('p', { class: 'muted' }, t('contract.noFlags'))),
+    h('section', { class: 'card', id: 'contract-flags' }, h('div', { class: 'card-body' }, h('h2', t('contract.flags')),
+      c.flags.length ? h('ul', { class: 'cflag-list' }, c.flags.map(flagRow)) : h('p', { class: 'muted' }, t('contract.noFlags')))),
     c.photos.length ? h('section', { class: 'card' }, h('h2', t('contract.photos')),
       h('div', { class: 'photos', id: 'contract-photos' }, c.photos.map((p) => h('a', { href: p.url, target: '_blank', rel: 'noopener' }, h('img', { src: p.url, alt: t('contract.photos'), loading: 'lazy' }))))) : null,
     h('section', { class: 'card' }, h('h2', t('ledger.timeline')), h('ol', { class: 'timeline' }, c.timeline.map((l) => h('li',

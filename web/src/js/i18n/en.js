@@ -1497,7 +1497,7 @@ export default {
   'contract.col.price': 'Yearly price (yuan)',
   'contract.col.flags': 'Flags',
   'contract.summaryTotal': '{n} contracts',
-  'contract.summaryFlagged': '{n} of them with open flags',
+  'contract.summaryFlagged': '{n} of them still carry a flag',
   'contract.noVillage': 'No village contracts to show',
   'contract.noVillageHint': "A village's contracts are registered by its committee and the town's agency; ask an administrator for a duty.",
   'contract.allKinds': 'All kinds',

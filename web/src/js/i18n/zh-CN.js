@@ -1497,7 +1497,7 @@ export default {
   'contract.col.price': '年租金（元）',
   'contract.col.flags': '问题',
   'contract.summaryTotal': '合同 {n} 份',
-  'contract.summaryFlagged': '其中 {n} 份仍有待整改问题',
+  'contract.summaryFlagged': '其中 {n} 份存在尚未消除的问题',
   'contract.noVillage': '没有可查看的村集体合同',
   'contract.noVillageHint': '村集体合同由村委会和镇三资代理中心登记；请管理员为您分配岗位。',
   'contract.allKinds': '全部类别',
