@@ -169,6 +169,21 @@ macro_rules! recompute {
     }};
 }
 
+/// Takes the village's row of `contract_village` inside the open transaction `$tx`: until it
+/// commits, other writes to the village's register wait (PostgreSQL's row lock; SQLite's write
+/// transactions are one at a time anyway).
+macro_rules! lock_village {
+    ($tx:expr, $node:expr) => {{
+        sqlx::query(
+            "INSERT INTO contract_village (node_code, writes) VALUES ($1, 1) \
+             ON CONFLICT (node_code) DO UPDATE SET writes = contract_village.writes + 1",
+        )
+        .bind($node)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 macro_rules! write_photos {
     ($tx:expr, $id:expr, $v:expr) => {{
         sqlx::query("DELETE FROM contract_photo WHERE contract_id = $1").bind($id).execute(&mut *$tx).await?;
@@ -204,6 +219,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING {COLUMNS}"
     );
     Ok(with_tx!(db, tx => {
+        lock_village!(tx, node);
         let c: Contract = sqlx::query_as(&sql)
             .bind(node).bind(&v.number).bind(&v.kind).bind(&v.asset_name).bind(&v.location).bind(v.area_centi)
             .bind(&v.unit).bind(&v.counterparty).bind(v.private_party).bind(&v.start_date).bind(&v.end_date)
@@ -236,6 +252,7 @@ pub async fn replace(
 ) -> Result<(), StoreError> {
     let node = before.node_code.as_str();
     with_tx!(db, tx => {
+        lock_village!(tx, node);
         let done = sqlx::query(
             "UPDATE contract SET number = $1, kind = $2, asset_name = $3, location = $4, area_centi = $5, unit = $6, \
              counterparty = $7, private_party = $8, start_date = $9, end_date = $10, yearly_fen = $11, payment_terms = $12, \
@@ -288,6 +305,7 @@ pub async fn recheck(
     let mut changed = 0;
     for (node, kind, unit) in groups {
         changed += with_tx!(db, tx => {
+            lock_village!(tx, &node);
             recompute!(tx, &node, &kind, &unit, today, limits, None::<i64>, now)
         });
     }

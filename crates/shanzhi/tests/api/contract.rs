@@ -380,6 +380,52 @@ db_test!(
     }
 );
 
+db_test!(
+    concurrent_writes_to_a_village_judge_each_other_s_prices,
+    |app| {
+        let k = keepers(&app).await;
+        // Eight ponds registered at once: whatever the order, each is judged against all the
+        // others in the end — the two cheap ones are low (the median of the others is 540 a mu).
+        let prices = [
+            "5000", "5200", "5400", "5600", "5800", "6000", "3000", "3100",
+        ];
+        let tries = prices.iter().enumerate().map(|(i, p)| {
+            app.post_json(
+                "/api/v1/contracts",
+                Some(&k.committee),
+                pond(&format!("C-{i}"), p),
+            )
+        });
+        let answers = futures_util::future::join_all(tries).await;
+        assert!(
+            answers.iter().all(|r| r.status() == StatusCode::CREATED),
+            "{:?}",
+            answers.iter().map(|r| r.status()).collect::<Vec<_>>()
+        );
+        let list = app
+            .get_json(&format!("/api/v1/contracts?node={VILLAGE}"), &k.committee)
+            .await;
+        let mut low: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| open_flags(c) == ["price_low"])
+            .map(|c| c["number"].as_str().unwrap().to_owned())
+            .collect();
+        low.sort();
+        assert_eq!(low, ["C-6", "C-7"], "{list}");
+        assert_eq!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| !open_flags(c).is_empty())
+                .count(),
+            2
+        );
+    }
+);
+
 db_test!(clean_up_statuses_move_forward_with_notes, |app| {
     let k = keepers(&app).await;
     let mut body = pond("HT-9", "5000");

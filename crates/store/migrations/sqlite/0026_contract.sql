@@ -69,3 +69,11 @@ CREATE TABLE contract_log (
     data         TEXT NOT NULL
 );
 CREATE INDEX contract_log_contract_idx ON contract_log (contract_id, id);
+
+-- One row per village with contracts, taken (an upsert) first in the transaction of every write
+-- to its register: writes to one village's contracts follow one another, so that the flags one
+-- write computes see the prices the others wrote (the median is the village's).
+CREATE TABLE contract_village (
+    node_code    TEXT PRIMARY KEY,
+    writes       INTEGER NOT NULL
+);
