@@ -27,6 +27,8 @@ CREATE TABLE contract (
     UNIQUE (node_code, number)
 );
 CREATE INDEX contract_group_idx ON contract (node_code, kind, unit);
+-- The daily recheck looks for terms that ended.
+CREATE INDEX contract_end_idx ON contract (end_date);
 
 -- Attachment photos (the contract's scans): photos of the shared photo store.
 CREATE TABLE contract_photo (
@@ -55,6 +57,7 @@ CREATE TABLE contract_flag (
 );
 CREATE UNIQUE INDEX contract_flag_current_idx ON contract_flag (contract_id, flag) WHERE is_current;
 CREATE INDEX contract_flag_node_idx ON contract_flag (node_code, flag, status);
+CREATE INDEX contract_flag_contract_idx ON contract_flag (contract_id, flag);
 
 -- A contract's timeline (the shared shape of event_log).
 CREATE TABLE contract_log (
