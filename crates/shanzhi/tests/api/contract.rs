@@ -884,6 +884,59 @@ db_test!(who_may_read_and_write_the_register, |app| {
     assert_eq!(village["flagged"], 1);
 });
 
+db_test!(
+    the_demo_registers_contracts_flagged_in_each_way_some_cleaned_up,
+    |app| {
+        use shanzhi::demo;
+        let city = demo::generate(demo::Scale::Town, 7).unwrap();
+        demo::write_with_events(&app.state.db, &app.state.pii, &city, 1_795_000_000_000, 0)
+            .await
+            .unwrap();
+        let root = city.root.path();
+        let (rows, total, flagged) = shanzhi_store::contract::summary(&app.state.db, root)
+            .await
+            .unwrap();
+        assert!((100..=240).contains(&total), "{total} contracts");
+        assert!(flagged > 0 && flagged < total / 2, "{flagged} of {total}");
+        for flag in shanzhi_domain::contract::Flag::ALL {
+            let n: i64 = rows
+                .iter()
+                .filter(|r| r.0 == flag.as_str())
+                .map(|r| r.2)
+                .sum();
+            assert!(n > 0, "no {flag:?} flag in the demo: {rows:?}");
+        }
+        for status in ["open", "rectifying", "cleaned"] {
+            assert!(
+                rows.iter().any(|r| r.1 == status),
+                "none {status}: {rows:?}"
+            );
+        }
+        // Each village's contracts are 10 to 20.
+        let per_village: Vec<(String, i64)> = {
+            let mut m = std::collections::BTreeMap::new();
+            let all = shanzhi_store::contract::list(
+                &app.state.db,
+                &shanzhi_store::contract::Filter {
+                    under: root.to_owned(),
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            for c in all {
+                *m.entry(c.node_code).or_insert(0i64) += 1;
+            }
+            m.into_iter().collect()
+        };
+        assert!(
+            per_village.iter().all(|(_, n)| (10..=20).contains(n)),
+            "{per_village:?}"
+        );
+    }
+);
+
 /// A contract of village 441502001001 and one of the other county's village, for the
 /// authorization matrix (written by the store, as no matrix actor holds a duty). Each carries
 /// an open no_meeting_approval flag.
