@@ -576,6 +576,18 @@ db_test!(clean_up_statuses_move_forward_with_notes, |app| {
             "cleanup"
         ]
     );
+    // Each write and move is in the audit log.
+    for (action, n) in [("contract.create", 1), ("contract.cleanup", 3)] {
+        assert_eq!(
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM audit WHERE action = '{action}' AND entity_id = '{}'",
+                c["id"]
+            ))
+            .await,
+            n,
+            "{action}"
+        );
+    }
 });
 
 db_test!(bad_input_is_named_by_its_field_and_changes_nothing, |app| {
