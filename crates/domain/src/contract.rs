@@ -169,6 +169,98 @@ pub fn flags(c: &Terms, today: NaiveDate, peers: &[i64], limits: &Limits) -> Vec
     out
 }
 
+/// What a contract's area is counted in; prices are compared per unit among contracts of the
+/// same kind and unit only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unit {
+    /// 亩
+    Mu,
+    /// 平方米
+    SquareMetre,
+    /// 处、间、个 (a whole pond, a shop)
+    Piece,
+}
+
+impl Unit {
+    pub const ALL: [Unit; 3] = [Unit::Mu, Unit::SquareMetre, Unit::Piece];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Mu => "mu",
+            Unit::SquareMetre => "m2",
+            Unit::Piece => "piece",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Unit> {
+        Unit::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+}
+
+/// The yearly price per unit in fen of a contract of `yearly_fen` over `area_centi` hundredths
+/// of a unit (rounded down); none for no area.
+pub fn unit_price(yearly_fen: i64, area_centi: i64) -> Option<i64> {
+    (area_centi > 0).then(|| (i128::from(yearly_fen) * 100 / i128::from(area_centi)) as i64)
+}
+
+/// Where the clean-up (整改) of a flag stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cleanup {
+    /// 待整改
+    Open,
+    /// 整改中
+    Rectifying,
+    /// 已清理
+    Cleaned,
+}
+
+impl Cleanup {
+    pub const ALL: [Cleanup; 3] = [Cleanup::Open, Cleanup::Rectifying, Cleanup::Cleaned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cleanup::Open => "open",
+            Cleanup::Rectifying => "rectifying",
+            Cleanup::Cleaned => "cleaned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Cleanup> {
+        Cleanup::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Why a clean-up move is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CleanupRefusal {
+    /// The move does not go from where the flag stands.
+    Conflict(String),
+    /// A note is needed.
+    NoteNeeded,
+}
+
+/// May a flag's clean-up go from `from` to `to` (with or without a note)? Forward only:
+/// open → rectifying → cleaned, or open → cleaned at once; cleaning says how (a note), and a
+/// cleaned flag goes back to rectifying only with a note saying why.
+pub fn cleanup_move(from: Cleanup, to: Cleanup, has_note: bool) -> Result<(), CleanupRefusal> {
+    use Cleanup::*;
+    let ok = matches!(
+        (from, to),
+        (Open, Rectifying) | (Open, Cleaned) | (Rectifying, Cleaned) | (Cleaned, Rectifying)
+    );
+    if !ok {
+        return Err(CleanupRefusal::Conflict(format!(
+            "a flag that is {} cannot become {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    if !has_note && (to == Cleaned || from == Cleaned) {
+        return Err(CleanupRefusal::NoteNeeded);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +385,35 @@ mod tests {
         );
         assert_eq!(median(&[4, 1, 3, 2]), Some(2));
         assert_eq!(median(&[]), None);
+    }
+    #[test]
+    fn a_clean_up_goes_forward_and_says_how() {
+        use Cleanup::*;
+        let cases = [
+            (Open, Rectifying, false, Ok(())),
+            (Open, Cleaned, true, Ok(())),
+            (Open, Cleaned, false, Err(CleanupRefusal::NoteNeeded)),
+            (Rectifying, Cleaned, true, Ok(())),
+            (Rectifying, Cleaned, false, Err(CleanupRefusal::NoteNeeded)),
+            (Cleaned, Rectifying, true, Ok(())),
+            (Cleaned, Rectifying, false, Err(CleanupRefusal::NoteNeeded)),
+        ];
+        for (from, to, note, want) in cases {
+            assert_eq!(cleanup_move(from, to, note), want, "{from:?} -> {to:?}");
+        }
+        for (from, to) in [
+            (Rectifying, Open),
+            (Cleaned, Open),
+            (Open, Open),
+            (Cleaned, Cleaned),
+        ] {
+            assert!(matches!(
+                cleanup_move(from, to, true),
+                Err(CleanupRefusal::Conflict(_))
+            ));
+        }
+        assert_eq!(unit_price(100_000, 250), Some(40_000));
+        assert_eq!(unit_price(100_000, 0), None);
+        assert_eq!(Unit::parse("m2"), Some(Unit::SquareMetre));
     }
 }

@@ -124,6 +124,13 @@ async fn housekeeping(state: AppState) {
                     Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
                 }
             }
+            // Contracts whose term ended are flagged expired (the day's change, seen within
+            // the minute; the query finds nothing on most runs).
+            match crate::http::api::contract::sweep(&state, now).await {
+                Ok(n) if n > 0 => tracing::info!(flags = n, "contract flags rechecked"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "contract recheck failed"),
+            }
             // The morning and evening briefings due (早晚报), once per node and day.
             match crate::briefing::sweep(&state, now).await {
                 Ok(n) if n > 0 => tracing::info!(briefings = n, "wrote the briefings due"),

@@ -392,6 +392,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0023_public_affairs",
         include_str!("../migrations/sqlite/0023_public_affairs.sql"),
     ),
+    (
+        26,
+        "0026_contract",
+        include_str!("../migrations/sqlite/0026_contract.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -508,6 +513,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         23,
         "0023_public_affairs",
         include_str!("../migrations/postgres/0023_public_affairs.sql"),
+    ),
+    (
+        26,
+        "0026_contract",
+        include_str!("../migrations/postgres/0026_contract.sql"),
     ),
 ];
 

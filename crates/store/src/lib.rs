@@ -16,6 +16,7 @@ pub mod tally;
 
 pub mod caller;
 pub mod category;
+pub mod contract;
 pub mod correction;
 pub mod department;
 pub mod disclosure;

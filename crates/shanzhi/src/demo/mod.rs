@@ -3,6 +3,7 @@
 pub mod base;
 pub mod boundary;
 pub mod briefing;
+pub mod contract;
 pub mod disclosure;
 pub mod dispute;
 pub mod division;
@@ -170,6 +171,11 @@ pub async fn write_with_events(
         .await
         .context("writing the village notices and questions")?;
     books.finish_and_clear();
+    let register = progress::spinner("village contracts");
+    contract::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the village contracts")?;
+    register.finish_and_clear();
     write_history(
         db,
         city,

@@ -10,6 +10,7 @@ mod auth;
 mod briefing;
 mod browser;
 mod building_import;
+mod contract;
 mod dashboard;
 mod dispute;
 mod dispute_agreement;

@@ -161,6 +161,9 @@ struct World {
     /// Published notices (四务公开) and questions on them, in the same two villages.
     notices: [i64; 2],
     questions: [i64; 2],
+    /// Contracts of village 441502001001 and of the other county's village, each with an open
+    /// no_meeting_approval flag.
+    contracts: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2453,10 +2456,12 @@ async fn world(app: &TestApp) -> World {
     let ledger = crate::ledger::ledger_world(app, cast.worker.user_id).await;
     let (notices, questions) =
         crate::question::public_affairs_world(app, cast.worker.user_id).await;
+    let contracts = crate::contract::contract_world(app, cast.worker.user_id).await;
     World {
         ledger,
         notices,
         questions,
+        contracts,
         briefings,
         risks,
         warnings,
@@ -2769,6 +2774,99 @@ fn warning_rows() -> Vec<Row> {
             },
             build: |_, _, _, _| call(Method::GET, "/api/v1/me/ledger"),
         },
+        // The contracts register: read like the books; registered and changed by duty holders
+        // (none in the matrix; tests/api/contract.rs walks them) and by administrators whose
+        // area holds the village.
+        Row {
+            method: "get",
+            path: "/api/v1/contracts",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/contracts?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/contracts",
+            want: |r, s| match (r, s) {
+                (Role::Admin, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/contracts").json(json!({"node": village(s), "number": "矩阵-2",
+                    "kind": "land", "asset_name": "矩阵地块", "area": "3.5", "unit": "mu", "counterparty": "矩阵",
+                    "start": "2024-01-01", "end": "2033-12-31", "yearly_price": "2100"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/contracts/summary",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/contracts/summary?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/contracts/{id}",
+            want: ledger_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/contracts/{}", Base::of(&w.contracts, s)),
+                )
+            },
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/contracts/{id}",
+            want: contract_write,
+            build: |w, _, s, _| {
+                call(Method::PUT, format!("/api/v1/contracts/{}", Base::of(&w.contracts, s))).json(json!({
+                    "number": "矩阵-1", "kind": "pond", "asset_name": "矩阵鱼塘", "area": "10", "unit": "mu",
+                    "counterparty": "矩阵", "start": "2022-01-01", "end": "2030-12-31", "yearly_price": "1000",
+                    "version": 1}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/contracts/{id}/flags/{flag}",
+            want: contract_write,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/contracts/{}/flags/no_meeting_approval",
+                        Base::of(&w.contracts, s)
+                    ),
+                )
+                .json(json!({"status": "rectifying", "note": "矩阵"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/contracts",
+            want: |r, _| {
+                if r == Role::Citizen {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/contracts"),
+        },
         Row {
             method: "get",
             path: "/api/v1/users/{id}/duties",
@@ -2982,6 +3080,16 @@ fn ledger_read(r: Role, s: Side) -> Want {
 fn ledger_move(r: Role, s: Side) -> Want {
     match (ledger_reader(r), s) {
         (true, Side::In) => Want::Forbidden,
+        _ => Want::Hidden,
+    }
+}
+
+/// A change to a contract: administrators whose area holds it make it; other readers are told
+/// it is not theirs to make; others do not see the contract.
+fn contract_write(r: Role, s: Side) -> Want {
+    match (r, ledger_reader(r), s) {
+        (Role::Admin, _, Side::In) => Want::Ok,
+        (_, true, Side::In) => Want::Forbidden,
         _ => Want::Hidden,
     }
 }

@@ -246,6 +246,15 @@ def map_case(context, case):
     if path == "/api/v1/disclosures" and method == "POST":
         # Notices are a village's: the run's village (the admin's area holds it).
         body["node"] = os.environ["SZ_GRID"][:12]
+    if path in ("/api/v1/contracts", "/api/v1/contracts/{id}") and method in ("POST", "PUT"):
+        # The register is kept per village (the run's village), and a term ends after it
+        # starts, with a meeting's reference only beside its date: the handler's rules.
+        if method == "POST":
+            body["node"] = os.environ["SZ_GRID"][:12]
+        if isinstance(body.get("start"), str) and isinstance(body.get("end"), str):
+            body["start"], body["end"] = sorted([body["start"], body["end"]])
+        if body.get("meeting_ref") and not body.get("meeting_date"):
+            body.pop("meeting_ref", None)
     if path == "/api/v1/users/{id}/duties":
         # Which region a duty may sit at is the handler's rule: no duties is always valid.
         body["duties"] = []

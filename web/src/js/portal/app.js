@@ -13,6 +13,7 @@ import { warningsPage } from './warnings.js';
 import { ledgerPage } from './ledger.js';
 import { disclosuresPage } from './disclosures.js';
 import { questionsPage } from './questions.js';
+import { contractsPage } from './contracts.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -35,6 +36,7 @@ const ROUTES = [
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
   [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
   [/^\/m\/ledger\/?$/, () => (needLogin() ? undefined : ledgerPage(content, me))],
+  [/^\/m\/contracts\/?$/, () => (needLogin() ? undefined : contractsPage(content, me))],
   [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
   [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
   [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
@@ -136,6 +138,7 @@ async function home() {
       h('a', { href: '/m/warnings', id: 'go-warnings' }, h('span', { class: 'ico' }, icon('alert', 24)), h('span', t('pwarning.title'))),
       h('a', { href: '/m/ledger', id: 'go-ledger' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pledger.title'))),
       h('a', { href: '/m/questions', id: 'go-questions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pquestion.title'))),
+      h('a', { href: '/m/contracts', id: 'go-contracts' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pcontract.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod base;
 pub mod briefing;
 pub mod category;
+pub mod contract;
 pub mod correction;
 pub mod department;
 pub mod disclosure;
@@ -93,6 +94,7 @@ pub fn routes() -> Routes {
         .merge(ledger::routes())
         .merge(disclosure::routes())
         .merge(question::routes())
+        .merge(contract::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())

@@ -116,8 +116,13 @@ async fn may_read(app: &AppState, user: &CurrentUser, hash: &str) -> ApiResult<b
     if super::village::reads_invoices_of(app, user, &ledgers).await? {
         return Ok(true);
     }
+    // A contract's attachment (集体合同): whoever reads the village's contracts.
+    let contracts = shanzhi_store::contract::photo_nodes(&app.db, hash).await?;
+    if super::village::reads_invoices_of(app, user, &contracts).await? {
+        return Ok(true);
+    }
     let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
-    if events.is_empty() && visits.is_empty() && ledgers.is_empty() {
+    if events.is_empty() && visits.is_empty() && ledgers.is_empty() && contracts.is_empty() {
         let mine =
             shanzhi_store::event::photos_uploaded_by(&app.db, &[hash.to_owned()], actor.user_id)
                 .await?;
