@@ -529,3 +529,20 @@ impl FlagRow {
             "closed_at": self.closed_at, "open": self.closed_at.is_none(), "current": self.is_current})
     }
 }
+
+/// Per village under `under`: (village, contracts, flags open, rectifying, cleaned) — the
+/// current flag rows.
+pub async fn figures_by_village(
+    db: &Db,
+    under: &str,
+) -> Result<Vec<(String, i64, i64, i64, i64)>, StoreError> {
+    let end = subtree_end(under);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT c.node_code, CAST(COUNT(DISTINCT c.id) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN f.status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN f.status = 'rectifying' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN f.status = 'cleaned' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM contract c LEFT JOIN contract_flag f ON f.contract_id = c.id AND f.is_current = TRUE \
+         WHERE c.node_code >= $1 AND c.node_code < $2 GROUP BY c.node_code ORDER BY c.node_code",
+    ).bind(under).bind(&end).fetch_all(pool).await?))
+}

@@ -215,3 +215,16 @@ impl Disclosure {
             "body": self.body, "pinned": self.pinned, "published_at": self.published_at})
     }
 }
+
+/// Per village under `under`: (village, notices published now, of them pinned).
+pub async fn figures_by_village(
+    db: &Db,
+    under: &str,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let end = subtree_end(under);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT node_code, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN pinned THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM disclosure WHERE node_code >= $1 AND node_code < $2 AND state = 'published' \
+         GROUP BY node_code ORDER BY node_code",
+    ).bind(under).bind(&end).fetch_all(pool).await?))
+}

@@ -460,3 +460,21 @@ pub async fn invoice_in_use(
          WHERE i.hash = $1 AND e.state <> 'voided' AND e.id <> $2 LIMIT 1",
     ).bind(hash).bind(except.unwrap_or(0)).fetch_optional(pool).await?))
 }
+
+/// Per village under `under`: (village, entries posted, expenses posted, of them with an
+/// invoice image, entries waiting for the committee or the town).
+pub async fn figures_by_village(
+    db: &Db,
+    under: &str,
+) -> Result<Vec<(String, i64, i64, i64, i64)>, StoreError> {
+    let end = subtree_end(under);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT e.node_code, \
+            CAST(SUM(CASE WHEN e.state = 'posted' THEN 1 ELSE 0 END) AS BIGINT), \
+            CAST(SUM(CASE WHEN e.state = 'posted' AND e.kind = 'expense' THEN 1 ELSE 0 END) AS BIGINT), \
+            CAST(SUM(CASE WHEN e.state = 'posted' AND e.kind = 'expense' \
+                 AND EXISTS (SELECT 1 FROM ledger_invoice i WHERE i.entry_id = e.id) THEN 1 ELSE 0 END) AS BIGINT), \
+            CAST(SUM(CASE WHEN e.state IN ('submitted', 'approved') THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM ledger_entry e WHERE e.node_code >= $1 AND e.node_code < $2 GROUP BY e.node_code ORDER BY e.node_code",
+    ).bind(under).bind(&end).fetch_all(pool).await?))
+}

@@ -217,19 +217,6 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
     }))
 }
 
-/// Figures of the questions under a node: asked, answered, answered on time, open, supervised.
-pub async fn figures(db: &Db, under: &str) -> Result<(i64, i64, i64, i64, i64), StoreError> {
-    let end = subtree_end(under);
-    Ok(with_pool!(db, pool => sqlx::query_as(
-        "SELECT CAST(COUNT(*) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN state = 'answered' AND answered_at <= due_at THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN supervised_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM question WHERE node_code >= $1 AND node_code < $2",
-    ).bind(under).bind(&end).fetch_one(pool).await?))
-}
-
 impl Question {
     /// As the public reads it: the asker is not named (`mine` says whether it is the reader's).
     pub fn public_json(&self, reader: Option<i64>) -> Value {
@@ -250,4 +237,20 @@ impl Question {
         v.as_object_mut().map(|o| o.remove("mine"));
         v
     }
+}
+
+/// Per village under `under`: (village, asked, answered, answered on time, open, supervised).
+pub async fn figures_by_village(
+    db: &Db,
+    under: &str,
+) -> Result<Vec<(String, i64, i64, i64, i64, i64)>, StoreError> {
+    let end = subtree_end(under);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT node_code, CAST(COUNT(*) AS BIGINT), \
+                CAST(SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN state = 'answered' AND answered_at <= due_at THEN 1 ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN supervised_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM question WHERE node_code >= $1 AND node_code < $2 GROUP BY node_code ORDER BY node_code",
+    ).bind(under).bind(&end).fetch_all(pool).await?))
 }

@@ -3030,6 +3030,20 @@ fn warning_rows() -> Vec<Row> {
         },
         Row {
             method: "get",
+            path: "/api/v1/figures/village-affairs",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/figures/village-affairs?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
             path: "/api/v1/me/questions",
             want: citizen_only,
             build: |_, _, _, _| call(Method::GET, "/api/v1/me/questions"),

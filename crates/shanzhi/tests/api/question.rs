@@ -477,6 +477,74 @@ db_test!(
     }
 );
 
+db_test!(
+    the_villages_figures_count_their_affairs_and_roll_up,
+    |app| {
+        let b = books(&app).await;
+        let entry = posted_entry(&app, &b).await;
+        let asker = villager(&app, "f-asker", GRID).await;
+        let q = created(ask(&app, &asker, "entry", &entry["id"], "收入明细？").await).await;
+        let staff = app
+            .get_json(&format!("/api/v1/questions/{}", q["id"]), &b.committee)
+            .await;
+        ok(app
+            .post_json(
+                &format!("/api/v1/questions/{}/answer", q["id"]),
+                Some(&b.committee),
+                json!({"text": "见公示", "version": staff["version"]}),
+            )
+            .await)
+        .await;
+        created(ask(&app, &asker, "entry", &entry["id"], "还有一个问题").await).await;
+        let d = created(
+            app.post_json(
+                "/api/v1/disclosures",
+                Some(&b.committee),
+                json!({"node": VILLAGE, "kind": "finance", "title": "财务公开", "body": "明细"}),
+            )
+            .await,
+        )
+        .await;
+        ok(move_(&app, &b.committee, &d, "publish", None).await).await;
+        let village = app
+            .get_json(
+                &format!("/api/v1/figures/village-affairs?node={VILLAGE}"),
+                &b.agency,
+            )
+            .await;
+        let row = &village["villages"][0];
+        assert_eq!(row["code"], VILLAGE, "{village}");
+        assert_eq!(
+            row["ledger"],
+            json!({"posted": 1, "expenses": 0, "invoiced": 0, "waiting": 0})
+        );
+        assert_eq!(
+            row["questions"],
+            json!({"asked": 2, "answered": 1, "on_time": 1, "open": 1, "supervised": 0})
+        );
+        assert_eq!(row["notices"], json!({"published": 1, "pinned": 0}));
+        // The town rolls its villages up: here one village keeps anything.
+        let town = app
+            .get_json(
+                "/api/v1/figures/village-affairs?node=441502001000",
+                &b.agency,
+            )
+            .await;
+        assert_eq!(town["total"]["questions"], row["questions"], "{town}");
+        assert_eq!(town["total"]["ledger"]["posted"], 1);
+        // Citizens read no figures of an area.
+        crate::helpers::assert_error(
+            app.get(
+                &format!("/api/v1/figures/village-affairs?node={VILLAGE}"),
+                Some(&asker),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+);
+
 async fn villager_of_other(app: &TestApp) -> Session {
     villager(app, "n-outsider", OTHER_GRID).await
 }

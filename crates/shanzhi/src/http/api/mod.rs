@@ -19,6 +19,7 @@ pub mod event;
 pub mod export;
 pub mod figures;
 pub mod figures_base;
+pub mod figures_village;
 pub mod grid_first;
 pub mod hotline;
 pub mod house;
@@ -94,6 +95,7 @@ pub fn routes() -> Routes {
         .merge(ledger::routes())
         .merge(disclosure::routes())
         .merge(question::routes())
+        .merge(figures_village::routes())
         .merge(contract::routes())
         .merge(risk::routes())
         .merge(warning::routes())
