@@ -17,6 +17,7 @@ pub mod household;
 pub mod ledger;
 pub mod organisation;
 pub mod place;
+pub mod points;
 pub mod resident;
 pub mod risk;
 pub mod tag;

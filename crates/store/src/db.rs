@@ -387,6 +387,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0022_ledger",
         include_str!("../migrations/sqlite/0022_ledger.sql"),
     ),
+    (
+        25,
+        "0025_points",
+        include_str!("../migrations/sqlite/0025_points.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -498,6 +503,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         22,
         "0022_ledger",
         include_str!("../migrations/postgres/0022_ledger.sql"),
+    ),
+    (
+        25,
+        "0025_points",
+        include_str!("../migrations/postgres/0025_points.sql"),
     ),
 ];
 

@@ -33,6 +33,7 @@ pub mod open311;
 pub mod organisation;
 pub mod pii;
 pub mod place;
+pub mod points;
 pub mod resident;
 pub mod risk;
 pub mod session;

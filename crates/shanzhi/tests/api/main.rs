@@ -42,6 +42,7 @@ mod photo;
 mod pii;
 mod place;
 mod place_import;
+mod points;
 mod resident;
 mod resident_import;
 mod risk;

@@ -34,6 +34,7 @@ pub mod organisation;
 pub mod person;
 pub mod photo;
 pub mod place;
+pub mod points;
 pub mod register_import;
 pub mod resident;
 pub mod resident_import;
@@ -89,6 +90,7 @@ pub fn routes() -> Routes {
         .merge(dispute_map::routes())
         .merge(mediator::routes())
         .merge(ledger::routes())
+        .merge(points::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())
