@@ -466,3 +466,20 @@ pub async fn set_watermark(db: &Db, name: &str, at: i64) -> Result<(), StoreErro
     ).bind(name).bind(at).execute(pool).await.map(|_| ())?);
     Ok(())
 }
+
+/// The citizen accounts registered as residents of the village (under its path), with their
+/// balance: (user, display name, balance), by name, at most `limit`.
+pub async fn residents(
+    db: &Db,
+    village: &str,
+    village_path: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    let end = shanzhi_domain::tree::subtree_end(village_path);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT u.id, u.display_name, COALESCE(MAX(b.balance), 0) FROM resident r JOIN app_user u ON u.id = r.user_id \
+         LEFT JOIN points_balance b ON b.user_id = u.id AND b.node_code = $3 \
+         WHERE r.node_code >= $1 AND r.node_code < $2 AND r.status = 'present' AND u.role = 'citizen' \
+         GROUP BY u.id, u.display_name ORDER BY u.display_name, u.id LIMIT $4",
+    ).bind(village_path).bind(&end).bind(village).bind(limit).fetch_all(pool).await?))
+}

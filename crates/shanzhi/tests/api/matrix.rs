@@ -2849,6 +2849,17 @@ fn warning_rows() -> Vec<Row> {
         },
         Row {
             method: "get",
+            path: "/api/v1/points/residents",
+            want: points_staff,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/residents?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
             path: "/api/v1/points/ranking",
             want: points_public,
             build: |_, _, s, _| {

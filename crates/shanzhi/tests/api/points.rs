@@ -485,12 +485,38 @@ db_test!(a_citizen_sees_only_their_own_villages, |app| {
         ),
         (Some(5), Some(1))
     );
+    let residents = app
+        .get_json(&format!("/api/v1/points/residents?node={VILLAGE}"), staff)
+        .await;
+    let names: Vec<(&str, i64)> = residents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["balance"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(names, [("citizen", 0), ("p-li", 5), ("p-zhang", 10)]);
+    assert_error(
+        app.get(
+            &format!("/api/v1/points/residents?node={VILLAGE}"),
+            Some(&p.b),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let staff_ranking = app
         .get_json(&format!("/api/v1/points/ranking?node={VILLAGE}"), staff)
         .await;
     assert_eq!(staff_ranking["items"][0]["name"], "p-zhang");
     // The other village's resident reads none of it and redeems nothing here.
-    for path in ["rules", "ranking", "items", "awards", "redemptions"] {
+    for path in [
+        "rules",
+        "ranking",
+        "items",
+        "awards",
+        "redemptions",
+        "residents",
+    ] {
         assert_error(
             app.get(
                 &format!("/api/v1/points/{path}?node={VILLAGE}"),

@@ -46,6 +46,7 @@ const ROUTES = [
   { re: /^\/console\/mediators\/?$/, page: 'mediators', title: 'nav.mediators' },
   { re: /^\/console\/ledger\/?$/, page: 'ledger', title: 'nav.ledger' },
   { re: /^\/console\/ledger\/(\d+)\/?$/, page: 'ledger', title: 'nav.ledger' },
+  { re: /^\/console\/points\/?$/, page: 'points', title: 'nav.points' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -63,6 +64,7 @@ const NAV = [
   { path: '/console/briefings', key: 'nav.briefings', ico: '≣', show: (me) => !!me.scope_node && ['analyst', 'dispatcher', 'leader', 'admin'].includes(me.role) },
   { path: '/console/warnings', key: 'nav.warnings', ico: '⚐', show: (me) => !!me.scope_node && ['analyst', 'dispatcher', 'leader', 'admin', 'grid_worker'].includes(me.role) },
   { path: '/console/ledger', key: 'nav.ledger', ico: '¥', show: (me) => !['citizen', 'handler'].includes(me.role) },
+  { path: '/console/points', key: 'nav.points', ico: '★', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/mediators', key: 'nav.mediators', ico: '☺', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin'].includes(me.role) },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },

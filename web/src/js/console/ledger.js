@@ -17,10 +17,10 @@ let chartCache = null;
 const chart = async () => (chartCache ||= (await get('ledger/accounts')).items);
 
 /** The user's duties: [{node, duty}]. */
-const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
+export const duties = async (me) => (await get(`users/${me.id}/duties`)).duties;
 
 /** The villages this user can open: those of their duties, and the villages of their area. */
-async function villages(me, held) {
+export async function villages(me, held) {
   const out = new Map();
   const add = (code, name) => { if (!out.has(code)) out.set(code, name || code); };
   const villagesUnder = async (code) => {

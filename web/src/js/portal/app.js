@@ -11,6 +11,7 @@ import { noticeText, listNotices, markRead, markAllRead, followNotices } from '.
 import { householdPage } from './household.js';
 import { warningsPage } from './warnings.js';
 import { ledgerPage } from './ledger.js';
+import { pointsPage } from './points.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -32,6 +33,7 @@ const ROUTES = [
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
   [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
   [/^\/m\/ledger\/?$/, () => (needLogin() ? undefined : ledgerPage(content, me))],
+  [/^\/m\/points\/?$/, () => (needLogin() ? undefined : pointsPage(content, me))],
   [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
   [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
   [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
@@ -132,6 +134,7 @@ async function home() {
       h('a', { href: '/m/notices' }, h('span', { class: 'ico' }, icon('bell', 24)), h('span', t('portal.notices'))),
       h('a', { href: '/m/warnings', id: 'go-warnings' }, h('span', { class: 'ico' }, icon('alert', 24)), h('span', t('pwarning.title'))),
       h('a', { href: '/m/ledger', id: 'go-ledger' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pledger.title'))),
+      h('a', { href: '/m/points', id: 'go-points' }, h('span', { class: 'ico' }, icon('star', 24)), h('span', t('ppoints.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);

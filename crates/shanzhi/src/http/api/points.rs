@@ -110,6 +110,12 @@ pub fn routes() -> Routes {
                 .query("limit", s::integer(1, 200), "page size (default 50)"),
         )
         .get(
+            "/api/v1/points/residents",
+            residents,
+            Doc::new("points", "The village's residents with an account, and their balance: whom points are awarded to (its staff)")
+                .query_required("node", s::node_code(), "the village"),
+        )
+        .get(
             "/api/v1/points/ranking",
             ranking,
             Doc::new("points", "A village's residents by balance (names masked for the residents)")
@@ -501,6 +507,22 @@ async fn list_awards(
         None
     };
     Ok(axum::Json(json!({"items": items, "next_cursor": next})))
+}
+
+async fn residents(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NodeQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let (node, seat) = readable(&app, &user, &q.node).await?;
+    staff_only(seat)?;
+    let items: Vec<Value> =
+        shanzhi_store::points::residents(&app.db, node.as_str(), node.path(), 1000)
+            .await?
+            .into_iter()
+            .map(|(id, name, balance)| json!({"user_id": id, "name": name, "balance": balance}))
+            .collect();
+    Ok(axum::Json(json!({"node": node.as_str(), "items": items})))
 }
 
 #[derive(Deserialize)]
