@@ -7,6 +7,7 @@
 //! often.
 
 use shanzhi_domain::tree::{Level, NaturalLevel, NodeCode};
+use shanzhi_store::{Db, StoreError};
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -33,26 +34,38 @@ pub fn village_of(code: &str) -> Option<String> {
 /// Gives the points of the reports confirmed since the last run; answers how many awards it
 /// wrote. A rule applies to the reports closed after it was published, not to older ones.
 pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
-    let mark = shanzhi_store::points::watermark(&app.db, WATERMARK).await?;
+    Ok(sweep_db(&app.db, now).await?)
+}
+
+/// Does the user live in the village (a resident registered in it)?
+async fn lives_in(db: &Db, user_id: i64, village: &str) -> Result<bool, StoreError> {
+    Ok(shanzhi_store::warning::home_nodes(db, user_id)
+        .await?
+        .iter()
+        .any(|n| village_of(n).as_deref() == Some(village)))
+}
+
+/// [`sweep`] on the database itself (the demo runs it after writing its year of reports).
+pub async fn sweep_db(db: &Db, now: i64) -> Result<usize, StoreError> {
+    let mark = shanzhi_store::points::watermark(db, WATERMARK).await?;
     let mut after = ((mark - OVERLAP_MS).max(0), 0);
     let mut written = 0;
     let mut seen = mark;
     loop {
-        let batch = shanzhi_store::points::confirmed_reports(&app.db, after, BATCH).await?;
+        let batch = shanzhi_store::points::confirmed_reports(db, after, BATCH).await?;
         for (event_id, grid, reporter, closed_at) in &batch {
             after = (*closed_at, *event_id);
             seen = seen.max(*closed_at);
             let Some(village) = village_of(grid) else {
                 continue;
             };
-            let Some(rule) = shanzhi_store::points::report_rule(&app.db, &village).await? else {
+            let Some(rule) = shanzhi_store::points::report_rule(db, &village).await? else {
                 continue;
             };
             if rule.created_at > *closed_at {
                 continue;
             }
-            let homes = crate::http::api::village::home_villages(app, *reporter).await?;
-            if !homes.contains(&village) {
+            if !lives_in(db, *reporter, &village).await? {
                 continue;
             }
             let award = shanzhi_store::points::NewAward {
@@ -65,7 +78,7 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
                 awarded_by: None,
                 source_event_id: Some(*event_id),
             };
-            if shanzhi_store::points::award(&app.db, &award, now)
+            if shanzhi_store::points::award(db, &award, now)
                 .await?
                 .is_some()
             {
@@ -77,7 +90,7 @@ pub async fn sweep(app: &AppState, now: i64) -> Result<usize, ApiError> {
         }
     }
     if seen > mark {
-        shanzhi_store::points::set_watermark(&app.db, WATERMARK, seen).await?;
+        shanzhi_store::points::set_watermark(db, WATERMARK, seen).await?;
     }
     Ok(written)
 }

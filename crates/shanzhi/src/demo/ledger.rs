@@ -152,16 +152,13 @@ fn invoice_png(seed: u64, fen: i64) -> Vec<u8> {
     crate::briefing::chart::encode_png(&rgb, w, h).unwrap_or_default()
 }
 
-/// Writes the duties and the year of entries; answers the entries written.
-pub async fn write(
+/// The villages with books (and points) in the demo: those the demo's citizens live in first
+/// (so that 我要看帐 and 我的积分 show them something), then the first ones in code order.
+pub async fn villages<'a>(
     db: &Db,
-    city: &DemoCity,
+    city: &'a DemoCity,
     users: &HashMap<String, i64>,
-    now: i64,
-) -> anyhow::Result<usize> {
-    let mut rng = StdRng::seed_from_u64(city.seed ^ 0x1ed6e4);
-    // The villages the demo's citizens live in first (so that 我要看帐 shows them books), then
-    // the first ones in code order.
+) -> anyhow::Result<Vec<&'a super::generate::DemoNode>> {
     let mut homes = Vec::new();
     for name in ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"] {
         if let Some(&id) = users.get(name) {
@@ -181,6 +178,18 @@ pub async fn write(
             villages.push(n);
         }
     }
+    Ok(villages)
+}
+
+/// Writes the duties and the year of entries; answers the entries written.
+pub async fn write(
+    db: &Db,
+    city: &DemoCity,
+    users: &HashMap<String, i64>,
+    now: i64,
+) -> anyhow::Result<usize> {
+    let mut rng = StdRng::seed_from_u64(city.seed ^ 0x1ed6e4);
+    let villages = villages(db, city, users).await?;
     let today = local_date(now);
     let this_month = month_index(today.year(), today.month());
     let mut written = 0;

@@ -671,3 +671,57 @@ pub async fn points_world(app: &TestApp, by: i64) -> PointsWorld {
     }
     w
 }
+
+db_test!(the_demo_points_add_up_in_every_village, |app| {
+    let city =
+        tokio::task::spawn_blocking(|| shanzhi::demo::generate(shanzhi::demo::Scale::Town, 3))
+            .await
+            .unwrap()
+            .unwrap();
+    let events = shanzhi::demo::history::events_a_year(city.scale);
+    shanzhi::demo::write_with_events(
+        &app.state.db,
+        &app.state.pii,
+        &city,
+        app.state.clock.now_ms(),
+        events,
+    )
+    .await
+    .unwrap();
+    let villages: Vec<String> = shanzhi_store::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT DISTINCT node_code FROM points_rule ORDER BY node_code").fetch_all(pool).await.unwrap()
+    });
+    assert!(!villages.is_empty());
+    for v in &villages {
+        let kept = shanzhi_store::points::balances(&app.state.db, v)
+            .await
+            .unwrap();
+        let recount = shanzhi_store::points::recount(&app.state.db, v)
+            .await
+            .unwrap();
+        assert_eq!(kept, recount, "{v}");
+    }
+    let count = |sql: &'static str| app.scalar(sql);
+    assert!(count("SELECT COUNT(*) FROM points_award").await > 20);
+    assert!(count("SELECT COUNT(*) FROM points_redemption").await > 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM points_item WHERE stock < 0").await,
+        0
+    );
+    // The demo's confirmed reports were given their points by the sweep, once each.
+    let automatic =
+        count("SELECT COUNT(*) FROM points_award WHERE source_event_id IS NOT NULL").await;
+    let closed_reports = count("SELECT COUNT(*) FROM points_award a JOIN event e ON e.id = a.source_event_id WHERE e.state = 'closed' AND e.reporter_id = a.user_id").await;
+    assert_eq!(automatic, closed_reports);
+    eprintln!(
+        "demo points: {} awards ({automatic} automatic), {} redemptions",
+        count("SELECT COUNT(*) FROM points_award").await,
+        count("SELECT COUNT(*) FROM points_redemption").await
+    );
+    assert_eq!(
+        shanzhi::points::sweep(&app.state, app.state.clock.now_ms())
+            .await
+            .unwrap(),
+        0
+    );
+});
