@@ -80,43 +80,49 @@ pub async fn write(
             );
         }
         let residents = shanzhi_store::points::residents(db, village, v.code.path(), 1000).await?;
+        // Each resident's awards spread over the year with a redemption now and then, written
+        // in time order across the village (as they happened).
+        let mut plan: Vec<(i64, i64, usize, Option<usize>)> = Vec::new();
         for (user, _, _) in &residents {
-            // Awards spread over the year, oldest first, with a redemption now and then.
             let mut at = year_ago + rng.gen_range(1..20) * DAY_MS;
             while at < now {
-                let i = match rng.gen_range(0..20) {
+                let rule = match rng.gen_range(0..20) {
                     0 => 5,
                     1 => 4,
                     n => (n % 4) as usize,
                 };
-                let rule = &rules[i];
-                let award = shanzhi_store::points::NewAward {
-                    node_code: village.to_owned(),
-                    user_id: *user,
-                    rule_id: rule.id,
-                    points: rule.points,
-                    note: NOTES[i].to_owned(),
-                    evidence: Vec::new(),
-                    awarded_by: Some(staff),
-                    source_event_id: None,
-                };
-                if shanzhi_store::points::award(db, &award, at)
-                    .await?
-                    .is_some()
-                {
-                    written += 1;
-                }
-                if rng.gen_bool(0.25) {
-                    let item = &items[rng.gen_range(0..items.len())];
-                    // Refused when the balance or the stock is short, as a live redemption is.
-                    match shanzhi_store::points::redeem(db, item.id, *user, 1, at + 3600 * 1000)
-                        .await
-                    {
-                        Ok(_) | Err(shanzhi_store::StoreError::Conflict { .. }) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                let redeem = rng.gen_bool(0.25).then(|| rng.gen_range(0..items.len()));
+                plan.push((at, *user, rule, redeem));
                 at += rng.gen_range(7..30) * DAY_MS;
+            }
+        }
+        plan.sort_by_key(|p| (p.0, p.1));
+        for (at, user, i, redeem) in plan {
+            let rule = &rules[i];
+            let award = shanzhi_store::points::NewAward {
+                node_code: village.to_owned(),
+                user_id: user,
+                rule_id: rule.id,
+                points: rule.points,
+                note: NOTES[i].to_owned(),
+                evidence: Vec::new(),
+                awarded_by: Some(staff),
+                source_event_id: None,
+            };
+            if shanzhi_store::points::award(db, &award, at)
+                .await?
+                .is_some()
+            {
+                written += 1;
+            }
+            if let Some(k) = redeem {
+                // Refused when the balance or the stock is short, as a live redemption is.
+                match shanzhi_store::points::redeem(db, items[k].id, user, 1, at + 3600 * 1000)
+                    .await
+                {
+                    Ok(_) | Err(shanzhi_store::StoreError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
     }
