@@ -134,22 +134,19 @@ pub struct Award {
     pub rule_id: i64,
     pub points: i64,
     pub note: String,
-    pub evidence: String,
     pub awarded_by: Option<i64>,
     pub awarded_at: i64,
     pub source_event_id: Option<i64>,
 }
 
-const AWARD_COLUMNS: &str = "id, node_code, user_id, rule_id, points, note, evidence, awarded_by, awarded_at, source_event_id";
+const AWARD_COLUMNS: &str =
+    "id, node_code, user_id, rule_id, points, note, awarded_by, awarded_at, source_event_id";
 
 impl Award {
-    pub fn evidence(&self) -> Vec<String> {
-        serde_json::from_str(&self.evidence).unwrap_or_default()
-    }
-
+    /// Everything but the evidence photos (added by the caller).
     pub fn to_json(&self) -> Value {
         json!({"id": self.id, "node": self.node_code, "user_id": self.user_id, "rule_id": self.rule_id,
-            "points": self.points, "note": self.note, "evidence": self.evidence(), "awarded_by": self.awarded_by,
+            "points": self.points, "note": self.note, "awarded_by": self.awarded_by,
             "automatic": self.awarded_by.is_none(), "awarded_at": self.awarded_at, "source_event_id": self.source_event_id})
     }
 }
@@ -158,16 +155,19 @@ impl Award {
 /// an audit row. An award for a report that has one already writes nothing: `None`.
 pub async fn award(db: &Db, a: &NewAward, now: i64) -> Result<Option<Award>, StoreError> {
     let sql = format!(
-        "INSERT INTO points_award (node_code, user_id, rule_id, points, note, evidence, awarded_by, awarded_at, source_event_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING {AWARD_COLUMNS}"
+        "INSERT INTO points_award (node_code, user_id, rule_id, points, note, awarded_by, awarded_at, source_event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING {AWARD_COLUMNS}"
     );
-    let evidence = serde_json::to_string(&a.evidence).unwrap_or_else(|_| "[]".into());
     Ok(with_tx!(db, tx => {
         let row: Option<Award> = sqlx::query_as(&sql)
-            .bind(&a.node_code).bind(a.user_id).bind(a.rule_id).bind(a.points).bind(&a.note).bind(&evidence)
+            .bind(&a.node_code).bind(a.user_id).bind(a.rule_id).bind(a.points).bind(&a.note)
             .bind(a.awarded_by).bind(now).bind(a.source_event_id)
             .fetch_optional(&mut *tx).await?;
         if let Some(w) = &row {
+            for (i, hash) in a.evidence.iter().enumerate() {
+                sqlx::query("INSERT INTO points_evidence (award_id, hash, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(w.id).bind(hash).bind(i as i64).execute(&mut *tx).await?;
+            }
             sqlx::query(
                 "INSERT INTO points_balance (node_code, user_id, balance, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (node_code, user_id) DO UPDATE SET balance = points_balance.balance + $3, updated_at = $4",
@@ -198,6 +198,21 @@ pub async fn awards(
     );
     Ok(with_pool!(db, pool => sqlx::query_as(&sql)
         .bind(node).bind(user_id).bind(before).bind(limit + 1).fetch_all(pool).await?))
+}
+
+/// The evidence photos of these awards: (award, hash), in order.
+pub async fn evidence_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    crate::db::fetch_by_ids(db, ids, 500, |list| {
+        format!("SELECT award_id, hash FROM points_evidence WHERE award_id IN ({list}) ORDER BY award_id, position")
+    })
+    .await
+}
+
+/// Who an evidence photo was attached for: (village, resident) of its awards.
+pub async fn evidence_awards(db: &Db, hash: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT DISTINCT a.node_code, a.user_id FROM points_evidence e JOIN points_award a ON a.id = e.award_id WHERE e.hash = $1 LIMIT 100",
+    ).bind(hash).fetch_all(pool).await?))
 }
 
 // ---- the shop -------------------------------------------------------------------------------

@@ -258,7 +258,17 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(w["evidence"], json!([hash]));
+    assert_eq!(w["evidence"][0]["hash"], hash);
+    // The evidence is read by the village's staff and the resident awarded, not by others.
+    let photo = format!("/api/v1/photos/{}", hash.as_str().unwrap());
+    for (who, want) in [
+        (&p.b, StatusCode::OK),
+        (&p.committee, StatusCode::OK),
+        (&p.a, StatusCode::NOT_FOUND),
+        (&p.c.other_dispatcher, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(app.get(&photo, Some(who)).await.status(), want);
+    }
     let v = assert_error(
         app.post_json(
             "/api/v1/points/awards",

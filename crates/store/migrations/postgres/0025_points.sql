@@ -26,13 +26,22 @@ CREATE TABLE points_award (
     rule_id          BIGINT NOT NULL REFERENCES points_rule (id),
     points           BIGINT NOT NULL,
     note             TEXT NOT NULL,
-    evidence         TEXT NOT NULL DEFAULT '[]',    -- JSON array of photo hashes
     awarded_by       BIGINT REFERENCES app_user (id), -- NULL: automatic
     awarded_at       BIGINT NOT NULL,
     source_event_id  BIGINT UNIQUE REFERENCES event (id)
 );
 CREATE INDEX points_award_node_idx ON points_award (node_code, id);
 CREATE INDEX points_award_user_idx ON points_award (user_id, id);
+
+-- Evidence photos of an award: photos of the shared photo store, read by the village's staff
+-- and the resident awarded.
+CREATE TABLE points_evidence (
+    award_id    BIGINT NOT NULL REFERENCES points_award (id),
+    hash        TEXT NOT NULL REFERENCES photo (hash),
+    position    BIGINT NOT NULL,
+    PRIMARY KEY (award_id, hash)
+);
+CREATE INDEX points_evidence_hash_idx ON points_evidence (hash);
 
 -- The shop's items with their stock (never below zero).
 CREATE TABLE points_item (

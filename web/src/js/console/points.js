@@ -67,7 +67,8 @@ export async function render(ctx) {
       put(awards, aw.items.length
         ? table('points-award-table', ['points.col.time', 'points.col.resident', 'points.col.name', 'points.col.points', 'points.col.note', 'points.col.by'], aw.items.map((x) => h('tr',
           h('td', fmtTime(x.awarded_at)), h('td', x.user_name || ''), h('td', x.rule_name || ''), h('td', { class: 'num' }, signed(x.points)),
-          h('td', x.note), h('td', x.automatic ? t('points.automatic') : (x.awarded_by_name || '')))))
+          h('td', x.note, x.evidence.map((e, i) => [' ', h('a', { href: e.url, target: '_blank', rel: 'noopener' }, t('points.photo', { n: i + 1 }))])),
+          h('td', x.automatic ? t('points.automatic') : (x.awarded_by_name || '')))))
         : empty(t('points.noAwards')));
       put(redemptions, red.items.length
         ? table('points-redemption-table', ['points.col.time', 'points.col.resident', 'points.col.item', 'points.col.quantity', 'points.col.points'], red.items.map((x) => h('tr',

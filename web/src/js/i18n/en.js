@@ -1496,6 +1496,7 @@ export default {
   'points.awarded': 'Awarded: {name} {points} points',
   'points.awards': 'Recent awards',
   'points.noAwards': 'No awards yet',
+  'points.photo': 'photo {n}',
   'points.automatic': 'automatic',
   'points.ranking': 'Ranking',
   'points.noRanking': 'No ranking yet',

@@ -1496,6 +1496,7 @@ export default {
   'points.awarded': '已评定：{name} {points} 分',
   'points.awards': '最近积分记录',
   'points.noAwards': '暂无积分记录',
+  'points.photo': '照片{n}',
   'points.automatic': '自动',
   'points.ranking': '积分排行',
   'points.noRanking': '暂无排行',

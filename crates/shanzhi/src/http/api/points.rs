@@ -240,6 +240,29 @@ async fn managed_record(
     }
 }
 
+/// May the user read an evidence photo attached to awards of these (village, resident) pairs?
+/// The village's staff, and the resident awarded.
+pub(crate) async fn reads_evidence_of(
+    app: &AppState,
+    user: &CurrentUser,
+    awards: &[(String, i64)],
+) -> ApiResult<bool> {
+    if awards.iter().any(|(_, resident)| *resident == user.user.id) {
+        return Ok(true);
+    }
+    if user.actor.role == Role::Citizen {
+        return Ok(false);
+    }
+    for (v, _) in awards {
+        if let Ok(node) = NodeCode::parse(v) {
+            if matches!(seat(app, user, &node).await?, Seat::Manager | Seat::Reader) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 fn staff_only(seat: Seat) -> ApiResult<()> {
     match seat {
         Seat::Manager | Seat::Reader => Ok(()),
@@ -426,6 +449,7 @@ async fn create_award(
             "upload the photos first (POST /api/v1/photos)",
         ));
     }
+    let evidence = a.evidence.clone();
     let written = shanzhi_store::points::award(
         &app.db,
         &shanzhi_store::points::NewAward {
@@ -443,9 +467,17 @@ async fn create_award(
     .await?
     .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a manual award was not written")))?;
     let mut v = written.to_json();
+    v["evidence"] = evidence_json(&evidence);
     v["rule_name"] = json!(rule.name);
     v["balance"] = json!(shanzhi_store::points::balance(&app.db, node.as_str(), b.user_id).await?);
     Ok((StatusCode::CREATED, axum::Json(v)))
+}
+
+fn evidence_json(hashes: &[String]) -> Value {
+    json!(hashes
+        .iter()
+        .map(|h| json!({"hash": h, "url": format!("/api/v1/photos/{h}")}))
+        .collect::<Vec<_>>())
 }
 
 #[derive(Deserialize)]
@@ -491,10 +523,16 @@ async fn list_awards(
     ids.extend(rows.iter().filter_map(|a| a.awarded_by));
     let names = user_names(&app, &ids).await?;
     let rule_names = rule_names(&app, node.as_str()).await?;
+    let award_ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let mut evidence: HashMap<i64, Vec<String>> = HashMap::new();
+    for (id, hash) in shanzhi_store::points::evidence_of(&app.db, &award_ids).await? {
+        evidence.entry(id).or_default().push(hash);
+    }
     let items: Vec<Value> = rows
         .iter()
         .map(|a| {
             let mut v = a.to_json();
+            v["evidence"] = evidence_json(evidence.get(&a.id).map_or(&[][..], Vec::as_slice));
             v["user_name"] = json!(names.get(&a.user_id));
             v["awarded_by_name"] = json!(a.awarded_by.and_then(|b| names.get(&b)));
             v["rule_name"] = json!(rule_names.get(&a.rule_id));
