@@ -47,8 +47,12 @@ async fn lives_in(db: &Db, user_id: i64, village: &str) -> Result<bool, StoreErr
 
 /// [`sweep`] on the database itself (the demo runs it after writing its year of reports).
 pub async fn sweep_db(db: &Db, now: i64) -> Result<usize, StoreError> {
+    // Reports closed before any rule for them was published earn nothing: start there.
+    let Some(first_rule) = shanzhi_store::points::first_report_rule_at(db).await? else {
+        return Ok(0);
+    };
     let mark = shanzhi_store::points::watermark(db, WATERMARK).await?;
-    let mut after = ((mark - OVERLAP_MS).max(0), 0);
+    let mut after = ((mark - OVERLAP_MS).max(first_rule - 1), 0);
     let mut written = 0;
     let mut seen = mark;
     loop {

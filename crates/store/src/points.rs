@@ -459,10 +459,19 @@ pub async fn confirmed_reports(
 ) -> Result<Vec<Confirmed>, StoreError> {
     Ok(with_pool!(db, pool => sqlx::query_as(
         "SELECT e.id, e.grid_code, e.reporter_id, e.closed_at FROM event e JOIN app_user u ON u.id = e.reporter_id \
-         WHERE e.state = 'closed' AND (e.closed_at > $1 OR (e.closed_at = $1 AND e.id > $2)) AND u.role = 'citizen' \
+         WHERE e.state = 'closed' AND e.reporter_id IS NOT NULL AND e.closed_at >= $1 AND (e.closed_at > $1 OR e.id > $2) \
+         AND u.role = 'citizen' \
          AND NOT EXISTS (SELECT 1 FROM points_award a WHERE a.source_event_id = e.id) \
          ORDER BY e.closed_at, e.id LIMIT $3",
     ).bind(after.0).bind(after.1).bind(limit).fetch_all(pool).await?))
+}
+
+/// When the earliest rule for confirmed reports in force was published (None: no village has
+/// one, and the sweep has nothing to give).
+pub async fn first_report_rule_at(db: &Db) -> Result<Option<i64>, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MIN(created_at) FROM points_rule WHERE kind = 'report_confirmed' AND active",
+    ).fetch_one(pool).await?))
 }
 
 /// How far the sweep named `name` has read (0 before its first run).

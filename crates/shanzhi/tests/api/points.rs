@@ -572,32 +572,45 @@ db_test!(a_citizen_sees_only_their_own_villages, |app| {
     .await;
 });
 
+/// An accepted report dispatched, handled and verified: closed as real (结案).
+async fn walk_to_closed(app: &TestApp, c: &Cast, id: i64) {
+    app.act_ok(
+        &c.dispatcher,
+        id,
+        "dispatch",
+        json!({"department_id": c.zj_id}),
+    )
+    .await;
+    app.act_ok(&c.zj, id, "sign", json!({})).await;
+    app.act_ok(&c.zj, id, "report_result", json!({"note": "阀门已更换"}))
+        .await;
+    let e = app
+        .act_ok(&c.worker, id, "verify", json!({"ok": true}))
+        .await;
+    assert_eq!(e["state"], "closed");
+}
+
 db_test!(
     a_confirmed_report_earns_points_once_and_a_rejected_one_none,
     |app| {
         let p = people(&app).await;
         let c = &p.c;
+        // A report closed before the village published its rule earns nothing by it.
+        let early = app.report(&c.citizen, c.gas).await;
+        app.act_ok(&c.dispatcher, early, "accept", json!({})).await;
+        walk_to_closed(&app, c, early).await;
+        assert_eq!(
+            shanzhi::points::sweep(&app.state, app.clock.now_ms())
+                .await
+                .unwrap(),
+            0
+        );
+        app.clock.advance_ms(60_000);
         rule(&app, &c.dispatcher, "上报隐患经核实", 2, "report_confirmed").await;
         // One report closed as real, one rejected, one still open.
         let closed = app.report(&c.citizen, c.gas).await;
         app.act_ok(&c.dispatcher, closed, "accept", json!({})).await;
-        app.act_ok(
-            &c.dispatcher,
-            closed,
-            "dispatch",
-            json!({"department_id": c.zj_id}),
-        )
-        .await;
-        app.act_ok(&c.zj, closed, "sign", json!({})).await;
-        app.act_ok(
-            &c.zj,
-            closed,
-            "report_result",
-            json!({"note": "阀门已更换"}),
-        )
-        .await;
-        app.act_ok(&c.worker, closed, "verify", json!({"ok": true}))
-            .await;
+        walk_to_closed(&app, c, closed).await;
         let rejected = app.report(&c.citizen, c.gas).await;
         app.act_ok(
             &c.dispatcher,
@@ -630,7 +643,7 @@ db_test!(
         );
         assert_eq!(
             app.scalar(&format!(
-                "SELECT COUNT(*) FROM points_award WHERE source_event_id IN ({rejected}, {open})"
+                "SELECT COUNT(*) FROM points_award WHERE source_event_id IN ({early}, {rejected}, {open})"
             ))
             .await,
             0

@@ -79,6 +79,9 @@ CREATE TABLE points_balance (
 );
 CREATE INDEX points_balance_rank_idx ON points_balance (node_code, balance);
 
+-- The sweep of confirmed reports reads the citizens' closed reports by when they closed.
+CREATE INDEX event_closed_report_idx ON event (closed_at, id) WHERE state = 'closed' AND reporter_id IS NOT NULL;
+
 -- How far the sweep of confirmed reports has read (the latest closed_at it saw).
 CREATE TABLE points_watermark (
     name  TEXT PRIMARY KEY,
