@@ -18,6 +18,7 @@ pub mod household;
 pub mod ledger;
 pub mod organisation;
 pub mod place;
+pub mod points;
 pub mod question;
 pub mod resident;
 pub mod risk;

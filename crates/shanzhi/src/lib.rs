@@ -18,6 +18,7 @@ pub mod organisation;
 pub mod password;
 pub mod person;
 pub mod place;
+pub mod points;
 pub mod question;
 pub mod reference;
 pub mod resident;

@@ -131,6 +131,12 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "contract recheck failed"),
             }
+            // The points of the residents' reports confirmed since the last run (积分制).
+            match crate::points::sweep(&state, now).await {
+                Ok(n) if n > 0 => tracing::info!(awards = n, "points for confirmed reports"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "points sweep failed"),
+            }
             // The morning and evening briefings due (早晚报), once per node and day.
             match crate::briefing::sweep(&state, now).await {
                 Ok(n) if n > 0 => tracing::info!(briefings = n, "wrote the briefings due"),

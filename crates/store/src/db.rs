@@ -393,6 +393,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0023_public_affairs.sql"),
     ),
     (
+        25,
+        "0025_points",
+        include_str!("../migrations/sqlite/0025_points.sql"),
+    ),
+    (
         26,
         "0026_contract",
         include_str!("../migrations/sqlite/0026_contract.sql"),
@@ -513,6 +518,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         23,
         "0023_public_affairs",
         include_str!("../migrations/postgres/0023_public_affairs.sql"),
+    ),
+    (
+        25,
+        "0025_points",
+        include_str!("../migrations/postgres/0025_points.sql"),
     ),
     (
         26,

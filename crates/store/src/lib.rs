@@ -35,6 +35,7 @@ pub mod open311;
 pub mod organisation;
 pub mod pii;
 pub mod place;
+pub mod points;
 pub mod question;
 pub mod resident;
 pub mod risk;

@@ -12,6 +12,7 @@ pub mod history;
 pub mod ledger;
 pub mod mediator;
 pub mod places;
+pub mod points;
 pub mod progress;
 pub mod risk;
 
@@ -176,6 +177,11 @@ pub async fn write_with_events(
         .await
         .context("writing the village contracts")?;
     register.finish_and_clear();
+    let shop = progress::spinner("village points");
+    points::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the village points")?;
+    shop.finish_and_clear();
     write_history(
         db,
         city,
@@ -185,7 +191,12 @@ pub async fn write_with_events(
         now_ms,
         events,
     )
-    .await
+    .await?;
+    // The points of the year's confirmed reports, as the live sweep gives them.
+    crate::points::sweep_db(db, now_ms)
+        .await
+        .context("giving the points of the confirmed reports")?;
+    Ok(())
 }
 
 /// Creates the demo's category tree, parents first.

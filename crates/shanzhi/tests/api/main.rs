@@ -43,6 +43,7 @@ mod photo;
 mod pii;
 mod place;
 mod place_import;
+mod points;
 mod question;
 mod resident;
 mod resident_import;

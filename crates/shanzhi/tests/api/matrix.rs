@@ -161,6 +161,8 @@ struct World {
     /// Published notices (四务公开) and questions on them, in the same two villages.
     notices: [i64; 2],
     questions: [i64; 2],
+    /// Points rules and shop items of the same two villages.
+    points: crate::points::PointsWorld,
     /// Contracts of village 441502001001 and of the other county's village, each with an open
     /// no_meeting_approval flag.
     contracts: [i64; 2],
@@ -2457,8 +2459,10 @@ async fn world(app: &TestApp) -> World {
     let (notices, questions) =
         crate::question::public_affairs_world(app, cast.worker.user_id).await;
     let contracts = crate::contract::contract_world(app, cast.worker.user_id).await;
+    let points = crate::points::points_world(app, cast.worker.user_id).await;
     World {
         ledger,
+        points,
         notices,
         questions,
         contracts,
@@ -2906,6 +2910,152 @@ fn warning_rows() -> Vec<Row> {
                 .json(json!({"duties": []}))
             },
         },
+        // The points system: the village's staff manage (not leaders, who change nothing, nor
+        // the grid worker, whose area is one grid); its residents (the citizen) read the rules,
+        // the shop and the ranking, and redeem.
+        Row {
+            method: "get",
+            path: "/api/v1/points/rules",
+            want: points_public,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/rules?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/points/rules",
+            want: points_write,
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/points/rules").json(
+                    json!({"node": village(s), "name": "矩阵", "points": 3, "kind": "manual"}),
+                )
+            },
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/points/rules/{id}",
+            want: points_change,
+            build: |w, _, s, _| {
+                call(
+                    Method::PUT,
+                    format!("/api/v1/points/rules/{}", Base::of(&w.points.rule, s)),
+                )
+                .json(json!({"name": "矩阵", "points": 5, "active": true}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/points/awards",
+            want: points_write,
+            build: |w, _, s, _| {
+                call(Method::POST, "/api/v1/points/awards").json(json!({"node": village(s),
+                    "user_id": w.cast.citizen.user_id, "rule_id": Base::of(&w.points.rule, s), "note": "矩阵"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/points/awards",
+            want: points_staff,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/awards?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/points/residents",
+            want: points_staff,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/residents?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/points/ranking",
+            want: points_public,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/ranking?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/points/items",
+            want: points_public,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/items?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/points/items",
+            want: points_write,
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/points/items")
+                    .json(json!({"node": village(s), "name": "矩阵", "price": 5, "stock": 1}))
+            },
+        },
+        Row {
+            method: "put",
+            path: "/api/v1/points/items/{id}",
+            want: points_change,
+            build: |w, _, s, _| {
+                call(
+                    Method::PUT,
+                    format!("/api/v1/points/items/{}", Base::of(&w.points.item, s)),
+                )
+                .json(json!({"name": "矩阵", "price": 5, "restock": 1, "active": true}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/points/redemptions",
+            want: |r, s| match (r, s) {
+                (Role::Citizen, Side::In) => Want::Allowed,
+                (Role::Citizen, Side::Out) => Want::Hidden,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(Method::POST, "/api/v1/points/redemptions")
+                    .json(json!({"item_id": Base::of(&w.points.item, s), "quantity": 1}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/points/redemptions",
+            want: points_staff,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/points/redemptions?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/points",
+            want: |r, _| {
+                if r == Role::Citizen {
+                    Want::Ok
+                } else {
+                    Want::Forbidden
+                }
+            },
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/points"),
+        },
         // Public affairs: read by the books' readers; written and answered by whoever speaks
         // for the village (dispatchers and administrators over it, or a duty); the matrix's
         // citizen lives in village 441502001001: they read its published notices and its
@@ -3073,6 +3223,46 @@ fn speaker_move(r: Role, s: Side) -> Want {
 fn public_read(r: Role, s: Side) -> Want {
     match (ledger_reader(r) || r == Role::Citizen, s) {
         (true, Side::In) => Want::Ok,
+        _ => Want::Hidden,
+    }
+}
+
+/// Who manages a village's points in the matrix: staff whose area holds the village, but not
+/// leaders (they change nothing).
+fn points_manager(r: Role) -> bool {
+    ledger_reader(r) && r != Role::Leader
+}
+
+/// The rules, the shop, the ranking: the village's staff and residents.
+fn points_public(r: Role, s: Side) -> Want {
+    match (ledger_reader(r) || r == Role::Citizen, s) {
+        (true, Side::In) => Want::Ok,
+        _ => Want::Forbidden,
+    }
+}
+
+/// The awards and redemptions of a village: its staff.
+fn points_staff(r: Role, s: Side) -> Want {
+    match (ledger_reader(r), s) {
+        (true, Side::In) => Want::Ok,
+        _ => Want::Forbidden,
+    }
+}
+
+/// A new rule, item or award: the village's managers.
+fn points_write(r: Role, s: Side) -> Want {
+    match (points_manager(r), s) {
+        (true, Side::In) => Want::Ok,
+        _ => Want::Forbidden,
+    }
+}
+
+/// A change to a rule or an item: managers; the leader is told it is not theirs; others do not
+/// see it.
+fn points_change(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (r, Side::In) if points_manager(r) => Want::Ok,
+        (Role::Leader, Side::In) => Want::Forbidden,
         _ => Want::Hidden,
     }
 }

@@ -199,8 +199,8 @@ def map_case(context, case):
     body = case.body if isinstance(case.body, dict) else None
     departments = _env_ids("SZ_DEPARTMENTS")
     if query is not None:
-        if path == "/api/v1/ledger/balances":
-            # The books are kept per village: the run's village.
+        if path == "/api/v1/ledger/balances" or path.startswith("/api/v1/points/"):
+            # The books and the points are kept per village: the run's village.
             query["node"] = os.environ["SZ_GRID"][:12]
         if "bbox" in query and isinstance(query["bbox"], str):
             query["bbox"] = _bbox(query["bbox"])
@@ -255,6 +255,9 @@ def map_case(context, case):
             body["start"], body["end"] = sorted([body["start"], body["end"]])
         if body.get("meeting_ref") and not body.get("meeting_date"):
             body.pop("meeting_ref", None)
+    if method == "POST" and path in ("/api/v1/points/rules", "/api/v1/points/items", "/api/v1/points/awards"):
+        # Points are kept per village: the run's village (the awardee is the handler's check).
+        body["node"] = os.environ["SZ_GRID"][:12]
     if path == "/api/v1/users/{id}/duties":
         # Which region a duty may sit at is the handler's rule: no duties is always valid.
         body["duties"] = []

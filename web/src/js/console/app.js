@@ -51,6 +51,7 @@ const ROUTES = [
   { re: /^\/console\/questions\/?$/, page: 'questions', title: 'nav.questions' },
   { re: /^\/console\/contracts\/?$/, page: 'contracts', title: 'nav.contracts' },
   { re: /^\/console\/contracts\/(\d+)\/?$/, page: 'contracts', title: 'nav.contracts' },
+  { re: /^\/console\/points\/?$/, page: 'points', title: 'nav.points' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -71,6 +72,7 @@ const NAV = [
   { path: '/console/disclosures', key: 'nav.disclosures', ico: '☰', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/questions', key: 'nav.questions', ico: '?', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/contracts', key: 'nav.contracts', ico: '§', show: (me) => !['citizen', 'handler'].includes(me.role) },
+  { path: '/console/points', key: 'nav.points', ico: '★', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/mediators', key: 'nav.mediators', ico: '☺', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin'].includes(me.role) },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },

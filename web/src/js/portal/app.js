@@ -14,6 +14,7 @@ import { ledgerPage } from './ledger.js';
 import { disclosuresPage } from './disclosures.js';
 import { questionsPage } from './questions.js';
 import { contractsPage } from './contracts.js';
+import { pointsPage } from './points.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -37,6 +38,7 @@ const ROUTES = [
   [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
   [/^\/m\/ledger\/?$/, () => (needLogin() ? undefined : ledgerPage(content, me))],
   [/^\/m\/contracts\/?$/, () => (needLogin() ? undefined : contractsPage(content, me))],
+  [/^\/m\/points\/?$/, () => (needLogin() ? undefined : pointsPage(content, me))],
   [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
   [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
   [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
@@ -139,6 +141,7 @@ async function home() {
       h('a', { href: '/m/ledger', id: 'go-ledger' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pledger.title'))),
       h('a', { href: '/m/questions', id: 'go-questions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pquestion.title'))),
       h('a', { href: '/m/contracts', id: 'go-contracts' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pcontract.title'))),
+      h('a', { href: '/m/points', id: 'go-points' }, h('span', { class: 'ico' }, icon('star', 24)), h('span', t('ppoints.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);

@@ -37,6 +37,7 @@ pub mod organisation;
 pub mod person;
 pub mod photo;
 pub mod place;
+pub mod points;
 pub mod question;
 pub mod register_import;
 pub mod resident;
@@ -97,6 +98,7 @@ pub fn routes() -> Routes {
         .merge(question::routes())
         .merge(figures_village::routes())
         .merge(contract::routes())
+        .merge(points::routes())
         .merge(risk::routes())
         .merge(warning::routes())
         .merge(briefing::routes())

@@ -99,7 +99,8 @@ async fn download(
 
 /// May `actor` read the photo `hash`? Yes if they may read an event it is attached to (the
 /// event detail's own rule) or base data where a visit it is attached to was made, or, while
-/// it is attached to none, if they uploaded it.
+/// it is attached to none, if they uploaded it. Invoice images of the books and evidence photos of
+/// points awards have their own readers.
 async fn may_read(app: &AppState, user: &CurrentUser, hash: &str) -> ApiResult<bool> {
     let actor = &user.actor;
     // A photo of a visit (走访): whoever may read base data where the visit was.
@@ -121,8 +122,18 @@ async fn may_read(app: &AppState, user: &CurrentUser, hash: &str) -> ApiResult<b
     if super::village::reads_invoices_of(app, user, &contracts).await? {
         return Ok(true);
     }
+    // An evidence photo of a points award (积分制): the village's staff and the resident awarded.
+    let awards = shanzhi_store::points::evidence_awards(&app.db, hash).await?;
+    if super::points::reads_evidence_of(app, user, &awards).await? {
+        return Ok(true);
+    }
     let events = shanzhi_store::event::photo_events(&app.db, hash).await?;
-    if events.is_empty() && visits.is_empty() && ledgers.is_empty() && contracts.is_empty() {
+    if events.is_empty()
+        && visits.is_empty()
+        && ledgers.is_empty()
+        && contracts.is_empty()
+        && awards.is_empty()
+    {
         let mine =
             shanzhi_store::event::photos_uploaded_by(&app.db, &[hash.to_owned()], actor.user_id)
                 .await?;
