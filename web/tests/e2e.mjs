@@ -694,7 +694,7 @@ try {
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
       ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'],
       ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box'], ['/console/visits', '.card'],
-      ['/console/emergency', '#roster-form'], ['/console/ledger', '#ledger-list, .state-box'], ['/console/disclosures', '#disclosure-list, .state-box'], ['/console/questions', '#questions-list, .state-box'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
+      ['/console/emergency', '#roster-form'], ['/console/ledger', '#ledger-list, .state-box'], ['/console/disclosures', '#disclosure-list, .state-box'], ['/console/questions', '#questions-list, .state-box'], ['/console/affairs', '#affairs-figures, .state-box'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
       ['/console/residents/import', 'section.card'], ['/console/places/import', 'section.card'], ['/console/organisations/import', 'section.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();

@@ -1,5 +1,6 @@
-//! Public notices of a village (四务公开): party, village, finance and service affairs, written
-//! by the village, published, pinned and withdrawn with a reason. A published notice is read by
+//! Public notices of a village (四务公开): party, village, finance and service affairs, and the
+//! village's standing documents — its rules (村规民约) and the list of small powers (小微权力清单)
+//! — written by the village, published, pinned and withdrawn with a reason. A published notice is read by
 //! the village's residents in the portal; a withdrawn one stays on record for the audit.
 
 use crate::text;
@@ -8,7 +9,7 @@ use crate::DomainError;
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_BODY_CHARS: usize = 10_000;
 
-/// The four kinds of public affairs.
+/// The four kinds of public affairs, and the two standing documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// 党务公开.
@@ -19,10 +20,21 @@ pub enum Kind {
     Finance,
     /// 服务公开.
     Service,
+    /// 村规民约: the village's rules, as adopted by the villagers' meeting.
+    Rules,
+    /// 小微权力清单: the list of the village's small powers and how each is exercised.
+    Powers,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Party, Kind::Village, Kind::Finance, Kind::Service];
+    pub const ALL: [Kind; 6] = [
+        Kind::Party,
+        Kind::Village,
+        Kind::Finance,
+        Kind::Service,
+        Kind::Rules,
+        Kind::Powers,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +42,8 @@ impl Kind {
             Kind::Village => "village",
             Kind::Finance => "finance",
             Kind::Service => "service",
+            Kind::Rules => "rules",
+            Kind::Powers => "powers",
         }
     }
 

@@ -507,3 +507,20 @@ pub async fn residents(
          GROUP BY u.id, u.display_name ORDER BY u.display_name, u.id LIMIT $4",
     ).bind(village_path).bind(&end).bind(village).bind(limit).fetch_all(pool).await?))
 }
+
+/// Per village under `under`: (village, points awarded, of them automatically for confirmed
+/// reports, points redeemed).
+pub async fn figures_by_village(
+    db: &Db,
+    under: &str,
+) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
+    let end = shanzhi_domain::tree::subtree_end(under);
+    Ok(with_pool!(db, pool => sqlx::query_as(
+        "SELECT node_code, CAST(SUM(awarded) AS BIGINT), CAST(SUM(automatic) AS BIGINT), CAST(SUM(redeemed) AS BIGINT) FROM ( \
+           SELECT node_code, points AS awarded, CASE WHEN source_event_id IS NOT NULL THEN points ELSE 0 END AS automatic, 0 AS redeemed \
+             FROM points_award WHERE node_code >= $1 AND node_code < $2 \
+           UNION ALL \
+           SELECT node_code, 0, 0, points FROM points_redemption WHERE node_code >= $1 AND node_code < $2 \
+         ) x GROUP BY node_code ORDER BY node_code",
+    ).bind(under).bind(&end).fetch_all(pool).await?))
+}

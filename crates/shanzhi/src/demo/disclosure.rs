@@ -21,7 +21,9 @@ use super::DemoCity;
 const DAY: i64 = 86_400_000;
 
 /// (kind, title, body)
-const NOTICES: [(&str, &str, &str); 8] = [
+const NOTICES: [(&str, &str, &str); 10] = [
+    ("rules", "村规民约（2026年修订）", "一、爱护集体财产，不乱占乱建。\n二、垃圾分类投放，门前三包。\n三、邻里和睦，矛盾纠纷先找网格员调解。\n四、红白喜事简办，不铺张浪费。\n五、遵守防汛防台安排，服从转移。\n（经村民会议表决通过）"),
+    ("powers", "村级小微权力清单", "1. 村级重大事项决策：“四议两公开”。\n2. 村级工程项目招投标：公开招标，结果公示。\n3. 集体资产资源处置：经村民代表会议同意，报镇三资代理中心备案。\n4. 村级财务报销：不上图不给报销，村委会审批、镇三资代理中心审核。\n5. 低保、救助初审：入户调查，村内公示7天。"),
     ("finance", "{m}月份村集体财务收支公开", "本月收入、支出明细已经镇三资代理中心审核入账，详见「我要看帐」。对任何一笔收支有疑问，可点「我要监督」提问，村委会将在5个工作日内答复。"),
     ("party", "关于开展主题党日活动的通知", "本月15日上午9时在村党群服务中心开展主题党日活动，请全体党员准时参加。"),
     ("village", "村民代表会议决议公开", "经村民代表会议表决，同意对村内主干道路灯进行维修更换，费用从村集体经营收入中列支，公示期7天。"),
@@ -98,7 +100,7 @@ pub async fn write(
             .await?;
             written += 1;
             let d = shanzhi_store::disclosure::get(db, d.id).await?;
-            if i == 2 {
+            if i == 4 {
                 // Withdrawn for a wrong figure, corrected and published again.
                 let why = "表决票数有误，更正后重新公示";
                 shanzhi_store::disclosure::save_move(

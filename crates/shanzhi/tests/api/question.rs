@@ -523,6 +523,10 @@ db_test!(
             json!({"asked": 2, "answered": 1, "on_time": 1, "open": 1, "supervised": 0})
         );
         assert_eq!(row["notices"], json!({"published": 1, "pinned": 0}));
+        assert_eq!(
+            row["points"],
+            json!({"awarded": 0, "automatic": 0, "redeemed": 0})
+        );
         // The town rolls its villages up: here one village keeps anything.
         let town = app
             .get_json(

@@ -7,7 +7,7 @@ import { h, put, loading, empty, errorBox, fmtTime, toast, field, formDialog } f
 import { duties, villages, speaksFor, villagePicker } from './village.js';
 import { questionsPanel } from './questions.js';
 
-const KINDS = ['party', 'village', 'finance', 'service'];
+const KINDS = ['party', 'village', 'finance', 'service', 'rules', 'powers'];
 const STATES = ['draft', 'published', 'withdrawn'];
 const badge = (state) => h('span', { class: `badge dstate-${state}` }, t(`disclosure.state.${state}`));
 

@@ -5,7 +5,7 @@ import { get } from '../api.js';
 import { h, put, empty, fmtTime } from '../dom.js';
 import { superviseButton } from './questions.js';
 
-const KINDS = ['party', 'village', 'finance', 'service'];
+const KINDS = ['party', 'village', 'finance', 'service', 'rules', 'powers'];
 
 export async function disclosuresPage(content, me) {
   if (!me || me.role !== 'citizen') {

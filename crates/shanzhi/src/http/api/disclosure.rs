@@ -28,7 +28,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
-const KINDS: [&str; 4] = ["party", "village", "finance", "service"];
+const KINDS: [&str; 6] = ["party", "village", "finance", "service", "rules", "powers"];
 const ACTIONS: [&str; 4] = ["publish", "withdraw", "pin", "unpin"];
 
 fn words_body(with_node: bool) -> Vec<(&'static str, Value)> {
@@ -99,7 +99,9 @@ pub fn routes() -> Routes {
 }
 
 fn kind(raw: &str) -> ApiResult<Kind> {
-    Kind::parse(raw).ok_or_else(|| ApiError::invalid("kind", "party, village, finance or service"))
+    Kind::parse(raw).ok_or_else(|| {
+        ApiError::invalid("kind", "party, village, finance, service, rules or powers")
+    })
 }
 
 /// The notice if the user may read it (staff over its village; a resident, when published);

@@ -1,7 +1,8 @@
 //! Figures of the villages' affairs in the open (issue 16, part 8), per village and rolled up
 //! over an area: the books (entries posted, expenses and those backed by an invoice image,
 //! entries waiting), the villagers' questions (asked, answered, on time, open, supervised), the
-//! public notices, and the contracts register's flags by clean-up status.
+//! public notices, the contracts register's flags by clean-up status, and the points awarded
+//! (by hand and for confirmed reports) and redeemed.
 
 use std::collections::BTreeMap;
 
@@ -99,7 +100,17 @@ async fn figures(
             json!({"contracts": contracts, "open": open, "rectifying": rectifying, "cleaned": cleaned}),
         );
     }
-    let groups: [(&str, &[&str]); 4] = [
+    for (v, awarded, automatic, redeemed) in
+        shanzhi_store::points::figures_by_village(db, under).await?
+    {
+        put(
+            &mut rows,
+            &v,
+            "points",
+            json!({"awarded": awarded, "automatic": automatic, "redeemed": redeemed}),
+        );
+    }
+    let groups: [(&str, &[&str]); 5] = [
         ("ledger", &["posted", "expenses", "invoiced", "waiting"]),
         (
             "questions",
@@ -107,6 +118,7 @@ async fn figures(
         ),
         ("notices", &["published", "pinned"]),
         ("contracts", &["contracts", "open", "rectifying", "cleaned"]),
+        ("points", &["awarded", "automatic", "redeemed"]),
     ];
     // Every village with all its groups (zeros where nothing is kept), and their sum.
     let mut total = Map::new();
