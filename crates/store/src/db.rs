@@ -788,3 +788,20 @@ mod tests {
         );
     }
 }
+
+/// ` AND {column} IN ($k, …)` for `count` values bound after placeholder `*n` (which it
+/// advances past them); ` AND {column} IN (NULL)`, true of no row, when there are none.
+pub fn and_in(column: &str, n: &mut usize, count: usize) -> String {
+    let marks: Vec<String> = (0..count)
+        .map(|_| {
+            *n += 1;
+            format!("${n}")
+        })
+        .collect();
+    let list = if marks.is_empty() {
+        "NULL".to_owned()
+    } else {
+        marks.join(", ")
+    };
+    format!(" AND {column} IN ({list})")
+}

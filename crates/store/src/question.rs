@@ -188,21 +188,7 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
     }
     let villages = f.villages.clone().unwrap_or_default();
     if f.villages.is_some() {
-        let marks: Vec<String> = villages
-            .iter()
-            .map(|_| {
-                n += 1;
-                format!("${n}")
-            })
-            .collect();
-        sql.push_str(&format!(
-            " AND node_code IN ({})",
-            if marks.is_empty() {
-                "NULL".to_owned()
-            } else {
-                marks.join(", ")
-            }
-        ));
+        sql.push_str(&crate::db::and_in("node_code", &mut n, villages.len()));
     }
     n += 1;
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));

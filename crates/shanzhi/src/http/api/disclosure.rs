@@ -7,8 +7,6 @@
 //! dispatchers and administrators whose area holds it ([`speaks_for`]). Staff whose area holds
 //! the village read everything; its residents read what is published.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -398,14 +396,7 @@ async fn page(app: &AppState, f: Filter, staff: bool) -> ApiResult<axum::Json<Va
     let mut rows = shanzhi_store::disclosure::list(&app.db, &f).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let mut codes: Vec<&str> = rows.iter().map(|r| r.node_code.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let names: HashMap<String, String> = shanzhi_store::node::names(&app.db, &codes)
-        .await?
-        .into_iter()
-        .map(|(c, n, _)| (c, n))
-        .collect();
+    let names = super::names::node_names(app, rows.iter().map(|r| r.node_code.as_str())).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {

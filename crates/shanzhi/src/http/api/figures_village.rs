@@ -143,12 +143,7 @@ async fn figures(
             }
         }
     }
-    let codes: Vec<&str> = rows.keys().map(String::as_str).collect();
-    let names: BTreeMap<String, String> = shanzhi_store::node::names(db, &codes)
-        .await?
-        .into_iter()
-        .map(|(c, n, _)| (c, n))
-        .collect();
+    let names = super::names::node_names(&app, rows.keys().map(String::as_str)).await?;
     let villages: Vec<Value> = rows
         .into_iter()
         .map(|(code, mut row)| {

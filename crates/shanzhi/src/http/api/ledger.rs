@@ -673,14 +673,7 @@ async fn page(app: &AppState, f: Filter, staff: bool) -> ApiResult<axum::Json<Va
     let mut rows = shanzhi_store::ledger::list(&app.db, &f).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let mut codes: Vec<&str> = rows.iter().map(|r| r.node_code.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let names: HashMap<String, String> = shanzhi_store::node::names(&app.db, &codes)
-        .await?
-        .into_iter()
-        .map(|(c, n, _)| (c, n))
-        .collect();
+    let names = super::names::node_names(app, rows.iter().map(|r| r.node_code.as_str())).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let invoices: HashMap<i64, i64> = shanzhi_store::ledger::invoice_counts(&app.db, &ids)
         .await?

@@ -71,3 +71,18 @@ pub async fn with_names(app: &AppState, items: &mut [Value]) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// The names of the nodes `codes` (each once, in any order): code → name.
+pub async fn node_names<'a>(
+    app: &AppState,
+    codes: impl IntoIterator<Item = &'a str>,
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let mut codes: Vec<&str> = codes.into_iter().collect();
+    codes.sort_unstable();
+    codes.dedup();
+    Ok(shanzhi_store::node::names(&app.db, &codes)
+        .await?
+        .into_iter()
+        .map(|(code, name, _)| (code, name))
+        .collect())
+}

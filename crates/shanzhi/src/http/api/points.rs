@@ -843,12 +843,7 @@ async fn mine(State(app): State<AppState>, user: CurrentUser) -> ApiResult<impl 
         ));
     }
     let homes = home_villages(&app, user.user.id).await?;
-    let codes: Vec<&str> = homes.iter().map(String::as_str).collect();
-    let names: HashMap<String, String> = shanzhi_store::node::names(&app.db, &codes)
-        .await?
-        .into_iter()
-        .map(|(c, n, _)| (c, n))
-        .collect();
+    let names = super::names::node_names(&app, homes.iter().map(String::as_str)).await?;
     let mut villages = Vec::with_capacity(homes.len());
     let mut rule_name: HashMap<i64, String> = HashMap::new();
     for v in &homes {
