@@ -161,7 +161,8 @@ mod tests {
         use State::*;
         let w = |r: &str| Action::Withdraw { reason: r.into() };
         // (state, pinned, action, Some((to, pinned)) or refused)
-        let cases: Vec<(State, bool, Action, Option<(State, bool)>)> = vec![
+        type Case = (State, bool, Action, Option<(State, bool)>);
+        let cases: Vec<Case> = vec![
             (Draft, false, Action::Publish, Some((Published, false))),
             (Withdrawn, false, Action::Publish, Some((Published, false))),
             (Published, false, Action::Publish, None),

@@ -73,6 +73,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ledger_account", "{code} is not an account of this village's chart"),
     ("ledger_expense_kind", "a debit to a cost or expenditure account is an expense: give the entry kind expense"),
     // Public notices (四务公开) and villagers' questions (我要监督).
+    ("village_node", "a village's affairs are kept at a village (村、社区): give a village's code"),
     ("notice_speaker", "only the village, or the staff over it, writes its notices"),
     ("notice_speaker", "only the village, or the staff over it, changes its notices"),
     ("notice_speaker", "only the village, or the staff over it, publishes its notices"),

@@ -130,6 +130,7 @@ export default {
   'reason.ledger_date': 'An entry is dated between 2000-01-01 and today.',
   'reason.ledger_close_order': '{month} is not closed yet: months close in order.',
   'reason.ledger_close_over': 'A month is closed once it is over.',
+  'reason.village_node': 'Village affairs are kept per village: choose a village.',
   'reason.ledger_invoice': 'An expense needs at least one invoice image before it can be approved.',
   'reason.ledger_state': 'This entry cannot take that step in its present state.',
   'reason.ledger_duty': "You hold no duty for this village's books (treasurer, committee or the town's agency).",

@@ -130,6 +130,7 @@ export default {
   'reason.ledger_date': '凭证日期须在 2000-01-01 至今天之间。',
   'reason.ledger_close_order': '{month} 尚未月结：月结须按月份顺序进行。',
   'reason.ledger_close_over': '只能对已经结束的月份进行月结。',
+  'reason.village_node': '村务按村（社区）管理：请选择一个村（社区）。',
   'reason.ledger_invoice': '支出须上传至少一张发票图片才能审批（不上图不给报销）。',
   'reason.ledger_state': '该凭证当前状态不能办理此操作。',
   'reason.ledger_duty': '您没有此村账目的相应岗位（报账员、村委会或镇三资代理中心）。',

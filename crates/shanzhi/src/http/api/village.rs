@@ -15,7 +15,7 @@ pub(crate) fn village(raw: &str, field: &str) -> ApiResult<NodeCode> {
         NaturalLevel::Region(Level::Village) => Ok(code),
         _ => Err(ApiError::invalid(
             field,
-            "the books are kept per village (村、社区)",
+            "a village's affairs are kept at a village (村、社区): give a village's code",
         )),
     }
 }
