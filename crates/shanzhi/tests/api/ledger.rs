@@ -683,7 +683,7 @@ db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
     // The workbook: both statements, the figures in yuan.
     let books = crate::export::sheets(
         &app,
-        &format!("/api/v1/ledger/statements?node={VILLAGE}&month=2026-09&format=xlsx"),
+        &format!("/api/v1/ledger/statements/export.xlsx?node={VILLAGE}&month=2026-09"),
         &b.agency,
     )
     .await;
@@ -698,7 +698,7 @@ db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
     };
     assert_eq!(total("资产合计"), total("负债和所有者权益合计"));
     assert_eq!(total("资产合计"), "6799.5");
-    // Villagers and the other county do not read them; a bad format is named.
+    // Villagers do not read them, nor the workbook; a month is named as such.
     let villager = app.user("l-stat-citizen", Role::Citizen, None).await;
     assert_error(
         app.get(

@@ -2758,6 +2758,20 @@ fn warning_rows() -> Vec<Row> {
             },
         },
         Row {
+            method: "get",
+            path: "/api/v1/ledger/statements/export.xlsx",
+            want: ledger_read,
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!(
+                        "/api/v1/ledger/statements/export.xlsx?node={}&month=2026-09",
+                        village(s)
+                    ),
+                )
+            },
+        },
+        Row {
             method: "post",
             path: "/api/v1/ledger/closes",
             want: |_, _| Want::Forbidden,

@@ -199,7 +199,7 @@ def map_case(context, case):
     body = case.body if isinstance(case.body, dict) else None
     departments = _env_ids("SZ_DEPARTMENTS")
     if query is not None:
-        if path in ("/api/v1/ledger/balances", "/api/v1/ledger/statements") or path.startswith("/api/v1/points/"):
+        if path in ("/api/v1/ledger/balances", "/api/v1/ledger/statements", "/api/v1/ledger/statements/export.xlsx") or path.startswith("/api/v1/points/"):
             # The books and the points are kept per village: the run's village.
             query["node"] = os.environ["SZ_GRID"][:12]
         if path in ("/api/v1/questions", "/api/v1/me/questions") and ("subject" in query) != ("subject_id" in query):

@@ -66,7 +66,7 @@ async function booksPage(ctx) {
       put(actions,
         holds(held, village.value, 'treasurer') ? h('button', { type: 'button', class: 'btn btn-primary', id: 'ledger-new', onclick: () => entryForm(ctx, village.value, null) }, t('ledger.new')) : null,
         holds(held, village.value, 'town_agency') ? h('button', { type: 'button', class: 'btn', id: 'ledger-close', onclick: () => closeMonth(village.value, month.value || thisMonth(), load) }, t('ledger.closeMonth')) : null,
-        h('a', { class: 'btn', id: 'ledger-statements', download: '', href: `/api/v1/ledger/statements?node=${village.value}&month=${month.value || thisMonth()}&format=xlsx` }, t('ledger.statements')));
+        h('a', { class: 'btn', id: 'ledger-statements', download: '', href: `/api/v1/ledger/statements/export.xlsx?node=${village.value}&month=${month.value || thisMonth()}` }, t('ledger.statements')));
     } catch (err) {
       put(status, errorBox(err, load));
     }

@@ -138,10 +138,16 @@ pub fn routes() -> Routes {
         .get(
             "/api/v1/ledger/statements",
             statements,
-            Doc::new("ledger", "A village's monthly statements: the balance sheet (资产负债表) and the income and distribution statement (收益及收益分配表), as JSON or an Excel workbook")
+            Doc::new("ledger", "A village's monthly statements: the balance sheet (资产负债表) and the income and distribution statement (收益及收益分配表)")
+                .query_required("node", s::node_code(), "the village")
+                .query("month", s::pattern(MONTH), "the month, YYYY-MM (default: this month)"),
+        )
+        .get(
+            "/api/v1/ledger/statements/export.xlsx",
+            statements_xlsx,
+            Doc::new("ledger", "The same monthly statements as an Excel workbook, one sheet each")
                 .query_required("node", s::node_code(), "the village")
                 .query("month", s::pattern(MONTH), "the month, YYYY-MM (default: this month)")
-                .query("format", s::one_of(&["json", "xlsx"]), "json (default) or xlsx")
                 .produces(super::export::XLSX),
         )
         .post(
@@ -778,7 +784,6 @@ async fn balances(
 struct StatementQuery {
     node: String,
     month: Option<String>,
-    format: Option<String>,
 }
 
 async fn statements(
@@ -786,13 +791,26 @@ async fn statements(
     user: CurrentUser,
     Query(q): Query<StatementQuery>,
 ) -> ApiResult<axum::response::Response> {
+    monthly(app, user, q, false).await
+}
+
+async fn statements_xlsx(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<StatementQuery>,
+) -> ApiResult<axum::response::Response> {
+    monthly(app, user, q, true).await
+}
+
+/// The monthly statements of `q.node`, as JSON or as a workbook.
+async fn monthly(
+    app: AppState,
+    user: CurrentUser,
+    q: StatementQuery,
+    xlsx: bool,
+) -> ApiResult<axum::response::Response> {
     use shanzhi_domain::ledger::statement::{balance_sheet, income_statement, Line};
     let node = village(&q.node, "node")?;
-    let xlsx = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("xlsx") => true,
-        Some(_) => return Err(ApiError::invalid("format", "json or xlsx")),
-    };
     if !reads(&user, &duties(&app, &user).await?, &node) {
         return Err(ApiError::not_found("village"));
     }
