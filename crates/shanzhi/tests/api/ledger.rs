@@ -709,16 +709,25 @@ db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
         StatusCode::NOT_FOUND,
     )
     .await;
+    assert_error(
+        app.get(
+            &format!("/api/v1/ledger/statements/export.xlsx?node={VILLAGE}"),
+            Some(&villager),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let e = assert_error(
         app.get(
-            &format!("/api/v1/ledger/statements?node={VILLAGE}&format=pdf"),
+            &format!("/api/v1/ledger/statements?node={VILLAGE}&month=2026-13"),
             Some(&b.agency),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_eq!(e["field"], "format");
+    assert_eq!(e["field"], "month");
 });
 
 async fn duties(app: &TestApp, b: &Books, who: &Session, list: Value) -> reqwest::Response {
