@@ -685,7 +685,7 @@ try {
     };
     // The citizen on the phone (and before logging in).
     for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
-      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '#my-notices, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'], ['/m/ledger', '#my-ledger, .state-box'], ['/m/questions', '#my-questions, .state-box'], ['/m/contracts', '#my-contracts, .state-box'], ['/m/points', '.p-card, .state-box'],
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '#my-notices, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'], ['/m/ledger', '#my-ledger, .state-box'], ['/m/questions', '#my-questions, .state-box'], ['/m/suggestions', '#suggest-form'], ['/m/contracts', '#my-contracts, .state-box'], ['/m/points', '.p-card, .state-box'],
       ['/m/mediation', '#my-disputes'], ['/m/mediation/apply', '#pd-form'], [`/m/mediation/${dispute.id}`, '#pd-case']]) await visit(phone, url, ready);
     const anon = await (await context(PHONE)).newPage();
     await visit(anon, '/m/login', '#p-username');

@@ -1,5 +1,6 @@
-//! Villagers' questions on their village's public affairs (我要监督): a resident asks about a
-//! posted ledger entry or a published notice; the village must answer within
+//! Villagers' questions on their village's public affairs (我要监督) and their suggestions to it
+//! (建言献策): a resident asks about a posted ledger entry or a published notice, or makes a
+//! suggestion about the village itself; the village must answer within
 //! [`ANSWER_DAYS`] working days of the shared calendar; a question still unanswered then draws
 //! supervision at the town (督办), and the village may still answer it, late. Questions and
 //! answers are public to the village's residents. The life of a question as a pure function.
@@ -9,6 +10,9 @@ use crate::DomainError;
 
 /// Working days the village has to answer.
 pub const ANSWER_DAYS: i64 = 5;
+/// Most questions and suggestions one resident may have waiting for an answer at a time (each
+/// one calls the village's centre: a flood of them would drown the others).
+pub const MAX_OPEN_PER_ASKER: i64 = 10;
 /// Longest question and answer, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
 pub const MAX_ANSWER_CHARS: usize = 2000;
@@ -20,15 +24,18 @@ pub enum Subject {
     Entry,
     /// A published notice (四务公开).
     Disclosure,
+    /// The village itself: a suggestion (建言献策), answered like a question.
+    Suggestion,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 2] = [Subject::Entry, Subject::Disclosure];
+    pub const ALL: [Subject; 3] = [Subject::Entry, Subject::Disclosure, Subject::Suggestion];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Subject::Entry => "entry",
             Subject::Disclosure => "disclosure",
+            Subject::Suggestion => "suggestion",
         }
     }
 

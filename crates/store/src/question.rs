@@ -129,6 +129,13 @@ pub async fn supervise(
     Ok(())
 }
 
+/// How many of the asker's questions wait for an answer.
+pub async fn open_of(db: &Db, asker: i64) -> Result<i64, StoreError> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM question WHERE asked_by = $1 AND state = 'open'",
+    ).bind(asker).fetch_one(pool).await?))
+}
+
 /// Open questions whose check is due by `now`, oldest first.
 pub async fn due_for_check(db: &Db, now: i64, limit: i64) -> Result<Vec<Question>, StoreError> {
     let sql = format!(
@@ -154,7 +161,8 @@ pub async fn timeline(db: &Db, id: i64) -> Result<Vec<LogRow>, StoreError> {
 pub struct Filter {
     pub under: String,
     pub villages: Option<Vec<String>>,
-    pub subject: Option<(String, i64)>,
+    /// What they are about: a kind of subject, and one subject's id (none: all of the kind).
+    pub subject: Option<(String, Option<i64>)>,
     pub state: Option<String>,
     /// Only those supervised (past due unanswered, or answered after supervision).
     pub supervised: Option<bool>,
@@ -171,9 +179,11 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
         n += 1;
         sql.push_str(&cond.replace('?', &format!("${n}")));
     };
-    if f.subject.is_some() {
+    if let Some((_, id)) = &f.subject {
         next(&mut sql, " AND subject = ?");
-        next(&mut sql, " AND subject_id = ?");
+        if id.is_some() {
+            next(&mut sql, " AND subject_id = ?");
+        }
     }
     if f.state.is_some() {
         next(&mut sql, " AND state = ?");
@@ -195,7 +205,12 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Question>, StoreError> {
     let end = subtree_end(&f.under);
     Ok(with_pool!(db, pool => {
         let mut q = sqlx::query_as(&sql).bind(&f.under).bind(&end);
-        if let Some((s, id)) = &f.subject { q = q.bind(s).bind(id); }
+        if let Some((s, id)) = &f.subject {
+            q = q.bind(s);
+            if let Some(id) = id {
+                q = q.bind(id);
+            }
+        }
         if let Some(s) = &f.state { q = q.bind(s); }
         if let Some(b) = f.before { q = q.bind(b); }
         for v in &villages { q = q.bind(v); }

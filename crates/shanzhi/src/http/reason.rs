@@ -82,6 +82,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("question_asker", "villagers ask; the village answers"),
     ("question_answerer", "the village, or the staff over it, answers its villagers"),
     ("question_answered", "the question was answered already"),
+    ("question_too_many", "{max} of your questions wait for their answers: ask again once they are answered"),
     ("changed_meanwhile", "the notice was changed by someone else; reload and try again"),
     ("changed_meanwhile", "the question was changed meanwhile; reload and try again"),
     // The contracts register (一清三规范).

@@ -549,6 +549,68 @@ db_test!(
     }
 );
 
+db_test!(
+    suggestions_are_answered_like_questions_and_askers_wait_their_turn,
+    |app| {
+        let b = books(&app).await;
+        let asker = villager(&app, "s-asker", GRID).await;
+        let suggest = |body: Value| app.post_json("/api/v1/questions", Some(&asker), body);
+        // About the village itself: no subject id; the one village the asker lives in by default.
+        let e = assert_error(
+            suggest(json!({"subject": "suggestion", "subject_id": 1, "text": "建议"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["field"], "subject_id");
+        let e = assert_error(
+            suggest(json!({"subject": "entry", "text": "缺少账目"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["field"], "subject_id");
+        assert_error(
+            suggest(json!({"subject": "suggestion", "node": "441502001002", "text": "别村的事"}))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let s =
+            created(suggest(json!({"subject": "suggestion", "text": "建议在村口加装路灯"})).await)
+                .await;
+        assert_eq!(s["node"], VILLAGE);
+        assert_eq!(s["subject"], "suggestion");
+        // The village answers it; every villager reads it among the suggestions.
+        let staff = app
+            .get_json(&format!("/api/v1/questions/{}", s["id"]), &b.committee)
+            .await;
+        ok(app
+            .post_json(
+                &format!("/api/v1/questions/{}/answer", s["id"]),
+                Some(&b.committee),
+                json!({"text": "已列入下月村民代表会议议题", "version": staff["version"]}),
+            )
+            .await)
+        .await;
+        let neighbour = villager(&app, "s-neighbour", GRID).await;
+        let read = app
+            .get_json("/api/v1/me/questions?subject=suggestion", &neighbour)
+            .await;
+        assert_eq!(read["items"].as_array().unwrap().len(), 1, "{read}");
+        assert_eq!(read["items"][0]["answer"], "已列入下月村民代表会议议题");
+        // One asker has at most MAX_OPEN_PER_ASKER waiting at a time.
+        for i in 0..shanzhi_domain::question::MAX_OPEN_PER_ASKER {
+            created(suggest(json!({"subject": "suggestion", "text": format!("建议{i}")})).await)
+                .await;
+        }
+        let e = assert_error(
+            suggest(json!({"subject": "suggestion", "text": "再多一条"})).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(e["reason"], "question_too_many", "{e}");
+    }
+);
+
 async fn villager_of_other(app: &TestApp) -> Session {
     villager(app, "n-outsider", OTHER_GRID).await
 }

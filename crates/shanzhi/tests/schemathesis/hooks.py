@@ -247,6 +247,15 @@ def map_case(context, case):
         # The books are kept per village: the run's village (the run's accounts hold no duty,
         # so the answer is a refusal of the duty, not of the body).
         body["node"] = os.environ["SZ_GRID"][:12]
+    if path == "/api/v1/questions" and method == "POST":
+        # A suggestion names its village, a question its subject: one or the other.
+        if body.get("subject") == "suggestion":
+            body.pop("subject_id", None)
+            body["node"] = os.environ["SZ_GRID"][:12]
+        else:
+            body.pop("node", None)
+            if not isinstance(body.get("subject_id"), int):
+                body["subject_id"] = 1
     if path == "/api/v1/disclosures" and method == "POST":
         # Notices are a village's: the run's village (the admin's area holds it).
         body["node"] = os.environ["SZ_GRID"][:12]

@@ -50,6 +50,7 @@ CREATE TABLE question (
 );
 CREATE INDEX question_node_idx ON question (node_code, id);
 CREATE INDEX question_subject_idx ON question (subject, subject_id, id);
+CREATE INDEX question_asker_idx ON question (asked_by, state);
 CREATE INDEX question_check_idx ON question (next_check_at) WHERE next_check_at IS NOT NULL;
 
 CREATE TABLE question_log (

@@ -90,8 +90,9 @@ export async function render(ctx) {
       const can = speaksFor(me, held, village.select.value);
       const rows = page.items.map((q) => {
         const li = item(q, can, () => load());
-        li.prepend(h('p', { class: 'muted' }, h('a', { href: q.subject === 'entry' ? `/console/ledger/${q.subject_id}` : `/console/disclosures/${q.subject_id}` },
-          t(q.subject === 'entry' ? 'question.onEntry' : 'question.onNotice', { id: q.subject_id }))));
+        li.prepend(h('p', { class: 'muted' }, q.subject === 'suggestion' ? t('question.onVillage')
+          : h('a', { href: q.subject === 'entry' ? `/console/ledger/${q.subject_id}` : `/console/disclosures/${q.subject_id}` },
+            t(q.subject === 'entry' ? 'question.onEntry' : 'question.onNotice', { id: q.subject_id }))));
         return li;
       });
       if (next) out.append(...rows);

@@ -12,7 +12,7 @@ import { householdPage } from './household.js';
 import { warningsPage } from './warnings.js';
 import { ledgerPage } from './ledger.js';
 import { disclosuresPage } from './disclosures.js';
-import { questionsPage } from './questions.js';
+import { questionsPage, suggestionsPage } from './questions.js';
 import { contractsPage } from './contracts.js';
 import { pointsPage } from './points.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
@@ -33,6 +33,7 @@ const ROUTES = [
   [/^\/m\/mine\/(\d+)\/?$/, reportDetail],
   [/^\/m\/notices\/?$/, () => disclosuresPage(content, me)],
   [/^\/m\/questions\/?$/, () => (needLogin() ? undefined : questionsPage(content, me))],
+  [/^\/m\/suggestions\/?$/, () => (needLogin() ? undefined : suggestionsPage(content, me))],
   [/^\/m\/messages\/?$/, messagesPage],
   [/^\/m\/household\/?$/, () => (needLogin() ? undefined : householdPage(content))],
   [/^\/m\/warnings\/?$/, () => (needLogin() ? undefined : warningsPage(content, me))],
@@ -140,6 +141,7 @@ async function home() {
       h('a', { href: '/m/warnings', id: 'go-warnings' }, h('span', { class: 'ico' }, icon('alert', 24)), h('span', t('pwarning.title'))),
       h('a', { href: '/m/ledger', id: 'go-ledger' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pledger.title'))),
       h('a', { href: '/m/questions', id: 'go-questions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pquestion.title'))),
+      h('a', { href: '/m/suggestions', id: 'go-suggestions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('psuggest.title'))),
       h('a', { href: '/m/contracts', id: 'go-contracts' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pcontract.title'))),
       h('a', { href: '/m/points', id: 'go-points' }, h('span', { class: 'ico' }, icon('star', 24)), h('span', t('ppoints.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),

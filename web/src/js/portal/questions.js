@@ -84,7 +84,7 @@ export async function questionsPage(content, me) {
       const page = await get('me/questions', { limit: 30, ...(cursor ? { before: cursor } : {}) });
       for (const q of page.items) {
         const li = qaItem(q);
-        li.prepend(h('p', { class: 'muted' }, q.subject === 'entry' ? t('pquestion.onEntry') : t('pquestion.onNotice')));
+        li.prepend(h('p', { class: 'muted' }, t({ entry: 'pquestion.onEntry', disclosure: 'pquestion.onNotice', suggestion: 'pquestion.onVillage' }[q.subject])));
         list.append(li);
       }
       cursor = page.next_cursor;
@@ -101,4 +101,44 @@ export async function questionsPage(content, me) {
       n ? list : empty(t('pquestion.noneAll'), t('pquestion.noneHint')), more,
       h('p', null, h('a', { class: 'btn btn-block', href: '/m/ledger' }, t('pledger.title')), ' ',
         h('a', { class: 'btn btn-block', href: '/m/notices' }, t('portal.notices')))));
+}
+
+/** 建言献策: a suggestion to the village, and the village's suggestions with their answers. */
+export async function suggestionsPage(content, me) {
+  if (me.role !== 'citizen') {
+    put(content, h('h2', t('psuggest.title')), empty(t('pquestion.staff'), null, h('a', { class: 'btn', href: '/console/questions' }, t('portal.staff'))));
+    return;
+  }
+  const list = h('ul', { class: 'p-qa-list', id: 'my-suggestions' });
+  const text = h('textarea', { name: 'text', rows: 4, maxlength: 500, required: true, id: 'suggest-text' });
+  const errorEl = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('psuggest.send'));
+  const form = h('form', { class: 'p-qa-form', noValidate: true, id: 'suggest-form' },
+    h('label', { for: text.id }, t('psuggest.label')), text,
+    h('p', { class: 'muted', style: { fontSize: '12px' } }, t('pquestion.rule')), errorEl, send);
+  const load = async () => {
+    const page = await get('me/questions', { subject: 'suggestion', limit: 50 });
+    put(list, page.items.length ? page.items.map(qaItem) : h('li', { class: 'muted' }, t('psuggest.none')));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (send.disabled) return;
+    errorEl.hidden = true;
+    send.disabled = true;
+    try {
+      await post('questions', { subject: 'suggestion', text: text.value });
+      text.value = '';
+      toast(t('psuggest.sent'));
+      await load();
+    } catch (err) {
+      errorEl.hidden = false;
+      put(errorEl, err.describe ? err.describe() : String(err));
+    } finally {
+      send.disabled = false;
+    }
+  });
+  await load();
+  put(content, h('h2', t('psuggest.title')),
+    h('section', { class: 'p-card' }, h('p', { class: 'p-note', role: 'note' }, t('psuggest.lead')), form),
+    h('section', { class: 'p-card' }, h('h2', t('psuggest.list')), list));
 }

@@ -5,7 +5,8 @@
 //! the village answers within `ANSWER_DAYS` working days (the shared calendar), or the sweep
 //! raises supervision at the town (`crate::question`). Questions and answers are public to the
 //! village's residents, the asker unnamed. Who answers: whoever speaks for the village
-//! ([`speaks_for`]).
+//! ([`speaks_for`]). A suggestion (建言献策) is a question about the village itself: it names the
+//! village instead of an entry or a notice, and is answered the same way.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,12 +21,12 @@ use shanzhi_store::question::{Asked, Filter, Question};
 use shanzhi_store::StoreError;
 
 use super::doc::{schema as s, Doc, Routes};
-use super::village::{duties, home_villages, list_root, reads, speaks_for};
+use super::village::{duties, home_villages, list_root, reads, speaks_for, village};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
 
-const SUBJECTS: [&str; 2] = ["entry", "disclosure"];
+const SUBJECTS: [&str; 3] = ["entry", "disclosure", "suggestion"];
 
 /// `/api/v1/questions/…`, `/api/v1/me/questions`.
 pub fn routes() -> Routes {
@@ -70,7 +71,8 @@ pub fn routes() -> Routes {
             )
             .body(&[
                 ("subject", s::one_of(&SUBJECTS)),
-                ("subject_id", s::int64()),
+                ("subject_id?", s::nullable(s::int64())),
+                ("node?", s::nullable(s::node_code())),
                 ("text", s::note(rules::MAX_QUESTION_CHARS, true)),
             ])
             .created(),
@@ -138,6 +140,8 @@ async fn subject_village(
             Err(StoreError::NotFound) => return Err(ApiError::not_found("notice")),
             Err(e) => return Err(e.into()),
         },
+        // A suggestion names its village, not a subject (see `ask`).
+        Subject::Suggestion => return Err(ApiError::not_found("subject")),
     };
     if !public || !villages.contains(&node) {
         return Err(ApiError::not_found(subject.as_str()));
@@ -146,14 +150,16 @@ async fn subject_village(
 }
 
 fn subject(raw: &str) -> ApiResult<Subject> {
-    Subject::parse(raw).ok_or_else(|| ApiError::invalid("subject", "entry or disclosure"))
+    Subject::parse(raw)
+        .ok_or_else(|| ApiError::invalid("subject", "entry, disclosure or suggestion"))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AskBody {
     subject: String,
-    subject_id: i64,
+    subject_id: Option<i64>,
+    node: Option<String>,
     text: String,
 }
 
@@ -168,20 +174,66 @@ async fn ask(
     let subj = subject(&b.subject)?;
     let text = rules::question_text(&b.text)?;
     let villages = home_villages(&app, user.user.id).await?;
-    let node = subject_village(&app, subj, b.subject_id, &villages).await?;
+    let (node, subject_id) =
+        match (subj, b.subject_id) {
+            (Subject::Suggestion, Some(_)) => return Err(ApiError::invalid(
+                "subject_id",
+                "a suggestion is about the village itself: name the village (node), not a subject",
+            )),
+            (Subject::Suggestion, None) => {
+                let node = match (b.node.as_deref(), villages.as_slice()) {
+                    (Some(raw), _) => village(raw, "node")?.as_str().to_owned(),
+                    (None, [only]) => only.clone(),
+                    (None, _) => {
+                        return Err(ApiError::invalid(
+                            "node",
+                            "name the village (村、社区) the suggestion is for",
+                        ))
+                    }
+                };
+                if !villages.contains(&node) {
+                    return Err(ApiError::not_found("village"));
+                }
+                (node, 0)
+            }
+            (_, None) => {
+                return Err(ApiError::invalid(
+                    "subject_id",
+                    "the id of the entry or the notice asked about",
+                ))
+            }
+            (_, Some(id)) => {
+                if b.node.is_some() {
+                    return Err(ApiError::invalid(
+                        "node",
+                        "an entry or a notice names its village itself",
+                    ));
+                }
+                (subject_village(&app, subj, id, &villages).await?, id)
+            }
+        };
+    if shanzhi_store::question::open_of(&app.db, user.user.id).await? >= rules::MAX_OPEN_PER_ASKER {
+        return Err(ApiError::conflict(
+            None,
+            format!(
+                "{} of your questions wait for their answers: ask again once they are answered",
+                rules::MAX_OPEN_PER_ASKER
+            ),
+        ));
+    }
     let now = app.clock.now_ms();
     let cal = crate::calendar::calendar(&app).await?;
     let due = crate::question::due_at(&cal, now);
     let note = NewNotification::to_centre(
         &node,
         "question_asked",
-        json!({"subject": subj.as_str(), "subject_id": b.subject_id, "node": node}),
+        json!({"subject": subj.as_str(), "subject_id": subject_id, "node": node}),
         format!(
-            "村民就{}提出了问题，请在 {} 个工作日内答复",
-            if subj == Subject::Entry {
-                "账目"
-            } else {
-                "公开事项"
+            "{}，请在 {} 个工作日内答复",
+            match subj {
+                Subject::Entry => "村民就账目提出了问题",
+                Subject::Disclosure => "村民就公开事项提出了问题",
+                Subject::Suggestion => "村民提出了建议（建言献策）",
             },
             rules::ANSWER_DAYS
         ),
@@ -191,7 +243,7 @@ async fn ask(
         &Asked {
             node: &node,
             subject: subj.as_str(),
-            subject_id: b.subject_id,
+            subject_id,
             text: &text,
             due_at: due,
         },
@@ -313,9 +365,10 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-fn subject_filter(subj: Option<&str>, id: Option<i64>) -> ApiResult<Option<(String, i64)>> {
-    match (subj, id) {
-        (Some(x), Some(id)) => Ok(Some((subject(x)?.as_str().to_owned(), id))),
+fn subject_filter(subj: Option<&str>, id: Option<i64>) -> ApiResult<Option<(String, Option<i64>)>> {
+    match (subj.map(subject).transpose()?, id) {
+        (Some(x), Some(id)) => Ok(Some((x.as_str().to_owned(), Some(id)))),
+        (Some(Subject::Suggestion), None) => Ok(Some(("suggestion".to_owned(), None))),
         (None, None) => Ok(None),
         (Some(_), None) => Err(ApiError::invalid(
             "subject_id",
