@@ -685,7 +685,7 @@ try {
     };
     // The citizen on the phone (and before logging in).
     for (const [url, ready] of [['/m/', '#start-report'], ['/m/report', '#report-form, form'], ['/m/mine', '.p-card, .state-box'],
-      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '#my-notices, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'], ['/m/ledger', '#my-ledger, .state-box'], ['/m/questions', '#my-questions, .state-box'], ['/m/suggestions', '#suggest-form'], ['/m/contracts', '#my-contracts, .state-box'], ['/m/points', '.p-card, .state-box'],
+      [`/m/mine/${eventId}`, '.p-card'], ['/m/notices', '#my-notices, .state-box'], ['/m/messages', '.p-card, .state-box'], ['/m/household', '#my-household'], ['/m/warnings', '#pw-contact'], ['/m/ledger', '#my-ledger, .state-box'], ['/m/questions', '#my-questions, .state-box'], ['/m/suggestions', '#suggest-form'], ['/m/contracts', '#my-contracts, .state-box'], ['/m/points', '.p-card, .state-box'], ['/m/consultations', '#my-consultations, .state-box'], ['/m/laws', '#my-laws, .state-box'],
       ['/m/mediation', '#my-disputes'], ['/m/mediation/apply', '#pd-form'], [`/m/mediation/${dispute.id}`, '#pd-case']]) await visit(phone, url, ready);
     const anon = await (await context(PHONE)).newPage();
     await visit(anon, '/m/login', '#p-username');
@@ -694,7 +694,7 @@ try {
     for (const [url, ready] of [['/console/inbox', '.card'], ['/console/events', 'table.data, .state-box'], [`/console/events/${eventId}`, '#actions'],
       ['/console/map', '.legend'], ['/console/dashboard', '[data-kpi]'], ['/console/wall', '#wall-kpis'], ['/console/notifications', '.card'],
       ['/console/residents', '.resident-card, .state-box'], [`/console/residents/${people.residentId}`, '.person-card'], ['/console/corrections', '.correction, .state-box'], ['/console/visits', '.card'],
-      ['/console/emergency', '#roster-form'], ['/console/ledger', '#ledger-list, .state-box'], ['/console/disclosures', '#disclosure-list, .state-box'], ['/console/questions', '#questions-list, .state-box'], ['/console/affairs', '#affairs-figures, .state-box'], ['/console/contracts', '#contract-list, .state-box'], ['/console/points', '#points-rules, .state-box'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
+      ['/console/emergency', '#roster-form'], ['/console/ledger', '#ledger-list, .state-box'], ['/console/disclosures', '#disclosure-list, .state-box'], ['/console/questions', '#questions-list, .state-box'], ['/console/affairs', '#affairs-figures, .state-box'], ['/console/contracts', '#contract-list, .state-box'], ['/console/points', '#points-rules, .state-box'], ['/console/consultations', '#consult-list, .state-box'], ['/console/laws', '#law-list, .state-box'], ['/console/places', '#place-list, .state-box.empty'], ['/console/buildings', '#building-list, .state-box.empty'], ['/console/organisations', '#organisation-list, .state-box.empty'],
       ['/console/residents/import', 'section.card'], ['/console/places/import', 'section.card'], ['/console/organisations/import', 'section.card']]) await visit(desk, url, ready);
     const admin = await context(DESKTOP);
     const apage = await admin.newPage();

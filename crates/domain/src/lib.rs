@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod briefing;
 pub mod calendar;
+pub mod consultation;
 pub mod contract;
 pub mod disclosure;
 pub mod dispute;
@@ -16,6 +17,7 @@ pub mod grid;
 pub mod house;
 pub mod household;
 pub mod ledger;
+pub mod opinion;
 pub mod organisation;
 pub mod place;
 pub mod points;

@@ -402,6 +402,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0026_contract",
         include_str!("../migrations/sqlite/0026_contract.sql"),
     ),
+    (
+        27,
+        "0027_participation",
+        include_str!("../migrations/sqlite/0027_participation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -528,6 +533,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         26,
         "0026_contract",
         include_str!("../migrations/postgres/0026_contract.sql"),
+    ),
+    (
+        27,
+        "0027_participation",
+        include_str!("../migrations/postgres/0027_participation.sql"),
     ),
 ];
 

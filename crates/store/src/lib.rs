@@ -16,6 +16,7 @@ pub mod tally;
 
 pub mod caller;
 pub mod category;
+pub mod consultation;
 pub mod contract;
 pub mod correction;
 pub mod department;
@@ -32,6 +33,7 @@ pub mod ledger;
 pub mod mediator;
 pub mod node;
 pub mod open311;
+pub mod opinion;
 pub mod organisation;
 pub mod pii;
 pub mod place;

@@ -43,17 +43,7 @@ pub async fn write(
 ) -> anyhow::Result<usize> {
     let mut rng = StdRng::seed_from_u64(city.seed ^ 0xd15c);
     let cal = WorkCalendar::china_default();
-    // Who lives where: the demo's citizens by village.
-    let mut villagers: HashMap<String, Vec<i64>> = HashMap::new();
-    for name in ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"] {
-        if let Some(&id) = users.get(name) {
-            for g in shanzhi_store::warning::home_nodes(db, id).await? {
-                if let Some(v) = NodeCode::parse(&g).ok().and_then(|c| village_of(&c)) {
-                    villagers.entry(v).or_default().push(id);
-                }
-            }
-        }
-    }
+    let villagers = villagers(db, users).await?;
     let mut written = 0;
     let mut seen = Vec::new();
     for (village, committee) in shanzhi_store::ledger::committees(db).await? {
@@ -223,6 +213,27 @@ pub async fn write(
         }
     }
     Ok(written)
+}
+
+/// Who lives where: the demo's citizens by village.
+pub(super) async fn villagers(
+    db: &Db,
+    users: &HashMap<String, i64>,
+) -> anyhow::Result<HashMap<String, Vec<i64>>> {
+    let mut villagers: HashMap<String, Vec<i64>> = HashMap::new();
+    for name in ["citizen", "citizen2", "citizen3", "citizen4", "citizen5"] {
+        if let Some(&id) = users.get(name) {
+            for g in shanzhi_store::warning::home_nodes(db, id).await? {
+                if let Some(v) = NodeCode::parse(&g).ok().and_then(|c| village_of(&c)) {
+                    let ids = villagers.entry(v).or_default();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(villagers)
 }
 
 fn village_of(c: &NodeCode) -> Option<String> {

@@ -3,6 +3,7 @@
 pub mod base;
 pub mod boundary;
 pub mod briefing;
+pub mod consultation;
 pub mod contract;
 pub mod disclosure;
 pub mod dispute;
@@ -11,6 +12,7 @@ pub mod generate;
 pub mod history;
 pub mod ledger;
 pub mod mediator;
+pub mod opinion;
 pub mod places;
 pub mod points;
 pub mod progress;
@@ -182,6 +184,14 @@ pub async fn write_with_events(
         .await
         .context("writing the village points")?;
     shop.finish_and_clear();
+    let say = progress::spinner("consultations and legislative opinions");
+    consultation::write(db, &user_ids, now_ms)
+        .await
+        .context("writing the village consultations")?;
+    opinion::write(db, city, &user_ids, now_ms)
+        .await
+        .context("writing the legislative drafts and opinions")?;
+    say.finish_and_clear();
     write_history(
         db,
         city,

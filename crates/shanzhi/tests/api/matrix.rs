@@ -166,6 +166,11 @@ struct World {
     /// Contracts of village 441502001001 and of the other county's village, each with an open
     /// no_meeting_approval flag.
     contracts: [i64; 2],
+    /// Open consultation topics of the same two villages.
+    consultations: [i64; 2],
+    /// Open legislative drafts put out at the same two villages, and an opinion on each.
+    drafts: [i64; 2],
+    opinions: [i64; 2],
 }
 
 /// Residents, households and corrections: in grid 441502001001001 (the citizen's own record,
@@ -2460,7 +2465,12 @@ async fn world(app: &TestApp) -> World {
         crate::question::public_affairs_world(app, cast.worker.user_id).await;
     let contracts = crate::contract::contract_world(app, cast.worker.user_id).await;
     let points = crate::points::points_world(app, cast.worker.user_id).await;
+    let consultations = crate::consultation::consultation_world(app, cast.worker.user_id).await;
+    let (drafts, opinions) = crate::opinion::opinion_world(app, cast.worker.user_id).await;
     World {
+        consultations,
+        drafts,
+        opinions,
         ledger,
         points,
         notices,
@@ -3212,6 +3222,218 @@ fn warning_rows() -> Vec<Row> {
             want: citizen_only,
             build: |_, _, _, _| call(Method::GET, "/api/v1/me/questions"),
         },
+        // Consultations (协商议事): read like the notices; topics put and moved by whoever speaks
+        // for the village; comments by its residents and by those who speak for it.
+        Row {
+            method: "get",
+            path: "/api/v1/consultations",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/consultations?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/consultations",
+            want: |r, s| match (r, s) {
+                (Role::Dispatcher | Role::Admin, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/consultations")
+                    .json(json!({"node": village(s), "title": "矩阵", "body": "正文"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/consultations/{id}",
+            want: public_read,
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/consultations/{}", Base::of(&w.consultations, s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/consultations/{id}/comments",
+            want: |r, s| match (r, ledger_reader(r), s) {
+                (Role::Citizen | Role::Dispatcher | Role::Admin, _, Side::In) => Want::Ok,
+                (_, true, Side::In) => Want::Forbidden,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/consultations/{}/comments",
+                        Base::of(&w.consultations, s)
+                    ),
+                )
+                .json(json!({"text": "矩阵意见"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/consultations/{id}/hold",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/consultations/{}/hold", Base::of(&w.consultations, s)),
+                )
+                .json(json!({"held_at": 0, "place": "矩阵", "attendees": 1, "record": "记录", "version": 0}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/consultations/{id}/conclude",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/consultations/{}/conclude",
+                        Base::of(&w.consultations, s)
+                    ),
+                )
+                .json(json!({"decision": "agreed", "text": "矩阵", "version": 0}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/consultations/{id}/withdraw",
+            want: speaker_move,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!(
+                        "/api/v1/consultations/{}/withdraw",
+                        Base::of(&w.consultations, s)
+                    ),
+                )
+                .json(json!({"reason": "矩阵", "version": 0}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/consultations",
+            want: citizen_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/consultations"),
+        },
+        // Legislative-opinion collection (立法意见征集): drafts put out and moved by the
+        // dispatchers and administrators over the area; read by everyone in it (a handler
+        // reads none); opinions given by its residents; every opinion read by staff over it.
+        Row {
+            method: "get",
+            path: "/api/v1/draft-laws",
+            want: |r, s| match (ledger_reader(r), s) {
+                (true, Side::In) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/draft-laws?node={}", village(s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/draft-laws",
+            // Past the permission check the closing date is checked against the server's day.
+            want: |r, s| match (r, s) {
+                (Role::Dispatcher | Role::Admin, Side::In) => Want::Allowed,
+                _ => Want::Forbidden,
+            },
+            build: |_, _, s, _| {
+                call(Method::POST, "/api/v1/draft-laws").json(json!({"node": village(s),
+                    "title": "矩阵", "issuer": "矩阵", "articles": ["第一条"], "closes_on": "2026-12-31"}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/draft-laws/{id}",
+            want: |r, s| match (r, s) {
+                (Role::Handler, _) | (_, Side::Out) => Want::Hidden,
+                _ => Want::Ok,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::GET,
+                    format!("/api/v1/draft-laws/{}", Base::of(&w.drafts, s)),
+                )
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/draft-laws/{id}/opinions",
+            want: |r, s| match (r, s) {
+                (Role::Handler, _) | (_, Side::Out) => Want::Hidden,
+                (Role::Citizen, _) => Want::Ok,
+                _ => Want::Forbidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/draft-laws/{}/opinions", Base::of(&w.drafts, s)),
+                )
+                .json(json!({"article": 1, "text": "矩阵意见"}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/draft-laws/{id}/close",
+            want: draft_move,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/draft-laws/{}/close", Base::of(&w.drafts, s)),
+                )
+                .json(json!({"version": 0}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/draft-laws/{id}/finish",
+            want: draft_move,
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/draft-laws/{}/finish", Base::of(&w.drafts, s)),
+                )
+                .json(json!({"version": 0}))
+            },
+        },
+        Row {
+            method: "post",
+            path: "/api/v1/opinions/{id}/mark",
+            want: |r, s| match (r, s) {
+                (Role::Dispatcher | Role::Admin, Side::In) => Want::Allowed,
+                (Role::Leader | Role::Analyst | Role::Mediator, Side::In) => Want::Forbidden,
+                _ => Want::Hidden,
+            },
+            build: |w, _, s, _| {
+                call(
+                    Method::POST,
+                    format!("/api/v1/opinions/{}/mark", Base::of(&w.opinions, s)),
+                )
+                .json(json!({"adopted": true, "reason": "矩阵", "version": 0}))
+            },
+        },
+        Row {
+            method: "get",
+            path: "/api/v1/me/draft-laws",
+            want: citizen_only,
+            build: |_, _, _, _| call(Method::GET, "/api/v1/me/draft-laws"),
+        },
     ]
 }
 
@@ -3220,6 +3442,16 @@ fn citizen_only(r: Role, _: Side) -> Want {
         Want::Ok
     } else {
         Want::Forbidden
+    }
+}
+
+/// A move on a draft (with a stale version): its collectors get past the permission check
+/// (409); the rest of its area is refused; a handler and those outside do not see it.
+fn draft_move(r: Role, s: Side) -> Want {
+    match (r, s) {
+        (Role::Handler, _) | (_, Side::Out) => Want::Hidden,
+        (Role::Dispatcher | Role::Admin, _) => Want::Allowed,
+        _ => Want::Forbidden,
     }
 }
 

@@ -16,7 +16,7 @@ const GRID: &str = "441502001001001";
 const OTHER_GRID: &str = "441502001002001";
 
 /// A citizen registered as a resident of `grid`.
-async fn villager(app: &TestApp, name: &str, grid: &str) -> Session {
+pub(crate) async fn villager(app: &TestApp, name: &str, grid: &str) -> Session {
     let s = app.user(name, Role::Citizen, None).await;
     let r = resident(app, grid, "村民", None).await;
     exec(

@@ -256,6 +256,16 @@ def map_case(context, case):
             body.pop("node", None)
             if not isinstance(body.get("subject_id"), int):
                 body["subject_id"] = 1
+    if path == "/api/v1/consultations" and method == "POST":
+        # Topics are a village's: the run's village (the admin's area holds it).
+        body["node"] = os.environ["SZ_GRID"][:12]
+    if path == "/api/v1/consultations/{id}/hold":
+        # A meeting is held after its topic was opened and not in the future: just now.
+        body["held_at"] = int(time.time() * 1000) - 1000
+    if path == "/api/v1/draft-laws" and method == "POST":
+        # A draft is put out at the administrator's own area, closing within the period.
+        body["node"] = os.environ["SZ_SCOPE"]
+        body["closes_on"] = (date.today() + timedelta(days=30)).isoformat()
     if path == "/api/v1/disclosures" and method == "POST":
         # Notices are a village's: the run's village (the admin's area holds it).
         body["node"] = os.environ["SZ_GRID"][:12]

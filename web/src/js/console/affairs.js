@@ -1,7 +1,7 @@
 // 村务公开统计: the figures of the villages' affairs in the open, per village of the user's area
 // and rolled up — the books (posted, expenses backed by an invoice image, waiting), the
 // villagers' questions (answered on time, open, supervised), the notices, the contracts' flags
-// and the points.
+// the points, the consultations and the legislative opinions of the villages' residents.
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { h, put, loading, empty, errorBox, fmtNum, fmtPct } from '../dom.js';
@@ -11,6 +11,7 @@ const COLUMNS = [
   ['questions', 'asked'], ['questions', 'on_time'], ['questions', 'open'], ['questions', 'supervised'],
   ['notices', 'published'], ['contracts', 'contracts'], ['contracts', 'open'], ['contracts', 'cleaned'],
   ['points', 'awarded'], ['points', 'redeemed'],
+  ['consultations', 'topics'], ['consultations', 'concluded'], ['opinions', 'received'], ['opinions', 'adopted'],
 ];
 
 export async function render(ctx) {

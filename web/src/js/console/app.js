@@ -53,6 +53,10 @@ const ROUTES = [
   { re: /^\/console\/contracts\/?$/, page: 'contracts', title: 'nav.contracts' },
   { re: /^\/console\/contracts\/(\d+)\/?$/, page: 'contracts', title: 'nav.contracts' },
   { re: /^\/console\/points\/?$/, page: 'points', title: 'nav.points' },
+  { re: /^\/console\/consultations\/?$/, page: 'consultations', title: 'nav.consultations' },
+  { re: /^\/console\/consultations\/(\d+)\/?$/, page: 'consultations', title: 'nav.consultations' },
+  { re: /^\/console\/laws\/?$/, page: 'laws', title: 'nav.laws' },
+  { re: /^\/console\/laws\/(\d+)\/?$/, page: 'laws', title: 'nav.laws' },
   { re: /^\/console\/admin\/(users|departments|categories|import|audit)\/?$/, page: 'admin', title: 'nav.admin' },
 ];
 
@@ -75,6 +79,8 @@ const NAV = [
   { path: '/console/affairs', key: 'nav.affairs', ico: '▤', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/contracts', key: 'nav.contracts', ico: '§', show: (me) => !['citizen', 'handler'].includes(me.role) },
   { path: '/console/points', key: 'nav.points', ico: '★', show: (me) => !['citizen', 'handler'].includes(me.role) },
+  { path: '/console/consultations', key: 'nav.consultations', ico: '☷', show: (me) => !['citizen', 'handler'].includes(me.role) },
+  { path: '/console/laws', key: 'nav.laws', ico: '§', show: (me) => !!me.scope_node && !['citizen', 'handler', 'grid_worker'].includes(me.role) },
   { path: '/console/mediators', key: 'nav.mediators', ico: '☺', show: (me) => ['dispatcher', 'leader', 'analyst', 'admin'].includes(me.role) },
   { path: '/console/hotline', key: 'nav.hotline', ico: '☎', show: (me) => me.role === 'dispatcher' },
   { path: '/console/residents', key: 'nav.residents', ico: '☷', show: (me) => BASE_READERS.includes(me.role) },

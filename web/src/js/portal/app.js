@@ -15,6 +15,7 @@ import { disclosuresPage } from './disclosures.js';
 import { questionsPage, suggestionsPage } from './questions.js';
 import { contractsPage } from './contracts.js';
 import { pointsPage } from './points.js';
+import { consultationsPage, lawsPage } from './participation.js';
 import { myDisputesPage, applyPage, myDisputePage } from './dispute.js';
 
 const content = document.getElementById('content');
@@ -40,6 +41,9 @@ const ROUTES = [
   [/^\/m\/ledger\/?$/, () => (needLogin() ? undefined : ledgerPage(content, me))],
   [/^\/m\/contracts\/?$/, () => (needLogin() ? undefined : contractsPage(content, me))],
   [/^\/m\/points\/?$/, () => (needLogin() ? undefined : pointsPage(content, me))],
+  [/^\/m\/consultations\/?$/, () => (needLogin() ? undefined : consultationsPage(content, me))],
+  [/^\/m\/laws\/?$/, () => (needLogin() ? undefined : lawsPage(content, me))],
+  [/^\/m\/laws\/(\d+)\/?$/, (id) => (needLogin() ? undefined : lawsPage(content, me, Number(id)))],
   [/^\/m\/mediation\/?$/, () => (needLogin() ? undefined : myDisputesPage(content))],
   [/^\/m\/mediation\/apply\/?$/, () => (needLogin() ? undefined : applyPage(content, navigate))],
   [/^\/m\/mediation\/(\d+)\/?$/, (id) => (needLogin() ? undefined : myDisputePage(content, Number(id)))],
@@ -144,6 +148,8 @@ async function home() {
       h('a', { href: '/m/suggestions', id: 'go-suggestions' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('psuggest.title'))),
       h('a', { href: '/m/contracts', id: 'go-contracts' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('pcontract.title'))),
       h('a', { href: '/m/points', id: 'go-points' }, h('span', { class: 'ico' }, icon('star', 24)), h('span', t('ppoints.title'))),
+      h('a', { href: '/m/consultations', id: 'go-consultations' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('consult.title'))),
+      h('a', { href: '/m/laws', id: 'go-laws' }, h('span', { class: 'ico' }, icon('list', 24)), h('span', t('law.title'))),
       h('a', { href: '/m/mediation', id: 'go-mediation' }, h('span', { class: 'ico' }, icon('family', 24)), h('span', t('pdispute.title')))),
     recent,
     me && me.role !== 'citizen' ? h('p', { class: 'muted', style: { textAlign: 'center' } }, h('a', { href: '/console' }, t('portal.staff'))) : null);
@@ -520,6 +526,8 @@ function messageItem(n) {
   const dispute = n.params && n.params.dispute_id;
   const warning = n.params && n.params.warning_id;
   const href = n.kind === 'question_answered' ? '/m/questions'
+    : n.kind === 'consultation_concluded' ? '/m/consultations'
+    : n.kind === 'opinion_marked' && n.params ? `/m/laws/${n.params.draft_id}`
     : warning ? `/m/warnings#w-${warning}` : dispute && !n.event_id ? `/m/mediation/${dispute}` : `/m/mine/${order}`;
   const open = async () => {
     if (n.read) return;

@@ -2,7 +2,8 @@
 //! over an area: the books (entries posted, expenses and those backed by an invoice image,
 //! entries waiting), the villagers' questions (asked, answered, on time, open, supervised), the
 //! public notices, the contracts register's flags by clean-up status, and the points awarded
-//! (by hand and for confirmed reports) and redeemed.
+//! (by hand and for confirmed reports) and redeemed, the consultations (topics by state, comments)
+//! and the legislative opinions the villages' residents gave (received, adopted, not adopted).
 
 use std::collections::BTreeMap;
 
@@ -110,7 +111,27 @@ async fn figures(
             json!({"awarded": awarded, "automatic": automatic, "redeemed": redeemed}),
         );
     }
-    let groups: [(&str, &[&str]); 5] = [
+    for (v, topics, open, held, concluded, comments) in
+        shanzhi_store::consultation::figures_by_village(db, under).await?
+    {
+        put(
+            &mut rows,
+            &v,
+            "consultations",
+            json!({"topics": topics, "open": open, "held": held, "concluded": concluded, "comments": comments}),
+        );
+    }
+    for (v, received, adopted, not_adopted) in
+        shanzhi_store::opinion::figures_by_village(db, under).await?
+    {
+        put(
+            &mut rows,
+            &v,
+            "opinions",
+            json!({"received": received, "adopted": adopted, "not_adopted": not_adopted}),
+        );
+    }
+    let groups: [(&str, &[&str]); 7] = [
         ("ledger", &["posted", "expenses", "invoiced", "waiting"]),
         (
             "questions",
@@ -119,6 +140,11 @@ async fn figures(
         ("notices", &["published", "pinned"]),
         ("contracts", &["contracts", "open", "rectifying", "cleaned"]),
         ("points", &["awarded", "automatic", "redeemed"]),
+        (
+            "consultations",
+            &["topics", "open", "held", "concluded", "comments"],
+        ),
+        ("opinions", &["received", "adopted", "not_adopted"]),
     ];
     // Every village with all its groups (zeros where nothing is kept), and their sum.
     let mut total = Map::new();

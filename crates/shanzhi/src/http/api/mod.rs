@@ -5,6 +5,7 @@ pub mod auth;
 pub mod base;
 pub mod briefing;
 pub mod category;
+pub mod consultation;
 pub mod contract;
 pub mod correction;
 pub mod department;
@@ -32,6 +33,7 @@ pub mod mediator;
 pub mod names;
 pub mod node;
 pub mod notification;
+pub mod opinion;
 pub mod ops;
 pub mod organisation;
 pub mod person;
@@ -96,6 +98,8 @@ pub fn routes() -> Routes {
         .merge(ledger::routes())
         .merge(disclosure::routes())
         .merge(question::routes())
+        .merge(consultation::routes())
+        .merge(opinion::routes())
         .merge(figures_village::routes())
         .merge(contract::routes())
         .merge(points::routes())
