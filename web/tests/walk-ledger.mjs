@@ -5,7 +5,13 @@
 // the top of 我要看帐 on a phone, asks about it (我要监督), the committee answers in the console and
 // the villager reads the answer; the committee publishes and pins a notice (四务公开), which the
 // villager reads first on the phone.
-// Screenshots: ledger-entry, portal-ledger, console-questions, portal-notices.
+// Then participation: the committee puts a topic to the village (协商议事), the villager comments
+// on the phone, the committee records the meeting and the outcome, which the villager reads; the
+// contact point puts a draft law out (立法意见征集), the villager gives an opinion on an article,
+// the contact point closes the collection and marks it adopted with a reason, which the villager
+// reads.
+// Screenshots: ledger-entry, portal-ledger, console-questions, portal-notices,
+// portal-consultations, portal-laws.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -194,6 +200,101 @@ export async function walk(ctx) {
     await first.waitFor();
     check((await first.innerText()).includes(title), 'the pinned notice is first');
     await phone.screenshot({ path: path.join(SHOTS, 'portal-notices.png'), fullPage: true });
+  });
+
+  const topic = `关于修缮村文化室的议题 ${Date.now() % 100000}`;
+  const said = '建议先修屋顶，雨季漏水严重。';
+  const outcome = '到会代表25人，同意23人，先修屋顶，费用从集体经营收入列支。';
+  await step('the committee puts a topic to the village (协商议事); the villager comments on a phone', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/consultations?node=${village}`);
+    await page.click('#consult-new');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=title]').fill(topic);
+    await dlg.locator('textarea[name=body]').fill('村文化室年久失修，请大家就修缮范围和资金来源发表意见。');
+    await Promise.all([page.waitForURL(/\/console\/consultations\/\d+/), dlg.locator('button[type=submit]').click()]);
+    const phone = await phoneAt('/m/consultations');
+    const card = phone.locator('#my-consultations li', { hasText: topic });
+    await card.locator('button').first().click();
+    await card.locator('textarea').fill(said);
+    await card.locator('form button[type=submit]').click();
+    const mine = card.locator('.p-qa-item', { hasText: said });
+    await mine.waitFor();
+    check((await mine.innerText()).includes('我的意见'), 'the comment is marked as the villager\'s own, without a name');
+  });
+
+  await step('the committee records the meeting and publishes the outcome; the villager reads both', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/consultations?node=${village}`);
+    await Promise.all([page.waitForURL(/\/console\/consultations\/\d+/), page.locator('#consult-list a', { hasText: topic }).click()]);
+    await page.locator('#consult-comments li', { hasText: said }).waitFor();
+    await page.click('#consult-actions button[data-act=hold]');
+    let dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=place]').fill('村党群服务中心');
+    await dlg.locator('input[name=attendees]').fill('25');
+    await dlg.locator('textarea[name=record]').fill('通报村民意见，逐条讨论，举手表决。');
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#consult-record').waitFor();
+    await page.click('#consult-actions button[data-act=conclude]');
+    dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('select[name=decision]').selectOption('agreed');
+    await dlg.locator('textarea[name=text]').fill(outcome);
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#consult-outcome', { hasText: outcome }).waitFor();
+    const phone = await phoneAt('/m/consultations');
+    const card = phone.locator('#my-consultations li', { hasText: topic });
+    await card.locator('button').first().click();
+    await card.locator('.consult-outcome', { hasText: outcome }).waitFor();
+    check((await card.locator('.consult-record').innerText()).includes('村党群服务中心'), 'the meeting record is public');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-consultations.png'), fullPage: true });
+  });
+
+  const law = `城乡社区议事协商规定（草案） ${Date.now() % 100000}`;
+  const opinion = '建议第二条增加：议题应当提前七天公布。';
+  const why = '修改稿第二条已增加提前公布的要求。';
+  let lawId = null;
+  await step('the contact point puts a draft out article by article (立法意见征集); the villager gives an opinion on article 2', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, 'dispatcher');
+    await page.goto(`${BASE}/console/laws`);
+    await page.click('#law-new');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=title]').fill(law);
+    await dlg.locator('input[name=issuer]').fill('市人大常委会法制工作委员会');
+    await dlg.locator('textarea[name=articles]').fill('第一条 为了规范城乡社区议事协商，制定本规定。\n\n第二条 议事协商的议题由村（居）民委员会提出。\n\n第三条 本规定自公布之日起施行。');
+    const closes = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+    await dlg.locator('input[name=closes_on]').fill(closes);
+    await Promise.all([page.waitForURL(/\/console\/laws\/\d+/), dlg.locator('button[type=submit]').click()]);
+    lawId = page.url().match(/laws\/(\d+)/)[1];
+    await page.locator('#law-articles li.law-article').nth(3).waitFor();
+    check(await page.locator('#law-articles li.law-article').count() === 4, 'three articles and the draft as a whole');
+    const phone = await phoneAt(`/m/laws/${lawId}`);
+    await phone.click('#law-open-2');
+    await phone.fill('#law-text-2', opinion);
+    await phone.locator('.law-article[data-number="2"] form button[type=submit]').click();
+    await phone.locator('.law-article[data-number="2"] .p-qa-item', { hasText: opinion }).waitFor();
+  });
+
+  await step('the contact point closes the collection and marks the opinion adopted with a reason; the villager reads it', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, 'dispatcher');
+    await page.goto(`${BASE}/console/laws/${lawId}`);
+    await page.click('button[data-act=close]');
+    const item = page.locator('#law-articles li.question', { hasText: opinion });
+    await item.locator('button[data-act=adopt]').click();
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('textarea[name=reason]').fill(why);
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#law-articles li.question[data-verdict=adopted]').waitFor();
+    await page.click('button[data-act=finish]');
+    await page.locator('#law .law-done').waitFor();
+    const phone = await phoneAt(`/m/laws/${lawId}`);
+    const mine = phone.locator('.law-article[data-number="2"] .p-qa-item[data-verdict=adopted]');
+    await mine.waitFor();
+    check((await mine.innerText()).includes(why), 'the villager reads why it was adopted');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-laws.png'), fullPage: true });
   });
   return { entryId };
 }

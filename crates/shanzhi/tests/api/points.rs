@@ -695,6 +695,7 @@ pub async fn points_world(app: &TestApp, by: i64) -> PointsWorld {
     w
 }
 
+// The town demo written once: its points add up, and its consultations and drafts are there.
 db_test!(the_demo_points_add_up_in_every_village, |app| {
     let city =
         tokio::task::spawn_blocking(|| shanzhi::demo::generate(shanzhi::demo::Scale::Town, 3))
@@ -741,6 +742,24 @@ db_test!(the_demo_points_add_up_in_every_village, |app| {
         count("SELECT COUNT(*) FROM points_award").await,
         count("SELECT COUNT(*) FROM points_redemption").await
     );
+    // The demo's consultations and legislative drafts (written in the same run).
+    for state in ["open", "held", "concluded"] {
+        let n: i64 = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM consultation WHERE state = $1").bind(state).fetch_one(pool).await.unwrap()
+        });
+        assert!(n > 0, "no {state} topic");
+    }
+    assert_eq!(
+        count("SELECT CAST(COALESCE(SUM(comments), 0) AS BIGINT) FROM consultation").await,
+        count("SELECT COUNT(*) FROM consultation_comment").await
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM draft_law WHERE state = 'open'").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM draft_law WHERE state = 'done'").await, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM opinion o JOIN draft_law d ON d.id = o.draft_id WHERE d.state = 'done' AND o.verdict = 'received'").await,
+        0
+    );
+    assert!(count("SELECT COUNT(*) FROM opinion WHERE verdict = 'adopted'").await > 0);
     assert_eq!(
         shanzhi::points::sweep(&app.state, app.state.clock.now_ms())
             .await
