@@ -1,8 +1,9 @@
 //! The demo's village affairs in the open: for every village that keeps books, a year of public
 //! notices in the four kinds (one pinned, one withdrawn and published again corrected), and the
 //! questions the demo's villagers asked on their village's posted entries — one answered on
-//! time, one unanswered past due and supervised at the town, one waiting — so that 公示公告,
-//! 我要监督 and the console's 村民监督 open on something real.
+//! time, one unanswered past due and supervised at the town, one waiting — and two suggestions
+//! (建言献策), one answered, so that 公示公告, 我要监督, 建言献策 and the console's 村民监督 open on
+//! something real.
 
 use std::collections::HashMap;
 
@@ -161,20 +162,43 @@ pub async fn write(
             ("鱼塘承包费是按年收还是一次性收？", 12, None),
             ("办公用品每月都买，能不能公开一下清单？", 1, None),
         ];
-        for ((text, days_ago, answer), e) in plan.iter().zip(entries.iter()) {
+        // And two suggestions (建言献策) about the village itself: one answered, one waiting.
+        let ideas: [(&str, i64, Option<&str>); 2] = [
+            (
+                "建议在村口路段加装路灯，晚上出行不安全。",
+                20,
+                Some("已列入本年度村级项目，预计下月安装，届时在村务公开中公示费用。"),
+            ),
+            ("建议每季度开一次村民议事会，听听大家的意见。", 1, None),
+        ];
+        let asks = plan
+            .iter()
+            .zip(entries.iter())
+            .map(|(&(text, days, answer), e)| ("entry", e.id, text, days, answer))
+            .chain(
+                ideas
+                    .iter()
+                    .map(|&(text, days, answer)| ("suggestion", 0, text, days, answer)),
+            );
+        for (subject, subject_id, text, days_ago, answer) in asks {
             let asker = askers[rng.gen_range(0..askers.len())];
             let at = now - days_ago * DAY;
             let due = cal.add_working_days(at, shanzhi_domain::question::ANSWER_DAYS);
             let note = NewNotification::to_centre(
                 &village,
                 "question_asked",
-                json!({"subject": "entry", "subject_id": e.id, "node": village}),
-                "村民就账目提出了问题".to_owned(),
+                json!({"subject": subject, "subject_id": subject_id, "node": village}),
+                if subject == "entry" {
+                    "村民就账目提出了问题"
+                } else {
+                    "村民提出了建议（建言献策）"
+                }
+                .to_owned(),
             );
             let asked = shanzhi_store::question::Asked {
                 node: &village,
-                subject: "entry",
-                subject_id: e.id,
+                subject,
+                subject_id,
                 text,
                 due_at: due,
             };
@@ -183,7 +207,7 @@ pub async fn write(
                 let note = NewNotification::to_user(
                     asker,
                     "question_answered",
-                    json!({"question_id": q.id, "subject": "entry", "subject_id": e.id}),
+                    json!({"question_id": q.id, "subject": subject, "subject_id": subject_id}),
                     "村里答复了您的问题".to_owned(),
                 );
                 shanzhi_store::question::answer(db, &q, a, false, committee, &note, at + 2 * DAY)

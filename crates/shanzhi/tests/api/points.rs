@@ -760,6 +760,7 @@ db_test!(the_demo_points_add_up_in_every_village, |app| {
         0
     );
     assert!(count("SELECT COUNT(*) FROM opinion WHERE verdict = 'adopted'").await > 0);
+    assert!(count("SELECT COUNT(*) FROM question WHERE subject = 'suggestion' AND state = 'answered'").await > 0);
     assert_eq!(
         shanzhi::points::sweep(&app.state, app.state.clock.now_ms())
             .await
