@@ -137,7 +137,7 @@ db_test!(
         )
         .await;
         let e = assert_error(
-            give(&app, &collector, &id, 1, "工作人员的意见").await,
+            give(&app, collector, &id, 1, "工作人员的意见").await,
             StatusCode::FORBIDDEN,
         )
         .await;

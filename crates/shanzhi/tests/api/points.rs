@@ -753,14 +753,24 @@ db_test!(the_demo_points_add_up_in_every_village, |app| {
         count("SELECT CAST(COALESCE(SUM(comments), 0) AS BIGINT) FROM consultation").await,
         count("SELECT COUNT(*) FROM consultation_comment").await
     );
-    assert_eq!(count("SELECT COUNT(*) FROM draft_law WHERE state = 'open'").await, 1);
-    assert_eq!(count("SELECT COUNT(*) FROM draft_law WHERE state = 'done'").await, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM draft_law WHERE state = 'open'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM draft_law WHERE state = 'done'").await,
+        1
+    );
     assert_eq!(
         count("SELECT COUNT(*) FROM opinion o JOIN draft_law d ON d.id = o.draft_id WHERE d.state = 'done' AND o.verdict = 'received'").await,
         0
     );
     assert!(count("SELECT COUNT(*) FROM opinion WHERE verdict = 'adopted'").await > 0);
-    assert!(count("SELECT COUNT(*) FROM question WHERE subject = 'suggestion' AND state = 'answered'").await > 0);
+    assert!(
+        count("SELECT COUNT(*) FROM question WHERE subject = 'suggestion' AND state = 'answered'")
+            .await
+            > 0
+    );
     assert_eq!(
         shanzhi::points::sweep(&app.state, app.state.clock.now_ms())
             .await

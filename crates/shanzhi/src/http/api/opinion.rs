@@ -22,7 +22,7 @@ use shanzhi_store::opinion::{Draft, Filter, NewDraft};
 use shanzhi_store::StoreError;
 
 use super::doc::{schema as s, Doc, Routes};
-use super::village::{duties, home_villages, list_root};
+use super::village::{duties, home_villages, list_root, newest_first};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -598,15 +598,11 @@ async fn mine(
 }
 
 async fn page(app: &AppState, f: Filter) -> ApiResult<axum::Json<Value>> {
-    let limit = f.limit;
-    let mut rows = shanzhi_store::opinion::list(&app.db, &f).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
-    let items: Vec<Value> = rows.iter().map(Draft::to_json).collect();
-    Ok(axum::Json(json!({"items": items, "next_cursor": next})))
+    let rows = shanzhi_store::opinion::list(&app.db, &f).await?;
+    Ok(axum::Json(newest_first(
+        rows,
+        f.limit,
+        |r| r.id,
+        Draft::to_json,
+    )))
 }

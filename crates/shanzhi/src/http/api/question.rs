@@ -21,7 +21,7 @@ use shanzhi_store::question::{Asked, Filter, Question};
 use shanzhi_store::StoreError;
 
 use super::doc::{schema as s, Doc, Routes};
-use super::village::{duties, home_villages, list_root, reads, speaks_for, village};
+use super::village::{duties, home_villages, list_root, newest_first, reads, speaks_for, village};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Json, Query};
 use crate::http::state::AppState;
@@ -447,24 +447,17 @@ async fn mine(
 
 /// A page of questions: staff's (`reader` none) or the public's, the asker unnamed.
 async fn page(app: &AppState, f: Filter, reader: Option<i64>) -> ApiResult<axum::Json<Value>> {
-    let limit = f.limit;
-    let mut rows = shanzhi_store::question::list(&app.db, &f).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| {
+    let rows = shanzhi_store::question::list(&app.db, &f).await?;
+    Ok(axum::Json(newest_first(
+        rows,
+        f.limit,
+        |r| r.id,
+        |r| {
             if reader.is_some() {
                 r.public_json(reader)
             } else {
                 r.to_json()
             }
-        })
-        .collect();
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
-    Ok(axum::Json(json!({"items": items, "next_cursor": next})))
+        },
+    )))
 }

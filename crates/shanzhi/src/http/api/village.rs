@@ -1,6 +1,7 @@
 //! Who may do what in a village's own affairs (the books, and what builds on them): the village
 //! code of a request, the duties (岗位) administrators give, and the villages a citizen lives in.
 
+use serde_json::{json, Value};
 use shanzhi_domain::ledger::Duty;
 use shanzhi_domain::tree::{Level, NaturalLevel, NodeCode};
 use shanzhi_domain::user::Role;
@@ -138,4 +139,18 @@ pub(crate) fn speaks_for(
         || [Duty::Treasurer, Duty::Committee, Duty::TownAgency]
             .into_iter()
             .any(|d| holding(held, village, d) != Duty::None)
+}
+
+/// A page of a village list, newest first, read `limit + 1` rows deep: the first `limit` rows
+/// as `to_json` writes them, and the cursor of the next page (`before`) when there is one.
+pub(crate) fn newest_first<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> i64,
+    to_json: impl Fn(&T) -> Value,
+) -> Value {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let next = if more { rows.last().map(&id) } else { None };
+    json!({"items": rows.iter().map(to_json).collect::<Vec<_>>(), "next_cursor": next})
 }
