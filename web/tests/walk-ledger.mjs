@@ -9,9 +9,11 @@
 // on the phone, the committee records the meeting and the outcome, which the villager reads; the
 // contact point puts a draft law out (立法意见征集), the villager gives an opinion on an article,
 // the contact point closes the collection and marks it adopted with a reason, which the villager
-// reads.
+// reads; the committee registers a contract without the meeting's approval, whose flag it cleans
+// up, and the villager reads it with the counterparty masked; the committee publishes a points
+// rule, stocks the shop and awards the villager with a photo, who redeems on the phone.
 // Screenshots: ledger-entry, portal-ledger, console-questions, portal-notices,
-// portal-consultations, portal-laws.
+// portal-consultations, portal-laws, portal-points.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -295,6 +297,83 @@ export async function walk(ctx) {
     await mine.waitFor();
     check((await mine.innerText()).includes(why), 'the villager reads why it was adopted');
     await phone.screenshot({ path: path.join(SHOTS, 'portal-laws.png'), fullPage: true });
+  });
+
+  const number = `WALK-${Date.now() % 100000}`;
+  await step('the committee registers a contract without the villagers\' meeting approval; the flag is raised and cleaned up (一清三规范); the villager reads it with the name masked', async () => {
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/contracts?node=${village}`);
+    await page.click('#contract-new');
+    const dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=number]').fill(number);
+    await dlg.locator('select[name=kind]').selectOption('land');
+    await dlg.locator('input[name=asset_name]').fill('村北承包地');
+    await dlg.locator('input[name=area]').fill('12.50');
+    await dlg.locator('select[name=unit]').selectOption('mu');
+    await dlg.locator('input[name=counterparty]').fill('李大林');
+    await dlg.locator('input[name=start]').fill('2026-01-01');
+    await dlg.locator('input[name=end]').fill('2030-12-31');
+    await dlg.locator('input[name=yearly_price]').fill('6000');
+    await Promise.all([page.waitForURL(/\/console\/contracts\/\d+/), dlg.locator('button[type=submit]').click()]);
+    const flag = page.locator('#contract-flags li.cflag-row[data-flag=no_meeting_approval]');
+    await flag.locator('.cstatus-open').waitFor();
+    await flag.locator('button[data-to=cleaned]').click();
+    const note = page.locator('dialog.dialog[open]');
+    await note.locator('textarea[name=note]').fill('补开村民代表会议，表决通过，会议记录已上传。');
+    await note.locator('button[type=submit]').click();
+    await page.locator('#contract-flags li.cflag-row[data-flag=no_meeting_approval] .cstatus-cleaned').waitFor();
+    const phone = await phoneAt('/m/contracts');
+    const row = phone.locator('#my-contracts li', { hasText: number });
+    await row.waitFor();
+    const text = await row.innerText();
+    check(text.includes('李*') && !text.includes('李大林'), 'the private counterparty\'s name is masked for the villager');
+    check(await row.locator('.cstatus-cleaned').count() === 1, 'the villager sees the flag cleaned up');
+  });
+
+  await step('the committee publishes a points rule and stocks the shop (积分制), awards the villager with a photo; the villager redeems on a phone', async () => {
+    const citizen = await apiLogin('citizen');
+    const me = await apiGet(citizen, 'me');
+    const balanceOf = async () => ((await apiGet(citizen, 'me/points')).villages.find((v) => v.node === village) || { balance: 0 }).balance;
+    const n = Date.now() % 100000;
+    const ruleName = `参加村道清扫 ${n}`;
+    const itemName = `环保购物袋 ${n}`;
+    const page = await (await context(DESKTOP)).newPage();
+    await consoleLogin(page, who.committee);
+    await page.goto(`${BASE}/console/points?node=${village}`);
+    await page.click('#points-new-rule');
+    let dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=name]').fill(ruleName);
+    await dlg.locator('input[name=points]').fill('8');
+    await dlg.locator('select[name=kind]').selectOption('manual');
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#points-rules tr', { hasText: ruleName }).waitFor();
+    await page.click('#points-new-item');
+    dlg = page.locator('dialog.dialog[open]');
+    await dlg.locator('input[name=name]').fill(itemName);
+    await dlg.locator('input[name=price]').fill('5');
+    await dlg.locator('input[name=stock]').fill('3');
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('#points-items tr', { hasText: itemName }).waitFor();
+    const before = await balanceOf();
+    await page.locator(`#points-award-user option[value="${me.id}"]`).waitFor({ state: 'attached' });
+    await page.selectOption('#points-award-user', String(me.id));
+    await page.selectOption('#points-award-rule', { label: `${ruleName} +8` });
+    await page.fill('#points-award-note', '参加周六村道清扫');
+    await page.locator('#points-award-files').setInputFiles(INVOICE);
+    await page.click('#points-award-submit');
+    await page.locator('#points-awards tr', { hasText: ruleName }).waitFor();
+    check(await balanceOf() === before + 8, 'the award added the rule\'s points to the balance');
+    const phone = await phoneAt('/m/points');
+    const balance = phone.locator(`.p-points-balance[data-node="${village}"]`);
+    await balance.waitFor();
+    check(Number(await balance.innerText()) === before + 8, 'the phone shows the balance the server keeps');
+    const item = phone.locator(`#p-shop-${village} li`, { hasText: itemName });
+    await item.locator('button').click();
+    await phone.locator(`.p-points-balance[data-node="${village}"]`, { hasText: String(before + 3) }).waitFor();
+    check(await balanceOf() === before + 3, 'the redemption took the price off the balance');
+    check((await item.innerText()).includes('剩 2 件'), 'the stock went down by one');
+    await phone.screenshot({ path: path.join(SHOTS, 'portal-points.png'), fullPage: true });
   });
   return { entryId };
 }

@@ -278,6 +278,9 @@ def map_case(context, case):
             body["start"], body["end"] = sorted([body["start"], body["end"]])
         if body.get("meeting_ref") and not body.get("meeting_date"):
             body.pop("meeting_ref", None)
+        if isinstance(body.get("area"), str) and body["area"].strip("0.") == "":
+            # An area above zero (a pattern cannot say "not all zeros" portably).
+            body["area"] = "12.50"
     if method == "POST" and path in ("/api/v1/points/rules", "/api/v1/points/items", "/api/v1/points/awards"):
         # Points are kept per village: the run's village (the awardee is the handler's check).
         body["node"] = os.environ["SZ_GRID"][:12]

@@ -2180,4 +2180,5 @@ export default {
   'affairs.consultations.concluded': 'Concluded',
   'affairs.opinions.received': 'Legislative opinions',
   'affairs.opinions.adopted': 'Adopted',
+  'psuggest.village': 'Which village the suggestion is for',
 };

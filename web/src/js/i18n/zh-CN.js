@@ -2180,4 +2180,5 @@ export default {
   'affairs.consultations.concluded': '已有结果',
   'affairs.opinions.received': '立法意见',
   'affairs.opinions.adopted': '意见采纳',
+  'psuggest.village': '给哪个村（社区）提建议',
 };

@@ -113,7 +113,13 @@ export async function suggestionsPage(content, me) {
   const text = h('textarea', { name: 'text', rows: 4, maxlength: 500, required: true, id: 'suggest-text' });
   const errorEl = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const send = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('psuggest.send'));
+  // A resident of more than one village says which one the suggestion is for.
+  const homes = (await get('me/points')).villages;
+  const village = homes.length > 1
+    ? h('select', { id: 'suggest-village', name: 'node' }, homes.map((v) => h('option', { value: v.node }, v.name || v.node)))
+    : null;
   const form = h('form', { class: 'p-qa-form', noValidate: true, id: 'suggest-form' },
+    village ? h('label', { for: village.id }, t('psuggest.village')) : null, village,
     h('label', { for: text.id }, t('psuggest.label')), text,
     h('p', { class: 'muted', style: { fontSize: '12px' } }, t('pquestion.rule')), errorEl, send);
   const load = async () => {
@@ -126,7 +132,7 @@ export async function suggestionsPage(content, me) {
     errorEl.hidden = true;
     send.disabled = true;
     try {
-      await post('questions', { subject: 'suggestion', text: text.value });
+      await post('questions', { subject: 'suggestion', text: text.value, ...(village ? { node: village.value } : {}) });
       text.value = '';
       toast(t('psuggest.sent'));
       await load();

@@ -34,8 +34,13 @@ const MAX_RANKING: i64 = 100;
 
 fn rule_body(with_node: bool) -> Vec<(&'static str, Value)> {
     let mut b = vec![
-        ("name", s::text(1, rules::MAX_NAME)),
-        ("points", s::integer(-rules::MAX_POINTS, rules::MAX_POINTS)),
+        ("name", s::label(rules::MAX_NAME)),
+        // ±1 to MAX_POINTS: never 0.
+        ("points", {
+            let mut v = s::integer(-rules::MAX_POINTS, rules::MAX_POINTS);
+            v["not"] = serde_json::json!({"enum": [0]});
+            v
+        }),
     ];
     if with_node {
         b.insert(0, ("node", s::node_code()));
@@ -48,7 +53,7 @@ fn rule_body(with_node: bool) -> Vec<(&'static str, Value)> {
 
 fn item_body(with_node: bool) -> Vec<(&'static str, Value)> {
     let mut b = vec![
-        ("name", s::text(1, rules::MAX_NAME)),
+        ("name", s::label(rules::MAX_NAME)),
         ("price", s::integer(1, rules::MAX_PRICE)),
     ];
     if with_node {
@@ -410,9 +415,8 @@ async fn create_award(
     let node = managed(&app, &user, &b.node).await?;
     let rule = match shanzhi_store::points::get_rule(&app.db, b.rule_id).await {
         Ok(r) if r.node_code == node.as_str() => r,
-        Ok(_) | Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid("rule_id", "not a rule of this village"))
-        }
+        // Another village's rule does not exist for this one.
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::not_found("rule")),
         Err(e) => return Err(e.into()),
     };
     if !rule.active {
@@ -704,14 +708,19 @@ async fn update_item(
             ),
         ));
     }
-    // The stock after the change is checked as the item is now; the store checks it again.
-    let i = rules::item(&b.name, b.price, (before.stock + restock).max(0))?;
+    // The stock after the change depends on the stock now: past the top it is a conflict with
+    // the item's state, as below zero is (the store checks both again).
     if before.stock + restock > rules::MAX_STOCK {
-        return Err(ApiError::invalid(
-            "restock",
+        return Err(ApiError::conflict(
+            Some("restock"),
             format!("the stock is at most {}", rules::MAX_STOCK),
         ));
     }
+    let i = rules::item(
+        &b.name,
+        b.price,
+        (before.stock + restock).clamp(0, rules::MAX_STOCK),
+    )?;
     let item = shanzhi_store::points::update_item(
         &app.db,
         &before,
