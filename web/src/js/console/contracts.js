@@ -109,13 +109,13 @@ async function contractForm(ctx, village, c) {
   const kind = h('select', { name: 'kind', required: true }, KINDS.map((k) => h('option', { value: k }, t(`contract.kind.${k}`))));
   const asset = input('asset_name', { required: true, maxlength: 100 });
   const location = input('location', { maxlength: 200 });
-  const area = input('area', { required: true, inputmode: 'decimal', pattern: '[0-9]{1,13}(\\.[0-9]{1,2})?', size: 10 });
+  const area = input('area', { required: true, inputmode: 'decimal', pattern: '[0-9]{1,12}(\\.[0-9]{1,2})?', size: 10 });
   const unit = h('select', { name: 'unit', required: true }, UNITS.map((u) => h('option', { value: u }, t(`contract.unit.${u}`))));
   const party = input('counterparty', { required: true, maxlength: 100 });
   const priv = input('private_party', { type: 'checkbox', checked: true });
   const start = input('start', { type: 'date', required: true });
   const end = input('end', { type: 'date', required: true });
-  const price = input('yearly_price', { required: true, inputmode: 'decimal', pattern: '[0-9]{1,13}(\\.[0-9]{1,2})?', size: 12 });
+  const price = input('yearly_price', { required: true, inputmode: 'decimal', pattern: '[0-9]{1,12}(\\.[0-9]{1,2})?', size: 12 });
   const terms = input('payment_terms', { maxlength: 200 });
   const meetingDate = input('meeting_date', { type: 'date' });
   const meetingRef = input('meeting_ref', { maxlength: 100 });

@@ -96,7 +96,7 @@ async function entryForm(ctx, village, entry) {
   const addLine = (l = {}) => {
     const acc = h('select', { 'aria-label': t('ledger.col.account') }, accounts.map((a) => h('option', { value: a.code }, `${a.code} ${a.name}`)));
     const side = h('select', { 'aria-label': t('ledger.col.side') }, ['debit', 'credit'].map((s) => h('option', { value: s }, t(`ledger.side.${s}`))));
-    const amount = h('input', { inputmode: 'decimal', 'aria-label': t('ledger.col.amount'), pattern: '[0-9]{1,13}(\\.[0-9]{1,2})?', required: true, size: 10 });
+    const amount = h('input', { inputmode: 'decimal', 'aria-label': t('ledger.col.amount'), pattern: '[0-9]{1,12}(\\.[0-9]{1,2})?', required: true, size: 10 });
     if (l.account) acc.value = l.account;
     if (l.side) side.value = l.side;
     if (l.amount) amount.value = l.amount;

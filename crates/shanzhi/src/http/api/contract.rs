@@ -39,20 +39,20 @@ const MAX_NUMBER: usize = 40;
 const MAX_NAME: usize = 100;
 const MAX_TEXT: usize = 200;
 const MAX_PHOTOS: usize = 20;
-const AMOUNT: &str = r"^[0-9]{1,13}(\.[0-9]{1,2})?$";
+const AMOUNT: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
 
 fn contract_body(with_node: bool) -> Vec<(&'static str, Value)> {
     let mut b = vec![
-        ("number", s::text(1, MAX_NUMBER)),
+        ("number", s::label(MAX_NUMBER)),
         (
             "kind",
             s::one_of(&ContractKind::ALL.map(ContractKind::as_str)),
         ),
-        ("asset_name", s::text(1, MAX_NAME)),
+        ("asset_name", s::label(MAX_NAME)),
         ("location?", s::nullable(s::note(MAX_TEXT, false))),
         ("area", s::pattern(AMOUNT)),
         ("unit", s::one_of(&Unit::ALL.map(Unit::as_str))),
-        ("counterparty", s::text(1, MAX_NAME)),
+        ("counterparty", s::label(MAX_NAME)),
         ("private_party?", s::nullable(s::boolean())),
         ("start", s::date()),
         ("end", s::date()),

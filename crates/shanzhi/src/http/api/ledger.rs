@@ -42,7 +42,7 @@ const MAX_INVOICES: usize = 20;
 /// Most duties one user holds.
 const MAX_DUTIES: usize = 50;
 
-const AMOUNT: &str = r"^[0-9]{1,13}(\.[0-9]{1,2})?$";
+const AMOUNT: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
 const MONTH: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])$";
 const DUTIES: [&str; 3] = ["treasurer", "committee", "town_agency"];
 
