@@ -407,6 +407,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0027_participation",
         include_str!("../migrations/sqlite/0027_participation.sql"),
     ),
+    (
+        28,
+        "0028_coarse_counters",
+        include_str!("../migrations/sqlite/0028_coarse_counters.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -538,6 +543,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         27,
         "0027_participation",
         include_str!("../migrations/postgres/0027_participation.sql"),
+    ),
+    (
+        28,
+        "0028_coarse_counters",
+        include_str!("../migrations/postgres/0028_coarse_counters.sql"),
     ),
 ];
 

@@ -106,6 +106,105 @@ pub struct StatDelta {
 /// Notices now live in [`crate::notification`]; kept here for the callers of this module.
 pub use crate::notification::NewNotification;
 
+/// Counters are kept per local day and, beside the days, per month and per year, so that a
+/// year's figures are a dozen rows, not hundreds: a day's key (the `day` column of `event_stat`
+/// and `event_close_hist`) is yyyymmdd, its month's −yyyymm, its year's −yyyy. A reader of a
+/// range of days (positive keys) never meets the coarse rows; [`day_spans`] says which keys
+/// cover a range exactly once. The keys a day's counts are also added to: its month and year.
+pub fn coarse_keys(day: i64) -> [i64; 2] {
+    [-(day / 100), -(day / 10_000)]
+}
+
+/// Ranges of keys (see [`coarse_keys`]) that together hold days `from..=to` once each: whole
+/// years by their year rows, whole months by their month rows, the rest by days. At most five
+/// ranges for any span (days, months, years, months, days). A day that is not a date, or a year
+/// before 1000, is read day by day.
+pub fn day_spans(from: i64, to: i64) -> Vec<(i64, i64)> {
+    use chrono::{Datelike, NaiveDate};
+    let date = |k: i64| -> Option<NaiveDate> {
+        let (y, m, d) = (k / 10_000, (k / 100) % 100, k % 100);
+        if !(1000..=9999).contains(&y) {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(
+            i32::try_from(y).ok()?,
+            u32::try_from(m).ok()?,
+            u32::try_from(d).ok()?,
+        )
+    };
+    let key = |d: NaiveDate| {
+        i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
+    };
+    let (Some(mut d), Some(end)) = (date(from), date(to)) else {
+        return vec![(from, to)];
+    };
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    // Consecutive months (or years) have consecutive negative keys: one range.
+    let push_coarse = |k: i64, out: &mut Vec<(i64, i64)>| match out.last_mut() {
+        Some(last) if last.1 < 0 && last.0 - 1 == k => last.0 = k,
+        _ => out.push((k, k)),
+    };
+    while d <= end {
+        let (y, m) = (d.year(), d.month());
+        let next_month = if m == 12 {
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(y, m + 1, 1)
+        };
+        let Some(next_month) = next_month else {
+            out.push((key(d), key(end)));
+            break;
+        };
+        let month_end = next_month.pred_opt().unwrap_or(d);
+        if d.day() == 1 && m == 1 && NaiveDate::from_ymd_opt(y, 12, 31).is_some_and(|e| e <= end) {
+            push_coarse(-i64::from(y), &mut out);
+            match NaiveDate::from_ymd_opt(y + 1, 1, 1) {
+                Some(n) => d = n,
+                None => break,
+            }
+        } else if d.day() == 1 && month_end <= end {
+            push_coarse(-(i64::from(y) * 100 + i64::from(m)), &mut out);
+            d = next_month;
+        } else {
+            let stop = month_end.min(end);
+            out.push((key(d), key(stop)));
+            d = next_month;
+        }
+    }
+    if out.is_empty() {
+        // An empty range (from after to) stays one, read as days.
+        out.push((from, to));
+    }
+    out
+}
+
+/// `SELECT {columns} FROM {table} WHERE {filter} AND day >= a AND day <= b UNION ALL …` over
+/// the [`day_spans`] of `from..=to`: each branch one indexed range. The bounds are integers
+/// computed here, written into the statement.
+fn over_days(columns: &str, table: &str, filter: &str, from: i64, to: i64) -> String {
+    over_days_then(columns, table, filter, from, to, "")
+}
+
+/// [`over_days`] with `tail` (a `GROUP BY`, say) after each branch.
+fn over_days_then(
+    columns: &str,
+    table: &str,
+    filter: &str,
+    from: i64,
+    to: i64,
+    tail: &str,
+) -> String {
+    day_spans(from, to)
+        .iter()
+        .map(|(a, b)| {
+            format!(
+                "SELECT {columns} FROM {table} WHERE {filter} AND day >= {a} AND day <= {b}{tail}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
 /// The counter rows a set of deltas touches, merged: every ancestor of each delta's grid, for the
 /// whole, the category and the department, and the close-time histogram. Merging first means a
 /// group of moves writes each row once; the sorted order means concurrent writers lock rows in
@@ -133,15 +232,19 @@ impl StatRows {
             "department" => "department",
             _ => "all",
         };
-        self.counters
-            .entry((path.to_owned(), day, dim, dim_id))
-            .or_default()
-            .add(c);
+        for key in std::iter::once(day).chain(coarse_keys(day)) {
+            self.counters
+                .entry((path.to_owned(), key, dim, dim_id))
+                .or_default()
+                .add(c);
+        }
     }
 
     /// Adds `n` closes to one bucket of the close-time histogram.
     pub fn add_hist(&mut self, path: &str, day: i64, bucket: i64, n: i64) {
-        *self.hist.entry((path.to_owned(), day, bucket)).or_default() += n;
+        for key in std::iter::once(day).chain(coarse_keys(day)) {
+            *self.hist.entry((path.to_owned(), key, bucket)).or_default() += n;
+        }
     }
 
     /// True when there is nothing to write.
@@ -161,14 +264,11 @@ impl StatRows {
         for path in d.grid.ancestor_paths() {
             if !d.counters.is_zero() {
                 for (dim, dim_id) in &dims {
-                    self.counters
-                        .entry((path.clone(), d.day, dim, *dim_id))
-                        .or_default()
-                        .add(&d.counters);
+                    self.add_row(&path, d.day, dim, *dim_id, &d.counters);
                 }
             }
             if let Some(m) = d.close_minutes {
-                *self.hist.entry((path, d.day, close_bucket(m))).or_default() += 1;
+                self.add_hist(&path, d.day, close_bucket(m), 1);
             }
         }
     }
@@ -934,11 +1034,18 @@ pub async fn counters(
         .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND dim_id = $3 AND day >= $4 AND day <= $5",
-        sums.join(", ")
+        "SELECT {} FROM ({}) s",
+        sums.join(", "),
+        over_days(
+            &COUNTER_COLUMNS.join(", "),
+            "event_stat",
+            "node_path = $1 AND dim = $2 AND dim_id = $3",
+            from_day,
+            to_day
+        )
     );
     let row = with_pool!(db, pool => {
-        let r = sqlx::query(&sql).bind(node_path).bind(dim).bind(dim_id).bind(from_day).bind(to_day).fetch_one(pool).await?;
+        let r = sqlx::query(&sql).bind(node_path).bind(dim).bind(dim_id).fetch_one(pool).await?;
         read_counters(&r, 0)?
     });
     Ok(row)
@@ -976,17 +1083,36 @@ pub async fn counters_by(
     // Asked-for values: one indexed range each, so the cost follows them, not every value.
     let filter = match only {
         Some(ids) => {
-            let ps: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 5)).collect();
+            let ps: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
             format!(" AND dim_id IN ({})", ps.join(", "))
         }
-        None => String::new(),
+        // Every value: one indexed range of days per value (the key is node, dim, value, day),
+        // not every day of every value the node ever counted.
+        None => match dim {
+            "category" => " AND dim_id IN (SELECT id FROM category)".to_owned(),
+            "department" => " AND dim_id IN (SELECT id FROM department)".to_owned(),
+            _ => String::new(),
+        },
     };
+    // Each span summed by value first (its rows come in value order), then the spans.
+    let partial: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("SUM({c}) AS {c}"))
+        .collect();
     let sql = format!(
-        "SELECT dim_id, {} FROM event_stat WHERE node_path = $1 AND dim = $2 AND day >= $3 AND day <= $4{filter} GROUP BY dim_id ORDER BY dim_id",
-        sums.join(", ")
+        "SELECT dim_id, {} FROM ({}) s GROUP BY dim_id ORDER BY dim_id",
+        sums.join(", "),
+        over_days_then(
+            &format!("dim_id, {}", partial.join(", ")),
+            "event_stat",
+            &format!("node_path = $1 AND dim = $2{filter}"),
+            from_day,
+            to_day,
+            " GROUP BY dim_id"
+        )
     );
     let out = with_pool!(db, pool => {
-        let mut q = sqlx::query(&sql).bind(node_path).bind(dim).bind(from_day).bind(to_day);
+        let mut q = sqlx::query(&sql).bind(node_path).bind(dim);
         for id in only.unwrap_or_default() {
             q = q.bind(*id);
         }
@@ -1038,10 +1164,11 @@ pub async fn close_histogram(
     to_day: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
     Ok(with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM event_close_hist WHERE node_path = $1 AND day >= $2 AND day <= $3 GROUP BY bucket ORDER BY bucket",
-        )
-        .bind(node_path).bind(from_day).bind(to_day).fetch_all(pool).await?
+        sqlx::query_as(&format!(
+            "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM ({}) s GROUP BY bucket ORDER BY bucket",
+            over_days("bucket, count", "event_close_hist", "node_path = $1", from_day, to_day)
+        ))
+        .bind(node_path).fetch_all(pool).await?
     }))
 }
 
@@ -1104,6 +1231,31 @@ pub async fn open_under(
     }))
 }
 
+/// Open orders under a path counted per node of one level (the first `path_len` characters of
+/// the grid code): (path, open, of them overdue). Read from the partial index of open orders.
+pub async fn open_counts_under(
+    db: &Db,
+    path: &str,
+    path_len: i64,
+    department: Option<i64>,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT substr(grid_code, 1, $3) AS p, COUNT(*), SUM(CASE WHEN light = 'red' THEN 1 ELSE 0 END) \
+         FROM event WHERE grid_code >= $1 AND grid_code < $2 \
+         AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') {} GROUP BY p",
+        department_condition(department, 4)
+    );
+    let len = i32::try_from(path_len).unwrap_or(i32::MAX);
+    Ok(with_pool!(db, pool => {
+        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(len);
+        let q = match department {
+            Some(d) => q.bind(d).bind(summoned_pattern(d)),
+            None => q,
+        };
+        q.fetch_all(pool).await?
+    }))
+}
+
 /// `AND (department_id = $n OR summoned LIKE $n+1)` for a department's orders, else nothing:
 /// the same rule as a department's lists ([`ListScope::Department`]).
 fn department_condition(department: Option<i64>, n: usize) -> String {
@@ -1118,11 +1270,12 @@ fn summoned_pattern(d: i64) -> String {
     format!("%\"department_id\":{d},%")
 }
 
-/// Counters of every node of one level (paths of `path_len` characters) under a path, over days.
-pub async fn counters_of_level(
+/// Counters of the given nodes (by path) over days `[from_day, to_day]` for one dimension
+/// value: one indexed range per node and span of days, read in statements of up to 500 nodes.
+/// Nodes with no counters are left out.
+pub async fn counters_of_nodes(
     db: &Db,
-    path: &str,
-    path_len: i64,
+    paths: &[&str],
     from_day: i64,
     to_day: i64,
     dim: &str,
@@ -1132,21 +1285,29 @@ pub async fn counters_of_level(
         .iter()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect();
-    let sql = format!(
-        "SELECT node_path, {} FROM event_stat WHERE node_path >= $1 AND node_path < $2 AND LENGTH(node_path) = $3 \
-         AND dim = $6 AND dim_id = $7 AND day >= $4 AND day <= $5 GROUP BY node_path",
-        sums.join(", ")
-    );
-    let out = with_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(path).bind(subtree_end(path)).bind(path_len).bind(from_day).bind(to_day).bind(dim).bind(dim_id).fetch_all(pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let p: String = sqlx::Row::try_get(r, 0)?;
-            out.push((p, read_counters(r, 1)?));
+    let mut out: BTreeMap<String, Counters> = BTreeMap::new();
+    for (a, b) in day_spans(from_day, to_day) {
+        for chunk in paths.chunks(500) {
+            let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT node_path, {} FROM event_stat WHERE node_path IN ({}) AND dim = $1 AND dim_id = $2 \
+                 AND day >= {a} AND day <= {b} GROUP BY node_path",
+                sums.join(", "),
+                ps.join(", ")
+            );
+            with_pool!(db, pool => {
+                let mut q = sqlx::query(&sql).bind(dim).bind(dim_id);
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                for r in &q.fetch_all(pool).await? {
+                    let p: String = sqlx::Row::try_get(r, 0)?;
+                    out.entry(p).or_default().add(&read_counters(r, 1)?);
+                }
+            });
         }
-        out
-    });
-    Ok(out)
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// Events with positions inside a bounding box under a path, newest first, for the map.
@@ -1177,4 +1338,81 @@ pub async fn in_bbox(
         };
         q.fetch_all(pool).await?
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{coarse_keys, day_spans};
+    use chrono::{Datelike, NaiveDate};
+
+    #[test]
+    fn day_spans_read_whole_months_and_years_from_their_rows() {
+        type Case = ((i64, i64), &'static [(i64, i64)]);
+        let cases: &[Case] = &[
+            ((20261201, 20261201), &[(20261201, 20261201)]),
+            ((20261201, 20261231), &[(-202612, -202612)]),
+            ((20261202, 20261231), &[(20261202, 20261231)]),
+            // The dashboard's year: days, eleven months, days.
+            (
+                (20251205, 20261204),
+                &[
+                    (20251205, 20251231),
+                    (-202611, -202601),
+                    (20261201, 20261204),
+                ],
+            ),
+            ((20250101, 20261231), &[(-2026, -2025)]),
+            (
+                (20240215, 20260310),
+                &[
+                    (20240215, 20240229),
+                    (-202412, -202403),
+                    (-2025, -2025),
+                    (-202602, -202601),
+                    (20260301, 20260310),
+                ],
+            ),
+            // An empty range stays empty; what is not a date is read by days.
+            ((20261205, 20261201), &[(20261205, 20261201)]),
+            ((0, 20261201), &[(0, 20261201)]),
+            ((20261301, 20261302), &[(20261301, 20261302)]),
+        ];
+        for ((from, to), want) in cases {
+            assert_eq!(day_spans(*from, *to), *want, "{from}..{to}");
+        }
+    }
+
+    #[test]
+    fn every_day_of_a_range_is_read_once_and_no_other() {
+        let key = |d: NaiveDate| {
+            i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
+        };
+        let start = NaiveDate::from_ymd_opt(2023, 11, 20).unwrap();
+        for (a, b) in [
+            (0, 0),
+            (0, 11),
+            (11, 42),
+            (12, 400),
+            (3, 800),
+            (41, 41),
+            (42, 72),
+            (100, 500),
+        ] {
+            let from = start + chrono::Days::new(a);
+            let to = start + chrono::Days::new(b);
+            let spans = day_spans(key(from), key(to));
+            assert!(spans.len() <= 5, "{spans:?}");
+            let mut d = start - chrono::Days::new(40);
+            while d <= start + chrono::Days::new(900) {
+                let k = key(d);
+                let hits = std::iter::once(k)
+                    .chain(coarse_keys(k))
+                    .filter(|k| spans.iter().any(|(lo, hi)| lo <= k && k <= hi))
+                    .count();
+                let inside = from <= d && d <= to;
+                assert_eq!(hits, usize::from(inside), "{d} in {from}..{to}: {spans:?}");
+                d = d.succ_opt().unwrap();
+            }
+        }
+    }
 }
