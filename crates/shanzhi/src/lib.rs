@@ -12,6 +12,7 @@ pub mod event;
 pub mod house;
 pub mod http;
 pub mod import;
+pub mod map;
 pub mod metrics;
 pub mod notification;
 pub mod organisation;

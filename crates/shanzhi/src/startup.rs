@@ -44,6 +44,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         clock,
         config: Arc::new(config),
         locator: Arc::new(LocatorCell::new()),
+        map: Arc::new(crate::map::MapCache::new()),
         metrics: Arc::new(Metrics::default()),
         notices: Arc::new(crate::notification::NoticeHub::new()),
     };

@@ -141,9 +141,12 @@ async fn write(
     audit: &AuditEntry,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    // The point index is rebuilt when the version moves: only shapes matter to it.
-    let shapes_change =
-        nodes.iter().any(|n| n.shape.is_some()) || updates.iter().any(|(_, c)| c.shape.is_some());
+    // The point index and the map's outlines are rebuilt when the version moves: shapes matter
+    // to both, names to the map.
+    let shapes_change = nodes.iter().any(|n| n.shape.is_some())
+        || updates
+            .iter()
+            .any(|(_, c)| c.shape.is_some() || c.name.is_some());
     with_tx!(db, tx => {
         for n in nodes {
             let bbox = n.shape.as_ref().map(Shape::bbox);
@@ -310,6 +313,58 @@ pub async fn located_shapes(db: &Db) -> Result<Vec<(String, String)>, StoreError
     Ok(with_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
+/// One level's outlined nodes (paths of `path_len` characters), in path order, without their
+/// outlines: what the map keeps in memory to find the shapes in view.
+pub async fn outline_index(db: &Db, path_len: i64) -> Result<Vec<OutlineEntry>, StoreError> {
+    let sql = "SELECT path, code, name, level, min_lon, min_lat, max_lon, max_lat FROM node \
+               WHERE LENGTH(path) = $1 AND geometry IS NOT NULL ORDER BY path";
+    type Row = (String, String, String, String, f64, f64, f64, f64);
+    let rows: Vec<Row> =
+        with_pool!(db, pool => sqlx::query_as(sql).bind(path_len).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(path, code, name, level, a, b, c, d)| OutlineEntry {
+            path,
+            code,
+            name,
+            level,
+            bbox: [a, b, c, d],
+        })
+        .collect())
+}
+
+/// A node of [`outline_index`].
+#[derive(Debug, Clone)]
+pub struct OutlineEntry {
+    pub path: String,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    /// min_lon, min_lat, max_lon, max_lat.
+    pub bbox: [f64; 4],
+}
+
+/// The outlines (GeoJSON text) of the nodes with the given codes, in no order.
+pub async fn outlines(db: &Db, codes: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT code, geometry FROM node WHERE code IN ({}) AND geometry IS NOT NULL",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(String, String)> = with_pool!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Names of the nodes with the given paths (for ancestor chains), in path order.
 pub async fn by_paths(db: &Db, paths: &[String]) -> Result<Vec<Node>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
@@ -362,30 +417,6 @@ pub async fn by_codes(db: &Db, codes: &[&str]) -> Result<Vec<Node>, StoreError> 
         }
     }
     Ok(out)
-}
-
-/// Nodes whose paths have `path_len` characters (one level of the tree), under `root`, whose
-/// bounding boxes meet `bbox` = [min_lon, min_lat, max_lon, max_lat]; at most `limit`.
-/// Grids are one level per code length, regions one level per path length.
-pub async fn in_bbox(
-    db: &Db,
-    root: &NodeCode,
-    path_len: i64,
-    bbox: [f64; 4],
-    limit: i64,
-) -> Result<Vec<Node>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM node WHERE path >= $1 AND path < $2 AND LENGTH(path) = $3 AND geometry IS NOT NULL \
-         AND max_lon >= $4 AND min_lon <= $5 AND max_lat >= $6 AND min_lat <= $7 ORDER BY path LIMIT $8"
-    );
-    let prefix = root.path();
-    let rows: Vec<NodeRow> = with_pool!(db, pool => {
-        sqlx::query_as(&sql)
-            .bind(prefix).bind(subtree_end(prefix)).bind(path_len)
-            .bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(limit)
-            .fetch_all(pool).await?
-    });
-    rows.into_iter().map(NodeRow::into_node).collect()
 }
 
 /// Display names and roles of the staff scoped exactly to a node (a grid's workers).

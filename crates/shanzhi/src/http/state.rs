@@ -20,6 +20,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub locator: Arc<LocatorCell>,
+    /// The map's outlines per level and zoom.
+    pub map: Arc<crate::map::MapCache>,
     pub metrics: Arc<Metrics>,
     /// Reports are written in group commits through this queue.
     pub reports: Arc<ReportQueue>,

@@ -1,9 +1,9 @@
 //! The people's map: one level of the tree in view, coloured by a figure; events as points.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::helpers::assert_error;
+use crate::helpers::{assert_error, rect};
 
 db_test!(
     the_map_colours_grids_by_open_events_and_shows_the_event_in_its_grid,
@@ -97,5 +97,88 @@ db_test!(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
+    }
+);
+
+db_test!(
+    the_maps_kept_outlines_follow_new_grids_new_shapes_and_new_names,
+    |app| {
+        app.seed_town().await;
+        let admin = app
+            .user(
+                "admin",
+                shanzhi_domain::user::Role::Admin,
+                Some("441502001000"),
+            )
+            .await;
+        let bbox = "115.25,22.70,115.40,22.85";
+        let grids = |v: &Value| -> Vec<(String, String, Value)> {
+            v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["properties"]["code"].as_str().unwrap().to_owned(),
+                        f["properties"]["name"].as_str().unwrap().to_owned(),
+                        f["geometry"].clone(),
+                    )
+                })
+                .collect()
+        };
+        let map = || async {
+            let r = app
+                .get(
+                    &format!("/api/v1/map/nodes?level=grid&bbox={bbox}&zoom=14"),
+                    Some(&admin),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        };
+        // Asked twice: the second answer comes from the kept outlines and is the same.
+        let first = map().await;
+        let before = grids(&first);
+        assert!(!before.is_empty());
+        assert_eq!(grids(&map().await), before);
+        assert!(before.iter().all(|(code, _, _)| code != "441502001001003"));
+
+        // A new grid appears at once.
+        let r = app
+            .post_json(
+                "/api/v1/nodes",
+                Some(&admin),
+                json!({"code": "441502001001003", "name": "新网格", "level": "micro", "geometry": rect(115.30, 22.79, 115.31, 22.80)}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let after = grids(&map().await);
+        assert_eq!(after.len(), before.len() + 1);
+        let new = after
+            .iter()
+            .find(|(c, _, _)| c == "441502001001003")
+            .unwrap();
+        assert_eq!(new.1, "新网格");
+        // One part: drawn as a polygon.
+        assert_eq!(new.2["type"], "Polygon");
+
+        // A new name and a new outline too.
+        let r = app
+            .patch_json(
+                "/api/v1/nodes/441502001001003",
+                &admin,
+                json!({"name": "改名网格", "version": 1, "geometry": rect(115.31, 22.79, 115.32, 22.80)}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let again = grids(&map().await);
+        let moved = again
+            .iter()
+            .find(|(c, _, _)| c == "441502001001003")
+            .unwrap();
+        assert_eq!(moved.1, "改名网格");
+        assert_ne!(moved.2, new.2);
+        let lon = moved.2["coordinates"][0][0][0].as_f64().unwrap();
+        assert!((115.309..=115.321).contains(&lon), "{lon}");
     }
 );

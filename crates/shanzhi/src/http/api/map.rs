@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
-use geo::{MultiPolygon, Polygon, Simplify};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shanzhi_domain::grid::polygon::geojson_rounded;
-use shanzhi_domain::grid::Shape;
 use shanzhi_domain::tree::{Level, NodeCode};
 
 use super::doc::{schema as s, Doc, Routes};
@@ -18,7 +16,7 @@ use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
 
 /// Most shapes or points in one answer.
-const MAX_FEATURES: i64 = 6000;
+const MAX_FEATURES: usize = 6000;
 
 /// The figures a map shape can carry.
 const FIGURES: [&str; 6] = [
@@ -103,27 +101,16 @@ struct NodesQuery {
     days: Option<i64>,
 }
 
-fn simplified(shape: &Shape, zoom: u8) -> Value {
-    // One screen pixel at this zoom, in degrees: finer detail cannot be seen.
-    let tolerance = 360.0 / (256.0 * 2f64.powi(i32::from(zoom.min(22))));
-    // Digits down to a tenth of a pixel: more cannot be drawn.
-    let decimals = (-(tolerance / 10.0).log10()).ceil().clamp(3.0, 7.0) as u8;
-    // Each part simplified on its own; a part that would collapse keeps its full outline. No
-    // validity check: the outline is for drawing, and checking a large one costs O(n²).
-    let parts: Vec<Polygon<f64>> = shape
-        .geometry()
-        .0
-        .iter()
-        .map(|p| {
-            let s = p.simplify(tolerance);
-            if s.exterior().0.len() >= 4 {
-                s
-            } else {
-                p.clone()
-            }
-        })
-        .collect();
-    geojson_rounded(&MultiPolygon(parts), decimals)
+/// The longest prefix of all `paths` ("" for none).
+fn common_prefix<'a>(mut paths: impl Iterator<Item = &'a str>) -> &'a str {
+    let Some(mut p) = paths.next() else {
+        return "";
+    };
+    for q in paths {
+        let n = p.bytes().zip(q.bytes()).take_while(|(a, b)| a == b).count();
+        p = &p[..n];
+    }
+    p
 }
 
 async fn nodes(
@@ -139,40 +126,50 @@ async fn nodes(
     let zoom = q.zoom.unwrap_or(12);
     let figure = q.figure.as_deref().unwrap_or("open");
     let days = q.days.unwrap_or(30).clamp(1, 3660);
-    let nodes = shanzhi_store::node::in_bbox(&app.db, &root, len, bbox, MAX_FEATURES).await?;
     // A department handler's figures count their department's orders only.
     let dep = user.department();
     let (dim, dim_id) = match dep {
         Some(d) => ("department", d),
         None => ("all", 0),
     };
+    if !FIGURES.contains(&figure) {
+        return Err(ApiError::invalid(
+            "figure",
+            "one of open, overdue, reported, closed, on_time_rate, satisfaction",
+        ));
+    }
+    let view = app
+        .map
+        .in_view(&app.db, root.path(), len, bbox, zoom, MAX_FEATURES)
+        .await
+        .map_err(ApiError::internal)?;
+    // The figures are counted under the shapes in view only: under the longest path all of them
+    // share (a town's grids: the town), not the whole of the user's area.
+    let under = common_prefix(view.shown.iter().map(|(i, _)| view.index[*i].path.as_str()));
     // Values per node path.
     let mut values: HashMap<String, Option<f64>> = HashMap::new();
     match figure {
+        _ if view.shown.is_empty() => {}
         "open" | "overdue" => {
-            for (grid, light) in shanzhi_store::event::open_under(&app.db, root.path(), dep).await?
+            for (key, open, red) in
+                shanzhi_store::event::open_counts_under(&app.db, under, len, dep).await?
             {
-                if figure == "overdue" && light != "red" {
-                    continue;
-                }
-                let key: String = grid.chars().take(len as usize).collect();
-                *values.entry(key).or_insert(Some(0.0)).get_or_insert(0.0) += 1.0;
+                let n = if figure == "overdue" { red } else { open };
+                values.insert(key, Some(n as f64));
             }
         }
         "reported" | "closed" | "on_time_rate" | "satisfaction" => {
             let now = app.clock.now_ms();
             let to = crate::calendar::day_of(now);
             let from = crate::calendar::day_of(now - days * 86_400_000);
-            for (path, c) in shanzhi_store::event::counters_of_level(
-                &app.db,
-                root.path(),
-                len,
-                from,
-                to,
-                dim,
-                dim_id,
-            )
-            .await?
+            let paths: Vec<&str> = view
+                .shown
+                .iter()
+                .map(|(i, _)| view.index[*i].path.as_str())
+                .collect();
+            for (path, c) in
+                shanzhi_store::event::counters_of_nodes(&app.db, &paths, from, to, dim, dim_id)
+                    .await?
             {
                 let f = shanzhi_domain::event::figures::Figures::from_counters(c);
                 let v = match figure {
@@ -192,24 +189,33 @@ async fn nodes(
         }
     }
     let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
-    let features: Vec<Value> = nodes
-        .iter()
-        .filter_map(|n| {
-            let shape = n.shape.as_ref()?;
-            let v = values
-                .get(n.code.path())
-                .cloned()
-                .unwrap_or(if zero_default { Some(0.0) } else { None });
-            Some(json!({
-                "type": "Feature",
-                "properties": {"code": n.code, "name": n.name, "level": n.level, "value": v},
-                "geometry": simplified(shape, zoom),
-            }))
-        })
-        .collect();
-    Ok(axum::Json(
-        json!({"type": "FeatureCollection", "figure": figure, "truncated": features.len() as i64 >= MAX_FEATURES, "features": features}),
-    ))
+    // Written as text around the outlines kept ready as GeoJSON text.
+    let mut body =
+        String::with_capacity(64 + view.shown.iter().map(|(_, o)| o.len() + 160).sum::<usize>());
+    body.push_str(r#"{"type":"FeatureCollection","figure":"#);
+    body.push_str(&Value::from(figure).to_string());
+    body.push_str(r#","truncated":"#);
+    body.push_str(if view.truncated { "true" } else { "false" });
+    body.push_str(r#","features":["#);
+    for (k, (i, outline)) in view.shown.iter().enumerate() {
+        let n = &view.index[*i];
+        let v = values
+            .get(&n.path)
+            .cloned()
+            .unwrap_or(if zero_default { Some(0.0) } else { None });
+        if k > 0 {
+            body.push(',');
+        }
+        body.push_str(r#"{"type":"Feature","properties":"#);
+        body.push_str(
+            &json!({"code": n.code, "name": n.name, "level": n.level, "value": v}).to_string(),
+        );
+        body.push_str(r#","geometry":"#);
+        body.push_str(outline);
+        body.push('}');
+    }
+    body.push_str("]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 
 #[derive(Deserialize)]
@@ -237,7 +243,7 @@ async fn events(
         bbox,
         q.open.unwrap_or(true),
         since,
-        MAX_FEATURES,
+        MAX_FEATURES as i64,
         user.department(),
     )
     .await?;
@@ -254,7 +260,7 @@ async fn events(
         })
         .collect();
     Ok(axum::Json(
-        json!({"type": "FeatureCollection", "truncated": features.len() as i64 >= MAX_FEATURES, "features": features}),
+        json!({"type": "FeatureCollection", "truncated": features.len() >= MAX_FEATURES, "features": features}),
     ))
 }
 
