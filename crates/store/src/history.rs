@@ -1,12 +1,18 @@
 //! Bulk writing of a generated history (the demo's year of events): events with explicit ids,
 //! their timelines, and the counters recounted from them, in large multi-row transactions.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 use shanzhi_domain::event::figures::{Counters, COUNTER_COLUMNS};
 
 use crate::audit::AuditEntry;
 use crate::db::Insert;
-use crate::event::{EventRow, LogEntry};
+use crate::event::{coarse_keys, EventRow, LogEntry};
+use crate::sqlite_load::{
+    Loader, MaybeSqlite,
+    Value::{self, Int, Real, Text},
+};
 use crate::{Db, StoreError};
 
 /// Rows written per transaction.
@@ -36,8 +42,34 @@ pub async fn insert_history(
     }
     insert_events(db, events).await?;
     insert_logs(db, events, logs).await?;
+    // The months and years beside the days (see `event::coarse_keys`), merged.
+    let mut coarse_stats: BTreeMap<(&str, i64, &str, i64), Counters> = BTreeMap::new();
+    for (path, day, dim, dim_id, c) in stats {
+        for key in coarse_keys(*day) {
+            coarse_stats
+                .entry((path, key, dim, *dim_id))
+                .or_default()
+                .add(c);
+        }
+    }
+    let coarse_stats: Vec<(String, i64, String, i64, Counters)> = coarse_stats
+        .into_iter()
+        .map(|((p, k, d, i), c)| (p.to_owned(), k, d.to_owned(), i, c))
+        .collect();
+    let mut coarse_hist: BTreeMap<(&str, i64, i64), i64> = BTreeMap::new();
+    for (path, day, bucket, n) in hist {
+        for key in coarse_keys(*day) {
+            *coarse_hist.entry((path, key, *bucket)).or_default() += n;
+        }
+    }
+    let coarse_hist: Vec<(String, i64, i64, i64)> = coarse_hist
+        .into_iter()
+        .map(|((p, k, b), n)| (p.to_owned(), k, b, n))
+        .collect();
     insert_stats(db, stats).await?;
+    insert_stats(db, &coarse_stats).await?;
     insert_hist(db, hist).await?;
+    insert_hist(db, &coarse_hist).await?;
     if let Db::Postgres(pool) = db {
         for table in ["event", "event_log"] {
             // Constant table names; the sequences must follow the explicit ids just written.
@@ -65,6 +97,22 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
     let insert = Insert::new(db, "event", &columns, "");
     for batch in events.chunks(ROWS_PER_TRANSACTION) {
         with_tx!(db, tx => {
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::new(&mut handle, "event", &columns)?;
+                for r in batch {
+                    load.insert(&[
+                        Int(r.id), Int(r.category_id), Text(&r.grid_code), Text(&r.centre_code), Text(&r.centre_path),
+                        Text(&r.state), Text(&r.source), Text(&r.description), r.address.as_deref().into(), Real(r.lon), Real(r.lat),
+                        r.position_known.into(), r.reporter_id.into(), r.department_id.into(), Int(r.priority), Text(&r.summoned), Int(r.returns),
+                        Int(r.reopened), Int(r.reminders), Int(r.escalations), r.decision_required.into(), r.pending_extension.into(),
+                        r.rating.into(), r.rating_comment.as_deref().into(), r.rated_at.into(), r.merged_into.into(), Int(r.stage_started_at),
+                        r.due_at.into(), Text(&r.light), Text(&r.supervision), r.overdue_ever.into(), r.red_since.into(),
+                        r.next_check_at.into(), Int(r.created_at), Int(r.updated_at), r.closed_at.into(), Int(r.version),
+                        r.grid_stage.as_deref().into(), r.taken_by.into(),
+                    ])?;
+                }
+            } else {
             for chunk in batch.chunks(insert.per) {
                 let sql = insert.sql(chunk.len());
                 let mut q = sqlx::query(&sql);
@@ -79,6 +127,7 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
                         .bind(&r.grid_stage).bind(r.taken_by);
                 }
                 q.execute(&mut *tx).await?;
+            }
             }
         });
     }
@@ -115,6 +164,18 @@ async fn insert_logs(
     let mut next_id = base;
     for batch in logs.chunks(ROWS_PER_TRANSACTION) {
         with_tx!(db, tx => {
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::new(&mut handle, "event_log", &COLUMNS)?;
+                for (i, l, at) in batch {
+                    next_id += 1;
+                    let data = l.data.to_string();
+                    load.insert(&[
+                        Int(next_id), Int(event_id(*i)?), Int(*at), l.actor_id.into(), Text(&l.action),
+                        l.from_state.as_deref().into(), Text(&l.to_state), l.note.as_deref().into(), Text(&data),
+                    ])?;
+                }
+            } else {
             for chunk in batch.chunks(insert.per) {
                 let sql = insert.sql(chunk.len());
                 let mut q = sqlx::query(&sql);
@@ -124,6 +185,7 @@ async fn insert_logs(
                         .bind(&l.to_state).bind(&l.note).bind(l.data.to_string());
                 }
                 q.execute(&mut *tx).await?;
+            }
             }
         });
     }
@@ -145,8 +207,24 @@ async fn insert_stats(
         sets.join(", ")
     );
     let insert = Insert::new(db, "event_stat", &columns, &suffix);
+    let one = format!(
+        "INSERT INTO event_stat ({}) VALUES ({}){suffix}",
+        columns.join(", "),
+        vec!["?"; columns.len()].join(", ")
+    );
     for batch in stats.chunks(ROWS_PER_TRANSACTION) {
         with_tx!(db, tx => {
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::prepare(&mut handle, &one, columns.len())?;
+                let mut row: Vec<Value<'_>> = Vec::with_capacity(columns.len());
+                for (path, day, dim, dim_id, c) in batch {
+                    row.clear();
+                    row.extend([Text(path), Int(*day), Text(dim), Int(*dim_id)]);
+                    row.extend(c.values().into_iter().map(Int));
+                    load.insert(&row)?;
+                }
+            } else {
             for chunk in batch.chunks(insert.per) {
                 let sql = insert.sql(chunk.len());
                 let mut q = sqlx::query(&sql);
@@ -158,6 +236,7 @@ async fn insert_stats(
                 }
                 q.execute(&mut *tx).await?;
             }
+            }
         });
     }
     Ok(())
@@ -167,8 +246,19 @@ async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), St
     const COLUMNS: [&str; 4] = ["node_path", "day", "bucket", "count"];
     let suffix = " ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + excluded.count";
     let insert = Insert::new(db, "event_close_hist", &COLUMNS, suffix);
+    let one = format!(
+        "INSERT INTO event_close_hist ({}) VALUES (?, ?, ?, ?){suffix}",
+        COLUMNS.join(", ")
+    );
     for batch in hist.chunks(ROWS_PER_TRANSACTION) {
         with_tx!(db, tx => {
+            if let Some(conn) = MaybeSqlite::sqlite(&mut *tx) {
+                let mut handle = conn.lock_handle().await?;
+                let mut load = Loader::prepare(&mut handle, &one, COLUMNS.len())?;
+                for (path, day, bucket, count) in batch {
+                    load.insert(&[Text(path), Int(*day), Int(*bucket), Int(*count)])?;
+                }
+            } else {
             for chunk in batch.chunks(insert.per) {
                 let sql = insert.sql(chunk.len());
                 let mut q = sqlx::query(&sql);
@@ -176,6 +266,7 @@ async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), St
                     q = q.bind(path).bind(*day).bind(*bucket).bind(*count);
                 }
                 q.execute(&mut *tx).await?;
+            }
             }
         });
     }

@@ -26,6 +26,7 @@ use crate::StoreError;
 pub enum Value<'a> {
     Null,
     Int(i64),
+    Real(f64),
     Text(&'a str),
     Blob(&'a [u8]),
 }
@@ -39,6 +40,12 @@ impl<'a> From<Option<&'a str>> for Value<'a> {
 impl<'a> From<Option<&'a [u8]>> for Value<'a> {
     fn from(v: Option<&'a [u8]>) -> Self {
         v.map_or(Value::Null, Value::Blob)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
     }
 }
 
@@ -133,6 +140,7 @@ impl<'h> Loader<'h> {
                 match *v {
                     Value::Null => ffi::sqlite3_bind_null(stmt, i),
                     Value::Int(n) => ffi::sqlite3_bind_int64(stmt, i, n),
+                    Value::Real(x) => ffi::sqlite3_bind_double(stmt, i, x),
                     Value::Text(t) => ffi::sqlite3_bind_text64(
                         stmt,
                         i,

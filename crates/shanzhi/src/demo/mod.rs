@@ -271,6 +271,8 @@ async fn write_history(
 ) -> anyhow::Result<()> {
     let mut tally = history::Tally::default();
     let bar = progress::bar(count as u64, "events");
+    let started = std::time::Instant::now();
+    let mut writing = std::time::Duration::ZERO;
     let mut done = 0;
     let mut part = 0u64;
     loop {
@@ -303,9 +305,11 @@ async fn write_history(
             .into_iter()
             .map(|((path, day, bucket), n)| (path, day, bucket, n))
             .collect();
+        let write_started = std::time::Instant::now();
         shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
             .await
             .context("writing the year of events")?;
+        writing += write_started.elapsed();
         let t = year.tally();
         tally.events += t.events;
         tally.open += t.open;
@@ -320,6 +324,16 @@ async fn write_history(
         }
     }
     bar.finish_and_clear();
+    // The history's rate, generation and recount included and the writer's alone (bench/run
+    // reads this line).
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(
+        events = tally.events,
+        seconds = secs,
+        per_s = tally.events as f64 / secs.max(1e-9),
+        writer_per_s = tally.events as f64 / writing.as_secs_f64().max(1e-9),
+        "wrote the history"
+    );
     let _ = city.history.set(tally);
     Ok(())
 }
