@@ -39,9 +39,10 @@ struct Inner {
 }
 
 impl Inner {
-    /// Forgets everything built from an older tree.
+    /// Forgets everything built from an older tree. Never goes back: a request that read the
+    /// version before a write leaves the newer cache alone (and keeps nothing of its own).
     fn at(&mut self, version: i64) {
-        if self.version != version {
+        if version > self.version {
             *self = Inner {
                 version,
                 ..Inner::default()
@@ -82,7 +83,10 @@ impl MapCache {
         let cached = {
             let mut g = self.lock();
             g.at(version);
-            g.levels.get(&path_len).cloned()
+            g.levels
+                .get(&path_len)
+                .filter(|_| g.version == version)
+                .cloned()
         };
         let index = match cached {
             Some(i) => i,
@@ -116,7 +120,8 @@ impl MapCache {
         let mut missing: Vec<&str> = Vec::new();
         {
             let g = self.lock();
-            let made = g.outlines.get(&zoom);
+            // Outlines kept for another version than the one read are not used.
+            let made = g.outlines.get(&zoom).filter(|_| g.version == version);
             for &i in &hits {
                 let o = made.and_then(|m| m.get(&index[i].code)).cloned();
                 if o.is_none() {

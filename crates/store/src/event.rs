@@ -135,8 +135,10 @@ pub fn day_spans(from: i64, to: i64) -> Vec<(i64, i64)> {
     let key = |d: NaiveDate| {
         i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
     };
+    // Day keys are positive: a range reaching below them (a year written with a minus sign)
+    // must not take in the month and year rows.
     let (Some(mut d), Some(end)) = (date(from), date(to)) else {
-        return vec![(from, to)];
+        return vec![(from.max(1), to)];
     };
     let mut out: Vec<(i64, i64)> = Vec::new();
     // Consecutive months (or years) have consecutive negative keys: one range.
@@ -173,7 +175,7 @@ pub fn day_spans(from: i64, to: i64) -> Vec<(i64, i64)> {
     }
     if out.is_empty() {
         // An empty range (from after to) stays one, read as days.
-        out.push((from, to));
+        out.push((from.max(1), to));
     }
     out
 }
@@ -1145,7 +1147,8 @@ pub async fn counters_by_day(
         cols.join(", ")
     );
     let out = with_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(node_path).bind(from_day).bind(to_day).bind(dim).bind(dim_id).fetch_all(pool).await?;
+        // Days only (positive keys), never the month and year rows.
+        let rows = sqlx::query(&sql).bind(node_path).bind(from_day.max(1)).bind(to_day).bind(dim).bind(dim_id).fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let d: i64 = sqlx::Row::try_get(r, 0)?;
@@ -1374,7 +1377,9 @@ mod tests {
             ),
             // An empty range stays empty; what is not a date is read by days.
             ((20261205, 20261201), &[(20261205, 20261201)]),
-            ((0, 20261201), &[(0, 20261201)]),
+            ((0, 20261201), &[(1, 20261201)]),
+            ((-209899, -198769), &[(1, -198769)]),
+            ((-10101, 20261201), &[(1, 20261201)]),
             ((20261301, 20261302), &[(20261301, 20261302)]),
         ];
         for ((from, to), want) in cases {
