@@ -321,7 +321,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 city.residents = n;
             }
             generating.finish_and_clear();
-            let db = Db::connect(&config.database_url, 4).await?;
+            // Built without a disk wait per commit: a build that stops part-way is rebuilt from
+            // nothing on the next run; the server below reopens it with durable commits.
+            let db = Db::connect_for_build(&config.database_url, 4).await?;
             db.migrate().await?;
             let events = events.unwrap_or_else(|| demo::history::events_a_year(scale));
             let keys = config.keyring()?;

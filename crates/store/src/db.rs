@@ -555,6 +555,23 @@ impl Db {
     /// Connects to the database the URL names. SQLite files are created if missing and opened
     /// in WAL mode with foreign keys on and a busy timeout.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        Self::open(url, max_connections, SqliteSynchronous::Full).await
+    }
+
+    /// Connects for building a database that is thrown away if the build stops part-way (the
+    /// demo, rebuilt from nothing on every run): on SQLite the writer does not wait for the
+    /// disk at each commit (`synchronous=OFF`), so the thousands of small transactions the
+    /// live code paths make while the demo writes its cases cost no fsync each. Close it when
+    /// the build is done and serve through [`Db::connect`]. PostgreSQL is opened as usual.
+    pub async fn connect_for_build(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        Self::open(url, max_connections, SqliteSynchronous::Off).await
+    }
+
+    async fn open(
+        url: &str,
+        max_connections: u32,
+        writer_sync: SqliteSynchronous,
+    ) -> anyhow::Result<Db> {
         match Engine::of_url(url)? {
             Engine::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -575,7 +592,7 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(60))
                     .connect_with(
                         opts.clone()
-                            .synchronous(SqliteSynchronous::Full)
+                            .synchronous(writer_sync)
                             .statement_cache_capacity(400)
                             .pragma("cache_size", "-65536"),
                     )

@@ -16,7 +16,7 @@ use shanzhi_domain::dispute::{transition, Action, Extension, Outcome, Referral, 
 use shanzhi_domain::tree::{Level, NodeCode};
 use shanzhi_domain::user::person::mask_phone;
 use shanzhi_domain::user::{Actor, Role, Scope};
-use shanzhi_store::dispute::{DisputeRow, NewDispute, NewParty, NewSession};
+use shanzhi_store::dispute::{DisputeRow, HistoryCase, NewParty, NewSession};
 use shanzhi_store::pii::{IndexKind, Keyring};
 use shanzhi_store::Db;
 
@@ -124,7 +124,6 @@ fn person(rng: &mut StdRng) -> String {
 
 /// The centres of the demo and the people who act for them.
 struct World<'a> {
-    db: &'a Db,
     cal: WorkCalendar,
     /// Village, town and county centres under the root, by level.
     centres: [Vec<(NodeCode, String)>; 3],
@@ -204,7 +203,6 @@ pub async fn write(
     }
     let admin = *user_ids.get("admin").context("the demo has an admin")?;
     let world = World {
-        db,
         cal: WorkCalendar::china_default(),
         centres,
         mediators_at,
@@ -220,24 +218,38 @@ pub async fn write(
     };
     let bar = super::progress::bar(n as u64, "disputes");
     let mut rng = StdRng::seed_from_u64(city.seed ^ 0xD15_9073);
+    // Each case is walked in memory through the same rules the API applies, and the walked
+    // cases are written in bulk (a case written move by move costs dozens of round trips).
     let mut written = 0;
-    for _ in 0..n {
-        if one_case(&world, keys, &mut rng, now_ms).await? {
-            written += 1;
-        }
-        bar.inc(1);
+    let mut done = 0;
+    while done < n {
+        let part = (n - done).min(CASES_PER_PART);
+        let cases = (0..part)
+            .map(|i| one_case(&world, keys, &mut rng, now_ms, done + i))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        written += shanzhi_store::dispute::insert_history(db, &cases)
+            .await
+            .context("writing the walked cases")?
+            .len();
+        done += part;
+        bar.set_position(done as u64);
     }
     bar.finish_and_clear();
     Ok(written)
 }
 
-/// Takes one case in at a random time of the past year and walks it as far as "now" allows.
-async fn one_case(
+/// Cases walked and written per part, so that memory stays bounded for a large year.
+const CASES_PER_PART: usize = 20_000;
+
+/// Takes one case in at a random time of the past year and walks it as far as "now" allows,
+/// as the API would store it move by move. `nth` names it in errors.
+fn one_case(
     w: &World<'_>,
     keys: &Keyring,
     rng: &mut StdRng,
     now: i64,
-) -> anyhow::Result<bool> {
+    nth: usize,
+) -> anyhow::Result<HistoryCase> {
     // Villages hold most cases, towns the harder ones, counties the hardest.
     let level = pick(rng, &[(0usize, 0.68), (1, 0.26), (2, 0.06)]);
     let level = (0..3)
@@ -309,19 +321,14 @@ async fn one_case(
     } else {
         "taken in (登记)"
     };
-    let id = shanzhi_store::dispute::insert(
-        w.db,
-        &NewDispute {
-            row,
-            parties: parties.clone(),
-            log: intake_log(centre.user_id, note),
-            notifications: Vec::new(),
-        },
-        t,
-    )
-    .await?;
-    let mut row = shanzhi_store::dispute::get(w.db, id).await?;
     let names: Vec<String> = parties.iter().map(|p| p.name.clone()).collect();
+    let mut case = HistoryCase {
+        row: row.clone(),
+        parties,
+        log: vec![(intake_log(centre.user_id, note), t)],
+        sessions: Vec::new(),
+        panels: Vec::new(),
+    };
     let mut sessions = 0;
     loop {
         let state = State::parse(&row.state).context("a stored state")?;
@@ -358,12 +365,17 @@ async fn one_case(
         let st = state_from(&row, mediator_user, Vec::new())
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         let tr = transition(&st, &action, &actor)
-            .map_err(|e| anyhow::anyhow!("demo case {id}: {e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("demo case #{nth}: {e:?}"))?;
         let (after, mut writes) = apply(&row, &st, &action, &tr, Some(actor.user_id), t, &w.cal)
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        // History, not news: nobody is told of last year's moves again.
-        writes.notifications.clear();
-        shanzhi_store::dispute::save_move(w.db, &row, &after, &writes, t).await?;
+        // History, not news: nobody is told of last year's moves again, and the load has one
+        // audit row of its own.
+        if let Some(log) = writes.log.take() {
+            case.log.push((log, t));
+        }
+        if let Some(panel) = writes.panel_id {
+            case.panels.push((panel, t));
+        }
         if matches!(action, Action::ScheduleSession) {
             sessions += 1;
             let mediator = row.mediator_id.or(after.mediator_id);
@@ -371,10 +383,9 @@ async fn one_case(
             if let Some(name) = mediator.and_then(|m| w.mediator_name.get(&m)) {
                 attendees.push(name.clone());
             }
-            shanzhi_store::dispute::add_session(
-                w.db,
-                &NewSession {
-                    dispute_id: id,
+            case.sessions.push((
+                NewSession {
+                    dispute_id: 0,
                     at: t + rng.gen_range(1..4) * DAY,
                     place: format!("{}人民调解室", place_of(&holder, w)),
                     attendees,
@@ -390,12 +401,13 @@ async fn one_case(
                     photos: Vec::new(),
                 },
                 t,
-            )
-            .await?;
+            ));
         }
-        row = shanzhi_store::dispute::get(w.db, id).await?;
+        // `apply` gives the row as the store keeps it (version and time moved on).
+        row = after;
     }
-    Ok(true)
+    case.row = row;
+    Ok(case)
 }
 
 /// The name of the centre at `node`.

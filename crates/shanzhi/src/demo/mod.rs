@@ -107,6 +107,7 @@ pub async fn write_with_events(
     }
     users_bar.finish_and_clear();
     // The demo's citizens leave a (made-up) phone for call-backs (回访).
+    let phones = progress::spinner("citizens' phones");
     for (i, u) in city
         .users
         .iter()
@@ -123,6 +124,7 @@ pub async fn write_with_events(
         }
     }
 
+    phones.finish_and_clear();
     let categories = write_categories(db, now_ms).await?;
     // The demo runs 一网五单 over its whole jurisdiction: reports reach the grid first (网格接单).
     shanzhi_store::grid_first::set(db, &city.root, Some(true), None, now_ms)
@@ -148,9 +150,11 @@ pub async fn write_with_events(
     // alone is asked).
     let cases =
         dispute::cases_a_year(city.scale) * events / history::events_a_year(city.scale).max(1);
+    let mediation = progress::spinner("disputes");
     dispute::write(db, keys, city, &user_ids, &mediator_ids, cases, now_ms)
         .await
         .context("writing the year of dispute cases")?;
+    mediation.finish_and_clear();
     // The stability centre's rules and a year of clues and risks, in proportion too.
     let risks = risk::clues_a_year(city.scale) * events / history::events_a_year(city.scale).max(1);
     let board = progress::spinner("risks");
@@ -203,9 +207,11 @@ pub async fn write_with_events(
     )
     .await?;
     // The points of the year's confirmed reports, as the live sweep gives them.
+    let points = progress::spinner("report points");
     crate::points::sweep_db(db, now_ms)
         .await
         .context("giving the points of the confirmed reports")?;
+    points.finish_and_clear();
     Ok(())
 }
 

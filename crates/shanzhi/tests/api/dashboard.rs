@@ -91,5 +91,23 @@ db_test!(
             )
             .await;
         assert_eq!(chain["by_department"], json!([]));
+        // Days the product has no key for are refused, not read as some other range: signed,
+        // five-digit and three-digit years, and a day that does not exist.
+        for (from, to, field) in [
+            ("-0021-01-01", "2026-12-03", "from"),
+            ("2026-12-01", "%2B12026-12-03", "to"),
+            ("0999-12-31", "2026-12-03", "from"),
+            ("2026-02-30", "2026-12-03", "from"),
+        ] {
+            let r = app
+                .get(
+                    &format!("/api/v1/figures?node=441500000000&from={from}&to={to}"),
+                    Some(&leader),
+                )
+                .await;
+            let e =
+                crate::helpers::assert_error(r, reqwest::StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(e["field"], field, "{from}..{to}: {e}");
+        }
     }
 );

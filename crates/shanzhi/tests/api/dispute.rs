@@ -995,6 +995,21 @@ db_test!(
                 OR mediator_id IS NULL OR (outcome = 'agreement' AND honoured IS NULL))").fetch_one(pool).await.unwrap()
         });
         assert_eq!(odd, 0);
+        // Written in bulk as the API writes a case move by move: a timeline line per version,
+        // the intake first, and the number made of the year and the id.
+        let (lines_off, intake_off): (i64, i64) = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_as("SELECT \
+                (SELECT COUNT(*) FROM dispute d WHERE d.version <> (SELECT COUNT(*) FROM dispute_log l WHERE l.dispute_id = d.id)), \
+                (SELECT COUNT(*) FROM dispute d WHERE (SELECT l.action FROM dispute_log l WHERE l.dispute_id = d.id ORDER BY l.id LIMIT 1) <> 'intake')")
+                .fetch_one(pool).await.unwrap()
+        });
+        assert_eq!((lines_off, intake_off), (0, 0));
+        let numbers: Vec<(i64, String)> = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_as("SELECT id, number FROM dispute").fetch_all(pool).await.unwrap()
+        });
+        for (id, number) in &numbers {
+            assert!(number.ends_with(&format!("-{id:06}")), "{id} {number}");
+        }
         // The staff read them: the town's board lists cases, a mediator of the pool has a record.
         let town = app
             .login_with("dispatcher", shanzhi::demo::DEMO_PASSWORD)

@@ -3,7 +3,7 @@
 use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::event::figures::{quantile, Figures};
@@ -43,9 +43,13 @@ pub(super) struct FiguresQuery {
     departments: Option<String>,
 }
 
+/// A day `YYYY-MM-DD`: four digits of year (chrono's `%Y` also takes signed and longer years,
+/// which are no day of the product's and would fall outside the counters' day keys).
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
+        .ok()
+        .filter(|d| (1000..=9999).contains(&d.year()) && s.len() == 10)
+        .ok_or_else(|| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
 }
 
 /// Figures as JSON: counters, Σ/Σ rates, percentiles of time to close. With `department`,
