@@ -169,6 +169,23 @@ pub fn rows_per_statement(columns: usize) -> usize {
     (PARAMS_PER_STATEMENT / columns.max(1)).max(1)
 }
 
+/// Inserts the rows of the slice `$rows` inside the open transaction `$tx` with the multi-row
+/// statements of `$insert` (an [`Insert`]), binding each row with `|query, row| query.bind(…)`.
+#[macro_export]
+macro_rules! insert_rows {
+    ($tx:expr, $insert:expr, $rows:expr, |$q:ident, $r:pat_param| $bind:expr) => {{
+        let insert: &$crate::db::Insert<'_> = $insert;
+        for chunk in $rows.chunks(insert.per) {
+            let sql = insert.sql(chunk.len());
+            let mut $q = sqlx::query(&sql);
+            for $r in chunk {
+                $q = $bind;
+            }
+            $q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// The statements of one table: the one for a full chunk is built once and reused.
 pub struct Insert<'a> {
     table: &'a str,

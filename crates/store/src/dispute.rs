@@ -411,45 +411,7 @@ pub async fn insert_history(db: &Db, cases: &[HistoryCase]) -> Result<Vec<i64>, 
             "sessions of a generated history carry no photos"
         )));
     }
-    const CASE: [&str; 37] = [
-        "id",
-        "number",
-        "node_code",
-        "level",
-        "type_code",
-        "source",
-        "summary",
-        "amount_cents",
-        "people_involved",
-        "violence",
-        "many_parties",
-        "repeat_case",
-        "state",
-        "mediator_id",
-        "applicant_user_id",
-        "intake_user_id",
-        "event_id",
-        "accepted_at",
-        "started_at",
-        "due_at",
-        "light",
-        "supervision",
-        "next_check_at",
-        "extension",
-        "outcome",
-        "outcome_text",
-        "referral",
-        "outcome_at",
-        "on_time",
-        "honoured",
-        "follow_up_note",
-        "reopened",
-        "judicial",
-        "closed_at",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
+    let case_columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
     const PARTY: [&str; 15] = [
         "dispute_id",
         "position",
@@ -466,16 +428,6 @@ pub async fn insert_history(db: &Db, cases: &[HistoryCase]) -> Result<Vec<i64>, 
         "address_enc",
         "address_mask",
         "created_at",
-    ];
-    const LOG: [&str; 8] = [
-        "dispute_id",
-        "at",
-        "actor_id",
-        "action",
-        "from_state",
-        "to_state",
-        "note",
-        "data",
     ];
     const SESSION: [&str; 9] = [
         "dispute_id",
@@ -501,98 +453,71 @@ pub async fn insert_history(db: &Db, cases: &[HistoryCase]) -> Result<Vec<i64>, 
             ..c.row.clone()
         })
         .collect();
-    let case_insert = Insert::new(db, "dispute", &CASE, "");
+    let case_insert = Insert::new(db, "dispute", &case_columns, "");
     let party_insert = Insert::new(db, "dispute_party", &PARTY, "");
-    let log_insert = Insert::new(db, "dispute_log", &LOG, "");
     let session_insert = Insert::new(db, "dispute_session", &SESSION, "");
     let panel_insert = Insert::new(db, "dispute_panel", &PANEL, "");
     for (batch, rows) in cases
         .chunks(HISTORY_CASES_PER_TRANSACTION)
         .zip(rows.chunks(HISTORY_CASES_PER_TRANSACTION))
     {
+        let parties: Vec<(i64, usize, &NewParty, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| {
+                c.parties
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, p)| (r.id, i, p, r.created_at))
+            })
+            .collect();
+        let lines: Vec<(i64, &LogEntry, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.log.iter().map(move |(l, at)| (r.id, l, *at)))
+            .collect();
+        let sessions: Vec<(i64, &NewSession, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.sessions.iter().map(move |(s, at)| (r.id, s, *at)))
+            .collect();
+        let panels: Vec<(i64, i64, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.panels.iter().map(move |(p, at)| (r.id, *p, *at)))
+            .collect();
+        let mut t = Tally::new();
+        for r in rows {
+            r.count(&mut t, 1)?;
+        }
         with_tx!(db, tx => {
-            for chunk in rows.chunks(case_insert.per) {
-                let sql = case_insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = q.bind(r.id).bind(&r.number).bind(&r.node_code).bind(&r.level).bind(&r.type_code).bind(&r.source)
-                        .bind(&r.summary).bind(r.amount_cents).bind(r.people_involved).bind(r.violence).bind(r.many_parties)
-                        .bind(r.repeat_case).bind(&r.state).bind(r.mediator_id).bind(r.applicant_user_id).bind(r.intake_user_id)
-                        .bind(r.event_id).bind(r.accepted_at).bind(r.started_at).bind(r.due_at).bind(&r.light)
-                        .bind(&r.supervision).bind(r.next_check_at).bind(&r.extension).bind(&r.outcome).bind(&r.outcome_text)
-                        .bind(&r.referral).bind(r.outcome_at).bind(r.on_time).bind(r.honoured).bind(&r.follow_up_note)
-                        .bind(r.reopened).bind(&r.judicial).bind(r.closed_at).bind(r.version).bind(r.created_at)
-                        .bind(r.updated_at);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let parties: Vec<(i64, usize, &NewParty, i64)> = batch.iter().zip(rows).flat_map(|(c, r)| {
-                c.parties.iter().enumerate().map(move |(i, p)| (r.id, i, p, r.created_at))
-            }).collect();
-            for chunk in parties.chunks(party_insert.per) {
-                let sql = party_insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (id, i, p, at) in chunk {
-                    let sealed = |s: &Option<Sealed>| s.as_ref().map(|s| (s.cipher.clone(), s.index.clone(), s.mask.clone()));
-                    let (id_enc, id_idx, id_mask) = sealed(&p.id_number).map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-                    let (ph_enc, ph_idx, ph_mask) = sealed(&p.phone).map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-                    q = q.bind(*id).bind(*i as i64).bind(&p.role).bind(p.resident_id).bind(&p.name).bind(&p.gender)
-                        .bind(id_enc).bind(id_idx).bind(id_mask).bind(ph_enc).bind(ph_idx).bind(ph_mask)
-                        .bind(p.address.as_ref().map(|s| s.cipher.clone())).bind(p.address.as_ref().map(|s| s.mask.clone()))
-                        .bind(*at);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let lines: Vec<(i64, &LogEntry, i64)> = batch.iter().zip(rows).flat_map(|(c, r)| {
-                c.log.iter().map(move |(l, at)| (r.id, l, *at))
-            }).collect();
-            for chunk in lines.chunks(log_insert.per) {
-                let sql = log_insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (id, l, at) in chunk {
-                    q = q.bind(*id).bind(*at).bind(l.actor_id).bind(&l.action).bind(&l.from_state).bind(&l.to_state)
-                        .bind(&l.note).bind(l.data.to_string());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let sessions: Vec<(i64, &NewSession, i64)> = batch.iter().zip(rows).flat_map(|(c, r)| {
-                c.sessions.iter().map(move |(s, at)| (r.id, s, *at))
-            }).collect();
-            for chunk in sessions.chunks(session_insert.per) {
-                let sql = session_insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (id, s, at) in chunk {
-                    q = q.bind(*id).bind(s.at).bind(&s.place).bind(json!(s.attendees).to_string()).bind(&s.record)
-                        .bind(false).bind(s.created_by).bind(*at).bind(*at);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let panels: Vec<(i64, i64, i64)> = batch.iter().zip(rows).flat_map(|(c, r)| {
-                c.panels.iter().map(move |(p, at)| (r.id, *p, *at))
-            }).collect();
-            for chunk in panels.chunks(panel_insert.per) {
-                let sql = panel_insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (id, p, at) in chunk {
-                    q = q.bind(*id).bind(*p).bind(*at);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let mut t = Tally::new();
-            for r in rows {
-                r.count(&mut t, 1)?;
-            }
+            insert_rows!(tx, &case_insert, rows, |q, r| q
+                .bind(r.id).bind(&r.number).bind(&r.node_code).bind(&r.level).bind(&r.type_code).bind(&r.source)
+                .bind(&r.summary).bind(r.amount_cents).bind(r.people_involved).bind(r.violence).bind(r.many_parties)
+                .bind(r.repeat_case).bind(&r.state).bind(r.mediator_id).bind(r.applicant_user_id).bind(r.intake_user_id)
+                .bind(r.event_id).bind(r.accepted_at).bind(r.started_at).bind(r.due_at).bind(&r.light)
+                .bind(&r.supervision).bind(r.next_check_at).bind(&r.extension).bind(&r.outcome).bind(&r.outcome_text)
+                .bind(&r.referral).bind(r.outcome_at).bind(r.on_time).bind(r.honoured).bind(&r.follow_up_note)
+                .bind(r.reopened).bind(&r.judicial).bind(r.closed_at).bind(r.version).bind(r.created_at)
+                .bind(r.updated_at));
+            insert_rows!(tx, &party_insert, parties, |q, (id, i, p, at)| q
+                .bind(*id).bind(*i as i64).bind(&p.role).bind(p.resident_id).bind(&p.name).bind(&p.gender)
+                .bind(p.id_number.as_ref().map(|s| s.cipher.clone())).bind(p.id_number.as_ref().map(|s| s.index.clone()))
+                .bind(p.id_number.as_ref().map(|s| s.mask.clone()))
+                .bind(p.phone.as_ref().map(|s| s.cipher.clone())).bind(p.phone.as_ref().map(|s| s.index.clone()))
+                .bind(p.phone.as_ref().map(|s| s.mask.clone()))
+                .bind(p.address.as_ref().map(|s| s.cipher.clone())).bind(p.address.as_ref().map(|s| s.mask.clone()))
+                .bind(*at));
+            crate::write_log_lines!(tx, db, "dispute_log", "dispute_id", &lines);
+            insert_rows!(tx, &session_insert, sessions, |q, (id, s, at)| q
+                .bind(*id).bind(s.at).bind(&s.place).bind(json!(s.attendees).to_string()).bind(&s.record)
+                .bind(false).bind(s.created_by).bind(*at).bind(*at));
+            insert_rows!(tx, &panel_insert, panels, |q, (id, p, at)| q.bind(*id).bind(*p).bind(*at));
             write_tally!(tx, &t);
         });
     }
-    if let Db::Postgres(pool) = db {
-        // The sequence must follow the explicit ids just written.
-        sqlx::query(
-            "SELECT setval(pg_get_serial_sequence('dispute', 'id'), (SELECT MAX(id) FROM dispute))",
-        )
-        .execute(pool)
-        .await?;
-    }
+    crate::history::follow_ids(db, "dispute").await?;
+    let lines: usize = cases.iter().map(|c| c.log.len()).sum();
     let latest = cases
         .iter()
         .flat_map(|c| {
@@ -601,15 +526,15 @@ pub async fn insert_history(db: &Db, cases: &[HistoryCase]) -> Result<Vec<i64>, 
                 .map(|(_, at)| *at)
                 .chain(c.sessions.iter().map(|(_, at)| *at))
         })
-        .chain(rows.iter().map(|r| r.updated_at))
         .max()
         .unwrap_or(0);
-    let lines: usize = cases.iter().map(|c| c.log.len()).sum();
-    let audit = AuditEntry::new(None, "demo.history", "dispute", "*")
-        .after(json!({"cases": cases.len(), "lines": lines}));
-    with_tx!(db, tx => {
-        append_audit!(tx, &audit, latest);
-    });
+    crate::history::audit_load(
+        db,
+        "dispute",
+        json!({"cases": cases.len(), "lines": lines}),
+        latest,
+    )
+    .await?;
     Ok(rows.iter().map(|r| r.id).collect())
 }
 

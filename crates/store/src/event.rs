@@ -552,6 +552,40 @@ macro_rules! write_log {
     }};
 }
 
+/// Inserts many timeline lines `(owner id, &LogEntry, at)` (a slice) into `$table` (keyed by
+/// `$key`, e.g. `dispute_log`/`dispute_id`) inside the open transaction `$tx` of `$db`, in
+/// multi-row statements: the bulk form of [`write_log!`].
+#[macro_export]
+macro_rules! write_log_lines {
+    ($tx:expr, $db:expr, $table:literal, $key:literal, $lines:expr) => {{
+        let insert = $crate::db::Insert::new(
+            $db,
+            $table,
+            &[
+                $key,
+                "at",
+                "actor_id",
+                "action",
+                "from_state",
+                "to_state",
+                "note",
+                "data",
+            ],
+            "",
+        );
+        let lines: &[(i64, &$crate::event::LogEntry, i64)] = $lines;
+        $crate::insert_rows!($tx, &insert, lines, |q, (id, l, at)| q
+            .bind(*id)
+            .bind(*at)
+            .bind(l.actor_id)
+            .bind(&l.action)
+            .bind(&l.from_state)
+            .bind(&l.to_state)
+            .bind(&l.note)
+            .bind(l.data.to_string()));
+    }};
+}
+
 /// Everything a move writes besides the event row itself.
 #[derive(Debug, Clone, Default)]
 pub struct MoveWrites {

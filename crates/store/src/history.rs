@@ -70,22 +70,40 @@ pub async fn insert_history(
     insert_stats(db, &coarse_stats).await?;
     insert_hist(db, hist).await?;
     insert_hist(db, &coarse_hist).await?;
-    if let Db::Postgres(pool) = db {
-        for table in ["event", "event_log"] {
-            // Constant table names; the sequences must follow the explicit ids just written.
-            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
-            sqlx::query(&sql).execute(pool).await?;
-        }
-    }
+    follow_ids(db, "event").await?;
+    follow_ids(db, "event_log").await?;
     let latest = logs
         .iter()
         .map(|(_, _, at)| *at)
         .chain(events.iter().map(|e| e.updated_at))
         .max()
         .unwrap_or(0);
-    let audit = AuditEntry::new(None, "demo.history", "event", "*").after(json!({
+    audit_load(db, "event", json!({
         "events": events.len(), "lines": logs.len(), "stat_rows": stats.len(), "hist_rows": hist.len(),
-    }));
+    }), latest).await
+}
+
+/// On PostgreSQL, moves `table`'s id sequence past the explicit ids a bulk load wrote.
+pub(crate) async fn follow_ids(db: &Db, table: &'static str) -> Result<(), StoreError> {
+    if let Db::Postgres(pool) = db {
+        // A constant table name.
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        );
+        sqlx::query(&sql).execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// The one audit row of a generated history's load (`demo.history` on `entity` `*`), stamped
+/// with the history's latest instant.
+pub(crate) async fn audit_load(
+    db: &Db,
+    entity: &str,
+    what: serde_json::Value,
+    latest: i64,
+) -> Result<(), StoreError> {
+    let audit = AuditEntry::new(None, "demo.history", entity, "*").after(what);
     with_tx!(db, tx => {
         append_audit!(tx, &audit, latest);
     });

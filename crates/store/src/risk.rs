@@ -11,6 +11,7 @@ use shanzhi_domain::risk::{measures, Facts, Level, State};
 use shanzhi_domain::tree::{subtree_end, NodeCode};
 
 use crate::audit::AuditEntry;
+use crate::db::Insert;
 use crate::event::{Bind, LogEntry};
 use crate::notification::NewNotification;
 use crate::tally::Tally;
@@ -416,6 +417,103 @@ pub async fn save_move(
         }
     });
     Ok(())
+}
+
+/// A record of a generated history (the demo's year), walked in memory: its row as it stands
+/// at the end (id and number are given here), its timeline lines, progress reports and missed
+/// days `(department, day)`, each with the instant it was written.
+#[derive(Debug, Clone)]
+pub struct HistoryRisk {
+    pub row: RiskRow,
+    pub log: Vec<(LogEntry, i64)>,
+    pub reports: Vec<(NewReport, i64)>,
+    pub lags: Vec<((i64, i64), i64)>,
+}
+
+/// Records written per transaction by [`insert_history`].
+const HISTORY_RECORDS_PER_TRANSACTION: usize = 2_000;
+
+/// Writes a generated history of records in multi-row inserts, with the counters of their
+/// final rows (the tally a record moved through [`raise`] and [`save_move`] ends with) and one
+/// audit row (`demo.history`, entity `risk`) for the whole load. Ids follow the largest one
+/// stored, in the order given; numbers are made from them as [`raise`] makes them. Answers
+/// the ids.
+///
+/// Records go in 2,000 to a transaction: a failure part-way leaves the earlier ones written
+/// (the demo builds into a fresh database, and rebuilds it on the next run).
+pub async fn insert_history(db: &Db, records: &[HistoryRisk]) -> Result<Vec<i64>, StoreError> {
+    let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+    const REPORT: [&str; 6] = ["risk_id", "department_id", "actor_id", "day", "at", "text"];
+    const LAG: [&str; 4] = ["risk_id", "department_id", "day", "at"];
+    let base: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM risk").fetch_one(pool).await?
+    });
+    let rows: Vec<RiskRow> = records
+        .iter()
+        .zip(base + 1..)
+        .map(|(c, id)| RiskRow {
+            id,
+            number: number_of(id, c.row.created_at),
+            ..c.row.clone()
+        })
+        .collect();
+    let record_insert = Insert::new(db, "risk", &columns, "");
+    let report_insert = Insert::new(db, "risk_report", &REPORT, "");
+    let lag_insert = Insert::new(db, "risk_lag", &LAG, " ON CONFLICT DO NOTHING");
+    for (batch, rows) in records
+        .chunks(HISTORY_RECORDS_PER_TRANSACTION)
+        .zip(rows.chunks(HISTORY_RECORDS_PER_TRANSACTION))
+    {
+        let lines: Vec<(i64, &LogEntry, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.log.iter().map(move |(l, at)| (r.id, l, *at)))
+            .collect();
+        let reports: Vec<(i64, &NewReport, i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.reports.iter().map(move |(p, at)| (r.id, p, *at)))
+            .collect();
+        let lags: Vec<(i64, (i64, i64), i64)> = batch
+            .iter()
+            .zip(rows)
+            .flat_map(|(c, r)| c.lags.iter().map(move |(l, at)| (r.id, *l, *at)))
+            .collect();
+        let mut t = Tally::new();
+        for r in rows {
+            r.count(&mut t, 1)?;
+        }
+        with_tx!(db, tx => {
+            insert_rows!(tx, &record_insert, rows, |q, r| q
+                .bind(r.id).bind(&r.number).bind(&r.node_code).bind(&r.type_code).bind(&r.source).bind(&r.title)
+                .bind(&r.detail).bind(r.rule_id).bind(r.event_id).bind(r.dispute_id).bind(&r.state).bind(&r.level)
+                .bind(r.lead_department_id).bind(&r.helper_ids).bind(&r.measures).bind(r.assessed_at).bind(r.started_at)
+                .bind(r.due_at).bind(&r.light).bind(r.next_check_at).bind(r.report_checked_day).bind(r.last_report_at)
+                .bind(r.finished_at).bind(r.on_time).bind(r.closed_at).bind(r.version).bind(r.created_by)
+                .bind(r.created_at).bind(r.updated_at));
+            crate::write_log_lines!(tx, db, "risk_log", "risk_id", &lines);
+            insert_rows!(tx, &report_insert, reports, |q, (id, p, at)| q
+                .bind(*id).bind(p.department_id).bind(p.actor_id).bind(p.day).bind(*at).bind(&p.text));
+            insert_rows!(tx, &lag_insert, lags, |q, (id, (department, day), at)| q
+                .bind(*id).bind(*department).bind(*day).bind(*at));
+            write_tally!(tx, &t);
+        });
+    }
+    crate::history::follow_ids(db, "risk").await?;
+    let lines: usize = records.iter().map(|c| c.log.len()).sum();
+    let latest = records
+        .iter()
+        .flat_map(|c| c.log.iter().map(|(_, at)| *at))
+        .max()
+        .unwrap_or(0);
+    crate::history::audit_load(
+        db,
+        "risk",
+        json!({"records": records.len(), "lines": lines}),
+        latest,
+    )
+    .await?;
+    Ok(rows.iter().map(|r| r.id).collect())
 }
 
 /// A timeline line as stored.

@@ -17,7 +17,7 @@ use shanzhi_domain::tree::NodeCode;
 use shanzhi_domain::user::{Actor, Role, Scope};
 use shanzhi_store::category::Category;
 use shanzhi_store::event::LogEntry;
-use shanzhi_store::risk::{NewClue, RiskRow, RuleValues};
+use shanzhi_store::risk::{HistoryRisk, RiskRow, RuleValues};
 use shanzhi_store::Db;
 
 use super::{DemoCity, Scale};
@@ -156,8 +156,17 @@ pub async fn write(
     };
     let cal = WorkCalendar::china_default();
     let mut rng = StdRng::seed_from_u64(city.seed ^ 0x815C_0001);
+    // Each record is walked in memory through the same rules the API applies, and the walked
+    // records are written in bulk (one moved through the API costs dozens of round trips).
     let mut written = 0;
-    for _ in 0..n {
+    let mut records: Vec<HistoryRisk> = Vec::new();
+    for nth in 0..n {
+        if records.len() >= RECORDS_PER_PART {
+            written += shanzhi_store::risk::insert_history(db, &records)
+                .await?
+                .len();
+            records.clear();
+        }
         let grid = grids[rng.gen_range(0..grids.len())];
         // Clues cluster in the recent past: a third in the last month.
         let back = if rng.gen_bool(0.33) {
@@ -178,152 +187,155 @@ pub async fn write(
         let mut row = RiskRow::clue(grid.as_str(), type_code, source, title.to_owned(), t0);
         row.rule_id = rule.map(|r| r.0);
         row.created_by = Some(centre.user_id);
-        let clue = NewClue {
-            row,
-            mark: None,
-            log: LogEntry {
-                actor_id: rule.map_or(Some(centre.user_id), |_| None),
-                action: "raise".into(),
-                from_state: None,
-                to_state: "clue".into(),
-                note: None,
-                data: json!({"source": source}),
-            },
-            notifications: Vec::new(),
+        let log = LogEntry {
+            actor_id: rule.map_or(Some(centre.user_id), |_| None),
+            action: "raise".into(),
+            from_state: None,
+            to_state: "clue".into(),
+            note: None,
+            data: json!({"source": source}),
         };
-        let Some(id) = shanzhi_store::risk::raise(db, &clue, t0).await? else {
-            continue;
-        };
-        written += 1;
         let mut at = t0 + rng.gen_range(HOUR..8 * HOUR);
-        let mut row = shanzhi_store::risk::get(db, id).await?;
-        let step = async |row: &mut RiskRow,
-                          action: Action,
-                          actor: &Actor,
-                          at: i64,
-                          lags: Vec<(i64, i64)>|
-               -> anyhow::Result<bool> {
+        let mut record = HistoryRisk {
+            row,
+            log: vec![(log, t0)],
+            reports: Vec::new(),
+            lags: Vec::new(),
+        };
+        let step = |record: &mut HistoryRisk,
+                    action: Action,
+                    actor: &Actor,
+                    at: i64,
+                    lags: Vec<(i64, i64)>|
+         -> anyhow::Result<bool> {
             if at > now_ms {
                 return Ok(false);
             }
+            let row = &record.row;
             let st = state_of(row).map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let t = transition(&st, &action, actor)
-                .map_err(|e| anyhow::anyhow!("demo risk {}: {e}", row.id))?;
+                .map_err(|e| anyhow::anyhow!("demo risk #{nth}: {e}"))?;
             let hours = t
                 .level
                 .or(st.level)
                 .filter(|_| t.start_clock)
                 .map(Level::default_deadline_hours);
-            let (after, mut writes) = apply(row, &action, &t, actor, hours, at);
-            writes.lags = lags;
-            shanzhi_store::risk::save_move(db, row, &after, &writes, at).await?;
-            *row = shanzhi_store::risk::get(db, row.id).await?;
+            let (mut after, writes) = apply(row, &action, &t, actor, hours, at);
+            // As `risk::save_move` stores it.
+            after.version = row.version + 1;
+            after.updated_at = at;
+            record.row = after;
+            record.log.extend(writes.log.map(|l| (l, at)));
+            record.reports.extend(writes.report.map(|r| (r, at)));
+            record.lags.extend(lags.into_iter().map(|l| (l, at)));
             Ok(true)
         };
-        if rng.gen_bool(0.15) {
-            step(
-                &mut row,
-                Action::Dismiss {
-                    reason: "经核实，情况已自行消除，不构成风险".into(),
+        'walk: {
+            if rng.gen_bool(0.15) {
+                step(
+                    &mut record,
+                    Action::Dismiss {
+                        reason: "经核实，情况已自行消除，不构成风险".into(),
+                    },
+                    &centre,
+                    at,
+                    vec![],
+                )?;
+                break 'walk;
+            }
+            let level = match rng.gen_range(0..100) {
+                0..5 => Level::Red,
+                5..22 => Level::Orange,
+                22..60 => Level::Yellow,
+                _ => Level::Blue,
+            };
+            let lead = rng.gen_range(0..department_ids.len());
+            let helper = rng.gen_range(0..department_ids.len());
+            let helpers = if helper != lead && rng.gen_bool(0.5) {
+                vec![department_ids[helper]]
+            } else {
+                vec![]
+            };
+            if !step(
+                &mut record,
+                Action::Assess {
+                    level,
+                    lead_department_id: department_ids[lead],
+                    helper_ids: helpers,
+                    measures: "落实专人盯守，每日报告进展，必要时转移群众".into(),
                 },
                 &centre,
                 at,
                 vec![],
-            )
-            .await?;
-            continue;
-        }
-        let level = match rng.gen_range(0..100) {
-            0..5 => Level::Red,
-            5..22 => Level::Orange,
-            22..60 => Level::Yellow,
-            _ => Level::Blue,
-        };
-        let lead = rng.gen_range(0..department_ids.len());
-        let helper = rng.gen_range(0..department_ids.len());
-        let helpers = if helper != lead && rng.gen_bool(0.5) {
-            vec![department_ids[helper]]
-        } else {
-            vec![]
-        };
-        if !step(
-            &mut row,
-            Action::Assess {
-                level,
-                lead_department_id: department_ids[lead],
-                helper_ids: helpers,
-                measures: "落实专人盯守，每日报告进展，必要时转移群众".into(),
-            },
-            &centre,
-            at,
-            vec![],
-        )
-        .await?
-        {
-            continue;
-        }
-        let hours = level.default_deadline_hours();
-        let on_time = rng.gen_bool(0.9);
-        let took = if on_time {
-            rng.gen_range(hours * HOUR / 3..hours * HOUR)
-        } else {
-            hours * HOUR + rng.gen_range(HOUR..2 * DAY)
-        };
-        let done_at = at + took;
-        // Daily reports (red and orange owe one each working day; the others report now and then).
-        let mut day = local_date(at).succ_opt().expect("a next day");
-        let mut missed: Vec<(i64, i64)> = Vec::new();
-        let mut alive = true;
-        while alive && shanzhi_domain::calendar::local_ms(day, 17 * 60) < done_at.min(now_ms) {
-            let when = shanzhi_domain::calendar::local_ms(day, rng.gen_range(9 * 60..18 * 60));
-            let daily = level.needs_daily_report() && cal.is_working_day(day);
-            if daily && rng.gen_bool(0.1) {
-                missed.push((department_ids[lead], day_number(day)));
-            } else if daily || rng.gen_bool(0.2) {
-                let text = [
-                    "已落实专人盯守，情况稳定",
-                    "已疏导相关群众，未发现异常",
-                    "整改措施正在推进",
-                ][rng.gen_range(0..3)];
-                alive = step(
-                    &mut row,
-                    Action::Report { text: text.into() },
-                    &handler(lead),
-                    when,
-                    std::mem::take(&mut missed),
-                )
-                .await?;
+            )? {
+                break 'walk;
             }
-            day = day.succ_opt().expect("a next day");
+            let hours = level.default_deadline_hours();
+            let on_time = rng.gen_bool(0.9);
+            let took = if on_time {
+                rng.gen_range(hours * HOUR / 3..hours * HOUR)
+            } else {
+                hours * HOUR + rng.gen_range(HOUR..2 * DAY)
+            };
+            let done_at = at + took;
+            // Daily reports (red and orange owe one each working day; the others report now and then).
+            let mut day = local_date(at).succ_opt().expect("a next day");
+            let mut missed: Vec<(i64, i64)> = Vec::new();
+            let mut alive = true;
+            while alive && shanzhi_domain::calendar::local_ms(day, 17 * 60) < done_at.min(now_ms) {
+                let when = shanzhi_domain::calendar::local_ms(day, rng.gen_range(9 * 60..18 * 60));
+                let daily = level.needs_daily_report() && cal.is_working_day(day);
+                if daily && rng.gen_bool(0.1) {
+                    missed.push((department_ids[lead], day_number(day)));
+                } else if daily || rng.gen_bool(0.2) {
+                    let text = [
+                        "已落实专人盯守，情况稳定",
+                        "已疏导相关群众，未发现异常",
+                        "整改措施正在推进",
+                    ][rng.gen_range(0..3)];
+                    alive = step(
+                        &mut record,
+                        Action::Report { text: text.into() },
+                        &handler(lead),
+                        when,
+                        std::mem::take(&mut missed),
+                    )?;
+                }
+                day = day.succ_opt().expect("a next day");
+            }
+            if !alive || record.row.state != State::Active.as_str() {
+                break 'walk;
+            }
+            if !step(
+                &mut record,
+                Action::Finish {
+                    summary: "风险已化解，现场恢复正常".into(),
+                },
+                &handler(lead),
+                done_at,
+                missed,
+            )? {
+                break 'walk;
+            }
+            at = done_at + rng.gen_range(2 * HOUR..2 * DAY);
+            step(
+                &mut record,
+                Action::Review {
+                    approve: true,
+                    note: None,
+                },
+                &centre,
+                at,
+                vec![],
+            )?;
         }
-        if !alive || row.state != State::Active.as_str() {
-            continue;
-        }
-        if !step(
-            &mut row,
-            Action::Finish {
-                summary: "风险已化解，现场恢复正常".into(),
-            },
-            &handler(lead),
-            done_at,
-            missed,
-        )
-        .await?
-        {
-            continue;
-        }
-        at = done_at + rng.gen_range(2 * HOUR..2 * DAY);
-        step(
-            &mut row,
-            Action::Review {
-                approve: true,
-                note: None,
-            },
-            &centre,
-            at,
-            vec![],
-        )
-        .await?;
+        records.push(record);
     }
+    written += shanzhi_store::risk::insert_history(db, &records)
+        .await?
+        .len();
     Ok(written)
 }
+
+/// Records walked and written per part, so that memory stays bounded for a large year.
+const RECORDS_PER_PART: usize = 20_000;

@@ -1024,21 +1024,48 @@ db_test!(
             .await;
         assert_eq!(f["found"], total, "{f}");
         assert!(f["success_rate"].as_f64().unwrap() > 0.7, "{f}");
-        // Every counter equals a recount from the cases.
+        // Every counter equals a recount from the cases, and from the risk records walked
+        // and written the same way.
         let root = city.root.path().to_owned();
-        let recount = shanzhi_store::dispute::recount(&app.state.db, &root)
-            .await
-            .unwrap();
-        assert!(!recount.rows.is_empty());
-        for ((path, kind, key), n) in &recount.rows {
-            let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
+        for recount in [
+            shanzhi_store::dispute::recount(&app.state.db, &root)
                 .await
-                .unwrap();
-            assert_eq!(
-                stored.get(key).copied().unwrap_or(0),
-                *n,
-                "{path} {kind} {key}"
-            );
+                .unwrap(),
+            shanzhi_store::risk::recount(&app.state.db, &root)
+                .await
+                .unwrap(),
+        ] {
+            assert!(!recount.rows.is_empty());
+            for ((path, kind, key), n) in &recount.rows {
+                let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    stored.get(key).copied().unwrap_or(0),
+                    *n,
+                    "{path} {kind} {key}"
+                );
+            }
+        }
+        // The risk records too: a timeline line per version, raised first, numbered by id,
+        // and the stability centre's board reads them.
+        let (lines_off, raise_off, risks): (i64, i64, i64) = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_as("SELECT \
+                (SELECT COUNT(*) FROM risk r WHERE r.version <> (SELECT COUNT(*) FROM risk_log l WHERE l.risk_id = r.id)), \
+                (SELECT COUNT(*) FROM risk r WHERE (SELECT l.action FROM risk_log l WHERE l.risk_id = r.id ORDER BY l.id LIMIT 1) <> 'raise'), \
+                (SELECT COUNT(*) FROM risk)")
+                .fetch_one(pool).await.unwrap()
+        });
+        assert_eq!((lines_off, raise_off), (0, 0));
+        assert_eq!(
+            risks as usize,
+            shanzhi::demo::risk::clues_a_year(city.scale)
+        );
+        let numbers: Vec<(i64, String)> = shanzhi_store::with_pool!(&app.state.db, pool => {
+            sqlx::query_as("SELECT id, number FROM risk").fetch_all(pool).await.unwrap()
+        });
+        for (id, number) in &numbers {
+            assert!(number.starts_with("FX") && number.ends_with(&format!("-{id:06}")), "{id} {number}");
         }
     }
 );
