@@ -40,8 +40,11 @@ pub async fn insert_history(
             "a timeline line names event #{i}, which is not in the history"
         )));
     }
+    let started = std::time::Instant::now();
     insert_events(db, events).await?;
+    let events_s = started.elapsed().as_secs_f64();
     insert_logs(db, events, logs).await?;
+    let logs_s = started.elapsed().as_secs_f64() - events_s;
     // The months and years beside the days (see `event::coarse_keys`), merged.
     let mut coarse_stats: BTreeMap<(&str, i64, &str, i64), Counters> = BTreeMap::new();
     for (path, day, dim, dim_id, c) in stats {
@@ -66,10 +69,21 @@ pub async fn insert_history(
         .into_iter()
         .map(|((p, k, b), n)| (p.to_owned(), k, b, n))
         .collect();
+    let merged_s = started.elapsed().as_secs_f64() - events_s - logs_s;
     insert_stats(db, stats).await?;
     insert_stats(db, &coarse_stats).await?;
     insert_hist(db, hist).await?;
     insert_hist(db, &coarse_hist).await?;
+    // Where a large load spends its time (`RUST_LOG=shanzhi_store::history=debug`).
+    tracing::debug!(
+        events_s,
+        logs_s,
+        merged_s,
+        counters_s = started.elapsed().as_secs_f64() - events_s - logs_s - merged_s,
+        stat_rows = stats.len() + coarse_stats.len(),
+        hist_rows = hist.len() + coarse_hist.len(),
+        "wrote a part of the history"
+    );
     follow_ids(db, "event").await?;
     follow_ids(db, "event_log").await?;
     let latest = logs

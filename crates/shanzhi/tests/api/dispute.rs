@@ -1065,7 +1065,10 @@ db_test!(
             sqlx::query_as("SELECT id, number FROM risk").fetch_all(pool).await.unwrap()
         });
         for (id, number) in &numbers {
-            assert!(number.starts_with("FX") && number.ends_with(&format!("-{id:06}")), "{id} {number}");
+            assert!(
+                number.starts_with("FX") && number.ends_with(&format!("-{id:06}")),
+                "{id} {number}"
+            );
         }
     }
 );
