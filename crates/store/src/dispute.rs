@@ -441,9 +441,7 @@ pub async fn insert_history(db: &Db, cases: &[HistoryCase]) -> Result<Vec<i64>, 
         "updated_at",
     ];
     const PANEL: [&str; 3] = ["dispute_id", "panel_id", "invited_at"];
-    let base: i64 = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM dispute").fetch_one(pool).await?
-    });
+    let base = crate::history::largest_id(db, "dispute").await?;
     let rows: Vec<DisputeRow> = cases
         .iter()
         .zip(base + 1..)

@@ -97,6 +97,13 @@ pub async fn insert_history(
     }), latest).await
 }
 
+/// The largest id stored in `table` (0 when empty): a bulk load numbers its rows after it.
+pub(crate) async fn largest_id(db: &Db, table: &'static str) -> Result<i64, StoreError> {
+    // A constant table name.
+    let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}");
+    Ok(with_pool!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await?))
+}
+
 /// On PostgreSQL, moves `table`'s id sequence past the explicit ids a bulk load wrote.
 pub(crate) async fn follow_ids(db: &Db, table: &'static str) -> Result<(), StoreError> {
     if let Db::Postgres(pool) = db {
@@ -182,9 +189,7 @@ async fn insert_logs(
         "note",
         "data",
     ];
-    let base: i64 = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM event_log").fetch_one(pool).await?
-    });
+    let base = largest_id(db, "event_log").await?;
     let event_id = |i: usize| -> Result<i64, StoreError> {
         events.get(i).map(|e| e.id).ok_or_else(|| {
             StoreError::Other(anyhow::anyhow!(

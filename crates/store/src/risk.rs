@@ -445,9 +445,7 @@ pub async fn insert_history(db: &Db, records: &[HistoryRisk]) -> Result<Vec<i64>
     let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
     const REPORT: [&str; 6] = ["risk_id", "department_id", "actor_id", "day", "at", "text"];
     const LAG: [&str; 4] = ["risk_id", "department_id", "day", "at"];
-    let base: i64 = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM risk").fetch_one(pool).await?
-    });
+    let base = crate::history::largest_id(db, "risk").await?;
     let rows: Vec<RiskRow> = records
         .iter()
         .zip(base + 1..)

@@ -747,16 +747,7 @@ db_test!(dispute_figures_equal_a_recount_of_the_cases, |app| {
     let recount = shanzhi_store::dispute::recount(&app.state.db, "44")
         .await
         .unwrap();
-    for ((path, kind, key), n) in &recount.rows {
-        let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
-            .await
-            .unwrap();
-        assert_eq!(
-            stored.get(key).copied().unwrap_or(0),
-            *n,
-            "{path} {kind} {key}"
-        );
-    }
+    tally_is(&app, &recount).await;
     for path in ["44", "441502", "441502001", "441502001001", "441502001002"] {
         for kind in [
             "dispute",
@@ -1036,16 +1027,7 @@ db_test!(
                 .unwrap(),
         ] {
             assert!(!recount.rows.is_empty());
-            for ((path, kind, key), n) in &recount.rows {
-                let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    stored.get(key).copied().unwrap_or(0),
-                    *n,
-                    "{path} {kind} {key}"
-                );
-            }
+            tally_is(&app, &recount).await;
         }
         // The risk records too: a timeline line per version, raised first, numbered by id,
         // and the stability centre's board reads them.
@@ -1072,6 +1054,20 @@ db_test!(
         }
     }
 );
+
+/// Every row of `recount` is what the stored tally holds.
+async fn tally_is(app: &TestApp, recount: &shanzhi_store::tally::Tally) {
+    for ((path, kind, key), n) in &recount.rows {
+        let stored = shanzhi_store::tally::at(&app.state.db, path, kind)
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.get(key).copied().unwrap_or(0),
+            *n,
+            "{path} {kind} {key}"
+        );
+    }
+}
 
 /// How many supervision notices about case `id` the user has.
 async fn supervise_notes(app: &TestApp, who: &Session, id: i64) -> usize {
