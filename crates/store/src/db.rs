@@ -126,14 +126,35 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(per) {
+    fetch_by_keys(db, ids, per, sql_of).await
+}
+
+/// [`fetch_by_ids`] for keys of any type both engines bind and own (`String` codes, paths).
+pub async fn fetch_by_keys<K, T>(
+    db: &Db,
+    keys: &[K],
+    per: usize,
+    sql_of: impl Fn(&str) -> String,
+) -> Result<Vec<T>, StoreError>
+where
+    K: Sync
+        + sqlx::Type<sqlx::Sqlite>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>,
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(per) {
         let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = sql_of(&ps.join(", "));
         let rows: Vec<T> = with_pool!(db, pool => {
             let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(*id);
+            for key in chunk {
+                q = q.bind(key);
             }
             q.fetch_all(pool).await?
         });

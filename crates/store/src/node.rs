@@ -346,23 +346,15 @@ pub struct OutlineEntry {
 
 /// The outlines (GeoJSON text) of the nodes with the given codes, in no order.
 pub async fn outlines(db: &Db, codes: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
-    let mut out = Vec::with_capacity(codes.len());
-    for chunk in codes.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT code, geometry FROM node WHERE code IN ({}) AND geometry IS NOT NULL",
-            placeholders.join(", ")
-        );
-        let rows: Vec<(String, String)> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for c in chunk {
-                q = q.bind(*c);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    crate::db::fetch_by_keys(db, &owned(codes), 500, |ps| {
+        format!("SELECT code, geometry FROM node WHERE code IN ({ps}) AND geometry IS NOT NULL")
+    })
+    .await
+}
+
+/// Codes as owned strings, for [`crate::db::fetch_by_keys`].
+fn owned(codes: &[&str]) -> Vec<String> {
+    codes.iter().map(|c| (*c).to_owned()).collect()
 }
 
 /// Names of the nodes with the given paths (for ancestor chains), in path order.
@@ -398,25 +390,11 @@ pub async fn roots(db: &Db) -> Result<Vec<Node>, StoreError> {
 
 /// The stored nodes among `codes`, with their shapes.
 pub async fn by_codes(db: &Db, codes: &[&str]) -> Result<Vec<Node>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in codes.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM node WHERE code IN ({})",
-            placeholders.join(", ")
-        );
-        let rows: Vec<NodeRow> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for c in chunk {
-                q = q.bind(*c);
-            }
-            q.fetch_all(pool).await?
-        });
-        for r in rows {
-            out.push(r.into_node()?);
-        }
-    }
-    Ok(out)
+    let rows: Vec<NodeRow> = crate::db::fetch_by_keys(db, &owned(codes), 500, |ps| {
+        format!("SELECT {COLUMNS} FROM node WHERE code IN ({ps})")
+    })
+    .await?;
+    rows.into_iter().map(NodeRow::into_node).collect()
 }
 
 /// Display names and roles of the staff scoped exactly to a node (a grid's workers).
@@ -529,21 +507,8 @@ type Label = (
 
 /// Code, name, parent and bounding box of the given nodes, 500 codes a query.
 async fn labels(db: &Db, codes: &[&str]) -> Result<Vec<Label>, StoreError> {
-    let mut out = Vec::with_capacity(codes.len());
-    for chunk in codes.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node WHERE code IN ({})",
-            placeholders.join(", ")
-        );
-        let rows: Vec<Label> = with_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for c in chunk {
-                q = q.bind(*c);
-            }
-            q.fetch_all(pool).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    crate::db::fetch_by_keys(db, &owned(codes), 500, |ps| {
+        format!("SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node WHERE code IN ({ps})")
+    })
+    .await
 }

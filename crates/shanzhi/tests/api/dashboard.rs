@@ -91,12 +91,13 @@ db_test!(
             )
             .await;
         assert_eq!(chain["by_department"], json!([]));
-        // Days the product has no key for are refused, not read as some other range: signed,
-        // five-digit and three-digit years, and a day that does not exist.
+        // Days that are not `YYYY-MM-DD` are refused, not read as some other range: signed and
+        // five-digit years, and a day that does not exist. An early four-digit year is a day
+        // like any other (nothing was counted then).
         for (from, to, field) in [
             ("-0021-01-01", "2026-12-03", "from"),
+            ("-021-01-01", "2026-12-03", "from"),
             ("2026-12-01", "%2B12026-12-03", "to"),
-            ("0999-12-31", "2026-12-03", "from"),
             ("2026-02-30", "2026-12-03", "from"),
         ] {
             let r = app
@@ -109,5 +110,12 @@ db_test!(
                 crate::helpers::assert_error(r, reqwest::StatusCode::UNPROCESSABLE_ENTITY).await;
             assert_eq!(e["field"], field, "{from}..{to}: {e}");
         }
+        let early = app
+            .get_json(
+                "/api/v1/figures?node=441500000000&from=0047-05-01&to=0047-05-29",
+                &leader,
+            )
+            .await;
+        assert_eq!(early["figures"]["counters"]["reported"], 0, "{early}");
     }
 );

@@ -43,12 +43,13 @@ pub(super) struct FiguresQuery {
     departments: Option<String>,
 }
 
-/// A day `YYYY-MM-DD`: four digits of year (chrono's `%Y` also takes signed and longer years,
-/// which are no day of the product's and would fall outside the counters' day keys).
+/// A day `YYYY-MM-DD` with four digits of year, as the OpenAPI document's `format: date` says
+/// (chrono's `%Y` also takes signed and longer years, whose day keys would fall outside the
+/// counters' positive day keys and into the month and year rows).
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .filter(|d| (1000..=9999).contains(&d.year()) && s.len() == 10)
+        .filter(|d| (0..=9999).contains(&d.year()) && s.len() == 10)
         .ok_or_else(|| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
 }
 
