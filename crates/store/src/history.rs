@@ -152,21 +152,14 @@ async fn insert_events(db: &Db, events: &[EventRow]) -> Result<(), StoreError> {
                     ])?;
                 }
             } else {
-            for chunk in batch.chunks(insert.per) {
-                let sql = insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = q.bind(r.id).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path)
-                        .bind(&r.state).bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
-                        .bind(r.position_known).bind(r.reporter_id).bind(r.department_id).bind(r.priority).bind(&r.summoned).bind(r.returns)
-                        .bind(r.reopened).bind(r.reminders).bind(r.escalations).bind(r.decision_required).bind(r.pending_extension)
-                        .bind(r.rating).bind(&r.rating_comment).bind(r.rated_at).bind(r.merged_into).bind(r.stage_started_at)
-                        .bind(r.due_at).bind(&r.light).bind(&r.supervision).bind(r.overdue_ever).bind(r.red_since)
-                        .bind(r.next_check_at).bind(r.created_at).bind(r.updated_at).bind(r.closed_at).bind(r.version)
-                        .bind(&r.grid_stage).bind(r.taken_by);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_rows!(tx, &insert, batch, |q, r| q.bind(r.id).bind(r.category_id).bind(&r.grid_code).bind(&r.centre_code).bind(&r.centre_path)
+                    .bind(&r.state).bind(&r.source).bind(&r.description).bind(&r.address).bind(r.lon).bind(r.lat)
+                    .bind(r.position_known).bind(r.reporter_id).bind(r.department_id).bind(r.priority).bind(&r.summoned).bind(r.returns)
+                    .bind(r.reopened).bind(r.reminders).bind(r.escalations).bind(r.decision_required).bind(r.pending_extension)
+                    .bind(r.rating).bind(&r.rating_comment).bind(r.rated_at).bind(r.merged_into).bind(r.stage_started_at)
+                    .bind(r.due_at).bind(&r.light).bind(&r.supervision).bind(r.overdue_ever).bind(r.red_since)
+                    .bind(r.next_check_at).bind(r.created_at).bind(r.updated_at).bind(r.closed_at).bind(r.version)
+                    .bind(&r.grid_stage).bind(r.taken_by));
             }
         });
     }
@@ -213,16 +206,12 @@ async fn insert_logs(
                     ])?;
                 }
             } else {
-            for chunk in batch.chunks(insert.per) {
-                let sql = insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (i, l, at) in chunk {
-                    next_id += 1;
-                    q = q.bind(next_id).bind(event_id(*i)?).bind(*at).bind(l.actor_id).bind(&l.action).bind(&l.from_state)
-                        .bind(&l.to_state).bind(&l.note).bind(l.data.to_string());
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_rows!(tx, &insert, batch, |q, (i, l, at)| {
+                next_id += 1;
+                q = q.bind(next_id).bind(event_id(*i)?).bind(*at).bind(l.actor_id).bind(&l.action).bind(&l.from_state)
+                    .bind(&l.to_state).bind(&l.note).bind(l.data.to_string());
+                q
+            });
             }
         });
     }
@@ -262,17 +251,13 @@ async fn insert_stats(
                     load.insert(&row)?;
                 }
             } else {
-            for chunk in batch.chunks(insert.per) {
-                let sql = insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (path, day, dim, dim_id, c) in chunk {
-                    q = q.bind(path).bind(*day).bind(dim).bind(*dim_id);
-                    for v in c.values() {
-                        q = q.bind(v);
-                    }
+            insert_rows!(tx, &insert, batch, |q, (path, day, dim, dim_id, c)| {
+                q = q.bind(path).bind(*day).bind(dim).bind(*dim_id);
+                for v in c.values() {
+                    q = q.bind(v);
                 }
-                q.execute(&mut *tx).await?;
-            }
+                q
+            });
             }
         });
     }
@@ -296,14 +281,7 @@ async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), St
                     load.insert(&[Text(path), Int(*day), Int(*bucket), Int(*count)])?;
                 }
             } else {
-            for chunk in batch.chunks(insert.per) {
-                let sql = insert.sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for (path, day, bucket, count) in chunk {
-                    q = q.bind(path).bind(*day).bind(*bucket).bind(*count);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_rows!(tx, &insert, batch, |q, (path, day, bucket, count)| q.bind(path).bind(*day).bind(*bucket).bind(*count));
             }
         });
     }
