@@ -64,6 +64,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let background = tokio::spawn(housekeeping(state.clone()));
     let outbox = tokio::spawn(crate::warning::outbox::run(state.clone()));
+    let folder = tokio::spawn(write_behind(state.db.clone()));
     let app = crate::http::router(state.clone());
     axum::serve(
         listener,
@@ -74,9 +75,39 @@ pub async fn serve(
     .context("serving HTTP")?;
     background.abort();
     outbox.abort();
+    folder.abort();
+    // Leave the counters whole for whoever opens the database next (they would fold anyway).
+    if let Err(e) = shanzhi_store::event::fold_stats(&state.db).await {
+        tracing::warn!(error = %e, "could not fold the counter journal at shutdown");
+    }
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Adds the counter deltas that reports and moves journaled (`stat_journal`) to the counters,
+/// and checkpoints SQLite's WAL ([`shanzhi_store::Db::checkpoint`]), about once a second. Readers of the counters fold first anyway, so the figures never lag;
+/// this keeps the journal short, so a read rarely has much to fold. Safe beside other servers
+/// folding the same journal: folds take turns.
+async fn write_behind(db: shanzhi_store::Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let t0 = std::time::Instant::now();
+        match shanzhi_store::event::fold_stats(&db).await {
+            Ok(n) if n > 0 => tracing::debug!(
+                deltas = n,
+                ms = t0.elapsed().as_secs_f64() * 1e3,
+                "folded the counter journal"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not fold the counter journal"),
+        }
+        if let Err(e) = db.checkpoint().await {
+            tracing::warn!(error = %e, "could not checkpoint the database");
+        }
+    }
 }
 
 /// Work on a timer: pick up tree changes made by other instances; sweep deadlines; write the

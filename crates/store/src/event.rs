@@ -329,6 +329,117 @@ macro_rules! write_stats {
     }};
 }
 
+/// The columns of `stat_journal` a delta fills, in the order [`journal_stats!`] binds them:
+/// these five, then [`COUNTER_COLUMNS`].
+const JOURNAL_COLUMNS: [&str; 5] = [
+    "grid_code",
+    "day",
+    "category_id",
+    "department_id",
+    "close_minutes",
+];
+
+/// `INSERT INTO stat_journal …` for `n` deltas.
+fn journal_insert_sql(engine: Engine, n: usize) -> String {
+    format!(
+        "INSERT INTO stat_journal ({}, {}) VALUES {}",
+        JOURNAL_COLUMNS.join(", "),
+        COUNTER_COLUMNS.join(", "),
+        tuples(engine, n, JOURNAL_COLUMNS.len() + COUNTER_COLUMNS.len())
+    )
+}
+
+/// Appends counter deltas (an iterator of `&StatDelta`) to `stat_journal` inside the open
+/// transaction `$tx`: one row per delta at the end of one table, where adding them to the
+/// counters would touch every ancestor's day, month and year rows. [`fold_stats`] adds them to
+/// the counters later (about once a second, and before any read of the counters).
+macro_rules! journal_stats {
+    ($tx:expr, $deltas:expr) => {{
+        let deltas: Vec<&StatDelta> = $deltas
+            .into_iter()
+            .filter(|d: &&StatDelta| !d.counters.is_zero() || d.close_minutes.is_some())
+            .collect();
+        let engine = engine_of(&$tx);
+        for now in pow2_chunks(&deltas, 32) {
+            let sql = journal_insert_sql(engine, now.len());
+            let mut q = sqlx::query(&sql);
+            for d in now {
+                q = q
+                    .bind(d.grid.as_str())
+                    .bind(d.day)
+                    .bind(d.category_id)
+                    .bind(d.department_id)
+                    .bind(d.close_minutes);
+                for v in d.counters.values() {
+                    q = q.bind(v);
+                }
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// The advisory lock that makes folds on PostgreSQL take turns (several servers fold).
+const FOLD_LOCK: i64 = 4416;
+
+/// Deltas folded per transaction: a fold never holds the writer long, so the group commits of
+/// reports go on between its parts.
+const FOLD_CHUNK: i64 = 1024;
+
+/// Adds the counter deltas waiting in `stat_journal` to the counters (`event_stat`,
+/// `event_close_hist`) and deletes them; answers how many deltas it moved. Every reader of the
+/// counters calls it first, so the figures include every move committed before the read; the
+/// server also calls it about once a second, so the journal stays short. Each part (at most
+/// [`FOLD_CHUNK`] deltas, oldest first) is one transaction, so the counters never count a
+/// delta twice or lose one, whenever the process dies. Cheap when the journal is empty (one
+/// indexed read). Folds take turns (SQLite's one writer; an advisory lock on PostgreSQL);
+/// deltas journaled after the fold began are left to the next one.
+pub async fn fold_stats(db: &Db) -> Result<usize, StoreError> {
+    let last: Option<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT MAX(id) FROM stat_journal").fetch_one(pool).await?
+    });
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let sql = format!(
+        "DELETE FROM stat_journal WHERE id IN \
+         (SELECT id FROM stat_journal WHERE id <= $1 ORDER BY id LIMIT {FOLD_CHUNK}) RETURNING {}, {}",
+        JOURNAL_COLUMNS.join(", "),
+        COUNTER_COLUMNS.join(", ")
+    );
+    let mut moved = 0;
+    loop {
+        let n = with_tx!(db, tx => {
+            if engine_of(&tx) == Engine::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(FOLD_LOCK).execute(&mut *tx).await?;
+            }
+            let rows = sqlx::query(&sql).bind(last).fetch_all(&mut *tx).await?;
+            let mut stats = StatRows::default();
+            for r in &rows {
+                use sqlx::Row;
+                let code: String = r.try_get(0)?;
+                let grid = NodeCode::parse(&code).map_err(|e| {
+                    StoreError::Other(anyhow::anyhow!("stat_journal holds a bad grid code {code:?}: {e}"))
+                })?;
+                stats.add(&StatDelta {
+                    grid,
+                    day: r.try_get(1)?,
+                    category_id: r.try_get(2)?,
+                    department_id: r.try_get(3)?,
+                    close_minutes: r.try_get(4)?,
+                    counters: read_counters(r, JOURNAL_COLUMNS.len())?,
+                });
+            }
+            write_stats!(tx, &stats);
+            rows.len()
+        });
+        moved += n;
+        if (n as i64) < FOLD_CHUNK {
+            return Ok(moved);
+        }
+    }
+}
+
 /// A new report.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -503,7 +614,7 @@ pub async fn insert_reports(
             }
             q.execute(&mut *tx).await?;
         }
-        write_stats!(tx, &StatRows::of(fresh.iter().map(|i| &batch[*i].delta)));
+        journal_stats!(tx, fresh.iter().map(|i| &batch[*i].delta));
         let audits: Vec<AuditEntry> = fresh
             .iter()
             .map(|i| {
@@ -632,7 +743,7 @@ pub async fn save_move(
         if let Some(log) = &writes.log {
             write_log!(tx, after.id, log, now);
         }
-        write_stats!(tx, &StatRows::of(&writes.deltas));
+        journal_stats!(tx, &writes.deltas);
         if !writes.moved_stats.is_empty() {
             write_stats!(tx, &writes.moved_stats);
         }
@@ -1065,6 +1176,7 @@ pub async fn counters(
     dim: &str,
     dim_id: i64,
 ) -> Result<Counters, StoreError> {
+    fold_stats(db).await?;
     let sums: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
@@ -1109,6 +1221,7 @@ pub async fn counters_by(
     dim: &str,
     only: Option<&[i64]>,
 ) -> Result<Vec<(i64, Counters)>, StoreError> {
+    fold_stats(db).await?;
     if only.is_some_and(|ids| ids.is_empty()) {
         return Ok(Vec::new());
     }
@@ -1172,6 +1285,7 @@ pub async fn counters_by_day(
     dim: &str,
     dim_id: i64,
 ) -> Result<Vec<(i64, Counters)>, StoreError> {
+    fold_stats(db).await?;
     let cols: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("CAST({c} AS BIGINT)"))
@@ -1200,6 +1314,7 @@ pub async fn close_histogram(
     from_day: i64,
     to_day: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
+    fold_stats(db).await?;
     Ok(with_pool!(db, pool => {
         sqlx::query_as(&format!(
             "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM ({}) s GROUP BY bucket ORDER BY bucket",
@@ -1318,6 +1433,7 @@ pub async fn counters_of_nodes(
     dim: &str,
     dim_id: i64,
 ) -> Result<Vec<(String, Counters)>, StoreError> {
+    fold_stats(db).await?;
     let sums: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))

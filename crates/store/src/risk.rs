@@ -288,6 +288,18 @@ pub struct NewClue {
 /// Raises a clue; answers its id, or `None` when a rule already raised one for an overlapping
 /// window of the same subject.
 pub async fn raise(db: &Db, c: &NewClue, now: i64) -> Result<Option<i64>, StoreError> {
+    if let Some(m) = &c.mark {
+        // A rule that keeps firing (a burst, a citizen who reports again and again) finds its
+        // clue raised on almost every call: a read answers those without queueing for the
+        // writer. The write below checks again, so two raises at once still make one clue.
+        let last: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+            "SELECT window_end FROM risk_rule_mark WHERE rule_id = $1 AND subject = $2",
+        )
+        .bind(m.rule_id).bind(&m.subject).fetch_optional(pool).await?);
+        if last.is_some_and(|end| end >= m.window_start) {
+            return Ok(None);
+        }
+    }
     Ok(with_tx!(db, tx => {
         let fresh = match &c.mark {
             None => true,
@@ -671,7 +683,10 @@ fn id_list(ids: &[i64]) -> String {
 }
 
 /// Events of some categories (a category and its children) reported in one grid on days
-/// `from..=to` (yyyymmdd), from the counters (indexed ranges of `event_stat`).
+/// `from..=to` (yyyymmdd), from the counters (indexed ranges of `event_stat`) and the deltas
+/// not yet folded into them (`stat_journal`, the grid and the grids below it), read in one
+/// statement so that a fold running meanwhile is seen whole or not at all. Not a fold: the
+/// rules ask this after every report, and a fold per report would undo the batching.
 pub async fn grid_category_count(
     db: &Db,
     grid: &str,
@@ -679,13 +694,16 @@ pub async fn grid_category_count(
     from: i64,
     to: i64,
 ) -> Result<i64, StoreError> {
+    let ids = id_list(category_ids);
     let sql = format!(
-        "SELECT CAST(SUM(reported) AS BIGINT) FROM event_stat WHERE node_path = $1 AND dim = 'category' \
-         AND dim_id IN ({}) AND day >= $2 AND day <= $3",
-        id_list(category_ids)
+        "SELECT CAST(SUM(n) AS BIGINT) FROM (\
+         SELECT reported AS n FROM event_stat WHERE node_path = $1 AND dim = 'category' \
+         AND dim_id IN ({ids}) AND day >= $2 AND day <= $3 \
+         UNION ALL SELECT reported AS n FROM stat_journal WHERE grid_code >= $1 AND grid_code < $4 \
+         AND day >= $2 AND day <= $3 AND category_id IN ({ids})) s"
     );
     let n: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(&sql)
-        .bind(grid).bind(from).bind(to).fetch_one(pool).await?);
+        .bind(grid).bind(from).bind(to).bind(subtree_end(grid)).fetch_one(pool).await?);
     Ok(n.unwrap_or(0))
 }
 
@@ -699,6 +717,7 @@ pub async fn grids_over(
     to: i64,
     min: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
+    crate::event::fold_stats(db).await?;
     let sql = format!(
         "SELECT node_path, CAST(SUM(reported) AS BIGINT) AS n FROM event_stat \
          WHERE node_path >= $1 AND node_path < $2 AND length(node_path) > 12 AND dim = 'category' AND dim_id IN ({}) \

@@ -607,3 +607,70 @@ pub fn python() -> Option<std::path::PathBuf> {
     };
     p.exists().then_some(p)
 }
+
+/// The real binary serving a test's database (same key file) on a free port, logging
+/// everything (`RUST_LOG=trace`) to `server.log` in the test's directory; `env` adds settings.
+pub struct Served {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    /// Starts it and waits for its health check; answers it and its base URL.
+    pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> (Served, String) {
+        use std::process::{Command, Stdio};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = app.dir().join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_shanzhi"))
+            .args(["serve", "--database-url", &app.database_url])
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("SHANZHI_PII_KEY_FILE", app.dir().join("test.pii-keys"))
+            // Everything the server could say, our code's and its libraries'.
+            .env("RUST_LOG", "trace")
+            .envs(env.iter().copied())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start shanzhi serve");
+        // Killed when dropped, also when it does not come up.
+        let served = Served { child, log };
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..300 {
+            if let Ok(r) = reqwest::get(format!("{url}/healthz")).await {
+                if r.status() == StatusCode::OK {
+                    return (served, url);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("shanzhi serve did not come up");
+    }
+
+    /// Stops it with SIGTERM (a graceful stop) and answers its log.
+    pub fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap()
+        // Dropped here: the kill in `drop` finds the process gone.
+    }
+
+    /// Kills it with SIGKILL, as a crash or a power cut would: nothing is finished or flushed.
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -12,6 +12,7 @@ mod browser;
 mod building_import;
 mod consultation;
 mod contract;
+mod counters;
 mod dashboard;
 mod dispute;
 mod dispute_agreement;

@@ -1,68 +1,11 @@
 //! Personal data at rest: phones (and, with base data, ID numbers) are sealed in the database,
 //! never written to the server's log, and survive a key rotation.
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shanzhi_store::Engine;
 
-use crate::helpers::{spawn_app, TestApp, IN_GRID};
-
-/// The real binary serving the test's database (same key file), logging everything to a file.
-struct Served {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Served {
-    /// `sms_webhook`: where the server's outbox sends a warning's SMS.
-    async fn start(app: &TestApp, sms_webhook: &str) -> (Served, String) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = app.dir().join("server.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_shanzhi"))
-            .args(["serve", "--database-url", &app.database_url])
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .env("SHANZHI_PII_KEY_FILE", app.dir().join("test.pii-keys"))
-            .env("SHANZHI_SMS_WEBHOOK_URL", sms_webhook)
-            // Everything the server could say, our code's and its libraries'.
-            .env("RUST_LOG", "trace")
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start shanzhi serve");
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..300 {
-            if let Ok(r) = reqwest::get(format!("{url}/healthz")).await {
-                if r.status() == StatusCode::OK {
-                    return (Served { child, log }, url);
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("shanzhi serve did not come up");
-    }
-
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        let mut text = String::new();
-        std::fs::File::open(&self.log)
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    }
-}
+use crate::helpers::{spawn_app, Served, TestApp, IN_GRID};
 
 /// Every byte of the SQLite database: the file and its write-ahead log.
 fn database_bytes(app: &TestApp) -> Vec<u8> {
@@ -104,7 +47,7 @@ async fn phones_and_id_numbers_are_sealed_in_the_database_and_never_logged() {
     let c = app.seed_loop().await;
     app.stop().await;
     let (hook, gateway) = crate::warning::webhook(0).await;
-    let (served, url) = Served::start(&app, &hook).await;
+    let (served, url) = Served::start(&app, &[("SHANZHI_SMS_WEBHOOK_URL", hook.as_str())]).await;
     app.url = url;
 
     // A citizen leaves a call-back phone; a dispatcher files a hotline call with the caller's.
@@ -330,7 +273,7 @@ db_test!(
                 "127.0.0.1:0",
             ])
             .env("SHANZHI_PII_KEY_FILE", &missing)
-            .stdin(Stdio::null())
+            .stdin(std::process::Stdio::null())
             .output()
             .expect("run shanzhi serve");
         assert!(

@@ -1,0 +1,159 @@
+//! The counters behind the figures under load and after a crash (issue 17). A report or a move
+//! journals its counter deltas (`stat_journal`) in its own transaction and a fold adds them to
+//! the counters later; every read of the figures folds first, so the figures equal a recount
+//! from the timelines at any moment, also after the server is killed mid-write.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shanzhi::event::Recount;
+use shanzhi_domain::event::figures::Figures;
+use shanzhi_domain::user::Role;
+
+use crate::helpers::{Served, Session, TestApp, IN_GRID};
+use crate::house::exec;
+
+/// The figures' counters of a node over days, as the dashboard reads them.
+async fn counters(app: &TestApp, admin: &Session, node: &str, from: &str, to: &str) -> Value {
+    let f: Value = app
+        .get(
+            &format!("/api/v1/figures?node={node}&from={from}&to={to}"),
+            Some(admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    f["figures"]["counters"].clone()
+}
+
+/// The counters a recount from every timeline line gives, as the figures write them.
+async fn recounted(app: &TestApp, path: &str, from: i64, to: i64) -> Value {
+    let mut recount = Recount::default();
+    for (log, ev) in shanzhi_store::event::logs_under(&app.state.db, "44")
+        .await
+        .unwrap()
+    {
+        recount.add(&log, &ev).unwrap();
+    }
+    serde_json::to_value(Figures::from_counters(
+        recount.counters(path, from, to, "all", 0),
+    ))
+    .unwrap()["counters"]
+        .clone()
+}
+
+db_test!(
+    figures_equal_a_recount_after_the_server_is_killed_while_reports_pour_in,
+    |app| {
+        let c = app.seed_loop().await;
+        // The real binary on the test's database, fed by 16 clients until it is killed.
+        let (served, url) = Served::start(&app, &[]).await;
+        let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
+        let mut clients = Vec::new();
+        for k in 0..16 {
+            let (client, url, token, acked) = (
+                app.client.clone(),
+                url.clone(),
+                c.citizen.token.clone(),
+                acked.clone(),
+            );
+            let category = c.garbage;
+            clients.push(tokio::spawn(async move {
+                for i in 0.. {
+                    let sent = client
+                        .post(format!("{url}/api/v1/events"))
+                        .bearer_auth(&token)
+                        .header("idempotency-key", format!("crash-{k}-{i}"))
+                        .json(&json!({"category_id": category, "description": "路灯不亮",
+                            "lon": IN_GRID.0, "lat": IN_GRID.1}))
+                        .send()
+                        .await;
+                    let Ok(r) = sent else { break };
+                    if r.status() != StatusCode::CREATED {
+                        break;
+                    }
+                    let Ok(body) = r.json::<Value>().await else {
+                        break;
+                    };
+                    acked.lock().unwrap().push(body["id"].as_i64().unwrap());
+                }
+            }));
+        }
+        while acked.lock().unwrap().len() < 200 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        served.kill();
+        for client in clients {
+            client.await.unwrap();
+        }
+        let acked = acked.lock().unwrap().clone();
+        // Every acknowledged report is stored.
+        let ids: Vec<String> = acked.iter().map(i64::to_string).collect();
+        let stored = app
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM event WHERE id IN ({})",
+                ids.join(", ")
+            ))
+            .await;
+        assert_eq!(stored, acked.len() as i64);
+        // What the dead server had not folded is still journaled; the next read counts it. The
+        // real binary stamps reports with today's date: a range of days around it.
+        let today = chrono::Utc::now().date_naive();
+        let day = |d: chrono::NaiveDate| {
+            (
+                d.format("%Y-%m-%d").to_string(),
+                d.format("%Y%m%d").to_string().parse::<i64>().unwrap(),
+            )
+        };
+        let (from, fd) = day(today - chrono::Days::new(400));
+        let (to, td) = day(today + chrono::Days::new(400));
+        let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+        for (node, path) in [
+            ("440000000000", "44"),
+            ("441502001001001", "441502001001001"),
+        ] {
+            assert_eq!(
+                counters(&app, &admin, node, &from, &to).await,
+                recounted(&app, path, fd, td).await,
+                "{node}"
+            );
+        }
+        assert!(
+            counters(&app, &admin, "441502001001001", &from, &to).await["reported"]
+                .as_i64()
+                .unwrap()
+                >= acked.len() as i64
+        );
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM stat_journal").await, 0);
+    }
+);
+
+db_test!(
+    a_delta_left_in_the_journal_is_counted_by_the_next_read_and_only_once,
+    |app| {
+        let c = app.seed_loop().await;
+        app.set_local(2026, 12, 1, 9, 0);
+        app.report(&c.citizen, c.garbage).await;
+        // A delta a crashed server left behind: one more report in the grid that day.
+        exec(
+            &app.state.db,
+            &format!(
+                "INSERT INTO stat_journal (grid_code, day, category_id, reported) \
+                 VALUES ('441502001001001', 20261201, {}, 1)",
+                c.garbage
+            ),
+        )
+        .await;
+        let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+        for node in ["441502001001001", "441502001000", "440000000000"] {
+            let day = counters(&app, &admin, node, "2026-12-01", "2026-12-01").await;
+            assert_eq!(day["reported"], 2, "{node}");
+            // Read again: folded once, not twice; the month and the year have it too.
+            let year = counters(&app, &admin, node, "2026-01-01", "2026-12-31").await;
+            assert_eq!(year["reported"], 2, "{node}");
+        }
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM stat_journal").await, 0);
+    }
+);
