@@ -86,9 +86,10 @@ pub async fn serve(
 }
 
 /// Adds the counter deltas that reports and moves journaled (`stat_journal`) to the counters,
-/// and checkpoints SQLite's WAL ([`shanzhi_store::Db::checkpoint`]), about once a second. Readers of the counters fold first anyway, so the figures never lag;
-/// this keeps the journal short, so a read rarely has much to fold. Safe beside other servers
-/// folding the same journal: folds take turns.
+/// and checkpoints SQLite's WAL ([`shanzhi_store::Db::checkpoint`]), about once a second.
+/// Readers of the counters fold first anyway, so the figures never lag; this keeps the journal
+/// short, so a read rarely has much to fold. Safe beside other servers folding the same
+/// journal: folds take turns.
 async fn write_behind(db: shanzhi_store::Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -218,15 +218,6 @@ pub struct StatRows {
 }
 
 impl StatRows {
-    /// The rows of some deltas.
-    pub fn of<'a>(deltas: impl IntoIterator<Item = &'a StatDelta>) -> StatRows {
-        let mut rows = StatRows::default();
-        for d in deltas {
-            rows.add(d);
-        }
-        rows
-    }
-
     /// Adds counters to one row (`dim` is `all`, `category` or `department`).
     pub fn add_row(&mut self, path: &str, day: i64, dim: &str, dim_id: i64, c: &Counters) {
         let dim: &'static str = match dim {
