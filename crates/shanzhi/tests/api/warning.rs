@@ -500,6 +500,23 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting until {what}");
 }
 
+/// Waits until the SMS row shows `attempts` failed attempts, written by the outbox.
+async fn until_recorded(app: &TestApp, attempts: usize) {
+    let sql = "SELECT attempts FROM warning_delivery WHERE channel = 'sms' AND lease_owner IS NULL";
+    for _ in 0..1000 {
+        let seen: Vec<i64> = match &app.state.db {
+            Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_all(write).await,
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        }
+        .unwrap();
+        if seen.iter().any(|&n| n >= attempts as i64) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until the outbox recorded attempt {attempts}");
+}
+
 async fn delivery_states(app: &TestApp) -> BTreeMap<String, i64> {
     let rows: Vec<(String, String, i64)> = match &app.state.db {
         Db::Sqlite { write, .. } => {
@@ -656,6 +673,9 @@ db_test!(
         .await;
         for i in 1..=5 {
             until("another refusal", || gateway.lock().unwrap().refused >= i).await;
+            // The clock moves only once the outbox has written down the failure and its retry
+            // time: moved earlier, the retry would be set an hour past the moved clock.
+            until_recorded(app, i).await;
             app.clock.advance_ms(3_600_000);
             app.state.outbox.wake();
         }

@@ -40,10 +40,10 @@ export async function render(ctx) {
       h('fieldset', { class: 'plain hotline-where' }, h('legend', t('hotline.place')),
         field(t('hotline.search'), search), results, mapEl, located)),
     h('div', { class: 'card-body' }, errorEl, submit));
-  put(content, form);
-
+  // Leaflet first, then the form: its fields and buttons are live from the moment it shows.
   const L = await leaflet();
   if (!ctx.isCurrent()) return;
+  put(content, form);
   const map = L.map(mapEl, mapOptions(L, { attributionControl: false }));
   baseLayer(L, map, mapEl);
   const cfg = window.SHANZHI || {};

@@ -235,25 +235,22 @@ async function reportPage() {
     h('div', { class: 'p-submit' }, submit));
   put(content, form);
 
-  // The small map: tap to set the position.
-  const L = await leaflet();
-  const cfg = window.SHANZHI || {};
-  const map = L.map(mapEl, mapOptions(L, { attributionControl: false, zoomControl: true }));
-  baseLayer(L, map, mapEl);
-  if (cfg.home && cfg.home.bbox) {
-    const [x0, y0, x1, y1] = cfg.home.bbox;
-    map.fitBounds([[y0, x0], [y1, x1]]);
-    if (cfg.home.outline) L.geoJSON(cfg.home.outline, { interactive: false, style: { color: '#c62828', weight: 2, dashArray: '6 4', fillColor: '#fff', fillOpacity: 0.55 } }).addTo(map);
-  } else {
-    map.setView([23.1, 113.3], 9);
-  }
+  // The small map loads after the form, and the buttons work before it does: a quick tap on
+  // "locate" or "submit" must not be lost while Leaflet is still on its way.
+  let L = null;
+  let map = null;
   let marker = null;
+  function showMarker(fly) {
+    if (!map || !position) return;
+    const at = [position.lat, position.lon];
+    if (marker) marker.setLatLng(at);
+    else marker = L.marker(at, { alt: t('portal.position') }).addTo(map);
+    if (fly) map.setView(at, Math.max(map.getZoom(), 13));
+  }
 
   async function setPosition(lat, lon, fly) {
     position = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)), inside: null };
-    if (marker) marker.setLatLng([lat, lon]);
-    else marker = L.marker([lat, lon], { alt: t('portal.position') }).addTo(map);
-    if (fly) map.setView([lat, lon], Math.max(map.getZoom(), 13));
+    showMarker(fly);
     located.className = 'p-located';
     located.textContent = t('common.loading');
     try {
@@ -277,7 +274,6 @@ async function reportPage() {
     }
   }
 
-  map.on('click', (e) => setPosition(e.latlng.lat, e.latlng.lng, false));
   locBtn.addEventListener('click', () => {
     if (!navigator.geolocation) {
       located.textContent = t('portal.locateFailed', { message: 'geolocation' });
@@ -343,6 +339,21 @@ async function reportPage() {
       submit.textContent = t('portal.submit');
     }
   });
+
+  // The small map: tap to set the position.
+  L = await leaflet();
+  const cfg = window.SHANZHI || {};
+  map = L.map(mapEl, mapOptions(L, { attributionControl: false, zoomControl: true }));
+  baseLayer(L, map, mapEl);
+  if (cfg.home && cfg.home.bbox) {
+    const [x0, y0, x1, y1] = cfg.home.bbox;
+    map.fitBounds([[y0, x0], [y1, x1]]);
+    if (cfg.home.outline) L.geoJSON(cfg.home.outline, { interactive: false, style: { color: '#c62828', weight: 2, dashArray: '6 4', fillColor: '#fff', fillOpacity: 0.55 } }).addTo(map);
+  } else {
+    map.setView([23.1, 113.3], 9);
+  }
+  map.on('click', (e) => setPosition(e.latlng.lat, e.latlng.lng, false));
+  showMarker(true);
 
   return () => removeMap(map);
 }
