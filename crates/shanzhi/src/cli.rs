@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `migrate`, `audit verify`, `user add`,
+//! The command line: `serve`, `demo`, `migrate`, `backup`, `restore`, `audit verify`, `user add`,
 //! `tree import|export|template`, `open311 add-client`, `briefing`. Standard output carries only what a
 //! command prints (an export, a template, a summary); logs and errors go to standard error.
 
@@ -68,6 +68,24 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the database into FILE while the server runs: one consistent snapshot (SQLite: a
+    /// SQLite file; PostgreSQL: a pg_dump archive). The personal-data keys stay out of it.
+    Backup {
+        /// The new file to write (must not exist).
+        file: PathBuf,
+        /// Also copy the personal-data key file to this new file (keep it apart from FILE).
+        #[arg(long, value_name = "KEYFILE")]
+        with_keys: Option<PathBuf>,
+    },
+    /// Restore a backup into the configured database, which must be new and empty; checks it
+    /// (integrity, audit chain, keys) and brings its migrations up to date.
+    Restore {
+        /// A file written by `shanzhi backup`.
+        file: PathBuf,
+        /// The backup's personal-data key file, put in place once the restore passed its checks.
+        #[arg(long, value_name = "KEYFILE")]
+        keys: Option<PathBuf>,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -357,6 +375,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let result = briefing(&state, at.as_deref(), node.as_deref(), kind.as_deref()).await;
             state.db.close().await;
             return result;
+        }
+        Command::Backup { file, with_keys } => {
+            print!(
+                "{}",
+                crate::backup::backup(&config, &file, with_keys.as_deref()).await?
+            );
+        }
+        Command::Restore { file, keys } => {
+            print!(
+                "{}",
+                crate::backup::restore(&config, &file, keys.as_deref()).await?
+            );
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;

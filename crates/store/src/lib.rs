@@ -8,6 +8,7 @@
 pub mod db;
 #[macro_use]
 pub mod audit;
+pub mod backup;
 pub mod briefing;
 #[macro_use]
 pub mod notification;

@@ -15,7 +15,7 @@ use crate::helpers::{Served, Session, TestApp, IN_GRID};
 use crate::house::exec;
 
 /// The figures' counters of a node over days, as the dashboard reads them.
-async fn counters(app: &TestApp, admin: &Session, node: &str, from: &str, to: &str) -> Value {
+pub(crate) async fn counters(app: &TestApp, admin: &Session, node: &str, from: &str, to: &str) -> Value {
     let f: Value = app
         .get(
             &format!("/api/v1/figures?node={node}&from={from}&to={to}"),
@@ -29,7 +29,7 @@ async fn counters(app: &TestApp, admin: &Session, node: &str, from: &str, to: &s
 }
 
 /// The counters a recount from every timeline line gives, as the figures write them.
-async fn recounted(app: &TestApp, path: &str, from: i64, to: i64) -> Value {
+pub(crate) async fn recounted(app: &TestApp, path: &str, from: i64, to: i64) -> Value {
     let mut recount = Recount::default();
     for (log, ev) in shanzhi_store::event::logs_under(&app.state.db, "44")
         .await

@@ -7,6 +7,7 @@ mod helpers;
 mod assets;
 mod audit;
 mod auth;
+mod backup;
 mod briefing;
 mod browser;
 mod building_import;
