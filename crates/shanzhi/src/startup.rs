@@ -37,6 +37,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .context("the warning senders (smtp_host, sms_webhook_url)")?;
     let state = AppState {
         outbox: Arc::new(crate::warning::outbox::Outbox::new(senders)),
+        lease: Arc::new(JobLease::new()),
         pii,
         reports: Arc::new(ReportQueue::start(db.clone())),
         reference: Arc::new(Reference::default()),
@@ -76,6 +77,8 @@ pub async fn serve(
     background.abort();
     outbox.abort();
     folder.abort();
+    // Another server takes the jobs at its next tick, not when the lease would have run out.
+    state.lease.release(&state).await;
     // Leave the counters whole for whoever opens the database next (they would fold anyway).
     if let Err(e) = shanzhi_store::event::fold_stats(&state.db).await {
         tracing::warn!(error = %e, "could not fold the counter journal at shutdown");
@@ -111,20 +114,88 @@ async fn write_behind(db: shanzhi_store::Db) {
     }
 }
 
-/// Work on a timer: pick up tree changes made by other instances; sweep deadlines; write the
-/// briefings due; drop expired sessions.
+/// The lease on the timed jobs that must run on one server at a time (the sweeps, the rules'
+/// sweep, contract flags, points, briefings, purging sessions) when several servers share a
+/// database (`job_lease`). The holder renews it at every housekeeping tick; if it dies, another
+/// server takes the jobs once [`JOB_LEASE_MS`] have passed (at once after a graceful stop).
+pub struct JobLease {
+    holder: String,
+}
+
+/// How long a lease lasts without renewal: the bound on a dead server's jobs moving elsewhere
+/// (plus one housekeeping tick). Servers' clocks must agree to well under this.
+pub const JOB_LEASE_MS: i64 = 30_000;
+const JOBS: &str = "timed-jobs";
+
+impl Default for JobLease {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JobLease {
+    /// A lease request with a fresh holder id (one per server process).
+    pub fn new() -> JobLease {
+        use rand::RngCore;
+        let mut id = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        JobLease {
+            holder: hex::encode(id),
+        }
+    }
+
+    /// Takes or renews the lease; answers whether this server runs the jobs now. A database
+    /// error answers no: better a sweep late than run twice.
+    pub async fn hold(&self, state: &AppState) -> bool {
+        let now = state.clock.now_ms();
+        match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, now + JOB_LEASE_MS)
+            .await
+        {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew the job lease");
+                false
+            }
+        }
+    }
+
+    /// This server's holder id (as `job_lease.holder` shows it).
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Gives the lease up.
+    pub async fn release(&self, state: &AppState) {
+        if let Err(e) = shanzhi_store::lease::release(&state.db, JOBS, &self.holder).await {
+            tracing::warn!(error = %e, "could not release the job lease");
+        }
+    }
+}
+
+/// Work on a timer: pick up tree changes made by other instances (every server); and, on the
+/// server holding the job lease, sweep deadlines, write the briefings due, drop expired
+/// sessions. A server that takes the lease over runs the minute's jobs at once.
 async fn housekeeping(state: AppState) {
     let mut tick =
         tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
     let mut n: u64 = 0;
+    let mut held = false;
     loop {
         tick.tick().await;
         if let Err(e) = state.locator.refresh(&state.db).await {
             tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
         }
         n += 1;
+        let was_held = held;
+        held = state.lease.hold(&state).await;
+        if held != was_held {
+            tracing::info!(held, "the timed jobs' lease changed hands");
+        }
+        if !held {
+            continue;
+        }
         // About once a minute: the deadline sweep (lights, supervision, escalation).
-        if n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0 {
+        if !was_held || n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0 {
             let now = state.clock.now_ms();
             match crate::event::sweep(&state, now).await {
                 Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {

@@ -460,6 +460,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0030_stat_clustered",
         include_str!("../migrations/sqlite/0030_stat_clustered.sql"),
     ),
+    (
+        31,
+        "0031_job_lease",
+        include_str!("../migrations/sqlite/0031_job_lease.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -606,6 +611,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         30,
         "0030_stat_clustered",
         include_str!("../migrations/postgres/0030_stat_clustered.sql"),
+    ),
+    (
+        31,
+        "0031_job_lease",
+        include_str!("../migrations/postgres/0031_job_lease.sql"),
     ),
 ];
 

@@ -30,6 +30,7 @@ pub mod grid_first;
 pub mod history;
 pub mod house;
 pub mod household;
+pub mod lease;
 pub mod ledger;
 pub mod mediator;
 pub mod node;

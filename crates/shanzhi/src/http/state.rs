@@ -33,6 +33,8 @@ pub struct AppState {
     pub pii: shanzhi_store::pii::Keyring,
     /// The warning outbox's senders and the bell that wakes its worker.
     pub outbox: Arc<crate::warning::outbox::Outbox>,
+    /// This server's claim on the timed jobs that run on one server at a time.
+    pub lease: Arc<crate::startup::JobLease>,
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

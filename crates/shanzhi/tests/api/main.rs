@@ -29,6 +29,7 @@ pub mod house;
 mod household;
 mod inbox;
 mod jurisdiction;
+mod lease;
 pub mod ledger;
 mod locate;
 mod map;
