@@ -1,10 +1,13 @@
 //! Reference data every report reads — categories, their per-level clocks, the working-time
-//! calendar and the risk rules — held in memory so that filing a report costs no reads. A snapshot lives for
-//! [`TTL`]; this process drops it at once when it changes any of them, and another instance's
-//! change is seen within the TTL. A category id the snapshot does not know reloads it once.
+//! calendar and the risk rules — held in memory so that filing a report costs no reads. This
+//! process drops the snapshot at once when it changes any of them. Another server's change: on
+//! PostgreSQL it is heard at once (`LISTEN shanzhi_change`, see `startup::listen`), and a
+//! snapshot is then trusted for [`NOTIFIED_TTL`] as a safety net; on SQLite (or while the
+//! listening connection is down) a snapshot lives for [`TTL`], the bound on seeing it. A
+//! category id the snapshot does not know reloads it once.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,8 +18,10 @@ use shanzhi_store::Db;
 
 use crate::http::error::ApiError;
 
-/// How long a snapshot is trusted.
+/// How long a snapshot is trusted without change notices.
 pub const TTL: Duration = Duration::from_secs(2);
+/// How long a snapshot is trusted while change notices arrive.
+pub const NOTIFIED_TTL: Duration = Duration::from_secs(300);
 
 /// One consistent read of the reference data.
 pub struct Snapshot {
@@ -54,13 +59,15 @@ pub struct Reference {
     inner: RwLock<Option<(Instant, Arc<Snapshot>)>>,
     /// Bumped by every invalidation, so a reload that began before it is not kept.
     generation: AtomicU64,
+    /// Are other servers' changes heard (PostgreSQL's notices, connection up)?
+    notified: AtomicBool,
 }
 
 impl Reference {
     /// The current snapshot, reloaded when older than the TTL.
     pub async fn get(&self, db: &Db) -> Result<Arc<Snapshot>, ApiError> {
         if let Some((at, snap)) = self.inner.read().ok().and_then(|g| g.clone()) {
-            if at.elapsed() < TTL {
+            if at.elapsed() < self.ttl() {
                 return Ok(snap);
             }
         }
@@ -76,7 +83,26 @@ impl Reference {
         self.reload(db).await
     }
 
-    /// Forgets the snapshot (after this process changed reference data).
+    /// Says whether other servers' changes are heard; while they are not, snapshots expire
+    /// after [`TTL`].
+    pub fn set_notified(&self, on: bool) {
+        self.notified.store(on, Ordering::SeqCst);
+    }
+
+    /// Are other servers' changes heard?
+    pub fn notified(&self) -> bool {
+        self.notified.load(Ordering::SeqCst)
+    }
+
+    fn ttl(&self) -> Duration {
+        if self.notified() {
+            NOTIFIED_TTL
+        } else {
+            TTL
+        }
+    }
+
+    /// Forgets the snapshot (after this process or another changed reference data).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut g) = self.inner.write() {

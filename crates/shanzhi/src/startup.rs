@@ -66,6 +66,7 @@ pub async fn serve(
     let background = tokio::spawn(housekeeping(state.clone()));
     let outbox = tokio::spawn(crate::warning::outbox::run(state.clone()));
     let folder = tokio::spawn(write_behind(state.db.clone()));
+    let notices = tokio::spawn(listen(state.clone()));
     let app = crate::http::router(state.clone());
     axum::serve(
         listener,
@@ -77,6 +78,7 @@ pub async fn serve(
     background.abort();
     outbox.abort();
     folder.abort();
+    notices.abort();
     // Another server takes the jobs at its next tick, not when the lease would have run out.
     state.lease.release(&state).await;
     // Leave the counters whole for whoever opens the database next (they would fold anyway).
@@ -112,6 +114,58 @@ async fn write_behind(db: shanzhi_store::Db) {
             tracing::warn!(error = %e, "could not checkpoint the database");
         }
     }
+}
+
+/// Hears other servers' changes to the tree and the reference data (PostgreSQL's
+/// `LISTEN shanzhi_change`) and rebuilds or drops what this server holds at once. While the
+/// listening connection is down, the reference data expires after its short TTL and the grid
+/// index is polled at every housekeeping tick, as on SQLite; back up, everything is refreshed
+/// once, since notices may have been missed.
+async fn listen(state: AppState) {
+    loop {
+        let mut listener = match shanzhi_store::change::listen(&state.db).await {
+            Ok(Some(l)) => l,
+            Ok(None) => return, // SQLite: polling only.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other servers' changes; polling");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        state.reference.set_notified(true);
+        // Whatever changed before the connection was up.
+        refresh_all(&state).await;
+        loop {
+            match listener.next().await {
+                Ok(shanzhi_store::change::Change::Tree) => refresh_tree(&state).await,
+                Ok(shanzhi_store::change::Change::Reference) => state.reference.invalidate(),
+                Ok(shanzhi_store::change::Change::Missed) => {
+                    tracing::warn!("lost the change notices' connection; reconnecting");
+                    state.reference.set_notified(false);
+                    refresh_all(&state).await;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "change notices failed; reconnecting");
+                    state.reference.set_notified(false);
+                    refresh_all(&state).await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn refresh_tree(state: &AppState) {
+    if let Err(e) = state.locator.refresh(&state.db).await {
+        tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
+    }
+}
+
+async fn refresh_all(state: &AppState) {
+    state.reference.invalidate();
+    refresh_tree(state).await;
 }
 
 /// The lease on the timed jobs that must run on one server at a time (the sweeps, the rules'
@@ -172,7 +226,8 @@ impl JobLease {
     }
 }
 
-/// Work on a timer: pick up tree changes made by other instances (every server); and, on the
+/// Work on a timer: pick up tree changes made by other instances (every server, when they are
+/// not heard as notices); and, on the
 /// server holding the job lease, sweep deadlines, write the briefings due, drop expired
 /// sessions. A server that takes the lease over runs the minute's jobs at once.
 async fn housekeeping(state: AppState) {
@@ -182,10 +237,13 @@ async fn housekeeping(state: AppState) {
     let mut held = false;
     loop {
         tick.tick().await;
-        if let Err(e) = state.locator.refresh(&state.db).await {
-            tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
-        }
         n += 1;
+        // Heard at once while PostgreSQL's notices arrive; polled otherwise (and once a minute
+        // anyway, a safety net that costs one read of the tree's version).
+        if !state.reference.notified() || n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0
+        {
+            refresh_tree(&state).await;
+        }
         let was_held = held;
         held = state.lease.hold(&state).await;
         if held != was_held {

@@ -465,6 +465,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0031_job_lease",
         include_str!("../migrations/sqlite/0031_job_lease.sql"),
     ),
+    (
+        32,
+        "0032_change_notify",
+        include_str!("../migrations/sqlite/0032_change_notify.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -616,6 +621,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         31,
         "0031_job_lease",
         include_str!("../migrations/postgres/0031_job_lease.sql"),
+    ),
+    (
+        32,
+        "0032_change_notify",
+        include_str!("../migrations/postgres/0032_change_notify.sql"),
     ),
 ];
 

@@ -16,6 +16,7 @@ pub mod notification;
 pub mod tally;
 
 pub mod caller;
+pub mod change;
 pub mod category;
 pub mod consultation;
 pub mod contract;

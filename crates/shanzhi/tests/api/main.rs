@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod backup;
 mod briefing;
+mod change;
 mod browser;
 mod building_import;
 mod consultation;
