@@ -235,13 +235,14 @@ async fn housekeeping(state: AppState) {
         tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
     let mut n: u64 = 0;
     let mut held = false;
+    let minute = 60 / state.config.tree_poll_seconds.clamp(1, 60);
+    let quarter_hour = 900 / state.config.tree_poll_seconds.clamp(1, 900);
     loop {
         tick.tick().await;
         n += 1;
         // Heard at once while PostgreSQL's notices arrive; polled otherwise (and once a minute
         // anyway, a safety net that costs one read of the tree's version).
-        if !state.reference.notified() || n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0
-        {
+        if !state.reference.notified() || n.is_multiple_of(minute) {
             refresh_tree(&state).await;
         }
         let was_held = held;
@@ -253,7 +254,7 @@ async fn housekeeping(state: AppState) {
             continue;
         }
         // About once a minute: the deadline sweep (lights, supervision, escalation).
-        if !was_held || n % (60 / state.config.tree_poll_seconds.clamp(1, 60)) == 0 {
+        if !was_held || n.is_multiple_of(minute) {
             let now = state.clock.now_ms();
             match crate::event::sweep(&state, now).await {
                 Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {
@@ -279,7 +280,7 @@ async fn housekeeping(state: AppState) {
             }
             // The rules run after each write they watch; their sweep (what a failed evaluation
             // missed, and rises that depend on the date) is a safety net: every quarter hour.
-            if n % (900 / state.config.tree_poll_seconds.clamp(1, 900)) == 0 {
+            if n.is_multiple_of(quarter_hour) {
                 match crate::risk::rule::sweep(&state, now).await {
                     Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
                     Ok(_) => {}
@@ -306,7 +307,7 @@ async fn housekeeping(state: AppState) {
                 Err(e) => tracing::warn!(error = %e.message, "briefing schedule failed"),
             }
         }
-        if n % 720 == 0 {
+        if n.is_multiple_of(720) {
             match shanzhi_store::session::purge_expired(&state.db, state.clock.now_ms()).await {
                 Ok(k) if k > 0 => tracing::info!(sessions = k, "purged expired sessions"),
                 Ok(_) => {}
