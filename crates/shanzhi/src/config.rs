@@ -31,8 +31,12 @@ pub struct Config {
     pub overlap_tolerance: f64,
     /// Share of a node's area that may lie outside its parent on import.
     pub outside_tolerance: f64,
-    /// How often each server checks whether the tree changed elsewhere, in seconds.
+    /// How often each server checks whether the tree changed elsewhere, in seconds (also the
+    /// housekeeping tick that renews the job lease).
     pub tree_poll_seconds: u64,
+    /// How long the lease on the timed jobs lasts without renewal, in seconds: when several
+    /// servers share a database, the bound on a dead server's jobs moving to another.
+    pub job_lease_seconds: u64,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (a reverse proxy in
     /// front of the server). Default: loopback only.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -162,6 +166,7 @@ impl Default for Config {
             overlap_tolerance: shanzhi_domain::tree::DEFAULT_OVERLAP_TOLERANCE,
             outside_tolerance: shanzhi_domain::tree::DEFAULT_OUTSIDE_TOLERANCE,
             tree_poll_seconds: 5,
+            job_lease_seconds: 30,
             trusted_proxies: vec![
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
                 std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
@@ -195,6 +200,7 @@ impl fmt::Debug for Config {
             .field("overlap_tolerance", &self.overlap_tolerance)
             .field("outside_tolerance", &self.outside_tolerance)
             .field("tree_poll_seconds", &self.tree_poll_seconds)
+            .field("job_lease_seconds", &self.job_lease_seconds)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("open311_cors_origins", &self.open311_cors_origins)
@@ -222,6 +228,7 @@ struct FileConfig {
     overlap_tolerance: Option<f64>,
     outside_tolerance: Option<f64>,
     tree_poll_seconds: Option<u64>,
+    job_lease_seconds: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
     open311_cors_origins: Option<Vec<String>>,
@@ -280,6 +287,16 @@ impl Config {
             c.max_connections = v
                 .parse()
                 .context("SHANZHI_MAX_CONNECTIONS must be a number")?;
+        }
+        if let Some(v) = env("SHANZHI_TREE_POLL_SECONDS") {
+            c.tree_poll_seconds = v
+                .parse()
+                .context("SHANZHI_TREE_POLL_SECONDS must be a number of seconds")?;
+        }
+        if let Some(v) = env("SHANZHI_JOB_LEASE_SECONDS") {
+            c.job_lease_seconds = v
+                .parse()
+                .context("SHANZHI_JOB_LEASE_SECONDS must be a number of seconds")?;
         }
         if let Some(v) = env("SHANZHI_LOG_FORMAT") {
             c.log_format = v;
@@ -379,6 +396,7 @@ impl Config {
             overlap_tolerance,
             outside_tolerance,
             tree_poll_seconds,
+            job_lease_seconds,
             open311_cors_origins,
             briefing_times,
             briefing_nodes
@@ -479,6 +497,11 @@ impl Config {
             "log_format must be text or json"
         );
         anyhow::ensure!(self.session_hours > 0, "session_hours must be positive");
+        anyhow::ensure!(
+            self.job_lease_seconds > 2 * self.tree_poll_seconds.max(1),
+            "job_lease_seconds must be more than twice tree_poll_seconds (the lease is renewed at \
+             every tick: a shorter lease would pass between live servers)"
+        );
         anyhow::ensure!(
             (0.0..1.0).contains(&self.overlap_tolerance),
             "overlap_tolerance must be in [0, 1)"

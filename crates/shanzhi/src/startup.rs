@@ -171,14 +171,12 @@ async fn refresh_all(state: &AppState) {
 /// The lease on the timed jobs that must run on one server at a time (the sweeps, the rules'
 /// sweep, contract flags, points, briefings, purging sessions) when several servers share a
 /// database (`job_lease`). The holder renews it at every housekeeping tick; if it dies, another
-/// server takes the jobs once [`JOB_LEASE_MS`] have passed (at once after a graceful stop).
+/// server takes the jobs once the lease ran out (`job_lease_seconds`, 30 by default, plus one
+/// tick), at once after a graceful stop. Servers' clocks must agree to well under a lease.
 pub struct JobLease {
     holder: String,
 }
 
-/// How long a lease lasts without renewal: the bound on a dead server's jobs moving elsewhere
-/// (plus one housekeeping tick). Servers' clocks must agree to well under this.
-pub const JOB_LEASE_MS: i64 = 30_000;
 const JOBS: &str = "timed-jobs";
 
 impl Default for JobLease {
@@ -188,13 +186,14 @@ impl Default for JobLease {
 }
 
 impl JobLease {
-    /// A lease request with a fresh holder id (one per server process).
+    /// A lease request with a fresh holder id (one per server process): the process id, so an
+    /// operator can tell which server holds the jobs, and a random part.
     pub fn new() -> JobLease {
         use rand::RngCore;
-        let mut id = [0u8; 8];
+        let mut id = [0u8; 4];
         rand::rngs::OsRng.fill_bytes(&mut id);
         JobLease {
-            holder: hex::encode(id),
+            holder: format!("pid{}-{}", std::process::id(), hex::encode(id)),
         }
     }
 
@@ -202,8 +201,8 @@ impl JobLease {
     /// error answers no: better a sweep late than run twice.
     pub async fn hold(&self, state: &AppState) -> bool {
         let now = state.clock.now_ms();
-        match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, now + JOB_LEASE_MS)
-            .await
+        let until = now + 1000 * state.config.job_lease_seconds as i64;
+        match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, until).await
         {
             Ok(held) => held,
             Err(e) => {
@@ -248,7 +247,7 @@ async fn housekeeping(state: AppState) {
         let was_held = held;
         held = state.lease.hold(&state).await;
         if held != was_held {
-            tracing::info!(held, "the timed jobs' lease changed hands");
+            tracing::info!(held, holder = state.lease.holder(), "the timed jobs' lease changed hands");
         }
         if !held {
             continue;

@@ -26,6 +26,7 @@ db_test!(
         };
         let settings = |c: &mut shanzhi::config::Config| {
             c.tree_poll_seconds = poll;
+            c.job_lease_seconds = 3 * poll;
             c.pii_key_file = Some(keys.clone());
         };
         let mut one = spawn_with(

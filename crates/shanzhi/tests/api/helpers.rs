@@ -609,7 +609,8 @@ pub fn python() -> Option<std::path::PathBuf> {
 }
 
 /// The real binary serving a test's database (same key file) on a free port, logging
-/// everything (`RUST_LOG=trace`) to `server.log` in the test's directory; `env` adds settings.
+/// everything (`RUST_LOG=trace`, unless `env` says otherwise) to `server-PORT.log` in the test's
+/// directory; `env` adds settings.
 pub struct Served {
     child: std::process::Child,
     log: std::path::PathBuf,
@@ -624,7 +625,7 @@ impl Served {
             .local_addr()
             .unwrap()
             .port();
-        let log = app.dir().join("server.log");
+        let log = app.dir().join(format!("server-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_shanzhi"))
             .args(["serve", "--database-url", &app.database_url])
@@ -660,6 +661,11 @@ impl Served {
         let _ = self.child.wait();
         std::fs::read_to_string(&self.log).unwrap()
         // Dropped here: the kill in `drop` finds the process gone.
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills it with SIGKILL, as a crash or a power cut would: nothing is finished or flushed.

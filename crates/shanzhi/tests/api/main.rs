@@ -55,6 +55,7 @@ mod resident;
 mod resident_import;
 mod risk;
 mod security;
+mod servers;
 mod tag;
 mod tree;
 mod tree_io;
