@@ -19,6 +19,10 @@ pub struct Config {
     pub bind: String,
     /// `sqlite://FILE` or `postgres://USER:PASS@HOST/DB`.
     pub database_url: String,
+    /// A PostgreSQL streaming replica that serves the lists and the map's reads
+    /// (`SHANZHI_REPLICA_URL`); a session that wrote reads from the primary until the replica
+    /// has replayed its write.
+    pub replica_url: Option<String>,
     /// Connections in the pool.
     pub max_connections: u32,
     /// `text` or `json` log lines.
@@ -159,6 +163,7 @@ impl Default for Config {
         Config {
             bind: DEFAULT_BIND.to_owned(),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
+            replica_url: None,
             max_connections: 16,
             log_format: "text".to_owned(),
             cookie_secure: false,
@@ -193,6 +198,10 @@ impl fmt::Debug for Config {
                 "database_url",
                 &shanzhi_store::db::redact_url(&self.database_url),
             )
+            .field(
+                "replica_url",
+                &self.replica_url.as_deref().map(shanzhi_store::db::redact_url),
+            )
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)
             .field("cookie_secure", &self.cookie_secure)
@@ -221,6 +230,7 @@ impl fmt::Debug for Config {
 struct FileConfig {
     bind: Option<String>,
     database_url: Option<String>,
+    replica_url: Option<String>,
     max_connections: Option<u32>,
     log_format: Option<String>,
     cookie_secure: Option<bool>,
@@ -287,6 +297,9 @@ impl Config {
             c.max_connections = v
                 .parse()
                 .context("SHANZHI_MAX_CONNECTIONS must be a number")?;
+        }
+        if let Some(v) = env("SHANZHI_REPLICA_URL") {
+            c.replica_url = Some(v).filter(|u| !u.trim().is_empty());
         }
         if let Some(v) = env("SHANZHI_TREE_POLL_SECONDS") {
             c.tree_poll_seconds = v
@@ -401,6 +414,9 @@ impl Config {
             briefing_times,
             briefing_nodes
         );
+        if let Some(v) = f.replica_url {
+            self.replica_url = Some(v).filter(|u| !u.trim().is_empty());
+        }
         if let Some(v) = f.briefing_font {
             self.briefing_font = Some(v);
         }
@@ -492,6 +508,14 @@ impl Config {
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("bind address '{}' is not HOST:PORT", self.bind))?;
         shanzhi_store::Engine::of_url(&self.database_url)?;
+        if let Some(r) = &self.replica_url {
+            anyhow::ensure!(
+                shanzhi_store::Engine::of_url(r)? == shanzhi_store::Engine::Postgres
+                    && shanzhi_store::Engine::of_url(&self.database_url)?
+                        == shanzhi_store::Engine::Postgres,
+                "replica_url needs PostgreSQL for both the database and the replica"
+            );
+        }
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "log_format must be text or json"

@@ -38,6 +38,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let state = AppState {
         outbox: Arc::new(crate::warning::outbox::Outbox::new(senders)),
         lease: Arc::new(JobLease::new()),
+        replica: match &config.replica_url {
+            Some(url) => Some(Arc::new(crate::http::state::Replica::new(
+                Db::connect_replica(url, config.max_connections).await?,
+            ))),
+            None => None,
+        },
         pii,
         reports: Arc::new(ReportQueue::start(db.clone())),
         reference: Arc::new(Reference::default()),

@@ -295,6 +295,14 @@ pub fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
 }
 
 /// The URL with any password replaced by `***`, for logs and `Debug`.
+const REPLICA_APP: &str = "shanzhi-replica";
+
+/// A PostgreSQL WAL position written `X/Y` (hex halves) as one number.
+pub fn parse_lsn(text: &str) -> Option<u64> {
+    let (hi, lo) = text.trim().split_once('/')?;
+    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
+}
+
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         if let Some((creds, host)) = rest.rsplit_once('@') {
@@ -470,6 +478,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0032_change_notify",
         include_str!("../migrations/sqlite/0032_change_notify.sql"),
     ),
+    (
+        33,
+        "0033_session_write",
+        include_str!("../migrations/sqlite/0033_session_write.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -627,6 +640,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0032_change_notify",
         include_str!("../migrations/postgres/0032_change_notify.sql"),
     ),
+    (
+        33,
+        "0033_session_write",
+        include_str!("../migrations/postgres/0033_session_write.sql"),
+    ),
 ];
 
 impl Db {
@@ -634,6 +652,50 @@ impl Db {
     /// in WAL mode with foreign keys on and a busy timeout.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         Self::open(url, max_connections, SqliteSynchronous::Full).await
+    }
+
+    /// Connects to a PostgreSQL streaming replica for reads (issue 18): its sessions are
+    /// read-only and named `shanzhi-replica`, which [`Db::is_replica`] checks.
+    pub async fn connect_replica(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        anyhow::ensure!(
+            Engine::of_url(url)? == Engine::Postgres,
+            "a replica is a PostgreSQL server: {}",
+            redact_url(url)
+        );
+        let opts = PgConnectOptions::from_str(url)
+            .with_context(|| format!("bad PostgreSQL URL {}", redact_url(url)))?
+            .application_name(REPLICA_APP)
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(opts);
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Is this a replica's pool ([`Db::connect_replica`])? Nothing may be written through it.
+    pub fn is_replica(&self) -> bool {
+        match self {
+            Db::Postgres(pool) => {
+                pool.connect_options().get_application_name() == Some(REPLICA_APP)
+            }
+            Db::Sqlite { .. } => false,
+        }
+    }
+
+    /// How far a replica has replayed the primary's WAL (`pg_last_wal_replay_lsn`), or the
+    /// primary's own position; `None` on SQLite.
+    pub async fn wal_position(&self) -> Result<Option<u64>, StoreError> {
+        let Db::Postgres(pool) = self else {
+            return Ok(None);
+        };
+        let sql = if self.is_replica() {
+            "SELECT pg_last_wal_replay_lsn()::text"
+        } else {
+            "SELECT pg_current_wal_lsn()::text"
+        };
+        let text: Option<String> = sqlx::query_scalar(sql).fetch_one(pool).await?;
+        Ok(text.as_deref().and_then(parse_lsn))
     }
 
     /// Connects for building a database that is thrown away if the build stops part-way (the
@@ -862,6 +924,14 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wal_positions_compare_as_numbers() {
+        assert_eq!(parse_lsn("0/16B3748"), Some(0x16B3748));
+        assert_eq!(parse_lsn("1/0"), Some(1 << 32));
+        assert!(parse_lsn("1/0") > parse_lsn("0/FFFFFFFF"));
+        assert_eq!(parse_lsn("nonsense"), None);
+    }
 
     #[test]
     fn pow2_chunks_cover_everything_in_power_of_two_runs() {

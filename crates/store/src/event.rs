@@ -386,6 +386,10 @@ const FOLD_CHUNK: i64 = 1024;
 /// indexed read). Folds take turns (SQLite's one writer; an advisory lock on PostgreSQL);
 /// deltas journaled after the fold began are left to the next one.
 pub async fn fold_stats(db: &Db) -> Result<usize, StoreError> {
+    // A replica cannot write: its counters are the primary's, as far as they were folded.
+    if db.is_replica() {
+        return Ok(0);
+    }
     let last: Option<i64> = with_pool!(db, pool => {
         sqlx::query_scalar("SELECT MAX(id) FROM stat_journal").fetch_one(pool).await?
     });

@@ -26,20 +26,26 @@ pub async fn insert(
     Ok(())
 }
 
+/// A live session as a request sees it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub user: UserRow,
+    pub csrf_token: String,
+    /// The primary's WAL position after this session's last write (PostgreSQL with a replica).
+    pub wrote_lsn: Option<String>,
+}
+
 /// The live session's user and CSRF token, if the token is known, unexpired, and the user enabled.
-pub async fn find(
-    db: &Db,
-    token_hash: &str,
-    now_ms: i64,
-) -> Result<Option<(UserRow, String)>, StoreError> {
+pub async fn find(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<Found>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
         csrf_token: String,
+        wrote_lsn: Option<String>,
     }
     let sql = "SELECT u.id, u.username, u.display_name, u.role, u.scope_code, u.department_id, u.failed_logins, \
-               u.locked_until, u.disabled, u.created_at, u.updated_at, s.csrf_token \
+               u.locked_until, u.disabled, u.created_at, u.updated_at, s.csrf_token, s.wrote_lsn \
                FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled";
     // Asked on every request: a direct read on SQLite (one index probe).
     if let Some(direct) = db.direct() {
@@ -60,10 +66,30 @@ pub async fn find(
             created_at: r.int(9)?,
             updated_at: r.int(10)?,
         };
-        return Ok(Some((user, r.text(11)?)));
+        return Ok(Some(Found {
+            user,
+            csrf_token: r.text(11)?,
+            wrote_lsn: r.opt_text(12)?,
+        }));
     }
     let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sql).bind(token_hash).bind(now_ms).fetch_optional(pool).await?);
-    Ok(row.map(|r| (r.user, r.csrf_token)))
+    Ok(row.map(|r| Found {
+        user: r.user,
+        csrf_token: r.csrf_token,
+        wrote_lsn: r.wrote_lsn,
+    }))
+}
+
+/// Notes the primary's WAL position after a write of this session, so its reads wait for a
+/// replica to catch up (read-your-writes). PostgreSQL only; nothing on SQLite.
+pub async fn mark_write(db: &Db, token_hash: &str) -> Result<(), StoreError> {
+    if let Db::Postgres(pool) = db {
+        sqlx::query("UPDATE session SET wrote_lsn = pg_current_wal_lsn()::text WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Ends a session.

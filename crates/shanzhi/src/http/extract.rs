@@ -148,6 +148,25 @@ pub struct CurrentUser {
     pub actor: Actor,
     pub user: UserRow,
     pub token_hash: String,
+    /// The primary's WAL position after this session's last write, if a replica serves reads.
+    pub wrote_lsn: Option<u64>,
+}
+
+/// The session token a request carries: its bearer token, else its session cookie (and
+/// whether it came as the cookie).
+pub fn session_token(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match bearer {
+        Some(t) => Some((t.to_owned(), false)),
+        None => cookie_in(headers, SESSION_COOKIE).map(|t| (t.to_owned(), true)),
+    }
 }
 
 /// SHA-256 of a session token, as stored.
@@ -157,8 +176,12 @@ pub fn token_hash(token: &str) -> String {
 
 /// The value of one cookie in the request.
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of one cookie in these headers.
+pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -175,25 +198,17 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        let (token, via_cookie) = match bearer {
-            Some(t) => (t.to_owned(), false),
-            None => match cookie(parts, SESSION_COOKIE) {
-                Some(t) => (t.to_owned(), true),
-                None => return Err(ApiError::unauthorized("log in first")),
-            },
+        let Some((token, via_cookie)) = session_token(&parts.headers) else {
+            return Err(ApiError::unauthorized("log in first"));
         };
         let hash = token_hash(&token);
         let found = shanzhi_store::session::find(&app.db, &hash, app.clock.now_ms()).await?;
-        let Some((user, csrf)) = found else {
+        let Some(shanzhi_store::session::Found {
+            user,
+            csrf_token: csrf,
+            wrote_lsn,
+        }) = found
+        else {
             return Err(ApiError::unauthorized(
                 "the session has expired or does not exist; log in again",
             ));
@@ -215,6 +230,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             actor,
             user,
             token_hash: hash,
+            wrote_lsn: wrote_lsn.as_deref().and_then(shanzhi_store::db::parse_lsn),
         })
     }
 }

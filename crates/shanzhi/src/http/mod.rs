@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().gzip(true).quality(CompressionLevel::Fastest))
         .layer(middleware::from_fn_with_state(state.clone(), security::client_info))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
+        .layer(middleware::from_fn_with_state(state.clone(), note_write))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -57,6 +58,28 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("route")
+}
+
+/// Read-your-writes with a replica: after a request that may have changed something succeeded,
+/// the caller's session notes the primary's WAL position, and its reads wait for the replica to
+/// replay that far ([`AppState::reader`]). Nothing happens without a replica.
+async fn note_write(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if app.replica.is_none() || safe {
+        return next.run(req).await;
+    }
+    let token = extract::session_token(req.headers()).map(|(t, _)| t);
+    let resp = next.run(req).await.into_response();
+    if let (Some(token), true) = (token, resp.status().is_success()) {
+        let hash = extract::token_hash(&token);
+        if let Err(e) = shanzhi_store::session::mark_write(&app.db, &hash).await {
+            tracing::warn!(error = %e, "could not note a session's write for read-your-writes");
+        }
+    }
+    resp
 }
 
 async fn count_request(State(app): State<AppState>, req: Request, next: Next) -> Response {

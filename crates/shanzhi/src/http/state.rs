@@ -35,6 +35,68 @@ pub struct AppState {
     pub outbox: Arc<crate::warning::outbox::Outbox>,
     /// This server's claim on the timed jobs that run on one server at a time.
     pub lease: Arc<crate::startup::JobLease>,
+    /// A streaming replica for the lists' and the map's reads (`replica_url`), if any.
+    pub replica: Option<Arc<Replica>>,
+}
+
+/// A PostgreSQL streaming replica and how far it had replayed when last asked.
+pub struct Replica {
+    pub db: Db,
+    /// When it was last asked and its answer (`None`: it did not answer).
+    seen: std::sync::Mutex<Option<(std::time::Instant, Option<u64>)>>,
+}
+
+impl Replica {
+    /// How long a replica's replay position is reused before asking again.
+    pub const ASK_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+    /// How long a replica that did not answer is left alone (reads go to the primary).
+    pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub fn new(db: Db) -> Replica {
+        Replica {
+            db,
+            seen: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// How far the replica has replayed, asked at most every [`Replica::ASK_EVERY`]; `None`
+    /// when it cannot be asked (down, or not a replica), then not asked again for
+    /// [`Replica::RETRY_AFTER`].
+    async fn replayed(&self) -> Option<u64> {
+        if let Ok(g) = self.seen.lock() {
+            match *g {
+                Some((at, Some(lsn))) if at.elapsed() < Self::ASK_EVERY => return Some(lsn),
+                Some((at, None)) if at.elapsed() < Self::RETRY_AFTER => return None,
+                _ => {}
+            }
+        }
+        let now = match self.db.wal_position().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "the replica does not answer; reading from the primary");
+                None
+            }
+        };
+        if let Ok(mut g) = self.seen.lock() {
+            *g = Some((std::time::Instant::now(), now));
+        }
+        now
+    }
+}
+
+impl AppState {
+    /// Where `user`'s lists and map reads go: the replica when there is one, it answers, and
+    /// it has replayed the user's last write (read-your-writes); else the primary.
+    pub async fn reader(&self, user: &crate::http::extract::CurrentUser) -> &Db {
+        let Some(replica) = &self.replica else {
+            return &self.db;
+        };
+        match (replica.replayed().await, user.wrote_lsn) {
+            (Some(at), Some(wrote)) if at >= wrote => &replica.db,
+            (Some(_), None) => &replica.db,
+            _ => &self.db,
+        }
+    }
 }
 
 /// The current R-tree and the tree version it was built from; swapped whole on rebuild.

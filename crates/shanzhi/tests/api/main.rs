@@ -51,6 +51,7 @@ mod place;
 mod place_import;
 mod points;
 mod question;
+mod replica;
 mod resident;
 mod resident_import;
 mod risk;

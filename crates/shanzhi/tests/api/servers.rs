@@ -65,15 +65,28 @@ db_test!(
         let c = app.seed_loop().await;
         // The in-process test server runs on a test clock weeks behind the real servers': its
         // lease looks long run out to them, so the three real servers hold the jobs.
-        let env = [
+        // With a streaming replica (PostgreSQL, `SHANZHI_TEST_REPLICA_URL`), the servers read
+        // their lists and the map from it.
+        let replica = match (app.engine, std::env::var("SHANZHI_TEST_REPLICA_URL")) {
+            (shanzhi_store::Engine::Postgres, Ok(base)) if !base.is_empty() => {
+                let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+                let root = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(&base).to_owned();
+                Some(format!("{root}/{name}"))
+            }
+            _ => None,
+        };
+        let mut env = vec![
             ("SHANZHI_TREE_POLL_SECONDS", "1"),
             ("SHANZHI_JOB_LEASE_SECONDS", "3"),
             ("RUST_LOG", "info"),
         ];
+        if let Some(r) = &replica {
+            env.push(("SHANZHI_REPLICA_URL", r.as_str()));
+        }
         let mut servers = Vec::new();
         let mut urls = Vec::new();
         for _ in 0..3 {
-            let (s, url) = Served::start(&app, &env).await;
+            let (s, url) = Served::start(&app, &env[..]).await;
             servers.push(Some(s));
             urls.push(url);
         }
@@ -169,6 +182,34 @@ db_test!(
             .await;
         assert_eq!(stored, ids.len() as i64);
 
+        // A dispatcher's list through the live server (from the replica when there is one, so
+        // within the replica's lag) holds every acknowledged report.
+        let t = Instant::now();
+        loop {
+            let v: Value = app
+                .client
+                .get(format!("{}/api/v1/events?limit=500", urls[last]))
+                .bearer_auth(&c.dispatcher.token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let listed: BTreeSet<i64> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap())
+                .collect();
+            let newest: BTreeSet<i64> = ids.iter().rev().take(500).copied().collect();
+            if newest.is_subset(&listed) {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "the list never caught up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
         // The server left standing takes moves; a move raced from two sessions lands once.
         let live = &urls[last];
         let client = &app.client;
@@ -201,7 +242,7 @@ db_test!(
 
         // A grid made through the live server: a new server started now and the live one
         // locate it.
-        let (fresh, fresh_url) = Served::start(&app, &env).await;
+        let (fresh, fresh_url) = Served::start(&app, &env[..]).await;
         let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
         let r = client
             .post(format!("{live}/api/v1/nodes"))

@@ -691,7 +691,9 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let f = list_filter(&user, &q, 50, 500)?;
-    let rows = shanzhi_store::event::list(&app.db, &scope_of(&user), &f).await?;
+    // From the replica when there is one (and it has this session's last write).
+    let db = app.reader(&user).await;
+    let rows = shanzhi_store::event::list(db, &scope_of(&user), &f).await?;
     Ok(axum::Json(page(&app, &rows, f.limit).await?))
 }
 

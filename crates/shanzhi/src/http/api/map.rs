@@ -152,7 +152,8 @@ async fn nodes(
         _ if view.shown.is_empty() => {}
         "open" | "overdue" => {
             for (key, open, red) in
-                shanzhi_store::event::open_counts_under(&app.db, under, len, dep).await?
+                shanzhi_store::event::open_counts_under(app.reader(&user).await, under, len, dep)
+                    .await?
             {
                 let n = if figure == "overdue" { red } else { open };
                 values.insert(key, Some(n as f64));
@@ -238,7 +239,7 @@ async fn events(
     let days = q.days.unwrap_or(365).clamp(1, 3660);
     let since = app.clock.now_ms() - days * 86_400_000;
     let rows = shanzhi_store::event::in_bbox(
-        &app.db,
+        app.reader(&user).await,
         root.path(),
         bbox,
         q.open.unwrap_or(true),
@@ -293,7 +294,7 @@ async fn card(
         dep,
     )
     .await?;
-    let open = shanzhi_store::event::open_under(&app.db, code.path(), dep).await?;
+    let open = shanzhi_store::event::open_under(app.reader(&user).await, code.path(), dep).await?;
     Ok(axum::Json(json!({
         "code": node.code, "name": node.name, "level": node.level,
         "chain": chain.iter().map(|n| json!({"code": n.code, "name": n.name})).collect::<Vec<_>>(),
