@@ -194,6 +194,25 @@ if rlst and sset:
     notes.append(f"**residents list** — `GET /api/v1/residents` as grid worker `{sset['worker']}` of grid {sset['grid']} "
                  f"({sset['grid_residents']:,} residents), 64 concurrent clients, {rlst['requests']:,} requests round-robin over the "
                  f"plain list, by residence, by tag and by a surname, 50 a page.")
+servers = []
+try:
+    with open(os.path.join(res, "servers.json")) as f:
+        servers = [json.loads(line) for line in f if line.strip()]
+except (OSError, ValueError):
+    servers = []
+if servers:
+    ing = ", ".join(f"{s['servers']}: {fmt(s['ingest_per_s'])}/s (p99 {fmt(s['ingest_p99_ms'])} ms)" for s in servers)
+    lst = ", ".join(f"{s['servers']}: {fmt(s['list_per_s'])}/s (p95 {fmt(s['list_p95_ms'])} ms)" for s in servers)
+    rows.append(["several servers on PostgreSQL + replica: ingest", ing, "1 server in the same run", "—",
+                 "the scaling, measured", "measured"])
+    rows.append(["several servers on PostgreSQL + replica: town dispatcher's lists", lst, "1 server in the same run", "—",
+                 "the scaling, measured", "measured"])
+    notes.append("**several servers** — `bench/servers`: its own PostgreSQL primary and streaming replica "
+                 "(`pg_basebackup -R`) on loopback, the city demo built into the primary, then 1, 2 and 3 "
+                 "`shanzhi serve` processes on it with `SHANZHI_REPLICA_URL` (lists read from the replica), one load "
+                 "generator per server in parallel sharing 256 reporting clients, then 64 list clients. Servers, "
+                 "PostgreSQL, the replica and the load share this machine's cores: the row shows what several servers "
+                 "cost or gain here, not on separate machines.")
 if idle:
     hwm = loaded["hwm_kb"] / 1024 if loaded else None
     rows.append(["memory: server holding the province", f"{fmt(idle['rss_kb_idle'] / 1024)} MiB idle, peak {fmt(hwm)} MiB",

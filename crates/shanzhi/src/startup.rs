@@ -234,7 +234,8 @@ impl JobLease {
 /// Work on a timer: pick up tree changes made by other instances (every server, when they are
 /// not heard as notices); and, on the
 /// server holding the job lease, sweep deadlines, write the briefings due, drop expired
-/// sessions. A server that takes the lease over runs the minute's jobs at once.
+/// sessions. A server that takes the lease over from another runs the minute's jobs at once;
+/// one that takes it at its start waits for its first minute, as a lone server always has.
 async fn housekeeping(state: AppState) {
     let mut tick =
         tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
@@ -258,8 +259,10 @@ async fn housekeeping(state: AppState) {
         if !held {
             continue;
         }
-        // About once a minute: the deadline sweep (lights, supervision, escalation).
-        if !was_held || n.is_multiple_of(minute) {
+        // About once a minute: the deadline sweep (lights, supervision, escalation). A server
+        // that takes the jobs over from another (not at its own start) runs them at once.
+        let took_over = !was_held && n > 1;
+        if took_over || n.is_multiple_of(minute) {
             let now = state.clock.now_ms();
             match crate::event::sweep(&state, now).await {
                 Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {
