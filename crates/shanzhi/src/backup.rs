@@ -45,6 +45,18 @@ pub async fn backup(config: &Config, to: &Path, keys_to: Option<&Path>) -> anyho
     }
     let part = with_suffix(to, ".part");
     let _ = std::fs::remove_file(&part);
+    // Made empty and readable by its owner only before anything is written into it: the copy
+    // holds everything the database does. (`VACUUM INTO` accepts an empty file; pg_dump
+    // truncates it; both keep its mode.)
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .with_context(|| format!("cannot create {}", part.display()))?;
+    }
     let started = std::time::Instant::now();
     let url = &config.database_url;
     let made = match Engine::of_url(url)? {
@@ -79,8 +91,6 @@ pub async fn backup(config: &Config, to: &Path, keys_to: Option<&Path>) -> anyho
             return Err(e);
         }
     };
-    // The copy holds everything the database does: its owner's to read, nobody else's.
-    std::fs::set_permissions(&part, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     durable_rename(&part, to)?;
     let bytes = std::fs::metadata(to)?.len();
     let mut out = format!(
@@ -160,11 +170,19 @@ pub async fn restore(
             .await;
             match result {
                 Ok(done) => {
-                    ensure!(
-                        !with_suffix(&building, "-wal").exists(),
-                        "{} kept a write-ahead log after it was closed",
-                        building.display()
-                    );
+                    // Looked at again: something may have opened the target meanwhile.
+                    let still_free = std::fs::metadata(&target)
+                        .map(|m| m.len() == 0)
+                        .unwrap_or(true)
+                        && !with_suffix(&target, "-wal").exists();
+                    if with_suffix(&building, "-wal").exists() || !still_free {
+                        remove_sqlite(&building);
+                        bail!(
+                            "{} changed during the restore (or the copy kept a write-ahead log); \
+                             nothing was put in place",
+                            target.display()
+                        );
+                    }
                     remove_sqlite(&target);
                     durable_rename(&building, &target)?;
                     done

@@ -39,7 +39,8 @@ pub struct Config {
     /// housekeeping tick that renews the job lease).
     pub tree_poll_seconds: u64,
     /// How long the lease on the timed jobs lasts without renewal, in seconds: when several
-    /// servers share a database, the bound on a dead server's jobs moving to another.
+    /// servers share a database, the bound on a dead server's jobs moving to another. At
+    /// least three housekeeping ticks are used ([`Config::job_lease_ms`]).
     pub job_lease_seconds: u64,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (a reverse proxy in
     /// front of the server). Default: loopback only.
@@ -465,6 +466,15 @@ impl Config {
         Ok(())
     }
 
+    /// The job lease's length in milliseconds: `job_lease_seconds`, but at least three
+    /// housekeeping ticks (`tree_poll_seconds`), since the holder renews it once a tick.
+    pub fn job_lease_ms(&self) -> i64 {
+        let secs = self
+            .job_lease_seconds
+            .max(3 * self.tree_poll_seconds.max(1));
+        1000 * secs as i64
+    }
+
     /// Where the personal-data key file is (when the keys are not given in the environment).
     pub fn pii_key_path(&self) -> PathBuf {
         if let Some(p) = &self.pii_key_file {
@@ -521,11 +531,6 @@ impl Config {
             "log_format must be text or json"
         );
         anyhow::ensure!(self.session_hours > 0, "session_hours must be positive");
-        anyhow::ensure!(
-            self.job_lease_seconds > 2 * self.tree_poll_seconds.max(1),
-            "job_lease_seconds must be more than twice tree_poll_seconds (the lease is renewed at \
-             every tick: a shorter lease would pass between live servers)"
-        );
         anyhow::ensure!(
             (0.0..1.0).contains(&self.overlap_tolerance),
             "overlap_tolerance must be in [0, 1)"

@@ -207,7 +207,7 @@ impl JobLease {
     /// error answers no: better a sweep late than run twice.
     pub async fn hold(&self, state: &AppState) -> bool {
         let now = state.clock.now_ms();
-        let until = now + 1000 * state.config.job_lease_seconds as i64;
+        let until = now + state.config.job_lease_ms();
         match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, until).await
         {
             Ok(held) => held,

@@ -19,7 +19,8 @@ pub enum Change {
     Missed,
 }
 
-/// A listening connection of its own (not one of the pool's).
+/// A listening connection, taken from the pool and held for as long as the listener lives (one
+/// of the server's `max_connections`).
 pub struct Listener {
     inner: PgListener,
 }

@@ -684,7 +684,8 @@ impl Db {
     }
 
     /// How far a replica has replayed the primary's WAL (`pg_last_wal_replay_lsn`), or the
-    /// primary's own position; `None` on SQLite.
+    /// primary's own position (`pg_current_wal_insert_lsn`: everything committed so far, also
+    /// with asynchronous commits); `None` on SQLite.
     pub async fn wal_position(&self) -> Result<Option<u64>, StoreError> {
         let Db::Postgres(pool) = self else {
             return Ok(None);
@@ -692,7 +693,7 @@ impl Db {
         let sql = if self.is_replica() {
             "SELECT pg_last_wal_replay_lsn()::text"
         } else {
-            "SELECT pg_current_wal_lsn()::text"
+            "SELECT pg_current_wal_insert_lsn()::text"
         };
         let text: Option<String> = sqlx::query_scalar(sql).fetch_one(pool).await?;
         Ok(text.as_deref().and_then(parse_lsn))

@@ -81,10 +81,12 @@ pub async fn find(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<Found
 }
 
 /// Notes the primary's WAL position after a write of this session, so its reads wait for a
-/// replica to catch up (read-your-writes). PostgreSQL only; nothing on SQLite.
+/// replica to catch up (read-your-writes). The insert position, not the write position: with
+/// `synchronous_commit = off` a commit can still sit in the WAL buffers, behind the write
+/// position, and a replica that replayed up to that would not have it. PostgreSQL only.
 pub async fn mark_write(db: &Db, token_hash: &str) -> Result<(), StoreError> {
     if let Db::Postgres(pool) = db {
-        sqlx::query("UPDATE session SET wrote_lsn = pg_current_wal_lsn()::text WHERE token_hash = $1")
+        sqlx::query("UPDATE session SET wrote_lsn = pg_current_wal_insert_lsn()::text WHERE token_hash = $1")
             .bind(token_hash)
             .execute(pool)
             .await?;

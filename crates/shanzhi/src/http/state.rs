@@ -44,6 +44,8 @@ pub struct Replica {
     pub db: Db,
     /// When it was last asked and its answer (`None`: it did not answer).
     seen: std::sync::Mutex<Option<(std::time::Instant, Option<u64>)>>,
+    /// A request is asking it now: the others use the last answer meanwhile.
+    asking: std::sync::atomic::AtomicBool,
 }
 
 impl Replica {
@@ -51,29 +53,48 @@ impl Replica {
     pub const ASK_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
     /// How long a replica that did not answer is left alone (reads go to the primary).
     pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+    /// How long asking may take before the replica counts as not answering.
+    pub const ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
     pub fn new(db: Db) -> Replica {
         Replica {
             db,
             seen: std::sync::Mutex::new(None),
+            asking: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// How far the replica has replayed, asked at most every [`Replica::ASK_EVERY`]; `None`
-    /// when it cannot be asked (down, or not a replica), then not asked again for
-    /// [`Replica::RETRY_AFTER`].
+    /// How far the replica has replayed, asked by one request at a time at most every
+    /// [`Replica::ASK_EVERY`] (waiting at most [`Replica::ASK_TIMEOUT`]); `None` when it does
+    /// not answer, and then not asked again for [`Replica::RETRY_AFTER`]. An older answer only
+    /// sends more reads to the primary, never a session's read to a replica behind its write.
     async fn replayed(&self) -> Option<u64> {
-        if let Ok(g) = self.seen.lock() {
-            match *g {
-                Some((at, Some(lsn))) if at.elapsed() < Self::ASK_EVERY => return Some(lsn),
-                Some((at, None)) if at.elapsed() < Self::RETRY_AFTER => return None,
-                _ => {}
+        use std::sync::atomic::Ordering;
+        let last = self.seen.lock().ok().and_then(|g| *g);
+        match last {
+            Some((at, Some(lsn))) if at.elapsed() < Self::ASK_EVERY => return Some(lsn),
+            Some((at, None)) if at.elapsed() < Self::RETRY_AFTER => return None,
+            _ => {}
+        }
+        if self.asking.swap(true, Ordering::SeqCst) {
+            return last.and_then(|(_, lsn)| lsn);
+        }
+        // Cleared however this ends, also if the request is dropped while it waits.
+        struct Asking<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Asking<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, std::sync::atomic::Ordering::SeqCst);
             }
         }
-        let now = match self.db.wal_position().await {
-            Ok(p) => p,
-            Err(e) => {
+        let _asking = Asking(&self.asking);
+        let now = match tokio::time::timeout(Self::ASK_TIMEOUT, self.db.wal_position()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the replica does not answer; reading from the primary");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("the replica is slow to answer; reading from the primary");
                 None
             }
         };

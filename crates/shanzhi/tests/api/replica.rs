@@ -44,6 +44,29 @@ async fn sql(db: &Db, statement: &str) {
     sqlx::query(statement).execute(pool).await.unwrap();
 }
 
+/// Resumes the shared replica's replay when dropped (a test that paused it and then failed).
+struct Paused(String);
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let url = self.0.clone();
+        // Dropped inside the test's runtime: a thread of its own with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(db) = Db::connect(&url, 1).await {
+                    sql(&db, "SELECT pg_wal_replay_resume()").await;
+                    db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// Ids of the events `who` lists.
 async fn listed(app: &TestApp, who: &Session) -> Vec<i64> {
     let v: Value = app.get_json("/api/v1/events?limit=500", who).await;
@@ -72,25 +95,22 @@ async fn lists_read_from_the_replica_and_a_session_that_wrote_reads_its_write() 
     let c = app.seed_loop().await;
     let first = app.report(&c.citizen, c.garbage).await;
 
-    // The replica catches up with everything so far.
+    // The replica catches up with everything written so far (a fixed target: the other tests
+    // keep writing to the same server).
     let replica = Db::connect_replica(&replica_url, 2).await.unwrap();
+    let target = app.state.db.wal_position().await.unwrap().unwrap();
     let started = Instant::now();
-    loop {
-        let behind = match replica.wal_position().await {
-            Ok(Some(r)) => r < app.state.db.wal_position().await.unwrap().unwrap(),
-            _ => true,
-        };
-        if !behind {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "replica never caught up");
+    while !matches!(replica.wal_position().await, Ok(Some(r)) if r >= target) {
+        assert!(started.elapsed() < Duration::from_secs(30), "replica never caught up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(listed(&app, &c.dispatcher).await.contains(&first));
 
-    // Replay stops: the replica keeps what it had.
+    // Replay stops: the replica keeps what it had. The replica is shared with the other tests
+    // running now: replay resumes when this guard goes, also if an assertion below fails.
     let control = Db::connect(&replica_base, 2).await.unwrap();
     sql(&control, "SELECT pg_wal_replay_pause()").await;
+    let paused = Paused(replica_base.clone());
     let second = app.report(&c.citizen2, c.garbage).await;
     // The session that wrote reads its write (from the primary)…
     assert!(listed(&app, &c.citizen2).await.contains(&second));
@@ -105,6 +125,7 @@ async fn lists_read_from_the_replica_and_a_session_that_wrote_reads_its_write() 
 
     // Replay resumes: the town's dispatcher, who wrote nothing, sees it from the replica.
     sql(&control, "SELECT pg_wal_replay_resume()").await;
+    std::mem::forget(paused);
     let started = Instant::now();
     while !listed(&app, &c.town_dispatcher).await.contains(&second) {
         assert!(started.elapsed() < Duration::from_secs(10), "replay resumed");
