@@ -154,7 +154,9 @@ pub async fn restore(
                 bail!("a restore goes into a database file, not an in-memory database");
             };
             ensure!(
-                std::fs::metadata(&target).map(|m| m.len() == 0).unwrap_or(true)
+                std::fs::metadata(&target)
+                    .map(|m| m.len() == 0)
+                    .unwrap_or(true)
                     && !with_suffix(&target, "-wal").exists(),
                 "{} exists: a restore goes into a new database; move the old one away first",
                 target.display()
@@ -347,7 +349,11 @@ fn pg_tool(name: &str, url: &str, args: impl FnOnce(&mut Command)) -> anyhow::Re
 /// `name` on the PATH, else the newest one Debian's packages installed.
 fn find_pg_tool(name: &str) -> anyhow::Result<PathBuf> {
     let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     if let Some(p) = on_path.into_iter().find(|p| p.is_file()) {
         return Ok(p);
@@ -471,11 +477,7 @@ mod tests {
                 None,
             ),
             ("postgres://h/db", "postgres://h/db", None),
-            (
-                "postgresql://u:p:q@h/d",
-                "postgresql://u@h/d",
-                Some("p:q"),
-            ),
+            ("postgresql://u:p:q@h/d", "postgresql://u@h/d", Some("p:q")),
         ] {
             let (r, p) = split_password(url);
             assert_eq!(r, rest, "{url}");
@@ -490,7 +492,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x");
         std::fs::write(&p, b"id,name\n1,2\n").unwrap();
-        assert!(kind_of(&p).unwrap_err().to_string().contains("not a Shanzhi backup"));
+        assert!(kind_of(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("not a Shanzhi backup"));
         std::fs::write(&p, b"PGDMP\x01\x0e").unwrap();
         assert_eq!(kind_of(&p).unwrap(), Kind::PgDump);
         std::fs::write(&p, b"").unwrap();

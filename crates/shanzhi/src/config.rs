@@ -201,7 +201,10 @@ impl fmt::Debug for Config {
             )
             .field(
                 "replica_url",
-                &self.replica_url.as_deref().map(shanzhi_store::db::redact_url),
+                &self
+                    .replica_url
+                    .as_deref()
+                    .map(shanzhi_store::db::redact_url),
             )
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)

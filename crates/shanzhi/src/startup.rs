@@ -208,8 +208,7 @@ impl JobLease {
     pub async fn hold(&self, state: &AppState) -> bool {
         let now = state.clock.now_ms();
         let until = now + state.config.job_lease_ms();
-        match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, until).await
-        {
+        match shanzhi_store::lease::take(&state.db, JOBS, &self.holder, now, until).await {
             Ok(held) => held,
             Err(e) => {
                 tracing::warn!(error = %e, "could not renew the job lease");
@@ -254,7 +253,11 @@ async fn housekeeping(state: AppState) {
         let was_held = held;
         held = state.lease.hold(&state).await;
         if held != was_held {
-            tracing::info!(held, holder = state.lease.holder(), "the timed jobs' lease changed hands");
+            tracing::info!(
+                held,
+                holder = state.lease.holder(),
+                "the timed jobs' lease changed hands"
+            );
         }
         if !held {
             continue;

@@ -21,7 +21,8 @@ pub struct Holdings {
     pub audit_rows: i64,
 }
 
-const HOLDINGS: &str = "SELECT (SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migration), \
+const HOLDINGS: &str =
+    "SELECT (SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migration), \
      (SELECT COUNT(*) FROM event), (SELECT COUNT(*) FROM audit)";
 
 /// The file of a `sqlite:` URL (`None` for an in-memory database).
@@ -98,9 +99,8 @@ pub async fn sqlite_check(path: &Path, thorough: bool) -> anyhow::Result<Holding
         "{} is a SQLite file but not a Shanzhi database",
         path.display()
     );
-    let (schema_version, events, audit_rows): (i64, i64, i64) = sqlx::query_as(HOLDINGS)
-    .fetch_one(&mut conn)
-    .await?;
+    let (schema_version, events, audit_rows): (i64, i64, i64) =
+        sqlx::query_as(HOLDINGS).fetch_one(&mut conn).await?;
     conn.close().await?;
     Ok(Holdings {
         schema_version,
@@ -112,19 +112,15 @@ pub async fn sqlite_check(path: &Path, thorough: bool) -> anyhow::Result<Holding
 /// Has the database no tables of its own yet (a restore goes only into an empty one)?
 pub async fn is_empty(db: &Db) -> Result<bool, StoreError> {
     let n: i64 = match db {
-        Db::Sqlite { read, .. } => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            )
-            .fetch_one(read)
-            .await?
-        }
+        Db::Sqlite { read, .. } => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_one(read)
+        .await?,
         Db::Postgres(pool) => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
-            )
-            .fetch_one(pool)
-            .await?
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
+                .fetch_one(pool)
+                .await?
         }
     };
     Ok(n == 0)

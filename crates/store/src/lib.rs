@@ -16,8 +16,8 @@ pub mod notification;
 pub mod tally;
 
 pub mod caller;
-pub mod change;
 pub mod category;
+pub mod change;
 pub mod consultation;
 pub mod contract;
 pub mod correction;

@@ -51,9 +51,11 @@ db_test!(
             .post(format!("{}/api/v1/hotline", app.url))
             .bearer_auth(&c.dispatcher.token)
             .header("idempotency-key", "call-1")
-            .json(&json!({"category_id": c.garbage, "description": "来电反映路灯不亮",
+            .json(
+                &json!({"category_id": c.garbage, "description": "来电反映路灯不亮",
                 "lon": IN_GRID.0, "lat": IN_GRID.1, "caller_name": "张三",
-                "caller_phone": "13800138000", "callback": true}))
+                "caller_phone": "13800138000", "callback": true}),
+            )
             .send()
             .await
             .unwrap();
@@ -108,7 +110,11 @@ db_test!(
         .await;
         assert!(out.status.success(), "{}", said(&out));
         assert!(said(&out).contains("backed up"), "{}", said(&out));
-        assert!(said(&out).contains("keys are not in the backup"), "{}", said(&out));
+        assert!(
+            said(&out).contains("keys are not in the backup"),
+            "{}",
+            said(&out)
+        );
         let during = acked.lock().unwrap().len();
         done.store(true, Ordering::Relaxed);
         for client in clients {
@@ -153,11 +159,20 @@ db_test!(
         let restored_keys = dir.path().join("test.pii-keys");
         let junk = shanzhi(&target, &restored_keys, &["restore", csv.to_str().unwrap()]).await;
         assert!(!junk.status.success());
-        assert!(said(&junk).contains("not a Shanzhi backup"), "{}", said(&junk));
+        assert!(
+            said(&junk).contains("not a Shanzhi backup"),
+            "{}",
+            said(&junk)
+        );
 
         // Without the backup's keys: refused before anything is written (a fresh key would
         // leave the copy's phones unreadable).
-        let keyless = shanzhi(&target, &restored_keys, &["restore", file.to_str().unwrap()]).await;
+        let keyless = shanzhi(
+            &target,
+            &restored_keys,
+            &["restore", file.to_str().unwrap()],
+        )
+        .await;
         assert!(!keyless.status.success());
         assert!(said(&keyless).contains("--keys"), "{}", said(&keyless));
         assert!(!restored_keys.exists());
@@ -171,7 +186,12 @@ db_test!(
                 let w = shanzhi(
                     &target,
                     &restored_keys,
-                    &["restore", file.to_str().unwrap(), "--keys", wrong.to_str().unwrap()],
+                    &[
+                        "restore",
+                        file.to_str().unwrap(),
+                        "--keys",
+                        wrong.to_str().unwrap(),
+                    ],
                 )
                 .await;
                 assert!(!w.status.success());
@@ -186,7 +206,12 @@ db_test!(
                 let w = shanzhi(
                     &target,
                     &restored_keys,
-                    &["restore", file.to_str().unwrap(), "--keys", wrong.to_str().unwrap()],
+                    &[
+                        "restore",
+                        file.to_str().unwrap(),
+                        "--keys",
+                        wrong.to_str().unwrap(),
+                    ],
                 )
                 .await;
                 assert!(!w.status.success());
@@ -200,7 +225,12 @@ db_test!(
         let out = shanzhi(
             &target,
             &restored_keys,
-            &["restore", file.to_str().unwrap(), "--keys", keys.to_str().unwrap()],
+            &[
+                "restore",
+                file.to_str().unwrap(),
+                "--keys",
+                keys.to_str().unwrap(),
+            ],
         )
         .await;
         assert!(out.status.success(), "{}", said(&out));

@@ -15,7 +15,13 @@ use crate::helpers::{Served, Session, TestApp, IN_GRID};
 use crate::house::exec;
 
 /// The figures' counters of a node over days, as the dashboard reads them.
-pub(crate) async fn counters(app: &TestApp, admin: &Session, node: &str, from: &str, to: &str) -> Value {
+pub(crate) async fn counters(
+    app: &TestApp,
+    admin: &Session,
+    node: &str,
+    from: &str,
+    to: &str,
+) -> Value {
     let f: Value = app
         .get(
             &format!("/api/v1/figures?node={node}&from={from}&to={to}"),

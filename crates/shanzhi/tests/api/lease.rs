@@ -16,23 +16,37 @@ db_test!(
         let db = &app.state.db;
         let job = "test-job";
         assert!(lease::take(db, job, "a", MS, MS + 30_000).await.unwrap());
-        assert!(!lease::take(db, job, "b", MS + 1_000, MS + 31_000).await.unwrap());
+        assert!(!lease::take(db, job, "b", MS + 1_000, MS + 31_000)
+            .await
+            .unwrap());
         // The holder renews; the other still waits, also at the old lease's last moment.
-        assert!(lease::take(db, job, "a", MS + 5_000, MS + 35_000).await.unwrap());
-        assert!(!lease::take(db, job, "b", MS + 35_000, MS + 65_000).await.unwrap());
+        assert!(lease::take(db, job, "a", MS + 5_000, MS + 35_000)
+            .await
+            .unwrap());
+        assert!(!lease::take(db, job, "b", MS + 35_000, MS + 65_000)
+            .await
+            .unwrap());
         // "a" died: nothing renews it, and after it runs out "b" takes it; "a" is refused if it
         // wakes up again.
-        assert!(lease::take(db, job, "b", MS + 35_001, MS + 65_001).await.unwrap());
-        assert!(!lease::take(db, job, "a", MS + 36_000, MS + 66_000).await.unwrap());
+        assert!(lease::take(db, job, "b", MS + 35_001, MS + 65_001)
+            .await
+            .unwrap());
+        assert!(!lease::take(db, job, "a", MS + 36_000, MS + 66_000)
+            .await
+            .unwrap());
         assert_eq!(
             lease::holder(db, job).await.unwrap(),
             Some(("b".to_owned(), MS + 65_001))
         );
         // Given up by someone else: nothing happens. By its holder: free at once.
         lease::release(db, job, "a").await.unwrap();
-        assert!(!lease::take(db, job, "a", MS + 37_000, MS + 67_000).await.unwrap());
+        assert!(!lease::take(db, job, "a", MS + 37_000, MS + 67_000)
+            .await
+            .unwrap());
         lease::release(db, job, "b").await.unwrap();
-        assert!(lease::take(db, job, "a", MS + 37_000, MS + 67_000).await.unwrap());
+        assert!(lease::take(db, job, "a", MS + 37_000, MS + 67_000)
+            .await
+            .unwrap());
         // Many servers asking at the same moment for a free lease: exactly one gets it.
         let mut asks = Vec::new();
         for k in 0..8 {

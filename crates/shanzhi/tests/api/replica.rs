@@ -17,8 +17,12 @@ use crate::helpers::{fresh_database, spawn_with, Session, TestApp};
 
 /// The replica's and the primary's URLs for a test database's name.
 fn replica_setting() -> Option<(String, String)> {
-    let primary = std::env::var("SHANZHI_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty());
-    let replica = std::env::var("SHANZHI_TEST_REPLICA_URL").ok().filter(|v| !v.is_empty());
+    let primary = std::env::var("SHANZHI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let replica = std::env::var("SHANZHI_TEST_REPLICA_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
     match (primary, replica) {
         (Some(p), Some(r)) => Some((p, r)),
         _ => {
@@ -101,7 +105,10 @@ async fn lists_read_from_the_replica_and_a_session_that_wrote_reads_its_write() 
     let target = app.state.db.wal_position().await.unwrap().unwrap();
     let started = Instant::now();
     while !matches!(replica.wal_position().await, Ok(Some(r)) if r >= target) {
-        assert!(started.elapsed() < Duration::from_secs(30), "replica never caught up");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "replica never caught up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(listed(&app, &c.dispatcher).await.contains(&first));
@@ -117,10 +124,18 @@ async fn lists_read_from_the_replica_and_a_session_that_wrote_reads_its_write() 
     // …while a dispatcher who wrote nothing reads the replica, which has not seen it.
     let theirs = listed(&app, &c.dispatcher).await;
     assert!(theirs.contains(&first));
-    assert!(!theirs.contains(&second), "the dispatcher's list came from the primary");
+    assert!(
+        !theirs.contains(&second),
+        "the dispatcher's list came from the primary"
+    );
     // A move by the dispatcher: from now on their reads wait for the replica too.
-    app.act_ok(&c.dispatcher, first, "accept", serde_json::json!({"version": 1}))
-        .await;
+    app.act_ok(
+        &c.dispatcher,
+        first,
+        "accept",
+        serde_json::json!({"version": 1}),
+    )
+    .await;
     assert!(listed(&app, &c.dispatcher).await.contains(&second));
 
     // Replay resumes: the town's dispatcher, who wrote nothing, sees it from the replica.
@@ -128,7 +143,10 @@ async fn lists_read_from_the_replica_and_a_session_that_wrote_reads_its_write() 
     std::mem::forget(paused);
     let started = Instant::now();
     while !listed(&app, &c.town_dispatcher).await.contains(&second) {
-        assert!(started.elapsed() < Duration::from_secs(10), "replay resumed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "replay resumed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     control.close().await;

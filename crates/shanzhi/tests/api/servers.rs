@@ -70,7 +70,11 @@ db_test!(
         let replica = match (app.engine, std::env::var("SHANZHI_TEST_REPLICA_URL")) {
             (shanzhi_store::Engine::Postgres, Ok(base)) if !base.is_empty() => {
                 let name = app.database_url.rsplit('/').next().unwrap().to_owned();
-                let root = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(&base).to_owned();
+                let root = base
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&base)
+                    .to_owned();
                 Some(format!("{root}/{name}"))
             }
             _ => None,
@@ -104,7 +108,10 @@ db_test!(
                     break ix;
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "nobody took the jobs");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nobody took the jobs"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
 
@@ -206,7 +213,10 @@ db_test!(
             if newest.is_subset(&listed) {
                 break;
             }
-            assert!(t.elapsed() < Duration::from_secs(10), "the list never caught up");
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "the list never caught up"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
@@ -247,8 +257,10 @@ db_test!(
         let r = client
             .post(format!("{live}/api/v1/nodes"))
             .bearer_auth(&admin.token)
-            .json(&json!({"code": "441502001001003", "name": "新网格", "level": "micro",
-                "geometry": rect(115.30, 22.79, 115.31, 22.80)}))
+            .json(
+                &json!({"code": "441502001001003", "name": "新网格", "level": "micro",
+                "geometry": rect(115.30, 22.79, 115.31, 22.80)}),
+            )
             .send()
             .await
             .unwrap();
