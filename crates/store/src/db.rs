@@ -958,6 +958,102 @@ mod tests {
         assert_eq!(redact_url("sqlite://shanzhi.db"), "sqlite://shanzhi.db");
     }
 
+    /// What in a migration would break a server of the previous release still running on the
+    /// schema (a rolling upgrade): the first such clause of `sql`, or `None`.
+    fn breaks_the_previous_release(sql: &str) -> Option<&'static str> {
+        let text: String = sql
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase();
+        for statement in text.split(';') {
+            let words: Vec<&str> = statement.split_whitespace().collect();
+            let has = |phrase: &[&str]| words.windows(phrase.len()).any(|w| w == phrase);
+            if has(&["DROP", "TABLE"]) {
+                return Some("DROP TABLE");
+            }
+            if has(&["DROP", "COLUMN"]) {
+                return Some("DROP COLUMN");
+            }
+            if words.contains(&"RENAME") {
+                return Some("RENAME");
+            }
+            if has(&["SET", "NOT", "NULL"]) {
+                return Some("SET NOT NULL");
+            }
+            if has(&["ALTER", "COLUMN"]) && words.contains(&"TYPE") {
+                return Some("ALTER COLUMN … TYPE");
+            }
+            if has(&["ADD", "COLUMN"]) && has(&["NOT", "NULL"]) && !words.contains(&"DEFAULT") {
+                return Some("ADD COLUMN … NOT NULL without a default");
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn what_breaks_the_previous_release_is_named() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("CREATE TABLE job_lease (name TEXT PRIMARY KEY);", None),
+            ("ALTER TABLE session ADD COLUMN wrote_lsn TEXT;", None),
+            (
+                "ALTER TABLE event ADD COLUMN n BIGINT NOT NULL DEFAULT 0;",
+                None,
+            ),
+            ("-- we never DROP TABLE here\nSELECT 1;", None),
+            ("DROP TRIGGER IF EXISTS t ON category;", None),
+            ("CREATE INDEX event_due ON event (due_at);", None),
+            ("drop table event_old;", Some("DROP TABLE")),
+            ("ALTER TABLE event DROP COLUMN light;", Some("DROP COLUMN")),
+            (
+                "ALTER TABLE event RENAME COLUMN light TO lamp;",
+                Some("RENAME"),
+            ),
+            ("ALTER TABLE event RENAME TO incident;", Some("RENAME")),
+            (
+                "ALTER TABLE event ALTER COLUMN priority SET NOT NULL;",
+                Some("SET NOT NULL"),
+            ),
+            (
+                "ALTER TABLE event ALTER COLUMN priority TYPE INTEGER;",
+                Some("ALTER COLUMN … TYPE"),
+            ),
+            (
+                "SELECT 1;\nALTER TABLE event\n  ADD COLUMN n BIGINT NOT NULL;",
+                Some("ADD COLUMN … NOT NULL without a default"),
+            ),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(breaks_the_previous_release(sql), *want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn migrations_after_the_previous_release_keep_its_schema_usable() {
+        let release = include_str!("../../../packaging/previous-release");
+        let last: i64 = release
+            .lines()
+            .find_map(|l| l.strip_prefix("migration = "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("packaging/previous-release names its last migration");
+        assert!(
+            SQLITE_MIGRATIONS.iter().any(|(v, _, _)| *v == last),
+            "the previous release's migration {last} is not one of ours"
+        );
+        for (version, name, sql) in SQLITE_MIGRATIONS.iter().chain(POSTGRES_MIGRATIONS) {
+            if *version > last {
+                if let Some(what) = breaks_the_previous_release(sql) {
+                    panic!(
+                        "migration {name} ({what}) would break the previous release's servers \
+                         during a rolling upgrade: add beside the old, and remove the old a \
+                         release later"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn migrations_come_in_pairs() {
         let names = |m: &[(i64, &str, &str)]| {

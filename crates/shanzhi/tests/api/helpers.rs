@@ -619,18 +619,30 @@ pub struct Served {
 impl Served {
     /// Starts it and waits for its health check; answers it and its base URL.
     pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> (Served, String) {
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_shanzhi"));
+        Served::start_binary(bin, app.dir(), &app.database_url, env).await
+    }
+
+    /// Starts `bin` (another release's binary, say) on `database_url` with the key file and the
+    /// log in `dir`, and waits for its health check.
+    pub async fn start_binary(
+        bin: &std::path::Path,
+        dir: &std::path::Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> (Served, String) {
         use std::process::{Command, Stdio};
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let log = app.dir().join(format!("server-{port}.log"));
+        let log = dir.join(format!("server-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_shanzhi"))
-            .args(["serve", "--database-url", &app.database_url])
+        let child = Command::new(bin)
+            .args(["serve", "--database-url", database_url])
             .args(["--bind", &format!("127.0.0.1:{port}")])
-            .env("SHANZHI_PII_KEY_FILE", app.dir().join("test.pii-keys"))
+            .env("SHANZHI_PII_KEY_FILE", dir.join("test.pii-keys"))
             // Everything the server could say, our code's and its libraries'.
             .env("RUST_LOG", "trace")
             .envs(env.iter().copied())
@@ -650,7 +662,8 @@ impl Served {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!("shanzhi serve did not come up");
+        let log = std::fs::read_to_string(&served.log).unwrap_or_default();
+        panic!("{} serve did not come up:\n{log}", bin.display());
     }
 
     /// Stops it with SIGTERM (a graceful stop) and answers its log.

@@ -60,6 +60,7 @@ mod servers;
 mod tag;
 mod tree;
 mod tree_io;
+mod upgrade;
 mod user;
 mod visit;
 mod warning;

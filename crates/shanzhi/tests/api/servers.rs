@@ -18,7 +18,7 @@ use crate::helpers::{rect, Served, IN_GRID};
 /// Files one report under `key`, starting at server `first` and moving on to the next one
 /// while a server does not answer (the same key each time: a report a dying server stored but
 /// never acknowledged is answered, not made twice). Answers the event's id.
-async fn report(
+pub(crate) async fn report(
     client: &reqwest::Client,
     urls: &[String],
     first: usize,
