@@ -100,14 +100,14 @@ pub async fn serve(
 /// and checkpoints SQLite's WAL ([`shanzhi_store::Db::checkpoint`]), about once a second.
 /// Readers of the counters fold first anyway, so the figures never lag; this keeps the journal
 /// short, so a read rarely has much to fold. Safe beside other servers folding the same
-/// journal: folds take turns.
+/// journal: when another server is folding, this one leaves it to that one.
 async fn write_behind(db: shanzhi_store::Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let t0 = std::time::Instant::now();
-        match shanzhi_store::event::fold_stats(&db).await {
+        match shanzhi_store::event::fold_stats_behind(&db).await {
             Ok(n) if n > 0 => tracing::debug!(
                 deltas = n,
                 ms = t0.elapsed().as_secs_f64() * 1e3,

@@ -371,7 +371,7 @@ macro_rules! journal_stats {
 }
 
 /// The advisory lock that makes folds on PostgreSQL take turns (several servers fold).
-const FOLD_LOCK: i64 = 4416;
+pub const FOLD_LOCK: i64 = 4416;
 
 /// Deltas folded per transaction: a fold never holds the writer long, so the group commits of
 /// reports go on between its parts.
@@ -386,6 +386,19 @@ const FOLD_CHUNK: i64 = 1024;
 /// indexed read). Folds take turns (SQLite's one writer; an advisory lock on PostgreSQL);
 /// deltas journaled after the fold began are left to the next one.
 pub async fn fold_stats(db: &Db) -> Result<usize, StoreError> {
+    fold(db, true).await
+}
+
+/// [`fold_stats`] for a server's own fold about once a second: on PostgreSQL, while another
+/// server folds, it leaves the journal to that one (its next fold takes whatever is left)
+/// instead of queuing behind it — with several servers, folds waiting their turn kept a
+/// connection each for about a second. Readers of the counters keep calling [`fold_stats`],
+/// which waits its turn, so the figures still include every committed move.
+pub async fn fold_stats_behind(db: &Db) -> Result<usize, StoreError> {
+    fold(db, false).await
+}
+
+async fn fold(db: &Db, wait: bool) -> Result<usize, StoreError> {
     // A replica cannot write: its counters are the primary's, as far as they were folded.
     if db.is_replica() {
         return Ok(0);
@@ -406,7 +419,18 @@ pub async fn fold_stats(db: &Db) -> Result<usize, StoreError> {
     loop {
         let n = with_tx!(db, tx => {
             if engine_of(&tx) == Engine::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(FOLD_LOCK).execute(&mut *tx).await?;
+                if wait {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(FOLD_LOCK).execute(&mut *tx).await?;
+                } else {
+                    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                        .bind(FOLD_LOCK)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if !mine {
+                        // Another server is folding (nothing written here: rolled back).
+                        return Ok(moved);
+                    }
+                }
             }
             let rows = sqlx::query(&sql).bind(last).fetch_all(&mut *tx).await?;
             let mut stats = StatRows::default();

@@ -163,3 +163,42 @@ db_test!(
         assert_eq!(app.scalar("SELECT COUNT(*) FROM stat_journal").await, 0);
     }
 );
+
+db_test!(
+    a_servers_own_fold_leaves_the_journal_to_another_folding_and_a_read_still_waits_for_it,
+    |app| {
+        let c = app.seed_loop().await;
+        app.set_local(2026, 12, 1, 9, 0);
+        app.report(&c.citizen, c.garbage).await;
+        let db = &app.state.db;
+        if let shanzhi_store::Db::Postgres(pool) = db {
+            // Another server folding: it holds the fold lock.
+            let mut other = pool.begin().await.unwrap();
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(shanzhi_store::event::FOLD_LOCK)
+                .execute(&mut *other)
+                .await
+                .unwrap();
+            // This server's own fold does not queue behind it and leaves the journal as it is.
+            let t = std::time::Instant::now();
+            assert_eq!(
+                shanzhi_store::event::fold_stats_behind(db).await.unwrap(),
+                0
+            );
+            assert!(t.elapsed() < std::time::Duration::from_secs(2));
+            assert!(app.scalar("SELECT COUNT(*) FROM stat_journal").await > 0);
+            // A read folds first: it waits for the other fold to end, then folds.
+            let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+            let read = counters(&app, &admin, "441502001001001", "2026-12-01", "2026-12-01");
+            let release = async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                other.rollback().await.unwrap();
+            };
+            let (day, ()) = tokio::join!(read, release);
+            assert_eq!(day["reported"], 1);
+        } else {
+            assert!(shanzhi_store::event::fold_stats_behind(db).await.unwrap() <= 1);
+        }
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM stat_journal").await, 0);
+    }
+);
