@@ -266,56 +266,26 @@ async fn housekeeping(state: AppState) {
         // that takes the jobs over from another (not at its own start) runs them at once.
         let took_over = !was_held && n > 1;
         if took_over || n.is_multiple_of(minute) {
-            let now = state.clock.now_ms();
-            match crate::event::sweep(&state, now).await {
-                Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {
-                    tracing::info!(?s, "deadline sweep")
+            let jobs = minute_jobs(&state, n.is_multiple_of(quarter_hour));
+            tokio::pin!(jobs);
+            // Renewed while the jobs run, at the tick's pace: a slow minute never outlives the
+            // lease, so no other server starts the same jobs beside these.
+            let mut renew = tokio::time::interval(tick.period());
+            renew.tick().await;
+            loop {
+                tokio::select! {
+                    () = &mut jobs => break,
+                    _ = renew.tick() => {
+                        if !state.lease.hold(&state).await {
+                            // A database error (the lease holds until it runs out) or, after
+                            // a whole lease of them, a lease another server took.
+                            tracing::warn!(
+                                holder = state.lease.holder(),
+                                "could not renew the timed jobs' lease while running them"
+                            );
+                        }
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "deadline sweep failed"),
-            }
-            match crate::dispute::sweep(&state, now).await {
-                Ok(s) if s.yellow + s.red > 0 => tracing::info!(?s, "dispute deadline sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "dispute deadline sweep failed"),
-            }
-            match crate::question::sweep(&state, now).await {
-                Ok(s) if s.supervised > 0 => tracing::info!(?s, "question sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "question sweep failed"),
-            }
-            match crate::risk::sweep(&state, now).await {
-                Ok(s) if s.yellow + s.red + s.lagging > 0 => tracing::info!(?s, "risk sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "risk sweep failed"),
-            }
-            // The rules run after each write they watch; their sweep (what a failed evaluation
-            // missed, and rises that depend on the date) is a safety net: every quarter hour.
-            if n.is_multiple_of(quarter_hour) {
-                match crate::risk::rule::sweep(&state, now).await {
-                    Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
-                }
-            }
-            // Contracts whose term ended are flagged expired (the day's change, seen within
-            // the minute; the query finds nothing on most runs).
-            match crate::http::api::contract::sweep(&state, now).await {
-                Ok(n) if n > 0 => tracing::info!(flags = n, "contract flags rechecked"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "contract recheck failed"),
-            }
-            // The points of the residents' reports confirmed since the last run (积分制).
-            match crate::points::sweep(&state, now).await {
-                Ok(n) if n > 0 => tracing::info!(awards = n, "points for confirmed reports"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "points sweep failed"),
-            }
-            // The morning and evening briefings due (早晚报), once per node and day.
-            match crate::briefing::sweep(&state, now).await {
-                Ok(n) if n > 0 => tracing::info!(briefings = n, "wrote the briefings due"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "briefing schedule failed"),
             }
         }
         if n.is_multiple_of(720) {
@@ -325,6 +295,63 @@ async fn housekeeping(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
             }
         }
+    }
+}
+
+/// The minute's timed jobs (on the lease holder): the deadline sweeps (lights, supervision,
+/// escalation) of events, disputes and questions, the risk sweep, contract flags, points and the
+/// briefings due; with `rules`, also the risk rules' sweep (every quarter hour).
+async fn minute_jobs(state: &AppState, rules: bool) {
+    let now = state.clock.now_ms();
+    match crate::event::sweep(state, now).await {
+        Ok(s) if s.yellow + s.red + s.escalated + s.passed_on > 0 => {
+            tracing::info!(?s, "deadline sweep")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "deadline sweep failed"),
+    }
+    match crate::dispute::sweep(state, now).await {
+        Ok(s) if s.yellow + s.red > 0 => tracing::info!(?s, "dispute deadline sweep"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "dispute deadline sweep failed"),
+    }
+    match crate::question::sweep(state, now).await {
+        Ok(s) if s.supervised > 0 => tracing::info!(?s, "question sweep"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "question sweep failed"),
+    }
+    match crate::risk::sweep(state, now).await {
+        Ok(s) if s.yellow + s.red + s.lagging > 0 => tracing::info!(?s, "risk sweep"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "risk sweep failed"),
+    }
+    // The rules run after each write they watch; their sweep (what a failed evaluation
+    // missed, and rises that depend on the date) is a safety net: every quarter hour.
+    if rules {
+        match crate::risk::rule::sweep(state, now).await {
+            Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
+        }
+    }
+    // Contracts whose term ended are flagged expired (the day's change, seen within
+    // the minute; the query finds nothing on most runs).
+    match crate::http::api::contract::sweep(state, now).await {
+        Ok(n) if n > 0 => tracing::info!(flags = n, "contract flags rechecked"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "contract recheck failed"),
+    }
+    // The points of the residents' reports confirmed since the last run (积分制).
+    match crate::points::sweep(state, now).await {
+        Ok(n) if n > 0 => tracing::info!(awards = n, "points for confirmed reports"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "points sweep failed"),
+    }
+    // The morning and evening briefings due (早晚报), once per node and day.
+    match crate::briefing::sweep(state, now).await {
+        Ok(n) if n > 0 => tracing::info!(briefings = n, "wrote the briefings due"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e.message, "briefing schedule failed"),
     }
 }
 
