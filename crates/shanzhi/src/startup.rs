@@ -22,6 +22,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
+    let made = shanzhi_store::partition::ensure(&db)
+        .await
+        .context("making this month's event partitions")?;
+    if made > 0 {
+        tracing::info!(made, "made event partitions");
+    }
     let pii = config.keyring()?;
     shanzhi_store::pii::check_keys(&db, &pii).await?;
     let sealed = shanzhi_store::pii::seal_legacy(&db, &pii)
@@ -300,7 +306,8 @@ async fn housekeeping(state: AppState) {
 
 /// The minute's timed jobs (on the lease holder): the deadline sweeps (lights, supervision,
 /// escalation) of events, disputes and questions, the risk sweep, contract flags, points and the
-/// briefings due; with `rules`, also the risk rules' sweep (every quarter hour).
+/// briefings due; with `rules`, also the risk rules' sweep and the event partitions ahead (every
+/// quarter hour).
 async fn minute_jobs(state: &AppState, rules: bool) {
     let now = state.clock.now_ms();
     match crate::event::sweep(state, now).await {
@@ -332,6 +339,13 @@ async fn minute_jobs(state: &AppState, rules: bool) {
             Ok(n) if n > 0 => tracing::info!(clues = n, "risk rules raised clues"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e.message, "risk rules sweep failed"),
+        }
+        // Next month's event partitions, made ahead (PostgreSQL; a month's first quarter hour
+        // also moves the id sequence into the new month's range).
+        match shanzhi_store::partition::ensure(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(made = n, "made event partitions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not make event partitions"),
         }
     }
     // Contracts whose term ended are flagged expired (the day's change, seen within

@@ -104,12 +104,14 @@ pub(crate) async fn largest_id(db: &Db, table: &'static str) -> Result<i64, Stor
     Ok(with_pool!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await?))
 }
 
-/// On PostgreSQL, moves `table`'s id sequence past the explicit ids a bulk load wrote.
+/// On PostgreSQL, moves `table`'s id sequence past the explicit ids a bulk load wrote, never
+/// back (event ids are numbered from the month's range, above the history's own).
 pub(crate) async fn follow_ids(db: &Db, table: &'static str) -> Result<(), StoreError> {
     if let Db::Postgres(pool) = db {
         // A constant table name.
         let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), \
+             pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id')::regclass)))"
         );
         sqlx::query(&sql).execute(pool).await?;
     }

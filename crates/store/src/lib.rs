@@ -38,6 +38,7 @@ pub mod node;
 pub mod open311;
 pub mod opinion;
 pub mod organisation;
+pub mod partition;
 pub mod pii;
 pub mod place;
 pub mod points;

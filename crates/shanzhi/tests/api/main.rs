@@ -44,6 +44,7 @@ mod opinion;
 mod ops;
 mod organisation;
 mod organisation_import;
+mod partition;
 mod person;
 mod photo;
 mod pii;
