@@ -115,6 +115,41 @@ db_test!(
             "{}",
             said(&out)
         );
+        // The copy holds the phone sealed, never in plain text (a pg_dump archive is read
+        // back as SQL by pg_restore, since it is compressed).
+        let plain = match app.engine {
+            shanzhi_store::Engine::Sqlite => std::fs::read(&file).unwrap(),
+            shanzhi_store::Engine::Postgres => {
+                let tool = std::env::var_os("PATH")
+                    .into_iter()
+                    .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                    .chain(
+                        std::fs::read_dir("/usr/lib/postgresql")
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(|d| d.path().join("bin")),
+                    )
+                    .map(|d| d.join("pg_restore"))
+                    .find(|p| p.is_file())
+                    .expect("pg_restore");
+                let out = std::process::Command::new(tool)
+                    .args(["-f", "-"])
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                out.stdout
+            }
+        };
+        let has = |needle: &str| plain.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(has("event_caller"), "the copy was not read");
+        assert!(!has("13800138000"), "a plain phone in the backup");
+        assert!(!said(&out).contains("13800138000"));
         let during = acked.lock().unwrap().len();
         done.store(true, Ordering::Relaxed);
         for client in clients {

@@ -22,6 +22,8 @@ const content = document.getElementById('content');
 const tabs = document.getElementById('p-tabs');
 let me = null;
 let cleanup = null;
+/** Counts renders: a page that finishes loading after the next one began is stale. */
+let renderSeq = 0;
 /** Unread messages, kept by the live stream. */
 let unread = 0;
 let stopFollowing = null;
@@ -96,6 +98,7 @@ async function logout() {
 }
 
 async function render() {
+  const seq = ++renderSeq;
   if (cleanup) {
     try {
       cleanup();
@@ -115,8 +118,20 @@ async function render() {
   put(content, loading());
   try {
     const c = await route[1](...path.match(route[0]).slice(1));
+    if (seq !== renderSeq) {
+      // Left before it finished loading: its cleanup runs now, not in place of the next page's.
+      if (typeof c === 'function') {
+        try {
+          c();
+        } catch {
+          /* ignore */
+        }
+      }
+      return;
+    }
     cleanup = typeof c === 'function' ? c : null;
   } catch (err) {
+    if (seq !== renderSeq) return;
     if (err instanceof ApiError && err.status === 401) {
       me = null;
       navigate(`/m/login?next=${encodeURIComponent(path)}`, true);
@@ -340,8 +355,9 @@ async function reportPage() {
     }
   });
 
-  // The small map: tap to set the position.
+  // The small map: tap to set the position (not when the page was left while Leaflet loaded).
   L = await leaflet();
+  if (!mapEl.isConnected) return null;
   const cfg = window.SHANZHI || {};
   map = L.map(mapEl, mapOptions(L, { attributionControl: false, zoomControl: true }));
   baseLayer(L, map, mapEl);
