@@ -167,7 +167,9 @@ pub async fn restore(
                 std::fs::copy(from, &building)
                     .with_context(|| format!("copying {}", from.display()))?;
                 backup::sqlite_check(&building, true).await?;
-                check(&format!("sqlite://{}", building.display()), &keys).await
+                let done = check(&format!("sqlite://{}", building.display()), &keys).await?;
+                backup::settle_wal(&building).await?;
+                Ok(done)
             }
             .await;
             match result {
@@ -177,7 +179,11 @@ pub async fn restore(
                         .map(|m| m.len() == 0)
                         .unwrap_or(true)
                         && !with_suffix(&target, "-wal").exists();
-                    if with_suffix(&building, "-wal").exists() || !still_free {
+                    // A write-ahead log left with frames in it would hold part of the copy.
+                    let wal_held = std::fs::metadata(with_suffix(&building, "-wal"))
+                        .map(|m| m.len() > 0)
+                        .unwrap_or(false);
+                    if wal_held || !still_free {
                         remove_sqlite(&building);
                         bail!(
                             "{} changed during the restore (or the copy kept a write-ahead log); \
@@ -187,6 +193,8 @@ pub async fn restore(
                     }
                     remove_sqlite(&target);
                     durable_rename(&building, &target)?;
+                    // An emptied log and its index, if a connection kept them.
+                    remove_sqlite(&building);
                     done
                 }
                 Err(e) => {

@@ -159,3 +159,32 @@ pub async fn is_shanzhi(db: &Db) -> Result<bool, StoreError> {
     };
     Ok(n == 1)
 }
+
+/// Waits until the checks' connections to the restored copy have let go of its write-ahead log
+/// (the last one to close folds it into the file and deletes it; on a busy machine that can
+/// trail the pool's close), and folds it in by a connection of its own if it lingers.
+pub async fn settle_wal(file: &std::path::Path) -> anyhow::Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    for attempt in 0..2 {
+        for _ in 0..100 {
+            if !wal.exists() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if attempt == 0 {
+            let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(file)
+                .connect()
+                .await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut c)
+                .await?;
+            c.close().await?;
+        }
+    }
+    Ok(())
+}

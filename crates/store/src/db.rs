@@ -818,7 +818,10 @@ impl Db {
                 .execute(&mut *conn)
                 .await?;
                 for (version, name, sql) in SQLITE_MIGRATIONS {
-                    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                    // IMMEDIATE: a server still running beside (a rolling upgrade) cannot write between
+                    // this check and the migration, which would end it with SQLITE_BUSY.
+                    let mut tx =
+                        sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
                     let done: Option<i64> = sqlx::query_scalar(
                         "SELECT version FROM schema_migration WHERE version = $1",
                     )

@@ -125,6 +125,18 @@ async fn the_previous_release_serves_beside_this_one_while_this_one_migrates_und
         return;
     };
     let version = run(&previous, Path::new("."), &["--version"]);
+    let release = include_str!("../../../../packaging/previous-release");
+    let named = release
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim().trim_matches('"'))
+        .expect("packaging/previous-release names its version");
+    assert_eq!(
+        version.trim(),
+        format!("shanzhi {named}"),
+        "{}",
+        previous.display()
+    );
     for engine in engines() {
         let dir = tempfile::tempdir().unwrap();
         let url = fresh_database(engine, dir.path()).await;

@@ -9,14 +9,24 @@
 -- `at` and the next (China time) and moves the id sequence into the month; servers call it at
 -- start and every quarter hour on the job lease's holder.
 --
+-- While it runs, the event tables and those that refer to them are locked: it scans both
+-- tables, builds the timeline's new key and checks every foreign key again (measured in
+-- README, "Several servers"). Servers of the previous release wait for it.
+--
 -- Keeps the previous release working: `event` and `event_log` keep their names, columns,
 -- defaults, keys and the id sequence; the old tables become their first partitions, and the
 -- foreign keys to `event (id)` are moved to the partitioned table.
 
-CREATE FUNCTION shanzhi_month_base(m date) RETURNS bigint LANGUAGE sql IMMUTABLE AS
+CREATE FUNCTION shanzhi_month_base(m date) RETURNS bigint LANGUAGE sql STABLE AS
 $$ SELECT to_char(m, 'YYYYMM')::bigint * 100000000 $$;
 
-CREATE FUNCTION shanzhi_event_partitions(at timestamptz) RETURNS integer LANGUAGE plpgsql AS $$
+-- Making a partition locks `event` and `event_log` (and, for the foreign keys, the tables that
+-- refer to events) for a moment; behind a long read (a backup, say) it would make every report
+-- wait, so it gives up after two seconds and the next call (every quarter hour, a month ahead
+-- of need) tries again. Nothing waits for a partition meanwhile: the id sequence moves into a
+-- month only once that month's partition exists.
+CREATE FUNCTION shanzhi_event_partitions(at timestamptz) RETURNS integer LANGUAGE plpgsql
+SET lock_timeout = '2s' AS $$
 DECLARE
     made integer := 0;
     this_month date := date_trunc('month', (at AT TIME ZONE 'UTC') + interval '8 hours')::date;
@@ -35,9 +45,14 @@ BEGIN
                         t || '_' || to_char(m, 'YYYYMM'), t,
                         shanzhi_month_base(m), shanzhi_month_base((m + interval '1 month')::date));
                     made := made + 1;
-                EXCEPTION WHEN invalid_object_definition THEN
-                    -- A month before the partitioning began: its ids are in the first partition.
-                    NULL;
+                EXCEPTION
+                    WHEN invalid_object_definition THEN
+                        -- A month before the partitioning began: its ids are in the first
+                        -- partition.
+                        NULL;
+                    WHEN lock_not_available THEN
+                        RAISE NOTICE 'event partitions: busy, trying again next time';
+                        RETURN made;
                 END;
             END IF;
         END LOOP;
@@ -56,7 +71,19 @@ DECLARE
     lo bigint := shanzhi_month_base(date_trunc('month', (now() AT TIME ZONE 'UTC') + interval '8 hours')::date);
     t text;
     r record;
+    fixed int;
 BEGIN
+    -- Foreign keys to a partitioned table need PostgreSQL 12; the key of a merged report to
+    -- the one it was merged into (event to event) is enforced fully on partitions made later
+    -- only from 13.21, 14.18, 15.13, 16.9 and 17.5 on (earlier releases miss part of it).
+    IF current_setting('server_version_num')::int < 120000 THEN
+        RAISE EXCEPTION 'Shanzhi needs PostgreSQL 12 or later for partitioned event tables';
+    END IF;
+    fixed := (ARRAY[999999, 130021, 140018, 150013, 160009, 170005])[current_setting('server_version_num')::int / 10000 - 11];
+    IF current_setting('server_version_num')::int < COALESCE(fixed, 0) THEN
+        RAISE WARNING 'PostgreSQL % enforces event.merged_into only partly on new partitions: upgrade to its latest minor release',
+            current_setting('server_version');
+    END IF;
     -- Ids stored so far lie below this month's range (they count from 1).
     IF (SELECT COALESCE(MAX(id), 0) FROM event) >= lo THEN
         RAISE EXCEPTION 'event ids reach %, the first id of this month', lo;
@@ -92,14 +119,24 @@ BEGIN
     ALTER TABLE event_log_legacy DROP CONSTRAINT legacy_event_log_pkey;
     DROP INDEX legacy_event_log_event_idx;
     ALTER TABLE event_log ADD CONSTRAINT event_log_pkey PRIMARY KEY (event_id, id);
+    -- The timeline's largest id (bulk loads number their lines after it) without a scan.
+    CREATE INDEX event_log_id_idx ON event_log (id);
     FOREACH t IN ARRAY ARRAY['event', 'event_log'] LOOP
         FOR r IN SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def
                  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                  WHERE i.indrelid = (t || '_legacy')::regclass AND NOT i.indisprimary
+                   AND c.relname LIKE 'legacy\_%'
                   LOOP
-            EXECUTE replace(replace(r.def, r.relname, substr(r.relname, 8)),
-                            ' ON public.' || t || '_legacy ', ' ON public.' || t || ' ');
+            -- `CREATE INDEX legacy_x ON [schema.]t_legacy …` becomes `CREATE INDEX x ON
+            -- [schema.]t …`, which attaches the old partition's index instead of building one.
+            EXECUTE regexp_replace(replace(r.def, r.relname, substr(r.relname, 8)),
+                                   ' ON (\S+\.)?' || t || '_legacy ', ' ON \1' || t || ' ');
         END LOOP;
+        IF EXISTS (SELECT 1 FROM pg_index i
+                   WHERE i.indrelid = (t || '_legacy')::regclass
+                     AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)) THEN
+            RAISE EXCEPTION 'an index of % was not carried over to the partitioned table', t || '_legacy';
+        END IF;
         FOR r IN SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
                  WHERE contype = 'f' AND conrelid = (t || '_legacy')::regclass LOOP
             EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', t, r.conname, r.def);
@@ -115,3 +152,7 @@ BEGIN
     PERFORM shanzhi_event_partitions(now());
 END
 $$;
+
+-- The planner's statistics of the partitioned tables themselves (autovacuum analyzes only
+-- their partitions).
+ANALYZE event, event_log;
