@@ -332,8 +332,13 @@ fn describe(h: &Holdings) -> String {
 }
 
 /// Runs a PostgreSQL client tool on the database at `url`; the password goes in the
-/// environment (`PGPASSWORD`), not on the command line where `ps` shows it.
-fn pg_tool(name: &str, url: &str, args: impl FnOnce(&mut Command)) -> anyhow::Result<()> {
+/// environment (`PGPASSWORD`), not on the command line where `ps` shows it. Answers what it
+/// printed.
+pub(crate) fn pg_tool(
+    name: &str,
+    url: &str,
+    args: impl FnOnce(&mut Command),
+) -> anyhow::Result<String> {
     let tool = find_pg_tool(name)?;
     let (target, password) = split_password(url);
     let mut cmd = Command::new(&tool);
@@ -351,11 +356,11 @@ fn pg_tool(name: &str, url: &str, args: impl FnOnce(&mut Command)) -> anyhow::Re
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         bail!("{name} failed ({}): {}", out.status, tail.join("\n"));
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `name` on the PATH, else the newest one Debian's packages installed.
-fn find_pg_tool(name: &str) -> anyhow::Result<PathBuf> {
+pub fn find_pg_tool(name: &str) -> anyhow::Result<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .map(|p| {
             std::env::split_paths(&p)
@@ -426,7 +431,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -439,7 +444,7 @@ fn remove_sqlite(path: &Path) {
 }
 
 /// Renames `from` to `to` once `from` is on disk, then makes the rename itself durable.
-fn durable_rename(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn durable_rename(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::File::open(from)?.sync_all()?;
     std::fs::rename(from, to)
         .with_context(|| format!("renaming {} to {}", from.display(), to.display()))?;

@@ -86,6 +86,16 @@ enum Command {
         #[arg(long, value_name = "KEYFILE")]
         keys: Option<PathBuf>,
     },
+    /// Move months of events that are over and done with out of the database into FILE
+    /// (PostgreSQL): every month before BEFORE whose orders are all closed, with the rows that
+    /// refer to them. The figures stay as they were. FILE is a pg_dump archive.
+    Archive {
+        /// The first month to keep, as YYYY-MM; the months before it are archived.
+        #[arg(long, value_name = "YYYY-MM")]
+        before: String,
+        /// The new file to write (must not exist).
+        file: PathBuf,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -386,6 +396,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!(
                 "{}",
                 crate::backup::restore(&config, &file, keys.as_deref()).await?
+            );
+        }
+        Command::Archive { before, file } => {
+            print!(
+                "{}",
+                crate::archive::archive(&config, &before, &file).await?
             );
         }
         Command::Migrate => {

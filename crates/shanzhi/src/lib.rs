@@ -1,5 +1,6 @@
 //! Shanzhi: grid-based grassroots governance in one binary.
 
+pub mod archive;
 pub mod backup;
 pub mod briefing;
 pub mod calendar;

@@ -488,6 +488,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0034_event_partitions",
         include_str!("../migrations/sqlite/0034_event_partitions.sql"),
     ),
+    (
+        35,
+        "0035_event_archive",
+        include_str!("../migrations/sqlite/0035_event_archive.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -654,6 +659,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         34,
         "0034_event_partitions",
         include_str!("../migrations/postgres/0034_event_partitions.sql"),
+    ),
+    (
+        35,
+        "0035_event_archive",
+        include_str!("../migrations/postgres/0035_event_archive.sql"),
     ),
 ];
 

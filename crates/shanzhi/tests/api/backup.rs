@@ -17,7 +17,7 @@ use crate::counters::{counters, recounted};
 use crate::helpers::{fresh_database, spawn_with, Served, IN_GRID};
 
 /// Runs `shanzhi ARGS` on `database_url` with the key file `keys`; answers its output.
-async fn shanzhi(database_url: &str, keys: &std::path::Path, args: &[&str]) -> Output {
+pub(crate) async fn shanzhi(database_url: &str, keys: &std::path::Path, args: &[&str]) -> Output {
     let (url, keys) = (database_url.to_owned(), keys.to_owned());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -33,7 +33,7 @@ async fn shanzhi(database_url: &str, keys: &std::path::Path, args: &[&str]) -> O
     .unwrap()
 }
 
-fn said(out: &Output) -> String {
+pub(crate) fn said(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -120,19 +120,7 @@ db_test!(
         let plain = match app.engine {
             shanzhi_store::Engine::Sqlite => std::fs::read(&file).unwrap(),
             shanzhi_store::Engine::Postgres => {
-                let tool = std::env::var_os("PATH")
-                    .into_iter()
-                    .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-                    .chain(
-                        std::fs::read_dir("/usr/lib/postgresql")
-                            .into_iter()
-                            .flatten()
-                            .flatten()
-                            .map(|d| d.path().join("bin")),
-                    )
-                    .map(|d| d.join("pg_restore"))
-                    .find(|p| p.is_file())
-                    .expect("pg_restore");
+                let tool = shanzhi::backup::find_pg_tool("pg_restore").unwrap();
                 let out = std::process::Command::new(tool)
                     .args(["-f", "-"])
                     .arg(&file)

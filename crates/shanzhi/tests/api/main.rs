@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod archive;
 mod assets;
 mod audit;
 mod auth;

@@ -1,0 +1,416 @@
+//! `shanzhi archive --before YYYY-MM FILE` (issue 18), run as the real binary: months of events
+//! that are over and done with leave the database for a file, with every row that refers to
+//! them; a month with an open order, or one a report of a later month was merged into, stays.
+//! The figures read as before and equal a recount of what is left plus what the file holds.
+//! SQLite keeps one event table and refuses.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shanzhi::event::Recount;
+use shanzhi_domain::event::figures::Figures;
+use shanzhi_domain::user::Role;
+use shanzhi_store::{Db, Engine};
+
+use crate::backup::{said, shanzhi};
+use crate::counters::counters;
+use crate::helpers::{fresh_database, Cast, TestApp, IN_GRID, TINY_PNG};
+
+/// Walks an order from acceptance to a closed order, the department's result with `photos`.
+async fn close_with(app: &TestApp, c: &Cast, id: i64, photos: Value) {
+    app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+    app.act_ok(
+        &c.dispatcher,
+        id,
+        "dispatch",
+        json!({"department_id": c.zj_id}),
+    )
+    .await;
+    app.act_ok(&c.zj, id, "sign", json!({})).await;
+    app.act_ok(
+        &c.zj,
+        id,
+        "report_result",
+        json!({"note": "已处理", "photos": photos}),
+    )
+    .await;
+    app.act_ok(&c.worker, id, "verify", json!({"ok": true}))
+        .await;
+}
+
+async fn close(app: &TestApp, c: &Cast, id: i64) {
+    close_with(app, c, id, json!([])).await;
+}
+
+/// New reports are numbered `months` months on (as the quarter-hour job does when a month
+/// comes); answers that month as YYYYMM.
+async fn months_on(pool: &sqlx::PgPool, months: i64) -> i64 {
+    let at = format!("now() + interval '{months} months'");
+    sqlx::query(&format!("SELECT shanzhi_event_partitions({at})"))
+        .execute(pool)
+        .await
+        .unwrap();
+    let m: String = sqlx::query_scalar(&format!(
+        "SELECT to_char(({at}) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYYMM')"
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    m.parse().unwrap()
+}
+
+fn month_after(yyyymm: i64) -> i64 {
+    if yyyymm % 100 == 12 {
+        yyyymm + 89
+    } else {
+        yyyymm + 1
+    }
+}
+
+fn dashed(yyyymm: i64) -> String {
+    format!("{}-{:02}", yyyymm / 100, yyyymm % 100)
+}
+
+/// The counters of every event's timeline lines in `db` (its `event` and `event_log`).
+async fn recount_into(recount: &mut Recount, db: &Db) {
+    for (log, ev) in shanzhi_store::event::logs_under(db, "44").await.unwrap() {
+        recount.add(&log, &ev).unwrap();
+    }
+}
+
+db_test!(
+    months_that_are_over_leave_for_a_file_and_the_figures_stay,
+    |app| {
+        let c = app.seed_loop().await;
+        if let Db::Postgres(pool) = &app.state.db {
+            archived(&app, &c, pool).await;
+        } else {
+            let keys = app.dir().join("test.pii-keys");
+            let file = app.dir().join("old.archive");
+            let out = shanzhi(
+                &app.database_url,
+                &keys,
+                &["archive", "--before", "2026-01", file.to_str().unwrap()],
+            )
+            .await;
+            assert!(!out.status.success());
+            assert!(said(&out).contains("PostgreSQL only"), "{}", said(&out));
+            assert!(!file.exists());
+        }
+    }
+);
+
+async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
+    let keys = app.dir().join("test.pii-keys");
+    let exec = |sql: String| async move {
+        sqlx::raw_sql(&sql).execute(pool).await.unwrap();
+    };
+    // This month: a closed and rated order, a report merged into it, a hotline call with the
+    // caller's phone (sealed), closed too; an order stored before the partitioning (in the
+    // first partition).
+    let kept_open = app.report(&c.citizen, c.garbage).await;
+    let a = app.report(&c.citizen, c.garbage).await;
+    let photo: Value = app
+        .client
+        .post(format!("{}/api/v1/photos", app.url))
+        .bearer_auth(&c.zj.token)
+        .body(TINY_PNG)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    close_with(app, c, a, json!([photo["hash"]])).await;
+    app.act_ok(&c.citizen, a, "rate", json!({"score": 5, "fixed": true}))
+        .await;
+    let b = app.report(&c.citizen, c.garbage).await;
+    app.act_ok(&c.dispatcher, b, "merge", json!({"into": a}))
+        .await;
+    let call = app
+        .client
+        .post(format!("{}/api/v1/hotline", app.url))
+        .bearer_auth(&c.dispatcher.token)
+        .header("idempotency-key", "archive-call")
+        .json(
+            &json!({"category_id": c.garbage, "description": "来电反映垃圾未清运",
+            "lon": IN_GRID.0, "lat": IN_GRID.1, "caller_name": "张三",
+            "caller_phone": "13800138000", "callback": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), StatusCode::CREATED);
+    let call = call.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    close(app, c, call).await;
+    exec(format!(
+        "CREATE TABLE old_one AS SELECT * FROM event WHERE id = {a}; \
+         UPDATE old_one SET id = 7, merged_into = NULL; INSERT INTO event SELECT * FROM old_one; \
+         DROP TABLE old_one"
+    ))
+    .await;
+    // The open report of this month is closed only now: every order of the month is closed.
+    close(app, c, kept_open).await;
+
+    // Next month: a closed order, and one still open; the month after: a report merged into
+    // next month's closed order.
+    let next = months_on(pool, 1).await;
+    let f = app.report(&c.citizen, c.garbage).await;
+    close(app, c, f).await;
+    let open = app.report(&c.citizen, c.garbage).await;
+    let later = months_on(pool, 2).await;
+    let g = app.report(&c.citizen, c.garbage).await;
+    app.act_ok(&c.dispatcher, g, "merge", json!({"into": f}))
+        .await;
+    assert!(
+        f >= next * 100_000_000 && g >= later * 100_000_000,
+        "{f} {g}"
+    );
+
+    // The figures before, equal to a recount of every timeline.
+    let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+    let (from, to) = ("2020-01-01", "2029-12-31");
+    let nodes = [
+        ("440000000000", "44"),
+        ("441502001001001", "441502001001001"),
+    ];
+    let mut before = Vec::new();
+    let mut all = Recount::default();
+    recount_into(&mut all, &app.state.db).await;
+    for (node, path) in nodes {
+        let f = counters(app, &admin, node, from, to).await;
+        let r = serde_json::to_value(Figures::from_counters(
+            all.counters(path, 20200101, 20291231, "all", 0),
+        ))
+        .unwrap()["counters"]
+            .clone();
+        assert_eq!(f, r, "{node}");
+        before.push(f);
+    }
+    let this = a / 100_000_000;
+    let referring = |id: i64| {
+        format!(
+            "SELECT (SELECT COUNT(*) FROM event_log WHERE event_id = {id}) \
+             + (SELECT COUNT(*) FROM idempotency WHERE event_id = {id}) \
+             + (SELECT COUNT(*) FROM event_caller WHERE event_id = {id}) \
+             + (SELECT COUNT(*) FROM event_photo WHERE event_id = {id}) \
+             + (SELECT COUNT(*) FROM notification WHERE event_id = {id})"
+        )
+    };
+    assert!(app.scalar(&referring(call)).await >= 3);
+    assert!(app.scalar(&referring(a)).await >= 7);
+
+    // A month not over yet, and a month that is no month: refused, nothing changes.
+    let file = app.dir().join("months.archive");
+    let file_arg = file.to_str().unwrap();
+    let events = app.scalar("SELECT COUNT(*) FROM event").await;
+    for (month, says) in [
+        (dashed(month_after(later)), "only months that are over"),
+        ("2026-13".to_owned(), "give a month as YYYY-MM"),
+    ] {
+        let out = shanzhi(
+            &app.database_url,
+            &keys,
+            &["archive", "--before", &month, file_arg],
+        )
+        .await;
+        assert!(!out.status.success());
+        assert!(said(&out).contains(says), "{}", said(&out));
+    }
+    assert!(!file.exists());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM event").await, events);
+
+    // Everything before the month after next: the first partition and this month go; next
+    // month stays (an open order, a later report merged into it).
+    let out = shanzhi(
+        &app.database_url,
+        &keys,
+        &["archive", "--before", &dashed(later), file_arg],
+    )
+    .await;
+    let told = said(&out);
+    assert!(out.status.success(), "{told}");
+    assert!(
+        told.contains("legacy: 1 event, 0 timeline lines: archived"),
+        "{told}"
+    );
+    assert!(
+        told.contains(&format!("{this}: 4 events")) && told.contains("archived"),
+        "{told}"
+    );
+    assert!(told.contains(&format!("{next}: 2 events")), "{told}");
+    assert!(
+        told.contains("1 order is still open")
+            && told.contains("1 report of a month that stays merged into its orders"),
+        "{told}"
+    );
+    assert!(!told.contains("13800138000"));
+    assert!(file.exists());
+
+    // Gone from the event tables with every row that needs them; the rows that live on
+    // without them keep no link.
+    for id in [7, a, b, call, kept_open] {
+        assert_eq!(
+            app.scalar(&format!("SELECT COUNT(*) FROM event WHERE id = {id}"))
+                .await,
+            0,
+            "{id}"
+        );
+        assert_eq!(app.scalar(&referring(id)).await, 0, "{id}");
+    }
+    for id in [f, open, g] {
+        assert_eq!(
+            app.scalar(&format!("SELECT COUNT(*) FROM event WHERE id = {id}"))
+                .await,
+            1
+        );
+    }
+    let r = app
+        .get(&format!("/api/v1/events/{a}"), Some(&c.dispatcher))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.act_ok(&c.dispatcher, open, "accept", json!({})).await;
+    let fresh = app.report(&c.citizen, c.garbage).await;
+    assert!(fresh >= later * 100_000_000);
+
+    // The figures read as before: the counters were not touched.
+    for ((node, _), was) in nodes.iter().zip(&before) {
+        let now = counters(app, &admin, node, from, to).await;
+        // The accept and the new report count on top of what was.
+        assert_eq!(
+            now["reported"].as_i64().unwrap(),
+            was["reported"].as_i64().unwrap() + 1,
+            "{node}"
+        );
+        assert_eq!(now["closed"], was["closed"], "{node}");
+        assert_eq!(now["rated"], was["rated"], "{node}");
+    }
+
+    // The file: the ledger knows it; it holds the months, and a recount of what is left
+    // plus what it holds equals the figures.
+    let sha: String = sqlx::query_scalar(&format!(
+        "SELECT sha256 FROM event_archive WHERE month = '{this}'"
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    {
+        use sha2::{Digest, Sha256};
+        assert_eq!(
+            sha,
+            hex::encode(Sha256::digest(std::fs::read(&file).unwrap()))
+        );
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM event_archive WHERE file IS NOT NULL")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'shanzhi_archive'")
+            .await,
+        0
+    );
+    let tool = shanzhi::backup::find_pg_tool("pg_restore").unwrap();
+    let sql = std::process::Command::new(&tool)
+        .args(["-f", "-"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(sql.status.success());
+    let sql = String::from_utf8_lossy(&sql.stdout);
+    assert!(sql.contains("event_caller_"), "the file was not read");
+    assert!(
+        sql.contains(&format!("photo_{this}")),
+        "the pictures are not in it"
+    );
+    assert!(!sql.contains("13800138000"), "a plain phone in the archive");
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = fresh_database(Engine::Postgres, dir.path()).await;
+    let out = std::process::Command::new(&tool)
+        .args(["--no-owner", "--dbname", &copy])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = Db::connect(&copy, 2).await.unwrap();
+    let Db::Postgres(copy_pool) = &read else {
+        unreachable!()
+    };
+    for (view, tables) in [("event", "event_"), ("event_log", "event_log_")] {
+        let parts: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'shanzhi_archive' \
+             AND tablename ~ '^{tables}(legacy|[0-9]{{6}})$' ORDER BY 1"
+        ))
+        .fetch_all(copy_pool)
+        .await
+        .unwrap();
+        assert_eq!(parts.len(), 2, "{view}: {parts:?}");
+        let union: Vec<String> = parts
+            .iter()
+            .map(|p| format!("SELECT * FROM shanzhi_archive.{p}"))
+            .collect();
+        sqlx::query(&format!(
+            "CREATE VIEW public.{view} AS {}",
+            union.join(" UNION ALL ")
+        ))
+        .execute(copy_pool)
+        .await
+        .unwrap();
+    }
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event")
+        .fetch_one(copy_pool)
+        .await
+        .unwrap();
+    assert_eq!(held, 5);
+    let pictures: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM shanzhi_archive.photo_{this} p \
+         JOIN shanzhi_archive.event_photo_{this} e ON e.hash = p.hash WHERE e.event_id = {a}"
+    ))
+    .fetch_one(copy_pool)
+    .await
+    .unwrap();
+    assert_eq!(pictures, 1);
+    let mut split = Recount::default();
+    recount_into(&mut split, &app.state.db).await;
+    recount_into(&mut split, &read).await;
+    read.close().await;
+    for (node, path) in nodes {
+        let r = serde_json::to_value(Figures::from_counters(
+            split.counters(path, 20200101, 20291231, "all", 0),
+        ))
+        .unwrap()["counters"]
+            .clone();
+        assert_eq!(counters(app, &admin, node, from, to).await, r, "{node}");
+    }
+
+    // Again: nothing left to take; next month still stays, no file is made.
+    let again = app.dir().join("again.archive");
+    let out = shanzhi(
+        &app.database_url,
+        &keys,
+        &[
+            "archive",
+            "--before",
+            &dashed(later),
+            again.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains("no file made"), "{}", said(&out));
+    assert!(!again.exists());
+
+    // The audit chain holds the archive's two steps and still verifies.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit WHERE action LIKE 'event.archive%'")
+            .await,
+        2
+    );
+    let out = shanzhi(&app.database_url, &keys, &["audit", "verify"]).await;
+    assert!(out.status.success(), "{}", said(&out));
+}
