@@ -245,6 +245,9 @@ impl JobLease {
 async fn housekeeping(state: AppState) {
     let mut tick =
         tokio::time::interval(Duration::from_secs(state.config.tree_poll_seconds.max(1)));
+    // After a slow minute's jobs, the next tick comes a period later rather than the missed
+    // ones back to back (each would renew the lease and poll the tree once more for nothing).
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n: u64 = 0;
     let mut held = false;
     let minute = 60 / state.config.tree_poll_seconds.clamp(1, 60);
@@ -278,6 +281,7 @@ async fn housekeeping(state: AppState) {
             // Renewed while the jobs run, at the tick's pace: a slow minute never outlives the
             // lease, so no other server starts the same jobs beside these.
             let mut renew = tokio::time::interval(tick.period());
+            renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             renew.tick().await;
             loop {
                 tokio::select! {

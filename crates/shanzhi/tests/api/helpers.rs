@@ -693,3 +693,34 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+/// A move on the server at `url` (a real binary's, another release's); answers the status and the body.
+pub async fn act_at(
+    client: &Client,
+    url: &str,
+    token: &str,
+    id: i64,
+    action: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let r = client
+        .post(format!("{url}/api/v1/events/{id}/{action}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// GETs `path` on server `url` as `token` (or nobody); fails unless 200.
+pub async fn get_at(client: &Client, url: &str, path: &str, token: Option<&str>) -> Value {
+    let mut req = client.get(format!("{url}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{url}{path}");
+    r.json().await.unwrap()
+}

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use shanzhi_domain::user::Role;
 
 use crate::counters::recounted;
-use crate::helpers::{rect, Served, IN_GRID};
+use crate::helpers::{act_at, rect, Served, IN_GRID};
 
 /// Files one report under `key`, starting at server `first` and moving on to the next one
 /// while a server does not answer (the same key each time: a report a dying server stored but
@@ -224,18 +224,8 @@ db_test!(
         let live = &urls[last];
         let client = &app.client;
         for id in ids.iter().take(5) {
-            let act = |who: String, action: &'static str, body: Value| {
-                let url = format!("{live}/api/v1/events/{id}/{action}");
-                async move {
-                    client
-                        .post(url)
-                        .bearer_auth(who)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                }
+            let act = |who: String, action: &'static str, body: Value| async move {
+                act_at(client, live, &who, *id, action, body).await.0
             };
             let (a, b) = tokio::join!(
                 act(c.dispatcher.token.clone(), "accept", json!({"version": 1})),

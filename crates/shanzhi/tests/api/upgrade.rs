@@ -11,12 +11,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shanzhi_domain::user::Role;
 
 use crate::counters::recounted;
-use crate::helpers::{engines, fresh_database, spawn_on, Served, IN_GRID};
+use crate::helpers::{
+    act_at as act, engines, fresh_database, get_at as get, spawn_on, Served, IN_GRID,
+};
 use crate::servers::report;
 
 /// The previous release's binary, or `None` (said once) when this run has none: `.ci/run`
@@ -86,37 +88,6 @@ async fn schema_version(url: &str) -> i64 {
     .unwrap();
     db.close().await;
     v
-}
-
-/// A move on server `url`; answers the status and the body.
-async fn act(
-    client: &Client,
-    url: &str,
-    token: &str,
-    id: i64,
-    action: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let r = client
-        .post(format!("{url}/api/v1/events/{id}/{action}"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-/// GETs `path` on server `url` as `token` (or nobody); fails unless 200.
-async fn get(client: &Client, url: &str, path: &str, token: Option<&str>) -> Value {
-    let mut req = client.get(format!("{url}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{url}{path}");
-    r.json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
