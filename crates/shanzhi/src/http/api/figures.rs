@@ -187,13 +187,7 @@ pub(super) async fn figures_json(
         deps.into_iter().map(|d| (d.id, d.name)).collect();
     out["by_department"] = Value::Array(department_ranking(by_dep, &names));
     if q.children {
-        let mut kids = Vec::new();
-        for child in shanzhi_store::node::children(&app.db, &node, false).await? {
-            let c =
-                shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "all", 0).await?;
-            kids.push(json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)}));
-        }
-        out["children"] = Value::Array(kids);
+        out["children"] = children_figures(app, &node, (f, t), ("all", 0)).await?;
     }
     if q.daily {
         let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t, "all", 0).await?;
@@ -204,6 +198,32 @@ pub(super) async fn figures_json(
         );
     }
     Ok(out)
+}
+
+/// The figures of each child of `node` over days `(f, t)` for one dimension value, read in one
+/// query.
+async fn children_figures(
+    app: &AppState,
+    node: &NodeCode,
+    (f, t): (i64, i64),
+    (dim, dim_id): (&str, i64),
+) -> ApiResult<Value> {
+    let children = shanzhi_store::node::children(&app.db, node, false).await?;
+    let paths: Vec<&str> = children.iter().map(|c| c.code.path()).collect();
+    let mut counted: std::collections::HashMap<String, _> =
+        shanzhi_store::event::counters_of_nodes(&app.db, &paths, f, t, dim, dim_id)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(Value::Array(
+        children
+            .iter()
+            .map(|child| {
+                let c = counted.remove(child.code.path()).unwrap_or_default();
+                json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)})
+            })
+            .collect(),
+    ))
 }
 
 /// Departments ranked by on-time rate (best first; none closed yet last), then by orders closed.
@@ -251,14 +271,7 @@ async fn department_figures(
         "by_department": [{"department_id": me.id, "name": me.name, "figures": Figures::from_counters(c)}],
     });
     if q.children {
-        let mut kids = Vec::new();
-        for child in shanzhi_store::node::children(&app.db, node, false).await? {
-            let c =
-                shanzhi_store::event::counters(&app.db, child.code.path(), f, t, "department", dep)
-                    .await?;
-            kids.push(json!({"code": child.code, "name": child.name, "level": child.level, "figures": Figures::from_counters(c)}));
-        }
-        out["children"] = Value::Array(kids);
+        out["children"] = children_figures(app, node, (f, t), ("department", dep)).await?;
     }
     if q.daily {
         let days =
