@@ -5,8 +5,9 @@
 //! ends before the given one and holds no open order goes, with every row that refers to its
 //! events, first into the schema `shanzhi_archive` (one transaction, see
 //! `shanzhi_store::partition::archive_months`), then into FILE (a `pg_dump` archive of that
-//! schema, checked before anything is dropped), then the schema's tables are dropped. A month
-//! whose file could not be written waits in the schema and goes into the next run's file. The
+//! schema, checked before anything is dropped), then the schema's tables are dropped. Months
+//! whose file could not be written wait in the schema and go into the next run's file; a file
+//! written but not recorded is recorded by the same command run again. One run at a time. The
 //! counters stay: the figures of archived months read as before. FILE is read back with
 //! `pg_restore` into a database of its own.
 
@@ -42,23 +43,111 @@ pub async fn archive(config: &Config, before: &str, to: &Path) -> anyhow::Result
              table (copy it whole with `shanzhi backup FILE`)"
         );
     }
-    ensure!(
-        !to.exists(),
-        "{} exists: an archive is written to a new file",
-        to.display()
-    );
-    let db = Db::connect(url, 2).await?;
-    let result = run(&db, url, month, to).await;
+    let db = Db::connect(url, 3).await?;
+    let result = match checked(&db, url).await {
+        Ok(()) => match partition::ArchiveLock::take(&db).await? {
+            Some(lock) => {
+                let r = run(&db, url, month, to).await;
+                lock.release().await;
+                r
+            }
+            None => Err(anyhow::anyhow!(
+                "another `shanzhi archive` is running on this database; try again once it is done"
+            )),
+        },
+        Err(e) => Err(e),
+    };
     db.close().await;
     result
 }
 
-async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String> {
+async fn checked(db: &Db, url: &str) -> anyhow::Result<()> {
     ensure!(
         shanzhi_store::backup::is_shanzhi(db).await?,
         "{} is not a Shanzhi database",
         shanzhi_store::db::redact_url(url)
     );
+    ensure!(
+        partition::archive_ready(db).await?,
+        "the database is not up to date (the archive needs migration 0035): run `shanzhi migrate` \
+         first"
+    );
+    Ok(())
+}
+
+async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let (tables, months) = partition::waiting(db).await?;
+    let mut out = String::new();
+    if to.exists() {
+        // A run that wrote its file but could not record it: finished by the same command.
+        ensure!(
+            !tables.is_empty() && write_checked(to, &tables).is_ok(),
+            "{} exists: an archive is written to a new file",
+            to.display()
+        );
+        out.push_str(&format!(
+            "{} holds the months {} waiting since an earlier run: recording it\n",
+            to.display(),
+            months.join(", ")
+        ));
+        return finish(db, to, &tables, &months, now, out).await;
+    }
+    let part = with_suffix(to, ".part");
+    let _ = std::fs::remove_file(&part);
+    {
+        // Made first, so that a place that cannot be written to stops the run before anything
+        // moves; readable by its owner only (pg_dump keeps the mode): it holds the months'
+        // reports as the database did.
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .with_context(|| format!("cannot create {}", part.display()))?;
+    }
+    let moved = if tables.is_empty() {
+        move_months(db, month, now, &mut out).await
+    } else {
+        // Months of an earlier run whose file was not written: this run writes them, and
+        // moves no others.
+        out.push_str(&format!(
+            "the months {} wait in the schema {} since an earlier run could not write its file: \
+             writing them now; run the command again for the months before {}-{:02}\n",
+            months.join(", "),
+            partition::ARCHIVE_SCHEMA,
+            month / 100,
+            month % 100
+        ));
+        Ok(())
+    };
+    let (tables, months) = match moved {
+        Ok(()) => partition::waiting(db).await?,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+    };
+    if tables.is_empty() {
+        let _ = std::fs::remove_file(&part);
+        out.push_str("nothing to write: no file made\n");
+        return Ok(out);
+    }
+    if let Err(e) = write(url, &part, &tables) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e.context(format!(
+            "the months {} wait in the schema {} for the next run",
+            months.join(", "),
+            partition::ARCHIVE_SCHEMA
+        )));
+    }
+    durable_rename(&part, to)?;
+    finish(db, to, &tables, &months, now, out).await
+}
+
+/// Looks at the months before `month` and moves those that may go into the archive schema.
+async fn move_months(db: &Db, month: i64, now: i64, out: &mut String) -> anyhow::Result<()> {
     let before = partition::month_base(month);
     let writing = partition::writing_month_base(db).await?;
     ensure!(
@@ -70,9 +159,13 @@ async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String
         writing / 10_000_000_000,
         writing / 100_000_000 % 100
     );
-    let now = chrono::Utc::now().timestamp_millis();
+    let phones = partition::plain_phones(db).await?;
+    ensure!(
+        phones == 0,
+        "{phones} phones are still kept in plain text, as a release before personal-data sealing \
+         wrote them: start the server once (it seals them at its start), then archive"
+    );
     let found = partition::archive_months(db, before, now).await?;
-    let mut out = String::new();
     if found.is_empty() {
         out.push_str(&format!(
             "no month of events ends before {}-{:02}\n",
@@ -83,43 +176,35 @@ async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String
     for f in &found {
         out.push_str(&describe(f));
     }
-    let (tables, months) = partition::waiting(db).await?;
-    if tables.is_empty() {
-        out.push_str("nothing to write: no file made\n");
-        return Ok(out);
-    }
-    let part = with_suffix(to, ".part");
-    let _ = std::fs::remove_file(&part);
-    {
-        // Readable by its owner only before anything is written into it (pg_dump keeps the
-        // mode): it holds the months' reports as the database did.
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .with_context(|| format!("cannot create {}", part.display()))?;
-    }
-    let written = write(url, &part, &tables);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&part);
-        return Err(e.context(format!(
-            "the months {} wait in the schema {} for the next run",
-            months.join(", "),
-            partition::ARCHIVE_SCHEMA
-        )));
-    }
-    durable_rename(&part, to)?;
-    let sha256 = file_sha256(to)?;
-    let file = std::fs::canonicalize(to)
-        .unwrap_or_else(|_| to.to_owned())
-        .display()
-        .to_string();
-    partition::written(db, &tables, &months, &file, &sha256, now).await?;
+    Ok(())
+}
+
+/// Records the written file `to` and drops the tables it holds.
+async fn finish(
+    db: &Db,
+    to: &Path,
+    tables: &[String],
+    months: &[String],
+    now: i64,
+    mut out: String,
+) -> anyhow::Result<String> {
+    let recorded = async {
+        let sha256 = file_sha256(to)?;
+        let file = std::fs::canonicalize(to)?.display().to_string();
+        partition::written(db, tables, months, &file, &sha256, now).await?;
+        Ok::<_, anyhow::Error>(sha256)
+    };
+    let sha256 = recorded.await.with_context(|| {
+        format!(
+            "{} holds the months {}, but the database could not record it and still keeps them: \
+             run the same command again to finish",
+            to.display(),
+            months.join(", ")
+        )
+    })?;
     out.push_str(&format!(
         "wrote {} ({:.1} MB, sha256 {sha256}): months {}; read it back with \
-         `createdb NAME && pg_restore --dbname NAME {}`\n",
+         `createdb NAME && pg_restore --no-owner --dbname NAME {}`\n",
         to.display(),
         std::fs::metadata(to)?.len() as f64 / 1e6,
         months.join(", "),
@@ -128,7 +213,7 @@ async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String
     Ok(out)
 }
 
-/// Dumps the archive schema into `part` and checks that every table's data is in it.
+/// Dumps the archive schema into `part` and checks it.
 fn write(url: &str, part: &Path, tables: &[String]) -> anyhow::Result<()> {
     pg_tool("pg_dump", url, |c| {
         c.args([
@@ -141,16 +226,22 @@ fn write(url: &str, part: &Path, tables: &[String]) -> anyhow::Result<()> {
         ])
         .arg(part);
     })?;
+    write_checked(part, tables)
+}
+
+/// Checks that `file` is a whole pg_dump archive (every block read back) holding the data of
+/// every one of `tables`.
+fn write_checked(file: &Path, tables: &[String]) -> anyhow::Result<()> {
     let tool = crate::backup::find_pg_tool("pg_restore")?;
     let listed = std::process::Command::new(&tool)
         .arg("--list")
-        .arg(part)
+        .arg(file)
         .output()
         .with_context(|| format!("cannot run {}", tool.display()))?;
     ensure!(
         listed.status.success(),
         "pg_restore --list cannot read {}: {}",
-        part.display(),
+        file.display(),
         String::from_utf8_lossy(&listed.stderr)
     );
     let listed = String::from_utf8_lossy(&listed.stdout);
@@ -159,9 +250,20 @@ fn write(url: &str, part: &Path, tables: &[String]) -> anyhow::Result<()> {
         ensure!(
             listed.contains(&entry),
             "the archive {} lacks the rows of {t}",
-            part.display()
+            file.display()
         );
     }
+    let read = std::process::Command::new(&tool)
+        .args(["--file", "/dev/null"])
+        .arg(file)
+        .output()
+        .with_context(|| format!("cannot run {}", tool.display()))?;
+    ensure!(
+        read.status.success(),
+        "pg_restore cannot read all of {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&read.stderr)
+    );
     Ok(())
 }
 

@@ -517,7 +517,7 @@ pub async fn figures_by_village(
     let end = shanzhi_domain::tree::subtree_end(under);
     Ok(with_pool!(db, pool => sqlx::query_as(
         "SELECT node_code, CAST(SUM(awarded) AS BIGINT), CAST(SUM(automatic) AS BIGINT), CAST(SUM(redeemed) AS BIGINT) FROM ( \
-           SELECT node_code, points AS awarded, CASE WHEN source_event_id IS NOT NULL THEN points ELSE 0 END AS automatic, 0 AS redeemed \
+           SELECT node_code, points AS awarded, CASE WHEN awarded_by IS NULL THEN points ELSE 0 END AS automatic, 0 AS redeemed \
              FROM points_award WHERE node_code >= $1 AND node_code < $2 \
            UNION ALL \
            SELECT node_code, 0, 0, points FROM points_redemption WHERE node_code >= $1 AND node_code < $2 \

@@ -4,6 +4,9 @@
 //! The figures read as before and equal a recount of what is left plus what the file holds.
 //! SQLite keeps one event table and refuses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shanzhi::event::Recount;
@@ -13,7 +16,7 @@ use shanzhi_store::{Db, Engine};
 
 use crate::backup::{said, shanzhi};
 use crate::counters::counters;
-use crate::helpers::{fresh_database, Cast, TestApp, IN_GRID, TINY_PNG};
+use crate::helpers::{fresh_database, Cast, Served, TestApp, IN_GRID, TINY_PNG};
 
 /// Walks an order from acceptance to a closed order, the department's result with `photos`.
 async fn close_with(app: &TestApp, c: &Cast, id: i64, photos: Value) {
@@ -42,19 +45,21 @@ async fn close(app: &TestApp, c: &Cast, id: i64) {
 }
 
 /// New reports are numbered `months` months on (as the quarter-hour job does when a month
-/// comes); answers that month as YYYYMM.
+/// comes, China time); answers that month as YYYYMM.
 async fn months_on(pool: &sqlx::PgPool, months: i64) -> i64 {
-    let at = format!("now() + interval '{months} months'");
-    sqlx::query(&format!("SELECT shanzhi_event_partitions({at})"))
-        .execute(pool)
-        .await
-        .unwrap();
-    let m: String = sqlx::query_scalar(&format!(
-        "SELECT to_char(({at}) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYYMM')"
+    let month = format!(
+        "date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') + interval '{months} months'"
+    );
+    sqlx::query(&format!(
+        "SELECT shanzhi_event_partitions(({month} + interval '1 day') AT TIME ZONE 'Asia/Shanghai')"
     ))
-    .fetch_one(pool)
+    .execute(pool)
     .await
     .unwrap();
+    let m: String = sqlx::query_scalar(&format!("SELECT to_char({month}, 'YYYYMM')"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
     m.parse().unwrap()
 }
 
@@ -199,13 +204,28 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     assert!(app.scalar(&referring(call)).await >= 3);
     assert!(app.scalar(&referring(a)).await >= 7);
 
-    // A month not over yet, and a month that is no month: refused, nothing changes.
+    let notices_of_a = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM notification WHERE event_id = {a}"
+        ))
+        .await;
+    assert!(notices_of_a > 0);
+    let unlinked = "SELECT COUNT(*) FROM notification WHERE event_id IS NULL";
+    let unlinked_before = app.scalar(unlinked).await;
+
+    // A month not over yet, a month that is no month, and a phone still in plain text (as a
+    // release before sealing left it): refused, nothing changes.
     let file = app.dir().join("months.archive");
     let file_arg = file.to_str().unwrap();
     let events = app.scalar("SELECT COUNT(*) FROM event").await;
+    exec(format!(
+        "UPDATE event_caller SET phone = '13900139000' WHERE event_id = {call}"
+    ))
+    .await;
     for (month, says) in [
         (dashed(month_after(later)), "only months that are over"),
         ("2026-13".to_owned(), "give a month as YYYY-MM"),
+        (dashed(later), "phones are still kept in plain text"),
     ] {
         let out = shanzhi(
             &app.database_url,
@@ -215,39 +235,149 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
         .await;
         assert!(!out.status.success());
         assert!(said(&out).contains(says), "{}", said(&out));
+        assert!(!said(&out).contains("13900139000"));
     }
+    exec(format!(
+        "UPDATE event_caller SET phone = '' WHERE event_id = {call}"
+    ))
+    .await;
     assert!(!file.exists());
     assert_eq!(app.scalar("SELECT COUNT(*) FROM event").await, events);
 
-    // Everything before the month after next: the first partition and this month go; next
-    // month stays (an open order, a later report merged into it).
+    // A run that moved the first partition but could not write its file leaves it waiting in
+    // the archive schema; the next run writes it, and moves nothing else.
+    let moved = shanzhi_store::partition::archive_months(
+        &app.state.db,
+        shanzhi_store::partition::month_base(this),
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].archived && moved[0].month == "legacy", "{moved:?}");
+    let first = app.dir().join("legacy.archive");
+    let out = shanzhi(
+        &app.database_url,
+        &keys,
+        &[
+            "archive",
+            "--before",
+            &dashed(later),
+            first.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let told = said(&out);
+    assert!(out.status.success(), "{told}");
+    assert!(
+        told.contains("the months legacy wait in the schema shanzhi_archive"),
+        "{told}"
+    );
+    assert!(first.exists());
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM event WHERE id = {a}"))
+            .await,
+        1
+    );
+
+    // Everything before the month after next, while a real server takes reports: this month
+    // goes; next month stays (an open order, a later report merged into it). The server's
+    // reports wait for the moment the event tables are locked, and none fails.
+    let (served, url) = Served::start(app, &[]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for k in 0..4 {
+        let (client, url, token, stop) = (
+            app.client.clone(),
+            url.clone(),
+            c.citizen.token.clone(),
+            stop.clone(),
+        );
+        let category = c.garbage;
+        clients.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0.. {
+                if stop.load(Ordering::Relaxed) && i > 3 {
+                    break;
+                }
+                let r = client
+                    .post(format!("{url}/api/v1/events"))
+                    .bearer_auth(&token)
+                    .header("idempotency-key", format!("archive-{k}-{i}"))
+                    .json(&json!({"category_id": category, "description": "路灯不亮",
+                        "lon": IN_GRID.0, "lat": IN_GRID.1}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body: Value = r.json().await.unwrap();
+                if status != StatusCode::CREATED {
+                    return Err(format!("{status}: {body}"));
+                }
+                acked.push(body["id"].as_i64().unwrap());
+            }
+            Ok(acked)
+        }));
+    }
     let out = shanzhi(
         &app.database_url,
         &keys,
         &["archive", "--before", &dashed(later), file_arg],
     )
     .await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for client in clients {
+        match client.await.unwrap() {
+            Ok(ids) => acked.extend(ids),
+            Err(e) => panic!(
+                "a report failed while the archive ran: {e}\n{}",
+                served.log()
+            ),
+        }
+    }
+    served.stop();
     let told = said(&out);
     assert!(out.status.success(), "{told}");
+    assert!(!told.contains("legacy"), "{told}");
+    let line = |month: i64| {
+        told.lines()
+            .find(|l| l.starts_with(&format!("{month}: ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
     assert!(
-        told.contains("legacy: 1 event, 0 timeline lines: archived"),
+        line(this).starts_with(&format!("{this}: 4 events, ")),
         "{told}"
     );
-    assert!(
-        told.contains(&format!("{this}: 4 events")) && told.contains("archived"),
-        "{told}"
-    );
-    assert!(told.contains(&format!("{next}: 2 events")), "{told}");
-    assert!(
-        told.contains("1 order is still open")
-            && told.contains("1 report of a month that stays merged into its orders"),
+    assert!(line(this).contains(": archived (with "), "{told}");
+    assert_eq!(
+        line(next),
+        format!(
+            "{next}: 2 events, {} timeline lines: kept, 1 order is still open; 1 report of a \
+             month that stays merged into its orders",
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM event_log WHERE event_id IN ({f}, {open})"
+            ))
+            .await
+        ),
         "{told}"
     );
     assert!(!told.contains("13800138000"));
     assert!(file.exists());
+    let ids: Vec<String> = acked.iter().map(i64::to_string).collect();
+    assert!(acked.len() >= 16);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM event WHERE id IN ({})",
+            ids.join(", ")
+        ))
+        .await,
+        acked.len() as i64
+    );
 
-    // Gone from the event tables with every row that needs them; the rows that live on
-    // without them keep no link.
+    // Gone from the event tables with every row that needs them; the notices live on without
+    // their link, which their copies keep; merges stay as they were.
     for id in [7, a, b, call, kept_open] {
         assert_eq!(
             app.scalar(&format!("SELECT COUNT(*) FROM event WHERE id = {id}"))
@@ -257,6 +387,7 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
         );
         assert_eq!(app.scalar(&referring(id)).await, 0, "{id}");
     }
+    assert!(app.scalar(unlinked).await >= unlinked_before + notices_of_a);
     for id in [f, open, g] {
         assert_eq!(
             app.scalar(&format!("SELECT COUNT(*) FROM event WHERE id = {id}"))
@@ -264,6 +395,11 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
             1
         );
     }
+    assert_eq!(
+        app.scalar(&format!("SELECT merged_into FROM event WHERE id = {g}"))
+            .await,
+        f
+    );
     let r = app
         .get(&format!("/api/v1/events/{a}"), Some(&c.dispatcher))
         .await;
@@ -272,44 +408,32 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     let fresh = app.report(&c.citizen, c.garbage).await;
     assert!(fresh >= later * 100_000_000);
 
-    // The figures read as before: the counters were not touched.
-    for ((node, _), was) in nodes.iter().zip(&before) {
-        let now = counters(app, &admin, node, from, to).await;
-        // The accept and the new report count on top of what was.
-        assert_eq!(
-            now["reported"].as_i64().unwrap(),
-            was["reported"].as_i64().unwrap() + 1,
-            "{node}"
-        );
-        assert_eq!(now["closed"], was["closed"], "{node}");
-        assert_eq!(now["rated"], was["rated"], "{node}");
-    }
-
-    // The file: the ledger knows it; it holds the months, and a recount of what is left
-    // plus what it holds equals the figures.
-    let sha: String = sqlx::query_scalar(&format!(
-        "SELECT sha256 FROM event_archive WHERE month = '{this}'"
-    ))
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    {
+    // The ledger knows both files.
+    for (month, file) in [("legacy", &first), (&this.to_string(), &file)] {
+        let (path, sha): (String, String) = sqlx::query_as(&format!(
+            "SELECT file, sha256 FROM event_archive WHERE month = '{month}'"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
         use sha2::{Digest, Sha256};
         assert_eq!(
             sha,
-            hex::encode(Sha256::digest(std::fs::read(&file).unwrap()))
+            hex::encode(Sha256::digest(std::fs::read(file).unwrap()))
+        );
+        assert_eq!(
+            path,
+            std::fs::canonicalize(file).unwrap().display().to_string()
         );
     }
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM event_archive WHERE file IS NOT NULL")
-            .await,
-        2
-    );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'shanzhi_archive'")
             .await,
         0
     );
+
+    // The file: it holds the month with its pictures and the caller's phone sealed, and a
+    // recount of what is left plus what it holds equals the figures.
     let tool = shanzhi::backup::find_pg_tool("pg_restore").unwrap();
     let sql = std::process::Command::new(&tool)
         .args(["-f", "-"])
@@ -319,12 +443,7 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     assert!(sql.status.success());
     let sql = String::from_utf8_lossy(&sql.stdout);
     assert!(sql.contains("event_caller_"), "the file was not read");
-    assert!(
-        sql.contains(&format!("photo_{this}")),
-        "the pictures are not in it"
-    );
     assert!(!sql.contains("13800138000"), "a plain phone in the archive");
-
     let dir = tempfile::tempdir().unwrap();
     let copy = fresh_database(Engine::Postgres, dir.path()).await;
     let out = std::process::Command::new(&tool)
@@ -341,51 +460,63 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     let Db::Postgres(copy_pool) = &read else {
         unreachable!()
     };
-    for (view, tables) in [("event", "event_"), ("event_log", "event_log_")] {
-        let parts: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'shanzhi_archive' \
-             AND tablename ~ '^{tables}(legacy|[0-9]{{6}})$' ORDER BY 1"
+    let one = |sql: String| async move {
+        sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(copy_pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        one(format!(
+            "SELECT COUNT(*) FROM shanzhi_archive.photo_{this} p \
+             JOIN shanzhi_archive.event_photo_{this} e ON e.hash = p.hash WHERE e.event_id = {a}"
         ))
-        .fetch_all(copy_pool)
-        .await
-        .unwrap();
-        assert_eq!(parts.len(), 2, "{view}: {parts:?}");
-        let union: Vec<String> = parts
-            .iter()
-            .map(|p| format!("SELECT * FROM shanzhi_archive.{p}"))
-            .collect();
+        .await,
+        1
+    );
+    assert_eq!(
+        one(format!(
+            "SELECT merged_into FROM shanzhi_archive.event_{this} WHERE id = {b}"
+        ))
+        .await,
+        a
+    );
+    assert_eq!(
+        one(format!(
+            "SELECT COUNT(*) FROM shanzhi_archive.notification_{this} WHERE event_id = {a}"
+        ))
+        .await,
+        notices_of_a
+    );
+    for view in ["event", "event_log"] {
         sqlx::query(&format!(
-            "CREATE VIEW public.{view} AS {}",
-            union.join(" UNION ALL ")
+            "CREATE VIEW public.{view} AS SELECT * FROM shanzhi_archive.{view}_{this}"
         ))
         .execute(copy_pool)
         .await
         .unwrap();
     }
-    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event")
-        .fetch_one(copy_pool)
-        .await
-        .unwrap();
-    assert_eq!(held, 5);
-    let pictures: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM shanzhi_archive.photo_{this} p \
-         JOIN shanzhi_archive.event_photo_{this} e ON e.hash = p.hash WHERE e.event_id = {a}"
-    ))
-    .fetch_one(copy_pool)
-    .await
-    .unwrap();
-    assert_eq!(pictures, 1);
+    assert_eq!(one("SELECT COUNT(*) FROM event".to_owned()).await, 4);
     let mut split = Recount::default();
     recount_into(&mut split, &app.state.db).await;
     recount_into(&mut split, &read).await;
     read.close().await;
-    for (node, path) in nodes {
+    for ((node, path), was) in nodes.iter().zip(&before) {
+        let now = counters(app, &admin, node, from, to).await;
         let r = serde_json::to_value(Figures::from_counters(
             split.counters(path, 20200101, 20291231, "all", 0),
         ))
         .unwrap()["counters"]
             .clone();
-        assert_eq!(counters(app, &admin, node, from, to).await, r, "{node}");
+        assert_eq!(now, r, "{node}");
+        // Unchanged but for what came since: the server's reports, the new one and an accept.
+        assert_eq!(now["closed"], was["closed"], "{node}");
+        assert_eq!(now["rated"], was["rated"], "{node}");
+        assert_eq!(
+            now["reported"].as_i64().unwrap(),
+            was["reported"].as_i64().unwrap() + acked.len() as i64 + 1,
+            "{node}"
+        );
     }
 
     // Again: nothing left to take; next month still stays, no file is made.
@@ -405,11 +536,11 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     assert!(said(&out).contains("no file made"), "{}", said(&out));
     assert!(!again.exists());
 
-    // The audit chain holds the archive's two steps and still verifies.
+    // The audit chain holds the archive's steps and still verifies.
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM audit WHERE action LIKE 'event.archive%'")
             .await,
-        2
+        4
     );
     let out = shanzhi(&app.database_url, &keys, &["audit", "verify"]).await;
     assert!(out.status.success(), "{}", said(&out));

@@ -617,6 +617,11 @@ pub struct Served {
 }
 
 impl Served {
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// Starts it and waits for its health check; answers it and its base URL.
     pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> (Served, String) {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_shanzhi"));
