@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use shanzhi_store::partition::{self, MonthArchive};
 use shanzhi_store::{Db, Engine};
 
-use crate::backup::{durable_rename, pg_tool, with_suffix};
+use crate::backup::{create_private, durable_rename, pg_tool};
 use crate::config::Config;
 
 /// `YYYY-MM` as the number yyyymm.
@@ -93,20 +93,9 @@ async fn run(db: &Db, url: &str, month: i64, to: &Path) -> anyhow::Result<String
         ));
         return finish(db, to, &tables, &months, now, out).await;
     }
-    let part = with_suffix(to, ".part");
-    let _ = std::fs::remove_file(&part);
-    {
-        // Made first, so that a place that cannot be written to stops the run before anything
-        // moves; readable by its owner only (pg_dump keeps the mode): it holds the months'
-        // reports as the database did.
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .with_context(|| format!("cannot create {}", part.display()))?;
-    }
+    // Made first, so that a place that cannot be written to stops the run before anything
+    // moves: it will hold the months' reports as the database did.
+    let part = create_private(to)?;
     let moved = if tables.is_empty() {
         move_months(db, month, now, &mut out).await
     } else {

@@ -43,20 +43,9 @@ pub async fn backup(config: &Config, to: &Path, keys_to: Option<&Path>) -> anyho
              with your secrets; --with-keys copies a key file only"
         );
     }
-    let part = with_suffix(to, ".part");
-    let _ = std::fs::remove_file(&part);
-    // Made empty and readable by its owner only before anything is written into it: the copy
-    // holds everything the database does. (`VACUUM INTO` accepts an empty file; pg_dump
-    // truncates it; both keep its mode.)
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .with_context(|| format!("cannot create {}", part.display()))?;
-    }
+    // The copy holds everything the database does. (`VACUUM INTO` accepts an empty file;
+    // pg_dump truncates it; both keep its mode.)
+    let part = create_private(to)?;
     let started = std::time::Instant::now();
     let url = &config.database_url;
     let made = match Engine::of_url(url)? {
@@ -429,6 +418,21 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `to` + `.part`, made new, empty and readable by its owner only before anything is written
+/// into it; answers its path.
+pub(crate) fn create_private(to: &Path) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let part = with_suffix(to, ".part");
+    let _ = std::fs::remove_file(&part);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&part)
+        .with_context(|| format!("cannot create {}", part.display()))?;
+    Ok(part)
 }
 
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

@@ -18,32 +18,6 @@ use crate::backup::{said, shanzhi};
 use crate::counters::counters;
 use crate::helpers::{fresh_database, Cast, Served, TestApp, IN_GRID, TINY_PNG};
 
-/// Walks an order from acceptance to a closed order, the department's result with `photos`.
-async fn close_with(app: &TestApp, c: &Cast, id: i64, photos: Value) {
-    app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
-    app.act_ok(
-        &c.dispatcher,
-        id,
-        "dispatch",
-        json!({"department_id": c.zj_id}),
-    )
-    .await;
-    app.act_ok(&c.zj, id, "sign", json!({})).await;
-    app.act_ok(
-        &c.zj,
-        id,
-        "report_result",
-        json!({"note": "已处理", "photos": photos}),
-    )
-    .await;
-    app.act_ok(&c.worker, id, "verify", json!({"ok": true}))
-        .await;
-}
-
-async fn close(app: &TestApp, c: &Cast, id: i64) {
-    close_with(app, c, id, json!([])).await;
-}
-
 /// New reports are numbered `months` months on (as the quarter-hour job does when a month
 /// comes, China time); answers that month as YYYYMM.
 async fn months_on(pool: &sqlx::PgPool, months: i64) -> i64 {
@@ -125,28 +99,14 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
         .json()
         .await
         .unwrap();
-    close_with(app, c, a, json!([photo["hash"]])).await;
+    app.close_order(c, a, json!([photo["hash"]])).await;
     app.act_ok(&c.citizen, a, "rate", json!({"score": 5, "fixed": true}))
         .await;
     let b = app.report(&c.citizen, c.garbage).await;
     app.act_ok(&c.dispatcher, b, "merge", json!({"into": a}))
         .await;
-    let call = app
-        .client
-        .post(format!("{}/api/v1/hotline", app.url))
-        .bearer_auth(&c.dispatcher.token)
-        .header("idempotency-key", "archive-call")
-        .json(
-            &json!({"category_id": c.garbage, "description": "来电反映垃圾未清运",
-            "lon": IN_GRID.0, "lat": IN_GRID.1, "caller_name": "张三",
-            "caller_phone": "13800138000", "callback": true}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(call.status(), StatusCode::CREATED);
-    let call = call.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    close(app, c, call).await;
+    let call = app.hotline_call(c, "archive-call", "13800138000").await;
+    app.close_order(c, call, json!([])).await;
     exec(format!(
         "CREATE TABLE old_one AS SELECT * FROM event WHERE id = {a}; \
          UPDATE old_one SET id = 7, merged_into = NULL; INSERT INTO event SELECT * FROM old_one; \
@@ -154,13 +114,13 @@ async fn archived(app: &TestApp, c: &Cast, pool: &sqlx::PgPool) {
     ))
     .await;
     // The open report of this month is closed only now: every order of the month is closed.
-    close(app, c, kept_open).await;
+    app.close_order(c, kept_open, json!([])).await;
 
     // Next month: a closed order, and one still open; the month after: a report merged into
     // next month's closed order.
     let next = months_on(pool, 1).await;
     let f = app.report(&c.citizen, c.garbage).await;
-    close(app, c, f).await;
+    app.close_order(c, f, json!([])).await;
     let open = app.report(&c.citizen, c.garbage).await;
     let later = months_on(pool, 2).await;
     let g = app.report(&c.citizen, c.garbage).await;

@@ -46,20 +46,7 @@ db_test!(
     |app| {
         let c = app.seed_loop().await;
         // A sealed phone in the copy, so the restore's key check has something to open.
-        let hotline = app
-            .client
-            .post(format!("{}/api/v1/hotline", app.url))
-            .bearer_auth(&c.dispatcher.token)
-            .header("idempotency-key", "call-1")
-            .json(
-                &json!({"category_id": c.garbage, "description": "来电反映路灯不亮",
-                "lon": IN_GRID.0, "lat": IN_GRID.1, "caller_name": "张三",
-                "caller_phone": "13800138000", "callback": true}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(hotline.status(), StatusCode::CREATED);
+        app.hotline_call(&c, "call-1", "13800138000").await;
         let keys = app.dir().join("test.pii-keys");
         let (served, url) = Served::start(&app, &[]).await;
         let acked: Arc<Mutex<Vec<i64>>> = Arc::default();

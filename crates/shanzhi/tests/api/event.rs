@@ -23,19 +23,7 @@ async fn upload_photo(app: &TestApp, who: &Session, bytes: &'static [u8]) -> req
 /// Walks an order from the citizen's report to the department and back to a closed, rated order.
 async fn dispatched_and_closed(app: &TestApp, c: &Cast) -> i64 {
     let id = app.report(&c.citizen, c.gas).await;
-    app.act_ok(&c.dispatcher, id, "accept", json!({})).await;
-    app.act_ok(
-        &c.dispatcher,
-        id,
-        "dispatch",
-        json!({"department_id": c.zj_id}),
-    )
-    .await;
-    app.act_ok(&c.zj, id, "sign", json!({})).await;
-    app.act_ok(&c.zj, id, "report_result", json!({"note": "阀门已更换"}))
-        .await;
-    app.act_ok(&c.worker, id, "verify", json!({"ok": true}))
-        .await;
+    app.close_order(c, id, json!([])).await;
     id
 }
 

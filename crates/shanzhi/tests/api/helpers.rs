@@ -542,6 +542,49 @@ impl TestApp {
         r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
 
+    /// Walks an order from acceptance through 住建 (zj) to a closed order, the department's
+    /// result with `photos`.
+    pub async fn close_order(&self, c: &Cast, id: i64, photos: Value) {
+        self.act_ok(&c.dispatcher, id, "accept", json!({})).await;
+        self.act_ok(
+            &c.dispatcher,
+            id,
+            "dispatch",
+            json!({"department_id": c.zj_id}),
+        )
+        .await;
+        self.act_ok(&c.zj, id, "sign", json!({})).await;
+        self.act_ok(
+            &c.zj,
+            id,
+            "report_result",
+            json!({"note": "已处理", "photos": photos}),
+        )
+        .await;
+        self.act_ok(&c.worker, id, "verify", json!({"ok": true}))
+            .await;
+    }
+
+    /// A hotline call taken by the village dispatcher, with the caller's `phone`; answers the
+    /// event's id.
+    pub async fn hotline_call(&self, c: &Cast, key: &str, phone: &str) -> i64 {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/hotline", self.url))
+            .bearer_auth(&c.dispatcher.token)
+            .header("idempotency-key", key)
+            .json(
+                &json!({"category_id": c.garbage, "description": "来电反映路灯不亮",
+                "lon": IN_GRID.0, "lat": IN_GRID.1, "caller_name": "张三",
+                "caller_phone": phone, "callback": true}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
     /// Makes a move; returns the response.
     pub async fn act(&self, who: &Session, id: i64, action: &str, body: Value) -> Response {
         self.post_json(&format!("/api/v1/events/{id}/{action}"), Some(who), body)
