@@ -97,6 +97,72 @@ pub async fn insert_history(
     }), latest).await
 }
 
+/// Secondary indexes a bulk load has set aside: made again, each by one sort of its table, by
+/// [`restore_indexes`].
+#[must_use = "the indexes set aside must be made again with restore_indexes"]
+pub struct IndexesAside(Vec<(String, String)>);
+
+/// The tables a generated history writes: their secondary indexes are set aside for a large
+/// load (see [`set_indexes_aside`]).
+pub const HISTORY_TABLES: [&str; 4] = ["event", "event_log", "event_stat", "event_close_hist"];
+
+/// On SQLite, drops the secondary, non-unique indexes of `tables` before a bulk load, so that
+/// each row goes into its table's own B-tree only; [`restore_indexes`] makes them again after
+/// the load from their stored definitions. Unique indexes and primary keys stay (the load's
+/// upserts and its checks need them). On PostgreSQL nothing is set aside (its indexes on the
+/// partitioned event tables are made per partition).
+///
+/// Only for a database nobody else uses while it loads (the demo's build): a reader in the
+/// meantime would scan where it used to seek.
+pub async fn set_indexes_aside(db: &Db, tables: &[&str]) -> Result<IndexesAside, StoreError> {
+    let Db::Sqlite { write: pool, .. } = db else {
+        return Ok(IndexesAside(Vec::new()));
+    };
+    let mut aside = Vec::new();
+    let mut tx = pool.begin().await?;
+    for table in tables {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
+             AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        )
+        .bind(*table)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, sql) in rows {
+            // Names read from the catalogue.
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut *tx)
+                .await?;
+            aside.push((name, sql));
+        }
+    }
+    tx.commit().await?;
+    Ok(IndexesAside(aside))
+}
+
+/// Makes again the indexes [`set_indexes_aside`] dropped, in one transaction.
+pub async fn restore_indexes(db: &Db, aside: IndexesAside) -> Result<(), StoreError> {
+    let Db::Sqlite { write: pool, .. } = db else {
+        return Ok(());
+    };
+    if aside.0.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let mut tx = pool.begin().await?;
+    for (_, sql) in &aside.0 {
+        // The definitions the catalogue held.
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    tracing::debug!(
+        indexes = aside.0.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "made the indexes set aside for the load again"
+    );
+    Ok(())
+}
+
 /// The largest id stored in `table` (0 when empty): a bulk load numbers its rows after it.
 pub(crate) async fn largest_id(db: &Db, table: &'static str) -> Result<i64, StoreError> {
     // A constant table name.

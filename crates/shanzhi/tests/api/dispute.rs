@@ -8,7 +8,7 @@ use shanzhi_domain::user::Role;
 
 use shanzhi::clock::Clock;
 
-use crate::helpers::{local, Cast, Session, TestApp};
+use crate::helpers::{local, spawn_app, Cast, Session, TestApp};
 
 /// Cases, sessions, mediators and panels in scope of the matrix's village (441502001001) and
 /// outside it (the other county's village 441521001001): [in, out].
@@ -966,6 +966,30 @@ db_test!(
         )
         .await
         .unwrap();
+        // The history's load sets the event tables' indexes aside and makes them again (SQLite):
+        // every one is back, as a fresh database defines it.
+        if let shanzhi_store::Db::Sqlite { read: pool, .. } = &app.state.db {
+            let fresh = spawn_app(shanzhi_store::Engine::Sqlite).await;
+            let indexes = |pool: sqlx::SqlitePool| async move {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                     AND tbl_name IN ('event', 'event_log', 'event_stat', 'event_close_hist') ORDER BY name",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                rows
+            };
+            let shanzhi_store::Db::Sqlite {
+                read: fresh_pool, ..
+            } = &fresh.state.db
+            else {
+                unreachable!("spawned on SQLite")
+            };
+            let want = indexes(fresh_pool.clone()).await;
+            assert!(want.len() >= 10, "{want:?}");
+            assert_eq!(indexes(pool.clone()).await, want);
+        }
         let states: Vec<(String, i64)> = shanzhi_store::with_pool!(&app.state.db, pool => {
             sqlx::query_as("SELECT state, COUNT(*) FROM dispute GROUP BY state ORDER BY state").fetch_all(pool).await.unwrap()
         });
