@@ -81,6 +81,8 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
                 .await
                 .expect("connect to the PostgreSQL test server");
             if let shanzhi_store::Db::Postgres(pool) = &admin {
+                static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+                SWEPT.get_or_init(|| drop_leftovers(pool)).await;
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(pool)
                     .await
@@ -93,6 +95,29 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
                 .unwrap_or(&admin_url);
             format!("{base}/{name}")
         }
+    }
+}
+
+/// Drops the test databases that earlier test runs left on the server: those named by a
+/// process that is no longer running (`shanzhi_test_<pid>_…`). A database still in use, or made
+/// by a test process running now, is left alone. Once per test process.
+async fn drop_leftovers(pool: &sqlx::PgPool) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'shanzhi\\_test\\_%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Best effort: a database someone is still connected to stays until the next run.
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .execute(pool)
+            .await;
     }
 }
 
