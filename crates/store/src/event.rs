@@ -1436,6 +1436,17 @@ fn department_condition(department: Option<i64>, n: usize) -> String {
     }
 }
 
+/// `AND category_id IN ($n, …)` for a non-empty list of categories, numbered from `n`.
+fn category_condition(categories: &[i64], n: usize) -> String {
+    if categories.is_empty() {
+        return String::new();
+    }
+    let marks: Vec<String> = (0..categories.len())
+        .map(|i| format!("${}", n + i))
+        .collect();
+    format!("AND category_id IN ({})", marks.join(", "))
+}
+
 /// The `LIKE` pattern of a department among an order's summoned ones.
 fn summoned_pattern(d: i64) -> String {
     format!("%\"department_id\":{d},%")
@@ -1482,13 +1493,16 @@ pub async fn counters_of_nodes(
     Ok(out.into_iter().collect())
 }
 
-/// Events with positions inside a bounding box under a path, newest first, for the map.
+/// Events with positions inside a bounding box under a path, newest first, for the map
+/// (`categories`, when not empty, keeps only orders of those categories).
+#[allow(clippy::too_many_arguments)]
 pub async fn in_bbox(
     db: &Db,
     path: &str,
     bbox: [f64; 4],
     open_only: bool,
     since: i64,
+    categories: &[i64],
     limit: i64,
     department: Option<i64>,
 ) -> Result<Vec<EventRow>, StoreError> {
@@ -1499,17 +1513,83 @@ pub async fn in_bbox(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
-         AND position_known AND created_at >= $7 {open} {} ORDER BY created_at DESC LIMIT $8",
-        department_condition(department, 9)
+         AND position_known AND created_at >= $7 {open} {} {} ORDER BY created_at DESC LIMIT $8",
+        department_condition(department, 9),
+        category_condition(categories, if department.is_some() { 11 } else { 9 }),
     );
     Ok(with_pool!(db, pool => {
         let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit);
-        let q = match department {
+        let mut q = match department {
             Some(d) => q.bind(d).bind(summoned_pattern(d)),
             None => q,
         };
+        for c in categories {
+            q = q.bind(*c);
+        }
         q.fetch_all(pool).await?
     }))
+}
+
+/// Open orders (or all, with `open_only` false) in view counted per square cell of `cell`
+/// degrees: what the map draws at zooms too far out for single points. Each group sits at the
+/// mean position of its orders and counts those whose light is red. At most `limit` groups,
+/// the fullest first. Same filters as [`in_bbox`], and `categories` (when not empty) keeps
+/// only orders of those categories.
+#[allow(clippy::too_many_arguments)]
+pub async fn groups_in_bbox(
+    db: &Db,
+    path: &str,
+    bbox: [f64; 4],
+    open_only: bool,
+    since: i64,
+    cell: f64,
+    categories: &[i64],
+    limit: i64,
+    department: Option<i64>,
+) -> Result<Vec<PointGroup>, StoreError> {
+    let open = if open_only {
+        "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
+    } else {
+        ""
+    };
+    // The cell a point is in, counted from the south-west corner of the world, so that every
+    // index is non-negative (SQLite's CAST truncates towards zero, PostgreSQL's rounds).
+    let index = |column: &str, offset: &str| match db {
+        Db::Postgres(_) => format!("CAST(FLOOR(({column} + {offset}) / $9) AS BIGINT)"),
+        Db::Sqlite { .. } => format!("CAST(({column} + {offset}) / $9 AS INTEGER)"),
+    };
+    let in_categories = category_condition(categories, if department.is_some() { 12 } else { 10 });
+    let sql = format!(
+        "SELECT COUNT(*) AS count, \
+         SUM(CASE WHEN light = 'red' AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') THEN 1 ELSE 0 END) AS red, \
+         AVG(lon) AS lon, AVG(lat) AS lat FROM event \
+         WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
+         AND position_known AND created_at >= $7 {open} {} {in_categories} \
+         GROUP BY {}, {} ORDER BY count DESC, lon, lat LIMIT $8",
+        department_condition(department, 10),
+        index("lon", "180.0"),
+        index("lat", "90.0"),
+    );
+    Ok(with_pool!(db, pool => {
+        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit).bind(cell);
+        let mut q = match department {
+            Some(d) => q.bind(d).bind(summoned_pattern(d)),
+            None => q,
+        };
+        for c in categories {
+            q = q.bind(*c);
+        }
+        q.fetch_all(pool).await?
+    }))
+}
+
+/// A cell's open orders on the map: how many, how many red, and where (their mean position).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PointGroup {
+    pub count: i64,
+    pub red: i64,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 #[cfg(test)]

@@ -182,3 +182,100 @@ db_test!(
         assert!((115.309..=115.321).contains(&lon), "{lon}");
     }
 );
+
+db_test!(
+    far_out_the_map_counts_open_orders_per_cell_and_near_it_sends_each_order,
+    |app| {
+        let c = app.seed_loop().await;
+        app.report(&c.citizen, c.garbage).await;
+        app.report(&c.citizen, c.gas).await;
+        // A third order in the other village, 0.03° east: another cell at zoom 11 (0.044°).
+        let r = app
+            .client
+            .post(format!("{}/api/v1/events", app.url))
+            .bearer_auth(&c.citizen.token)
+            .header("idempotency-key", "map-group-east")
+            .json(&json!({"category_id": c.garbage, "description": "路灯不亮", "lon": 115.335, "lat": 22.785}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let bbox = "115.0,22.5,115.6,23.0";
+        let get = |q: String| {
+            let app = &app;
+            let who = c.town_dispatcher.clone();
+            async move {
+                let r = app
+                    .get(&format!("/api/v1/map/events?bbox={bbox}{q}"), Some(&who))
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let groups = |v: &Value| -> Vec<(i64, i64, f64, f64)> {
+            assert_eq!(v["grouped"], true, "{v}");
+            v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let p = &f["properties"];
+                    let at = &f["geometry"]["coordinates"];
+                    (
+                        p["count"].as_i64().unwrap(),
+                        p["red"].as_i64().unwrap(),
+                        at[0].as_f64().unwrap(),
+                        at[1].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        // A country's view: the town is one cell, at the orders' mean position. (Cells are
+        // fixed squares: at zooms 5 to 11, lon 115.3125 is an edge between the two villages.)
+        let far = get("&zoom=4".into()).await;
+        let g = groups(&far);
+        assert_eq!(g.len(), 1, "{far}");
+        assert_eq!((g[0].0, g[0].1), (3, 0));
+        assert!(
+            (g[0].2 - (115.305 * 2.0 + 115.335) / 3.0).abs() < 1e-9,
+            "{g:?}"
+        );
+        assert!((far["cell"].as_f64().unwrap() - 90.0 / 16.0).abs() < 1e-12);
+        // A county's: the two villages' orders fall in two cells, the fuller first.
+        let g = groups(&get("&zoom=11".into()).await);
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!((g[0].0, g[1].0), (2, 1));
+        assert!(
+            (g[0].2 - 115.305).abs() < 1e-9 && (g[1].2 - 115.335).abs() < 1e-9,
+            "{g:?}"
+        );
+        // Only some categories: the cells count those.
+        let g = groups(&get(format!("&zoom=4&categories={}", c.gas)).await);
+        assert_eq!(g.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1]);
+        // From zoom 12 on, each order is a point, filtered the same way.
+        let near = get("&zoom=12".into()).await;
+        assert!(near.get("grouped").is_none(), "{near}");
+        assert_eq!(near["features"].as_array().unwrap().len(), 3);
+        let near = get(format!("&zoom=14&categories={},{}", c.gas, c.gas + 1000)).await;
+        assert_eq!(near["features"].as_array().unwrap().len(), 1);
+        // A department's handler counts only the orders sent to their department: none yet.
+        let r = app
+            .get(
+                &format!("/api/v1/map/events?bbox={bbox}&zoom=7"),
+                Some(&c.zj),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["features"], json!([]));
+        for bad in ["abc", "0", "1,,2", ""] {
+            let r = app
+                .get(
+                    &format!("/api/v1/map/events?bbox={bbox}&zoom=7&categories={bad}"),
+                    Some(&c.town_dispatcher),
+                )
+                .await;
+            let body = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(body["field"], "categories", "{bad}: {body}");
+        }
+    }
+);

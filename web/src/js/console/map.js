@@ -118,6 +118,9 @@ export async function render(ctx) {
   let nodeAbort = null;
   let eventAbort = null;
   let lastEvents = [];
+  // Far out (counties and towns), the orders come counted per cell and are drawn as such.
+  const groupLayer = L.layerGroup().addTo(map);
+  let lastGroups = [];
   const focusEvent = Number(query.get('event')) || null;
 
   const legendControl = L.control({ position: 'bottomright' });
@@ -142,6 +145,7 @@ export async function render(ctx) {
   }
 
   let pending = 0;
+  let draws = 0;
   const setBusy = (d) => {
     pending += d;
     busy.hidden = pending <= 0;
@@ -168,6 +172,7 @@ export async function render(ctx) {
   }
 
   function drawNodes(fc, level) {
+    draws++;
     const values = fc.features.map((f) => f.properties.value);
     const scale = scaleFor(state.figure, values);
     if (nodeLayer) nodeLayer.remove();
@@ -218,17 +223,33 @@ export async function render(ctx) {
       h('div', { class: 'row' }, line('3px solid #0b3aa8'), h('span', t('map.key.selected'))));
   }
 
+  /** Below this zoom the server counts the orders per cell (a province holds too many to draw). */
+  const GROUP_BELOW_ZOOM = 12;
+
   async function loadEvents() {
     if (eventAbort) eventAbort.abort();
-    if (!state.events) {
-      clusters.clearLayers();
+    const zoom = Math.round(map.getZoom());
+    const params = { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days };
+    let shown = null;
+    if (zoom < GROUP_BELOW_ZOOM) {
+      params.zoom = zoom;
+      if (state.hiddenCats.size) {
+        shown = cats.items.filter((c) => !state.hiddenCats.has((cats.top(c.id) || c).id)).map((c) => c.id);
+        params.categories = shown.join(',');
+      }
+    }
+    if (!state.events || (shown && !shown.length)) {
+      lastEvents = [];
+      lastGroups = [];
+      drawEvents();
       return;
     }
     eventAbort = new AbortController();
     setBusy(1);
     try {
-      const fc = await get('map/events', { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days }, { signal: eventAbort.signal });
-      lastEvents = fc.features;
+      const fc = await get('map/events', params, { signal: eventAbort.signal });
+      lastEvents = fc.grouped ? [] : fc.features;
+      lastGroups = fc.grouped ? fc.features : [];
       drawEvents();
     } catch (err) {
       if (err.name !== 'AbortError') status.textContent = err.describe ? err.describe() : String(err);
@@ -239,6 +260,17 @@ export async function render(ctx) {
 
   function drawEvents() {
     clusters.clearLayers();
+    groupLayer.clearLayers();
+    for (const f of lastGroups) {
+      const { count, red } = f.properties;
+      const [lon, lat] = f.geometry.coordinates;
+      const size = count < 10 ? 34 : count < 100 ? 40 : 48;
+      const icon = L.divIcon({ html: `<div class="cluster" style="width:${size}px;height:${size}px;background:${red ? '#d23b2f' : '#1d5bd8'}">${count}</div>`, className: '', iconSize: [size, size] });
+      const label = t('map.group', { n: count, red });
+      const m = L.marker([lat, lon], { icon, title: label, alt: label, keyboard: true });
+      m.on('click', () => map.setView([lat, lon], Math.min(GROUP_BELOW_ZOOM, Math.round(map.getZoom()) + 2)));
+      groupLayer.addLayer(m);
+    }
     const markers = [];
     for (const f of lastEvents) {
       const p = f.properties;
@@ -422,7 +454,9 @@ export async function render(ctx) {
     const id = Number(e.target.value);
     if (e.target.checked) state.hiddenCats.delete(id);
     else state.hiddenCats.add(id);
-    drawEvents();
+    // Points are filtered here; counted cells are counted again by the server.
+    if (lastGroups.length || Math.round(map.getZoom()) < GROUP_BELOW_ZOOM) loadEvents();
+    else drawEvents();
   });
   const onKey = (e) => {
     if (e.key === 'Escape' && !card.hidden) closeCard();
@@ -431,8 +465,9 @@ export async function render(ctx) {
 
   await Promise.all([loadNodes(), loadEvents()]);
   if (focusEvent) selectEvent(focusEvent);
-  // Expose for the browser tests and for debugging: what is drawn now.
-  window.__shanzhiMap = { map, state: () => ({ level: currentLevel(), nodes: nodeLayer ? nodeLayer.getLayers().length : 0, events: lastEvents.length }) };
+  // Expose for the browser tests, the pan bench and debugging: what is drawn now, how many times
+  // the outlines were drawn and how many requests are still out.
+  window.__shanzhiMap = { map, state: () => ({ level: currentLevel(), nodes: nodeLayer ? nodeLayer.getLayers().length : 0, events: lastEvents.length, groups: lastGroups.length, draws, pending }) };
 
   return () => {
     document.removeEventListener('keydown', onKey);

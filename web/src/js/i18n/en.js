@@ -631,6 +631,7 @@ export default {
   'map.key.selected': 'Selected area',
   'map.level': 'Showing: {level}',
   'map.loading': 'Loading map data…',
+  'map.group': '{n} orders here ({red} red). Click to zoom in.',
   'map.truncated': 'Too many shapes in view; some are hidden. Zoom in.',
   'map.noTiles': 'No base map configured: grids are drawn on a plain background.',
   'map.card.open': 'Open',

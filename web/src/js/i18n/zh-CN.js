@@ -631,6 +631,7 @@ export default {
   'map.key.selected': '选中的区域',
   'map.level': '当前层级：{level}',
   'map.loading': '正在加载地图数据…',
+  'map.group': '此处 {n} 件（红灯 {red} 件），点击放大查看。',
   'map.truncated': '范围内对象过多，只显示了部分，请放大地图。',
   'map.noTiles': '未配置底图，网格绘制在空白背景上。',
   'map.card.open': '未结案',

@@ -46,7 +46,9 @@ pub fn routes() -> Routes {
         .get("/api/v1/map/events", events, Doc::new("map", "Events in view as GeoJSON points (department handlers: orders sent to their department)")
             .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
             .query("open", s::boolean(), "open orders only (default true)")
-            .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)"))
+            .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)")
+            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per cell of 64 pixels (features with count, red and the cell's mean position) instead of one point each")
+            .query("categories", s::pattern("^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,999}$"), "comma-separated category ids: only orders of these categories (default all)"))
         .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
 
@@ -225,6 +227,31 @@ struct EventsQuery {
     bbox: String,
     open: Option<bool>,
     days: Option<i64>,
+    zoom: Option<u8>,
+    categories: Option<String>,
+}
+
+/// Below this zoom the map's orders are counted per cell rather than sent one by one: a
+/// province or a county holds more open orders than a browser can draw as points at once.
+const GROUP_BELOW_ZOOM: u8 = 12;
+
+/// The side of a cell of 64 pixels at a zoom, in degrees (256-pixel tiles).
+fn cell_degrees(zoom: u8) -> f64 {
+    90.0 / 2f64.powi(i32::from(zoom.min(30)))
+}
+
+/// `1,2,3` → the ids; anything else is refused.
+fn parse_categories(s: &str) -> ApiResult<Vec<i64>> {
+    let bad = || ApiError::invalid("categories", "comma-separated category ids");
+    let ids: Vec<i64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<i64>().ok().filter(|id| *id > 0))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(bad());
+    }
+    Ok(ids)
 }
 
 async fn events(
@@ -238,12 +265,46 @@ async fn events(
     let bbox = parse_bbox(&q.bbox)?;
     let days = q.days.unwrap_or(365).clamp(1, 3660);
     let since = app.clock.now_ms() - days * 86_400_000;
+    let categories = match &q.categories {
+        Some(c) => parse_categories(c)?,
+        None => Vec::new(),
+    };
+    if let Some(zoom) = q.zoom.filter(|z| *z < GROUP_BELOW_ZOOM) {
+        let cell = cell_degrees(zoom);
+        let groups = shanzhi_store::event::groups_in_bbox(
+            app.reader(&user).await,
+            root.path(),
+            bbox,
+            q.open.unwrap_or(true),
+            since,
+            cell,
+            &categories,
+            MAX_FEATURES as i64,
+            user.department(),
+        )
+        .await?;
+        let features: Vec<Value> = groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "type": "Feature",
+                    "properties": {"count": g.count, "red": g.red},
+                    "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]},
+                })
+            })
+            .collect();
+        return Ok(axum::Json(json!({
+            "type": "FeatureCollection", "grouped": true, "cell": cell,
+            "truncated": features.len() >= MAX_FEATURES, "features": features,
+        })));
+    }
     let rows = shanzhi_store::event::in_bbox(
         app.reader(&user).await,
         root.path(),
         bbox,
         q.open.unwrap_or(true),
         since,
+        &categories,
         MAX_FEATURES as i64,
         user.department(),
     )
