@@ -213,6 +213,18 @@ if servers:
                  "generator per server in parallel sharing 256 reporting clients, then 64 list clients. Servers, "
                  "PostgreSQL, the replica and the load share this machine's cores: the row shows what several servers "
                  "cost or gain here, not on separate machines.")
+pan = load("pan")
+if pan:
+    slow = max(pan["steps"][1:], key=lambda s: s["ms"])
+    rows.append(["map in the browser: the leader's area → one grid and across its neighbours",
+                 f"{pan['moves']} moves: p50 {pan['p50_ms']:,} ms, slowest {pan['max_ms']:,} ms ({slow['step']}, {slow['shapes']:,} shapes); "
+                 f"first view {pan['open_ms']:,} ms", "—", "—", "no visible wait", ok(pan["max_ms"] < 500)])
+    notes.append(f"**map in the browser** — `web/tests/pan.mjs`: headless Chromium ({pan['viewport']}) opens the console's map as "
+                 f"`{pan['user']}` (the whole area fitted), zooms step by step to the grid at {pan['target']['lon']:.5f}, "
+                 f"{pan['target']['lat']:.5f} (zoom 16), then pans half a screen each way at zoom 15 and goes back out. A move's time "
+                 "runs from the move until the new view's outlines and points are drawn and the next frame is painted; it includes "
+                 "the map's 200 ms wait after a move before it asks. Counted as \"no visible wait\" when every move is under "
+                 "500 ms. Each step: " + "; ".join(f"{s['step']} ({s['level']}) {s['ms']} ms" for s in pan["steps"]) + ".")
 if idle:
     hwm = loaded["hwm_kb"] / 1024 if loaded else None
     rows.append(["memory: server holding the province", f"{fmt(idle['rss_kb_idle'] / 1024)} MiB idle, peak {fmt(hwm)} MiB",
