@@ -103,7 +103,7 @@ try {
   const moves = steps.slice(1).map((s) => s.ms).sort((a, b) => a - b);
   const q = (p) => moves[Math.min(moves.length - 1, Math.floor(p * moves.length))];
   const result = { user, target, viewport: '1440x900', open_ms: steps[0].ms, moves: moves.length, p50_ms: q(0.5), max_ms: moves[moves.length - 1], steps };
-  fs.writeFileSync(out, JSON.stringify(result, null, 1));
+  fs.writeFileSync(out, `${JSON.stringify(result)}\n`);
   console.log(`  ${moves.length} moves: p50 ${result.p50_ms} ms, slowest ${result.max_ms} ms; the first view ${result.open_ms} ms`);
 } catch (err) {
   console.error(`pan failed: ${err && err.stack || err}`);
