@@ -276,15 +276,62 @@ async fn write_history(
     count: usize,
 ) -> anyhow::Result<()> {
     let mut tally = history::Tally::default();
-    let bar = progress::bar(count as u64, "events");
     let started = std::time::Instant::now();
     // Rows go into their tables' own B-trees; the secondary indexes are made once at the end,
-    // each by a sort, instead of row by row (SQLite; the demo's database is its own).
+    // each by a sort, instead of row by row (SQLite; the demo's database is its own). They are
+    // made again also when the load fails part-way, so the file never lacks them.
     let aside =
         shanzhi_store::history::set_indexes_aside(db, &shanzhi_store::history::HISTORY_TABLES)
             .await
             .context("setting the event indexes aside for the load")?;
     let mut writing = std::time::Duration::ZERO;
+    let loaded = write_parts(
+        db,
+        city,
+        categories,
+        department_ids,
+        user_ids,
+        now_ms,
+        count,
+        &mut tally,
+        &mut writing,
+    )
+    .await;
+    let write_started = std::time::Instant::now();
+    let restored = shanzhi_store::history::restore_indexes(db, aside)
+        .await
+        .context("making the event indexes again");
+    writing += write_started.elapsed();
+    loaded?;
+    restored?;
+    // The history's rate, generation and recount included and the writer's alone (bench/run
+    // reads this line).
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(
+        events = tally.events,
+        seconds = secs,
+        per_s = tally.events as f64 / secs.max(1e-9),
+        writer_per_s = tally.events as f64 / writing.as_secs_f64().max(1e-9),
+        "wrote the history"
+    );
+    let _ = city.history.set(tally);
+    Ok(())
+}
+
+/// The history's parts: each generated, recounted and written; `writing` adds the writer's time.
+#[allow(clippy::too_many_arguments)]
+async fn write_parts(
+    db: &Db,
+    city: &DemoCity,
+    categories: &[Category],
+    department_ids: &[i64],
+    user_ids: &HashMap<String, i64>,
+    now_ms: i64,
+    count: usize,
+    tally: &mut history::Tally,
+    writing: &mut std::time::Duration,
+) -> anyhow::Result<()> {
+    let bar = progress::bar(count as u64, "events");
     let mut done = 0;
     let mut part = 0u64;
     loop {
@@ -321,7 +368,7 @@ async fn write_history(
         shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
             .await
             .context("writing the year of events")?;
-        writing += write_started.elapsed();
+        *writing += write_started.elapsed();
         let t = year.tally();
         tally.events += t.events;
         tally.open += t.open;
@@ -336,22 +383,6 @@ async fn write_history(
         }
     }
     bar.finish_and_clear();
-    let write_started = std::time::Instant::now();
-    shanzhi_store::history::restore_indexes(db, aside)
-        .await
-        .context("making the event indexes again")?;
-    writing += write_started.elapsed();
-    // The history's rate, generation and recount included and the writer's alone (bench/run
-    // reads this line).
-    let secs = started.elapsed().as_secs_f64();
-    tracing::info!(
-        events = tally.events,
-        seconds = secs,
-        per_s = tally.events as f64 / secs.max(1e-9),
-        writer_per_s = tally.events as f64 / writing.as_secs_f64().max(1e-9),
-        "wrote the history"
-    );
-    let _ = city.history.set(tally);
     Ok(())
 }
 
