@@ -76,7 +76,7 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
         Engine::Postgres => {
             let admin_url =
                 std::env::var("SHANZHI_TEST_DATABASE_URL").expect("SHANZHI_TEST_DATABASE_URL");
-            let name = format!("shanzhi_test_{}", rand_suffix());
+            let name = format!("shanzhi_test_{}_{}", host_tag(), rand_suffix());
             let admin = shanzhi_store::Db::connect(&admin_url, 2)
                 .await
                 .expect("connect to the PostgreSQL test server");
@@ -98,9 +98,21 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
     }
 }
 
-/// Drops the test databases that earlier test runs left on the server: those named by a
-/// process that is no longer running (`shanzhi_test_<pid>_…`). A database still in use, or made
-/// by a test process running now, is left alone. Once per test process.
+/// This machine's tag in test database names: a hash of its host name, so that runs on other
+/// machines sharing the PostgreSQL server are told apart.
+fn host_tag() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    // FNV-1a, 32 bits.
+    let hash = host.trim().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{hash:08x}")
+}
+
+/// Drops the test databases that earlier test runs on this machine left on the server: those
+/// named by this host and by a process that is no longer running
+/// (`shanzhi_test_<host>_<pid>_…`). A database still in use, made by a test process running
+/// now or by another machine is left alone. Once per test process.
 async fn drop_leftovers(pool: &sqlx::PgPool) {
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT datname FROM pg_database WHERE datname LIKE 'shanzhi\\_test\\_%'",
@@ -108,9 +120,15 @@ async fn drop_leftovers(pool: &sqlx::PgPool) {
     .fetch_all(pool)
     .await
     .unwrap_or_default();
+    let host = host_tag();
     for name in names {
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let Some(pid) = pid else { continue };
+        let mut parts = name.split('_').skip(2);
+        if parts.next() != Some(host.as_str()) {
+            continue;
+        }
+        let Some(pid) = parts.next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         if std::path::Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
