@@ -104,8 +104,13 @@ export async function render(ctx) {
 
   let nodeLayer = null;
   let labels = L.layerGroup().addTo(map);
+  // Many points are added in slices of 200 ms; `chunking` says slices are still to come.
+  let chunking = false;
   const clusters = L.markerClusterGroup({
     showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true, disableClusteringAtZoom: 16,
+    chunkProgress(done, total) {
+      chunking = done < total;
+    },
     iconCreateFunction(cluster) {
       const children = cluster.getAllChildMarkers();
       const n = children.length;
@@ -230,13 +235,13 @@ export async function render(ctx) {
     if (eventAbort) eventAbort.abort();
     const zoom = Math.round(map.getZoom());
     const params = { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days };
+    if (zoom < GROUP_BELOW_ZOOM) params.zoom = zoom;
+    // Hidden categories are left out by the server, so that the cap on points is not spent
+    // on them and the counted cells count only what is shown.
     let shown = null;
-    if (zoom < GROUP_BELOW_ZOOM) {
-      params.zoom = zoom;
-      if (state.hiddenCats.size) {
-        shown = cats.items.filter((c) => !state.hiddenCats.has((cats.top(c.id) || c).id)).map((c) => c.id);
-        params.categories = shown.join(',');
-      }
+    if (state.hiddenCats.size) {
+      shown = cats.items.filter((c) => !state.hiddenCats.has((cats.top(c.id) || c).id)).map((c) => c.id);
+      params.categories = shown.join(',');
     }
     if (!state.events || (shown && !shown.length)) {
       lastEvents = [];
@@ -283,6 +288,7 @@ export async function render(ctx) {
       m.on('click', () => selectEvent(p.id));
       markers.push(m);
     }
+    chunking = markers.length > 0;
     clusters.addLayers(markers);
   }
 
@@ -454,9 +460,9 @@ export async function render(ctx) {
     const id = Number(e.target.value);
     if (e.target.checked) state.hiddenCats.delete(id);
     else state.hiddenCats.add(id);
-    // Points are filtered here; counted cells are counted again by the server.
-    if (lastGroups.length || Math.round(map.getZoom()) < GROUP_BELOW_ZOOM) loadEvents();
-    else drawEvents();
+    // Drawn at once from what is here, then asked again with the new choice.
+    drawEvents();
+    loadEvents();
   });
   const onKey = (e) => {
     if (e.key === 'Escape' && !card.hidden) closeCard();
@@ -466,8 +472,8 @@ export async function render(ctx) {
   await Promise.all([loadNodes(), loadEvents()]);
   if (focusEvent) selectEvent(focusEvent);
   // Expose for the browser tests, the pan bench and debugging: what is drawn now, how many times
-  // the outlines were drawn and how many requests are still out.
-  window.__shanzhiMap = { map, state: () => ({ level: currentLevel(), nodes: nodeLayer ? nodeLayer.getLayers().length : 0, events: lastEvents.length, groups: lastGroups.length, draws, pending }) };
+  // the outlines were drawn and how many requests (or slices of points) are still to come.
+  window.__shanzhiMap = { map, state: () => ({ level: currentLevel(), nodes: nodeLayer ? nodeLayer.getLayers().length : 0, events: lastEvents.length, groups: lastGroups.length, draws, pending: pending + (chunking ? 1 : 0) }) };
 
   return () => {
     document.removeEventListener('keydown', onKey);

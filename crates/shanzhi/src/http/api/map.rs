@@ -47,7 +47,7 @@ pub fn routes() -> Routes {
             .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
             .query("open", s::boolean(), "open orders only (default true)")
             .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)")
-            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per cell of 64 pixels (features with count, red and the cell's mean position) instead of one point each")
+            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per square cell of 90/2^zoom degrees, 64 pixels wide (features with count, red and the orders' mean position; the box is widened to whole cells) instead of one point each")
             .query("categories", s::pattern("^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,999}$"), "comma-separated category ids: only orders of these categories (default all)"))
         .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
@@ -235,23 +235,43 @@ struct EventsQuery {
 /// province or a county holds more open orders than a browser can draw as points at once.
 const GROUP_BELOW_ZOOM: u8 = 12;
 
-/// The side of a cell of 64 pixels at a zoom, in degrees (256-pixel tiles).
+/// The side of a cell at a zoom, in degrees: 64 pixels wide on a map of 256-pixel tiles (and
+/// taller by 1/cos(latitude) on its Web Mercator projection, ≈ 70 pixels in Guangdong).
 fn cell_degrees(zoom: u8) -> f64 {
     90.0 / 2f64.powi(i32::from(zoom.min(30)))
 }
 
-/// `1,2,3` → the ids; anything else is refused.
+/// `1,2,3` → the ids (as the OpenAPI pattern says: no signs, spaces or leading zeros, at most
+/// 1,000); anything else is refused.
 fn parse_categories(s: &str) -> ApiResult<Vec<i64>> {
     let bad = || ApiError::invalid("categories", "comma-separated category ids");
+    let id = |p: &str| {
+        let digits = !p.is_empty() && p.len() <= 18 && p.bytes().all(|b| b.is_ascii_digit());
+        (digits && !p.starts_with('0'))
+            .then(|| p.parse::<i64>().ok())
+            .flatten()
+    };
     let ids: Vec<i64> = s
         .split(',')
-        .map(|p| p.trim().parse::<i64>().ok().filter(|id| *id > 0))
+        .map(id)
         .collect::<Option<_>>()
         .ok_or_else(bad)?;
-    if ids.is_empty() || ids.len() > 1000 {
+    if ids.len() > 1000 {
         return Err(bad());
     }
     Ok(ids)
+}
+
+/// The box widened to whole cells, so that no cell at its edge is counted in part.
+fn whole_cells(bbox: [f64; 4], cell: f64) -> [f64; 4] {
+    let down = |v: f64, offset: f64| ((v + offset) / cell).floor() * cell - offset;
+    let up = |v: f64, offset: f64| ((v + offset) / cell).ceil() * cell - offset;
+    [
+        down(bbox[0], 180.0).max(-180.0),
+        down(bbox[1], 90.0).max(-90.0),
+        up(bbox[2], 180.0).min(180.0),
+        up(bbox[3], 90.0).min(90.0),
+    ]
 }
 
 async fn events(
@@ -274,7 +294,7 @@ async fn events(
         let groups = shanzhi_store::event::groups_in_bbox(
             app.reader(&user).await,
             root.path(),
-            bbox,
+            whole_cells(bbox, cell),
             q.open.unwrap_or(true),
             since,
             cell,
@@ -363,4 +383,50 @@ async fn card(
         "open": open.len(), "overdue": open.iter().filter(|(_, l)| l == "red").count(),
         "figures_30_days": figures,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_categories, whole_cells};
+
+    #[test]
+    fn category_lists_are_plain_ids() {
+        let cases: &[(&str, Option<&[i64]>)] = &[
+            ("1", Some(&[1])),
+            ("3,12,7", Some(&[3, 12, 7])),
+            ("", None),
+            ("0", None),
+            ("01", None),
+            ("+1", None),
+            (" 1", None),
+            ("1,,2", None),
+            ("1,", None),
+            ("abc", None),
+            ("1234567890123456789", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_categories(text).ok().as_deref(), *want, "{text:?}");
+        }
+        let many = vec!["5"; 1001].join(",");
+        assert!(parse_categories(&many).is_err());
+    }
+
+    #[test]
+    fn a_box_widens_to_whole_cells_and_stays_on_the_globe() {
+        let cell = 90.0 / 16.0;
+        let b = whole_cells([115.3, 22.78, 115.34, 22.81], cell);
+        // 295.3 / 5.625 = 52.5…: the cell 52 from lon −180 spans 112.5 to 118.125.
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(b[0], 112.5) && close(b[2], 118.125), "{b:?}");
+        assert!(close(b[1], 22.5) && close(b[3], 28.125), "{b:?}");
+        assert_eq!(
+            whole_cells([-180.0, -90.0, 180.0, 90.0], 90.0),
+            [-180.0, -90.0, 180.0, 90.0]
+        );
+        // A box already on cell edges stays as it is.
+        assert_eq!(
+            whole_cells([0.0, 0.0, 90.0, 45.0], 45.0),
+            [0.0, 0.0, 90.0, 45.0]
+        );
+    }
 }
