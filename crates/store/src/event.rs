@@ -1493,93 +1493,104 @@ pub async fn counters_of_nodes(
     Ok(out.into_iter().collect())
 }
 
-/// Events with positions inside a bounding box under a path, newest first, for the map
-/// (`categories`, when not empty, keeps only orders of those categories).
-#[allow(clippy::too_many_arguments)]
-pub async fn in_bbox(
-    db: &Db,
-    path: &str,
-    bbox: [f64; 4],
-    open_only: bool,
-    since: i64,
-    categories: &[i64],
-    limit: i64,
-    department: Option<i64>,
-) -> Result<Vec<EventRow>, StoreError> {
-    let open = if open_only {
-        "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
-         AND position_known AND created_at >= $7 {open} {} {} ORDER BY created_at DESC LIMIT $8",
-        department_condition(department, 9),
-        category_condition(categories, if department.is_some() { 11 } else { 9 }),
-    );
-    Ok(with_pool!(db, pool => {
-        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit);
-        let mut q = match department {
-            Some(d) => q.bind(d).bind(summoned_pattern(d)),
-            None => q,
+/// The orders the map shows in view: under `path`, positioned inside `bbox`, created since
+/// `since` (ms), open ones only when `open_only`, of `categories` when not empty, and for a
+/// department handler (`department`) only the orders sent to that department.
+pub struct InView<'a> {
+    pub path: &'a str,
+    pub bbox: [f64; 4],
+    pub open_only: bool,
+    pub since: i64,
+    pub categories: &'a [i64],
+    pub department: Option<i64>,
+}
+
+impl InView<'_> {
+    /// The `WHERE` condition: the view's values are `$1`–`$7`, the department's and the
+    /// categories' come from `$first` on (the caller's own values lie between); bound in that
+    /// order by `bind_view!` and `bind_view_rest!`.
+    fn condition(&self, first: usize) -> String {
+        let open = if self.open_only {
+            "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
+        } else {
+            ""
         };
-        for c in categories {
+        let after_department = first + if self.department.is_some() { 2 } else { 0 };
+        format!(
+            "grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
+             AND position_known AND created_at >= $7 {open} {} {}",
+            department_condition(self.department, first),
+            category_condition(self.categories, after_department),
+        )
+    }
+}
+
+/// Binds an [`InView`]'s `$1`–`$7`.
+macro_rules! bind_view {
+    ($q:expr, $v:expr) => {
+        $q.bind($v.path)
+            .bind(subtree_end($v.path))
+            .bind($v.bbox[0])
+            .bind($v.bbox[2])
+            .bind($v.bbox[1])
+            .bind($v.bbox[3])
+            .bind($v.since)
+    };
+}
+
+/// Binds an [`InView`]'s department and categories, after the caller's own values.
+macro_rules! bind_view_rest {
+    ($q:expr, $v:expr) => {{
+        let mut q = match $v.department {
+            Some(d) => $q.bind(d).bind(summoned_pattern(d)),
+            None => $q,
+        };
+        for c in $v.categories {
             q = q.bind(*c);
         }
-        q.fetch_all(pool).await?
+        q
+    }};
+}
+
+/// The orders in view, newest first, at most `limit`: the map's points.
+pub async fn in_bbox(db: &Db, view: &InView<'_>, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC LIMIT $8",
+        view.condition(9)
+    );
+    Ok(with_pool!(db, pool => {
+        let q = bind_view!(sqlx::query_as(&sql), view).bind(limit);
+        bind_view_rest!(q, view).fetch_all(pool).await?
     }))
 }
 
-/// Open orders (or all, with `open_only` false) in view counted per square cell of `cell`
-/// degrees: what the map draws at zooms too far out for single points. Each group sits at the
-/// mean position of its orders and counts those whose light is red. At most `limit` groups,
-/// the fullest first. Same filters as [`in_bbox`], and `categories` (when not empty) keeps
-/// only orders of those categories.
-#[allow(clippy::too_many_arguments)]
+/// The orders in view counted per square cell of `cell` degrees: what the map draws at zooms
+/// too far out for single points. Each group sits at the mean position of its orders and
+/// counts those open with a red light. At most `limit` groups, the fullest first.
 pub async fn groups_in_bbox(
     db: &Db,
-    path: &str,
-    bbox: [f64; 4],
-    open_only: bool,
-    since: i64,
+    view: &InView<'_>,
     cell: f64,
-    categories: &[i64],
     limit: i64,
-    department: Option<i64>,
 ) -> Result<Vec<PointGroup>, StoreError> {
-    let open = if open_only {
-        "AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')"
-    } else {
-        ""
-    };
     // The cell a point is in, counted from the south-west corner of the world, so that every
     // index is non-negative (SQLite's CAST truncates towards zero, PostgreSQL's rounds).
     let index = |column: &str, offset: &str| match db {
         Db::Postgres(_) => format!("CAST(FLOOR(({column} + {offset}) / $9) AS BIGINT)"),
         Db::Sqlite { .. } => format!("CAST(({column} + {offset}) / $9 AS INTEGER)"),
     };
-    let in_categories = category_condition(categories, if department.is_some() { 12 } else { 10 });
     let sql = format!(
         "SELECT COUNT(*) AS count, \
          SUM(CASE WHEN light = 'red' AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') THEN 1 ELSE 0 END) AS red, \
-         AVG(lon) AS lon, AVG(lat) AS lat FROM event \
-         WHERE grid_code >= $1 AND grid_code < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6 \
-         AND position_known AND created_at >= $7 {open} {} {in_categories} \
+         AVG(lon) AS lon, AVG(lat) AS lat FROM event WHERE {} \
          GROUP BY {}, {} ORDER BY count DESC, lon, lat LIMIT $8",
-        department_condition(department, 10),
+        view.condition(10),
         index("lon", "180.0"),
         index("lat", "90.0"),
     );
     Ok(with_pool!(db, pool => {
-        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]).bind(since).bind(limit).bind(cell);
-        let mut q = match department {
-            Some(d) => q.bind(d).bind(summoned_pattern(d)),
-            None => q,
-        };
-        for c in categories {
-            q = q.bind(*c);
-        }
-        q.fetch_all(pool).await?
+        let q = bind_view!(sqlx::query_as(&sql), view).bind(limit).bind(cell);
+        bind_view_rest!(q, view).fetch_all(pool).await?
     }))
 }
 

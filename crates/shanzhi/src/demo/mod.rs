@@ -285,17 +285,62 @@ async fn write_history(
             .await
             .context("setting the event indexes aside for the load")?;
     let mut writing = std::time::Duration::ZERO;
-    let loaded = write_parts(
-        db,
-        city,
-        categories,
-        department_ids,
-        user_ids,
-        now_ms,
-        count,
-        &mut tally,
-        &mut writing,
-    )
+    // The parts: each generated, recounted and written (the writer's time adds to `writing`).
+    let loaded: anyhow::Result<()> = async {
+        let bar = progress::bar(count as u64, "events");
+        let mut done = 0;
+        let mut part = 0u64;
+        loop {
+            let n = (count - done).min(EVENTS_PER_PART);
+            // The first part keeps the city's seed, so small demos are what they always were.
+            let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let year = history::generate_history(
+                city,
+                categories,
+                department_ids,
+                user_ids,
+                now_ms,
+                seed,
+                done as i64 + 1,
+                n,
+            );
+            let mut recount = crate::event::Recount::default();
+            for (line, event) in year.log_rows() {
+                recount
+                    .add(&line, event)
+                    .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+            }
+            let stats: Vec<_> = recount
+                .stats
+                .into_iter()
+                .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
+                .collect();
+            let hist: Vec<_> = recount
+                .hist
+                .into_iter()
+                .map(|((path, day, bucket), n)| (path, day, bucket, n))
+                .collect();
+            let write_started = std::time::Instant::now();
+            shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
+                .await
+                .context("writing the year of events")?;
+            writing += write_started.elapsed();
+            let t = year.tally();
+            tally.events += t.events;
+            tally.open += t.open;
+            done += n;
+            part += 1;
+            bar.set_position(done as u64);
+            if count > EVENTS_PER_PART {
+                tracing::info!(done, count, "wrote events");
+            }
+            if done >= count {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
     .await;
     let write_started = std::time::Instant::now();
     let restored = shanzhi_store::history::restore_indexes(db, aside)
@@ -315,74 +360,6 @@ async fn write_history(
         "wrote the history"
     );
     let _ = city.history.set(tally);
-    Ok(())
-}
-
-/// The history's parts: each generated, recounted and written; `writing` adds the writer's time.
-#[allow(clippy::too_many_arguments)]
-async fn write_parts(
-    db: &Db,
-    city: &DemoCity,
-    categories: &[Category],
-    department_ids: &[i64],
-    user_ids: &HashMap<String, i64>,
-    now_ms: i64,
-    count: usize,
-    tally: &mut history::Tally,
-    writing: &mut std::time::Duration,
-) -> anyhow::Result<()> {
-    let bar = progress::bar(count as u64, "events");
-    let mut done = 0;
-    let mut part = 0u64;
-    loop {
-        let n = (count - done).min(EVENTS_PER_PART);
-        // The first part keeps the city's seed, so small demos are what they always were.
-        let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let year = history::generate_history(
-            city,
-            categories,
-            department_ids,
-            user_ids,
-            now_ms,
-            seed,
-            done as i64 + 1,
-            n,
-        );
-        let mut recount = crate::event::Recount::default();
-        for (line, event) in year.log_rows() {
-            recount
-                .add(&line, event)
-                .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
-        }
-        let stats: Vec<_> = recount
-            .stats
-            .into_iter()
-            .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
-            .collect();
-        let hist: Vec<_> = recount
-            .hist
-            .into_iter()
-            .map(|((path, day, bucket), n)| (path, day, bucket, n))
-            .collect();
-        let write_started = std::time::Instant::now();
-        shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
-            .await
-            .context("writing the year of events")?;
-        *writing += write_started.elapsed();
-        let t = year.tally();
-        tally.events += t.events;
-        tally.open += t.open;
-        done += n;
-        part += 1;
-        bar.set_position(done as u64);
-        if count > EVENTS_PER_PART {
-            tracing::info!(done, count, "wrote events");
-        }
-        if done >= count {
-            break;
-        }
-    }
-    bar.finish_and_clear();
     Ok(())
 }
 

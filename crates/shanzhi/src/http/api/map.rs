@@ -289,18 +289,25 @@ async fn events(
         Some(c) => parse_categories(c)?,
         None => Vec::new(),
     };
+    let view = shanzhi_store::event::InView {
+        path: root.path(),
+        bbox,
+        open_only: q.open.unwrap_or(true),
+        since,
+        categories: &categories,
+        department: user.department(),
+    };
     if let Some(zoom) = q.zoom.filter(|z| *z < GROUP_BELOW_ZOOM) {
         let cell = cell_degrees(zoom);
+        let view = shanzhi_store::event::InView {
+            bbox: whole_cells(bbox, cell),
+            ..view
+        };
         let groups = shanzhi_store::event::groups_in_bbox(
             app.reader(&user).await,
-            root.path(),
-            whole_cells(bbox, cell),
-            q.open.unwrap_or(true),
-            since,
+            &view,
             cell,
-            &categories,
             MAX_FEATURES as i64,
-            user.department(),
         )
         .await?;
         let features: Vec<Value> = groups
@@ -318,17 +325,8 @@ async fn events(
             "truncated": features.len() >= MAX_FEATURES, "features": features,
         })));
     }
-    let rows = shanzhi_store::event::in_bbox(
-        app.reader(&user).await,
-        root.path(),
-        bbox,
-        q.open.unwrap_or(true),
-        since,
-        &categories,
-        MAX_FEATURES as i64,
-        user.department(),
-    )
-    .await?;
+    let rows =
+        shanzhi_store::event::in_bbox(app.reader(&user).await, &view, MAX_FEATURES as i64).await?;
     let features: Vec<Value> = rows
         .iter()
         .map(|e| {
