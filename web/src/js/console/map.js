@@ -263,12 +263,31 @@ export async function render(ctx) {
     }
   }
 
+  /**
+   * Counted cells as marks that do not overlap: a cell whose mark would lie within 44 px of a
+   * fuller one's (a cell's orders sit at their mean position, often near a cell edge) is added
+   * to that mark. The server sends the fullest first.
+   */
+  function apart(groups) {
+    const marks = [];
+    for (const f of groups) {
+      const [lon, lat] = f.geometry.coordinates;
+      const at = map.latLngToLayerPoint([lat, lon]);
+      const near = marks.find((m) => m.at.distanceTo(at) < 44);
+      if (near) {
+        near.count += f.properties.count;
+        near.red += f.properties.red;
+      } else {
+        marks.push({ at, lat, lon, count: f.properties.count, red: f.properties.red });
+      }
+    }
+    return marks;
+  }
+
   function drawEvents() {
     clusters.clearLayers();
     groupLayer.clearLayers();
-    for (const f of lastGroups) {
-      const { count, red } = f.properties;
-      const [lon, lat] = f.geometry.coordinates;
+    for (const { lat, lon, count, red } of apart(lastGroups)) {
       const size = count < 10 ? 34 : count < 100 ? 40 : 48;
       const icon = L.divIcon({ html: `<div class="cluster" style="width:${size}px;height:${size}px;background:${red ? '#d23b2f' : '#1d5bd8'}">${count}</div>`, className: '', iconSize: [size, size] });
       const label = t('map.group', { n: count, red });
