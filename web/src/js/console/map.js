@@ -228,14 +228,11 @@ export async function render(ctx) {
       h('div', { class: 'row' }, line('3px solid #0b3aa8'), h('span', t('map.key.selected'))));
   }
 
-  /** Below this zoom the server counts the orders per cell (a province holds too many to draw). */
-  const GROUP_BELOW_ZOOM = 12;
-
   async function loadEvents() {
     if (eventAbort) eventAbort.abort();
-    const zoom = Math.round(map.getZoom());
-    const params = { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days };
-    if (zoom < GROUP_BELOW_ZOOM) params.zoom = zoom;
+    // The zoom lets the server count the orders per cell when the map is far out (it answers
+    // `grouped` then).
+    const params = { bbox: bboxParam(), open: state.openOnly, days: state.openOnly ? 3650 : state.days, zoom: Math.round(map.getZoom()) };
     // Hidden categories are left out by the server, so that the cap on points is not spent
     // on them and the counted cells count only what is shown.
     let shown = null;
@@ -292,7 +289,7 @@ export async function render(ctx) {
       const icon = L.divIcon({ html: `<div class="cluster" style="width:${size}px;height:${size}px;background:${red ? '#d23b2f' : '#1d5bd8'}">${count}</div>`, className: '', iconSize: [size, size] });
       const label = t('map.group', { n: count, red });
       const m = L.marker([lat, lon], { icon, title: label, alt: label, keyboard: true });
-      m.on('click', () => map.setView([lat, lon], Math.min(GROUP_BELOW_ZOOM, Math.round(map.getZoom()) + 2)));
+      m.on('click', () => map.setView([lat, lon], Math.round(map.getZoom()) + 2));
       groupLayer.addLayer(m);
     }
     const markers = [];
