@@ -1402,23 +1402,38 @@ pub async fn open_under(
     }))
 }
 
-/// Open orders under a path counted per node of one level (the first `path_len` characters of
-/// the grid code): (path, open, of them overdue). Read from the partial index of open orders.
+/// Open orders under some subtrees (code prefixes, none a prefix of another) counted per node
+/// of one level (the first `path_len` characters of the grid code): (path, open, of them
+/// overdue). One indexed range of the partial index of open orders per subtree.
 pub async fn open_counts_under(
     db: &Db,
-    path: &str,
+    roots: &[&str],
     path_len: i64,
     department: Option<i64>,
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    if roots.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ranges: Vec<String> = (0..roots.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let n = 2 * roots.len() + 1;
     let sql = format!(
-        "SELECT substr(grid_code, 1, $3) AS p, COUNT(*), SUM(CASE WHEN light = 'red' THEN 1 ELSE 0 END) \
-         FROM event WHERE grid_code >= $1 AND grid_code < $2 \
-         AND state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') {} GROUP BY p",
-        department_condition(department, 4)
+        "WITH r(lo, hi) AS (VALUES {}) \
+         SELECT substr(e.grid_code, 1, ${n}) AS p, COUNT(*), SUM(CASE WHEN e.light = 'red' THEN 1 ELSE 0 END) \
+         FROM r JOIN event e ON e.grid_code >= r.lo AND e.grid_code < r.hi \
+         WHERE e.state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved') {} GROUP BY p",
+        ranges.join(", "),
+        department_condition(department, n + 1)
     );
+    let ends: Vec<String> = roots.iter().map(|r| subtree_end(r)).collect();
     let len = i32::try_from(path_len).unwrap_or(i32::MAX);
     Ok(with_pool!(db, pool => {
-        let q = sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(len);
+        let mut q = sqlx::query_as(&sql);
+        for (root, end) in roots.iter().zip(&ends) {
+            q = q.bind(*root).bind(end.as_str());
+        }
+        let q = q.bind(len);
         let q = match department {
             Some(d) => q.bind(d).bind(summoned_pattern(d)),
             None => q,

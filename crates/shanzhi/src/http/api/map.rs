@@ -103,6 +103,30 @@ struct NodesQuery {
     days: Option<i64>,
 }
 
+/// The most subtrees the open orders of a view are counted under.
+const COUNT_ROOTS: usize = 32;
+
+/// The subtrees whose open orders a view counts: the shapes' own codes cut to the longest code
+/// level at which at most [`COUNT_ROOTS`] distinct prefixes remain (a town's 343 grids: their
+/// few towns), none a prefix of another. A view across a border counts the parts in view; the
+/// longest common prefix counted the whole province above both (7,500 orders for 343 grids).
+fn count_roots<'a>(paths: &[&'a str]) -> Vec<&'a str> {
+    for len in [15, 12, 9, 6, 4, 2] {
+        let mut cut: Vec<&str> = paths.iter().map(|p| &p[..p.len().min(len)]).collect();
+        cut.sort_unstable();
+        let mut roots: Vec<&str> = Vec::new();
+        for p in cut {
+            if roots.last().is_none_or(|r| !p.starts_with(r)) {
+                roots.push(p);
+            }
+        }
+        if roots.len() <= COUNT_ROOTS {
+            return roots;
+        }
+    }
+    vec![common_prefix(paths.iter().copied())]
+}
+
 /// The longest prefix of all `paths` ("" for none).
 fn common_prefix<'a>(mut paths: impl Iterator<Item = &'a str>) -> &'a str {
     let Some(mut p) = paths.next() else {
@@ -145,17 +169,24 @@ async fn nodes(
         .in_view(&app.db, root.path(), len, bbox, zoom, MAX_FEATURES)
         .await
         .map_err(ApiError::internal)?;
-    // The figures are counted under the shapes in view only: under the longest path all of them
-    // share (a town's grids: the town), not the whole of the user's area.
-    let under = common_prefix(view.shown.iter().map(|(i, _)| view.index[*i].path.as_str()));
+    // The figures are counted under the shapes in view only, not the whole of the user's area.
+    let shown: Vec<&str> = view
+        .shown
+        .iter()
+        .map(|(i, _)| view.index[*i].path.as_str())
+        .collect();
     // Values per node path.
     let mut values: HashMap<String, Option<f64>> = HashMap::new();
     match figure {
         _ if view.shown.is_empty() => {}
         "open" | "overdue" => {
-            for (key, open, red) in
-                shanzhi_store::event::open_counts_under(app.reader(&user).await, under, len, dep)
-                    .await?
+            for (key, open, red) in shanzhi_store::event::open_counts_under(
+                app.reader(&user).await,
+                &count_roots(&shown),
+                len,
+                dep,
+            )
+            .await?
             {
                 let n = if figure == "overdue" { red } else { open };
                 values.insert(key, Some(n as f64));
@@ -165,13 +196,8 @@ async fn nodes(
             let now = app.clock.now_ms();
             let to = crate::calendar::day_of(now);
             let from = crate::calendar::day_of(now - days * 86_400_000);
-            let paths: Vec<&str> = view
-                .shown
-                .iter()
-                .map(|(i, _)| view.index[*i].path.as_str())
-                .collect();
             for (path, c) in
-                shanzhi_store::event::counters_of_nodes(&app.db, &paths, from, to, dim, dim_id)
+                shanzhi_store::event::counters_of_nodes(&app.db, &shown, from, to, dim, dim_id)
                     .await?
             {
                 let f = shanzhi_domain::event::figures::Figures::from_counters(c);
@@ -385,7 +411,50 @@ async fn card(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_categories, whole_cells};
+    use super::{count_roots, parse_categories, whole_cells, COUNT_ROOTS};
+
+    #[test]
+    fn open_orders_are_counted_under_the_fewest_subtrees_that_hold_the_view() {
+        // Few shapes: their own codes.
+        let few = ["441502001001", "441502001002", "441503002001"];
+        assert_eq!(count_roots(&few), few.to_vec());
+        // 80 grids of seven villages in two cities: the villages, not the province above both.
+        let grids: Vec<String> = (0..40)
+            .map(|i| format!("441502001{:03}{:03}", i % 4, i))
+            .chain((0..40).map(|i| format!("440103002{:03}{:03}", i % 3, i)))
+            .collect();
+        let paths: Vec<&str> = grids.iter().map(String::as_str).collect();
+        let villages = ["440103002000", "440103002001", "440103002002"]
+            .into_iter()
+            .chain([
+                "441502001000",
+                "441502001001",
+                "441502001002",
+                "441502001003",
+            ]);
+        assert_eq!(count_roots(&paths), villages.collect::<Vec<_>>());
+        // More villages than the cap: their towns.
+        let grids: Vec<String> = (0..40)
+            .map(|i| format!("441502001{i:03}001"))
+            .chain((0..40).map(|i| format!("440103002{i:03}001")))
+            .collect();
+        let paths: Vec<&str> = grids.iter().map(String::as_str).collect();
+        assert_eq!(count_roots(&paths), vec!["440103002", "441502001"]);
+        // No root is under another, whatever the lengths.
+        assert_eq!(
+            count_roots(&["4415", "441502", "4401"]),
+            vec!["4401", "4415"]
+        );
+        // Never more than the cap.
+        let many: Vec<String> = (0..500)
+            .map(|i| format!("44{:02}{:02}", i / 50, i % 50))
+            .collect();
+        let paths: Vec<&str> = many.iter().map(String::as_str).collect();
+        let roots = count_roots(&paths);
+        assert!(roots.len() <= COUNT_ROOTS, "{roots:?}");
+        assert_eq!(roots.len(), 10);
+        assert!(count_roots(&[]).is_empty());
+    }
 
     #[test]
     fn category_lists_are_plain_ids() {
