@@ -128,8 +128,9 @@ if rp:
     notes.append(f"**roll-up** — `GET /api/v1/figures?node=…&from={tg.get('from')}&to={tg.get('to')}` (a year) for "
                  f"{tg.get('root')} and county {tg.get('county')}, one client, {rp['requests']} sequential requests "
                  f"each after 3 warm-ups, over the demo's {data.get('events', 0):,} events (not 10 M: see below). The answer holds "
-                 f"the node's counters, Σ/Σ rates, median and p90 time to close, per category, and per department based on "
-                 f"the node's chain (the default; `departments=all` ranks every department under it). "
+                 f"the node's counters, Σ/Σ rates, median and p90 time to close, per category, and per department: every "
+                 f"department with work under the node, wherever it is based (the default since issue 12; `departments=chain` "
+                 f"keeps to those based at the node and above). "
                  f"Peer: the same year's counts per category by `GROUP BY` over a copy of the event table in "
                  f"PostgreSQL with an index on (grid_code, created_at) and a code-prefix range, timed by psql "
                  f"`\\timing`" + (f", {pgp['runs']} runs" if pgp else "") + ".")
