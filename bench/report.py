@@ -236,7 +236,9 @@ if idle:
 with open(out, "w") as f:
     f.write("# Benchmarks\n\n")
     f.write("Written by `bench/run` (issue 6); do not edit by hand — rerun it.\n\n")
-    f.write(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {git_rev()}\n")
+    run = load("run") or {}
+    started = run.get("started") or f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
+    f.write(f"- Date: run started {started} UTC, commit {run.get('commit') or git_rev()}\n")
     f.write(f"- Machine: {cpu()}, {os.cpu_count()} cores, {mem_gib():.1f} GiB RAM, {platform.system()} {platform.release()}; "
             "shared and noisy (CI jobs ran on it), load generator and server on the same cores\n")
     disk = load("disk")
