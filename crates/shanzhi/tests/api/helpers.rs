@@ -100,10 +100,12 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
     }
 }
 
-/// The PostgreSQL test databases made on this thread. A test runs on a thread of its own (and
-/// its runtime's workers end with it), so when the thread ends its databases are done with:
-/// their names move to [`FINISHED`], and the next [`fresh_database`] drops them. Without this a
-/// full run kept every test's database (≈ 13 MB each, twice with CI's replica) to the end.
+/// The PostgreSQL test databases made on this thread. A test runs on a thread of its own
+/// (`#[tokio::test]` runs its body there), so when the thread ends its databases are done
+/// with: their names move to [`FINISHED`], and the next [`fresh_database`] drops them. Without
+/// this a full run kept every test's database (≈ 13 MB each, twice with CI's replica) to the
+/// end. So call [`fresh_database`] from the test itself, never from a thread or task that ends
+/// before the test does: its database would be dropped while still in use.
 struct MadeHere(std::cell::RefCell<Vec<String>>);
 
 impl Drop for MadeHere {

@@ -110,6 +110,7 @@ const COUNT_ROOTS: usize = 32;
 /// level at which at most [`COUNT_ROOTS`] distinct prefixes remain (a town's 343 grids: their
 /// few towns), none a prefix of another. A view across a border counts the parts in view; the
 /// longest common prefix counted the whole province above both (7,500 orders for 343 grids).
+/// Only with more than 32 provinces in view does it fall back to that prefix.
 fn count_roots<'a>(paths: &[&'a str]) -> Vec<&'a str> {
     for len in [15, 12, 9, 6, 4, 2] {
         let mut cut: Vec<&str> = paths.iter().map(|p| &p[..p.len().min(len)]).collect();
