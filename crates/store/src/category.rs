@@ -24,6 +24,27 @@ pub struct Category {
     pub grid_first: bool,
 }
 
+impl crate::sqlite_read::FromDirect for Category {
+    /// A row of [`COLUMNS`].
+    fn from_direct(r: &crate::sqlite_read::Row) -> Result<Self, StoreError> {
+        Ok(Category {
+            id: r.int(0)?,
+            code: r.text(1)?,
+            parent_id: r.opt_int(2)?,
+            name: r.text(3)?,
+            department_kind: r.opt_text(4)?,
+            accept_minutes: r.int(5)?,
+            handle_minutes: r.int(6)?,
+            verify_minutes: r.int(7)?,
+            priority: r.int(8)?,
+            on_spot: r.bool(9)?,
+            escalate_after_minutes: r.opt_int(10)?,
+            active: r.bool(11)?,
+            grid_first: r.bool(12)?,
+        })
+    }
+}
+
 impl Category {
     /// For the API and the audit log.
     pub fn to_json(&self) -> Value {
@@ -110,6 +131,13 @@ pub async fn update(
 /// One category.
 pub async fn get(db: &Db, id: i64) -> Result<Category, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM category WHERE id = $1");
+    // Asked per order by the inbox and every move: one probe, directly on SQLite.
+    if let Some(direct) = db.direct() {
+        return direct
+            .all(&sql, &[crate::event::Bind::Int(id)], 1)?
+            .pop()
+            .ok_or(StoreError::NotFound);
+    }
     Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_one(pool).await?))
 }
 

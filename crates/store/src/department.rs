@@ -16,6 +16,18 @@ pub struct Department {
     pub created_at: i64,
 }
 
+impl crate::sqlite_read::FromDirect for Department {
+    fn from_direct(r: &crate::sqlite_read::Row) -> Result<Self, StoreError> {
+        Ok(Department {
+            id: r.int(0)?,
+            code: r.text(1)?,
+            name: r.text(2)?,
+            region_code: r.text(3)?,
+            created_at: r.int(4)?,
+        })
+    }
+}
+
 impl Department {
     /// For the API and the audit log.
     pub fn to_json(&self) -> Value {
@@ -52,8 +64,16 @@ pub async fn insert(
 
 /// One department.
 pub async fn get(db: &Db, id: i64) -> Result<Department, StoreError> {
+    let sql = "SELECT id, code, name, region_code, created_at FROM department WHERE id = $1";
+    // Asked on every request of a department's handler (their scope): one probe, directly.
+    if let Some(direct) = db.direct() {
+        return direct
+            .all(sql, &[crate::event::Bind::Int(id)], 1)?
+            .pop()
+            .ok_or(StoreError::NotFound);
+    }
     Ok(with_pool!(db, pool => {
-        sqlx::query_as("SELECT id, code, name, region_code, created_at FROM department WHERE id = $1")
+        sqlx::query_as(sql)
             .bind(id)
             .fetch_one(pool)
             .await?
@@ -62,6 +82,14 @@ pub async fn get(db: &Db, id: i64) -> Result<Department, StoreError> {
 
 /// The departments with these ids (unknown ids are left out), in id order.
 pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Department>, StoreError> {
+    // Asked for every page of a list (its departments' names): directly on SQLite.
+    if let Some(direct) = db.direct() {
+        return direct.by_keys(
+            "SELECT id, code, name, region_code, created_at FROM department \
+             WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id",
+            ids,
+        );
+    }
     crate::db::fetch_by_ids(db, ids, 500, |list| {
         format!("SELECT id, code, name, region_code, created_at FROM department WHERE id IN ({list}) ORDER BY id")
     })

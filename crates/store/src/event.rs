@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use shanzhi_domain::event::figures::{close_bucket, Counters, COUNTER_COLUMNS};
-use shanzhi_domain::tree::{subtree_end, NodeCode};
+use shanzhi_domain::tree::{subtree_end, Level, NodeCode};
 
 use crate::audit::AuditEntry;
 use crate::db::{engine_of, pow2_chunks, tuples};
@@ -64,6 +64,53 @@ pub const COLUMNS: &str = "id, category_id, grid_code, centre_code, centre_path,
     reporter_id, department_id, priority, summoned, returns, reopened, reminders, escalations, decision_required, pending_extension, \
     rating, rating_comment, rated_at, merged_into, stage_started_at, due_at, light, supervision, overdue_ever, red_since, next_check_at, \
     created_at, updated_at, closed_at, version, grid_stage, taken_by";
+
+impl crate::sqlite_read::FromDirect for EventRow {
+    /// A row of [`COLUMNS`].
+    fn from_direct(r: &crate::sqlite_read::Row) -> Result<Self, StoreError> {
+        Ok(EventRow {
+            id: r.int(0)?,
+            category_id: r.int(1)?,
+            grid_code: r.text(2)?,
+            centre_code: r.text(3)?,
+            centre_path: r.text(4)?,
+            state: r.text(5)?,
+            source: r.text(6)?,
+            description: r.text(7)?,
+            address: r.opt_text(8)?,
+            lon: r.real(9)?,
+            lat: r.real(10)?,
+            position_known: r.bool(11)?,
+            reporter_id: r.opt_int(12)?,
+            department_id: r.opt_int(13)?,
+            priority: r.int(14)?,
+            summoned: r.text(15)?,
+            returns: r.int(16)?,
+            reopened: r.int(17)?,
+            reminders: r.int(18)?,
+            escalations: r.int(19)?,
+            decision_required: r.bool(20)?,
+            pending_extension: r.opt_int(21)?,
+            rating: r.opt_int(22)?,
+            rating_comment: r.opt_text(23)?,
+            rated_at: r.opt_int(24)?,
+            merged_into: r.opt_int(25)?,
+            stage_started_at: r.int(26)?,
+            due_at: r.opt_int(27)?,
+            light: r.text(28)?,
+            supervision: r.text(29)?,
+            overdue_ever: r.bool(30)?,
+            red_since: r.opt_int(31)?,
+            next_check_at: r.opt_int(32)?,
+            created_at: r.int(33)?,
+            updated_at: r.int(34)?,
+            closed_at: r.opt_int(35)?,
+            version: r.int(36)?,
+            grid_stage: r.opt_text(37)?,
+            taken_by: r.opt_int(38)?,
+        })
+    }
+}
 
 /// One line of the timeline.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -910,12 +957,18 @@ pub async fn inbox_candidates(
 ) -> Result<Vec<EventRow>, StoreError> {
     // The partial indexes' own predicates are repeated so that SQLite uses them.
     const OPEN: &str = "state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved')";
+    let cap_rows = cap.max(0) as usize;
     let rows = match scope {
         InboxScope::Centre(path) => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM event WHERE centre_path = $1 AND state IN ('reported', 'accepted', 'in_progress', 'resolved') \
                  ORDER BY {URGENT_FIRST} LIMIT $2"
             );
+            // What one centre holds open (bounded by its open orders): read directly on SQLite.
+            if let Some(direct) = db.direct() {
+                let binds = [Bind::Text(path.clone()), Bind::Int(cap)];
+                return direct.all(&sql, &binds, cap_rows);
+            }
             with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(cap).fetch_all(pool).await?)
         }
         InboxScope::Department(d) => {
@@ -932,6 +985,15 @@ pub async fn inbox_candidates(
                 "SELECT {COLUMNS} FROM event WHERE grid_code >= $1 AND grid_code < $2 AND {OPEN} \
                  AND state IN ('reported', 'resolved') ORDER BY {URGENT_FIRST} LIMIT $3"
             );
+            // A grid's open orders, through the partial open-order index: read directly.
+            if let Some(direct) = db.direct() {
+                let binds = [
+                    Bind::Text(path.clone()),
+                    Bind::Text(subtree_end(path)),
+                    Bind::Int(cap),
+                ];
+                return direct.all(&sql, &binds, cap_rows);
+            }
             with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(subtree_end(path)).bind(cap).fetch_all(pool).await?)
         }
         InboxScope::Reporter(u) => {
@@ -1085,6 +1147,22 @@ pub(crate) fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// Whether a list is read directly on SQLite ([`crate::sqlite_read`]), on the request's own
+/// thread: a town's subtree or less, through the grid index, with no text to search. A town
+/// holds a few thousand orders (≈ 700 on average in the 1 M-event province); a county's or
+/// city's list may sort hundreds of thousands, and a text search or a department's list
+/// (summoned by `LIKE`) may read the whole table, so those wait on sqlx's threads.
+fn bounded_list(scope: &ListScope, f: &Filter) -> bool {
+    const TOWN: usize = Level::Town.region_digits().unwrap();
+    let deep = |p: &str| p.len() >= TOWN;
+    let area = match scope {
+        ListScope::Under(path) => deep(path) || f.under.as_deref().is_some_and(deep),
+        ListScope::Reporter(_) => true,
+        ListScope::Department(_) => false,
+    };
+    area && f.text.is_none()
+}
+
 /// Events matching the filter within the scope, newest first.
 pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow>, StoreError> {
     let mut cond: Vec<String> = Vec::new();
@@ -1174,6 +1252,9 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         "SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC, id DESC LIMIT {lim}",
         cond.join(" AND ")
     );
+    if let (Some(direct), true) = (db.direct(), bounded_list(scope, f)) {
+        return direct.all(&sql, &binds, f.limit.max(0) as usize);
+    }
     let rows = with_pool!(db, pool => {
         bind_all!(sqlx::query_as::<_, EventRow>(&sql), &binds).fetch_all(pool).await?
     });

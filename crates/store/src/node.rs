@@ -505,8 +505,33 @@ type Label = (
     Option<f64>,
 );
 
+struct LabelRow(Label);
+
+impl crate::sqlite_read::FromDirect for LabelRow {
+    fn from_direct(r: &crate::sqlite_read::Row) -> Result<Self, StoreError> {
+        Ok(LabelRow((
+            r.text(0)?,
+            r.text(1)?,
+            r.opt_text(2)?,
+            r.opt_real(3)?,
+            r.opt_real(4)?,
+            r.opt_real(5)?,
+            r.opt_real(6)?,
+        )))
+    }
+}
+
 /// Code, name, parent and bounding box of the given nodes, 500 codes a query.
 async fn labels(db: &Db, codes: &[&str]) -> Result<Vec<Label>, StoreError> {
+    // Asked for every page of a list (its grids' names): one index probe a code, directly.
+    if let Some(direct) = db.direct() {
+        let rows: Vec<LabelRow> = direct.by_keys(
+            "SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node \
+             WHERE code IN (SELECT value FROM json_each($1))",
+            codes,
+        )?;
+        return Ok(rows.into_iter().map(|r| r.0).collect());
+    }
     crate::db::fetch_by_keys(db, &owned(codes), 500, |ps| {
         format!("SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node WHERE code IN ({ps})")
     })

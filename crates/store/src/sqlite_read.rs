@@ -96,6 +96,28 @@ impl Row {
             _ => self.text(i).map(Some),
         }
     }
+
+    /// A REAL column (SQLite may keep a whole number as an integer on disk).
+    pub fn real(&self, i: usize) -> Result<f64, StoreError> {
+        match self.cell(i)? {
+            Cell::Real(x) => Ok(*x),
+            Cell::Int(n) => Ok(*n as f64),
+            _ => Err(self.mismatch(i, "a number")),
+        }
+    }
+
+    pub fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            _ => self.real(i).map(Some),
+        }
+    }
+}
+
+/// A record read from a direct row, column by column in the order its SQL names them (what
+/// `sqlx::FromRow` is for sqlx's rows).
+pub trait FromDirect: Sized {
+    fn from_direct(row: &Row) -> Result<Self, StoreError>;
 }
 
 /// A page of rows as a JSON array ([`Readers::json_page`]).
@@ -223,6 +245,33 @@ impl Readers {
         // A connection whose statement failed is as good as any: SQLite resets it.
         self.put(conn);
         out
+    }
+
+    /// The records `sql` answers for `binds`, at most `max` of them (as [`Readers::rows`]).
+    pub fn all<T: FromDirect>(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+        max: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        self.each(sql, binds, max, &mut |s| {
+            out.push(T::from_direct(&read_row(s))?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The records `sql` answers for `keys`, which are bound as one JSON array in `$1` (the
+    /// SQL reads them as `IN (SELECT value FROM json_each($1))`): one prepared statement for
+    /// any number of keys, at most one record per key.
+    pub fn by_keys<T: FromDirect, K: serde::Serialize>(
+        &self,
+        sql: &str,
+        keys: &[K],
+    ) -> Result<Vec<T>, StoreError> {
+        let list = serde_json::to_string(keys).map_err(|e| StoreError::Other(e.into()))?;
+        self.all(sql, &[Bind::Text(list)], keys.len())
     }
 
     /// The one row `sql` answers, or `None`.
@@ -603,6 +652,52 @@ mod tests {
             ("c".to_owned(), 1)
         );
         assert!(r.row("SELECT $4", &[Bind::Int(1)]).is_err());
+    }
+
+    /// A record of the scratch table, as a store module's `FromDirect` reads its rows.
+    #[derive(Debug, PartialEq)]
+    struct T(i64, Option<String>, Option<f64>);
+
+    impl FromDirect for T {
+        fn from_direct(r: &Row) -> Result<Self, StoreError> {
+            Ok(T(r.int(0)?, r.opt_text(1)?, r.opt_real(2)?))
+        }
+    }
+
+    #[test]
+    fn reads_records_and_lists_of_keys() {
+        let (_dir, r) = scratch();
+        let all: Vec<T> = r
+            .all("SELECT id, name, x FROM t ORDER BY id", &[], 2)
+            .unwrap();
+        assert_eq!(
+            all,
+            [T(1, Some("王五".into()), Some(1.5)), T(2, None, None)]
+        );
+        // A bounded read: a third row where two were allowed is an error, never a cut.
+        assert!(r.all::<T>("SELECT id, name, x FROM t", &[], 1).is_err());
+        // A whole number in a REAL column reads as a number.
+        let row = r.row("SELECT 3, CAST(2 AS REAL)", &[]).unwrap().unwrap();
+        assert_eq!((row.real(0).unwrap(), row.real(1).unwrap()), (3.0, 2.0));
+        assert!(row.opt_real(0).unwrap().is_some());
+        assert!(r.row("SELECT 'a'", &[]).unwrap().unwrap().real(0).is_err());
+        // Keys as one JSON array: any number of them through one statement; unknown keys
+        // answer nothing.
+        let sql =
+            "SELECT id, name, x FROM t WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id";
+        let got: Vec<T> = r.by_keys(sql, &[2, 9]).unwrap();
+        assert_eq!(got, [T(2, None, None)]);
+        let got: Vec<T> = r.by_keys(sql, &[1, 2]).unwrap();
+        assert_eq!(got.len(), 2);
+        let none: Vec<T> = r.by_keys(sql, &[] as &[i64]).unwrap();
+        assert!(none.is_empty());
+        let by_name: Vec<T> = r
+            .by_keys(
+                "SELECT id, name, x FROM t WHERE name IN (SELECT value FROM json_each($1))",
+                &["王五", "无"],
+            )
+            .unwrap();
+        assert_eq!(by_name, [T(1, Some("王五".into()), Some(1.5))]);
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Level {
     }
 
     /// Significant digits of a region code at this level.
-    fn region_digits(self) -> Option<usize> {
+    pub const fn region_digits(self) -> Option<usize> {
         match self {
             Level::Province => Some(2),
             Level::City => Some(4),

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shanzhi_domain::tree::{Level, NodeCode};
+use shanzhi_domain::tree::{Level, NodeCode, GRID_SEGMENT_LEN, REGION_CODE_LEN};
 
 use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
@@ -78,19 +78,32 @@ pub(super) fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
     }
 }
 
+/// The levels the map draws, coarsest first, with the length of their codes: a region's
+/// significant digits, and for a grid its village's code and its own first segment.
+const MAP_LEVELS: [(&str, Level, usize); 6] = [
+    ("province", Level::Province, digits(Level::Province)),
+    ("city", Level::City, digits(Level::City)),
+    ("county", Level::County, digits(Level::County)),
+    ("town", Level::Town, digits(Level::Town)),
+    ("village", Level::Village, digits(Level::Village)),
+    ("grid", Level::Small, REGION_CODE_LEN + GRID_SEGMENT_LEN),
+];
+
+const fn digits(level: Level) -> usize {
+    level.region_digits().unwrap()
+}
+
 fn level_len(level: &str) -> ApiResult<(Level, i64)> {
-    match level {
-        "province" => Ok((Level::Province, 2)),
-        "city" => Ok((Level::City, 4)),
-        "county" => Ok((Level::County, 6)),
-        "town" => Ok((Level::Town, 9)),
-        "village" => Ok((Level::Village, 12)),
-        "grid" => Ok((Level::Small, 15)),
-        _ => Err(ApiError::invalid(
-            "level",
-            "one of province, city, county, town, village, grid",
-        )),
-    }
+    MAP_LEVELS
+        .iter()
+        .find(|(name, ..)| *name == level)
+        .map(|&(_, l, len)| (l, len as i64))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "level",
+                "one of province, city, county, town, village, grid",
+            )
+        })
 }
 
 #[derive(Deserialize)]
@@ -112,7 +125,7 @@ const COUNT_ROOTS: usize = 32;
 /// longest common prefix counted the whole province above both (7,500 orders for 343 grids).
 /// Only with more than 32 provinces in view does it fall back to that prefix.
 fn count_roots<'a>(paths: &[&'a str]) -> Vec<&'a str> {
-    for len in [15, 12, 9, 6, 4, 2] {
+    for &(_, _, len) in MAP_LEVELS.iter().rev() {
         let mut cut: Vec<&str> = paths.iter().map(|p| &p[..p.len().min(len)]).collect();
         cut.sort_unstable();
         let mut roots: Vec<&str> = Vec::new();
