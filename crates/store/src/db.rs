@@ -493,6 +493,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0035_event_archive",
         include_str!("../migrations/sqlite/0035_event_archive.sql"),
     ),
+    (
+        36,
+        "0036_event_grid_list",
+        include_str!("../migrations/sqlite/0036_event_grid_list.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -664,6 +669,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         35,
         "0035_event_archive",
         include_str!("../migrations/postgres/0035_event_archive.sql"),
+    ),
+    (
+        36,
+        "0036_event_grid_list",
+        include_str!("../migrations/postgres/0036_event_grid_list.sql"),
     ),
 ];
 

@@ -1248,10 +1248,16 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         ));
     }
     let lim = p(Bind::Int(f.limit), &mut binds);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM event WHERE {} ORDER BY created_at DESC, id DESC LIMIT {lim}",
-        cond.join(" AND ")
-    );
+    let cond = cond.join(" AND ");
+    const ORDER: &str = "ORDER BY created_at DESC, id DESC";
+    let sql = match db.engine() {
+        // SQLite sorts whole rows: the page is chosen from the keys (from the grid index alone
+        // when the filters are its columns), and only the page's rows are read whole.
+        Engine::Sqlite => format!(
+            "SELECT {COLUMNS} FROM event WHERE id IN (SELECT id FROM event WHERE {cond} {ORDER} LIMIT {lim}) {ORDER}"
+        ),
+        Engine::Postgres => format!("SELECT {COLUMNS} FROM event WHERE {cond} {ORDER} LIMIT {lim}"),
+    };
     if let (Some(direct), true) = (db.direct(), bounded_list(scope, f)) {
         return direct.all(&sql, &binds, f.limit.max(0) as usize);
     }
