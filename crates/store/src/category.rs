@@ -134,8 +134,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Category, StoreError> {
     // Asked per order by the inbox and every move: one probe, directly on SQLite.
     if let Some(direct) = db.direct() {
         return direct
-            .all(&sql, &[crate::event::Bind::Int(id)], 1)?
-            .pop()
+            .one(&sql, &[crate::event::Bind::Int(id)])?
             .ok_or(StoreError::NotFound);
     }
     Ok(with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_one(pool).await?))

@@ -62,18 +62,20 @@ pub async fn insert(
     Ok(dep)
 }
 
+/// The columns a [`Department`] is read from, in its fields' order.
+const COLUMNS: &str = "id, code, name, region_code, created_at";
+
 /// One department.
 pub async fn get(db: &Db, id: i64) -> Result<Department, StoreError> {
-    let sql = "SELECT id, code, name, region_code, created_at FROM department WHERE id = $1";
+    let sql = format!("SELECT {COLUMNS} FROM department WHERE id = $1");
     // Asked on every request of a department's handler (their scope): one probe, directly.
     if let Some(direct) = db.direct() {
         return direct
-            .all(sql, &[crate::event::Bind::Int(id)], 1)?
-            .pop()
+            .one(&sql, &[crate::event::Bind::Int(id)])?
             .ok_or(StoreError::NotFound);
     }
     Ok(with_pool!(db, pool => {
-        sqlx::query_as(sql)
+        sqlx::query_as(&sql)
             .bind(id)
             .fetch_one(pool)
             .await?
@@ -84,14 +86,13 @@ pub async fn get(db: &Db, id: i64) -> Result<Department, StoreError> {
 pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Department>, StoreError> {
     // Asked for every page of a list (its departments' names): directly on SQLite.
     if let Some(direct) = db.direct() {
-        return direct.by_keys(
-            "SELECT id, code, name, region_code, created_at FROM department \
-             WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id",
-            ids,
+        let sql = format!(
+            "SELECT {COLUMNS} FROM department WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"
         );
+        return direct.by_keys(&sql, ids);
     }
     crate::db::fetch_by_ids(db, ids, 500, |list| {
-        format!("SELECT id, code, name, region_code, created_at FROM department WHERE id IN ({list}) ORDER BY id")
+        format!("SELECT {COLUMNS} FROM department WHERE id IN ({list}) ORDER BY id")
     })
     .await
 }

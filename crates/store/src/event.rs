@@ -964,11 +964,8 @@ pub async fn inbox_candidates(
                 "SELECT {COLUMNS} FROM event WHERE centre_path = $1 AND state IN ('reported', 'accepted', 'in_progress', 'resolved') \
                  ORDER BY {URGENT_FIRST} LIMIT $2"
             );
-            // What one centre holds open (bounded by its open orders): read directly on SQLite.
-            if let Some(direct) = db.direct() {
-                let binds = [Bind::Text(path.clone()), Bind::Int(cap)];
-                return direct.all(&sql, &binds, cap_rows);
-            }
+            // Not read directly: a city's or county's centre may hold thousands of open orders,
+            // all sorted by urgency.
             with_pool!(db, pool => sqlx::query_as(&sql).bind(path).bind(cap).fetch_all(pool).await?)
         }
         InboxScope::Department(d) => {
@@ -1156,11 +1153,25 @@ fn bounded_list(scope: &ListScope, f: &Filter) -> bool {
     const TOWN: usize = Level::Town.region_digits().unwrap();
     let deep = |p: &str| p.len() >= TOWN;
     let area = match scope {
-        ListScope::Under(path) => deep(path) || f.under.as_deref().is_some_and(deep),
+        // Two ranges (subtrees apart: an empty list) only when SQLite may scan either.
+        ListScope::Under(path) => {
+            let (range, other) = subtrees(path, f.under.as_deref());
+            deep(range) && other.is_none_or(deep)
+        }
         ListScope::Reporter(_) => true,
         ListScope::Department(_) => false,
     };
     area && f.text.is_none()
+}
+
+/// The `grid_code` ranges of a list under `path` filtered to `under`: when one subtree holds
+/// the other, only the smaller (two ranges on `grid_code` may let SQLite scan the wider one).
+fn subtrees<'a>(path: &'a str, under: Option<&'a str>) -> (&'a str, Option<&'a str>) {
+    match under {
+        Some(u) if u.starts_with(path) => (u, None),
+        Some(u) if path.starts_with(u) => (path, None),
+        other => (path, other),
+    }
 }
 
 /// Events matching the filter within the scope, newest first.
@@ -1171,10 +1182,13 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         binds.push(b);
         format!("${}", binds.len())
     };
+    let mut under = f.under.as_deref();
     match scope {
         ListScope::Under(path) => {
-            let a = p(Bind::Text(path.clone()), &mut binds);
-            let b = p(Bind::Text(subtree_end(path)), &mut binds);
+            let range;
+            (range, under) = subtrees(path, under);
+            let a = p(Bind::Text(range.to_owned()), &mut binds);
+            let b = p(Bind::Text(subtree_end(range)), &mut binds);
             cond.push(format!("grid_code >= {a} AND grid_code < {b}"));
         }
         ListScope::Department(d) => {
@@ -1205,8 +1219,8 @@ pub async fn list(db: &Db, scope: &ListScope, f: &Filter) -> Result<Vec<EventRow
         let a = p(Bind::Int(d), &mut binds);
         cond.push(format!("department_id = {a}"));
     }
-    if let Some(u) = &f.under {
-        let a = p(Bind::Text(u.clone()), &mut binds);
+    if let Some(u) = under {
+        let a = p(Bind::Text(u.to_owned()), &mut binds);
         let b = p(Bind::Text(subtree_end(u)), &mut binds);
         cond.push(format!("grid_code >= {a} AND grid_code < {b}"));
     }
@@ -1707,6 +1721,22 @@ pub struct PointGroup {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_list_under_a_subtree_of_its_scope_reads_one_range() {
+        use super::subtrees;
+        let cases = [
+            // (scope, under, range, second range)
+            ("44", None, "44", None),
+            ("44", Some("441502001"), "441502001", None),
+            ("441502001", Some("44"), "441502001", None),
+            ("441502001", Some("441502001"), "441502001", None),
+            ("441502001", Some("441581"), "441502001", Some("441581")),
+        ];
+        for (path, under, range, other) in cases {
+            assert_eq!(subtrees(path, under), (range, other), "{path} {under:?}");
+        }
+    }
     use super::{coarse_keys, day_spans};
     use chrono::{Datelike, NaiveDate};
 

@@ -505,6 +505,9 @@ type Label = (
     Option<f64>,
 );
 
+/// The columns of a [`Label`], in its order.
+const LABEL: &str = "code, name, parent_code, min_lon, min_lat, max_lon, max_lat";
+
 struct LabelRow(Label);
 
 impl crate::sqlite_read::FromDirect for LabelRow {
@@ -525,15 +528,13 @@ impl crate::sqlite_read::FromDirect for LabelRow {
 async fn labels(db: &Db, codes: &[&str]) -> Result<Vec<Label>, StoreError> {
     // Asked for every page of a list (its grids' names): one index probe a code, directly.
     if let Some(direct) = db.direct() {
-        let rows: Vec<LabelRow> = direct.by_keys(
-            "SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node \
-             WHERE code IN (SELECT value FROM json_each($1))",
-            codes,
-        )?;
+        let sql =
+            format!("SELECT {LABEL} FROM node WHERE code IN (SELECT value FROM json_each($1))");
+        let rows: Vec<LabelRow> = direct.by_keys(&sql, codes)?;
         return Ok(rows.into_iter().map(|r| r.0).collect());
     }
     crate::db::fetch_by_keys(db, &owned(codes), 500, |ps| {
-        format!("SELECT code, name, parent_code, min_lon, min_lat, max_lon, max_lat FROM node WHERE code IN ({ps})")
+        format!("SELECT {LABEL} FROM node WHERE code IN ({ps})")
     })
     .await
 }

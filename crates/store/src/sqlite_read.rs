@@ -274,6 +274,11 @@ impl Readers {
         self.all(sql, &[Bind::Text(list)], keys.len())
     }
 
+    /// The one record `sql` answers, or `None` (more than one is an error).
+    pub fn one<T: FromDirect>(&self, sql: &str, binds: &[Bind]) -> Result<Option<T>, StoreError> {
+        Ok(self.all(sql, binds, 1)?.pop())
+    }
+
     /// The one row `sql` answers, or `None`.
     pub fn row(&self, sql: &str, binds: &[Bind]) -> Result<Option<Row>, StoreError> {
         Ok(self.rows(sql, binds, 1)?.pop())

@@ -784,6 +784,55 @@ db_test!(summoned_departments_check_in_and_the_lead_handles, |app| {
         .unwrap()
         .iter()
         .all(|s| s["checked_in"] == true));
+    // A list names each summoned department and the lead as the order's department, for the
+    // centre and for a helper department alike (their lists are read by different paths), and
+    // says of the order what its own page says (the list's page is written by other code).
+    for who in [&c.dispatcher, &c.cg] {
+        let list = app.get_json("/api/v1/events?limit=50", who).await;
+        let item = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .expect("the summoned order is listed");
+        let mut names: Vec<&str> = item["summoned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap_or_else(|| panic!("{item}")))
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["城区住建局", "城区城管局"], "{item}");
+        assert_eq!(item["department"], "城区住建局", "{item}");
+        assert!(
+            item["place"].as_str().is_some_and(|p| !p.is_empty()),
+            "{item}"
+        );
+        let page = app.event(who, id).await;
+        for (key, value) in item.as_object().unwrap() {
+            assert_eq!(
+                &page[key], value,
+                "{key}: the list says {value}, the page {}",
+                page[key]
+            );
+        }
+    }
+    // On SQLite a town's list is read by the direct reader, which takes columns by position:
+    // each of its rows equals the row read through sqlx by name.
+    let row = shanzhi_store::event::get(&app.state.db, id).await.unwrap();
+    let grid = shanzhi_domain::tree::NodeCode::parse(&row.grid_code).unwrap();
+    let listed = shanzhi_store::event::list(
+        &app.state.db,
+        &shanzhi_store::event::ListScope::Under(grid.path().to_owned()),
+        &shanzhi_store::event::Filter {
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let found = listed.iter().find(|r| r.id == id).expect("listed");
+    assert_eq!(format!("{found:?}"), format!("{row:?}"));
     let v = assert_error(
         app.act(
             &c.dispatcher,

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shanzhi_domain::event::photo::MAX_PHOTOS;
 use shanzhi_domain::event::state::{MAX_NOTE_CHARS, MAX_PLACE_CHARS};
@@ -17,7 +17,7 @@ use shanzhi_domain::user::{Role, Scope};
 use shanzhi_store::event::{EventRow, Filter, ListScope};
 use shanzhi_store::StoreError;
 
-use super::names::with_names;
+use super::names::{summoned, with_names, Names};
 use crate::event::{self as service, Report, MAX_DESCRIPTION_CHARS};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{parse_json, CurrentUser, Json, Query};
@@ -239,22 +239,102 @@ fn act_body() -> Value {
     }})
 }
 
-/// The event as clients see it.
+/// An order as the API answers it, written straight out (a page of a list builds no map of
+/// keys per order).
+#[derive(Serialize)]
+pub struct EventJson<'a> {
+    id: i64,
+    category_id: i64,
+    grid: &'a str,
+    centre: &'a str,
+    state: &'a str,
+    source: &'a str,
+    description: &'a str,
+    address: Option<&'a str>,
+    // An event filed by address only has no position yet: no point to draw.
+    lon: Option<f64>,
+    lat: Option<f64>,
+    position_known: bool,
+    reporter_id: Option<i64>,
+    department_id: Option<i64>,
+    priority: i64,
+    summoned: Value,
+    returns: i64,
+    reopened: i64,
+    reminders: i64,
+    escalations: i64,
+    decision_required: bool,
+    pending_extension_minutes: Option<i64>,
+    rating: Option<i64>,
+    rating_comment: Option<&'a str>,
+    merged_into: Option<i64>,
+    stage_started_at: i64,
+    due_at: Option<i64>,
+    light: &'a str,
+    supervision: &'a str,
+    overdue: bool,
+    created_at: i64,
+    updated_at: i64,
+    closed_at: Option<i64>,
+    version: i64,
+    grid_stage: Option<&'a str>,
+    taken_by: Option<i64>,
+}
+
+impl<'a> EventJson<'a> {
+    pub fn of(row: &'a EventRow) -> EventJson<'a> {
+        EventJson {
+            id: row.id,
+            category_id: row.category_id,
+            grid: &row.grid_code,
+            centre: &row.centre_code,
+            state: &row.state,
+            source: &row.source,
+            description: &row.description,
+            address: row.address.as_deref(),
+            lon: row.position_known.then_some(row.lon),
+            lat: row.position_known.then_some(row.lat),
+            position_known: row.position_known,
+            reporter_id: row.reporter_id,
+            department_id: row.department_id,
+            priority: row.priority,
+            summoned: serde_json::from_str::<Value>(&row.summoned).unwrap_or(Value::Null),
+            returns: row.returns,
+            reopened: row.reopened,
+            reminders: row.reminders,
+            escalations: row.escalations,
+            decision_required: row.decision_required,
+            pending_extension_minutes: row.pending_extension,
+            rating: row.rating,
+            rating_comment: row.rating_comment.as_deref(),
+            merged_into: row.merged_into,
+            stage_started_at: row.stage_started_at,
+            due_at: row.due_at,
+            light: &row.light,
+            supervision: &row.supervision,
+            overdue: row.light == "red",
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            closed_at: row.closed_at,
+            version: row.version,
+            grid_stage: row.grid_stage.as_deref(),
+            taken_by: row.taken_by,
+        }
+    }
+}
+
 pub fn to_json(row: &EventRow) -> Value {
-    json!({
-        "id": row.id, "category_id": row.category_id, "grid": row.grid_code, "centre": row.centre_code,
-        "state": row.state, "source": row.source, "description": row.description, "address": row.address,
-        // An event filed by address only has no position yet: no point to draw.
-        "lon": row.position_known.then_some(row.lon), "lat": row.position_known.then_some(row.lat),
-        "position_known": row.position_known, "reporter_id": row.reporter_id, "department_id": row.department_id,
-        "priority": row.priority, "summoned": serde_json::from_str::<Value>(&row.summoned).unwrap_or(Value::Null),
-        "returns": row.returns, "reopened": row.reopened, "reminders": row.reminders, "escalations": row.escalations,
-        "decision_required": row.decision_required, "pending_extension_minutes": row.pending_extension,
-        "rating": row.rating, "rating_comment": row.rating_comment, "merged_into": row.merged_into,
-        "stage_started_at": row.stage_started_at, "due_at": row.due_at, "light": row.light, "supervision": row.supervision,
-        "overdue": row.light == "red", "created_at": row.created_at, "updated_at": row.updated_at, "closed_at": row.closed_at,
-        "version": row.version, "grid_stage": row.grid_stage, "taken_by": row.taken_by,
-    })
+    // Plain fields only: writing them as a value cannot fail.
+    serde_json::to_value(EventJson::of(row)).unwrap_or(Value::Null)
+}
+
+/// An order of a list with the names people read ([`with_names`]'s `place` and `department`).
+#[derive(Serialize)]
+struct NamedEvent<'a> {
+    #[serde(flatten)]
+    event: EventJson<'a>,
+    place: Option<&'a str>,
+    department: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -607,15 +687,47 @@ pub(super) fn scope_of(user: &CurrentUser) -> ListScope {
     }
 }
 
-async fn page(app: &AppState, rows: &[EventRow], limit: i64) -> ApiResult<Value> {
+async fn page(
+    app: &AppState,
+    rows: &[EventRow],
+    limit: i64,
+) -> ApiResult<axum::response::Response> {
     let next = if rows.len() as i64 == limit {
         rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
     } else {
         None
     };
-    let mut items: Vec<Value> = rows.iter().map(to_json).collect();
-    with_names(app, &mut items).await?;
-    Ok(json!({"items": items, "next_before": next}))
+    let grids = rows.iter().map(|r| r.grid_code.as_str()).collect();
+    let mut items: Vec<EventJson> = rows.iter().map(EventJson::of).collect();
+    let departments = rows
+        .iter()
+        .zip(&items)
+        .flat_map(|(r, e)| r.department_id.into_iter().chain(summoned(&e.summoned)))
+        .collect();
+    let names = Names::load(app, grids, departments).await?;
+    let items: Vec<NamedEvent> = items
+        .drain(..)
+        .map(|mut event| {
+            names.name_summoned(&mut event.summoned);
+            NamedEvent {
+                place: names.place(event.grid),
+                department: names.department(event.department_id),
+                event,
+            }
+        })
+        .collect();
+    Ok(axum::Json(ListPage {
+        items,
+        next_before: next,
+    })
+    .into_response())
+}
+
+/// A page of a list: its orders and the cursor of the next page (none at the end).
+#[derive(Serialize)]
+struct ListPage<'a> {
+    items: Vec<NamedEvent<'a>>,
+    next_before: Option<String>,
 }
 
 /// The store filter of a list query (limit, states, category, area, days, text, cursor).
@@ -694,7 +806,7 @@ async fn list(
     // From the replica when there is one (and it has this session's last write).
     let db = app.reader(&user).await;
     let rows = shanzhi_store::event::list(db, &scope_of(&user), &f).await?;
-    Ok(axum::Json(page(&app, &rows, f.limit).await?))
+    page(&app, &rows, f.limit).await
 }
 
 #[derive(Deserialize)]

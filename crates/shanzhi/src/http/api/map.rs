@@ -99,10 +99,8 @@ fn level_len(level: &str) -> ApiResult<(Level, i64)> {
         .find(|(name, ..)| *name == level)
         .map(|&(_, l, len)| (l, len as i64))
         .ok_or_else(|| {
-            ApiError::invalid(
-                "level",
-                "one of province, city, county, town, village, grid",
-            )
+            let names: Vec<&str> = MAP_LEVELS.iter().map(|(name, ..)| *name).collect();
+            ApiError::invalid("level", format!("one of {}", names.join(", ")))
         })
 }
 
