@@ -447,8 +447,9 @@ pub async fn import_many(
             }
             q.execute(&mut *tx).await?;
         }
-        append_audit!(tx, audit, now_ms);
+        // The tally before the audit head, as every transaction takes them (see `write_tally`).
         write_tally!(tx, &t);
+        append_audit!(tx, audit, now_ms);
     });
     Ok(done)
 }

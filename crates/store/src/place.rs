@@ -286,13 +286,14 @@ pub async fn insert_many(
         sqlx::query("INSERT INTO place_check (place_id, at, result) SELECT id, last_check_at, last_result FROM place \
                      WHERE id > $1 AND last_check_at IS NOT NULL")
             .bind(before).execute(&mut *tx).await?;
-        match counts {
-            Counts::Replace => {
-                sqlx::query("DELETE FROM tally WHERE kind = 'place'").execute(&mut *tx).await?;
-            }
-            Counts::Add(entry) => append_audit!(tx, entry, now_ms),
+        if let Counts::Replace = counts {
+            sqlx::query("DELETE FROM tally WHERE kind = 'place'").execute(&mut *tx).await?;
         }
+        // The tally before the audit head, as every transaction takes them (see `write_tally`).
         write_tally!(tx, &t);
+        if let Counts::Add(entry) = counts {
+            append_audit!(tx, entry, now_ms);
+        }
     });
     Ok(())
 }

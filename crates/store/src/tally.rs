@@ -49,6 +49,11 @@ pub fn upsert_sql(engine: Engine, n: usize) -> String {
 }
 
 /// Adds a `&Tally` inside the open transaction `$tx` (of [`with_tx!`]).
+///
+/// Write it before the transaction's audit row: every transaction then takes the tally's rows
+/// (in key order) before the audit head, and two of them never wait on each other. A building
+/// import that took the audit head first deadlocked with a building added by hand on
+/// PostgreSQL, which answered one of them with a 500.
 #[macro_export]
 macro_rules! write_tally {
     ($tx:expr, $tally:expr) => {{
