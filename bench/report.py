@@ -61,6 +61,7 @@ data = load("data") or {}
 build = load("build") or {}
 loc, pgl = load("locate"), load("pg_locate")
 rp, rc = load("rollup_province"), load("rollup_county")
+rpc, rcc = load("rollup_province_cold") or {}, load("rollup_county_cold") or {}
 pgp, pgc = load("pg_rollup_province"), load("pg_rollup_county")
 lst, ing, dur = load("list"), load("ingest"), load("durable")
 maps = [(n, load(n), load(n + "_shape")) for n in ("map_city_z10", "map_city_z12", "map_town_z14")]
@@ -130,8 +131,13 @@ if rp:
                  f"each after 3 warm-ups, over the demo's {data.get('events', 0):,} events (not 10 M: see below). The answer holds "
                  f"the node's counters, Σ/Σ rates, median and p90 time to close, per category, and per department: every "
                  f"department with work under the node, wherever it is based (the default since issue 12; `departments=chain` "
-                 f"keeps to those based at the node and above). "
-                 f"Peer: the same year's counts per category by `GROUP BY` over a copy of the event table in "
+                 f"keeps to those based at the node and above). The year ends today in China time, as the "
+                 f"dashboard asks: today's counters are read on every request, the settled days before it from the "
+                 f"sums the server keeps (summed by the first request, kept until a write to a settled day's counters "
+                 f"changes the database's settled epoch). "
+                 + (f"The first request, which sums the settled days, took {fmt(rpc['cold_ms'])} ms (province) and "
+                    f"{fmt(rcc['cold_ms'])} ms (county), curl's total. " if rpc and rcc else "")
+                 + f"Peer: the same year's counts per category by `GROUP BY` over a copy of the event table in "
                  f"PostgreSQL with an index on (grid_code, created_at) and a code-prefix range, timed by psql "
                  f"`\\timing`" + (f", {pgp['runs']} runs" if pgp else "") + ".")
 if lst:

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod commit;
 pub mod config;
+pub mod counters;
 pub mod demo;
 pub mod dispute;
 pub mod event;

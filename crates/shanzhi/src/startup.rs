@@ -61,6 +61,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         map: Arc::new(crate::map::MapCache::new()),
         metrics: Arc::new(Metrics::default()),
         notices: Arc::new(crate::notification::NoticeHub::new()),
+        settled: Arc::default(),
     };
     state
         .locator

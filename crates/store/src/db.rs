@@ -498,6 +498,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0036_event_grid_list",
         include_str!("../migrations/sqlite/0036_event_grid_list.sql"),
     ),
+    (
+        37,
+        "0037_stat_settled",
+        include_str!("../migrations/sqlite/0037_stat_settled.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -674,6 +679,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         36,
         "0036_event_grid_list",
         include_str!("../migrations/postgres/0036_event_grid_list.sql"),
+    ),
+    (
+        37,
+        "0037_stat_settled",
+        include_str!("../migrations/postgres/0037_stat_settled.sql"),
     ),
 ];
 

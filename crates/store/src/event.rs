@@ -292,6 +292,14 @@ impl StatRows {
         self.counters.is_empty() && self.hist.is_empty()
     }
 
+    /// The earliest day (yyyymmdd) the rows write, if any: a write reaching a settled day
+    /// changes the settled epoch (see [`settled`]).
+    pub fn first_day(&self) -> Option<i64> {
+        let days = self.counters.keys().map(|(_, day, _, _)| *day);
+        let hist = self.hist.keys().map(|(_, day, _)| *day);
+        days.chain(hist).filter(|d| *d > 0).min()
+    }
+
     /// Adds one delta.
     pub fn add(&mut self, d: &StatDelta) {
         if d.counters.is_zero() && d.close_minutes.is_none() {
@@ -364,8 +372,20 @@ macro_rules! write_stats {
             }
             q.execute(&mut *$tx).await?;
         }
+        // Always written (a row lock on PostgreSQL), so that a reader moving the settled mark
+        // waits for this transaction: either its sums see these rows, or this sees its mark.
+        if let Some(first) = rows.first_day() {
+            sqlx::query(BUMP_IF_SETTLED)
+                .bind(first)
+                .execute(&mut *$tx)
+                .await?;
+        }
     }};
 }
+
+/// Adds one to the settled epoch when day `$1` is settled; writes the row either way.
+const BUMP_IF_SETTLED: &str =
+    "UPDATE stat_settled SET epoch = epoch + CASE WHEN through >= $1 THEN 1 ELSE 0 END WHERE id = 1";
 
 /// The columns of `stat_journal` a delta fills, in the order [`journal_stats!`] binds them:
 /// these five, then [`COUNTER_COLUMNS`].
@@ -436,6 +456,43 @@ pub async fn fold_stats(db: &Db) -> Result<usize, StoreError> {
     fold(db, true).await
 }
 
+/// The settled mark of the counters (migration 0037): `(through, epoch)`. The counters of days
+/// up to `through` (yyyymmdd) change only together with `epoch`, so their sums may be kept
+/// while `epoch` stays the same. Read on the caller's thread on SQLite.
+pub async fn settled(db: &Db) -> Result<(i64, i64), StoreError> {
+    const SQL: &str = "SELECT through, epoch FROM stat_settled WHERE id = 1";
+    if let Some(direct) = db.direct() {
+        let row = direct
+            .row(SQL, &[])?
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("stat_settled has no row")))?;
+        return Ok((row.int(0)?, row.int(1)?));
+    }
+    Ok(with_pool!(db, pool => sqlx::query_as(SQL).fetch_one(pool).await?))
+}
+
+/// Moves the settled mark up to `through` (never down): moves count on the day they happen, so
+/// a day before today is over. Answers the mark as it then stands.
+pub async fn settle(db: &Db, through: i64) -> Result<(i64, i64), StoreError> {
+    with_tx!(db, tx => {
+        sqlx::query("UPDATE stat_settled SET through = $1 WHERE id = 1 AND through < $1")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+    });
+    settled(db).await
+}
+
+/// Marks every kept sum stale, for a writer of past counters that does not go through
+/// [`write_stats!`] (the history writer).
+pub async fn unsettle(db: &Db) -> Result<(), StoreError> {
+    with_tx!(db, tx => {
+        sqlx::query("UPDATE stat_settled SET epoch = epoch + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
+}
+
 /// [`fold_stats`] for a server's own fold about once a second: on PostgreSQL, while another
 /// server folds, it leaves the journal to that one (its next fold takes whatever is left)
 /// instead of queuing behind it — with several servers, folds waiting their turn kept a
@@ -450,9 +507,15 @@ async fn fold(db: &Db, wait: bool) -> Result<usize, StoreError> {
     if db.is_replica() {
         return Ok(0);
     }
-    let last: Option<i64> = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT MAX(id) FROM stat_journal").fetch_one(pool).await?
-    });
+    // Asked before every read of the figures: on the caller's thread on SQLite.
+    const LAST: &str = "SELECT MAX(id) FROM stat_journal";
+    let last: Option<i64> = match db.direct() {
+        Some(direct) => match direct.row(LAST, &[])? {
+            Some(row) => row.opt_int(0)?,
+            None => None,
+        },
+        None => with_pool!(db, pool => sqlx::query_scalar(LAST).fetch_one(pool).await?),
+    };
     let Some(last) = last else {
         return Ok(0);
     };

@@ -74,6 +74,8 @@ pub async fn insert_history(
     insert_stats(db, &coarse_stats).await?;
     insert_hist(db, hist).await?;
     insert_hist(db, &coarse_hist).await?;
+    // Past days' counters changed: sums a server kept of them are stale.
+    crate::event::unsettle(db).await?;
     // Where a large load spends its time (`RUST_LOG=shanzhi_store::history=debug`).
     tracing::debug!(
         events_s,

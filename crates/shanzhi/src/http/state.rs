@@ -37,6 +37,8 @@ pub struct AppState {
     pub lease: Arc<crate::startup::JobLease>,
     /// A streaming replica for the lists' and the map's reads (`replica_url`), if any.
     pub replica: Option<Arc<Replica>>,
+    /// The sums of settled days' counters, kept for the figures.
+    pub settled: Arc<crate::counters::Settled>,
 }
 
 /// A PostgreSQL streaming replica and how far it had replayed when last asked.

@@ -212,3 +212,66 @@ db_test!(
         // SQLite has one writer and no fold lock: nothing to leave to another fold there.
     }
 );
+
+db_test!(
+    figures_of_settled_days_follow_an_order_located_days_later,
+    |app| {
+        // The sums of days before today are kept; locating an order after the fact moves its
+        // counts into the village's and the grid's past days, and the figures show it at once.
+        use crate::open311::{created_id, spec_example, without, COUNTY};
+        app.seed_loop().await;
+        let county = app.user("cdisp", Role::Dispatcher, Some(COUNTY)).await;
+        app.set_local(2026, 3, 2, 10, 0);
+        let client = app.open311_client("address-app", 60).await;
+        let body = without(
+            &spec_example(&client.key, "exposed_garbage"),
+            &["lat", "long"],
+        );
+        let id = created_id(app.open311_form("requests.json", body).await).await;
+        app.act_ok(&county, id, "accept", json!({})).await;
+
+        app.set_local(2026, 3, 5, 10, 0);
+        let (village, grid) = ("441502001001", "441502001001001");
+        for node in [village, grid, village] {
+            let f = counters(&app, &county, node, "2026-03-01", "2026-03-05").await;
+            assert_eq!(f["reported"], 0, "{node} before: {f}");
+        }
+        let r = app
+            .post_json(
+                &format!("/api/v1/events/{id}/locate"),
+                Some(&county),
+                json!({"lon": IN_GRID.0, "lat": IN_GRID.1}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        for node in [village, grid] {
+            let f = counters(&app, &county, node, "2026-03-01", "2026-03-05").await;
+            assert_eq!(
+                (f["reported"].as_i64(), f["accepted"].as_i64()),
+                (Some(1), Some(1)),
+                "{node} after: {f}"
+            );
+            assert_eq!(f, recounted(&app, node, 20260301, 20260305).await, "{node}");
+        }
+    }
+);
+
+db_test!(a_move_counted_on_a_settled_day_reaches_the_figures, |app| {
+    // A server whose clock runs behind (or a delta folded after midnight) counts on a day
+    // another reader has settled already: the figures still show it.
+    let c = app.seed_loop().await;
+    let admin = app.user("admin", Role::Admin, Some("440000000000")).await;
+    app.set_local(2026, 3, 5, 10, 0);
+    app.report(&c.citizen, c.garbage).await;
+    let (from, to) = ("2026-03-01", "2026-03-05");
+    for _ in 0..2 {
+        let f = counters(&app, &admin, "441502001001", from, to).await;
+        assert_eq!(f["reported"], 1, "{f}");
+    }
+    app.set_local(2026, 3, 3, 10, 0);
+    app.report(&c.citizen, c.garbage).await;
+    app.set_local(2026, 3, 5, 11, 0);
+    let f = counters(&app, &admin, "441502001001", from, to).await;
+    assert_eq!(f["reported"], 2, "{f}");
+    assert_eq!(f, recounted(&app, "441502001001", 20260301, 20260305).await);
+});

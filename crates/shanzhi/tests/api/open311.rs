@@ -19,17 +19,17 @@ mod hardening;
 const SPEC_EXAMPLE_POST: &str = "api_key=xyz&jurisdiction_id=city.gov&service_code=001&lat=37.76524078&long=-122.4212043&address_string=1234+5th+street&email=smit333%40sfgov.edu&device_id=tt222111&account_id=123456&first_name=john&last_name=smith&phone=111111111&description=A+large+sinkhole+is+destroying+the+street&media_url=http%3A%2F%2Ffarm3.static.flickr.com%2F2002%2F2212426634_5ed477a060.jpg&attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001";
 
 /// The county all test grids lie under: our jurisdiction_id.
-const COUNTY: &str = "441502000000";
+pub(crate) const COUNTY: &str = "441502000000";
 
 /// A registered client: its api_key and the service account its reports are filed as.
-struct Client {
-    key: String,
-    user_id: i64,
+pub(crate) struct Client {
+    pub(crate) key: String,
+    pub(crate) user_id: i64,
 }
 
 impl TestApp {
     /// Registers an Open311 client as `shanzhi open311 add-client` does.
-    async fn open311_client(&self, name: &str, rate_per_minute: i64) -> Client {
+    pub(crate) async fn open311_client(&self, name: &str, rate_per_minute: i64) -> Client {
         let user_id = self
             .create_user(&format!("{name}-svc"), Role::Citizen, None, None)
             .await;
@@ -47,7 +47,7 @@ impl TestApp {
     }
 
     /// POSTs a form-encoded body exactly as the spec shows it.
-    async fn open311_form(&self, path: &str, body: String) -> Response {
+    pub(crate) async fn open311_form(&self, path: &str, body: String) -> Response {
         self.client
             .post(format!("{}/open311/v2/{path}", self.url))
             .header(
@@ -70,7 +70,7 @@ impl TestApp {
 }
 
 /// The spec's example POST with our key, jurisdiction, service and a position in our town.
-fn spec_example(key: &str, service_code: &str) -> String {
+pub(crate) fn spec_example(key: &str, service_code: &str) -> String {
     SPEC_EXAMPLE_POST
         .replace("api_key=xyz", &format!("api_key={key}"))
         .replace(
@@ -97,7 +97,7 @@ fn with_field(body: &str, name: &str, value: &str) -> String {
 }
 
 /// Removes the named pairs of a form body.
-fn without(body: &str, names: &[&str]) -> String {
+pub(crate) fn without(body: &str, names: &[&str]) -> String {
     body.split('&')
         .filter(|kv| !names.contains(&kv.split('=').next().unwrap_or("")))
         .collect::<Vec<_>>()
@@ -105,7 +105,7 @@ fn without(body: &str, names: &[&str]) -> String {
 }
 
 /// The one request of a POST answer (JSON).
-async fn created_id(r: Response) -> i64 {
+pub(crate) async fn created_id(r: Response) -> i64 {
     let status = r.status();
     let text = r.text().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{text}");

@@ -332,7 +332,7 @@ async fn figures(
     Query(mut q): Query<FiguresQuery>,
 ) -> ApiResult<Response> {
     q.children = true;
-    let fig = figures_json(&app, &user, &q).await?;
+    let fig = figures_json(&app, &user, &q).await?.to_value()?;
     let with_name = |rows: &[Value]| -> Vec<Vec<Cell>> {
         rows.iter()
             .map(|r| {

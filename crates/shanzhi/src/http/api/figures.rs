@@ -4,12 +4,13 @@ use super::doc::{schema as s, Doc, Routes};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shanzhi_domain::event::figures::{quantile, Figures};
 use shanzhi_domain::tree::NodeCode;
 
 use super::node::visible_node;
+use crate::counters::Sums;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
@@ -57,14 +58,13 @@ fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
 /// only that department's orders (the histogram of time to close is kept per node only, so
 /// its percentiles are then null).
 pub async fn node_figures(
-    app: &AppState,
+    sums: &Sums<'_>,
     path: &str,
-    from: i64,
-    to: i64,
+    days: (i64, i64),
     department: Option<i64>,
 ) -> ApiResult<Value> {
     if let Some(d) = department {
-        let c = shanzhi_store::event::counters(&app.db, path, from, to, "department", d).await?;
+        let c = sums.counters(path, days, "department", d).await?;
         let mut v = serde_json::to_value(Figures::from_counters(c))
             .map_err(|e| ApiError::internal(e.into()))?;
         v["median_close_minutes"] = Value::Null;
@@ -72,8 +72,8 @@ pub async fn node_figures(
         return Ok(v);
     }
     let (c, hist) = tokio::try_join!(
-        shanzhi_store::event::counters(&app.db, path, from, to, "all", 0),
-        shanzhi_store::event::close_histogram(&app.db, path, from, to),
+        sums.counters(path, days, "all", 0),
+        sums.close_histogram(path, days),
     )?;
     let mut v = serde_json::to_value(Figures::from_counters(c))
         .map_err(|e| ApiError::internal(e.into()))?;
@@ -90,12 +90,49 @@ async fn figures(
     Ok(axum::Json(figures_json(&app, &user, &q).await?))
 }
 
+/// The figures as the API answers them: written straight from the ranked rows (a province
+/// ranks a thousand departments), not through a `serde_json::Value` per row.
+#[derive(Serialize)]
+pub(super) struct FiguresAnswer {
+    by_category: Vec<Ranked>,
+    by_department: Vec<Ranked>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    daily: Option<Value>,
+    /// A department handler's own department.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department: Option<Value>,
+    figures: Value,
+    from: String,
+    node: Value,
+    to: String,
+}
+
+/// One category's or department's figures in a ranking.
+#[derive(Serialize)]
+pub(super) struct Ranked {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department_id: Option<i64>,
+    figures: Figures,
+    name: Option<String>,
+}
+
+impl FiguresAnswer {
+    /// The answer as a JSON value (for the Excel export).
+    pub(super) fn to_value(&self) -> ApiResult<Value> {
+        serde_json::to_value(self).map_err(|e| ApiError::internal(e.into()))
+    }
+}
+
 /// The figures as the API answers them.
 pub(super) async fn figures_json(
     app: &AppState,
     user: &CurrentUser,
     q: &FiguresQuery,
-) -> ApiResult<Value> {
+) -> ApiResult<FiguresAnswer> {
     let node = match &q.node {
         Some(n) => NodeCode::parse(n).map_err(|_| ApiError::not_found("node"))?,
         None => user
@@ -134,87 +171,104 @@ pub(super) async fn figures_json(
         "all" => true,
         _ => return Err(ApiError::invalid("departments", "must be 'chain' or 'all'")),
     };
+    let sums = Sums::read(app).await?;
     // A department handler reads the figures of their own department's orders only.
     if let Some(dep) = user.department() {
-        return department_figures(app, &n, &node, (from, to), (f, t), dep, q).await;
+        return department_figures(app, &sums, &n, &node, (from, to), (f, t), dep, q).await;
     }
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
         let categories = shanzhi_store::category::list(&app.db).await?;
-        let by = shanzhi_store::event::counters_by(&app.db, &path, f, t, "category", None).await?;
+        let by = sums.counters_by(&path, (f, t), "category", None).await?;
         Ok::<_, ApiError>((categories, by))
     };
     let by_department = async {
         if all_departments {
             // The counters say which departments worked here; only their names are read.
-            let by =
-                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", None).await?;
+            let by = sums.counters_by(&path, (f, t), "department", None).await?;
             let ids: Vec<i64> = by.iter().map(|(id, _)| *id).collect();
             let deps = shanzhi_store::department::by_ids(&app.db, &ids).await?;
             Ok::<_, ApiError>((deps, by))
         } else {
             let deps = shanzhi_store::department::based_on_chain(&app.db, &node).await?;
             let ids: Vec<i64> = deps.iter().map(|d| d.id).collect();
-            let by =
-                shanzhi_store::event::counters_by(&app.db, &path, f, t, "department", Some(&ids))
-                    .await?;
+            let by = sums
+                .counters_by(&path, (f, t), "department", Some(&ids))
+                .await?;
             Ok((deps, by))
         }
     };
     let (figures, (categories, by_cat), (deps, by_dep)) = tokio::try_join!(
-        node_figures(app, &path, f, t, None),
+        node_figures(&sums, &path, (f, t), None),
         by_category,
         by_department
     )?;
-    let mut out = json!({
-        "node": {"code": n.code, "name": n.name, "level": n.level},
-        "from": from.to_string(), "to": to.to_string(),
-        "figures": figures,
-    });
-    out["by_category"] = Value::Array(
-        by_cat
-            .into_iter()
-            .map(|(id, c)| {
-                let name = categories
-                    .iter()
-                    .find(|x| x.id == id)
-                    .map(|x| x.name.clone());
-                json!({"category_id": id, "name": name, "figures": Figures::from_counters(c)})
-            })
-            .collect(),
-    );
-    let names: std::collections::HashMap<i64, String> =
+    let by_category = by_cat
+        .into_iter()
+        .map(|(id, c)| Ranked {
+            category_id: Some(id),
+            department_id: None,
+            name: categories
+                .iter()
+                .find(|x| x.id == id)
+                .map(|x| x.name.clone()),
+            figures: Figures::from_counters(c),
+        })
+        .collect();
+    let mut names: std::collections::HashMap<i64, String> =
         deps.into_iter().map(|d| (d.id, d.name)).collect();
-    out["by_department"] = Value::Array(department_ranking(by_dep, &names));
-    if q.children {
-        out["children"] = children_figures(app, &node, (f, t), ("all", 0)).await?;
-    }
-    if q.daily {
-        let days = shanzhi_store::event::counters_by_day(&app.db, &path, f, t, "all", 0).await?;
-        out["daily"] = Value::Array(
-            days.into_iter()
-                .map(|(d, c)| json!({"day": d, "counters": c}))
-                .collect(),
-        );
-    }
-    Ok(out)
+    let children = match q.children {
+        true => Some(children_figures(app, &sums, &node, (f, t), ("all", 0)).await?),
+        false => None,
+    };
+    let daily = match q.daily {
+        true => Some(daily_json(app, &path, (f, t), ("all", 0)).await?),
+        false => None,
+    };
+    Ok(FiguresAnswer {
+        by_category,
+        by_department: department_ranking(by_dep, &mut names),
+        children,
+        daily,
+        department: None,
+        figures,
+        from: from.to_string(),
+        node: json!({"code": n.code, "name": n.name, "level": n.level}),
+        to: to.to_string(),
+    })
+}
+
+/// The counters of a node per day, for trends.
+async fn daily_json(
+    app: &AppState,
+    path: &str,
+    (f, t): (i64, i64),
+    (dim, dim_id): (&str, i64),
+) -> ApiResult<Value> {
+    let days = shanzhi_store::event::counters_by_day(&app.db, path, f, t, dim, dim_id).await?;
+    Ok(Value::Array(
+        days.into_iter()
+            .map(|(d, c)| json!({"day": d, "counters": c}))
+            .collect(),
+    ))
 }
 
 /// The figures of each child of `node` over days `(f, t)` for one dimension value, read in one
 /// query.
 async fn children_figures(
     app: &AppState,
+    sums: &Sums<'_>,
     node: &NodeCode,
     (f, t): (i64, i64),
     (dim, dim_id): (&str, i64),
 ) -> ApiResult<Value> {
     let children = shanzhi_store::node::children(&app.db, node, false).await?;
     let paths: Vec<&str> = children.iter().map(|c| c.code.path()).collect();
-    let mut counted: std::collections::HashMap<String, _> =
-        shanzhi_store::event::counters_of_nodes(&app.db, &paths, f, t, dim, dim_id)
-            .await?
-            .into_iter()
-            .collect();
+    let mut counted: std::collections::HashMap<String, _> = sums
+        .counters_of_nodes(&paths, (f, t), (dim, dim_id))
+        .await?
+        .into_iter()
+        .collect();
     Ok(Value::Array(
         children
             .iter()
@@ -229,8 +283,8 @@ async fn children_figures(
 /// Departments ranked by on-time rate (best first; none closed yet last), then by orders closed.
 fn department_ranking(
     by: Vec<(i64, shanzhi_domain::event::figures::Counters)>,
-    names: &std::collections::HashMap<i64, String>,
-) -> Vec<Value> {
+    names: &mut std::collections::HashMap<i64, String>,
+) -> Vec<Ranked> {
     let mut rows: Vec<(Figures, i64)> = by
         .into_iter()
         .map(|(id, c)| (Figures::from_counters(c), id))
@@ -242,47 +296,57 @@ fn department_ranking(
         rb.total_cmp(&ra).then(cb.cmp(&ca)).then(ai.cmp(bi))
     });
     rows.into_iter()
-        .map(|(f, id)| json!({"department_id": id, "name": names.get(&id), "figures": f}))
+        .map(|(figures, id)| Ranked {
+            category_id: None,
+            department_id: Some(id),
+            name: names.remove(&id),
+            figures,
+        })
         .collect()
 }
 
 /// The figures a department handler may read: their department's orders under the node (per
 /// child and per day on request), no other department and no breakdown by category (the
 /// counters do not cross category with department).
+#[allow(clippy::too_many_arguments)]
 async fn department_figures(
     app: &AppState,
+    sums: &Sums<'_>,
     n: &shanzhi_store::node::Node,
     node: &NodeCode,
     (from, to): (NaiveDate, NaiveDate),
     (f, t): (i64, i64),
     dep: i64,
     q: &FiguresQuery,
-) -> ApiResult<Value> {
+) -> ApiResult<FiguresAnswer> {
     let path = node.path();
-    let figures = node_figures(app, path, f, t, Some(dep)).await?;
+    let figures = node_figures(sums, path, (f, t), Some(dep)).await?;
     let me = shanzhi_store::department::get(&app.db, dep).await?;
-    let c = shanzhi_store::event::counters(&app.db, path, f, t, "department", dep).await?;
-    let mut out = json!({
-        "node": {"code": n.code, "name": n.name, "level": n.level},
-        "from": from.to_string(), "to": to.to_string(),
-        "department": {"id": me.id, "name": me.name},
-        "figures": figures,
-        "by_category": [],
-        "by_department": [{"department_id": me.id, "name": me.name, "figures": Figures::from_counters(c)}],
-    });
-    if q.children {
-        out["children"] = children_figures(app, node, (f, t), ("department", dep)).await?;
-    }
-    if q.daily {
-        let days =
-            shanzhi_store::event::counters_by_day(&app.db, path, f, t, "department", dep).await?;
-        out["daily"] = Value::Array(
-            days.into_iter()
-                .map(|(d, c)| json!({"day": d, "counters": c}))
-                .collect(),
-        );
-    }
-    Ok(out)
+    let c = sums.counters(path, (f, t), "department", dep).await?;
+    let children = match q.children {
+        true => Some(children_figures(app, sums, node, (f, t), ("department", dep)).await?),
+        false => None,
+    };
+    let daily = match q.daily {
+        true => Some(daily_json(app, path, (f, t), ("department", dep)).await?),
+        false => None,
+    };
+    Ok(FiguresAnswer {
+        by_category: Vec::new(),
+        by_department: vec![Ranked {
+            category_id: None,
+            department_id: Some(me.id),
+            name: Some(me.name.clone()),
+            figures: Figures::from_counters(c),
+        }],
+        children,
+        daily,
+        department: Some(json!({"id": me.id, "name": me.name})),
+        figures,
+        from: from.to_string(),
+        node: json!({"code": n.code, "name": n.name, "level": n.level}),
+        to: to.to_string(),
+    })
 }
 
 /// A Σ/Σ rate, or null when nothing was counted below the line.

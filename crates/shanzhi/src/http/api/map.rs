@@ -403,14 +403,12 @@ async fn card(
         None => shanzhi_store::node::staff(&app.db, &code).await?,
     };
     let now = app.clock.now_ms();
-    let figures = super::figures::node_figures(
-        &app,
-        code.path(),
+    let sums = crate::counters::Sums::read(&app).await?;
+    let days = (
         crate::calendar::day_of(now - 29 * 86_400_000),
         crate::calendar::day_of(now),
-        dep,
-    )
-    .await?;
+    );
+    let figures = super::figures::node_figures(&sums, code.path(), days, dep).await?;
     let open = shanzhi_store::event::open_under(app.reader(&user).await, code.path(), dep).await?;
     Ok(axum::Json(json!({
         "code": node.code, "name": node.name, "level": node.level,
