@@ -19,8 +19,26 @@ use shanzhi_store::event as store;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::state::AppState;
 
-/// Rows (counters or histogram buckets) kept at most; past it the kept sums start again.
-const MAX_ROWS: usize = 400_000;
+/// Rows (counters or histogram buckets, ≈ 150 bytes each) kept at most; past it the kept sums
+/// start again.
+const MAX_ROWS: usize = 200_000;
+
+/// A kept sum's size in rows, for [`MAX_ROWS`].
+trait Rows {
+    fn rows(&self) -> usize;
+}
+
+impl Rows for Counters {
+    fn rows(&self) -> usize {
+        1
+    }
+}
+
+impl<K, V> Rows for Vec<(K, V)> {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+}
 
 /// The sums of settled days this server keeps.
 #[derive(Default)]
@@ -54,7 +72,7 @@ pub struct Sums<'a> {
 
 impl<'a> Sums<'a> {
     /// Folds the journal, moves the settled mark to yesterday (once a day) or reads it, and
-    /// drops the kept sums when the epoch moved.
+    /// drops the kept sums when the epoch moved on.
     pub async fn read(app: &'a AppState) -> ApiResult<Sums<'a>> {
         let today = shanzhi_domain::calendar::local_date(app.clock.now_ms());
         let yesterday = crate::calendar::day_number(today.pred_opt().unwrap_or(today));
@@ -66,9 +84,19 @@ impl<'a> Sums<'a> {
         } else {
             store::settled(&app.db).await?
         };
+        if through > yesterday && moved <= yesterday {
+            tracing::warn!(
+                through,
+                yesterday,
+                "the figures' settled mark is ahead of this server's clock: a server's clock \
+                 runs ahead, and writes of today's counters drop the kept sums until it is today"
+            );
+        }
         let mut kept = app.settled.lock();
         kept.through = kept.through.max(through);
-        if kept.epoch != epoch {
+        // Only forwards: a request that read the epoch before a write must not bring back
+        // sums read under it.
+        if epoch > kept.epoch {
             kept.sums.clear();
             kept.rows = 0;
             kept.epoch = epoch;
@@ -82,128 +110,120 @@ impl<'a> Sums<'a> {
         })
     }
 
-    /// The kept sum under `key`, or `read` summed now and kept (unless the epoch moved
-    /// meanwhile).
-    async fn kept<T, F>(
+    /// The application the sums are read for.
+    pub fn app(&self) -> &'a AppState {
+        self.app
+    }
+
+    /// Days `days` summed by `read`: the settled part kept under `key` (or read now and kept,
+    /// unless the epoch moved meanwhile), the days since read always, merged by `merge`.
+    async fn summed<T, R, Fut>(
         &self,
-        key: String,
-        rows: impl Fn(&T) -> usize,
-        read: F,
-    ) -> ApiResult<Arc<T>>
+        key: impl FnOnce(i64, i64) -> String,
+        (from, to): (i64, i64),
+        read: R,
+        merge: impl FnOnce(Option<&T>, T) -> T,
+    ) -> ApiResult<T>
     where
-        T: Send + Sync + 'static,
-        F: Future<Output = Result<T, shanzhi_store::StoreError>>,
+        T: Rows + Default + Send + Sync + 'static,
+        R: Fn(i64, i64) -> Fut,
+        Fut: Future<Output = Result<T, shanzhi_store::StoreError>>,
     {
-        if let Some((_, v)) = self.app.settled.lock().sums.get(&key) {
-            if let Ok(v) = Arc::clone(v).downcast::<T>() {
-                return Ok(v);
+        let (settled, since) = split(self.through, from, to);
+        let settled = async {
+            let Some((a, b)) = settled else {
+                return Ok::<_, ApiError>(None);
+            };
+            let key = key(a, b);
+            {
+                let kept = self.app.settled.lock();
+                if kept.epoch == self.epoch {
+                    if let Some((_, v)) = kept.sums.get(&key) {
+                        if let Ok(v) = Arc::clone(v).downcast::<T>() {
+                            return Ok(Some(v));
+                        }
+                    }
+                }
             }
-        }
-        let v = Arc::new(read.await?);
-        let n = rows(&v).max(1);
-        let mut kept = self.app.settled.lock();
-        if kept.epoch == self.epoch {
-            if kept.rows + n > MAX_ROWS {
-                kept.sums.clear();
-                kept.rows = 0;
+            let v = Arc::new(read(a, b).await?);
+            // The key counts too: a long list of paths may sum to nothing.
+            let n = 1 + v.rows() + key.len() / 64;
+            let mut kept = self.app.settled.lock();
+            if kept.epoch == self.epoch {
+                if kept.rows + n > MAX_ROWS {
+                    kept.sums.clear();
+                    kept.rows = 0;
+                }
+                kept.rows += n;
+                if let Some((old, _)) = kept.sums.insert(key, (n, v.clone())) {
+                    kept.rows -= old;
+                }
             }
-            kept.rows += n;
-            if let Some((old, _)) = kept.sums.insert(key, (n, v.clone())) {
-                kept.rows -= old;
+            Ok(Some(v))
+        };
+        let since = async {
+            match since {
+                Some((a, b)) => Ok::<_, ApiError>(read(a, b).await?),
+                None => Ok(T::default()),
             }
-        }
-        Ok(v)
+        };
+        let (settled, since) = tokio::try_join!(settled, since)?;
+        Ok(merge(settled.as_deref(), since))
     }
 
     /// Summed counters of a node over days for one dimension value.
     pub async fn counters(
         &self,
         path: &str,
-        (from, to): (i64, i64),
+        days: (i64, i64),
         dim: &str,
         dim_id: i64,
     ) -> ApiResult<Counters> {
         let db = &self.app.db;
-        let (settled, since) = split(self.through, from, to);
-        let settled = async {
-            match settled {
-                Some((a, b)) => {
-                    let key = format!("counters|{path}|{dim}|{dim_id}|{a}|{b}");
-                    let c = self
-                        .kept(key, |_| 1, store::counters(db, path, a, b, dim, dim_id))
-                        .await?;
-                    Ok(*c)
-                }
-                None => Ok::<_, ApiError>(Counters::default()),
-            }
-        };
-        let since = async {
-            match since {
-                Some((a, b)) => Ok(store::counters(db, path, a, b, dim, dim_id).await?),
-                None => Ok::<_, ApiError>(Counters::default()),
-            }
-        };
-        let (mut c, d) = tokio::try_join!(settled, since)?;
-        c.add(&d);
-        Ok(c)
+        self.summed(
+            |a, b| format!("counters|{path}|{dim}|{dim_id}|{a}|{b}"),
+            days,
+            |a, b| store::counters(db, path, a, b, dim, dim_id),
+            |kept, mut since| {
+                since.add(&kept.copied().unwrap_or_default());
+                since
+            },
+        )
+        .await
     }
 
     /// Counters of a node per value of a dimension (see `store::counters_by`), by value.
     pub async fn counters_by(
         &self,
         path: &str,
-        (from, to): (i64, i64),
+        days: (i64, i64),
         dim: &str,
         only: Option<&[i64]>,
     ) -> ApiResult<Vec<(i64, Counters)>> {
         let db = &self.app.db;
-        let (settled, since) = split(self.through, from, to);
-        let settled = async {
-            match settled {
-                Some((a, b)) => {
-                    let key = format!("by|{path}|{dim}|{only:?}|{a}|{b}");
-                    let read = store::counters_by(db, path, a, b, dim, only);
-                    Ok(Some(self.kept(key, Vec::len, read).await?))
-                }
-                None => Ok::<_, ApiError>(None),
-            }
-        };
-        let since = async {
-            match since {
-                Some((a, b)) => Ok(store::counters_by(db, path, a, b, dim, only).await?),
-                None => Ok::<_, ApiError>(Vec::new()),
-            }
-        };
-        let (settled, since) = tokio::try_join!(settled, since)?;
-        Ok(merged(settled.as_deref(), since, Counters::add))
+        self.summed(
+            |a, b| format!("by|{path}|{dim}|{only:?}|{a}|{b}"),
+            days,
+            |a, b| store::counters_by(db, path, a, b, dim, only),
+            |kept, since| merged(kept, since, Counters::add),
+        )
+        .await
     }
 
     /// The close-time histogram of a node over days, as sorted (bucket, count).
     pub async fn close_histogram(
         &self,
         path: &str,
-        (from, to): (i64, i64),
+        days: (i64, i64),
     ) -> ApiResult<Vec<(i64, i64)>> {
         let db = &self.app.db;
-        let (settled, since) = split(self.through, from, to);
-        let settled = async {
-            match settled {
-                Some((a, b)) => {
-                    let key = format!("hist|{path}|{a}|{b}");
-                    let read = store::close_histogram(db, path, a, b);
-                    Ok(Some(self.kept(key, Vec::len, read).await?))
-                }
-                None => Ok::<_, ApiError>(None),
-            }
-        };
-        let since = async {
-            match since {
-                Some((a, b)) => Ok(store::close_histogram(db, path, a, b).await?),
-                None => Ok::<_, ApiError>(Vec::new()),
-            }
-        };
-        let (settled, since) = tokio::try_join!(settled, since)?;
-        Ok(merged(settled.as_deref(), since, |a, b| *a += *b))
+        self.summed(
+            |a, b| format!("hist|{path}|{a}|{b}"),
+            days,
+            |a, b| store::close_histogram(db, path, a, b),
+            |kept, since| merged(kept, since, |a, b| *a += *b),
+        )
+        .await
     }
 
     /// Counters of the given nodes over days for one dimension value, by path; nodes with no
@@ -211,34 +231,24 @@ impl<'a> Sums<'a> {
     pub async fn counters_of_nodes(
         &self,
         paths: &[&str],
-        (from, to): (i64, i64),
+        days: (i64, i64),
         (dim, dim_id): (&str, i64),
     ) -> ApiResult<Vec<(String, Counters)>> {
         let db = &self.app.db;
-        let (settled, since) = split(self.through, from, to);
-        let settled = async {
-            match settled {
-                Some((a, b)) => {
-                    let key = format!("nodes|{}|{dim}|{dim_id}|{a}|{b}", paths.join(","));
-                    let read = store::counters_of_nodes(db, paths, a, b, dim, dim_id);
-                    Ok(Some(self.kept(key, Vec::len, read).await?))
-                }
-                None => Ok::<_, ApiError>(None),
-            }
-        };
-        let since = async {
-            match since {
-                Some((a, b)) => Ok(store::counters_of_nodes(db, paths, a, b, dim, dim_id).await?),
-                None => Ok::<_, ApiError>(Vec::new()),
-            }
-        };
-        let (settled, since) = tokio::try_join!(settled, since)?;
-        Ok(merged(settled.as_deref(), since, Counters::add))
+        self.summed(
+            |a, b| format!("nodes|{}|{dim}|{dim_id}|{a}|{b}", paths.join(",")),
+            days,
+            |a, b| store::counters_of_nodes(db, paths, a, b, dim, dim_id),
+            |kept, since| merged(kept, since, Counters::add),
+        )
+        .await
     }
 }
 
-/// Days `from..=to` split at the mark `through`: the settled part and the part since.
+/// A span of days `(from, to)`, if any.
 type Span = Option<(i64, i64)>;
+
+/// Days `from..=to` split at the mark `through`: the settled part and the part since.
 fn split(through: i64, from: i64, to: i64) -> (Span, Span) {
     if from > to {
         return (None, None);

@@ -346,7 +346,10 @@ fn hist_upsert_sql(engine: Engine, n: usize) -> String {
     )
 }
 
-/// Writes merged counter rows (an `&StatRows`) inside the open transaction `$tx`.
+/// Writes merged counter rows (an `&StatRows`) inside the open transaction `$tx`, and moves the
+/// settled epoch when they reach a settled day (see [`settled`]). Any other writer of
+/// `event_stat` or `event_close_hist` (a migration, a maintenance command) must move it too
+/// ([`unsettle`]), or servers keep sums of the days it changed.
 macro_rules! write_stats {
     ($tx:expr, $rows:expr) => {{
         let rows: &StatRows = $rows;

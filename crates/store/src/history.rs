@@ -41,6 +41,8 @@ pub async fn insert_history(
         )));
     }
     let started = std::time::Instant::now();
+    // Past days' counters change: kept sums are dropped before (and again after) the load.
+    crate::event::unsettle(db).await?;
     insert_events(db, events).await?;
     let events_s = started.elapsed().as_secs_f64();
     insert_logs(db, events, logs).await?;

@@ -174,7 +174,7 @@ pub(super) async fn figures_json(
     let sums = Sums::read(app).await?;
     // A department handler reads the figures of their own department's orders only.
     if let Some(dep) = user.department() {
-        return department_figures(app, &sums, &n, &node, (from, to), (f, t), dep, q).await;
+        return department_figures(&sums, &n, &node, (from, to), (f, t), dep, q).await;
     }
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
@@ -217,13 +217,15 @@ pub(super) async fn figures_json(
         .collect();
     let mut names: std::collections::HashMap<i64, String> =
         deps.into_iter().map(|d| (d.id, d.name)).collect();
-    let children = match q.children {
-        true => Some(children_figures(app, &sums, &node, (f, t), ("all", 0)).await?),
-        false => None,
+    let children = if q.children {
+        Some(children_figures(&sums, &node, (f, t), ("all", 0)).await?)
+    } else {
+        None
     };
-    let daily = match q.daily {
-        true => Some(daily_json(app, &path, (f, t), ("all", 0)).await?),
-        false => None,
+    let daily = if q.daily {
+        Some(daily_json(app, &path, (f, t), ("all", 0)).await?)
+    } else {
+        None
     };
     Ok(FiguresAnswer {
         by_category,
@@ -256,13 +258,12 @@ async fn daily_json(
 /// The figures of each child of `node` over days `(f, t)` for one dimension value, read in one
 /// query.
 async fn children_figures(
-    app: &AppState,
     sums: &Sums<'_>,
     node: &NodeCode,
     (f, t): (i64, i64),
     (dim, dim_id): (&str, i64),
 ) -> ApiResult<Value> {
-    let children = shanzhi_store::node::children(&app.db, node, false).await?;
+    let children = shanzhi_store::node::children(&sums.app().db, node, false).await?;
     let paths: Vec<&str> = children.iter().map(|c| c.code.path()).collect();
     let mut counted: std::collections::HashMap<String, _> = sums
         .counters_of_nodes(&paths, (f, t), (dim, dim_id))
@@ -308,9 +309,7 @@ fn department_ranking(
 /// The figures a department handler may read: their department's orders under the node (per
 /// child and per day on request), no other department and no breakdown by category (the
 /// counters do not cross category with department).
-#[allow(clippy::too_many_arguments)]
 async fn department_figures(
-    app: &AppState,
     sums: &Sums<'_>,
     n: &shanzhi_store::node::Node,
     node: &NodeCode,
@@ -321,15 +320,18 @@ async fn department_figures(
 ) -> ApiResult<FiguresAnswer> {
     let path = node.path();
     let figures = node_figures(sums, path, (f, t), Some(dep)).await?;
-    let me = shanzhi_store::department::get(&app.db, dep).await?;
+    let me = shanzhi_store::department::get(&sums.app().db, dep).await?;
     let c = sums.counters(path, (f, t), "department", dep).await?;
-    let children = match q.children {
-        true => Some(children_figures(app, sums, node, (f, t), ("department", dep)).await?),
-        false => None,
+    let app = sums.app();
+    let children = if q.children {
+        Some(children_figures(sums, node, (f, t), ("department", dep)).await?)
+    } else {
+        None
     };
-    let daily = match q.daily {
-        true => Some(daily_json(app, path, (f, t), ("department", dep)).await?),
-        false => None,
+    let daily = if q.daily {
+        Some(daily_json(app, path, (f, t), ("department", dep)).await?)
+    } else {
+        None
     };
     Ok(FiguresAnswer {
         by_category: Vec::new(),
