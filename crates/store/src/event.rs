@@ -1397,6 +1397,13 @@ where
     Ok(Counters::from_values(v))
 }
 
+/// The values a node counted for a dimension (`$1` node path, `$2` dimension), as `ids`: the
+/// smallest, then each next one, one probe of the key each (a loose index scan), ending in NULL.
+const COUNTED_IDS: &str = "WITH RECURSIVE ids(id) AS (\
+    SELECT MIN(dim_id) FROM event_stat WHERE node_path = $1 AND dim = $2 \
+    UNION ALL SELECT (SELECT MIN(dim_id) FROM event_stat WHERE node_path = $1 AND dim = $2 AND dim_id > ids.id) \
+    FROM ids WHERE ids.id IS NOT NULL) ";
+
 /// Counters of a node per dimension value over days: every value with counters (every
 /// category, every department), or only the values in `only`.
 pub async fn counters_by(
@@ -1415,27 +1422,37 @@ pub async fn counters_by(
         .iter()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect();
+    let walk = only.is_none()
+        && matches!(dim, "category" | "department")
+        && Some(node_path.len()) > Level::Province.region_digits();
     // Asked-for values: one indexed range each, so the cost follows them, not every value.
     let filter = match only {
         Some(ids) => {
             let ps: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
             format!(" AND dim_id IN ({})", ps.join(", "))
         }
-        // Every value: one indexed range of days per value (the key is node, dim, value, day),
-        // not every day of every value the node ever counted.
+        // Every registered value: one indexed range of days per value (the key is node, dim,
+        // value, day), not every day of every value the node ever counted. Below a province
+        // the values are those the node counted (`ids`, walked from the key one value at a
+        // time): a county's few departments cost a few probes, not one per department of the
+        // whole register. A province counts nearly all of them, and the walk costs two probes
+        // a value where the register costs one.
         None => match dim {
-            "category" => " AND dim_id IN (SELECT id FROM category)".to_owned(),
-            "department" => " AND dim_id IN (SELECT id FROM department)".to_owned(),
+            "category" | "department" if walk => {
+                format!(" AND dim_id IN (SELECT id FROM ids WHERE id IN (SELECT id FROM {dim}))")
+            }
+            "category" | "department" => format!(" AND dim_id IN (SELECT id FROM {dim})"),
             _ => String::new(),
         },
     };
+    let with = if walk { COUNTED_IDS } else { "" };
     // Each span summed by value first (its rows come in value order), then the spans.
     let partial: Vec<String> = COUNTER_COLUMNS
         .iter()
         .map(|c| format!("SUM({c}) AS {c}"))
         .collect();
     let sql = format!(
-        "SELECT dim_id, {} FROM ({}) s GROUP BY dim_id ORDER BY dim_id",
+        "{with}SELECT dim_id, {} FROM ({}) s GROUP BY dim_id ORDER BY dim_id",
         sums.join(", "),
         over_days_then(
             &format!("dim_id, {}", partial.join(", ")),
