@@ -1,13 +1,20 @@
 //! The people's map's shapes, kept in memory: each level's outlined nodes with their boxes (to
 //! find what is in view without reading an outline), and each outline simplified for a zoom as
-//! GeoJSON text, made the first time it is asked for. Everything is dropped when the tree's
-//! version moves (any node written: shapes and names), which every request checks.
+//! GeoJSON text, made the first time it is asked for; and whole answers, as JSON text and
+//! gzip, keyed on everything they are written from (the shapes shown, their figures). Everything
+//! is dropped when the tree's version moves (any node written: shapes and names), which every
+//! request checks.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
 
 use anyhow::Context;
 use geo::{MultiPolygon, Polygon, Simplify};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
 use shanzhi_domain::grid::polygon::geojson_rounded;
 use shanzhi_domain::grid::Shape;
 use shanzhi_store::node::OutlineEntry;
@@ -17,13 +24,80 @@ use shanzhi_store::Db;
 /// level indexes stay). The province's grids at one zoom take ≈ 30–60 MB.
 const OUTLINE_BUDGET: usize = 160 << 20;
 
+/// At most this much answer text (JSON and gzip) is kept; past it the answers start again
+/// from empty. A whole city's villages are ≈ 1.4 MB of JSON and 0.3 MB of gzip.
+const ANSWER_BUDGET: usize = 64 << 20;
+
 /// Deepest zoom that changes an outline: finer than this, a pixel is below the data's precision.
 const MAX_ZOOM: u8 = 22;
+
+/// A subtree with more nodes of the level than this finds those in view through the boxes'
+/// R-tree; a smaller one is read straight through (a few thousand box tests).
+const SCAN_AT_MOST: usize = 4096;
+
+/// One level's outlined nodes in path order, and an R-tree of their boxes (each box's
+/// position in that order).
+pub struct LevelIndex {
+    entries: Vec<OutlineEntry>,
+    boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+}
+
+impl LevelIndex {
+    fn new(entries: Vec<OutlineEntry>) -> LevelIndex {
+        let boxes = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let b = e.bbox;
+                GeomWithData::new(
+                    Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
+                    i as u32,
+                )
+            })
+            .collect();
+        LevelIndex {
+            entries,
+            boxes: RTree::bulk_load(boxes),
+        }
+    }
+
+    /// The positions of the nodes under `root_path` whose boxes meet `bbox`, in path order.
+    fn meeting(&self, root_path: &str, bbox: [f64; 4]) -> Vec<usize> {
+        let e = &self.entries;
+        let start = e.partition_point(|n| n.path.as_str() < root_path);
+        let end = start + e[start..].partition_point(|n| n.path.starts_with(root_path));
+        let meets =
+            |b: [f64; 4]| b[2] >= bbox[0] && b[0] <= bbox[2] && b[3] >= bbox[1] && b[1] <= bbox[3];
+        if end - start <= SCAN_AT_MOST {
+            return (start..end).filter(|&i| meets(e[i].bbox)).collect();
+        }
+        let view = AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
+        let mut hits: Vec<usize> = self
+            .boxes
+            .locate_in_envelope_intersecting(&view)
+            .map(|g| g.data as usize)
+            .filter(|&i| (start..end).contains(&i) && meets(e[i].bbox))
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+}
+
+impl std::ops::Deref for LevelIndex {
+    type Target = [OutlineEntry];
+
+    fn deref(&self) -> &[OutlineEntry] {
+        &self.entries
+    }
+}
 
 /// The shapes in view: the level's index and, per shown node, its position in it and its
 /// simplified outline.
 pub struct InView {
-    pub index: Arc<Vec<OutlineEntry>>,
+    /// The tree's version the shapes were read at, and the zoom their outlines are for.
+    pub version: i64,
+    pub zoom: u8,
+    pub index: Arc<LevelIndex>,
     pub shown: Vec<(usize, Arc<str>)>,
     /// More nodes were in view than the limit allowed.
     pub truncated: bool,
@@ -32,10 +106,65 @@ pub struct InView {
 #[derive(Default)]
 struct Inner {
     version: i64,
-    levels: HashMap<i64, Arc<Vec<OutlineEntry>>>,
+    levels: HashMap<i64, Arc<LevelIndex>>,
     /// zoom → code → outline.
     outlines: HashMap<u8, HashMap<String, Arc<str>>>,
     bytes: usize,
+    answers: HashMap<AnswerKey, Arc<Answer>>,
+    answer_bytes: usize,
+}
+
+/// What a map answer is written from, all of it: the same key, the same text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    pub version: i64,
+    /// The level (its nodes' path length) and the zoom of the outlines.
+    pub path_len: i64,
+    pub zoom: u8,
+    pub figure: String,
+    pub truncated: bool,
+    /// The shapes shown, as positions in the level's index, in order.
+    pub shown: Vec<u32>,
+    /// Each shown shape's figure, as the bits of its `f64`.
+    pub values: Vec<Option<u64>>,
+}
+
+/// A whole answer: its JSON text, and the text gzipped (made the first time a client asks).
+pub struct Answer {
+    json: Bytes,
+    gzip: OnceLock<Bytes>,
+}
+
+impl Answer {
+    pub fn new(json: String) -> Answer {
+        Answer {
+            json: Bytes::from(json),
+            gzip: OnceLock::new(),
+        }
+    }
+
+    pub fn json(&self) -> Bytes {
+        self.json.clone()
+    }
+
+    /// The text gzipped at the fastest level, as the server's compression layer would.
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                let mut z = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.json.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                // Writing to a `Vec` cannot fail.
+                let _ = z.write_all(&self.json);
+                Bytes::from(z.finish().unwrap_or_default())
+            })
+            .clone()
+    }
+
+    fn bytes(&self) -> usize {
+        self.json.len() + self.gzip.get().map_or(0, |z| z.len())
+    }
 }
 
 impl Inner {
@@ -66,6 +195,35 @@ impl MapCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The answer kept for `key`, if any (a key of an older tree version finds nothing).
+    pub fn answer(&self, key: &AnswerKey) -> Option<Arc<Answer>> {
+        let g = self.lock();
+        if g.version != key.version {
+            return None;
+        }
+        g.answers.get(key).cloned()
+    }
+
+    /// Keeps `answer` under `key` (not if the tree has moved on since its version). Its size
+    /// is counted with its gzip if made (the caller makes it first when its client asked); a
+    /// gzip made later is not counted, so what is kept stays under twice the budget.
+    pub fn keep(&self, key: AnswerKey, answer: Arc<Answer>) {
+        let mut g = self.lock();
+        g.at(key.version);
+        if g.version != key.version {
+            return;
+        }
+        let bytes = answer.bytes();
+        if g.answer_bytes + bytes > ANSWER_BUDGET {
+            g.answers.clear();
+            g.answer_bytes = 0;
+        }
+        if let Some(old) = g.answers.insert(key, answer) {
+            g.answer_bytes -= old.bytes().min(g.answer_bytes);
+        }
+        g.answer_bytes += bytes;
+    }
+
     /// The nodes of one level (paths of `path_len` characters) under `root_path` whose boxes meet
     /// `bbox`, in path order, at most `limit`, with their outlines simplified for `zoom`.
     pub async fn in_view(
@@ -91,7 +249,9 @@ impl MapCache {
         let index = match cached {
             Some(i) => i,
             None => {
-                let i = Arc::new(shanzhi_store::node::outline_index(db, path_len).await?);
+                let entries = shanzhi_store::node::outline_index(db, path_len).await?;
+                let i =
+                    Arc::new(tokio::task::spawn_blocking(move || LevelIndex::new(entries)).await?);
                 let mut g = self.lock();
                 if g.version == version {
                     g.levels.insert(path_len, i.clone());
@@ -99,22 +259,9 @@ impl MapCache {
                 i
             }
         };
-        let start = index.partition_point(|e| e.path.as_str() < root_path);
-        let mut hits: Vec<usize> = Vec::new();
-        let mut truncated = false;
-        for (i, e) in index[start..].iter().enumerate() {
-            if !e.path.starts_with(root_path) {
-                break;
-            }
-            let b = e.bbox;
-            if b[2] >= bbox[0] && b[0] <= bbox[2] && b[3] >= bbox[1] && b[1] <= bbox[3] {
-                if hits.len() == limit {
-                    truncated = true;
-                    break;
-                }
-                hits.push(start + i);
-            }
-        }
+        let mut hits = index.meeting(root_path, bbox);
+        let truncated = hits.len() > limit;
+        hits.truncate(limit);
         // The outlines made before, and the codes still to make.
         let mut shown: Vec<(usize, Option<Arc<str>>)> = Vec::with_capacity(hits.len());
         let mut missing: Vec<&str> = Vec::new();
@@ -164,6 +311,8 @@ impl MapCache {
             }
         }
         Ok(InView {
+            version,
+            zoom,
             index,
             // A node whose outline went between the two reads is left out.
             shown: shown
@@ -197,4 +346,66 @@ pub fn simplified(shape: &Shape, zoom: u8) -> serde_json::Value {
         })
         .collect();
     geojson_rounded(&MultiPolygon(parts), decimals)
+}
+
+#[cfg(test)]
+mod tests {
+    use shanzhi_store::node::OutlineEntry;
+
+    use super::{LevelIndex, SCAN_AT_MOST};
+
+    /// Grids on a 100 × 100 lattice of 0.01° cells, ten towns of ten rows each.
+    fn lattice() -> LevelIndex {
+        let mut entries = Vec::new();
+        for row in 0..100 {
+            for col in 0..100 {
+                let path = format!("44010{:02}{:02}{:03}", row / 10, row % 10, col);
+                let (lon, lat) = (113.0 + col as f64 * 0.01, 23.0 + row as f64 * 0.01);
+                entries.push(OutlineEntry {
+                    code: path.clone(),
+                    path,
+                    name: String::new(),
+                    level: "grid".into(),
+                    bbox: [lon, lat, lon + 0.01, lat + 0.01],
+                });
+            }
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        LevelIndex::new(entries)
+    }
+
+    #[test]
+    fn the_rtree_finds_what_a_scan_finds_in_path_order() {
+        let index = lattice();
+        assert!(index.len() > SCAN_AT_MOST);
+        let scan = |root: &str, b: [f64; 4]| -> Vec<usize> {
+            (0..index.len())
+                .filter(|&i| {
+                    let e = index[i].bbox;
+                    index[i].path.starts_with(root)
+                        && e[2] >= b[0]
+                        && e[0] <= b[2]
+                        && e[3] >= b[1]
+                        && e[1] <= b[3]
+                })
+                .collect()
+        };
+        let cases: [(&str, [f64; 4], usize); 6] = [
+            // The whole root (R-tree), a box inside, a box touching one cell's corner.
+            ("4401", [113.0, 23.0, 114.0, 24.0], 10_000),
+            ("4401", [113.105, 23.105, 113.125, 23.115], 6),
+            ("4401", [112.0, 22.0, 113.0, 23.0], 1),
+            // A root of ten rows (a scan), the same box.
+            ("4401003", [113.105, 23.105, 113.125, 23.115], 0),
+            ("4401001", [113.105, 23.105, 113.125, 23.115], 6),
+            // Nothing under the root, and a box off the lattice.
+            ("4402", [113.0, 23.0, 114.0, 24.0], 0),
+        ];
+        for (root, b, n) in cases {
+            let got = index.meeting(root, b);
+            assert_eq!(got, scan(root, b), "{root} {b:?}");
+            assert_eq!(got.len(), n, "{root} {b:?}");
+        }
+        assert!(index.meeting("4401", [120.0, 30.0, 121.0, 31.0]).is_empty());
+    }
 }

@@ -941,8 +941,16 @@ impl Db {
 
     /// The shared tree version: bumped on every change to regions or grids.
     pub async fn tree_version(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT value FROM meta WHERE key = 'tree_version'";
+        // One primary-key probe, asked by every map request: read directly.
+        if let Some(direct) = self.direct() {
+            return direct
+                .row(SQL, &[])?
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no tree_version in meta")))?
+                .int(0);
+        }
         Ok(with_pool!(self, pool => {
-            sqlx::query_scalar::<_, i64>("SELECT value FROM meta WHERE key = 'tree_version'").fetch_one(pool).await?
+            sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?
         }))
     }
 

@@ -279,3 +279,70 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    the_maps_kept_answers_follow_the_figures_and_come_gzipped_when_asked,
+    |app| {
+        let c = app.seed_loop().await;
+        app.report(&c.citizen, c.gas).await;
+        let path = "/api/v1/map/nodes?level=grid&bbox=115.29,22.77,115.35,22.80&zoom=14";
+        let ask = |encoding: Option<&'static str>| {
+            let mut req = app
+                .client
+                .get(format!("{}{path}", app.url))
+                .bearer_auth(&c.town_dispatcher.token);
+            if let Some(e) = encoding {
+                req = req.header("accept-encoding", e);
+            }
+            async move { req.send().await.unwrap() }
+        };
+        let plain = || async {
+            let r = ask(None).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            assert!(r.headers().get("content-encoding").is_none());
+            r.json::<Value>().await.unwrap()
+        };
+        let open_in = |v: &Value, code: &str| {
+            v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["properties"]["code"] == code)
+                .unwrap()["properties"]["value"]
+                .as_f64()
+                .unwrap()
+        };
+        let first = plain().await;
+        assert_eq!(open_in(&first, "441502001001001"), 1.0);
+        // Asked again: the kept answer, the same.
+        assert_eq!(plain().await, first);
+
+        // Gzip when asked for: the same answer, compressed, and said so.
+        for accept in ["gzip", "br;q=1.0, gzip;q=0.8", "*"] {
+            let r = ask(Some(accept)).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()["content-encoding"], "gzip", "{accept}");
+            assert_eq!(r.headers()["vary"], "accept-encoding");
+            let z = r.bytes().await.unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
+                .unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), first);
+        }
+        // Refused gzip: plain text.
+        let r = ask(Some("gzip;q=0")).await;
+        assert!(r.headers().get("content-encoding").is_none());
+        assert_eq!(r.json::<Value>().await.unwrap(), first);
+
+        // A new order in the same grid: the same shapes with another figure, a new answer.
+        app.report(&c.citizen, c.gas).await;
+        let second = plain().await;
+        assert_eq!(open_in(&second, "441502001001001"), 2.0);
+        let r = ask(Some("gzip")).await;
+        let z = r.bytes().await.unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
+            .unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), second);
+    }
+);

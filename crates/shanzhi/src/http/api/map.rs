@@ -2,10 +2,11 @@
 //! outlines and a figure per shape to colour by; events as points.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shanzhi_domain::tree::{Level, NodeCode, GRID_SEGMENT_LEN, REGION_CODE_LEN};
@@ -14,6 +15,7 @@ use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
+use crate::map::{Answer, AnswerKey, InView};
 
 /// Most shapes or points in one answer.
 const MAX_FEATURES: usize = 6000;
@@ -154,8 +156,9 @@ fn common_prefix<'a>(mut paths: impl Iterator<Item = &'a str>) -> &'a str {
 async fn nodes(
     State(app): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Query(q): Query<NodesQuery>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let Some(root) = user.actor.scope.node().cloned() else {
         return Err(ApiError::forbidden("citizens use the portal map"));
     };
@@ -230,7 +233,53 @@ async fn nodes(
         }
     }
     let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
-    // Written as text around the outlines kept ready as GeoJSON text.
+    let shown_values: Vec<Option<f64>> = view
+        .shown
+        .iter()
+        .map(|(i, _)| {
+            values
+                .get(&view.index[*i].path)
+                .cloned()
+                .unwrap_or(if zero_default { Some(0.0) } else { None })
+        })
+        .collect();
+    // The same shapes with the same figures are the same answer: kept whole, and gzipped once.
+    let key = AnswerKey {
+        version: view.version,
+        path_len: len,
+        zoom: view.zoom,
+        figure: figure.to_owned(),
+        truncated: view.truncated,
+        shown: view.shown.iter().map(|(i, _)| *i as u32).collect(),
+        values: shown_values.iter().map(|v| v.map(f64::to_bits)).collect(),
+    };
+    let gzip = accepts_gzip(&headers);
+    let answer = match app.map.answer(&key) {
+        Some(a) => a,
+        None => {
+            let a = Arc::new(Answer::new(nodes_json(&view, figure, &shown_values)));
+            if gzip {
+                a.gzip();
+            }
+            app.map.keep(key, a.clone());
+            a
+        }
+    };
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    let json = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(if gzip {
+        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        ([json, vary, encoding], answer.gzip()).into_response()
+    } else {
+        ([json, vary], answer.json()).into_response()
+    })
+}
+
+/// The answer's text, written around the outlines kept ready as GeoJSON text.
+fn nodes_json(view: &InView, figure: &str, values: &[Option<f64>]) -> String {
     let mut body =
         String::with_capacity(64 + view.shown.iter().map(|(_, o)| o.len() + 160).sum::<usize>());
     body.push_str(r#"{"type":"FeatureCollection","figure":"#);
@@ -238,12 +287,8 @@ async fn nodes(
     body.push_str(r#","truncated":"#);
     body.push_str(if view.truncated { "true" } else { "false" });
     body.push_str(r#","features":["#);
-    for (k, (i, outline)) in view.shown.iter().enumerate() {
+    for (k, ((i, outline), v)) in view.shown.iter().zip(values).enumerate() {
         let n = &view.index[*i];
-        let v = values
-            .get(&n.path)
-            .cloned()
-            .unwrap_or(if zero_default { Some(0.0) } else { None });
         if k > 0 {
             body.push(',');
         }
@@ -256,7 +301,26 @@ async fn nodes(
         body.push('}');
     }
     body.push_str("]}");
-    Ok(([(header::CONTENT_TYPE, "application/json")], body))
+    body
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (`gzip` or `*`, not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 #[derive(Deserialize)]
@@ -421,7 +485,32 @@ async fn card(
 
 #[cfg(test)]
 mod tests {
-    use super::{count_roots, parse_categories, whole_cells, COUNT_ROOTS};
+    use super::{accepts_gzip, count_roots, parse_categories, whole_cells, COUNT_ROOTS};
+
+    #[test]
+    fn gzip_is_sent_when_the_client_takes_it() {
+        let cases: [(&[&str], bool); 9] = [
+            (&[], false),
+            (&["gzip"], true),
+            (&["GZIP"], true),
+            (&["gzip, deflate, br"], true),
+            (&["br;q=1.0, gzip;q=0.8"], true),
+            (&["*"], true),
+            (&["gzip;q=0"], false),
+            (&["br", "gzip ; q=0.5"], true),
+            (&["identity, x-gzip"], false),
+        ];
+        for (values, want) in cases {
+            let mut h = axum::http::HeaderMap::new();
+            for v in values {
+                h.append(
+                    axum::http::header::ACCEPT_ENCODING,
+                    axum::http::HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            assert_eq!(accepts_gzip(&h), want, "{values:?}");
+        }
+    }
 
     #[test]
     fn open_orders_are_counted_under_the_fewest_subtrees_that_hold_the_view() {
