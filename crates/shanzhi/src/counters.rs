@@ -260,8 +260,7 @@ fn split(through: i64, from: i64, to: i64) -> (Span, Span) {
 
 /// The day key after `day` (yyyymmdd); a key that is not a date is followed by the next number.
 fn day_after(day: i64) -> i64 {
-    let (y, m, d) = (day / 10_000, (day / 100) % 100, day % 100);
-    chrono::NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32)
+    shanzhi_store::event::day_date(day)
         .and_then(|d| d.succ_opt())
         .map_or(day + 1, crate::calendar::day_number)
 }

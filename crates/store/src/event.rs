@@ -162,23 +162,26 @@ pub fn coarse_keys(day: i64) -> [i64; 2] {
     [-(day / 100), -(day / 10_000)]
 }
 
+/// The date of a day key (yyyymmdd), if it is one in the years 1000–9999.
+pub fn day_date(key: i64) -> Option<chrono::NaiveDate> {
+    let (y, m, d) = (key / 10_000, (key / 100) % 100, key % 100);
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(y).ok()?,
+        u32::try_from(m).ok()?,
+        u32::try_from(d).ok()?,
+    )
+}
+
 /// Ranges of keys (see [`coarse_keys`]) that together hold days `from..=to` once each: whole
 /// years by their year rows, whole months by their month rows, the rest by days. At most five
 /// ranges for any span (days, months, years, months, days). A day that is not a date, or a year
 /// before 1000, is read day by day.
 pub fn day_spans(from: i64, to: i64) -> Vec<(i64, i64)> {
     use chrono::{Datelike, NaiveDate};
-    let date = |k: i64| -> Option<NaiveDate> {
-        let (y, m, d) = (k / 10_000, (k / 100) % 100, k % 100);
-        if !(1000..=9999).contains(&y) {
-            return None;
-        }
-        NaiveDate::from_ymd_opt(
-            i32::try_from(y).ok()?,
-            u32::try_from(m).ok()?,
-            u32::try_from(d).ok()?,
-        )
-    };
+    let date = day_date;
     let key = |d: NaiveDate| {
         i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
     };
