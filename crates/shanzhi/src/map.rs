@@ -7,14 +7,15 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use bytes::Bytes;
-
 use anyhow::Context;
+use bytes::Bytes;
 use geo::{MultiPolygon, Polygon, Simplify};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
+use serde_json::json;
 use shanzhi_domain::grid::polygon::geojson_rounded;
 use shanzhi_domain::grid::Shape;
 use shanzhi_store::node::OutlineEntry;
@@ -39,20 +40,19 @@ const SCAN_AT_MOST: usize = 4096;
 /// position in that order).
 pub struct LevelIndex {
     entries: Vec<OutlineEntry>,
-    boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
 }
 
 impl LevelIndex {
     fn new(entries: Vec<OutlineEntry>) -> LevelIndex {
+        // A box that is not four finite numbers meets no view (the scan's test says so too).
         let boxes = entries
             .iter()
             .enumerate()
+            .filter(|(_, e)| e.bbox.iter().all(|c| c.is_finite()))
             .map(|(i, e)| {
                 let b = e.bbox;
-                GeomWithData::new(
-                    Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
-                    i as u32,
-                )
+                GeomWithData::new(Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]), i)
             })
             .collect();
         LevelIndex {
@@ -75,7 +75,7 @@ impl LevelIndex {
         let mut hits: Vec<usize> = self
             .boxes
             .locate_in_envelope_intersecting(&view)
-            .map(|g| g.data as usize)
+            .map(|g| g.data)
             .filter(|&i| (start..end).contains(&i) && meets(e[i].bbox))
             .collect();
         hits.sort_unstable();
@@ -110,7 +110,8 @@ struct Inner {
     /// zoom → code → outline.
     outlines: HashMap<u8, HashMap<String, Arc<str>>>,
     bytes: usize,
-    answers: HashMap<AnswerKey, Arc<Answer>>,
+    /// Each answer with the bytes it was counted at.
+    answers: HashMap<AnswerKey, (Arc<Answer>, usize)>,
     answer_bytes: usize,
 }
 
@@ -124,9 +125,39 @@ pub struct AnswerKey {
     pub figure: String,
     pub truncated: bool,
     /// The shapes shown, as positions in the level's index, in order.
-    pub shown: Vec<u32>,
+    pub shown: Vec<usize>,
     /// Each shown shape's figure, as the bits of its `f64`.
     pub values: Vec<Option<u64>>,
+}
+
+impl InView {
+    /// The answer's text (a GeoJSON feature collection, each shape with its figure from
+    /// `values`, in order), written around the outlines kept ready as GeoJSON text.
+    pub fn answer_json(&self, figure: &str, values: &[Option<f64>]) -> String {
+        let mut body = String::with_capacity(
+            64 + self.shown.iter().map(|(_, o)| o.len() + 160).sum::<usize>(),
+        );
+        body.push_str(r#"{"type":"FeatureCollection","figure":"#);
+        body.push_str(&json!(figure).to_string());
+        body.push_str(r#","truncated":"#);
+        body.push_str(if self.truncated { "true" } else { "false" });
+        body.push_str(r#","features":["#);
+        for (k, ((i, outline), v)) in self.shown.iter().zip(values).enumerate() {
+            let n = &self.index[*i];
+            if k > 0 {
+                body.push(',');
+            }
+            body.push_str(r#"{"type":"Feature","properties":"#);
+            body.push_str(
+                &json!({"code": n.code, "name": n.name, "level": n.level, "value": v}).to_string(),
+            );
+            body.push_str(r#","geometry":"#);
+            body.push_str(outline);
+            body.push('}');
+        }
+        body.push_str("]}");
+        body
+    }
 }
 
 /// A whole answer: its JSON text, and the text gzipped (made the first time a client asks).
@@ -155,9 +186,8 @@ impl Answer {
                     Vec::with_capacity(self.json.len() / 4),
                     flate2::Compression::fast(),
                 );
-                // Writing to a `Vec` cannot fail.
-                let _ = z.write_all(&self.json);
-                Bytes::from(z.finish().unwrap_or_default())
+                z.write_all(&self.json).expect("writing to a Vec");
+                Bytes::from(z.finish().expect("writing to a Vec"))
             })
             .clone()
     }
@@ -184,6 +214,7 @@ impl Inner {
 #[derive(Default)]
 pub struct MapCache {
     inner: Mutex<Inner>,
+    reused: AtomicU64,
 }
 
 impl MapCache {
@@ -201,12 +232,22 @@ impl MapCache {
         if g.version != key.version {
             return None;
         }
-        g.answers.get(key).cloned()
+        let a = g.answers.get(key).map(|(a, _)| a.clone());
+        if a.is_some() {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+        }
+        a
     }
 
-    /// Keeps `answer` under `key` (not if the tree has moved on since its version). Its size
-    /// is counted with its gzip if made (the caller makes it first when its client asked); a
-    /// gzip made later is not counted, so what is kept stays under twice the budget.
+    /// How many answers were served from the kept ones since the start.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
+    }
+
+    /// Keeps `answer` under `key` (not if the tree has moved on since its version, nor when
+    /// one is kept there already: two requests that missed at once made the same text). Its
+    /// size is counted with its gzip if made (the caller makes it first when its client asked);
+    /// a gzip made later is not counted, so what is kept stays under twice the budget.
     pub fn keep(&self, key: AnswerKey, answer: Arc<Answer>) {
         let mut g = self.lock();
         g.at(key.version);
@@ -214,13 +255,14 @@ impl MapCache {
             return;
         }
         let bytes = answer.bytes();
+        if bytes > ANSWER_BUDGET || g.answers.contains_key(&key) {
+            return;
+        }
         if g.answer_bytes + bytes > ANSWER_BUDGET {
             g.answers.clear();
             g.answer_bytes = 0;
         }
-        if let Some(old) = g.answers.insert(key, answer) {
-            g.answer_bytes -= old.bytes().min(g.answer_bytes);
-        }
+        g.answers.insert(key, (answer, bytes));
         g.answer_bytes += bytes;
     }
 
@@ -352,22 +394,27 @@ pub fn simplified(shape: &Shape, zoom: u8) -> serde_json::Value {
 mod tests {
     use shanzhi_store::node::OutlineEntry;
 
-    use super::{LevelIndex, SCAN_AT_MOST};
+    use std::sync::Arc;
 
-    /// Grids on a 100 × 100 lattice of 0.01° cells, ten towns of ten rows each.
+    use super::{Answer, AnswerKey, LevelIndex, MapCache, ANSWER_BUDGET, SCAN_AT_MOST};
+
+    /// Grids on a 100 × 100 lattice of 0.01° cells, ten towns of ten rows each; and the same
+    /// lattice again under another city ("4402"), on the same ground.
     fn lattice() -> LevelIndex {
         let mut entries = Vec::new();
-        for row in 0..100 {
-            for col in 0..100 {
-                let path = format!("44010{:02}{:02}{:03}", row / 10, row % 10, col);
-                let (lon, lat) = (113.0 + col as f64 * 0.01, 23.0 + row as f64 * 0.01);
-                entries.push(OutlineEntry {
-                    code: path.clone(),
-                    path,
-                    name: String::new(),
-                    level: "grid".into(),
-                    bbox: [lon, lat, lon + 0.01, lat + 0.01],
-                });
+        for city in ["44010", "44020"] {
+            for row in 0..100 {
+                for col in 0..100 {
+                    let path = format!("{city}{:02}{:02}{:03}", row / 10, row % 10, col);
+                    let (lon, lat) = (113.0 + col as f64 * 0.01, 23.0 + row as f64 * 0.01);
+                    entries.push(OutlineEntry {
+                        code: path.clone(),
+                        path,
+                        name: String::new(),
+                        level: "grid".into(),
+                        bbox: [lon, lat, lon + 0.01, lat + 0.01],
+                    });
+                }
             }
         }
         entries.sort_by(|a, b| a.path.cmp(&b.path));
@@ -390,7 +437,7 @@ mod tests {
                 })
                 .collect()
         };
-        let cases: [(&str, [f64; 4], usize); 6] = [
+        let cases: [(&str, [f64; 4], usize); 7] = [
             // The whole root (R-tree), a box inside, a box touching one cell's corner.
             ("4401", [113.0, 23.0, 114.0, 24.0], 10_000),
             ("4401", [113.105, 23.105, 113.125, 23.115], 6),
@@ -398,8 +445,10 @@ mod tests {
             // A root of ten rows (a scan), the same box.
             ("4401003", [113.105, 23.105, 113.125, 23.115], 0),
             ("4401001", [113.105, 23.105, 113.125, 23.115], 6),
-            // Nothing under the root, and a box off the lattice.
-            ("4402", [113.0, 23.0, 114.0, 24.0], 0),
+            // The other city on the same ground: its own grids only.
+            ("4402", [113.0, 23.0, 114.0, 24.0], 10_000),
+            // Nothing under the root.
+            ("4403", [113.0, 23.0, 114.0, 24.0], 0),
         ];
         for (root, b, n) in cases {
             let got = index.meeting(root, b);
@@ -407,5 +456,77 @@ mod tests {
             assert_eq!(got.len(), n, "{root} {b:?}");
         }
         assert!(index.meeting("4401", [120.0, 30.0, 121.0, 31.0]).is_empty());
+        assert!(index
+            .meeting("4401", [113.2, 23.2, 113.3, 23.3])
+            .iter()
+            .all(|&i| index[i].path.starts_with("4401")));
+    }
+
+    fn key(version: i64, values: &[f64]) -> AnswerKey {
+        AnswerKey {
+            version,
+            path_len: 15,
+            zoom: 14,
+            figure: "open".into(),
+            truncated: false,
+            shown: (0..values.len()).collect(),
+            values: values.iter().map(|v| Some(v.to_bits())).collect(),
+        }
+    }
+
+    #[test]
+    fn a_kept_answer_is_found_by_its_whole_key_at_its_tree_version() {
+        let cache = MapCache::new();
+        let a = Arc::new(Answer::new("{\"a\":1}".into()));
+        cache.keep(key(1, &[1.0, 0.0]), a.clone());
+        let found = cache.answer(&key(1, &[1.0, 0.0])).unwrap();
+        assert!(Arc::ptr_eq(&found, &a));
+        assert_eq!(cache.reused(), 1);
+        // Another figure: not found.
+        assert!(cache.answer(&key(1, &[2.0, 0.0])).is_none());
+        // Two requests that missed at once: the first kept stays.
+        cache.keep(key(1, &[1.0, 0.0]), Arc::new(Answer::new("{}".into())));
+        assert!(Arc::ptr_eq(
+            &cache.answer(&key(1, &[1.0, 0.0])).unwrap(),
+            &a
+        ));
+        // A newer tree drops it; a late keep of the older tree keeps nothing.
+        assert!(cache.answer(&key(2, &[1.0, 0.0])).is_none());
+        cache.keep(key(2, &[1.0, 0.0]), Arc::new(Answer::new("{}".into())));
+        assert!(cache.answer(&key(1, &[1.0, 0.0])).is_none());
+        cache.keep(key(1, &[3.0]), Arc::new(Answer::new("{}".into())));
+        assert!(cache.answer(&key(1, &[3.0])).is_none());
+        assert_eq!(cache.reused(), 2);
+    }
+
+    #[test]
+    fn kept_answers_start_again_past_the_budget() {
+        let cache = MapCache::new();
+        let half = || Arc::new(Answer::new("x".repeat(ANSWER_BUDGET / 2)));
+        cache.keep(key(1, &[1.0]), half());
+        cache.keep(key(1, &[2.0]), half());
+        assert!(cache.answer(&key(1, &[1.0])).is_some());
+        assert!(cache.answer(&key(1, &[2.0])).is_some());
+        cache.keep(key(1, &[3.0]), half());
+        assert!(cache.answer(&key(1, &[1.0])).is_none());
+        assert!(cache.answer(&key(1, &[2.0])).is_none());
+        assert!(cache.answer(&key(1, &[3.0])).is_some());
+        // One answer larger than the budget is not kept at all.
+        cache.keep(
+            key(1, &[4.0]),
+            Arc::new(Answer::new("x".repeat(ANSWER_BUDGET + 1))),
+        );
+        assert!(cache.answer(&key(1, &[4.0])).is_none());
+        assert!(cache.answer(&key(1, &[3.0])).is_some());
+    }
+
+    #[test]
+    fn an_answer_gzips_to_its_text() {
+        let a = Answer::new("{\"features\":[]}".repeat(100));
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&a.gzip()[..]), &mut text)
+            .unwrap();
+        assert_eq!(text.as_bytes(), &a.json()[..]);
+        assert!(a.gzip().len() < a.json().len());
     }
 }

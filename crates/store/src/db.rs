@@ -827,6 +827,14 @@ impl Db {
         }
     }
 
+    /// [`Db::direct`], shared: for a direct read in `spawn_blocking`.
+    pub fn direct_shared(&self) -> Option<std::sync::Arc<crate::sqlite_read::Readers>> {
+        match self {
+            Db::Sqlite { direct, .. } => direct.clone(),
+            Db::Postgres(_) => None,
+        }
+    }
+
     /// Which engine this is.
     pub fn engine(&self) -> Engine {
         match self {

@@ -181,13 +181,12 @@ pub fn day_date(key: i64) -> Option<chrono::NaiveDate> {
 /// before 1000, is read day by day.
 pub fn day_spans(from: i64, to: i64) -> Vec<(i64, i64)> {
     use chrono::{Datelike, NaiveDate};
-    let date = day_date;
     let key = |d: NaiveDate| {
         i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
     };
     // Day keys are positive: a range reaching below them (a year written with a minus sign)
     // must not take in the month and year rows.
-    let (Some(mut d), Some(end)) = (date(from), date(to)) else {
+    let (Some(mut d), Some(end)) = (day_date(from), day_date(to)) else {
         return vec![(from.max(1), to)];
     };
     let mut out: Vec<(i64, i64)> = Vec::new();
@@ -1619,9 +1618,9 @@ pub async fn open_counts_under(
     );
     let ends: Vec<String> = roots.iter().map(|r| subtree_end(r)).collect();
     let len = i32::try_from(path_len).unwrap_or(i32::MAX);
-    // Open orders only, through their partial index: read directly (one row per shape with
-    // open orders, a few thousand over a city, no thread hand-over per row).
-    if let Some(direct) = db.direct() {
+    // Open orders only, through their partial index: read directly (no thread hand-over per
+    // row), on a blocking thread since a province's view reads thousands of them.
+    if let Some(direct) = db.direct_shared() {
         let mut binds: Vec<Bind> = Vec::with_capacity(2 * roots.len() + 3);
         for (root, end) in roots.iter().zip(&ends) {
             binds.push(Bind::Text((*root).to_owned()));
@@ -1632,11 +1631,15 @@ pub async fn open_counts_under(
             binds.push(Bind::Int(d));
             binds.push(Bind::Text(summoned_pattern(d)));
         }
-        return direct
-            .rows(&sql, &binds, MAX_OPEN_COUNT_ROWS)?
-            .iter()
-            .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
-            .collect();
+        return tokio::task::spawn_blocking(move || {
+            direct
+                .rows(&sql, &binds, MAX_OPEN_COUNT_ROWS)?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
+                .collect()
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.into()))?;
     }
     Ok(with_pool!(db, pool => {
         let mut q = sqlx::query_as(&sql);

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod gzip;
 pub mod open311;
 pub mod page;
 pub mod reason;

@@ -315,7 +315,9 @@ db_test!(
         let first = plain().await;
         assert_eq!(open_in(&first, "441502001001001"), 1.0);
         // Asked again: the kept answer, the same.
+        let reused = app.state.map.reused();
         assert_eq!(plain().await, first);
+        assert_eq!(app.state.map.reused(), reused + 1);
 
         // Gzip when asked for: the same answer, compressed, and said so.
         for accept in ["gzip", "br;q=1.0, gzip;q=0.8", "*"] {
@@ -336,7 +338,13 @@ db_test!(
 
         // A new order in the same grid: the same shapes with another figure, a new answer.
         app.report(&c.citizen, c.gas).await;
+        let reused = app.state.map.reused();
         let second = plain().await;
+        assert_eq!(
+            app.state.map.reused(),
+            reused,
+            "a new figure is a new answer"
+        );
         assert_eq!(open_in(&second, "441502001001001"), 2.0);
         let r = ask(Some("gzip")).await;
         let z = r.bytes().await.unwrap();

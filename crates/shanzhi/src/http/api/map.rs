@@ -15,7 +15,7 @@ use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
-use crate::map::{Answer, AnswerKey, InView};
+use crate::map::{Answer, AnswerKey};
 
 /// Most shapes or points in one answer.
 const MAX_FEATURES: usize = 6000;
@@ -250,14 +250,14 @@ async fn nodes(
         zoom: view.zoom,
         figure: figure.to_owned(),
         truncated: view.truncated,
-        shown: view.shown.iter().map(|(i, _)| *i as u32).collect(),
+        shown: view.shown.iter().map(|(i, _)| *i).collect(),
         values: shown_values.iter().map(|v| v.map(f64::to_bits)).collect(),
     };
-    let gzip = accepts_gzip(&headers);
+    let gzip = crate::http::gzip::accepted(&headers);
     let answer = match app.map.answer(&key) {
         Some(a) => a,
         None => {
-            let a = Arc::new(Answer::new(nodes_json(&view, figure, &shown_values)));
+            let a = Arc::new(Answer::new(view.answer_json(figure, &shown_values)));
             if gzip {
                 a.gzip();
             }
@@ -276,51 +276,6 @@ async fn nodes(
     } else {
         ([json, vary], answer.json()).into_response()
     })
-}
-
-/// The answer's text, written around the outlines kept ready as GeoJSON text.
-fn nodes_json(view: &InView, figure: &str, values: &[Option<f64>]) -> String {
-    let mut body =
-        String::with_capacity(64 + view.shown.iter().map(|(_, o)| o.len() + 160).sum::<usize>());
-    body.push_str(r#"{"type":"FeatureCollection","figure":"#);
-    body.push_str(&Value::from(figure).to_string());
-    body.push_str(r#","truncated":"#);
-    body.push_str(if view.truncated { "true" } else { "false" });
-    body.push_str(r#","features":["#);
-    for (k, ((i, outline), v)) in view.shown.iter().zip(values).enumerate() {
-        let n = &view.index[*i];
-        if k > 0 {
-            body.push(',');
-        }
-        body.push_str(r#"{"type":"Feature","properties":"#);
-        body.push_str(
-            &json!({"code": n.code, "name": n.name, "level": n.level, "value": v}).to_string(),
-        );
-        body.push_str(r#","geometry":"#);
-        body.push_str(outline);
-        body.push('}');
-    }
-    body.push_str("]}");
-    body
-}
-
-/// Whether the request's `Accept-Encoding` takes gzip (`gzip` or `*`, not with `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f64>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
 }
 
 #[derive(Deserialize)]
@@ -485,32 +440,7 @@ async fn card(
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts_gzip, count_roots, parse_categories, whole_cells, COUNT_ROOTS};
-
-    #[test]
-    fn gzip_is_sent_when_the_client_takes_it() {
-        let cases: [(&[&str], bool); 9] = [
-            (&[], false),
-            (&["gzip"], true),
-            (&["GZIP"], true),
-            (&["gzip, deflate, br"], true),
-            (&["br;q=1.0, gzip;q=0.8"], true),
-            (&["*"], true),
-            (&["gzip;q=0"], false),
-            (&["br", "gzip ; q=0.5"], true),
-            (&["identity, x-gzip"], false),
-        ];
-        for (values, want) in cases {
-            let mut h = axum::http::HeaderMap::new();
-            for v in values {
-                h.append(
-                    axum::http::header::ACCEPT_ENCODING,
-                    axum::http::HeaderValue::from_str(v).unwrap(),
-                );
-            }
-            assert_eq!(accepts_gzip(&h), want, "{values:?}");
-        }
-    }
+    use super::{count_roots, parse_categories, whole_cells, COUNT_ROOTS};
 
     #[test]
     fn open_orders_are_counted_under_the_fewest_subtrees_that_hold_the_view() {
