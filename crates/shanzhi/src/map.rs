@@ -1,13 +1,15 @@
 //! The people's map's shapes, kept in memory: each level's outlined nodes with their boxes (to
-//! find what is in view without reading an outline), and each outline simplified for a zoom as
-//! GeoJSON text, made the first time it is asked for; and whole answers, as JSON text and
-//! gzip, keyed on everything they are written from (the shapes shown, their figures). Everything
-//! is dropped when the tree's version moves (any node written: shapes and names), which every
-//! request checks.
+//! find what is in view without reading an outline), built at start and when the tree moves;
+//! each outline simplified for a zoom as GeoJSON text, made the first time it is asked for;
+//! the figures of the shapes in view, kept while the database's data version stays (nothing
+//! committed: the same count; SQLite only); and whole answers, as JSON text and gzip, keyed on
+//! everything they are written from (the shapes shown, their figures). Everything is dropped
+//! when the tree's version moves (a node written with a shape, a shape or a name changed),
+//! which every request checks.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
@@ -113,6 +115,31 @@ struct Inner {
     /// Each answer with the bytes it was counted at.
     answers: HashMap<AnswerKey, (Arc<Answer>, usize)>,
     answer_bytes: usize,
+    /// The figures counted at the data version `figures_at` (older ones are of no use).
+    figures: HashMap<FiguresKey, Arc<Vec<Option<f64>>>>,
+    figures_at: i64,
+    figures_bytes: usize,
+}
+
+/// At most about this much is kept of figures (their keys and values) for one data version;
+/// past it, start again. A city's villages are ≈ 6,000 shapes, ≈ 150 KB.
+const FIGURES_BUDGET: usize = 16 << 20;
+
+/// What a map answer's figures are counted from, all of it: while the database's data
+/// version ([`Db::data_version`]) stays, the same key counts the same figures.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FiguresKey {
+    /// The data version read before counting.
+    pub data: i64,
+    pub version: i64,
+    pub path_len: i64,
+    pub figure: String,
+    /// A department handler's figures are their department's.
+    pub department: Option<i64>,
+    /// The days counted (first, last), for the figures over a window; (0, 0) for a stock.
+    pub days: (i64, i64),
+    /// The shapes shown, as positions in the level's index, in order.
+    pub shown: Vec<usize>,
 }
 
 /// What a map answer is written from, all of it: the same key, the same text.
@@ -215,6 +242,9 @@ impl Inner {
 pub struct MapCache {
     inner: Mutex<Inner>,
     reused: AtomicU64,
+    figures_reused: AtomicU64,
+    /// A [`MapCache::warm`] is running.
+    warming: AtomicBool,
 }
 
 impl MapCache {
@@ -237,6 +267,55 @@ impl MapCache {
             self.reused.fetch_add(1, Ordering::Relaxed);
         }
         a
+    }
+
+    /// The figures kept for `key`, if any: only at the newest data version seen.
+    pub fn figures(&self, key: &FiguresKey) -> Option<Arc<Vec<Option<f64>>>> {
+        let g = self.lock();
+        if g.version != key.version || g.figures_at != key.data {
+            return None;
+        }
+        let f = g.figures.get(key).cloned();
+        if f.is_some() {
+            self.figures_reused.fetch_add(1, Ordering::Relaxed);
+        }
+        f
+    }
+
+    /// The levels whose indexes are kept (their path lengths, sorted) and the tree version
+    /// they are of.
+    pub fn levels_kept(&self) -> (i64, Vec<i64>) {
+        let g = self.lock();
+        let mut lens: Vec<i64> = g.levels.keys().copied().collect();
+        lens.sort_unstable();
+        (g.version, lens)
+    }
+
+    /// How many times figures were served from the kept ones since the start.
+    pub fn figures_reused(&self) -> u64 {
+        self.figures_reused.load(Ordering::Relaxed)
+    }
+
+    /// Keeps figures counted after reading the data version `key.data`. A newer data version
+    /// forgets the older figures; figures of an older one than kept are not kept.
+    pub fn keep_figures(&self, key: FiguresKey, figures: Arc<Vec<Option<f64>>>) {
+        let mut g = self.lock();
+        g.at(key.version);
+        if g.version != key.version || key.data < g.figures_at {
+            return;
+        }
+        let bytes = 128
+            + key.figure.len()
+            + key.shown.len() * std::mem::size_of::<usize>()
+            + figures.len() * std::mem::size_of::<Option<f64>>();
+        if key.data > g.figures_at || g.figures_bytes + bytes > FIGURES_BUDGET {
+            g.figures.clear();
+            g.figures_bytes = 0;
+            g.figures_at = key.data;
+        }
+        if g.figures.insert(key, figures).is_none() {
+            g.figures_bytes += bytes;
+        }
     }
 
     /// How many answers were served from the kept ones since the start.
@@ -266,6 +345,53 @@ impl MapCache {
         g.answer_bytes += bytes;
     }
 
+    /// Builds the index of each level in `path_lens` that is not built yet for the tree as it
+    /// is now: at start and after the tree changed, so that no one waits for the first index
+    /// of a level (the province's grids: ≈ 120,000 boxes read and put in an R-tree). Costs a
+    /// read of the tree's version when all are built. One at a time: a call while another
+    /// runs returns at once.
+    pub async fn warm(&self, db: &Db, path_lens: &[i64]) -> anyhow::Result<()> {
+        if self.warming.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        /// Lets the next call run however this one ends.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _done = Done(&self.warming);
+        let version = db.tree_version().await?;
+        for &len in path_lens {
+            self.level(db, version, len).await?;
+        }
+        Ok(())
+    }
+
+    /// The index of one level at the tree's `version` (read by the caller before this): the
+    /// one kept, or read and kept. An index is never older than the version it is kept under.
+    async fn level(&self, db: &Db, version: i64, path_len: i64) -> anyhow::Result<Arc<LevelIndex>> {
+        let cached = {
+            let mut g = self.lock();
+            g.at(version);
+            g.levels
+                .get(&path_len)
+                .filter(|_| g.version == version)
+                .cloned()
+        };
+        if let Some(i) = cached {
+            return Ok(i);
+        }
+        let entries = shanzhi_store::node::outline_index(db, path_len).await?;
+        let i = Arc::new(tokio::task::spawn_blocking(move || LevelIndex::new(entries)).await?);
+        let mut g = self.lock();
+        if g.version == version {
+            g.levels.insert(path_len, i.clone());
+        }
+        Ok(i)
+    }
+
     /// The nodes of one level (paths of `path_len` characters) under `root_path` whose boxes meet
     /// `bbox`, in path order, at most `limit`, with their outlines simplified for `zoom`.
     pub async fn in_view(
@@ -278,29 +404,8 @@ impl MapCache {
         limit: usize,
     ) -> anyhow::Result<InView> {
         let zoom = zoom.min(MAX_ZOOM);
-        // Read after the version: an index is never older than the version it is kept under.
         let version = db.tree_version().await?;
-        let cached = {
-            let mut g = self.lock();
-            g.at(version);
-            g.levels
-                .get(&path_len)
-                .filter(|_| g.version == version)
-                .cloned()
-        };
-        let index = match cached {
-            Some(i) => i,
-            None => {
-                let entries = shanzhi_store::node::outline_index(db, path_len).await?;
-                let i =
-                    Arc::new(tokio::task::spawn_blocking(move || LevelIndex::new(entries)).await?);
-                let mut g = self.lock();
-                if g.version == version {
-                    g.levels.insert(path_len, i.clone());
-                }
-                i
-            }
-        };
+        let index = self.level(db, version, path_len).await?;
         let mut hits = index.meeting(root_path, bbox);
         let truncated = hits.len() > limit;
         hits.truncate(limit);

@@ -827,6 +827,13 @@ impl Db {
         }
     }
 
+    /// A number that stays the same while nothing is committed to the database
+    /// ([`crate::sqlite_read::Readers::data_version`]), for keeping what was read until the
+    /// data moves; `None` where there is no such number (PostgreSQL, an in-memory SQLite).
+    pub fn data_version(&self) -> Result<Option<i64>, StoreError> {
+        self.direct().map(|d| d.data_version()).transpose()
+    }
+
     /// [`Db::direct`], shared: for a direct read in `spawn_blocking`.
     pub fn direct_shared(&self) -> Option<std::sync::Arc<crate::sqlite_read::Readers>> {
         match self {
@@ -947,7 +954,9 @@ impl Db {
         Ok(())
     }
 
-    /// The shared tree version: bumped on every change to regions or grids.
+    /// The shared tree version: bumped whenever a node is written with a shape, or a node's
+    /// shape or name changes (`node::write`): what the point index and the map's outlines are
+    /// built from. A node written without a shape is on neither and moves nothing.
     pub async fn tree_version(&self) -> Result<i64, StoreError> {
         const SQL: &str = "SELECT value FROM meta WHERE key = 'tree_version'";
         // One primary-key probe, asked by every map request: read directly.

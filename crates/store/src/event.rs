@@ -1380,11 +1380,40 @@ pub async fn counters(
             to_day
         )
     );
+    if let Some(direct) = few_days(db, from_day, to_day) {
+        let binds = [
+            Bind::Text(node_path.to_owned()),
+            Bind::Text(dim.to_owned()),
+            Bind::Int(dim_id),
+        ];
+        let r = direct
+            .row(&sql, &binds)?
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("a sum answered no row")))?;
+        return direct_counters(&r, 0);
+    }
     let row = with_pool!(db, pool => {
         let r = sqlx::query(&sql).bind(node_path).bind(dim).bind(dim_id).fetch_one(pool).await?;
         read_counters(&r, 0)?
     });
     Ok(row)
+}
+
+/// The direct readers when the days `from_day..=to_day` are a few (the days since the settled
+/// mark, today mostly: a few rows a value), so that the counters are read with no thread
+/// hand-over per row; `None` for longer spans (read on the pool) and on PostgreSQL.
+fn few_days(db: &Db, from_day: i64, to_day: i64) -> Option<&crate::sqlite_read::Readers> {
+    let direct = db.direct()?;
+    let (a, b) = (day_date(from_day)?, day_date(to_day)?);
+    ((b - a).num_days() <= 7).then_some(direct)
+}
+
+/// [`read_counters`] of a direct row.
+fn direct_counters(r: &crate::sqlite_read::Row, offset: usize) -> Result<Counters, StoreError> {
+    let mut v = [0i64; 16];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = r.int(offset + i)?;
+    }
+    Ok(Counters::from_values(v))
 }
 
 fn read_counters<R: sqlx::Row>(r: &R, offset: usize) -> Result<Counters, StoreError>
@@ -1465,6 +1494,21 @@ pub async fn counters_by(
             " GROUP BY dim_id"
         )
     );
+    // A few days, read directly but on a blocking thread: every registered value may be
+    // probed (a province's thousand departments), which is more than a bounded read.
+    if let Some(direct) = few_days(db, from_day, to_day).and(db.direct_shared()) {
+        let mut binds = vec![Bind::Text(node_path.to_owned()), Bind::Text(dim.to_owned())];
+        binds.extend(only.unwrap_or_default().iter().map(|id| Bind::Int(*id)));
+        return tokio::task::spawn_blocking(move || {
+            direct
+                .rows(&sql, &binds, MAX_VALUES)?
+                .iter()
+                .map(|r| Ok((r.int(0)?, direct_counters(r, 1)?)))
+                .collect()
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.into()))?;
+    }
     let out = with_pool!(db, pool => {
         let mut q = sqlx::query(&sql).bind(node_path).bind(dim);
         for id in only.unwrap_or_default() {
@@ -1520,14 +1564,32 @@ pub async fn close_histogram(
     to_day: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
     fold_stats(db).await?;
+    let sql = format!(
+        "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM ({}) s GROUP BY bucket ORDER BY bucket",
+        over_days(
+            "bucket, count",
+            "event_close_hist",
+            "node_path = $1",
+            from_day,
+            to_day
+        )
+    );
+    // A few days of a fixed set of buckets: a bounded read, on this thread.
+    if let Some(direct) = few_days(db, from_day, to_day) {
+        return direct
+            .rows(&sql, &[Bind::Text(node_path.to_owned())], MAX_VALUES)?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.int(1)?)))
+            .collect();
+    }
     Ok(with_pool!(db, pool => {
-        sqlx::query_as(&format!(
-            "SELECT bucket, CAST(SUM(count) AS BIGINT) FROM ({}) s GROUP BY bucket ORDER BY bucket",
-            over_days("bucket, count", "event_close_hist", "node_path = $1", from_day, to_day)
-        ))
-        .bind(node_path).fetch_all(pool).await?
+        sqlx::query_as(&sql).bind(node_path).fetch_all(pool).await?
     }))
 }
+
+/// Most rows of a direct read of counters per value (categories, departments, buckets): a
+/// bound the register never nears, so more is a bug, never a silent cut.
+const MAX_VALUES: usize = 1_000_000;
 
 /// Every timeline line of events under a path (for recounts in tests and audits).
 pub async fn logs_under(db: &Db, path: &str) -> Result<Vec<(LogRow, EventRow)>, StoreError> {

@@ -74,6 +74,21 @@ struct NodeRow {
     updated_at: i64,
 }
 
+impl crate::sqlite_read::FromDirect for NodeRow {
+    fn from_direct(r: &crate::sqlite_read::Row) -> Result<Self, StoreError> {
+        Ok(NodeRow {
+            code: r.text(0)?,
+            parent_code: r.opt_text(1)?,
+            level: r.text(2)?,
+            name: r.text(3)?,
+            geometry: r.opt_text(4)?,
+            version: r.int(5)?,
+            created_at: r.int(6)?,
+            updated_at: r.int(7)?,
+        })
+    }
+}
+
 impl NodeRow {
     fn into_node(self) -> Result<Node, StoreError> {
         let bad = |what: &str| {
@@ -201,6 +216,22 @@ async fn write(
 
 pub async fn get(db: &Db, code: &NodeCode) -> Result<Node, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM node WHERE code = $1");
+    let row: NodeRow =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_one(pool).await?);
+    row.into_node()
+}
+
+/// The node `code` without its outline (`shape` is `None`): for callers that need its name
+/// and level only, such as the figures, which would otherwise read and parse a county's
+/// outline (tens of KB) on every request. One primary-key probe, read directly on SQLite.
+pub async fn head(db: &Db, code: &NodeCode) -> Result<Node, StoreError> {
+    let sql = format!("SELECT {COLUMNS_NO_GEOMETRY} FROM node WHERE code = $1");
+    if let Some(direct) = db.direct() {
+        return direct
+            .one::<NodeRow>(&sql, &[crate::event::Bind::Text(code.as_str().to_owned())])?
+            .ok_or(StoreError::NotFound)?
+            .into_node();
+    }
     let row: NodeRow =
         with_pool!(db, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_one(pool).await?);
     row.into_node()

@@ -10,7 +10,10 @@
 //!
 //! Only for reads that are bounded — an index probe, one page of a list read in index order —
 //! since the calling thread is one of the async runtime's workers and is not given back while
-//! SQLite runs. Anything that may scan (a subtree's list, figures, exports) stays on sqlx.
+//! SQLite runs. Anything that may scan (a subtree's list, figures over long spans, exports)
+//! stays on sqlx, or is read here on a blocking thread ([`crate::Db::direct_shared`] and
+//! `spawn_blocking`: one hand-over for the whole read, as the map's open counts and the
+//! counters of a few days per value are).
 //!
 //! The connections are the server's own file (in WAL mode, which the file keeps), opened
 //! read-write with `query_only` (a read-only open of a WAL file fails when its shared-memory
@@ -134,6 +137,8 @@ pub struct JsonPage {
 pub struct Readers {
     path: CString,
     idle: Mutex<Vec<Conn>>,
+    /// The one connection that asks for [`Readers::data_version`] (a connection's own count).
+    version: Mutex<Option<Conn>>,
     closed: AtomicBool,
 }
 
@@ -159,6 +164,7 @@ impl Readers {
         let readers = Readers {
             path,
             idle: Mutex::new(Vec::new()),
+            version: Mutex::new(None),
             closed: AtomicBool::new(false),
         };
         let first = Conn::open(&readers.path)?;
@@ -185,6 +191,32 @@ impl Readers {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.version.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// SQLite's `PRAGMA data_version` as one connection of these readers sees it: the same
+    /// number from two calls means nothing was committed to the file in between, by any
+    /// connection of any process. That connection never writes, so every commit moves it.
+    /// One connection answers all calls (each connection counts on its own), so two numbers
+    /// are comparable, and they only grow. Read it before the reads it stands for: what they
+    /// saw is then at least as new as the number.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "PRAGMA data_version";
+        let mut g = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        // A new connection would count afresh: its numbers are not comparable with the old.
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(StoreError::Other(anyhow::anyhow!("the readers are closed")));
+        }
+        if g.is_none() {
+            *g = Some(Conn::open(&self.path)?);
+        }
+        let conn = g.as_mut().expect("opened above");
+        let mut v = None;
+        conn.each(SQL, &[], 1, &mut |s| {
+            v = Some(read_row(s).int(0)?);
+            Ok(())
+        })?;
+        v.ok_or_else(|| StoreError::Other(anyhow::anyhow!("no data_version")))
     }
 
     /// The rows `sql` answers for `binds` (`$N` is the N-th), at most `max` of them (a
@@ -768,5 +800,41 @@ mod tests {
     #[test]
     fn memory_databases_have_no_readers() {
         assert!(Readers::open(Path::new(":memory:")).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_data_version_moves_on_a_commit_only() {
+        // A file in WAL mode, as the server's is, written by a connection of its own.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        std::fs::File::create(&path).unwrap();
+        let writer = Conn::open(&CString::new(path.to_str().unwrap()).unwrap()).unwrap();
+        writer
+            .exec("PRAGMA query_only = 0; PRAGMA journal_mode = WAL; \
+                   CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, '王五'), (2, NULL);")
+            .unwrap();
+        let r = Readers::open(&path).unwrap().expect("a file has readers");
+        let mode = r.row("PRAGMA journal_mode", &[]).unwrap().unwrap();
+        assert_eq!(mode.text(0).unwrap(), "wal");
+        let v0 = r.data_version().unwrap();
+        // Reads, by the readers or through the version's own connection, move nothing.
+        r.row("SELECT name FROM t WHERE id = $1", &[Bind::Int(1)])
+            .unwrap();
+        assert_eq!(r.data_version().unwrap(), v0);
+        // A commit by another connection moves it, once.
+        writer
+            .exec("UPDATE t SET name = '赵六' WHERE id = 2;")
+            .unwrap();
+        let v1 = r.data_version().unwrap();
+        assert!(v1 > v0, "{v1} after {v0}");
+        assert_eq!(r.data_version().unwrap(), v1);
+        // A transaction that is rolled back commits nothing.
+        writer
+            .exec("BEGIN; UPDATE t SET name = '钱七' WHERE id = 2; ROLLBACK;")
+            .unwrap();
+        assert_eq!(r.data_version().unwrap(), v1);
+        // Closed readers give no number (a new connection's would not be comparable).
+        r.close();
+        assert!(r.data_version().is_err());
     }
 }

@@ -90,9 +90,18 @@ export function fmtPct(ratio, digits = 1) {
   return `${(v * 100).toFixed(digits)}%`;
 }
 
+// One formatter per language and number of digits: making one is far dearer than using it
+// (the map writes a figure for each of hundreds of shapes in one draw).
+const numberFormats = new Map();
 export function fmtNum(v, digits = 0) {
   if (v === null || v === undefined || !isFinite(v)) return '—';
-  return Number(v).toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const key = `${locale()} ${digits}`;
+  let f = numberFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    numberFormats.set(key, f);
+  }
+  return f.format(Number(v));
 }
 
 /** "2h left" / "1d overdue" from a deadline. */

@@ -2,8 +2,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use shanzhi::clock::Clock;
+use shanzhi_store::Engine;
 
-use crate::helpers::{assert_error, rect};
+use crate::helpers::{assert_error, rect, Session, TestApp};
 
 db_test!(
     the_map_colours_grids_by_open_events_and_shows_the_event_in_its_grid,
@@ -142,6 +144,28 @@ db_test!(
         assert!(!before.is_empty());
         assert_eq!(grids(&map().await), before);
         assert!(before.iter().all(|(code, _, _)| code != "441502001001003"));
+        // Each level the console draws is built ahead (at start and when the tree moved).
+        let drawn = shanzhi::http::api::map::DRAWN_LEVELS;
+        let mut sorted = drawn.to_vec();
+        sorted.sort_unstable();
+        // Built by the server itself (its tree poll, or PostgreSQL's notice of the change):
+        // waited for, up to a few of its ticks.
+        let built = || async {
+            let version = app.state.db.tree_version().await.unwrap();
+            for _ in 0..300 {
+                let (at, lens) = app.state.map.levels_kept();
+                if at == version && lens == sorted {
+                    return (at, lens);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!(
+                "the map's levels were not built for tree version {version}: {:?}",
+                app.state.map.levels_kept()
+            );
+        };
+        let (version, lens) = built().await;
+        assert_eq!(lens, sorted);
 
         // A new grid appears at once.
         let r = app
@@ -180,6 +204,10 @@ db_test!(
         assert_ne!(moved.2, new.2);
         let lon = moved.2["coordinates"][0][0][0].as_f64().unwrap();
         assert!((115.309..=115.321).contains(&lon), "{lon}");
+        // The tree moved: the levels are built again for it.
+        let (after, lens) = built().await;
+        assert!(after > version, "{after} after {version}");
+        assert_eq!(lens, sorted);
     }
 );
 
@@ -318,6 +346,13 @@ db_test!(
         let reused = app.state.map.reused();
         assert_eq!(plain().await, first);
         assert_eq!(app.state.map.reused(), reused + 1);
+        // With nothing committed in between, not even the figures are counted again on SQLite
+        // (PostgreSQL counts them every time).
+        let sqlite = app.engine == Engine::Sqlite;
+        assert_eq!(
+            figures_kept_between(&app, path, &c.town_dispatcher).await,
+            sqlite
+        );
 
         // Gzip when asked for: the same answer, compressed, and said so.
         for accept in ["gzip", "br;q=1.0, gzip;q=0.8", "*"] {
@@ -352,5 +387,38 @@ db_test!(
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
             .unwrap();
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), second);
+
+        // Overdue: none yet; past their deadlines the sweeper turns the lights red, and the
+        // kept figures follow at once.
+        let overdue = format!("{path}&figure=overdue");
+        let ask_overdue = || async {
+            let r = app.get(&overdue, Some(&c.town_dispatcher)).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        };
+        assert_eq!(open_in(&ask_overdue().await, "441502001001001"), 0.0);
+        assert_eq!(
+            figures_kept_between(&app, &overdue, &c.town_dispatcher).await,
+            sqlite
+        );
+        app.clock.advance_ms(30 * 86_400_000);
+        shanzhi::event::sweep(&app.state, app.clock.now_ms())
+            .await
+            .unwrap();
+        assert_eq!(open_in(&ask_overdue().await, "441502001001001"), 2.0);
     }
 );
+
+/// Whether asking `path` twice in a row serves the second from the kept figures, in one of five
+/// tries: a commit in the background (the counters' fold, the jobs' lease) may fall between two.
+async fn figures_kept_between(app: &TestApp, path: &str, who: &Session) -> bool {
+    for _ in 0..5 {
+        assert_eq!(app.get(path, Some(who)).await.status(), StatusCode::OK);
+        let before = app.state.map.figures_reused();
+        assert_eq!(app.get(path, Some(who)).await.status(), StatusCode::OK);
+        if app.state.map.figures_reused() > before {
+            return true;
+        }
+    }
+    false
+}

@@ -103,6 +103,10 @@ export async function render(ctx) {
   if (root.geometry) L.geoJSON(root.geometry, { interactive: false, style: { color: '#0f1d36', weight: 2.5, fill: false, dashArray: '6 4' } }).addTo(map);
 
   let nodeLayer = null;
+  // Regions' names above the shapes and below the orders, never catching a click.
+  map.createPane('labels');
+  map.getPane('labels').style.zIndex = 450;
+  map.getPane('labels').style.pointerEvents = 'none';
   let labels = L.layerGroup().addTo(map);
   // Many points are added in slices of 200 ms; `chunking` says slices are still to come.
   let chunking = false;
@@ -201,7 +205,9 @@ export async function render(ctx) {
         if (showLabels) {
           // The middle of its main land (far islets left out), not of its whole bounding box.
           const c = L.latLngBounds(geometryBounds(f.geometry)).getCenter();
-          labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'node-label', interactive: false }).setLatLng(c).setContent(escapeText(p.name)));
+          // A mark centred by its style, not a tooltip: a tooltip measures itself each time it
+          // is placed, and up to eighty of them on every zoom made the browser lay out that many times.
+          labels.addLayer(L.marker(c, { icon: L.divIcon({ className: 'node-label', iconSize: null, html: `<span>${escapeText(p.name)}</span>` }), pane: 'labels', interactive: false, keyboard: false }));
         }
       },
     }).addTo(map);
@@ -446,11 +452,14 @@ export async function render(ctx) {
   placeBox.addEventListener('change', () => loadBase());
 
   // ----- wiring -----
+  // Asked 100 ms after a move ends: Leaflet already ends a wheel's or a drag's steps in one
+  // `moveend`, so the wait only gathers moves made in a quick row (keys, buttons); a request
+  // still in flight when the next begins is aborted.
   const refresh = debounce(() => {
     loadNodes();
     loadEvents();
     loadBase();
-  }, 200);
+  }, 100);
   map.on('moveend', refresh);
   map.on('click', closeCard);
   figSel.addEventListener('change', () => {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use shanzhi_domain::event::figures::{quantile, Figures};
 use shanzhi_domain::tree::NodeCode;
 
-use super::node::visible_node;
+use super::node::visible_node_head;
 use crate::counters::Sums;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
@@ -142,7 +142,7 @@ pub(super) async fn figures_json(
             .cloned()
             .ok_or_else(|| ApiError::forbidden("citizens have no figures"))?,
     };
-    let n = visible_node(app, user, &node).await?;
+    let n = visible_node_head(app, user, &node).await?;
     let today = shanzhi_domain::calendar::local_date(app.clock.now_ms());
     let to = match &q.to {
         Some(s) => parse_day("to", s)?,
@@ -178,7 +178,7 @@ pub(super) async fn figures_json(
     }
     // The parts read different counters: run them side by side on the pool.
     let by_category = async {
-        let categories = shanzhi_store::category::list(&app.db).await?;
+        let categories = app.reference.get(&app.db).await?;
         let by = sums.counters_by(&path, (f, t), "category", None).await?;
         Ok::<_, ApiError>((categories, by))
     };
@@ -208,10 +208,7 @@ pub(super) async fn figures_json(
         .map(|(id, c)| Ranked {
             category_id: Some(id),
             department_id: None,
-            name: categories
-                .iter()
-                .find(|x| x.id == id)
-                .map(|x| x.name.clone()),
+            name: categories.category(id).map(|x| x.name.clone()),
             figures: Figures::from_counters(c),
         })
         .collect();

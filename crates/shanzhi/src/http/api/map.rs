@@ -15,7 +15,7 @@ use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
-use crate::map::{Answer, AnswerKey};
+use crate::map::{Answer, AnswerKey, FiguresKey, InView};
 
 /// Most shapes or points in one answer.
 const MAX_FEATURES: usize = 6000;
@@ -89,6 +89,16 @@ const MAP_LEVELS: [(&str, Level, usize); 6] = [
     ("town", Level::Town, digits(Level::Town)),
     ("village", Level::Village, digits(Level::Village)),
     ("grid", Level::Small, REGION_CODE_LEN + GRID_SEGMENT_LEN),
+];
+
+/// The path length of each level the console's map draws (counties, towns, villages, grids;
+/// see `levelForZoom` in web/src/js/console/map.js): the levels whose indexes are built at
+/// start ([`crate::map::MapCache::warm`]).
+pub const DRAWN_LEVELS: [i64; 4] = [
+    MAP_LEVELS[2].2 as i64,
+    MAP_LEVELS[3].2 as i64,
+    MAP_LEVELS[4].2 as i64,
+    MAP_LEVELS[5].2 as i64,
 ];
 
 const fn digits(level: Level) -> usize {
@@ -169,80 +179,57 @@ async fn nodes(
     let days = q.days.unwrap_or(30).clamp(1, 3660);
     // A department handler's figures count their department's orders only.
     let dep = user.department();
-    let (dim, dim_id) = match dep {
-        Some(d) => ("department", d),
-        None => ("all", 0),
-    };
     if !FIGURES.contains(&figure) {
         return Err(ApiError::invalid(
             "figure",
             "one of open, overdue, reported, closed, on_time_rate, satisfaction",
         ));
     }
+    // Where the figures are counted, and its data version read before anything of them is:
+    // while it stays, the same shapes count the same figures, kept (on SQLite; PostgreSQL
+    // has no such number and counts every time).
+    let counted_on = match figure {
+        "open" | "overdue" => app.reader(&user).await,
+        _ => &app.db,
+    };
+    let data = counted_on.data_version()?;
     let view = app
         .map
         .in_view(&app.db, root.path(), len, bbox, zoom, MAX_FEATURES)
         .await
         .map_err(ApiError::internal)?;
-    // The figures are counted under the shapes in view only, not the whole of the user's area.
-    let shown: Vec<&str> = view
-        .shown
-        .iter()
-        .map(|(i, _)| view.index[*i].path.as_str())
-        .collect();
-    // Values per node path.
-    let mut values: HashMap<String, Option<f64>> = HashMap::new();
-    match figure {
-        _ if view.shown.is_empty() => {}
-        "open" | "overdue" => {
-            for (key, open, red) in shanzhi_store::event::open_counts_under(
-                app.reader(&user).await,
-                &count_roots(&shown),
-                len,
-                dep,
-            )
-            .await?
-            {
-                let n = if figure == "overdue" { red } else { open };
-                values.insert(key, Some(n as f64));
-            }
-        }
-        "reported" | "closed" | "on_time_rate" | "satisfaction" => {
-            let now = app.clock.now_ms();
-            let to = crate::calendar::day_of(now);
-            let from = crate::calendar::day_of(now - days * 86_400_000);
-            for (path, c) in
-                shanzhi_store::event::counters_of_nodes(&app.db, &shown, from, to, dim, dim_id)
-                    .await?
-            {
-                let f = shanzhi_domain::event::figures::Figures::from_counters(c);
-                let v = match figure {
-                    "reported" => Some(c.reported as f64),
-                    "closed" => Some(c.closed as f64),
-                    "on_time_rate" => f.on_time_rate.value,
-                    _ => f.satisfaction_mean.value,
-                };
-                values.insert(path, v);
-            }
-        }
+    let days_counted = match figure {
+        "open" | "overdue" => (0, 0),
         _ => {
-            return Err(ApiError::invalid(
-                "figure",
-                "one of open, overdue, reported, closed, on_time_rate, satisfaction",
-            ))
+            let now = app.clock.now_ms();
+            (
+                crate::calendar::day_of(now - days * 86_400_000),
+                crate::calendar::day_of(now),
+            )
         }
-    }
-    let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
-    let shown_values: Vec<Option<f64>> = view
-        .shown
-        .iter()
-        .map(|(i, _)| {
-            values
-                .get(&view.index[*i].path)
-                .cloned()
-                .unwrap_or(if zero_default { Some(0.0) } else { None })
-        })
-        .collect();
+    };
+    let figures_key = data.map(|data| FiguresKey {
+        data,
+        version: view.version,
+        path_len: len,
+        figure: figure.to_owned(),
+        department: dep,
+        days: days_counted,
+        shown: view.shown.iter().map(|(i, _)| *i).collect(),
+    });
+    let kept = figures_key.as_ref().and_then(|k| app.map.figures(k));
+    let shown_values = match kept {
+        Some(v) => v,
+        None => {
+            let v = Arc::new(
+                shown_figures(&app, counted_on, &view, len, figure, days_counted, dep).await?,
+            );
+            if let Some(k) = figures_key {
+                app.map.keep_figures(k, v.clone());
+            }
+            v
+        }
+    };
     // The same shapes with the same figures are the same answer: kept whole, and gzipped once.
     let key = AnswerKey {
         version: view.version,
@@ -276,6 +263,74 @@ async fn nodes(
     } else {
         ([json, vary], answer.json()).into_response()
     })
+}
+
+/// Each shown shape's figure, counted: open orders (or of them overdue) under the shapes in
+/// view only, not the whole of the user's area; the counters over the days `from..=to` for
+/// the others. A shape with nothing counted shows 0 for a count and nothing for a rate.
+async fn shown_figures(
+    app: &AppState,
+    counted_on: &shanzhi_store::Db,
+    view: &InView,
+    len: i64,
+    figure: &str,
+    (from, to): (i64, i64),
+    dep: Option<i64>,
+) -> ApiResult<Vec<Option<f64>>> {
+    let (dim, dim_id) = match dep {
+        Some(d) => ("department", d),
+        None => ("all", 0),
+    };
+    let shown: Vec<&str> = view
+        .shown
+        .iter()
+        .map(|(i, _)| view.index[*i].path.as_str())
+        .collect();
+    let mut values: HashMap<String, Option<f64>> = HashMap::new();
+    match figure {
+        _ if view.shown.is_empty() => {}
+        "open" | "overdue" => {
+            for (key, open, red) in
+                shanzhi_store::event::open_counts_under(counted_on, &count_roots(&shown), len, dep)
+                    .await?
+            {
+                let n = if figure == "overdue" { red } else { open };
+                values.insert(key, Some(n as f64));
+            }
+        }
+        "reported" | "closed" | "on_time_rate" | "satisfaction" => {
+            for (path, c) in
+                shanzhi_store::event::counters_of_nodes(&app.db, &shown, from, to, dim, dim_id)
+                    .await?
+            {
+                let f = shanzhi_domain::event::figures::Figures::from_counters(c);
+                let v = match figure {
+                    "reported" => Some(c.reported as f64),
+                    "closed" => Some(c.closed as f64),
+                    "on_time_rate" => f.on_time_rate.value,
+                    _ => f.satisfaction_mean.value,
+                };
+                values.insert(path, v);
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "figure",
+                "one of open, overdue, reported, closed, on_time_rate, satisfaction",
+            ))
+        }
+    }
+    let zero_default = matches!(figure, "open" | "overdue" | "reported" | "closed");
+    Ok(view
+        .shown
+        .iter()
+        .map(|(i, _)| {
+            values
+                .get(&view.index[*i].path)
+                .cloned()
+                .unwrap_or(if zero_default { Some(0.0) } else { None })
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]

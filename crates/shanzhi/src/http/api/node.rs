@@ -92,7 +92,24 @@ pub async fn visible_node(app: &AppState, user: &CurrentUser, code: &NodeCode) -
     if !can_view_node(&user.actor, code) {
         return Err(ApiError::not_found("node"));
     }
-    match shanzhi_store::node::get(&app.db, code).await {
+    found(shanzhi_store::node::get(&app.db, code).await)
+}
+
+/// [`visible_node`] without its outline (`shape` is `None`), for answers that name the node
+/// only.
+pub async fn visible_node_head(
+    app: &AppState,
+    user: &CurrentUser,
+    code: &NodeCode,
+) -> ApiResult<Node> {
+    if !can_view_node(&user.actor, code) {
+        return Err(ApiError::not_found("node"));
+    }
+    found(shanzhi_store::node::head(&app.db, code).await)
+}
+
+fn found(read: Result<Node, StoreError>) -> ApiResult<Node> {
+    match read {
         Ok(n) => Ok(n),
         Err(StoreError::NotFound) => Err(ApiError::not_found("node")),
         Err(e) => Err(e.into()),
