@@ -209,6 +209,21 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
     )
     .await;
     assert_eq!(v["reason"], "points_report_rule_twice");
+    // The rule for confirmed reports cannot be made to take points: its stored kind refuses
+    // it (a conflict with the rule, not a malformed request), and nothing changes.
+    let put = app
+        .client
+        .put(format!("{}/api/v1/points/rules/{}", app.url, report["id"]))
+        .bearer_auth(&staff.token)
+        .json(&json!({"name": "上报隐患经核实", "points": -2, "active": true}))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_error(put, StatusCode::CONFLICT).await;
+    assert_eq!(
+        (v["field"].as_str(), v["reason"].as_str()),
+        (Some("points"), Some("points_report_positive"))
+    );
     // Awards: by a manual rule, to a resident, with a note.
     for _ in 0..3 {
         award(&app, staff, &p.a, &cleanup).await;

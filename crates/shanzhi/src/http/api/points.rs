@@ -371,6 +371,14 @@ async fn update_rule(
     let active = b
         .active
         .ok_or_else(|| ApiError::invalid("active", "is missing"))?;
+    // The kind is the stored rule's, not the request's: a refusal that follows from it is a
+    // conflict with the rule as it stands, not a malformed request.
+    if before.kind == RuleKind::ReportConfirmed.as_str() && b.points < 0 {
+        return Err(ApiError::conflict(
+            Some("points"),
+            "a confirmed report earns points: give a positive number",
+        ));
+    }
     let r = rules::rule(&b.name, b.points, &before.kind)?;
     if r.kind == RuleKind::ReportConfirmed && active && !before.active {
         if let Some(other) = shanzhi_store::points::report_rule(&app.db, node.as_str()).await? {
