@@ -3,7 +3,7 @@
 // step from that area to one grid and pans across grids there, and records each step's time:
 // from the move until the outlines of the new view are drawn and no request of the map (nor a
 // slice of points the clusterer still has to add) is left.
-// That time includes the map's 200 ms wait after a move before it asks (a pan or zoom in a row
+// That time includes the map's 100 ms wait after a move before it asks (a pan or zoom in a row
 // asks once), the requests, and drawing the shapes and the orders (counted per cell below zoom
 // 12, single points from there).
 //
