@@ -115,15 +115,18 @@ struct Inner {
     /// Each answer with the bytes it was counted at.
     answers: HashMap<AnswerKey, (Arc<Answer>, usize)>,
     answer_bytes: usize,
-    /// The figures counted at the data version `figures_at` (older ones are of no use).
+    /// What was counted at the data version `data_at` (older counts are of no use): the
+    /// figures of shapes, and the events' grouped answers.
     figures: HashMap<FiguresKey, Arc<Vec<Option<f64>>>>,
-    figures_at: i64,
-    figures_bytes: usize,
+    groups: HashMap<GroupsKey, Arc<Answer>>,
+    data_at: i64,
+    data_bytes: usize,
 }
 
-/// At most about this much is kept of figures (their keys and values) for one data version;
-/// past it, start again. A city's villages are ≈ 6,000 shapes, ≈ 150 KB.
-const FIGURES_BUDGET: usize = 16 << 20;
+/// At most about this much is kept of what was counted at one data version (figures with their
+/// keys, grouped answers); past it, start again. A city's villages are ≈ 6,000 shapes,
+/// ≈ 150 KB of figures; the events grouped over a province at zoom 8, ≈ 100 KB.
+const DATA_BUDGET: usize = 16 << 20;
 
 /// What a map answer's figures are counted from, all of it: while the database's data
 /// version ([`Db::data_version`]) stays, the same key counts the same figures.
@@ -140,6 +143,25 @@ pub struct FiguresKey {
     pub days: (i64, i64),
     /// The shapes shown, as positions in the level's index, in order.
     pub shown: Vec<usize>,
+}
+
+/// What an answer of the map's events grouped in cells is counted from, all of it: while the
+/// database's data version stays, the same key has the same text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupsKey {
+    /// The data version read before counting.
+    pub data: i64,
+    /// The user's area (its path).
+    pub root: String,
+    /// The box (made of whole cells) and the cell's side, as the bits of their `f64`s.
+    pub bbox: [u64; 4],
+    pub cell: u64,
+    pub open_only: bool,
+    /// The first moment counted (ms).
+    pub since: i64,
+    pub categories: Vec<i64>,
+    /// A department handler's events are their department's.
+    pub department: Option<i64>,
 }
 
 /// What a map answer is written from, all of it: the same key, the same text.
@@ -225,6 +247,22 @@ impl Answer {
 }
 
 impl Inner {
+    /// Makes room for `bytes` counted at the data version `data`: whether to keep them. A
+    /// newer data version forgets what was counted at the older one; counts of an older one
+    /// than kept are not kept; past the budget, everything counted is forgotten.
+    fn room_at(&mut self, data: i64, bytes: usize) -> bool {
+        if data < self.data_at || bytes > DATA_BUDGET {
+            return false;
+        }
+        if data > self.data_at || self.data_bytes + bytes > DATA_BUDGET {
+            self.figures.clear();
+            self.groups.clear();
+            self.data_bytes = 0;
+            self.data_at = data;
+        }
+        true
+    }
+
     /// Forgets everything built from an older tree. Never goes back: a request that read the
     /// version before a write leaves the newer cache alone (and keeps nothing of its own).
     fn at(&mut self, version: i64) {
@@ -243,6 +281,7 @@ pub struct MapCache {
     inner: Mutex<Inner>,
     reused: AtomicU64,
     figures_reused: AtomicU64,
+    groups_reused: AtomicU64,
     /// A [`MapCache::warm`] is running.
     warming: AtomicBool,
 }
@@ -272,7 +311,7 @@ impl MapCache {
     /// The figures kept for `key`, if any: only at the newest data version seen.
     pub fn figures(&self, key: &FiguresKey) -> Option<Arc<Vec<Option<f64>>>> {
         let g = self.lock();
-        if g.version != key.version || g.figures_at != key.data {
+        if g.version != key.version || g.data_at != key.data {
             return None;
         }
         let f = g.figures.get(key).cloned();
@@ -296,25 +335,49 @@ impl MapCache {
         self.figures_reused.load(Ordering::Relaxed)
     }
 
-    /// Keeps figures counted after reading the data version `key.data`. A newer data version
-    /// forgets the older figures; figures of an older one than kept are not kept.
+    /// Keeps figures counted after reading the data version `key.data` (see `Inner::room_at`),
+    /// not if the tree has moved on since `key.version`.
     pub fn keep_figures(&self, key: FiguresKey, figures: Arc<Vec<Option<f64>>>) {
         let mut g = self.lock();
         g.at(key.version);
-        if g.version != key.version || key.data < g.figures_at {
+        if g.version != key.version {
             return;
         }
         let bytes = 128
             + key.figure.len()
             + key.shown.len() * std::mem::size_of::<usize>()
             + figures.len() * std::mem::size_of::<Option<f64>>();
-        if key.data > g.figures_at || g.figures_bytes + bytes > FIGURES_BUDGET {
-            g.figures.clear();
-            g.figures_bytes = 0;
-            g.figures_at = key.data;
+        if g.room_at(key.data, bytes) && g.figures.insert(key, figures).is_none() {
+            g.data_bytes += bytes;
         }
-        if g.figures.insert(key, figures).is_none() {
-            g.figures_bytes += bytes;
+    }
+
+    /// The events' grouped answer kept for `key`, if any: only at the newest data version seen.
+    pub fn groups(&self, key: &GroupsKey) -> Option<Arc<Answer>> {
+        let g = self.lock();
+        if g.data_at != key.data {
+            return None;
+        }
+        let a = g.groups.get(key).cloned();
+        if a.is_some() {
+            self.groups_reused.fetch_add(1, Ordering::Relaxed);
+        }
+        a
+    }
+
+    /// How many grouped answers of events were served from the kept ones since the start.
+    pub fn groups_reused(&self) -> u64 {
+        self.groups_reused.load(Ordering::Relaxed)
+    }
+
+    /// Keeps an answer of events grouped in cells counted after reading the data version
+    /// `key.data`, as [`MapCache::keep_figures`] keeps figures. Its size is counted with its
+    /// gzip if made (the caller makes it first when its client asked).
+    pub fn keep_groups(&self, key: GroupsKey, answer: Arc<Answer>) {
+        let mut g = self.lock();
+        let bytes = 128 + key.categories.len() * 8 + answer.bytes();
+        if g.room_at(key.data, bytes) && g.groups.insert(key, answer).is_none() {
+            g.data_bytes += bytes;
         }
     }
 

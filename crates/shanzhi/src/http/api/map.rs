@@ -15,7 +15,7 @@ use super::doc::{schema as s, Doc, Routes};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{CurrentUser, Query};
 use crate::http::state::AppState;
-use crate::map::{Answer, AnswerKey, FiguresKey, InView};
+use crate::map::{Answer, AnswerKey, FiguresKey, GroupsKey, InView};
 
 /// Most shapes or points in one answer.
 const MAX_FEATURES: usize = 6000;
@@ -221,9 +221,8 @@ async fn nodes(
     let shown_values = match kept {
         Some(v) => v,
         None => {
-            let v = Arc::new(
-                shown_figures(&app, counted_on, &view, len, figure, days_counted, dep).await?,
-            );
+            let v =
+                Arc::new(shown_figures(counted_on, &view, len, figure, days_counted, dep).await?);
             if let Some(k) = figures_key {
                 app.map.keep_figures(k, v.clone());
             }
@@ -252,24 +251,28 @@ async fn nodes(
             a
         }
     };
+    Ok(send(&answer, gzip))
+}
+
+/// A kept answer as JSON, gzipped if the client takes it.
+fn send(answer: &Answer, gzip: bool) -> Response {
     let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
     let json = (
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Ok(if gzip {
+    if gzip {
         let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         ([json, vary, encoding], answer.gzip()).into_response()
     } else {
         ([json, vary], answer.json()).into_response()
-    })
+    }
 }
 
 /// Each shown shape's figure, counted: open orders (or of them overdue) under the shapes in
 /// view only, not the whole of the user's area; the counters over the days `from..=to` for
 /// the others. A shape with nothing counted shows 0 for a count and nothing for a rate.
 async fn shown_figures(
-    app: &AppState,
     counted_on: &shanzhi_store::Db,
     view: &InView,
     len: i64,
@@ -300,7 +303,7 @@ async fn shown_figures(
         }
         "reported" | "closed" | "on_time_rate" | "satisfaction" => {
             for (path, c) in
-                shanzhi_store::event::counters_of_nodes(&app.db, &shown, from, to, dim, dim_id)
+                shanzhi_store::event::counters_of_nodes(counted_on, &shown, from, to, dim, dim_id)
                     .await?
             {
                 let f = shanzhi_domain::event::figures::Figures::from_counters(c);
@@ -389,8 +392,9 @@ fn whole_cells(bbox: [f64; 4], cell: f64) -> [f64; 4] {
 async fn events(
     State(app): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Query(q): Query<EventsQuery>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let Some(root) = user.actor.scope.node().cloned() else {
         return Err(ApiError::forbidden("citizens use the portal map"));
     };
@@ -411,17 +415,32 @@ async fn events(
     };
     if let Some(zoom) = q.zoom.filter(|z| *z < GROUP_BELOW_ZOOM) {
         let cell = cell_degrees(zoom);
+        let counted_on = app.reader(&user).await;
+        // Read before counting: while it stays, the same view counts the same groups, kept (on
+        // SQLite). The window starts on a whole minute so that a kept answer serves a minute.
+        let data = counted_on.data_version()?;
         let view = shanzhi_store::event::InView {
             bbox: whole_cells(bbox, cell),
+            since: since - since.rem_euclid(60_000),
             ..view
         };
-        let groups = shanzhi_store::event::groups_in_bbox(
-            app.reader(&user).await,
-            &view,
-            cell,
-            MAX_FEATURES as i64,
-        )
-        .await?;
+        let key = data.map(|data| GroupsKey {
+            data,
+            root: view.path.to_owned(),
+            bbox: view.bbox.map(f64::to_bits),
+            cell: cell.to_bits(),
+            open_only: view.open_only,
+            since: view.since,
+            categories: categories.clone(),
+            department: view.department,
+        });
+        let gzip = crate::http::gzip::accepted(&headers);
+        if let Some(a) = key.as_ref().and_then(|k| app.map.groups(k)) {
+            return Ok(send(&a, gzip));
+        }
+        let groups =
+            shanzhi_store::event::groups_in_bbox(counted_on, &view, cell, MAX_FEATURES as i64)
+                .await?;
         let features: Vec<Value> = groups
             .iter()
             .map(|g| {
@@ -432,10 +451,20 @@ async fn events(
                 })
             })
             .collect();
-        return Ok(axum::Json(json!({
-            "type": "FeatureCollection", "grouped": true, "cell": cell,
-            "truncated": features.len() >= MAX_FEATURES, "features": features,
-        })));
+        let a = Arc::new(Answer::new(
+            json!({
+                "type": "FeatureCollection", "grouped": true, "cell": cell,
+                "truncated": features.len() >= MAX_FEATURES, "features": features,
+            })
+            .to_string(),
+        ));
+        if gzip {
+            a.gzip();
+        }
+        if let Some(k) = key {
+            app.map.keep_groups(k, a.clone());
+        }
+        return Ok(send(&a, gzip));
     }
     let rows =
         shanzhi_store::event::in_bbox(app.reader(&user).await, &view, MAX_FEATURES as i64).await?;
@@ -453,7 +482,8 @@ async fn events(
         .collect();
     Ok(axum::Json(
         json!({"type": "FeatureCollection", "truncated": features.len() >= MAX_FEATURES, "features": features}),
-    ))
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
