@@ -1,11 +1,13 @@
 //! The people's map's shapes, kept in memory: each level's outlined nodes with their boxes (to
 //! find what is in view without reading an outline), built at start and when the tree moves;
 //! each outline simplified for a zoom as GeoJSON text, made the first time it is asked for;
-//! the figures of the shapes in view, kept while the database's data version stays (nothing
-//! committed: the same count; SQLite only); and whole answers, as JSON text and gzip, keyed on
-//! everything they are written from (the shapes shown, their figures). Everything is dropped
-//! when the tree's version moves (a node written with a shape, a shape or a name changed),
-//! which every request checks.
+//! and whole answers, as JSON text and gzip, keyed on everything they are written from (the
+//! shapes shown, their figures). All of that is dropped when the tree's version moves (a node
+//! written with a shape, a shape or a name changed), which every request for shapes checks.
+//!
+//! Besides, while the database's data version stays (nothing committed; SQLite only), what was
+//! counted at it: the figures of the shapes in view, and the open orders grouped in cells (the
+//! events' answers far out, which depend on no shape). A newer data version drops them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -121,6 +123,8 @@ struct Inner {
     groups: HashMap<GroupsKey, Arc<Answer>>,
     data_at: i64,
     data_bytes: usize,
+    /// [`MapCache::warm`] built everything for this tree version.
+    warmed: Option<i64>,
 }
 
 /// At most about this much is kept of what was counted at one data version (figures with their
@@ -284,6 +288,8 @@ pub struct MapCache {
     groups_reused: AtomicU64,
     /// A [`MapCache::warm`] is running.
     warming: AtomicBool,
+    /// A [`MapCache::warm`] was asked for since the running one last read the tree's version.
+    warm_again: AtomicBool,
 }
 
 impl MapCache {
@@ -330,6 +336,11 @@ impl MapCache {
         (g.version, lens)
     }
 
+    /// How many outlines are kept simplified for `zoom` (of the tree version kept).
+    pub fn outlines_kept(&self, zoom: u8) -> usize {
+        self.lock().outlines.get(&zoom).map_or(0, |m| m.len())
+    }
+
     /// How many times figures were served from the kept ones since the start.
     pub fn figures_reused(&self) -> u64 {
         self.figures_reused.load(Ordering::Relaxed)
@@ -372,7 +383,8 @@ impl MapCache {
 
     /// Keeps an answer of events grouped in cells counted after reading the data version
     /// `key.data`, as [`MapCache::keep_figures`] keeps figures. Its size is counted with its
-    /// gzip if made (the caller makes it first when its client asked).
+    /// gzip if made (the caller makes it first when its client asked); a gzip made later is not
+    /// counted, so what is kept stays under twice the budget.
     pub fn keep_groups(&self, key: GroupsKey, answer: Arc<Answer>) {
         let mut g = self.lock();
         let bytes = 128 + key.categories.len() * 8 + answer.bytes();
@@ -409,27 +421,67 @@ impl MapCache {
     }
 
     /// Builds the index of each level in `path_lens` that is not built yet for the tree as it
-    /// is now: at start and after the tree changed, so that no one waits for the first index
-    /// of a level (the province's grids: ≈ 120,000 boxes read and put in an R-tree). Costs a
-    /// read of the tree's version when all are built. One at a time: a call while another
-    /// runs returns at once.
-    pub async fn warm(&self, db: &Db, path_lens: &[i64]) -> anyhow::Result<()> {
-        if self.warming.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
+    /// is now, then each outline of the levels in `outlines` (path length, first and last
+    /// zoom) simplified for those zooms: at start and after the tree changed, so that no one
+    /// waits for the first index of a level (the province's grids: ≈ 120,000 boxes read and
+    /// put in an R-tree) nor for a far-out view's first outlines. Costs a read of the tree's
+    /// version when all were built for it. One at a time: a call while
+    /// another runs returns at once, and the running one goes round again (the tree may have
+    /// moved after it read the version).
+    pub async fn warm(
+        &self,
+        db: &Db,
+        path_lens: &[i64],
+        outlines: &[(i64, u8, u8)],
+    ) -> anyhow::Result<()> {
         /// Lets the next call run however this one ends.
         struct Done<'a>(&'a AtomicBool);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
+                self.0.store(false, Ordering::SeqCst);
             }
         }
-        let _done = Done(&self.warming);
-        let version = db.tree_version().await?;
-        for &len in path_lens {
-            self.level(db, version, len).await?;
+        // Asked before trying: whoever runs sees it, this call's runner or the one running.
+        self.warm_again.store(true, Ordering::SeqCst);
+        loop {
+            if self.warming.swap(true, Ordering::SeqCst) {
+                return Ok(());
+            }
+            let done = Done(&self.warming);
+            while self.warm_again.swap(false, Ordering::SeqCst) {
+                let version = db.tree_version().await?;
+                if self.lock().warmed == Some(version) {
+                    continue;
+                }
+                let started = std::time::Instant::now();
+                for &len in path_lens {
+                    self.level(db, version, len).await?;
+                }
+                for &(len, first, last) in outlines {
+                    for zoom in first..=last {
+                        self.in_view(db, "", len, [-180.0, -90.0, 180.0, 90.0], zoom, usize::MAX)
+                            .await?;
+                    }
+                }
+                {
+                    let mut g = self.lock();
+                    if g.version == version {
+                        g.warmed = Some(version);
+                    }
+                }
+                tracing::info!(
+                    tree_version = version,
+                    ms = started.elapsed().as_millis() as u64,
+                    outline_bytes = self.lock().bytes,
+                    "the map's levels and far-out outlines are ready"
+                );
+            }
+            drop(done);
+            // Asked between the last round and letting go: run it, unless another call took it.
+            if !self.warm_again.load(Ordering::SeqCst) {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// The index of one level at the tree's `version` (read by the caller before this): the

@@ -175,13 +175,17 @@ async fn refresh_tree(state: &AppState) {
     if let Err(e) = state.locator.refresh(&state.db).await {
         tracing::warn!(error = format!("{e:#}"), "could not refresh the grid index");
     }
-    // The map's levels, built before anyone asks (nothing is read when they are current), on
-    // a task of their own: the province's grids take a second or two, and the tick goes on.
+    // The map's levels and far-out outlines, made before anyone asks (nothing is read when they
+    // are current), on a task of their own: the province's take seconds, and the tick goes on.
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = state
             .map
-            .warm(&state.db, &crate::http::api::map::DRAWN_LEVELS)
+            .warm(
+                &state.db,
+                &crate::http::api::map::DRAWN_LEVELS,
+                &crate::http::api::map::DRAWN_OUTLINES,
+            )
             .await
         {
             tracing::warn!(

@@ -829,9 +829,14 @@ impl Db {
 
     /// A number that stays the same while nothing is committed to the database
     /// ([`crate::sqlite_read::Readers::data_version`]), for keeping what was read until the
-    /// data moves; `None` where there is no such number (PostgreSQL, an in-memory SQLite).
+    /// data moves; `None` where there is no such number (PostgreSQL, an in-memory SQLite) or
+    /// none now (another caller is reading it).
     pub fn data_version(&self) -> Result<Option<i64>, StoreError> {
-        self.direct().map(|d| d.data_version()).transpose()
+        Ok(self
+            .direct()
+            .map(|d| d.data_version())
+            .transpose()?
+            .flatten())
     }
 
     /// [`Db::direct`], shared: for a direct read in `spawn_blocking`.

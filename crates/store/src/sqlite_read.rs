@@ -196,13 +196,20 @@ impl Readers {
 
     /// SQLite's `PRAGMA data_version` as one connection of these readers sees it: the same
     /// number from two calls means nothing was committed to the file in between, by any
-    /// connection of any process. That connection never writes, so every commit moves it.
-    /// One connection answers all calls (each connection counts on its own), so two numbers
-    /// are comparable, and they only grow. Read it before the reads it stands for: what they
-    /// saw is then at least as new as the number.
-    pub fn data_version(&self) -> Result<i64, StoreError> {
+    /// connection of any process; a different one, that something was (one commit or many:
+    /// that connection never writes). One connection answers all calls (each connection
+    /// counts on its own), so two numbers are comparable, and they only grow. Read it before
+    /// the reads it stands for: what they saw is then at least as new as the number.
+    ///
+    /// `None` while another call holds that connection: the caller reads without keeping
+    /// anything, and no runtime thread waits on another's read.
+    pub fn data_version(&self) -> Result<Option<i64>, StoreError> {
         const SQL: &str = "PRAGMA data_version";
-        let mut g = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = match self.version.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
         // A new connection would count afresh: its numbers are not comparable with the old.
         if self.closed.load(Ordering::Relaxed) {
             return Err(StoreError::Other(anyhow::anyhow!("the readers are closed")));
@@ -216,7 +223,8 @@ impl Readers {
             v = Some(read_row(s).int(0)?);
             Ok(())
         })?;
-        v.ok_or_else(|| StoreError::Other(anyhow::anyhow!("no data_version")))
+        v.map(Some)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no data_version")))
     }
 
     /// The rows `sql` answers for `binds` (`$N` is the N-th), at most `max` of them (a
@@ -816,23 +824,28 @@ mod tests {
         let r = Readers::open(&path).unwrap().expect("a file has readers");
         let mode = r.row("PRAGMA journal_mode", &[]).unwrap().unwrap();
         assert_eq!(mode.text(0).unwrap(), "wal");
-        let v0 = r.data_version().unwrap();
+        let v0 = r.data_version().unwrap().expect("no other caller");
         // Reads, by the readers or through the version's own connection, move nothing.
         r.row("SELECT name FROM t WHERE id = $1", &[Bind::Int(1)])
             .unwrap();
-        assert_eq!(r.data_version().unwrap(), v0);
+        assert_eq!(r.data_version().unwrap(), Some(v0));
         // A commit by another connection moves it, once.
         writer
             .exec("UPDATE t SET name = '赵六' WHERE id = 2;")
             .unwrap();
-        let v1 = r.data_version().unwrap();
+        let v1 = r.data_version().unwrap().expect("no other caller");
         assert!(v1 > v0, "{v1} after {v0}");
-        assert_eq!(r.data_version().unwrap(), v1);
+        assert_eq!(r.data_version().unwrap(), Some(v1));
         // A transaction that is rolled back commits nothing.
         writer
             .exec("BEGIN; UPDATE t SET name = '钱七' WHERE id = 2; ROLLBACK;")
             .unwrap();
-        assert_eq!(r.data_version().unwrap(), v1);
+        assert_eq!(r.data_version().unwrap(), Some(v1));
+        // While another call holds the connection: no number, and no wait.
+        {
+            let _held = r.version.lock().unwrap();
+            assert_eq!(r.data_version().unwrap(), None);
+        }
         // Closed readers give no number (a new connection's would not be comparable).
         r.close();
         assert!(r.data_version().is_err());

@@ -309,6 +309,59 @@ db_test!(
 );
 
 db_test!(
+    the_server_makes_the_far_out_outlines_before_anyone_asks,
+    |app| {
+        app.seed_town().await;
+        let admin = app
+            .user(
+                "admin",
+                shanzhi_domain::user::Role::Admin,
+                Some("441502001000"),
+            )
+            .await;
+        // The town gets an outline: the server makes it, by itself, for each zoom the console
+        // draws towns at (10–12), and for no other.
+        let r = app.get("/api/v1/nodes/441502001000", Some(&admin)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let version = r.json::<Value>().await.unwrap()["version"].clone();
+        let r = app
+            .patch_json(
+                "/api/v1/nodes/441502001000",
+                &admin,
+                json!({"version": version, "geometry": rect(115.30, 22.78, 115.34, 22.81)}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let tree = app.state.db.tree_version().await.unwrap();
+        let mut made = false;
+        for _ in 0..300 {
+            let (at, _) = app.state.map.levels_kept();
+            if at >= tree && (10..=12).all(|z| app.state.map.outlines_kept(z) == 1) {
+                made = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(made, "the town's outlines were not made ahead");
+        assert_eq!(app.state.map.outlines_kept(9), 0);
+        assert_eq!(app.state.map.outlines_kept(13), 0);
+        // And drawn from them.
+        let r = app
+            .get(
+                "/api/v1/map/nodes?level=town&bbox=115.2,22.7,115.4,22.9&zoom=11",
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v = r.json::<Value>().await.unwrap();
+        assert_eq!(
+            v["features"][0]["properties"]["code"], "441502001000",
+            "{v}"
+        );
+    }
+);
+
+db_test!(
     the_maps_kept_answers_follow_the_figures_and_come_gzipped_when_asked,
     |app| {
         let c = app.seed_loop().await;

@@ -224,6 +224,32 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
         (v["field"].as_str(), v["reason"].as_str()),
         (Some("points"), Some("points_report_positive"))
     );
+    // Input out of range is malformed whatever the rule's kind.
+    for (name, points, field) in [("上报隐患经核实", -1001, "points"), ("", 2, "name")] {
+        let put = app
+            .client
+            .put(format!("{}/api/v1/points/rules/{}", app.url, report["id"]))
+            .bearer_auth(&staff.token)
+            .json(&json!({"name": name, "points": points, "active": true}))
+            .send()
+            .await
+            .unwrap();
+        let v = assert_error(put, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(v["field"], field, "{v}");
+    }
+    let r = app
+        .get(&format!("/api/v1/points/rules?node={VILLAGE}"), Some(staff))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let listed = r.json::<Value>().await.unwrap();
+    let stored = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == report["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(stored, report, "refused changes leave the rule as it was");
     // Awards: by a manual rule, to a resident, with a note.
     for _ in 0..3 {
         award(&app, staff, &p.a, &cleanup).await;

@@ -49,7 +49,7 @@ pub fn routes() -> Routes {
             .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
             .query("open", s::boolean(), "open orders only (default true)")
             .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)")
-            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per square cell of 90/2^zoom degrees, 64 pixels wide (features with count, red and the orders' mean position; the box is widened to whole cells) instead of one point each")
+            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per square cell of 90/2^zoom degrees, 64 pixels wide (features with count, red and the orders' mean position; the box is widened to whole cells) instead of one point each; counted orders may then be created up to a minute before the `days` window, which starts on a whole minute)")
             .query("categories", s::pattern("^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,999}$"), "comma-separated category ids: only orders of these categories (default all)"))
         .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
@@ -95,10 +95,19 @@ const MAP_LEVELS: [(&str, Level, usize); 6] = [
 /// see `levelForZoom` in web/src/js/console/map.js): the levels whose indexes are built at
 /// start ([`crate::map::MapCache::warm`]).
 pub const DRAWN_LEVELS: [i64; 4] = [
-    MAP_LEVELS[2].2 as i64,
-    MAP_LEVELS[3].2 as i64,
-    MAP_LEVELS[4].2 as i64,
-    MAP_LEVELS[5].2 as i64,
+    digits(Level::County) as i64,
+    digits(Level::Town) as i64,
+    digits(Level::Village) as i64,
+    (REGION_CODE_LEN + GRID_SEGMENT_LEN) as i64,
+];
+
+/// The outlines made at start too (path length, first and last zoom): the counties at the
+/// zooms the console draws them at (5–10: `levelForZoom` floors the zoom, the request rounds
+/// it) and the towns at 10–12. A province's few thousand shapes, so that a far-out view does
+/// not wait for its outlines the first time (≈ 50 ms a view).
+pub const DRAWN_OUTLINES: [(i64, u8, u8); 2] = [
+    (digits(Level::County) as i64, 5, 10),
+    (digits(Level::Town) as i64, 10, 12),
 ];
 
 const fn digits(level: Level) -> usize {
@@ -417,11 +426,15 @@ async fn events(
         let cell = cell_degrees(zoom);
         let counted_on = app.reader(&user).await;
         // Read before counting: while it stays, the same view counts the same groups, kept (on
-        // SQLite). The window starts on a whole minute so that a kept answer serves a minute.
+        // SQLite). Where answers are kept, the window starts on a whole minute (up to a minute
+        // longer than `days`), so that a kept answer serves for a minute.
         let data = counted_on.data_version()?;
         let view = shanzhi_store::event::InView {
             bbox: whole_cells(bbox, cell),
-            since: since - since.rem_euclid(60_000),
+            since: match data {
+                Some(_) => since - since.rem_euclid(60_000),
+                None => since,
+            },
             ..view
         };
         let key = data.map(|data| GroupsKey {

@@ -371,8 +371,10 @@ async fn update_rule(
     let active = b
         .active
         .ok_or_else(|| ApiError::invalid("active", "is missing"))?;
-    // The kind is the stored rule's, not the request's: a refusal that follows from it is a
-    // conflict with the rule as it stands, not a malformed request.
+    // The input first, as any rule's (name, points in range); then against the stored kind,
+    // not the request's: a refusal that follows from it is a conflict with the rule as it
+    // stands, not a malformed request.
+    rules::rule(&b.name, b.points, RuleKind::Manual.as_str())?;
     if before.kind == RuleKind::ReportConfirmed.as_str() && b.points < 0 {
         return Err(ApiError::conflict(
             Some("points"),
