@@ -230,7 +230,7 @@ if pan:
                  f"`{pan['user']}` (the whole area fitted), zooms step by step to the grid at {pan['target']['lon']:.5f}, "
                  f"{pan['target']['lat']:.5f} (zoom 16), then pans half a screen each way at zoom 15 and goes back out. A move's time "
                  "runs from the move until the new view's outlines and points are drawn and the next frame is painted; it includes "
-                 "the map's wait after a move before it asks (200 ms up to commit 0a8f820, 100 ms from 4c15c6a on). Counted as \"no visible wait\" when every move is under "
+                 "the map's wait after a move before it asks (100 ms). Counted as \"no visible wait\" when every move is under "
                  "500 ms. Each step: " + "; ".join(f"{s['step']} ({s['level']}) {s['ms']} ms" for s in pan["steps"]) + ".")
 if idle:
     hwm = loaded["hwm_kb"] / 1024 if loaded else None
