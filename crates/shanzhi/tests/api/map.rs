@@ -105,14 +105,7 @@ db_test!(
 db_test!(
     the_maps_kept_outlines_follow_new_grids_new_shapes_and_new_names,
     |app| {
-        app.seed_town().await;
-        let admin = app
-            .user(
-                "admin",
-                shanzhi_domain::user::Role::Admin,
-                Some("441502001000"),
-            )
-            .await;
+        let admin = town_with_admin(&app).await;
         let bbox = "115.25,22.70,115.40,22.85";
         let grids = |v: &Value| -> Vec<(String, String, Value)> {
             v["features"]
@@ -311,14 +304,7 @@ db_test!(
 db_test!(
     the_server_makes_the_far_out_outlines_before_anyone_asks,
     |app| {
-        app.seed_town().await;
-        let admin = app
-            .user(
-                "admin",
-                shanzhi_domain::user::Role::Admin,
-                Some("441502001000"),
-            )
-            .await;
+        let admin = town_with_admin(&app).await;
         // The town gets an outline: the server makes it, by itself, for each zoom the console
         // draws towns at (10–12), and for no other.
         let r = app.get("/api/v1/nodes/441502001000", Some(&admin)).await;
@@ -513,6 +499,17 @@ db_test!(
         assert_eq!(count().await, 2);
     }
 );
+
+/// The town's tree (`seed_town`) and an administrator of the town.
+async fn town_with_admin(app: &TestApp) -> Session {
+    app.seed_town().await;
+    app.user(
+        "admin",
+        shanzhi_domain::user::Role::Admin,
+        Some("441502001000"),
+    )
+    .await
+}
 
 /// Whether asking `path` twice in a row serves the second from the kept figures, in one of five
 /// tries: a commit in the background (the counters' fold, the jobs' lease) may fall between two.
