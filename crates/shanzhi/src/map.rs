@@ -425,9 +425,9 @@ impl MapCache {
     /// zoom) simplified for those zooms: at start and after the tree changed, so that no one
     /// waits for the first index of a level (the province's grids: ≈ 120,000 boxes read and
     /// put in an R-tree) nor for a far-out view's first outlines. Costs a read of the tree's
-    /// version when all were built for it. One at a time: a call while
-    /// another runs returns at once, and the running one goes round again (the tree may have
-    /// moved after it read the version).
+    /// version when all were built for it. One at a time: a call while another runs returns
+    /// at once, and the running one goes round again (the tree may have moved after it read
+    /// the version).
     pub async fn warm(
         &self,
         db: &Db,

@@ -49,7 +49,7 @@ pub fn routes() -> Routes {
             .query_required("bbox", bbox(), "min_lon,min_lat,max_lon,max_lat")
             .query("open", s::boolean(), "open orders only (default true)")
             .query("days", s::int64(), "created within so many days (default 365, 1 to 3660)")
-            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per square cell of 90/2^zoom degrees, 64 pixels wide (features with count, red and the orders' mean position; the box is widened to whole cells) instead of one point each; counted orders may then be created up to a minute before the `days` window, which starts on a whole minute)")
+            .query("zoom", s::integer(0, 255), "the map's zoom: below 12 the orders come counted per square cell of 90/2^zoom degrees, 64 pixels wide (features with count, red and the orders' mean position; the box is widened to whole cells) instead of one point each; on SQLite, where those counts are kept while nothing is written, the `days` window then starts on a whole minute (up to a minute longer)")
             .query("categories", s::pattern("^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,999}$"), "comma-separated category ids: only orders of these categories (default all)"))
         .get("/api/v1/map/card", card, Doc::new("map", "A node's card: name, chain, staff, figures (department handlers: their department's orders, no staff)").query_required("code", s::node_code(), "region or grid code"))
 }
