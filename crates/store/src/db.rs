@@ -777,9 +777,16 @@ impl Db {
                             .statement_cache_capacity(400)
                             .pragma("cache_size", "-65536")
                             // The server copies the WAL into the file in the background
-                            // (`Db::checkpoint`, about once a second), off the commit path; the
-                            // writer checkpoints itself only if the WAL outgrows 64 MiB.
-                            .pragma("wal_autocheckpoint", "16384"),
+                            // (`Db::checkpoint`, about once a second), off the commit path. Under
+                            // steady writes that copy never catches up with the last frame, so
+                            // the WAL starts over only after the writer checkpoints itself: when
+                            // it outgrows 1 GiB. Each of those stalls every commit behind it; at
+                            // 64 MiB they came twice a second under a surge of reports (1 GiB:
+                            // ≈ 15 % more reports a second, half the bytes written per report,
+                            // bench/NOTES.md). When it starts over the file is cut back to
+                            // 64 MiB, so a quiet server does not keep a 1 GiB WAL on disk.
+                            .pragma("wal_autocheckpoint", "262144")
+                            .pragma("journal_size_limit", "67108864"),
                     )
                     .await
                     .with_context(|| format!("cannot open {}", redact_url(url)))?;
