@@ -408,6 +408,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// PUT JSON with a bearer session.
+    pub async fn put_json(&self, path: &str, who: &Session, body: Value) -> Response {
+        self.client
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Sends raw bytes as a JSON body.
     pub async fn post_raw(&self, path: &str, who: &Session, body: &'static str) -> Response {
         self.client

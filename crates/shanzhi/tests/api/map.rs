@@ -389,7 +389,7 @@ db_test!(
         // (PostgreSQL counts them every time).
         let sqlite = app.engine == Engine::Sqlite;
         assert_eq!(
-            figures_kept_between(&app, path, &c.town_dispatcher).await,
+            kept_between(&app, path, &c.town_dispatcher, |m| m.figures_reused()).await,
             sqlite
         );
 
@@ -399,11 +399,7 @@ db_test!(
             assert_eq!(r.status(), StatusCode::OK);
             assert_eq!(r.headers()["content-encoding"], "gzip", "{accept}");
             assert_eq!(r.headers()["vary"], "accept-encoding");
-            let z = r.bytes().await.unwrap();
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
-                .unwrap();
-            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), first);
+            assert_eq!(gunzip_json(r).await, first);
         }
         // Refused gzip: plain text.
         let r = ask(Some("gzip;q=0")).await;
@@ -420,12 +416,7 @@ db_test!(
             "a new figure is a new answer"
         );
         assert_eq!(open_in(&second, "441502001001001"), 2.0);
-        let r = ask(Some("gzip")).await;
-        let z = r.bytes().await.unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
-            .unwrap();
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), second);
+        assert_eq!(gunzip_json(ask(Some("gzip")).await).await, second);
 
         // Overdue: none yet; past their deadlines the sweeper turns the lights red, and the
         // kept figures follow at once.
@@ -437,7 +428,7 @@ db_test!(
         };
         assert_eq!(open_in(&ask_overdue().await, "441502001001001"), 0.0);
         assert_eq!(
-            figures_kept_between(&app, &overdue, &c.town_dispatcher).await,
+            kept_between(&app, &overdue, &c.town_dispatcher, |m| m.figures_reused()).await,
             sqlite
         );
         app.clock.advance_ms(30 * 86_400_000);
@@ -486,14 +477,7 @@ db_test!(
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["content-encoding"], "gzip");
-        let z = r.bytes().await.unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text)
-            .unwrap();
-        assert_eq!(
-            serde_json::from_str::<Value>(&text).unwrap()["grouped"],
-            true
-        );
+        assert_eq!(gunzip_json(r).await["grouped"], true);
         // A new order: counted at once, not the kept answer.
         app.report(&c.citizen, c.gas).await;
         assert_eq!(count().await, 2);
@@ -511,10 +495,12 @@ async fn town_with_admin(app: &TestApp) -> Session {
     .await
 }
 
-/// Whether asking `path` twice in a row serves the second from the kept figures, in one of five
-/// tries: a commit in the background (the counters' fold, the jobs' lease) may fall between two.
-async fn figures_kept_between(app: &TestApp, path: &str, who: &Session) -> bool {
-    kept_between(app, path, who, |m| m.figures_reused()).await
+/// A gzipped answer's body as JSON.
+async fn gunzip_json(r: reqwest::Response) -> Value {
+    let z = r.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Whether asking `path` twice in a row moves `reused` (a count of answers or figures served from

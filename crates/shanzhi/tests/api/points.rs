@@ -212,13 +212,12 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
     // The rule for confirmed reports cannot be made to take points: its stored kind refuses
     // it (a conflict with the rule, not a malformed request), and nothing changes.
     let put = app
-        .client
-        .put(format!("{}/api/v1/points/rules/{}", app.url, report["id"]))
-        .bearer_auth(&staff.token)
-        .json(&json!({"name": "上报隐患经核实", "points": -2, "active": true}))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            &format!("/api/v1/points/rules/{}", report["id"]),
+            staff,
+            json!({"name": "上报隐患经核实", "points": -2, "active": true}),
+        )
+        .await;
     let v = assert_error(put, StatusCode::CONFLICT).await;
     assert_eq!(
         (v["field"].as_str(), v["reason"].as_str()),
@@ -227,13 +226,12 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
     // Input out of range is malformed whatever the rule's kind.
     for (name, points, field) in [("上报隐患经核实", -1001, "points"), ("", 2, "name")] {
         let put = app
-            .client
-            .put(format!("{}/api/v1/points/rules/{}", app.url, report["id"]))
-            .bearer_auth(&staff.token)
-            .json(&json!({"name": name, "points": points, "active": true}))
-            .send()
-            .await
-            .unwrap();
+            .put_json(
+                &format!("/api/v1/points/rules/{}", report["id"]),
+                staff,
+                json!({"name": name, "points": points, "active": true}),
+            )
+            .await;
         let v = assert_error(put, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(v["field"], field, "{v}");
     }
@@ -323,13 +321,12 @@ db_test!(rules_awards_and_redemptions_with_their_refusals, |app| {
     assert_eq!(v["field"], "evidence");
     // A withdrawn rule gives nothing more.
     let put = app
-        .client
-        .put(format!("{}/api/v1/points/rules/{}", app.url, breach["id"]))
-        .bearer_auth(&staff.token)
-        .json(&json!({"name": "违反村规民约", "points": -10, "active": false}))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            &format!("/api/v1/points/rules/{}", breach["id"]),
+            staff,
+            json!({"name": "违反村规民约", "points": -10, "active": false}),
+        )
+        .await;
     assert_eq!(status_json(put, StatusCode::OK).await["active"], false);
     let v = assert_error(
         award_call(&app, staff, &p.a, &breach, "x").await,
