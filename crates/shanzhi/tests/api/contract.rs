@@ -11,6 +11,7 @@ use shanzhi_domain::user::Role;
 
 use crate::helpers::{assert_error, Session, TestApp, TINY_JPEG};
 use crate::house::{exec, resident};
+use crate::ledger::put_json;
 
 const VILLAGE: &str = "441502001001";
 const OTHER: &str = "441502001002";
@@ -22,16 +23,6 @@ struct Keepers {
     committee: Session,
     agency: Session,
     admin: Session,
-}
-
-async fn put_json(app: &TestApp, path: &str, who: &Session, body: Value) -> reqwest::Response {
-    app.client
-        .put(format!("{}{path}", app.url))
-        .bearer_auth(&who.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn keepers(app: &TestApp) -> Keepers {

@@ -22,19 +22,14 @@ pub(crate) struct Books {
     pub admin: Session,
 }
 
+/// [`TestApp::put_json`] as a free function, as the ledger's and its neighbours' tests call it.
 pub(crate) async fn put_json(
     app: &TestApp,
     path: &str,
     who: &Session,
     body: Value,
 ) -> reqwest::Response {
-    app.client
-        .put(format!("{}{path}", app.url))
-        .bearer_auth(&who.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.put_json(path, who, body).await
 }
 
 pub(crate) async fn books(app: &TestApp) -> Books {
