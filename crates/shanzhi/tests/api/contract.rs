@@ -11,7 +11,6 @@ use shanzhi_domain::user::Role;
 
 use crate::helpers::{assert_error, Session, TestApp, TINY_JPEG};
 use crate::house::{exec, resident};
-use crate::ledger::put_json;
 
 const VILLAGE: &str = "441502001001";
 const OTHER: &str = "441502001002";
@@ -35,13 +34,13 @@ async fn keepers(app: &TestApp) -> Keepers {
         (&committee, VILLAGE, "committee"),
         (&agency, TOWN, "town_agency"),
     ] {
-        let r = put_json(
-            app,
-            &format!("/api/v1/users/{}/duties", who.user_id),
-            &admin,
-            json!({"duties": [{"node": node, "duty": duty}]}),
-        )
-        .await;
+        let r = app
+            .put_json(
+                &format!("/api/v1/users/{}/duties", who.user_id),
+                &admin,
+                json!({"duties": [{"node": node, "duty": duty}]}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
     Keepers {
@@ -106,13 +105,13 @@ fn edited(c: &Value, changes: Value) -> Value {
 }
 
 async fn edit(app: &TestApp, who: &Session, c: &Value, changes: Value) -> Value {
-    ok(put_json(
-        app,
-        &format!("/api/v1/contracts/{}", c["id"]),
-        who,
-        edited(c, changes),
-    )
-    .await)
+    ok(app
+        .put_json(
+            &format!("/api/v1/contracts/{}", c["id"]),
+            who,
+            edited(c, changes),
+        )
+        .await)
     .await
 }
 
@@ -640,8 +639,7 @@ db_test!(bad_input_is_named_by_its_field_and_changes_nothing, |app| {
     .await;
     edit(&app, &k.committee, &c, json!({"location": "村东头"})).await;
     let err = assert_error(
-        put_json(
-            &app,
+        app.put_json(
             &format!("/api/v1/contracts/{}", c["id"]),
             &k.committee,
             edited(&c, json!({"location": "旧版本"})),
@@ -749,13 +747,9 @@ db_test!(who_may_read_and_write_the_register, |app| {
     // The committee edits it keeping the administrator's scan.
     let mut b = edited(&c, json!({"payment_terms": "按季度支付"}));
     b["photos"] = json!([scan]);
-    ok(put_json(
-        &app,
-        &format!("/api/v1/contracts/{}", c["id"]),
-        &k.committee,
-        b,
-    )
-    .await)
+    ok(app
+        .put_json(&format!("/api/v1/contracts/{}", c["id"]), &k.committee, b)
+        .await)
     .await;
     // Readers of the contract see its scan; other villages' staff and citizens do not.
     for (who, status) in [
@@ -782,7 +776,7 @@ db_test!(who_may_read_and_write_the_register, |app| {
             app.post_json(&path, Some(who), json!({"status": "rectifying"}))
                 .await
         } else {
-            put_json(&app, &path, who, edited(&c, json!({}))).await
+            app.put_json(&path, who, edited(&c, json!({}))).await
         };
         assert_error(r, StatusCode::FORBIDDEN).await;
     }

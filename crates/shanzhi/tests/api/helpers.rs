@@ -399,19 +399,24 @@ impl TestApp {
 
     /// PATCH JSON with a bearer session.
     pub async fn patch_json(&self, path: &str, who: &Session, body: Value) -> Response {
-        self.client
-            .patch(format!("{}{path}", self.url))
-            .bearer_auth(&who.token)
-            .json(&body)
-            .send()
+        self.send_json(reqwest::Method::PATCH, path, who, body)
             .await
-            .expect("request")
     }
 
     /// PUT JSON with a bearer session.
     pub async fn put_json(&self, path: &str, who: &Session, body: Value) -> Response {
+        self.send_json(reqwest::Method::PUT, path, who, body).await
+    }
+
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        who: &Session,
+        body: Value,
+    ) -> Response {
         self.client
-            .put(format!("{}{path}", self.url))
+            .request(method, format!("{}{path}", self.url))
             .bearer_auth(&who.token)
             .json(&body)
             .send()

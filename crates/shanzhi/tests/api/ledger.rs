@@ -22,16 +22,6 @@ pub(crate) struct Books {
     pub admin: Session,
 }
 
-/// [`TestApp::put_json`] as a free function, as the ledger's and its neighbours' tests call it.
-pub(crate) async fn put_json(
-    app: &TestApp,
-    path: &str,
-    who: &Session,
-    body: Value,
-) -> reqwest::Response {
-    app.put_json(path, who, body).await
-}
-
 pub(crate) async fn books(app: &TestApp) -> Books {
     app.seed_loop().await;
     let admin = app.user("l-admin", Role::Admin, Some("441502000000")).await;
@@ -43,13 +33,13 @@ pub(crate) async fn books(app: &TestApp) -> Books {
         (&committee, VILLAGE, "committee"),
         (&agency, TOWN, "town_agency"),
     ] {
-        let r = put_json(
-            app,
-            &format!("/api/v1/users/{}/duties", who.user_id),
-            &admin,
-            json!({"duties": [{"node": node, "duty": duty}]}),
-        )
-        .await;
+        let r = app
+            .put_json(
+                &format!("/api/v1/users/{}/duties", who.user_id),
+                &admin,
+                json!({"duties": [{"node": node, "duty": duty}]}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
     Books {
@@ -184,8 +174,7 @@ db_test!(
         body.as_object_mut().unwrap().remove("node");
         body["version"] = e["version"].clone();
         assert_error(
-            put_json(
-                &app,
+            app.put_json(
                 &format!("/api/v1/ledger/entries/{}", e["id"]),
                 &b.treasurer,
                 body.clone(),
@@ -212,13 +201,13 @@ db_test!(
         let invoice = upload(&app, &b.treasurer, TINY_JPEG, "image/jpeg").await;
         body["invoices"] = json!([invoice]);
         body["version"] = e["version"].clone();
-        let e = ok(put_json(
-            &app,
-            &format!("/api/v1/ledger/entries/{}", e["id"]),
-            &b.treasurer,
-            body,
-        )
-        .await)
+        let e = ok(app
+            .put_json(
+                &format!("/api/v1/ledger/entries/{}", e["id"]),
+                &b.treasurer,
+                body,
+            )
+            .await)
         .await;
         assert_eq!(e["invoices"].as_array().unwrap().len(), 1);
         let e = post_through(&app, &b, e).await;
@@ -399,8 +388,7 @@ db_test!(
             ),
         ] {
             let err = assert_error(
-                put_json(
-                    &app,
+                app.put_json(
                     &format!("/api/v1/users/{}/duties", village_disp.user_id),
                     &b.admin,
                     json!({"duties": [duty]}),
@@ -412,8 +400,7 @@ db_test!(
             assert_eq!(err["field"], field);
         }
         assert_error(
-            put_json(
-                &app,
+            app.put_json(
                 &format!("/api/v1/users/{}/duties", village_disp.user_id),
                 &b.agency,
                 json!({"duties": []}),
@@ -549,13 +536,13 @@ db_test!(a_closed_month_takes_no_more_postings, |app| {
     body.as_object_mut().unwrap().remove("node");
     body["version"] = e["version"].clone();
     body["date"] = json!("2026-10-02");
-    let e = ok(put_json(
-        &app,
-        &format!("/api/v1/ledger/entries/{}", e["id"]),
-        &b.treasurer,
-        body,
-    )
-    .await)
+    let e = ok(app
+        .put_json(
+            &format!("/api/v1/ledger/entries/{}", e["id"]),
+            &b.treasurer,
+            body,
+        )
+        .await)
     .await;
     assert_eq!(post_through(&app, &b, e).await["state"], "posted");
     let bal = balances(&app, &b.agency, "2026-10").await;
@@ -727,7 +714,7 @@ db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
 
 async fn duties(app: &TestApp, b: &Books, who: &Session, list: Value) -> reqwest::Response {
     let path = format!("/api/v1/users/{}/duties", who.user_id);
-    put_json(app, &path, &b.admin, json!({"duties": list})).await
+    app.put_json(&path, &b.admin, json!({"duties": list})).await
 }
 
 db_test!(duties_are_kept_apart_and_an_invoice_pays_once, |app| {
@@ -827,13 +814,13 @@ db_test!(duties_are_kept_apart_and_an_invoice_pays_once, |app| {
     body.as_object_mut().unwrap().remove("node");
     body["version"] = e["version"].clone();
     body["summary"] = json!("购买村委会办公用品（打印纸）");
-    ok(put_json(
-        &app,
-        &format!("/api/v1/ledger/entries/{}", e["id"]),
-        &colleague,
-        body,
-    )
-    .await)
+    ok(app
+        .put_json(
+            &format!("/api/v1/ledger/entries/{}", e["id"]),
+            &colleague,
+            body,
+        )
+        .await)
     .await;
     // No entry dated ahead of today or before 2000.
     for date in ["2099-01-01", "1999-12-31"] {

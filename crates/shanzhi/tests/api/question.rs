@@ -9,7 +9,7 @@ use shanzhi_domain::user::Role;
 
 use crate::helpers::{assert_error, Session, TestApp};
 use crate::house::{exec, resident};
-use crate::ledger::{books, created, income, ok, post_through, put_json, Books};
+use crate::ledger::{books, created, income, ok, post_through, Books};
 
 const VILLAGE: &str = "441502001001";
 const GRID: &str = "441502001001001";
@@ -386,8 +386,7 @@ db_test!(
         .await;
         // A published notice is not edited in place.
         assert_error(
-            put_json(
-                &app,
+            app.put_json(
                 &format!("/api/v1/disclosures/{}", second["id"]),
                 &b.committee,
                 json!({"kind": "party", "title": "改", "body": "改", "version": second["version"]}),
@@ -457,7 +456,7 @@ db_test!(
             .await;
         assert!(audit >= 6, "{audit}");
         // Corrected and published again.
-        let second = ok(put_json(&app, &format!("/api/v1/disclosures/{}", second["id"]), &b.committee,
+        let second = ok(app.put_json(&format!("/api/v1/disclosures/{}", second["id"]), &b.committee,
             json!({"kind": "party", "title": "村“两委”换届选举公告（更正）", "body": "选举日期更正为10月18日。", "version": second["version"]})).await).await;
         ok(move_(&app, &b.committee, &second, "publish", None).await).await;
         assert_eq!(
