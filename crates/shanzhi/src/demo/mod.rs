@@ -23,6 +23,7 @@ use std::fmt::Write;
 
 use anyhow::Context;
 use serde_json::json;
+use shanzhi_domain::event::figures::Counters;
 use shanzhi_domain::tree::Level;
 use shanzhi_domain::user::{Password, Username};
 use shanzhi_store::audit::AuditEntry;
@@ -51,6 +52,20 @@ pub async fn write_with_events(
     now_ms: i64,
     events: usize,
 ) -> anyhow::Result<()> {
+    write_in_parts(db, keys, city, now_ms, events, EVENTS_PER_PART).await
+}
+
+/// [`write_with_events`] with the history generated and written `events_per_part` events at a
+/// time (the demo's own size is 200,000; tests take smaller parts to have several).
+pub async fn write_in_parts(
+    db: &Db,
+    keys: &Keyring,
+    city: &DemoCity,
+    now_ms: i64,
+    events: usize,
+    events_per_part: usize,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(events_per_part > 0, "a part holds at least one event");
     let existing = shanzhi_store::node::roots(db).await?;
     anyhow::ensure!(
         existing.is_empty(),
@@ -204,6 +219,7 @@ pub async fn write_with_events(
         &user_ids,
         now_ms,
         events,
+        events_per_part,
     )
     .await?;
     // The points of the year's confirmed reports, as the live sweep gives them.
@@ -265,7 +281,92 @@ async fn user_ids(db: &Db, city: &DemoCity) -> anyhow::Result<HashMap<String, i6
 /// parts so that memory stays bounded; counters of later parts add to the earlier ones.
 const EVENTS_PER_PART: usize = 200_000;
 
-/// Builds a year of events, recounts their figures from the timelines, and writes it all.
+/// One part of the history: its events and timelines, and the counters recounted from them.
+struct Part {
+    year: history::History,
+    stats: Vec<(String, i64, String, i64, Counters)>,
+    hist: Vec<(String, i64, i64, i64)>,
+}
+
+/// Generates part `part` (events `done + 1 ..= done + n`) and recounts its figures.
+#[allow(clippy::too_many_arguments)]
+fn make_part(
+    city: &DemoCity,
+    categories: &[Category],
+    department_ids: &[i64],
+    user_ids: &HashMap<String, i64>,
+    now_ms: i64,
+    part: u64,
+    done: usize,
+    n: usize,
+) -> anyhow::Result<Part> {
+    // The first part keeps the city's seed, so small demos are what they always were.
+    let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let year = history::generate_history(
+        city,
+        categories,
+        department_ids,
+        user_ids,
+        now_ms,
+        seed,
+        done as i64 + 1,
+        n,
+    );
+    let mut recount = crate::event::Recount::default();
+    for (line, event) in year.log_rows() {
+        recount
+            .add(&line, event)
+            .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
+    }
+    let stats = recount
+        .stats
+        .into_iter()
+        .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
+        .collect();
+    let hist = recount
+        .hist
+        .into_iter()
+        .map(|((path, day, bucket), n)| (path, day, bucket, n))
+        .collect();
+    Ok(Part { year, stats, hist })
+}
+
+/// Writes the parts in order as they come; answers how many events they held and how many were
+/// still open, and adds the writer's own time to `writing`.
+async fn write_parts(
+    db: &Db,
+    parts: impl Iterator<Item = anyhow::Result<Part>>,
+    count: usize,
+    per_part: usize,
+    writing: &mut std::time::Duration,
+) -> anyhow::Result<history::Tally> {
+    let mut tally = history::Tally::default();
+    let bar = progress::bar(count as u64, "events");
+    let mut done = 0;
+    for part in parts {
+        let Part { year, stats, hist } = part?;
+        let write_started = std::time::Instant::now();
+        shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
+            .await
+            .context("writing the year of events")?;
+        *writing += write_started.elapsed();
+        let t = year.tally();
+        tally.events += t.events;
+        tally.open += t.open;
+        done += year.events.len();
+        bar.set_position(done as u64);
+        if count > per_part {
+            tracing::info!(done, count, "wrote events");
+        }
+    }
+    bar.finish_and_clear();
+    Ok(tally)
+}
+
+/// Builds a year of events, recounts their figures from the timelines, and writes it all. A
+/// history of several parts is generated on a thread of its own, a part ahead of the writer:
+/// generating and recounting a part (one core) goes on while the part before is written
+/// (SQLite's writer, the other core).
 async fn write_history(
     db: &Db,
     city: &DemoCity,
@@ -274,8 +375,8 @@ async fn write_history(
     user_ids: &HashMap<String, i64>,
     now_ms: i64,
     count: usize,
+    per_part: usize,
 ) -> anyhow::Result<()> {
-    let mut tally = history::Tally::default();
     let started = std::time::Instant::now();
     // Rows go into their tables' own B-trees; the secondary indexes are made once at the end,
     // each by a sort, instead of row by row (SQLite; the demo's database is its own). They are
@@ -285,69 +386,59 @@ async fn write_history(
             .await
             .context("setting the event indexes aside for the load")?;
     let mut writing = std::time::Duration::ZERO;
-    // The parts: each generated, recounted and written (the writer's time adds to `writing`).
-    let loaded: anyhow::Result<()> = async {
-        let bar = progress::bar(count as u64, "events");
-        let mut done = 0;
-        let mut part = 0u64;
-        loop {
-            let n = (count - done).min(EVENTS_PER_PART);
-            // The first part keeps the city's seed, so small demos are what they always were.
-            let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let year = history::generate_history(
+    // No events is still one (empty) part: the load's audit row says so.
+    let parts = (0..count.max(1))
+        .step_by(per_part)
+        .enumerate()
+        .map(|(part, done)| {
+            let n = (count - done).min(per_part);
+            make_part(
                 city,
                 categories,
                 department_ids,
                 user_ids,
                 now_ms,
-                seed,
-                done as i64 + 1,
+                part as u64,
+                done,
                 n,
-            );
-            let mut recount = crate::event::Recount::default();
-            for (line, event) in year.log_rows() {
-                recount
-                    .add(&line, event)
-                    .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
-            }
-            let stats: Vec<_> = recount
-                .stats
-                .into_iter()
-                .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
-                .collect();
-            let hist: Vec<_> = recount
-                .hist
-                .into_iter()
-                .map(|((path, day, bucket), n)| (path, day, bucket, n))
-                .collect();
-            let write_started = std::time::Instant::now();
-            shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
-                .await
-                .context("writing the year of events")?;
-            writing += write_started.elapsed();
-            let t = year.tally();
-            tally.events += t.events;
-            tally.open += t.open;
-            done += n;
-            part += 1;
-            bar.set_position(done as u64);
-            if count > EVENTS_PER_PART {
-                tracing::info!(done, count, "wrote events");
-            }
-            if done >= count {
-                break;
-            }
-        }
-        bar.finish_and_clear();
-        Ok(())
-    }
-    .await;
+            )
+        });
+    let runtime = tokio::runtime::Handle::current();
+    let loaded = if count > per_part
+        && runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        // This thread leaves the runtime's workers while it waits on the parts. The generator
+        // makes the next part while this one is written and hands it over when the writer
+        // takes it (two parts in memory at most); when the writer fails, the channel closes
+        // and the generator stops after its current part.
+        tokio::task::block_in_place(|| {
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(0);
+                scope.spawn(move || {
+                    for part in parts {
+                        if tx.send(part).is_err() {
+                            return;
+                        }
+                    }
+                });
+                runtime.block_on(write_parts(
+                    db,
+                    rx.into_iter(),
+                    count,
+                    per_part,
+                    &mut writing,
+                ))
+            })
+        })
+    } else {
+        write_parts(db, parts, count, per_part, &mut writing).await
+    };
     let write_started = std::time::Instant::now();
     let restored = shanzhi_store::history::restore_indexes(db, aside)
         .await
         .context("making the event indexes again");
     writing += write_started.elapsed();
-    loaded?;
+    let tally = loaded?;
     restored?;
     // The history's rate, generation and recount included and the writer's alone (bench/run
     // reads this line).

@@ -275,3 +275,81 @@ db_test!(a_move_counted_on_a_settled_day_reaches_the_figures, |app| {
     assert_eq!(f["reported"], 2, "{f}");
     assert_eq!(f, recounted(&app, "441502001001", 20260301, 20260305).await);
 });
+
+// A demo history of several parts, each generated a part ahead of the writer on a thread of its
+// own: every part is written once, in order, and the counters the parts add up equal a recount
+// from the timelines, at the town and in each village.
+db_test!(a_history_written_in_parts_equals_a_recount, |app| {
+    let mut city =
+        tokio::task::spawn_blocking(|| shanzhi::demo::generate(shanzhi::demo::Scale::Town, 5))
+            .await
+            .unwrap()
+            .unwrap();
+    // The events are what is tested: a small population keeps the rest of the demo quick.
+    city.residents = 200;
+    let now = app.state.clock.now_ms();
+    shanzhi::demo::write_in_parts(&app.state.db, &app.state.pii, &city, now, 2_500, 1_000)
+        .await
+        .unwrap();
+    let loads: Vec<String> = shanzhi_store::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT after_json FROM audit WHERE action = 'demo.history' AND entity = 'event' ORDER BY seq")
+            .fetch_all(pool).await.unwrap()
+    });
+    let events: Vec<i64> = loads
+        .iter()
+        .map(|j| {
+            serde_json::from_str::<Value>(j).unwrap()["events"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(events, [1_000, 1_000, 500]);
+    let in_history = app
+        .scalar("SELECT COUNT(*) FROM event WHERE id <= 2500")
+        .await;
+    assert_eq!(in_history, 2_500);
+    let today = chrono::DateTime::from_timestamp_millis(now)
+        .unwrap()
+        .date_naive();
+    let day = |d: chrono::NaiveDate| {
+        (
+            d.format("%Y-%m-%d").to_string(),
+            d.format("%Y%m%d").to_string().parse::<i64>().unwrap(),
+        )
+    };
+    let (from, fd) = day(today - chrono::Days::new(400));
+    let (to, td) = day(today + chrono::Days::new(400));
+    // The demo's own administrator, whose scope is the town.
+    let admin = app.login_with("admin", shanzhi::demo::DEMO_PASSWORD).await;
+    let villages: Vec<&shanzhi_domain::tree::NodeCode> = city
+        .nodes
+        .iter()
+        .filter(|n| n.parent.as_ref() == Some(&city.root))
+        .map(|n| &n.code)
+        .collect();
+    assert!(villages.len() > 5, "{villages:?}");
+    // One recount from every timeline line, read for each node.
+    let mut recount = Recount::default();
+    for (log, ev) in shanzhi_store::event::logs_under(&app.state.db, "44")
+        .await
+        .unwrap()
+    {
+        recount.add(&log, &ev).unwrap();
+    }
+    for node in std::iter::once(&city.root).chain(villages) {
+        let want = serde_json::to_value(Figures::from_counters(recount.counters(
+            node.path(),
+            fd,
+            td,
+            "all",
+            0,
+        )))
+        .unwrap()["counters"]
+            .clone();
+        let got = counters(&app, &admin, node.as_str(), &from, &to).await;
+        assert_eq!(got, want, "{}", node.as_str());
+        if *node == city.root {
+            assert_eq!(want["reported"], 2_500, "{want}");
+        }
+    }
+});
