@@ -34,14 +34,7 @@ async fn keepers(app: &TestApp) -> Keepers {
         (&committee, VILLAGE, "committee"),
         (&agency, TOWN, "town_agency"),
     ] {
-        let r = app
-            .put_json(
-                &format!("/api/v1/users/{}/duties", who.user_id),
-                &admin,
-                json!({"duties": [{"node": node, "duty": duty}]}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        app.give_duty(&admin, who, node, duty).await;
     }
     Keepers {
         committee,

@@ -424,6 +424,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Gives `who` one duty at `node` (its duties, as an administrator sets them) and checks
+    /// that it was taken.
+    pub async fn give_duty(&self, admin: &Session, who: &Session, node: &str, duty: &str) {
+        let r = self
+            .put_json(
+                &format!("/api/v1/users/{}/duties", who.user_id),
+                admin,
+                json!({"duties": [{"node": node, "duty": duty}]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+
     /// Sends raw bytes as a JSON body.
     pub async fn post_raw(&self, path: &str, who: &Session, body: &'static str) -> Response {
         self.client

@@ -33,14 +33,7 @@ pub(crate) async fn books(app: &TestApp) -> Books {
         (&committee, VILLAGE, "committee"),
         (&agency, TOWN, "town_agency"),
     ] {
-        let r = app
-            .put_json(
-                &format!("/api/v1/users/{}/duties", who.user_id),
-                &admin,
-                json!({"duties": [{"node": node, "duty": duty}]}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        app.give_duty(&admin, who, node, duty).await;
     }
     Books {
         treasurer,
@@ -174,12 +167,7 @@ db_test!(
         body.as_object_mut().unwrap().remove("node");
         body["version"] = e["version"].clone();
         assert_error(
-            app.put_json(
-                &format!("/api/v1/ledger/entries/{}", e["id"]),
-                &b.treasurer,
-                body.clone(),
-            )
-            .await,
+            edit(&app, &b.treasurer, &e, body.clone()).await,
             StatusCode::CONFLICT,
         )
         .await;
@@ -201,14 +189,7 @@ db_test!(
         let invoice = upload(&app, &b.treasurer, TINY_JPEG, "image/jpeg").await;
         body["invoices"] = json!([invoice]);
         body["version"] = e["version"].clone();
-        let e = ok(app
-            .put_json(
-                &format!("/api/v1/ledger/entries/{}", e["id"]),
-                &b.treasurer,
-                body,
-            )
-            .await)
-        .await;
+        let e = ok(edit(&app, &b.treasurer, &e, body).await).await;
         assert_eq!(e["invoices"].as_array().unwrap().len(), 1);
         let e = post_through(&app, &b, e).await;
         assert_eq!(e["state"], "posted");
@@ -536,14 +517,7 @@ db_test!(a_closed_month_takes_no_more_postings, |app| {
     body.as_object_mut().unwrap().remove("node");
     body["version"] = e["version"].clone();
     body["date"] = json!("2026-10-02");
-    let e = ok(app
-        .put_json(
-            &format!("/api/v1/ledger/entries/{}", e["id"]),
-            &b.treasurer,
-            body,
-        )
-        .await)
-    .await;
+    let e = ok(edit(&app, &b.treasurer, &e, body).await).await;
     assert_eq!(post_through(&app, &b, e).await["state"], "posted");
     let bal = balances(&app, &b.agency, "2026-10").await;
     assert_eq!(bal["closed_months"], json!(["2026-09"]));
@@ -712,6 +686,12 @@ db_test!(the_monthly_statements_balance_and_export_to_excel, |app| {
     assert_eq!(e["field"], "month");
 });
 
+/// PUTs an entry's new text as `who`.
+async fn edit(app: &TestApp, who: &Session, e: &Value, body: Value) -> reqwest::Response {
+    app.put_json(&format!("/api/v1/ledger/entries/{}", e["id"]), who, body)
+        .await
+}
+
 async fn duties(app: &TestApp, b: &Books, who: &Session, list: Value) -> reqwest::Response {
     let path = format!("/api/v1/users/{}/duties", who.user_id);
     app.put_json(&path, &b.admin, json!({"duties": list})).await
@@ -814,14 +794,7 @@ db_test!(duties_are_kept_apart_and_an_invoice_pays_once, |app| {
     body.as_object_mut().unwrap().remove("node");
     body["version"] = e["version"].clone();
     body["summary"] = json!("购买村委会办公用品（打印纸）");
-    ok(app
-        .put_json(
-            &format!("/api/v1/ledger/entries/{}", e["id"]),
-            &colleague,
-            body,
-        )
-        .await)
-    .await;
+    ok(edit(&app, &colleague, &e, body).await).await;
     // No entry dated ahead of today or before 2000.
     for date in ["2099-01-01", "1999-12-31"] {
         let mut body = income("1", "甲");

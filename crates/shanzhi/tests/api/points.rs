@@ -44,18 +44,8 @@ async fn people(app: &TestApp) -> People {
     let c = app.seed_loop().await;
     let admin = app.user("p-admin", Role::Admin, Some("441502000000")).await;
     let committee = app.user("p-committee", Role::GridWorker, Some(GRID)).await;
-    let r = app
-        .client
-        .put(format!(
-            "{}/api/v1/users/{}/duties",
-            app.url, committee.user_id
-        ))
-        .bearer_auth(&admin.token)
-        .json(&json!({"duties": [{"node": VILLAGE, "duty": "committee"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    app.give_duty(&admin, &committee, VILLAGE, "committee")
+        .await;
     let a = app.user("p-zhang", Role::Citizen, None).await;
     let b = app.user("p-li", Role::Citizen, None).await;
     let outsider = app.user("p-wang", Role::Citizen, None).await;
