@@ -78,9 +78,13 @@ fn open_flags(c: &Value) -> Vec<String> {
     f
 }
 
+/// The contract's own path.
+fn at(c: &Value) -> String {
+    format!("/api/v1/contracts/{}", c["id"])
+}
+
 async fn show(app: &TestApp, who: &Session, c: &Value) -> Value {
-    app.get_json(&format!("/api/v1/contracts/{}", c["id"]), who)
-        .await
+    app.get_json(&at(c), who).await
 }
 
 /// The body to PUT: what the contract holds with `changes`, at its version.
@@ -98,14 +102,7 @@ fn edited(c: &Value, changes: Value) -> Value {
 }
 
 async fn edit(app: &TestApp, who: &Session, c: &Value, changes: Value) -> Value {
-    ok(app
-        .put_json(
-            &format!("/api/v1/contracts/{}", c["id"]),
-            who,
-            edited(c, changes),
-        )
-        .await)
-    .await
+    ok(app.put_json(&at(c), who, edited(c, changes)).await).await
 }
 
 async fn move_flag(
@@ -633,7 +630,7 @@ db_test!(bad_input_is_named_by_its_field_and_changes_nothing, |app| {
     edit(&app, &k.committee, &c, json!({"location": "村东头"})).await;
     let err = assert_error(
         app.put_json(
-            &format!("/api/v1/contracts/{}", c["id"]),
+            &at(&c),
             &k.committee,
             edited(&c, json!({"location": "旧版本"})),
         )
@@ -738,11 +735,12 @@ db_test!(who_may_read_and_write_the_register, |app| {
     .await;
     assert_eq!(c["photos"].as_array().unwrap().len(), 1);
     // The committee edits it keeping the administrator's scan.
-    let mut b = edited(&c, json!({"payment_terms": "按季度支付"}));
-    b["photos"] = json!([scan]);
-    ok(app
-        .put_json(&format!("/api/v1/contracts/{}", c["id"]), &k.committee, b)
-        .await)
+    edit(
+        &app,
+        &k.committee,
+        &c,
+        json!({"payment_terms": "按季度支付", "photos": [scan]}),
+    )
     .await;
     // Readers of the contract see its scan; other villages' staff and citizens do not.
     for (who, status) in [
@@ -753,13 +751,11 @@ db_test!(who_may_read_and_write_the_register, |app| {
     ] {
         let r = app.get(&format!("/api/v1/photos/{scan}"), Some(who)).await;
         assert_eq!(r.status(), status);
-        let r = app
-            .get(&format!("/api/v1/contracts/{}", c["id"]), Some(who))
-            .await;
+        let r = app.get(&at(&c), Some(who)).await;
         assert_eq!(r.status(), status);
     }
     for (who, path) in [
-        (&village_disp, format!("/api/v1/contracts/{}", c["id"])),
+        (&village_disp, at(&c)),
         (
             &village_disp,
             format!("/api/v1/contracts/{}/flags/no_meeting_approval", c["id"]),
