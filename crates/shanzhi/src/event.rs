@@ -1,6 +1,8 @@
 //! The closed loop as the application runs it: load, ask the domain, compute the clocks, save
 //! in one transaction. Used by the HTTP handlers, the deadline sweep and the demo.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use shanzhi_domain::calendar::{Light, WorkCalendar};
 use shanzhi_domain::event::figures::Counters;
@@ -673,14 +675,14 @@ pub async fn locate(
         recount.add(&line, &a)?;
     }
     let mut moved_stats = StatRows::default();
-    for ((path, day, dim, dim_id), c) in &recount.stats {
+    for (path, day, dim, dim_id, c) in recount.stat_rows() {
         if !counted_above.contains(path) {
-            moved_stats.add_row(path, *day, dim, *dim_id, c);
+            moved_stats.add_row(path, day, dim, dim_id, c);
         }
     }
-    for ((path, day, bucket), n) in &recount.hist {
+    for (path, day, bucket, n) in recount.hist_rows() {
         if !counted_above.contains(path) {
-            moved_stats.add_hist(path, *day, *bucket, *n);
+            moved_stats.add_hist(path, day, bucket, n);
         }
     }
     let log = LogEntry {
@@ -1278,12 +1280,15 @@ pub fn allowed_actions(ev: &EventState, actor: &Actor) -> Vec<&'static str> {
 
 /// Counters rebuilt from timelines alone: the brute-force recount that the maintained counters
 /// must equal, and the way bulk-loaded history (the demo's year) gets its figures.
+///
+/// Kept per node path, so that counting a line allocates nothing for a node seen before (the
+/// demo recounts millions of lines).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Recount {
-    /// (node path, day, dim, dim id) → counters.
-    pub stats: std::collections::BTreeMap<(String, i64, String, i64), Counters>,
-    /// (node path, day, bucket) → count.
-    pub hist: std::collections::BTreeMap<(String, i64, i64), i64>,
+    /// node path → (day, dim, dim id) → counters.
+    stats: HashMap<String, HashMap<(i64, &'static str, i64), Counters>>,
+    /// node path → (day, bucket) → count.
+    hist: HashMap<String, HashMap<(i64, i64), i64>>,
 }
 
 impl Recount {
@@ -1330,29 +1335,24 @@ impl Recount {
         let grid = NodeCode::parse(&event.grid_code)
             .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
         let day = day_of(log.at);
-        let mut dims = vec![
-            ("all".to_owned(), 0),
-            ("category".to_owned(), event.category_id),
+        let department = data["department_id"].as_i64();
+        let dims = [
+            ("all", Some(0)),
+            ("category", Some(event.category_id)),
+            ("department", department),
         ];
-        if let Some(d) = data["department_id"].as_i64() {
-            dims.push(("department".to_owned(), d));
-        }
         for path in grid.ancestor_paths() {
-            for (dim, id) in &dims {
-                self.stats
-                    .entry((path.clone(), day, dim.clone(), *id))
-                    .or_default()
-                    .add(&c);
-            }
             if let Some(m) = close_minutes {
-                *self
-                    .hist
-                    .entry((
-                        path.clone(),
-                        day,
-                        shanzhi_domain::event::figures::close_bucket(m),
-                    ))
+                let bucket = shanzhi_domain::event::figures::close_bucket(m);
+                *node_entry(&mut self.hist, &path)
+                    .entry((day, bucket))
                     .or_default() += 1;
+            }
+            let node = node_entry(&mut self.stats, &path);
+            for (dim, id) in dims {
+                if let Some(id) = id {
+                    node.entry((day, dim, id)).or_default().add(&c);
+                }
             }
         }
         Ok(())
@@ -1361,11 +1361,36 @@ impl Recount {
     /// Summed counters of a node over `[from, to]` days for one dimension value.
     pub fn counters(&self, path: &str, from: i64, to: i64, dim: &str, dim_id: i64) -> Counters {
         let mut sum = Counters::default();
-        for ((p, day, d, id), c) in &self.stats {
-            if p == path && d == dim && *id == dim_id && (from..=to).contains(day) {
+        for ((day, d, id), c) in self.stats.get(path).into_iter().flatten() {
+            if *d == dim && *id == dim_id && (from..=to).contains(day) {
                 sum.add(c);
             }
         }
         sum
     }
+
+    /// The counter rows: `(node path, day, dim, dim id, counters)`, in no particular order.
+    pub fn stat_rows(&self) -> impl Iterator<Item = (&str, i64, &str, i64, &Counters)> {
+        self.stats.iter().flat_map(|(path, rows)| {
+            rows.iter()
+                .map(move |((day, dim, id), c)| (path.as_str(), *day, *dim, *id, c))
+        })
+    }
+
+    /// The close-time histogram's rows: `(node path, day, bucket, count)`, in no particular
+    /// order.
+    pub fn hist_rows(&self) -> impl Iterator<Item = (&str, i64, i64, i64)> {
+        self.hist.iter().flat_map(|(path, rows)| {
+            rows.iter()
+                .map(move |((day, bucket), n)| (path.as_str(), *day, *bucket, *n))
+        })
+    }
+}
+
+/// The rows of node `path` in a [`Recount`]'s map (the path copied only the first time).
+fn node_entry<'m, V: Default>(map: &'m mut HashMap<String, V>, path: &str) -> &'m mut V {
+    if !map.contains_key(path) {
+        map.insert(path.to_owned(), V::default());
+    }
+    map.get_mut(path).expect("inserted above")
 }

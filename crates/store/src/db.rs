@@ -11,6 +11,10 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::StoreError;
 
+/// The SQLite writer's page cache, in KiB (each reader has 16 MiB): a bulk load gives it more
+/// for its own time (`history::set_indexes_aside`).
+pub(crate) const WRITER_CACHE_KIB: i64 = 65_536;
+
 /// A pool on one of the two engines.
 #[derive(Clone)]
 pub enum Db {
@@ -775,7 +779,7 @@ impl Db {
                         opts.clone()
                             .synchronous(writer_sync)
                             .statement_cache_capacity(400)
-                            .pragma("cache_size", "-65536")
+                            .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
                             // The server copies the WAL into the file in the background
                             // (`Db::checkpoint`, about once a second), off the commit path. Under
                             // steady writes that copy never catches up with the last frame, so

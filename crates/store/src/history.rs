@@ -1,13 +1,13 @@
 //! Bulk writing of a generated history (the demo's year of events): events with explicit ids,
 //! their timelines, and the counters recounted from them, in large multi-row transactions.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde_json::json;
 use shanzhi_domain::event::figures::{Counters, COUNTER_COLUMNS};
 
 use crate::audit::AuditEntry;
-use crate::db::Insert;
+use crate::db::{Insert, WRITER_CACHE_KIB};
 use crate::event::{coarse_keys, EventRow, LogEntry};
 use crate::sqlite_load::{
     Loader, MaybeSqlite,
@@ -15,13 +15,78 @@ use crate::sqlite_load::{
 };
 use crate::{Db, StoreError};
 
+/// The writer's page cache while a history loads, in KiB (see [`set_indexes_aside`]).
+const LOAD_CACHE_KIB: i64 = 1_048_576;
 /// Rows written per transaction.
 const ROWS_PER_TRANSACTION: usize = 5_000;
+/// A history's counters, ready to write: the day rows recounted from its timelines and, merged
+/// beside them, the month and year rows (see [`coarse_keys`]), each table's rows in its primary
+/// key's order so that they go into its B-tree side by side. Made off the writer (the demo
+/// makes it on the thread that generates the history).
+#[derive(Debug, Default)]
+pub struct HistoryCounters {
+    /// `(node_path, day, dim, dim_id, counters)`, days, months and years.
+    stats: Vec<(String, i64, String, i64, Counters)>,
+    /// `(node_path, day, bucket, count)`, days, months and years.
+    hist: Vec<(String, i64, i64, i64)>,
+    /// How many of each were day rows (the load's audit row counts those).
+    day_rows: (usize, usize),
+}
+
+impl HistoryCounters {
+    /// Adds the months and years to the day rows `stats` `(node_path, day, dim, dim_id,
+    /// counters)` and `hist` `(node_path, day, bucket, count)`, and sorts each by its key.
+    pub fn new<'a>(
+        stats: impl IntoIterator<Item = (&'a str, i64, &'a str, i64, &'a Counters)>,
+        hist: impl IntoIterator<Item = (&'a str, i64, i64, i64)>,
+    ) -> Self {
+        let mut all_stats: HashMap<(&str, i64, &str, i64), Counters> = HashMap::new();
+        let mut day_stats = 0;
+        for (path, day, dim, dim_id, c) in stats {
+            day_stats += 1;
+            all_stats
+                .entry((path, day, dim, dim_id))
+                .or_default()
+                .add(c);
+            for key in coarse_keys(day) {
+                all_stats
+                    .entry((path, key, dim, dim_id))
+                    .or_default()
+                    .add(c);
+            }
+        }
+        let mut all_hist: HashMap<(&str, i64, i64), i64> = HashMap::new();
+        let mut day_hist = 0;
+        for (path, day, bucket, n) in hist {
+            day_hist += 1;
+            *all_hist.entry((path, day, bucket)).or_default() += n;
+            for key in coarse_keys(day) {
+                *all_hist.entry((path, key, bucket)).or_default() += n;
+            }
+        }
+        // The tables' primary keys: (node_path, dim, dim_id, day) and (node_path, day, bucket).
+        let mut stats: Vec<_> = all_stats.into_iter().collect();
+        stats.sort_unstable_by(|(a, _), (b, _)| (a.0, a.2, a.3, a.1).cmp(&(b.0, b.2, b.3, b.1)));
+        let mut hist: Vec<_> = all_hist.into_iter().collect();
+        hist.sort_unstable_by_key(|(key, _)| *key);
+        HistoryCounters {
+            stats: stats
+                .into_iter()
+                .map(|((p, day, dim, id), c)| (p.to_owned(), day, dim.to_owned(), id, c))
+                .collect(),
+            hist: hist
+                .into_iter()
+                .map(|((p, day, bucket), n)| (p.to_owned(), day, bucket, n))
+                .collect(),
+            day_rows: (day_stats, day_hist),
+        }
+    }
+}
+
 /// Writes a whole generated history into a database whose `event` ids are still free:
 /// `events` keep their ids (so `merged_into` may point at earlier ones); timeline lines
 /// (`(index into events, line, at)`) are numbered after any existing ones in the order given,
-/// which should be time order; `stats` rows `(node_path, day, dim, dim_id, counters)` and
-/// `hist` rows `(node_path, day, bucket, count)` are added to any counters already there.
+/// which should be time order; the `counters` are added to any counters already there.
 /// One audit row ("demo.history") records the whole load, stamped with the history's latest
 /// instant. On PostgreSQL the id sequences are moved past the explicit ids.
 ///
@@ -31,8 +96,7 @@ pub async fn insert_history(
     db: &Db,
     events: &[EventRow],
     logs: &[(usize, LogEntry, i64)],
-    stats: &[(String, i64, String, i64, Counters)],
-    hist: &[(String, i64, i64, i64)],
+    counters: &HistoryCounters,
 ) -> Result<(), StoreError> {
     // Check before writing anything, so a bad call leaves the database untouched.
     if let Some((i, _, _)) = logs.iter().find(|(i, _, _)| *i >= events.len()) {
@@ -47,45 +111,17 @@ pub async fn insert_history(
     let events_s = started.elapsed().as_secs_f64();
     insert_logs(db, events, logs).await?;
     let logs_s = started.elapsed().as_secs_f64() - events_s;
-    // The months and years beside the days (see `event::coarse_keys`), merged.
-    let mut coarse_stats: BTreeMap<(&str, i64, &str, i64), Counters> = BTreeMap::new();
-    for (path, day, dim, dim_id, c) in stats {
-        for key in coarse_keys(*day) {
-            coarse_stats
-                .entry((path, key, dim, *dim_id))
-                .or_default()
-                .add(c);
-        }
-    }
-    let coarse_stats: Vec<(String, i64, String, i64, Counters)> = coarse_stats
-        .into_iter()
-        .map(|((p, k, d, i), c)| (p.to_owned(), k, d.to_owned(), i, c))
-        .collect();
-    let mut coarse_hist: BTreeMap<(&str, i64, i64), i64> = BTreeMap::new();
-    for (path, day, bucket, n) in hist {
-        for key in coarse_keys(*day) {
-            *coarse_hist.entry((path, key, *bucket)).or_default() += n;
-        }
-    }
-    let coarse_hist: Vec<(String, i64, i64, i64)> = coarse_hist
-        .into_iter()
-        .map(|((p, k, b), n)| (p.to_owned(), k, b, n))
-        .collect();
-    let merged_s = started.elapsed().as_secs_f64() - events_s - logs_s;
-    insert_stats(db, stats).await?;
-    insert_stats(db, &coarse_stats).await?;
-    insert_hist(db, hist).await?;
-    insert_hist(db, &coarse_hist).await?;
+    insert_stats(db, &counters.stats).await?;
+    insert_hist(db, &counters.hist).await?;
     // Past days' counters changed: sums a server kept of them are stale.
     crate::event::unsettle(db).await?;
     // Where a large load spends its time (`RUST_LOG=shanzhi_store::history=debug`).
     tracing::debug!(
         events_s,
         logs_s,
-        merged_s,
-        counters_s = started.elapsed().as_secs_f64() - events_s - logs_s - merged_s,
-        stat_rows = stats.len() + coarse_stats.len(),
-        hist_rows = hist.len() + coarse_hist.len(),
+        counters_s = started.elapsed().as_secs_f64() - events_s - logs_s,
+        stat_rows = counters.stats.len(),
+        hist_rows = counters.hist.len(),
         "wrote a part of the history"
     );
     follow_ids(db, "event").await?;
@@ -96,8 +132,9 @@ pub async fn insert_history(
         .chain(events.iter().map(|e| e.updated_at))
         .max()
         .unwrap_or(0);
+    let (stat_rows, hist_rows) = counters.day_rows;
     audit_load(db, "event", json!({
-        "events": events.len(), "lines": logs.len(), "stat_rows": stats.len(), "hist_rows": hist.len(),
+        "events": events.len(), "lines": logs.len(), "stat_rows": stat_rows, "hist_rows": hist_rows,
     }), latest).await
 }
 
@@ -113,8 +150,11 @@ pub const HISTORY_TABLES: [&str; 4] = ["event", "event_log", "event_stat", "even
 /// On SQLite, drops the secondary, non-unique indexes of `tables` before a bulk load, so that
 /// each row goes into its table's own B-tree only; [`restore_indexes`] makes them again after
 /// the load from their stored definitions. Unique indexes and primary keys stay (the load's
-/// upserts and its checks need them). On PostgreSQL nothing is set aside (its indexes on the
-/// partitioned event tables are made per partition).
+/// upserts and its checks need them). The writer's page cache grows to 1 GiB meanwhile: the
+/// counters' upserts of each part land all over tables that grow part by part, and reading
+/// those pages back from the operating system's cache is most of their cost (city, 600,000
+/// events: the counters of the last part 14.5 → 11 s, bench/NOTES.md). On PostgreSQL nothing
+/// is set aside (its indexes on the partitioned event tables are made per partition).
 ///
 /// Only for a database nobody else uses while it loads (the demo's build): a reader in the
 /// meantime would scan where it used to seek.
@@ -123,6 +163,9 @@ pub async fn set_indexes_aside(db: &Db, tables: &[&str]) -> Result<IndexesAside,
         return Ok(IndexesAside(Vec::new()));
     };
     let mut aside = Vec::new();
+    sqlx::query(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))
+        .execute(pool)
+        .await?;
     let mut tx = pool.begin().await?;
     for table in tables {
         let rows: Vec<(String, String)> = sqlx::query_as(
@@ -144,21 +187,24 @@ pub async fn set_indexes_aside(db: &Db, tables: &[&str]) -> Result<IndexesAside,
     Ok(IndexesAside(aside))
 }
 
-/// Makes again the indexes [`set_indexes_aside`] dropped, in one transaction.
+/// Makes again the indexes [`set_indexes_aside`] dropped, in one transaction, and gives the
+/// writer back its usual page cache.
 pub async fn restore_indexes(db: &Db, aside: IndexesAside) -> Result<(), StoreError> {
     let Db::Sqlite { write: pool, .. } = db else {
         return Ok(());
     };
-    if aside.0.is_empty() {
-        return Ok(());
-    }
     let started = std::time::Instant::now();
-    let mut tx = pool.begin().await?;
-    for (_, sql) in &aside.0 {
-        // The definitions the catalogue held.
-        sqlx::query(sql).execute(&mut *tx).await?;
+    if !aside.0.is_empty() {
+        let mut tx = pool.begin().await?;
+        for (_, sql) in &aside.0 {
+            // The definitions the catalogue held.
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
+    sqlx::query(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))
+        .execute(pool)
+        .await?;
     tracing::debug!(
         indexes = aside.0.len(),
         seconds = started.elapsed().as_secs_f64(),
@@ -362,8 +408,71 @@ async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), St
 
 #[cfg(test)]
 mod tests {
+    use shanzhi_domain::event::figures::Counters;
+
+    use super::HistoryCounters;
     use crate::db::{insert_sql, rows_per_statement};
     use crate::Engine;
+
+    fn reported(n: i64) -> Counters {
+        Counters {
+            reported: n,
+            ..Counters::default()
+        }
+    }
+
+    #[test]
+    fn history_counters_add_months_and_years_in_key_order() {
+        let stats = [
+            ("a.b", 20_260_302, "category", 7, reported(2)),
+            ("a", 20_260_301, "all", 0, reported(1)),
+            ("a", 20_260_302, "all", 0, reported(4)),
+            ("a", 20_251_231, "all", 0, reported(8)),
+        ];
+        let hist = [("a", 20_260_302, 3, 5), ("a", 20_260_301, 3, 6)];
+        let c = HistoryCounters::new(
+            stats
+                .iter()
+                .map(|(p, day, dim, id, c)| (*p, *day, *dim, *id, c)),
+            hist,
+        );
+        assert_eq!(c.day_rows, (4, 2));
+        let keys: Vec<(&str, &str, i64, i64, i64)> = c
+            .stats
+            .iter()
+            .map(|(p, day, dim, id, c)| (p.as_str(), dim.as_str(), *id, *day, c.reported))
+            .collect();
+        // Per (node, dim, id): months, then years (negative keys, in number order), then days.
+        assert_eq!(
+            keys,
+            [
+                ("a", "all", 0, -202603, 5),
+                ("a", "all", 0, -202512, 8),
+                ("a", "all", 0, -2026, 5),
+                ("a", "all", 0, -2025, 8),
+                ("a", "all", 0, 20_251_231, 8),
+                ("a", "all", 0, 20_260_301, 1),
+                ("a", "all", 0, 20_260_302, 4),
+                ("a.b", "category", 7, -202603, 2),
+                ("a.b", "category", 7, -2026, 2),
+                ("a.b", "category", 7, 20_260_302, 2),
+            ]
+        );
+        let hist: Vec<(&str, i64, i64, i64)> = c
+            .hist
+            .iter()
+            .map(|(p, day, b, n)| (p.as_str(), *day, *b, *n))
+            .collect();
+        assert_eq!(
+            hist,
+            [
+                ("a", -202603, 3, 11),
+                ("a", -2026, 3, 11),
+                ("a", 20_260_301, 3, 6),
+                ("a", 20_260_302, 3, 5),
+            ]
+        );
+    }
 
     #[test]
     fn placeholders_number_every_value_once() {

@@ -805,21 +805,29 @@ fn drafts(w: &World, rng: &mut StdRng, count: usize) -> Vec<Draft> {
     out
 }
 
-/// Generates `count` events over the 365 days before `now_ms`, with their timelines, numbered
-/// from `first_id` (a large history is generated and written in parts).
-/// `department_ids` is index-aligned with `city.departments`; `user_ids` maps usernames to ids.
-#[allow(clippy::too_many_arguments)]
-pub fn generate_history(
-    city: &DemoCity,
-    categories: &[Category],
-    department_ids: &[i64],
-    user_ids: &HashMap<String, i64>,
-    now_ms: i64,
-    seed: u64,
-    first_id: i64,
-    count: usize,
-) -> History {
-    let w = World::new(city, categories, department_ids, user_ids, now_ms);
+/// What a history is generated from: the city as written, with its rows' ids.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    pub city: &'a DemoCity,
+    pub categories: &'a [Category],
+    /// Index-aligned with `city.departments`.
+    pub department_ids: &'a [i64],
+    /// Usernames to ids.
+    pub user_ids: &'a HashMap<String, i64>,
+    /// The history is the 365 days before this instant.
+    pub now_ms: i64,
+}
+
+/// Generates `count` events over the 365 days before `inputs.now_ms`, with their timelines,
+/// numbered from `first_id` (a large history is generated and written in parts).
+pub fn generate_history(inputs: &Inputs<'_>, seed: u64, first_id: i64, count: usize) -> History {
+    let w = World::new(
+        inputs.city,
+        inputs.categories,
+        inputs.department_ids,
+        inputs.user_ids,
+        inputs.now_ms,
+    );
     if w.sites.is_empty() || w.leaves.is_empty() || count == 0 {
         return History::default();
     }
@@ -1605,7 +1613,14 @@ mod tests {
     fn history(seed: u64, count: usize) -> History {
         let city = generate(Scale::Town, 1).unwrap();
         let (cats, deps, users) = fixture(&city);
-        generate_history(&city, &cats, &deps, &users, NOW, seed, 1, count)
+        let inputs = Inputs {
+            city: &city,
+            categories: &cats,
+            department_ids: &deps,
+            user_ids: &users,
+            now_ms: NOW,
+        };
+        generate_history(&inputs, seed, 1, count)
     }
 
     fn timelines(h: &History) -> Vec<Vec<&LogEntry>> {
@@ -1706,8 +1721,13 @@ mod tests {
     fn no_grids_or_no_categories_give_an_empty_history() {
         let city = generate(Scale::Town, 1).unwrap();
         let (_, deps, users) = fixture(&city);
-        assert!(generate_history(&city, &[], &deps, &users, NOW, 1, 1, 10)
-            .events
-            .is_empty());
+        let inputs = Inputs {
+            city: &city,
+            categories: &[],
+            department_ids: &deps,
+            user_ids: &users,
+            now_ms: NOW,
+        };
+        assert!(generate_history(&inputs, 1, 1, 10).events.is_empty());
     }
 }

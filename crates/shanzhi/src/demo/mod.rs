@@ -23,11 +23,11 @@ use std::fmt::Write;
 
 use anyhow::Context;
 use serde_json::json;
-use shanzhi_domain::event::figures::Counters;
 use shanzhi_domain::tree::Level;
 use shanzhi_domain::user::{Password, Username};
 use shanzhi_store::audit::AuditEntry;
 use shanzhi_store::category::Category;
+use shanzhi_store::history::HistoryCounters;
 use shanzhi_store::node::NewNode;
 use shanzhi_store::pii::Keyring;
 use shanzhi_store::user::NewUser;
@@ -211,17 +211,14 @@ pub async fn write_in_parts(
         .await
         .context("writing the legislative drafts and opinions")?;
     say.finish_and_clear();
-    write_history(
-        db,
+    let inputs = history::Inputs {
         city,
-        &categories,
-        &department_ids,
-        &user_ids,
+        categories: &categories,
+        department_ids: &department_ids,
+        user_ids: &user_ids,
         now_ms,
-        events,
-        events_per_part,
-    )
-    .await?;
+    };
+    write_history(db, &inputs, events, events_per_part).await?;
     // The points of the year's confirmed reports, as the live sweep gives them.
     let points = progress::spinner("report points");
     crate::points::sweep_db(db, now_ms)
@@ -284,51 +281,38 @@ const EVENTS_PER_PART: usize = 200_000;
 /// One part of the history: its events and timelines, and the counters recounted from them.
 struct Part {
     year: history::History,
-    stats: Vec<(String, i64, String, i64, Counters)>,
-    hist: Vec<(String, i64, i64, i64)>,
+    counters: HistoryCounters,
 }
 
-/// Generates part `part` (events `done + 1 ..= done + n`) and recounts its figures.
-#[allow(clippy::too_many_arguments)]
+/// Generates part `part` (`n` events numbered from `first_id`) and recounts its figures.
 fn make_part(
-    city: &DemoCity,
-    categories: &[Category],
-    department_ids: &[i64],
-    user_ids: &HashMap<String, i64>,
-    now_ms: i64,
+    inputs: &history::Inputs<'_>,
     part: u64,
-    done: usize,
+    first_id: i64,
     n: usize,
 ) -> anyhow::Result<Part> {
+    let started = std::time::Instant::now();
     // The first part keeps the city's seed, so small demos are what they always were.
-    let seed = city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let year = history::generate_history(
-        city,
-        categories,
-        department_ids,
-        user_ids,
-        now_ms,
-        seed,
-        done as i64 + 1,
-        n,
-    );
+    let seed = inputs.city.seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let year = history::generate_history(inputs, seed, first_id, n);
+    let generate_s = started.elapsed().as_secs_f64();
     let mut recount = crate::event::Recount::default();
     for (line, event) in year.log_rows() {
         recount
             .add(&line, event)
             .map_err(|e| anyhow::anyhow!("recounting event {}: {}", event.id, e.message))?;
     }
-    let stats = recount
-        .stats
-        .into_iter()
-        .map(|((path, day, dim, id), c)| (path, day, dim, id, c))
-        .collect();
-    let hist = recount
-        .hist
-        .into_iter()
-        .map(|((path, day, bucket), n)| (path, day, bucket, n))
-        .collect();
-    Ok(Part { year, stats, hist })
+    let recount_s = started.elapsed().as_secs_f64() - generate_s;
+    let counters = HistoryCounters::new(recount.stat_rows(), recount.hist_rows());
+    // Where the generator spends its time (`RUST_LOG=shanzhi::demo=debug`).
+    tracing::debug!(
+        part,
+        generate_s,
+        recount_s,
+        counters_s = started.elapsed().as_secs_f64() - generate_s - recount_s,
+        "made a part of the history"
+    );
+    Ok(Part { year, counters })
 }
 
 /// Writes the parts in order as they come; answers how many events they held and how many were
@@ -342,21 +326,19 @@ async fn write_parts(
 ) -> anyhow::Result<history::Tally> {
     let mut tally = history::Tally::default();
     let bar = progress::bar(count as u64, "events");
-    let mut done = 0;
     for part in parts {
-        let Part { year, stats, hist } = part?;
+        let Part { year, counters } = part?;
         let write_started = std::time::Instant::now();
-        shanzhi_store::history::insert_history(db, &year.events, &year.logs, &stats, &hist)
+        shanzhi_store::history::insert_history(db, &year.events, &year.logs, &counters)
             .await
             .context("writing the year of events")?;
         *writing += write_started.elapsed();
         let t = year.tally();
         tally.events += t.events;
         tally.open += t.open;
-        done += year.events.len();
-        bar.set_position(done as u64);
+        bar.set_position(tally.events as u64);
         if count > per_part {
-            tracing::info!(done, count, "wrote events");
+            tracing::info!(done = tally.events, count, "wrote events");
         }
     }
     bar.finish_and_clear();
@@ -369,11 +351,7 @@ async fn write_parts(
 /// (SQLite's writer, the other core).
 async fn write_history(
     db: &Db,
-    city: &DemoCity,
-    categories: &[Category],
-    department_ids: &[i64],
-    user_ids: &HashMap<String, i64>,
-    now_ms: i64,
+    inputs: &history::Inputs<'_>,
     count: usize,
     per_part: usize,
 ) -> anyhow::Result<()> {
@@ -392,16 +370,7 @@ async fn write_history(
         .enumerate()
         .map(|(part, done)| {
             let n = (count - done).min(per_part);
-            make_part(
-                city,
-                categories,
-                department_ids,
-                user_ids,
-                now_ms,
-                part as u64,
-                done,
-                n,
-            )
+            make_part(inputs, part as u64, done as i64 + 1, n)
         });
     let runtime = tokio::runtime::Handle::current();
     let loaded = if count > per_part
@@ -450,7 +419,7 @@ async fn write_history(
         writer_per_s = tally.events as f64 / writing.as_secs_f64().max(1e-9),
         "wrote the history"
     );
-    let _ = city.history.set(tally);
+    let _ = inputs.city.history.set(tally);
     Ok(())
 }
 
