@@ -19,6 +19,7 @@ use crate::{Db, StoreError};
 const LOAD_CACHE_KIB: i64 = 1_048_576;
 /// Rows written per transaction.
 const ROWS_PER_TRANSACTION: usize = 5_000;
+
 /// A history's counters, ready to write: the day rows recounted from its timelines and, merged
 /// beside them, the month and year rows (see [`coarse_keys`]), each table's rows in its primary
 /// key's order so that they go into its B-tree side by side. Made off the writer (the demo
