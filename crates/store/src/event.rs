@@ -257,48 +257,149 @@ fn over_days_then(
 }
 
 /// The counter rows a set of deltas touches, merged: every ancestor of each delta's grid, for the
-/// whole, the category and the department, and the close-time histogram. Merging first means a
-/// group of moves writes each row once; the sorted order means concurrent writers lock rows in
-/// one order.
+/// whole, the category and the department, and the close-time histogram, each day's counts also
+/// under its month and year (see [`coarse_keys`]). Merging first means a group of moves writes
+/// each row once; rows come out in each table's primary-key order, so concurrent writers lock
+/// rows in one order and a bulk load fills each B-tree side by side.
+///
+/// Kept per node path: adding a row to a node seen before copies no string.
 #[derive(Debug, Default, Clone)]
 pub struct StatRows {
-    counters: BTreeMap<(String, i64, &'static str, i64), Counters>,
-    hist: BTreeMap<(String, i64, i64), i64>,
+    nodes: BTreeMap<String, NodeRows>,
 }
 
-impl StatRows {
-    /// Adds counters to one row (`dim` is `all`, `category` or `department`).
-    pub fn add_row(&mut self, path: &str, day: i64, dim: &str, dim_id: i64, c: &Counters) {
+/// One node's rows in a [`StatRows`], keyed in the order of the tables' primary keys after the
+/// path: `event_stat (node_path, dim, dim_id, day)`, `event_close_hist (node_path, day, bucket)`.
+#[derive(Debug, Default, Clone)]
+pub struct NodeRows {
+    counters: BTreeMap<(&'static str, i64, i64), Counters>,
+    hist: BTreeMap<(i64, i64), i64>,
+}
+
+impl NodeRows {
+    /// Adds counters to one day's row and its month's and year's (`dim` is `all`, `category`
+    /// or `department`).
+    pub fn add_row(&mut self, day: i64, dim: &str, dim_id: i64, c: &Counters) {
         let dim: &'static str = match dim {
             "category" => "category",
             "department" => "department",
             _ => "all",
         };
-        for key in std::iter::once(day).chain(coarse_keys(day)) {
-            self.counters
-                .entry((path.to_owned(), key, dim, dim_id))
-                .or_default()
-                .add(c);
+        for key in counted_under(day) {
+            self.counters.entry((dim, dim_id, key)).or_default().add(c);
         }
+    }
+
+    /// Adds `n` closes to one bucket of the close-time histogram, for the day, its month and
+    /// its year.
+    pub fn add_hist(&mut self, day: i64, bucket: i64, n: i64) {
+        for key in counted_under(day) {
+            *self.hist.entry((key, bucket)).or_default() += n;
+        }
+    }
+}
+
+/// The keys a day's counts are kept under: the day itself, its month and its year.
+fn counted_under(day: i64) -> [i64; 3] {
+    let [month, year] = coarse_keys(day);
+    [day, month, year]
+}
+
+impl StatRows {
+    /// The rows of node `path` (the path copied only the first time).
+    pub fn node(&mut self, path: &str) -> &mut NodeRows {
+        if !self.nodes.contains_key(path) {
+            self.nodes.insert(path.to_owned(), NodeRows::default());
+        }
+        self.nodes.get_mut(path).expect("inserted above")
+    }
+
+    /// Adds counters to one row (`dim` is `all`, `category` or `department`).
+    pub fn add_row(&mut self, path: &str, day: i64, dim: &str, dim_id: i64, c: &Counters) {
+        self.node(path).add_row(day, dim, dim_id, c);
     }
 
     /// Adds `n` closes to one bucket of the close-time histogram.
     pub fn add_hist(&mut self, path: &str, day: i64, bucket: i64, n: i64) {
-        for key in std::iter::once(day).chain(coarse_keys(day)) {
-            *self.hist.entry((path.to_owned(), key, bucket)).or_default() += n;
+        self.node(path).add_hist(day, bucket, n);
+    }
+
+    /// Adds many counter rows `(node_path, day, dim, dim_id, counters)` (a recount's): a node
+    /// is looked up once for each run of its rows. Answers how many rows were added.
+    pub fn add_rows<'a>(
+        &mut self,
+        rows: impl IntoIterator<Item = (&'a str, i64, &'a str, i64, &'a Counters)>,
+    ) -> usize {
+        let rows = rows
+            .into_iter()
+            .map(|(p, day, dim, id, c)| (p, (day, dim, id, c)));
+        self.add_by_node(rows, |node, (day, dim, id, c)| {
+            node.add_row(day, dim, id, c)
+        })
+    }
+
+    /// Adds many histogram rows `(node_path, day, bucket, count)`, as [`StatRows::add_rows`].
+    pub fn add_hists<'a>(
+        &mut self,
+        rows: impl IntoIterator<Item = (&'a str, i64, i64, i64)>,
+    ) -> usize {
+        let rows = rows
+            .into_iter()
+            .map(|(p, day, bucket, n)| (p, (day, bucket, n)));
+        self.add_by_node(rows, |node, (day, bucket, n)| node.add_hist(day, bucket, n))
+    }
+
+    /// Gives each `(node_path, row)` to `add` with its node's rows, looking the node up once
+    /// for each run of rows with the same path.
+    fn add_by_node<'a, R>(
+        &mut self,
+        rows: impl Iterator<Item = (&'a str, R)>,
+        mut add: impl FnMut(&mut NodeRows, R),
+    ) -> usize {
+        let mut node: Option<(&str, &mut NodeRows)> = None;
+        let mut added = 0;
+        for (path, row) in rows {
+            if node.as_ref().map(|(p, _)| *p) != Some(path) {
+                node = Some((path, self.node(path)));
+            }
+            if let Some((_, rows)) = node.as_mut() {
+                add(rows, row);
+            }
+            added += 1;
         }
+        added
     }
 
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.counters.is_empty() && self.hist.is_empty()
+        self.nodes
+            .values()
+            .all(|n| n.counters.is_empty() && n.hist.is_empty())
+    }
+
+    /// The counter rows `(node_path, day, dim, dim_id, counters)` in `event_stat`'s key order.
+    pub fn counter_rows(&self) -> impl Iterator<Item = (&str, i64, &'static str, i64, &Counters)> {
+        self.nodes.iter().flat_map(|(path, node)| {
+            node.counters
+                .iter()
+                .map(move |((dim, id, day), c)| (path.as_str(), *day, *dim, *id, c))
+        })
+    }
+
+    /// The histogram rows `(node_path, day, bucket, count)` in `event_close_hist`'s key order.
+    pub fn hist_rows(&self) -> impl Iterator<Item = (&str, i64, i64, i64)> {
+        self.nodes.iter().flat_map(|(path, node)| {
+            node.hist
+                .iter()
+                .map(move |((day, bucket), n)| (path.as_str(), *day, *bucket, *n))
+        })
     }
 
     /// The earliest day (yyyymmdd) the rows write, if any: a write reaching a settled day
     /// changes the settled epoch (see [`settled`]).
     pub fn first_day(&self) -> Option<i64> {
-        let days = self.counters.keys().map(|(_, day, _, _)| *day);
-        let hist = self.hist.keys().map(|(_, day, _)| *day);
+        let days = self.counter_rows().map(|(_, day, _, _, _)| day);
+        let hist = self.hist_rows().map(|(_, day, _, _)| day);
         days.chain(hist).filter(|d| *d > 0).min()
     }
 
@@ -312,13 +413,14 @@ impl StatRows {
             dims.push(("department", dep));
         }
         for path in d.grid.ancestor_paths() {
+            let node = self.node(&path);
             if !d.counters.is_zero() {
                 for (dim, dim_id) in &dims {
-                    self.add_row(&path, d.day, dim, *dim_id, &d.counters);
+                    node.add_row(d.day, dim, *dim_id, &d.counters);
                 }
             }
             if let Some(m) = d.close_minutes {
-                self.add_hist(&path, d.day, close_bucket(m), 1);
+                node.add_hist(d.day, close_bucket(m), 1);
             }
         }
     }
@@ -356,24 +458,24 @@ macro_rules! write_stats {
     ($tx:expr, $rows:expr) => {{
         let rows: &StatRows = $rows;
         let engine = engine_of(&$tx);
-        let counters: Vec<_> = rows.counters.iter().collect();
+        let counters: Vec<_> = rows.counter_rows().collect();
         for now in pow2_chunks(&counters, 64) {
             let sql = stat_upsert_sql(engine, now.len());
             let mut q = sqlx::query(&sql);
-            for ((path, day, dim, dim_id), c) in now {
-                q = q.bind(path).bind(*day).bind(*dim).bind(*dim_id);
+            for (path, day, dim, dim_id, c) in now {
+                q = q.bind(*path).bind(*day).bind(*dim).bind(*dim_id);
                 for v in c.values() {
                     q = q.bind(v);
                 }
             }
             q.execute(&mut *$tx).await?;
         }
-        let hist: Vec<_> = rows.hist.iter().collect();
+        let hist: Vec<_> = rows.hist_rows().collect();
         for now in pow2_chunks(&hist, 64) {
             let sql = hist_upsert_sql(engine, now.len());
             let mut q = sqlx::query(&sql);
-            for ((path, day, bucket), count) in now {
-                q = q.bind(path).bind(*day).bind(*bucket).bind(**count);
+            for (path, day, bucket, count) in now {
+                q = q.bind(*path).bind(*day).bind(*bucket).bind(*count);
             }
             q.execute(&mut *$tx).await?;
         }

@@ -1,14 +1,12 @@
 //! Bulk writing of a generated history (the demo's year of events): events with explicit ids,
 //! their timelines, and the counters recounted from them, in large multi-row transactions.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 use shanzhi_domain::event::figures::{Counters, COUNTER_COLUMNS};
 
 use crate::audit::AuditEntry;
 use crate::db::{Insert, WRITER_CACHE_KIB};
-use crate::event::{coarse_keys, EventRow, LogEntry};
+use crate::event::{EventRow, LogEntry, StatRows};
 use crate::sqlite_load::{
     Loader, MaybeSqlite,
     Value::{self, Int, Real, Text},
@@ -21,64 +19,29 @@ const LOAD_CACHE_KIB: i64 = 1_048_576;
 const ROWS_PER_TRANSACTION: usize = 5_000;
 
 /// A history's counters, ready to write: the day rows recounted from its timelines and, merged
-/// beside them, the month and year rows (see [`coarse_keys`]), each table's rows in its primary
-/// key's order so that they go into its B-tree side by side. Made off the writer (the demo
+/// beside them, the month and year rows (see [`crate::event::coarse_keys`]), in each table's
+/// primary-key order so that they go into its B-tree side by side. Made off the writer (the demo
 /// makes it on the thread that generates the history).
 #[derive(Debug, Default)]
 pub struct HistoryCounters {
-    /// `(node_path, day, dim, dim_id, counters)`, days, months and years.
-    stats: Vec<(String, i64, String, i64, Counters)>,
-    /// `(node_path, day, bucket, count)`, days, months and years.
-    hist: Vec<(String, i64, i64, i64)>,
-    /// How many of each were day rows (the load's audit row counts those).
+    rows: StatRows,
+    /// How many day rows of each table were given (the load's audit row counts those).
     day_rows: (usize, usize),
 }
 
 impl HistoryCounters {
-    /// Adds the months and years to the day rows `stats` `(node_path, day, dim, dim_id,
-    /// counters)` and `hist` `(node_path, day, bucket, count)`, and sorts each by its key.
+    /// Merges the day rows `stats` `(node_path, day, dim, dim_id, counters)` and `hist`
+    /// `(node_path, day, bucket, count)`, with their months and years. Rows of one node should
+    /// come together (a recount yields them so); a node coming back later is merged all the same.
     pub fn new<'a>(
         stats: impl IntoIterator<Item = (&'a str, i64, &'a str, i64, &'a Counters)>,
         hist: impl IntoIterator<Item = (&'a str, i64, i64, i64)>,
     ) -> Self {
-        let mut all_stats: HashMap<(&str, i64, &str, i64), Counters> = HashMap::new();
-        let mut day_stats = 0;
-        for (path, day, dim, dim_id, c) in stats {
-            day_stats += 1;
-            all_stats
-                .entry((path, day, dim, dim_id))
-                .or_default()
-                .add(c);
-            for key in coarse_keys(day) {
-                all_stats
-                    .entry((path, key, dim, dim_id))
-                    .or_default()
-                    .add(c);
-            }
-        }
-        let mut all_hist: HashMap<(&str, i64, i64), i64> = HashMap::new();
-        let mut day_hist = 0;
-        for (path, day, bucket, n) in hist {
-            day_hist += 1;
-            *all_hist.entry((path, day, bucket)).or_default() += n;
-            for key in coarse_keys(day) {
-                *all_hist.entry((path, key, bucket)).or_default() += n;
-            }
-        }
-        // The tables' primary keys: (node_path, dim, dim_id, day) and (node_path, day, bucket).
-        let mut stats: Vec<_> = all_stats.into_iter().collect();
-        stats.sort_unstable_by(|(a, _), (b, _)| (a.0, a.2, a.3, a.1).cmp(&(b.0, b.2, b.3, b.1)));
-        let mut hist: Vec<_> = all_hist.into_iter().collect();
-        hist.sort_unstable_by_key(|(key, _)| *key);
+        let mut rows = StatRows::default();
+        let day_stats = rows.add_rows(stats);
+        let day_hist = rows.add_hists(hist);
         HistoryCounters {
-            stats: stats
-                .into_iter()
-                .map(|((p, day, dim, id), c)| (p.to_owned(), day, dim.to_owned(), id, c))
-                .collect(),
-            hist: hist
-                .into_iter()
-                .map(|((p, day, bucket), n)| (p.to_owned(), day, bucket, n))
-                .collect(),
+            rows,
             day_rows: (day_stats, day_hist),
         }
     }
@@ -112,8 +75,10 @@ pub async fn insert_history(
     let events_s = started.elapsed().as_secs_f64();
     insert_logs(db, events, logs).await?;
     let logs_s = started.elapsed().as_secs_f64() - events_s;
-    insert_stats(db, &counters.stats).await?;
-    insert_hist(db, &counters.hist).await?;
+    let stats: Vec<_> = counters.rows.counter_rows().collect();
+    let hist: Vec<_> = counters.rows.hist_rows().collect();
+    insert_stats(db, &stats).await?;
+    insert_hist(db, &hist).await?;
     // Past days' counters changed: sums a server kept of them are stale.
     crate::event::unsettle(db).await?;
     // Where a large load spends its time (`RUST_LOG=shanzhi_store::history=debug`).
@@ -121,8 +86,8 @@ pub async fn insert_history(
         events_s,
         logs_s,
         counters_s = started.elapsed().as_secs_f64() - events_s - logs_s,
-        stat_rows = counters.stats.len(),
-        hist_rows = counters.hist.len(),
+        stat_rows = stats.len(),
+        hist_rows = hist.len(),
         "wrote a part of the history"
     );
     follow_ids(db, "event").await?;
@@ -339,7 +304,7 @@ async fn insert_logs(
 
 async fn insert_stats(
     db: &Db,
-    stats: &[(String, i64, String, i64, Counters)],
+    stats: &[(&str, i64, &str, i64, &Counters)],
 ) -> Result<(), StoreError> {
     let mut columns: Vec<&str> = vec!["node_path", "day", "dim", "dim_id"];
     columns.extend(COUNTER_COLUMNS);
@@ -383,7 +348,7 @@ async fn insert_stats(
     Ok(())
 }
 
-async fn insert_hist(db: &Db, hist: &[(String, i64, i64, i64)]) -> Result<(), StoreError> {
+async fn insert_hist(db: &Db, hist: &[(&str, i64, i64, i64)]) -> Result<(), StoreError> {
     const COLUMNS: [&str; 4] = ["node_path", "day", "bucket", "count"];
     let suffix = " ON CONFLICT (node_path, day, bucket) DO UPDATE SET count = event_close_hist.count + excluded.count";
     let insert = Insert::new(db, "event_close_hist", &COLUMNS, suffix);
@@ -429,6 +394,8 @@ mod tests {
             ("a", 20_260_301, "all", 0, reported(1)),
             ("a", 20_260_302, "all", 0, reported(4)),
             ("a", 20_251_231, "all", 0, reported(8)),
+            // A node coming back after another's rows is merged with its first run.
+            ("a.b", 20_260_302, "category", 7, reported(16)),
         ];
         let hist = [("a", 20_260_302, 3, 5), ("a", 20_260_301, 3, 6)];
         let c = HistoryCounters::new(
@@ -437,11 +404,11 @@ mod tests {
                 .map(|(p, day, dim, id, c)| (*p, *day, *dim, *id, c)),
             hist,
         );
-        assert_eq!(c.day_rows, (4, 2));
+        assert_eq!(c.day_rows, (5, 2));
         let keys: Vec<(&str, &str, i64, i64, i64)> = c
-            .stats
-            .iter()
-            .map(|(p, day, dim, id, c)| (p.as_str(), dim.as_str(), *id, *day, c.reported))
+            .rows
+            .counter_rows()
+            .map(|(p, day, dim, id, c)| (p, dim, id, day, c.reported))
             .collect();
         // Per (node, dim, id): months, then years (negative keys, in number order), then days.
         assert_eq!(
@@ -454,16 +421,12 @@ mod tests {
                 ("a", "all", 0, 20_251_231, 8),
                 ("a", "all", 0, 20_260_301, 1),
                 ("a", "all", 0, 20_260_302, 4),
-                ("a.b", "category", 7, -202603, 2),
-                ("a.b", "category", 7, -2026, 2),
-                ("a.b", "category", 7, 20_260_302, 2),
+                ("a.b", "category", 7, -202603, 18),
+                ("a.b", "category", 7, -2026, 18),
+                ("a.b", "category", 7, 20_260_302, 18),
             ]
         );
-        let hist: Vec<(&str, i64, i64, i64)> = c
-            .hist
-            .iter()
-            .map(|(p, day, b, n)| (p.as_str(), *day, *b, *n))
-            .collect();
+        let hist: Vec<(&str, i64, i64, i64)> = c.rows.hist_rows().collect();
         assert_eq!(
             hist,
             [
