@@ -64,12 +64,24 @@ pub fn rule(name: &str, points: i64, kind: &str) -> Result<Rule, DomainError> {
     let kind = RuleKind::parse(kind)
         .ok_or_else(|| DomainError::invalid("kind", "manual or report_confirmed"))?;
     if kind == RuleKind::ReportConfirmed && points < 0 {
-        return Err(DomainError::invalid(
-            "points",
-            "a confirmed report earns points: give a positive number",
-        ));
+        return Err(DomainError::invalid("points", REPORT_EARNS));
     }
     Ok(Rule { name, points, kind })
+}
+
+/// Why a rule for confirmed reports cannot take points.
+const REPORT_EARNS: &str = "a confirmed report earns points: give a positive number";
+
+/// Checks a change to a stored rule of kind `kind` (a rule keeps its kind): the input as any
+/// rule's first (name, points in range: malformed otherwise), then against the kind — what the
+/// kind forbids is a refusal by the rule as it stands (its field is `points`), not a malformed
+/// request.
+pub fn rule_change(name: &str, points: i64, kind: RuleKind) -> Result<Rule, DomainError> {
+    let r = rule(name, points, RuleKind::Manual.as_str())?;
+    if kind == RuleKind::ReportConfirmed && points < 0 {
+        return Err(DomainError::refused(REPORT_EARNS));
+    }
+    Ok(Rule { kind, ..r })
 }
 
 /// Is `hash` a photo's hash (SHA-256, hex)?
@@ -250,6 +262,44 @@ mod tests {
             field(rule(&"长".repeat(MAX_NAME + 1), 1, "manual").unwrap_err()),
             "name"
         );
+    }
+
+    #[test]
+    fn a_changed_rule_is_checked_as_input_then_against_its_kind() {
+        use RuleKind::{Manual, ReportConfirmed};
+        // Ok(points), or the error's kind ("invalid"/"refused") and field.
+        let cases: [(&str, i64, RuleKind, Result<i64, (&str, &str)>); 7] = [
+            ("违反村规民约", -10, Manual, Ok(-10)),
+            ("上报隐患经核实", 3, ReportConfirmed, Ok(3)),
+            ("上报隐患经核实", -2, ReportConfirmed, Err(("refused", ""))),
+            (
+                "上报隐患经核实",
+                -1001,
+                ReportConfirmed,
+                Err(("invalid", "points")),
+            ),
+            (
+                "上报隐患经核实",
+                0,
+                ReportConfirmed,
+                Err(("invalid", "points")),
+            ),
+            ("", 2, ReportConfirmed, Err(("invalid", "name"))),
+            ("过多", 1001, Manual, Err(("invalid", "points"))),
+        ];
+        for (name, points, kind, want) in cases {
+            let got = rule_change(name, points, kind).map(|r| {
+                assert_eq!(r.kind, kind, "a rule keeps its kind");
+                r.points
+            });
+            let got = got.map_err(|e| match e {
+                DomainError::Invalid { field, .. } => ("invalid", field),
+                DomainError::Refused { .. } => ("refused", String::new()),
+                other => panic!("{other:?}"),
+            });
+            let want = want.map_err(|(k, f)| (k, f.to_owned()));
+            assert_eq!(got, want, "{name} {points} {kind:?}");
+        }
     }
 
     #[test]

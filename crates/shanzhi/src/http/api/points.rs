@@ -371,17 +371,17 @@ async fn update_rule(
     let active = b
         .active
         .ok_or_else(|| ApiError::invalid("active", "is missing"))?;
-    // The input first, as any rule's (name, points in range); then against the stored kind,
-    // not the request's: a refusal that follows from it is a conflict with the rule as it
-    // stands, not a malformed request.
-    rules::rule(&b.name, b.points, RuleKind::Manual.as_str())?;
-    if before.kind == RuleKind::ReportConfirmed.as_str() && b.points < 0 {
-        return Err(ApiError::conflict(
-            Some("points"),
-            "a confirmed report earns points: give a positive number",
-        ));
-    }
-    let r = rules::rule(&b.name, b.points, &before.kind)?;
+    let kind = RuleKind::parse(&before.kind).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "rule {id} has an unknown kind {:?}",
+            before.kind
+        ))
+    })?;
+    // What the stored kind forbids is a conflict with the rule as it stands, about its points.
+    let r = rules::rule_change(&b.name, b.points, kind).map_err(|e| match e {
+        shanzhi_domain::DomainError::Refused { why } => ApiError::conflict(Some("points"), why),
+        e => e.into(),
+    })?;
     if r.kind == RuleKind::ReportConfirmed && active && !before.active {
         if let Some(other) = shanzhi_store::points::report_rule(&app.db, node.as_str()).await? {
             if other.id != before.id {
